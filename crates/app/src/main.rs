@@ -1,0 +1,3 @@
+fn main() {
+    yew::Renderer::<sdlab_app::App>::new().render();
+}

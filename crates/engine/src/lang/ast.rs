@@ -1,0 +1,127 @@
+//! Syntax tree of a model file, as the parser builds it. Spans everywhere, so the
+//! compiler can locate every error.
+
+use crate::diag::Span;
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Int(i64),
+    Name(String),
+    /// `a[i]`, `a[i][j]`, `x[cpu]` for another CPU's per-CPU variable.
+    Index(String, Vec<Expr>),
+    Call(String, Vec<Expr>),
+    Unary(&'static str, Box<Expr>),
+    Binary(&'static str, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum StmtKind {
+    Local(String, Option<Expr>),
+    Assign(Expr, Expr),
+    /// A call used as a statement (a procedure or a built-in).
+    Call(Expr),
+    If(Expr, Vec<Stmt>, Vec<Stmt>),
+    While(Expr, Vec<Stmt>),
+    ForMask(String, Expr, Vec<Stmt>),
+    ForRange(String, Expr, Expr, Vec<Stmt>),
+    Break,
+    Continue,
+    Return,
+    Assert(Expr, Option<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct OptionItem {
+    pub name: String,
+    pub default: i64,
+    pub is_bool: bool,
+    pub doc: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct VarItem {
+    pub name: String,
+    pub per_cpu: bool,
+    pub is_mask: bool,
+    pub dims: Vec<Expr>,
+    pub init: Option<Expr>,
+    pub mark: Option<i64>,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProcItem {
+    pub name: String,
+    pub params: Vec<String>,
+    pub body: Vec<Stmt>,
+    pub user: bool,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum CpuSel {
+    One(i64),
+    From(i64),
+    Range(i64, i64),
+    Rest,
+}
+
+#[derive(Clone, Debug)]
+pub struct CpuItem {
+    pub sel: CpuSel,
+    /// None: the CPU is idle (it only takes interrupts).
+    pub call: Option<(String, Vec<Expr>)>,
+    pub aspace: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScenarioItem {
+    pub name: String,
+    pub doc: String,
+    pub cpus: Vec<CpuItem>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct MapItem {
+    pub aspace: String,
+    pub va: Expr,
+    /// "writable", "readonly" or "unmapped"
+    pub mode: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    pub title: Option<String>,
+    pub doc: Vec<String>,
+    pub cpus_default: Option<(i64, i64, i64)>,
+    pub options: Vec<OptionItem>,
+    pub consts: Vec<(String, Expr, Span)>,
+    pub vectors: Vec<(String, i64, Span)>,
+    pub vars: Vec<VarItem>,
+    pub aspaces: Vec<(String, Span)>,
+    pub maps: Vec<MapItem>,
+    pub frames: i64,
+    pub procs: Vec<ProcItem>,
+    pub handlers: Vec<(String, ProcItem)>,
+    pub nmi: Option<ProcItem>,
+    pub scenarios: Vec<ScenarioItem>,
+}

@@ -1,0 +1,946 @@
+//! From syntax tree to `Program`: name resolution, the one-shared-access-per-step rule,
+//! control flow lowered to branches and jumps, narration attached to instructions.
+
+use super::ast::{self, CpuSel, ExprKind, File, StmtKind};
+use super::parser::parse;
+use super::program::*;
+use crate::diag::{Diagnostic, Span};
+use std::collections::HashMap;
+
+const MAX_STACK: usize = 32;
+const MAX_CPUS: i64 = 32;
+
+/// Compile model source text. Returns the program when there was no error, and every
+/// diagnostic found (parse and compile), each with its line and column.
+pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
+    let (file, mut diags) = parse(src);
+    let mut c = Compiler::new(src, &file);
+    c.run(&file, diags.is_empty());
+    diags.extend(c.diags);
+    diags.sort_by_key(|d| (d.span.line, d.span.col));
+    if diags.is_empty() {
+        (Some(c.prog), diags)
+    } else {
+        (None, diags)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Global {
+    Const(u16),
+    Opt(u16),
+    Var(u16),
+    Aspace(u8),
+    Vector(u8),
+    Proc(u16),
+}
+
+struct Compiler {
+    prog: Program,
+    diags: Vec<Diagnostic>,
+    globals: HashMap<String, Global>,
+    // Per-procedure state.
+    locals: HashMap<String, u16>,
+    code: Vec<Instr>,
+    spans: Vec<Span>,
+    loops: Vec<(Vec<usize>, Vec<usize>)>,
+    in_proc: bool,
+    cond_text: Vec<(u32, String)>,
+    src: String,
+    /// Parameter count of every procedure, known before any body is compiled.
+    arity: Vec<usize>,
+    /// Narration of an enclosing `if` whose test is local: statements inside it that
+    /// have none of their own speak with it.
+    inherited_narr: u32,
+}
+
+struct Ctx {
+    line: u32,
+    narr: u32,
+    span: Span,
+}
+
+impl Compiler {
+    fn new(src: &str, file: &File) -> Self {
+        let (lo, hi, def) = file.cpus_default.unwrap_or((2, 8, 3));
+        Compiler {
+            prog: Program {
+                source: src.to_string(),
+                title: file.title.clone().unwrap_or_else(|| "untitled model".into()),
+                doc: file.doc.join("\n"),
+                cpus: (lo.clamp(1, MAX_CPUS) as u32, hi.clamp(1, MAX_CPUS) as u32, def.clamp(1, MAX_CPUS) as u32),
+                options: vec![],
+                consts: vec![],
+                vectors: vec![],
+                vars: vec![],
+                aspaces: vec![],
+                maps: vec![],
+                extra_frames: 0,
+                procs: vec![],
+                nmi: None,
+                scenarios: vec![],
+                ops: vec![],
+                arg_pool: vec![],
+                narrations: vec![],
+                messages: vec![],
+                spans: vec![],
+            },
+            diags: vec![],
+            globals: HashMap::new(),
+            locals: HashMap::new(),
+            code: vec![],
+            spans: vec![],
+            loops: vec![],
+            in_proc: false,
+            cond_text: vec![],
+            src: src.to_string(),
+            arity: file.procs.iter().map(|p| p.params.len()).collect(),
+            inherited_narr: NO_NARRATION,
+        }
+    }
+
+    fn err(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::new(span, msg));
+    }
+
+    fn declare(&mut self, name: &str, g: Global, span: Span) {
+        const RESERVED: [&str; 6] = ["self", "NCPU", "true", "false", "local", "idle"];
+        if RESERVED.contains(&name) || Func::by_name(name).is_some() || builtin_stmt(name) {
+            self.err(span, format!("`{name}` is a reserved name"));
+        } else if self.globals.insert(name.to_string(), g).is_some() {
+            self.err(span, format!("`{name}` is declared twice"));
+        }
+    }
+
+    fn run(&mut self, f: &File, parsed_clean: bool) {
+        let (lo, hi, def) = self.prog.cpus;
+        if let Some((_, _, _)) = f.cpus_default {
+            if !(lo <= def && def <= hi) {
+                self.err(Span::FILE_START, format!("`cpus {lo}..{hi} default {def}`: the default must lie in the range"));
+            }
+        }
+        self.prog.extra_frames = f.frames.clamp(0, 64) as u32;
+        if f.frames < 0 || f.frames > 64 {
+            self.err(Span::FILE_START, "`frames` takes a number from 0 to 64");
+        }
+        for o in &f.options {
+            let i = self.prog.options.len() as u16;
+            self.declare(&o.name, Global::Opt(i), o.span);
+            let Ok(default) = i32::try_from(o.default) else {
+                self.err(o.span, "option value does not fit in a 32-bit word");
+                continue;
+            };
+            self.prog.options.push(OptionDecl {
+                name: o.name.clone(),
+                default,
+                is_bool: o.is_bool,
+                doc: o.doc.clone(),
+                line: o.span.line,
+            });
+        }
+        for (i, (name, span)) in f.aspaces.iter().enumerate() {
+            if i >= 255 {
+                self.err(*span, "too many address spaces");
+                break;
+            }
+            self.declare(name, Global::Aspace(i as u8), *span);
+            self.prog.aspaces.push(name.clone());
+        }
+        for (name, v, span) in &f.vectors {
+            if !(16..=255).contains(v) {
+                self.err(*span, format!("vector {v} is out of range: x86 vectors for IPIs are 16..255"));
+                continue;
+            }
+            if self.prog.vectors.len() >= 32 {
+                self.err(*span, "at most 32 vectors per model");
+                continue;
+            }
+            let i = self.prog.vectors.len() as u8;
+            self.declare(name, Global::Vector(i), *span);
+            self.prog.vectors.push(VectorDecl { name: name.clone(), number: *v as u8, handler: u16::MAX });
+        }
+        for (name, e, span) in &f.consts {
+            let r = self.const_expr(e, false);
+            let i = self.prog.consts.len() as u16;
+            self.prog.consts.push((name.clone(), r));
+            self.declare(name, Global::Const(i), *span);
+        }
+        for v in &f.vars {
+            let i = self.prog.vars.len() as u16;
+            if v.dims.len() > 2 || (v.per_cpu && v.dims.len() > 1) {
+                self.err(v.span, "arrays have at most two dimensions (a per-CPU variable counts the CPU as one)");
+            }
+            let dims = v.dims.iter().map(|d| self.const_expr(d, false)).collect();
+            let init = v.init.as_ref().map(|e| self.const_expr(e, true));
+            let mark = v.mark.map(|m| m as i32);
+            self.prog.vars.push(VarDecl {
+                name: v.name.clone(),
+                per_cpu: v.per_cpu,
+                is_mask: v.is_mask,
+                dims,
+                init,
+                mark,
+                doc: v.doc.clone(),
+                line: v.span.line,
+            });
+            self.declare(&v.name, Global::Var(i), v.span);
+        }
+        for m in &f.maps {
+            let Some(&Global::Aspace(a)) = self.globals.get(&m.aspace) else {
+                self.err(m.span, format!("`{}` is not an address space (declare it with `aspace {};`)", m.aspace, m.aspace));
+                continue;
+            };
+            let va = self.const_expr(&m.va, false);
+            self.prog.maps.push(MapDecl { aspace: a, va, present: m.mode != "unmapped", writable: m.mode == "writable" });
+        }
+        // Procedures are declared before any body is compiled, so calls may go forward.
+        let mut all: Vec<&ast::ProcItem> = f.procs.iter().collect();
+        for (i, p) in f.procs.iter().enumerate() {
+            self.declare(&p.name, Global::Proc(i as u16), p.span);
+        }
+        for (vec_name, p) in &f.handlers {
+            let pi = all.len() as u16;
+            match self.globals.get(vec_name) {
+                Some(&Global::Vector(v)) => {
+                    if self.prog.vectors[v as usize].handler != u16::MAX {
+                        self.err(p.span, format!("vector `{vec_name}` has two handlers"));
+                    }
+                    self.prog.vectors[v as usize].handler = pi;
+                }
+                _ => self.err(p.span, format!("`{vec_name}` is not a vector (declare it with `vector {vec_name} = 0xf3;`)")),
+            }
+            all.push(p);
+        }
+        if let Some(p) = &f.nmi {
+            self.prog.nmi = Some(all.len() as u16);
+            all.push(p);
+        }
+        for (v, (_, _, span)) in self.prog.vectors.clone().iter().zip(&f.vectors) {
+            if v.handler == u16::MAX {
+                self.err(*span, format!("vector `{}` has no handler (add `handler {} {{ ... eoi(); }}`)", v.name, v.name));
+            }
+        }
+        for p in all {
+            self.proc(p);
+        }
+        for s in &f.scenarios {
+            self.scenario(s);
+        }
+        if self.prog.scenarios.is_empty() && self.diags.is_empty() && parsed_clean {
+            self.err(Span::FILE_START, "the model declares no scenario (add `scenario NAME { cpu 0: PROC(); cpu *: idle; }`)");
+        }
+    }
+
+    fn scenario(&mut self, s: &ast::ScenarioItem) {
+        let mut cpus = Vec::new();
+        let mut min_cpus = 1u32;
+        self.locals.clear();
+        self.in_proc = false;
+        if self.prog.scenario_index(&s.name).is_some() {
+            self.err(s.span, format!("scenario `{}` is declared twice", s.name));
+        }
+        for c in &s.cpus {
+            let (first, last) = match c.sel {
+                CpuSel::One(n) => (n, n),
+                CpuSel::From(n) => (n, i64::from(u32::MAX)),
+                CpuSel::Range(a, b) => (a, b),
+                CpuSel::Rest => (0, i64::from(u32::MAX)),
+            };
+            if first < 0 || first >= MAX_CPUS || last < first {
+                self.err(c.span, "CPU numbers run from 0 to 31, low to high");
+                continue;
+            }
+            if last != i64::from(u32::MAX) {
+                min_cpus = min_cpus.max(last as u32 + 1);
+            } else {
+                min_cpus = min_cpus.max(first as u32 + 1);
+            }
+            let mut spec = CpuSpec { first: first as u32, last: last as u32, proc: None, args: vec![], aspace: None };
+            if matches!(c.sel, CpuSel::Rest) {
+                spec.first = u32::MAX; // marks "every CPU not named before"
+            }
+            if let Some((name, args)) = &c.call {
+                match self.globals.get(name) {
+                    Some(&Global::Proc(p)) => {
+                        let want = self.arity[p as usize];
+                        if want != args.len() {
+                            self.err(c.span, format!("`{name}` takes {want} argument(s), {} given", args.len()));
+                        }
+                        spec.proc = Some(p);
+                        spec.args = args.iter().map(|a| self.const_expr(a, false)).collect();
+                    }
+                    _ => self.err(c.span, format!("unknown procedure `{name}`")),
+                }
+            }
+            if let Some(a) = &c.aspace {
+                match self.globals.get(a) {
+                    Some(&Global::Aspace(i)) => spec.aspace = Some(i),
+                    _ => self.err(c.span, format!("`{a}` is not an address space")),
+                }
+            }
+            cpus.push(spec);
+        }
+        self.prog.scenarios.push(Scenario { name: s.name.clone(), doc: s.doc.clone(), cpus, min_cpus, line: s.span.line });
+    }
+
+    fn proc(&mut self, p: &ast::ProcItem) {
+        self.locals.clear();
+        self.code.clear();
+        self.spans.clear();
+        self.loops.clear();
+        self.cond_text.clear();
+        self.in_proc = true;
+        for (i, name) in p.params.iter().enumerate() {
+            if self.locals.insert(name.clone(), i as u16).is_some() {
+                self.err(p.span, format!("parameter `{name}` is named twice"));
+            }
+        }
+        self.block(&p.body);
+        let end_line = self.code.last().map_or(p.span.line, |i| i.line);
+        self.emit_at(Kind::Return, &Ctx { line: end_line, narr: NO_NARRATION, span: p.span }, false);
+        let mut names = vec![String::new(); self.locals.len()];
+        for (n, &i) in &self.locals {
+            names[i as usize] = n.clone();
+        }
+        if self.code.len() > u32::MAX as usize / 2 || names.len() > u16::MAX as usize / 2 {
+            self.err(p.span, "procedure too large");
+        }
+        self.prog.procs.push(Proc {
+            name: p.name.clone(),
+            nparams: p.params.len() as u16,
+            local_names: names,
+            code: std::mem::take(&mut self.code),
+            user: p.user,
+            doc: p.doc.clone(),
+            line: p.span.line,
+            cond_text: std::mem::take(&mut self.cond_text),
+        });
+        self.prog.spans.push(std::mem::take(&mut self.spans));
+        self.in_proc = false;
+    }
+
+    fn emit_at(&mut self, kind: Kind, ctx: &Ctx, visible: bool) -> usize {
+        self.code.push(Instr { kind, line: ctx.line, visible, narr: ctx.narr });
+        self.spans.push(ctx.span);
+        self.code.len() - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    fn patch(&mut self, at: usize, to: u32) {
+        match &mut self.code[at].kind {
+            Kind::Jump(t) => *t = to,
+            Kind::Branch { else_to, .. } => *else_to = to,
+            _ => {}
+        }
+    }
+
+    fn block(&mut self, stmts: &[ast::Stmt]) {
+        for s in stmts {
+            self.stmt(s);
+        }
+    }
+
+    fn local_slot(&mut self, name: &str, span: Span) -> u16 {
+        if let Some(&i) = self.locals.get(name) {
+            return i;
+        }
+        if self.globals.contains_key(name) {
+            self.err(span, format!("local `{name}` would hide a global of the same name"));
+        }
+        let i = self.locals.len() as u16;
+        self.locals.insert(name.to_string(), i);
+        i
+    }
+
+    fn stmt(&mut self, s: &ast::Stmt) {
+        let narr = match &s.doc {
+            Some(d) => {
+                self.prog.narrations.push(d.clone());
+                (self.prog.narrations.len() - 1) as u32
+            }
+            None => self.inherited_narr,
+        };
+        let ctx = Ctx { line: s.span.line, narr, span: s.span };
+        match &s.kind {
+            StmtKind::Local(name, init) => {
+                let slot = self.local_slot(name, s.span);
+                match init {
+                    Some(e) => self.assign(Place::Local(slot), e, &ctx),
+                    None => {
+                        let src = self.push_ops(vec![Op::Int(0)], 0);
+                        self.emit_at(Kind::Eval { dst: Place::Local(slot), src }, &ctx, false);
+                    }
+                }
+            }
+            StmtKind::Assign(lhs, rhs) => {
+                let Some(place) = self.place(lhs) else { return };
+                self.assign(place, rhs, &ctx);
+            }
+            StmtKind::Call(e) => {
+                if let ExprKind::Call(name, args) = &e.kind {
+                    self.call(name, args, None, &ctx, e.span);
+                }
+            }
+            StmtKind::If(c, then, els) => {
+                let cond = self.expr(c);
+                let br = self.emit_at(Kind::Branch { cond, else_to: 0, spin: false }, &ctx, cond.loads > 0);
+                let outer = self.inherited_narr;
+                if cond.loads == 0 {
+                    self.inherited_narr = ctx.narr;
+                }
+                self.block(then);
+                if els.is_empty() {
+                    let end = self.here();
+                    self.patch(br, end);
+                } else {
+                    let j = self.emit_at(Kind::Jump(0), &ctx, false);
+                    let else_start = self.here();
+                    self.patch(br, else_start);
+                    self.block(els);
+                    let end = self.here();
+                    self.patch(j, end);
+                }
+                self.inherited_narr = outer;
+            }
+            StmtKind::While(c, body) => {
+                let cond = self.expr(c);
+                let top = self.here();
+                let spin = cond.loads > 0 && body.iter().all(|s| is_pause(s));
+                if spin {
+                    let text = self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("").to_string();
+                    self.cond_text.push((top, text));
+                }
+                let br = self.emit_at(Kind::Branch { cond, else_to: 0, spin }, &ctx, cond.loads > 0);
+                self.loops.push((vec![], vec![]));
+                let outer = std::mem::replace(&mut self.inherited_narr, NO_NARRATION);
+                self.block(body);
+                self.inherited_narr = outer;
+                self.emit_at(Kind::Jump(top), &ctx, false);
+                let end = self.here();
+                self.patch(br, end);
+                self.close_loop(top, end);
+            }
+            StmtKind::ForMask(var, mask, body) => {
+                // Iterate the set bits of a mask, lowest first, over a private copy.
+                let slot = self.local_slot(var, s.span);
+                let hidden = self.local_slot(&format!("{var}#mask{}", self.code.len()), s.span);
+                self.assign(Place::Local(hidden), mask, &ctx);
+                let top = self.here();
+                let cond = self.push_ops(vec![Op::Local(hidden), Op::Int(0), Op::Bin(BinOp::Ne)], 0);
+                let br = self.emit_at(Kind::Branch { cond, else_to: 0, spin: false }, &ctx, false);
+                let pick = self.push_ops(vec![Op::Local(hidden), Op::Func(Func::Lowest, 1)], 0);
+                self.emit_at(Kind::Eval { dst: Place::Local(slot), src: pick }, &ctx, false);
+                let clear = self.push_ops(
+                    vec![Op::Local(hidden), Op::Local(slot), Op::Func(Func::Bit, 1), Op::Un(UnOp::BitNot), Op::Bin(BinOp::BitAnd)],
+                    0,
+                );
+                self.emit_at(Kind::Eval { dst: Place::Local(hidden), src: clear }, &ctx, false);
+                self.loops.push((vec![], vec![]));
+                self.block(body);
+                self.emit_at(Kind::Jump(top), &ctx, false);
+                let end = self.here();
+                self.patch(br, end);
+                self.close_loop(top, end);
+            }
+            StmtKind::ForRange(var, lo, hi, body) => {
+                let slot = self.local_slot(var, s.span);
+                let limit = self.local_slot(&format!("{var}#limit{}", self.code.len()), s.span);
+                self.assign(Place::Local(slot), lo, &ctx);
+                self.assign(Place::Local(limit), hi, &ctx);
+                let top = self.here();
+                let cond = self.push_ops(vec![Op::Local(slot), Op::Local(limit), Op::Bin(BinOp::Lt)], 0);
+                let br = self.emit_at(Kind::Branch { cond, else_to: 0, spin: false }, &ctx, false);
+                self.loops.push((vec![], vec![]));
+                self.block(body);
+                let next = self.here();
+                let inc = self.push_ops(vec![Op::Local(slot), Op::Int(1), Op::Bin(BinOp::Add)], 0);
+                self.emit_at(Kind::Eval { dst: Place::Local(slot), src: inc }, &ctx, false);
+                self.emit_at(Kind::Jump(top), &ctx, false);
+                let end = self.here();
+                self.patch(br, end);
+                self.close_loop(next, end);
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                if self.loops.is_empty() {
+                    self.err(s.span, "`break` and `continue` belong inside a loop");
+                    return;
+                }
+                let j = self.emit_at(Kind::Jump(0), &ctx, false);
+                let l = self.loops.last_mut().expect("checked above");
+                if matches!(s.kind, StmtKind::Break) {
+                    l.0.push(j);
+                } else {
+                    l.1.push(j);
+                }
+            }
+            StmtKind::Return => {
+                self.emit_at(Kind::Return, &ctx, false);
+            }
+            StmtKind::Assert(c, msg) => {
+                let cond = self.expr(c);
+                let text = msg.clone().unwrap_or_else(|| {
+                    format!("assertion `{}` failed", self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or(""))
+                });
+                self.prog.messages.push(text);
+                let msg = (self.prog.messages.len() - 1) as u32;
+                self.emit_at(Kind::Assert { cond, msg }, &ctx, cond.loads > 0);
+            }
+        }
+    }
+
+    fn close_loop(&mut self, continue_to: u32, break_to: u32) {
+        let (breaks, conts) = self.loops.pop().unwrap_or_default();
+        for b in breaks {
+            self.patch(b, break_to);
+        }
+        for c in conts {
+            self.patch(c, continue_to);
+        }
+    }
+
+    fn assign(&mut self, dst: Place, rhs: &ast::Expr, ctx: &Ctx) {
+        if let ExprKind::Call(name, args) = &rhs.kind {
+            if Func::by_name(name).is_none() {
+                let Place::Local(slot) = dst else {
+                    self.err(rhs.span, format!("the result of `{name}` can only be kept in a local variable"));
+                    return;
+                };
+                self.call(name, args, Some(slot), ctx, rhs.span);
+                return;
+            }
+        }
+        let src = self.expr(rhs);
+        let writes = matches!(dst, Place::Var { .. });
+        let loads = src.loads as u32 + place_loads(&dst);
+        if writes && loads > 0 || loads > 1 {
+            self.err(ctx.span, "this statement touches shared memory more than once; split it so that each step does one access (e.g. read into a local first)");
+        }
+        self.emit_at(Kind::Eval { dst, src }, ctx, writes || loads > 0);
+    }
+
+    fn place(&mut self, e: &ast::Expr) -> Option<Place> {
+        match &e.kind {
+            ExprKind::Name(n) => {
+                if let Some(&l) = self.locals.get(n) {
+                    return Some(Place::Local(l));
+                }
+                match self.globals.get(n) {
+                    Some(&Global::Var(v)) => self.var_place(v, &[], e.span),
+                    Some(_) => {
+                        self.err(e.span, format!("`{n}` cannot be assigned (only variables can)"));
+                        None
+                    }
+                    None => {
+                        self.err(e.span, format!("unknown variable `{n}` (declare locals with `local {n} = ...;`)"));
+                        None
+                    }
+                }
+            }
+            ExprKind::Index(n, idx) => match self.globals.get(n) {
+                Some(&Global::Var(v)) => self.var_place(v, idx, e.span),
+                _ => {
+                    self.err(e.span, format!("`{n}` is not a shared or per-CPU array"));
+                    None
+                }
+            },
+            _ => {
+                self.err(e.span, "the left side of `=` must be a variable or an array element");
+                None
+            }
+        }
+    }
+
+    fn var_place(&mut self, v: u16, idx: &[ast::Expr], span: Span) -> Option<Place> {
+        let nidx = self.check_rank(v, idx.len(), span)?;
+        let mut refs = [ExprRef::default(); 2];
+        for (i, e) in idx.iter().enumerate() {
+            refs[i] = self.expr(e);
+        }
+        Some(Place::Var { var: v, nidx, idx: refs })
+    }
+
+    /// Checks the number of indices for variable `v`; returns it.
+    fn check_rank(&mut self, v: u16, n: usize, span: Span) -> Option<u8> {
+        let d = &self.prog.vars[v as usize];
+        let rank = d.dims.len() + usize::from(d.per_cpu);
+        let ok = n == rank || (d.per_cpu && n + 1 == rank);
+        if !ok {
+            let name = d.name.clone();
+            let what = if d.per_cpu {
+                format!("`{name}` is per-CPU: write `{name}` for this CPU's copy or `{name}[cpu]` for another's")
+            } else {
+                format!("`{name}` takes {rank} index(es), {n} given")
+            };
+            self.err(span, what);
+            return None;
+        }
+        Some(n as u8)
+    }
+
+    fn call(&mut self, name: &str, args: &[ast::Expr], dst: Option<u16>, ctx: &Ctx, span: Span) {
+        let want = |c: &mut Self, n: usize| -> bool {
+            if args.len() != n {
+                c.err(span, format!("`{name}` takes {n} argument(s), {} given", args.len()));
+                false
+            } else {
+                true
+            }
+        };
+        let local_only = |c: &mut Self, e: &ast::Expr| -> ExprRef {
+            let r = c.expr(e);
+            if r.loads > 0 {
+                c.err(e.span, "this argument reads shared memory, and the call is already a step of its own; read it into a local first");
+            }
+            r
+        };
+        let returns = matches!(
+            name,
+            "fetch_add" | "xchg" | "cmpxchg" | "atomic_or" | "atomic_and" | "pte_clear" | "pte_read" | "alloc_page"
+        );
+        if dst.is_some() && !returns {
+            if let Some(Global::Proc(_)) = self.globals.get(name) {
+                self.err(span, format!("procedure `{name}` returns no value"));
+            } else {
+                self.err(span, format!("`{name}` returns no value"));
+            }
+            return;
+        }
+        let kind = match name {
+            "fence" => {
+                if !want(self, 1) {
+                    return;
+                }
+                let k = match &args[0].kind {
+                    ExprKind::Name(n) if n == "seq_cst" => FenceKind::SeqCst,
+                    ExprKind::Name(n) if n == "acquire" => FenceKind::Acquire,
+                    ExprKind::Name(n) if n == "release" => FenceKind::Release,
+                    _ => {
+                        self.err(args[0].span, "fence takes `seq_cst`, `acquire` or `release`");
+                        return;
+                    }
+                };
+                Kind::Fence(k)
+            }
+            "disable_interrupts" | "enable_interrupts" | "critical_enter" | "critical_exit" | "pin" | "unpin"
+            | "pause" | "eoi" | "flush_tlb" => {
+                if !want(self, 0) {
+                    return;
+                }
+                match name {
+                    "disable_interrupts" => Kind::Cli,
+                    "enable_interrupts" => Kind::Sti,
+                    "critical_enter" => Kind::CritEnter,
+                    "critical_exit" => Kind::CritExit,
+                    "pin" => Kind::Pin,
+                    "unpin" => Kind::Unpin,
+                    "eoi" => Kind::Eoi,
+                    "flush_tlb" => Kind::FlushTlb,
+                    _ => return, // pause: purely local, folds into the next step
+                }
+            }
+            "send_ipi" => {
+                if !want(self, 2) {
+                    return;
+                }
+                let mask = local_only(self, &args[0]);
+                let vector = match &args[1].kind {
+                    ExprKind::Name(n) => match self.globals.get(n) {
+                        Some(&Global::Vector(v)) => v,
+                        _ => {
+                            self.err(args[1].span, format!("`{n}` is not a declared vector"));
+                            return;
+                        }
+                    },
+                    _ => {
+                        self.err(args[1].span, "the second argument of send_ipi is a vector name");
+                        return;
+                    }
+                };
+                Kind::SendIpi { mask, vector }
+            }
+            "invlpg" | "user_load" | "user_store" | "free_page" | "switch_to" => {
+                if !want(self, 1) {
+                    return;
+                }
+                let a = local_only(self, &args[0]);
+                match name {
+                    "invlpg" => Kind::Invlpg(a),
+                    "user_load" => Kind::UserAccess { va: a, write: false },
+                    "user_store" => Kind::UserAccess { va: a, write: true },
+                    "free_page" => Kind::Free(a),
+                    _ => Kind::SwitchTo(a),
+                }
+            }
+            "pte_clear" | "pte_read" => {
+                if !want(self, 2) {
+                    return;
+                }
+                let aspace = local_only(self, &args[0]);
+                let va = local_only(self, &args[1]);
+                if name == "pte_clear" {
+                    Kind::PteClear { aspace, va, dst }
+                } else {
+                    Kind::PteRead { aspace, va, dst }
+                }
+            }
+            "pte_set" => {
+                if !want(self, 4) {
+                    return;
+                }
+                let aspace = local_only(self, &args[0]);
+                let va = local_only(self, &args[1]);
+                let frame = local_only(self, &args[2]);
+                let writable = local_only(self, &args[3]);
+                Kind::PteSet { aspace, va, frame, writable }
+            }
+            "alloc_page" => {
+                if !want(self, 0) {
+                    return;
+                }
+                Kind::Alloc { dst }
+            }
+            "fetch_add" | "xchg" | "atomic_or" | "atomic_and" | "cmpxchg" => {
+                let n = if name == "cmpxchg" { 3 } else { 2 };
+                if !want(self, n) {
+                    return;
+                }
+                let Some(place) = self.place(&args[0]) else { return };
+                if place_loads(&place) > 0 || matches!(place, Place::Local(_)) {
+                    self.err(args[0].span, format!("`{name}` works on a shared word whose index is computed locally"));
+                    return;
+                }
+                let a = local_only(self, &args[1]);
+                let b = if n == 3 { local_only(self, &args[2]) } else { ExprRef::default() };
+                let op = match name {
+                    "fetch_add" => RmwOp::FetchAdd,
+                    "xchg" => RmwOp::Xchg,
+                    "atomic_or" => RmwOp::Or,
+                    "atomic_and" => RmwOp::And,
+                    _ => RmwOp::Cmpxchg,
+                };
+                Kind::Rmw { op, place, a, b, dst }
+            }
+            _ => match self.globals.get(name) {
+                Some(&Global::Proc(p)) => {
+                    let want_n = self.arity[p as usize];
+                    if want_n != args.len() {
+                        self.err(span, format!("`{name}` takes {want_n} argument(s), {} given", args.len()));
+                    }
+                    let start = self.prog.arg_pool.len() as u32;
+                    let mut loads = 0;
+                    for a in args {
+                        let r = self.expr(a);
+                        loads += r.loads as u32;
+                        self.prog.arg_pool.push(r);
+                    }
+                    if loads > 1 {
+                        self.err(span, "the arguments read shared memory more than once; read into locals first");
+                    }
+                    self.emit_at(Kind::Call { proc: p, args: start, nargs: args.len() as u8 }, ctx, loads > 0);
+                    return;
+                }
+                _ => {
+                    if Func::by_name(name).is_some() {
+                        self.err(span, format!("`{name}(...)` computes a value; use it in an expression"));
+                    } else {
+                        self.err(span, format!("unknown procedure or built-in `{name}`"));
+                    }
+                    return;
+                }
+            },
+        };
+        // Pin and critical-section changes are CPU-local, but the algorithms number them as
+        // steps (P1, I4, I15) and a lecture wants to see them happen, so they are visible.
+        self.emit_at(kind, ctx, true);
+    }
+
+    fn const_expr(&mut self, e: &ast::Expr, allow_self: bool) -> ExprRef {
+        let saved = std::mem::take(&mut self.locals);
+        let was = self.in_proc;
+        self.in_proc = false;
+        let r = self.expr(e);
+        self.in_proc = was;
+        self.locals = saved;
+        if r.loads > 0 {
+            self.err(e.span, "a declaration's value cannot read shared memory");
+        }
+        if !allow_self && self.prog.ops[r.start as usize..][..r.len as usize].contains(&Op::SelfCpu) {
+            self.err(e.span, "`self` has no meaning here");
+        }
+        r
+    }
+
+    fn push_ops(&mut self, ops: Vec<Op>, loads: u8) -> ExprRef {
+        let start = self.prog.ops.len() as u32;
+        let len = ops.len().min(u16::MAX as usize) as u16;
+        self.prog.ops.extend(ops);
+        ExprRef { start, len, loads }
+    }
+
+    fn expr(&mut self, e: &ast::Expr) -> ExprRef {
+        let mut ops = Vec::new();
+        let mut loads = 0u32;
+        self.lower(e, &mut ops, &mut loads);
+        if loads > 1 {
+            self.err(e.span, "this expression reads shared memory more than once; each step does one access, so read into locals first");
+        }
+        let mut depth = 0i32;
+        let mut max = 0i32;
+        for op in &ops {
+            depth += match op {
+                Op::Load { nidx, .. } => 1 - *nidx as i32,
+                Op::Un(_) => 0,
+                Op::Bin(_) => -1,
+                Op::Func(_, n) => 1 - *n as i32,
+                _ => 1,
+            };
+            max = max.max(depth);
+        }
+        if max as usize > MAX_STACK || ops.len() > 4096 {
+            self.err(e.span, "expression too large");
+            ops.clear();
+            ops.push(Op::Int(0));
+        }
+        self.push_ops(ops, loads.min(255) as u8)
+    }
+
+    fn lower(&mut self, e: &ast::Expr, ops: &mut Vec<Op>, loads: &mut u32) {
+        match &e.kind {
+            ExprKind::Int(v) => match i32::try_from(*v) {
+                Ok(v) => ops.push(Op::Int(v)),
+                Err(_) => {
+                    self.err(e.span, "number does not fit in a 32-bit word");
+                    ops.push(Op::Int(0));
+                }
+            },
+            ExprKind::Name(n) => {
+                if let Some(&l) = self.locals.get(n) {
+                    ops.push(Op::Local(l));
+                    return;
+                }
+                match n.as_str() {
+                    "self" => return ops.push(Op::SelfCpu),
+                    "NCPU" => return ops.push(Op::Ncpu),
+                    _ => {}
+                }
+                match self.globals.get(n).copied() {
+                    Some(Global::Const(c)) => ops.push(Op::Konst(c)),
+                    Some(Global::Opt(o)) => ops.push(Op::Opt(o)),
+                    Some(Global::Aspace(a)) => ops.push(Op::Int(a as i32)),
+                    Some(Global::Vector(v)) => ops.push(Op::Int(self.prog.vectors[v as usize].number as i32)),
+                    Some(Global::Var(v)) => {
+                        if !self.in_proc {
+                            self.err(e.span, format!("`{n}` is a variable; declarations can only use constants and options"));
+                        }
+                        if self.check_rank(v, 0, e.span).is_some() {
+                            *loads += 1;
+                            ops.push(Op::Load { var: v, nidx: 0 });
+                        } else {
+                            ops.push(Op::Int(0));
+                        }
+                    }
+                    Some(Global::Proc(_)) => {
+                        self.err(e.span, format!("`{n}` is a procedure; call it as a statement"));
+                        ops.push(Op::Int(0));
+                    }
+                    None => {
+                        let hint = if self.in_proc { " (declare locals with `local NAME = ...;`)" } else { "" };
+                        self.err(e.span, format!("unknown name `{n}`{hint}"));
+                        ops.push(Op::Int(0));
+                    }
+                }
+            }
+            ExprKind::Index(n, idx) => match self.globals.get(n).copied() {
+                Some(Global::Var(v)) if self.in_proc => {
+                    for i in idx {
+                        self.lower(i, ops, loads);
+                    }
+                    match self.check_rank(v, idx.len(), e.span) {
+                        Some(nidx) => {
+                            *loads += 1;
+                            ops.push(Op::Load { var: v, nidx });
+                        }
+                        None => ops.push(Op::Int(0)),
+                    }
+                }
+                _ => {
+                    self.err(e.span, format!("`{n}` is not an array that can be read here"));
+                    ops.push(Op::Int(0));
+                }
+            },
+            ExprKind::Call(n, args) => match Func::by_name(n) {
+                Some((f, arity)) => {
+                    if args.len() != arity as usize {
+                        self.err(e.span, format!("`{n}` takes {arity} argument(s), {} given", args.len()));
+                        ops.push(Op::Int(0));
+                        return;
+                    }
+                    for a in args {
+                        self.lower(a, ops, loads);
+                    }
+                    ops.push(Op::Func(f, arity));
+                }
+                None => {
+                    self.err(e.span, format!("`{n}(...)` cannot be used inside an expression; call it as a statement, or `local x = {n}(...);`"));
+                    ops.push(Op::Int(0));
+                }
+            },
+            ExprKind::Unary(op, a) => {
+                self.lower(a, ops, loads);
+                ops.push(Op::Un(match *op {
+                    "!" => UnOp::Not,
+                    "~" => UnOp::BitNot,
+                    _ => UnOp::Neg,
+                }));
+            }
+            ExprKind::Binary(op, a, b) => {
+                self.lower(a, ops, loads);
+                self.lower(b, ops, loads);
+                ops.push(Op::Bin(match *op {
+                    "||" => BinOp::Or,
+                    "&&" => BinOp::And,
+                    "|" => BinOp::BitOr,
+                    "^" => BinOp::BitXor,
+                    "&" => BinOp::BitAnd,
+                    "==" => BinOp::Eq,
+                    "!=" => BinOp::Ne,
+                    "<" => BinOp::Lt,
+                    "<=" => BinOp::Le,
+                    ">" => BinOp::Gt,
+                    ">=" => BinOp::Ge,
+                    "<<" => BinOp::Shl,
+                    ">>" => BinOp::Shr,
+                    "+" => BinOp::Add,
+                    "-" => BinOp::Sub,
+                    "*" => BinOp::Mul,
+                    "/" => BinOp::Div,
+                    _ => BinOp::Rem,
+                }));
+            }
+        }
+    }
+}
+
+fn place_loads(p: &Place) -> u32 {
+    match p {
+        Place::Local(_) => 0,
+        Place::Var { idx, nidx, .. } => idx[..*nidx as usize].iter().map(|r| r.loads as u32).sum(),
+    }
+}
+
+fn is_pause(s: &ast::Stmt) -> bool {
+    matches!(&s.kind, StmtKind::Call(e) if matches!(&e.kind, ExprKind::Call(n, a) if n == "pause" && a.is_empty()))
+}
+
+fn builtin_stmt(name: &str) -> bool {
+    matches!(
+        name,
+        "fence" | "disable_interrupts" | "enable_interrupts" | "critical_enter" | "critical_exit" | "pin"
+            | "unpin" | "pause" | "eoi" | "flush_tlb" | "send_ipi" | "invlpg" | "user_load" | "user_store"
+            | "free_page" | "switch_to" | "pte_clear" | "pte_read" | "pte_set" | "alloc_page" | "fetch_add"
+            | "xchg" | "atomic_or" | "atomic_and" | "cmpxchg" | "assert"
+    )
+}

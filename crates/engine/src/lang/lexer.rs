@@ -1,0 +1,151 @@
+//! Hand-written lexer. It never fails: characters it does not understand become
+//! `Tok::Error` tokens, which the parser reports with their location.
+
+use crate::diag::Span;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tok {
+    Ident(String),
+    Int(i64),
+    Str(String),
+    /// A `///` narration comment, already stripped of the slashes.
+    Doc(String),
+    Punct(&'static str),
+    Error(String),
+    Eof,
+}
+
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Span,
+}
+
+const PUNCTS: [&str; 32] = [
+    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "..", "->", "{", "}", "(", ")", "[", "]",
+    ";", ",", ":", "=", "+", "-", "*", "/", "%", "&", "|", "^", "!", "~", "<", ">",
+];
+
+pub fn lex(src: &str) -> Vec<Token> {
+    let bytes = src.as_bytes();
+    let mut out = Vec::new();
+    let (mut i, mut line, mut line_start) = (0usize, 1u32, 0usize);
+    let span = |s: usize, e: usize, line: u32, ls: usize| Span {
+        start: s as u32,
+        end: e as u32,
+        line,
+        col: (src[ls..s].chars().count() + 1) as u32,
+    };
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        if c == b'\n' {
+            i += 1;
+            line += 1;
+            line_start = i;
+            continue;
+        }
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if src[i..].starts_with("///") {
+            let end = src[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            let text = src[i + 3..end].trim().to_string();
+            out.push(Token { tok: Tok::Doc(text), span: span(start, end, line, line_start) });
+            i = end;
+            continue;
+        }
+        if src[i..].starts_with("//") {
+            i = src[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            continue;
+        }
+        if src[i..].starts_with("/*") {
+            match src[i + 2..].find("*/") {
+                Some(n) => {
+                    let end = i + 2 + n + 2;
+                    for (k, b) in bytes[i..end].iter().enumerate() {
+                        if *b == b'\n' {
+                            line += 1;
+                            line_start = i + k + 1;
+                        }
+                    }
+                    i = end;
+                }
+                None => {
+                    out.push(Token {
+                        tok: Tok::Error("unterminated /* comment".into()),
+                        span: span(start, start + 2, line, line_start),
+                    });
+                    i = bytes.len();
+                }
+            }
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let mut end = i;
+            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                end += 1;
+            }
+            let text: String = src[i..end].chars().filter(|&c| c != '_').collect();
+            let parsed = if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+                i64::from_str_radix(hex, 16)
+            } else {
+                text.parse::<i64>()
+            };
+            let tok = match parsed {
+                Ok(v) if v <= i32::MAX as i64 => Tok::Int(v),
+                Ok(_) => Tok::Error(format!("number {} does not fit in a 32-bit word", &src[i..end])),
+                Err(_) => Tok::Error(format!("malformed number `{}`", &src[i..end])),
+            };
+            out.push(Token { tok, span: span(start, end, line, line_start) });
+            i = end;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let mut end = i;
+            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                end += 1;
+            }
+            out.push(Token {
+                tok: Tok::Ident(src[i..end].to_string()),
+                span: span(start, end, line, line_start),
+            });
+            i = end;
+            continue;
+        }
+        if c == b'"' {
+            let mut end = i + 1;
+            while end < bytes.len() && bytes[end] != b'"' && bytes[end] != b'\n' {
+                end += 1;
+            }
+            if end < bytes.len() && bytes[end] == b'"' {
+                out.push(Token {
+                    tok: Tok::Str(src[i + 1..end].to_string()),
+                    span: span(start, end + 1, line, line_start),
+                });
+                i = end + 1;
+            } else {
+                out.push(Token {
+                    tok: Tok::Error("unterminated string (strings end on the same line)".into()),
+                    span: span(start, end, line, line_start),
+                });
+                i = end;
+            }
+            continue;
+        }
+        if let Some(p) = PUNCTS.iter().find(|p| src[i..].starts_with(**p)) {
+            out.push(Token { tok: Tok::Punct(p), span: span(start, start + p.len(), line, line_start) });
+            i += p.len();
+            continue;
+        }
+        let ch = src[i..].chars().next().unwrap_or('?');
+        out.push(Token {
+            tok: Tok::Error(format!("unexpected character `{ch}`")),
+            span: span(start, start + ch.len_utf8(), line, line_start),
+        });
+        i += ch.len_utf8();
+    }
+    out.push(Token { tok: Tok::Eof, span: span(bytes.len(), bytes.len(), line, line_start) });
+    out
+}

@@ -1,0 +1,563 @@
+//! Recursive-descent parser with precedence climbing for expressions. On an error it
+//! records a located diagnostic and skips to the next item, so one typo does not hide
+//! the others. Every loop consumes at least one token, so the parser always ends.
+
+use super::ast::*;
+use super::lexer::{lex, Tok, Token};
+use crate::diag::{Diagnostic, Span};
+
+const MAX_DEPTH: u32 = 64;
+
+pub fn parse(src: &str) -> (File, Vec<Diagnostic>) {
+    let mut p = Parser { toks: lex(src), pos: 0, diags: Vec::new(), depth: 0 };
+    let file = p.file();
+    (file, p.diags)
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    pos: usize,
+    diags: Vec<Diagnostic>,
+    depth: u32,
+}
+
+type PResult<T> = Result<T, ()>;
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].tok
+    }
+    fn span(&self) -> Span {
+        self.toks[self.pos].span
+    }
+    fn bump(&mut self) -> Token {
+        let t = self.toks[self.pos].clone();
+        if self.pos + 1 < self.toks.len() {
+            self.pos += 1;
+        }
+        t
+    }
+    fn at_punct(&self, p: &str) -> bool {
+        matches!(self.peek(), Tok::Punct(q) if *q == p)
+    }
+    fn at_kw(&self, k: &str) -> bool {
+        matches!(self.peek(), Tok::Ident(q) if q == k)
+    }
+    fn eat_punct(&mut self, p: &str) -> bool {
+        if self.at_punct(p) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+    fn eat_kw(&mut self, k: &str) -> bool {
+        if self.at_kw(k) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+    fn describe(tok: &Tok) -> String {
+        match tok {
+            Tok::Ident(s) => format!("`{s}`"),
+            Tok::Int(v) => format!("number {v}"),
+            Tok::Str(_) => "a string".into(),
+            Tok::Doc(_) => "a `///` comment".into(),
+            Tok::Punct(p) => format!("`{p}`"),
+            Tok::Error(e) => e.clone(),
+            Tok::Eof => "the end of the file".into(),
+        }
+    }
+    fn error<T>(&mut self, what: &str) -> PResult<T> {
+        let span = self.span();
+        let msg = match self.peek() {
+            Tok::Error(e) => e.clone(),
+            t => format!("expected {what}, found {}", Self::describe(t)),
+        };
+        self.diags.push(Diagnostic::new(span, msg));
+        Err(())
+    }
+    fn expect_punct(&mut self, p: &str) -> PResult<Span> {
+        if self.at_punct(p) {
+            Ok(self.bump().span)
+        } else {
+            self.error(&format!("`{p}`"))
+        }
+    }
+    fn ident(&mut self, what: &str) -> PResult<(String, Span)> {
+        if let Tok::Ident(s) = self.peek() {
+            let s = s.clone();
+            Ok((s, self.bump().span))
+        } else {
+            self.error(what)
+        }
+    }
+    fn int(&mut self) -> PResult<i64> {
+        let neg = self.eat_punct("-");
+        if let Tok::Int(v) = *self.peek() {
+            self.bump();
+            Ok(if neg { -v } else { v })
+        } else {
+            self.error("a number")
+        }
+    }
+    fn string(&mut self) -> PResult<String> {
+        if let Tok::Str(s) = self.peek() {
+            let s = s.clone();
+            self.bump();
+            Ok(s)
+        } else {
+            self.error("a string in double quotes")
+        }
+    }
+    fn docs(&mut self) -> Option<String> {
+        let mut lines = Vec::new();
+        while let Tok::Doc(d) = self.peek() {
+            lines.push(d.clone());
+            self.bump();
+        }
+        (!lines.is_empty()).then(|| lines.join(" "))
+    }
+    /// Skip to just after the next `;` or balanced `}` at this nesting level.
+    fn recover(&mut self) {
+        let mut depth = 0i32;
+        loop {
+            match self.peek() {
+                Tok::Eof => return,
+                Tok::Punct("{") => depth += 1,
+                Tok::Punct("}") => {
+                    depth -= 1;
+                    if depth <= 0 {
+                        self.bump();
+                        return;
+                    }
+                }
+                Tok::Punct(";") if depth == 0 => {
+                    self.bump();
+                    return;
+                }
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    fn file(&mut self) -> File {
+        let mut f = File::default();
+        loop {
+            let doc = self.docs();
+            if matches!(self.peek(), Tok::Eof) {
+                if let Some(d) = doc {
+                    f.doc.push(d);
+                }
+                break;
+            }
+            let before = self.pos;
+            if self.item(&mut f, doc).is_err() {
+                if self.pos == before {
+                    self.bump();
+                }
+                self.recover();
+            }
+        }
+        f
+    }
+
+    fn item(&mut self, f: &mut File, doc: Option<String>) -> PResult<()> {
+        let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario)")?;
+        match kw.as_str() {
+            "model" => {
+                f.title = Some(self.string()?);
+                f.doc.extend(doc);
+                self.expect_punct(";")?;
+            }
+            "cpus" => {
+                let lo = self.int()?;
+                self.expect_punct("..")?;
+                let hi = self.int()?;
+                let def = if self.eat_kw("default") { self.int()? } else { lo };
+                self.expect_punct(";")?;
+                f.cpus_default = Some((lo, hi, def));
+            }
+            "option" => {
+                let (name, span) = self.ident("an option name")?;
+                self.expect_punct("=")?;
+                let (default, is_bool) = if self.eat_kw("true") {
+                    (1, true)
+                } else if self.eat_kw("false") {
+                    (0, true)
+                } else {
+                    (self.int()?, false)
+                };
+                let text = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
+                let doc = if text.is_empty() { doc.unwrap_or_default() } else { text };
+                self.expect_punct(";")?;
+                f.options.push(OptionItem { name, default, is_bool, doc, span });
+            }
+            "const" => {
+                let (name, span) = self.ident("a constant name")?;
+                self.expect_punct("=")?;
+                let e = self.expr()?;
+                self.expect_punct(";")?;
+                f.consts.push((name, e, span));
+            }
+            "vector" => {
+                let (name, span) = self.ident("a vector name")?;
+                self.expect_punct("=")?;
+                let v = self.int()?;
+                self.expect_punct(";")?;
+                f.vectors.push((name, v, span));
+            }
+            "shared" | "percpu" => {
+                let per_cpu = kw == "percpu";
+                let is_mask = self.eat_kw("cpumask");
+                self.eat_kw("word");
+                loop {
+                    let (name, span) = self.ident("a variable name")?;
+                    let mut dims = Vec::new();
+                    while self.eat_punct("[") {
+                        dims.push(self.expr()?);
+                        self.expect_punct("]")?;
+                    }
+                    let init = if self.eat_punct("=") { Some(self.expr()?) } else { None };
+                    let mark = if self.eat_kw("mark") { Some(self.int()?) } else { None };
+                    f.vars.push(VarItem { name, per_cpu, is_mask, dims, init, mark, doc: doc.clone(), span });
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct(";")?;
+            }
+            "aspace" => {
+                let (name, span) = self.ident("an address-space name")?;
+                self.expect_punct(";")?;
+                f.aspaces.push((name, span));
+            }
+            "map" => {
+                let (aspace, _) = self.ident("an address-space name")?;
+                let va = self.expr()?;
+                let mode = if let Tok::Ident(m) = self.peek() {
+                    let m = m.clone();
+                    if !["writable", "readonly", "unmapped"].contains(&m.as_str()) {
+                        return self.error("`writable`, `readonly` or `unmapped`");
+                    }
+                    self.bump();
+                    m
+                } else {
+                    "writable".into()
+                };
+                self.expect_punct(";")?;
+                f.maps.push(MapItem { aspace, va, mode, span });
+            }
+            "frames" => {
+                f.frames = self.int()?;
+                self.expect_punct(";")?;
+            }
+            "user" | "proc" => {
+                let user = kw == "user";
+                if user && !self.eat_kw("proc") {
+                    return self.error("`proc` after `user`");
+                }
+                let (name, span) = self.ident("a procedure name")?;
+                self.expect_punct("(")?;
+                let mut params = Vec::new();
+                while !self.at_punct(")") {
+                    params.push(self.ident("a parameter name")?.0);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct(")")?;
+                let body = self.block()?;
+                f.procs.push(ProcItem { name, params, body, user, doc, span });
+            }
+            "handler" => {
+                let (vector, span) = self.ident("the vector this handler serves")?;
+                let body = self.block()?;
+                let name = format!("handler {vector}");
+                f.handlers.push((vector, ProcItem { name, params: vec![], body, user: false, doc, span }));
+            }
+            "nmi" => {
+                let body = self.block()?;
+                f.nmi = Some(ProcItem { name: "nmi".into(), params: vec![], body, user: false, doc, span });
+            }
+            "scenario" => {
+                let (name, span) = self.ident("a scenario name")?;
+                let text = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
+                let doc = if text.is_empty() { doc.unwrap_or_default() } else { text };
+                self.expect_punct("{")?;
+                let mut cpus = Vec::new();
+                while !self.at_punct("}") && !matches!(self.peek(), Tok::Eof) {
+                    cpus.push(self.cpu_item()?);
+                }
+                self.expect_punct("}")?;
+                f.scenarios.push(ScenarioItem { name, doc, cpus, span });
+            }
+            _ => {
+                self.pos -= 1;
+                return self.error("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario)");
+            }
+        }
+        Ok(())
+    }
+
+    fn cpu_item(&mut self) -> PResult<CpuItem> {
+        let span = self.span();
+        if !self.eat_kw("cpu") {
+            return self.error("`cpu` (e.g. `cpu 0: unmap();`)");
+        }
+        let sel = if self.eat_punct("*") {
+            CpuSel::Rest
+        } else {
+            let lo = self.int()?;
+            if self.eat_punct("..") {
+                if let Tok::Int(_) = self.peek() {
+                    CpuSel::Range(lo, self.int()?)
+                } else {
+                    CpuSel::From(lo)
+                }
+            } else {
+                CpuSel::One(lo)
+            }
+        };
+        self.expect_punct(":")?;
+        let call = if self.eat_kw("idle") {
+            None
+        } else {
+            let (name, _) = self.ident("a procedure to run, or `idle`")?;
+            self.expect_punct("(")?;
+            let args = self.args()?;
+            Some((name, args))
+        };
+        let aspace = if self.eat_kw("in") { Some(self.ident("an address-space name")?.0) } else { None };
+        self.expect_punct(";")?;
+        Ok(CpuItem { sel, call, aspace, span })
+    }
+
+    fn args(&mut self) -> PResult<Vec<Expr>> {
+        let mut args = Vec::new();
+        while !self.at_punct(")") {
+            args.push(self.expr()?);
+            if !self.eat_punct(",") {
+                break;
+            }
+        }
+        self.expect_punct(")")?;
+        Ok(args)
+    }
+
+    fn block(&mut self) -> PResult<Vec<Stmt>> {
+        self.expect_punct("{")?;
+        let mut out = Vec::new();
+        loop {
+            let doc = self.docs();
+            if self.eat_punct("}") {
+                return Ok(out);
+            }
+            if matches!(self.peek(), Tok::Eof) {
+                return self.error("`}` to close the block");
+            }
+            let before = self.pos;
+            match self.stmt(doc) {
+                Ok(s) => out.push(s),
+                Err(()) => {
+                    if self.pos == before {
+                        self.bump();
+                    }
+                    // Statement-level recovery: skip to the end of this statement.
+                    while !matches!(self.peek(), Tok::Eof | Tok::Punct(";") | Tok::Punct("}")) {
+                        self.bump();
+                    }
+                    self.eat_punct(";");
+                }
+            }
+        }
+    }
+
+    fn body(&mut self) -> PResult<Vec<Stmt>> {
+        if self.at_punct("{") {
+            self.block()
+        } else {
+            let doc = self.docs();
+            Ok(vec![self.stmt(doc)?])
+        }
+    }
+
+    fn stmt(&mut self, doc: Option<String>) -> PResult<Stmt> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return self.error("less deeply nested code (nesting limit reached)");
+        }
+        let r = self.stmt_inner(doc);
+        self.depth -= 1;
+        r
+    }
+
+    fn stmt_inner(&mut self, doc: Option<String>) -> PResult<Stmt> {
+        let span = self.span();
+        let kind = if self.eat_kw("local") {
+            let (name, _) = self.ident("a local variable name")?;
+            let init = if self.eat_punct("=") { Some(self.expr()?) } else { None };
+            self.expect_punct(";")?;
+            StmtKind::Local(name, init)
+        } else if self.eat_kw("if") {
+            self.expect_punct("(")?;
+            let c = self.expr()?;
+            self.expect_punct(")")?;
+            let then = self.body()?;
+            let els = if self.eat_kw("else") { self.body()? } else { Vec::new() };
+            StmtKind::If(c, then, els)
+        } else if self.eat_kw("while") {
+            self.expect_punct("(")?;
+            let c = self.expr()?;
+            self.expect_punct(")")?;
+            StmtKind::While(c, self.body()?)
+        } else if self.eat_kw("for") {
+            let (var, _) = self.ident("a loop variable")?;
+            if !self.eat_kw("in") {
+                return self.error("`in`");
+            }
+            let first = self.expr()?;
+            if self.eat_punct("..") {
+                let last = self.expr()?;
+                StmtKind::ForRange(var, first, last, self.body()?)
+            } else {
+                StmtKind::ForMask(var, first, self.body()?)
+            }
+        } else if self.eat_kw("break") {
+            self.expect_punct(";")?;
+            StmtKind::Break
+        } else if self.eat_kw("continue") {
+            self.expect_punct(";")?;
+            StmtKind::Continue
+        } else if self.eat_kw("return") {
+            self.expect_punct(";")?;
+            StmtKind::Return
+        } else if self.eat_kw("assert") {
+            self.expect_punct("(")?;
+            let c = self.expr()?;
+            let msg = if self.eat_punct(",") { Some(self.string()?) } else { None };
+            self.expect_punct(")")?;
+            self.expect_punct(";")?;
+            StmtKind::Assert(c, msg)
+        } else {
+            let lhs = self.expr()?;
+            if self.eat_punct("=") {
+                let rhs = self.expr()?;
+                self.expect_punct(";")?;
+                StmtKind::Assign(lhs, rhs)
+            } else if matches!(lhs.kind, ExprKind::Call(..)) {
+                self.expect_punct(";")?;
+                StmtKind::Call(lhs)
+            } else {
+                return self.error("`=` (a statement is an assignment, a call or a keyword)");
+            }
+        };
+        Ok(Stmt { kind, span, doc })
+    }
+
+    fn expr(&mut self) -> PResult<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return self.error("a simpler expression (nesting limit reached)");
+        }
+        let r = self.binary(0);
+        self.depth -= 1;
+        r
+    }
+
+    fn binary(&mut self, min_prec: u8) -> PResult<Expr> {
+        let mut lhs = self.unary()?;
+        loop {
+            let (op, prec) = match self.peek() {
+                Tok::Punct(p) => match binop_prec(p) {
+                    Some(prec) if prec >= min_prec => (*p, prec),
+                    _ => break,
+                },
+                _ => break,
+            };
+            self.bump();
+            let rhs = self.binary(prec + 1)?;
+            let span = Span { end: rhs.span.end, ..lhs.span };
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        let span = self.span();
+        for op in ["!", "~", "-"] {
+            if self.eat_punct(op) {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    self.depth -= 1;
+                    return self.error("a simpler expression (nesting limit reached)");
+                }
+                let e = self.unary();
+                self.depth -= 1;
+                return Ok(Expr { kind: ExprKind::Unary(op, Box::new(e?)), span });
+            }
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let span = self.span();
+        match self.peek().clone() {
+            Tok::Int(v) => {
+                self.bump();
+                Ok(Expr { kind: ExprKind::Int(v), span })
+            }
+            Tok::Punct("(") => {
+                self.bump();
+                let e = self.expr()?;
+                self.expect_punct(")")?;
+                Ok(e)
+            }
+            Tok::Ident(name) => {
+                self.bump();
+                if name == "true" {
+                    return Ok(Expr { kind: ExprKind::Int(1), span });
+                }
+                if name == "false" {
+                    return Ok(Expr { kind: ExprKind::Int(0), span });
+                }
+                if self.eat_punct("(") {
+                    let args = self.args()?;
+                    return Ok(Expr { kind: ExprKind::Call(name, args), span });
+                }
+                let mut idx = Vec::new();
+                while self.eat_punct("[") {
+                    idx.push(self.expr()?);
+                    self.expect_punct("]")?;
+                }
+                if idx.is_empty() {
+                    Ok(Expr { kind: ExprKind::Name(name), span })
+                } else {
+                    Ok(Expr { kind: ExprKind::Index(name, idx), span })
+                }
+            }
+            _ => self.error("an expression"),
+        }
+    }
+}
+
+fn binop_prec(p: &str) -> Option<u8> {
+    Some(match p {
+        "||" => 1,
+        "&&" => 2,
+        "|" => 3,
+        "^" => 4,
+        "&" => 5,
+        "==" | "!=" => 6,
+        "<" | "<=" | ">" | ">=" => 7,
+        "<<" | ">>" => 8,
+        "+" | "-" => 9,
+        "*" | "/" | "%" => 10,
+        _ => return None,
+    })
+}

@@ -1,0 +1,269 @@
+//! The compiled form of a model: flat instruction lists, one instruction per atomic step
+//! (DESIGN.md "Granularity"), expressions as short postfix programs in one pool.
+
+use crate::diag::Span;
+use serde::Serialize;
+
+/// A postfix expression: `len` ops starting at `start` in `Program::ops`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ExprRef {
+    pub start: u32,
+    pub len: u16,
+    /// Number of shared-memory loads in the expression (0 or 1 after checking).
+    pub loads: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    Int(i32),
+    Local(u16),
+    Opt(u16),
+    Konst(u16),
+    Ncpu,
+    SelfCpu,
+    /// Load a shared word; pops `nidx` indices (for a per-CPU variable the CPU index
+    /// is implied when one index fewer than its rank is given).
+    Load { var: u16, nidx: u8 },
+    Un(UnOp),
+    Bin(BinOp),
+    Func(Func, u8),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Not,
+    BitNot,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Or,
+    And,
+    BitOr,
+    BitXor,
+    BitAnd,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Shl,
+    Shr,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// Pure functions usable in expressions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Func {
+    /// `bit(n)`: the mask with only bit n set.
+    Bit,
+    /// `all_cpus()`: the mask of every CPU of the machine.
+    AllCpus,
+    /// `has(mask, cpu)`
+    Has,
+    /// `lowest(mask)`: index of the lowest set bit, -1 for an empty mask.
+    Lowest,
+    /// `popcount(mask)`
+    Popcount,
+    Min,
+    Max,
+}
+
+impl Func {
+    pub fn by_name(name: &str) -> Option<(Func, u8)> {
+        Some(match name {
+            "bit" => (Func::Bit, 1),
+            "all_cpus" => (Func::AllCpus, 0),
+            "has" => (Func::Has, 2),
+            "lowest" => (Func::Lowest, 1),
+            "popcount" => (Func::Popcount, 1),
+            "min" => (Func::Min, 2),
+            "max" => (Func::Max, 2),
+            _ => return None,
+        })
+    }
+}
+
+/// A place an instruction writes: a local slot or a shared word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Place {
+    Local(u16),
+    Var { var: u16, nidx: u8, idx: [ExprRef; 2] },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum RmwOp {
+    FetchAdd,
+    Xchg,
+    Cmpxchg,
+    Or,
+    And,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum FenceKind {
+    SeqCst,
+    Acquire,
+    Release,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `dst = src` (or just evaluate `src` for a local declaration without a value).
+    Eval { dst: Place, src: ExprRef },
+    Jump(u32),
+    /// Fall through when `cond` holds, else go to `else_to`. `spin`: the loop this
+    /// branch heads does nothing but re-test, so an iteration that stays in the loop
+    /// changes no state (the machine treats the CPU as waiting).
+    Branch { cond: ExprRef, else_to: u32, spin: bool },
+    Call { proc: u16, args: u32, nargs: u8 },
+    Return,
+    Assert { cond: ExprRef, msg: u32 },
+    Rmw { op: RmwOp, place: Place, a: ExprRef, b: ExprRef, dst: Option<u16> },
+    Fence(FenceKind),
+    Cli,
+    Sti,
+    CritEnter,
+    CritExit,
+    Pin,
+    Unpin,
+    SendIpi { mask: ExprRef, vector: u8 },
+    Eoi,
+    PteClear { aspace: ExprRef, va: ExprRef, dst: Option<u16> },
+    PteRead { aspace: ExprRef, va: ExprRef, dst: Option<u16> },
+    PteSet { aspace: ExprRef, va: ExprRef, frame: ExprRef, writable: ExprRef },
+    Invlpg(ExprRef),
+    FlushTlb,
+    UserAccess { va: ExprRef, write: bool },
+    Alloc { dst: Option<u16> },
+    Free(ExprRef),
+    SwitchTo(ExprRef),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Instr {
+    pub kind: Kind,
+    /// 1-based source line; the per-CPU cursor.
+    pub line: u32,
+    /// Whether executing it is a step of its own (it touches shared or hardware state).
+    pub visible: bool,
+    /// Index into `Program::narrations`, or `NO_NARRATION`.
+    pub narr: u32,
+}
+
+pub const NO_NARRATION: u32 = u32::MAX;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OptionDecl {
+    pub name: String,
+    pub default: i32,
+    pub is_bool: bool,
+    pub doc: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VectorDecl {
+    pub name: String,
+    pub number: u8,
+    #[serde(skip)]
+    pub handler: u16,
+}
+
+#[derive(Clone, Debug)]
+pub struct VarDecl {
+    pub name: String,
+    pub per_cpu: bool,
+    pub is_mask: bool,
+    /// Declared dimensions (not counting the per-CPU one); evaluated per machine.
+    pub dims: Vec<ExprRef>,
+    pub init: Option<ExprRef>,
+    pub mark: Option<i32>,
+    pub doc: Option<String>,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Proc {
+    pub name: String,
+    pub nparams: u16,
+    pub local_names: Vec<String>,
+    pub code: Vec<Instr>,
+    pub user: bool,
+    pub doc: Option<String>,
+    pub line: u32,
+    /// Span of the `while` condition text for spin branches, by pc, for messages.
+    pub cond_text: Vec<(u32, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CpuSpec {
+    pub first: u32,
+    /// Inclusive; u32::MAX for "and every CPU after".
+    pub last: u32,
+    pub proc: Option<u16>,
+    pub args: Vec<ExprRef>,
+    pub aspace: Option<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub doc: String,
+    pub cpus: Vec<CpuSpec>,
+    pub min_cpus: u32,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct MapDecl {
+    pub aspace: u8,
+    pub va: ExprRef,
+    pub present: bool,
+    pub writable: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub source: String,
+    pub title: String,
+    pub doc: String,
+    pub cpus: (u32, u32, u32),
+    pub options: Vec<OptionDecl>,
+    pub consts: Vec<(String, ExprRef)>,
+    pub vectors: Vec<VectorDecl>,
+    pub vars: Vec<VarDecl>,
+    pub aspaces: Vec<String>,
+    pub maps: Vec<MapDecl>,
+    pub extra_frames: u32,
+    pub procs: Vec<Proc>,
+    pub nmi: Option<u16>,
+    pub scenarios: Vec<Scenario>,
+    pub ops: Vec<Op>,
+    pub arg_pool: Vec<ExprRef>,
+    pub narrations: Vec<String>,
+    pub messages: Vec<String>,
+    /// Source span of every instruction, kept for editors (proc, pc) -> span.
+    pub spans: Vec<Vec<Span>>,
+}
+
+impl Program {
+    pub fn option_index(&self, name: &str) -> Option<usize> {
+        self.options.iter().position(|o| o.name == name)
+    }
+    pub fn scenario_index(&self, name: &str) -> Option<usize> {
+        self.scenarios.iter().position(|s| s.name == name)
+    }
+    pub fn narration(&self, i: &Instr) -> Option<&str> {
+        (i.narr != NO_NARRATION).then(|| self.narrations[i.narr as usize].as_str())
+    }
+    pub fn source_line(&self, line: u32) -> &str {
+        self.source.lines().nth(line.saturating_sub(1) as usize).unwrap_or("").trim()
+    }
+}

@@ -1,0 +1,75 @@
+//! One short sentence per effect, for narration, the step log and the CLI.
+
+use super::{Effect, Machine};
+
+fn cpus(mask: u32) -> String {
+    let list: Vec<String> = (0..32).filter(|c| mask & (1 << c) != 0).map(|c| c.to_string()).collect();
+    match list.len() {
+        0 => "no CPU".into(),
+        1 => format!("CPU {}", list[0]),
+        _ => format!("CPUs {}", list.join(", ")),
+    }
+}
+
+pub fn describe_effect(m: &Machine, e: &Effect) -> String {
+    match *e {
+        Effect::Read { cpu, addr, value } => format!("CPU {cpu} reads {} = {value}", m.addr_name(addr)),
+        Effect::Write { cpu, addr, old, new } => format!("CPU {cpu} writes {} = {new} (was {old})", m.addr_name(addr)),
+        Effect::Rmw { cpu, addr, old, new } => format!("CPU {cpu} atomically updates {} from {old} to {new}", m.addr_name(addr)),
+        Effect::Fence { cpu } => format!("CPU {cpu} executes a fence"),
+        Effect::Interrupts { cpu, enabled } => {
+            format!("CPU {cpu} {} interrupts (IF={})", if enabled { "enables" } else { "disables" }, enabled as u8)
+        }
+        Effect::Critical { cpu, depth } => format!("CPU {cpu} critical-section depth is now {depth}"),
+        Effect::Pinned { cpu, depth } => format!("CPU {cpu} pin depth is now {depth}"),
+        Effect::IpiSent { cpu, targets, vector } => format!("CPU {cpu} sends {} to {}", m.vector_name(vector), cpus(targets)),
+        Effect::IpiPending { cpu, vector } => format!("{} is now pending in CPU {cpu}'s IRR", m.vector_name(vector)),
+        Effect::IpiMerged { cpu, vector } => {
+            format!("{} was already pending at CPU {cpu}: the two IPIs merge into one IRR bit", m.vector_name(vector))
+        }
+        Effect::IpiDropped { cpu, vector } => {
+            format!("{} is in service at CPU {cpu} and this LAPIC keeps no second one: the IPI is lost", m.vector_name(vector))
+        }
+        Effect::IrqEnter { cpu, vector } => {
+            format!("CPU {cpu} takes {}: IRR→ISR, IF=0, the handler starts", m.vector_name(vector))
+        }
+        Effect::Eoi { cpu, vector } => format!("CPU {cpu} signals EOI for {} (ISR bit cleared)", m.vector_name(vector)),
+        Effect::Iret { cpu, vector } => format!("CPU {cpu} returns from the {} handler (IRET restores IF)", m.vector_name(vector)),
+        Effect::NmiEnter { cpu } => format!("an NMI interrupts CPU {cpu}"),
+        Effect::NmiLatched { cpu } => format!("a second NMI is latched at CPU {cpu}"),
+        Effect::NmiExit { cpu } => format!("CPU {cpu} returns from the NMI handler"),
+        Effect::PteWrite { slot, old, new } => {
+            let sl = m.slots[slot as usize];
+            let what = if !new.present {
+                "cleared".to_string()
+            } else {
+                format!("now maps frame {}{}", new.frame, if new.writable { " (writable)" } else { "" })
+            };
+            let was = if old.present { format!(" (was frame {})", old.frame) } else { String::new() };
+            format!("PTE {} {:#x} {what}{was}", m.aspace_name(sl.aspace), sl.va)
+        }
+        Effect::PteRead { cpu, slot } => {
+            let sl = m.slots[slot as usize];
+            format!("CPU {cpu} reads the PTE of {} {:#x}", m.aspace_name(sl.aspace), sl.va)
+        }
+        Effect::TlbFill { cpu, entry } => format!("CPU {cpu}'s TLB caches {:#x} → frame {}", entry.va, entry.frame),
+        Effect::TlbInvalidate { cpu, va, removed } => {
+            format!("CPU {cpu} invalidates {va:#x} in its TLB ({})", if removed > 0 { "entry removed" } else { "no entry was cached" })
+        }
+        Effect::TlbFlush { cpu, removed } => format!("CPU {cpu} flushes its TLB ({removed} entries)"),
+        Effect::UserAccess { cpu, va, frame, write, stale } => format!(
+            "CPU {cpu} {} {va:#x} → frame {frame}{}",
+            if write { "writes" } else { "reads" },
+            if stale { " through a STALE entry" } else { "" }
+        ),
+        Effect::DirtyAssist { cpu, slot } => {
+            format!("CPU {cpu}'s first write sets the dirty bit in the PTE of {:#x}", m.slots[slot as usize].va)
+        }
+        Effect::PageFault { cpu, va } => format!("CPU {cpu} page-faults on {va:#x}: the mapping is gone"),
+        Effect::FrameAlloc { cpu, frame } => format!("CPU {cpu} allocates frame {frame}"),
+        Effect::FrameFree { cpu, frame } => format!("CPU {cpu} frees frame {frame}"),
+        Effect::AddressSpace { cpu, aspace } => format!("CPU {cpu} switches to address space {}", m.aspace_name(aspace)),
+        Effect::Call { cpu, proc } => format!("CPU {cpu} calls {}", m.prog.procs[proc as usize].name),
+        Effect::ThreadDone { cpu } => format!("CPU {cpu}'s thread finishes; the CPU idles with interrupts enabled"),
+    }
+}

@@ -1,0 +1,590 @@
+//! Executing steps: expression evaluation, the instruction interpreter, interrupt and
+//! NMI entry, and the folding of local instructions into the next visible step.
+
+use super::*;
+use crate::lang::program::{BinOp, ExprRef, Func, Op, Place, RmwOp, UnOp};
+
+/// Local instructions a CPU may run between two visible steps before we call it a
+/// runaway loop.
+const FUEL: u32 = 10_000;
+
+type R<T> = Result<T, String>;
+
+impl Machine {
+    /// Execute one choice. Returns what happened; effects are appended to `fx`.
+    pub fn step(&self, s: &mut State, ch: Choice, fx: &mut Vec<Effect>) -> Result<Stepped, Fault> {
+        let c = ch.cpu() as usize;
+        let not_enabled = |why: &str| Fault { cpu: c as u8, line: 0, message: format!("choice {ch} is not possible now: {why}") };
+        if c >= s.cpus.len() {
+            return Err(not_enabled("no such CPU"));
+        }
+        match ch {
+            Choice::Step(_) => {
+                let Some(a) = s.cpus[c].stack.last().copied() else { return Err(not_enabled("the CPU is idle")) };
+                if self.wait(s, c).is_some() {
+                    return Err(not_enabled("the CPU is spinning on a condition that still holds"));
+                }
+                let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
+                let mut violation = None;
+                self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, message: m })?;
+                self.settle(s, c, fx)?;
+                Ok(Stepped { cpu: c as u8, at: Some((a.proc, a.pc)), line: ins.line, violation })
+            }
+            Choice::Irq(_, v) => {
+                if self.deliverable(&s.cpus[c]) != Some(v) {
+                    return Err(not_enabled("that vector cannot be delivered"));
+                }
+                let handler = self.prog.vectors[v as usize].handler;
+                let cpu = &mut s.cpus[c];
+                cpu.irr &= !(1 << v);
+                cpu.isr |= 1 << v;
+                let saved_if = cpu.intr;
+                cpu.intr = false;
+                self.push_activation(cpu, handler, Ctx::Irq(v), saved_if);
+                fx.push(Effect::IrqEnter { cpu: c as u8, vector: v });
+                self.settle(s, c, fx)?;
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
+            Choice::Nmi(_) => {
+                let Some(nmi) = self.prog.nmi else { return Err(not_enabled("the model has no NMI handler")) };
+                if s.nmis_left == 0 {
+                    return Err(not_enabled("no NMI left to inject"));
+                }
+                s.nmis_left -= 1;
+                let cpu = &mut s.cpus[c];
+                if cpu.in_nmi() {
+                    if cpu.nmi_latch {
+                        return Err(not_enabled("an NMI is already latched"));
+                    }
+                    cpu.nmi_latch = true;
+                    fx.push(Effect::NmiLatched { cpu: c as u8 });
+                } else {
+                    let saved_if = cpu.intr;
+                    cpu.intr = false;
+                    self.push_activation(cpu, nmi, Ctx::Nmi, saved_if);
+                    fx.push(Effect::NmiEnter { cpu: c as u8 });
+                    self.settle(s, c, fx)?;
+                }
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
+            Choice::Fill(_, slot) => {
+                let Some(sl) = self.slots.get(slot as usize).copied() else { return Err(not_enabled("no such page-table slot")) };
+                let pte = s.ptes[slot as usize];
+                let cpu = &mut s.cpus[c];
+                if !self.hw.speculative_fill || sl.aspace != cpu.aspace || !pte.present || cpu.tlb.iter().any(|e| e.aspace == sl.aspace && e.va == sl.va) {
+                    return Err(not_enabled("no fill possible for that slot"));
+                }
+                let entry = TlbEntry { aspace: sl.aspace, va: sl.va, frame: pte.frame, gen: s.frames[pte.frame as usize].gen, writable: pte.writable, dirty: pte.dirty };
+                cpu.tlb.push(entry);
+                cpu.tlb.sort_unstable_by_key(|e| (e.aspace, e.va));
+                fx.push(Effect::TlbFill { cpu: c as u8, entry });
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
+        }
+    }
+
+    fn push_activation(&self, cpu: &mut Cpu, proc: u16, ctx: Ctx, saved_if: bool) {
+        let base = cpu.locals.len() as u32;
+        let n = self.prog.procs[proc as usize].local_names.len();
+        cpu.locals.resize(cpu.locals.len() + n, 0);
+        cpu.stack.push(Activation { proc, pc: 0, base, ctx, ctx_base: true, saved_if });
+    }
+
+    /// Run the CPU's local instructions up to its next visible one, so that the cursor
+    /// shows what the CPU will do next.
+    pub(super) fn settle(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) -> Result<(), Fault> {
+        let mut fuel = FUEL;
+        let mut violation = None;
+        while let Some(a) = s.cpus[c].stack.last() {
+            let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
+            if ins.visible {
+                return Ok(());
+            }
+            if fuel == 0 {
+                return Err(Fault {
+                    cpu: c as u8,
+                    line: ins.line,
+                    message: format!("ran {FUEL} local instructions without a step that touches shared state: an endless loop?"),
+                });
+            }
+            fuel -= 1;
+            self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, message: m })?;
+            if let Some(v) = violation.take() {
+                // Local assertions are checked, but have nowhere to report from here:
+                // surface them as faults so they are never silently lost.
+                return Err(Fault { cpu: c as u8, line: ins.line, message: v.message });
+            }
+        }
+        Ok(())
+    }
+
+    fn exec(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>, violation: &mut Option<Violation>) -> R<()> {
+        let c8 = c as u8;
+        let a = *s.cpus[c].stack.last().ok_or("idle CPU")?;
+        let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
+        let mut next = a.pc + 1;
+        let mut read = None;
+        match ins.kind {
+            Kind::Eval { dst, src } => {
+                let v = self.eval(s, c, src, &mut read)?;
+                self.write(s, c, dst, v, fx, &mut read)?;
+            }
+            Kind::Jump(t) => next = t,
+            Kind::Branch { cond, else_to, .. } => {
+                if self.eval(s, c, cond, &mut read)? == 0 {
+                    next = else_to;
+                }
+            }
+            Kind::Call { proc, args, nargs } => {
+                let mut vals = [0i32; 16];
+                if nargs as usize > vals.len() {
+                    return Err("too many arguments".into());
+                }
+                for i in 0..nargs as usize {
+                    vals[i] = self.eval(s, c, self.prog.arg_pool[args as usize + i], &mut read)?;
+                }
+                self.flush_read(c8, &mut read, fx);
+                if s.cpus[c].stack.len() >= 64 {
+                    return Err("call stack deeper than 64: unbounded recursion?".into());
+                }
+                let cpu = &mut s.cpus[c];
+                cpu.stack.last_mut().ok_or("idle CPU")?.pc = next;
+                let base = cpu.locals.len() as u32;
+                let n = self.prog.procs[proc as usize].local_names.len();
+                cpu.locals.resize(base as usize + n, 0);
+                cpu.locals[base as usize..base as usize + nargs as usize].copy_from_slice(&vals[..nargs as usize]);
+                cpu.stack.push(Activation { proc, pc: 0, base, ctx: a.ctx, ctx_base: false, saved_if: false });
+                fx.push(Effect::Call { cpu: c8, proc });
+                return Ok(());
+            }
+            Kind::Return => {
+                self.ret(s, c, fx);
+                return Ok(());
+            }
+            Kind::Assert { cond, msg } => {
+                if self.eval(s, c, cond, &mut read)? == 0 {
+                    *violation = Some(Violation { property: "assert", cpu: c8, message: self.prog.messages[msg as usize].clone() });
+                }
+            }
+            Kind::Rmw { op, place, a: ea, b: eb, dst } => {
+                let x = self.eval(s, c, ea, &mut read)?;
+                let y = self.eval(s, c, eb, &mut read)?;
+                let Place::Var { var, nidx, idx } = place else { return Err("atomic on a local".into()) };
+                let addr = self.addr(s, c, var, nidx, &idx)?;
+                let old = s.mem[addr as usize];
+                let (new, result) = match op {
+                    RmwOp::FetchAdd => (old.wrapping_add(x), old),
+                    RmwOp::Xchg => (x, old),
+                    RmwOp::Or => (old | x, old),
+                    RmwOp::And => (old & x, old),
+                    RmwOp::Cmpxchg => {
+                        if old == x {
+                            (y, 1)
+                        } else {
+                            (old, 0)
+                        }
+                    }
+                };
+                s.mem[addr as usize] = new;
+                fx.push(Effect::Rmw { cpu: c8, addr, old, new });
+                if let Some(d) = dst {
+                    self.set_local(s, c, d, result);
+                }
+            }
+            Kind::Fence(_) => fx.push(Effect::Fence { cpu: c8 }),
+            Kind::Cli | Kind::Sti => {
+                let on = matches!(ins.kind, Kind::Sti);
+                s.cpus[c].intr = on;
+                fx.push(Effect::Interrupts { cpu: c8, enabled: on });
+            }
+            Kind::CritEnter | Kind::CritExit => {
+                let cpu = &mut s.cpus[c];
+                if matches!(ins.kind, Kind::CritEnter) {
+                    cpu.crit = cpu.crit.saturating_add(1);
+                } else {
+                    cpu.crit = cpu.crit.checked_sub(1).ok_or("critical_exit without critical_enter")?;
+                }
+                fx.push(Effect::Critical { cpu: c8, depth: cpu.crit });
+            }
+            Kind::Pin | Kind::Unpin => {
+                let cpu = &mut s.cpus[c];
+                if matches!(ins.kind, Kind::Pin) {
+                    cpu.pin = cpu.pin.saturating_add(1);
+                } else {
+                    cpu.pin = cpu.pin.checked_sub(1).ok_or("unpin without pin")?;
+                }
+                fx.push(Effect::Pinned { cpu: c8, depth: cpu.pin });
+            }
+            Kind::SendIpi { mask, vector } => {
+                let m = self.eval(s, c, mask, &mut read)? as u32 & self.all_cpus();
+                fx.push(Effect::IpiSent { cpu: c8, targets: m, vector });
+                for t in 0..s.cpus.len() {
+                    if m & (1 << t) == 0 {
+                        continue;
+                    }
+                    let tc = &mut s.cpus[t];
+                    let t8 = t as u8;
+                    if tc.irr & (1 << vector) != 0 {
+                        fx.push(Effect::IpiMerged { cpu: t8, vector });
+                    } else if tc.isr & (1 << vector) != 0 && !self.hw.irr_latch {
+                        fx.push(Effect::IpiDropped { cpu: t8, vector });
+                    } else {
+                        tc.irr |= 1 << vector;
+                        fx.push(Effect::IpiPending { cpu: t8, vector });
+                    }
+                }
+            }
+            Kind::Eoi => {
+                let cpu = &mut s.cpus[c];
+                let v = (0..self.prog.vectors.len())
+                    .filter(|&v| cpu.isr & (1 << v) != 0)
+                    .max_by_key(|&v| self.prog.vectors[v].number)
+                    .ok_or("EOI with no interrupt in service")?;
+                cpu.isr &= !(1 << v);
+                fx.push(Effect::Eoi { cpu: c8, vector: v as u8 });
+            }
+            Kind::PteClear { aspace, va, dst } | Kind::PteRead { aspace, va, dst } => {
+                let slot = self.slot(s, c, aspace, va)?;
+                let old = s.ptes[slot];
+                let result = if old.present { old.frame as i32 } else { -1 };
+                if matches!(ins.kind, Kind::PteClear { .. }) {
+                    let new = Pte { present: false, ..old };
+                    s.ptes[slot] = new;
+                    fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+                } else {
+                    fx.push(Effect::PteRead { cpu: c8, slot: slot as u16 });
+                }
+                if let Some(d) = dst {
+                    self.set_local(s, c, d, result);
+                }
+            }
+            Kind::PteSet { aspace, va, frame, writable } => {
+                let slot = self.slot(s, c, aspace, va)?;
+                let f = self.eval(s, c, frame, &mut read)?;
+                let w = self.eval(s, c, writable, &mut read)? != 0;
+                if f < 0 || f as usize >= s.frames.len() {
+                    return Err(format!("pte_set: there is no frame {f}"));
+                }
+                let old = s.ptes[slot];
+                let new = Pte { frame: f as u16, present: true, writable: w, dirty: false, accessed: false };
+                s.ptes[slot] = new;
+                fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+            }
+            Kind::Invlpg(va) => {
+                let va = self.eval(s, c, va, &mut read)?;
+                let cpu = &mut s.cpus[c];
+                let before = cpu.tlb.len();
+                let asp = cpu.aspace;
+                cpu.tlb.retain(|e| !(e.va == va && e.aspace == asp));
+                fx.push(Effect::TlbInvalidate { cpu: c8, va, removed: (before - cpu.tlb.len()) as u8 });
+            }
+            Kind::FlushTlb => {
+                let cpu = &mut s.cpus[c];
+                let removed = cpu.tlb.len() as u8;
+                cpu.tlb.clear();
+                fx.push(Effect::TlbFlush { cpu: c8, removed });
+            }
+            Kind::UserAccess { va, write } => {
+                let va = self.eval(s, c, va, &mut read)?;
+                self.user_access(s, c, va, write, fx, violation)?;
+            }
+            Kind::Alloc { dst } => {
+                let f = s.frames.iter().position(|f| !f.allocated).ok_or("alloc_page: no free frame (declare more with `frames N;`)")?;
+                s.frames[f].allocated = true;
+                fx.push(Effect::FrameAlloc { cpu: c8, frame: f as u16 });
+                if let Some(d) = dst {
+                    self.set_local(s, c, d, f as i32);
+                }
+            }
+            Kind::Free(f) => {
+                let f = self.eval(s, c, f, &mut read)?;
+                let fr = s.frames.get_mut(usize::try_from(f).map_err(|_| format!("free_page: there is no frame {f}"))?).ok_or(format!("free_page: there is no frame {f}"))?;
+                if !fr.allocated {
+                    return Err(format!("free_page: frame {f} is already free (double free)"));
+                }
+                fr.allocated = false;
+                fr.gen = fr.gen.wrapping_add(1);
+                fx.push(Effect::FrameFree { cpu: c8, frame: f as u16 });
+            }
+            Kind::SwitchTo(asp) => {
+                let asp = self.eval(s, c, asp, &mut read)?;
+                if asp < 0 || asp as usize >= self.prog.aspaces.len() {
+                    return Err(format!("switch_to: no address space {asp}"));
+                }
+                let cpu = &mut s.cpus[c];
+                cpu.aspace = asp as u8;
+                let removed = cpu.tlb.len() as u8;
+                cpu.tlb.clear();
+                fx.push(Effect::AddressSpace { cpu: c8, aspace: asp as u8 });
+                fx.push(Effect::TlbFlush { cpu: c8, removed });
+            }
+        }
+        self.flush_read(c8, &mut read, fx);
+        if let Some(top) = s.cpus[c].stack.last_mut() {
+            top.pc = next;
+        }
+        Ok(())
+    }
+
+    fn flush_read(&self, cpu: u8, read: &mut Option<(u32, i32)>, fx: &mut Vec<Effect>) {
+        if let Some((addr, value)) = read.take() {
+            fx.push(Effect::Read { cpu, addr, value });
+        }
+    }
+
+    fn ret(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) {
+        let c8 = c as u8;
+        let cpu = &mut s.cpus[c];
+        let Some(a) = cpu.stack.pop() else { return };
+        cpu.locals.truncate(a.base as usize);
+        if !a.ctx_base {
+            return;
+        }
+        match a.ctx {
+            Ctx::Thread => {
+                cpu.thread_done = true;
+                cpu.intr = true;
+                fx.push(Effect::ThreadDone { cpu: c8 });
+            }
+            Ctx::Irq(v) => {
+                cpu.intr = a.saved_if;
+                fx.push(Effect::Iret { cpu: c8, vector: v });
+            }
+            Ctx::Nmi => {
+                cpu.intr = a.saved_if;
+                fx.push(Effect::NmiExit { cpu: c8 });
+                if cpu.nmi_latch {
+                    cpu.nmi_latch = false;
+                    if let Some(nmi) = self.prog.nmi {
+                        let saved = cpu.intr;
+                        cpu.intr = false;
+                        self.push_activation(cpu, nmi, Ctx::Nmi, saved);
+                        fx.push(Effect::NmiEnter { cpu: c8 });
+                    }
+                }
+            }
+        }
+    }
+
+    fn user_access(&self, s: &mut State, c: usize, va: i32, write: bool, fx: &mut Vec<Effect>, violation: &mut Option<Violation>) -> R<()> {
+        let c8 = c as u8;
+        let asp = s.cpus[c].aspace;
+        let hit = s.cpus[c].tlb.iter().position(|e| e.aspace == asp && e.va == va);
+        let entry = match hit {
+            Some(i) => s.cpus[c].tlb[i],
+            None => {
+                let Some(slot) = self.slots.iter().position(|sl| sl.aspace == asp && sl.va == va) else {
+                    fx.push(Effect::PageFault { cpu: c8, va });
+                    return Ok(());
+                };
+                let pte = s.ptes[slot];
+                if !pte.present {
+                    fx.push(Effect::PageFault { cpu: c8, va });
+                    return Ok(());
+                }
+                let e = TlbEntry { aspace: asp, va, frame: pte.frame, gen: s.frames[pte.frame as usize].gen, writable: pte.writable, dirty: pte.dirty };
+                if !s.frames[pte.frame as usize].allocated {
+                    *violation = Some(Violation {
+                        property: "G-STALE",
+                        cpu: c8,
+                        message: format!("use after free: CPU {c} {} va {va:#x} through the page table into frame {}, which is free", if write { "wrote" } else { "read" }, pte.frame),
+                    });
+                }
+                s.ptes[slot].accessed = true;
+                let cpu = &mut s.cpus[c];
+                cpu.tlb.push(e);
+                cpu.tlb.sort_unstable_by_key(|e| (e.aspace, e.va));
+                fx.push(Effect::TlbFill { cpu: c8, entry: e });
+                e
+            }
+        };
+        if write && !entry.writable {
+            fx.push(Effect::PageFault { cpu: c8, va });
+            return Ok(());
+        }
+        let frame = s.frames[entry.frame as usize];
+        let stale = frame.gen != entry.gen;
+        if stale && violation.is_none() {
+            let state = if frame.allocated { "freed and reallocated since" } else { "freed since" };
+            *violation = Some(Violation {
+                property: "G-STALE",
+                cpu: c8,
+                message: format!(
+                    "use after free: CPU {c} {} va {va:#x} through a stale TLB entry into frame {}, {state} the entry was filled",
+                    if write { "wrote" } else { "read" },
+                    entry.frame
+                ),
+            });
+        }
+        if write && !entry.dirty {
+            // The x86 A/D assist: the first write through a clean entry sets D in the PTE.
+            if let Some(slot) = self.slots.iter().position(|sl| sl.aspace == asp && sl.va == va) {
+                if s.ptes[slot].present && s.ptes[slot].frame == entry.frame {
+                    s.ptes[slot].dirty = true;
+                    fx.push(Effect::DirtyAssist { cpu: c8, slot: slot as u16 });
+                }
+            }
+            if let Some(e) = s.cpus[c].tlb.iter_mut().find(|e| e.aspace == asp && e.va == va) {
+                e.dirty = true;
+            }
+        }
+        fx.push(Effect::UserAccess { cpu: c8, va, frame: entry.frame, write, stale });
+        Ok(())
+    }
+
+    fn slot(&self, s: &State, c: usize, aspace: ExprRef, va: ExprRef) -> R<usize> {
+        let mut read = None;
+        let a = self.eval(s, c, aspace, &mut read)?;
+        let v = self.eval(s, c, va, &mut read)?;
+        self.slots.iter().position(|sl| sl.aspace as i32 == a && sl.va == v).ok_or_else(|| {
+            format!("no page-table entry for va {v:#x} in address space {} (declare it with `map {} {v:#x};`)", self.aspace_name(a as u8), self.aspace_name(a as u8))
+        })
+    }
+
+    fn set_local(&self, s: &mut State, c: usize, slot: u16, v: i32) {
+        let cpu = &mut s.cpus[c];
+        if let Some(a) = cpu.stack.last() {
+            cpu.locals[a.base as usize + slot as usize] = v;
+        }
+    }
+
+    fn write(&self, s: &mut State, c: usize, dst: Place, v: i32, fx: &mut Vec<Effect>, read: &mut Option<(u32, i32)>) -> R<()> {
+        match dst {
+            Place::Local(l) => self.set_local(s, c, l, v),
+            Place::Var { var, nidx, idx } => {
+                let addr = self.addr(s, c, var, nidx, &idx)?;
+                self.flush_read(c as u8, read, fx);
+                let old = std::mem::replace(&mut s.mem[addr as usize], v);
+                fx.push(Effect::Write { cpu: c as u8, addr, old, new: v });
+            }
+        }
+        Ok(())
+    }
+
+    fn addr(&self, s: &State, c: usize, var: u16, nidx: u8, idx: &[ExprRef; 2]) -> R<u32> {
+        let mut vals = [0i32; 2];
+        let mut read = None;
+        for i in 0..nidx as usize {
+            vals[i] = self.eval(s, c, idx[i], &mut read)?;
+        }
+        self.index(c, var, &vals[..nidx as usize])
+    }
+
+    fn index(&self, c: usize, var: u16, idx: &[i32]) -> R<u32> {
+        let l = &self.vars[var as usize];
+        let implied = l.dims.len() - idx.len();
+        let mut off = 0u32;
+        for (k, &d) in l.dims.iter().enumerate() {
+            let i = if k < implied { c as i32 } else { idx[k - implied] };
+            if i < 0 || i as u32 >= d {
+                let name = &self.prog.vars[var as usize].name;
+                return Err(format!("index {i} is out of bounds for `{name}` (size {d})"));
+            }
+            off = off * d + i as u32;
+        }
+        Ok(l.base + off)
+    }
+
+    pub(super) fn all_cpus(&self) -> u32 {
+        if self.cfg.ncpu >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << self.cfg.ncpu) - 1
+        }
+    }
+
+    pub(super) fn const_eval(&self, e: ExprRef, cpu: u32) -> R<i32> {
+        self.eval_with(e, cpu as usize, &[], &[], &mut None)
+    }
+
+    pub(super) fn eval(&self, s: &State, c: usize, e: ExprRef, read: &mut Option<(u32, i32)>) -> R<i32> {
+        let cpu = &s.cpus[c];
+        let base = cpu.stack.last().map_or(0, |a| a.base as usize);
+        self.eval_with(e, c, &cpu.locals[base..], &s.mem, read)
+    }
+
+    fn eval_with(&self, e: ExprRef, c: usize, locals: &[i32], mem: &[i32], read: &mut Option<(u32, i32)>) -> R<i32> {
+        let mut st = [0i32; 32];
+        let mut sp = 0usize;
+        let ops = &self.prog.ops[e.start as usize..e.start as usize + e.len as usize];
+        for op in ops {
+            let v = match *op {
+                Op::Int(v) => v,
+                Op::Local(l) => *locals.get(l as usize).ok_or("local out of range")?,
+                Op::Opt(o) => self.cfg.options[o as usize],
+                Op::Konst(k) => *self.consts.get(k as usize).ok_or("constant used before it is defined")?,
+                Op::Ncpu => self.cfg.ncpu as i32,
+                Op::SelfCpu => c as i32,
+                Op::Load { var, nidx } => {
+                    let n = nidx as usize;
+                    sp -= n;
+                    let addr = self.index(c, var, &st[sp..sp + n])?;
+                    let v = *mem.get(addr as usize).ok_or("shared memory is not available here")?;
+                    *read = Some((addr, v));
+                    v
+                }
+                Op::Un(u) => {
+                    sp -= 1;
+                    let a = st[sp];
+                    match u {
+                        UnOp::Not => (a == 0) as i32,
+                        UnOp::BitNot => !a,
+                        UnOp::Neg => a.wrapping_neg(),
+                    }
+                }
+                Op::Bin(b) => {
+                    sp -= 2;
+                    let (x, y) = (st[sp], st[sp + 1]);
+                    match b {
+                        BinOp::Or => (x != 0 || y != 0) as i32,
+                        BinOp::And => (x != 0 && y != 0) as i32,
+                        BinOp::BitOr => x | y,
+                        BinOp::BitXor => x ^ y,
+                        BinOp::BitAnd => x & y,
+                        BinOp::Eq => (x == y) as i32,
+                        BinOp::Ne => (x != y) as i32,
+                        BinOp::Lt => (x < y) as i32,
+                        BinOp::Le => (x <= y) as i32,
+                        BinOp::Gt => (x > y) as i32,
+                        BinOp::Ge => (x >= y) as i32,
+                        BinOp::Shl => x.wrapping_shl(y as u32),
+                        BinOp::Shr => ((x as u32).wrapping_shr(y as u32)) as i32,
+                        BinOp::Add => x.wrapping_add(y),
+                        BinOp::Sub => x.wrapping_sub(y),
+                        BinOp::Mul => x.wrapping_mul(y),
+                        BinOp::Div => x.checked_div(y).ok_or("division by zero")?,
+                        BinOp::Rem => x.checked_rem(y).ok_or("division by zero")?,
+                    }
+                }
+                Op::Func(f, n) => {
+                    let n = n as usize;
+                    sp -= n;
+                    let a = &st[sp..sp + n];
+                    match f {
+                        Func::Bit => {
+                            if !(0..32).contains(&a[0]) {
+                                return Err(format!("bit({}) is outside a 32-bit mask", a[0]));
+                            }
+                            (1u32 << a[0]) as i32
+                        }
+                        Func::AllCpus => self.all_cpus() as i32,
+                        Func::Has => (a[1] >= 0 && a[1] < 32 && (a[0] as u32) & (1 << a[1]) != 0) as i32,
+                        Func::Lowest => {
+                            if a[0] == 0 {
+                                -1
+                            } else {
+                                a[0].trailing_zeros() as i32
+                            }
+                        }
+                        Func::Popcount => a[0].count_ones() as i32,
+                        Func::Min => a[0].min(a[1]),
+                        Func::Max => a[0].max(a[1]),
+                    }
+                }
+            };
+            st[sp] = v;
+            sp += 1;
+        }
+        Ok(if sp > 0 { st[sp - 1] } else { 0 })
+    }
+}

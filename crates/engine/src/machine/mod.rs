@@ -1,0 +1,470 @@
+//! The emulated machine: N x86-like CPUs with LAPIC IRR/ISR bits, IF, critical and pin
+//! depths, context stacks, TLBs filled from page tables, and page frames with a life
+//! cycle. `Machine` is the immutable world (program + configuration + layout); `State`
+//! is the plain data that changes. Every nondeterminism is a `Choice`.
+
+mod describe;
+mod exec;
+mod state;
+
+pub use describe::describe_effect;
+pub use effects::Effect;
+pub use state::*;
+
+mod effects;
+
+use crate::lang::program::{Kind, Program};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// What a run is configured with: CPU count, scenario, option values.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    pub ncpu: u32,
+    pub scenario: usize,
+    /// One value per `Program::options`, in declaration order.
+    pub options: Vec<i32>,
+}
+
+impl Config {
+    pub fn new(prog: &Program) -> Config {
+        Config { ncpu: prog.cpus.2, scenario: 0, options: prog.options.iter().map(|o| o.default).collect() }
+    }
+
+    /// Set an option from text (`true`, `false`, `on`, `off`, or a number).
+    pub fn set(&mut self, prog: &Program, name: &str, value: &str) -> Result<(), String> {
+        let i = prog.option_index(name).ok_or_else(|| {
+            let names: Vec<&str> = prog.options.iter().map(|o| o.name.as_str()).collect();
+            format!("unknown option `{name}` (this model has: {})", names.join(", "))
+        })?;
+        let v = match value {
+            "true" | "on" | "yes" => 1,
+            "false" | "off" | "no" => 0,
+            v => v.parse::<i32>().map_err(|_| format!("option `{name}` takes true/false or a number, not `{v}`"))?,
+        };
+        if prog.options[i].is_bool && !(v == 0 || v == 1) {
+            return Err(format!("option `{name}` is true or false"));
+        }
+        self.options[i] = v;
+        Ok(())
+    }
+}
+
+/// One nondeterministic choice of the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Choice {
+    /// CPU c executes its next step.
+    Step(u8),
+    /// The LAPIC of CPU c delivers the pending vector (model vector index).
+    Irq(u8, u8),
+    /// CPU c's TLB speculatively fills page-table slot s.
+    Fill(u8, u16),
+    /// An NMI arrives at CPU c.
+    Nmi(u8),
+}
+
+impl Choice {
+    pub fn cpu(self) -> u8 {
+        match self {
+            Choice::Step(c) | Choice::Irq(c, _) | Choice::Fill(c, _) | Choice::Nmi(c) => c,
+        }
+    }
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Choice::Step(c) => write!(f, "{c}"),
+            Choice::Irq(c, v) => write!(f, "i{c}.{v}"),
+            Choice::Fill(c, s) => write!(f, "f{c}.{s}"),
+            Choice::Nmi(c) => write!(f, "n{c}"),
+        }
+    }
+}
+
+impl FromStr for Choice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Choice, String> {
+        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3 or n1)");
+        let num = |t: &str| t.parse::<u16>().map_err(|_| bad());
+        let pair = |t: &str| -> Result<(u8, u16), String> {
+            let (a, b) = t.split_once('.').ok_or_else(bad)?;
+            Ok((u8::try_from(num(a)?).map_err(|_| bad())?, num(b)?))
+        };
+        match s.as_bytes().first() {
+            Some(b'i') => {
+                let (c, v) = pair(&s[1..])?;
+                Ok(Choice::Irq(c, u8::try_from(v).map_err(|_| bad())?))
+            }
+            Some(b'f') => pair(&s[1..]).map(|(c, v)| Choice::Fill(c, v)),
+            Some(b'n') => Ok(Choice::Nmi(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
+            Some(_) => Ok(Choice::Step(u8::try_from(num(s)?).map_err(|_| bad())?)),
+            None => Err(bad()),
+        }
+    }
+}
+
+/// A property broken by a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// `G-STALE`, `assert`, …
+    pub property: &'static str,
+    pub cpu: u8,
+    pub message: String,
+}
+
+/// A model error found while running (bad index, double free, …): the run stops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    pub cpu: u8,
+    pub line: u32,
+    pub message: String,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "line {}: CPU {}: {}", self.line, self.cpu, self.message)
+        } else {
+            write!(f, "CPU {}: {}", self.cpu, self.message)
+        }
+    }
+}
+
+/// What one step did, besides the effects it pushed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stepped {
+    pub cpu: u8,
+    /// Procedure and pc of the instruction executed (None for a hardware event).
+    pub at: Option<(u16, u32)>,
+    pub line: u32,
+    pub violation: Option<Violation>,
+}
+
+/// Why a CPU cannot step: it spins on a condition that holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Wait {
+    pub cpu: u8,
+    pub line: u32,
+    pub condition: String,
+    /// The word the spin reads, its name and value.
+    pub reads: Option<(String, i32)>,
+    pub interrupts_enabled: bool,
+    /// Vectors pending in IRR that cannot be delivered.
+    pub masked: Vec<String>,
+}
+
+/// A state with no enabled choice while some CPU still has work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stuck {
+    /// `G-DEADLOCK` when a waiter has the interrupt it needs masked, else `G-NOLOST`.
+    pub property: &'static str,
+    pub waits: Vec<Wait>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct VarLayout {
+    pub base: u32,
+    /// Sizes of the dimensions, CPU first for per-CPU variables.
+    pub dims: Vec<u32>,
+}
+
+impl VarLayout {
+    pub fn size(&self) -> u32 {
+        self.dims.iter().product()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub aspace: u8,
+    pub va: i32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Hardware {
+    pub irr_latch: bool,
+    pub speculative_fill: bool,
+}
+
+const MAX_MEM: u32 = 1 << 16;
+
+/// The immutable world a `State` evolves in.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub prog: Arc<Program>,
+    pub cfg: Config,
+    pub consts: Vec<i32>,
+    pub vars: Vec<VarLayout>,
+    pub slots: Vec<Slot>,
+    pub hw: Hardware,
+    initial: State,
+}
+
+impl Machine {
+    /// Build the machine for a configuration: lay out memory, map pages, place each
+    /// scenario thread on its CPU. Errors are for the user (bad CPU count, …).
+    pub fn new(prog: Arc<Program>, cfg: Config) -> Result<Machine, String> {
+        if cfg.ncpu == 0 || cfg.ncpu > 32 {
+            return Err(format!("{} CPUs: the machine has 1 to 32 CPUs", cfg.ncpu));
+        }
+        let sc = prog.scenarios.get(cfg.scenario).ok_or_else(|| format!("no scenario number {}", cfg.scenario))?;
+        if cfg.ncpu < sc.min_cpus {
+            return Err(format!("scenario `{}` needs at least {} CPUs", sc.name, sc.min_cpus));
+        }
+        if cfg.options.len() != prog.options.len() {
+            return Err("option values do not match the model's options".into());
+        }
+        let opt = |name: &str, default: i32| prog.option_index(name).map_or(default, |i| cfg.options[i]);
+        let hw = Hardware { irr_latch: opt("hw_irr_latch", 1) != 0, speculative_fill: opt("hw_speculative_fill", 0) != 0 };
+        let nmis = opt("hw_nmi", 0).clamp(0, 255) as u8;
+        let mut m = Machine {
+            prog: prog.clone(),
+            cfg,
+            consts: Vec::new(),
+            vars: Vec::new(),
+            slots: Vec::new(),
+            hw,
+            initial: State { mem: vec![], cpus: vec![], ptes: vec![], frames: vec![], nmis_left: nmis },
+        };
+        for (name, e) in &prog.consts {
+            let v = m.const_eval(*e, 0).map_err(|e| format!("constant `{name}`: {e}"))?;
+            m.consts.push(v);
+        }
+        let mut base = 0u32;
+        for v in &prog.vars {
+            let mut dims = Vec::new();
+            if v.per_cpu {
+                dims.push(m.cfg.ncpu);
+            }
+            for d in &v.dims {
+                let n = m.const_eval(*d, 0).map_err(|e| format!("size of `{}`: {e}", v.name))?;
+                if n <= 0 || n as u32 > MAX_MEM {
+                    return Err(format!("`{}` has size {n}; sizes run from 1 to {MAX_MEM}", v.name));
+                }
+                dims.push(n as u32);
+            }
+            let l = VarLayout { base, dims };
+            base = base.saturating_add(l.size());
+            if base > MAX_MEM {
+                return Err(format!("shared memory is larger than {MAX_MEM} words"));
+            }
+            m.vars.push(l);
+        }
+        let mut mem = vec![0i32; base as usize];
+        for (v, l) in prog.vars.iter().zip(&m.vars) {
+            if let Some(init) = v.init {
+                for k in 0..l.size() {
+                    let row = if v.per_cpu { k / (l.size() / m.cfg.ncpu) } else { 0 };
+                    mem[(l.base + k) as usize] = m.const_eval(init, row).map_err(|e| format!("initial value of `{}`: {e}", v.name))?;
+                }
+            }
+        }
+        let mut frames = Vec::new();
+        let mut ptes = Vec::new();
+        for map in &prog.maps {
+            let va = m.const_eval(map.va, 0).map_err(|e| format!("mapped address: {e}"))?;
+            if m.slots.iter().any(|s| s.aspace == map.aspace && s.va == va) {
+                return Err(format!("address {va:#x} is mapped twice in `{}`", prog.aspaces[map.aspace as usize]));
+            }
+            m.slots.push(Slot { aspace: map.aspace, va });
+            let frame = frames.len() as u16;
+            if map.present {
+                frames.push(PageFrame { allocated: true, gen: 0 });
+            }
+            ptes.push(Pte { frame: if map.present { frame } else { 0 }, present: map.present, writable: map.writable, dirty: false, accessed: false });
+        }
+        for _ in 0..prog.extra_frames {
+            frames.push(PageFrame { allocated: false, gen: 0 });
+        }
+        let mut cpus = Vec::new();
+        for c in 0..m.cfg.ncpu {
+            let spec = sc
+                .cpus
+                .iter()
+                .find(|s| s.first != u32::MAX && s.first <= c && c <= s.last)
+                .or_else(|| sc.cpus.iter().find(|s| s.first == u32::MAX));
+            let mut cpu = Cpu {
+                intr: true,
+                crit: 0,
+                pin: 0,
+                aspace: NO_ASPACE,
+                irr: 0,
+                isr: 0,
+                nmi_latch: false,
+                stack: vec![],
+                locals: vec![],
+                tlb: vec![],
+                thread_done: true,
+            };
+            if let Some(spec) = spec {
+                cpu.aspace = spec.aspace.unwrap_or(NO_ASPACE);
+                if let Some(p) = spec.proc {
+                    let proc = &prog.procs[p as usize];
+                    cpu.locals = vec![0; proc.local_names.len()];
+                    for (i, a) in spec.args.iter().enumerate() {
+                        cpu.locals[i] = m.const_eval(*a, c).map_err(|e| format!("argument of `{}`: {e}", proc.name))?;
+                    }
+                    cpu.stack.push(Activation { proc: p, pc: 0, base: 0, ctx: Ctx::Thread, ctx_base: true, saved_if: true });
+                    cpu.thread_done = false;
+                }
+            }
+            cpus.push(cpu);
+        }
+        let mut s = State { mem, cpus, ptes, frames, nmis_left: nmis };
+        let mut fx = Vec::new();
+        for c in 0..m.cfg.ncpu as usize {
+            m.settle(&mut s, c, &mut fx).map_err(|f| f.to_string())?;
+        }
+        m.initial = s;
+        Ok(m)
+    }
+
+    pub fn initial(&self) -> State {
+        self.initial.clone()
+    }
+
+    pub fn ncpu(&self) -> usize {
+        self.cfg.ncpu as usize
+    }
+
+    /// Every choice enabled in `s`, in a fixed order (CPU, then interrupt, NMI, step,
+    /// fills), so that seeded schedules are reproducible.
+    pub fn enabled(&self, s: &State, out: &mut Vec<Choice>) {
+        out.clear();
+        for (c, cpu) in s.cpus.iter().enumerate() {
+            let c8 = c as u8;
+            if let Some(v) = self.deliverable(cpu) {
+                out.push(Choice::Irq(c8, v));
+            }
+            if self.prog.nmi.is_some() && s.nmis_left > 0 && !(cpu.in_nmi() && cpu.nmi_latch) {
+                out.push(Choice::Nmi(c8));
+            }
+            if !cpu.stack.is_empty() && self.wait(s, c).is_none() {
+                out.push(Choice::Step(c8));
+            }
+            if self.hw.speculative_fill && cpu.aspace != NO_ASPACE {
+                for (i, slot) in self.slots.iter().enumerate() {
+                    if slot.aspace == cpu.aspace
+                        && s.ptes[i].present
+                        && !cpu.tlb.iter().any(|e| e.aspace == slot.aspace && e.va == slot.va)
+                    {
+                        out.push(Choice::Fill(c8, i as u16));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The vector the LAPIC would deliver now: the highest-numbered pending one whose
+    /// priority class is above every vector in service, if IF=1.
+    pub fn deliverable(&self, cpu: &Cpu) -> Option<u8> {
+        if !cpu.intr || cpu.irr == 0 {
+            return None;
+        }
+        let class = |v: usize| self.prog.vectors[v].number >> 4;
+        let in_service = (0..self.prog.vectors.len()).filter(|&v| cpu.isr & (1 << v) != 0).map(class).max();
+        (0..self.prog.vectors.len())
+            .filter(|&v| cpu.irr & (1 << v) != 0)
+            .max_by_key(|&v| self.prog.vectors[v].number)
+            .filter(|&v| in_service.is_none_or(|k| class(v) > k))
+            .map(|v| v as u8)
+    }
+
+    /// If CPU c sits on a spin loop whose condition still holds, what it waits for.
+    pub fn wait(&self, s: &State, c: usize) -> Option<Wait> {
+        let cpu = &s.cpus[c];
+        let a = cpu.stack.last()?;
+        let proc = &self.prog.procs[a.proc as usize];
+        let ins = proc.code.get(a.pc as usize)?;
+        let Kind::Branch { cond, spin: true, .. } = ins.kind else { return None };
+        let mut read = None;
+        match self.eval(s, c, cond, &mut read) {
+            Ok(v) if v != 0 => {}
+            _ => return None,
+        }
+        let condition = proc.cond_text.iter().find(|(pc, _)| *pc == a.pc).map(|(_, t)| t.clone()).unwrap_or_default();
+        let masked = (0..self.prog.vectors.len())
+            .filter(|&v| cpu.irr & (1 << v) != 0)
+            .map(|v| self.prog.vectors[v].name.clone())
+            .collect();
+        Some(Wait {
+            cpu: c as u8,
+            line: ins.line,
+            condition,
+            reads: read.map(|(addr, v)| (self.addr_name(addr), v)),
+            interrupts_enabled: cpu.intr,
+            masked,
+        })
+    }
+
+    /// `Some` when no choice is enabled but some CPU has not finished.
+    pub fn stuck(&self, s: &State) -> Option<Stuck> {
+        let mut en = Vec::new();
+        self.enabled(s, &mut en);
+        if !en.is_empty() || s.cpus.iter().all(|c| c.stack.is_empty()) {
+            return None;
+        }
+        let waits: Vec<Wait> = (0..s.cpus.len()).filter_map(|c| self.wait(s, c)).collect();
+        let deadlock = waits.iter().any(|w| !w.interrupts_enabled && !w.masked.is_empty());
+        let mut parts = Vec::new();
+        for w in &waits {
+            let what = match &w.reads {
+                Some((name, v)) => format!("`{}` ({name} is {v})", w.condition),
+                None => format!("`{}`", w.condition),
+            };
+            let mut p = format!("CPU {} spins at line {} while {what}", w.cpu, w.line);
+            if !w.interrupts_enabled {
+                p.push_str(" with interrupts disabled");
+                if !w.masked.is_empty() {
+                    p.push_str(&format!(", so its pending {} can never be taken", w.masked.join(", ")));
+                }
+            }
+            parts.push(p);
+        }
+        let (property, lead) = if deadlock {
+            ("G-DEADLOCK", "Deadlock: no CPU can make progress. ")
+        } else {
+            ("G-NOLOST", "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
+        };
+        Some(Stuck { property, message: format!("{lead}{}.", parts.join("; ")), waits })
+    }
+
+    /// Human name of a shared word: `scoreboard[1][0]`, `smp_tlb_gen[2]`.
+    pub fn addr_name(&self, addr: u32) -> String {
+        for (v, l) in self.prog.vars.iter().zip(&self.vars) {
+            if addr >= l.base && addr < l.base + l.size() {
+                let mut off = addr - l.base;
+                let mut idx = Vec::new();
+                for (k, _) in l.dims.iter().enumerate() {
+                    let inner: u32 = l.dims[k + 1..].iter().product();
+                    idx.push(off / inner);
+                    off %= inner;
+                }
+                let mut s = v.name.clone();
+                for i in idx {
+                    s.push_str(&format!("[{i}]"));
+                }
+                return s;
+            }
+        }
+        format!("@{addr}")
+    }
+
+    pub fn vector_name(&self, v: u8) -> &str {
+        self.prog.vectors.get(v as usize).map_or("?", |d| d.name.as_str())
+    }
+
+    pub fn aspace_name(&self, a: u8) -> &str {
+        self.prog.aspaces.get(a as usize).map_or("kernel", |s| s.as_str())
+    }
+
+    /// Source line each CPU will execute next (None when idle).
+    pub fn cursor(&self, s: &State, c: usize) -> Option<u32> {
+        let a = s.cpus[c].stack.last()?;
+        self.prog.procs[a.proc as usize].code.get(a.pc as usize).map(|i| i.line)
+    }
+}

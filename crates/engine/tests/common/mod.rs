@@ -1,0 +1,42 @@
+#![allow(dead_code)]
+use sdlab_engine::*;
+use std::sync::Arc;
+
+pub fn program(src: &str) -> Arc<Program> {
+    let (p, d) = compile(src);
+    assert!(d.is_empty(), "unexpected diagnostics: {d:?}");
+    Arc::new(p.expect("compiled"))
+}
+
+pub fn scoreboard() -> Arc<Program> {
+    program(models::find("freebsd-scoreboard").expect("bundled").source)
+}
+
+pub fn session(p: &Arc<Program>, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Session {
+    let mut cfg = Config::new(p);
+    cfg.ncpu = ncpu;
+    cfg.scenario = p.scenario_index(scenario).expect("scenario");
+    for (k, v) in opts {
+        cfg.set(p, k, v).expect("option");
+    }
+    Session::new(Machine::new(p.clone(), cfg).expect("machine"))
+}
+
+/// Step CPU `cpu` (its thread or handler) until a step whose narration contains `mark`
+/// has been taken. Panics (test failure) if the CPU cannot step before that.
+pub fn step_until(s: &mut Session, cpu: u8, mark: &str) {
+    for _ in 0..500 {
+        let e = s.step(Choice::Step(cpu)).unwrap_or_else(|f| panic!("CPU {cpu} could not step before `{mark}`: {f}"));
+        if e.narration.as_deref().is_some_and(|n| n.contains(mark)) {
+            return;
+        }
+    }
+    panic!("CPU {cpu} never reached `{mark}`");
+}
+
+/// Step CPU `cpu` while it can (no interrupts taken).
+pub fn step_while_can(s: &mut Session, cpu: u8) {
+    while s.enabled().contains(&Choice::Step(cpu)) {
+        s.step(Choice::Step(cpu)).expect("enabled step");
+    }
+}

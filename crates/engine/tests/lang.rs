@@ -1,0 +1,86 @@
+//! The model language: every bundled model compiles, and errors carry line and column.
+
+mod common;
+use sdlab_engine::*;
+
+#[test]
+fn bundled_models_compile_with_their_declarations() {
+    for b in models::BUNDLED {
+        let (p, d) = compile(b.source);
+        assert!(d.is_empty(), "{}: {:?}", b.id, d);
+        let p = p.expect("program");
+        assert!(!p.scenarios.is_empty());
+        assert!(p.procs.iter().all(|pr| !pr.code.is_empty()));
+    }
+    let p = common::scoreboard();
+    let names: Vec<&str> = p.options.iter().map(|o| o.name.as_str()).collect();
+    for want in ["rescan", "initiator_if", "hw_irr_latch"] {
+        assert!(names.contains(&want));
+    }
+    assert_eq!(p.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["unmap_free", "crossfire"]);
+    // Narration comments reach the instructions.
+    assert!(p.narrations.iter().any(|n| n.starts_with("H9: acknowledge BEFORE invalidating")));
+}
+
+fn first_error(src: &str) -> Diagnostic {
+    let (p, d) = compile(src);
+    assert!(p.is_none(), "should not compile: {src}");
+    d.into_iter().next().expect("a diagnostic")
+}
+
+#[test]
+fn compile_errors_are_located() {
+    let cases: &[(&str, u32, u32, &str)] = &[
+        ("model \"m\";\nproc f() {\n  x = 1;\n}\nscenario s { cpu 0: f(); }", 3, 3, "unknown variable `x`"),
+        ("model \"m\";\nshared a = 0;\nshared b = 0;\nproc f() {\n  a = b;\n}\nscenario s { cpu 0: f(); }", 5, 3, "touches shared memory more than once"),
+        ("model \"m\";\nproc f() { local y = 1 +; }\nscenario s { cpu 0: f(); }", 2, 25, "expected an expression"),
+        ("model \"m\";\nproc f() { g(); }\nscenario s { cpu 0: f(); }", 2, 12, "unknown procedure or built-in `g`"),
+        ("model \"m\";\nvector V = 0xf3;\nscenario s { cpu *: idle; }", 2, 8, "has no handler"),
+        ("model \"m\";\nproc f() { }\nscenario s { cpu 0: h(); }", 3, 14, "unknown procedure `h`"),
+        ("model \"m\";\nproc f() { local s = \"x; }\n", 2, 22, "unterminated string"),
+        ("model \"m\";\nproc f() { local a = 1 # 2; }\nscenario s { cpu 0: f(); }", 2, 24, "unexpected character `#`"),
+        ("model \"m\";\nproc f() { break; }\nscenario s { cpu 0: f(); }", 2, 12, "inside a loop"),
+        ("model \"m\";\nshared a[2][2] = 0;\nproc f() { local x = a[1]; }\nscenario s { cpu 0: f(); }", 3, 22, "takes 2 index(es), 1 given"),
+        ("model \"m\";\nproc f(a) { }\nscenario s { cpu 0: f(); }", 3, 14, "takes 1 argument(s), 0 given"),
+        ("model \"m\";\nproc f() { local x = 99999999999; }\nscenario s { cpu 0: f(); }", 2, 22, "does not fit in a 32-bit word"),
+    ];
+    for &(src, line, col, msg) in cases {
+        let d = first_error(src);
+        assert!(d.message.contains(msg), "{src:?}: got `{}`", d.message);
+        assert_eq!((d.span.line, d.span.col), (line, col), "{src:?}: {}", d.message);
+    }
+}
+
+#[test]
+fn several_errors_are_all_reported() {
+    let (_, d) = compile("model \"m\";\nproc f() { x = 1; y = 2; }\nproc g() { z( ; }\nscenario s { cpu 0: f(); }");
+    assert!(d.len() >= 3, "{d:?}");
+}
+
+#[test]
+fn hostile_sources_never_panic() {
+    // Deep nesting, garbage bytes and truncations of a real model: errors, never a panic.
+    let deep = format!("model \"m\"; proc f() {{ local x = {}1{}; }}", "(".repeat(10_000), ")".repeat(10_000));
+    assert!(compile(&deep).0.is_none());
+    let ifs = format!("model \"m\"; proc f() {{ {} }}", "if (1) {".repeat(5_000));
+    assert!(compile(&ifs).0.is_none());
+    let src = models::BUNDLED[0].source;
+    let mut cut = 0;
+    while cut < src.len() {
+        if src.is_char_boundary(cut) {
+            let _ = compile(&src[..cut]);
+        }
+        cut += 37;
+    }
+    let mut x: u64 = 1;
+    for _ in 0..300 {
+        let bytes: Vec<u8> = (0..200)
+            .map(|_| {
+                x = schedule::splitmix64(x);
+                let table = b" (){}[];=+-*/<>!&|^~.,:\"\nabcxyz019_#\xc3";
+                table[(x % table.len() as u64) as usize]
+            })
+            .collect();
+        let _ = compile(&String::from_utf8_lossy(&bytes));
+    }
+}

@@ -1,0 +1,277 @@
+//! The machine's hardware rules and the step API, on the scoreboard model and on small
+//! models written for one rule each.
+
+mod common;
+use common::*;
+use sdlab_engine::machine::{Ctx, Effect};
+use sdlab_engine::*;
+
+#[test]
+fn back_step_restores_the_exact_state() {
+    let p = scoreboard();
+    for (scenario, ncpu) in [("unmap_free", 3), ("crossfire", 4)] {
+        for seed in 0..40 {
+            let mut s = session(&p, ncpu, scenario, &[]);
+            let mut states = vec![s.state().clone()];
+            while let Some(r) = s.step_seeded(seed) {
+                r.expect("no fault");
+                states.push(s.state().clone());
+            }
+            assert!(states.len() > 20, "run too short to mean anything");
+            while s.back() {
+                states.pop();
+                assert_eq!(s.state(), states.last().expect("state"), "seed {seed}: back-step differs");
+            }
+            assert_eq!(states.len(), 1);
+            assert!(!s.back(), "cannot step back before step 0");
+        }
+    }
+}
+
+#[test]
+fn a_schedule_replays_identically() {
+    let p = scoreboard();
+    for seed in 0..30 {
+        let mut a = session(&p, 3, "crossfire", &[]);
+        while let Some(r) = a.step_seeded(seed) {
+            r.expect("no fault");
+        }
+        let text = schedule::format(&a.schedule());
+        let mut b = session(&p, 3, "crossfire", &[]);
+        b.replay(&schedule::parse(&text).expect("parses")).expect("replays");
+        assert_eq!(a.state(), b.state());
+        for (x, y) in a.log.iter().zip(&b.log) {
+            assert_eq!(x.effects, y.effects);
+            assert_eq!(x.line, y.line);
+        }
+        // The same seed gives the same schedule again.
+        let mut c = session(&p, 3, "crossfire", &[]);
+        while let Some(r) = c.step_seeded(seed) {
+            r.expect("no fault");
+        }
+        assert_eq!(c.schedule(), a.schedule());
+    }
+}
+
+#[test]
+fn correct_scoreboard_never_breaks_under_random_schedules() {
+    let p = scoreboard();
+    for ncpu in 2..=4 {
+        for scenario in ["unmap_free", "crossfire"] {
+            for seed in 0..150 {
+                let mut s = session(&p, ncpu, scenario, &[]);
+                while let Some(r) = s.step_seeded(seed) {
+                    let e = r.expect("no fault");
+                    assert!(e.violation.is_none(), "{scenario}/{ncpu}/{seed}: {:?}", e.violation);
+                }
+                assert!(s.stuck().is_none(), "{scenario}/{ncpu}/{seed}: {:?}", s.stuck());
+                let st = s.state();
+                assert!(st.cpus.iter().all(|c| c.stack.is_empty() && c.isr == 0 && c.irr == 0));
+                // Every request was acknowledged: no scoreboard word is left at 0.
+                let sb = &s.machine.vars[p.vars.iter().position(|v| v.name == "scoreboard").expect("var")];
+                assert!(st.mem[sb.base as usize..(sb.base + sb.size()) as usize].iter().all(|&w| w != 0));
+                // The freed frame is cached by no TLB.
+                for c in &st.cpus {
+                    for e in &c.tlb {
+                        assert!(st.frames[e.frame as usize].gen == e.gen, "stale entry left: {e:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn deadlock_when_both_initiators_wait_with_interrupts_disabled() {
+    let p = scoreboard();
+    let mut s = session(&p, 2, "crossfire", &[("initiator_if", "false")]);
+    step_until(&mut s, 0, "I12");
+    step_until(&mut s, 1, "I12");
+    step_while_can(&mut s, 0);
+    step_while_can(&mut s, 1);
+    assert!(s.enabled().is_empty());
+    let stuck = s.stuck().expect("stuck");
+    assert_eq!(stuck.property, "G-DEADLOCK");
+    assert_eq!(stuck.waits.len(), 2);
+    for w in &stuck.waits {
+        assert!(!w.interrupts_enabled);
+        assert_eq!(w.masked, vec!["IPI_INVLOP".to_string()]);
+    }
+    assert!(stuck.message.contains("scoreboard[1][0] is 0"), "{}", stuck.message);
+    // With interrupts enabled the same interleaving completes.
+    let mut s = session(&p, 2, "crossfire", &[]);
+    step_until(&mut s, 0, "I12");
+    step_until(&mut s, 1, "I12");
+    while let Some(r) = s.step_seeded(7) {
+        r.expect("no fault");
+    }
+    assert!(s.stuck().is_none());
+}
+
+#[test]
+fn handler_without_rescan_loses_a_merged_shootdown() {
+    let p = scoreboard();
+    let run = |rescan: &str| {
+        let mut s = session(&p, 3, "crossfire", &[("rescan", rescan)]);
+        step_until(&mut s, 0, "I12");
+        step_until(&mut s, 1, "I12");
+        // CPU 2 got two IPIs before taking any: they merged into one IRR bit.
+        assert!(s.log.last().expect("step").effects.iter().any(|e| matches!(e, Effect::IpiMerged { cpu: 2, .. })));
+        while let Some(r) = s.step_seeded(3) {
+            r.expect("no fault");
+        }
+        s.stuck()
+    };
+    let lost = run("false").expect("stuck");
+    assert_eq!(lost.property, "G-NOLOST");
+    assert!(lost.waits.iter().all(|w| w.interrupts_enabled));
+    assert!(lost.waits.iter().any(|w| w.reads.as_ref().is_some_and(|(n, v)| n.starts_with("scoreboard[2]") && *v == 0)));
+    assert!(run("true").is_none());
+}
+
+#[test]
+fn nmi_in_the_ack_window_uses_a_freed_frame() {
+    let p = scoreboard();
+    let mut s = session(&p, 2, "unmap_free", &[("nmi_reads_user", "true"), ("hw_nmi", "1")]);
+    // CPU 1's user code caches the translation.
+    s.step(Choice::Step(1)).expect("touch");
+    assert_eq!(s.state().cpus[1].tlb.len(), 1);
+    step_until(&mut s, 0, "I12");
+    s.step(Choice::Irq(1, 0)).expect("CPU 1 takes the IPI");
+    assert_eq!(s.state().cpus[1].ctx(), Some(Ctx::Irq(0)));
+    step_until(&mut s, 1, "H9");
+    step_while_can(&mut s, 0); // the initiator sees the ack, returns and frees the frame
+    assert!(s.state().cpus[0].stack.is_empty());
+    assert!(!s.state().frames[0].allocated);
+    s.step(Choice::Nmi(1)).expect("NMI");
+    assert_eq!(s.state().cpus[1].ctx(), Some(Ctx::Nmi));
+    let e = s.step(Choice::Step(1)).expect("the NMI handler reads the user page");
+    let v = e.violation.clone().expect("violation");
+    assert_eq!(v.property, "G-STALE");
+    assert_eq!(v.cpu, 1);
+    assert!(v.message.contains("0x1000") && v.message.contains("frame 0"), "{}", v.message);
+    // Without the NMI's user read, the same window is harmless.
+    let mut s = session(&p, 2, "unmap_free", &[("hw_nmi", "1")]);
+    s.step(Choice::Step(1)).expect("touch");
+    step_until(&mut s, 0, "I12");
+    s.step(Choice::Irq(1, 0)).expect("irq");
+    step_until(&mut s, 1, "H9");
+    step_while_can(&mut s, 0);
+    s.step(Choice::Nmi(1)).expect("NMI");
+    assert!(s.state().cpus[1].ctx() != Some(Ctx::Nmi), "an NMI handler that reads nothing returns at once");
+}
+
+const LAPIC: &str = r#"
+model "lapic rules";
+cpus 2..2 default 2;
+option hw_irr_latch = true;
+vector V = 0x40;
+vector HI = 0x80;
+shared hits = 0;
+handler V { local x = hits; hits = x + 1; eoi(); }
+handler HI { eoi(); }
+proc sender() { send_ipi(bit(1), V); send_ipi(bit(1), V); send_ipi(bit(1), HI); }
+proc blocker() { disable_interrupts(); enable_interrupts(); }
+scenario s { cpu 0: sender(); cpu 1: blocker(); }
+"#;
+
+#[test]
+fn lapic_merges_a_second_ipi_of_a_pending_vector() {
+    let p = program(LAPIC);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(1)).expect("cli");
+    let e = s.step(Choice::Step(0)).expect("send").effects.clone();
+    assert!(e.contains(&Effect::IpiPending { cpu: 1, vector: 0 }));
+    let e = s.step(Choice::Step(0)).expect("send").effects.clone();
+    assert!(e.contains(&Effect::IpiMerged { cpu: 1, vector: 0 }));
+    assert!(!s.enabled().iter().any(|c| matches!(c, Choice::Irq(..))), "IF=0 blocks delivery");
+    s.step(Choice::Step(1)).expect("sti");
+    s.step(Choice::Irq(1, 0)).expect("deliver");
+    let cpu = &s.state().cpus[1];
+    assert!(!cpu.intr && cpu.isr == 1 && cpu.irr == 0, "handler entered with IF=0, IRR→ISR");
+    while s.enabled().contains(&Choice::Step(1)) {
+        s.step(Choice::Step(1)).expect("handler");
+    }
+    assert_eq!(s.state().mem[0], 1, "two merged IPIs run the handler once");
+    assert!(s.state().cpus[1].intr, "IRET restores IF");
+}
+
+#[test]
+fn lapic_keeps_one_more_while_in_service_only_with_the_latch() {
+    for (latch, expect_pending) in [("true", true), ("false", false)] {
+        let p = program(LAPIC);
+        let mut s = session(&p, 2, "s", &[("hw_irr_latch", latch)]);
+        s.step(Choice::Step(0)).expect("send");
+        s.step(Choice::Irq(1, 0)).expect("deliver");
+        let e = s.step(Choice::Step(0)).expect("send again").effects.clone();
+        if expect_pending {
+            assert!(e.contains(&Effect::IpiPending { cpu: 1, vector: 0 }));
+        } else {
+            assert!(e.contains(&Effect::IpiDropped { cpu: 1, vector: 0 }));
+        }
+    }
+}
+
+#[test]
+fn eoi_clears_the_highest_in_service_vector_and_priority_blocks_lower() {
+    let p = program(LAPIC);
+    let mut s = session(&p, 2, "s", &[]);
+    for _ in 0..3 {
+        s.step(Choice::Step(0)).expect("send");
+    }
+    // Both pending: the LAPIC offers only the higher-priority vector.
+    assert_eq!(s.enabled().iter().filter(|c| matches!(c, Choice::Irq(1, _))).copied().collect::<Vec<_>>(), vec![Choice::Irq(1, 1)]);
+    s.step(Choice::Irq(1, 1)).expect("HI");
+    let e = s.step(Choice::Step(1)).expect("eoi").effects.clone();
+    assert!(e.contains(&Effect::Eoi { cpu: 1, vector: 1 }));
+    assert!(e.contains(&Effect::Iret { cpu: 1, vector: 1 }));
+    assert_eq!(s.state().cpus[1].isr, 0);
+    assert!(s.enabled().contains(&Choice::Irq(1, 0)));
+}
+
+#[test]
+fn steps_that_are_not_enabled_are_errors_not_panics() {
+    let p = scoreboard();
+    let mut s = session(&p, 3, "unmap_free", &[]);
+    for bad in [Choice::Irq(1, 0), Choice::Step(9), Choice::Fill(0, 0), Choice::Nmi(0), Choice::Irq(0, 7)] {
+        assert!(s.step(bad).is_err(), "{bad}");
+    }
+    assert_eq!(s.steps(), 0);
+    for bad in ["x", "i1", "f.2", "n", "999999", "i1.999"] {
+        assert!(schedule::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn machine_rejects_bad_configurations_with_messages() {
+    let p = scoreboard();
+    let mut cfg = Config::new(&p);
+    cfg.ncpu = 0;
+    assert!(Machine::new(p.clone(), cfg.clone()).unwrap_err().contains("1 to 32"));
+    cfg.ncpu = 1;
+    cfg.scenario = p.scenario_index("crossfire").expect("scenario");
+    assert!(Machine::new(p.clone(), cfg).unwrap_err().contains("at least 2 CPUs"));
+    let mut cfg = Config::new(&p);
+    assert!(cfg.set(&p, "nope", "1").unwrap_err().contains("unknown option"));
+    assert!(cfg.set(&p, "rescan", "maybe").is_err());
+}
+
+#[test]
+fn runtime_model_errors_are_located_faults() {
+    let p = program(
+        r#"model "m"; shared a[2] = 0;
+        proc f() { local i = 5;
+          a[i] = 1; }
+        scenario s { cpu 0: f(); cpu *: idle; }"#,
+    );
+    let mut s = session(&p, 2, "s", &[]);
+    let f = s.step(Choice::Step(0)).unwrap_err();
+    assert_eq!(f.line, 3);
+    assert!(f.message.contains("index 5 is out of bounds for `a` (size 2)"), "{}", f.message);
+    let (p, d) = compile("model \"m\"; proc f() { local i = 0; while (i < 1) { i = i - 1; } } scenario s { cpu 0: f(); }");
+    assert!(d.is_empty());
+    let mut cfg = Config::new(p.as_ref().expect("ok"));
+    cfg.ncpu = 1;
+    let err = Machine::new(std::sync::Arc::new(p.expect("ok")), cfg).unwrap_err();
+    assert!(err.contains("endless loop"), "{err}");
+}
