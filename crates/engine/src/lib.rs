@@ -7,6 +7,7 @@
 //! Invariants: no file system, no clock, no randomness but the seeded one in
 //! [`schedule`], no threads, no web dependencies. Nothing here panics on user input.
 
+pub mod bench;
 pub mod diag;
 pub mod lang;
 pub mod machine;

@@ -1,0 +1,132 @@
+//! One card per CPU: its context stack, IF, critical and pin depths, LAPIC IRR/ISR bits
+//! per vector, TLB entries (stale ones marked), and the moves it can make.
+
+use super::palette::{cpu_colour, word};
+use super::state::{Action, Lab};
+use sdlab_engine::machine::{Choice, Ctx, Effect, NO_ASPACE};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lab: Lab,
+    pub cpu: usize,
+    pub dispatch: Callback<Action>,
+}
+
+#[function_component]
+pub fn CpuCard(props: &Props) -> Html {
+    let c = props.cpu;
+    let mut s = props.lab.inner.borrow_mut();
+    let enabled = s.session.enabled();
+    let preferred = s.preferred(c as u8);
+    let m = &s.session.machine;
+    let prog = &m.prog;
+    let st = s.session.state();
+    let cpu = &st.cpus[c];
+    let last = s.session.log.last();
+    let touched_tlb = last.is_some_and(|e| {
+        e.effects.iter().any(|f| {
+            matches!(f, Effect::TlbFill { cpu, .. } | Effect::TlbInvalidate { cpu, .. } | Effect::TlbFlush { cpu, .. } if *cpu as usize == c)
+        })
+    });
+    let just_stepped = last.is_some_and(|e| e.cpu as usize == c);
+
+    // Context stack: thread (user/kernel) with interrupts nested on top.
+    let mut ctxs: Vec<String> = Vec::new();
+    for a in cpu.stack.iter().filter(|a| a.ctx_base) {
+        ctxs.push(match a.ctx {
+            Ctx::Thread => {
+                if prog.procs[a.proc as usize].user {
+                    "user".into()
+                } else {
+                    "kernel".into()
+                }
+            }
+            Ctx::Irq(v) => format!("irq {}", m.vector_name(v)),
+            Ctx::Nmi => "nmi".into(),
+        });
+    }
+    let status = if let Some(w) = m.wait(st, c) {
+        let reads = w.reads.map(|(n, v)| format!(" ({n} = {v})")).unwrap_or_default();
+        format!("spinning: {}{reads}", w.condition)
+    } else if cpu.stack.is_empty() {
+        "idle: takes interrupts only".to_string()
+    } else {
+        let a = cpu.stack.last().expect("non-empty");
+        let p = &prog.procs[a.proc as usize];
+        format!("in {} at line {}", p.name, m.cursor(st, c).unwrap_or(0))
+    };
+
+    let lapic = prog.vectors.iter().enumerate().map(|(v, d)| {
+        let irr = cpu.irr & (1 << v) != 0;
+        let isr = cpu.isr & (1 << v) != 0;
+        html! {
+            <tr>
+                <td>{ &d.name }<span class="dim">{ format!(" {:#x}", d.number) }</span></td>
+                <td class={classes!("bit", irr.then_some("on"))} data-reg="irr">{ if irr { "1" } else { "0" } }</td>
+                <td class={classes!("bit", isr.then_some("on"))} data-reg="isr">{ if isr { "1" } else { "0" } }</td>
+            </tr>
+        }
+    });
+    let tlb = cpu.tlb.iter().map(|e| {
+        let stale = st.frames[e.frame as usize].gen != e.gen;
+        html! {
+            <tr class={classes!(stale.then_some("stale"))}>
+                <td>{ format!("{:#x}", e.va) }</td>
+                <td>{ format!("frame {}", e.frame) }</td>
+                <td>{ if e.writable { "W" } else { "-" } }{ if e.dirty { "D" } else { "-" } }</td>
+                <td>{ if stale { "⚠ stale" } else { "" } }</td>
+            </tr>
+        }
+    });
+
+    let d = props.dispatch.clone();
+    let click = Callback::from(move |_| d.emit(Action::StepCpu(c as u8)));
+    let extra = enabled.iter().filter(|ch| ch.cpu() as usize == c && Some(**ch) != preferred).map(|ch| {
+        let label = match *ch {
+            Choice::Step(_) => "step".to_string(),
+            Choice::Irq(_, v) => format!("take {}", m.vector_name(v)),
+            Choice::Nmi(_) => "NMI".to_string(),
+            Choice::Fill(_, sl) => format!("fill {:#x}", m.slots[sl as usize].va),
+        };
+        let d = props.dispatch.clone();
+        let ch = *ch;
+        html! { <button class="small" onclick={Callback::from(move |_| d.emit(Action::Choose(ch)))}>{ label }</button> }
+    });
+    let step_label = match preferred {
+        Some(Choice::Irq(_, v)) => format!("CPU {c}: take {}", m.vector_name(v)),
+        Some(_) => format!("CPU {c}: step"),
+        None => format!("CPU {c}"),
+    };
+    let aspace = if cpu.aspace == NO_ASPACE { "kernel".to_string() } else { m.aspace_name(cpu.aspace).to_string() };
+    html! {
+        <article class={classes!("cpu-card", just_stepped.then_some("just"))} data-cpu={c.to_string()}
+                 style={format!("--cpu: {}", cpu_colour(c))} aria-label={format!("CPU {c}")}>
+            <header>
+                <button class="cpu-step" onclick={click} disabled={preferred.is_none()}
+                        title={format!("Advance CPU {c} one step (key {c})")}>{ step_label }</button>
+                { for extra }
+            </header>
+            <div class="ctx" title="context stack">{ if ctxs.is_empty() { "idle".to_string() } else { ctxs.join(" › ") } }</div>
+            <div class="status">{ status }</div>
+            <div class="flags">
+                <span class={classes!("flag", (!cpu.intr).then_some("off"))} data-flag="if">{ format!("IF={}", cpu.intr as u8) }</span>
+                <span class="flag" data-flag="crit">{ format!("crit={}", cpu.crit) }</span>
+                <span class="flag" data-flag="pin">{ format!("pin={}", cpu.pin) }</span>
+                <span class="flag" title="loaded address space">{ format!("cr3={aspace}") }</span>
+            </div>
+            <table class="lapic"><thead><tr><th>{ "vector" }</th><th>{ "IRR" }</th><th>{ "ISR" }</th></tr></thead>
+                <tbody>{ for lapic }</tbody></table>
+            <table class={classes!("tlb", touched_tlb.then_some("changed"))}>
+                <caption>{ format!("TLB ({})", cpu.tlb.len()) }</caption>
+                <tbody>{ for tlb }</tbody>
+            </table>
+            if let Some(e) = last.filter(|e| e.cpu as usize == c) {
+                <div class="last-read">{ e.effects.iter().find_map(|f| match f {
+                    Effect::Read { addr, value, .. } => Some(format!("read {} = {}", m.addr_name(*addr), word(*value))),
+                    _ => None,
+                }).unwrap_or_default() }</div>
+            }
+        </article>
+    }
+}

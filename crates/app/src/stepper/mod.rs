@@ -1,0 +1,105 @@
+//! The Algorithms mode: a model stepped on emulated CPUs.
+
+mod cpu;
+mod memory;
+mod palette;
+mod shared;
+mod source;
+pub mod state;
+mod story;
+mod toolbar;
+
+use gloo_timers::callback::Timeout;
+use state::{Action, Lab};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::KeyboardEvent;
+use yew::prelude::*;
+
+/// Keys: digits step that CPU, → seeded step, ← back, space run/pause, r reset.
+fn key_action(e: &KeyboardEvent) -> Option<Action> {
+    if e.ctrl_key() || e.meta_key() || e.alt_key() {
+        return None;
+    }
+    let key = e.key();
+    Some(match key.as_str() {
+        "ArrowRight" => Action::StepSeeded,
+        "ArrowLeft" => Action::Back,
+        " " => Action::ToggleRun,
+        "r" => Action::Reset,
+        k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => Action::StepCpu(k.as_bytes()[0] - b'0'),
+        _ => return None,
+    })
+}
+
+#[function_component]
+pub fn Stepper() -> Html {
+    let lab = use_reducer(Lab::new);
+    let dispatch = {
+        let d = lab.dispatcher();
+        Callback::from(move |a: Action| d.dispatch(a))
+    };
+    {
+        let d = lab.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = Closure::<dyn Fn(KeyboardEvent)>::new(move |e: KeyboardEvent| {
+                // Leave typing in form fields alone.
+                let in_field = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+                if in_field {
+                    return;
+                }
+                if let Some(a) = key_action(&e) {
+                    e.prevent_default();
+                    d.dispatch(a);
+                }
+            });
+            let doc = web_sys::window().and_then(|w| w.document());
+            if let Some(doc) = &doc {
+                let _ = doc.add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(doc) = doc {
+                    let _ = doc.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+                }
+            }
+        });
+    }
+    {
+        // While running, each state change schedules the next tick; dropping the
+        // timeout on the next change (or on pause) cancels it.
+        let (running, speed) = {
+            let s = lab.inner.borrow();
+            (s.running, s.speed_ms)
+        };
+        let d = lab.dispatcher();
+        use_effect_with((lab.version, running, speed), move |(_, running, speed)| {
+            let t = running.then(|| Timeout::new(*speed, move || d.dispatch(Action::Tick)));
+            move || drop(t)
+        });
+    }
+    let ncpu = lab.inner.borrow().session.machine.ncpu();
+    let lab = (*lab).clone();
+    html! {
+        <div class="stepper" style={format!("--ncpu: {}", ncpu.min(4))}>
+            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} />
+            <div class="stage">
+                <source::SourcePane lab={lab.clone()} />
+                <div class="machine">
+                    <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
+                    <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
+                    <div class="cpus">
+                        { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
+                    </div>
+                    <div class="lower">
+                        <shared::SharedPane lab={lab.clone()} />
+                        <memory::MemoryPane lab={lab.clone()} />
+                        <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
+                    </div>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,128 @@
+//! Shared structures drawn from the model's declarations, with no per-algorithm code:
+//! a 2-D array as a matrix (cells equal to its `mark` value stand out), per-CPU
+//! variables as one table with a row per CPU, cpumasks as bit boxes, scalars as words.
+
+use super::palette::{cpu_colour, word};
+use super::state::Lab;
+use sdlab_engine::machine::Effect;
+use std::collections::HashSet;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lab: Lab,
+}
+
+#[function_component]
+pub fn SharedPane(props: &Props) -> Html {
+    let s = props.lab.inner.borrow();
+    let m = &s.session.machine;
+    let st = s.session.state();
+    let ncpu = m.ncpu();
+    let (mut written, mut read) = (HashSet::new(), HashSet::new());
+    if let Some(e) = s.session.log.last() {
+        for f in &e.effects {
+            match f {
+                Effect::Write { addr, .. } | Effect::Rmw { addr, .. } => {
+                    written.insert(*addr);
+                }
+                Effect::Read { addr, .. } => {
+                    read.insert(*addr);
+                }
+                _ => {}
+            }
+        }
+    }
+    let cell_class = |addr: u32, marked: bool| {
+        classes!(
+            "cell",
+            marked.then_some("marked"),
+            written.contains(&addr).then_some("written"),
+            read.contains(&addr).then_some("read")
+        )
+    };
+    let mut blocks: Vec<Html> = Vec::new();
+    let mut percpu_cols: Vec<usize> = Vec::new();
+    for (i, (v, l)) in m.prog.vars.iter().zip(&m.vars).enumerate() {
+        let doc = v.doc.clone().unwrap_or_default();
+        if v.per_cpu && l.dims.len() == 1 {
+            percpu_cols.push(i);
+            continue;
+        }
+        let value = |k: u32| st.mem[(l.base + k) as usize];
+        let block = if l.dims.len() == 2 {
+            let (rows, cols) = (l.dims[0], l.dims[1]);
+            let cpu_axes = rows as usize == ncpu && cols as usize == ncpu;
+            html! {
+                <figure class="matrix" id={format!("var-{}", v.name)} title={doc}>
+                    <figcaption>{ &v.name }{ if cpu_axes { html!{ <span class="dim">{ " row = target, column = initiator" }</span> } } else { html!{} } }</figcaption>
+                    <table>
+                        <thead><tr><th></th>{ for (0..cols).map(|c| html! {
+                            <th style={cpu_axes.then(|| format!("color: {}", cpu_colour(c as usize)))}>{ c }</th> }) }</tr></thead>
+                        <tbody>{ for (0..rows).map(|r| html! {
+                            <tr><th style={cpu_axes.then(|| format!("color: {}", cpu_colour(r as usize)))}>{ r }</th>
+                            { for (0..cols).map(|c| {
+                                let k = r * cols + c;
+                                let val = value(k);
+                                html! { <td class={cell_class(l.base + k, v.mark == Some(val))} data-row={r.to_string()} data-col={c.to_string()}>{ word(val) }</td> }
+                            }) }</tr>
+                        }) }</tbody>
+                    </table>
+                </figure>
+            }
+        } else if l.dims.len() == 1 {
+            html! {
+                <figure class="array" id={format!("var-{}", v.name)} title={doc}>
+                    <figcaption>{ &v.name }</figcaption>
+                    <table><tbody><tr>{ for (0..l.dims[0]).map(|k| html! {
+                        <td class={cell_class(l.base + k, v.mark == Some(value(k)))}>{ word(value(k)) }</td>
+                    }) }</tr></tbody></table>
+                </figure>
+            }
+        } else if v.is_mask {
+            let val = value(0) as u32;
+            html! {
+                <figure class="mask" id={format!("var-{}", v.name)} title={doc}>
+                    <figcaption>{ &v.name }</figcaption>
+                    <div class={cell_class(l.base, false)}>{ for (0..ncpu).map(|c| {
+                        let on = val & (1 << c) != 0;
+                        html! { <span class={classes!("bitbox", on.then_some("on"))} style={on.then(|| format!("background: {}", cpu_colour(c)))}
+                                     title={format!("CPU {c}: {}", if on { "in the mask" } else { "not in the mask" })}>{ c }</span> }
+                    }) }</div>
+                </figure>
+            }
+        } else {
+            html! {
+                <figure class="scalar" id={format!("var-{}", v.name)} title={doc}>
+                    <figcaption>{ &v.name }</figcaption>
+                    <span class={cell_class(l.base, v.mark == Some(value(0)))}>{ word(value(0)) }</span>
+                </figure>
+            }
+        };
+        blocks.push(block);
+    }
+    let percpu = (!percpu_cols.is_empty()).then(|| {
+        let title = percpu_cols.iter().filter_map(|&i| m.prog.vars[i].doc.clone()).next().unwrap_or_default();
+        html! {
+            <figure class="percpu" id="percpu-vars" title={title}>
+                <figcaption>{ "per-CPU variables" }</figcaption>
+                <table>
+                    <thead><tr><th>{ "CPU" }</th>{ for percpu_cols.iter().map(|&i| html! { <th>{ &m.prog.vars[i].name }</th> }) }</tr></thead>
+                    <tbody>{ for (0..ncpu).map(|c| html! {
+                        <tr><th style={format!("color: {}", cpu_colour(c))}>{ c }</th>
+                        { for percpu_cols.iter().map(|&i| {
+                            let addr = m.vars[i].base + c as u32;
+                            html! { <td class={cell_class(addr, false)}>{ word(st.mem[addr as usize]) }</td> }
+                        }) }</tr>
+                    }) }</tbody>
+                </table>
+            </figure>
+        }
+    });
+    html! {
+        <section class="shared-pane" aria-label="Shared structures">
+            { for blocks }
+            { for percpu }
+        </section>
+    }
+}

@@ -1,0 +1,114 @@
+//! What just happened: the narration of the last step, the violation or deadlock banner,
+//! and the log of every step (click one to go back to it).
+
+use super::palette::cpu_colour;
+use super::state::{Action, Lab};
+use web_sys::HtmlElement;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lab: Lab,
+    pub dispatch: Callback<Action>,
+}
+
+#[function_component]
+pub fn Banner(props: &Props) -> Html {
+    let s = props.lab.inner.borrow();
+    if let Some((step, v)) = s.session.first_violation() {
+        return html! {
+            <div id="banner" class="banner violation" role="alert">
+                <strong>{ format!("Violation ({}) at step {step}: ", v.property) }</strong>{ &v.message }
+            </div>
+        };
+    }
+    if let Some(stuck) = s.session.stuck() {
+        let title = if stuck.property == "G-DEADLOCK" { "Deadlock" } else { "Lost shootdown" };
+        return html! {
+            <div id="banner" class="banner deadlock" role="alert">
+                <strong>{ format!("{title} ({}) after step {}: ", stuck.property, s.session.steps()) }</strong>
+                { "no CPU can make progress." }
+                <ul>{ for stuck.waits.iter().map(|w| html! {
+                    <li>{ format!("CPU {} spins at line {} waiting while `{}`{}{}", w.cpu, w.line, w.condition,
+                        w.reads.as_ref().map(|(n, v)| format!(" — {n} is {v}")).unwrap_or_default(),
+                        if w.interrupts_enabled { String::new() } else if w.masked.is_empty() { " (interrupts disabled)".into() }
+                        else { format!(" — interrupts disabled, {} pending but masked", w.masked.join(", ")) }) }</li>
+                }) }</ul>
+            </div>
+        };
+    }
+    if let Some(e) = &s.error {
+        return html! { <div id="banner" class="banner error" role="status">{ e }</div> };
+    }
+    let st = s.session.state();
+    if st.cpus.iter().all(|c| c.stack.is_empty()) && s.session.steps() > 0 {
+        return html! { <div id="banner" class="banner done" role="status">{ format!("Finished after {} steps: every CPU is idle, no property broken.", s.session.steps()) }</div> };
+    }
+    html! {}
+}
+
+#[function_component]
+pub fn Narration(props: &Props) -> Html {
+    let s = props.lab.inner.borrow();
+    let m = &s.session.machine;
+    match s.session.log.last() {
+        Some(e) => {
+            let facts = e.summary(m);
+            let (said, facts) = match &e.narration {
+                Some(n) => (n.clone(), facts.strip_prefix(n.as_str()).map(|f| f.trim_start_matches(" — ").to_string()).unwrap_or(facts)),
+                None => (facts, String::new()),
+            };
+            html! {
+                <section id="narration" class="narration" aria-live="polite" style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}>
+                    <span class="who">{ format!("step {} · CPU {}{}", s.session.steps(), e.cpu, if e.line > 0 { format!(" · line {}", e.line) } else { String::new() }) }</span>
+                    <p class="said">{ said }</p>
+                    if !facts.is_empty() { <p class="facts">{ facts }</p> }
+                </section>
+            }
+        }
+        None => html! {
+            <section id="narration" class="narration" aria-live="polite">
+                <span class="who">{ "step 0" }</span>
+                <p class="said">{ m.prog.scenarios.get(m.cfg.scenario).map(|sc| sc.doc.clone()).unwrap_or_default() }</p>
+                <p class="facts">{ "Click a CPU (or press its number) to advance it one step, or press → for the seeded schedule." }</p>
+            </section>
+        },
+    }
+}
+
+#[function_component]
+pub fn StepLog(props: &Props) -> Html {
+    let list = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with(props.lab.version, move |_| {
+            if let Some(el) = list.cast::<HtmlElement>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+    let s = props.lab.inner.borrow();
+    let m = &s.session.machine;
+    let first_bad = s.session.first_violation().map(|(n, _)| n);
+    let n = s.session.log.len();
+    let start = n.saturating_sub(300);
+    html! {
+        <section class="log-pane" aria-label="Step log">
+            <ol id="step-log" ref={list} start={(start + 1).to_string()}>
+                { for s.session.log[start..].iter().enumerate().map(|(i, e)| {
+                    let step = start + i + 1;
+                    let d = props.dispatch.clone();
+                    let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
+                    html! {
+                        <li class={classes!((first_bad == Some(step)).then_some("bad"))} style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}
+                            onclick={onclick} title="Go back to this step">
+                            <span class="cpu">{ format!("CPU {}", e.cpu) }</span>
+                            { if e.line > 0 { format!(" L{} ", e.line) } else { " ".to_string() } }
+                            { e.summary(m) }
+                        </li>
+                    }
+                }) }
+            </ol>
+        </section>
+    }
+}

@@ -1,0 +1,120 @@
+//! Configuration (CPUs, scenario, the model's options) and the run controls.
+
+use super::state::{Action, Lab};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lab: Lab,
+    pub dispatch: Callback<Action>,
+}
+
+#[function_component]
+pub fn Toolbar(props: &Props) -> Html {
+    let s = props.lab.inner.borrow();
+    let prog = &s.prog;
+    let d = props.dispatch.clone();
+    let act = |a: fn() -> Action| {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| d.emit(a()))
+    };
+    let on_cpus = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(n) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
+                d.emit(Action::SetCpus(n));
+            }
+        })
+    };
+    let on_scenario = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(n) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
+                d.emit(Action::SetScenario(n));
+            }
+        })
+    };
+    let on_speed = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(n) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
+                d.emit(Action::SetSpeed(n));
+            }
+        })
+    };
+    let on_seed = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(n) = e.target_unchecked_into::<HtmlInputElement>().value().trim().parse() {
+                d.emit(Action::SetSeed(n));
+            }
+        })
+    };
+    let (lo, hi, _) = prog.cpus;
+    let steps = s.session.steps();
+    let options = prog.options.iter().enumerate().map(|(i, o)| {
+        let value = s.cfg.options[i];
+        let d = d.clone();
+        let id = format!("opt-{}", o.name);
+        if o.is_bool {
+            let onchange = Callback::from(move |e: Event| {
+                let on = e.target_unchecked_into::<HtmlInputElement>().checked();
+                d.emit(Action::SetOption(i, on as i32));
+            });
+            html! {
+                <label class="opt" title={o.doc.clone()} for={id.clone()}>
+                    <input type="checkbox" id={id} checked={value != 0} {onchange} />
+                    { &o.doc }
+                </label>
+            }
+        } else {
+            let onchange = Callback::from(move |e: Event| {
+                if let Ok(v) = e.target_unchecked_into::<HtmlInputElement>().value().trim().parse() {
+                    d.emit(Action::SetOption(i, v));
+                }
+            });
+            html! {
+                <label class="opt" title={o.doc.clone()} for={id.clone()}>
+                    <input type="number" id={id} min="0" max="9" value={value.to_string()} {onchange} />
+                    { &o.doc }
+                </label>
+            }
+        }
+    });
+    html! {
+        <section class="toolbar" aria-label="Configuration and controls">
+            <div class="row">
+                <strong id="model-title" class="model-title" title={prog.doc.clone()}>{ &prog.title }</strong>
+                <label for="cpus">{ "CPUs " }
+                    <select id="cpus" onchange={on_cpus}>
+                        { for (lo..=hi).map(|n| html! { <option value={n.to_string()} selected={n == s.cfg.ncpu}>{ n }</option> }) }
+                    </select>
+                </label>
+                <label for="scenario">{ "scenario " }
+                    <select id="scenario" onchange={on_scenario} title={prog.scenarios.get(s.cfg.scenario).map(|sc| sc.doc.clone()).unwrap_or_default()}>
+                        { for prog.scenarios.iter().enumerate().map(|(i, sc)| html! {
+                            <option value={i.to_string()} selected={i == s.cfg.scenario} title={sc.doc.clone()}>{ &sc.name }</option>
+                        }) }
+                    </select>
+                </label>
+                <span class="controls">
+                    <button id="reset" onclick={act(|| Action::Reset)} title="Reset to step 0 (r)">{ "⏮ reset" }</button>
+                    <button id="back" onclick={act(|| Action::Back)} disabled={steps == 0} title="Undo one step (←)">{ "◀ back" }</button>
+                    <button id="step" onclick={act(|| Action::StepSeeded)} title="One step of the seeded schedule (→)">{ "step ▶" }</button>
+                    <button id="run" onclick={act(|| Action::ToggleRun)} title="Run or pause (space)">{ if s.running { "⏸ pause" } else { "⏵ run" } }</button>
+                    <label for="speed">{ "speed " }
+                        <select id="speed" onchange={on_speed}>
+                            { for [(1000, "slow"), (400, "normal"), (120, "fast"), (30, "very fast")].iter().map(|(ms, name)| html! {
+                                <option value={ms.to_string()} selected={*ms == s.speed_ms}>{ *name }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <label for="seed">{ "seed " }<input id="seed" type="number" min="0" value={s.seed.to_string()} onchange={on_seed} /></label>
+                    <span id="step-count" class="count">{ format!("step {steps}") }</span>
+                </span>
+            </div>
+            <div class="row options">{ for options }</div>
+        </section>
+    }
+}
