@@ -84,3 +84,19 @@ fn hostile_sources_never_panic() {
         let _ = compile(&String::from_utf8_lossy(&bytes));
     }
 }
+
+#[test]
+fn the_language_reference_example_compiles_and_runs() {
+    let doc = include_str!("../../../docs/model-language.md");
+    let start = doc.find("```\nmodel \"one IPI\"").expect("example in the reference") + 4;
+    let src = &doc[start..start + doc[start..].find("```").expect("end of example")];
+    let p = common::program(src);
+    for ncpu in 2..=4 {
+        let mut s = common::session(&p, ncpu, "basic", &[]);
+        while let Some(r) = s.step_seeded(ncpu as u64) {
+            r.expect("no fault");
+        }
+        assert!(s.stuck().is_none());
+        assert!(s.state().mem[1..ncpu as usize].iter().all(|&d| d == 1));
+    }
+}
