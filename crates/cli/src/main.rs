@@ -1,1 +1,94 @@
-fn main() {}
+//! `sdlab`, the native command line of Shootdown Lab.
+//!
+//! `main` parses the flags into a [`Command`] and `dispatch`es to one module per
+//! subcommand. This crate is the only one that touches the file system and the clock;
+//! the engine stays pure.
+//!
+//! Exit codes: 0 = ok / the properties held on this run, 1 = a violation or a stuck
+//! state (deadlock, lost shootdown) was found, 2 = bad input or a model error. A broken
+//! pipe on stdout (`sdlab run … | head`) counts as success.
+
+mod bench;
+mod load;
+mod models;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// Shootdown Lab: emulate TLB-shootdown algorithms on x86-like CPUs.
+///
+/// Exit codes: 0 ok, 1 violation or deadlock found, 2 bad input or model error.
+#[derive(Parser, Debug)]
+#[command(name = "sdlab", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Models(models::Args),
+    Run(run::Args),
+    BenchSteps(bench::Args),
+}
+
+/// Why a command did not complete normally.
+#[derive(Debug)]
+pub enum Error {
+    /// Bad input (unknown model, bad option, unreadable file, …): printed, exit 2.
+    Input(String),
+    /// Already reported on stderr (compile diagnostics): exit 2.
+    Reported,
+    /// Writing the output failed; a broken pipe is success.
+    Io(io::Error),
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        Error::Io(e)
+    }
+}
+
+/// Exit status for a run that found a violation or a stuck state.
+pub const FOUND: u8 = 1;
+/// Exit status for bad input and model errors.
+pub const BAD_INPUT: u8 = 2;
+
+fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Models(a) => models::main(a),
+        Command::Run(a) => run::main(a),
+        Command::BenchSteps(a) => bench::main(a),
+    }
+}
+
+/// Print to stderr; a closed stderr is not worth a panic.
+pub fn warn(msg: &str) {
+    let _ = writeln!(io::stderr().lock(), "{msg}");
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(BAD_INPUT));
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Error::Io(e)) => {
+            warn(&format!("sdlab: error: cannot write the output: {e}"));
+            ExitCode::from(BAD_INPUT)
+        }
+        Err(Error::Input(msg)) => {
+            warn(&format!("sdlab: error: {msg}"));
+            ExitCode::from(BAD_INPUT)
+        }
+        Err(Error::Reported) => ExitCode::from(BAD_INPUT),
+    }
+}

@@ -18,5 +18,5 @@ pub mod session;
 pub use diag::{Diagnostic, Span};
 pub use lang::compile::compile;
 pub use lang::program::Program;
-pub use machine::{Choice, Config, Effect, Machine, State, Stepped, Stuck, Violation};
+pub use machine::{Choice, Config, Effect, Fault, Machine, State, Stepped, Stuck, Violation};
 pub use session::Session;

@@ -5,7 +5,8 @@ pub struct Bundled {
     pub source: &'static str,
 }
 
-pub const BUNDLED: &[Bundled] = &[Bundled { id: "freebsd-scoreboard", source: include_str!("../models/freebsd-scoreboard.sdm") }];
+pub const BUNDLED: &[Bundled] =
+    &[Bundled { id: "freebsd-scoreboard", source: include_str!("../models/freebsd-scoreboard.sdm") }];
 
 pub fn find(id: &str) -> Option<&'static Bundled> {
     BUNDLED.iter().find(|b| b.id == id)

@@ -22,7 +22,8 @@ pub struct LogEntry {
 impl LogEntry {
     /// One sentence: the narration if the model has one, else the effects in words.
     pub fn summary(&self, m: &Machine) -> String {
-        let said: Vec<String> = self.effects.iter().filter(|e| !matches!(e, Effect::Call { .. })).map(|e| describe_effect(m, e)).collect();
+        let said: Vec<String> =
+            self.effects.iter().filter(|e| !matches!(e, Effect::Call { .. })).map(|e| describe_effect(m, e)).collect();
         let facts = if said.is_empty() { format!("CPU {} steps", self.cpu) } else { said.join("; ") };
         match &self.narration {
             Some(n) => format!("{n} — {facts}"),
@@ -67,7 +68,11 @@ impl Session {
     /// Take one choice. A choice that is not enabled is an error, not a panic.
     pub fn step(&mut self, choice: Choice) -> Result<&LogEntry, Fault> {
         if self.log.len() >= MAX_STEPS {
-            return Err(Fault { cpu: choice.cpu(), line: 0, message: format!("the run is {MAX_STEPS} steps long, the most a session keeps") });
+            return Err(Fault {
+                cpu: choice.cpu(),
+                line: 0,
+                message: format!("the run is {MAX_STEPS} steps long, the most a session keeps"),
+            });
         }
         let mut s = self.state().clone();
         self.fx.clear();
@@ -77,7 +82,14 @@ impl Session {
             self.machine.prog.narration(ins).map(str::to_string)
         });
         self.history.push(s);
-        self.log.push(LogEntry { choice, cpu: st.cpu, line: st.line, narration, effects: self.fx.clone(), violation: st.violation });
+        self.log.push(LogEntry {
+            choice,
+            cpu: st.cpu,
+            line: st.line,
+            narration,
+            effects: self.fx.clone(),
+            violation: st.violation,
+        });
         Ok(self.log.last().expect("just pushed"))
     }
 

@@ -32,7 +32,12 @@ fn first_error(src: &str) -> Diagnostic {
 fn compile_errors_are_located() {
     let cases: &[(&str, u32, u32, &str)] = &[
         ("model \"m\";\nproc f() {\n  x = 1;\n}\nscenario s { cpu 0: f(); }", 3, 3, "unknown variable `x`"),
-        ("model \"m\";\nshared a = 0;\nshared b = 0;\nproc f() {\n  a = b;\n}\nscenario s { cpu 0: f(); }", 5, 3, "touches shared memory more than once"),
+        (
+            "model \"m\";\nshared a = 0;\nshared b = 0;\nproc f() {\n  a = b;\n}\nscenario s { cpu 0: f(); }",
+            5,
+            3,
+            "touches shared memory more than once",
+        ),
         ("model \"m\";\nproc f() { local y = 1 +; }\nscenario s { cpu 0: f(); }", 2, 25, "expected an expression"),
         ("model \"m\";\nproc f() { g(); }\nscenario s { cpu 0: f(); }", 2, 12, "unknown procedure or built-in `g`"),
         ("model \"m\";\nvector V = 0xf3;\nscenario s { cpu *: idle; }", 2, 8, "has no handler"),
@@ -40,9 +45,19 @@ fn compile_errors_are_located() {
         ("model \"m\";\nproc f() { local s = \"x; }\n", 2, 22, "unterminated string"),
         ("model \"m\";\nproc f() { local a = 1 # 2; }\nscenario s { cpu 0: f(); }", 2, 24, "unexpected character `#`"),
         ("model \"m\";\nproc f() { break; }\nscenario s { cpu 0: f(); }", 2, 12, "inside a loop"),
-        ("model \"m\";\nshared a[2][2] = 0;\nproc f() { local x = a[1]; }\nscenario s { cpu 0: f(); }", 3, 22, "takes 2 index(es), 1 given"),
+        (
+            "model \"m\";\nshared a[2][2] = 0;\nproc f() { local x = a[1]; }\nscenario s { cpu 0: f(); }",
+            3,
+            22,
+            "takes 2 index(es), 1 given",
+        ),
         ("model \"m\";\nproc f(a) { }\nscenario s { cpu 0: f(); }", 3, 14, "takes 1 argument(s), 0 given"),
-        ("model \"m\";\nproc f() { local x = 99999999999; }\nscenario s { cpu 0: f(); }", 2, 22, "does not fit in a 32-bit word"),
+        (
+            "model \"m\";\nproc f() { local x = 99999999999; }\nscenario s { cpu 0: f(); }",
+            2,
+            22,
+            "does not fit in a 32-bit word",
+        ),
     ];
     for &(src, line, col, msg) in cases {
         let d = first_error(src);

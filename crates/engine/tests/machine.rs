@@ -125,7 +125,10 @@ fn handler_without_rescan_loses_a_merged_shootdown() {
     let lost = run("false").expect("stuck");
     assert_eq!(lost.property, "G-NOLOST");
     assert!(lost.waits.iter().all(|w| w.interrupts_enabled));
-    assert!(lost.waits.iter().any(|w| w.reads.as_ref().is_some_and(|(n, v)| n.starts_with("scoreboard[2]") && *v == 0)));
+    assert!(lost
+        .waits
+        .iter()
+        .any(|w| w.reads.as_ref().is_some_and(|(n, v)| n.starts_with("scoreboard[2]") && *v == 0)));
     assert!(run("true").is_none());
 }
 
@@ -220,7 +223,10 @@ fn eoi_clears_the_highest_in_service_vector_and_priority_blocks_lower() {
         s.step(Choice::Step(0)).expect("send");
     }
     // Both pending: the LAPIC offers only the higher-priority vector.
-    assert_eq!(s.enabled().iter().filter(|c| matches!(c, Choice::Irq(1, _))).copied().collect::<Vec<_>>(), vec![Choice::Irq(1, 1)]);
+    assert_eq!(
+        s.enabled().iter().filter(|c| matches!(c, Choice::Irq(1, _))).copied().collect::<Vec<_>>(),
+        vec![Choice::Irq(1, 1)]
+    );
     s.step(Choice::Irq(1, 1)).expect("HI");
     let e = s.step(Choice::Step(1)).expect("eoi").effects.clone();
     assert!(e.contains(&Effect::Eoi { cpu: 1, vector: 1 }));
@@ -268,7 +274,8 @@ fn runtime_model_errors_are_located_faults() {
     let f = s.step(Choice::Step(0)).unwrap_err();
     assert_eq!(f.line, 3);
     assert!(f.message.contains("index 5 is out of bounds for `a` (size 2)"), "{}", f.message);
-    let (p, d) = compile("model \"m\"; proc f() { local i = 0; while (i < 1) { i = i - 1; } } scenario s { cpu 0: f(); }");
+    let (p, d) =
+        compile("model \"m\"; proc f() { local i = 0; while (i < 1) { i = i - 1; } } scenario s { cpu 0: f(); }");
     assert!(d.is_empty());
     let mut cfg = Config::new(p.as_ref().expect("ok"));
     cfg.ncpu = 1;

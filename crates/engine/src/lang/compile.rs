@@ -116,7 +116,10 @@ impl Compiler {
         let (lo, hi, def) = self.prog.cpus;
         if let Some((_, _, _)) = f.cpus_default {
             if !(lo <= def && def <= hi) {
-                self.err(Span::FILE_START, format!("`cpus {lo}..{hi} default {def}`: the default must lie in the range"));
+                self.err(
+                    Span::FILE_START,
+                    format!("`cpus {lo}..{hi} default {def}`: the default must lie in the range"),
+                );
             }
         }
         self.prog.extra_frames = f.frames.clamp(0, 64) as u32;
@@ -187,11 +190,19 @@ impl Compiler {
         }
         for m in &f.maps {
             let Some(&Global::Aspace(a)) = self.globals.get(&m.aspace) else {
-                self.err(m.span, format!("`{}` is not an address space (declare it with `aspace {};`)", m.aspace, m.aspace));
+                self.err(
+                    m.span,
+                    format!("`{}` is not an address space (declare it with `aspace {};`)", m.aspace, m.aspace),
+                );
                 continue;
             };
             let va = self.const_expr(&m.va, false);
-            self.prog.maps.push(MapDecl { aspace: a, va, present: m.mode != "unmapped", writable: m.mode == "writable" });
+            self.prog.maps.push(MapDecl {
+                aspace: a,
+                va,
+                present: m.mode != "unmapped",
+                writable: m.mode == "writable",
+            });
         }
         // Procedures are declared before any body is compiled, so calls may go forward.
         let mut all: Vec<&ast::ProcItem> = f.procs.iter().collect();
@@ -207,7 +218,8 @@ impl Compiler {
                     }
                     self.prog.vectors[v as usize].handler = pi;
                 }
-                _ => self.err(p.span, format!("`{vec_name}` is not a vector (declare it with `vector {vec_name} = 0xf3;`)")),
+                _ => self
+                    .err(p.span, format!("`{vec_name}` is not a vector (declare it with `vector {vec_name} = 0xf3;`)")),
             }
             all.push(p);
         }
@@ -217,7 +229,10 @@ impl Compiler {
         }
         for (v, (_, _, span)) in self.prog.vectors.clone().iter().zip(&f.vectors) {
             if v.handler == u16::MAX {
-                self.err(*span, format!("vector `{}` has no handler (add `handler {} {{ ... eoi(); }}`)", v.name, v.name));
+                self.err(
+                    *span,
+                    format!("vector `{}` has no handler (add `handler {} {{ ... eoi(); }}`)", v.name, v.name),
+                );
             }
         }
         for p in all {
@@ -227,7 +242,10 @@ impl Compiler {
             self.scenario(s);
         }
         if self.prog.scenarios.is_empty() && self.diags.is_empty() && parsed_clean {
-            self.err(Span::FILE_START, "the model declares no scenario (add `scenario NAME { cpu 0: PROC(); cpu *: idle; }`)");
+            self.err(
+                Span::FILE_START,
+                "the model declares no scenario (add `scenario NAME { cpu 0: PROC(); cpu *: idle; }`)",
+            );
         }
     }
 
@@ -246,7 +264,7 @@ impl Compiler {
                 CpuSel::Range(a, b) => (a, b),
                 CpuSel::Rest => (0, i64::from(u32::MAX)),
             };
-            if first < 0 || first >= MAX_CPUS || last < first {
+            if !(0..MAX_CPUS).contains(&first) || last < first {
                 self.err(c.span, "CPU numbers run from 0 to 31, low to high");
                 continue;
             }
@@ -280,7 +298,13 @@ impl Compiler {
             }
             cpus.push(spec);
         }
-        self.prog.scenarios.push(Scenario { name: s.name.clone(), doc: s.doc.clone(), cpus, min_cpus, line: s.span.line });
+        self.prog.scenarios.push(Scenario {
+            name: s.name.clone(),
+            doc: s.doc.clone(),
+            cpus,
+            min_cpus,
+            line: s.span.line,
+        });
     }
 
     fn proc(&mut self, p: &ast::ProcItem) {
@@ -408,7 +432,7 @@ impl Compiler {
             StmtKind::While(c, body) => {
                 let cond = self.expr(c);
                 let top = self.here();
-                let spin = cond.loads > 0 && body.iter().all(|s| is_pause(s));
+                let spin = cond.loads > 0 && body.iter().all(is_pause);
                 if spin {
                     let text = self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("").to_string();
                     self.cond_text.push((top, text));
@@ -434,7 +458,13 @@ impl Compiler {
                 let pick = self.push_ops(vec![Op::Local(hidden), Op::Func(Func::Lowest, 1)], 0);
                 self.emit_at(Kind::Eval { dst: Place::Local(slot), src: pick }, &ctx, false);
                 let clear = self.push_ops(
-                    vec![Op::Local(hidden), Op::Local(slot), Op::Func(Func::Bit, 1), Op::Un(UnOp::BitNot), Op::Bin(BinOp::BitAnd)],
+                    vec![
+                        Op::Local(hidden),
+                        Op::Local(slot),
+                        Op::Func(Func::Bit, 1),
+                        Op::Un(UnOp::BitNot),
+                        Op::Bin(BinOp::BitAnd),
+                    ],
                     0,
                 );
                 self.emit_at(Kind::Eval { dst: Place::Local(hidden), src: clear }, &ctx, false);
@@ -482,7 +512,10 @@ impl Compiler {
             StmtKind::Assert(c, msg) => {
                 let cond = self.expr(c);
                 let text = msg.clone().unwrap_or_else(|| {
-                    format!("assertion `{}` failed", self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or(""))
+                    format!(
+                        "assertion `{}` failed",
+                        self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("")
+                    )
                 });
                 self.prog.messages.push(text);
                 let msg = (self.prog.messages.len() - 1) as u32;
@@ -833,7 +866,10 @@ impl Compiler {
                     Some(Global::Vector(v)) => ops.push(Op::Int(self.prog.vectors[v as usize].number as i32)),
                     Some(Global::Var(v)) => {
                         if !self.in_proc {
-                            self.err(e.span, format!("`{n}` is a variable; declarations can only use constants and options"));
+                            self.err(
+                                e.span,
+                                format!("`{n}` is a variable; declarations can only use constants and options"),
+                            );
                         }
                         if self.check_rank(v, 0, e.span).is_some() {
                             *loads += 1;
@@ -938,9 +974,31 @@ fn is_pause(s: &ast::Stmt) -> bool {
 fn builtin_stmt(name: &str) -> bool {
     matches!(
         name,
-        "fence" | "disable_interrupts" | "enable_interrupts" | "critical_enter" | "critical_exit" | "pin"
-            | "unpin" | "pause" | "eoi" | "flush_tlb" | "send_ipi" | "invlpg" | "user_load" | "user_store"
-            | "free_page" | "switch_to" | "pte_clear" | "pte_read" | "pte_set" | "alloc_page" | "fetch_add"
-            | "xchg" | "atomic_or" | "atomic_and" | "cmpxchg" | "assert"
+        "fence"
+            | "disable_interrupts"
+            | "enable_interrupts"
+            | "critical_enter"
+            | "critical_exit"
+            | "pin"
+            | "unpin"
+            | "pause"
+            | "eoi"
+            | "flush_tlb"
+            | "send_ipi"
+            | "invlpg"
+            | "user_load"
+            | "user_store"
+            | "free_page"
+            | "switch_to"
+            | "pte_clear"
+            | "pte_read"
+            | "pte_set"
+            | "alloc_page"
+            | "fetch_add"
+            | "xchg"
+            | "atomic_or"
+            | "atomic_and"
+            | "cmpxchg"
+            | "assert"
     )
 }

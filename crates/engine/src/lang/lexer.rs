@@ -22,8 +22,8 @@ pub struct Token {
 }
 
 const PUNCTS: [&str; 32] = [
-    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "..", "->", "{", "}", "(", ")", "[", "]",
-    ";", ",", ":", "=", "+", "-", "*", "/", "%", "&", "|", "^", "!", "~", "<", ">",
+    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "..", "->", "{", "}", "(", ")", "[", "]", ";", ",", ":", "=", "+",
+    "-", "*", "/", "%", "&", "|", "^", "!", "~", "<", ">",
 ];
 
 pub fn lex(src: &str) -> Vec<Token> {
@@ -107,10 +107,7 @@ pub fn lex(src: &str) -> Vec<Token> {
             while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
                 end += 1;
             }
-            out.push(Token {
-                tok: Tok::Ident(src[i..end].to_string()),
-                span: span(start, end, line, line_start),
-            });
+            out.push(Token { tok: Tok::Ident(src[i..end].to_string()), span: span(start, end, line, line_start) });
             i = end;
             continue;
         }

@@ -472,14 +472,10 @@ impl Parser {
 
     fn binary(&mut self, min_prec: u8) -> PResult<Expr> {
         let mut lhs = self.unary()?;
-        loop {
-            let (op, prec) = match self.peek() {
-                Tok::Punct(p) => match binop_prec(p) {
-                    Some(prec) if prec >= min_prec => (*p, prec),
-                    _ => break,
-                },
-                _ => break,
-            };
+        while let Some((op, prec)) = match self.peek() {
+            Tok::Punct(p) => binop_prec(p).filter(|&prec| prec >= min_prec).map(|prec| (*p, prec)),
+            _ => None,
+        } {
             self.bump();
             let rhs = self.binary(prec + 1)?;
             let span = Span { end: rhs.span.end, ..lhs.span };

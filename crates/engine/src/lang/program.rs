@@ -23,7 +23,10 @@ pub enum Op {
     SelfCpu,
     /// Load a shared word; pops `nidx` indices (for a per-CPU variable the CPU index
     /// is implied when one index fewer than its rank is given).
-    Load { var: u16, nidx: u8 },
+    Load {
+        var: u16,
+        nidx: u8,
+    },
     Un(UnOp),
     Bin(BinOp),
     Func(Func, u8),
@@ -116,16 +119,36 @@ pub enum FenceKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// `dst = src` (or just evaluate `src` for a local declaration without a value).
-    Eval { dst: Place, src: ExprRef },
+    Eval {
+        dst: Place,
+        src: ExprRef,
+    },
     Jump(u32),
     /// Fall through when `cond` holds, else go to `else_to`. `spin`: the loop this
     /// branch heads does nothing but re-test, so an iteration that stays in the loop
     /// changes no state (the machine treats the CPU as waiting).
-    Branch { cond: ExprRef, else_to: u32, spin: bool },
-    Call { proc: u16, args: u32, nargs: u8 },
+    Branch {
+        cond: ExprRef,
+        else_to: u32,
+        spin: bool,
+    },
+    Call {
+        proc: u16,
+        args: u32,
+        nargs: u8,
+    },
     Return,
-    Assert { cond: ExprRef, msg: u32 },
-    Rmw { op: RmwOp, place: Place, a: ExprRef, b: ExprRef, dst: Option<u16> },
+    Assert {
+        cond: ExprRef,
+        msg: u32,
+    },
+    Rmw {
+        op: RmwOp,
+        place: Place,
+        a: ExprRef,
+        b: ExprRef,
+        dst: Option<u16>,
+    },
     Fence(FenceKind),
     Cli,
     Sti,
@@ -133,15 +156,36 @@ pub enum Kind {
     CritExit,
     Pin,
     Unpin,
-    SendIpi { mask: ExprRef, vector: u8 },
+    SendIpi {
+        mask: ExprRef,
+        vector: u8,
+    },
     Eoi,
-    PteClear { aspace: ExprRef, va: ExprRef, dst: Option<u16> },
-    PteRead { aspace: ExprRef, va: ExprRef, dst: Option<u16> },
-    PteSet { aspace: ExprRef, va: ExprRef, frame: ExprRef, writable: ExprRef },
+    PteClear {
+        aspace: ExprRef,
+        va: ExprRef,
+        dst: Option<u16>,
+    },
+    PteRead {
+        aspace: ExprRef,
+        va: ExprRef,
+        dst: Option<u16>,
+    },
+    PteSet {
+        aspace: ExprRef,
+        va: ExprRef,
+        frame: ExprRef,
+        writable: ExprRef,
+    },
     Invlpg(ExprRef),
     FlushTlb,
-    UserAccess { va: ExprRef, write: bool },
-    Alloc { dst: Option<u16> },
+    UserAccess {
+        va: ExprRef,
+        write: bool,
+    },
+    Alloc {
+        dst: Option<u16>,
+    },
     Free(ExprRef),
     SwitchTo(ExprRef),
 }

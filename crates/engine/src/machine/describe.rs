@@ -15,26 +15,35 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
     match *e {
         Effect::Read { cpu, addr, value } => format!("CPU {cpu} reads {} = {value}", m.addr_name(addr)),
         Effect::Write { cpu, addr, old, new } => format!("CPU {cpu} writes {} = {new} (was {old})", m.addr_name(addr)),
-        Effect::Rmw { cpu, addr, old, new } => format!("CPU {cpu} atomically updates {} from {old} to {new}", m.addr_name(addr)),
+        Effect::Rmw { cpu, addr, old, new } => {
+            format!("CPU {cpu} atomically updates {} from {old} to {new}", m.addr_name(addr))
+        }
         Effect::Fence { cpu } => format!("CPU {cpu} executes a fence"),
         Effect::Interrupts { cpu, enabled } => {
             format!("CPU {cpu} {} interrupts (IF={})", if enabled { "enables" } else { "disables" }, enabled as u8)
         }
         Effect::Critical { cpu, depth } => format!("CPU {cpu} critical-section depth is now {depth}"),
         Effect::Pinned { cpu, depth } => format!("CPU {cpu} pin depth is now {depth}"),
-        Effect::IpiSent { cpu, targets, vector } => format!("CPU {cpu} sends {} to {}", m.vector_name(vector), cpus(targets)),
+        Effect::IpiSent { cpu, targets, vector } => {
+            format!("CPU {cpu} sends {} to {}", m.vector_name(vector), cpus(targets))
+        }
         Effect::IpiPending { cpu, vector } => format!("{} is now pending in CPU {cpu}'s IRR", m.vector_name(vector)),
         Effect::IpiMerged { cpu, vector } => {
             format!("{} was already pending at CPU {cpu}: the two IPIs merge into one IRR bit", m.vector_name(vector))
         }
         Effect::IpiDropped { cpu, vector } => {
-            format!("{} is in service at CPU {cpu} and this LAPIC keeps no second one: the IPI is lost", m.vector_name(vector))
+            format!(
+                "{} is in service at CPU {cpu} and this LAPIC keeps no second one: the IPI is lost",
+                m.vector_name(vector)
+            )
         }
         Effect::IrqEnter { cpu, vector } => {
             format!("CPU {cpu} takes {}: IRR→ISR, IF=0, the handler starts", m.vector_name(vector))
         }
         Effect::Eoi { cpu, vector } => format!("CPU {cpu} signals EOI for {} (ISR bit cleared)", m.vector_name(vector)),
-        Effect::Iret { cpu, vector } => format!("CPU {cpu} returns from the {} handler (IRET restores IF)", m.vector_name(vector)),
+        Effect::Iret { cpu, vector } => {
+            format!("CPU {cpu} returns from the {} handler (IRET restores IF)", m.vector_name(vector))
+        }
         Effect::NmiEnter { cpu } => format!("an NMI interrupts CPU {cpu}"),
         Effect::NmiLatched { cpu } => format!("a second NMI is latched at CPU {cpu}"),
         Effect::NmiExit { cpu } => format!("CPU {cpu} returns from the NMI handler"),
@@ -54,7 +63,10 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         }
         Effect::TlbFill { cpu, entry } => format!("CPU {cpu}'s TLB caches {:#x} → frame {}", entry.va, entry.frame),
         Effect::TlbInvalidate { cpu, va, removed } => {
-            format!("CPU {cpu} invalidates {va:#x} in its TLB ({})", if removed > 0 { "entry removed" } else { "no entry was cached" })
+            format!(
+                "CPU {cpu} invalidates {va:#x} in its TLB ({})",
+                if removed > 0 { "entry removed" } else { "no entry was cached" }
+            )
         }
         Effect::TlbFlush { cpu, removed } => format!("CPU {cpu} flushes its TLB ({removed} entries)"),
         Effect::UserAccess { cpu, va, frame, write, stale } => format!(
@@ -68,7 +80,9 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         Effect::PageFault { cpu, va } => format!("CPU {cpu} page-faults on {va:#x}: the mapping is gone"),
         Effect::FrameAlloc { cpu, frame } => format!("CPU {cpu} allocates frame {frame}"),
         Effect::FrameFree { cpu, frame } => format!("CPU {cpu} frees frame {frame}"),
-        Effect::AddressSpace { cpu, aspace } => format!("CPU {cpu} switches to address space {}", m.aspace_name(aspace)),
+        Effect::AddressSpace { cpu, aspace } => {
+            format!("CPU {cpu} switches to address space {}", m.aspace_name(aspace))
+        }
         Effect::Call { cpu, proc } => format!("CPU {cpu} calls {}", m.prog.procs[proc as usize].name),
         Effect::ThreadDone { cpu } => format!("CPU {cpu}'s thread finishes; the CPU idles with interrupts enabled"),
     }

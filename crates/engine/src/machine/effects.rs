@@ -6,37 +6,133 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Effect {
-    Read { cpu: u8, addr: u32, value: i32 },
-    Write { cpu: u8, addr: u32, old: i32, new: i32 },
-    Rmw { cpu: u8, addr: u32, old: i32, new: i32 },
-    Fence { cpu: u8 },
-    Interrupts { cpu: u8, enabled: bool },
-    Critical { cpu: u8, depth: u16 },
-    Pinned { cpu: u8, depth: u16 },
-    IpiSent { cpu: u8, targets: u32, vector: u8 },
+    Read {
+        cpu: u8,
+        addr: u32,
+        value: i32,
+    },
+    Write {
+        cpu: u8,
+        addr: u32,
+        old: i32,
+        new: i32,
+    },
+    Rmw {
+        cpu: u8,
+        addr: u32,
+        old: i32,
+        new: i32,
+    },
+    Fence {
+        cpu: u8,
+    },
+    Interrupts {
+        cpu: u8,
+        enabled: bool,
+    },
+    Critical {
+        cpu: u8,
+        depth: u16,
+    },
+    Pinned {
+        cpu: u8,
+        depth: u16,
+    },
+    IpiSent {
+        cpu: u8,
+        targets: u32,
+        vector: u8,
+    },
     /// The target's IRR bit was set.
-    IpiPending { cpu: u8, vector: u8 },
+    IpiPending {
+        cpu: u8,
+        vector: u8,
+    },
     /// The IRR bit was already set: the two IPIs merge into one.
-    IpiMerged { cpu: u8, vector: u8 },
+    IpiMerged {
+        cpu: u8,
+        vector: u8,
+    },
     /// The LAPIC has no room while the vector is in service (option hw_irr_latch off).
-    IpiDropped { cpu: u8, vector: u8 },
-    IrqEnter { cpu: u8, vector: u8 },
-    Eoi { cpu: u8, vector: u8 },
-    Iret { cpu: u8, vector: u8 },
-    NmiEnter { cpu: u8 },
-    NmiLatched { cpu: u8 },
-    NmiExit { cpu: u8 },
-    PteWrite { slot: u16, old: Pte, new: Pte },
-    PteRead { cpu: u8, slot: u16 },
-    TlbFill { cpu: u8, entry: TlbEntry },
-    TlbInvalidate { cpu: u8, va: i32, removed: u8 },
-    TlbFlush { cpu: u8, removed: u8 },
-    UserAccess { cpu: u8, va: i32, frame: u16, write: bool, stale: bool },
-    DirtyAssist { cpu: u8, slot: u16 },
-    PageFault { cpu: u8, va: i32 },
-    FrameAlloc { cpu: u8, frame: u16 },
-    FrameFree { cpu: u8, frame: u16 },
-    AddressSpace { cpu: u8, aspace: u8 },
-    Call { cpu: u8, proc: u16 },
-    ThreadDone { cpu: u8 },
+    IpiDropped {
+        cpu: u8,
+        vector: u8,
+    },
+    IrqEnter {
+        cpu: u8,
+        vector: u8,
+    },
+    Eoi {
+        cpu: u8,
+        vector: u8,
+    },
+    Iret {
+        cpu: u8,
+        vector: u8,
+    },
+    NmiEnter {
+        cpu: u8,
+    },
+    NmiLatched {
+        cpu: u8,
+    },
+    NmiExit {
+        cpu: u8,
+    },
+    PteWrite {
+        slot: u16,
+        old: Pte,
+        new: Pte,
+    },
+    PteRead {
+        cpu: u8,
+        slot: u16,
+    },
+    TlbFill {
+        cpu: u8,
+        entry: TlbEntry,
+    },
+    TlbInvalidate {
+        cpu: u8,
+        va: i32,
+        removed: u8,
+    },
+    TlbFlush {
+        cpu: u8,
+        removed: u8,
+    },
+    UserAccess {
+        cpu: u8,
+        va: i32,
+        frame: u16,
+        write: bool,
+        stale: bool,
+    },
+    DirtyAssist {
+        cpu: u8,
+        slot: u16,
+    },
+    PageFault {
+        cpu: u8,
+        va: i32,
+    },
+    FrameAlloc {
+        cpu: u8,
+        frame: u16,
+    },
+    FrameFree {
+        cpu: u8,
+        frame: u16,
+    },
+    AddressSpace {
+        cpu: u8,
+        aspace: u8,
+    },
+    Call {
+        cpu: u8,
+        proc: u16,
+    },
+    ThreadDone {
+        cpu: u8,
+    },
 }

@@ -14,14 +14,15 @@ impl Machine {
     /// Execute one choice. Returns what happened; effects are appended to `fx`.
     pub fn step(&self, s: &mut State, ch: Choice, fx: &mut Vec<Effect>) -> Result<Stepped, Fault> {
         let c = ch.cpu() as usize;
-        let not_enabled = |why: &str| Fault { cpu: c as u8, line: 0, message: format!("choice {ch} is not possible now: {why}") };
+        let not_enabled =
+            |why: &str| Fault { cpu: c as u8, line: 0, message: format!("choice {ch} is not possible now: {why}") };
         if c >= s.cpus.len() {
             return Err(not_enabled("no such CPU"));
         }
         match ch {
             Choice::Step(_) => {
                 let Some(a) = s.cpus[c].stack.last().copied() else { return Err(not_enabled("the CPU is idle")) };
-                if self.wait(s, c).is_some() {
+                if self.spinning(s, c) {
                     return Err(not_enabled("the CPU is spinning on a condition that still holds"));
                 }
                 let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
@@ -68,13 +69,26 @@ impl Machine {
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
             Choice::Fill(_, slot) => {
-                let Some(sl) = self.slots.get(slot as usize).copied() else { return Err(not_enabled("no such page-table slot")) };
+                let Some(sl) = self.slots.get(slot as usize).copied() else {
+                    return Err(not_enabled("no such page-table slot"));
+                };
                 let pte = s.ptes[slot as usize];
                 let cpu = &mut s.cpus[c];
-                if !self.hw.speculative_fill || sl.aspace != cpu.aspace || !pte.present || cpu.tlb.iter().any(|e| e.aspace == sl.aspace && e.va == sl.va) {
+                if !self.hw.speculative_fill
+                    || sl.aspace != cpu.aspace
+                    || !pte.present
+                    || cpu.tlb.iter().any(|e| e.aspace == sl.aspace && e.va == sl.va)
+                {
                     return Err(not_enabled("no fill possible for that slot"));
                 }
-                let entry = TlbEntry { aspace: sl.aspace, va: sl.va, frame: pte.frame, gen: s.frames[pte.frame as usize].gen, writable: pte.writable, dirty: pte.dirty };
+                let entry = TlbEntry {
+                    aspace: sl.aspace,
+                    va: sl.va,
+                    frame: pte.frame,
+                    gen: s.frames[pte.frame as usize].gen,
+                    writable: pte.writable,
+                    dirty: pte.dirty,
+                };
                 cpu.tlb.push(entry);
                 cpu.tlb.sort_unstable_by_key(|e| (e.aspace, e.va));
                 fx.push(Effect::TlbFill { cpu: c as u8, entry });
@@ -104,7 +118,9 @@ impl Machine {
                 return Err(Fault {
                     cpu: c as u8,
                     line: ins.line,
-                    message: format!("ran {FUEL} local instructions without a step that touches shared state: an endless loop?"),
+                    message: format!(
+                        "ran {FUEL} local instructions without a step that touches shared state: an endless loop?"
+                    ),
                 });
             }
             fuel -= 1;
@@ -140,8 +156,8 @@ impl Machine {
                 if nargs as usize > vals.len() {
                     return Err("too many arguments".into());
                 }
-                for i in 0..nargs as usize {
-                    vals[i] = self.eval(s, c, self.prog.arg_pool[args as usize + i], &mut read)?;
+                for (i, v) in vals.iter_mut().enumerate().take(nargs as usize) {
+                    *v = self.eval(s, c, self.prog.arg_pool[args as usize + i], &mut read)?;
                 }
                 self.flush_read(c8, &mut read, fx);
                 if s.cpus[c].stack.len() >= 64 {
@@ -163,7 +179,11 @@ impl Machine {
             }
             Kind::Assert { cond, msg } => {
                 if self.eval(s, c, cond, &mut read)? == 0 {
-                    *violation = Some(Violation { property: "assert", cpu: c8, message: self.prog.messages[msg as usize].clone() });
+                    *violation = Some(Violation {
+                        property: "assert",
+                        cpu: c8,
+                        message: self.prog.messages[msg as usize].clone(),
+                    });
                 }
             }
             Kind::Rmw { op, place, a: ea, b: eb, dst } => {
@@ -289,7 +309,11 @@ impl Machine {
                 self.user_access(s, c, va, write, fx, violation)?;
             }
             Kind::Alloc { dst } => {
-                let f = s.frames.iter().position(|f| !f.allocated).ok_or("alloc_page: no free frame (declare more with `frames N;`)")?;
+                let f = s
+                    .frames
+                    .iter()
+                    .position(|f| !f.allocated)
+                    .ok_or("alloc_page: no free frame (declare more with `frames N;`)")?;
                 s.frames[f].allocated = true;
                 fx.push(Effect::FrameAlloc { cpu: c8, frame: f as u16 });
                 if let Some(d) = dst {
@@ -298,7 +322,10 @@ impl Machine {
             }
             Kind::Free(f) => {
                 let f = self.eval(s, c, f, &mut read)?;
-                let fr = s.frames.get_mut(usize::try_from(f).map_err(|_| format!("free_page: there is no frame {f}"))?).ok_or(format!("free_page: there is no frame {f}"))?;
+                let fr = s
+                    .frames
+                    .get_mut(usize::try_from(f).map_err(|_| format!("free_page: there is no frame {f}"))?)
+                    .ok_or(format!("free_page: there is no frame {f}"))?;
                 if !fr.allocated {
                     return Err(format!("free_page: frame {f} is already free (double free)"));
                 }
@@ -366,7 +393,15 @@ impl Machine {
         }
     }
 
-    fn user_access(&self, s: &mut State, c: usize, va: i32, write: bool, fx: &mut Vec<Effect>, violation: &mut Option<Violation>) -> R<()> {
+    fn user_access(
+        &self,
+        s: &mut State,
+        c: usize,
+        va: i32,
+        write: bool,
+        fx: &mut Vec<Effect>,
+        violation: &mut Option<Violation>,
+    ) -> R<()> {
         let c8 = c as u8;
         let asp = s.cpus[c].aspace;
         let hit = s.cpus[c].tlb.iter().position(|e| e.aspace == asp && e.va == va);
@@ -382,12 +417,23 @@ impl Machine {
                     fx.push(Effect::PageFault { cpu: c8, va });
                     return Ok(());
                 }
-                let e = TlbEntry { aspace: asp, va, frame: pte.frame, gen: s.frames[pte.frame as usize].gen, writable: pte.writable, dirty: pte.dirty };
+                let e = TlbEntry {
+                    aspace: asp,
+                    va,
+                    frame: pte.frame,
+                    gen: s.frames[pte.frame as usize].gen,
+                    writable: pte.writable,
+                    dirty: pte.dirty,
+                };
                 if !s.frames[pte.frame as usize].allocated {
                     *violation = Some(Violation {
                         property: "G-STALE",
                         cpu: c8,
-                        message: format!("use after free: CPU {c} {} va {va:#x} through the page table into frame {}, which is free", if write { "wrote" } else { "read" }, pte.frame),
+                        message: format!(
+                            "use after free: CPU {c} {} va {va:#x} through the page table into frame {}, which is free",
+                            if write { "wrote" } else { "read" },
+                            pte.frame
+                        ),
                     });
                 }
                 s.ptes[slot].accessed = true;
@@ -437,7 +483,11 @@ impl Machine {
         let a = self.eval(s, c, aspace, &mut read)?;
         let v = self.eval(s, c, va, &mut read)?;
         self.slots.iter().position(|sl| sl.aspace as i32 == a && sl.va == v).ok_or_else(|| {
-            format!("no page-table entry for va {v:#x} in address space {} (declare it with `map {} {v:#x};`)", self.aspace_name(a as u8), self.aspace_name(a as u8))
+            format!(
+                "no page-table entry for va {v:#x} in address space {} (declare it with `map {} {v:#x};`)",
+                self.aspace_name(a as u8),
+                self.aspace_name(a as u8)
+            )
         })
     }
 
@@ -448,7 +498,15 @@ impl Machine {
         }
     }
 
-    fn write(&self, s: &mut State, c: usize, dst: Place, v: i32, fx: &mut Vec<Effect>, read: &mut Option<(u32, i32)>) -> R<()> {
+    fn write(
+        &self,
+        s: &mut State,
+        c: usize,
+        dst: Place,
+        v: i32,
+        fx: &mut Vec<Effect>,
+        read: &mut Option<(u32, i32)>,
+    ) -> R<()> {
         match dst {
             Place::Local(l) => self.set_local(s, c, l, v),
             Place::Var { var, nidx, idx } => {

@@ -219,7 +219,8 @@ impl Machine {
             return Err("option values do not match the model's options".into());
         }
         let opt = |name: &str, default: i32| prog.option_index(name).map_or(default, |i| cfg.options[i]);
-        let hw = Hardware { irr_latch: opt("hw_irr_latch", 1) != 0, speculative_fill: opt("hw_speculative_fill", 0) != 0 };
+        let hw =
+            Hardware { irr_latch: opt("hw_irr_latch", 1) != 0, speculative_fill: opt("hw_speculative_fill", 0) != 0 };
         let nmis = opt("hw_nmi", 0).clamp(0, 255) as u8;
         let mut m = Machine {
             prog: prog.clone(),
@@ -259,7 +260,8 @@ impl Machine {
             if let Some(init) = v.init {
                 for k in 0..l.size() {
                     let row = if v.per_cpu { k / (l.size() / m.cfg.ncpu) } else { 0 };
-                    mem[(l.base + k) as usize] = m.const_eval(init, row).map_err(|e| format!("initial value of `{}`: {e}", v.name))?;
+                    mem[(l.base + k) as usize] =
+                        m.const_eval(init, row).map_err(|e| format!("initial value of `{}`: {e}", v.name))?;
                 }
             }
         }
@@ -275,7 +277,13 @@ impl Machine {
             if map.present {
                 frames.push(PageFrame { allocated: true, gen: 0 });
             }
-            ptes.push(Pte { frame: if map.present { frame } else { 0 }, present: map.present, writable: map.writable, dirty: false, accessed: false });
+            ptes.push(Pte {
+                frame: if map.present { frame } else { 0 },
+                present: map.present,
+                writable: map.writable,
+                dirty: false,
+                accessed: false,
+            });
         }
         for _ in 0..prog.extra_frames {
             frames.push(PageFrame { allocated: false, gen: 0 });
@@ -308,7 +316,14 @@ impl Machine {
                     for (i, a) in spec.args.iter().enumerate() {
                         cpu.locals[i] = m.const_eval(*a, c).map_err(|e| format!("argument of `{}`: {e}", proc.name))?;
                     }
-                    cpu.stack.push(Activation { proc: p, pc: 0, base: 0, ctx: Ctx::Thread, ctx_base: true, saved_if: true });
+                    cpu.stack.push(Activation {
+                        proc: p,
+                        pc: 0,
+                        base: 0,
+                        ctx: Ctx::Thread,
+                        ctx_base: true,
+                        saved_if: true,
+                    });
                     cpu.thread_done = false;
                 }
             }
@@ -343,7 +358,7 @@ impl Machine {
             if self.prog.nmi.is_some() && s.nmis_left > 0 && !(cpu.in_nmi() && cpu.nmi_latch) {
                 out.push(Choice::Nmi(c8));
             }
-            if !cpu.stack.is_empty() && self.wait(s, c).is_none() {
+            if !cpu.stack.is_empty() && !self.spinning(s, c) {
                 out.push(Choice::Step(c8));
             }
             if self.hw.speculative_fill && cpu.aspace != NO_ASPACE {
@@ -372,6 +387,17 @@ impl Machine {
             .max_by_key(|&v| self.prog.vectors[v].number)
             .filter(|&v| in_service.is_none_or(|k| class(v) > k))
             .map(|v| v as u8)
+    }
+
+    /// Whether CPU c sits on a spin loop whose condition still holds (so it has no step:
+    /// an iteration would change nothing). Allocation-free: `enabled` calls it per CPU.
+    pub fn spinning(&self, s: &State, c: usize) -> bool {
+        let cpu = &s.cpus[c];
+        let Some(a) = cpu.stack.last() else { return false };
+        match self.prog.procs[a.proc as usize].code.get(a.pc as usize).map(|i| i.kind) {
+            Some(Kind::Branch { cond, spin: true, .. }) => matches!(self.eval(s, c, cond, &mut None), Ok(v) if v != 0),
+            _ => false,
+        }
     }
 
     /// If CPU c sits on a spin loop whose condition still holds, what it waits for.

@@ -1,0 +1,177 @@
+//! Turning command-line words into engine values: a model name or path into a
+//! [`Program`], `--cpus/--scenario/--set` into a [`Config`], and schedule files into
+//! choices. Every failure is an [`Error::Input`] (or diagnostics already printed).
+
+use crate::{warn, Error};
+use sdlab_engine::{compile, models, schedule, Choice, Config, Diagnostic, Program};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A compiled model and the name used for it in messages (bundled id or file path).
+pub struct Loaded {
+    pub name: String,
+    pub prog: Arc<Program>,
+}
+
+fn bundled_ids() -> String {
+    models::BUNDLED.iter().map(|b| b.id).collect::<Vec<_>>().join(", ")
+}
+
+/// `model` is a bundled id, or else the path of a `.sdm` file.
+pub fn model(model: &str) -> Result<Loaded, Error> {
+    let (name, source) = if let Some(b) = models::find(model) {
+        (b.id.to_string(), b.source.to_string())
+    } else if Path::new(model).exists() || model.ends_with(".sdm") {
+        let text = std::fs::read_to_string(model).map_err(|e| Error::Input(format!("cannot read `{model}`: {e}")))?;
+        (model.to_string(), text)
+    } else {
+        return Err(Error::Input(format!(
+            "unknown model `{model}`: bundled models are {}; or give the path of a .sdm file",
+            bundled_ids()
+        )));
+    };
+    compiled(name, &source)
+}
+
+/// Compile model text; diagnostics go to stderr as `name:line:col: message` plus the
+/// source line with a caret.
+pub fn compiled(name: String, source: &str) -> Result<Loaded, Error> {
+    let (prog, diags) = compile(source);
+    match prog {
+        Some(p) if diags.is_empty() => Ok(Loaded { name, prog: Arc::new(p) }),
+        _ => {
+            for d in &diags {
+                warn(&render(&name, source, d));
+            }
+            if diags.is_empty() {
+                warn(&format!("{name}: the model does not compile"));
+            }
+            Err(Error::Reported)
+        }
+    }
+}
+
+/// `name:line:col: message`, then the offending line and a caret under the span.
+pub fn render(name: &str, source: &str, d: &Diagnostic) -> String {
+    let mut s = format!("{name}:{}:{}: {}", d.span.line, d.span.col, d.message);
+    let Some(line) = source.lines().nth(d.span.line.saturating_sub(1) as usize) else { return s };
+    let col = d.span.col.saturating_sub(1) as usize;
+    let len = source.get(d.span.start as usize..d.span.end as usize).map_or(1, |t| t.chars().count().max(1));
+    let len = len.min(line.chars().count().saturating_sub(col).max(1));
+    let num = d.span.line.to_string();
+    let pad = " ".repeat(num.len());
+    let lead: String = line.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    s.push_str(&format!("\n{pad} |\n{num} | {line}\n{pad} | {lead}{}", "^".repeat(len)));
+    s
+}
+
+/// Build a configuration from the flags. Without `--cpus`, the model's default (raised
+/// to what the scenario needs); without `--scenario`, `default_scenario` or the first.
+pub fn config(
+    l: &Loaded,
+    cpus: Option<u32>,
+    scenario: Option<&str>,
+    default_scenario: Option<&str>,
+    sets: &[String],
+) -> Result<Config, Error> {
+    let p = &l.prog;
+    let mut cfg = Config::new(p);
+    let names = || p.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    cfg.scenario = match scenario.or(default_scenario.filter(|d| p.scenario_index(d).is_some())) {
+        Some(s) => p
+            .scenario_index(s)
+            .ok_or_else(|| Error::Input(format!("model `{}` has no scenario `{s}` (it has: {})", l.name, names())))?,
+        None if p.scenarios.is_empty() => return Err(Error::Input(format!("model `{}` has no scenario", l.name))),
+        None => 0,
+    };
+    let (lo, hi, def) = p.cpus;
+    let sc = &p.scenarios[cfg.scenario];
+    cfg.ncpu = match cpus {
+        Some(n) if n < lo || n > hi => {
+            return Err(Error::Input(format!("--cpus {n}: model `{}` runs on {lo} to {hi} CPUs", l.name)));
+        }
+        Some(n) if n < sc.min_cpus => {
+            return Err(Error::Input(format!(
+                "--cpus {n}: scenario `{}` needs at least {} CPUs",
+                sc.name, sc.min_cpus
+            )));
+        }
+        Some(n) => n,
+        None => def.max(sc.min_cpus),
+    };
+    for s in sets {
+        let Some((name, value)) = s.split_once('=') else {
+            return Err(Error::Input(format!("--set `{s}`: expected NAME=VALUE, e.g. --set rescan=false")));
+        };
+        cfg.set(p, name.trim(), value.trim()).map_err(Error::Input)?;
+    }
+    Ok(cfg)
+}
+
+/// Option values by name in declaration order, bools as JSON booleans.
+pub struct OptionValues(Vec<(String, serde_json::Value)>);
+
+impl serde::Serialize for OptionValues {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+pub fn options_json(p: &Program, cfg: &Config) -> OptionValues {
+    OptionValues(
+        p.options
+            .iter()
+            .zip(&cfg.options)
+            .map(|(o, &v)| (o.name.clone(), if o.is_bool { (v != 0).into() } else { v.into() }))
+            .collect(),
+    )
+}
+
+/// `name=value …` for the plain output.
+pub fn options_text(p: &Program, cfg: &Config) -> String {
+    p.options
+        .iter()
+        .zip(&cfg.options)
+        .map(|(o, &v)| if o.is_bool { format!("{}={}", o.name, v != 0) } else { format!("{}={v}", o.name) })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Read a schedule file: the text form (`0 1 i1.0 …`), or JSON with a `schedule` or
+/// `counterexample` field holding that text or an array of steps (a bare array too).
+pub fn schedule_file(path: &Path) -> Result<Vec<Choice>, Error> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Input(format!("cannot read `{shown}`: {e}")))?;
+    let trimmed = text.trim_start();
+    let items = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        let v: serde_json::Value =
+            serde_json::from_str(trimmed).map_err(|e| Error::Input(format!("`{shown}` is not valid JSON: {e}")))?;
+        json_schedule(&v).ok_or_else(|| {
+            Error::Input(format!(
+                "`{shown}`: no schedule found (expected a \"schedule\" or \"counterexample\" field \
+                 holding a string like \"0 1 i1.0\" or an array of steps)"
+            ))
+        })?
+    } else {
+        text
+    };
+    schedule::parse(&items).map_err(|e| Error::Input(format!("`{shown}`: {e}")))
+}
+
+fn json_schedule(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(|v| v.join(" ")),
+        Value::Object(m) => ["schedule", "counterexample"].iter().find_map(|k| m.get(*k).and_then(json_schedule)),
+        _ => None,
+    }
+}
