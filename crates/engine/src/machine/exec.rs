@@ -562,6 +562,14 @@ impl Machine {
     }
 
     fn eval_with(&self, e: ExprRef, c: usize, locals: &[i32], mem: &[i32], read: &mut Option<(u32, i32)>) -> R<i32> {
+        // Most expressions are a single constant or local: skip the stack machine.
+        if e.len == 1 {
+            match self.prog.ops[e.start as usize] {
+                Op::Int(v) => return Ok(v),
+                Op::Local(l) => return locals.get(l as usize).copied().ok_or_else(|| "local out of range".into()),
+                _ => {}
+            }
+        }
         let mut st = [0i32; 32];
         let mut sp = 0usize;
         let ops = &self.prog.ops[e.start as usize..e.start as usize + e.len as usize];
