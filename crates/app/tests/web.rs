@@ -5,7 +5,9 @@ use sdlab_app::stepper::Stepper;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{
+    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, KeyboardEvent, KeyboardEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -181,6 +183,9 @@ async fn disabling_interrupts_in_crossfire_reaches_a_deadlock_banner() {
     }
     let banner = text(&root, "#banner");
     assert!(banner.contains("Deadlock (G-DEADLOCK)"), "{banner}");
-    assert!(banner.contains("CPU 0") && banner.contains("CPU 1") && banner.contains("IPI_INVLOP pending but masked"), "{banner}");
+    assert!(
+        banner.contains("CPU 0") && banner.contains("CPU 1") && banner.contains("IPI_INVLOP pending but masked"),
+        "{banner}"
+    );
     root.remove();
 }

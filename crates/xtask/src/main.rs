@@ -1,1 +1,128 @@
-fn main() {}
+//! `cargo xtask serve | test | dist | bench | setup`: the project's own build tool.
+//! It installs what a fresh machine lacks (each step skipped when already present),
+//! keeps trunk offline with tools from PATH, and runs every test stage.
+
+mod bench;
+mod setup;
+mod util;
+
+use std::process::ExitCode;
+use std::time::Instant;
+use util::{root, run, run_tee, sh, Tally};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  serve [--port N]   install what is missing, build, serve the app on http://127.0.0.1:8080
+  test               every test: fmt, clippy, native tests, wasm tests in Chromium, end-to-end
+  dist               release build into dist/
+  bench              benchmarks, written to BENCHMARKS.md
+  setup [--browser]  only install what is missing";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::all(args.iter().any(|a| a == "--browser")),
+        Some("serve") => serve(&args[1..]),
+        Some("dist") => setup::all(false).and_then(|_| dist()),
+        Some("test") => test(),
+        Some("bench") => bench::run(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown or missing command\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: &[String]) -> Result<(), String> {
+    let port = match args {
+        [] => "8080".to_string(),
+        [flag, p] if flag == "--port" && p.parse::<u16>().is_ok() => p.clone(),
+        _ => return Err("serve takes only `--port N`".into()),
+    };
+    setup::all(false)?;
+    let dist = root().join("target/serve-dist");
+    println!("serving on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
+    run(sh("trunk").args(["serve", "--disable-address-lookup", "--port", &port, "--dist"]).arg(&dist))
+}
+
+fn dist() -> Result<(), String> {
+    run(sh("trunk").args(["build", "--release"]))
+}
+
+type Stage = Box<dyn Fn(&mut Tally) -> Result<(), String>>;
+
+fn test() -> Result<(), String> {
+    setup::all(true)?;
+    let mut tally = Tally::default();
+    let started = Instant::now();
+    let stages: Vec<(&str, Stage)> = vec![
+        ("format", Box::new(|_| run(sh("cargo").args(["fmt", "--all", "--", "--check"])))),
+        (
+            "clippy",
+            Box::new(|_| {
+                run(sh("cargo").args([
+                    "clippy",
+                    "--workspace",
+                    "--exclude",
+                    "sdlab-app",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))?;
+                run(sh("cargo").args([
+                    "clippy",
+                    "-p",
+                    "sdlab-app",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))
+            }),
+        ),
+        ("native tests", Box::new(|t| run_tee(sh("cargo").args(["test", "--workspace", "--exclude", "sdlab-app"]), t))),
+        (
+            "wasm tests in headless Chromium",
+            Box::new(|t| {
+                run_tee(
+                    sh("cargo")
+                        .args(["test", "--target", "wasm32-unknown-unknown", "-p", "sdlab-app", "--test", "web"])
+                        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+                        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+                        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30"),
+                    t,
+                )
+            }),
+        ),
+        ("release build", Box::new(|_| dist())),
+        ("end-to-end in headless Chromium", Box::new(|t| run_tee(sh("node").arg(root().join("web/e2e/run.mjs")), t))),
+    ];
+    for (name, stage) in stages {
+        let t0 = Instant::now();
+        println!("\n=== {name}");
+        if let Err(e) = stage(&mut tally) {
+            println!("=== {name}: FAILED after {:.1}s", t0.elapsed().as_secs_f64());
+            println!("{} passed, {} failed", tally.passed, tally.failed.max(1));
+            return Err(format!("stage `{name}` failed: {e}"));
+        }
+        println!("=== {name}: ok in {:.1}s", t0.elapsed().as_secs_f64());
+    }
+    println!("\nall stages passed in {:.0}s", started.elapsed().as_secs_f64());
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed > 0 || tally.passed == 0 {
+        return Err("tests failed or none ran".into());
+    }
+    Ok(())
+}

@@ -16,7 +16,11 @@ pub fn MemoryPane(props: &Props) -> Html {
     let m = &s.session.machine;
     let st = s.session.state();
     let last = s.session.log.last();
-    let pte_changed = |slot: usize| last.is_some_and(|e| e.effects.iter().any(|f| matches!(f, Effect::PteWrite { slot: s, .. } if *s as usize == slot)));
+    let pte_changed = |slot: usize| {
+        last.is_some_and(|e| {
+            e.effects.iter().any(|f| matches!(f, Effect::PteWrite { slot: s, .. } if *s as usize == slot))
+        })
+    };
     let frame_changed = |fr: usize| {
         last.is_some_and(|e| e.effects.iter().any(|f| matches!(f, Effect::FrameFree { frame, .. } | Effect::FrameAlloc { frame, .. } if *frame as usize == fr)))
     };

@@ -43,12 +43,16 @@ pub fn Stepper() -> Html {
         let d = lab.dispatcher();
         use_effect_with((), move |_| {
             let listener = Closure::<dyn Fn(KeyboardEvent)>::new(move |e: KeyboardEvent| {
-                // Leave typing in form fields alone.
-                let in_field = e
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-                if in_field {
+                // Leave typing in text fields alone, and let space toggle a focused
+                // checkbox or press a focused button as the browser does.
+                let target = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                let typing = target.as_ref().is_some_and(|el| match el.tag_name().as_str() {
+                    "TEXTAREA" | "SELECT" => true,
+                    "INPUT" => !matches!(el.get_attribute("type").as_deref(), Some("checkbox" | "radio" | "button")),
+                    _ => false,
+                });
+                let activates = target.as_ref().is_some_and(|el| matches!(el.tag_name().as_str(), "BUTTON" | "INPUT"));
+                if typing || (e.key() == " " && activates) {
                     return;
                 }
                 if let Some(a) = key_action(&e) {

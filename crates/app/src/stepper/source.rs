@@ -61,7 +61,8 @@ pub fn SourcePane(props: &Props) -> Html {
     let st = s.session.state();
     let cursors: Vec<Option<u32>> = (0..m.ncpu()).map(|c| m.cursor(st, c)).collect();
     let last = s.session.log.last().map(|e| (e.cpu, e.line));
-    let focus_line = last.and_then(|(c, _)| cursors.get(c as usize).copied().flatten()).or(cursors.iter().flatten().next().copied());
+    let focus_line =
+        last.and_then(|(c, _)| cursors.get(c as usize).copied().flatten()).or(cursors.iter().flatten().next().copied());
     {
         let pane = pane.clone();
         use_effect_with((props.lab.version, focus_line), move |(_, line)| {

@@ -55,7 +55,10 @@ pub fn Narration(props: &Props) -> Html {
         Some(e) => {
             let facts = e.summary(m);
             let (said, facts) = match &e.narration {
-                Some(n) => (n.clone(), facts.strip_prefix(n.as_str()).map(|f| f.trim_start_matches(" — ").to_string()).unwrap_or(facts)),
+                Some(n) => (
+                    n.clone(),
+                    facts.strip_prefix(n.as_str()).map(|f| f.trim_start_matches(" — ").to_string()).unwrap_or(facts),
+                ),
                 None => (facts, String::new()),
             };
             html! {

@@ -99,10 +99,10 @@ pub fn Toolbar(props: &Props) -> Html {
                     </select>
                 </label>
                 <span class="controls">
-                    <button id="reset" onclick={act(|| Action::Reset)} title="Reset to step 0 (r)">{ "⏮ reset" }</button>
+                    <button id="reset" onclick={act(|| Action::Reset)} title="Reset to step 0 (r)">{ "↺ reset" }</button>
                     <button id="back" onclick={act(|| Action::Back)} disabled={steps == 0} title="Undo one step (←)">{ "◀ back" }</button>
                     <button id="step" onclick={act(|| Action::StepSeeded)} title="One step of the seeded schedule (→)">{ "step ▶" }</button>
-                    <button id="run" onclick={act(|| Action::ToggleRun)} title="Run or pause (space)">{ if s.running { "⏸ pause" } else { "⏵ run" } }</button>
+                    <button id="run" onclick={act(|| Action::ToggleRun)} title="Run or pause (space)">{ if s.running { "‖ pause" } else { "▶▶ run" } }</button>
                     <label for="speed">{ "speed " }
                         <select id="speed" onchange={on_speed}>
                             { for [(1000, "slow"), (400, "normal"), (120, "fast"), (30, "very fast")].iter().map(|(ms, name)| html! {

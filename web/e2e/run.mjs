@@ -1,0 +1,59 @@
+// End-to-end tests against the built dist/ in headless Chromium. Each `*.test.mjs`
+// exports a list of { name, fn({ page, baseUrl, screenshot }) }. Every test also fails on
+// a console error, an uncaught page error, or a request that leaves the local server.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, launch } from './browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.resolve(here, '../../dist');
+const shots = path.join(here, 'screenshots');
+const only = process.argv[2];
+
+if (!fs.existsSync(path.join(dist, 'index.html'))) {
+  console.error('dist/index.html is missing: run `cargo xtask dist` first');
+  process.exit(2);
+}
+fs.mkdirSync(shots, { recursive: true });
+const timer = setTimeout(() => {
+  console.error('e2e: global timeout (10 min)');
+  process.exit(1);
+}, 10 * 60 * 1000);
+
+const { server, url: baseUrl } = await serve(dist);
+const browser = await launch();
+let passed = 0;
+let failed = 0;
+const files = fs.readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort();
+for (const file of files) {
+  const tests = (await import(path.join(here, file))).default;
+  for (const t of tests) {
+    if (only && !t.name.includes(only)) continue;
+    const page = await browser.context.newPage();
+    const problems = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r) => {
+      if (!r.url().startsWith(baseUrl) && !r.url().startsWith('data:')) problems.push(`request left the app: ${r.url()}`);
+    });
+    const screenshot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+    const t0 = Date.now();
+    try {
+      await t.fn({ page, baseUrl, screenshot });
+      if (problems.length) throw new Error(problems.join('; '));
+      passed++;
+      console.log(`ok - ${file}: ${t.name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`not ok - ${file}: ${t.name}\n    ${String(e.stack ?? e).split('\n').join('\n    ')}`);
+      await screenshot(`FAILED-${t.name.replace(/\W+/g, '-')}`).catch(() => {});
+    }
+    await page.close();
+  }
+}
+await browser.close();
+server.close();
+clearTimeout(timer);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
