@@ -9,6 +9,7 @@
 //! pipe on stdout (`sdlab run … | head`) counts as success.
 
 mod bench;
+mod check;
 mod load;
 mod models;
 mod run;
@@ -31,6 +32,7 @@ struct Cli {
 enum Command {
     Models(models::Args),
     Run(run::Args),
+    Check(check::Args),
     BenchSteps(bench::Args),
 }
 
@@ -60,6 +62,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
     match cli.command {
         Command::Models(a) => models::main(a),
         Command::Run(a) => run::main(a),
+        Command::Check(a) => check::main(a),
         Command::BenchSteps(a) => bench::main(a),
     }
 }

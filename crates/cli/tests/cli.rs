@@ -306,3 +306,122 @@ fn a_closed_stdout_is_not_an_error() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
 }
+
+#[test]
+fn check_verifies_the_correct_scoreboard() {
+    let o = sdlab(&["check", "freebsd-scoreboard", "--cpus", "2", "--scenario", "crossfire", "--json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let j = json(&o);
+    assert_eq!(j["verdict"], "verified");
+    assert!(j["states"].as_u64().unwrap() > 1000);
+    assert!(j["transitions"].as_u64().unwrap() >= j["states"].as_u64().unwrap() - 1);
+    assert!(j["seconds"].as_f64().is_some());
+    assert!(j["counterexample"].is_null());
+    let o = sdlab(&["check", "freebsd-scoreboard", "--cpus", "2"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("Verified: no violation in"), "{}", stdout(&o));
+}
+
+#[test]
+fn check_finds_the_e4_deadlock_and_it_replays() {
+    let o = sdlab(&[
+        "check",
+        "freebsd-scoreboard",
+        "--cpus",
+        "2",
+        "--scenario",
+        "crossfire",
+        "--set",
+        "initiator_if=false",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let j = json(&o);
+    assert_eq!(j["verdict"], "violation");
+    assert_eq!(j["property"], "G-DEADLOCK");
+    let len = j["length"].as_u64().unwrap();
+    let cex = j["counterexample"].as_str().unwrap().to_string();
+    assert_eq!(cex.split_whitespace().count() as u64, len);
+    // The JSON report itself is a schedule file for `sdlab run`.
+    let file = temp_file("e4.json", &stdout(&o));
+    let r = sdlab(&[
+        "run",
+        "freebsd-scoreboard",
+        "--cpus",
+        "2",
+        "--scenario",
+        "crossfire",
+        "--set",
+        "initiator_if=false",
+        "--schedule",
+        path_str(&file),
+        "--json",
+    ]);
+    assert_eq!(code(&r), 1);
+    let rj = json(&r);
+    assert_eq!(rj["deadlock"], true);
+    assert_eq!(rj["steps"].as_u64().unwrap(), len);
+    // The plain report reads as numbered steps with CPU, line and what happened.
+    let o = sdlab(&[
+        "check",
+        "freebsd-scoreboard",
+        "--cpus",
+        "2",
+        "--scenario",
+        "crossfire",
+        "--set",
+        "initiator_if=false",
+    ]);
+    let text = stdout(&o);
+    assert!(text.contains("Found violation G-DEADLOCK in"), "{text}");
+    assert!(text.lines().any(|l| l.trim_start().starts_with("1  CPU ") && l.contains(" L")), "{text}");
+}
+
+#[test]
+fn check_finds_e1_and_e2() {
+    let o = sdlab(&[
+        "check",
+        "freebsd-scoreboard",
+        "--cpus",
+        "3",
+        "--scenario",
+        "crossfire",
+        "--set",
+        "rescan=false",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(json(&o)["property"], "G-NOLOST");
+    let o = sdlab(&[
+        "check",
+        "freebsd-scoreboard",
+        "--cpus",
+        "2",
+        "--set",
+        "nmi_reads_user=true",
+        "--set",
+        "hw_nmi=1",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(json(&o)["property"], "G-STALE");
+}
+
+#[test]
+fn check_limit_exits_2_with_a_message() {
+    let o = sdlab(&[
+        "check",
+        "freebsd-scoreboard",
+        "--cpus",
+        "3",
+        "--scenario",
+        "crossfire",
+        "--max-states",
+        "500",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 2);
+    let j = json(&o);
+    assert_eq!(j["verdict"], "limit");
+    assert!(j["message"].as_str().unwrap().contains("state limit of 500"));
+}

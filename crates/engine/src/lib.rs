@@ -8,6 +8,7 @@
 //! [`schedule`], no threads, no web dependencies. Nothing here panics on user input.
 
 pub mod bench;
+pub mod checker;
 pub mod diag;
 pub mod lang;
 pub mod machine;

@@ -1,0 +1,150 @@
+//! `sdlab check`: explore every interleaving and report the shortest schedule that breaks
+//! a property, or that none does.
+
+use crate::{load, Error, BAD_INPUT, FOUND};
+use sdlab_engine::checker::{Checker, Options, Outcome, Progress};
+use sdlab_engine::{schedule, Machine, Session};
+use serde::Serialize;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Find the shortest race: breadth-first search over all interleavings.
+///
+/// Exit status: 0 verified, 1 violation found, 2 bad input, model error or limit hit.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A bundled model id (see `sdlab models`) or the path of a .sdm file.
+    model: String,
+    /// Number of CPUs (default: the model's default, or what the scenario needs).
+    #[arg(long, value_name = "N")]
+    cpus: Option<u32>,
+    /// Scenario name (default: the model's first).
+    #[arg(long, value_name = "S")]
+    scenario: Option<String>,
+    /// Set a model option, e.g. --set rescan=false; repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Stop after this many distinct states.
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    max_states: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    model: &'a str,
+    cpus: u32,
+    scenario: &'a str,
+    options: load::OptionValues,
+    verdict: &'static str,
+    property: Option<&'a str>,
+    message: Option<&'a str>,
+    states: u64,
+    transitions: u64,
+    depth: u32,
+    seconds: f64,
+    states_per_sec: f64,
+    /// Steps in the counterexample.
+    length: Option<usize>,
+    /// The schedule, replayable with `sdlab run --schedule FILE`.
+    counterexample: Option<String>,
+    reductions: &'static str,
+}
+
+pub fn main(args: Args) -> Result<ExitCode, Error> {
+    let l = load::model(&args.model)?;
+    let cfg = load::config(&l, args.cpus, args.scenario.as_deref(), None, &args.set)?;
+    let p = l.prog.clone();
+    let scenario = p.scenarios[cfg.scenario].name.clone();
+    let options = load::options_json(&p, &cfg);
+    let options_text = load::options_text(&p, &cfg);
+    let ncpu = cfg.ncpu;
+    let machine = Machine::new(p.clone(), cfg).map_err(Error::Input)?;
+    let mut checker = Checker::new(machine.clone(), Options { max_states: args.max_states, ..Options::default() });
+    let t0 = Instant::now();
+    let live = io::stderr().is_terminal();
+    while !checker.run(200_000) {
+        if live {
+            let pr = checker.progress();
+            eprint!(
+                "\r{} states, depth {}, {:.0} states/s   ",
+                pr.states,
+                pr.depth,
+                pr.states as f64 / t0.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if live {
+        eprint!("\r\x1b[K");
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let progress: Progress = checker.progress().clone();
+    let outcome = checker.outcome().cloned().unwrap_or(Outcome::Verified);
+    let (verdict, property, message, code) = match &outcome {
+        Outcome::Verified => ("verified", None, None, 0),
+        Outcome::Violation { property, message, .. } => {
+            ("violation", Some(property.as_str()), Some(message.as_str()), FOUND)
+        }
+        Outcome::Fault { message, .. } => ("fault", None, Some(message.as_str()), BAD_INPUT),
+        Outcome::Limit { reason } => ("limit", None, Some(reason.as_str()), BAD_INPUT),
+    };
+    let choices = outcome.choices();
+    let cex = (!choices.is_empty() || verdict == "violation").then(|| schedule::format(choices));
+    let mut out = BufWriter::new(io::stdout().lock());
+    if args.json {
+        let r = Report {
+            model: &l.name,
+            cpus: ncpu,
+            scenario: &scenario,
+            options,
+            verdict,
+            property,
+            message,
+            states: progress.states,
+            transitions: progress.transitions,
+            depth: progress.depth,
+            seconds,
+            states_per_sec: progress.states as f64 / seconds.max(1e-9),
+            length: cex.as_ref().map(|_| choices.len()),
+            counterexample: cex,
+            reductions: "none (exhaustive breadth-first search, 128-bit state fingerprints)",
+        };
+        serde_json::to_writer(&mut out, &r).map_err(|e| Error::Io(e.into()))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{} · {ncpu} CPUs · scenario {scenario}", l.name)?;
+        if !options_text.is_empty() {
+            writeln!(out, "options: {options_text}")?;
+        }
+        match &outcome {
+            Outcome::Verified => writeln!(
+                out,
+                "Verified: no violation in {} states ({} transitions, depth {}), exhaustive breadth-first search, no reductions, in {seconds:.2} s",
+                progress.states, progress.transitions, progress.depth
+            )?,
+            Outcome::Limit { reason } => writeln!(out, "Limit: {reason} ({} states in {seconds:.2} s); nothing was proved", progress.states)?,
+            Outcome::Violation { .. } | Outcome::Fault { .. } => {
+                let what = property.map_or("model error".to_string(), |p| format!("violation {p}"));
+                writeln!(out, "Found {what} in {} steps ({} states explored in {seconds:.2} s):", choices.len(), progress.states)?;
+                let mut s = Session::new(machine);
+                for (i, &c) in choices.iter().enumerate() {
+                    match s.step(c) {
+                        Ok(e) => {
+                            let at = if e.line > 0 { format!("L{}", e.line) } else { "-".to_string() };
+                            let e = e.clone();
+                            writeln!(out, "{:>4}  CPU {:<2} {at:<5} {}", i + 1, e.cpu, e.summary(&s.machine))?;
+                        }
+                        Err(f) => writeln!(out, "{:>4}  {f}", i + 1)?,
+                    }
+                }
+                writeln!(out, "{}", message.unwrap_or(""))?;
+                writeln!(out, "schedule: {}", schedule::format(choices))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::from(code))
+}

@@ -1,0 +1,156 @@
+//! The checker on the scoreboard model (algorithms.md §1.6): the correct variant verifies,
+//! each mutation gives its race, and every counterexample is as short as possible and
+//! replays in a session to the same violation.
+
+mod common;
+use common::*;
+use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::*;
+
+fn check(ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> (Outcome, checker::Progress) {
+    let p = scoreboard();
+    let s = session(&p, ncpu, scenario, opts);
+    Checker::new(s.machine, Options::default()).check()
+}
+
+/// Replays the counterexample and returns what the session shows at its end.
+fn replay(ncpu: u32, scenario: &str, opts: &[(&str, &str)], o: &Outcome) -> Session {
+    let p = scoreboard();
+    let mut s = session(&p, ncpu, scenario, opts);
+    s.replay(o.choices()).expect("counterexample replays");
+    s
+}
+
+#[test]
+fn correct_scoreboard_verifies_for_two_and_three_cpus() {
+    for ncpu in [2, 3] {
+        for scenario in ["unmap_free", "crossfire"] {
+            let (o, p) = check(ncpu, scenario, &[]);
+            assert_eq!(o, Outcome::Verified, "{scenario} with {ncpu} CPUs");
+            assert!(p.states > 100, "{scenario}/{ncpu}: only {} states", p.states);
+            println!("{scenario} {ncpu} CPUs: {} states, {} transitions, depth {}", p.states, p.transitions, p.depth);
+        }
+    }
+}
+
+#[test]
+fn e4_initiators_with_interrupts_disabled_deadlock_with_two_cpus() {
+    let opts = [("initiator_if", "false")];
+    let (o, _) = check(2, "crossfire", &opts);
+    let Outcome::Violation { property, message, schedule, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-DEADLOCK");
+    assert!(message.contains("CPU 0") && message.contains("CPU 1"), "{message}");
+    let s = replay(2, "crossfire", &opts, &o);
+    assert_eq!(s.stuck().expect("stuck after replay").property, "G-DEADLOCK");
+    // Shortest: every step of the schedule is needed. Dropping the last one leaves a
+    // state that is not stuck yet.
+    let mut shorter = replay(2, "crossfire", &opts, &o);
+    shorter.back();
+    assert!(shorter.stuck().is_none());
+    assert!(schedule.len() >= 20, "both initiators must get to their spin: {}", schedule.len());
+}
+
+#[test]
+fn e1_no_rescan_loses_a_shootdown_with_three_cpus_but_not_two() {
+    let opts = [("rescan", "false")];
+    let (o, _) = check(3, "crossfire", &opts);
+    let Outcome::Violation { property, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-NOLOST");
+    let s = replay(3, "crossfire", &opts, &o);
+    assert!(s.stuck().expect("stuck").waits.iter().all(|w| w.interrupts_enabled));
+    let (o2, _) = check(2, "crossfire", &opts);
+    assert_eq!(o2, Outcome::Verified, "with one target per initiator there is nothing to merge");
+}
+
+#[test]
+fn e1_lapic_without_the_irr_latch_loses_a_shootdown() {
+    let (o, _) = check(3, "crossfire", &[("hw_irr_latch", "false")]);
+    let Outcome::Violation { property, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-NOLOST");
+}
+
+#[test]
+fn e2_nmi_in_the_ack_window_gives_a_stale_use_with_two_cpus() {
+    let opts = [("nmi_reads_user", "true"), ("hw_nmi", "1")];
+    let (o, _) = check(2, "unmap_free", &opts);
+    let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-STALE");
+    assert!(message.contains("0x1000"), "{message}");
+    let s = replay(2, "unmap_free", &opts, &o);
+    let (step, v) = s.first_violation().expect("violation on replay");
+    assert_eq!(step, o.choices().len(), "the violation is the last step");
+    assert_eq!(v.property, "G-STALE");
+    // Without the NMI's user read, the same machine verifies.
+    let (o, _) = check(2, "unmap_free", &[("hw_nmi", "1")]);
+    assert_eq!(o, Outcome::Verified);
+}
+
+/// Depth of the first violation by an independent, unreduced layered search that
+/// stores whole states (no fingerprints): a step that breaks a property, or a stuck state.
+fn independent_shortest(m: &Machine) -> usize {
+    let mut layer = vec![m.initial()];
+    let mut seen = std::collections::HashSet::new();
+    let (mut en, mut fx) = (Vec::new(), Vec::new());
+    for depth in 0.. {
+        let mut next = Vec::new();
+        for st in &layer {
+            if m.stuck(st).is_some() {
+                return depth;
+            }
+        }
+        for st in &layer {
+            m.enabled(st, &mut en);
+            for &c in &en {
+                let mut t = st.clone();
+                if m.step(&mut t, c, &mut fx).expect("no fault").violation.is_some() {
+                    return depth + 1;
+                }
+                if seen.insert(t.clone()) {
+                    next.push(t);
+                }
+            }
+        }
+        assert!(!next.is_empty(), "no violation anywhere");
+        layer = next;
+    }
+    unreachable!()
+}
+
+#[test]
+fn counterexamples_are_shortest() {
+    let p = scoreboard();
+    for (ncpu, scenario, opts) in [
+        (2, "crossfire", vec![("initiator_if", "false")]),
+        (3, "crossfire", vec![("rescan", "false")]),
+        (2, "unmap_free", vec![("nmi_reads_user", "true"), ("hw_nmi", "1")]),
+    ] {
+        let (o, _) = check(ncpu, scenario, &opts);
+        let m = session(&p, ncpu, scenario, &opts).machine;
+        assert_eq!(o.choices().len(), independent_shortest(&m), "{scenario} {opts:?}");
+    }
+}
+
+#[test]
+fn limits_stop_with_a_message() {
+    let p = scoreboard();
+    let s = session(&p, 3, "crossfire", &[]);
+    let (o, progress) = Checker::new(s.machine, Options { max_states: 1000, ..Options::default() }).check();
+    let Outcome::Limit { reason } = o else { panic!("{o:?}") };
+    assert!(reason.contains("state limit of 1000"), "{reason}");
+    assert_eq!(progress.states, 1000);
+}
+
+#[test]
+fn checking_in_slices_gives_the_same_result() {
+    let p = scoreboard();
+    let s = session(&p, 3, "crossfire", &[("rescan", "false")]);
+    let (whole, wp) = Checker::new(s.machine.clone(), Options::default()).check();
+    let mut c = Checker::new(s.machine, Options::default());
+    let mut slices = 0;
+    while !c.run(997) {
+        slices += 1;
+    }
+    assert!(slices > 2);
+    assert_eq!(c.outcome(), Some(&whole));
+    assert_eq!(c.progress().states, wp.states);
+}
