@@ -35,7 +35,7 @@ for (const file of files) {
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('request', (r) => {
-      if (!r.url().startsWith(baseUrl) && !r.url().startsWith('data:')) problems.push(`request left the app: ${r.url()}`);
+      if (!r.url().startsWith(baseUrl) && !/^(data|blob):/.test(r.url())) problems.push(`request left the app: ${r.url()}`);
     });
     const screenshot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
     const t0 = Date.now();

@@ -1,6 +1,7 @@
 //! Shootdown Lab in the browser: a thin Yew layer over `sdlab-engine`.
 
 pub mod bench;
+pub mod protocol;
 pub mod stepper;
 
 use yew::prelude::*;

@@ -64,7 +64,7 @@ fn steps() -> Result<String, String> {
         "## Engine steps per second\n\n\
          Workload: `sdlab_engine::bench::random_steps`, the FreeBSD scoreboard model, scenario `crossfire`, 4 CPUs, \
          seeded random schedule (restarting when a run ends). Native: `sdlab bench-steps` built with opt-level 3; \
-         wasm: the same function in the release build of the app (opt-level z, wasm-opt -Oz) in headless Chromium.\n\n\
+         wasm: the same function in the release build of the app (engine at opt-level 3, the rest at opt-level z, wasm-opt -Oz) in headless Chromium.\n\n\
          {}\n\n\
          | measure | value | target | met |\n|---|---|---|---|\n\
          | native steps/s | {} | ≥ 20 M | {} |\n\

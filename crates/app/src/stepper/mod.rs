@@ -3,6 +3,7 @@
 mod cpu;
 mod memory;
 mod palette;
+mod race;
 mod shared;
 mod source;
 pub mod state;
@@ -92,6 +93,7 @@ pub fn Stepper() -> Html {
             <div class="stage">
                 <source::SourcePane lab={lab.clone()} />
                 <div class="machine">
+                    <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
                     <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
                     <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
                     <div class="cpus">

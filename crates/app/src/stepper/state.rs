@@ -2,8 +2,9 @@
 //! behind one `Rc<RefCell<…>>` and is mutated in place; every action bumps `version`,
 //! which is what Yew compares, so a step costs O(1) and not a copy of the history.
 
+use crate::protocol::CheckReply;
 use sdlab_engine::machine::{Choice, Config, Machine};
-use sdlab_engine::{compile, models, Program, Session};
+use sdlab_engine::{compile, models, schedule, Program, Session};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -19,6 +20,35 @@ pub struct Inner {
     pub speed_ms: u32,
     /// A message for the user: a model fault, or a configuration the machine refused.
     pub error: Option<String>,
+    /// A counterexample loaded from the checker: stepping forward follows it.
+    pub plan: Option<Plan>,
+    pub check: CheckStatus,
+    /// Bumped whenever the machine is rebuilt or a check starts, so that replies of a
+    /// check for another configuration are ignored.
+    pub check_gen: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub choices: Vec<Choice>,
+    pub property: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CheckStatus {
+    Idle,
+    Running {
+        states: u64,
+        depth: u32,
+        seconds: f64,
+    },
+    /// The checker's verdict in words, and whether it is a violation.
+    Finished {
+        text: String,
+        violation: bool,
+    },
+    Failed(String),
 }
 
 #[derive(Clone)]
@@ -53,6 +83,12 @@ pub enum Action {
     SetCpus(u32),
     SetScenario(usize),
     SetOption(usize, i32),
+    /// A check was started with this generation.
+    CheckStarted(u64),
+    CheckReply(u64, CheckReply),
+    CheckCancelled,
+    /// Forget a loaded counterexample; forward steps follow the seed again.
+    DropPlan,
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -74,6 +110,9 @@ impl Lab {
                 running: false,
                 speed_ms: 400,
                 error: None,
+                plan: None,
+                check: CheckStatus::Idle,
+                check_gen: 0,
             })),
             version: 0,
         }
@@ -110,7 +149,11 @@ impl Inner {
         }
     }
 
+    /// The next forward step: the loaded counterexample while it lasts, else the seed.
     fn step_seeded(&mut self) -> bool {
+        if let Some(c) = self.plan.as_ref().and_then(|p| p.choices.get(self.session.steps()).copied()) {
+            return self.take(c);
+        }
         match self.session.step_seeded(self.seed) {
             Some(Ok(_)) => {
                 self.error = None;
@@ -134,6 +177,73 @@ impl Inner {
             Err(e) => self.error = Some(e),
         }
         self.running = false;
+        self.plan = None;
+        self.check_gen += 1;
+        if matches!(self.check, CheckStatus::Running { .. }) {
+            self.check = CheckStatus::Failed("cancelled: the configuration changed".into());
+        } else {
+            self.check = CheckStatus::Idle;
+        }
+    }
+
+    fn check_reply(&mut self, r: CheckReply) {
+        match r {
+            CheckReply::Ready => {}
+            CheckReply::Progress { states, depth, seconds, .. } => {
+                self.check = CheckStatus::Running { states, depth, seconds }
+            }
+            CheckReply::Error { message } => self.check = CheckStatus::Failed(message),
+            CheckReply::Done { verdict, property, message, schedule: sched, states, transitions, depth, seconds } => {
+                let rate = states as f64 / seconds.max(1e-6);
+                let stats = format!(
+                    "{states} states, {transitions} transitions, depth {depth}, {seconds:.2} s ({rate:.0} states/s)"
+                );
+                self.check = match verdict.as_str() {
+                    "verified" => CheckStatus::Finished {
+                        text: format!(
+                            "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: none). {stats}"
+                        ),
+                        violation: false,
+                    },
+                    "violation" => {
+                        let choices = sched.as_deref().map(schedule::parse).transpose();
+                        match choices {
+                            Ok(choices) => {
+                                let choices = choices.unwrap_or_default();
+                                let property = property.unwrap_or_default();
+                                let message = message.unwrap_or_default();
+                                let text = format!(
+                                    "Found {} in {} steps, the shortest possible; loaded at step 0: press → to play it. {stats}",
+                                    describe_property(&property),
+                                    choices.len()
+                                );
+                                self.session.reset();
+                                self.running = false;
+                                self.error = None;
+                                self.plan = Some(Plan { choices, property, message });
+                                CheckStatus::Finished { text, violation: true }
+                            }
+                            Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
+                        }
+                    }
+                    "limit" => CheckStatus::Failed(format!(
+                        "Stopped: {}. Nothing was proved; try fewer CPUs. {stats}",
+                        message.unwrap_or_default()
+                    )),
+                    _ => CheckStatus::Failed(format!("Model error: {}", message.unwrap_or_default())),
+                };
+            }
+        }
+    }
+}
+
+pub fn describe_property(p: &str) -> String {
+    match p {
+        "G-STALE" => "a use after free through a stale TLB entry (G-STALE)".into(),
+        "G-DEADLOCK" => "a deadlock (G-DEADLOCK)".into(),
+        "G-NOLOST" => "a lost shootdown (G-NOLOST)".into(),
+        "assert" => "a failed assertion".into(),
+        other => other.to_string(),
     }
 }
 
@@ -193,6 +303,20 @@ impl Reducible for Lab {
                     cfg.scenario = i;
                     s.rebuild(cfg);
                 }
+                Action::CheckStarted(gen) => {
+                    s.check_gen = gen;
+                    s.check = CheckStatus::Running { states: 0, depth: 0, seconds: 0.0 };
+                }
+                Action::CheckReply(gen, r) => {
+                    if gen == s.check_gen {
+                        s.check_reply(r);
+                    }
+                }
+                Action::CheckCancelled => {
+                    s.check_gen += 1;
+                    s.check = CheckStatus::Failed("cancelled".into());
+                }
+                Action::DropPlan => s.plan = None,
                 Action::SetOption(i, v) => {
                     let mut cfg = s.cfg.clone();
                     if let Some(o) = cfg.options.get_mut(i) {

@@ -1,0 +1,184 @@
+//! "Find a race": the checker runs in a web worker (the page stays responsive), with
+//! progress and cancel; a counterexample loads into the stepper at step 0 and shows as
+//! a timeline with the violating step marked.
+
+use super::palette::cpu_colour;
+use super::state::{Action, CheckStatus, Lab};
+use crate::protocol::{CheckReply, CheckRequest};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
+use yew::prelude::*;
+
+/// States the browser checker may store before it stops with a message (about 40 bytes
+/// each for the visited set, plus the frontier): well inside a tab's memory.
+const MAX_STATES: usize = 3_000_000;
+
+struct Running {
+    worker: Worker,
+    _onmessage: Closure<dyn Fn(MessageEvent)>,
+    _onerror: Closure<dyn Fn(web_sys::ErrorEvent)>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+/// The worker script: trunk builds `sdlab-worker.js` (wasm-bindgen, no-modules) next
+/// to the page; a tiny blob script loads it with absolute URLs.
+fn spawn_worker() -> Result<Worker, JsValue> {
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let base = doc.base_uri()?.unwrap_or_default();
+    let js = Url::new_with_base("sdlab-worker.js", &base)?.href();
+    let wasm = Url::new_with_base("sdlab-worker_bg.wasm", &base)?.href();
+    let script = js_sys::Array::new();
+    script.push(&JsValue::from_str(&format!("importScripts({js:?}); wasm_bindgen({wasm:?});")));
+    let opts = BlobPropertyBag::new();
+    opts.set_type("text/javascript");
+    let blob = Blob::new_with_str_sequence_and_options(&script, &opts)?;
+    let url = Url::create_object_url_with_blob(&blob)?;
+    let w = Worker::new(&url);
+    let _ = Url::revoke_object_url(&url);
+    w
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lab: Lab,
+    pub dispatch: Callback<Action>,
+}
+
+#[function_component]
+pub fn RacePanel(props: &Props) -> Html {
+    let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
+    let s = props.lab.inner.borrow();
+    let is_running = matches!(s.check, CheckStatus::Running { .. });
+    if !is_running {
+        // A finished, cancelled or superseded check: let its worker go.
+        running.borrow_mut().take();
+    }
+    let start = {
+        let lab = props.lab.clone();
+        let d = props.dispatch.clone();
+        let running = running.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (req, gen) = {
+                let s = lab.inner.borrow();
+                let req = CheckRequest {
+                    source: s.prog.source.clone(),
+                    ncpu: s.cfg.ncpu,
+                    scenario: s.cfg.scenario,
+                    options: s.cfg.options.clone(),
+                    max_states: MAX_STATES,
+                };
+                (req, s.check_gen + 1)
+            };
+            running.borrow_mut().take();
+            let worker = match spawn_worker() {
+                Ok(w) => w,
+                Err(e) => {
+                    d.emit(Action::CheckStarted(gen));
+                    d.emit(Action::CheckReply(
+                        gen,
+                        CheckReply::Error { message: format!("cannot start the worker: {e:?}") },
+                    ));
+                    return;
+                }
+            };
+            let Ok(text) = serde_json::to_string(&req) else { return };
+            let (d2, w2) = (d.clone(), worker.clone());
+            let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
+                let Some(data) = m.data().as_string() else { return };
+                match serde_json::from_str::<CheckReply>(&data) {
+                    // The worker listens only once its wasm has loaded: send then.
+                    Ok(CheckReply::Ready) => {
+                        let _ = w2.post_message(&JsValue::from_str(&text));
+                    }
+                    Ok(r) => d2.emit(Action::CheckReply(gen, r)),
+                    Err(e) => {
+                        d2.emit(Action::CheckReply(gen, CheckReply::Error { message: format!("bad reply: {e}") }))
+                    }
+                }
+            });
+            let d3 = d.clone();
+            let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                let message =
+                    format!("the checker stopped: {} (the tab may be out of memory; try fewer CPUs)", e.message());
+                d3.emit(Action::CheckReply(gen, CheckReply::Error { message }));
+            });
+            worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+            *running.borrow_mut() = Some(Running { worker, _onmessage: onmessage, _onerror: onerror });
+            d.emit(Action::CheckStarted(gen));
+        })
+    };
+    let cancel = {
+        let d = props.dispatch.clone();
+        let running = running.clone();
+        Callback::from(move |_: MouseEvent| {
+            running.borrow_mut().take();
+            d.emit(Action::CheckCancelled);
+        })
+    };
+    let status = match &s.check {
+        CheckStatus::Idle => html! {},
+        CheckStatus::Running { states, depth, seconds } => {
+            let rate = if *seconds > 0.0 { *states as f64 / seconds } else { 0.0 };
+            let frac = (*states as f64 / MAX_STATES as f64).min(1.0);
+            html! {
+                <span class="check-progress" role="status">
+                    <progress max="1" value={format!("{frac:.4}")} aria-label="states explored, of the limit"></progress>
+                    { format!(" {states} states · depth {depth} · {rate:.0} states/s ") }
+                    <button id="cancel-check" onclick={cancel}>{ "cancel" }</button>
+                </span>
+            }
+        }
+        CheckStatus::Finished { text, violation } => {
+            html! { <span id="check-result" class={classes!("check-result", violation.then_some("found"))} role="status">{ text }</span> }
+        }
+        CheckStatus::Failed(m) => {
+            html! { <span id="check-result" class="check-result failed" role="status">{ m }</span> }
+        }
+    };
+    let timeline = s.plan.as_ref().map(|p| {
+        let now = s.session.steps();
+        let n = p.choices.len();
+        let cells = p.choices.iter().enumerate().map(|(i, c)| {
+            let step = i + 1;
+            let d = props.dispatch.clone();
+            let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
+            let class = classes!("tl-step", (step <= now).then_some("done"), (step == now).then_some("now"), (step == n).then_some("violation"));
+            html! {
+                <button class={class} style={format!("--cpu: {}", cpu_colour(c.cpu() as usize))} onclick={onclick}
+                        title={format!("step {step}: {c}{}", if step == n { " — the violating step" } else { "" })}
+                        aria-label={format!("go to step {step}")}>
+                    { if step == n { "⚠".to_string() } else { c.cpu().to_string() } }
+                </button>
+            }
+        });
+        let d = props.dispatch.clone();
+        html! {
+            <div id="timeline" class="timeline" aria-label="Counterexample timeline">
+                <span class="tl-label">{ format!("counterexample ({n} steps): ") }</span>
+                { for cells }
+                <button class="small" onclick={Callback::from(move |_| d.emit(Action::DropPlan))} title="Forget the counterexample">{ "×" }</button>
+            </div>
+        }
+    });
+    html! {
+        <section class="race" aria-label="Find a race">
+            <div class="row">
+                <button id="find-race" onclick={start} disabled={is_running}
+                        title="Explore every interleaving of this configuration for the shortest one that breaks a property">
+                    { "Find a race" }
+                </button>
+                { status }
+            </div>
+            { for timeline }
+        </section>
+    }
+}

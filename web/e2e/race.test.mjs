@@ -1,0 +1,62 @@
+// "Find a race" in the browser: the checker runs in a web worker, the page stays
+// responsive, and the shortest counterexample plays in the stepper.
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function open(page, baseUrl) {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(baseUrl + '/');
+  await page.waitForSelector('#var-scoreboard');
+}
+
+export default [
+  {
+    name: 'find a race: E4 deadlock found in a worker and replayed to the marked step',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await open(page, baseUrl);
+      await page.selectOption('#cpus', '2');
+      await page.selectOption('#scenario', { label: 'crossfire' });
+      await page.uncheck('#opt-initiator_if');
+      await page.click('#find-race');
+      await page.waitForSelector('#check-result', { timeout: 60000 });
+      const result = await page.textContent('#check-result');
+      assert(result.includes('a deadlock (G-DEADLOCK)'), result);
+      const n = Number(/in (\d+) steps/.exec(result)[1]);
+      assert((await page.textContent('#step-count')).trim() === 'step 0', 'loaded at step 0');
+      assert((await page.locator('#timeline .tl-step').count()) === n, 'one timeline cell per step');
+      assert((await page.locator('#timeline .tl-step.violation').count()) === 1, 'violating step marked');
+      // Play it: → follows the counterexample, and the deadlock appears at its last step.
+      await page.click('body', { position: { x: 5, y: 5 } });
+      for (let i = 0; i < n - 1; i++) await page.keyboard.press('ArrowRight');
+      assert((await page.locator('#banner.deadlock').count()) === 0, 'not yet stuck one step before');
+      await page.keyboard.press('ArrowRight');
+      assert((await page.textContent('#step-count')).trim() === `step ${n}`, 'at the last step');
+      const banner = await page.textContent('#banner');
+      assert(banner.includes('Deadlock (G-DEADLOCK)'), banner);
+      await screenshot('find-race-deadlock');
+    },
+  },
+  {
+    name: 'find a race: the correct algorithm verifies, and a long check can be cancelled',
+    fn: async ({ page, baseUrl }) => {
+      await open(page, baseUrl);
+      await page.selectOption('#cpus', '2');
+      await page.click('#find-race');
+      await page.waitForSelector('#check-result', { timeout: 60000 });
+      const result = await page.textContent('#check-result');
+      assert(/Verified: no violation in \d+ states/.test(result), result);
+      // A big configuration: progress shows, the page answers clicks, cancel stops it.
+      await page.selectOption('#cpus', '4');
+      await page.selectOption('#scenario', { label: 'crossfire' });
+      await page.click('#find-race');
+      await page.waitForFunction(() => /[1-9]\d* states/.test(document.querySelector('.check-progress')?.textContent ?? ''), null, { timeout: 30000 });
+      await page.keyboard.press('0');
+      assert((await page.textContent('#step-count')).trim() === 'step 1', 'the page stays responsive while checking');
+      await page.click('#cancel-check');
+      assert((await page.textContent('#check-result')).includes('cancelled'), 'cancelled');
+      assert(!(await page.isDisabled('#find-race')), 'can start again');
+    },
+  },
+];
