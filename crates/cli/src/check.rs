@@ -2,7 +2,7 @@
 //! a property, or that none does.
 
 use crate::{load, Error, BAD_INPUT, FOUND};
-use sdlab_engine::checker::{Checker, Options, Outcome, Progress};
+use sdlab_engine::checker::{Checker, Mode, Options, Outcome, Progress};
 use sdlab_engine::{schedule, Machine, Session};
 use serde::Serialize;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -28,6 +28,17 @@ pub struct Args {
     /// Stop after this many distinct states.
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     max_states: usize,
+    /// Depth-first search instead of breadth-first (a counterexample, not necessarily
+    /// the shortest; less memory for the frontier).
+    #[arg(long)]
+    dfs: bool,
+    /// Partial-order reduction (with --dfs): explore one private step where it stands
+    /// for all interleavings.
+    #[arg(long, requires = "dfs")]
+    por: bool,
+    /// Skip the search for waiters that are never released (fair non-progress cycles).
+    #[arg(long)]
+    no_liveness: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -51,6 +62,9 @@ struct Report<'a> {
     length: Option<usize>,
     /// The schedule, replayable with `sdlab run --schedule FILE`.
     counterexample: Option<String>,
+    /// For a lasso: the step after which the cycle starts.
+    cycle_start: Option<usize>,
+    search: &'static str,
     reductions: &'static str,
 }
 
@@ -63,7 +77,20 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let options_text = load::options_text(&p, &cfg);
     let ncpu = cfg.ncpu;
     let machine = Machine::new(p.clone(), cfg).map_err(Error::Input)?;
-    let mut checker = Checker::new(machine.clone(), Options { max_states: args.max_states, ..Options::default() });
+    let opts = Options {
+        max_states: args.max_states,
+        mode: if args.dfs { Mode::Dfs } else { Mode::Bfs },
+        por: args.por,
+        liveness: !args.no_liveness,
+        ..Options::default()
+    };
+    let search = match (args.dfs, args.por) {
+        (false, _) => "breadth-first (shortest counterexamples)",
+        (true, false) => "depth-first",
+        (true, true) => "depth-first with partial-order reduction",
+    };
+    let reductions = if args.por { "partial-order reduction (private steps)" } else { "none" };
+    let mut checker = Checker::new(machine.clone(), opts);
     let t0 = Instant::now();
     let live = io::stderr().is_terminal();
     while !checker.run(200_000) {
@@ -92,6 +119,10 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         Outcome::Limit { reason } => ("limit", None, Some(reason.as_str()), BAD_INPUT),
     };
     let choices = outcome.choices();
+    let cycle_start = match &outcome {
+        Outcome::Violation { cycle_start, .. } => *cycle_start,
+        _ => None,
+    };
     let cex = (!choices.is_empty() || verdict == "violation").then(|| schedule::format(choices));
     let mut out = BufWriter::new(io::stdout().lock());
     if args.json {
@@ -110,7 +141,9 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             states_per_sec: progress.states as f64 / seconds.max(1e-9),
             length: cex.as_ref().map(|_| choices.len()),
             counterexample: cex,
-            reductions: "none (exhaustive breadth-first search, 128-bit state fingerprints)",
+            cycle_start,
+            search,
+            reductions,
         };
         serde_json::to_writer(&mut out, &r).map_err(|e| Error::Io(e.into()))?;
         writeln!(out)?;
@@ -122,7 +155,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         match &outcome {
             Outcome::Verified => writeln!(
                 out,
-                "Verified: no violation in {} states ({} transitions, depth {}), exhaustive breadth-first search, no reductions, in {seconds:.2} s",
+                "Verified: no violation in {} states ({} transitions, depth {}); exhaustive {search}, reductions: {reductions}; {seconds:.2} s",
                 progress.states, progress.transitions, progress.depth
             )?,
             Outcome::Limit { reason } => writeln!(out, "Limit: {reason} ({} states in {seconds:.2} s); nothing was proved", progress.states)?,
@@ -139,6 +172,9 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
                         }
                         Err(f) => writeln!(out, "{:>4}  {f}", i + 1)?,
                     }
+                }
+                if let Some(k) = cycle_start {
+                    writeln!(out, "(steps {}..{} form a cycle that repeats forever)", k + 1, choices.len())?;
                 }
                 writeln!(out, "{}", message.unwrap_or(""))?;
                 writeln!(out, "schedule: {}", schedule::format(choices))?;

@@ -12,11 +12,20 @@
 //! below 10⁻¹⁸ for a billion states. The checker is driven in slices (`run(budget)`), has
 //! no threads and no clock, so the CLI and a web worker report progress and can cancel.
 
-use crate::machine::{Choice, Effect, Machine, State, Violation};
+use crate::machine::{Choice, Ctx, Effect, Machine, State, Violation};
 use serde::Serialize;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Breadth-first: the shortest counterexample for every safety property.
+    Bfs,
+    /// Depth-first: a counterexample (not necessarily the shortest), with optional
+    /// partial-order reduction; finds fair non-progress cycles on its way.
+    Dfs,
+}
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -24,11 +33,18 @@ pub struct Options {
     pub max_states: usize,
     /// Stop with `Limit` when the frontier would go deeper than this.
     pub max_depth: u32,
+    pub mode: Mode,
+    /// Partial-order reduction (depth-first mode only): see `dfs.rs` for what it skips
+    /// and why that preserves every property checked.
+    pub por: bool,
+    /// After a breadth-first search that finds nothing, search depth-first for a fair
+    /// cycle in which a CPU waits forever (G-NOLOST as a lasso).
+    pub liveness: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_states: 5_000_000, max_depth: 10_000 }
+        Options { max_states: 5_000_000, max_depth: 10_000, mode: Mode::Bfs, por: false, liveness: true }
     }
 }
 
@@ -44,6 +60,9 @@ pub enum Outcome {
         schedule: Vec<String>,
         #[serde(skip)]
         choices: Vec<Choice>,
+        /// For a lasso (a waiter that is never released): the index in `schedule` where
+        /// the cycle starts; the schedule ends where the cycle closes.
+        cycle_start: Option<usize>,
     },
     /// A model error was reached (not a property of the algorithm).
     Fault {
@@ -118,15 +137,75 @@ impl Hasher for Fp {
     }
 }
 
+pub(crate) fn fingerprint_of(s: &State) -> u128 {
+    fingerprint(s)
+}
+
+/// The state packed densely into 64-bit words and mixed into 128 bits. Packing first
+/// (rather than feeding `derive(Hash)` field by field) cuts the mixing work several-fold;
+/// this is the checker's hottest function.
 pub fn fingerprint(s: &State) -> u128 {
     let mut h = Fp::new();
-    s.hash(&mut h);
+    let mut pair = |lo: u64, hi: u64| h.word(lo | (hi << 32));
+    for w in s.mem.chunks(2) {
+        pair(w[0] as u32 as u64, w.get(1).map_or(0, |&x| x as u32 as u64));
+    }
+    h.word(0xFEED_0000 | s.mem.len() as u64);
+    for c in &s.cpus {
+        h.word(
+            c.intr as u64
+                | (c.nmi_latch as u64) << 1
+                | (c.thread_done as u64) << 2
+                | (c.aspace as u64) << 8
+                | (c.crit as u64) << 16
+                | (c.pin as u64) << 32
+                | (c.stack.len() as u64) << 48
+                | (c.tlb.len() as u64) << 56,
+        );
+        h.word(c.irr as u64 | (c.isr as u64) << 32);
+        for a in &c.stack {
+            let ctx = match a.ctx {
+                Ctx::Thread => 0u64,
+                Ctx::Irq(v) => 1 + v as u64,
+                Ctx::Nmi => 255,
+            };
+            h.word(
+                a.proc as u64
+                    | (a.pc as u64 & 0xFFFFF) << 16
+                    | ctx << 36
+                    | (a.ctx_base as u64) << 44
+                    | (a.saved_if as u64) << 45
+                    | (a.base as u64 & 0x3FFFF) << 46,
+            );
+        }
+        h.word(0xC0C0_0000 | c.locals.len() as u64);
+        for w in c.locals.chunks(2) {
+            h.word(w[0] as u32 as u64 | (w.get(1).map_or(0, |&x| x as u32 as u64)) << 32);
+        }
+        for e in &c.tlb {
+            h.word(e.va as u32 as u64 | (e.frame as u64) << 32 | (e.gen as u64) << 48);
+            h.word(e.aspace as u64 | (e.writable as u64) << 8 | (e.dirty as u64) << 9);
+        }
+    }
+    for p in &s.ptes {
+        h.word(
+            p.frame as u64
+                | (p.present as u64) << 16
+                | (p.writable as u64) << 17
+                | (p.dirty as u64) << 18
+                | (p.accessed as u64) << 19,
+        );
+    }
+    for f in &s.frames {
+        h.word(f.allocated as u64 | (f.gen as u64) << 1);
+    }
+    h.word(s.nmis_left as u64 | 0xE0D0_0000);
     h.finish128()
 }
 
 /// Identity hasher for keys that already are fingerprints.
 #[derive(Default)]
-struct PassThrough(u64);
+pub(crate) struct PassThrough(u64);
 
 impl Hasher for PassThrough {
     fn finish(&self) -> u64 {
@@ -146,6 +225,10 @@ const ROOT: u32 = u32::MAX;
 
 pub struct Checker {
     machine: Machine,
+    /// The depth-first search, in depth-first mode or for the liveness pass.
+    dfs: Option<crate::dfs::Dfs>,
+    /// Counts of the breadth-first pass, kept when the liveness pass takes over.
+    bfs_done: bool,
     opts: Options,
     /// fingerprint → index into `links`
     seen: HashMap<u128, u32, BuildHasherDefault<PassThrough>>,
@@ -161,7 +244,10 @@ pub struct Checker {
 impl Checker {
     pub fn new(machine: Machine, opts: Options) -> Checker {
         let s0 = machine.initial();
+        let dfs = (opts.mode == Mode::Dfs).then(|| crate::dfs::Dfs::new(&machine, opts.por, true));
         let mut c = Checker {
+            dfs,
+            bfs_done: false,
             machine,
             opts,
             seen: HashMap::default(),
@@ -206,12 +292,36 @@ impl Checker {
 
     /// Explore up to `budget` transitions; returns whether the check is over.
     pub fn run(&mut self, budget: u64) -> bool {
+        if let Some(d) = &mut self.dfs {
+            let done = d.run(&self.machine, &self.opts, budget, &mut self.progress);
+            if done {
+                let found = d.outcome.take();
+                match found {
+                    Some(o) => self.outcome = Some(o),
+                    None if self.bfs_done => self.outcome = Some(Outcome::Verified),
+                    None => self.outcome = Some(Outcome::Verified),
+                }
+                self.dfs = None;
+            }
+            return done;
+        }
+        if self.bfs_done {
+            return true;
+        }
         let stop = self.progress.transitions.saturating_add(budget);
         while self.outcome.is_none() {
             if self.progress.transitions >= stop {
                 return false;
             }
             let Some((node, depth, state)) = self.frontier.pop_front() else {
+                if self.opts.liveness && !self.bfs_done {
+                    // Safety holds; now look for waiters that are never released.
+                    self.bfs_done = true;
+                    self.seen = HashMap::default();
+                    self.links = Vec::new();
+                    self.dfs = Some(crate::dfs::Dfs::new(&self.machine, false, false));
+                    return false;
+                }
                 self.outcome = Some(Outcome::Verified);
                 break;
             };
@@ -275,6 +385,11 @@ impl Checker {
         true
     }
 
+    /// Whether the breadth-first pass is over and the liveness pass runs.
+    pub fn in_liveness_pass(&self) -> bool {
+        self.bfs_done && self.outcome.is_none()
+    }
+
     /// Run to the end.
     pub fn check(mut self) -> (Outcome, Progress) {
         while !self.run(u64::MAX) {}
@@ -282,12 +397,18 @@ impl Checker {
     }
 }
 
-fn strings(path: &[Choice]) -> Vec<String> {
+pub(crate) fn strings(path: &[Choice]) -> Vec<String> {
     path.iter().map(|c| c.to_string()).collect()
 }
 
-fn violation(property: &str, message: String, path: Vec<Choice>) -> Outcome {
-    Outcome::Violation { property: property.to_string(), message, schedule: strings(&path), choices: path }
+pub(crate) fn violation(property: &str, message: String, path: Vec<Choice>) -> Outcome {
+    Outcome::Violation {
+        property: property.to_string(),
+        message,
+        schedule: strings(&path),
+        choices: path,
+        cycle_start: None,
+    }
 }
 
 impl Outcome {

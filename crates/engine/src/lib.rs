@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod checker;
+mod dfs;
 pub mod diag;
 pub mod lang;
 pub mod machine;

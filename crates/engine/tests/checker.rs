@@ -154,3 +154,94 @@ fn checking_in_slices_gives_the_same_result() {
     assert_eq!(c.outcome(), Some(&whole));
     assert_eq!(c.progress().states, wp.states);
 }
+
+fn check_with(ncpu: u32, scenario: &str, opts: &[(&str, &str)], o: Options) -> (Outcome, checker::Progress) {
+    let p = scoreboard();
+    Checker::new(session(&p, ncpu, scenario, opts).machine, o).check()
+}
+
+fn property(o: &Outcome) -> Option<&str> {
+    match o {
+        Outcome::Violation { property, .. } => Some(property),
+        _ => None,
+    }
+}
+
+#[test]
+fn depth_first_with_and_without_reduction_agrees_with_breadth_first() {
+    let cases: &[(u32, &str, &[(&str, &str)])] = &[
+        (2, "unmap_free", &[]),
+        (2, "crossfire", &[]),
+        (3, "unmap_free", &[]),
+        (3, "crossfire", &[]),
+        (2, "crossfire", &[("initiator_if", "false")]),
+        (3, "crossfire", &[("rescan", "false")]),
+        (3, "crossfire", &[("hw_irr_latch", "false")]),
+        (2, "unmap_free", &[("nmi_reads_user", "true"), ("hw_nmi", "1")]),
+    ];
+    for &(ncpu, scenario, opts) in cases {
+        let (bfs, _) = check(ncpu, scenario, opts);
+        let dfs_opts = Options { mode: checker::Mode::Dfs, ..Options::default() };
+        let (dfs, full) = check_with(ncpu, scenario, opts, dfs_opts.clone());
+        let (por, reduced) = check_with(ncpu, scenario, opts, Options { por: true, ..dfs_opts });
+        assert_eq!(property(&bfs), property(&dfs), "{scenario}/{ncpu}/{opts:?}");
+        assert_eq!(property(&bfs), property(&por), "{scenario}/{ncpu}/{opts:?} with reduction");
+        if bfs == Outcome::Verified {
+            assert_eq!(dfs, Outcome::Verified);
+            assert!(
+                reduced.states < full.states,
+                "{scenario}/{ncpu}: reduction stored {} of {}",
+                reduced.states,
+                full.states
+            );
+        } else {
+            // Any counterexample replays to its violation; the BFS one is never longer.
+            for o in [&dfs, &por] {
+                let s = replay(ncpu, scenario, opts, o);
+                assert!(s.first_violation().is_some() || s.stuck().is_some());
+                assert!(bfs.choices().len() <= o.choices().len());
+            }
+        }
+    }
+}
+
+const LIVELOCK: &str = r#"
+model "a waiter that is never released";
+cpus 2..2 default 2;
+shared ready = 0;
+shared busy = 0;
+proc waiter() {
+    /// Wait for the flag that the other CPU never sets.
+    while (ready == 0) { pause(); }
+}
+proc spinner() {
+    while (true) {
+        busy = 1;
+        busy = 0;
+    }
+}
+scenario s { cpu 0: waiter(); cpu 1: spinner(); }
+"#;
+
+#[test]
+fn a_waiter_that_is_never_released_is_a_lasso() {
+    let p = program(LIVELOCK);
+    let m = session(&p, 2, "s", &[]).machine;
+    let (o, _) = Checker::new(m.clone(), Options::default()).check();
+    let Outcome::Violation { property, message, cycle_start, choices, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-NOLOST");
+    assert!(message.contains("CPU 0 waits forever"), "{message}");
+    let k = cycle_start.expect("a lasso");
+    assert!(k < choices.len());
+    // Playing prefix + cycle comes back to the state where the cycle starts.
+    let mut s = Session::new(m);
+    s.replay(&choices[..k]).expect("prefix");
+    let at_cycle = s.state().clone();
+    for &c in &choices[k..] {
+        s.step(c).expect("cycle step");
+    }
+    assert_eq!(s.state(), &at_cycle);
+    // The scoreboard's state graph has no such cycle.
+    let (o, _) = check(3, "crossfire", &[]);
+    assert_eq!(o, Outcome::Verified);
+}

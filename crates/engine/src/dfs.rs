@@ -1,0 +1,249 @@
+//! Depth-first exploration: the checker's second mode and its liveness pass.
+//!
+//! **Cycles.** When a step leads back to a state on the DFS stack, the stack segment and
+//! that step form a cycle. It is reported as G-NOLOST (a lasso: the path to the cycle,
+//! then the cycle) when some CPU spin-waits in every state of the cycle and the cycle is
+//! *fair*: every CPU that has a choice enabled in every state of the cycle (a step, or a
+//! pending interrupt it can take) takes one in the cycle. Only the cycles closed by DFS
+//! back edges are examined, so this finds fair non-progress cycles but is not a complete
+//! fair-cycle search (a nested-DFS/SCC analysis would be).
+//!
+//! **Partial-order reduction** (`por`): in a state where some CPU c runs with IF=0, no
+//! NMI can arrive, c has no other enabled choice, and c's next step touches only c's
+//! private state (a fence, IF, pin or critical depth, its own TLB or address space), only
+//! that step is explored (an ample set of one). Such a step commutes with every step of
+//! every other CPU (none reads or writes what it changes, and with IF=0 no interrupt can
+//! come in between on c), it cannot break a property itself (only user accesses,
+//! assertions and stuck states do), and it is not taken when its successor is on the
+//! stack (the cycle proviso). So every reachable violation, deadlock and lost shootdown
+//! is still reached.
+
+use crate::checker::{fingerprint_of, strings, violation, Options, Outcome, PassThrough, Progress};
+use crate::lang::program::Kind;
+use crate::machine::{Choice, Effect, Machine, State};
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
+
+type FpMap<V> = HashMap<u128, V, BuildHasherDefault<PassThrough>>;
+type FpSet = HashSet<u128, BuildHasherDefault<PassThrough>>;
+
+struct Frame {
+    state: State,
+    fp: u128,
+    /// Every enabled choice (for fairness), and those to explore (after reduction).
+    enabled: Vec<Choice>,
+    todo: Vec<Choice>,
+    next: usize,
+    via: Option<Choice>,
+}
+
+pub(crate) struct Dfs {
+    stack: Vec<Frame>,
+    on_stack: FpMap<usize>,
+    seen: FpSet,
+    por: bool,
+    /// Report safety violations and count states (depth-first mode), or only look for
+    /// cycles (the liveness pass after a breadth-first search).
+    safety: bool,
+    pub outcome: Option<Outcome>,
+    fx: Vec<Effect>,
+    pub reduced: u64,
+}
+
+impl Dfs {
+    pub fn new(m: &Machine, por: bool, safety: bool) -> Dfs {
+        let mut d = Dfs {
+            stack: Vec::new(),
+            on_stack: FpMap::default(),
+            seen: FpSet::default(),
+            por,
+            safety,
+            outcome: None,
+            fx: Vec::new(),
+            reduced: 0,
+        };
+        let s0 = m.initial();
+        let fp = fingerprint_of(&s0);
+        d.seen.insert(fp);
+        if safety {
+            if let Some(stuck) = m.stuck(&s0) {
+                d.outcome = Some(violation(stuck.property, stuck.message, vec![]));
+            }
+        }
+        d.push(m, s0, fp, None);
+        d
+    }
+
+    fn path(&self, last: Choice) -> Vec<Choice> {
+        let mut p: Vec<Choice> = self.stack.iter().filter_map(|f| f.via).collect();
+        p.push(last);
+        p
+    }
+
+    fn push(&mut self, m: &Machine, state: State, fp: u128, via: Option<Choice>) {
+        let mut enabled = Vec::new();
+        m.enabled(&state, &mut enabled);
+        let todo = match self.por.then(|| self.ample(m, &state, &enabled)).flatten() {
+            Some(c) => {
+                self.reduced += (enabled.len() - 1) as u64;
+                vec![c]
+            }
+            None => enabled.clone(),
+        };
+        self.on_stack.insert(fp, self.stack.len());
+        self.stack.push(Frame { state, fp, enabled, todo, next: 0, via });
+    }
+
+    /// A single private step that may stand for all choices here (see the module doc).
+    fn ample(&mut self, m: &Machine, s: &State, enabled: &[Choice]) -> Option<Choice> {
+        if m.prog.nmi.is_some() && s.nmis_left > 0 {
+            return None;
+        }
+        'cpus: for (c, cpu) in s.cpus.iter().enumerate() {
+            let c8 = c as u8;
+            if cpu.intr
+                || !enabled.contains(&Choice::Step(c8))
+                || enabled.iter().any(|x| x.cpu() == c8 && *x != Choice::Step(c8))
+            {
+                continue;
+            }
+            let Some(a) = cpu.stack.last() else { continue };
+            let private = matches!(
+                m.prog.procs[a.proc as usize].code[a.pc as usize].kind,
+                Kind::Fence(_)
+                    | Kind::Cli
+                    | Kind::Sti
+                    | Kind::CritEnter
+                    | Kind::CritExit
+                    | Kind::Pin
+                    | Kind::Unpin
+                    | Kind::Invlpg(_)
+                    | Kind::FlushTlb
+                    | Kind::SwitchTo(_)
+            );
+            if !private {
+                continue;
+            }
+            // Cycle proviso: never defer the others past a state on the stack.
+            let mut next = s.clone();
+            self.fx.clear();
+            if m.step(&mut next, Choice::Step(c8), &mut self.fx).is_err() {
+                continue 'cpus;
+            }
+            if self.on_stack.contains_key(&fingerprint_of(&next)) {
+                continue;
+            }
+            return Some(Choice::Step(c8));
+        }
+        None
+    }
+
+    /// Explore up to `budget` transitions. True when finished (outcome set, or the
+    /// space is exhausted with nothing found: `outcome` stays None).
+    pub fn run(&mut self, m: &Machine, opts: &Options, budget: u64, progress: &mut Progress) -> bool {
+        let stop = progress.transitions.saturating_add(budget);
+        loop {
+            if self.outcome.is_some() {
+                return true;
+            }
+            if progress.transitions >= stop {
+                return false;
+            }
+            let Some(top) = self.stack.last_mut() else { return true };
+            if top.next >= top.todo.len() {
+                let f = self.stack.pop().expect("non-empty");
+                self.on_stack.remove(&f.fp);
+                continue;
+            }
+            let ch = top.todo[top.next];
+            top.next += 1;
+            let mut next = top.state.clone();
+            self.fx.clear();
+            progress.transitions += 1;
+            match m.step(&mut next, ch, &mut self.fx) {
+                Err(f) => {
+                    if self.safety {
+                        let path = self.path(ch);
+                        self.outcome =
+                            Some(Outcome::Fault { message: f.to_string(), schedule: strings(&path), choices: path });
+                    }
+                    continue;
+                }
+                Ok(st) => {
+                    if let (true, Some(v)) = (self.safety, st.violation) {
+                        self.outcome = Some(violation(v.property, v.message, self.path(ch)));
+                        continue;
+                    }
+                }
+            }
+            let fp = fingerprint_of(&next);
+            if let Some(&i) = self.on_stack.get(&fp) {
+                if let Some(message) = self.fair_nonprogress(m, i, ch) {
+                    let path = self.path(ch);
+                    let prefix = i; // the cycle starts after the i-th step of the path
+                    self.outcome = Some(Outcome::Violation {
+                        property: "G-NOLOST".into(),
+                        message,
+                        schedule: strings(&path),
+                        choices: path,
+                        cycle_start: Some(prefix),
+                    });
+                }
+                continue;
+            }
+            if !self.seen.insert(fp) {
+                continue;
+            }
+            if self.safety {
+                progress.states += 1;
+                progress.depth = progress.depth.max(self.stack.len() as u32);
+                if let Some(stuck) = m.stuck(&next) {
+                    self.outcome = Some(violation(stuck.property, stuck.message, self.path(ch)));
+                    continue;
+                }
+                if progress.states as usize >= opts.max_states {
+                    self.outcome =
+                        Some(Outcome::Limit { reason: format!("state limit of {} reached", opts.max_states) });
+                    continue;
+                }
+            } else if self.seen.len() >= opts.max_states {
+                self.outcome = Some(Outcome::Limit {
+                    reason: format!(
+                        "safety verified, but the liveness pass reached the state limit of {}",
+                        opts.max_states
+                    ),
+                });
+                continue;
+            }
+            if self.stack.len() as u32 >= opts.max_depth {
+                self.outcome =
+                    Some(Outcome::Limit { reason: format!("depth limit of {} steps reached", opts.max_depth) });
+                continue;
+            }
+            self.push(m, next, fp, Some(ch));
+        }
+    }
+
+    /// The cycle stack[i..] + `closing` back to stack[i]: a message if some CPU waits in
+    /// all of its states and the cycle is fair.
+    fn fair_nonprogress(&self, m: &Machine, i: usize, closing: Choice) -> Option<String> {
+        let frames = &self.stack[i..];
+        let steps: Vec<Choice> = frames[1..].iter().filter_map(|f| f.via).chain(std::iter::once(closing)).collect();
+        let ncpu = m.ncpu();
+        let waiter = (0..ncpu).find(|&c| frames.iter().all(|f| m.spinning(&f.state, c)))?;
+        for d in 0..ncpu as u8 {
+            let always = frames.iter().all(|f| f.enabled.iter().any(|x| x.cpu() == d));
+            if always && !steps.iter().any(|x| x.cpu() == d) {
+                return None;
+            }
+        }
+        let w = m.wait(&frames[0].state, waiter)?;
+        let reads = w.reads.map(|(n, v)| format!(" ({n} is {v})")).unwrap_or_default();
+        Some(format!(
+            "Lost wake-up: CPU {waiter} waits forever at line {} while `{}`{reads}; the other CPUs repeat a cycle of {} steps that never releases it.",
+            w.line,
+            w.condition,
+            steps.len()
+        ))
+    }
+}
