@@ -169,7 +169,8 @@ fn property(o: &Outcome) -> Option<&str> {
 
 #[test]
 fn depth_first_with_and_without_reduction_agrees_with_breadth_first() {
-    let cases: &[(u32, &str, &[(&str, &str)])] = &[
+    type Case<'a> = (u32, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
         (2, "unmap_free", &[]),
         (2, "crossfire", &[]),
         (3, "unmap_free", &[]),
