@@ -28,6 +28,8 @@ pub enum CheckReply {
         message: Option<String>,
         /// The counterexample in schedule text form.
         schedule: Option<String>,
+        /// For a lasso: the number of steps before the cycle.
+        cycle_start: Option<usize>,
         states: u64,
         transitions: u64,
         depth: u32,

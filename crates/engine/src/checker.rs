@@ -239,6 +239,9 @@ pub struct Checker {
     outcome: Option<Outcome>,
     en: Vec<Choice>,
     fx: Vec<Effect>,
+    /// Every successor is computed here first; only new states are copied out.
+    scratch: State,
+    en2: Vec<Choice>,
 }
 
 impl Checker {
@@ -257,6 +260,8 @@ impl Checker {
             outcome: None,
             en: Vec::new(),
             fx: Vec::new(),
+            scratch: s0.clone(),
+            en2: Vec::new(),
         };
         c.seen.insert(fingerprint(&s0), ROOT);
         c.progress.states = 1;
@@ -334,10 +339,11 @@ impl Checker {
             self.machine.enabled(&state, &mut self.en);
             let en = std::mem::take(&mut self.en);
             for &choice in &en {
-                let mut next = state.clone();
+                self.scratch.clone_from(&state);
+                let next = &mut self.scratch;
                 self.fx.clear();
                 self.progress.transitions += 1;
-                match self.machine.step(&mut next, choice, &mut self.fx) {
+                match self.machine.step(next, choice, &mut self.fx) {
                     Err(f) => {
                         let mut path = self.path(node);
                         path.push(choice);
@@ -354,13 +360,14 @@ impl Checker {
                         }
                     }
                 }
-                let fp = fingerprint(&next);
+                let fp = fingerprint(&self.scratch);
                 let id = self.links.len() as u32;
                 if let Entry::Vacant(v) = self.seen.entry(fp) {
                     v.insert(id);
                     self.links.push((node, choice));
                     self.progress.states += 1;
-                    if let Some(stuck) = self.machine.stuck(&next) {
+                    self.machine.enabled(&self.scratch, &mut self.en2);
+                    if let Some(stuck) = self.en2.is_empty().then(|| self.machine.stuck(&self.scratch)).flatten() {
                         self.outcome = Some(violation(stuck.property, stuck.message, self.path(id)));
                         break;
                     }
@@ -375,7 +382,7 @@ impl Checker {
                         });
                         break;
                     }
-                    self.frontier.push_back((id, depth + 1, next));
+                    self.frontier.push_back((id, depth + 1, self.scratch.clone()));
                 }
             }
             self.en = en;

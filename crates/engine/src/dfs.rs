@@ -48,6 +48,8 @@ pub(crate) struct Dfs {
     pub outcome: Option<Outcome>,
     fx: Vec<Effect>,
     pub reduced: u64,
+    /// Successors are computed here; only new ones are copied onto the stack.
+    scratch: Option<State>,
 }
 
 impl Dfs {
@@ -61,6 +63,7 @@ impl Dfs {
             outcome: None,
             fx: Vec::new(),
             reduced: 0,
+            scratch: None,
         };
         let s0 = m.initial();
         let fp = fingerprint_of(&s0);
@@ -157,71 +160,93 @@ impl Dfs {
             }
             let ch = top.todo[top.next];
             top.next += 1;
-            let mut next = top.state.clone();
+            let mut next = match self.scratch.take() {
+                Some(mut s) => {
+                    s.clone_from(&top.state);
+                    s
+                }
+                None => top.state.clone(),
+            };
             self.fx.clear();
             progress.transitions += 1;
-            match m.step(&mut next, ch, &mut self.fx) {
-                Err(f) => {
-                    if self.safety {
-                        let path = self.path(ch);
-                        self.outcome =
-                            Some(Outcome::Fault { message: f.to_string(), schedule: strings(&path), choices: path });
-                    }
-                    continue;
-                }
-                Ok(st) => {
-                    if let (true, Some(v)) = (self.safety, st.violation) {
-                        self.outcome = Some(violation(v.property, v.message, self.path(ch)));
-                        continue;
-                    }
-                }
+            let result = m.step(&mut next, ch, &mut self.fx);
+            match self.visit(m, opts, progress, ch, &next, result) {
+                Some(fp) => self.push(m, next, fp, Some(ch)),
+                None => self.scratch = Some(next),
             }
-            let fp = fingerprint_of(&next);
-            if let Some(&i) = self.on_stack.get(&fp) {
-                if let Some(message) = self.fair_nonprogress(m, i, ch) {
-                    let path = self.path(ch);
-                    let prefix = i; // the cycle starts after the i-th step of the path
-                    self.outcome = Some(Outcome::Violation {
-                        property: "G-NOLOST".into(),
-                        message,
-                        schedule: strings(&path),
-                        choices: path,
-                        cycle_start: Some(prefix),
-                    });
-                }
-                continue;
-            }
-            if !self.seen.insert(fp) {
-                continue;
-            }
-            if self.safety {
-                progress.states += 1;
-                progress.depth = progress.depth.max(self.stack.len() as u32);
-                if let Some(stuck) = m.stuck(&next) {
-                    self.outcome = Some(violation(stuck.property, stuck.message, self.path(ch)));
-                    continue;
-                }
-                if progress.states as usize >= opts.max_states {
-                    self.outcome =
-                        Some(Outcome::Limit { reason: format!("state limit of {} reached", opts.max_states) });
-                    continue;
-                }
-            } else if self.seen.len() >= opts.max_states {
-                self.outcome = Some(Outcome::Limit {
-                    reason: format!(
-                        "safety verified, but the liveness pass reached the state limit of {}",
-                        opts.max_states
-                    ),
-                });
-                continue;
-            }
-            if self.stack.len() as u32 >= opts.max_depth {
-                self.outcome =
-                    Some(Outcome::Limit { reason: format!("depth limit of {} steps reached", opts.max_depth) });
-                continue;
-            }
-            self.push(m, next, fp, Some(ch));
         }
+    }
+
+    /// Judge a successor: record what it breaks, or its fingerprint when it is new and
+    /// is to be explored.
+    fn visit(
+        &mut self,
+        m: &Machine,
+        opts: &Options,
+        progress: &mut Progress,
+        ch: Choice,
+        next: &State,
+        result: Result<crate::machine::Stepped, crate::machine::Fault>,
+    ) -> Option<u128> {
+        match result {
+            Err(f) => {
+                if self.safety {
+                    let path = self.path(ch);
+                    self.outcome =
+                        Some(Outcome::Fault { message: f.to_string(), schedule: strings(&path), choices: path });
+                }
+                return None;
+            }
+            Ok(st) => {
+                if let (true, Some(v)) = (self.safety, st.violation) {
+                    self.outcome = Some(violation(v.property, v.message, self.path(ch)));
+                    return None;
+                }
+            }
+        }
+        let fp = fingerprint_of(next);
+        if let Some(&i) = self.on_stack.get(&fp) {
+            if let Some(message) = self.fair_nonprogress(m, i, ch) {
+                let path = self.path(ch);
+                // The cycle starts after the i-th step of the path.
+                self.outcome = Some(Outcome::Violation {
+                    property: "G-NOLOST".into(),
+                    message,
+                    schedule: strings(&path),
+                    choices: path,
+                    cycle_start: Some(i),
+                });
+            }
+            return None;
+        }
+        if !self.seen.insert(fp) {
+            return None;
+        }
+        if self.safety {
+            progress.states += 1;
+            progress.depth = progress.depth.max(self.stack.len() as u32);
+            if let Some(stuck) = m.stuck(next) {
+                self.outcome = Some(violation(stuck.property, stuck.message, self.path(ch)));
+                return None;
+            }
+            if progress.states as usize >= opts.max_states {
+                self.outcome = Some(Outcome::Limit { reason: format!("state limit of {} reached", opts.max_states) });
+                return None;
+            }
+        } else if self.seen.len() >= opts.max_states {
+            self.outcome = Some(Outcome::Limit {
+                reason: format!(
+                    "safety verified, but the liveness pass reached the state limit of {}",
+                    opts.max_states
+                ),
+            });
+            return None;
+        }
+        if self.stack.len() as u32 >= opts.max_depth {
+            self.outcome = Some(Outcome::Limit { reason: format!("depth limit of {} steps reached", opts.max_depth) });
+            return None;
+        }
+        Some(fp)
     }
 
     /// The cycle stack[i..] + `closing` back to stack[i]: a message if some CPU waits in

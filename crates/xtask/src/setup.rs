@@ -42,6 +42,10 @@ fn chromium() -> Result<(), String> {
         return Ok(());
     }
     println!("setup: installing Debian's chromium and chromium-driver");
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
     let sudo: &[&str] = if output(sh("id").arg("-u")).is_some_and(|u| u.trim() == "0") { &[] } else { &["sudo", "-n"] };
     let apt = |args: &[&str]| {
         let mut all: Vec<&str> = sudo.to_vec();
@@ -51,16 +55,9 @@ fn chromium() -> Result<(), String> {
         run(&mut c)
     };
     apt(&["apt-get", "-o", "DPkg::Lock::Timeout=600", "update"])?;
-    apt(&[
-        "apt-get",
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "-o",
-        "DPkg::Lock::Timeout=600",
-        "chromium",
-        "chromium-driver",
-    ])
+    let mut args = vec!["apt-get", "install", "-y", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=600"];
+    args.extend_from_slice(packages);
+    apt(&args)
 }
 
 fn npm() -> Result<(), String> {
@@ -109,4 +106,14 @@ fn trunk() -> Result<(), String> {
     }
     println!("setup: installing trunk {TRUNK_VERSION} (about 7 minutes, once)");
     run(sh("cargo").args(["install", "--locked", "trunk", "--version", &format!("={TRUNK_VERSION}")]))
+}
+
+/// SPIN and a C compiler, for the checker comparison in `cargo xtask bench`.
+pub fn spin() -> Result<(), String> {
+    if have("spin") && have("gcc") {
+        ok("spin and gcc");
+        return Ok(());
+    }
+    println!("setup: installing Debian's spin and gcc");
+    apt_install(&["spin", "gcc"])
 }

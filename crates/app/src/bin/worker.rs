@@ -51,6 +51,10 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
         Outcome::Limit { reason } => ("limit", None, Some(reason.clone())),
     };
     let choices = outcome.choices();
+    let cycle_start = match &outcome {
+        Outcome::Violation { cycle_start, .. } => *cycle_start,
+        _ => None,
+    };
     post(
         scope,
         &CheckReply::Done {
@@ -58,6 +62,7 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
             property,
             message,
             schedule: (!choices.is_empty()).then(|| schedule::format(choices)),
+            cycle_start,
             states: p.states,
             transitions: p.transitions,
             depth: p.depth,

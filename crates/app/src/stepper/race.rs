@@ -151,7 +151,14 @@ pub fn RacePanel(props: &Props) -> Html {
             let step = i + 1;
             let d = props.dispatch.clone();
             let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
-            let class = classes!("tl-step", (step <= now).then_some("done"), (step == now).then_some("now"), (step == n).then_some("violation"));
+            let in_cycle = p.cycle_start.is_some_and(|k| step > k);
+            let class = classes!(
+                "tl-step",
+                (step <= now).then_some("done"),
+                (step == now).then_some("now"),
+                (step == n).then_some("violation"),
+                in_cycle.then_some("cycle")
+            );
             html! {
                 <button class={class} style={format!("--cpu: {}", cpu_colour(c.cpu() as usize))} onclick={onclick}
                         title={format!("step {step}: {c}{}", if step == n { " — the violating step" } else { "" })}
@@ -163,7 +170,10 @@ pub fn RacePanel(props: &Props) -> Html {
         let d = props.dispatch.clone();
         html! {
             <div id="timeline" class="timeline" aria-label="Counterexample timeline">
-                <span class="tl-label">{ format!("counterexample ({n} steps): ") }</span>
+                <span class="tl-label">{ match p.cycle_start {
+                    Some(k) => format!("lasso ({k} steps, then a cycle of {} that repeats): ", n - k),
+                    None => format!("counterexample ({n} steps): "),
+                } }</span>
                 { for cells }
                 <button class="small" onclick={Callback::from(move |_| d.emit(Action::DropPlan))} title="Forget the counterexample">{ "×" }</button>
             </div>

@@ -33,6 +33,8 @@ pub struct Plan {
     pub choices: Vec<Choice>,
     pub property: String,
     pub message: String,
+    /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
+    pub cycle_start: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -193,7 +195,17 @@ impl Inner {
                 self.check = CheckStatus::Running { states, depth, seconds }
             }
             CheckReply::Error { message } => self.check = CheckStatus::Failed(message),
-            CheckReply::Done { verdict, property, message, schedule: sched, states, transitions, depth, seconds } => {
+            CheckReply::Done {
+                verdict,
+                property,
+                message,
+                schedule: sched,
+                cycle_start,
+                states,
+                transitions,
+                depth,
+                seconds,
+            } => {
                 let rate = states as f64 / seconds.max(1e-6);
                 let stats = format!(
                     "{states} states, {transitions} transitions, depth {depth}, {seconds:.2} s ({rate:.0} states/s)"
@@ -220,7 +232,7 @@ impl Inner {
                                 self.session.reset();
                                 self.running = false;
                                 self.error = None;
-                                self.plan = Some(Plan { choices, property, message });
+                                self.plan = Some(Plan { choices, property, message, cycle_start });
                                 CheckStatus::Finished { text, violation: true }
                             }
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),

@@ -22,6 +22,15 @@ pub fn Banner(props: &Props) -> Html {
             </div>
         };
     }
+    if let Some(p) = s.plan.as_ref().filter(|p| p.cycle_start.is_some() && s.session.steps() == p.choices.len()) {
+        let k = p.cycle_start.unwrap_or(0);
+        return html! {
+            <div id="banner" class="banner deadlock" role="alert">
+                <strong>{ format!("Lost wake-up ({}) after step {}: ", p.property, s.session.steps()) }</strong>
+                { format!("{} Steps {}–{} bring the machine back to the state after step {k}: they repeat forever.", p.message, k + 1, p.choices.len()) }
+            </div>
+        };
+    }
     if let Some(stuck) = s.session.stuck() {
         let title = if stuck.property == "G-DEADLOCK" { "Deadlock" } else { "Lost shootdown" };
         return html! {

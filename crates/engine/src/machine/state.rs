@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct State {
     /// Every shared and per-CPU word, laid out by `Machine::vars`.
     pub mem: Vec<i32>,
@@ -15,7 +15,7 @@ pub struct State {
     pub nmis_left: u8,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Cpu {
     /// RFLAGS.IF: interrupts are delivered only when set.
     pub intr: bool,
@@ -92,5 +92,57 @@ impl Cpu {
     }
     pub fn in_nmi(&self) -> bool {
         self.stack.iter().any(|a| a.ctx == Ctx::Nmi)
+    }
+}
+
+// Written out so that `clone_from` reuses the buffers of the target: the checker
+// computes every successor into one scratch state, and only new states are copied.
+impl Clone for State {
+    fn clone(&self) -> Self {
+        State {
+            mem: self.mem.clone(),
+            cpus: self.cpus.clone(),
+            ptes: self.ptes.clone(),
+            frames: self.frames.clone(),
+            nmis_left: self.nmis_left,
+        }
+    }
+    fn clone_from(&mut self, o: &Self) {
+        self.mem.clone_from(&o.mem);
+        self.cpus.clone_from(&o.cpus);
+        self.ptes.clone_from(&o.ptes);
+        self.frames.clone_from(&o.frames);
+        self.nmis_left = o.nmis_left;
+    }
+}
+
+impl Clone for Cpu {
+    fn clone(&self) -> Self {
+        Cpu {
+            intr: self.intr,
+            crit: self.crit,
+            pin: self.pin,
+            aspace: self.aspace,
+            irr: self.irr,
+            isr: self.isr,
+            nmi_latch: self.nmi_latch,
+            stack: self.stack.clone(),
+            locals: self.locals.clone(),
+            tlb: self.tlb.clone(),
+            thread_done: self.thread_done,
+        }
+    }
+    fn clone_from(&mut self, o: &Self) {
+        self.intr = o.intr;
+        self.crit = o.crit;
+        self.pin = o.pin;
+        self.aspace = o.aspace;
+        self.irr = o.irr;
+        self.isr = o.isr;
+        self.nmi_latch = o.nmi_latch;
+        self.stack.clone_from(&o.stack);
+        self.locals.clone_from(&o.locals);
+        self.tlb.clone_from(&o.tlb);
+        self.thread_done = o.thread_done;
     }
 }
