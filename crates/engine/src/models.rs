@@ -5,8 +5,21 @@ pub struct Bundled {
     pub source: &'static str,
 }
 
-pub const BUNDLED: &[Bundled] =
-    &[Bundled { id: "freebsd-scoreboard", source: include_str!("../models/freebsd-scoreboard.sdm") }];
+impl Bundled {
+    /// The model's `model "…";` title, read without compiling.
+    pub fn title(&self) -> &'static str {
+        self.source
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("model \"").and_then(|r| r.split('"').next()))
+            .unwrap_or(self.id)
+    }
+}
+
+pub const BUNDLED: &[Bundled] = &[
+    Bundled { id: "freebsd-scoreboard", source: include_str!("../models/freebsd-scoreboard.sdm") },
+    Bundled { id: "freebsd-global", source: include_str!("../models/freebsd-global.sdm") },
+    Bundled { id: "mach", source: include_str!("../models/mach.sdm") },
+];
 
 pub fn find(id: &str) -> Option<&'static Bundled> {
     BUNDLED.iter().find(|b| b.id == id)

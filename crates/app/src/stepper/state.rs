@@ -85,6 +85,8 @@ pub enum Action {
     SetCpus(u32),
     SetScenario(usize),
     SetOption(usize, i32),
+    /// Switch to another bundled model.
+    SetModel(String),
     /// A check was started with this generation.
     CheckStarted(u64),
     CheckReply(u64, CheckReply),
@@ -97,16 +99,12 @@ pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
 
 impl Lab {
     pub fn new() -> Lab {
-        let b = models::find(DEFAULT_MODEL).expect("the default model is bundled");
-        let (prog, diags) = compile(b.source);
-        let prog = Arc::new(prog.unwrap_or_else(|| panic!("bundled model does not compile: {diags:?}")));
-        let cfg = Config::new(&prog);
-        let machine = Machine::new(prog.clone(), cfg.clone()).expect("bundled model builds");
+        let (prog, machine) = load_bundled(DEFAULT_MODEL).expect("the default model is bundled and builds");
         Lab {
             inner: Rc::new(RefCell::new(Inner {
-                model_id: b.id.to_string(),
+                model_id: DEFAULT_MODEL.to_string(),
                 prog,
-                cfg,
+                cfg: machine.cfg.clone(),
                 session: Session::new(machine),
                 seed: 1,
                 running: false,
@@ -119,6 +117,20 @@ impl Lab {
             version: 0,
         }
     }
+}
+
+/// Compile a bundled model and build its machine in the default configuration. Bundled
+/// models are tested to compile, but a message beats a panic all the same.
+pub fn load_bundled(id: &str) -> Result<(Arc<Program>, Machine), String> {
+    let b = models::find(id).ok_or_else(|| format!("no bundled model `{id}`"))?;
+    let (prog, diags) = compile(b.source);
+    let prog = Arc::new(prog.ok_or_else(|| {
+        format!("model `{id}` does not compile: {}", diags.first().map(|d| d.to_string()).unwrap_or_default())
+    })?);
+    let mut cfg = Config::new(&prog);
+    cfg.ncpu = cfg.ncpu.max(prog.scenarios.first().map_or(1, |s| s.min_cpus));
+    let machine = Machine::new(prog.clone(), cfg)?;
+    Ok((prog, machine))
 }
 
 impl Default for Lab {
@@ -329,6 +341,20 @@ impl Reducible for Lab {
                     s.check = CheckStatus::Failed("cancelled".into());
                 }
                 Action::DropPlan => s.plan = None,
+                Action::SetModel(id) => match load_bundled(&id) {
+                    Ok((prog, machine)) => {
+                        s.model_id = id;
+                        s.cfg = machine.cfg.clone();
+                        s.prog = prog;
+                        s.session = Session::new(machine);
+                        s.error = None;
+                        s.running = false;
+                        s.plan = None;
+                        s.check_gen += 1;
+                        s.check = CheckStatus::Idle;
+                    }
+                    Err(e) => s.error = Some(e),
+                },
                 Action::SetOption(i, v) => {
                     let mut cfg = s.cfg.clone();
                     if let Some(o) = cfg.options.get_mut(i) {

@@ -51,6 +51,10 @@ pub fn Toolbar(props: &Props) -> Html {
             }
         })
     };
+    let on_model = {
+        let d = d.clone();
+        Callback::from(move |e: Event| d.emit(Action::SetModel(e.target_unchecked_into::<HtmlSelectElement>().value())))
+    };
     let (lo, hi, _) = prog.cpus;
     let steps = s.session.steps();
     let options = prog.options.iter().enumerate().map(|(i, o)| {
@@ -85,7 +89,14 @@ pub fn Toolbar(props: &Props) -> Html {
     html! {
         <section class="toolbar" aria-label="Configuration and controls">
             <div class="row">
-                <strong id="model-title" class="model-title" title={prog.doc.clone()}>{ &prog.title }</strong>
+                <label for="model" class="model-pick">{ "algorithm " }
+                    <select id="model" onchange={on_model} title={prog.doc.clone()}>
+                        { for sdlab_engine::models::BUNDLED.iter().map(|b| html! {
+                            <option value={b.id} selected={b.id == s.model_id}>{ b.title() }</option>
+                        }) }
+                    </select>
+                </label>
+                <strong id="model-title" class="sr-only">{ &prog.title }</strong>
                 <label for="cpus">{ "CPUs " }
                     <select id="cpus" onchange={on_cpus}>
                         { for (lo..=hi).map(|n| html! { <option value={n.to_string()} selected={n == s.cfg.ncpu}>{ n }</option> }) }

@@ -510,8 +510,10 @@ impl Parser {
             }
             Tok::Punct("(") => {
                 self.bump();
-                let e = self.expr()?;
-                self.expect_punct(")")?;
+                let mut e = self.expr()?;
+                let close = self.expect_punct(")")?;
+                // The parentheses belong to the expression's text (conditions are quoted in messages).
+                e.span = Span { start: span.start, end: close.end, line: span.line, col: span.col };
                 Ok(e)
             }
             Tok::Ident(name) => {
