@@ -197,7 +197,7 @@ pub fn fingerprint(s: &State) -> u128 {
         );
     }
     for f in &s.frames {
-        h.word(f.allocated as u64 | (f.gen as u64) << 1);
+        h.word(f.allocated as u64 | (f.clean as u64) << 1 | (f.hidden as u64) << 2 | (f.gen as u64) << 3);
     }
     h.word(s.nmis_left as u64 | 0xE0D0_0000);
     h.finish128()

@@ -65,3 +65,21 @@ fn mach_shootdown() {
     let m = session(&p, 2, "unmap_free", &[("hw_speculative_fill", "true")]).machine;
     assert_eq!(Checker::new(m, Options::default()).check().0, Outcome::Verified);
 }
+
+#[test]
+fn dillon_2004_rendezvous_and_the_freebsd_dirty_bit_race() {
+    for ncpu in [2, 3] {
+        assert_eq!(check("dillon-2004", ncpu, "launder", &[]), Outcome::Verified, "{ncpu} CPUs");
+    }
+    // Modify, then shoot down synchronously: a write in the window before the target's
+    // invalidation goes through the cached D=1 entry and is recorded nowhere.
+    let o = check("dillon-2004", 2, "launder", &[("quiesce_first", "false")]);
+    assert_eq!(property(&o), "G-DIRTY");
+    // The 2004 asynchronous shootdown (§4.5B): the write can even follow the decision.
+    let o = check("dillon-2004", 2, "launder", &[("quiesce_first", "false"), ("synchronous", "false")]);
+    assert_eq!(property(&o), "G-DIRTY");
+    let Outcome::Violation { message, choices, .. } = &o else { unreachable!() };
+    assert!(message.contains("after the kernel declared the frame clean"), "{message}");
+    let sync = check("dillon-2004", 2, "launder", &[("quiesce_first", "false")]);
+    assert!(choices.len() < sync.choices().len(), "the asynchronous race is the shorter one");
+}

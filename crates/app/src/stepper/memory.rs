@@ -47,7 +47,9 @@ pub fn MemoryPane(props: &Props) -> Html {
                 <tbody>{ for st.frames.iter().enumerate().map(|(i, f)| html! {
                     <tr class={classes!((!f.allocated).then_some("free"), frame_changed(i).then_some("written"))}>
                         <td>{ i }</td>
-                        <td>{ if f.allocated { "allocated" } else { "free" } }</td>
+                        <td>{ if f.allocated { "allocated" } else { "free" } }
+                            { if f.clean { " · declared clean" } else { "" } }
+                            { if f.hidden { " · ⚠ unrecorded write" } else { "" } }</td>
                         <td>{ f.gen }</td>
                     </tr>
                 }) }</tbody>

@@ -631,7 +631,16 @@ impl Compiler {
         };
         let returns = matches!(
             name,
-            "fetch_add" | "xchg" | "cmpxchg" | "atomic_or" | "atomic_and" | "pte_clear" | "pte_read" | "alloc_page"
+            "fetch_add"
+                | "xchg"
+                | "cmpxchg"
+                | "atomic_or"
+                | "atomic_and"
+                | "pte_clear"
+                | "pte_read"
+                | "pte_clear_dirty"
+                | "pte_dirty"
+                | "alloc_page"
         );
         if dst.is_some() && !returns {
             if let Some(Global::Proc(_)) = self.globals.get(name) {
@@ -694,7 +703,7 @@ impl Compiler {
                 };
                 Kind::SendIpi { mask, vector }
             }
-            "invlpg" | "user_load" | "user_store" | "free_page" | "switch_to" => {
+            "invlpg" | "user_load" | "user_store" | "free_page" | "switch_to" | "page_clean" => {
                 if !want(self, 1) {
                     return;
                 }
@@ -704,19 +713,21 @@ impl Compiler {
                     "user_load" => Kind::UserAccess { va: a, write: false },
                     "user_store" => Kind::UserAccess { va: a, write: true },
                     "free_page" => Kind::Free(a),
+                    "page_clean" => Kind::PageClean(a),
                     _ => Kind::SwitchTo(a),
                 }
             }
-            "pte_clear" | "pte_read" => {
+            "pte_clear" | "pte_read" | "pte_clear_dirty" | "pte_dirty" => {
                 if !want(self, 2) {
                     return;
                 }
                 let aspace = local_only(self, &args[0]);
                 let va = local_only(self, &args[1]);
-                if name == "pte_clear" {
-                    Kind::PteClear { aspace, va, dst }
-                } else {
-                    Kind::PteRead { aspace, va, dst }
+                match name {
+                    "pte_clear" => Kind::PteClear { aspace, va, dst },
+                    "pte_read" => Kind::PteRead { aspace, va, dst },
+                    "pte_clear_dirty" => Kind::PteClearDirty { aspace, va, dst },
+                    _ => Kind::PteDirty { aspace, va, dst },
                 }
             }
             "pte_set" => {

@@ -171,6 +171,19 @@ pub enum Kind {
         va: ExprRef,
         dst: Option<u16>,
     },
+    /// pmap_clear_modify: clear the PTE's dirty bit, returning the old one.
+    PteClearDirty {
+        aspace: ExprRef,
+        va: ExprRef,
+        dst: Option<u16>,
+    },
+    /// pmap_is_modified: read the PTE's dirty bit.
+    PteDirty {
+        aspace: ExprRef,
+        va: ExprRef,
+        dst: Option<u16>,
+    },
+    PageClean(ExprRef),
     PteSet {
         aspace: ExprRef,
         va: ExprRef,

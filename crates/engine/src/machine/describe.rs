@@ -80,6 +80,9 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         Effect::PageFault { cpu, va } => format!("CPU {cpu} page-faults on {va:#x}: the mapping is gone"),
         Effect::FrameAlloc { cpu, frame } => format!("CPU {cpu} allocates frame {frame}"),
         Effect::FrameFree { cpu, frame } => format!("CPU {cpu} frees frame {frame}"),
+        Effect::FrameClean { cpu, frame } => {
+            format!("CPU {cpu} declares frame {frame} clean: its contents are saved, later writes must set a dirty bit")
+        }
         Effect::AddressSpace { cpu, aspace } => {
             format!("CPU {cpu} switches to address space {}", m.aspace_name(aspace))
         }

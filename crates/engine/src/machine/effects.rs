@@ -124,6 +124,10 @@ pub enum Effect {
         cpu: u8,
         frame: u16,
     },
+    FrameClean {
+        cpu: u8,
+        frame: u16,
+    },
     AddressSpace {
         cpu: u8,
         aspace: u8,

@@ -278,6 +278,38 @@ impl Machine {
                     self.set_local(s, c, d, result);
                 }
             }
+            Kind::PteClearDirty { aspace, va, dst } | Kind::PteDirty { aspace, va, dst } => {
+                let slot = self.slot(s, c, aspace, va)?;
+                let old = s.ptes[slot];
+                if matches!(ins.kind, Kind::PteClearDirty { .. }) {
+                    let new = Pte { dirty: false, ..old };
+                    s.ptes[slot] = new;
+                    fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+                } else {
+                    fx.push(Effect::PteRead { cpu: c8, slot: slot as u16 });
+                }
+                if let Some(d) = dst {
+                    self.set_local(s, c, d, old.dirty as i32);
+                }
+            }
+            Kind::PageClean(f) => {
+                let f = self.eval(s, c, f, &mut read)?;
+                let fr = usize::try_from(f)
+                    .ok()
+                    .and_then(|i| s.frames.get_mut(i))
+                    .ok_or(format!("page_clean: there is no frame {f}"))?;
+                fr.clean = true;
+                if fr.hidden {
+                    *violation = Some(Violation {
+                        property: "G-DIRTY",
+                        cpu: c8,
+                        message: format!(
+                            "lost modification: CPU {c} declares frame {f} clean, but a write reached it through a TLB entry caching D=1 after the PTE's dirty bit was cleared, so the kernel never saw it"
+                        ),
+                    });
+                }
+                fx.push(Effect::FrameClean { cpu: c8, frame: f as u16 });
+            }
             Kind::PteSet { aspace, va, frame, writable } => {
                 let slot = self.slot(s, c, aspace, va)?;
                 let f = self.eval(s, c, frame, &mut read)?;
@@ -462,7 +494,29 @@ impl Machine {
                 ),
             });
         }
+        if write && entry.dirty {
+            // The A/D assist only runs for a clean TLB entry: this write leaves no trace in
+            // the PTE if its dirty bit has been cleared since the entry was filled.
+            let pte_dirty = self.slots.iter().position(|sl| sl.aspace == asp && sl.va == va).is_some_and(|i| {
+                let p = s.ptes[i];
+                p.present && p.frame == entry.frame && p.dirty
+            });
+            if !pte_dirty {
+                s.frames[entry.frame as usize].hidden = true;
+                if frame.clean && violation.is_none() {
+                    *violation = Some(Violation {
+                        property: "G-DIRTY",
+                        cpu: c8,
+                        message: format!(
+                            "lost modification: CPU {c} wrote va {va:#x} (frame {}) through a TLB entry that still caches D=1 after the kernel declared the frame clean; no dirty bit records the write",
+                            entry.frame
+                        ),
+                    });
+                }
+            }
+        }
         if write && !entry.dirty {
+            s.frames[entry.frame as usize].clean = false;
             // The x86 A/D assist: the first write through a clean entry sets D in the PTE.
             if let Some(slot) = self.slots.iter().position(|sl| sl.aspace == asp && sl.va == va) {
                 if s.ptes[slot].present && s.ptes[slot].frame == entry.frame {

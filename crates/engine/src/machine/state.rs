@@ -70,6 +70,12 @@ pub struct Pte {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct PageFrame {
     pub allocated: bool,
+    /// The kernel has declared the contents saved (`page_clean`): from then on every
+    /// write must show in the PTE's dirty bit (G-DIRTY).
+    pub clean: bool,
+    /// A write went through a TLB entry caching D=1 while the PTE's dirty bit was clear:
+    /// the hardware recorded it nowhere.
+    pub hidden: bool,
     /// Bumped at every free, so a translation cached before the free is recognisable.
     pub gen: u16,
 }
