@@ -123,6 +123,7 @@ impl Dfs {
                     | Kind::Invlpg(_)
                     | Kind::FlushTlb
                     | Kind::SwitchTo(_)
+                    | Kind::LoadCr3 { .. }
             );
             if !private {
                 continue;

@@ -20,6 +20,7 @@ pub const BUNDLED: &[Bundled] = &[
     Bundled { id: "freebsd-global", source: include_str!("../models/freebsd-global.sdm") },
     Bundled { id: "mach", source: include_str!("../models/mach.sdm") },
     Bundled { id: "dillon-2004", source: include_str!("../models/dillon-2004.sdm") },
+    Bundled { id: "linux", source: include_str!("../models/linux.sdm") },
 ];
 
 pub fn find(id: &str) -> Option<&'static Bundled> {

@@ -83,3 +83,21 @@ fn dillon_2004_rendezvous_and_the_freebsd_dirty_bit_race() {
     let sync = check("dillon-2004", 2, "launder", &[("quiesce_first", "false")]);
     assert!(choices.len() < sync.choices().len(), "the asynchronous race is the shorter one");
 }
+
+#[test]
+fn linux_csd_flush_with_generations() {
+    for ncpu in [2, 3] {
+        for scenario in ["switch_back", "crossfire"] {
+            assert_eq!(check("linux", ncpu, scenario, &[]), Outcome::Verified, "{scenario} {ncpu}");
+        }
+    }
+    // LX1, CVE-2025-37964: without the SWITCHING sentinel the initiator skips a CPU that
+    // is switching back to mm, and that CPU keeps its cached translation (NOFLUSH).
+    let o = check("linux", 2, "switch_back", &[("switching_sentinel", "false")]);
+    assert_eq!(property(&o), "G-STALE");
+    let Outcome::Violation { message, .. } = &o else { unreachable!() };
+    assert!(message.contains("CPU 1"), "{message}");
+    // LX4: smp_call_function_many with interrupts disabled, two initiators.
+    let o = check("linux", 2, "crossfire", &[("initiator_irqs_off", "true")]);
+    assert_eq!(property(&o), "G-DEADLOCK");
+}

@@ -740,6 +740,14 @@ impl Compiler {
                 let writable = local_only(self, &args[3]);
                 Kind::PteSet { aspace, va, frame, writable }
             }
+            "load_cr3" => {
+                if !want(self, 2) {
+                    return;
+                }
+                let aspace = local_only(self, &args[0]);
+                let flush = local_only(self, &args[1]);
+                Kind::LoadCr3 { aspace, flush }
+            }
             "alloc_page" => {
                 if !want(self, 0) {
                     return;

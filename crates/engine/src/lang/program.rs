@@ -183,6 +183,12 @@ pub enum Kind {
         va: ExprRef,
         dst: Option<u16>,
     },
+    /// Load CR3 with another address space; with PCIDs the TLB keeps every space's
+    /// entries, and `flush` drops those of the space being loaded.
+    LoadCr3 {
+        aspace: ExprRef,
+        flush: ExprRef,
+    },
     PageClean(ExprRef),
     PteSet {
         aspace: ExprRef,

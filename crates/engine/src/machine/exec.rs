@@ -331,10 +331,13 @@ impl Machine {
                 fx.push(Effect::TlbInvalidate { cpu: c8, va, removed: (before - cpu.tlb.len()) as u8 });
             }
             Kind::FlushTlb => {
+                // A CR3 reload drops the non-global entries of the loaded address space
+                // (with PCIDs, other spaces' entries stay).
                 let cpu = &mut s.cpus[c];
-                let removed = cpu.tlb.len() as u8;
-                cpu.tlb.clear();
-                fx.push(Effect::TlbFlush { cpu: c8, removed });
+                let before = cpu.tlb.len();
+                let asp = cpu.aspace;
+                cpu.tlb.retain(|e| e.aspace != asp);
+                fx.push(Effect::TlbFlush { cpu: c8, removed: (before - cpu.tlb.len()) as u8 });
             }
             Kind::UserAccess { va, write } => {
                 let va = self.eval(s, c, va, &mut read)?;
@@ -364,6 +367,21 @@ impl Machine {
                 fr.allocated = false;
                 fr.gen = fr.gen.wrapping_add(1);
                 fx.push(Effect::FrameFree { cpu: c8, frame: f as u16 });
+            }
+            Kind::LoadCr3 { aspace, flush } => {
+                let asp = self.eval(s, c, aspace, &mut read)?;
+                let flush = self.eval(s, c, flush, &mut read)? != 0;
+                if asp < 0 || asp as usize >= self.prog.aspaces.len() {
+                    return Err(format!("load_cr3: no address space {asp}"));
+                }
+                let cpu = &mut s.cpus[c];
+                cpu.aspace = asp as u8;
+                fx.push(Effect::AddressSpace { cpu: c8, aspace: asp as u8 });
+                if flush {
+                    let before = cpu.tlb.len();
+                    cpu.tlb.retain(|e| e.aspace != asp as u8);
+                    fx.push(Effect::TlbFlush { cpu: c8, removed: (before - cpu.tlb.len()) as u8 });
+                }
             }
             Kind::SwitchTo(asp) => {
                 let asp = self.eval(s, c, asp, &mut read)?;
