@@ -1,6 +1,7 @@
 //! The Algorithms mode: a model stepped on emulated CPUs.
 
 mod cpu;
+mod gallery;
 mod memory;
 mod palette;
 mod race;
@@ -85,15 +86,18 @@ pub fn Stepper() -> Html {
             move || drop(t)
         });
     }
-    let ncpu = lab.inner.borrow().session.machine.ncpu();
+    let (ncpu, show_gallery) = {
+        let s = lab.inner.borrow();
+        (s.session.machine.ncpu(), s.gallery)
+    };
     let lab = (*lab).clone();
-    html! {
-        <div class="stepper" style={format!("--ncpu: {}", ncpu.min(4))}>
-            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} />
+    let stage = if show_gallery {
+        html! { <gallery::Gallery lab={lab.clone()} dispatch={dispatch.clone()} /> }
+    } else {
+        html! {
             <div class="stage">
                 <source::SourcePane lab={lab.clone()} />
                 <div class="machine">
-                    <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
                     <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
                     <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
                     <div class="cpus">
@@ -106,6 +110,17 @@ pub fn Stepper() -> Html {
                     </div>
                 </div>
             </div>
+        }
+    };
+    // The race panel keeps its place in the tree in both views: it owns the checker's
+    // worker, which must survive a visit to the gallery.
+    html! {
+        <div class="stepper" style={format!("--ncpu: {}", ncpu.min(4))}>
+            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} />
+            <div class="race-slot" hidden={show_gallery}>
+                <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
+            </div>
+            { stage }
         </div>
     }
 }

@@ -46,6 +46,57 @@ fn spawn_worker() -> Result<Worker, JsValue> {
     w
 }
 
+fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Running>>>) {
+    {
+        let (req, gen) = {
+            let s = lab.inner.borrow();
+            let req = CheckRequest {
+                source: s.prog.source.clone(),
+                ncpu: s.cfg.ncpu,
+                scenario: s.cfg.scenario,
+                options: s.cfg.options.clone(),
+                max_states: MAX_STATES,
+            };
+            (req, s.check_gen + 1)
+        };
+        running.borrow_mut().take();
+        let worker = match spawn_worker() {
+            Ok(w) => w,
+            Err(e) => {
+                d.emit(Action::CheckStarted(gen));
+                d.emit(Action::CheckReply(
+                    gen,
+                    CheckReply::Error { message: format!("cannot start the worker: {e:?}") },
+                ));
+                return;
+            }
+        };
+        let Ok(text) = serde_json::to_string(&req) else { return };
+        let (d2, w2) = (d.clone(), worker.clone());
+        let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
+            let Some(data) = m.data().as_string() else { return };
+            match serde_json::from_str::<CheckReply>(&data) {
+                // The worker listens only once its wasm has loaded: send then.
+                Ok(CheckReply::Ready) => {
+                    let _ = w2.post_message(&JsValue::from_str(&text));
+                }
+                Ok(r) => d2.emit(Action::CheckReply(gen, r)),
+                Err(e) => d2.emit(Action::CheckReply(gen, CheckReply::Error { message: format!("bad reply: {e}") })),
+            }
+        });
+        let d3 = d.clone();
+        let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+            let message =
+                format!("the checker stopped: {} (the tab may be out of memory; try fewer CPUs)", e.message());
+            d3.emit(Action::CheckReply(gen, CheckReply::Error { message }));
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        *running.borrow_mut() = Some(Running { worker, _onmessage: onmessage, _onerror: onerror });
+        d.emit(Action::CheckStarted(gen));
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub lab: Lab,
@@ -61,60 +112,21 @@ pub fn RacePanel(props: &Props) -> Html {
         // A finished, cancelled or superseded check: let its worker go.
         running.borrow_mut().take();
     }
-    let start = {
+    {
+        // Start a requested check (the button, or a gallery entry) once per request.
         let lab = props.lab.clone();
         let d = props.dispatch.clone();
         let running = running.clone();
-        Callback::from(move |_: MouseEvent| {
-            let (req, gen) = {
-                let s = lab.inner.borrow();
-                let req = CheckRequest {
-                    source: s.prog.source.clone(),
-                    ncpu: s.cfg.ncpu,
-                    scenario: s.cfg.scenario,
-                    options: s.cfg.options.clone(),
-                    max_states: MAX_STATES,
-                };
-                (req, s.check_gen + 1)
-            };
-            running.borrow_mut().take();
-            let worker = match spawn_worker() {
-                Ok(w) => w,
-                Err(e) => {
-                    d.emit(Action::CheckStarted(gen));
-                    d.emit(Action::CheckReply(
-                        gen,
-                        CheckReply::Error { message: format!("cannot start the worker: {e:?}") },
-                    ));
-                    return;
-                }
-            };
-            let Ok(text) = serde_json::to_string(&req) else { return };
-            let (d2, w2) = (d.clone(), worker.clone());
-            let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
-                let Some(data) = m.data().as_string() else { return };
-                match serde_json::from_str::<CheckReply>(&data) {
-                    // The worker listens only once its wasm has loaded: send then.
-                    Ok(CheckReply::Ready) => {
-                        let _ = w2.post_message(&JsValue::from_str(&text));
-                    }
-                    Ok(r) => d2.emit(Action::CheckReply(gen, r)),
-                    Err(e) => {
-                        d2.emit(Action::CheckReply(gen, CheckReply::Error { message: format!("bad reply: {e}") }))
-                    }
-                }
-            });
-            let d3 = d.clone();
-            let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-                let message =
-                    format!("the checker stopped: {} (the tab may be out of memory; try fewer CPUs)", e.message());
-                d3.emit(Action::CheckReply(gen, CheckReply::Error { message }));
-            });
-            worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-            worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-            *running.borrow_mut() = Some(Running { worker, _onmessage: onmessage, _onerror: onerror });
-            d.emit(Action::CheckStarted(gen));
-        })
+        let requested = s.check_requested;
+        use_effect_with((props.lab.version, requested), move |_| {
+            if requested {
+                start_check(&lab, &d, &running);
+            }
+        });
+    }
+    let start = {
+        let d = props.dispatch.clone();
+        Callback::from(move |_: MouseEvent| d.emit(Action::RequestCheck))
     };
     let cancel = {
         let d = props.dispatch.clone();

@@ -26,6 +26,10 @@ pub struct Inner {
     /// Bumped whenever the machine is rebuilt or a check starts, so that replies of a
     /// check for another configuration are ignored.
     pub check_gen: u64,
+    /// A check should start (the race panel owns the worker and starts it).
+    pub check_requested: bool,
+    /// The gallery of races is shown instead of the machine.
+    pub gallery: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -93,6 +97,11 @@ pub enum Action {
     CheckCancelled,
     /// Forget a loaded counterexample; forward steps follow the seed again.
     DropPlan,
+    /// Ask for a check of the current configuration.
+    RequestCheck,
+    ShowGallery(bool),
+    /// Load a bundled model in the configuration of one of its declared races, and find it.
+    LoadRace(String, usize),
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -113,6 +122,8 @@ impl Lab {
                 plan: None,
                 check: CheckStatus::Idle,
                 check_gen: 0,
+                check_requested: false,
+                gallery: false,
             })),
             version: 0,
         }
@@ -327,7 +338,23 @@ impl Reducible for Lab {
                     cfg.scenario = i;
                     s.rebuild(cfg);
                 }
+                Action::RequestCheck => s.check_requested = true,
+                Action::ShowGallery(on) => s.gallery = on,
+                Action::LoadRace(id, r) => match load_bundled(&id) {
+                    Ok((prog, _)) => match prog.races.get(r).map(|race| Config::for_race(&prog, race)) {
+                        Some(cfg) => {
+                            s.model_id = id;
+                            s.prog = prog;
+                            s.rebuild(cfg);
+                            s.gallery = false;
+                            s.check_requested = s.error.is_none();
+                        }
+                        None => s.error = Some(format!("model `{id}` has no race {r}")),
+                    },
+                    Err(e) => s.error = Some(e),
+                },
                 Action::CheckStarted(gen) => {
+                    s.check_requested = false;
                     s.check_gen = gen;
                     s.check = CheckStatus::Running { states: 0, depth: 0, seconds: 0.0 };
                 }

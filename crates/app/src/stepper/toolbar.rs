@@ -97,6 +97,7 @@ pub fn Toolbar(props: &Props) -> Html {
                     </select>
                 </label>
                 <strong id="model-title" class="sr-only">{ &prog.title }</strong>
+                <button id="open-gallery" onclick={act(|| Action::ShowGallery(true))} title="Every algorithm and its known races">{ "Gallery of races" }</button>
                 <label for="cpus">{ "CPUs " }
                     <select id="cpus" onchange={on_cpus}>
                         { for (lo..=hi).map(|n| html! { <option value={n.to_string()} selected={n == s.cfg.ncpu}>{ n }</option> }) }

@@ -108,6 +108,20 @@ pub struct MapItem {
     pub span: Span,
 }
 
+/// A known race of the model, for the gallery: a configuration and the property it breaks.
+#[derive(Clone, Debug, Default)]
+pub struct RaceItem {
+    pub name: String,
+    pub title: String,
+    pub cpus: Option<i64>,
+    pub scenario: Option<(String, Span)>,
+    pub sets: Vec<(String, i64, Span)>,
+    pub expect: Option<(String, Span)>,
+    pub story: String,
+    pub kind: String,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct File {
     pub title: Option<String>,
@@ -124,4 +138,5 @@ pub struct File {
     pub handlers: Vec<(String, ProcItem)>,
     pub nmi: Option<ProcItem>,
     pub scenarios: Vec<ScenarioItem>,
+    pub races: Vec<RaceItem>,
 }

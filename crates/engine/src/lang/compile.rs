@@ -79,6 +79,7 @@ impl Compiler {
                 procs: vec![],
                 nmi: None,
                 scenarios: vec![],
+                races: vec![],
                 ops: vec![],
                 arg_pool: vec![],
                 narrations: vec![],
@@ -241,6 +242,9 @@ impl Compiler {
         for s in &f.scenarios {
             self.scenario(s);
         }
+        for r in &f.races {
+            self.race(r);
+        }
         if self.prog.scenarios.is_empty() && self.diags.is_empty() && parsed_clean {
             self.err(
                 Span::FILE_START,
@@ -304,6 +308,55 @@ impl Compiler {
             cpus,
             min_cpus,
             line: s.span.line,
+        });
+    }
+
+    fn race(&mut self, r: &ast::RaceItem) {
+        let scenario = match &r.scenario {
+            Some((name, span)) => match self.prog.scenario_index(name) {
+                Some(i) => i,
+                None => {
+                    self.err(*span, format!("race `{}`: no scenario `{name}`", r.name));
+                    return;
+                }
+            },
+            None => 0,
+        };
+        let mut sets = Vec::new();
+        for (opt, v, span) in &r.sets {
+            match self.prog.option_index(opt) {
+                Some(i) => sets.push((i, *v as i32)),
+                None => self.err(*span, format!("race `{}`: no option `{opt}`", r.name)),
+            }
+        }
+        let expect = match r.expect.as_ref().map(|(e, s)| (e.as_str(), *s)) {
+            Some(("stale", _)) => "G-STALE",
+            Some(("dirty", _)) => "G-DIRTY",
+            Some(("deadlock", _)) => "G-DEADLOCK",
+            Some(("nolost", _)) => "G-NOLOST",
+            Some(("assert", _)) => "assert",
+            Some((other, span)) => {
+                self.err(
+                    span,
+                    format!("race `{}`: unknown property `{other}` (stale, dirty, deadlock, nolost, assert)", r.name),
+                );
+                return;
+            }
+            None => {
+                self.err(r.span, format!("race `{}` needs `expect PROPERTY;`", r.name));
+                return;
+            }
+        };
+        let cpus = r.cpus.unwrap_or(self.prog.cpus.2 as i64).clamp(1, MAX_CPUS) as u32;
+        self.prog.races.push(RaceDecl {
+            name: r.name.clone(),
+            title: r.title.clone(),
+            cpus,
+            scenario,
+            sets,
+            expect: expect.to_string(),
+            story: r.story.clone(),
+            kind: if r.kind.is_empty() { "mutation".into() } else { r.kind.clone() },
         });
     }
 

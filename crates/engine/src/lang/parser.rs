@@ -166,7 +166,7 @@ impl Parser {
     }
 
     fn item(&mut self, f: &mut File, doc: Option<String>) -> PResult<()> {
-        let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario)")?;
+        let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario, race)")?;
         match kw.as_str() {
             "model" => {
                 f.title = Some(self.string()?);
@@ -283,6 +283,45 @@ impl Parser {
                 let body = self.block()?;
                 f.nmi = Some(ProcItem { name: "nmi".into(), params: vec![], body, user: false, doc, span });
             }
+            "race" => {
+                let (name, span) = self.ident("a race name")?;
+                let title = self.string()?;
+                let mut r = RaceItem { name, title, span, ..RaceItem::default() };
+                self.expect_punct("{")?;
+                while !self.eat_punct("}") {
+                    let (key, kspan) = self.ident("`cpus`, `scenario`, `set`, `expect`, `kind` or `story`")?;
+                    match key.as_str() {
+                        "cpus" => r.cpus = Some(self.int()?),
+                        "scenario" => r.scenario = Some(self.ident("a scenario name")?),
+                        "set" => {
+                            let (opt, ospan) = self.ident("an option name")?;
+                            self.expect_punct("=")?;
+                            let v = if self.eat_kw("true") {
+                                1
+                            } else if self.eat_kw("false") {
+                                0
+                            } else {
+                                self.int()?
+                            };
+                            r.sets.push((opt, v, ospan));
+                        }
+                        "expect" => {
+                            r.expect = Some(self.ident("a property: stale, dirty, deadlock, nolost or assert")?)
+                        }
+                        "kind" => r.kind = self.ident("`bug`, `mutation` or `design`")?.0,
+                        "story" => r.story = self.string()?,
+                        _ => {
+                            self.diags.push(Diagnostic::new(
+                                kspan,
+                                format!("unknown race field `{key}` (cpus, scenario, set, expect, kind, story)"),
+                            ));
+                            return Err(());
+                        }
+                    }
+                    self.expect_punct(";")?;
+                }
+                f.races.push(r);
+            }
             "scenario" => {
                 let (name, span) = self.ident("a scenario name")?;
                 let text = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
@@ -297,7 +336,7 @@ impl Parser {
             }
             _ => {
                 self.pos -= 1;
-                return self.error("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario)");
+                return self.error("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario, race)");
             }
         }
         Ok(())

@@ -284,6 +284,23 @@ pub struct Scenario {
     pub line: u32,
 }
 
+/// A known race declared by the model: the configuration that shows it and the
+/// property the checker must report.
+#[derive(Clone, Debug, Serialize)]
+pub struct RaceDecl {
+    pub name: String,
+    pub title: String,
+    pub cpus: u32,
+    pub scenario: usize,
+    /// (option index, value)
+    pub sets: Vec<(usize, i32)>,
+    /// `G-STALE`, `G-DIRTY`, `G-DEADLOCK`, `G-NOLOST` or `assert`.
+    pub expect: String,
+    pub story: String,
+    /// `bug` (seen in a real kernel), `mutation` (a variant the design rules out), `design`.
+    pub kind: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct MapDecl {
     pub aspace: u8,
@@ -308,6 +325,7 @@ pub struct Program {
     pub procs: Vec<Proc>,
     pub nmi: Option<u16>,
     pub scenarios: Vec<Scenario>,
+    pub races: Vec<RaceDecl>,
     pub ops: Vec<Op>,
     pub arg_pool: Vec<ExprRef>,
     pub narrations: Vec<String>,

@@ -33,6 +33,17 @@ impl Config {
         Config { ncpu: prog.cpus.2, scenario: 0, options: prog.options.iter().map(|o| o.default).collect() }
     }
 
+    /// The configuration a model's declared race runs in.
+    pub fn for_race(prog: &Program, r: &crate::lang::program::RaceDecl) -> Config {
+        let mut c = Config::new(prog);
+        c.ncpu = r.cpus;
+        c.scenario = r.scenario;
+        for &(i, v) in &r.sets {
+            c.options[i] = v;
+        }
+        c
+    }
+
     /// Set an option from text (`true`, `false`, `on`, `off`, or a number).
     pub fn set(&mut self, prog: &Program, name: &str, value: &str) -> Result<(), String> {
         let i = prog.option_index(name).ok_or_else(|| {

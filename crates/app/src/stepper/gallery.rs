@@ -1,0 +1,70 @@
+//! The gallery: every bundled algorithm and, under it, every known race it declares,
+//! with its story; "show me" loads the race's configuration and finds the shortest
+//! counterexample live in the checker's worker.
+
+use super::state::{Action, Lab};
+use sdlab_engine::{compile, models, Program};
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lab: Lab,
+    pub dispatch: Callback<Action>,
+}
+
+fn property_words(p: &str) -> &'static str {
+    match p {
+        "G-STALE" => "use after free through a stale TLB entry",
+        "G-DIRTY" => "lost modification",
+        "G-DEADLOCK" => "deadlock",
+        "G-NOLOST" => "lost shootdown",
+        _ => "assertion",
+    }
+}
+
+#[function_component]
+pub fn Gallery(props: &Props) -> Html {
+    let library: Rc<Vec<(&'static str, Program)>> =
+        use_memo((), |_| models::BUNDLED.iter().filter_map(|b| compile(b.source).0.map(|p| (b.id, p))).collect());
+    let d = props.dispatch.clone();
+    let close = Callback::from(move |_: MouseEvent| d.emit(Action::ShowGallery(false)));
+    html! {
+        <section id="gallery" class="gallery" aria-label="Gallery of algorithms and their races">
+            <header class="row">
+                <h2>{ "Gallery: every algorithm and its known races" }</h2>
+                <button id="close-gallery" onclick={close}>{ "back to the stepper" }</button>
+            </header>
+            { for library.iter().map(|(id, p)| html! {
+                <article class="gallery-model" data-model={*id}>
+                    <h3>{ &p.title }</h3>
+                    <p class="doc">{ &p.doc }</p>
+                    <ul>
+                        { for p.races.iter().enumerate().map(|(i, r)| {
+                            let d = props.dispatch.clone();
+                            let id = id.to_string();
+                            let show = Callback::from(move |_: MouseEvent| d.emit(Action::LoadRace(id.clone(), i)));
+                            let kind = match r.kind.as_str() {
+                                "bug" => "real bug",
+                                "design" => "design limit",
+                                _ => "mutation",
+                            };
+                            let scenario = p.scenarios.get(r.scenario).map(|s| s.name.as_str()).unwrap_or("");
+                            html! {
+                                <li class="gallery-race" data-race={r.name.clone()} data-expect={r.expect.clone()}>
+                                    <div class="race-head">
+                                        <strong>{ &r.title }</strong>
+                                        <span class={classes!("kind", r.kind.clone())}>{ kind }</span>
+                                        <span class="dim">{ format!(" {} · {} CPUs · {scenario}", property_words(&r.expect), r.cpus) }</span>
+                                        <button class="show-race" onclick={show} aria-label={format!("Show me: {}", r.title)}>{ "show me" }</button>
+                                    </div>
+                                    <p>{ &r.story }</p>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                </article>
+            }) }
+        </section>
+    }
+}
