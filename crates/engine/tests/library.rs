@@ -97,6 +97,13 @@ fn linux_csd_flush_with_generations() {
     assert_eq!(property(&o), "G-STALE");
     let Outcome::Violation { message, .. } = &o else { unreachable!() };
     assert!(message.contains("CPU 1"), "{message}");
+    // Amit's asynchronous flush (§8): safe while nothing reads user memory in the window
+    // between the early unlock and the flush; an NMI that does breaks it (AX1).
+    assert_eq!(check("linux", 3, "unmap_touch", &[("async_ack", "true")]), Outcome::Verified);
+    let nmi = [("nmi_reads_user", "true"), ("hw_nmi", "1")];
+    assert_eq!(check("linux", 2, "unmap_touch", &nmi), Outcome::Verified, "a synchronous flush closes the window");
+    let o = check("linux", 2, "unmap_touch", &[("async_ack", "true"), nmi[0], nmi[1]]);
+    assert_eq!(property(&o), "G-STALE");
     // LX4: smp_call_function_many with interrupts disabled, two initiators.
     let o = check("linux", 2, "crossfire", &[("initiator_irqs_off", "true")]);
     assert_eq!(property(&o), "G-DEADLOCK");
