@@ -40,7 +40,7 @@ fn run(req: &BenchRequest) -> Result<String, String> {
     let m = Machine::new(prog, cfg)?;
     let perf = web_sys::window().and_then(|w| w.performance()).ok_or("no performance clock")?;
     let t0 = perf.now();
-    let sum = sdlab_engine::bench::random_steps(&m, req.seed, req.steps);
+    let sum = sdlab_engine::bench::random_steps(&m, req.seed, req.steps).checksum;
     let secs = (perf.now() - t0) / 1000.0;
     Ok(serde_json::json!({
         "model": req.model, "scenario": req.scenario, "cpus": req.cpus, "steps": req.steps,

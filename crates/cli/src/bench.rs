@@ -3,7 +3,7 @@
 //! runs it in release mode and records the JSON line.
 
 use crate::{load, Error};
-use sdlab_engine::{schedule, Machine};
+use sdlab_engine::Machine;
 use serde::Serialize;
 use std::hint::black_box;
 use std::io::{self, Write};
@@ -55,47 +55,17 @@ struct Report<'a> {
     violations: u64,
 }
 
-struct Counts {
-    runs: u64,
-    violations: u64,
-}
-
-/// The timed loop. No allocation of its own per step: the choice and effect buffers are
-/// reused; only a restart clones the initial state.
-fn steps(m: &Machine, n: u64, seed: u64) -> Result<Counts, Error> {
-    let mut state = m.initial();
-    let mut en = Vec::with_capacity(64);
-    let mut fx = Vec::with_capacity(64);
-    let mut counts = Counts { runs: 1, violations: 0 };
-    for k in 0..n {
-        m.enabled(&state, &mut en);
-        if en.is_empty() {
-            state = m.initial();
-            counts.runs += 1;
-            m.enabled(&state, &mut en);
-            if en.is_empty() {
-                return Err(Error::Input("the initial state has no enabled choice: nothing to benchmark".into()));
-            }
-        }
-        let choice = en[schedule::pick(seed, k, en.len())];
-        fx.clear();
-        match m.step(&mut state, choice, &mut fx) {
-            Ok(st) => counts.violations += u64::from(black_box(st).violation.is_some()),
-            Err(f) => return Err(Error::Input(format!("model error at benchmark step {}: {f}", k + 1))),
-        }
-        black_box(&fx);
-    }
-    black_box(&state);
-    Ok(counts)
-}
-
 pub fn main(args: Args) -> Result<ExitCode, Error> {
     let l = load::model(&args.model)?;
     let cfg = load::config(&l, Some(args.cpus), args.scenario.as_deref(), Some("crossfire"), &args.set)?;
     let scenario = l.prog.scenarios[cfg.scenario].name.clone();
     let machine = Machine::new(l.prog.clone(), cfg).map_err(Error::Input)?;
     let t0 = Instant::now();
-    let counts = steps(black_box(&machine), args.steps, args.seed)?;
+    let walk = sdlab_engine::bench::random_steps(black_box(&machine), args.seed, args.steps);
+    black_box(walk.checksum);
+    if let Some((k, f)) = walk.fault {
+        return Err(Error::Input(format!("model error at benchmark step {k}: {f}")));
+    }
     let seconds = t0.elapsed().as_secs_f64();
     let steps_per_sec = if seconds > 0.0 { args.steps as f64 / seconds } else { 0.0 };
     let report = Report {
@@ -106,8 +76,8 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         steps_per_sec,
         scenario: &scenario,
         seed: args.seed,
-        runs: counts.runs,
-        violations: counts.violations,
+        runs: walk.runs,
+        violations: walk.violations,
     };
     let mut out = io::stdout().lock();
     if args.json {

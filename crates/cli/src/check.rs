@@ -14,17 +14,8 @@ use std::time::Instant;
 /// Exit status: 0 verified, 1 violation found, 2 bad input, model error or limit hit.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A bundled model id (see `sdlab models`) or the path of a .sdm file.
-    model: String,
-    /// Number of CPUs (default: the model's default, or what the scenario needs).
-    #[arg(long, value_name = "N")]
-    cpus: Option<u32>,
-    /// Scenario name (default: the model's first).
-    #[arg(long, value_name = "S")]
-    scenario: Option<String>,
-    /// Set a model option, e.g. --set rescan=false; repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    target: load::Target,
     /// Stop after this many distinct states.
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     max_states: usize,
@@ -69,8 +60,7 @@ struct Report<'a> {
 }
 
 pub fn main(args: Args) -> Result<ExitCode, Error> {
-    let l = load::model(&args.model)?;
-    let cfg = load::config(&l, args.cpus, args.scenario.as_deref(), None, &args.set)?;
+    let (l, cfg) = args.target.load()?;
     let p = l.prog.clone();
     let scenario = p.scenarios[cfg.scenario].name.clone();
     let options = load::options_json(&p, &cfg);

@@ -7,6 +7,31 @@ use sdlab_engine::{compile, models, schedule, Choice, Config, Diagnostic, Progra
 use std::path::Path;
 use std::sync::Arc;
 
+/// What to run: a model and its configuration (shared by `run` and `check`).
+#[derive(clap::Args, Debug)]
+pub struct Target {
+    /// A bundled model id (see `sdlab models`) or the path of a .sdm file.
+    pub model: String,
+    /// Number of CPUs (default: the model's default, or what the scenario needs).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<u32>,
+    /// Scenario name (default: the model's first).
+    #[arg(long, value_name = "S")]
+    pub scenario: Option<String>,
+    /// Set a model option, e.g. --set rescan=false or --set hw_nmi=2; repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl Target {
+    /// Load the model and build the configuration the flags describe.
+    pub fn load(&self) -> Result<(Loaded, sdlab_engine::Config), Error> {
+        let l = model(&self.model)?;
+        let cfg = config(&l, self.cpus, self.scenario.as_deref(), None, &self.set)?;
+        Ok((l, cfg))
+    }
+}
+
 /// A compiled model and the name used for it in messages (bundled id or file path).
 pub struct Loaded {
     pub name: String,

@@ -18,17 +18,8 @@ use std::process::ExitCode;
 /// (deadlock, lost shootdown), 2 bad input or a model error.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A bundled model id (see `sdlab models`) or the path of a .sdm file.
-    model: String,
-    /// Number of CPUs (default: the model's default, or what the scenario needs).
-    #[arg(long, value_name = "N")]
-    cpus: Option<u32>,
-    /// Scenario name (default: the model's first).
-    #[arg(long, value_name = "S")]
-    scenario: Option<String>,
-    /// Set a model option, e.g. --set rescan=false or --set hw_nmi=2; repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    target: load::Target,
     /// Seed of the random schedule.
     #[arg(long, value_name = "N", conflicts_with = "schedule")]
     seed: Option<u64>,
@@ -96,8 +87,7 @@ struct Report<'a> {
 }
 
 pub fn main(args: Args) -> Result<ExitCode, Error> {
-    let l = load::model(&args.model)?;
-    let cfg = load::config(&l, args.cpus, args.scenario.as_deref(), None, &args.set)?;
+    let (l, cfg) = args.target.load()?;
     let replay = args.schedule.as_deref().map(load::schedule_file).transpose()?;
     let limit = match (args.steps, &replay) {
         (Some(k), _) => k,

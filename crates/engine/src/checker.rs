@@ -106,41 +106,6 @@ impl Fp {
     }
 }
 
-impl Hasher for Fp {
-    fn finish(&self) -> u64 {
-        self.finish128() as u64
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.word(u64::from_le_bytes(w) ^ ((chunk.len() as u64) << 56));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.word(i as u64 | 0x100);
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.word(i as u64 | 0x2_0000);
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.word(i as u64 | 0x4_0000_0000);
-    }
-    fn write_i32(&mut self, i: i32) {
-        self.write_u32(i as u32);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.word(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.word(i as u64 ^ 0xA5A5_0000_0000_0000);
-    }
-}
-
-pub(crate) fn fingerprint_of(s: &State) -> u128 {
-    fingerprint(s)
-}
-
 /// The state packed densely into 64-bit words and mixed into 128 bits. Packing first
 /// (rather than feeding `derive(Hash)` field by field) cuts the mixing work several-fold;
 /// this is the checker's hottest function.

@@ -18,7 +18,7 @@
 //! stack (the cycle proviso). So every reachable violation, deadlock and lost shootdown
 //! is still reached.
 
-use crate::checker::{fingerprint_of, strings, violation, Options, Outcome, PassThrough, Progress};
+use crate::checker::{fingerprint, strings, violation, Options, Outcome, PassThrough, Progress};
 use crate::lang::program::Kind;
 use crate::machine::{Choice, Effect, Machine, State};
 use std::collections::{HashMap, HashSet};
@@ -66,7 +66,7 @@ impl Dfs {
             scratch: None,
         };
         let s0 = m.initial();
-        let fp = fingerprint_of(&s0);
+        let fp = fingerprint(&s0);
         d.seen.insert(fp);
         if safety {
             if let Some(stuck) = m.stuck(&s0) {
@@ -134,7 +134,7 @@ impl Dfs {
             if m.step(&mut next, Choice::Step(c8), &mut self.fx).is_err() {
                 continue 'cpus;
             }
-            if self.on_stack.contains_key(&fingerprint_of(&next)) {
+            if self.on_stack.contains_key(&fingerprint(&next)) {
                 continue;
             }
             return Some(Choice::Step(c8));
@@ -205,7 +205,7 @@ impl Dfs {
                 }
             }
         }
-        let fp = fingerprint_of(next);
+        let fp = fingerprint(next);
         if let Some(&i) = self.on_stack.get(&fp) {
             if let Some(message) = self.fair_nonprogress(m, i, ch) {
                 let path = self.path(ch);
