@@ -16,7 +16,7 @@ commands:
   serve [--port N]   install what is missing, build, serve the app on http://127.0.0.1:8080
   test               every test: fmt, clippy, native tests, wasm tests in Chromium, end-to-end
   dist               release build into dist/
-  bench              benchmarks, written to BENCHMARKS.md
+  bench [steps] [checker]  benchmarks (all, or the named sections), written to BENCHMARKS.md
   setup [--browser]  only install what is missing";
 
 fn main() -> ExitCode {
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("dist") => setup::all(false).and_then(|_| dist()),
         Some("test") => test(),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
