@@ -12,6 +12,7 @@ mod bench;
 mod check;
 mod load;
 mod models;
+mod races;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,7 @@ enum Command {
     Models(models::Args),
     Run(run::Args),
     Check(check::Args),
+    Races(races::Args),
     BenchSteps(bench::Args),
 }
 
@@ -63,6 +65,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Models(a) => models::main(a),
         Command::Run(a) => run::main(a),
         Command::Check(a) => check::main(a),
+        Command::Races(a) => races::main(a),
         Command::BenchSteps(a) => bench::main(a),
     }
 }

@@ -425,3 +425,28 @@ fn check_limit_exits_2_with_a_message() {
     assert_eq!(j["verdict"], "limit");
     assert!(j["message"].as_str().unwrap().contains("state limit of 500"));
 }
+
+/// docs/races.md is `sdlab races --markdown`; everything but the time column must match.
+#[test]
+fn the_committed_race_table_is_current() {
+    let o = sdlab(&["races", "--markdown"]);
+    assert_eq!(code(&o), 0, "every declared race is found as declared: {}", stdout(&o));
+    let strip = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| model"))
+            .map(|l| {
+                let mut cells: Vec<&str> = l.split('|').collect();
+                cells.truncate(cells.len().saturating_sub(2)); // drop the time and the tail
+                cells.join("|")
+            })
+            .collect()
+    };
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/races.md")).expect("docs/races.md");
+    assert_eq!(
+        strip(&stdout(&o)),
+        strip(&committed),
+        "regenerate: cargo run --release -p sdlab-cli -- races --markdown > docs/races.md"
+    );
+    assert!(strip(&committed).len() >= 10);
+}
