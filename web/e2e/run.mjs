@@ -40,7 +40,7 @@ for (const file of files) {
     const screenshot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
     const t0 = Date.now();
     try {
-      await t.fn({ page, baseUrl, screenshot });
+      await t.fn({ page, baseUrl, screenshot, context: browser.context });
       if (problems.length) throw new Error(problems.join('; '));
       passed++;
       console.log(`ok - ${file}: ${t.name} (${Date.now() - t0} ms)`);

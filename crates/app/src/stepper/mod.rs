@@ -4,6 +4,7 @@ mod cpu;
 mod gallery;
 mod memory;
 mod palette;
+pub mod permalink;
 mod race;
 mod shared;
 mod source;
@@ -36,7 +37,7 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
 
 #[function_component]
 pub fn Stepper() -> Html {
-    let lab = use_reducer(Lab::new);
+    let lab = use_reducer(Lab::from_location);
     let dispatch = {
         let d = lab.dispatcher();
         Callback::from(move |a: Action| d.dispatch(a))
@@ -69,6 +70,39 @@ pub fn Stepper() -> Html {
             move || {
                 if let Some(doc) = doc {
                     let _ = doc.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+                }
+            }
+        });
+    }
+    {
+        // The address bar is the permalink of what is on screen.
+        let frag = permalink::encode(&lab.inner.borrow().link());
+        use_effect_with(frag, |frag| {
+            if let Some(w) = web_sys::window() {
+                let current = w.location().hash().unwrap_or_default();
+                if current.trim_start_matches('#') != frag.as_str() {
+                    if let Ok(h) = w.history() {
+                        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("#{frag}")));
+                    }
+                }
+            }
+        });
+    }
+    {
+        // A link pasted into this tab's address bar changes only the fragment.
+        let d = lab.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                d.dispatch(Action::FromLink(hash.trim_start_matches('#').to_string()));
+            });
+            let w = web_sys::window();
+            if let Some(w) = &w {
+                let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = w {
+                    let _ = w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
                 }
             }
         });

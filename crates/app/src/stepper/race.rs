@@ -184,6 +184,7 @@ pub fn RacePanel(props: &Props) -> Html {
             <div id="timeline" class="timeline" aria-label="Counterexample timeline">
                 <span class="tl-label">{ match p.cycle_start {
                     Some(k) => format!("lasso ({k} steps, then a cycle of {} that repeats): ", n - k),
+                    None if p.property.is_empty() => format!("schedule from the link ({n} steps): "),
                     None => format!("counterexample ({n} steps): "),
                 } }</span>
                 { for cells }

@@ -2,6 +2,7 @@
 //! behind one `Rc<RefCell<…>>` and is mutated in place; every action bumps `version`,
 //! which is what Yew compares, so a step costs O(1) and not a copy of the history.
 
+use super::permalink;
 use crate::protocol::CheckReply;
 use sdlab_engine::machine::{Choice, Config, Machine};
 use sdlab_engine::{compile, models, schedule, Program, Session};
@@ -102,6 +103,8 @@ pub enum Action {
     ShowGallery(bool),
     /// Load a bundled model in the configuration of one of its declared races, and find it.
     LoadRace(String, usize),
+    /// Open the state a permalink describes (the fragment, without `#`).
+    FromLink(String),
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -142,6 +145,80 @@ pub fn load_bundled(id: &str) -> Result<(Arc<Program>, Machine), String> {
     cfg.ncpu = cfg.ncpu.max(prog.scenarios.first().map_or(1, |s| s.min_cpus));
     let machine = Machine::new(prog.clone(), cfg)?;
     Ok((prog, machine))
+}
+
+impl Lab {
+    /// The stepper as the page's address asks for it: a permalink, or the default.
+    pub fn from_location() -> Lab {
+        let lab = Lab::new();
+        let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+        let frag = hash.trim_start_matches('#');
+        if !frag.is_empty() {
+            lab.inner.borrow_mut().open_link(frag);
+        }
+        lab
+    }
+}
+
+impl Inner {
+    /// The permalink of the current state.
+    pub fn link(&self) -> permalink::Link {
+        let taken = self.session.schedule();
+        let schedule = match &self.plan {
+            Some(p) if p.choices.starts_with(&taken) => p.choices.clone(),
+            _ => taken,
+        };
+        permalink::Link {
+            model: self.model_id.clone(),
+            ncpu: self.cfg.ncpu,
+            scenario: self.prog.scenarios.get(self.cfg.scenario).map(|s| s.name.clone()).unwrap_or_default(),
+            options: permalink::changed_options(&self.prog, &self.cfg),
+            seed: self.seed,
+            schedule,
+            at: self.session.steps(),
+            gallery: self.gallery,
+        }
+    }
+
+    /// Restore a permalink; on any problem, say what and keep the default view.
+    fn open_link(&mut self, frag: &str) {
+        let result = permalink::decode(frag, |id| load_bundled(id).ok().map(|(p, _)| p)).and_then(|(link, cfg)| {
+            let (prog, _) = load_bundled(&link.model)?;
+            let machine = Machine::new(prog.clone(), cfg.clone())?;
+            let mut session = Session::new(machine);
+            session
+                .replay(&link.schedule)
+                .map_err(|(k, f)| format!("its schedule does not replay at step {k}: {f}"))?;
+            while session.steps() > link.at && session.back() {}
+            Ok((link, prog, cfg, session))
+        });
+        match result {
+            Ok((link, prog, cfg, session)) => {
+                self.model_id = link.model.clone();
+                self.prog = prog;
+                self.cfg = cfg;
+                self.session = session;
+                self.seed = link.seed;
+                self.gallery = link.gallery;
+                self.running = false;
+                self.check_gen += 1;
+                self.check = CheckStatus::Idle;
+                self.error = None;
+                self.plan = (link.at < link.schedule.len()).then(|| Plan {
+                    choices: link.schedule,
+                    property: String::new(),
+                    message: String::new(),
+                    cycle_start: None,
+                });
+            }
+            Err(e) => {
+                if let Ok(fresh) = Rc::try_unwrap(Lab::new().inner) {
+                    *self = fresh.into_inner();
+                }
+                self.error = Some(format!("This link cannot be opened: {e}. Showing the default view."));
+            }
+        }
+    }
 }
 
 impl Default for Lab {
@@ -339,6 +416,7 @@ impl Reducible for Lab {
                     s.rebuild(cfg);
                 }
                 Action::RequestCheck => s.check_requested = true,
+                Action::FromLink(frag) => s.open_link(&frag),
                 Action::ShowGallery(on) => s.gallery = on,
                 Action::LoadRace(id, r) => match load_bundled(&id) {
                     Ok((prog, _)) => match prog.races.get(r).map(|race| Config::for_race(&prog, race)) {

@@ -12,6 +12,24 @@ pub struct Props {
 
 #[function_component]
 pub fn Toolbar(props: &Props) -> Html {
+    let sharing = use_state(|| false);
+    let share_ref = use_node_ref();
+    {
+        let share_ref = share_ref.clone();
+        use_effect_with(*sharing, move |on| {
+            if *on {
+                if let Some(input) = share_ref.cast::<HtmlInputElement>() {
+                    let _ = input.focus();
+                    input.select();
+                }
+            }
+        });
+    }
+    let toggle_share = {
+        let sharing = sharing.clone();
+        Callback::from(move |_: MouseEvent| sharing.set(!*sharing))
+    };
+    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let s = props.lab.inner.borrow();
     let prog = &s.prog;
     let d = props.dispatch.clone();
@@ -98,6 +116,10 @@ pub fn Toolbar(props: &Props) -> Html {
                 </label>
                 <strong id="model-title" class="sr-only">{ &prog.title }</strong>
                 <button id="open-gallery" onclick={act(|| Action::ShowGallery(true))} title="Every algorithm and its known races">{ "Gallery of races" }</button>
+                <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
+                if *sharing {
+                    <input id="share-link" ref={share_ref} class="share-link" readonly=true value={href} aria-label="Link to this state: copy it" />
+                }
                 <label for="cpus">{ "CPUs " }
                     <select id="cpus" onchange={on_cpus}>
                         { for (lo..=hi).map(|n| html! { <option value={n.to_string()} selected={n == s.cfg.ncpu}>{ n }</option> }) }

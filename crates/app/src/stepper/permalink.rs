@@ -1,0 +1,151 @@
+//! Permalinks: the address bar holds the exact state — model, CPU count, scenario,
+//! options, seed, the schedule taken and the current step, and the view — so a link
+//! reopens it exactly. Decoding never trusts the link: every field is checked, and any
+//! problem is a message plus the default view.
+
+use sdlab_engine::machine::{Choice, Config};
+use sdlab_engine::{schedule, Program};
+
+/// Links longer than this are refused (a schedule of a few thousand steps fits).
+pub const MAX_LINK: usize = 16 * 1024;
+const VERSION: &str = "1";
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    pub model: String,
+    pub ncpu: u32,
+    pub scenario: String,
+    /// (option name, value) for options that differ from the model's defaults.
+    pub options: Vec<(String, i32)>,
+    pub seed: u64,
+    pub schedule: Vec<Choice>,
+    /// The step shown (≤ the schedule's length); later steps play on with →.
+    pub at: usize,
+    pub gallery: bool,
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.:,".contains(c) {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32 & 0xFF)
+            }
+        })
+        .collect()
+}
+
+fn unescape(s: &str) -> Result<String, String> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).ok_or("a truncated %-escape")?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("a bad %-escape `%{hex}`"))?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "text that is not UTF-8".to_string())
+}
+
+pub fn encode(l: &Link) -> String {
+    let mut parts = vec![
+        format!("v={VERSION}"),
+        format!("m={}", escape(&l.model)),
+        format!("n={}", l.ncpu),
+        format!("s={}", escape(&l.scenario)),
+    ];
+    if !l.options.is_empty() {
+        let o: Vec<String> = l.options.iter().map(|(k, v)| format!("{}:{v}", escape(k))).collect();
+        parts.push(format!("o={}", o.join(",")));
+    }
+    parts.push(format!("seed={}", l.seed));
+    if !l.schedule.is_empty() {
+        parts.push(format!("x={}", schedule::format(&l.schedule).replace(' ', ",")));
+        parts.push(format!("at={}", l.at));
+    }
+    if l.gallery {
+        parts.push("view=gallery".into());
+    }
+    parts.join("&")
+}
+
+/// Parse a link's fragment (without `#`). The model's program is looked up by the caller
+/// through `program_of`, which says whether the id is bundled.
+pub fn decode(
+    text: &str,
+    program_of: impl Fn(&str) -> Option<std::sync::Arc<Program>>,
+) -> Result<(Link, Config), String> {
+    if text.len() > MAX_LINK {
+        return Err(format!("the link is {} characters long; links are at most {MAX_LINK}", text.len()));
+    }
+    let mut link = Link {
+        model: String::new(),
+        ncpu: 0,
+        scenario: String::new(),
+        options: vec![],
+        seed: 1,
+        schedule: vec![],
+        at: 0,
+        gallery: false,
+    };
+    let mut version = None;
+    let mut at = None;
+    for part in text.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{}` is not key=value", part.chars().take(40).collect::<String>()))?;
+        match k {
+            "v" => version = Some(v.to_string()),
+            "m" => link.model = unescape(v)?,
+            "n" => link.ncpu = v.parse().map_err(|_| format!("the CPU count `{v}` is not a number"))?,
+            "s" => link.scenario = unescape(v)?,
+            "o" => {
+                for item in v.split(',').filter(|i| !i.is_empty()) {
+                    let (name, val) =
+                        item.split_once(':').ok_or_else(|| format!("option `{item}` is not name:value"))?;
+                    let val = val.parse().map_err(|_| format!("option `{name}` has the non-number `{val}`"))?;
+                    link.options.push((unescape(name)?, val));
+                }
+            }
+            "seed" => link.seed = v.parse().map_err(|_| format!("the seed `{v}` is not a number"))?,
+            "x" => link.schedule = schedule::parse(&v.replace(',', " "))?,
+            "at" => at = Some(v.parse::<usize>().map_err(|_| format!("the step `{v}` is not a number"))?),
+            "view" => link.gallery = v == "gallery",
+            _ => return Err(format!("the link has an unknown field `{}`", k.chars().take(20).collect::<String>())),
+        }
+    }
+    match version.as_deref() {
+        Some(VERSION) => {}
+        Some(v) => return Err(format!("the link is of version {v}; this Shootdown Lab reads version {VERSION}")),
+        None => return Err("the link has no version (v=1)".into()),
+    }
+    let prog = program_of(&link.model).ok_or_else(|| format!("the link names an unknown model `{}`", link.model))?;
+    let mut cfg = Config::new(&prog);
+    cfg.scenario = prog
+        .scenario_index(&link.scenario)
+        .ok_or_else(|| format!("model `{}` has no scenario `{}`", link.model, link.scenario))?;
+    let (lo, hi, _) = prog.cpus;
+    if link.ncpu < lo || link.ncpu > hi {
+        return Err(format!("{} CPUs: this model runs on {lo} to {hi}", link.ncpu));
+    }
+    cfg.ncpu = link.ncpu;
+    for (name, v) in &link.options {
+        cfg.set(&prog, name, &v.to_string())?;
+    }
+    link.at = at.unwrap_or(link.schedule.len());
+    if link.at > link.schedule.len() {
+        return Err(format!("the link shows step {} of a {}-step schedule", link.at, link.schedule.len()));
+    }
+    Ok((link, cfg))
+}
+
+/// The non-default options of a configuration, by name.
+pub fn changed_options(prog: &Program, cfg: &Config) -> Vec<(String, i32)> {
+    prog.options.iter().zip(&cfg.options).filter(|(o, v)| o.default != **v).map(|(o, v)| (o.name.clone(), *v)).collect()
+}
