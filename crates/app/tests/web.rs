@@ -1,7 +1,7 @@
 //! Component tests in headless Chromium: the stepper rendered for real, driven through
 //! clicks, key presses and form changes, asserting what a user sees.
 
-use sdlab_app::stepper::Stepper;
+use sdlab_app::stepper::{Stepper, StepperProps};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -37,7 +37,8 @@ async fn mount() -> Mounted {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
-    let app = yew::Renderer::<Stepper>::with_root(root.clone()).render();
+    // Several steppers share this page: none of them owns the address bar.
+    let app = yew::Renderer::<Stepper>::with_root_and_props(root.clone(), StepperProps { address_bar: false }).render();
     settle().await;
     Mounted { root, app: Some(app) }
 }

@@ -35,9 +35,18 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
     })
 }
 
+#[derive(Properties, PartialEq)]
+pub struct StepperProps {
+    /// Read the state from the page's address and keep the address up to date (off for
+    /// steppers that are not the page's main view, such as component tests).
+    #[prop_or(true)]
+    pub address_bar: bool,
+}
+
 #[function_component]
-pub fn Stepper() -> Html {
-    let lab = use_reducer(Lab::from_location);
+pub fn Stepper(props: &StepperProps) -> Html {
+    let address_bar = props.address_bar;
+    let lab = use_reducer(move || if address_bar { Lab::from_location() } else { Lab::new() });
     let dispatch = {
         let d = lab.dispatcher();
         Callback::from(move |a: Action| d.dispatch(a))
@@ -77,8 +86,8 @@ pub fn Stepper() -> Html {
     {
         // The address bar is the permalink of what is on screen.
         let frag = permalink::encode(&lab.inner.borrow().link());
-        use_effect_with(frag, |frag| {
-            if let Some(w) = web_sys::window() {
+        use_effect_with(frag, move |frag| {
+            if let Some(w) = web_sys::window().filter(|_| address_bar) {
                 let current = w.location().hash().unwrap_or_default();
                 if current.trim_start_matches('#') != frag.as_str() {
                     if let Ok(h) = w.history() {
@@ -96,7 +105,7 @@ pub fn Stepper() -> Html {
                 let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
                 d.dispatch(Action::FromLink(hash.trim_start_matches('#').to_string()));
             });
-            let w = web_sys::window();
+            let w = web_sys::window().filter(|_| address_bar);
             if let Some(w) = &w {
                 let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
             }
