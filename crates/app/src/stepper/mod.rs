@@ -19,7 +19,19 @@ use wasm_bindgen::JsCast;
 use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
-/// Keys: digits step that CPU, → seeded step, ← back, space run/pause, r reset.
+/// The keyboard, as the help overlay lists it.
+pub const KEYS: &[(&str, &str)] = &[
+    ("0–9", "step that CPU (a pending interrupt first)"),
+    ("→", "one step (the loaded schedule, else the seed)"),
+    ("←", "back one step"),
+    ("Home / End", "first step / last step"),
+    ("space", "run or pause"),
+    ("r", "reset"),
+    ("f", "find a race"),
+    ("p", "presenter mode"),
+    ("?", "this help"),
+];
+
 fn key_action(e: &KeyboardEvent) -> Option<Action> {
     if e.ctrl_key() || e.meta_key() || e.alt_key() {
         return None;
@@ -30,6 +42,12 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
         "ArrowLeft" => Action::Back,
         " " => Action::ToggleRun,
         "r" => Action::Reset,
+        "Home" => Action::JumpTo(0),
+        "End" => Action::End,
+        "f" => Action::RequestCheck,
+        "p" => Action::TogglePresenter,
+        "?" => Action::ToggleHelp,
+        "Escape" => return None,
         k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => Action::StepCpu(k.as_bytes()[0] - b'0'),
         _ => return None,
     })
@@ -129,9 +147,9 @@ pub fn Stepper(props: &StepperProps) -> Html {
             move || drop(t)
         });
     }
-    let (ncpu, show_gallery) = {
+    let (ncpu, show_gallery, presenter, help) = {
         let s = lab.inner.borrow();
-        (s.session.machine.ncpu(), s.gallery)
+        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help)
     };
     let lab = (*lab).clone();
     let stage = if show_gallery {
@@ -158,7 +176,14 @@ pub fn Stepper(props: &StepperProps) -> Html {
     // The race panel keeps its place in the tree in both views: it owns the checker's
     // worker, which must survive a visit to the gallery.
     html! {
-        <div class="stepper" style={format!("--ncpu: {}", ncpu.min(4))}>
+        <div class={classes!("stepper", presenter.then_some("presenter"))} style={format!("--ncpu: {}", ncpu.min(4))}>
+            if help {
+                <div id="help" class="help" role="dialog" aria-label="Keyboard shortcuts">
+                    <h2>{ "Keyboard" }</h2>
+                    <table>{ for KEYS.iter().map(|(k, what)| html! { <tr><th><kbd>{ *k }</kbd></th><td>{ *what }</td></tr> }) }</table>
+                    <button id="close-help" onclick={{ let d = dispatch.clone(); Callback::from(move |_| d.emit(Action::ToggleHelp)) }}>{ "close (?)" }</button>
+                </div>
+            }
             <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} />
             <div class="race-slot" hidden={show_gallery}>
                 <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />

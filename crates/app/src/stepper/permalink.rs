@@ -22,6 +22,7 @@ pub struct Link {
     /// The step shown (≤ the schedule's length); later steps play on with →.
     pub at: usize,
     pub gallery: bool,
+    pub presenter: bool,
 }
 
 fn escape(s: &str) -> String {
@@ -72,6 +73,9 @@ pub fn encode(l: &Link) -> String {
     if l.gallery {
         parts.push("view=gallery".into());
     }
+    if l.presenter {
+        parts.push("presenter=1".into());
+    }
     parts.join("&")
 }
 
@@ -93,6 +97,7 @@ pub fn decode(
         schedule: vec![],
         at: 0,
         gallery: false,
+        presenter: false,
     };
     let mut version = None;
     let mut at = None;
@@ -117,6 +122,7 @@ pub fn decode(
             "x" => link.schedule = schedule::parse(&v.replace(',', " "))?,
             "at" => at = Some(v.parse::<usize>().map_err(|_| format!("the step `{v}` is not a number"))?),
             "view" => link.gallery = v == "gallery",
+            "presenter" => link.presenter = v == "1",
             _ => return Err(format!("the link has an unknown field `{}`", k.chars().take(20).collect::<String>())),
         }
     }

@@ -2,6 +2,7 @@
 
 use super::palette::cpu_colour;
 use super::state::Lab;
+use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -66,12 +67,19 @@ pub fn SourcePane(props: &Props) -> Html {
     {
         let pane = pane.clone();
         use_effect_with((props.lab.version, focus_line), move |(_, line)| {
-            if let (Some(line), Some(pane)) = (line, pane.cast::<HtmlElement>()) {
-                let line_px = 20;
-                let top = (*line as i32 - 1) * line_px;
+            let target = line.and_then(|l| {
+                web_sys::window()?
+                    .document()?
+                    .get_element_by_id(&format!("src-line-{l}"))?
+                    .dyn_into::<HtmlElement>()
+                    .ok()
+            });
+            if let (Some(el), Some(pane)) = (target, pane.cast::<HtmlElement>()) {
+                // Keep the cursor of the CPU that just moved in view, a third from the top.
+                let (top, h) = (el.offset_top(), el.offset_height());
                 let view = pane.client_height();
                 let cur = pane.scroll_top();
-                if top < cur + line_px * 2 || top > cur + view - line_px * 4 {
+                if top < cur + h * 2 || top > cur + view - h * 4 {
                     pane.set_scroll_top((top - view / 3).max(0));
                 }
             }

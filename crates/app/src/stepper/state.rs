@@ -31,6 +31,10 @@ pub struct Inner {
     pub check_requested: bool,
     /// The gallery of races is shown instead of the machine.
     pub gallery: bool,
+    /// Presenter mode: large type, high contrast, fewer controls.
+    pub presenter: bool,
+    /// The keyboard help overlay.
+    pub help: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -105,6 +109,10 @@ pub enum Action {
     LoadRace(String, usize),
     /// Open the state a permalink describes (the fragment, without `#`).
     FromLink(String),
+    /// Go to the last step: the end of the loaded schedule, or run the seed to the end.
+    End,
+    TogglePresenter,
+    ToggleHelp,
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -127,6 +135,8 @@ impl Lab {
                 check_gen: 0,
                 check_requested: false,
                 gallery: false,
+                presenter: false,
+                help: false,
             })),
             version: 0,
         }
@@ -177,6 +187,7 @@ impl Inner {
             schedule,
             at: self.session.steps(),
             gallery: self.gallery,
+            presenter: self.presenter,
         }
     }
 
@@ -200,6 +211,7 @@ impl Inner {
                 self.session = session;
                 self.seed = link.seed;
                 self.gallery = link.gallery;
+                self.presenter = link.presenter;
                 self.running = false;
                 self.check_gen += 1;
                 self.check = CheckStatus::Idle;
@@ -417,6 +429,16 @@ impl Reducible for Lab {
                 }
                 Action::RequestCheck => s.check_requested = true,
                 Action::FromLink(frag) => s.open_link(&frag),
+                Action::End => {
+                    let target = s.plan.as_ref().map(|p| p.choices.len());
+                    // Bounded: a run that never ends stops after this many steps.
+                    let mut budget = 10_000;
+                    while budget > 0 && target.is_none_or(|t| s.session.steps() < t) && s.step_seeded() {
+                        budget -= 1;
+                    }
+                }
+                Action::TogglePresenter => s.presenter = !s.presenter,
+                Action::ToggleHelp => s.help = !s.help,
                 Action::ShowGallery(on) => s.gallery = on,
                 Action::LoadRace(id, r) => match load_bundled(&id) {
                     Ok((prog, _)) => match prog.races.get(r).map(|race| Config::for_race(&prog, race)) {

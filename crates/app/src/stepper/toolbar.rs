@@ -116,6 +116,8 @@ pub fn Toolbar(props: &Props) -> Html {
                 </label>
                 <strong id="model-title" class="sr-only">{ &prog.title }</strong>
                 <button id="open-gallery" onclick={act(|| Action::ShowGallery(true))} title="Every algorithm and its known races">{ "Gallery of races" }</button>
+                <button id="presenter" onclick={act(|| Action::TogglePresenter)} aria-pressed={s.presenter.to_string()} title="Large type and high contrast for a lecture hall (p)">{ "Presenter" }</button>
+                <button id="help-button" onclick={act(|| Action::ToggleHelp)} title="Keyboard shortcuts (?)">{ "?" }</button>
                 <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
                 if *sharing {
                     <input id="share-link" ref={share_ref} class="share-link" readonly=true value={href} aria-label="Link to this state: copy it" />
