@@ -1,9 +1,10 @@
 // End-to-end tests against the built dist/ in headless Chromium. Each `*.test.mjs`
 // exports a list of { name, fn({ page, baseUrl, screenshot }) }. Every test also fails on
 // a console error, an uncaught page error, or a request that leaves the local server.
+// `node web/e2e/run.mjs [name-filter]`; a test may set `timeout` (ms, default 180 s).
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve, launch } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,11 +24,23 @@ const timer = setTimeout(() => {
 
 const { server, url: baseUrl } = await serve(dist);
 const browser = await launch();
+const origin = new URL(baseUrl).origin;
+const withTimeout = (promise, ms) => {
+  let timer;
+  const expire = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms); });
+  return Promise.race([promise, expire]).finally(() => clearTimeout(timer));
+};
 let passed = 0;
 let failed = 0;
 const files = fs.readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort();
 for (const file of files) {
-  const tests = (await import(path.join(here, file))).default;
+  const mod = await import(pathToFileURL(path.join(here, file)).href);
+  const tests = mod.default ?? mod.tests;
+  if (!Array.isArray(tests)) {
+    failed++;
+    console.log(`not ok - ${file}: exports no list of tests (export default [...] or export const tests = [...])`);
+    continue;
+  }
   for (const t of tests) {
     if (only && !t.name.includes(only)) continue;
     const page = await browser.context.newPage();
@@ -35,12 +48,13 @@ for (const file of files) {
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('request', (r) => {
-      if (!r.url().startsWith(baseUrl) && !/^(data|blob):/.test(r.url())) problems.push(`request left the app: ${r.url()}`);
+      const u = r.url();
+      if (!/^(data|blob):/.test(u) && new URL(u).origin !== origin) problems.push(`request left the app: ${u}`);
     });
     const screenshot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
     const t0 = Date.now();
     try {
-      await t.fn({ page, baseUrl, screenshot, context: browser.context });
+      await withTimeout(t.fn({ page, baseUrl, screenshot, context: browser.context }), t.timeout ?? 180000);
       if (problems.length) throw new Error(problems.join('; '));
       passed++;
       console.log(`ok - ${file}: ${t.name} (${Date.now() - t0} ms)`);

@@ -273,11 +273,59 @@ fn write_section(name: &str, body: &str) -> Result<(), String> {
     let old = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         "# Benchmarks\n\nWritten by `cargo xtask bench`; each section is replaced by its own run.\n".to_string()
     });
+    std::fs::write(&path, replace_section(&old, name, body)).map_err(|e| format!("BENCHMARKS.md: {e}"))
+}
+
+/// `text` with the block between the section's markers replaced by `body`, or with the
+/// section appended when its markers are not there yet.
+fn replace_section(text: &str, name: &str, body: &str) -> String {
     let (begin, end) = (format!("<!-- bench:{name}:begin -->"), format!("<!-- bench:{name}:end -->"));
     let block = format!("{begin}\n{body}{end}");
-    let new = match (old.find(&begin), old.find(&end)) {
-        (Some(a), Some(b)) if b > a => format!("{}{block}{}", &old[..a], &old[b + end.len()..]),
-        _ => format!("{}\n{block}\n", old.trim_end()),
-    };
-    std::fs::write(&path, new).map_err(|e| format!("BENCHMARKS.md: {e}"))
+    match text.find(&begin).map(|a| (a, text[a..].find(&end).map(|b| a + b))) {
+        Some((a, Some(b))) => format!("{}{block}{}", &text[..a], &text[b + end.len()..]),
+        _ => format!("{}\n{block}\n", text.trim_end()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_only_its_own_section() {
+        let text = "# B\n<!-- bench:steps:begin -->\nold\n<!-- bench:steps:end -->\n<!-- bench:checker:begin -->\nkeep\n<!-- bench:checker:end -->\n";
+        let new = replace_section(text, "steps", "new\n");
+        assert_eq!(
+            new,
+            "# B\n<!-- bench:steps:begin -->\nnew\n<!-- bench:steps:end -->\n<!-- bench:checker:begin -->\nkeep\n<!-- bench:checker:end -->\n"
+        );
+        assert_eq!(replace_section(&new, "steps", "new\n"), new);
+    }
+
+    #[test]
+    fn appends_a_missing_section() {
+        let new = replace_section("# B\n\ntext\n", "trace", "body\n");
+        assert_eq!(new, "# B\n\ntext\n<!-- bench:trace:begin -->\nbody\n<!-- bench:trace:end -->\n");
+    }
+
+    #[test]
+    fn reads_numbers_from_one_line_json() {
+        let out = "Compiling\n{\"model\":\"m\",\"cpus\":4,\"steps_per_sec\":8047030.9,\"seconds\": 2.5}\n";
+        let line = last_json_line(out).unwrap();
+        assert_eq!(field(&line, "steps_per_sec"), Some(8047030.9));
+        assert_eq!(field(&line, "seconds"), Some(2.5));
+        assert_eq!(field(&line, "cpus"), Some(4.0));
+        assert_eq!(field(&line, "missing"), None);
+        assert_eq!(last_json_line("no json here"), None);
+    }
+
+    #[test]
+    fn best_of_three_takes_the_fastest_run() {
+        let mut runs = vec![Some("{\"steps_per_sec\":2}"), None, Some("{\"steps_per_sec\":5}")].into_iter();
+        assert_eq!(
+            best_of_three(|| runs.next().flatten().map(str::to_string)).as_deref(),
+            Some("{\"steps_per_sec\":5}")
+        );
+        assert_eq!(best_of_three(|| None), None);
+    }
 }

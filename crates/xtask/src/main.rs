@@ -69,16 +69,7 @@ fn test() -> Result<(), String> {
         (
             "clippy",
             Box::new(|_| {
-                run(sh("cargo").args([
-                    "clippy",
-                    "--workspace",
-                    "--exclude",
-                    "sdlab-app",
-                    "--all-targets",
-                    "--",
-                    "-D",
-                    "warnings",
-                ]))?;
+                run(sh("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
                 run(sh("cargo").args([
                     "clippy",
                     "-p",
@@ -96,6 +87,10 @@ fn test() -> Result<(), String> {
         (
             "wasm tests in headless Chromium",
             Box::new(|t| {
+                if !root().join("crates/app/tests/web.rs").exists() {
+                    println!("skipped: crates/app/tests/web.rs does not exist yet");
+                    return Ok(());
+                }
                 run_tee(
                     sh("cargo")
                         .args(["test", "--target", "wasm32-unknown-unknown", "-p", "sdlab-app", "--test", "web"])
@@ -109,17 +104,22 @@ fn test() -> Result<(), String> {
         ("release build", Box::new(|_| dist())),
         ("end-to-end in headless Chromium", Box::new(|t| run_tee(sh("node").arg(root().join("web/e2e/run.mjs")), t))),
     ];
+    let mut times = Vec::new();
     for (name, stage) in stages {
         let t0 = Instant::now();
         println!("\n=== {name}");
-        if let Err(e) = stage(&mut tally) {
-            println!("=== {name}: FAILED after {:.1}s", t0.elapsed().as_secs_f64());
+        let result = stage(&mut tally);
+        let secs = t0.elapsed().as_secs_f64();
+        times.push(format!("{name} {secs:.1}s"));
+        if let Err(e) = result {
+            println!("=== {name}: FAILED after {secs:.1}s");
+            println!("stage times so far = {}", times.join(", "));
             println!("{} passed, {} failed", tally.passed, tally.failed.max(1));
             return Err(format!("stage `{name}` failed: {e}"));
         }
-        println!("=== {name}: ok in {:.1}s", t0.elapsed().as_secs_f64());
+        println!("=== {name}: ok in {secs:.1}s");
     }
-    println!("\nall stages passed in {:.0}s", started.elapsed().as_secs_f64());
+    println!("\nall stages passed in {:.0}s = {}", started.elapsed().as_secs_f64(), times.join(", "));
     println!("{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed > 0 || tally.passed == 0 {
         return Err("tests failed or none ran".into());

@@ -11,8 +11,9 @@ pub fn all(browser: bool) -> Result<(), String> {
     if browser {
         chromium()?;
     }
+    components()?;
     npm()?;
-    run(sh("cargo").args(["fetch", "--locked"]))?;
+    fetch()?;
     wasm_bindgen()?;
     trunk()?;
     Ok(())
@@ -30,6 +31,32 @@ fn wasm_target() -> Result<(), String> {
     }
     println!("setup: installing the wasm32-unknown-unknown target");
     run(sh("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// rustfmt and clippy, for the first stages of `cargo xtask test` (in rustup's default
+/// profile, but a minimal toolchain lacks them).
+fn components() -> Result<(), String> {
+    let missing: Vec<&str> = [("fmt", "rustfmt"), ("clippy", "clippy")]
+        .into_iter()
+        .filter(|(sub, _)| output(sh("cargo").args([sub, "--version"])).is_none())
+        .map(|(_, component)| component)
+        .collect();
+    if missing.is_empty() {
+        ok("rustfmt and clippy");
+        return Ok(());
+    }
+    println!("setup: installing {}", missing.join(" and "));
+    run(sh("rustup").args(["component", "add"]).args(&missing))
+}
+
+/// Every crate the workspace needs, so that trunk's offline cargo finds them.
+fn fetch() -> Result<(), String> {
+    if root().join("Cargo.lock").exists() {
+        run(sh("cargo").args(["fetch", "--locked"]))
+    } else {
+        println!("setup: no Cargo.lock yet, resolving the dependencies");
+        run(sh("cargo").arg("fetch"))
+    }
 }
 
 fn have(tool: &str) -> bool {
@@ -65,7 +92,7 @@ fn npm() -> Result<(), String> {
     let lock = std::fs::read(web.join("package-lock.json")).map_err(|e| format!("web/package-lock.json: {e}"))?;
     let stamp = web.join("node_modules/.sdlab-lock");
     if std::fs::read(&stamp).ok().as_deref() == Some(&lock[..]) && web.join("node_modules/.bin/wasm-opt").exists() {
-        ok("npm tools (binaryen, playwright-core)");
+        ok("npm tools in web/node_modules match web/package-lock.json");
         return Ok(());
     }
     println!("setup: npm ci in web/");
@@ -75,15 +102,19 @@ fn npm() -> Result<(), String> {
 
 fn locked_version(name: &str) -> Result<String, String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    version_in_lock(&lock, name).ok_or_else(|| format!("{name} is not in Cargo.lock"))
+}
+
+fn version_in_lock(lock: &str, name: &str) -> Option<String> {
     let mut lines = lock.lines();
     while let Some(l) = lines.next() {
         if l.trim() == format!("name = \"{name}\"") {
             if let Some(v) = lines.next().and_then(|v| v.trim().strip_prefix("version = ")) {
-                return Ok(v.trim_matches('"').to_string());
+                return Some(v.trim_matches('"').to_string());
             }
         }
     }
-    Err(format!("{name} is not in Cargo.lock"))
+    None
 }
 
 fn wasm_bindgen() -> Result<(), String> {
@@ -116,4 +147,22 @@ pub fn spin() -> Result<(), String> {
     }
     println!("setup: installing Debian's spin and gcc");
     apt_install(&["spin", "gcc"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_in_lock;
+
+    #[test]
+    fn reads_the_exact_package_from_cargo_lock() {
+        let lock = "[[package]]\nname = \"wasm-bindgen-macro\"\nversion = \"0.2.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
+        assert_eq!(version_in_lock(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(version_in_lock(lock, "trunk"), None);
+    }
+
+    #[test]
+    fn the_workspace_lock_pins_wasm_bindgen() {
+        let lock = std::fs::read_to_string(crate::util::root().join("Cargo.lock")).unwrap();
+        assert!(version_in_lock(&lock, "wasm-bindgen").is_some());
+    }
 }

@@ -96,3 +96,24 @@ pub fn run_tee(c: &mut Command, tally: &mut Tally) -> Result<(), String> {
         Err(format!("`{}` exited with {status}", describe(c)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn counts_cargo_and_e2e_result_lines() {
+        let mut t = Tally::default();
+        for line in [
+            "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            "test result: FAILED. 3 passed; 2 failed; 0 ignored",
+            "ok - smoke.test.mjs: the page loads (120 ms)",
+            "not ok - x.test.mjs: 1 passed, 2 failed: in a message",
+            "7 passed, 1 failed",
+            "running 12 tests",
+        ] {
+            t.read(line);
+        }
+        assert_eq!((t.passed, t.failed), (22, 3));
+    }
+}

@@ -30,7 +30,7 @@ pub fn Gallery(props: &Props) -> Html {
     let d = props.dispatch.clone();
     let close = Callback::from(move |_: MouseEvent| d.emit(Action::ShowGallery(false)));
     html! {
-        <section id="gallery" class="gallery" aria-label="Gallery of algorithms and their races">
+        <section id="gallery" class="gallery" tabindex="0" aria-label="Gallery of algorithms and their races">
             <header class="row">
                 <h2>{ "Gallery: every algorithm and its known races" }</h2>
                 <button id="close-gallery" onclick={close}>{ "back to the stepper" }</button>

@@ -158,7 +158,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
         html! {
             <div class="stage">
                 <source::SourcePane lab={lab.clone()} />
-                <div class="machine">
+                <div class="machine" tabindex="0" aria-label="The machine">
                     <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
                     <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
                     <div class="cpus">

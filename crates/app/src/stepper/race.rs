@@ -174,7 +174,7 @@ pub fn RacePanel(props: &Props) -> Html {
             html! {
                 <button class={class} style={format!("--cpu: {}", cpu_colour(c.cpu() as usize))} onclick={onclick}
                         title={format!("step {step}: {c}{}", if step == n { " — the violating step" } else { "" })}
-                        aria-label={format!("go to step {step}")}>
+                        aria-label={if step == n { format!("⚠ step {step}: the violating step, CPU {}", c.cpu()) } else { format!("{} step {step}: CPU {}", c.cpu(), c.cpu()) }}>
                     { if step == n { "⚠".to_string() } else { c.cpu().to_string() } }
                 </button>
             }

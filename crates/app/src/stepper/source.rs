@@ -106,7 +106,7 @@ pub fn SourcePane(props: &Props) -> Html {
     });
     html! {
         <section class="source-pane" aria-label="Model source">
-            <div class="source" ref={pane}>{ for lines }</div>
+            <div class="source" ref={pane} tabindex="0" aria-label="Model source; each CPU's cursor marks the line it executes next">{ for lines }</div>
         </section>
     }
 }

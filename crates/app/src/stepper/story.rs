@@ -106,7 +106,7 @@ pub fn StepLog(props: &Props) -> Html {
     let start = n.saturating_sub(300);
     html! {
         <section class="log-pane" aria-label="Step log">
-            <ol id="step-log" ref={list} start={(start + 1).to_string()}>
+            <ol id="step-log" ref={list} start={(start + 1).to_string()} tabindex="0" aria-label="Steps taken">
                 { for s.session.log[start..].iter().enumerate().map(|(i, e)| {
                     let step = start + i + 1;
                     let d = props.dispatch.clone();
