@@ -81,4 +81,46 @@ export default [
       }
     },
   },
+  {
+    name: 'annotate: a note on a step shows when that step is reached, and travels in the link',
+    fn: async ({ page, baseUrl, context }) => {
+      await page.goto(baseUrl + '/');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      for (let i = 0; i < 3; i++) await page.keyboard.press('0');
+      await page.click('#add-note');
+      await page.fill('#note-input', 'Watch CPU 1’s IRR bit — über wichtig');
+      await page.press('#note-input', 'Enter');
+      assert((await page.textContent('#note')).includes('Watch CPU 1’s IRR bit — über wichtig'), 'note shown');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      await page.keyboard.press('ArrowRight');
+      assert((await page.locator('#note').count()) === 0, 'not on the next step');
+      await page.keyboard.press('ArrowLeft');
+      assert((await page.locator('#note').count()) === 1, 'back on the noted step');
+      const url = page.url();
+      assert(url.includes('note3='), url);
+      const other = await context.newPage();
+      await other.goto(url);
+      await other.waitForSelector('#note');
+      assert((await other.textContent('#note')).includes('über wichtig'), 'the note survives the link');
+      await other.close();
+    },
+  },
+  {
+    name: 'embed mode: a link with embed=1 shows the machine and the step controls only',
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1024, height: 600 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&seed=1&embed=1');
+      await page.waitForSelector('.stepper.embed');
+      for (const hidden of ['.app-header', '#share', '#open-gallery', '#model', '.toolbar .options', '#find-race']) {
+        assert(!(await page.isVisible(hidden)), `${hidden} is hidden when embedded`);
+      }
+      for (const shown of ['#step', '#back', '.cpu-card', '#var-scoreboard', '#narration']) {
+        assert(await page.isVisible(shown), `${shown} is shown when embedded`);
+      }
+      await page.click('#step');
+      assert((await page.textContent('#step-count')).trim() === 'step 1', 'stepping works embedded');
+      assert(page.url().includes('embed=1'), 'the link stays embedded');
+    },
+  },
 ];

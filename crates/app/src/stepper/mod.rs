@@ -147,9 +147,9 @@ pub fn Stepper(props: &StepperProps) -> Html {
             move || drop(t)
         });
     }
-    let (ncpu, show_gallery, presenter, help) = {
+    let (ncpu, show_gallery, presenter, help, embed) = {
         let s = lab.inner.borrow();
-        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help)
+        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed)
     };
     let lab = (*lab).clone();
     let stage = if show_gallery {
@@ -160,6 +160,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 <source::SourcePane lab={lab.clone()} />
                 <div class="machine" tabindex="0" aria-label="The machine">
                     <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
+                    <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
                     <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
                     <div class="cpus">
                         { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
@@ -176,7 +177,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
     // The race panel keeps its place in the tree in both views: it owns the checker's
     // worker, which must survive a visit to the gallery.
     html! {
-        <div class={classes!("stepper", presenter.then_some("presenter"))} style={format!("--ncpu: {}", ncpu.min(4))}>
+        <div class={classes!("stepper", presenter.then_some("presenter"), embed.then_some("embed"))} style={format!("--ncpu: {}", ncpu.min(4))}>
             if help {
                 <div id="help" class="help" role="dialog" aria-label="Keyboard shortcuts">
                     <h2>{ "Keyboard" }</h2>

@@ -8,6 +8,8 @@ use sdlab_engine::{schedule, Program};
 
 /// Links longer than this are refused (a schedule of a few thousand steps fits).
 pub const MAX_LINK: usize = 16 * 1024;
+/// A note is at most this many characters.
+pub const MAX_NOTE: usize = 500;
 const VERSION: &str = "1";
 
 #[derive(Clone, Debug, PartialEq)]
@@ -23,18 +25,24 @@ pub struct Link {
     pub at: usize,
     pub gallery: bool,
     pub presenter: bool,
+    pub embed: bool,
+    /// (step, note) pairs.
+    pub notes: Vec<(usize, String)>,
 }
 
 fn escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.:,".contains(c) {
-                c.to_string()
-            } else {
-                format!("%{:02X}", c as u32 & 0xFF)
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || "-_.:,".contains(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
             }
-        })
-        .collect()
+        }
+    }
+    out
 }
 
 fn unescape(s: &str) -> Result<String, String> {
@@ -76,6 +84,12 @@ pub fn encode(l: &Link) -> String {
     if l.presenter {
         parts.push("presenter=1".into());
     }
+    if l.embed {
+        parts.push("embed=1".into());
+    }
+    for (step, text) in &l.notes {
+        parts.push(format!("note{step}={}", escape(text)));
+    }
     parts.join("&")
 }
 
@@ -98,6 +112,8 @@ pub fn decode(
         at: 0,
         gallery: false,
         presenter: false,
+        embed: false,
+        notes: vec![],
     };
     let mut version = None;
     let mut at = None;
@@ -123,6 +139,20 @@ pub fn decode(
             "at" => at = Some(v.parse::<usize>().map_err(|_| format!("the step `{v}` is not a number"))?),
             "view" => link.gallery = v == "gallery",
             "presenter" => link.presenter = v == "1",
+            "embed" => link.embed = v == "1",
+            k if k.starts_with("note") => {
+                let step = k[4..]
+                    .parse::<usize>()
+                    .map_err(|_| format!("`{}` is not noteN", k.chars().take(20).collect::<String>()))?;
+                let text = unescape(v)?;
+                if text.chars().count() > MAX_NOTE {
+                    return Err(format!("the note of step {step} is longer than {MAX_NOTE} characters"));
+                }
+                if link.notes.len() >= 1000 {
+                    return Err("the link has more than 1000 notes".into());
+                }
+                link.notes.push((step, text));
+            }
             _ => return Err(format!("the link has an unknown field `{}`", k.chars().take(20).collect::<String>())),
         }
     }

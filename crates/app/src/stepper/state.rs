@@ -35,6 +35,10 @@ pub struct Inner {
     pub presenter: bool,
     /// The keyboard help overlay.
     pub help: bool,
+    /// Embedded in a slide: minimal chrome (from the link; not a toggle).
+    pub embed: bool,
+    /// Notes a lecturer attached to steps, shown when the step is reached.
+    pub notes: std::collections::BTreeMap<usize, String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -113,6 +117,8 @@ pub enum Action {
     End,
     TogglePresenter,
     ToggleHelp,
+    /// Attach a note to the current step (empty text removes it).
+    SetNote(String),
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -137,6 +143,8 @@ impl Lab {
                 gallery: false,
                 presenter: false,
                 help: false,
+                embed: false,
+                notes: Default::default(),
             })),
             version: 0,
         }
@@ -188,6 +196,8 @@ impl Inner {
             at: self.session.steps(),
             gallery: self.gallery,
             presenter: self.presenter,
+            embed: self.embed,
+            notes: self.notes.iter().map(|(k, v)| (*k, v.clone())).collect(),
         }
     }
 
@@ -212,6 +222,8 @@ impl Inner {
                 self.seed = link.seed;
                 self.gallery = link.gallery;
                 self.presenter = link.presenter;
+                self.embed = link.embed;
+                self.notes = link.notes.iter().cloned().collect();
                 self.running = false;
                 self.check_gen += 1;
                 self.check = CheckStatus::Idle;
@@ -282,6 +294,7 @@ impl Inner {
     }
 
     fn rebuild(&mut self, cfg: Config) {
+        self.notes.clear();
         match Machine::new(self.prog.clone(), cfg.clone()) {
             Ok(m) => {
                 self.cfg = cfg;
@@ -439,6 +452,15 @@ impl Reducible for Lab {
                 }
                 Action::TogglePresenter => s.presenter = !s.presenter,
                 Action::ToggleHelp => s.help = !s.help,
+                Action::SetNote(text) => {
+                    let step = s.session.steps();
+                    let text: String = text.trim().chars().take(permalink::MAX_NOTE).collect();
+                    if text.is_empty() {
+                        s.notes.remove(&step);
+                    } else {
+                        s.notes.insert(step, text);
+                    }
+                }
                 Action::ShowGallery(on) => s.gallery = on,
                 Action::LoadRace(id, r) => match load_bundled(&id) {
                     Ok((prog, _)) => match prog.races.get(r).map(|race| Config::for_race(&prog, race)) {

@@ -56,6 +56,43 @@ pub fn Banner(props: &Props) -> Html {
     html! {}
 }
 
+/// The lecturer's note for the step on screen, and the editor to write one.
+#[function_component]
+pub fn Note(props: &Props) -> Html {
+    let editing = use_state(|| false);
+    let s = props.lab.inner.borrow();
+    let note = s.notes.get(&s.session.steps()).cloned();
+    let toggle = {
+        let editing = editing.clone();
+        Callback::from(move |_: MouseEvent| editing.set(!*editing))
+    };
+    let save = {
+        let d = props.dispatch.clone();
+        let editing = editing.clone();
+        Callback::from(move |e: Event| {
+            let text = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
+            d.emit(Action::SetNote(text));
+            editing.set(false);
+        })
+    };
+    html! {
+        <div class="note-row">
+            if let Some(n) = &note {
+                <aside id="note" class="note" aria-label={format!("Note for step {}", s.session.steps())}>{ n }</aside>
+            }
+            if *editing {
+                <input id="note-input" class="note-input" value={note.clone().unwrap_or_default()} onchange={save}
+                       maxlength={super::permalink::MAX_NOTE.to_string()} placeholder="a note shown at this step (Enter to keep, empty to remove)"
+                       aria-label={format!("Note for step {}", s.session.steps())} />
+            } else {
+                <button id="add-note" class="small" onclick={toggle} title="Attach a note to this step; it is kept in the link">
+                    { if note.is_some() { "edit note" } else { "add a note to this step" } }
+                </button>
+            }
+        </div>
+    }
+}
+
 #[function_component]
 pub fn Narration(props: &Props) -> Html {
     let s = props.lab.inner.borrow();
