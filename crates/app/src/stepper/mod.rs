@@ -1,6 +1,7 @@
 //! The Algorithms mode: a model stepped on emulated CPUs.
 
 mod cpu;
+mod editor;
 mod gallery;
 mod memory;
 mod palette;
@@ -147,9 +148,9 @@ pub fn Stepper(props: &StepperProps) -> Html {
             move || drop(t)
         });
     }
-    let (ncpu, show_gallery, presenter, help, embed) = {
+    let (ncpu, show_gallery, presenter, help, embed, editing) = {
         let s = lab.inner.borrow();
-        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed)
+        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed, s.editor)
     };
     let lab = (*lab).clone();
     let stage = if show_gallery {
@@ -157,7 +158,11 @@ pub fn Stepper(props: &StepperProps) -> Html {
     } else {
         html! {
             <div class="stage">
-                <source::SourcePane lab={lab.clone()} />
+                if editing {
+                    <editor::Editor lab={lab.clone()} dispatch={dispatch.clone()} />
+                } else {
+                    <source::SourcePane lab={lab.clone()} />
+                }
                 <div class="machine" tabindex="0" aria-label="The machine">
                     <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
                     <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />

@@ -4,7 +4,44 @@
 //! problem is a message plus the default view.
 
 use sdlab_engine::machine::{Choice, Config};
-use sdlab_engine::{schedule, Program};
+use sdlab_engine::{compile, schedule, Program};
+use std::sync::Arc;
+
+/// The model id of a model edited in the browser; its source travels in the link.
+pub const EDITED: &str = "edited";
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// An edited model's source for the link: deflate, then base64url.
+pub fn pack_source(src: &str) -> String {
+    let z = miniz_oxide::deflate::compress_to_vec(src.as_bytes(), 9);
+    let mut out = String::with_capacity(z.len() * 4 / 3 + 4);
+    for chunk in z.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// The inverse of `pack_source`; bounded, so a hostile link cannot inflate without limit.
+pub fn unpack_source(text: &str) -> Result<String, String> {
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut n, mut bits) = (0u32, 0);
+    for c in text.bytes() {
+        let v = B64.iter().position(|&b| b == c).ok_or("the model in the link is not base64url")? as u32;
+        n = n << 6 | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((n >> bits & 0xFF) as u8);
+        }
+    }
+    let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, 256 * 1024)
+        .map_err(|_| "the model in the link is damaged (it does not decompress)")?;
+    String::from_utf8(raw).map_err(|_| "the model in the link is not UTF-8 text".into())
+}
 
 /// Links longer than this are refused (a schedule of a few thousand steps fits).
 pub const MAX_LINK: usize = 16 * 1024;
@@ -28,6 +65,8 @@ pub struct Link {
     pub embed: bool,
     /// (step, note) pairs.
     pub notes: Vec<(usize, String)>,
+    /// The source of an edited model (model id `edited`).
+    pub source: Option<String>,
 }
 
 fn escape(s: &str) -> String {
@@ -63,12 +102,11 @@ fn unescape(s: &str) -> Result<String, String> {
 }
 
 pub fn encode(l: &Link) -> String {
-    let mut parts = vec![
-        format!("v={VERSION}"),
-        format!("m={}", escape(&l.model)),
-        format!("n={}", l.ncpu),
-        format!("s={}", escape(&l.scenario)),
-    ];
+    let mut parts = vec![format!("v={VERSION}"), format!("m={}", escape(&l.model))];
+    if let Some(src) = &l.source {
+        parts.push(format!("src={}", pack_source(src)));
+    }
+    parts.extend([format!("n={}", l.ncpu), format!("s={}", escape(&l.scenario))]);
     if !l.options.is_empty() {
         let o: Vec<String> = l.options.iter().map(|(k, v)| format!("{}:{v}", escape(k))).collect();
         parts.push(format!("o={}", o.join(",")));
@@ -97,8 +135,8 @@ pub fn encode(l: &Link) -> String {
 /// through `program_of`, which says whether the id is bundled.
 pub fn decode(
     text: &str,
-    program_of: impl Fn(&str) -> Option<std::sync::Arc<Program>>,
-) -> Result<(Link, Config), String> {
+    program_of: impl Fn(&str) -> Option<Arc<Program>>,
+) -> Result<(Link, Config, Arc<Program>), String> {
     if text.len() > MAX_LINK {
         return Err(format!("the link is {} characters long; links are at most {MAX_LINK}", text.len()));
     }
@@ -114,6 +152,7 @@ pub fn decode(
         presenter: false,
         embed: false,
         notes: vec![],
+        source: None,
     };
     let mut version = None;
     let mut at = None;
@@ -139,6 +178,7 @@ pub fn decode(
             "at" => at = Some(v.parse::<usize>().map_err(|_| format!("the step `{v}` is not a number"))?),
             "view" => link.gallery = v == "gallery",
             "presenter" => link.presenter = v == "1",
+            "src" => link.source = Some(unpack_source(v)?),
             "embed" => link.embed = v == "1",
             k if k.starts_with("note") => {
                 let step = k[4..]
@@ -161,7 +201,19 @@ pub fn decode(
         Some(v) => return Err(format!("the link is of version {v}; this Shootdown Lab reads version {VERSION}")),
         None => return Err("the link has no version (v=1)".into()),
     }
-    let prog = program_of(&link.model).ok_or_else(|| format!("the link names an unknown model `{}`", link.model))?;
+    let prog = match (&link.source, link.model.as_str()) {
+        (Some(src), EDITED) => match compile(src) {
+            (Some(p), d) if d.is_empty() => Arc::new(p),
+            (_, d) => {
+                return Err(format!(
+                    "its model does not compile: {}",
+                    d.first().map(|d| d.to_string()).unwrap_or_default()
+                ))
+            }
+        },
+        (Some(_), _) => return Err("a model source in the link needs m=edited".into()),
+        (None, id) => program_of(id).ok_or_else(|| format!("the link names an unknown model `{id}`"))?,
+    };
     let mut cfg = Config::new(&prog);
     cfg.scenario = prog
         .scenario_index(&link.scenario)
@@ -178,7 +230,7 @@ pub fn decode(
     if link.at > link.schedule.len() {
         return Err(format!("the link shows step {} of a {}-step schedule", link.at, link.schedule.len()));
     }
-    Ok((link, cfg))
+    Ok((link, cfg, prog))
 }
 
 /// The non-default options of a configuration, by name.

@@ -9,7 +9,7 @@ use yew::prelude::*;
 const KEYWORDS: &[&str] = &[
     "model", "cpus", "option", "const", "vector", "shared", "percpu", "cpumask", "aspace", "map", "frames", "proc",
     "user", "handler", "nmi", "scenario", "cpu", "idle", "in", "local", "if", "else", "while", "for", "break",
-    "continue", "return", "assert", "mark", "true", "false", "self", "NCPU",
+    "continue", "return", "assert", "mark", "true", "false", "self", "NCPU", "race", "expect", "story", "kind",
 ];
 
 #[derive(Properties, PartialEq)]
@@ -42,7 +42,7 @@ fn highlight(code: &str) -> Html {
     out.into_iter().collect()
 }
 
-fn line_html(text: &str) -> Html {
+pub(super) fn line_html(text: &str) -> Html {
     let (code, comment) = match text.find("//") {
         Some(i) => (&text[..i], Some(&text[i..])),
         None => (text, None),
@@ -51,7 +51,15 @@ fn line_html(text: &str) -> Html {
         let class = if c.starts_with("///") { "narr" } else { "comment" };
         html! { <span class={class}>{ c.to_string() }</span> }
     });
-    html! { <>{ highlight(code) }{ for comment }</> }
+    // Text between double quotes is a string, not code.
+    let parts = code.split('"').enumerate().map(|(i, part)| {
+        if i % 2 == 1 {
+            html! { <span class="str">{ format!("\"{part}\"") }</span> }
+        } else {
+            highlight(part)
+        }
+    });
+    html! { <>{ for parts }{ for comment }</> }
 }
 
 #[function_component]

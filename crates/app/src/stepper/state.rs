@@ -39,6 +39,10 @@ pub struct Inner {
     pub embed: bool,
     /// Notes a lecturer attached to steps, shown when the step is reached.
     pub notes: std::collections::BTreeMap<usize, String>,
+    /// The model editor: open or not, the text being edited, its diagnostics.
+    pub editor: bool,
+    pub edit_text: String,
+    pub edit_diags: Vec<sdlab_engine::Diagnostic>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -119,6 +123,11 @@ pub enum Action {
     ToggleHelp,
     /// Attach a note to the current step (empty text removes it).
     SetNote(String),
+    ToggleEditor,
+    /// The editor's text changed: compile it for diagnostics, run nothing yet.
+    EditText(String),
+    /// Run the edited model (if it compiles).
+    ApplyEdit,
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -145,6 +154,9 @@ impl Lab {
                 help: false,
                 embed: false,
                 notes: Default::default(),
+                editor: false,
+                edit_text: String::new(),
+                edit_diags: Vec::new(),
             })),
             version: 0,
         }
@@ -198,21 +210,46 @@ impl Inner {
             presenter: self.presenter,
             embed: self.embed,
             notes: self.notes.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            source: (self.model_id == permalink::EDITED).then(|| self.prog.source.clone()),
         }
+    }
+
+    /// Compile the editor's text and, if it compiles, run it in the closest configuration:
+    /// the same CPU count, scenario and option values where the edited model has them.
+    fn apply_edit(&mut self) {
+        let (prog, diags) = compile(&self.edit_text);
+        self.edit_diags = diags;
+        let Some(prog) = prog else { return };
+        let prog = Arc::new(prog);
+        let mut cfg = Config::new(&prog);
+        if let Some(i) = self.prog.scenarios.get(self.cfg.scenario).and_then(|sc| prog.scenario_index(&sc.name)) {
+            cfg.scenario = i;
+        }
+        let (lo, hi, _) = prog.cpus;
+        let need = prog.scenarios.get(cfg.scenario).map_or(1, |s| s.min_cpus);
+        cfg.ncpu = self.cfg.ncpu.clamp(lo, hi).max(need);
+        for (o, v) in self.prog.options.iter().zip(&self.cfg.options) {
+            if let Some(i) = prog.option_index(&o.name) {
+                cfg.options[i] = *v;
+            }
+        }
+        self.model_id = permalink::EDITED.to_string();
+        self.prog = prog;
+        self.rebuild(cfg);
     }
 
     /// Restore a permalink; on any problem, say what and keep the default view.
     fn open_link(&mut self, frag: &str) {
-        let result = permalink::decode(frag, |id| load_bundled(id).ok().map(|(p, _)| p)).and_then(|(link, cfg)| {
-            let (prog, _) = load_bundled(&link.model)?;
-            let machine = Machine::new(prog.clone(), cfg.clone())?;
-            let mut session = Session::new(machine);
-            session
-                .replay(&link.schedule)
-                .map_err(|(k, f)| format!("its schedule does not replay at step {k}: {f}"))?;
-            while session.steps() > link.at && session.back() {}
-            Ok((link, prog, cfg, session))
-        });
+        let result =
+            permalink::decode(frag, |id| load_bundled(id).ok().map(|(p, _)| p)).and_then(|(link, cfg, prog)| {
+                let machine = Machine::new(prog.clone(), cfg.clone())?;
+                let mut session = Session::new(machine);
+                session
+                    .replay(&link.schedule)
+                    .map_err(|(k, f)| format!("its schedule does not replay at step {k}: {f}"))?;
+                while session.steps() > link.at && session.back() {}
+                Ok((link, prog, cfg, session))
+            });
         match result {
             Ok((link, prog, cfg, session)) => {
                 self.model_id = link.model.clone();
@@ -452,6 +489,18 @@ impl Reducible for Lab {
                 }
                 Action::TogglePresenter => s.presenter = !s.presenter,
                 Action::ToggleHelp => s.help = !s.help,
+                Action::ToggleEditor => {
+                    s.editor = !s.editor;
+                    if s.editor {
+                        s.edit_text = s.prog.source.clone();
+                        s.edit_diags.clear();
+                    }
+                }
+                Action::EditText(text) => {
+                    s.edit_diags = compile(&text).1;
+                    s.edit_text = text;
+                }
+                Action::ApplyEdit => s.apply_edit(),
                 Action::SetNote(text) => {
                     let step = s.session.steps();
                     let text: String = text.trim().chars().take(permalink::MAX_NOTE).collect();

@@ -112,10 +112,14 @@ pub fn Toolbar(props: &Props) -> Html {
                         { for sdlab_engine::models::BUNDLED.iter().map(|b| html! {
                             <option value={b.id} selected={b.id == s.model_id}>{ b.title() }</option>
                         }) }
+                        if s.model_id == super::permalink::EDITED {
+                            <option value={super::permalink::EDITED} selected=true>{ format!("{} (edited)", prog.title) }</option>
+                        }
                     </select>
                 </label>
                 <strong id="model-title" class="sr-only">{ &prog.title }</strong>
                 <button id="open-gallery" onclick={act(|| Action::ShowGallery(true))} title="Every algorithm and its known races">{ "Gallery of races" }</button>
+                <button id="edit-model" onclick={act(|| Action::ToggleEditor)} aria-pressed={s.editor.to_string()} title="Edit this model, then run and check the edited version">{ "Edit model" }</button>
                 <button id="presenter" onclick={act(|| Action::TogglePresenter)} aria-pressed={s.presenter.to_string()} title="Large type and high contrast for a lecture hall (p)">{ "Presenter" }</button>
                 <button id="help-button" onclick={act(|| Action::ToggleHelp)} title="Keyboard shortcuts (?)">{ "?" }</button>
                 <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
