@@ -37,30 +37,18 @@ pub fn Toolbar(props: &Props) -> Html {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.emit(a()))
     };
-    let on_cpus = {
+    // A <select> of numbers: its value, parsed, becomes an action.
+    let on_number = |to: fn(u32) -> Action| {
         let d = d.clone();
         Callback::from(move |e: Event| {
             if let Ok(n) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
-                d.emit(Action::SetCpus(n));
+                d.emit(to(n));
             }
         })
     };
-    let on_scenario = {
-        let d = d.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(n) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
-                d.emit(Action::SetScenario(n));
-            }
-        })
-    };
-    let on_speed = {
-        let d = d.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(n) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
-                d.emit(Action::SetSpeed(n));
-            }
-        })
-    };
+    let on_cpus = on_number(Action::SetCpus);
+    let on_scenario = on_number(|n| Action::SetScenario(n as usize));
+    let on_speed = on_number(Action::SetSpeed);
     let on_seed = {
         let d = d.clone();
         Callback::from(move |e: Event| {
