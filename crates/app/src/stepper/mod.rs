@@ -2,6 +2,7 @@
 
 mod cpu;
 mod editor;
+pub mod export;
 mod gallery;
 mod memory;
 mod palette;
@@ -30,6 +31,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "reset"),
     ("f", "find a race"),
     ("p", "presenter mode"),
+    ("e", "export this view as SVG"),
     ("?", "this help"),
 ];
 
@@ -48,6 +50,10 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
         "f" => Action::RequestCheck,
         "p" => Action::TogglePresenter,
         "?" => Action::ToggleHelp,
+        "e" => {
+            let _ = export::export_svg(".stepper", "shootdown-lab.svg");
+            return None;
+        }
         "Escape" => return None,
         k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => Action::StepCpu(k.as_bytes()[0] - b'0'),
         _ => return None,

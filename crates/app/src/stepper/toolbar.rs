@@ -110,6 +110,10 @@ pub fn Toolbar(props: &Props) -> Html {
                 <button id="edit-model" onclick={act(|| Action::ToggleEditor)} aria-pressed={s.editor.to_string()} title="Edit this model, then run and check the edited version">{ "Edit model" }</button>
                 <button id="presenter" onclick={act(|| Action::TogglePresenter)} aria-pressed={s.presenter.to_string()} title="Large type and high contrast for a lecture hall (p)">{ "Presenter" }</button>
                 <button id="help-button" onclick={act(|| Action::ToggleHelp)} title="Keyboard shortcuts (?)">{ "?" }</button>
+                <button id="export-svg" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_svg(".stepper", "shootdown-lab.svg"); })}
+                        title="Save this view as SVG, for slides (e)">{ "SVG" }</button>
+                <button id="export-png" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_png(".stepper", "shootdown-lab.png"); })}
+                        title="Save this view as PNG, for slides">{ "PNG" }</button>
                 <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
                 if *sharing {
                     <input id="share-link" ref={share_ref} class="share-link" readonly=true value={href} aria-label="Link to this state: copy it" />

@@ -1,0 +1,91 @@
+//! Export the view on screen for slides: SVG (the page's own markup and styles inside a
+//! foreignObject, so it stays crisp and selectable) and PNG (that SVG drawn on a canvas).
+//! Everything happens in the browser; nothing is uploaded.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, CssStyleSheet, HtmlAnchorElement, HtmlCanvasElement, HtmlImageElement, Url};
+
+fn styles(doc: &web_sys::Document) -> String {
+    let mut css = String::new();
+    let sheets = doc.style_sheets();
+    for i in 0..sheets.length() {
+        let Some(sheet) = sheets.item(i).and_then(|s| s.dyn_into::<CssStyleSheet>().ok()) else { continue };
+        let Ok(rules) = sheet.css_rules() else { continue };
+        for j in 0..rules.length() {
+            if let Some(r) = rules.item(j) {
+                css.push_str(&r.css_text());
+                css.push('\n');
+            }
+        }
+    }
+    css
+}
+
+/// The element's markup and the page's styles as a standalone SVG document.
+pub fn svg_of(selector: &str) -> Result<(String, f64, f64), JsValue> {
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let el = doc.query_selector(selector)?.ok_or("nothing to export")?;
+    let rect = el.get_bounding_client_rect();
+    let (w, h) = (rect.width().ceil(), rect.height().ceil());
+    let markup = web_sys::XmlSerializer::new()?.serialize_to_string(&el)?;
+    let css = styles(&doc).replace("]]>", "]]&gt;");
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><foreignObject x="0" y="0" width="{w}" height="{h}"><div xmlns="http://www.w3.org/1999/xhtml" style="width:{w}px;height:{h}px;background:#fff;font-family:system-ui,sans-serif;font-size:13px"><style><![CDATA[{css}]]></style>{markup}</div></foreignObject></svg>"#
+    );
+    Ok((svg, w, h))
+}
+
+fn download(blob: &Blob, name: &str) -> Result<(), JsValue> {
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let url = Url::create_object_url_with_blob(blob)?;
+    let a: HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = Url::revoke_object_url(&url);
+    Ok(())
+}
+
+pub fn export_svg(selector: &str, name: &str) -> Result<(), JsValue> {
+    let (svg, _, _) = svg_of(selector)?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(&svg));
+    let opts = BlobPropertyBag::new();
+    opts.set_type("image/svg+xml");
+    download(&Blob::new_with_str_sequence_and_options(&parts, &opts)?, name)
+}
+
+/// Draw the SVG on a canvas at twice the size (sharp on a projector) and save a PNG.
+pub fn export_png(selector: &str, name: &str) -> Result<(), JsValue> {
+    let (svg, w, h) = svg_of(selector)?;
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let img = HtmlImageElement::new()?;
+    let src = format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(&svg));
+    let name = name.to_string();
+    let img2 = img.clone();
+    let onload = Closure::once_into_js(move || {
+        let run = || -> Result<(), JsValue> {
+            let canvas: HtmlCanvasElement = doc.create_element("canvas")?.dyn_into()?;
+            canvas.set_width((w * 2.0) as u32);
+            canvas.set_height((h * 2.0) as u32);
+            let ctx: web_sys::CanvasRenderingContext2d =
+                canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+            ctx.scale(2.0, 2.0)?;
+            ctx.set_fill_style_str("#ffffff");
+            ctx.fill_rect(0.0, 0.0, w, h);
+            ctx.draw_image_with_html_image_element(&img2, 0.0, 0.0)?;
+            let url = canvas.to_data_url_with_type("image/png")?;
+            let a: HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
+            a.set_href(&url);
+            a.set_download(&name);
+            a.click();
+            Ok(())
+        };
+        if let Err(e) = run() {
+            web_sys::console::warn_1(&e);
+        }
+    });
+    img.set_onload(Some(onload.unchecked_ref()));
+    img.set_src(&src);
+    Ok(())
+}

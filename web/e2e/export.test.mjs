@@ -1,0 +1,53 @@
+// Export for slides: the view as SVG and as PNG, generated in the browser, valid files.
+import fs from 'node:fs';
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+export default [
+  {
+    name: 'export: the current view as SVG and PNG files that decode',
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&o=initiator_if:0&seed=1');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      for (let i = 0; i < 6; i++) await page.keyboard.press('0');
+      const [svgDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+      assert(svgDl.suggestedFilename() === 'shootdown-lab.svg', svgDl.suggestedFilename());
+      const svg = fs.readFileSync(await svgDl.path(), 'utf8');
+      assert(svg.startsWith('<svg') && svg.includes('foreignObject') && svg.includes('scoreboard'), 'an SVG of the view');
+      const parsed = await page.evaluate((text) => {
+        const d = new DOMParser().parseFromString(text, 'image/svg+xml');
+        return d.querySelector('parsererror') ? 'error' : d.documentElement.nodeName;
+      }, svg);
+      assert(parsed === 'svg', `the SVG parses as XML: ${parsed}`);
+      const size = await page.evaluate(async (text) => {
+        const img = new Image();
+        img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(text);
+        await img.decode();
+        return [img.naturalWidth, img.naturalHeight];
+      }, svg);
+      assert(size[0] > 800 && size[1] > 400, `the SVG renders: ${size}`);
+      const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+      const png = fs.readFileSync(await pngDl.path());
+      assert(png.subarray(1, 4).toString() === 'PNG', 'a PNG file');
+      const [w, h, ink] = await page.evaluate(async (b64) => {
+        const bmp = await createImageBitmap(await (await fetch('data:image/png;base64,' + b64)).blob());
+        const c = new OffscreenCanvas(bmp.width, bmp.height);
+        const ctx = c.getContext('2d');
+        ctx.drawImage(bmp, 0, 0);
+        const px = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+        let ink = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i] < 128 && px[i + 1] < 128 && px[i + 2] < 128) ink++;
+        return [bmp.width, bmp.height, ink];
+      }, png.toString('base64'));
+      assert(w >= 1600 && h >= 800, `the PNG decodes at twice the size: ${w}x${h}`);
+      assert(ink > 20000, `the PNG shows the view (dark pixels: ${ink})`);
+      // The e key exports too.
+      const [keyDl] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('e')]);
+      assert(keyDl.suggestedFilename().endsWith('.svg'), 'e exports SVG');
+    },
+  },
+];
