@@ -263,33 +263,29 @@ impl Machine {
                 cpu.isr &= !(1 << v);
                 fx.push(Effect::Eoi { cpu: c8, vector: v as u8 });
             }
-            Kind::PteClear { aspace, va, dst } | Kind::PteRead { aspace, va, dst } => {
+            Kind::PteClear { aspace, va, dst }
+            | Kind::PteRead { aspace, va, dst }
+            | Kind::PteClearDirty { aspace, va, dst }
+            | Kind::PteDirty { aspace, va, dst } => {
                 let slot = self.slot(s, c, aspace, va)?;
                 let old = s.ptes[slot];
-                let result = if old.present { old.frame as i32 } else { -1 };
-                if matches!(ins.kind, Kind::PteClear { .. }) {
-                    let new = Pte { present: false, ..old };
-                    s.ptes[slot] = new;
-                    fx.push(Effect::PteWrite { slot: slot as u16, old, new });
-                } else {
-                    fx.push(Effect::PteRead { cpu: c8, slot: slot as u16 });
+                // What the operation writes back (None for a read) and what it returns.
+                let frame = if old.present { old.frame as i32 } else { -1 };
+                let (new, result) = match ins.kind {
+                    Kind::PteClear { .. } => (Some(Pte { present: false, ..old }), frame),
+                    Kind::PteClearDirty { .. } => (Some(Pte { dirty: false, ..old }), old.dirty as i32),
+                    Kind::PteDirty { .. } => (None, old.dirty as i32),
+                    _ => (None, frame),
+                };
+                match new {
+                    Some(new) => {
+                        s.ptes[slot] = new;
+                        fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+                    }
+                    None => fx.push(Effect::PteRead { cpu: c8, slot: slot as u16 }),
                 }
                 if let Some(d) = dst {
                     self.set_local(s, c, d, result);
-                }
-            }
-            Kind::PteClearDirty { aspace, va, dst } | Kind::PteDirty { aspace, va, dst } => {
-                let slot = self.slot(s, c, aspace, va)?;
-                let old = s.ptes[slot];
-                if matches!(ins.kind, Kind::PteClearDirty { .. }) {
-                    let new = Pte { dirty: false, ..old };
-                    s.ptes[slot] = new;
-                    fx.push(Effect::PteWrite { slot: slot as u16, old, new });
-                } else {
-                    fx.push(Effect::PteRead { cpu: c8, slot: slot as u16 });
-                }
-                if let Some(d) = dst {
-                    self.set_local(s, c, d, old.dirty as i32);
                 }
             }
             Kind::PageClean(f) => {
@@ -458,7 +454,7 @@ impl Machine {
         let entry = match hit {
             Some(i) => s.cpus[c].tlb[i],
             None => {
-                let Some(slot) = self.slots.iter().position(|sl| sl.aspace == asp && sl.va == va) else {
+                let Some(slot) = self.slot_of(asp, va) else {
                     fx.push(Effect::PageFault { cpu: c8, va });
                     return Ok(());
                 };
@@ -515,7 +511,7 @@ impl Machine {
         if write && entry.dirty {
             // The A/D assist only runs for a clean TLB entry: this write leaves no trace in
             // the PTE if its dirty bit has been cleared since the entry was filled.
-            let pte_dirty = self.slots.iter().position(|sl| sl.aspace == asp && sl.va == va).is_some_and(|i| {
+            let pte_dirty = self.slot_of(asp, va).is_some_and(|i| {
                 let p = s.ptes[i];
                 p.present && p.frame == entry.frame && p.dirty
             });
@@ -536,7 +532,7 @@ impl Machine {
         if write && !entry.dirty {
             s.frames[entry.frame as usize].clean = false;
             // The x86 A/D assist: the first write through a clean entry sets D in the PTE.
-            if let Some(slot) = self.slots.iter().position(|sl| sl.aspace == asp && sl.va == va) {
+            if let Some(slot) = self.slot_of(asp, va) {
                 if s.ptes[slot].present && s.ptes[slot].frame == entry.frame {
                     s.ptes[slot].dirty = true;
                     fx.push(Effect::DirtyAssist { cpu: c8, slot: slot as u16 });
@@ -548,6 +544,11 @@ impl Machine {
         }
         fx.push(Effect::UserAccess { cpu: c8, va, frame: entry.frame, write, stale });
         Ok(())
+    }
+
+    /// The page-table slot declared for (address space, va), if any.
+    fn slot_of(&self, aspace: u8, va: i32) -> Option<usize> {
+        self.slots.iter().position(|sl| sl.aspace == aspace && sl.va == va)
     }
 
     fn slot(&self, s: &State, c: usize, aspace: ExprRef, va: ExprRef) -> R<usize> {
