@@ -19,6 +19,8 @@ pub enum Format {
     FreeBsdKtr,
     /// DragonFly `ktrdump` (per-CPU blocks or `-s` merged, `TSC frequency` line).
     DragonFlyKtr,
+    /// A run of the emulated machine (one tick per step), not read from a file.
+    Emulated,
 }
 
 impl Format {
@@ -29,6 +31,7 @@ impl Format {
             Format::LinuxLatency => "linux-latency",
             Format::FreeBsdKtr => "freebsd-ktrdump",
             Format::DragonFlyKtr => "dragonfly-ktrdump",
+            Format::Emulated => "emulated",
         }
     }
 }
