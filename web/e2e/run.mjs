@@ -8,7 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve, launch } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.resolve(here, '../../dist');
+// SDLAB_DIST lets two engineers test two builds at once without sharing dist/.
+const dist = process.env.SDLAB_DIST ? path.resolve(process.env.SDLAB_DIST) : path.resolve(here, '../../dist');
 const shots = path.join(here, 'screenshots');
 const only = process.argv[2];
 

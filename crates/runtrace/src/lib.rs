@@ -1,0 +1,142 @@
+//! An emulated run, seen as a kernel trace.
+//!
+//! Each step of a [`Session`] becomes one tick of time; the effects that a real kernel's
+//! tracepoints would record become normalized [`Event`]s: IPIs sent and taken, handler
+//! entry and exit, TLB invalidations (as Linux `tlb_flush` reasons), and the model's own
+//! `ktr(...)` trace points. The trace crate's exporters then write it as ktrdump text or
+//! Perfetto JSON, and the Traces view replays it like a capture.
+
+use sdlab_engine::machine::{Effect, Machine};
+use sdlab_engine::session::LogEntry;
+use sdlab_engine::Session;
+use sdlab_trace::{Event, Format, Kind, Names, TimeBase, Trace};
+
+/// Linux `tlb_flush` reason codes (research/trace-formats.md §3.1): the trace view groups
+/// flushes by them, so the emulated ones say whether they ran in a handler.
+const REASON_REMOTE_SHOOTDOWN: u8 = 1;
+const REASON_LOCAL_SHOOTDOWN: u8 = 2;
+
+/// The NMI has no LAPIC vector; x86 delivers it through IDT entry 2.
+const NMI_VECTOR: u16 = 2;
+
+/// The run so far as a trace (one tick per step).
+pub fn session_to_trace(session: &Session) -> Trace {
+    log_to_trace(&session.machine, &session.log)
+}
+
+/// The steps of `log`, run on `machine`, as a trace.
+pub fn log_to_trace(machine: &Machine, log: &[LogEntry]) -> Trace {
+    let mut b = Builder::new(machine.ncpu());
+    for (step, entry) in log.iter().enumerate() {
+        b.step(machine, step as u64, entry);
+    }
+    b.finish(log.len())
+}
+
+struct Builder {
+    events: Vec<Event>,
+    names: Names,
+    /// Interrupt nesting per CPU: a flush inside a handler is a remote shootdown.
+    handler_depth: Vec<u32>,
+    cpus: usize,
+}
+
+impl Builder {
+    fn new(cpus: usize) -> Builder {
+        Builder { events: Vec::new(), names: Names::default(), handler_depth: vec![0; cpus], cpus }
+    }
+
+    fn push(&mut self, ts: u64, cpu: u8, kind: Kind) {
+        // `line` is the step number (1-based) so a warning or a click on an emulated event
+        // leads back to the stepper's timeline.
+        self.events.push(Event { ts, cpu: cpu as u16, line: ts as u32 + 1, offset: 0, kind });
+    }
+
+    fn other(&mut self, ts: u64, cpu: u8, name: &str) {
+        let name = self.names.intern(name);
+        self.push(ts, cpu, Kind::Other { name });
+    }
+
+    fn step(&mut self, m: &Machine, ts: u64, entry: &LogEntry) {
+        for fx in &entry.effects {
+            self.effect(m, ts, fx);
+        }
+        if let Some(v) = &entry.violation {
+            self.other(ts, v.cpu, &format!("violation {}", v.property));
+        }
+    }
+
+    fn effect(&mut self, m: &Machine, ts: u64, fx: &Effect) {
+        match *fx {
+            Effect::IpiSent { cpu, targets, vector } => {
+                let targets = u64::from(targets);
+                self.push(ts, cpu, Kind::IpiSend { targets, vector: u16::from(vector), all_but_self: false });
+            }
+            Effect::IrqEnter { cpu, vector } => {
+                self.enter(cpu);
+                self.push(ts, cpu, Kind::IrqEntry { vector: u16::from(vector) });
+            }
+            Effect::Iret { cpu, vector } => {
+                self.leave(cpu);
+                self.push(ts, cpu, Kind::IrqExit { vector: u16::from(vector) });
+            }
+            Effect::NmiEnter { cpu } => {
+                self.enter(cpu);
+                self.push(ts, cpu, Kind::IrqEntry { vector: NMI_VECTOR });
+            }
+            Effect::NmiExit { cpu } => {
+                self.leave(cpu);
+                self.push(ts, cpu, Kind::IrqExit { vector: NMI_VECTOR });
+            }
+            Effect::TlbInvalidate { cpu, .. } => {
+                let reason = self.reason(cpu);
+                self.push(ts, cpu, Kind::TlbFlush { pages: 1, reason });
+            }
+            Effect::TlbFlush { cpu, .. } => {
+                let reason = self.reason(cpu);
+                self.push(ts, cpu, Kind::TlbFlush { pages: -1, reason });
+            }
+            Effect::UserAccess { cpu, stale: true, .. } => self.other(ts, cpu, "stale_tlb_use"),
+            Effect::FrameFree { cpu, .. } => self.other(ts, cpu, "free_page"),
+            Effect::PteWrite { .. } => {}
+            Effect::Call { cpu, proc } => {
+                let name = m.prog.procs.get(proc as usize).map_or("?", |p| p.name.as_str()).to_owned();
+                self.other(ts, cpu, &name);
+            }
+            _ => {}
+        }
+    }
+
+    fn enter(&mut self, cpu: u8) {
+        if let Some(d) = self.handler_depth.get_mut(cpu as usize) {
+            *d += 1;
+        }
+    }
+
+    fn leave(&mut self, cpu: u8) {
+        if let Some(d) = self.handler_depth.get_mut(cpu as usize) {
+            *d = d.saturating_sub(1);
+        }
+    }
+
+    fn reason(&self, cpu: u8) -> u8 {
+        match self.handler_depth.get(cpu as usize) {
+            Some(&d) if d > 0 => REASON_REMOTE_SHOOTDOWN,
+            _ => REASON_LOCAL_SHOOTDOWN,
+        }
+    }
+
+    fn finish(self, steps: usize) -> Trace {
+        Trace {
+            format: Format::Emulated,
+            time: TimeBase::Ticks { hz: None },
+            events: self.events,
+            cpus: self.cpus as u16,
+            names: self.names,
+            warnings: Vec::new(),
+            warning_count: 0,
+            lines: steps as u64,
+            bytes: 0,
+        }
+    }
+}
