@@ -1,1 +1,229 @@
-//! (being written)
+//! Reconstruction: from sorted [`Event`]s to what a viewer shows — shootdown rounds, IPI
+//! arrows, handler and csd bars, ipiq ring occupancy — plus a time index for scrubbing and
+//! the statistics `sdlab trace stats` prints.
+//!
+//! One pass over the events drives small trackers (as Perfetto's flow and slice trackers
+//! do): [`track::Tracker`] pairs sends with receives and builds rounds; every change of
+//! the scrubbable state (pending IPIs, ring depth, rounds in flight) is recorded as a
+//! [`Delta`] tagged with its event index. [`Replay::state_at`] starts from the nearest
+//! checkpoint and applies at most [`CHECKPOINT_EVERY`] events' deltas.
+//!
+//! Nothing here panics on input: events that do not fit together become
+//! [`WarningClass::Reconstruct`] warnings, and orphans that only mean "the trace started in
+//! the middle of something" are counted apart, not warned about.
+
+mod index;
+mod stats;
+mod track;
+
+use crate::event::{CpuMask, Trace, Warning};
+use serde::Serialize;
+use std::ops::Range;
+
+pub use index::{RingDepth, Snapshot};
+pub use stats::{Bucket, Latency, Stats};
+pub(crate) use track::bits as track_bits;
+
+/// Checkpoint spacing of the time index: `state_at` replays at most this many events.
+pub const CHECKPOINT_EVERY: usize = 1024;
+
+/// What protocol a round was reconstructed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoundKind {
+    /// Linux x86: `tlb_flush (4)` on the initiator, `csd_queue_cpu func=flush_tlb_func` per
+    /// target, paired with each target's `csd_function_entry/exit` by csd address.
+    LinuxTlb,
+    /// DragonFly `ipiq_sync_start` … `ipiq_sync_end` on the initiator (cpusync rendezvous).
+    DragonFlySync,
+    /// FreeBSD: a burst of `ipi_selected`/`smp_targeted_tlb_shootdown` records from one CPU
+    /// with one vector. KTR logs only the send side, so these rounds never complete.
+    FreeBsdSends,
+}
+
+/// One target of a round. Fields are event indices into `Trace::events`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Leg {
+    pub cpu: u16,
+    /// The request for this target (`csd_queue_cpu`, the `ipi_selected` record).
+    pub queued: Option<u32>,
+    /// The target started handling it (`csd_function_entry`, `ipiq_receive`).
+    pub received: Option<u32>,
+    /// The target's own flush (`tlb_flush (1)`), if it logged one.
+    pub flushed: Option<u32>,
+    /// The target finished (`csd_function_exit`).
+    pub done: Option<u32>,
+}
+
+/// A shootdown round: one initiator, its targets, and when it completed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Round {
+    pub kind: RoundKind,
+    pub initiator: u16,
+    /// Event index of the start (`tlb_flush (4)`, `ipiq_sync_start`, the first send).
+    pub start: u32,
+    /// Event index of the completion: the last target's `csd_function_exit`, the
+    /// `ipiq_sync_end`. `None` while in flight at the end of the trace, and always for
+    /// FreeBSD (no receive side in KTR).
+    pub end: Option<u32>,
+    pub targets: CpuMask,
+    pub legs: Vec<Leg>,
+    /// `tlb_flush` pages of the start (-1 = full flush), or the IPI vector for FreeBSD.
+    pub pages: Option<i64>,
+    pub vector: Option<u16>,
+}
+
+impl Round {
+    /// Completion minus start, in the trace's time unit.
+    pub fn latency(&self, trace: &Trace) -> Option<u64> {
+        let end = trace.events.get(self.end? as usize)?.ts;
+        let start = trace.events.get(self.start as usize)?.ts;
+        Some(end.saturating_sub(start))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArrowKind {
+    /// A hardware IPI: send event → the handler entry it caused on the target.
+    Ipi,
+    /// A Linux call-function request: `csd_queue_cpu` → `csd_function_entry`.
+    Csd,
+    /// A DragonFly ipiq message: `ipiq_send_*` → `ipiq_receive` on the destination.
+    Ipiq,
+}
+
+/// A message from one CPU to another, by event indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Arrow {
+    pub kind: ArrowKind,
+    pub from: u32,
+    pub to: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum BarKind {
+    /// Interrupt handler, entry → exit.
+    Handler { vector: u16 },
+    /// A csd function (`csd_function_entry` → `exit`); `round` when it is a round's leg.
+    CsdFunction { round: Option<u32> },
+    /// The initiator waiting for its round, start → completion.
+    RoundWait { round: u32 },
+}
+
+/// An interval on one CPU lane, by event indices (inclusive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Bar {
+    pub cpu: u16,
+    pub start: u32,
+    pub end: u32,
+    pub kind: BarKind,
+}
+
+/// A change of the scrubbable state, applied when the event at `event` has happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Delta {
+    pub event: u32,
+    pub op: Op,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    PendingUp(u16),
+    PendingDown(u16),
+    RingUp(u16, u16),
+    RingDown(u16, u16),
+    RoundOpen(u32),
+    RoundClose(u32),
+}
+
+/// A ring's depth at one moment: the chart of ring occupancy per CPU pair over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RingSample {
+    pub event: u32,
+    pub scpu: u16,
+    pub dcpu: u16,
+    pub depth: u32,
+}
+
+/// Everything reconstructed from one trace. Indices point into that trace's `events`.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    pub rounds: Vec<Round>,
+    pub arrows: Vec<Arrow>,
+    pub bars: Vec<Bar>,
+    /// Every change of an ipiq ring's depth, in event order (DragonFly traces).
+    pub rings: Vec<RingSample>,
+    /// Event indices of each CPU, ascending.
+    pub per_cpu: Vec<Vec<u32>>,
+    /// Reconstruction warnings (first [`crate::MAX_WARNINGS`]); `warning_count` counts all.
+    pub warnings: Vec<Warning>,
+    pub warning_count: u64,
+    /// Receives and exits whose send or entry fell before the start of the trace (or
+    /// before a lost-events marker on that CPU): expected, not warned about.
+    pub orphans_at_start: u64,
+    /// Requests still outstanding when the trace ends (expected for the last moment).
+    pub unfinished_at_end: u64,
+    ts: Vec<u64>,
+    deltas: Vec<Delta>,
+    checkpoints: Vec<Snapshot>,
+}
+
+/// Reconstruct rounds, arrows, bars, ring occupancy and the time index of a trace.
+pub fn reconstruct(trace: &Trace) -> Replay {
+    let mut t = track::Tracker::new(trace);
+    for (i, e) in trace.events.iter().enumerate() {
+        t.event(i as u32, e);
+    }
+    let out = t.finish();
+    let ts = trace.events.iter().map(|e| e.ts).collect();
+    let checkpoints = index::checkpoints(trace, &out.deltas);
+    Replay {
+        rounds: out.rounds,
+        arrows: out.arrows,
+        bars: out.bars,
+        rings: out.rings,
+        per_cpu: out.per_cpu,
+        warnings: out.warnings,
+        warning_count: out.warning_count,
+        orphans_at_start: out.orphans_at_start,
+        unfinished_at_end: out.unfinished_at_end,
+        ts,
+        deltas: out.deltas,
+        checkpoints,
+    }
+}
+
+impl Replay {
+    /// Indices of the events with `t0 <= ts < t1` (events are sorted by time).
+    pub fn window(&self, t0: u64, t1: u64) -> Range<usize> {
+        let a = self.ts.partition_point(|&t| t < t0);
+        let b = self.ts.partition_point(|&t| t < t1).max(a);
+        a..b
+    }
+
+    /// Indices of one CPU's events with `t0 <= ts < t1`, as a slice of `per_cpu[cpu]`.
+    pub fn cpu_window(&self, cpu: u16, t0: u64, t1: u64) -> &[u32] {
+        let Some(list) = self.per_cpu.get(cpu as usize) else { return &[] };
+        let ts = |i: &u32| self.ts.get(*i as usize).copied().unwrap_or(u64::MAX);
+        let a = list.partition_point(|i| ts(i) < t0);
+        let b = list.partition_point(|i| ts(i) < t1).max(a);
+        &list[a..b]
+    }
+
+    /// The reconstructed state just after event `index` happened (pending IPIs per CPU,
+    /// ring depth per CPU pair, rounds in flight). Costs at most [`CHECKPOINT_EVERY`]
+    /// events' changes. An index past the end gives the state at the end.
+    pub fn state_at(&self, trace: &Trace, index: usize) -> Snapshot {
+        index::state_at(trace, &self.checkpoints, &self.deltas, index)
+    }
+
+    /// Statistics for `sdlab trace stats` and the charts.
+    pub fn stats(&self, trace: &Trace) -> Stats {
+        stats::compute(trace, self)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

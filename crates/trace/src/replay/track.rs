@@ -1,0 +1,540 @@
+//! The one pass over the events: small per-protocol trackers that pair sends with
+//! receives and build rounds, bars and state deltas.
+
+use super::{Arrow, ArrowKind, Bar, BarKind, Delta, Leg, Op, RingSample, Round, RoundKind};
+use crate::event::{CpuMask, Event, Format, Kind, Sym, Trace, Warning, WarningClass, MAX_WARNINGS};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// x86 Linux IPI vectors a `ipi_send_*` can land on: call-function-single (251),
+/// call-function (252), reschedule (253). A send whose vector the file does not give
+/// (0) pairs with the target's next handler entry on one of these.
+const LINUX_IPI_VECTORS: [u16; 3] = [251, 252, 253];
+
+/// `tlb_flush` reason codes (numeric, the strings changed in 2025).
+const REASON_REMOTE_SHOOTDOWN: u8 = 1;
+const REASON_REMOTE_SEND: u8 = 4;
+
+/// FreeBSD logs one `ipi_selected` line per target, back to back: records of one CPU with
+/// one vector closer than this (in ticks) belong to one round. About 7 µs at 3 GHz; the
+/// loop over targets takes well under a microsecond per CPU.
+const FREEBSD_BURST_TICKS: u64 = 20_000;
+
+/// Sends waiting for a handler entry on one CPU. A CPU that never logs handler entries
+/// (ktr traces) would otherwise hold every send: past this many, the oldest is dropped.
+const MAX_PENDING_IPIS: usize = 256;
+
+pub(super) struct Output {
+    pub rounds: Vec<Round>,
+    pub arrows: Vec<Arrow>,
+    pub bars: Vec<Bar>,
+    pub rings: Vec<RingSample>,
+    pub per_cpu: Vec<Vec<u32>>,
+    pub warnings: Vec<Warning>,
+    pub warning_count: u64,
+    pub orphans_at_start: u64,
+    pub unfinished_at_end: u64,
+    pub deltas: Vec<Delta>,
+}
+
+/// A round leg waiting for its target: (round, leg).
+type LegRef = Option<(u32, u16)>;
+
+#[derive(Default, Clone)]
+struct Lane {
+    /// Event indices on this CPU.
+    events: Vec<u32>,
+    /// IPI sends to this CPU not yet matched to a handler entry: (event, vector).
+    pending_ipis: VecDeque<(u32, u16)>,
+    /// Open handlers: (entry event, vector).
+    irqs: Vec<(u32, u16)>,
+    /// Running csd functions: (entry event, csd, leg).
+    csds: Vec<(u32, u64, LegRef)>,
+    /// A `tlb_flush (4)` whose `csd_queue_cpu` records have not come yet: (event, pages).
+    flush_start: Option<(u32, i64)>,
+    /// The round whose `csd_queue_cpu` records are being collected.
+    collecting: Option<u32>,
+    /// Open DragonFly cpusync round.
+    sync: Option<u32>,
+    /// FreeBSD send burst: (round, last send ts, vector).
+    burst: Option<(u32, u64, u16)>,
+    seen_irq: bool,
+    seen_csd_entry: bool,
+    seen_sync_start: bool,
+    /// A lost-events marker was seen: later orphans on this CPU are expected.
+    lost: bool,
+}
+
+pub(super) struct Tracker<'t> {
+    trace: &'t Trace,
+    linux: bool,
+    freebsd: bool,
+    /// Whether any handler entry exists: without one, IPI sends are not paired at all.
+    has_irq: bool,
+    flush_sym: Option<Sym>,
+    lanes: Vec<Lane>,
+    /// Requests queued for (target, csd), oldest first: (queue event, leg).
+    csd_queue: HashMap<(u16, u64), VecDeque<(u32, LegRef)>>,
+    csd_seen: HashSet<(u16, u64)>,
+    /// ipiq FIFO per (scpu, dcpu): send events not yet received.
+    rings: HashMap<(u16, u16), VecDeque<u32>>,
+    /// Per round: legs not done yet, whether its targets are all known (collection
+    /// sealed), and the last leg's done event.
+    remaining: Vec<(u32, bool, u32)>,
+    out: Output,
+}
+
+impl<'t> Tracker<'t> {
+    pub fn new(trace: &'t Trace) -> Tracker<'t> {
+        let names = &trace.names;
+        let flush_sym = (0..names.len() as Sym).find(|&s| names.get(s) == "flush_tlb_func");
+        let lanes = trace.cpus as usize;
+        Tracker {
+            trace,
+            linux: matches!(trace.format, Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency),
+            freebsd: trace.format == Format::FreeBsdKtr,
+            has_irq: trace.events.iter().any(|e| matches!(e.kind, Kind::IrqEntry { .. })),
+            flush_sym,
+            lanes: vec![Lane::default(); lanes],
+            csd_queue: HashMap::new(),
+            csd_seen: HashSet::new(),
+            rings: HashMap::new(),
+            remaining: Vec::new(),
+            out: Output {
+                rounds: Vec::new(),
+                arrows: Vec::new(),
+                bars: Vec::new(),
+                rings: Vec::new(),
+                per_cpu: Vec::new(),
+                warnings: Vec::new(),
+                warning_count: 0,
+                orphans_at_start: 0,
+                unfinished_at_end: 0,
+                deltas: Vec::new(),
+            },
+        }
+    }
+
+    fn lane(&mut self, cpu: u16) -> &mut Lane {
+        let i = cpu as usize;
+        if i >= self.lanes.len() {
+            self.lanes.resize(i + 1, Lane::default());
+        }
+        &mut self.lanes[i]
+    }
+
+    fn delta(&mut self, event: u32, op: Op) {
+        self.out.deltas.push(Delta { event, op });
+    }
+
+    fn warn(&mut self, e: &Event, reason: String) {
+        self.out.warning_count += 1;
+        if self.out.warnings.len() < MAX_WARNINGS {
+            self.out.warnings.push(Warning {
+                line: e.line,
+                offset: e.offset,
+                class: WarningClass::Reconstruct,
+                reason,
+            });
+        }
+    }
+
+    /// An orphan is expected when its channel was never seen before (the trace started
+    /// after the send) or the CPU lost events; otherwise it is a warning.
+    fn orphan(&mut self, e: &Event, expected: bool, reason: impl FnOnce() -> String) {
+        if expected || self.lane(e.cpu).lost {
+            self.out.orphans_at_start += 1;
+        } else {
+            let r = reason();
+            self.warn(e, r);
+        }
+    }
+
+    fn open_round(&mut self, round: Round) -> u32 {
+        let id = self.out.rounds.len() as u32;
+        let start = round.start;
+        self.remaining.push((round.legs.len() as u32, round.kind != RoundKind::LinuxTlb, start));
+        self.out.rounds.push(round);
+        self.delta(start, Op::RoundOpen(id));
+        id
+    }
+
+    fn close_round(&mut self, id: u32, at: u32) {
+        let Some(r) = self.out.rounds.get_mut(id as usize) else { return };
+        if r.end.is_some() {
+            return;
+        }
+        r.end = Some(at);
+        let (cpu, start) = (r.initiator, r.start);
+        self.out.bars.push(Bar { cpu, start, end: at, kind: BarKind::RoundWait { round: id } });
+        self.delta(at, Op::RoundClose(id));
+    }
+
+    fn leg_mut(&mut self, leg: LegRef) -> Option<&mut Leg> {
+        let (r, l) = leg?;
+        self.out.rounds.get_mut(r as usize)?.legs.get_mut(l as usize)
+    }
+
+    /// A leg finished: complete its round when it was the last and no target can still
+    /// be added (a fast target may finish before the initiator queued the next one).
+    fn leg_done(&mut self, leg: LegRef, at: u32) {
+        let Some((r, _)) = leg else { return };
+        let Some((left, sealed, last)) = self.remaining.get_mut(r as usize) else { return };
+        *left = left.saturating_sub(1);
+        *last = at;
+        if *left == 0 && *sealed {
+            self.close_round(r, at);
+        }
+    }
+
+    /// The initiator stopped queueing: complete the round if every target already finished.
+    fn seal(&mut self, r: u32) {
+        let Some((left, sealed, last)) = self.remaining.get_mut(r as usize) else { return };
+        *sealed = true;
+        if *left == 0 {
+            let at = *last;
+            self.close_round(r, at);
+        }
+    }
+
+    pub fn event(&mut self, i: u32, e: &Event) {
+        let cpu = e.cpu;
+        self.lane(cpu).events.push(i);
+        self.seal_collection(i, e);
+        match e.kind {
+            Kind::IpiSend { targets, vector, all_but_self } => self.ipi_send(i, e, targets, vector, all_but_self),
+            Kind::IrqEntry { vector } => self.irq_entry(i, cpu, vector),
+            Kind::IrqExit { vector } => self.irq_exit(i, e, vector),
+            Kind::TlbFlush { pages, reason } => self.tlb_flush(i, cpu, pages, reason),
+            Kind::CsdQueue { target, csd, func } => self.csd_queue(i, e, target, csd, func),
+            Kind::CsdEntry { csd, .. } => self.csd_entry(i, e, csd),
+            Kind::CsdExit { csd, .. } => self.csd_exit(i, e, csd),
+            Kind::IpiqSend { dcpu, .. } => self.ipiq_send(i, cpu, dcpu),
+            Kind::IpiqReceive { scpu, .. } => self.ipiq_receive(i, e, scpu),
+            Kind::SyncStart { mask } => self.sync_start(i, cpu, mask),
+            Kind::SyncEnd { .. } => self.sync_end(i, e),
+            Kind::Lost { .. } => self.lane(cpu).lost = true,
+            Kind::IpiqSendFail { .. }
+            | Kind::IpiqSendEnd { .. }
+            | Kind::SchedSwitch { .. }
+            | Kind::Marker
+            | Kind::Other { .. } => {}
+        }
+        if self.freebsd && !matches!(e.kind, Kind::IpiSend { .. }) {
+            self.lane(cpu).burst = None;
+        }
+    }
+
+    /// A round collects the initiator's `csd_queue_cpu` records that directly follow its
+    /// `tlb_flush (4)`; anything else the initiator does (except an interrupt arriving in
+    /// between) ends the collection.
+    fn seal_collection(&mut self, i: u32, e: &Event) {
+        let flush_sym = self.flush_sym;
+        let lane = self.lane(e.cpu);
+        let keeps = match e.kind {
+            Kind::CsdQueue { func, .. } => Some(func) == flush_sym,
+            Kind::IrqEntry { .. } | Kind::IrqExit { .. } => true,
+            Kind::CsdEntry { .. } | Kind::CsdExit { .. } | Kind::TlbFlush { .. } => !lane.irqs.is_empty(),
+            _ => false,
+        };
+        if !keeps && lane.flush_start.is_some_and(|(s, _)| s != i) {
+            lane.flush_start = None;
+        }
+        if !keeps {
+            if let Some(r) = lane.collecting.take() {
+                self.seal(r);
+            }
+        }
+    }
+
+    fn ipi_send(&mut self, i: u32, e: &Event, targets: CpuMask, vector: u16, all_but_self: bool) {
+        let mut mask = targets;
+        if all_but_self {
+            let all = if self.trace.cpus >= 64 { u64::MAX } else { (1u64 << self.trace.cpus) - 1 };
+            mask |= all & !(1u64.checked_shl(e.cpu as u32).unwrap_or(0));
+        }
+        if self.has_irq {
+            for t in bits(mask) {
+                let lane = self.lane(t);
+                if lane.pending_ipis.len() >= MAX_PENDING_IPIS {
+                    lane.pending_ipis.pop_front();
+                }
+                lane.pending_ipis.push_back((i, vector));
+            }
+        }
+        if self.freebsd {
+            self.freebsd_burst(i, e, mask, vector);
+        }
+    }
+
+    fn freebsd_burst(&mut self, i: u32, e: &Event, mask: CpuMask, vector: u16) {
+        let burst = self.lane(e.cpu).burst;
+        let open = burst.filter(|&(r, last, v)| {
+            v == vector
+                && e.ts.saturating_sub(last) <= FREEBSD_BURST_TICKS
+                && self.out.rounds.get(r as usize).is_some_and(|r| r.targets & mask == 0)
+        });
+        let id = match open {
+            Some((r, _, _)) => r,
+            None => self.open_round(Round {
+                kind: RoundKind::FreeBsdSends,
+                initiator: e.cpu,
+                start: i,
+                end: None,
+                targets: 0,
+                legs: Vec::new(),
+                pages: None,
+                vector: Some(vector),
+            }),
+        };
+        if let Some(r) = self.out.rounds.get_mut(id as usize) {
+            r.targets |= mask;
+            for t in bits(mask) {
+                r.legs.push(Leg { cpu: t, queued: Some(i), received: None, flushed: None, done: None });
+            }
+        }
+        self.lane(e.cpu).burst = Some((id, e.ts, vector));
+    }
+
+    fn irq_entry(&mut self, i: u32, cpu: u16, vector: u16) {
+        let linux = self.linux;
+        let lane = self.lane(cpu);
+        lane.seen_irq = true;
+        lane.irqs.push((i, vector));
+        let matches = |sent: u16| sent == vector || (linux && sent == 0 && LINUX_IPI_VECTORS.contains(&vector));
+        // The LAPIC merges IPIs of one vector that arrive before the handler runs: one
+        // entry receives every send still pending for it.
+        let mut paired = Vec::new();
+        lane.pending_ipis.retain(|&(s, v)| {
+            let m = matches(v);
+            if m {
+                paired.push(s);
+            }
+            !m
+        });
+        for s in paired {
+            self.out.arrows.push(Arrow { kind: ArrowKind::Ipi, from: s, to: i });
+            self.delta(s, Op::PendingUp(cpu));
+            self.delta(i, Op::PendingDown(cpu));
+        }
+    }
+
+    fn irq_exit(&mut self, i: u32, e: &Event, vector: u16) {
+        let lane = self.lane(e.cpu);
+        match lane.irqs.iter().rposition(|&(_, v)| v == vector) {
+            Some(at) => {
+                let (start, _) = lane.irqs[at];
+                lane.irqs.truncate(at);
+                self.out.bars.push(Bar { cpu: e.cpu, start, end: i, kind: BarKind::Handler { vector } });
+            }
+            None => {
+                let expected = !lane.seen_irq;
+                self.orphan(e, expected, || format!("handler exit (vector {vector}) without its entry"));
+            }
+        }
+    }
+
+    fn tlb_flush(&mut self, i: u32, cpu: u16, pages: i64, reason: u8) {
+        match reason {
+            REASON_REMOTE_SEND => self.lane(cpu).flush_start = Some((i, pages)),
+            REASON_REMOTE_SHOOTDOWN => {
+                let leg = self.lane(cpu).csds.last().and_then(|c| c.2);
+                if let Some(l) = self.leg_mut(leg) {
+                    l.flushed.get_or_insert(i);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn csd_queue(&mut self, i: u32, e: &Event, target: u16, csd: u64, func: Sym) {
+        let mut leg = None;
+        if self.linux && Some(func) == self.flush_sym {
+            let lane = self.lane(e.cpu);
+            let round = match (lane.collecting, lane.flush_start.take()) {
+                (Some(r), _) => Some(r),
+                (None, Some((start, pages))) => {
+                    let id = self.open_round(Round {
+                        kind: RoundKind::LinuxTlb,
+                        initiator: e.cpu,
+                        start,
+                        end: None,
+                        targets: 0,
+                        legs: Vec::new(),
+                        pages: Some(pages),
+                        vector: None,
+                    });
+                    self.lane(e.cpu).collecting = Some(id);
+                    Some(id)
+                }
+                (None, None) => None,
+            };
+            if let Some(r) = round.and_then(|r| self.out.rounds.get_mut(r as usize).map(|x| (r, x))) {
+                let (id, round) = r;
+                let bit = 1u64.checked_shl(target as u32).unwrap_or(0);
+                if round.targets & bit == 0 || bit == 0 {
+                    round.targets |= bit;
+                    round.legs.push(Leg { cpu: target, queued: Some(i), received: None, flushed: None, done: None });
+                    leg = Some((id, (round.legs.len() - 1) as u16));
+                    if let Some(left) = self.remaining.get_mut(id as usize) {
+                        left.0 += 1;
+                    }
+                }
+            }
+        }
+        self.csd_seen.insert((target, csd));
+        let q = self.csd_queue.entry((target, csd)).or_default();
+        // csd_lock keeps a csd from being queued again before it ran: an older request
+        // still here lost its entry record.
+        let stale = q.pop_front();
+        q.push_back((i, leg));
+        if let Some((old, _)) = stale {
+            let line = self.trace.events.get(old as usize).map_or(0, |o| o.line);
+            self.warn(e, format!("csd {csd:x} queued again for CPU {target}; the request of line {line} never ran"));
+        }
+    }
+
+    fn csd_entry(&mut self, i: u32, e: &Event, csd: u64) {
+        let cpu = e.cpu;
+        self.lane(cpu).seen_csd_entry = true;
+        if csd == 0 {
+            // Run locally by the sender (smp_call_function_many's own CPU): nothing queued.
+            self.lane(cpu).csds.push((i, 0, None));
+            return;
+        }
+        let req = self.csd_queue.get_mut(&(cpu, csd)).and_then(VecDeque::pop_front);
+        let leg = match req {
+            Some((q, leg)) => {
+                self.out.arrows.push(Arrow { kind: ArrowKind::Csd, from: q, to: i });
+                if let Some(l) = self.leg_mut(leg) {
+                    l.received = Some(i);
+                }
+                leg
+            }
+            None => {
+                let expected = !self.csd_seen.contains(&(cpu, csd));
+                self.orphan(e, expected, || format!("csd_function_entry csd={csd:x} on CPU {cpu} without a request"));
+                None
+            }
+        };
+        self.lane(cpu).csds.push((i, csd, leg));
+    }
+
+    fn csd_exit(&mut self, i: u32, e: &Event, csd: u64) {
+        let lane = self.lane(e.cpu);
+        match lane.csds.iter().rposition(|c| c.1 == csd) {
+            Some(at) => {
+                let (start, _, leg) = lane.csds[at];
+                lane.csds.truncate(at);
+                let round = leg.map(|l| l.0);
+                self.out.bars.push(Bar { cpu: e.cpu, start, end: i, kind: BarKind::CsdFunction { round } });
+                if let Some(l) = self.leg_mut(leg) {
+                    l.done = Some(i);
+                }
+                self.leg_done(leg, i);
+            }
+            None => {
+                let expected = !lane.seen_csd_entry;
+                self.orphan(e, expected, || format!("csd_function_exit csd={csd:x} without its entry"));
+            }
+        }
+    }
+
+    fn ipiq_send(&mut self, i: u32, cpu: u16, dcpu: u16) {
+        if dcpu == cpu {
+            // A send to oneself runs the function inline: nothing is queued.
+            return;
+        }
+        let q = self.rings.entry((cpu, dcpu)).or_default();
+        q.push_back(i);
+        let depth = q.len() as u32;
+        self.out.rings.push(RingSample { event: i, scpu: cpu, dcpu, depth });
+        self.delta(i, Op::RingUp(cpu, dcpu));
+    }
+
+    fn ipiq_receive(&mut self, i: u32, e: &Event, scpu: u16) {
+        let dcpu = e.cpu;
+        if scpu == dcpu {
+            // cpusync requeues on the CPU's own queue: self-receives have no send.
+            return;
+        }
+        let q = self.rings.get_mut(&(scpu, dcpu));
+        let seen = q.is_some();
+        match q.and_then(VecDeque::pop_front) {
+            Some(s) => {
+                let depth = self.rings.get(&(scpu, dcpu)).map_or(0, |q| q.len() as u32);
+                self.out.rings.push(RingSample { event: i, scpu, dcpu, depth });
+                self.out.arrows.push(Arrow { kind: ArrowKind::Ipiq, from: s, to: i });
+                self.delta(s, Op::PendingUp(dcpu));
+                self.delta(i, Op::PendingDown(dcpu));
+                self.delta(i, Op::RingDown(scpu, dcpu));
+                if let Some(r) = self.lane(scpu).sync {
+                    if let Some(l) =
+                        self.out.rounds.get_mut(r as usize).and_then(|r| r.legs.iter_mut().find(|l| l.cpu == dcpu))
+                    {
+                        l.received.get_or_insert(i);
+                    }
+                }
+            }
+            None => self.orphan(e, !seen, || format!("ipiq_receive from CPU {scpu} on CPU {dcpu} without a send")),
+        }
+    }
+
+    fn sync_start(&mut self, i: u32, cpu: u16, mask: CpuMask) {
+        let legs = bits(mask)
+            .filter(|&t| t != cpu)
+            .map(|t| Leg { cpu: t, queued: Some(i), received: None, flushed: None, done: None })
+            .collect();
+        let id = self.open_round(Round {
+            kind: RoundKind::DragonFlySync,
+            initiator: cpu,
+            start: i,
+            end: None,
+            targets: mask,
+            legs,
+            pages: None,
+            vector: None,
+        });
+        let lane = self.lane(cpu);
+        lane.seen_sync_start = true;
+        lane.sync = Some(id);
+    }
+
+    fn sync_end(&mut self, i: u32, e: &Event) {
+        let lane = self.lane(e.cpu);
+        match lane.sync.take() {
+            Some(r) => {
+                if let Some(round) = self.out.rounds.get_mut(r as usize) {
+                    for l in &mut round.legs {
+                        l.done = Some(i);
+                    }
+                }
+                self.close_round(r, i);
+            }
+            None => {
+                let expected = !lane.seen_sync_start;
+                self.orphan(e, expected, || "ipiq_sync_end without its sync_start".to_string());
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Output {
+        for r in 0..self.remaining.len() as u32 {
+            if !self.remaining[r as usize].1 {
+                self.seal(r);
+            }
+        }
+        let queued: usize = self.csd_queue.values().map(VecDeque::len).sum();
+        let ring: usize = self.rings.values().map(VecDeque::len).sum();
+        let open = self.out.rounds.iter().filter(|r| r.end.is_none() && r.kind != RoundKind::FreeBsdSends).count();
+        self.out.unfinished_at_end = (queued + ring + open) as u64;
+        self.out.per_cpu = self.lanes.into_iter().map(|l| l.events).collect();
+        // Pairing records a send's change when its receive is found: put them in order.
+        self.out.deltas.sort_by_key(|d| d.event);
+        self.out
+    }
+}
+
+/// The CPUs of a mask, ascending.
+pub(crate) fn bits(mask: CpuMask) -> impl Iterator<Item = u16> {
+    (0..64u16).filter(move |&b| mask & (1u64 << b) != 0)
+}
