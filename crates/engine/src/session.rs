@@ -22,8 +22,13 @@ pub struct LogEntry {
 impl LogEntry {
     /// One sentence: the narration if the model has one, else the effects in words.
     pub fn summary(&self, m: &Machine) -> String {
-        let said: Vec<String> =
-            self.effects.iter().filter(|e| !matches!(e, Effect::Call { .. })).map(|e| describe_effect(m, e)).collect();
+        // Calls and trace points say nothing a reader of the narration needs.
+        let said: Vec<String> = self
+            .effects
+            .iter()
+            .filter(|e| !matches!(e, Effect::Call { .. } | Effect::Ktr { .. }))
+            .map(|e| describe_effect(m, e))
+            .collect();
         let facts = if said.is_empty() { format!("CPU {} steps", self.cpu) } else { said.join("; ") };
         match &self.narration {
             Some(n) => format!("{n} — {facts}"),

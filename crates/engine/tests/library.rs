@@ -108,3 +108,34 @@ fn linux_csd_flush_with_generations() {
     let o = check("linux", 2, "crossfire", &[("initiator_irqs_off", "true")]);
     assert_eq!(property(&o), "G-DEADLOCK");
 }
+
+#[test]
+fn freebsd_models_trace_ipi_selected_once_per_target() {
+    for model in ["freebsd-scoreboard", "freebsd-global"] {
+        let p = program(models::find(model).expect("bundled").source);
+        let mut s = session(&p, 3, "unmap_free", &[]);
+        let entry = loop {
+            let e = s.step(Choice::Step(0)).unwrap_or_else(|f| panic!("{model}: {f}"));
+            if e.effects.iter().any(|f| matches!(f, Effect::IpiSent { .. })) {
+                break e.clone();
+            }
+        };
+        let Some(Effect::IpiSent { targets, vector, .. }) =
+            entry.effects.iter().find(|f| matches!(f, Effect::IpiSent { .. })).cloned()
+        else {
+            unreachable!()
+        };
+        let number = p.vectors[vector as usize].number as i32;
+        let traced: Vec<(String, Vec<i32>)> = entry
+            .effects
+            .iter()
+            .filter_map(|f| match f {
+                Effect::Ktr { cpu: 0, name, .. } => Some((p.ktr_name(*name).to_string(), f.ktr_args().to_vec())),
+                _ => None,
+            })
+            .collect();
+        let want: Vec<(String, Vec<i32>)> =
+            (0..3).filter(|t| targets & (1 << t) != 0).map(|t| ("ipi_selected".to_string(), vec![t, number])).collect();
+        assert_eq!(traced, want, "{model}: one KTR_SMP record per target, with the vector, in the sending step");
+    }
+}

@@ -282,3 +282,76 @@ fn runtime_model_errors_are_located_faults() {
     let err = Machine::new(std::sync::Arc::new(p.expect("ok")), cfg).unwrap_err();
     assert!(err.contains("endless loop"), "{err}");
 }
+
+const KTR: &str = r#"
+model "trace points";
+cpus 2..2 default 2;
+vector V = 0x40;
+shared w = 0;
+handler V { ktr(recv, self); eoi(); }
+proc a() {
+    ktr(start);
+    local x = w;
+    w = x + 1;
+    ktr(wrote, x + 1, self, V);
+    send_ipi(bit(1), V);
+    ktr(sent, 1, V);
+}
+scenario s { cpu 0: a(); cpu *: idle; }
+"#;
+
+fn ktrs(m: &Machine, fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Ktr { cpu, name, .. } => Some(format!("{cpu}:{}{:?}", m.prog.ktr_name(*name), e.ktr_args())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn ktr_records_a_trace_point_in_the_step_before_it_and_changes_nothing() {
+    let p = program(KTR);
+    assert_eq!(p.ktr_names, ["start", "wrote", "sent", "recv"]);
+    let mut s = session(&p, 2, "s", &[]);
+    // A trace point before the thread's first step belongs to no step.
+    assert_eq!(ktrs(&s.machine, s.machine.initial_effects()), ["0:start[]"]);
+    let e = s.step(Choice::Step(0)).expect("read").effects.clone();
+    assert!(ktrs(&s.machine, &e).is_empty());
+    let e = s.step(Choice::Step(0)).expect("write").effects.clone();
+    assert_eq!(ktrs(&s.machine, &e), ["0:wrote[1, 0, 64]"], "folds into the write, like local computation");
+    let e = s.step(Choice::Step(0)).expect("send").effects.clone();
+    assert_eq!(ktrs(&s.machine, &e), ["0:sent[1, 64]"]);
+    let e = s.step(Choice::Irq(1, 0)).expect("deliver").effects.clone();
+    assert_eq!(ktrs(&s.machine, &e), ["1:recv[1]"], "a trace point at the top of a handler folds into its entry");
+    let d = machine::describe_effect(&s.machine, e.iter().find(|e| matches!(e, Effect::Ktr { .. })).expect("ktr"));
+    assert_eq!(d, "CPU 1 traces recv(1)");
+    assert!(!s.log.last().expect("entry").summary(&s.machine).contains("traces"), "narration leaves it out");
+    // No state and no step of its own: the state space is that of the model without them.
+    let bare: String = KTR.lines().filter(|l| !l.trim_start().starts_with("ktr(")).collect::<Vec<_>>().join("\n");
+    let bare = bare.replace("ktr(recv, self); ", "");
+    let count = |src: &str| {
+        let p = program(src);
+        let (o, stats) = checker::Checker::new(session(&p, 2, "s", &[]).machine, Default::default()).check();
+        assert_eq!(o, checker::Outcome::Verified);
+        (stats.states, stats.transitions)
+    };
+    assert!(!bare.contains("ktr"));
+    assert_eq!(count(KTR), count(&bare));
+}
+
+#[test]
+fn ktr_arguments_are_checked() {
+    let base = "model \"m\"; shared w = 0; proc f() { local x = 1; STMT } scenario s { cpu 0: f(); }";
+    for (stmt, msg) in [
+        ("ktr();", "takes a trace-point name"),
+        ("ktr(1, x);", "the first argument of `ktr` is the trace point's name"),
+        ("ktr(t, x, x, x, x);", "at most 3 values, 4 given"),
+        ("ktr(t, w);", "reads no shared memory"),
+        ("local k = ktr(t);", "returns no value"),
+    ] {
+        let (p, d) = compile(&base.replace("STMT", stmt));
+        assert!(p.is_none(), "{stmt}");
+        assert!(d.iter().any(|d| d.message.contains(msg)), "{stmt}: {d:?}");
+    }
+}

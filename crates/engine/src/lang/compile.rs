@@ -84,6 +84,7 @@ impl Compiler {
                 arg_pool: vec![],
                 narrations: vec![],
                 messages: vec![],
+                ktr_names: vec![],
                 spans: vec![],
             },
             diags: vec![],
@@ -704,6 +705,10 @@ impl Compiler {
             return;
         }
         let kind = match name {
+            "ktr" => {
+                self.ktr(args, ctx, span);
+                return;
+            }
             "fence" => {
                 if !want(self, 1) {
                     return;
@@ -860,6 +865,48 @@ impl Compiler {
         // Pin and critical-section changes are CPU-local, but the algorithms number them as
         // steps (P1, I4, I15) and a lecture wants to see them happen, so they are visible.
         self.emit_at(kind, ctx, true);
+    }
+
+    /// `ktr(NAME, a, b, c)`: a trace point. It reads no shared memory and is never a step
+    /// of its own: like local computation it folds into the step before it.
+    fn ktr(&mut self, args: &[ast::Expr], ctx: &Ctx, span: Span) {
+        const MAX_ARGS: usize = 3;
+        let Some(first) = args.first() else {
+            self.err(span, "`ktr` takes a trace-point name and up to 3 values, e.g. `ktr(ipiq_receive, s, self);`");
+            return;
+        };
+        let ExprKind::Name(tp) = &first.kind else {
+            self.err(first.span, "the first argument of `ktr` is the trace point's name, e.g. `ipiq_receive`");
+            return;
+        };
+        if args.len() > 1 + MAX_ARGS {
+            self.err(span, format!("`ktr` records at most {MAX_ARGS} values, {} given", args.len() - 1));
+            return;
+        }
+        let name = match self.prog.ktr_names.iter().position(|n| n == tp) {
+            Some(i) => i,
+            None => {
+                self.prog.ktr_names.push(tp.clone());
+                self.prog.ktr_names.len() - 1
+            }
+        };
+        if name > u16::MAX as usize {
+            self.err(first.span, "too many trace-point names");
+            return;
+        }
+        let start = self.prog.arg_pool.len() as u32;
+        for a in &args[1..] {
+            let r = self.expr(a);
+            if r.loads > 0 {
+                self.err(
+                    a.span,
+                    "a trace point reads no shared memory (it is not a step); read the value into a local first",
+                );
+            }
+            self.prog.arg_pool.push(r);
+        }
+        let kind = Kind::Ktr { name: name as u16, args: start, nargs: (args.len() - 1) as u8 };
+        self.emit_at(kind, ctx, false);
     }
 
     fn const_expr(&mut self, e: &ast::Expr, allow_self: bool) -> ExprRef {
@@ -1072,5 +1119,6 @@ fn builtin_stmt(name: &str) -> bool {
             | "atomic_and"
             | "cmpxchg"
             | "assert"
+            | "ktr"
     )
 }

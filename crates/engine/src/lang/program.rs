@@ -207,6 +207,14 @@ pub enum Kind {
     },
     Free(ExprRef),
     SwitchTo(ExprRef),
+    /// A trace point (`ktr(NAME, a, b, c)`): records `Effect::Ktr`, changes no state and is
+    /// never a step of its own. `name` indexes `Program::ktr_names`; the `nargs` argument
+    /// expressions (local only) start at `args` in `Program::arg_pool`.
+    Ktr {
+        name: u16,
+        args: u32,
+        nargs: u8,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -330,6 +338,8 @@ pub struct Program {
     pub arg_pool: Vec<ExprRef>,
     pub narrations: Vec<String>,
     pub messages: Vec<String>,
+    /// Names of the trace points the model's `ktr(...)` statements use, interned.
+    pub ktr_names: Vec<String>,
     /// Source span of every instruction, kept for editors (proc, pc) -> span.
     pub spans: Vec<Vec<Span>>,
 }
@@ -343,6 +353,10 @@ impl Program {
     }
     pub fn narration(&self, i: &Instr) -> Option<&str> {
         (i.narr != NO_NARRATION).then(|| self.narrations[i.narr as usize].as_str())
+    }
+    /// The name of trace point `i` (`Effect::Ktr::name`), e.g. `ipiq_receive`.
+    pub fn ktr_name(&self, i: u16) -> &str {
+        self.ktr_names.get(i as usize).map_or("?", |s| s.as_str())
     }
     pub fn source_line(&self, line: u32) -> &str {
         self.source.lines().nth(line.saturating_sub(1) as usize).unwrap_or("").trim()

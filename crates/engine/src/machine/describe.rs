@@ -88,5 +88,9 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         }
         Effect::Call { cpu, proc } => format!("CPU {cpu} calls {}", m.prog.procs[proc as usize].name),
         Effect::ThreadDone { cpu } => format!("CPU {cpu}'s thread finishes; the CPU idles with interrupts enabled"),
+        Effect::Ktr { cpu, name, .. } => {
+            let args: Vec<String> = e.ktr_args().iter().map(|a| a.to_string()).collect();
+            format!("CPU {cpu} traces {}({})", m.prog.ktr_name(name), args.join(", "))
+        }
     }
 }

@@ -139,4 +139,22 @@ pub enum Effect {
     ThreadDone {
         cpu: u8,
     },
+    /// A `ktr(...)` trace point: no state changed. `name` indexes `Program::ktr_names`
+    /// (`Program::ktr_name`); the first `nargs` of `args` are the recorded values.
+    Ktr {
+        cpu: u8,
+        name: u16,
+        args: [i32; 3],
+        nargs: u8,
+    },
+}
+
+impl Effect {
+    /// The values a `Ktr` effect records (empty for every other effect).
+    pub fn ktr_args(&self) -> &[i32] {
+        match self {
+            Effect::Ktr { args, nargs, .. } => &args[..(*nargs as usize).min(args.len())],
+            _ => &[],
+        }
+    }
 }

@@ -177,6 +177,13 @@ impl Machine {
                 self.ret(s, c, fx);
                 return Ok(());
             }
+            Kind::Ktr { name, args, nargs } => {
+                let mut vals = [0i32; 3];
+                for (i, v) in vals.iter_mut().enumerate().take(nargs as usize) {
+                    *v = self.eval(s, c, self.prog.arg_pool[args as usize + i], &mut read)?;
+                }
+                fx.push(Effect::Ktr { cpu: c8, name, args: vals, nargs: nargs.min(3) });
+            }
             Kind::Assert { cond, msg } => {
                 if self.eval(s, c, cond, &mut read)? == 0 {
                     *violation = Some(Violation {

@@ -213,6 +213,8 @@ pub struct Machine {
     pub slots: Vec<Slot>,
     pub hw: Hardware,
     initial: State,
+    /// Trace points (`Effect::Ktr`) passed while the threads settled on their first step.
+    initial_trace: Vec<Effect>,
 }
 
 impl Machine {
@@ -241,6 +243,7 @@ impl Machine {
             slots: Vec::new(),
             hw,
             initial: State { mem: vec![], cpus: vec![], ptes: vec![], frames: vec![], nmis_left: nmis },
+            initial_trace: Vec::new(),
         };
         for (name, e) in &prog.consts {
             let v = m.const_eval(*e, 0).map_err(|e| format!("constant `{name}`: {e}"))?;
@@ -346,11 +349,19 @@ impl Machine {
             m.settle(&mut s, c, &mut fx).map_err(|f| f.to_string())?;
         }
         m.initial = s;
+        fx.retain(|e| matches!(e, Effect::Ktr { .. }));
+        m.initial_trace = fx;
         Ok(m)
     }
 
     pub fn initial(&self) -> State {
         self.initial.clone()
+    }
+
+    /// Trace points a thread passes before its first step (a `ktr` at the top of a
+    /// scenario procedure): they belong to no step, so they are kept here, before step 1.
+    pub fn initial_effects(&self) -> &[Effect] {
+        &self.initial_trace
     }
 
     pub fn ncpu(&self) -> usize {
