@@ -1,1 +1,643 @@
-//! (being written)
+//! Linux ftrace text: the `trace` file and `trace_pipe`, `trace-cmd report`, the latency
+//! format, and perf-script-like `[cpu] ts: sys:event:` lines (research/trace-formats.md §3).
+//!
+//! A record is found from the fixed `[cpu]` anchor, not from the left: the comm before it
+//! may hold spaces, `-` and even brackets, and may be preceded by a TGID column. After the
+//! anchor come an optional flags token (4, 5 or 8 characters: its width is never needed),
+//! the timestamp ending in `:`, the event name ending in `:` (perhaps `sys:`-qualified and
+//! padded by trace-cmd), and the payload. Lines without brackets are tried as the latency
+//! format (`comm-pid  0d.h1.  12us+: event: …`).
+//!
+//! Payloads of the IPI, csd, TLB and scheduler events become [`Kind`]s; every other event is
+//! `Other` by name. Stack continuation lines (` => sym`, `=> sym (addr)`) carry nothing the
+//! replay uses and are skipped silently. `LOST`/`DROPPED`/`buffer started` annotations
+//! become [`Kind::Lost`] at the time of that CPU's next record, which is when the gap ends.
+//!
+//! `ipi_send_cpu`/`ipi_send_cpumask` do not log a vector. The vector set here is the one the
+//! send raises on x86 (253 reschedule for `callback=0x0`, 251 for a single-CPU function call,
+//! 252 for a mask), so a send can be paired with its `*_entry`; ARM's `ipi_entry`/`ipi_raise`
+//! reasons map onto the same numbers. 0 means unknown.
+
+use crate::event::{Format, Kind, TimeBase, WarningClass};
+use crate::lines::{
+    field, field_word, find, find_byte, hex_digit, is_space, parse_hex, parse_i64, parse_u64, skip_spaces, token_end,
+    trim, Loc,
+};
+use crate::reader::{Finished, Sink};
+
+/// How far into a line the `[cpu]` anchor may be: comm (16) + pid (7) + TGID (10) and
+/// padding fit well inside; searching further would find brackets inside payloads.
+const ANCHOR_WINDOW: usize = 160;
+
+pub(crate) const VEC_CALL_FUNCTION_SINGLE: u16 = 251;
+pub(crate) const VEC_CALL_FUNCTION: u16 = 252;
+pub(crate) const VEC_RESCHEDULE: u16 = 253;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ts {
+    /// `secs.fraction` (ns clocks) or the latency format's µs, scaled to ns.
+    Nanos(u64),
+    /// A raw counter (`counter`, `x86-tsc`, `uptime` clocks).
+    Ticks(u64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rec<'a> {
+    cpu: u32,
+    ts: Ts,
+    event: &'a [u8],
+    payload: &'a [u8],
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PendingLost {
+    count: u64,
+    loc: Loc,
+}
+
+#[derive(Debug)]
+pub(crate) struct Linux {
+    clock: Option<bool>, // Some(true) = ticks
+    header_cpus: u16,
+    /// Per CPU: a loss announced but not yet placed in time.
+    lost: Vec<Option<PendingLost>>,
+    last_ts: u64,
+}
+
+impl Linux {
+    pub(crate) fn new(_format: Format) -> Linux {
+        Linux { clock: None, header_cpus: 0, lost: Vec::new(), last_ts: 0 }
+    }
+
+    pub(crate) fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
+        let start = skip_spaces(line, 0);
+        let Some(&first) = line.get(start) else { return };
+        let rest = &line[start..];
+        match first {
+            b'#' => return self.comment(rest, loc, sink),
+            b'=' if rest.starts_with(b"=>") => return,
+            b'C' if rest.starts_with(b"CPU") && self.cpu_annotation(rest, loc, sink) => return,
+            b'c' if rest.starts_with(b"cpus=") => {
+                match parse_u64(trim(&rest[5..])).and_then(|n| u16::try_from(n).ok()) {
+                    Some(n) => self.header_cpus = self.header_cpus.max(n),
+                    None => sink.warn(loc, WarningClass::Parse, "`cpus=` line without a CPU count"),
+                }
+                return;
+            }
+            b'v' if rest.starts_with(b"version =") => return,
+            b'<' if rest.starts_with(b"<stack trace>") || rest.starts_with(b"<user stack trace>") => return,
+            _ => {}
+        }
+        match parse_bracket(line).or_else(|| parse_latency(line)) {
+            Some(rec) => self.record(rec, loc, sink),
+            None => {
+                sink.warn(loc, WarningClass::Tokenize, "not an ftrace record (no `[cpu]`, timestamp and event name)")
+            }
+        }
+    }
+
+    fn comment(&mut self, rest: &[u8], loc: Loc, sink: &mut Sink) {
+        if rest.starts_with(b"#####") {
+            // `##### CPU N buffer started ####`: the ring of CPU N wrapped before this point.
+            let t = trim(rest.trim_ascii_start().strip_prefix(b"#####").unwrap_or(rest));
+            let cpu = t
+                .strip_prefix(b"CPU ")
+                .map(|r| &r[..token_end(r, 0)])
+                .and_then(parse_u64)
+                .filter(|_| find(b"buffer started", t).is_some());
+            match cpu {
+                Some(cpu) => self.announce_lost(cpu, 0, loc, sink),
+                None => sink.warn(loc, WarningClass::Parse, "`#####` annotation not understood"),
+            }
+            return;
+        }
+        if let Some(p) = find(b"#P:", rest) {
+            let v = &rest[p + 3..];
+            if let Some(n) = parse_u64(&v[..token_end(v, 0)]).and_then(|n| u16::try_from(n).ok()) {
+                self.header_cpus = self.header_cpus.max(n);
+            }
+        }
+        if let Some(p) = find(b"entries-in-buffer/entries-written:", rest) {
+            let v = trim(&rest[p + 34..]);
+            let v = &v[..token_end(v, 0)];
+            if let Some(slash) = find_byte(b'/', v) {
+                if let (Some(kept), Some(written)) = (parse_u64(&v[..slash]), parse_u64(&v[slash + 1..])) {
+                    if written > kept {
+                        sink.warn_with(loc, WarningClass::Reconstruct, || {
+                            format!(
+                                "the ring buffer overwrote {} of {written} events: each CPU's lane starts at a \
+                                 different time and early records may have no partner",
+                                written - kept
+                            )
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// `CPU:N [LOST n EVENTS]`, `CPU:N [n EVENTS DROPPED]` and friends. False when the line
+    /// is not such an annotation (a comm may start with `CPU`).
+    fn cpu_annotation(&mut self, rest: &[u8], loc: Loc, sink: &mut Sink) -> bool {
+        if let Some(r) = rest.strip_prefix(b"CPU ") {
+            // trace-cmd: `CPU 2 is empty`.
+            return find(b"is empty", r).is_some();
+        }
+        let Some(r) = rest.strip_prefix(b"CPU:") else { return false };
+        let end = r.iter().position(|b| !b.is_ascii_digit()).unwrap_or(r.len());
+        let Some(cpu) = parse_u64(&r[..end]) else { return false };
+        let note = trim(&r[end..]);
+        let Some(inner) = note.strip_prefix(b"[").and_then(|n| n.strip_suffix(b"]")) else { return false };
+        let inner = trim(inner);
+        let count = if let Some(x) = inner.strip_prefix(b"LOST") {
+            let x = trim(x);
+            let x = x.strip_suffix(b"EVENTS").map(trim);
+            match x {
+                Some(b"") => Some(0),
+                Some(n) => parse_u64(n),
+                None => None,
+            }
+        } else if let Some(x) = inner.strip_suffix(b"EVENTS DROPPED") {
+            match trim(x) {
+                b"" => Some(0),
+                n => parse_u64(n),
+            }
+        } else if inner == b"SUBBUFFER START" {
+            return true;
+        } else {
+            None
+        };
+        match count {
+            Some(n) => self.announce_lost(cpu, n, loc, sink),
+            None => sink.warn(loc, WarningClass::Parse, "`CPU:N [...]` annotation not understood"),
+        }
+        true
+    }
+
+    fn announce_lost(&mut self, cpu: u64, count: u64, loc: Loc, sink: &mut Sink) {
+        let Ok(cpu) = u16::try_from(cpu) else {
+            sink.warn(loc, WarningClass::Parse, "CPU number out of range");
+            return;
+        };
+        let i = cpu as usize;
+        if self.lost.len() <= i {
+            self.lost.resize(i + 1, None);
+        }
+        let slot = &mut self.lost[i];
+        match slot {
+            // Two announcements before a record: one gap, counts add up.
+            Some(p) => p.count = p.count.saturating_add(count),
+            None => *slot = Some(PendingLost { count, loc }),
+        }
+    }
+
+    fn record(&mut self, rec: Rec<'_>, loc: Loc, sink: &mut Sink) {
+        let Ok(cpu) = u16::try_from(rec.cpu) else {
+            sink.warn(loc, WarningClass::Parse, "CPU number out of range");
+            return;
+        };
+        let (ticks, ts) = match rec.ts {
+            Ts::Nanos(t) => (false, t),
+            Ts::Ticks(t) => (true, t),
+        };
+        match self.clock {
+            None => self.clock = Some(ticks),
+            Some(c) if c != ticks => {
+                sink.warn(
+                    loc,
+                    WarningClass::Parse,
+                    "timestamp unit differs from the first record's (seconds vs. raw counter); skipped",
+                );
+                return;
+            }
+            Some(_) => {}
+        }
+        if let Some(Some(p)) = self.lost.get_mut(cpu as usize).map(Option::take) {
+            sink.push(ts, cpu, p.loc, Kind::Lost { count: p.count });
+        }
+        self.last_ts = self.last_ts.max(ts);
+        let kind = decode(rec.event, rec.payload, loc, sink);
+        sink.push(ts, cpu, loc, kind);
+    }
+
+    pub(crate) fn finish(self, sink: &mut Sink) -> Finished {
+        for (cpu, p) in self.lost.iter().enumerate() {
+            if let Some(p) = p {
+                sink.push(self.last_ts, cpu as u16, p.loc, Kind::Lost { count: p.count });
+            }
+        }
+        let time = if self.clock == Some(true) { TimeBase::Ticks { hz: None } } else { TimeBase::Nanos };
+        Finished { time, cpus: self.header_cpus }
+    }
+}
+
+pub(crate) fn looks_like_bracket(line: &[u8]) -> bool {
+    parse_bracket(line).is_some()
+}
+
+pub(crate) fn looks_like_latency(line: &[u8]) -> bool {
+    parse_latency(line).is_some()
+}
+
+#[inline]
+fn is_flag_char(b: u8) -> bool {
+    b == b'.' || b.is_ascii_alphanumeric()
+}
+
+fn is_flags(tok: &[u8]) -> bool {
+    (1..=8).contains(&tok.len()) && tok.iter().all(|&b| is_flag_char(b))
+}
+
+/// `-<pid>` (and perhaps `(tgid)`) right before position `p`, which is how a real `[cpu]`
+/// anchor is told from brackets inside a comm.
+fn pid_before(l: &[u8], p: usize) -> bool {
+    let mut k = p;
+    while k > 0 && is_space(l[k - 1]) {
+        k -= 1;
+    }
+    if k > 0 && l[k - 1] == b')' {
+        let lo = k.saturating_sub(12);
+        match l[lo..k - 1].iter().rposition(|&b| b == b'(') {
+            Some(o) => k = lo + o,
+            None => return false,
+        }
+        while k > 0 && is_space(l[k - 1]) {
+            k -= 1;
+        }
+    }
+    let digits_end = k;
+    while k > 0 && l[k - 1].is_ascii_digit() {
+        k -= 1;
+    }
+    k < digits_end && k > 0 && l[k - 1] == b'-'
+}
+
+/// The `[cpu]` anchor: `(cpu, index after ']')`.
+fn find_cpu_anchor(l: &[u8]) -> Option<(u32, usize)> {
+    let lim = l.len().min(ANCHOR_WINDOW);
+    let mut from = 0;
+    let mut fallback = None;
+    while let Some(p) = find_byte(b'[', &l[from..lim]) {
+        let p = from + p;
+        from = p + 1;
+        if p > 0 && !is_space(l[p - 1]) {
+            continue;
+        }
+        let mut j = p + 1;
+        let mut cpu: u32 = 0;
+        while j < l.len() && l[j].is_ascii_digit() && j - p <= 6 {
+            cpu = cpu * 10 + (l[j] - b'0') as u32;
+            j += 1;
+        }
+        if j == p + 1 || j >= l.len() || l[j] != b']' || (j + 1 < l.len() && !is_space(l[j + 1])) {
+            continue;
+        }
+        if pid_before(l, p) {
+            return Some((cpu, j + 1));
+        }
+        fallback = fallback.or(Some((cpu, j + 1)));
+    }
+    fallback
+}
+
+/// `secs.fraction:` → ns, `counter:` → ticks. The token must end in `:`.
+fn parse_ts_token(tok: &[u8]) -> Option<Ts> {
+    let body = tok.strip_suffix(b":")?;
+    match find_byte(b'.', body) {
+        None => parse_u64(body).map(Ts::Ticks),
+        Some(dot) => {
+            let secs = parse_u64(&body[..dot])?;
+            let frac = &body[dot + 1..];
+            if frac.is_empty() || frac.len() > 12 {
+                return None;
+            }
+            let mut ns: u64 = 0;
+            for i in 0..9 {
+                let d = match frac.get(i) {
+                    Some(&b) if b.is_ascii_digit() => (b - b'0') as u64,
+                    Some(_) => return None,
+                    None => 0,
+                };
+                ns = ns * 10 + d;
+            }
+            if !frac[9.min(frac.len())..].iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            secs.checked_mul(1_000_000_000)?.checked_add(ns).map(Ts::Nanos)
+        }
+    }
+}
+
+/// The event name and payload starting at `i` (just after the timestamp).
+fn split_event(l: &[u8], i: usize) -> (&[u8], &[u8]) {
+    let i = skip_spaces(l, i);
+    let e = token_end(l, i);
+    let tok = &l[i..e];
+    let (mut name, payload_start) = if tok.starts_with(b"<stack") {
+        (&b"kernel_stack"[..], i)
+    } else if tok.starts_with(b"<user") {
+        (&b"user_stack"[..], i)
+    } else if let Some(n) = tok.strip_suffix(b":") {
+        (n, e)
+    } else if let Some(c) = find_byte(b':', tok) {
+        (&tok[..c], i + c + 1)
+    } else {
+        // Function tracer: `func <-parent`.
+        let name: &[u8] = if find(b"<-", &l[e..]).is_some() { b"function" } else { tok };
+        (name, i)
+    };
+    // `sys:event` from perf, `sys_write(fd` from the syscall tracer.
+    if let Some(c) = name.iter().rposition(|&b| b == b':') {
+        name = &name[c + 1..];
+    }
+    if let Some(c) = find_byte(b'(', name) {
+        name = &name[..c];
+    }
+    (name, trim(&l[payload_start.min(l.len())..]))
+}
+
+fn parse_bracket(l: &[u8]) -> Option<Rec<'_>> {
+    let (cpu, after) = find_cpu_anchor(l)?;
+    let mut i = skip_spaces(l, after);
+    let mut e = token_end(l, i);
+    let ts = match parse_ts_token(&l[i..e]) {
+        Some(ts) => ts,
+        None => {
+            if !is_flags(&l[i..e]) {
+                return None;
+            }
+            i = skip_spaces(l, e);
+            e = token_end(l, i);
+            parse_ts_token(&l[i..e])?
+        }
+    };
+    let mut j = skip_spaces(l, e);
+    if l[j..].starts_with(b"(+") {
+        // trace-cmd --ts-diff
+        j = token_end(l, j);
+    }
+    let (event, payload) = split_event(l, j);
+    if event.is_empty() {
+        return None;
+    }
+    Some(Rec { cpu, ts, event, payload })
+}
+
+fn is_mark(b: u8) -> bool {
+    matches!(b, b' ' | b'+' | b'!' | b'#' | b'*' | b'@' | b'$')
+}
+
+/// `comm-pid  <cpu><flags>  <N>us<mark>: event: payload`.
+fn parse_latency(l: &[u8]) -> Option<Rec<'_>> {
+    let mut from = 0;
+    while from < l.len() {
+        let p = from + find(b"us", &l[from..])?;
+        from = p + 1;
+        if p == 0 || !l[p - 1].is_ascii_digit() {
+            continue;
+        }
+        let mut q = p + 2;
+        if q < l.len() && l[q] != b':' && is_mark(l[q]) {
+            q += 1;
+        }
+        if q >= l.len() || l[q] != b':' {
+            continue;
+        }
+        let mut s = p;
+        while s > 0 && l[s - 1].is_ascii_digit() {
+            s -= 1;
+        }
+        if s == 0 || !is_space(l[s - 1]) {
+            continue;
+        }
+        let us = parse_u64(&l[s..p])?;
+        let mut k = s;
+        while k > 0 && is_space(l[k - 1]) {
+            k -= 1;
+        }
+        let tok_end = k;
+        while k > 0 && !is_space(l[k - 1]) {
+            k -= 1;
+        }
+        let tok = &l[k..tok_end];
+        let nd = tok.iter().take_while(|b| b.is_ascii_digit()).count();
+        if nd == 0 || nd > 6 || !is_flags(&tok[nd..]) {
+            return None;
+        }
+        let cpu = parse_u64(&tok[..nd])? as u32;
+        // pid_before looks left of the token for `-digits`.
+        if !pid_before(l, k) {
+            return None;
+        }
+        let (event, payload) = split_event(l, q + 1);
+        if event.is_empty() {
+            return None;
+        }
+        return Some(Rec { cpu, ts: Ts::Nanos(us.checked_mul(1000)?), event, payload });
+    }
+    None
+}
+
+fn bit(cpu: u64, loc: Loc, sink: &mut Sink) -> u64 {
+    if cpu < 64 {
+        1 << cpu
+    } else {
+        sink.warn(loc, WarningClass::Parse, "IPI target beyond CPU 63 dropped from the mask");
+        0
+    }
+}
+
+/// A cpumask as the kernel prints it (comma-grouped big-endian hex, `00000000,0000000e`),
+/// or as converters do (`0x0e`, decimal `14`). `None` if unreadable; bits past 63 are
+/// dropped with a warning.
+fn parse_mask(v: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
+    if v.is_empty() {
+        return None;
+    }
+    let hex = if let Some(h) = v.strip_prefix(b"0x").or_else(|| v.strip_prefix(b"0X")) {
+        h
+    } else if find_byte(b',', v).is_none() && v.len() & 7 != 0 && v.iter().all(u8::is_ascii_digit) {
+        let n = parse_u64(v)?;
+        return Some(n);
+    } else {
+        v
+    };
+    let mut mask = 0u64;
+    let mut high = false;
+    let mut k = 0u32;
+    for &b in hex.iter().rev() {
+        if b == b',' {
+            continue;
+        }
+        let d = hex_digit(b)? as u64;
+        if k < 16 {
+            mask |= d << (4 * k);
+        } else if d != 0 {
+            high = true;
+        }
+        k += 1;
+    }
+    if k == 0 {
+        return None;
+    }
+    if high {
+        sink.warn(loc, WarningClass::Parse, "IPI targets beyond CPU 63 dropped from the mask");
+    }
+    Some(mask)
+}
+
+/// The x86-equivalent vector of an ARM IPI reason string.
+fn reason_vector(payload: &[u8]) -> u16 {
+    if find(b"Rescheduling", payload).is_some() {
+        VEC_RESCHEDULE
+    } else if find(b"Single function call", payload).is_some() {
+        VEC_CALL_FUNCTION_SINGLE
+    } else if find(b"Function call", payload).is_some() {
+        VEC_CALL_FUNCTION
+    } else {
+        0
+    }
+}
+
+fn csd_addr(payload: &[u8], loc: Loc, sink: &mut Sink) -> u64 {
+    match field(payload, b"csd=").and_then(parse_hex) {
+        Some(a) => a,
+        None => {
+            sink.warn(loc, WarningClass::Parse, "csd address missing or not hex (hashed pointers off?); using 0");
+            0
+        }
+    }
+}
+
+fn func_sym(payload: &[u8], sink: &mut Sink) -> u32 {
+    let f = field(payload, b"func=").unwrap_or(b"?");
+    sink.intern(f)
+}
+
+fn other(name: &[u8], sink: &mut Sink) -> Kind {
+    Kind::Other { name: sink.intern(name) }
+}
+
+/// Payload → [`Kind`]. A payload that does not fit its event's format still yields an
+/// event (`Other`), with a warning, so counts stay right.
+fn decode(name: &[u8], payload: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
+    let bad = |sink: &mut Sink, what: &'static str| {
+        sink.warn_with(loc, WarningClass::Parse, || {
+            format!("{} payload not understood ({what}); kept as a plain event", String::from_utf8_lossy(name))
+        });
+        other(name, sink)
+    };
+    match name {
+        b"tlb_flush" => {
+            let pages = field(payload, b"pages:").and_then(parse_i64);
+            let reason = payload
+                .strip_suffix(b")")
+                .and_then(|p| p.iter().rposition(|&b| b == b'(').map(|o| &p[o + 1..]))
+                .and_then(parse_u64)
+                .and_then(|r| u8::try_from(r).ok());
+            match (pages, reason) {
+                (Some(pages), Some(reason)) => Kind::TlbFlush { pages, reason },
+                (None, _) => bad(sink, "no `pages:N`"),
+                (_, None) => bad(sink, "no numeric reason `(N)`"),
+            }
+        }
+        b"ipi_send_cpu" => match field(payload, b"cpu=").and_then(parse_u64) {
+            Some(cpu) => {
+                let callback = field(payload, b"callback=");
+                let vector = match callback {
+                    Some(b"0x0") | Some(b"0") => VEC_RESCHEDULE,
+                    Some(_) => VEC_CALL_FUNCTION_SINGLE,
+                    None => 0,
+                };
+                Kind::IpiSend { targets: bit(cpu, loc, sink), vector, all_but_self: false }
+            }
+            None => bad(sink, "no `cpu=N`"),
+        },
+        b"ipi_send_cpumask" => match field_word(payload, b"cpumask=").and_then(|v| parse_mask(v, loc, sink)) {
+            Some(targets) => {
+                let vector = match field(payload, b"callback=") {
+                    Some(b"0x0") | Some(b"0") => VEC_RESCHEDULE,
+                    Some(_) => VEC_CALL_FUNCTION,
+                    None => 0,
+                };
+                Kind::IpiSend { targets, vector, all_but_self: false }
+            }
+            None => bad(sink, "no readable `cpumask=`"),
+        },
+        b"ipi_raise" => match field_word(payload, b"target_mask=").and_then(|v| parse_mask(v, loc, sink)) {
+            Some(targets) => Kind::IpiSend { targets, vector: reason_vector(payload), all_but_self: false },
+            None => bad(sink, "no readable `target_mask=`"),
+        },
+        b"ipi_entry" => Kind::IrqEntry { vector: reason_vector(payload) },
+        b"ipi_exit" => Kind::IrqExit { vector: reason_vector(payload) },
+        b"csd_queue_cpu" => match field(payload, b"cpu=").and_then(parse_u64).and_then(|c| u16::try_from(c).ok()) {
+            Some(target) => {
+                let csd = csd_addr(payload, loc, sink);
+                Kind::CsdQueue { target, csd, func: func_sym(payload, sink) }
+            }
+            None => bad(sink, "no `cpu=N`"),
+        },
+        b"csd_function_entry" | b"csd_function_exit" => {
+            let csd = csd_addr(payload, loc, sink);
+            let func = func_sym(payload, sink);
+            if name == b"csd_function_entry" {
+                Kind::CsdEntry { csd, func }
+            } else {
+                Kind::CsdExit { csd, func }
+            }
+        }
+        b"sched_switch" => match next_pid(payload) {
+            Some(next_pid) => Kind::SchedSwitch { next_pid },
+            None => bad(sink, "no next pid"),
+        },
+        b"tracing_mark_write" | b"print" => Kind::Marker,
+        _ => {
+            let entry = name.ends_with(b"_entry");
+            if (entry || name.ends_with(b"_exit")) && payload.starts_with(b"vector=") {
+                match parse_u64(&payload[7..token_end(payload, 7)]).and_then(|v| u16::try_from(v).ok()) {
+                    Some(vector) if entry => Kind::IrqEntry { vector },
+                    Some(vector) => Kind::IrqExit { vector },
+                    None => bad(sink, "`vector=` not a number"),
+                }
+            } else {
+                other(name, sink)
+            }
+        }
+    }
+}
+
+/// `next_pid=N` (kernel), or trace-cmd's plugin form `prev:pid [prio] S ==> next:pid [prio]`.
+fn next_pid(payload: &[u8]) -> Option<u32> {
+    if let Some(v) = field(payload, b"next_pid=") {
+        return parse_u64(v).and_then(|v| u32::try_from(v).ok());
+    }
+    let p = find(b"==>", payload)?;
+    let after = trim(&payload[p + 3..]);
+    let end = find(b" [", after).unwrap_or(after.len());
+    let who = trim(&after[..end]);
+    let c = who.iter().rposition(|&b| b == b':')?;
+    parse_u64(&who[c + 1..]).and_then(|v| u32::try_from(v).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors() {
+        let l = b"     Web Content-4242    [003] d..2.   100.000001: tlb_flush: pages:1 reason:x (3)";
+        let r = parse_bracket(l).unwrap();
+        assert_eq!(r.cpu, 3);
+        assert_eq!(r.ts, Ts::Nanos(100_000_001_000));
+        assert_eq!(r.event, b"tlb_flush");
+        let l = b"  a [1] b-12  (  12) [002] .... 5.5: x: y";
+        assert_eq!(parse_bracket(l).unwrap().cpu, 2);
+        let l = b"[003] 1.000010: ipi:ipi_entry: (Rescheduling interrupts)";
+        let r = parse_bracket(l).unwrap();
+        assert_eq!((r.cpu, r.event, r.payload), (3, &b"ipi_entry"[..], &b"(Rescheduling interrupts)"[..]));
+        let l = b"  <idle>-0       0d.h1.   12us+: ipi_entry: (x)";
+        let r = parse_latency(l).unwrap();
+        assert_eq!((r.cpu, r.ts), (0, Ts::Nanos(12_000)));
+        assert!(parse_latency(b"  <idle>-0       0d.h1.   12us : ipi_entry: (x)").is_some());
+    }
+}

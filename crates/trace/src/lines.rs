@@ -1,1 +1,290 @@
-//! (being written)
+//! Byte-level plumbing shared by every format: the line splitter that survives chunk
+//! boundaries anywhere, a word-at-a-time byte search, and allocation-free field scanners.
+//!
+//! Everything works on `&[u8]`: traces are ASCII in practice, and checking UTF-8 per line
+//! would cost more than the parse itself. Text only becomes `str` when a name is interned.
+
+/// Lines longer than this are skipped with a warning: no trace format comes close, so a
+/// longer line is binary junk or a missing newline, and buffering it would be unbounded.
+pub(crate) const MAX_LINE: usize = 64 * 1024;
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Position of the first `needle` in `hay`. Eight bytes per step (no dependency on the
+/// memchr crate): lines are ~100 bytes, so this is most of the splitting cost.
+#[inline]
+pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    let rep = LO.wrapping_mul(needle as u64);
+    let mut i = 0;
+    while i + 8 <= hay.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&hay[i..i + 8]);
+        let x = u64::from_le_bytes(w) ^ rep;
+        let z = x.wrapping_sub(LO) & !x & HI;
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    hay[i..].iter().position(|&b| b == needle).map(|p| p + i)
+}
+
+/// Position of the first occurrence of `pat` (non-empty) in `hay`.
+pub(crate) fn find(pat: &[u8], hay: &[u8]) -> Option<usize> {
+    let (&first, rest) = pat.split_first()?;
+    let mut from = 0;
+    while from < hay.len() {
+        let p = from + find_byte(first, &hay[from..])?;
+        if hay[p + 1..].starts_with(rest) {
+            return Some(p);
+        }
+        from = p + 1;
+    }
+    None
+}
+
+/// Where a line starts in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Loc {
+    /// 1-based.
+    pub line: u32,
+    pub offset: u64,
+}
+
+/// What the splitter hands out per line.
+pub(crate) enum Piece<'a> {
+    Line(&'a [u8]),
+    /// A line over [`MAX_LINE`] bytes, dropped; the length is what was seen.
+    TooLong(u64),
+}
+
+/// Splits a byte stream fed in arbitrary chunks into lines. Only the unfinished last line
+/// of a chunk is copied; complete lines are handed out as slices of the chunk itself.
+#[derive(Debug, Default)]
+pub(crate) struct Splitter {
+    partial: Vec<u8>,
+    /// The partial line passed [`MAX_LINE`]: its bytes are dropped until the newline.
+    overlong: bool,
+    partial_len: u64,
+    next_line: u64,
+    next_offset: u64,
+}
+
+impl Splitter {
+    pub(crate) fn lines_seen(&self) -> u64 {
+        self.next_line
+    }
+
+    fn loc(&self) -> Loc {
+        Loc { line: u32::try_from(self.next_line + 1).unwrap_or(u32::MAX), offset: self.next_offset }
+    }
+
+    pub(crate) fn feed(&mut self, mut chunk: &[u8], f: &mut impl FnMut(Piece<'_>, Loc)) {
+        if self.partial_len > 0 || self.overlong {
+            let Some(nl) = find_byte(b'\n', chunk) else {
+                self.append(chunk);
+                return;
+            };
+            self.append(&chunk[..nl]);
+            chunk = &chunk[nl + 1..];
+            self.emit_partial(f);
+        }
+        while let Some(nl) = find_byte(b'\n', chunk) {
+            let line = &chunk[..nl];
+            let loc = self.loc();
+            self.next_line += 1;
+            self.next_offset += nl as u64 + 1;
+            if line.len() > MAX_LINE {
+                f(Piece::TooLong(line.len() as u64), loc);
+            } else {
+                f(Piece::Line(strip_cr(line)), loc);
+            }
+            chunk = &chunk[nl + 1..];
+        }
+        self.append(chunk);
+    }
+
+    /// The last line when the file does not end in a newline.
+    pub(crate) fn finish(&mut self, f: &mut impl FnMut(Piece<'_>, Loc)) {
+        if self.partial_len > 0 || self.overlong {
+            self.emit_partial(f);
+        }
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        self.partial_len += bytes.len() as u64;
+        if self.overlong {
+            return;
+        }
+        if self.partial.len() + bytes.len() > MAX_LINE {
+            self.overlong = true;
+            self.partial.clear();
+        } else {
+            self.partial.extend_from_slice(bytes);
+        }
+    }
+
+    fn emit_partial(&mut self, f: &mut impl FnMut(Piece<'_>, Loc)) {
+        let loc = self.loc();
+        self.next_line += 1;
+        // The newline is counted even for the last line without one; nothing reads the
+        // offset past the end.
+        self.next_offset += self.partial_len + 1;
+        if self.overlong {
+            f(Piece::TooLong(self.partial_len), loc);
+        } else {
+            f(Piece::Line(strip_cr(&self.partial)), loc);
+        }
+        self.partial.clear();
+        self.partial_len = 0;
+        self.overlong = false;
+    }
+}
+
+#[inline]
+pub(crate) fn strip_cr(line: &[u8]) -> &[u8] {
+    match line.last() {
+        Some(b'\r') => &line[..line.len() - 1],
+        _ => line,
+    }
+}
+
+#[inline]
+pub(crate) fn is_space(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+#[inline]
+pub(crate) fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && is_space(s[i]) {
+        i += 1;
+    }
+    i
+}
+
+#[inline]
+pub(crate) fn token_end(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && !is_space(s[i]) {
+        i += 1;
+    }
+    i
+}
+
+pub(crate) fn trim(s: &[u8]) -> &[u8] {
+    let start = skip_spaces(s, 0);
+    let mut end = s.len();
+    while end > start && is_space(s[end - 1]) {
+        end -= 1;
+    }
+    &s[start..end]
+}
+
+/// Strict unsigned decimal: at least one digit, nothing else, no overflow.
+#[inline]
+pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(d as u64)?;
+    }
+    Some(v)
+}
+
+/// Signed decimal with an optional leading `-`.
+pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
+    match s.split_first() {
+        Some((b'-', rest)) => {
+            let v = parse_u64(rest)?;
+            if v <= i64::MAX as u64 + 1 {
+                Some((v as i64).wrapping_neg())
+            } else {
+                None
+            }
+        }
+        _ => i64::try_from(parse_u64(s)?).ok(),
+    }
+}
+
+/// Hex digits with an optional `0x`; at most 16 significant digits.
+pub(crate) fn parse_hex(s: &[u8]) -> Option<u64> {
+    let s = s.strip_prefix(b"0x").or_else(|| s.strip_prefix(b"0X")).unwrap_or(s);
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        let d = hex_digit(b)?;
+        if v >> 60 != 0 {
+            return None;
+        }
+        v = v << 4 | d as u64;
+    }
+    Some(v)
+}
+
+#[inline]
+pub(crate) fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The value of `key` (e.g. `b"cpu="`) in a `key=value key2=value2` payload: the key must
+/// start the payload or follow a space or comma; the value ends at a space or comma.
+pub(crate) fn field<'a>(payload: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let v = field_word(payload, key)?;
+    Some(&v[..find_byte(b',', v).unwrap_or(v.len())])
+}
+
+/// Like [`field`], but the value runs to the next space (cpumasks hold commas).
+pub(crate) fn field_word<'a>(payload: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while from < payload.len() {
+        let p = from + find(key, &payload[from..])?;
+        if p == 0 || matches!(payload[p - 1], b' ' | b',' | b'\t') {
+            let v = &payload[p + key.len()..];
+            let end = v.iter().position(|&b| b == b' ' || b == b'\t').unwrap_or(v.len());
+            return Some(&v[..end]);
+        }
+        from = p + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_byte_matches_naive_search() {
+        let hay: Vec<u8> = (0..200u32).map(|i| (i * 7 % 251) as u8).collect();
+        for n in 0..=255u8 {
+            for start in 0..20 {
+                let naive = hay[start..].iter().position(|&b| b == n);
+                assert_eq!(find_byte(n, &hay[start..]), naive, "needle {n} start {start}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_hex(b"0xffff88c2bed35ec0"), Some(0xffff88c2bed35ec0));
+        assert_eq!(parse_hex(b"1ffffffffffffffff"), None);
+        assert_eq!(field(b"func=a, csd=ff", b"csd="), Some(&b"ff"[..]));
+        assert_eq!(field(b"xcpu=1 cpu=2", b"cpu="), Some(&b"2"[..]));
+    }
+}

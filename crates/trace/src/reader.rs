@@ -1,7 +1,17 @@
 //! Streaming entry point: feed bytes in chunks of any size, then finish.
-//! (Skeleton: the parsing behind it is being written; the signatures are fixed.)
+//!
+//! The first [`detect::SAMPLE`] bytes are held back until the format is known (the BSD
+//! layouts are inferred from a sample of rows, so the parser must see them before the first
+//! line); after that, chunks go straight to the line splitter and only a partial last line
+//! is ever copied. Each format's parser pushes [`Event`]s into a [`Sink`]; `finish` rebases
+//! time to 0 and sorts stably, so file order (or the order the parser chose) breaks ties.
 
-use crate::event::{Format, Trace};
+use crate::detect;
+use crate::event::{Event, Format, Kind, Names, TimeBase, Trace, Warning, WarningClass, MAX_WARNINGS};
+use crate::ftrace::Linux;
+use crate::ktr_dragonfly::DragonFly;
+use crate::ktr_freebsd::FreeBsd;
+use crate::lines::{Loc, Piece, Splitter, MAX_LINE};
 
 /// Why a file could not be read as a trace at all (individual bad lines are warnings).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,10 +28,127 @@ impl std::fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
+/// Where parsers put their output. Warnings beyond [`MAX_WARNINGS`] are only counted, and
+/// their text is never built.
 #[derive(Debug, Default)]
+pub(crate) struct Sink {
+    pub(crate) events: Vec<Event>,
+    pub(crate) names: Names,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) warning_count: u64,
+}
+
+impl Sink {
+    #[inline]
+    pub(crate) fn push(&mut self, ts: u64, cpu: u16, loc: Loc, kind: Kind) {
+        self.events.push(Event { ts, cpu, line: loc.line, offset: loc.offset, kind });
+    }
+
+    pub(crate) fn warn(&mut self, loc: Loc, class: WarningClass, reason: &str) {
+        self.warn_with(loc, class, || reason.to_owned());
+    }
+
+    pub(crate) fn warn_with(&mut self, loc: Loc, class: WarningClass, reason: impl FnOnce() -> String) {
+        self.warning_count += 1;
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(Warning { line: loc.line, offset: loc.offset, class, reason: reason() });
+        }
+    }
+
+    pub(crate) fn intern(&mut self, name: &[u8]) -> u32 {
+        match std::str::from_utf8(name) {
+            Ok(s) => self.names.intern(s),
+            Err(_) => self.names.intern(&String::from_utf8_lossy(name)),
+        }
+    }
+}
+
+/// What a format parser knows only at the end of the file.
+pub(crate) struct Finished {
+    pub(crate) time: TimeBase,
+    /// CPU count stated by the file (`#P:`, `cpus=`), 0 when it says nothing.
+    pub(crate) cpus: u16,
+}
+
+#[derive(Debug)]
+enum Parser {
+    Linux(Linux),
+    FreeBsd(FreeBsd),
+    DragonFly(DragonFly),
+}
+
+impl Parser {
+    fn new(format: Format, sample: &[u8]) -> Parser {
+        match format {
+            // Emulated traces are made, not read; detect refuses that format before this.
+            Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency | Format::Emulated => {
+                Parser::Linux(Linux::new(format))
+            }
+            Format::FreeBsdKtr => Parser::FreeBsd(FreeBsd::new(sample)),
+            Format::DragonFlyKtr => Parser::DragonFly(DragonFly::new(sample)),
+        }
+    }
+
+    #[inline]
+    fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
+        match self {
+            Parser::Linux(p) => p.line(line, loc, sink),
+            Parser::FreeBsd(p) => p.line(line, loc, sink),
+            Parser::DragonFly(p) => p.line(line, loc, sink),
+        }
+    }
+
+    fn finish(self, sink: &mut Sink) -> Finished {
+        match self {
+            Parser::Linux(p) => p.finish(sink),
+            Parser::FreeBsd(p) => p.finish(sink),
+            Parser::DragonFly(p) => p.finish(sink),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Parsing {
+    format: Format,
+    split: Splitter,
+    parser: Parser,
+    sink: Sink,
+}
+
+impl Parsing {
+    fn feed(&mut self, chunk: &[u8]) {
+        let Parsing { split, parser, sink, .. } = self;
+        split.feed(chunk, &mut |piece, loc| handle(parser, sink, piece, loc));
+    }
+}
+
+fn handle(parser: &mut Parser, sink: &mut Sink, piece: Piece<'_>, loc: Loc) {
+    match piece {
+        Piece::Line(line) => parser.line(line, loc, sink),
+        Piece::TooLong(len) => sink.warn_with(loc, WarningClass::Tokenize, || {
+            format!("line of {len} bytes is longer than the {MAX_LINE}-byte limit; skipped")
+        }),
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Detecting(Vec<u8>),
+    Parsing(Box<Parsing>),
+    Failed(ReadError),
+}
+
+#[derive(Debug)]
 pub struct Reader {
     forced: Option<Format>,
     fed: u64,
+    state: State,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader { forced: None, fed: 0, state: State::Detecting(Vec::new()) }
+    }
 }
 
 impl Reader {
@@ -38,6 +165,37 @@ impl Reader {
     /// Feed the next chunk; a line may be split across chunks anywhere.
     pub fn feed(&mut self, chunk: &[u8]) {
         self.fed += chunk.len() as u64;
+        match &mut self.state {
+            State::Parsing(p) => p.feed(chunk),
+            State::Failed(_) => {}
+            State::Detecting(buf) => {
+                if buf.is_empty() && chunk.len() >= detect::SAMPLE {
+                    self.start(chunk, false);
+                } else {
+                    buf.extend_from_slice(chunk);
+                    if buf.len() >= detect::SAMPLE {
+                        let buf = std::mem::take(buf);
+                        self.start(&buf, false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Detect the format on the first [`detect::SAMPLE`] bytes of `data` (all of the input
+    /// so far), then parse all of `data`.
+    fn start(&mut self, data: &[u8], at_end: bool) {
+        let sample = &data[..data.len().min(detect::SAMPLE)];
+        let sample_complete = at_end && sample.len() == data.len();
+        self.state = match detect::detect(sample, sample_complete, self.forced) {
+            Err(e) => State::Failed(e),
+            Ok(format) => {
+                let parser = Parser::new(format, detect::complete_lines(sample, sample_complete));
+                let mut p = Parsing { format, split: Splitter::default(), parser, sink: Sink::default() };
+                p.feed(data);
+                State::Parsing(Box::new(p))
+            }
+        };
     }
 
     /// Bytes fed so far (for progress bars).
@@ -46,9 +204,47 @@ impl Reader {
     }
 
     /// Parse what is left, merge CPUs by time and return the trace.
-    pub fn finish(self) -> Result<Trace, ReadError> {
-        let _ = self.forced;
-        Err(ReadError { line: 0, reason: "parser not written yet".into() })
+    pub fn finish(mut self) -> Result<Trace, ReadError> {
+        if let State::Detecting(buf) = &mut self.state {
+            if buf.is_empty() {
+                return Err(ReadError { line: 0, reason: "the input is empty".into() });
+            }
+            let buf = std::mem::take(buf);
+            self.start(&buf, true);
+        }
+        let p = match self.state {
+            State::Parsing(p) => p,
+            State::Failed(e) => return Err(e),
+            State::Detecting(_) => return Err(ReadError { line: 0, reason: "the input is empty".into() }),
+        };
+        let Parsing { format, mut split, mut parser, mut sink } = *p;
+        split.finish(&mut |piece, loc| handle(&mut parser, &mut sink, piece, loc));
+        let finished = parser.finish(&mut sink);
+        Ok(assemble(format, finished, sink, split.lines_seen(), self.fed))
+    }
+}
+
+fn assemble(format: Format, finished: Finished, sink: Sink, lines: u64, bytes: u64) -> Trace {
+    let Sink { mut events, names, warnings, warning_count } = sink;
+    let min = events.iter().map(|e| e.ts).min().unwrap_or(0);
+    let mut max_cpu = 0u16;
+    for e in &mut events {
+        e.ts -= min;
+        max_cpu = max_cpu.max(e.cpu);
+    }
+    // Stable: equal times keep the order the parser pushed them in.
+    events.sort_by_key(|e| e.ts);
+    let seen = if events.is_empty() { 0 } else { max_cpu.saturating_add(1) };
+    Trace {
+        format,
+        time: finished.time,
+        events,
+        cpus: seen.max(finished.cpus),
+        names,
+        warnings,
+        warning_count,
+        lines,
+        bytes,
     }
 }
 

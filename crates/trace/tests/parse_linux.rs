@@ -1,0 +1,223 @@
+//! Linux ftrace text layouts and the pitfalls of research/trace-formats.md §5 (items 12–17,
+//! 19–21), each on a small hand-written sample in test_data/linux.
+
+use sdlab_trace::{parse, Event, Format, Kind, Reader, TimeBase, Trace, WarningClass};
+
+fn load(bytes: &[u8]) -> Trace {
+    parse(bytes).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn kinds(t: &Trace) -> Vec<Kind> {
+    t.events.iter().map(|e| e.kind).collect()
+}
+
+fn other(t: &Trace, e: &Event) -> String {
+    match e.kind {
+        Kind::Other { name } => t.names.get(name).to_owned(),
+        k => format!("{k:?}"),
+    }
+}
+
+#[test]
+fn tgid_column_five_flags_comm_with_spaces_dashes_and_placeholders() {
+    let t = load(include_bytes!("../test_data/linux/tgid-5flag.trace"));
+    assert_eq!(t.format, Format::LinuxFtrace);
+    assert_eq!(t.time, TimeBase::Nanos);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.cpus, 8, "#P:8 wins over the highest CPU seen");
+    assert_eq!(t.events.len(), 7);
+    let cpus: Vec<u16> = t.events.iter().map(|e| e.cpu).collect();
+    assert_eq!(cpus, [5, 2, 1, 6, 6, 6, 6]);
+    assert_eq!(t.events[1].ts, 100_000, "rebased to the first event, in ns");
+    assert_eq!(t.events[0].line, 13);
+    let k = kinds(&t);
+    assert_eq!(k[0], Kind::TlbFlush { pages: -1, reason: 4 });
+    let Kind::CsdQueue { target: 6, csd: 0xffff9a3e7f3a1f20, func } = k[1] else { panic!("{:?}", k[1]) };
+    assert_eq!(t.names.get(func), "flush_tlb_func");
+    assert_eq!(k[2], Kind::IpiSend { targets: 1 << 6, vector: 252, all_but_self: false });
+    assert_eq!(k[3], Kind::IrqEntry { vector: 252 });
+    assert!(matches!(k[4], Kind::CsdEntry { csd: 0xffff9a3e7f3a1f20, .. }));
+    assert_eq!(k[5], Kind::TlbFlush { pages: 4, reason: 1 });
+    assert!(matches!(k[6], Kind::CsdExit { csd: 0xffff9a3e7f3a1f20, func: f } if f == func));
+}
+
+#[test]
+fn old_four_flags_arm_ipi_events_and_overwrite_notice() {
+    let t = load(include_bytes!("../test_data/linux/old-4flag.trace"));
+    assert_eq!(t.format, Format::LinuxFtrace);
+    // 5 of 9 written: one located notice that the ring wrapped, not a line error.
+    assert_eq!(t.warning_count, 1);
+    assert_eq!(t.warnings[0].class, WarningClass::Reconstruct);
+    assert_eq!(t.warnings[0].line, 3);
+    assert_eq!(
+        kinds(&t),
+        [
+            Kind::IpiSend { targets: 1 << 2, vector: 252, all_but_self: false },
+            Kind::IrqEntry { vector: 252 },
+            Kind::IrqExit { vector: 252 },
+            Kind::SchedSwitch { next_pid: 0 },
+            Kind::Marker,
+        ]
+    );
+    assert_eq!(t.events[3].cpu, 3, "comm `sh -c x` with spaces and a dash");
+}
+
+#[test]
+fn preempt_rt_eight_flag_columns() {
+    let t = load(include_bytes!("../test_data/linux/rt-8flag.trace"));
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(
+        kinds(&t),
+        [Kind::TlbFlush { pages: 1, reason: 3 }, Kind::IpiSend { targets: 1, vector: 253, all_but_self: false }]
+    );
+    assert_eq!(t.events[1].ts, 10_000);
+}
+
+#[test]
+fn no_flag_columns() {
+    let t = load(include_bytes!("../test_data/linux/no-irq-info.trace"));
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(kinds(&t), [Kind::IrqEntry { vector: 253 }, Kind::IrqExit { vector: 253 }]);
+    assert_eq!(t.events[1].ts, 8_000);
+    assert_eq!(t.cpus, 2);
+}
+
+#[test]
+fn trace_pipe_without_header_and_raw_counter_clock() {
+    let t = load(include_bytes!("../test_data/linux/trace-pipe-counter.trace"));
+    assert_eq!(t.format, Format::LinuxFtrace);
+    assert_eq!(t.time, TimeBase::Ticks { hz: None });
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let ts: Vec<u64> = t.events.iter().map(|e| e.ts).collect();
+    assert_eq!(ts, [0, 54, 55]);
+    assert_eq!(other(&t, &t.events[1]), "user_enter", "empty payload");
+    assert_eq!(t.events[2].kind, Kind::IrqEntry { vector: 236 });
+}
+
+#[test]
+fn trace_cmd_report_with_flags_padding_drops_stacks_and_plugin_sched_switch() {
+    let t = load(include_bytes!("../test_data/linux/trace-cmd-v3.report"));
+    assert_eq!(t.format, Format::TraceCmd);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.cpus, 2);
+    let k = kinds(&t);
+    assert_eq!(k[0], Kind::TlbFlush { pages: -1, reason: 4 }, "2025 upper-case reason string, code 4");
+    assert_eq!(k[1], Kind::IpiSend { targets: 2, vector: 251, all_but_self: false });
+    // The drop is placed at CPU 1's next record, before it.
+    assert_eq!(k[2], Kind::Lost { count: 3 });
+    assert_eq!((t.events[2].cpu, t.events[2].line, t.events[2].ts), (1, 6, 4_000));
+    assert_eq!(k[3], Kind::IrqEntry { vector: 251 });
+    assert_eq!(other(&t, &t.events[4]), "kernel_stack");
+    assert_eq!(k[5], Kind::TlbFlush { pages: -1, reason: 5 }, "code 5 added in 2025");
+    assert_eq!(k[6], Kind::SchedSwitch { next_pid: 4711 }, "plugin form, comm with a colon");
+    assert_eq!(other(&t, &t.events[7]), "sys_enter_write");
+    assert_eq!(t.events.len(), 8);
+}
+
+#[test]
+fn old_trace_cmd_report_without_flags() {
+    let t = load(include_bytes!("../test_data/linux/trace-cmd-v2.report"));
+    assert_eq!(t.format, Format::TraceCmd);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.cpus, 20, "CPU 19 seen, more than cpus=4 says");
+    assert_eq!(t.events[0].kind, Kind::IrqEntry { vector: 251 });
+    assert_eq!(other(&t, &t.events[2]), "sched_wakeup");
+}
+
+#[test]
+fn latency_format_cpu_glued_to_flags_and_microseconds() {
+    let t = load(include_bytes!("../test_data/linux/latency.trace"));
+    assert_eq!(t.format, Format::LinuxLatency);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got: Vec<(u64, u16)> = t.events.iter().map(|e| (e.ts, e.cpu)).collect();
+    assert_eq!(got, [(0, 1), (3_000, 1), (15_000, 0), (250_000, 2)]);
+    assert_eq!(t.events[2].kind, Kind::IpiSend { targets: 2, vector: 253, all_but_self: false });
+    assert_eq!(t.events[3].kind, Kind::Marker);
+}
+
+#[test]
+fn stack_lines_are_skipped_and_losses_become_events() {
+    let t = load(include_bytes!("../test_data/linux/stack-and-lost.trace"));
+    assert_eq!(t.warning_count, 1, "only the overwrite notice: {:?}", t.warnings);
+    let got: Vec<(u32, u16, Kind)> = t.events.iter().map(|e| (e.line, e.cpu, e.kind)).collect();
+    let stack = match t.events[2].kind {
+        Kind::Other { name } => name,
+        k => panic!("{k:?}"),
+    };
+    assert_eq!(
+        got,
+        [
+            (5, 1, Kind::Lost { count: 0 }),
+            (6, 1, Kind::TlbFlush { pages: -1, reason: 0 }),
+            (7, 1, Kind::Other { name: stack }),
+            (11, 0, Kind::Lost { count: 1234 }),
+            (12, 0, Kind::IrqEntry { vector: 252 }),
+            // Announced at the end with no later record: placed at the last time seen.
+            (13, 1, Kind::Lost { count: 0 }),
+        ]
+    );
+    assert_eq!(t.names.get(stack), "kernel_stack");
+}
+
+#[test]
+fn perf_script_lines_with_system_qualified_names() {
+    let t = load(include_bytes!("../test_data/linux/perf-script.txt"));
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(
+        kinds(&t),
+        [Kind::IrqEntry { vector: 253 }, Kind::IrqExit { vector: 253 }, Kind::TlbFlush { pages: -1, reason: 1 }]
+    );
+    assert_eq!(t.events[2].cpu, 2);
+}
+
+#[test]
+fn mail_junk_is_located_and_counted_and_the_rest_loads() {
+    let bytes = include_bytes!("../test_data/linux/mail-junk.txt");
+    let t = load(bytes);
+    let lines: Vec<u32> = t.warnings.iter().map(|w| w.line).collect();
+    // 1, 2, 5: not records; 4: annotation after the reason; 6: `=3D`; 7: mask past CPU 63;
+    // 8: hashed-out csd pointer.
+    assert_eq!(lines, [1, 2, 4, 5, 6, 7, 8], "{:#?}", t.warnings);
+    assert_eq!(t.warning_count, 7);
+    for w in &t.warnings {
+        let start = bytes.split(|&b| b == b'\n').take(w.line as usize - 1).map(|l| l.len() as u64 + 1).sum::<u64>();
+        assert_eq!(w.offset, start, "offset of line {}", w.line);
+        assert!(!w.reason.is_empty());
+    }
+    // Lines 3 (quoted), 4 and 6 (payload not understood: kept by name) and 7 to 9.
+    let lines: Vec<u32> = t.events.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 4, 6, 7, 8, 9]);
+    assert_eq!(t.events[0].kind, Kind::TlbFlush { pages: -1, reason: 0 });
+    assert_eq!(other(&t, &t.events[1]), "tlb_flush");
+    assert_eq!(t.events[3].kind, Kind::IpiSend { targets: 1, vector: 252, all_but_self: false });
+    assert!(matches!(t.events[4].kind, Kind::CsdQueue { target: 1, csd: 0, .. }));
+    assert_eq!(other(&t, &t.events[5]), "function");
+}
+
+#[test]
+fn cpumask_spellings() {
+    let line = |mask: &str| {
+        format!("  x-1 [000] .... 1.0: ipi_send_cpumask: cpumask={mask} callsite=a callback=b\n").into_bytes()
+    };
+    for (mask, want) in [
+        ("00000000,00000080", 0x80u64),
+        ("0x10", 0x10),
+        ("16", 16),
+        ("0000000e", 0xe),
+        ("80000000,00000001", 1 << 63 | 1),
+    ] {
+        let t = load(&line(mask));
+        assert_eq!(t.events[0].kind, Kind::IpiSend { targets: want, vector: 252, all_but_self: false }, "{mask}");
+        assert_eq!(t.warning_count, 0, "{mask}");
+    }
+}
+
+#[test]
+fn forced_format_skips_detection() {
+    let mut r = Reader::with_format(Format::TraceCmd);
+    r.feed(b"  x-1 [000] 1.0: print: hi\n");
+    assert_eq!(r.bytes_fed(), 27);
+    let t = r.finish().unwrap();
+    assert_eq!(t.format, Format::TraceCmd);
+    assert_eq!(t.events[0].kind, Kind::Marker);
+}
