@@ -14,6 +14,7 @@ mod load;
 mod models;
 mod races;
 mod run;
+mod trace;
 
 use clap::{Parser, Subcommand};
 use std::io::{self, Write};
@@ -36,6 +37,7 @@ enum Command {
     Check(check::Args),
     Races(races::Args),
     BenchSteps(bench::Args),
+    Trace(trace::Args),
 }
 
 /// Why a command did not complete normally.
@@ -67,6 +69,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Check(a) => check::main(a),
         Command::Races(a) => races::main(a),
         Command::BenchSteps(a) => bench::main(a),
+        Command::Trace(a) => trace::main(a),
     }
 }
 

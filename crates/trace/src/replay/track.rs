@@ -71,6 +71,7 @@ pub(super) struct Tracker<'t> {
     /// Whether any handler entry exists: without one, IPI sends are not paired at all.
     has_irq: bool,
     flush_sym: Option<Sym>,
+    ttwu_sym: Option<Sym>,
     lanes: Vec<Lane>,
     /// Requests queued for (target, csd), oldest first: (queue event, leg).
     csd_queue: HashMap<(u16, u64), VecDeque<(u32, LegRef)>>,
@@ -86,7 +87,8 @@ pub(super) struct Tracker<'t> {
 impl<'t> Tracker<'t> {
     pub fn new(trace: &'t Trace) -> Tracker<'t> {
         let names = &trace.names;
-        let flush_sym = (0..names.len() as Sym).find(|&s| names.get(s) == "flush_tlb_func");
+        let sym = |name: &str| (0..names.len() as Sym).find(|&s| names.get(s) == name);
+        let (flush_sym, ttwu_sym) = (sym("flush_tlb_func"), sym("sched_ttwu_pending"));
         let lanes = trace.cpus as usize;
         Tracker {
             trace,
@@ -94,6 +96,7 @@ impl<'t> Tracker<'t> {
             freebsd: trace.format == Format::FreeBsdKtr,
             has_irq: trace.events.iter().any(|e| matches!(e.kind, Kind::IrqEntry { .. })),
             flush_sym,
+            ttwu_sym,
             lanes: vec![Lane::default(); lanes],
             csd_queue: HashMap::new(),
             csd_seen: HashSet::new(),
@@ -384,10 +387,11 @@ impl<'t> Tracker<'t> {
         self.csd_seen.insert((target, csd));
         let q = self.csd_queue.entry((target, csd)).or_default();
         // csd_lock keeps a csd from being queued again before it ran: an older request
-        // still here lost its entry record.
+        // still here lost its entry record. Except wake-ups: one sched_ttwu_pending call
+        // runs the CPU's whole wake list and is logged with only one of its csds.
         let stale = q.pop_front();
         q.push_back((i, leg));
-        if let Some((old, _)) = stale {
+        if let Some((old, _)) = stale.filter(|_| Some(func) != self.ttwu_sym) {
             let line = self.trace.events.get(old as usize).map_or(0, |o| o.line);
             self.warn(e, format!("csd {csd:x} queued again for CPU {target}; the request of line {line} never ran"));
         }
