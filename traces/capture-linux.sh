@@ -64,6 +64,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 T=/sys/kernel/tracing
 # Facts are collected apart and sent last: the trace sections must not nest in them.
 facts() { echo "\$*" >>/tmp/facts; }
