@@ -9,7 +9,7 @@
 use sdlab_engine::machine::{Effect, Machine};
 use sdlab_engine::session::LogEntry;
 use sdlab_engine::Session;
-use sdlab_trace::{Event, Format, Kind, Names, TimeBase, Trace};
+use sdlab_trace::{Event, Format, Kind, Names, SendMode, TimeBase, Trace};
 
 /// Linux `tlb_flush` reason codes (research/trace-formats.md §3.1): the trace view groups
 /// flushes by them, so the emulated ones say whether they ran in a handler.
@@ -27,6 +27,10 @@ pub fn session_to_trace(session: &Session) -> Trace {
 /// The steps of `log`, run on `machine`, as a trace.
 pub fn log_to_trace(machine: &Machine, log: &[LogEntry]) -> Trace {
     let mut b = Builder::new(machine.ncpu());
+    // Trace points a thread passes before its first step belong to time 0.
+    for fx in machine.initial_effects() {
+        b.effect(machine, 0, fx);
+    }
     for (step, entry) in log.iter().enumerate() {
         b.step(machine, step as u64, entry);
     }
@@ -98,13 +102,40 @@ impl Builder {
             }
             Effect::UserAccess { cpu, stale: true, .. } => self.other(ts, cpu, "stale_tlb_use"),
             Effect::FrameFree { cpu, .. } => self.other(ts, cpu, "free_page"),
-            Effect::PteWrite { .. } => {}
+            Effect::Ktr { cpu, name, .. } => self.ktr(ts, cpu, m.prog.ktr_name(name), fx.ktr_args()),
             Effect::Call { cpu, proc } => {
                 let name = m.prog.procs.get(proc as usize).map_or("?", |p| p.name.as_str()).to_owned();
                 self.other(ts, cpu, &name);
             }
             _ => {}
         }
+    }
+
+    /// A model's `ktr(NAME, a, b)` trace point, read with the argument order of the kernel
+    /// record it imitates: the peer CPU (or the cpumask) first, then the function.
+    fn ktr(&mut self, ts: u64, cpu: u8, name: &str, args: &[i32]) {
+        let arg = |i: usize| args.get(i).copied().unwrap_or(0);
+        let peer = arg(0).clamp(0, i32::from(u16::MAX)) as u16;
+        let func = arg(1) as u32 as u64;
+        let mask = arg(0) as u32 as u64;
+        let kind = match name {
+            // The hardware IPI itself is already in the trace (from `IpiSent`); these records
+            // restate it per target, as the kernels log it.
+            "ipi_selected" | "ipi_cpu" | "smp_targeted_tlb_shootdown" | "ipiq_cpu_send" => return,
+            "ipiq_send_norm" => Kind::IpiqSend { mode: SendMode::Normal, dcpu: peer, func },
+            "ipiq_send_pasv" => Kind::IpiqSend { mode: SendMode::Passive, dcpu: peer, func },
+            "ipiq_send_nbio" => Kind::IpiqSend { mode: SendMode::NonBlocking, dcpu: peer, func },
+            "ipiq_send_fail" => Kind::IpiqSendFail { dcpu: peer, func },
+            "ipiq_send_end" => Kind::IpiqSendEnd { dcpu: peer, func },
+            "ipiq_receive" => Kind::IpiqReceive { scpu: peer, func },
+            "ipiq_sync_start" => Kind::SyncStart { mask },
+            "ipiq_sync_end" => Kind::SyncEnd { mask },
+            other => {
+                let name = self.names.intern(other);
+                Kind::Other { name }
+            }
+        };
+        self.push(ts, cpu, kind);
     }
 
     fn enter(&mut self, cpu: u8) {

@@ -1,0 +1,80 @@
+//! A stepper run written as ktrdump text and read back by the trace parser gives the
+//! same events: what the format records natively (FreeBSD KTR_SMP IPI sends, DragonFly
+//! `ipiq_*`) exactly, everything else by time, CPU and name.
+
+use std::sync::Arc;
+
+use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::{compile, models, Config, Machine, Session};
+use sdlab_runtrace::session_to_trace;
+use sdlab_trace::export::{dragonfly, freebsd, kind_name};
+use sdlab_trace::{parse, Format, Kind, Trace};
+
+fn race_session(id: &str, race: &str) -> Session {
+    let b = models::BUNDLED.iter().find(|b| b.id == id).expect("bundled model");
+    let (p, diags) = compile(b.source);
+    let p = Arc::new(p.unwrap_or_else(|| panic!("{diags:?}")));
+    let r = p.races.iter().find(|r| r.name == race).expect("declared race");
+    let m = Machine::new(p.clone(), Config::for_race(&p, r)).expect("machine");
+    let (o, _) = Checker::new(m.clone(), Options::default()).check();
+    let Outcome::Violation { choices, .. } = o else { panic!("{race}: {o:?}") };
+    let mut s = Session::new(m);
+    s.replay(&choices).expect("replays");
+    s
+}
+
+/// Events as comparable rows, times rebased to the first event (the parser rebases too),
+/// an IPI to several CPUs split per target (ktrdump logs one record per target).
+fn rows(t: &Trace, native: fn(&Kind) -> bool) -> Vec<(u64, u16, String)> {
+    let t0 = t.events.iter().map(|e| e.ts).min().unwrap_or(0);
+    let mut out = Vec::new();
+    for e in &t.events {
+        let ts = e.ts - t0;
+        match e.kind {
+            Kind::IpiSend { targets, vector, .. } => {
+                for cpu in (0..64).filter(|c| targets >> c & 1 == 1) {
+                    out.push((ts, e.cpu, format!("ipi to {cpu} vector {vector}")));
+                }
+            }
+            k if native(&k) => out.push((ts, e.cpu, format!("{k:?}"))),
+            k => out.push((ts, e.cpu, kind_name(t, &k).to_string())),
+        }
+    }
+    out.sort();
+    out
+}
+
+fn is_ipiq(k: &Kind) -> bool {
+    matches!(
+        k,
+        Kind::IpiqSend { .. }
+            | Kind::IpiqSendFail { .. }
+            | Kind::IpiqSendEnd { .. }
+            | Kind::IpiqReceive { .. }
+            | Kind::SyncStart { .. }
+            | Kind::SyncEnd { .. }
+    )
+}
+
+fn round_trip(session: &Session, write: fn(&Trace, &mut Vec<u8>) -> std::io::Result<()>, format: Format, native: fn(&Kind) -> bool) {
+    let run = session_to_trace(session);
+    assert!(run.events.len() > 10, "a run worth comparing: {} events", run.events.len());
+    let mut text = Vec::new();
+    write(&run, &mut text).expect("writes to memory");
+    let back = parse(&text).unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&text)));
+    assert_eq!(back.format, format);
+    assert_eq!(back.warning_count, 0, "{:?}", back.warnings);
+    assert_eq!(rows(&back, native), rows(&run, native), "\n{}", String::from_utf8_lossy(&text));
+}
+
+#[test]
+fn freebsd_ktrdump_of_a_race_reads_back_to_the_same_events() {
+    let s = race_session("freebsd-scoreboard", "E1");
+    round_trip(&s, |t, w| freebsd(t, w), Format::FreeBsdKtr, |_| false);
+}
+
+#[test]
+fn dragonfly_ktrdump_of_a_run_reads_back_to_the_same_events() {
+    let s = race_session("freebsd-scoreboard", "E1");
+    round_trip(&s, |t, w| dragonfly(t, w), Format::DragonFlyKtr, is_ipiq);
+}

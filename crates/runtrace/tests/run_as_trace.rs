@@ -1,0 +1,77 @@
+//! A stepper run seen as a trace keeps what a kernel trace would show: every IPI sent,
+//! every handler entered because of one, and TLB flushes told apart by where they ran.
+
+use std::sync::Arc;
+
+use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::machine::Effect;
+use sdlab_engine::{compile, models, Config, Machine, Session};
+use sdlab_runtrace::session_to_trace;
+use sdlab_trace::Kind;
+
+/// The shortest counterexample of `race` in bundled model `id`, replayed into a session.
+fn race_session(id: &str, race: &str) -> Session {
+    let b = models::BUNDLED.iter().find(|b| b.id == id).expect("bundled model");
+    let (p, diags) = compile(b.source);
+    let p = Arc::new(p.unwrap_or_else(|| panic!("{diags:?}")));
+    let r = p.races.iter().find(|r| r.name == race).expect("declared race");
+    let m = Machine::new(p.clone(), Config::for_race(&p, r)).expect("machine");
+    let (o, _) = Checker::new(m.clone(), Options::default()).check();
+    let Outcome::Violation { choices, .. } = o else { panic!("{race}: {o:?}") };
+    let mut s = Session::new(m);
+    s.replay(&choices).expect("replays");
+    s
+}
+
+#[test]
+fn every_ipi_sent_in_the_run_is_in_the_trace_at_its_step() {
+    let s = race_session("freebsd-scoreboard", "E1");
+    let t = session_to_trace(&s);
+    let mut sent = 0;
+    for (step, entry) in s.log.iter().enumerate() {
+        for fx in &entry.effects {
+            if let Effect::IpiSent { cpu, targets, vector } = *fx {
+                sent += 1;
+                let found = t.events.iter().any(|e| {
+                    e.ts == step as u64
+                        && e.cpu == u16::from(cpu)
+                        && e.kind
+                            == Kind::IpiSend { targets: u64::from(targets), vector: u16::from(vector), all_but_self: false }
+                });
+                assert!(found, "step {step}: IPI from CPU {cpu} to {targets:#b} missing");
+            }
+        }
+    }
+    assert!(sent >= 2, "the E1 race needs two shootdowns, saw {sent} IPIs");
+    assert!(t.events.windows(2).all(|w| w[0].ts <= w[1].ts), "events in time order");
+}
+
+#[test]
+fn a_handler_entry_always_follows_an_ipi_to_that_cpu_and_its_flushes_are_remote() {
+    let s = race_session("freebsd-scoreboard", "E1");
+    let t = session_to_trace(&s);
+    let mut entries = 0;
+    let mut remote_flushes = 0;
+    for (i, e) in t.events.iter().enumerate() {
+        match e.kind {
+            Kind::IrqEntry { vector } => {
+                entries += 1;
+                let caused = t.events[..i].iter().any(|p| {
+                    matches!(p.kind, Kind::IpiSend { targets, vector: v, .. } if v == vector && targets >> e.cpu & 1 == 1)
+                });
+                assert!(caused, "handler on CPU {} at step {} without an IPI to it", e.cpu, e.ts);
+            }
+            Kind::TlbFlush { reason: 1, .. } => {
+                remote_flushes += 1;
+                // The step that made a remote flush ran a line of the handler, which the
+                // model's source places after `handler`.
+                let line = s.log[e.ts as usize].line as usize;
+                let handler_line =
+                    s.machine.prog.source.lines().position(|l| l.starts_with("handler ")).expect("a handler") + 1;
+                assert!(line > handler_line, "remote flush at step {} from line {line}", e.ts);
+            }
+            _ => {}
+        }
+    }
+    assert!(entries >= 1 && remote_flushes >= 1, "{entries} handler entries, {remote_flushes} remote flushes");
+}
