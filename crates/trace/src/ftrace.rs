@@ -500,7 +500,10 @@ fn reason_vector(payload: &[u8]) -> u16 {
 }
 
 fn csd_addr(payload: &[u8], loc: Loc, sink: &mut Sink) -> u64 {
-    match field(payload, b"csd=").and_then(parse_hex) {
+    // `csd=` ends both payloads: look there first.
+    let tail = payload.iter().rposition(|&b| b == b' ').map_or(payload, |p| &payload[p + 1..]);
+    let value = tail.strip_prefix(b"csd=").or_else(|| field(payload, b"csd="));
+    match value.and_then(parse_hex) {
         Some(a) => a,
         None => {
             sink.warn(loc, WarningClass::Parse, "csd address missing or not hex (hashed pointers off?); using 0");

@@ -1,27 +1,265 @@
-//! FreeBSD ktrdump (being written).
+//! FreeBSD `ktrdump` output (research/trace-formats.md §1.2): `%6d` ring slot, then, as the
+//! flags asked, `%3d` CPU (`-c`), `%16ju` timestamp (`-t`, deltas with `-r`), `%-40s`
+//! file:line (`-f`, never truncated), `%p` thread (`-H`), then the message.
+//!
+//! The layout comes from the header when there is one, otherwise (`-q`) from a sample of
+//! rows: every combination of columns is tried on the sample with the printf column
+//! positions enforced, and the combination that explains most rows wins (ties go to more
+//! columns). Rows are kept until the end because their order is only known then: the
+//! default dump is newest first, with a slot index that wraps, so the direction is read
+//! from the timestamps (or, for relative or missing times, from the index) and events are
+//! pushed oldest first, so equal times keep their true order through the stable sort.
 
-use crate::event::{TimeBase, WarningClass};
-use crate::lines::Loc;
+use crate::event::{CpuMask, Kind, TimeBase, WarningClass};
+use crate::lines::{column, find, parse_hex, parse_u64, skip_spaces, token_end, trim, Align, Loc};
 use crate::reader::{Finished, Sink};
 
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Layout {
+    cpu: bool,
+    ts: bool,
+    file: bool,
+    thread: bool,
+}
+
+impl Layout {
+    fn all() -> impl Iterator<Item = Layout> {
+        (0..16u8).map(|b| Layout { cpu: b & 1 != 0, ts: b & 2 != 0, file: b & 4 != 0, thread: b & 8 != 0 })
+    }
+
+    fn columns(self) -> u32 {
+        self.cpu as u32 + self.ts as u32 + self.file as u32 + self.thread as u32
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    index: u64,
+    cpu: u16,
+    ts: u64,
+    kind: Kind,
+    loc: Loc,
+}
+
 #[derive(Debug)]
-pub(crate) struct FreeBsd;
+pub(crate) struct FreeBsd {
+    layout: Layout,
+    rows: Vec<Row>,
+}
+
+/// Fields of one row; `msg` is the rest of the line.
+struct Fields<'a> {
+    index: u64,
+    cpu: Option<u64>,
+    ts: Option<u64>,
+    msg: &'a [u8],
+}
+
+fn looks_like_file(tok: &[u8]) -> bool {
+    match tok.iter().rposition(|&b| b == b':') {
+        Some(c) => c > 0 && parse_u64(&tok[c + 1..]).is_some(),
+        None => false,
+    }
+}
+
+fn split(line: &[u8], layout: Layout, strict: bool) -> Option<Fields<'_>> {
+    let (idx, mut pos) = column(line, 0, Align::Right(6), strict)?;
+    let index = parse_u64(idx)?;
+    let mut cpu = None;
+    let mut ts = None;
+    if layout.cpu {
+        let (c, p) = column(line, pos, Align::Right(3), strict)?;
+        cpu = Some(parse_u64(c).filter(|&c| c <= u16::MAX as u64)?);
+        pos = p;
+    }
+    if layout.ts {
+        let (t, p) = column(line, pos, Align::Right(16), strict)?;
+        ts = Some(parse_u64(t)?);
+        pos = p;
+    }
+    if layout.file {
+        let (f, p) = column(line, pos, Align::Left(40), strict)?;
+        if !looks_like_file(f) {
+            return None;
+        }
+        pos = p;
+    }
+    if layout.thread {
+        let (t, p) = column(line, pos, Align::Free, strict)?;
+        if !t.starts_with(b"0x") || parse_hex(t).is_none() {
+            return None;
+        }
+        pos = p;
+    }
+    let msg = &line[pos.min(line.len())..];
+    if strict && msg.first() == Some(&b' ') {
+        // A padded column the layout does not have.
+        return None;
+    }
+    Some(Fields { index, cpu, ts, msg: trim(msg) })
+}
+
+/// The header's column names, if `line` is the header.
+fn header_layout(line: &[u8]) -> Option<Layout> {
+    let t = trim(line);
+    if !t.starts_with(b"index") || !t.ends_with(b"trace") {
+        return None;
+    }
+    Some(Layout {
+        cpu: find(b" cpu ", t).is_some(),
+        ts: find(b"timestamp", t).is_some(),
+        file: find(b"file and line", t).is_some(),
+        thread: find(b" tid ", t).is_some(),
+    })
+}
+
+pub(crate) fn looks_like_header(line: &[u8]) -> bool {
+    header_layout(line).is_some() && find(b" ID ", line).is_none()
+}
+
+/// An index column (`%6d`, or `cat -n`'s number and TAB) and something after it.
+pub(crate) fn looks_like_row(line: &[u8]) -> bool {
+    let start = skip_spaces(line, 0);
+    let end = token_end(line, start);
+    let aligned = end == 6.max(end - start) || line.get(end) == Some(&b'\t');
+    aligned && end > start && line[start..end].iter().all(u8::is_ascii_digit) && skip_spaces(line, end) < line.len()
+}
+
+fn infer_layout(sample: &[u8]) -> Layout {
+    let lines = || sample.split(|&b| b == b'\n').take(400).map(crate::lines::strip_cr);
+    if let Some(l) = lines().find_map(header_layout) {
+        return l;
+    }
+    let rows: Vec<&[u8]> = lines().filter(|l| looks_like_row(l)).collect();
+    for strict in [true, false] {
+        let best = Layout::all()
+            .map(|lay| (rows.iter().filter(|r| split(r, lay, strict).is_some()).count(), lay.columns(), lay))
+            .max_by_key(|&(n, cols, _)| (n, cols));
+        if let Some((n, _, lay)) = best {
+            if n > 0 {
+                return lay;
+            }
+        }
+    }
+    Layout { cpu: true, ts: true, file: false, thread: false }
+}
+
+/// `name: cpu: N ipi: HEX` and `ipi_all_but_self: ipi: HEX`.
+fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> Kind {
+    let end = token_end(msg, 0);
+    let first = &msg[..end];
+    let name = first.strip_suffix(b":").unwrap_or(first);
+    let rest = &msg[end..];
+    let ipi = |s: &[u8]| -> Option<u16> {
+        let p = find(b"ipi: ", s)?;
+        let v = &s[p + 5..];
+        parse_hex(&v[..token_end(v, 0)]).and_then(|v| u16::try_from(v).ok())
+    };
+    match name {
+        b"ipi_selected" | b"ipi_cpu" | b"smp_targeted_tlb_shootdown" => {
+            let cpu = find(b"cpu: ", rest).and_then(|p| {
+                let v = &rest[p + 5..];
+                parse_u64(&v[..token_end(v, 0)])
+            });
+            match (cpu, ipi(rest)) {
+                (Some(c), Some(vector)) if c < 64 => Kind::IpiSend { targets: 1 << c, vector, all_but_self: false },
+                (Some(_), Some(vector)) => {
+                    sink.warn(loc, WarningClass::Parse, "IPI target beyond CPU 63 dropped from the mask");
+                    Kind::IpiSend { targets: 0, vector, all_but_self: false }
+                }
+                _ => {
+                    sink.warn(loc, WarningClass::Parse, "IPI message without `cpu: N ipi: HEX`; kept as a plain event");
+                    Kind::Other { name: sink.intern(name) }
+                }
+            }
+        }
+        b"ipi_all_but_self" => match ipi(rest) {
+            Some(vector) => Kind::IpiSend { targets: 0, vector, all_but_self: true },
+            None => {
+                sink.warn(loc, WarningClass::Parse, "ipi_all_but_self without `ipi: HEX`; kept as a plain event");
+                Kind::Other { name: sink.intern(name) }
+            }
+        },
+        _ => Kind::Other { name: sink.intern(name) },
+    }
+}
 
 impl FreeBsd {
-    pub(crate) fn new(_sample: &[u8]) -> FreeBsd {
-        FreeBsd
+    pub(crate) fn new(sample: &[u8]) -> FreeBsd {
+        FreeBsd { layout: infer_layout(sample), rows: Vec::new() }
     }
-    pub(crate) fn line(&mut self, _line: &[u8], loc: Loc, sink: &mut Sink) {
-        sink.warn(loc, WarningClass::Tokenize, "FreeBSD ktrdump not supported yet");
+
+    pub(crate) fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
+        let t = trim(line);
+        if t.is_empty() || header_layout(t).is_some() || t.iter().all(|&b| b == b'-' || b == b' ') {
+            return;
+        }
+        let Some(f) = split(line, self.layout, false) else {
+            sink.warn(loc, WarningClass::Tokenize, "not a ktrdump row of the layout the header or first rows set");
+            return;
+        };
+        let kind = decode(f.msg, sink, loc);
+        let cpu = f.cpu.unwrap_or(0) as u16;
+        self.rows.push(Row { index: f.index, cpu, ts: f.ts.unwrap_or(0), kind, loc });
     }
-    pub(crate) fn finish(self, _sink: &mut Sink) -> Finished {
+
+    pub(crate) fn finish(mut self, sink: &mut Sink) -> Finished {
+        let rows = &mut self.rows;
+        let Some(first) = rows.first().copied() else {
+            return Finished { time: TimeBase::Ticks { hz: None }, cpus: 0 };
+        };
+        if !self.layout.cpu {
+            sink.warn(first.loc, WarningClass::Parse, "no CPU column (ktrdump -c): every event is put on CPU 0");
+        }
+        let steps = |f: &dyn Fn(&Row, &Row) -> bool| rows.windows(2).filter(|w| f(&w[0], &w[1])).count();
+        let index_down = steps(&|a, b| b.index + 1 == a.index);
+        let index_up = steps(&|a, b| a.index + 1 == b.index);
+        // -r: the first printed delta is 0 and absolute cycle counts never are.
+        let relative = self.layout.ts && first.ts == 0 && rows.len() > 1;
+        let newest_first = if self.layout.ts && !relative {
+            steps(&|a, b| b.ts < a.ts) > steps(&|a, b| b.ts > a.ts)
+        } else {
+            index_down > index_up
+        };
+        if newest_first {
+            rows.reverse();
+        }
+        let n = rows.len();
+        if !self.layout.ts {
+            for (i, r) in rows.iter_mut().enumerate() {
+                r.ts = i as u64;
+            }
+        } else if relative {
+            // In file order each delta is the step back (newest first) or forward (`-i`) to
+            // the previous line; values above 2^63 are negative deltas printed unsigned.
+            let deltas: Vec<i64> = rows.iter().map(|r| r.ts as i64).collect();
+            let mut t = vec![0i64; n];
+            if newest_first {
+                // Reversed: row i was printed after row i+1, so t[i] = t[i+1] - delta[i].
+                for i in (0..n - 1).rev() {
+                    t[i] = t[i + 1].wrapping_sub(deltas[i]);
+                }
+            } else {
+                for i in 1..n {
+                    t[i] = t[i - 1].wrapping_add(deltas[i]);
+                }
+            }
+            let min = t.iter().copied().min().unwrap_or(0);
+            for (r, t) in rows.iter_mut().zip(t) {
+                r.ts = t.wrapping_sub(min) as u64;
+            }
+        }
+        let cpus = rows.iter().map(|r| r.cpu).max().unwrap_or(0).saturating_add(1);
+        let all: CpuMask = if cpus >= 64 { !0 } else { (1u64 << cpus) - 1 };
+        for r in rows.iter() {
+            let mut kind = r.kind;
+            if let Kind::IpiSend { targets, all_but_self: true, .. } = &mut kind {
+                if self.layout.cpu {
+                    *targets = all & !(1u64.checked_shl(r.cpu as u32).unwrap_or(0));
+                }
+            }
+            sink.push(r.ts, r.cpu, r.loc, kind);
+        }
         Finished { time: TimeBase::Ticks { hz: None }, cpus: 0 }
     }
-}
-
-pub(crate) fn looks_like_row(_line: &[u8]) -> bool {
-    false
-}
-pub(crate) fn looks_like_header(_line: &[u8]) -> bool {
-    false
 }

@@ -156,7 +156,8 @@ pub(crate) fn is_space(b: u8) -> bool {
 }
 
 #[inline]
-pub(crate) fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+pub(crate) fn skip_spaces(s: &[u8], i: usize) -> usize {
+    let mut i = i.min(s.len());
     while i < s.len() && is_space(s[i]) {
         i += 1;
     }
@@ -164,7 +165,8 @@ pub(crate) fn skip_spaces(s: &[u8], mut i: usize) -> usize {
 }
 
 #[inline]
-pub(crate) fn token_end(s: &[u8], mut i: usize) -> usize {
+pub(crate) fn token_end(s: &[u8], i: usize) -> usize {
+    let mut i = i.min(s.len());
     while i < s.len() && !is_space(s[i]) {
         i += 1;
     }
@@ -259,6 +261,42 @@ pub(crate) fn field_word<'a>(payload: &'a [u8], key: &[u8]) -> Option<&'a [u8]> 
         from = p + 1;
     }
     None
+}
+
+/// How a printf conversion placed a column: `%-8s` pads on the right, `%8d` on the left,
+/// `%p` and `%s` without width not at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left(usize),
+    Right(usize),
+    Free,
+}
+
+/// The whitespace-free token of a column that starts at byte `pos` of `line`, and where the
+/// next column starts. `strict` also demands the token sit exactly where the conversion puts
+/// it (value narrower than the width); that is what tells a layout apart from its neighbours
+/// when no header names the columns. Without `strict` any run of spaces separates columns.
+pub(crate) fn column(line: &[u8], pos: usize, align: Align, strict: bool) -> Option<(&[u8], usize)> {
+    let start = skip_spaces(line, pos.min(line.len()));
+    let end = token_end(line, start);
+    if end == start {
+        return None;
+    }
+    if !strict {
+        return Some((&line[start..end], end));
+    }
+    let next = match align {
+        Align::Left(w) if start == pos => pos + w.max(end - pos),
+        Align::Right(w) if end == pos + w || (start == pos && end > pos + w) => end,
+        Align::Free if start == pos => end,
+        _ => return None,
+    };
+    // One space separates a column from the next.
+    match line.get(next) {
+        None => Some((&line[start..end], next)),
+        Some(b' ') => Some((&line[start..end], next + 1)),
+        Some(_) => None,
+    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,10 @@ pub(crate) struct Sink {
     pub(crate) names: Names,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) warning_count: u64,
+    recent: Vec<(Box<[u8]>, u32)>,
 }
+
+const RECENT_NAMES: usize = 8;
 
 impl Sink {
     #[inline]
@@ -55,11 +58,21 @@ impl Sink {
         }
     }
 
+    /// Interned name; the last few names are found without hashing (a trace names a handful
+    /// of events and csd functions millions of times).
     pub(crate) fn intern(&mut self, name: &[u8]) -> u32 {
-        match std::str::from_utf8(name) {
+        if let Some(&(_, sym)) = self.recent.iter().find(|(n, _)| **n == *name) {
+            return sym;
+        }
+        let sym = match std::str::from_utf8(name) {
             Ok(s) => self.names.intern(s),
             Err(_) => self.names.intern(&String::from_utf8_lossy(name)),
+        };
+        if self.recent.len() == RECENT_NAMES {
+            self.recent.pop();
         }
+        self.recent.insert(0, (name.into(), sym));
+        sym
     }
 }
 
@@ -225,15 +238,18 @@ impl Reader {
 }
 
 fn assemble(format: Format, finished: Finished, sink: Sink, lines: u64, bytes: u64) -> Trace {
-    let Sink { mut events, names, warnings, warning_count } = sink;
+    let Sink { mut events, names, warnings, warning_count, .. } = sink;
     let min = events.iter().map(|e| e.ts).min().unwrap_or(0);
     let mut max_cpu = 0u16;
     for e in &mut events {
         e.ts -= min;
         max_cpu = max_cpu.max(e.cpu);
     }
-    // Stable: equal times keep the order the parser pushed them in.
-    events.sort_by_key(|e| e.ts);
+    // Stable: equal times keep the order the parser pushed them in. Linux `trace` files are
+    // already in order, so the check usually saves the sort.
+    if !events.windows(2).all(|w| w[0].ts <= w[1].ts) {
+        events.sort_by_key(|e| e.ts);
+    }
     let seen = if events.is_empty() { 0 } else { max_cpu.saturating_add(1) };
     Trace {
         format,

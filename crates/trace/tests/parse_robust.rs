@@ -10,6 +10,12 @@ const SAMPLES: &[&[u8]] = &[
     include_bytes!("../test_data/linux/latency.trace"),
     include_bytes!("../test_data/linux/stack-and-lost.trace"),
     include_bytes!("../test_data/linux/mail-junk.txt"),
+    include_bytes!("../test_data/freebsd/cftH.txt"),
+    include_bytes!("../test_data/freebsd/q-ct.txt"),
+    include_bytes!("../test_data/freebsd/ctr.txt"),
+    include_bytes!("../test_data/dragonfly/all-columns.txt"),
+    include_bytes!("../test_data/dragonfly/q-default.txt"),
+    include_bytes!("../test_data/dragonfly/merged-relative-us.txt"),
 ];
 
 /// Deterministic pseudo-random numbers (no rand crate, same run everywhere).
@@ -126,10 +132,13 @@ fn mutated_inputs_never_panic() {
     if let Some(real) = real_capture() {
         inputs.push(real[..real.len().min(40_000)].to_vec());
     }
-    let mut rng = Lcg(7);
+    let seed = std::env::var("SDLAB_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
+    let mut rng = Lcg(seed);
     let alphabet = b" \t\n\r:[]().,-=>#0123456789abcdefxCPU\0\xff";
+    // SDLAB_FUZZ_ROUNDS=5000 SDLAB_FUZZ_SEED=n for a longer local shake-out.
+    let rounds = std::env::var("SDLAB_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
     for base in &inputs {
-        for _ in 0..150 {
+        for _ in 0..rounds {
             let mut m = base.clone();
             for _ in 0..1 + rng.below(20) {
                 if m.is_empty() {

@@ -1,0 +1,126 @@
+//! DragonFly ktrdump: per-CPU blocks merged by time, headers repeated every 20 rows, the hex
+//! index with its leading space, -s merged dumps, the TSC line, -r deltas in µs and ticks,
+//! -x callers, -f file:line, -q without headers, and the §5 pitfalls 2, 3, 4, 6, 7, 10.
+//! Every sample holds the same run: 15 IPIs from CPU 0 to CPU 1 (send, hardware IPI,
+//! send end; receive on CPU 1), three cpusync rendezvous on CPU 1 and one test event.
+
+use sdlab_trace::{parse, Format, Kind, SendMode, TimeBase, Trace, WarningClass};
+
+const FUNC: u64 = 0xffffffff8060a1c0;
+const EVENTS: usize = 15 * 4 + 3 * 2 + 1;
+
+fn load(bytes: &[u8]) -> Trace {
+    let t = parse(bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.format, Format::DragonFlyKtr);
+    assert_eq!(t.events.len(), EVENTS);
+    t
+}
+
+/// (cpu, ts, kind) of the first IPI round, in time order.
+fn first_round(t: &Trace) -> Vec<(u16, u64, Kind)> {
+    t.events.iter().take(6).map(|e| (e.cpu, e.ts, e.kind)).collect()
+}
+
+fn expected_round(scale: u64) -> Vec<(u16, u64, Kind)> {
+    vec![
+        (0, 0, Kind::IpiqSend { mode: SendMode::Normal, dcpu: 1, func: FUNC }),
+        (0, 5 * scale, Kind::IpiSend { targets: 0b10, vector: 0, all_but_self: false }),
+        (0, 8 * scale, Kind::IpiqSendEnd { dcpu: 1, func: FUNC }),
+        (1, 40 * scale, Kind::IpiqReceive { scpu: 0, func: FUNC }),
+        (1, 50 * scale, Kind::SyncStart { mask: 0b11 }),
+        (1, 60 * scale, Kind::SyncEnd { mask: 0b11 }),
+    ]
+}
+
+fn check_absolute(t: &Trace, what: &str) {
+    assert_eq!(t.warning_count, 0, "{what}: {:?}", t.warnings);
+    assert_eq!(t.time, TimeBase::Ticks { hz: Some(2_893_437_000) }, "{what}");
+    assert_eq!(t.cpus, 2, "{what}");
+    assert_eq!(first_round(t), expected_round(1), "{what}");
+    let last = t.events.last().unwrap();
+    assert_eq!((last.cpu, last.ts), (1, 20_000), "{what}");
+    assert!(matches!(last.kind, Kind::Other { name } if t.names.get(name) == "testlog_test1"), "{what}");
+    assert!(t.events.windows(2).all(|w| w[0].ts <= w[1].ts));
+}
+
+#[test]
+fn per_cpu_blocks_with_repeated_headers_are_merged_by_time() {
+    let bytes = include_bytes!("../test_data/dragonfly/default.txt");
+    let headers = bytes.split(|&b| b == b'\n').filter(|l| l.starts_with(b"index")).count();
+    assert!(headers >= 3, "the sample repeats its header inside blocks");
+    check_absolute(&load(bytes), "default");
+}
+
+#[test]
+fn quiet_and_all_column_layouts() {
+    for (bytes, what) in [
+        (&include_bytes!("../test_data/dragonfly/q-default.txt")[..], "-q"),
+        (include_bytes!("../test_data/dragonfly/all-columns.txt"), "-x -f"),
+        (include_bytes!("../test_data/dragonfly/q-all-columns.txt"), "-q -x -f"),
+        (include_bytes!("../test_data/dragonfly/merged-s.txt"), "-s"),
+    ] {
+        check_absolute(&load(bytes), what);
+    }
+}
+
+#[test]
+fn relative_microseconds_per_cpu_align_cpus_at_their_first_event() {
+    let t = load(include_bytes!("../test_data/dragonfly/relative-us.txt"));
+    assert_eq!(t.time, TimeBase::Nanos);
+    assert_eq!(t.warning_count, 1, "{:?}", t.warnings);
+    assert_eq!(t.warnings[0].class, WarningClass::Reconstruct);
+    // 5 ticks at 2893.437 MHz print as 0.002 µs.
+    let cpu1_first = t.events.iter().find(|e| e.cpu == 1).unwrap();
+    assert_eq!(cpu1_first.ts, 0);
+    assert!(matches!(cpu1_first.kind, Kind::IpiqReceive { scpu: 0, .. }));
+    let cpu0: Vec<u64> = t.events.iter().filter(|e| e.cpu == 0).take(3).map(|e| e.ts).collect();
+    assert_eq!(cpu0, [0, 2, 3], "deltas of 5 and 3 ticks print as 0.002 and 0.001");
+}
+
+#[test]
+fn merged_relative_first_value_is_absolute() {
+    let t = load(include_bytes!("../test_data/dragonfly/merged-relative-us.txt"));
+    assert_eq!(t.time, TimeBase::Nanos);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got: Vec<(u16, u64)> = t.events.iter().take(4).map(|e| (e.cpu, e.ts)).collect();
+    // 0, 5, 8 and 40 ticks, as printed in µs with three decimals and summed.
+    assert_eq!(got, [(0, 0), (0, 2), (0, 3), (1, 14)]);
+}
+
+#[test]
+fn relative_ticks_with_raw_caller_pointers() {
+    let t = load(include_bytes!("../test_data/dragonfly/relative-ticks-n.txt"));
+    assert_eq!(t.time, TimeBase::Ticks { hz: Some(2_893_437_000) });
+    assert_eq!(t.warning_count, 1, "the per-CPU alignment notice: {:?}", t.warnings);
+    let cpu0: Vec<u64> = t.events.iter().filter(|e| e.cpu == 0).take(3).map(|e| e.ts).collect();
+    assert_eq!(cpu0, [0, 5, 8]);
+}
+
+#[test]
+fn without_cpu_column_blocks_become_cpus() {
+    let t = load(include_bytes!("../test_data/dragonfly/no-cpu.txt"));
+    assert_eq!(t.warning_count, 1, "{:?}", t.warnings);
+    assert_eq!(first_round(&t), expected_round(1));
+}
+
+#[test]
+fn unknown_frequency() {
+    let t = load(include_bytes!("../test_data/dragonfly/no-freq.txt"));
+    assert_eq!(t.time, TimeBase::Ticks { hz: None });
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+}
+
+#[test]
+fn bad_rows_are_warnings() {
+    let mut text = include_bytes!("../test_data/dragonfly/default.txt").to_vec();
+    text.extend_from_slice(b" 000200 1   7000030000       ipiq_receive         func=zzz scpu=0 dcpu=1\n");
+    text.extend_from_slice(
+        b" 000201 1   7000030001       ipiq_cpu_send        func=0x1 arg1=0x0 arg2=0 scpu=1 dcpu=70\n",
+    );
+    text.extend_from_slice(b"garbage\n");
+    let t = parse(&text).unwrap();
+    assert_eq!(t.warning_count, 3, "{:?}", t.warnings);
+    let classes: Vec<WarningClass> = t.warnings.iter().map(|w| w.class).collect();
+    assert_eq!(classes, [WarningClass::Parse, WarningClass::Parse, WarningClass::Tokenize]);
+    assert_eq!(t.events.len(), EVENTS + 2);
+}

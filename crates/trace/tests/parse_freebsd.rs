@@ -1,0 +1,153 @@
+//! FreeBSD ktrdump: every column combination of -c -t -f -H -q -r, newest-first order with
+//! the ring slot wrapping, oldest-first (-i) dumps, and the §5 pitfalls 1, 4, 5, 6, 7, 8, 11.
+//! The samples in test_data/freebsd hold the same seven records in each layout.
+
+use sdlab_trace::{parse, Format, Kind, TimeBase, Trace, WarningClass};
+
+/// Slots of the sample rows in the order a live (newest-first) dump prints them.
+const NEWEST_FIRST: [u64; 7] = [3, 2, 1, 0, 1023, 1022, 1021];
+
+fn load(bytes: &[u8]) -> Trace {
+    let t = parse(bytes).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.format, Format::FreeBsdKtr);
+    assert_eq!(t.time, TimeBase::Ticks { hz: None });
+    t
+}
+
+/// (slot, cpu, ts) of each event, the slot found again from the event's line.
+fn rows(t: &Trace, header_lines: u32, file_order: &[u64]) -> Vec<(u64, u16, u64)> {
+    t.events.iter().map(|e| (file_order[(e.line - header_lines - 1) as usize], e.cpu, e.ts)).collect()
+}
+
+fn name(t: &Trace, k: Kind) -> String {
+    match k {
+        Kind::Other { name } => t.names.get(name).to_owned(),
+        k => format!("{k:?}"),
+    }
+}
+
+fn send(target: u16, vector: u16) -> Kind {
+    Kind::IpiSend { targets: 1 << target, vector, all_but_self: false }
+}
+
+/// The kinds in time order when the CPU column is there.
+fn check_kinds(t: &Trace, with_cpu: bool) {
+    let k: Vec<Kind> = t.events.iter().map(|e| e.kind).collect();
+    assert_eq!(k[0], send(2, 0xf4));
+    assert_eq!(k[1], send(3, 0xf4));
+    assert_eq!(name(t, k[2]), "KTRGRAPH");
+    assert_eq!(k[3], send(1, 0));
+    let all_but_3 = if with_cpu { 0b0111 } else { 0 };
+    assert_eq!(k[4], Kind::IpiSend { targets: all_but_3, vector: 0xf9, all_but_self: true });
+}
+
+const TIMED: [(u64, u16, u64); 7] =
+    [(1021, 0, 0), (1022, 0, 0), (1023, 1, 150), (0, 2, 300), (1, 3, 800), (3, 2, 899), (2, 1, 900)];
+
+#[test]
+fn header_cpu_and_time_newest_first_with_slot_wrap_and_cross_cpu_skew() {
+    let t = load(include_bytes!("../test_data/freebsd/ct.txt"));
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    // Sorted by time; the tie at 0 keeps ring order (slot 1021 was written before 1022),
+    // and slot 3 precedes slot 2 because its CPU's counter reads earlier.
+    assert_eq!(rows(&t, 2, &NEWEST_FIRST), TIMED);
+    assert_eq!(t.cpus, 4);
+    check_kinds(&t, true);
+    assert_eq!(t.events[5].kind, send(0, 0xfb));
+    assert_eq!(name(&t, t.events[6].kind), "hardclock");
+}
+
+#[test]
+fn quiet_dumps_infer_the_columns_from_the_rows() {
+    for (bytes, what) in [
+        (&include_bytes!("../test_data/freebsd/q-ct.txt")[..], "-q -c -t"),
+        (include_bytes!("../test_data/freebsd/q-cftH.txt"), "-q -c -t -f -H"),
+        (include_bytes!("../test_data/freebsd/cftH.txt"), "-c -t -f -H with header"),
+    ] {
+        let t = load(bytes);
+        assert_eq!(t.warning_count, 0, "{what}: {:?}", t.warnings);
+        let hdr = if what.contains("header") { 2 } else { 0 };
+        assert_eq!(rows(&t, hdr, &NEWEST_FIRST), TIMED, "{what}");
+        check_kinds(&t, true);
+    }
+}
+
+#[test]
+fn file_column_is_not_truncated_and_long_paths_shift_the_message() {
+    let t = load(include_bytes!("../test_data/freebsd/cftH.txt"));
+    assert_eq!(name(&t, t.events[6].kind), "hardclock");
+}
+
+#[test]
+fn without_timestamps_time_is_the_order_oldest_first() {
+    let t = load(include_bytes!("../test_data/freebsd/q-c.txt"));
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got = rows(&t, 0, &NEWEST_FIRST);
+    let slots: Vec<u64> = got.iter().map(|r| r.0).collect();
+    assert_eq!(slots, [1021, 1022, 1023, 0, 1, 2, 3]);
+    assert!(got.iter().enumerate().all(|(i, r)| r.2 == i as u64));
+    check_kinds(&t, true);
+}
+
+#[test]
+fn without_cpu_column_events_go_to_cpu_0_with_one_warning() {
+    for (bytes, timed) in [
+        (&include_bytes!("../test_data/freebsd/q-t.txt")[..], true),
+        (include_bytes!("../test_data/freebsd/q-f.txt"), false),
+        (include_bytes!("../test_data/freebsd/q-H.txt"), false),
+        (include_bytes!("../test_data/freebsd/q.txt"), false),
+    ] {
+        let t = load(bytes);
+        assert_eq!(t.warning_count, 1, "{:?}", t.warnings);
+        assert_eq!(t.warnings[0].class, WarningClass::Parse);
+        assert!(t.warnings[0].reason.contains("CPU 0"));
+        assert!(t.events.iter().all(|e| e.cpu == 0));
+        assert_eq!(t.cpus, 1);
+        let slots: Vec<u64> = rows(&t, 0, &NEWEST_FIRST).iter().map(|r| r.0).collect();
+        if timed {
+            assert_eq!(slots, [1021, 1022, 1023, 0, 1, 3, 2]);
+        } else {
+            assert_eq!(slots, [1021, 1022, 1023, 0, 1, 2, 3]);
+        }
+        check_kinds(&t, false);
+    }
+}
+
+#[test]
+fn relative_deltas_run_backwards_and_huge_values_are_negative() {
+    let t = load(include_bytes!("../test_data/freebsd/ctr.txt"));
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(rows(&t, 2, &NEWEST_FIRST), TIMED);
+}
+
+#[test]
+fn oldest_first_dump_from_an_alq_file() {
+    let t = load(include_bytes!("../test_data/freebsd/ct-oldest-first.txt"));
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got: Vec<(u32, u64)> = t.events.iter().map(|e| (e.line, e.ts)).collect();
+    assert_eq!(got, [(3, 0), (4, 0), (5, 150), (6, 300), (7, 800), (9, 899), (8, 900)]);
+    check_kinds(&t, true);
+}
+
+#[test]
+fn make_ktr_tab_index_and_relative_deltas_read_forward() {
+    // `cat -n` numbering with a TAB; schedgraph.d's `cpu timestamp` pairs, descending.
+    let text = b"     1\t1 9000 KTRGRAPH group:\"thread\", id:\"a\", point:\"wokeup\", attributes: none\n     2\t0 8000 KTRGRAPH group:\"thread\", id:\"b\", state:\"running\", attributes: none\n";
+    let t = load(text);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got: Vec<(u32, u16, u64)> = t.events.iter().map(|e| (e.line, e.cpu, e.ts)).collect();
+    assert_eq!(got, [(2, 0, 0), (1, 1, 1000)]);
+}
+
+#[test]
+fn junk_rows_are_located_warnings() {
+    let mut text = include_bytes!("../test_data/freebsd/ct.txt").to_vec();
+    text.extend_from_slice(b"a continuation line from a message with a newline\n");
+    text.extend_from_slice(b"  1020   0          5000000 ipi_selected: cpu: 99 ipi: f4\n");
+    text.extend_from_slice(b"  1019   0          4999999 ipi_selected: cpu: x\n");
+    let t = load(&text);
+    let got: Vec<(u32, WarningClass)> = t.warnings.iter().map(|w| (w.line, w.class)).collect();
+    assert_eq!(got, [(10, WarningClass::Tokenize), (11, WarningClass::Parse), (12, WarningClass::Parse)]);
+    assert_eq!(t.events.len(), 9);
+    assert_eq!(name(&t, t.events[0].kind), "ipi_selected");
+}
