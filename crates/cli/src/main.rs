@@ -9,7 +9,9 @@
 //! pipe on stdout (`sdlab run … | head`) counts as success.
 
 mod bench;
+mod bench_trace;
 mod check;
+mod fuzz;
 mod load;
 mod models;
 mod races;
@@ -38,6 +40,8 @@ enum Command {
     Races(races::Args),
     BenchSteps(bench::Args),
     Trace(trace::Args),
+    BenchTrace(bench_trace::Args),
+    FuzzTrace(fuzz::Args),
 }
 
 /// Why a command did not complete normally.
@@ -70,6 +74,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Races(a) => races::main(a),
         Command::BenchSteps(a) => bench::main(a),
         Command::Trace(a) => trace::main(a),
+        Command::BenchTrace(a) => bench_trace::main(a),
+        Command::FuzzTrace(a) => fuzz::main(a),
     }
 }
 

@@ -8,13 +8,16 @@ use std::time::Instant;
 const STEPS_NATIVE: &str = "20000000";
 const STEPS_WASM: &str = "5000000";
 
-/// `cargo xtask bench [steps] [checker]`: the named sections, or all of them.
+/// `cargo xtask bench [steps] [checker] [trace]`: the named sections, or all of them.
 pub fn run(which: &[String]) -> Result<(), String> {
     let all = which.is_empty();
-    if let Some(bad) = which.iter().find(|w| !["steps", "checker"].contains(&w.as_str())) {
-        return Err(format!("unknown benchmark `{bad}` (steps, checker)"));
+    if let Some(bad) = which.iter().find(|w| !["steps", "checker", "trace"].contains(&w.as_str())) {
+        return Err(format!("unknown benchmark `{bad}` (steps, checker, trace)"));
     }
-    setup::all(true)?;
+    // The trace section needs no browser: only the others set it up.
+    if all || which.iter().any(|w| w != "trace") {
+        setup::all(true)?;
+    }
     if all || which.iter().any(|w| w == "steps") {
         let section = steps()?;
         write_section("steps", &section)?;
@@ -23,6 +26,10 @@ pub fn run(which: &[String]) -> Result<(), String> {
         setup::spin()?;
         let section = checker()?;
         write_section("checker", &section)?;
+    }
+    if all || which.iter().any(|w| w == "trace") {
+        let section = crate::bench_trace::section(&machine())?;
+        write_section("trace", &section)?;
     }
     println!("BENCHMARKS.md updated");
     Ok(())
@@ -38,14 +45,14 @@ fn best_of_three(mut run: impl FnMut() -> Option<String>) -> Option<String> {
 }
 
 /// Value of a numeric field in a one-line JSON object (enough for our own output).
-fn field(json: &str, key: &str) -> Option<f64> {
+pub(crate) fn field(json: &str, key: &str) -> Option<f64> {
     let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
     let rest = json[at..].trim_start();
     let end = rest.find([',', '}']).unwrap_or(rest.len());
     rest[..end].trim().parse().ok()
 }
 
-fn last_json_line(out: &str) -> Option<String> {
+pub(crate) fn last_json_line(out: &str) -> Option<String> {
     out.lines().rev().find(|l| l.trim_start().starts_with('{')).map(str::to_string)
 }
 

@@ -3,6 +3,7 @@
 //! keeps trunk offline with tools from PATH, and runs every test stage.
 
 mod bench;
+mod bench_trace;
 mod setup;
 mod util;
 
@@ -16,7 +17,8 @@ commands:
   serve [--port N]   install what is missing, build, serve the app on http://127.0.0.1:8080
   test               every test: fmt, clippy, native tests, wasm tests in Chromium, end-to-end
   dist               release build into dist/
-  bench [steps] [checker]  benchmarks (all, or the named sections), written to BENCHMARKS.md
+  bench [steps] [checker] [trace]  benchmarks (all, or the named sections), written to BENCHMARKS.md
+  fuzz [--seconds N] [--seed N]  fuzz the trace readers, replay and exporters (default 60 s)
   setup [--browser]  only install what is missing";
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("dist") => setup::all(false).and_then(|_| dist()),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -52,6 +55,26 @@ fn serve(args: &[String]) -> Result<(), String> {
     let dist = root().join("target/serve-dist");
     println!("serving on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
     run(sh("trunk").args(["serve", "--disable-address-lookup", "--port", &port, "--dist"]).arg(&dist))
+}
+
+/// A debug build on purpose: overflow checks turn silent wrap-arounds into findings.
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut extra: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            (flag @ ("--seconds" | "--seed"), Some(n)) if n.parse::<u64>().is_ok() => {
+                extra.extend([flag.to_string(), n.clone()]);
+            }
+            _ => return Err("fuzz takes `--seconds N` and `--seed N`".into()),
+        }
+    }
+    run(sh("cargo").args(["build", "--quiet", "-p", "sdlab-cli"]))?;
+    let sdlab = bench_trace::target_dir().join("debug/sdlab");
+    let out = bench_trace::target_dir().join("fuzz");
+    let mut c = sh(&sdlab.to_string_lossy());
+    c.args(["fuzz-trace", "--corpus", "traces", "--corpus", "crates/trace/test_data", "--out"]).arg(&out).args(&extra);
+    run(&mut c).map_err(|e| format!("{e}: failing inputs are in {}", out.display()))
 }
 
 fn dist() -> Result<(), String> {

@@ -7,7 +7,7 @@
 //! index, the `ipiq_*` IDs with their `IPIQ_STRING` payload.
 //!
 //! Timestamps are written as the trace's units (ns for Linux, steps for an emulated run)
-//! and read back as ticks.
+//! and read back as ticks; DragonFly's are offset by [`TSC_BASE`].
 
 use super::{fields, kind_name};
 use crate::event::{Event, Kind, TimeBase, Trace};
@@ -81,6 +81,11 @@ fn dragonfly_rows(trace: &Trace, e: &Event) -> Vec<(String, String)> {
     }
 }
 
+/// Added to DragonFly timestamps: a real TSC is never near 0, and a column starting at 0
+/// is how readers recognise relative (`-r`) times. Readers rebase to the first event, so
+/// the events read back are the same.
+const TSC_BASE: u64 = 1_000_000_000;
+
 fn dragonfly_header<W: Write>(out: &mut W) -> io::Result<()> {
     writeln!(out, "{:<6} {:<3} {:<16} {:<20} trace", "index", "cpu", "timestamp", "ID")
 }
@@ -105,7 +110,8 @@ pub fn dragonfly<W: Write>(trace: &Trace, out: &mut W) -> io::Result<()> {
                 if row.is_multiple_of(20) {
                     dragonfly_header(out)?;
                 }
-                writeln!(out, " {:06x} {cpu:<3} {:<16} {id:<20} {payload}", row & 0xff_ffff, e.ts)?;
+                let ts = e.ts.saturating_add(TSC_BASE);
+                writeln!(out, " {:06x} {cpu:<3} {ts:<16} {id:<20} {payload}", row & 0xff_ffff)?;
                 row = row.wrapping_add(1);
             }
         }

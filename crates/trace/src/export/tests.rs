@@ -113,15 +113,15 @@ fn dragonfly_layout_has_the_tsc_line_per_cpu_blocks_and_repeated_headers() {
     assert_eq!(lines[1], header);
     assert_eq!(
         lines[2],
-        " 000000 0   0                ipiq_send_pasv       func=0xffffffff80a1b2c3 arg1=0x0 arg2=0 scpu=0 dcpu=1"
+        " 000000 0   1000000000       ipiq_send_pasv       func=0xffffffff80a1b2c3 arg1=0x0 arg2=0 scpu=0 dcpu=1"
     );
     assert_eq!(lines[22], header, "header again before row 20 of CPU 0");
     assert_eq!(&lines[23][..8], " 000014 ");
     assert_eq!(lines[24], header, "CPU 1's block starts with a header");
     assert_eq!(
         lines[25],
-        " 000000 1   500              ipiq_receive         func=0xffffffff80a1b2c3 arg1=0x0 arg2=0 scpu=0 dcpu=1"
+        " 000000 1   1000000500       ipiq_receive         func=0xffffffff80a1b2c3 arg1=0x0 arg2=0 scpu=0 dcpu=1"
     );
-    assert_eq!(lines[26], " 000001 1   600              ipiq_sync_start      cpumask=00000005");
+    assert_eq!(lines[26], " 000001 1   1000000600       ipiq_sync_start      cpumask=00000005");
     assert_eq!(lines.len(), 27);
 }

@@ -1,0 +1,131 @@
+//! `sdlab trace stats|convert`, `bench-trace` and `fuzz-trace` end to end: JSON shape,
+//! conversions that read back, exit codes, located errors, a closed pipe.
+
+use serde_json::Value;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn sdlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sdlab")).args(args).output().expect("the sdlab binary runs")
+}
+
+fn capture(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../traces/linux-6.12-qemu-4cpu").join(name);
+    p.to_str().expect("utf-8 path").to_string()
+}
+
+fn temp(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sdlab-trace-{}-{name}", std::process::id()))
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+#[test]
+fn stats_json_has_the_promised_fields() {
+    let o = sdlab(&["trace", "stats", "--json", &capture("munmap-4cpu-4pages.trace")]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!(v["format"], "linux-ftrace");
+    assert_eq!(v["events"], 6913);
+    assert_eq!(v["cpus"], 4);
+    assert_eq!(v["warnings"], 0);
+    assert_eq!(v["rounds"], 201);
+    assert_eq!(v["rounds_complete"], 201);
+    assert_eq!(v["time_unit"], "us");
+    for k in ["p50", "p90", "max"] {
+        assert!(v["latency_us"][k].as_f64().is_some_and(|x| x > 0.0), "latency_us.{k}");
+    }
+    assert_eq!(v["ipi_matrix"].as_array().map(Vec::len), Some(4));
+    assert_eq!(v["events_per_cpu"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn stats_text_names_rounds_and_latency() {
+    let o = sdlab(&["trace", "stats", &capture("madvise-4cpu-64pages.trace")]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("rounds: 201 (201 complete); targets per round: 2×3, 3×198"), "{text}");
+    assert!(text.contains("latency (us, 201 rounds): p50"), "{text}");
+}
+
+#[test]
+fn conversions_read_back() {
+    let src = capture("mprotect-4cpu-64pages.trace");
+    let json_out = temp("p.json");
+    let o = sdlab(&["trace", "convert", &src, "--to", "perfetto", "-o", json_out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&std::fs::read(&json_out).unwrap()).expect("Perfetto JSON");
+    assert!(v["traceEvents"].as_array().is_some_and(|a| a.len() > 9526));
+    let original = json(&sdlab(&["trace", "stats", "--json", &src]));
+    for (to, format) in [("ktrdump-freebsd", "freebsd-ktrdump"), ("ktrdump-dragonfly", "dragonfly-ktrdump")] {
+        let o = sdlab(&["trace", "convert", &src, "--to", to]);
+        assert_eq!(o.status.code(), Some(0));
+        let file = temp(to);
+        std::fs::write(&file, &o.stdout).unwrap();
+        let back = json(&sdlab(&["trace", "stats", "--json", file.to_str().unwrap()]));
+        assert_eq!(back["format"], format);
+        assert_eq!(back["warnings"], 0, "{to}");
+        // One record per IPI target: the sender → receiver counts survive either layout.
+        assert_eq!(back["ipi_matrix"], original["ipi_matrix"], "{to}");
+        assert_eq!(back["cpus"], 4);
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_the_file_named() {
+    let o = sdlab(&["trace", "stats", "/nonexistent/x.trace"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read `/nonexistent/x.trace`"));
+    let junk = temp("junk.bin");
+    std::fs::write(&junk, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0").unwrap();
+    let o = sdlab(&["trace", "stats", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(junk.to_str().unwrap()) && err.contains("not a trace"), "{err}");
+    let o = sdlab(&["trace", "convert", &capture("munmap-4cpu-4pages.trace"), "--to", "svg"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o =
+        sdlab(&["trace", "convert", &capture("munmap-4cpu-4pages.trace"), "--to", "perfetto", "-o", "/nonexistent/o"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write `/nonexistent/o`"));
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sdlab"))
+        .args(["trace", "convert", &capture("mprotect-4cpu-4pages.trace"), "--to", "perfetto"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 64];
+    child.stdout.as_mut().unwrap().read_exact(&mut head).unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn fuzz_trace_runs_a_bounded_number_of_iterations() {
+    let corpus = capture("munmap-4cpu-4pages.trace");
+    let out = temp("fuzz");
+    let o =
+        sdlab(&["fuzz-trace", "--corpus", &corpus, "--iterations", "150", "--out", out.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!((v["iterations"].as_u64(), v["panics"].as_u64()), (Some(150), Some(0)));
+}
+
+#[test]
+fn bench_trace_reports_throughput_and_memory() {
+    let o = sdlab(&["bench-trace", "--runs", "1", "--json", &capture("madvise-4cpu-4pages.trace")]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = json(&o);
+    assert_eq!(v["events"], 4929);
+    assert!(v["mb_per_sec"].as_f64().is_some_and(|x| x > 0.0));
+    assert!(v["events_per_byte"].as_f64().is_some_and(|x| x > 0.0 && x < 1.0));
+}

@@ -1,0 +1,128 @@
+//! `cargo xtask bench trace`: parse throughput of the Linux ftrace parser on a ≥ 100 MB
+//! file made of the bundled real captures, against bench/trace_regex.py in the same run,
+//! and the memory a 1 GB file takes. The files are built under the target directory and
+//! never committed.
+
+use crate::bench::{field, last_json_line};
+use crate::util::{output, root, sh};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const CORPUS_BYTES: u64 = 100_000_000;
+const BIG_BYTES: u64 = 1_000_000_000;
+
+/// Where cargo puts its output: `CARGO_TARGET_DIR` when set, else `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// The bundled captures, in name order.
+fn captures() -> Result<Vec<Vec<u8>>, String> {
+    let dir = root().join("traces/linux-6.12-qemu-4cpu");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "trace"))
+        .collect();
+    names.sort();
+    names.iter().map(|p| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))).collect()
+}
+
+/// Concatenate the captures, whole files in turn, until `at_least` bytes; reused when
+/// already there at the right size.
+fn corpus(path: &Path, at_least: u64) -> Result<u64, String> {
+    let parts = captures()?;
+    let round: u64 = parts.iter().map(|p| p.len() as u64).sum();
+    if round == 0 {
+        return Err("no capture in traces/linux-6.12-qemu-4cpu".into());
+    }
+    let copies = at_least.div_ceil(round);
+    let size = copies * round;
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == size) {
+        return Ok(size);
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?);
+    for _ in 0..copies {
+        for p in &parts {
+            f.write_all(p).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    f.flush().map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(size)
+}
+
+fn best_by(key: &str, mut run: impl FnMut() -> Option<String>) -> Option<String> {
+    (0..3).filter_map(|_| run()).max_by(|a, b| field(a, key).unwrap_or(0.0).total_cmp(&field(b, key).unwrap_or(0.0)))
+}
+
+fn num(json: &str, key: &str) -> f64 {
+    field(json, key).unwrap_or(0.0)
+}
+
+pub fn section(machine: &str) -> Result<String, String> {
+    crate::util::run(sh("cargo").args(["build", "--quiet", "--profile", "bench", "-p", "sdlab-cli"]))?;
+    let sdlab = target_dir().join("release/sdlab");
+    let sdlab = sdlab.to_string_lossy();
+    let dir = target_dir().join("bench-trace");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = dir.join("linux-100mb.trace");
+    let size = corpus(&file, CORPUS_BYTES)?;
+    let file_s = file.to_string_lossy();
+    println!("bench: trace parse, native, {size} bytes (best of 3)");
+    let native = output(sh(&sdlab).args(["bench-trace", "--runs", "3", "--json", &file_s]))
+        .and_then(|o| last_json_line(&o))
+        .ok_or("sdlab bench-trace failed")?;
+    println!("{native}");
+    println!("bench: trace parse, Python regex (best of 3)");
+    let script = root().join("bench/trace_regex.py");
+    let python =
+        best_by("mb_per_sec", || output(sh("python3").arg(&script).arg(&file)).and_then(|o| last_json_line(&o)))
+            .ok_or("bench/trace_regex.py failed")?;
+    println!("{python}");
+    let python_version = python.split("\"python\": \"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("?");
+
+    let big = dir.join("linux-1gb.trace");
+    let big_size = corpus(&big, BIG_BYTES)?;
+    println!("bench: trace memory, streaming {big_size} bytes");
+    let memory = output(sh(&sdlab).args(["bench-trace", "--stream", "--json", &big.to_string_lossy()]))
+        .and_then(|o| last_json_line(&o));
+    // A gigabyte of scratch is not worth keeping between runs.
+    let _ = std::fs::remove_file(&big);
+    let memory = memory.ok_or("sdlab bench-trace --stream on 1 GB failed")?;
+    println!("{memory}");
+
+    let (n, p) = (num(&native, "mb_per_sec"), num(&python, "mb_per_sec"));
+    let (events, bytes) = (num(&memory, "events"), num(&memory, "bytes"));
+    let rss = num(&memory, "peak_rss_mb");
+    let per_byte = rss * 1048576.0 / bytes.max(1.0);
+    Ok(format!(
+        "## Trace parsing\n\n\
+         Input: the six real Linux 6.12 captures of `traces/linux-6.12-qemu-4cpu/` concatenated whole until ≥ 100 MB \
+         ({size} bytes, {:.0} events; built under the target directory, not committed). Native: `sdlab bench-trace` \
+         (the `sdlab_trace::parse` of a buffer already in memory, opt-level 3, best of three parses in one process); \
+         Python: `bench/trace_regex.py` (the generic regex of research/trace-formats.md §3.5 per line, a tuple per event, \
+         sorted by time; Python {python_version}), best of three runs. MB = 10^6 bytes.\n\n\
+         {machine}\n\n\
+         | measure | value | goal | met |\n|---|---|---|---|\n\
+         | native parse | {n:.0} MB/s | ≥ 500 MB/s | {} |\n\
+         | Python regex parse | {p:.1} MB/s | — | — |\n\
+         | native / Python | {:.1}× | — | — |\n\
+         | reconstruction after the parse (rounds, arrows, time index) | {:.3} s | — | — |\n\
+         | wasm parse in Chromium | see section `trace-browser` | ≥ 250 MB/s | — |\n\n\
+         Memory, 1 GB file ({big_size} bytes, the same captures repeated) streamed in 1 MiB chunks as the app's worker \
+         reads it: {events:.0} events ({:.5} events per byte, {} bytes per `Event`), peak resident set {rss:.0} MB \
+         = {per_byte:.2} bytes of memory per byte of file (parse and reconstruction, measured by VmHWM), \
+         streamed at {:.0} MB/s. A tab with a budget of B bytes for a trace can take files up to about B / {per_byte:.2} \
+         bytes of this density; the app decides its refusal threshold from this ratio.\n\n\
+         Browser figures (wasm parse throughput, time from file chosen to interactive timeline at 1 M events, frame \
+         time while panning) are the app's benchmark and go to the section `bench:trace-browser`.\n\n\
+         Raw: native `{native}`; Python `{python}`; memory `{memory}`.\n",
+        num(&native, "events"),
+        if n >= 500.0 { "yes" } else { "no" },
+        n / p.max(1e-9),
+        num(&native, "replay_seconds"),
+        num(&memory, "events_per_byte"),
+        num(&memory, "event_bytes"),
+        num(&memory, "mb_per_sec"),
+    ))
+}
