@@ -3,7 +3,8 @@
 //! format. The file is streamed into `sdlab_trace::Reader` in chunks, as the app's worker
 //! does with `Blob` slices.
 
-use crate::{warn, Error};
+use crate::{load, warn, Error};
+use sdlab_engine::{Machine, Session};
 use sdlab_trace::replay::{reconstruct, Stats};
 use sdlab_trace::{export, Reader, Trace, Warning, WarningClass};
 use std::fs::File;
@@ -22,6 +23,7 @@ pub struct Args {
 enum Command {
     Stats(StatsArgs),
     Convert(ConvertArgs),
+    Emulate(EmulateArgs),
 }
 
 /// Parse a trace, reconstruct shootdown rounds and IPIs, print what was found.
@@ -62,10 +64,33 @@ struct ConvertArgs {
     output: Option<PathBuf>,
 }
 
+/// Run a model on the emulated machine (seeded schedule) and write the run as a trace:
+/// one tick per step, IPIs, handlers, TLB flushes and the model's ktr trace points.
+///
+/// The file is labelled by its content only: it is emulated, not captured.
+#[derive(clap::Args, Debug)]
+struct EmulateArgs {
+    #[command(flatten)]
+    target: load::Target,
+    /// Seed of the random schedule.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+    /// Take at most this many steps.
+    #[arg(long, value_name = "K", default_value_t = 2000)]
+    steps: usize,
+    /// Output format.
+    #[arg(long, value_enum)]
+    to: Target,
+    /// Output file (default: standard output).
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
 pub fn main(args: Args) -> Result<ExitCode, Error> {
     match args.command {
         Command::Stats(a) => stats(a),
         Command::Convert(a) => convert(a),
+        Command::Emulate(a) => emulate(a),
     }
 }
 
@@ -179,6 +204,21 @@ fn text<W: Write>(out: &mut W, path: &Path, s: &Stats) -> io::Result<()> {
     )
 }
 
+fn emulate(args: EmulateArgs) -> Result<ExitCode, Error> {
+    let (l, cfg) = args.target.load()?;
+    let machine = Machine::new(l.prog.clone(), cfg).map_err(Error::Input)?;
+    let mut session = Session::new(machine);
+    for _ in 0..args.steps {
+        match session.step_seeded(args.seed) {
+            None => break,
+            Some(Ok(_)) => {}
+            Some(Err(f)) => return Err(Error::Input(format!("{}: model error during the run: {f}", l.name))),
+        }
+    }
+    let trace = sdlab_runtrace::session_to_trace(&session);
+    write_as(&trace, args.to, args.output.as_deref())
+}
+
 fn convert(args: ConvertArgs) -> Result<ExitCode, Error> {
     let trace = read(&args.file)?;
     if trace.warning_count > 0 {
@@ -188,16 +228,20 @@ fn convert(args: ConvertArgs) -> Result<ExitCode, Error> {
             trace.warning_count
         ));
     }
+    write_as(&trace, args.to, args.output.as_deref())
+}
+
+fn write_as(trace: &Trace, to: Target, output: Option<&Path>) -> Result<ExitCode, Error> {
     let write = |out: &mut dyn Write| -> io::Result<()> {
         let mut out = BufWriter::new(out);
-        match args.to {
-            Target::Perfetto => export::perfetto(&trace, &reconstruct(&trace), &mut out)?,
-            Target::KtrdumpFreebsd => export::freebsd(&trace, &mut out)?,
-            Target::KtrdumpDragonfly => export::dragonfly(&trace, &mut out)?,
+        match to {
+            Target::Perfetto => export::perfetto(trace, &reconstruct(trace), &mut out)?,
+            Target::KtrdumpFreebsd => export::freebsd(trace, &mut out)?,
+            Target::KtrdumpDragonfly => export::dragonfly(trace, &mut out)?,
         }
         out.flush()
     };
-    match &args.output {
+    match output {
         Some(path) => {
             let shown = path.display();
             let mut f = File::create(path).map_err(|e| Error::Input(format!("cannot write `{shown}`: {e}")))?;
