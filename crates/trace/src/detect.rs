@@ -112,10 +112,10 @@ pub(crate) fn detect(sample: &[u8], whole_input: bool, forced: Option<Format>) -
     }
     let linux_family = linux_header || trace_cmd || (linux >= freebsd && linux >= dragonfly);
     Ok(if linux_family {
-        if latency > bracket {
-            Format::LinuxLatency
-        } else if trace_cmd {
+        if trace_cmd {
             Format::TraceCmd
+        } else if latency > bracket {
+            Format::LinuxLatency
         } else {
             Format::LinuxFtrace
         }

@@ -90,6 +90,7 @@ impl Linux {
         }
         match parse_bracket(line).or_else(|| parse_latency(line)) {
             Some(rec) => self.record(rec, loc, sink),
+            None if is_callchain(line) => {}
             None => {
                 sink.warn(loc, WarningClass::Tokenize, "not an ftrace record (no `[cpu]`, timestamp and event name)")
             }
@@ -376,6 +377,11 @@ fn parse_bracket(l: &[u8]) -> Option<Rec<'_>> {
         // trace-cmd --ts-diff
         j = token_end(l, j);
     }
+    // perf script's optional period column.
+    let k = token_end(l, skip_spaces(l, j));
+    if l[skip_spaces(l, j)..k].iter().all(u8::is_ascii_digit) && token_end(l, skip_spaces(l, k)) > skip_spaces(l, k) {
+        j = k;
+    }
     let (event, payload) = split_event(l, j);
     if event.is_empty() {
         return None;
@@ -387,55 +393,75 @@ fn is_mark(b: u8) -> bool {
     matches!(b, b' ' | b'+' | b'!' | b'#' | b'*' | b'@' | b'$')
 }
 
-/// `comm-pid  <cpu><flags>  <N>us<mark>: event: payload`.
+/// `12us+:` (latency format: µs and a delay mark) → ns.
+fn latency_ts(tok: &[u8]) -> Option<u64> {
+    let t = tok.strip_suffix(b":")?;
+    let t = match t.last() {
+        Some(&m) if m != b's' && is_mark(m) => &t[..t.len() - 1],
+        _ => t,
+    };
+    parse_u64(t.strip_suffix(b"us")?)?.checked_mul(1000)
+}
+
+/// Records without `[cpu]` brackets: the latency format `comm-pid  0d.h1.  12us+: event: …`
+/// (CPU glued to the flags, µs and a delay mark, which may be a space) and `trace-cmd
+/// report -l` style `comm-pid  0 d.h1. 12.345678: event: …`. The timestamp token is looked
+/// for among the first tokens; before it come the flags and CPU, and before those `-pid`.
 fn parse_latency(l: &[u8]) -> Option<Rec<'_>> {
-    let mut from = 0;
-    while from < l.len() {
-        let p = from + find(b"us", &l[from..])?;
-        from = p + 1;
-        if p == 0 || !l[p - 1].is_ascii_digit() {
+    const MAX_TOKENS: usize = 12;
+    let mut toks = [(0usize, 0usize); MAX_TOKENS];
+    let mut n = 0;
+    let mut i = 0;
+    while n < MAX_TOKENS {
+        let a = skip_spaces(l, i);
+        let b = token_end(l, a);
+        if a == b {
+            break;
+        }
+        toks[n] = (a, b);
+        n += 1;
+        i = b;
+    }
+    let tok = |k: usize| &l[toks[k].0..toks[k].1];
+    for k in 1..n {
+        let t = tok(k);
+        let (ts, ts_end) = if let Some(ns) = latency_ts(t) {
+            (Ts::Nanos(ns), toks[k].1)
+        } else if k + 1 < n && tok(k + 1) == b":" && t.ends_with(b"us") {
+            let Some(ns) = parse_u64(&t[..t.len() - 2]).and_then(|us| us.checked_mul(1000)) else { continue };
+            (Ts::Nanos(ns), toks[k + 1].1)
+        } else if let Some(ts) = parse_ts_token(t) {
+            (ts, toks[k].1)
+        } else {
+            continue;
+        };
+        let prev = tok(k - 1);
+        let nd = prev.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (cpu, ctx) = if (1..=6).contains(&nd) && (nd == prev.len() || is_flags(&prev[nd..])) {
+            (&prev[..nd], k - 1)
+        } else if k >= 2 && is_flags(prev) && (1..=6).contains(&tok(k - 2).len()) {
+            (tok(k - 2), k - 2)
+        } else {
+            continue;
+        };
+        let Some(cpu) = parse_u64(cpu) else { continue };
+        if !pid_before(l, toks[ctx].0) {
             continue;
         }
-        let mut q = p + 2;
-        if q < l.len() && l[q] != b':' && is_mark(l[q]) {
-            q += 1;
-        }
-        if q >= l.len() || l[q] != b':' {
-            continue;
-        }
-        let mut s = p;
-        while s > 0 && l[s - 1].is_ascii_digit() {
-            s -= 1;
-        }
-        if s == 0 || !is_space(l[s - 1]) {
-            continue;
-        }
-        let us = parse_u64(&l[s..p])?;
-        let mut k = s;
-        while k > 0 && is_space(l[k - 1]) {
-            k -= 1;
-        }
-        let tok_end = k;
-        while k > 0 && !is_space(l[k - 1]) {
-            k -= 1;
-        }
-        let tok = &l[k..tok_end];
-        let nd = tok.iter().take_while(|b| b.is_ascii_digit()).count();
-        if nd == 0 || nd > 6 || !is_flags(&tok[nd..]) {
-            return None;
-        }
-        let cpu = parse_u64(&tok[..nd])? as u32;
-        // pid_before looks left of the token for `-digits`.
-        if !pid_before(l, k) {
-            return None;
-        }
-        let (event, payload) = split_event(l, q + 1);
+        let (event, payload) = split_event(l, ts_end);
         if event.is_empty() {
             return None;
         }
-        return Some(Rec { cpu, ts: Ts::Nanos(us.checked_mul(1000)?), event, payload });
+        return Some(Rec { cpu: cpu as u32, ts, event, payload });
     }
     None
+}
+
+/// perf script `-g`: `\t<addr> <sym> (<dso>)` under a sample.
+fn is_callchain(line: &[u8]) -> bool {
+    let a = skip_spaces(line, 0);
+    let b = token_end(line, a);
+    a > 0 && b - a >= 4 && line[a..b].iter().all(u8::is_ascii_hexdigit) && line.ends_with(b")")
 }
 
 fn bit(cpu: u64, loc: Loc, sink: &mut Sink) -> u64 {

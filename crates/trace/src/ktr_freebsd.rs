@@ -212,8 +212,8 @@ impl FreeBsd {
             sink.warn(first.loc, WarningClass::Parse, "no CPU column (ktrdump -c): every event is put on CPU 0");
         }
         let steps = |f: &dyn Fn(&Row, &Row) -> bool| rows.windows(2).filter(|w| f(&w[0], &w[1])).count();
-        let index_down = steps(&|a, b| b.index + 1 == a.index);
-        let index_up = steps(&|a, b| a.index + 1 == b.index);
+        let index_down = steps(&|a, b| b.index.wrapping_add(1) == a.index);
+        let index_up = steps(&|a, b| a.index.wrapping_add(1) == b.index);
         // -r: the first printed delta is 0 and absolute cycle counts never are.
         let relative = self.layout.ts && first.ts == 0 && rows.len() > 1;
         let newest_first = if self.layout.ts && !relative {

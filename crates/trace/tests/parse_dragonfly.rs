@@ -118,9 +118,15 @@ fn bad_rows_are_warnings() {
         b" 000201 1   7000030001       ipiq_cpu_send        func=0x1 arg1=0x0 arg2=0 scpu=1 dcpu=70\n",
     );
     text.extend_from_slice(b"garbage\n");
+    // A self-receive (cpusync requeue) is normal, not an error.
+    text.extend_from_slice(
+        b" 000202 1   7000030002       ipiq_receive         func=0x1 arg1=0x0 arg2=0 scpu=1 dcpu=1\n",
+    );
     let t = parse(&text).unwrap();
     assert_eq!(t.warning_count, 3, "{:?}", t.warnings);
     let classes: Vec<WarningClass> = t.warnings.iter().map(|w| w.class).collect();
     assert_eq!(classes, [WarningClass::Parse, WarningClass::Parse, WarningClass::Tokenize]);
-    assert_eq!(t.events.len(), EVENTS + 2);
+    assert_eq!(t.events.len(), EVENTS + 3);
+    let last = t.events.last().unwrap();
+    assert_eq!((last.cpu, last.kind), (1, Kind::IpiqReceive { scpu: 1, func: 1 }));
 }

@@ -165,9 +165,30 @@ fn perf_script_lines_with_system_qualified_names() {
     assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
     assert_eq!(
         kinds(&t),
-        [Kind::IrqEntry { vector: 253 }, Kind::IrqExit { vector: 253 }, Kind::TlbFlush { pages: -1, reason: 1 }]
+        [
+            Kind::IrqEntry { vector: 253 },
+            Kind::IrqExit { vector: 253 },
+            Kind::TlbFlush { pages: -1, reason: 1 },
+            Kind::IrqEntry { vector: 252 },
+        ]
     );
     assert_eq!(t.events[2].cpu, 2);
+    assert_eq!(t.events[3].cpu, 1, "period column and callchain lines");
+}
+
+#[test]
+fn trace_cmd_latency_layout_without_brackets() {
+    let t = load(include_bytes!("../test_data/linux/trace-cmd-latency.report"));
+    assert_eq!(t.format, Format::TraceCmd);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got: Vec<(u16, u64, Kind)> = t.events.iter().map(|e| (e.cpu, e.ts, e.kind)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, 0, Kind::IrqEntry { vector: 252 }),
+            (0, 10_000, Kind::IpiSend { targets: 2, vector: 253, all_but_self: false }),
+        ]
+    );
 }
 
 #[test]
