@@ -5,6 +5,10 @@ use super::{Delta, Op, CHECKPOINT_EVERY};
 use crate::event::Trace;
 use serde::Serialize;
 
+/// CPUs the snapshots follow: every checkpoint holds a per-CPU vector, and a file that
+/// names CPU 65535 once must not make each of them 256 KiB. Real machines stay far below.
+pub const MAX_CPUS: usize = 1024;
+
 /// Depth of one ipiq ring (messages sent by `scpu` to `dcpu`, not yet received).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct RingDepth {
@@ -34,6 +38,9 @@ impl Snapshot {
         match op {
             Op::PendingUp(c) | Op::PendingDown(c) => {
                 let c = c as usize;
+                if c >= MAX_CPUS {
+                    return;
+                }
                 if c >= self.pending.len() {
                     self.pending.resize(c + 1, 0);
                 }
@@ -41,6 +48,9 @@ impl Snapshot {
                 *p = if matches!(op, Op::PendingUp(_)) { p.saturating_add(1) } else { p.saturating_sub(1) };
             }
             Op::RingUp(s, d) | Op::RingDown(s, d) => {
+                if s as usize >= MAX_CPUS || d as usize >= MAX_CPUS {
+                    return;
+                }
                 let up = matches!(op, Op::RingUp(..));
                 match self.rings.binary_search_by_key(&(s, d), |r| (r.scpu, r.dcpu)) {
                     Ok(i) if up => self.rings[i].depth += 1,
@@ -72,7 +82,7 @@ impl Snapshot {
 pub(super) fn checkpoints(trace: &Trace, deltas: &[Delta]) -> Vec<Snapshot> {
     let n = trace.events.len();
     let mut out = Vec::with_capacity(n / CHECKPOINT_EVERY + 1);
-    let mut s = Snapshot { pending: vec![0; trace.cpus as usize], ..Snapshot::default() };
+    let mut s = Snapshot { pending: vec![0; (trace.cpus as usize).min(MAX_CPUS)], ..Snapshot::default() };
     let mut d = 0;
     let mut at = 0;
     loop {

@@ -20,7 +20,7 @@ use crate::event::{CpuMask, Trace, Warning};
 use serde::Serialize;
 use std::ops::Range;
 
-pub use index::{RingDepth, Snapshot};
+pub use index::{RingDepth, Snapshot, MAX_CPUS};
 pub use stats::{Bucket, Latency, Stats};
 pub(crate) use track::bits as track_bits;
 

@@ -282,3 +282,30 @@ fn nothing_panics_on_odd_events() {
     assert_eq!(r.window(0, 10), 0..0);
     assert_eq!(r.stats(&empty).latency_us, None);
 }
+
+#[test]
+fn rounds_that_cannot_complete_do_not_stay_in_flight() {
+    // The targets' ring buffers lost everything: 5000 rounds whose legs never run.
+    let mut names = Names::default();
+    let f = names.intern("flush_tlb_func");
+    let mut rows = Vec::new();
+    for k in 0..5000u64 {
+        rows.push((k * 10, 0, Kind::TlbFlush { pages: 1, reason: 4 }));
+        rows.push((k * 10 + 1, 0, Kind::CsdQueue { target: 1, csd: 0x40, func: f }));
+        rows.push((k * 10 + 2, 0, Kind::IpiSend { targets: 0b10, vector: 251, all_but_self: false }));
+    }
+    let tr = trace(Format::LinuxFtrace, TimeBase::Nanos, 2, names, &rows);
+    let r = reconstruct(&tr);
+    assert_eq!(r.rounds.len(), 5000);
+    assert!(r.checkpoints.iter().all(|c| c.in_flight.len() <= 1));
+    assert_eq!(r.state_at(&tr, rows.len() - 1).in_flight, [4999]);
+    // Each reused csd and each abandoned round is reported once.
+    assert_eq!(r.warning_count, 2 * 4999);
+
+    let sel = |t: u16| Kind::IpiSend { targets: 1 << t, vector: 0xf4, all_but_self: false };
+    let rows: Vec<_> = (0..5000u64).map(|k| (k * 100_000, 0, sel(1 + (k % 3) as u16))).collect();
+    let tr = trace(Format::FreeBsdKtr, TimeBase::Ticks { hz: None }, 4, Names::default(), &rows);
+    let r = reconstruct(&tr);
+    assert_eq!(r.rounds.len(), 5000);
+    assert!(r.checkpoints.iter().all(|c| c.in_flight.is_empty()));
+}

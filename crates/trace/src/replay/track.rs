@@ -53,6 +53,8 @@ struct Lane {
     flush_start: Option<(u32, i64)>,
     /// The round whose `csd_queue_cpu` records are being collected.
     collecting: Option<u32>,
+    /// The last round this CPU initiated (Linux, DragonFly).
+    waiting: Option<u32>,
     /// Open DragonFly cpusync round.
     sync: Option<u32>,
     /// FreeBSD send burst: (round, last send ts, vector).
@@ -154,9 +156,26 @@ impl<'t> Tracker<'t> {
 
     fn open_round(&mut self, round: Round) -> u32 {
         let id = self.out.rounds.len() as u32;
-        let start = round.start;
-        self.remaining.push((round.legs.len() as u32, round.kind != RoundKind::LinuxTlb, start));
+        let (start, cpu, kind) = (round.start, round.initiator, round.kind);
+        self.remaining.push((round.legs.len() as u32, kind != RoundKind::LinuxTlb, start));
         self.out.rounds.push(round);
+        // FreeBSD rounds never complete (no receive side): they are never "in flight".
+        if kind == RoundKind::FreeBsdSends {
+            return id;
+        }
+        // An initiator waits for its round before it starts another: an older one still
+        // open lost its completion, and keeping it in flight forever would grow every
+        // later snapshot.
+        if let Some(prev) = self.lane(cpu).waiting.replace(id) {
+            if self.out.rounds.get(prev as usize).is_some_and(|r| r.end.is_none()) {
+                self.delta(start, Op::RoundClose(prev));
+                if let Some(e) = self.trace.events.get(start as usize) {
+                    let line =
+                        self.trace.events.get(self.out.rounds[prev as usize].start as usize).map_or(0, |p| p.line);
+                    self.warn(e, format!("CPU {cpu} starts a round before its round of line {line} completed"));
+                }
+            }
+        }
         self.delta(start, Op::RoundOpen(id));
         id
     }
