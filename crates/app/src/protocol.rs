@@ -39,3 +39,31 @@ pub enum CheckReply {
         message: String,
     },
 }
+
+/// Trace parsing in the same worker (one wasm build, one download). The page posts a JS
+/// object `{ file: Blob, chunk: number }` (not a string, which is how the worker tells it
+/// from a `CheckRequest`); the worker answers with `TraceReply` JSON strings, except the
+/// result, which is `{ json: TraceReply::Parsed, events: ArrayBuffer }` with the buffer
+/// transferred (`crate::wire` records).
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TraceReply {
+    /// The worker has loaded and listens (the same message as `CheckReply::Ready`).
+    Ready,
+    Progress {
+        bytes: u64,
+        total: u64,
+    },
+    /// The trace without its events (names, warnings, counts), which follow as records.
+    Parsed {
+        trace: sdlab_trace::Trace,
+        parse_ms: f64,
+    },
+    Error {
+        message: String,
+    },
+}
+
+/// Bytes read from the file per slice: large enough that the per-slice overhead vanishes,
+/// small enough that progress moves several times a second.
+pub const TRACE_CHUNK: u32 = 4 << 20;

@@ -1,7 +1,9 @@
-//! The checker's web worker: receives a `CheckRequest`, explores in slices, posts
-//! `Progress` after each slice and `Done` at the end. Cancelling is terminating it.
+//! The web worker: a `CheckRequest` (a JSON string) runs the checker in slices, posting
+//! `Progress` after each slice and `Done` at the end; a trace request (a JS object with a
+//! `file` Blob) reads the file slice by slice, parses it and posts the events as one
+//! transferred buffer. Cancelling either is terminating the worker.
 
-use sdlab_app::protocol::{CheckReply, CheckRequest};
+use sdlab_app::protocol::{CheckReply, CheckRequest, TraceReply, TRACE_CHUNK};
 use sdlab_engine::checker::{Checker, Options, Outcome};
 use sdlab_engine::machine::{Config, Machine};
 use sdlab_engine::{compile, schedule};
@@ -72,11 +74,69 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
     Ok(())
 }
 
+fn post_trace(scope: &DedicatedWorkerGlobalScope, r: &TraceReply) {
+    if let Ok(text) = serde_json::to_string(r) {
+        let _ = scope.post_message(&JsValue::from_str(&text));
+    }
+}
+
+/// FileReaderSync blocks this worker only, which is what it is for: the page keeps
+/// running and Cancel terminates the worker mid-read.
+fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), String> {
+    let file: web_sys::Blob = js_sys::Reflect::get(req, &JsValue::from_str("file"))
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or("the request names no file")?;
+    let chunk = js_sys::Reflect::get(req, &JsValue::from_str("chunk"))
+        .ok()
+        .and_then(|c| c.as_f64())
+        .map_or(TRACE_CHUNK as f64, |c| c.clamp(4096.0, 64.0 * 1024.0 * 1024.0));
+    let reader = web_sys::FileReaderSync::new().map_err(|_| "this browser has no FileReaderSync")?;
+    let total = file.size();
+    let t0 = js_sys::Date::now();
+    let mut parser = sdlab_trace::Reader::new();
+    let mut buf = Vec::new();
+    let mut at = 0.0;
+    while at < total {
+        let end = (at + chunk).min(total);
+        let slice = file.slice_with_f64_and_f64(at, end).map_err(|_| "the file cannot be sliced")?;
+        let bytes = reader.read_as_array_buffer(&slice).map_err(|_| "the file could not be read (was it moved?)")?;
+        let view = js_sys::Uint8Array::new(&bytes);
+        buf.resize(view.length() as usize, 0);
+        view.copy_to(&mut buf);
+        parser.feed(&buf);
+        at = end;
+        post_trace(scope, &TraceReply::Progress { bytes: at as u64, total: total as u64 });
+    }
+    drop(buf);
+    let mut trace = parser.finish().map_err(|e| format!("not a trace this lab reads: {e}"))?;
+    let events = std::mem::take(&mut trace.events);
+    let parse_ms = js_sys::Date::now() - t0;
+    let json = serde_json::to_string(&TraceReply::Parsed { trace, parse_ms }).map_err(|e| e.to_string())?;
+    let records = sdlab_app::wire::encode(&events);
+    drop(events);
+    let array = js_sys::Uint8Array::new_with_length(records.len() as u32);
+    array.copy_from(&records);
+    drop(records);
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("json"), &JsValue::from_str(&json));
+    let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("events"), &array.buffer());
+    let transfer = js_sys::Array::of1(&array.buffer());
+    scope.post_message_with_transfer(&msg, &transfer).map_err(|_| "the events could not be sent to the page".into())
+}
+
 fn main() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply_to = scope.clone();
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
-        let text = m.data().as_string().unwrap_or_default();
+        let data = m.data();
+        if !data.is_string() {
+            if let Err(message) = parse_trace(&reply_to, &data) {
+                post_trace(&reply_to, &TraceReply::Error { message });
+            }
+            return;
+        }
+        let text = data.as_string().unwrap_or_default();
         let result = serde_json::from_str::<CheckRequest>(&text)
             .map_err(|e| format!("bad request: {e}"))
             .and_then(|req| check(&reply_to, req));

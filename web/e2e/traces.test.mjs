@@ -1,0 +1,254 @@
+// The Traces mode: open real Linux captures (bundled sample, file picker), check what
+// the page shows against numbers counted here from the file itself (never from the app),
+// click rounds and events, filter, step, charts, warnings, cancel, refusal, export.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const SAMPLE = path.join(root, 'traces/linux-6.12-qemu-4cpu/munmap-4cpu-4pages.trace');
+const scratch = path.join(root, 'target/e2e-traces');
+// The timeline's label gutter (timeline.rs GUTTER): x of time t0.
+const GUTTER = 52;
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+/// What the file says, counted with plain string matching.
+function facts(text) {
+  const lines = text.split('\n');
+  const cpus = Number(/#P:(\d+)/.exec(text)[1]);
+  const records = [];
+  lines.forEach((l, i) => {
+    const m = /^\s*(.+?)\s+\[(\d+)\]\s+\S+\s+(\d+\.\d+):\s+(\w+):/.exec(l);
+    if (m && !l.startsWith('#')) records.push({ line: i + 1, cpu: Number(m[2]), ts: Number(m[3]), name: m[4], text: l });
+  });
+  // A round: a run of csd_queue_cpu for flush_tlb_func on one CPU.
+  let rounds = 0;
+  const prev = {};
+  let targets = 0;
+  for (const r of records) {
+    const q = r.name === 'csd_queue_cpu' && r.text.includes('func=flush_tlb_func');
+    if (q) targets++;
+    if (q && !prev[r.cpu]) rounds++;
+    prev[r.cpu] = q;
+  }
+  const flushFunc = records.filter((r) => r.text.includes('flush_tlb_func')).length;
+  return { cpus, records, rounds, targets, flushFunc, t0: Math.min(...records.map((r) => r.ts)) };
+}
+
+async function openTraces(page, baseUrl) {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(baseUrl + '/#traces');
+  await page.waitForSelector('#drop-zone');
+}
+
+async function loadSample(page) {
+  await page.click('#sample-munmap-4cpu-4pages');
+  await page.waitForSelector('#trace-meta', { timeout: 60000 });
+}
+
+async function canvasBox(page) {
+  return page.$eval('#timeline-canvas', (c) => ({
+    w: c.clientWidth, h: c.clientHeight, t0: Number(c.dataset.t0), t1: Number(c.dataset.t1), lanes: Number(c.dataset.lanes),
+    marks: Number(c.dataset.marks),
+  }));
+}
+
+export default [
+  {
+    name: 'traces: the mode switch keeps Algorithms permalinks and remembers the mode in the URL',
+    fn: async ({ page, baseUrl }) => {
+      const link = '#v=1&m=freebsd-scoreboard&n=2&s=crossfire&o=initiator_if:0&seed=1';
+      await page.goto(baseUrl + '/' + link);
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('#mode-traces');
+      await page.waitForSelector('#drop-zone');
+      assert((await page.evaluate(() => location.hash)) === '#traces', 'the URL says #traces');
+      await page.click('#mode-algorithms');
+      await page.waitForSelector('#var-scoreboard');
+      const back = await page.evaluate(() => location.hash);
+      assert(back.startsWith('#v=1&m=freebsd-scoreboard&n=2'), `the stepper's link is back: ${back}`);
+      await page.goBack();
+      await page.waitForSelector('#drop-zone');
+      await page.goto(baseUrl + '/#traces');
+      await page.waitForSelector('#drop-zone');
+      assert(await page.$eval('#mode-traces', (a) => a.getAttribute('aria-current')) === 'page', 'Traces is the current mode');
+    },
+  },
+  {
+    name: 'traces: the bundled sample shows 4 lanes and the rounds counted from the file',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      const f = facts(fs.readFileSync(SAMPLE, 'utf8'));
+      await openTraces(page, baseUrl);
+      await loadSample(page);
+      const meta = await page.$eval('#trace-meta', (m) => ({ ...m.dataset }));
+      assert(Number(meta.cpus) === f.cpus, `CPUs ${meta.cpus} = #P:${f.cpus}`);
+      assert(Number(meta.events) === f.records.length, `events ${meta.events} = records in the file ${f.records.length}`);
+      assert(Number(meta.rounds) === f.rounds, `rounds ${meta.rounds} = runs of flush csd_queue_cpu ${f.rounds}`);
+      const rc = await page.$eval('#rounds-count', (e) => ({ ...e.dataset }));
+      assert(Number(rc.targets) === f.targets, `targets ${rc.targets} = grep -c csd_queue_cpu.*flush_tlb_func ${f.targets}`);
+      assert(Number(rc.complete) === f.rounds, `every round completes: ${rc.complete}`);
+      const box = await canvasBox(page);
+      assert(box.lanes === f.cpus, `lanes ${box.lanes}`);
+      assert(box.marks > 500, `marks drawn: ${box.marks}`);
+      const ink = await page.$eval('#timeline-canvas', (c) => {
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i] < 200 || px[i + 2] < 120) n++;
+        return n;
+      });
+      assert(ink > 3000, `the timeline has ink: ${ink}`);
+      await screenshot('traces-sample');
+    },
+  },
+  {
+    name: 'traces: a round zooms the timeline; an event shows its fields and raw line',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      const f = facts(fs.readFileSync(SAMPLE, 'utf8'));
+      await openTraces(page, baseUrl);
+      await loadSample(page);
+      const full = await canvasBox(page);
+      await page.click('.round-row .round-pick');
+      await page.waitForFunction((w) => {
+        const c = document.querySelector('#timeline-canvas');
+        return Number(c.dataset.t1) - Number(c.dataset.t0) < w / 100;
+      }, full.t1 - full.t0);
+      assert(await page.$eval('tr.round-row.selected', (r) => r.textContent.includes('#1')), 'round 1 is selected');
+      await screenshot('traces-round');
+      // The first round's first request: its time in the file, rebased, put on the canvas.
+      const first = f.records.find((r) => r.name === 'csd_queue_cpu' && r.text.includes('flush_tlb_func'));
+      const box = await canvasBox(page);
+      const ts = Math.round((first.ts - f.t0) * 1e9);
+      const x = GUTTER + ((ts - box.t0) / (box.t1 - box.t0)) * (box.w - GUTTER);
+      const laneH = (box.h - 22) / box.lanes;
+      await page.click('#timeline-canvas', { position: { x, y: laneH * first.cpu + laneH / 2 } });
+      await page.waitForSelector('#event-details');
+      await page.waitForFunction(() => document.querySelector('#raw-line').textContent.includes(':'));
+      const line = Number(await page.textContent('#event-line'));
+      const raw = await page.textContent('#raw-line');
+      const hitLine = f.records.find((r) => r.line === line);
+      assert(hitLine && Math.abs(hitLine.ts - first.ts) < 0.00001, `the click hit an event at that time: line ${line}`);
+      assert(raw === fs.readFileSync(SAMPLE, 'utf8').split('\n')[line - 1], `the raw line is line ${line} of the file: ${raw}`);
+    },
+  },
+  {
+    name: 'traces: filters by text, CPU and kind',
+    fn: async ({ page, baseUrl }) => {
+      const f = facts(fs.readFileSync(SAMPLE, 'utf8'));
+      await openTraces(page, baseUrl);
+      await loadSample(page);
+      const shown = () => page.$eval('#shown-count', (e) => Number(e.dataset.shown));
+      assert((await shown()) === f.records.length, 'everything shown at first');
+      await page.fill('#trace-filter-text', 'flush_tlb_func');
+      await page.waitForFunction((n) => Number(document.querySelector('#shown-count').dataset.shown) === n, f.flushFunc);
+      await page.fill('#trace-filter-text', '');
+      await page.click('#cpu-3');
+      await page.waitForFunction(() => document.querySelector('#timeline-canvas').dataset.lanes === '3');
+      const noCpu3 = f.records.filter((r) => r.cpu !== 3).length;
+      assert((await shown()) === noCpu3, `CPU 3 hidden: ${await shown()} = ${noCpu3}`);
+      await page.click('#cpu-3');
+      await page.click('#kind-switch');
+      const noSwitch = f.records.filter((r) => r.name !== 'sched_switch').length;
+      await page.waitForFunction((n) => Number(document.querySelector('#shown-count').dataset.shown) === n, noSwitch);
+    },
+  },
+  {
+    name: 'traces: step mode walks events and shows pending requests and rounds in flight',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await openTraces(page, baseUrl);
+      await loadSample(page);
+      await page.click('.round-row .round-pick');
+      await page.click('#step-mode');
+      await page.waitForSelector('#step-state');
+      const at0 = Number(await page.$eval('#step-state', (s) => s.dataset.at));
+      // At the round's start (the initiator's tlb_flush): one round in flight, nothing queued yet.
+      const text = await page.textContent('#step-state');
+      assert(text.includes('Rounds in flight: 1'), `one round in flight: ${text.slice(0, 300)}`);
+      const queuedAt = () => page.$$eval('#step-cpus tbody tr', (rows) => rows.map((r) => Number(r.cells[2].textContent)));
+      assert(JSON.stringify(await queuedAt()) === '[0,0,0,0]', `nothing queued yet: ${await queuedAt()}`);
+      await page.focus('#timeline-canvas');
+      // Its csd_queue_cpu lines follow, one per target CPU 1, 2, 3.
+      await page.keyboard.press('.');
+      await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 1, at0);
+      assert(JSON.stringify(await queuedAt()) === '[0,1,0,0]', `a request queued for CPU 1: ${await queuedAt()}`);
+      await page.keyboard.press('.');
+      await page.keyboard.press('.');
+      await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 3, at0);
+      assert(JSON.stringify(await queuedAt()) === '[0,1,1,1]', `requests queued for CPUs 1-3: ${await queuedAt()}`);
+      await page.keyboard.press(',');
+      await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 2, at0);
+      await screenshot('traces-step');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('#step-state', { state: 'detached' });
+    },
+  },
+  {
+    name: 'traces: charts (latency histogram, IPI heatmap, events per CPU) are drawn',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await openTraces(page, baseUrl);
+      await loadSample(page);
+      await page.click('#tab-charts');
+      for (const id of ['#chart-latency', '#chart-heatmap', '#chart-per-cpu']) {
+        await page.waitForSelector(`${id} svg`);
+        const n = await page.$$eval(`${id} svg *`, (els) => els.length);
+        assert(n > 20, `${id} has ${n} SVG elements`);
+      }
+      const bars = await page.$$eval('#chart-latency svg rect', (r) => r.length);
+      assert(bars >= 30, `histogram bars: ${bars}`);
+      await screenshot('traces-charts');
+    },
+  },
+  {
+    name: 'traces: a file with bad lines loads the rest and lists the lines with reasons',
+    fn: async ({ page, baseUrl }) => {
+      const lines = fs.readFileSync(SAMPLE, 'utf8').split('\n').slice(0, 400);
+      const bad = [120, 250, 333];
+      for (const n of bad) lines.splice(n - 1, 0, 'this line is not ftrace at all %%%');
+      const text = lines.join('\n') + '\n';
+      const f = facts(text);
+      await openTraces(page, baseUrl);
+      await page.setInputFiles('#trace-file', { name: 'with-bad-lines.trace', mimeType: 'text/plain', buffer: Buffer.from(text) });
+      await page.waitForSelector('#trace-meta', { timeout: 60000 });
+      const meta = await page.$eval('#trace-meta', (m) => ({ ...m.dataset }));
+      assert(Number(meta.warnings) === bad.length, `warnings ${meta.warnings}`);
+      assert(Number(meta.events) === f.records.length, `the rest loaded: ${meta.events} = ${f.records.length}`);
+      await page.click('#tab-warnings');
+      const listed = await page.$$eval('#warnings-table tbody tr', (rows) => rows.map((r) => Number(r.cells[0].textContent)));
+      assert(JSON.stringify(listed) === JSON.stringify(bad), `warning lines ${listed}`);
+      assert((await page.textContent('#warnings-count')).includes('3 lines not understood'), 'the count is said');
+    },
+  },
+  {
+    name: 'traces: a large parse can be cancelled; a 1 GB file is refused with a message',
+    timeout: 240000,
+    fn: async ({ page, baseUrl }) => {
+      fs.mkdirSync(scratch, { recursive: true });
+      const big = path.join(scratch, 'big.trace');
+      if (!fs.existsSync(big) || fs.statSync(big).size < 150e6) {
+        const one = fs.readFileSync(SAMPLE);
+        const fd = fs.openSync(big, 'w');
+        for (let n = 0; n < 150e6; n += one.length) fs.writeSync(fd, one);
+        fs.closeSync(fd);
+      }
+      await openTraces(page, baseUrl);
+      await page.setInputFiles('#trace-file', big);
+      await page.waitForSelector('#cancel-parse');
+      await page.click('#cancel-parse');
+      await page.waitForSelector('#trace-cancelled');
+      // Responsive and usable afterwards.
+      await loadSample(page);
+      // The size check comes before any read, so a sparse file stands in for a real one.
+      const huge = path.join(scratch, 'huge.trace');
+      fs.closeSync(fs.openSync(huge, 'w'));
+      fs.truncateSync(huge, 1024 ** 3);
+      await page.setInputFiles('#trace-file', huge);
+      await page.waitForSelector('#trace-error');
+      const msg = await page.textContent('#trace-error');
+      assert(msg.includes('holds traces up to'), `a clear refusal: ${msg}`);
+      assert(await page.$('#trace-meta'), 'the loaded trace is still there');
+    },
+  },
+];
