@@ -88,7 +88,10 @@ pub(crate) fn detect(sample: &[u8], whole_input: bool, forced: Option<Format>) -
             latency += 1;
         } else if ktr_dragonfly::looks_like_row(line) {
             dragonfly += 1;
-        } else if ktr_freebsd::looks_like_row(line) || ktr_freebsd::looks_like_header(line) {
+        } else if ktr_freebsd::looks_like_row(line)
+            || ktr_freebsd::looks_like_header(line)
+            || ktr_freebsd::looks_like_ddb_row(line)
+        {
             freebsd += 1;
         }
     }

@@ -9,6 +9,9 @@
 //! default dump is newest first, with a slot index that wraps, so the direction is read
 //! from the timestamps (or, for relative or missing times, from the index) and events are
 //! pushed oldest first, so equal times keep their true order through the stable sort.
+//!
+//! ddb's `show ktr` listing (`slot (thread:cpuN) time file.line: message`) is read too; it
+//! is newest first in the same way.
 
 use crate::event::{CpuMask, Kind, TimeBase, WarningClass};
 use crate::lines::{column, find, parse_hex, parse_u64, skip_spaces, token_end, trim, Align, Loc};
@@ -44,6 +47,8 @@ struct Row {
 #[derive(Debug)]
 pub(crate) struct FreeBsd {
     layout: Layout,
+    /// The input is ddb's `show ktr` rather than ktrdump.
+    ddb: bool,
     rows: Vec<Row>,
 }
 
@@ -125,6 +130,49 @@ pub(crate) fn looks_like_row(line: &[u8]) -> bool {
     aligned && end > start && line[start..end].iter().all(u8::is_ascii_digit) && skip_spaces(line, end) < line.len()
 }
 
+/// ddb `show ktr[/vV]` (§1.4): `1022 (0xfffff80003a1b000:cpu3) 0087345123 kern/x.c.12: msg`,
+/// newest first like ktrdump; `:cpuN` only on SMP kernels, the time with `/V` or `/v`, the
+/// file and line with `/v`.
+fn split_ddb(line: &[u8]) -> Option<(Fields<'_>, bool)> {
+    let start = skip_spaces(line, 0);
+    let end = token_end(line, start);
+    let index = parse_u64(&line[start..end])?;
+    let rest = line[end..].strip_prefix(b" (")?;
+    let close = rest.iter().position(|&b| b == b')')?;
+    let (thread, cpu) = match rest[..close].iter().position(|&b| b == b':') {
+        Some(c) => (&rest[..c], Some(parse_u64(rest[c + 1..close].strip_prefix(b"cpu")?)?)),
+        None => (&rest[..close], None),
+    };
+    if !thread.starts_with(b"0x") || parse_hex(thread).is_none() || cpu.is_some_and(|c| c > u16::MAX as u64) {
+        return None;
+    }
+    let after = &rest[close + 1..];
+    if let Some(msg) = after.strip_prefix(b":") {
+        return Some((Fields { index, cpu, ts: None, msg: trim(msg) }, cpu.is_some()));
+    }
+    let a = skip_spaces(after, 0);
+    let b = token_end(after, a);
+    let tok = &after[a..b];
+    let (digits, mut p) = match tok.strip_suffix(b":") {
+        Some(d) => (d, b),
+        None => {
+            // `/v`: the file.line token, ending in `:`.
+            let c = skip_spaces(after, b);
+            let e = token_end(after, c);
+            after[c..e].strip_suffix(b":")?;
+            (tok, e)
+        }
+    };
+    // `%10.10lld` of an unsigned counter: a value past 2^63 prints negative.
+    let ts = crate::lines::parse_i64(digits)? as u64;
+    p = p.min(after.len());
+    Some((Fields { index, cpu, ts: Some(ts), msg: trim(&after[p..]) }, cpu.is_some()))
+}
+
+pub(crate) fn looks_like_ddb_row(line: &[u8]) -> bool {
+    split_ddb(line).is_some()
+}
+
 fn infer_layout(sample: &[u8]) -> Layout {
     let lines = || sample.split(|&b| b == b'\n').take(400).map(crate::lines::strip_cr);
     if let Some(l) = lines().find_map(header_layout) {
@@ -186,7 +234,14 @@ fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> Kind {
 
 impl FreeBsd {
     pub(crate) fn new(sample: &[u8]) -> FreeBsd {
-        FreeBsd { layout: infer_layout(sample), rows: Vec::new() }
+        let lines = || sample.split(|&b| b == b'\n').take(400).map(crate::lines::strip_cr);
+        let ddb: Vec<(bool, bool)> = lines().filter_map(split_ddb).map(|(f, cpu)| (cpu, f.ts.is_some())).collect();
+        if ddb.len() > lines().filter(|l| looks_like_row(l)).count() {
+            let layout =
+                Layout { cpu: ddb.iter().any(|d| d.0), ts: ddb.iter().any(|d| d.1), file: false, thread: true };
+            return FreeBsd { layout, ddb: true, rows: Vec::new() };
+        }
+        FreeBsd { layout: infer_layout(sample), ddb: false, rows: Vec::new() }
     }
 
     pub(crate) fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
@@ -194,7 +249,15 @@ impl FreeBsd {
         if t.is_empty() || header_layout(t).is_some() || t.iter().all(|&b| b == b'-' || b == b' ') {
             return;
         }
-        let Some(f) = split(line, self.layout, false) else {
+        let fields = if self.ddb {
+            if t.starts_with(b"--- End of trace buffer") || t.starts_with(b"db>") || t.starts_with(b"--More--") {
+                return;
+            }
+            split_ddb(line).map(|(f, _)| f)
+        } else {
+            split(line, self.layout, false)
+        };
+        let Some(f) = fields else {
             sink.warn(loc, WarningClass::Tokenize, "not a ktrdump row of the layout the header or first rows set");
             return;
         };
@@ -216,11 +279,9 @@ impl FreeBsd {
         let index_up = steps(&|a, b| a.index.wrapping_add(1) == b.index);
         // -r: the first printed delta is 0 and absolute cycle counts never are.
         let relative = self.layout.ts && first.ts == 0 && rows.len() > 1;
-        let newest_first = if self.layout.ts && !relative {
-            steps(&|a, b| b.ts < a.ts) > steps(&|a, b| b.ts > a.ts)
-        } else {
-            index_down > index_up
-        };
+        let (ts_down, ts_up) =
+            if self.layout.ts && !relative { (steps(&|a, b| b.ts < a.ts), steps(&|a, b| b.ts > a.ts)) } else { (0, 0) };
+        let newest_first = if ts_down != ts_up { ts_down > ts_up } else { index_down > index_up };
         if newest_first {
             rows.reverse();
         }

@@ -151,3 +151,21 @@ fn junk_rows_are_located_warnings() {
     assert_eq!(t.events.len(), 9);
     assert_eq!(name(&t, t.events[0].kind), "ipi_selected");
 }
+
+#[test]
+fn ddb_show_ktr_with_and_without_verbose_columns() {
+    for (bytes, what) in [
+        (&include_bytes!("../test_data/freebsd/ddb-v.txt")[..], "/v"),
+        (include_bytes!("../test_data/freebsd/ddb-V.txt"), "/V"),
+    ] {
+        let t = load(bytes);
+        assert_eq!(t.warning_count, 0, "{what}: {:?}", t.warnings);
+        assert_eq!(rows(&t, 1, &NEWEST_FIRST), TIMED, "{what}");
+        check_kinds(&t, true);
+    }
+    // A uniprocessor kernel without /V: neither CPU nor time, so order and CPU 0.
+    let t = load(include_bytes!("../test_data/freebsd/ddb-up.txt"));
+    assert_eq!(t.warning_count, 1, "{:?}", t.warnings);
+    let slots: Vec<u64> = rows(&t, 1, &NEWEST_FIRST).iter().map(|r| r.0).collect();
+    assert_eq!(slots, [1021, 1022, 1023, 0, 1, 2, 3]);
+}
