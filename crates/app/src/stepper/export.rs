@@ -22,13 +22,46 @@ fn styles(doc: &web_sys::Document) -> String {
     css
 }
 
+/// A copy of the element whose form controls carry their live state as attributes: the
+/// serialiser writes attributes, and a checkbox ticked by a click changed only a property.
+fn with_form_state(el: &web_sys::Element) -> Result<web_sys::Element, JsValue> {
+    let copy: web_sys::Element = el.clone_node_with_deep(true)?.dyn_into()?;
+    let (live, copies) = (el.query_selector_all("input, select")?, copy.query_selector_all("input, select")?);
+    for i in 0..live.length().min(copies.length()) {
+        let (Some(l), Some(c)) = (live.item(i), copies.item(i).and_then(|c| c.dyn_into::<web_sys::Element>().ok()))
+        else {
+            continue;
+        };
+        if let Some(input) = l.dyn_ref::<web_sys::HtmlInputElement>() {
+            if input.checked() {
+                c.set_attribute("checked", "")?;
+            } else {
+                c.remove_attribute("checked")?;
+            }
+            c.set_attribute("value", &input.value())?;
+        } else if let Some(select) = l.dyn_ref::<web_sys::HtmlSelectElement>() {
+            let options = c.query_selector_all("option")?;
+            for j in 0..options.length() {
+                let Some(o) = options.item(j).and_then(|o| o.dyn_into::<web_sys::Element>().ok()) else { continue };
+                if j as i32 == select.selected_index() {
+                    o.set_attribute("selected", "")?;
+                } else {
+                    o.remove_attribute("selected")?;
+                }
+            }
+        }
+    }
+    Ok(copy)
+}
+
 /// The element's markup and the page's styles as a standalone SVG document.
 pub fn svg_of(selector: &str) -> Result<(String, f64, f64), JsValue> {
     let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let el = doc.query_selector(selector)?.ok_or("nothing to export")?;
     let rect = el.get_bounding_client_rect();
     let (w, h) = (rect.width().ceil(), rect.height().ceil());
-    let markup = web_sys::XmlSerializer::new()?.serialize_to_string(&el)?;
+    let copy = with_form_state(&el)?;
+    let markup = web_sys::XmlSerializer::new()?.serialize_to_string(&copy)?;
     let css = styles(&doc).replace("]]>", "]]&gt;");
     let svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><foreignObject x="0" y="0" width="{w}" height="{h}"><div xmlns="http://www.w3.org/1999/xhtml" style="width:{w}px;height:{h}px;background:#fff;font-family:system-ui,sans-serif;font-size:13px"><style><![CDATA[{css}]]></style>{markup}</div></foreignObject></svg>"#
@@ -88,4 +121,30 @@ pub fn export_png(selector: &str, name: &str) -> Result<(), JsValue> {
     img.set_onload(Some(onload.unchecked_ref()));
     img.set_src(&src);
     Ok(())
+}
+
+/// The SVG drawn on a `w`×`h` canvas over white, as RGBA pixels (the GIF's frames).
+pub async fn rasterize(svg: &str, w: u32, h: u32, scale: f64) -> Result<Vec<u8>, JsValue> {
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let img = HtmlImageElement::new()?;
+    img.set_src(&format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(svg)));
+    wasm_bindgen_futures::JsFuture::from(img.decode()).await?;
+    let canvas: HtmlCanvasElement = doc.create_element("canvas")?.dyn_into()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let ctx: web_sys::CanvasRenderingContext2d = canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(0.0, 0.0, w as f64, h as f64);
+    ctx.scale(scale, scale)?;
+    ctx.draw_image_with_html_image_element(&img, 0.0, 0.0)?;
+    Ok(ctx.get_image_data(0.0, 0.0, w as f64, h as f64)?.data().0)
+}
+
+/// Save bytes as a file.
+pub fn download_bytes(bytes: &[u8], mime: &str, name: &str) -> Result<(), JsValue> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let opts = BlobPropertyBag::new();
+    opts.set_type(mime);
+    download(&Blob::new_with_u8_array_sequence_and_options(&parts, &opts)?, name)
 }

@@ -8,6 +8,9 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub lab: Lab,
+    /// Prefix of the element ids, so that a second pane (compare mode) repeats none.
+    #[prop_or_default]
+    pub idp: AttrValue,
 }
 
 #[function_component]
@@ -26,7 +29,7 @@ pub fn MemoryPane(props: &Props) -> Html {
     };
     html! {
         <section class="memory-pane" aria-label="Page table and frames">
-            <table id="page-table">
+            <table id={format!("{}page-table", props.idp)}>
                 <caption>{ "page table" }</caption>
                 <thead><tr><th>{ "space" }</th><th>{ "va" }</th><th>{ "PTE" }</th><th>{ "bits" }</th></tr></thead>
                 <tbody>{ for m.slots.iter().enumerate().map(|(i, sl)| {
@@ -41,7 +44,7 @@ pub fn MemoryPane(props: &Props) -> Html {
                     }
                 }) }</tbody>
             </table>
-            <table id="frames">
+            <table id={format!("{}frames", props.idp)}>
                 <caption>{ "page frames" }</caption>
                 <thead><tr><th>{ "frame" }</th><th>{ "state" }</th><th>{ "gen" }</th></tr></thead>
                 <tbody>{ for st.frames.iter().enumerate().map(|(i, f)| html! {

@@ -1,9 +1,11 @@
 //! The Algorithms mode: a model stepped on emulated CPUs.
 
+mod compare;
 mod cpu;
 mod editor;
 pub mod export;
 mod gallery;
+mod gif;
 mod memory;
 mod palette;
 pub mod permalink;
@@ -32,6 +34,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("f", "find a race"),
     ("p", "presenter mode"),
     ("e", "export this view as SVG"),
+    ("g", "export a range of steps as an animated GIF"),
+    ("c", "compare two runs side by side"),
     ("?", "this help"),
 ];
 
@@ -50,6 +54,8 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
         "f" => Action::RequestCheck,
         "p" => Action::TogglePresenter,
         "?" => Action::ToggleHelp,
+        "g" => Action::ToggleGif,
+        "c" => Action::ToggleCompare,
         "e" => {
             let _ = export::export_svg(".stepper", "shootdown-lab.svg");
             return None;
@@ -154,13 +160,74 @@ pub fn Stepper(props: &StepperProps) -> Html {
             move || drop(t)
         });
     }
-    let (ncpu, show_gallery, presenter, help, embed, editing) = {
+    let (ncpu, show_gallery, presenter, help, embed, editing, comparing, gif_panel) = {
         let s = lab.inner.borrow();
-        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed, s.editor)
+        let comparing = s.compare.as_ref().map(|c| c.b.clone());
+        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed, s.editor, comparing, s.gif_panel)
     };
     let lab = (*lab).clone();
     let stage = if show_gallery {
         html! { <gallery::Gallery lab={lab.clone()} dispatch={dispatch.clone()} /> }
+    } else if let Some(b) = comparing {
+        // B is drawn by A's components from its own state; its clicks move A (and so B).
+        let lab_b = state::Lab { inner: b, version: lab.version };
+        let dispatch_b = dispatch.reform(|a| match a {
+            Action::Choose(c) => Action::StepCpu(c.cpu()),
+            a => a,
+        });
+        let (a_words, b_words) = {
+            let s = lab.inner.borrow();
+            let b_set = s.compare.as_ref().map(|c| compare::describe_set(&s, &c.set)).unwrap_or_default();
+            let a_set = s
+                .compare
+                .as_ref()
+                .map(|c| {
+                    let mine: Vec<(String, i32)> = c
+                        .set
+                        .iter()
+                        .filter_map(|(n, _)| s.prog.option_index(n).map(|i| (n.clone(), s.cfg.options[i])))
+                        .collect();
+                    compare::describe_set(&s, &mine)
+                })
+                .unwrap_or_default();
+            (a_set, b_set)
+        };
+        html! {
+            <div class="stage compare-stage">
+                <section class="pane pane-a" aria-label="Run A">
+                    <h2 class="pane-head"><span class="pane-tag">{ "A" }</span>{ format!(" {a_words}") }</h2>
+                    <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="a" />
+                    <div class="machine" tabindex="0" aria-label="Run A: the machine">
+                        <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
+                        <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
+                        <div class="cpus">
+                            { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
+                        </div>
+                        <div class="lower">
+                            <shared::SharedPane lab={lab.clone()} />
+                            <memory::MemoryPane lab={lab.clone()} />
+                            <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
+                        </div>
+                    </div>
+                </section>
+                <section id="compare-pane" class="pane pane-b" aria-label="Run B">
+                    <h2 class="pane-head"><span class="pane-tag">{ "B" }</span>{ format!(" {b_words}") }</h2>
+                    <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="b" />
+                    <div class="machine" tabindex="0" aria-label="Run B: the machine">
+                        <story::Narration lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
+                        <story::Banner lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
+                        <div class="cpus">
+                            { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab_b.clone()} cpu={c} dispatch={dispatch_b.clone()} /> }) }
+                        </div>
+                        <div class="lower">
+                            <shared::SharedPane lab={lab_b.clone()} idp="b-" />
+                            <memory::MemoryPane lab={lab_b.clone()} idp="b-" />
+                            <story::StepLog lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
+                        </div>
+                    </div>
+                </section>
+            </div>
+        }
     } else {
         html! {
             <div class="stage">
@@ -188,6 +255,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
     // The race panel keeps its place in the tree in both views: it owns the checker's
     // worker, which must survive a visit to the gallery.
     html! {
+        <>
         <div class={classes!("stepper", presenter.then_some("presenter"), embed.then_some("embed"))} style={format!("--ncpu: {}", ncpu.min(4))}>
             if help {
                 <div id="help" class="help" role="dialog" aria-label="Keyboard shortcuts">
@@ -200,7 +268,15 @@ pub fn Stepper(props: &StepperProps) -> Html {
             <div class="race-slot" hidden={show_gallery}>
                 <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             </div>
+            if !show_gallery {
+                <compare::ComparePanel lab={lab.clone()} dispatch={dispatch.clone()} />
+            }
             { stage }
         </div>
+        // Outside the exported element: the GIF's frames do not show its own controls.
+        if gif_panel {
+            <gif::GifPanel lab={lab.clone()} dispatch={dispatch.clone()} />
+        }
+        </>
     }
 }

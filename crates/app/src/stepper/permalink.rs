@@ -67,6 +67,17 @@ pub struct Link {
     pub notes: Vec<(usize, String)>,
     /// The source of an edited model (model id `edited`).
     pub source: Option<String>,
+    /// Compare mode (`cmp=1`): B's options and, unless B follows A's choices, its own
+    /// schedule and seed. Links without it (all links before compare mode) open as before.
+    pub compare: Option<LinkCompare>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkCompare {
+    /// B's option values that differ from A's (`co=name:value,…`).
+    pub set: Vec<(String, i32)>,
+    /// B's own schedule and seed (`cx=…&cseed=…`).
+    pub own: Option<(Vec<Choice>, u64)>,
 }
 
 fn escape(s: &str) -> String {
@@ -128,6 +139,19 @@ pub fn encode(l: &Link) -> String {
     for (step, text) in &l.notes {
         parts.push(format!("note{step}={}", escape(text)));
     }
+    if let Some(c) = &l.compare {
+        parts.push("cmp=1".into());
+        if !c.set.is_empty() {
+            let o: Vec<String> = c.set.iter().map(|(k, v)| format!("{}:{v}", escape(k))).collect();
+            parts.push(format!("co={}", o.join(",")));
+        }
+        if let Some((choices, seed)) = &c.own {
+            parts.push(format!("cseed={seed}"));
+            if !choices.is_empty() {
+                parts.push(format!("cx={}", schedule::format(choices).replace(' ', ",")));
+            }
+        }
+    }
     parts.join("&")
 }
 
@@ -153,7 +177,9 @@ pub fn decode(
         embed: false,
         notes: vec![],
         source: None,
+        compare: None,
     };
+    let (mut cmp, mut cmp_set, mut cmp_x, mut cmp_seed) = (false, vec![], None, None);
     let mut version = None;
     let mut at = None;
     for part in text.split('&').filter(|p| !p.is_empty()) {
@@ -180,6 +206,18 @@ pub fn decode(
             "presenter" => link.presenter = v == "1",
             "src" => link.source = Some(unpack_source(v)?),
             "embed" => link.embed = v == "1",
+            "cmp" => cmp = v == "1",
+            "co" => {
+                for item in v.split(',').filter(|i| !i.is_empty()) {
+                    let (name, val) =
+                        item.split_once(':').ok_or_else(|| format!("B's option `{item}` is not name:value"))?;
+                    let val =
+                        val.parse::<i32>().map_err(|_| format!("B's option `{name}` has the non-number `{val}`"))?;
+                    cmp_set.push((unescape(name)?, val));
+                }
+            }
+            "cx" => cmp_x = Some(schedule::parse(&v.replace(',', " ")).map_err(|e| format!("B's schedule: {e}"))?),
+            "cseed" => cmp_seed = Some(v.parse::<u64>().map_err(|_| format!("B's seed `{v}` is not a number"))?),
             k if k.starts_with("note") => {
                 let step = k[4..]
                     .parse::<usize>()
@@ -225,6 +263,18 @@ pub fn decode(
     cfg.ncpu = link.ncpu;
     for (name, v) in &link.options {
         cfg.set(&prog, name, &v.to_string())?;
+    }
+    if cmp {
+        for (name, v) in &cmp_set {
+            cfg.clone().set(&prog, name, &v.to_string()).map_err(|e| format!("compare: {e}"))?;
+        }
+        let own = match (cmp_x, cmp_seed) {
+            (None, None) => None,
+            (x, seed) => Some((x.unwrap_or_default(), seed.unwrap_or(link.seed))),
+        };
+        link.compare = Some(LinkCompare { set: cmp_set, own });
+    } else if !cmp_set.is_empty() || cmp_x.is_some() || cmp_seed.is_some() {
+        return Err("the link has fields of compare mode (co, cx, cseed) without cmp=1".into());
     }
     link.at = at.unwrap_or(link.schedule.len());
     if link.at > link.schedule.len() {

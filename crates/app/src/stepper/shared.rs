@@ -11,6 +11,9 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub lab: Lab,
+    /// Prefix of the element ids, so that a second pane (compare mode) repeats none.
+    #[prop_or_default]
+    pub idp: AttrValue,
 }
 
 #[function_component]
@@ -54,7 +57,7 @@ pub fn SharedPane(props: &Props) -> Html {
             let (rows, cols) = (l.dims[0], l.dims[1]);
             let cpu_axes = rows as usize == ncpu && cols as usize == ncpu;
             html! {
-                <figure class="matrix" id={format!("var-{}", v.name)} title={doc}>
+                <figure class="matrix" id={format!("{}var-{}", props.idp, v.name)} title={doc}>
                     <figcaption>{ &v.name }{ if cpu_axes { html!{ <span class="dim">{ " row = target, column = initiator" }</span> } } else { html!{} } }</figcaption>
                     <table>
                         <thead><tr><th></th>{ for (0..cols).map(|c| html! {
@@ -72,7 +75,7 @@ pub fn SharedPane(props: &Props) -> Html {
             }
         } else if l.dims.len() == 1 {
             html! {
-                <figure class="array" id={format!("var-{}", v.name)} title={doc}>
+                <figure class="array" id={format!("{}var-{}", props.idp, v.name)} title={doc}>
                     <figcaption>{ &v.name }</figcaption>
                     <table><tbody><tr>{ for (0..l.dims[0]).map(|k| html! {
                         <td class={cell_class(l.base + k, v.mark == Some(value(k)))}>{ word(value(k)) }</td>
@@ -82,7 +85,7 @@ pub fn SharedPane(props: &Props) -> Html {
         } else if v.is_mask {
             let val = value(0) as u32;
             html! {
-                <figure class="mask" id={format!("var-{}", v.name)} title={doc}>
+                <figure class="mask" id={format!("{}var-{}", props.idp, v.name)} title={doc}>
                     <figcaption>{ &v.name }</figcaption>
                     <div class={cell_class(l.base, false)}>{ for (0..ncpu).map(|c| {
                         let on = val & (1 << c) != 0;
@@ -93,7 +96,7 @@ pub fn SharedPane(props: &Props) -> Html {
             }
         } else {
             html! {
-                <figure class="scalar" id={format!("var-{}", v.name)} title={doc}>
+                <figure class="scalar" id={format!("{}var-{}", props.idp, v.name)} title={doc}>
                     <figcaption>{ &v.name }</figcaption>
                     <span class={cell_class(l.base, v.mark == Some(value(0)))}>{ word(value(0)) }</span>
                 </figure>
@@ -104,7 +107,7 @@ pub fn SharedPane(props: &Props) -> Html {
     let percpu = (!percpu_cols.is_empty()).then(|| {
         let title = percpu_cols.iter().filter_map(|&i| m.prog.vars[i].doc.clone()).next().unwrap_or_default();
         html! {
-            <figure class="percpu" id="percpu-vars" title={title}>
+            <figure class="percpu" id={format!("{}percpu-vars", props.idp)} title={title}>
                 <figcaption>{ "per-CPU variables" }</figcaption>
                 <table>
                     <thead><tr><th>{ "CPU" }</th>{ for percpu_cols.iter().map(|&i| html! { <th>{ &m.prog.vars[i].name }</th> }) }</tr></thead>

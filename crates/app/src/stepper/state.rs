@@ -2,6 +2,7 @@
 //! behind one `Rc<RefCell<…>>` and is mutated in place; every action bumps `version`,
 //! which is what Yew compares, so a step costs O(1) and not a copy of the history.
 
+use super::compare::{self, Compare, Follow};
 use super::permalink;
 use crate::protocol::CheckReply;
 use sdlab_engine::machine::{Choice, Config, Machine};
@@ -43,6 +44,12 @@ pub struct Inner {
     pub editor: bool,
     pub edit_text: String,
     pub edit_diags: Vec<sdlab_engine::Diagnostic>,
+    /// Compare mode: a second run beside this one, stepped with it.
+    pub compare: Option<Compare>,
+    /// The GIF export panel is open.
+    pub gif_panel: bool,
+    /// A GIF is being recorded: the run its frames follow, and the step to return to.
+    pub recording: Option<(Vec<Choice>, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +135,19 @@ pub enum Action {
     EditText(String),
     /// Run the edited model (if it compiles).
     ApplyEdit,
+    /// Open or close compare mode.
+    ToggleCompare,
+    /// Set one of B's options (by name) in compare mode.
+    CompareOption(String, i32),
+    /// How B steps in compare mode.
+    CompareFollow(Follow),
+    ToggleGif,
+    /// Start recording a GIF: forward steps follow the run on screen until `GifEnd`.
+    GifBegin,
+    /// Show step n of the recorded run (a frame).
+    GifFrame(usize),
+    /// Back to the step shown before recording.
+    GifEnd,
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -136,29 +156,39 @@ impl Lab {
     pub fn new() -> Lab {
         let (prog, machine) = load_bundled(DEFAULT_MODEL).expect("the default model is bundled and builds");
         Lab {
-            inner: Rc::new(RefCell::new(Inner {
-                model_id: DEFAULT_MODEL.to_string(),
-                prog,
-                cfg: machine.cfg.clone(),
-                session: Session::new(machine),
-                seed: 1,
-                running: false,
-                speed_ms: 400,
-                error: None,
-                plan: None,
-                check: CheckStatus::Idle,
-                check_gen: 0,
-                check_requested: false,
-                gallery: false,
-                presenter: false,
-                help: false,
-                embed: false,
-                notes: Default::default(),
-                editor: false,
-                edit_text: String::new(),
-                edit_diags: Vec::new(),
-            })),
+            inner: Rc::new(RefCell::new(Inner::pane(DEFAULT_MODEL.to_string(), prog, machine.cfg.clone(), machine, 1))),
             version: 0,
+        }
+    }
+}
+
+impl Inner {
+    /// A run of `machine` at step 0, with nothing else open.
+    pub fn pane(model_id: String, prog: Arc<Program>, cfg: Config, machine: Machine, seed: u64) -> Inner {
+        Inner {
+            model_id,
+            prog,
+            cfg,
+            session: Session::new(machine),
+            seed,
+            running: false,
+            speed_ms: 400,
+            error: None,
+            plan: None,
+            check: CheckStatus::Idle,
+            check_gen: 0,
+            check_requested: false,
+            gallery: false,
+            presenter: false,
+            help: false,
+            embed: false,
+            notes: Default::default(),
+            editor: false,
+            edit_text: String::new(),
+            edit_diags: Vec::new(),
+            compare: None,
+            gif_panel: false,
+            recording: None,
         }
     }
 }
@@ -211,6 +241,13 @@ impl Inner {
             embed: self.embed,
             notes: self.notes.iter().map(|(k, v)| (*k, v.clone())).collect(),
             source: (self.model_id == permalink::EDITED).then(|| self.prog.source.clone()),
+            compare: self.compare.as_ref().map(|c| permalink::LinkCompare {
+                set: c.set.clone(),
+                own: match &c.follow {
+                    Follow::Mirror => None,
+                    Follow::Own { choices, seed } => Some((choices.clone(), *seed)),
+                },
+            }),
         }
     }
 
@@ -271,6 +308,15 @@ impl Inner {
                     message: String::new(),
                     cycle_start: None,
                 });
+                self.editor = false;
+                self.compare = link.compare.map(|c| {
+                    let follow = match c.own {
+                        Some((choices, seed)) => Follow::Own { choices, seed },
+                        None => Follow::Mirror,
+                    };
+                    Compare::new(self, c.set, follow)
+                });
+                self.sync_compare();
             }
             Err(e) => {
                 if let Ok(fresh) = Rc::try_unwrap(Lab::new().inner) {
@@ -314,7 +360,9 @@ impl Inner {
 
     /// The next forward step: the loaded counterexample while it lasts, else the seed.
     fn step_seeded(&mut self) -> bool {
-        if let Some(c) = self.plan.as_ref().and_then(|p| p.choices.get(self.session.steps()).copied()) {
+        let next = self.recording.as_ref().and_then(|(run, _)| run.get(self.session.steps()).copied());
+        if let Some(c) = next.or_else(|| self.plan.as_ref().and_then(|p| p.choices.get(self.session.steps()).copied()))
+        {
             return self.take(c);
         }
         match self.session.step_seeded(self.seed) {
@@ -421,12 +469,45 @@ pub fn describe_property(p: &str) -> String {
     }
 }
 
+/// Actions that move the run or change it: refused while a GIF records its frames.
+fn moves(a: &Action) -> bool {
+    !matches!(
+        a,
+        Action::GifFrame(_)
+            | Action::GifEnd
+            | Action::CheckStarted(_)
+            | Action::CheckReply(..)
+            | Action::CheckCancelled
+            | Action::ToggleHelp
+            | Action::ToggleGif
+            | Action::EditText(_)
+    )
+}
+
+impl Inner {
+    fn jump_to(&mut self, n: usize) {
+        while self.session.steps() > n && self.session.back() {}
+        while self.session.steps() < n && self.step_seeded() {}
+    }
+
+    /// The comparison follows every change of A (kept out of `compare` to borrow both).
+    fn sync_compare(&mut self) {
+        if let Some(mut c) = self.compare.take() {
+            c.sync(self);
+            self.compare = Some(c);
+        }
+    }
+}
+
 impl Reducible for Lab {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         {
             let mut s = self.inner.borrow_mut();
+            if s.recording.is_some() && moves(&action) {
+                return self.clone();
+            }
             match action {
                 Action::Choose(c) => {
                     s.take(c);
@@ -450,10 +531,7 @@ impl Reducible for Lab {
                     s.session.back();
                     s.error = None;
                 }
-                Action::JumpTo(n) => {
-                    while s.session.steps() > n && s.session.back() {}
-                    while s.session.steps() < n && s.step_seeded() {}
-                }
+                Action::JumpTo(n) => s.jump_to(n),
                 Action::Reset => {
                     s.session.reset();
                     s.running = false;
@@ -491,6 +569,7 @@ impl Reducible for Lab {
                 Action::ToggleHelp => s.help = !s.help,
                 Action::ToggleEditor => {
                     s.editor = !s.editor;
+                    s.compare = None;
                     if s.editor {
                         s.edit_text = s.prog.source.clone();
                         s.edit_diags.clear();
@@ -560,7 +639,57 @@ impl Reducible for Lab {
                     }
                     s.rebuild(cfg);
                 }
+                Action::ToggleCompare => {
+                    if s.compare.is_some() {
+                        s.compare = None;
+                    } else {
+                        let set = compare::default_set(&s);
+                        let follow = if set.is_empty() {
+                            // Nothing to flip: two schedules of the same variant.
+                            Follow::Own { choices: vec![], seed: s.seed.wrapping_add(1) }
+                        } else {
+                            Follow::Mirror
+                        };
+                        s.editor = false;
+                        s.gallery = false;
+                        s.compare = Some(Compare::new(&s, set, follow));
+                    }
+                }
+                Action::CompareOption(name, v) => {
+                    let a_value = s.prog.option_index(&name).and_then(|i| s.cfg.options.get(i).copied());
+                    if let Some(c) = s.compare.as_mut() {
+                        c.set.retain(|(n, _)| *n != name);
+                        if a_value.is_some_and(|a| a != v) {
+                            c.set.push((name, v));
+                        }
+                    }
+                }
+                Action::CompareFollow(f) => {
+                    if let Some(c) = s.compare.as_mut() {
+                        c.follow = f;
+                        c.reset_basis();
+                    }
+                }
+                Action::ToggleGif => s.gif_panel = !s.gif_panel,
+                Action::GifBegin => {
+                    s.running = false;
+                    let taken = s.session.schedule();
+                    let run = match &s.plan {
+                        Some(p) if p.choices.starts_with(&taken) => p.choices.clone(),
+                        _ => taken,
+                    };
+                    let at = s.session.steps();
+                    s.recording = Some((run, at));
+                }
+                Action::GifFrame(n) => s.jump_to(n),
+                Action::GifEnd => {
+                    if let Some((_, at)) = s.recording.clone() {
+                        s.jump_to(at);
+                    }
+                    s.recording = None;
+                }
             }
+            s.sync_compare();
         }
         Rc::new(Lab { inner: self.inner.clone(), version: self.version + 1 })
     }

@@ -9,6 +9,9 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub lab: Lab,
+    /// Prefix of the element ids, so that a second pane (compare mode) repeats none.
+    #[prop_or_default]
+    pub idp: AttrValue,
     pub dispatch: Callback<Action>,
 }
 
@@ -17,7 +20,7 @@ pub fn Banner(props: &Props) -> Html {
     let s = props.lab.inner.borrow();
     if let Some((step, v)) = s.session.first_violation() {
         return html! {
-            <div id="banner" class="banner violation" role="alert">
+            <div id={format!("{}banner", props.idp)} class="banner violation" role="alert">
                 <strong>{ format!("Violation ({}) at step {step}: ", v.property) }</strong>{ &v.message }
             </div>
         };
@@ -25,7 +28,7 @@ pub fn Banner(props: &Props) -> Html {
     if let Some(p) = s.plan.as_ref().filter(|p| p.cycle_start.is_some() && s.session.steps() == p.choices.len()) {
         let k = p.cycle_start.unwrap_or(0);
         return html! {
-            <div id="banner" class="banner deadlock" role="alert">
+            <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
                 <strong>{ format!("Lost wake-up ({}) after step {}: ", p.property, s.session.steps()) }</strong>
                 { format!("{} Steps {}–{} bring the machine back to the state after step {k}: they repeat forever.", p.message, k + 1, p.choices.len()) }
             </div>
@@ -34,7 +37,7 @@ pub fn Banner(props: &Props) -> Html {
     if let Some(stuck) = s.session.stuck() {
         let title = if stuck.property == "G-DEADLOCK" { "Deadlock" } else { "Lost shootdown" };
         return html! {
-            <div id="banner" class="banner deadlock" role="alert">
+            <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
                 <strong>{ format!("{title} ({}) after step {}: ", stuck.property, s.session.steps()) }</strong>
                 { "no CPU can make progress." }
                 <ul>{ for stuck.waits.iter().map(|w| html! {
@@ -47,11 +50,11 @@ pub fn Banner(props: &Props) -> Html {
         };
     }
     if let Some(e) = &s.error {
-        return html! { <div id="banner" class="banner error" role="status">{ e }</div> };
+        return html! { <div id={format!("{}banner", props.idp)} class="banner error" role="status">{ e }</div> };
     }
     let st = s.session.state();
     if st.cpus.iter().all(|c| c.stack.is_empty()) && s.session.steps() > 0 {
-        return html! { <div id="banner" class="banner done" role="status">{ format!("Finished after {} steps: every CPU is idle, no property broken.", s.session.steps()) }</div> };
+        return html! { <div id={format!("{}banner", props.idp)} class="banner done" role="status">{ format!("Finished after {} steps: every CPU is idle, no property broken.", s.session.steps()) }</div> };
     }
     html! {}
 }
@@ -78,14 +81,14 @@ pub fn Note(props: &Props) -> Html {
     html! {
         <div class="note-row">
             if let Some(n) = &note {
-                <aside id="note" class="note" aria-label={format!("Note for step {}", s.session.steps())}>{ n }</aside>
+                <aside id={format!("{}note", props.idp)} class="note" aria-label={format!("Note for step {}", s.session.steps())}>{ n }</aside>
             }
             if *editing {
-                <input id="note-input" class="note-input" value={note.clone().unwrap_or_default()} onchange={save}
+                <input id={format!("{}note-input", props.idp)} class="note-input" value={note.clone().unwrap_or_default()} onchange={save}
                        maxlength={super::permalink::MAX_NOTE.to_string()} placeholder="a note shown at this step (Enter to keep, empty to remove)"
                        aria-label={format!("Note for step {}", s.session.steps())} />
             } else {
-                <button id="add-note" class="small" onclick={toggle} title="Attach a note to this step; it is kept in the link">
+                <button id={format!("{}add-note", props.idp)} class="small" onclick={toggle} title="Attach a note to this step; it is kept in the link">
                     { if note.is_some() { "edit note" } else { "add a note to this step" } }
                 </button>
             }
@@ -108,7 +111,7 @@ pub fn Narration(props: &Props) -> Html {
                 None => (facts, String::new()),
             };
             html! {
-                <section id="narration" class="narration" aria-live="polite" style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}>
+                <section id={format!("{}narration", props.idp)} class="narration" aria-live="polite" style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}>
                     <span class="who">{ format!("step {} · CPU {}{}", s.session.steps(), e.cpu, if e.line > 0 { format!(" · line {}", e.line) } else { String::new() }) }</span>
                     <p class="said">{ said }</p>
                     if !facts.is_empty() { <p class="facts">{ facts }</p> }
@@ -116,7 +119,7 @@ pub fn Narration(props: &Props) -> Html {
             }
         }
         None => html! {
-            <section id="narration" class="narration" aria-live="polite">
+            <section id={format!("{}narration", props.idp)} class="narration" aria-live="polite">
                 <span class="who">{ "step 0" }</span>
                 <p class="said">{ m.prog.scenarios.get(m.cfg.scenario).map(|sc| sc.doc.clone()).unwrap_or_default() }</p>
                 <p class="facts">{ "Click a CPU (or press its number) to advance it one step, or press → for the seeded schedule." }</p>
@@ -143,7 +146,7 @@ pub fn StepLog(props: &Props) -> Html {
     let start = n.saturating_sub(300);
     html! {
         <section class="log-pane" aria-label="Step log">
-            <ol id="step-log" ref={list} start={(start + 1).to_string()} tabindex="0" aria-label="Steps taken">
+            <ol id={format!("{}step-log", props.idp)} ref={list} start={(start + 1).to_string()} tabindex="0" aria-label="Steps taken">
                 { for s.session.log[start..].iter().enumerate().map(|(i, e)| {
                     let step = start + i + 1;
                     let d = props.dispatch.clone();

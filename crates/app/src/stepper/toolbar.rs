@@ -114,6 +114,10 @@ pub fn Toolbar(props: &Props) -> Html {
                         title="Save this view as SVG, for slides (e)">{ "SVG" }</button>
                 <button id="export-png" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_png(".stepper", "shootdown-lab.png"); })}
                         title="Save this view as PNG, for slides">{ "PNG" }</button>
+                <button id="export-gif" onclick={act(|| Action::ToggleGif)} aria-pressed={s.gif_panel.to_string()}
+                        title="Save a range of steps as an animated GIF, for slides (g)">{ "GIF" }</button>
+                <button id="compare" onclick={act(|| Action::ToggleCompare)} aria-pressed={s.compare.is_some().to_string()}
+                        title="Two runs side by side, stepped together, with their first difference marked (c)">{ "Compare" }</button>
                 <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
                 if *sharing {
                     <input id="share-link" ref={share_ref} class="share-link" readonly=true value={href} aria-label="Link to this state: copy it" />

@@ -1,0 +1,140 @@
+// Animated GIF of a range of steps, made in the browser: a valid GIF89a that the browser
+// decodes, with one frame per step of the range (counted here by walking the file's
+// blocks, independently of the encoder), and the stepper back where it was.
+import fs from 'node:fs';
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+/** Walk a GIF's blocks: logical screen size, image descriptors, frame delays. */
+export function gifBlocks(buf) {
+  assert(buf.subarray(0, 6).toString('latin1') === 'GIF89a', `not GIF89a: ${buf.subarray(0, 6).toString('latin1')}`);
+  const width = buf.readUInt16LE(6);
+  const height = buf.readUInt16LE(8);
+  let p = 13;
+  if (buf[10] & 0x80) p += 3 * (1 << ((buf[10] & 7) + 1));
+  const skipSubBlocks = () => {
+    for (;;) {
+      assert(p < buf.length, 'truncated sub-blocks');
+      const n = buf[p++];
+      if (n === 0) return;
+      p += n;
+    }
+  };
+  let frames = 0;
+  const delays = [];
+  for (;;) {
+    assert(p < buf.length, 'no trailer');
+    const b = buf[p++];
+    if (b === 0x3b) break;
+    if (b === 0x21) {
+      const label = buf[p++];
+      if (label === 0xf9) delays.push(buf.readUInt16LE(p + 2));
+      skipSubBlocks();
+    } else if (b === 0x2c) {
+      frames++;
+      const left = buf.readUInt16LE(p), top = buf.readUInt16LE(p + 2), w = buf.readUInt16LE(p + 4), h = buf.readUInt16LE(p + 6);
+      assert(left + w <= width && top + h <= height, `frame ${frames} outside the screen`);
+      const flags = buf[p + 8];
+      p += 9;
+      if (flags & 0x80) p += 3 * (1 << ((flags & 7) + 1));
+      p++; // LZW minimum code size
+      skipSubBlocks();
+    } else {
+      throw new Error(`unknown block 0x${b.toString(16)} at byte ${p - 1}`);
+    }
+  }
+  return { width, height, frames, delays };
+}
+
+const step = async (page) => (await page.textContent('#step-count')).trim();
+
+export default [
+  {
+    name: 'gif: a range of steps downloads as an animated GIF that decodes, one frame per step',
+    timeout: 240000,
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&seed=1');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight');
+      const before = { step: await step(page), url: page.url(), log: await page.textContent('#step-log') };
+      await page.keyboard.press('g');
+      await page.waitForSelector('#gif-panel');
+      // The default window ends at the step on screen.
+      assert((await page.inputValue('#gif-to')) === '7', `default range ends at step 7: ${await page.inputValue('#gif-to')}`);
+      // Too many frames: a clear message, nothing recorded.
+      await page.fill('#gif-from', '0');
+      await page.fill('#gif-to', '900');
+      await page.press('#gif-to', 'Tab');
+      await page.click('#gif-make');
+      const refused = await page.textContent('#gif-message');
+      assert(/at most \d+/.test(refused), `cap message: ${refused}`);
+      // Steps 2..6: five frames.
+      await page.fill('#gif-from', '2');
+      await page.fill('#gif-to', '6');
+      await page.press('#gif-to', 'Tab');
+      await page.selectOption('#gif-delay', '250');
+      await page.evaluate(() => {
+        window.__sawProgress = false;
+        new MutationObserver(() => { if (document.querySelector('#gif-progress')) window.__sawProgress = true; })
+          .observe(document.body, { childList: true, subtree: true });
+      });
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 180000 }), page.click('#gif-make')]);
+      assert(dl.suggestedFilename() === 'shootdown-lab-steps-2-6.gif', dl.suggestedFilename());
+      const bytes = fs.readFileSync(await dl.path());
+      const gif = gifBlocks(bytes);
+      assert(gif.frames === 5, `5 frames, found ${gif.frames}`);
+      assert(gif.width >= 800 && gif.height >= 400, `frame size ${gif.width}x${gif.height}`);
+      assert(gif.delays.length === 5 && gif.delays[0] === 25 && gif.delays[4] === 75, `delays ${gif.delays}`);
+      assert(await page.evaluate(() => window.__sawProgress), 'progress was shown while recording');
+      const decoded = await page.evaluate(async (b64) => {
+        const blob = await (await fetch('data:image/gif;base64,' + b64)).blob();
+        const bmp = await createImageBitmap(blob);
+        const img = new Image();
+        img.src = URL.createObjectURL(blob);
+        await img.decode();
+        // The first frame shows the view: count dark pixels.
+        const c = new OffscreenCanvas(bmp.width, bmp.height);
+        const ctx = c.getContext('2d');
+        ctx.drawImage(bmp, 0, 0);
+        const px = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+        let ink = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i] < 100 && px[i + 1] < 100 && px[i + 2] < 100) ink++;
+        return { w: bmp.width, h: bmp.height, natural: img.naturalWidth, ink };
+      }, bytes.toString('base64'));
+      assert(decoded.w === gif.width && decoded.natural === gif.width, `decodes: ${JSON.stringify(decoded)}`);
+      assert(decoded.ink > 5000, `the first frame shows the view (dark pixels: ${decoded.ink})`);
+      await page.waitForSelector('#gif-message');
+      assert((await page.textContent('#gif-message')).includes('5 frames'), await page.textContent('#gif-message'));
+      // The stepper is back where it was, with the same past.
+      assert((await step(page)) === before.step, `back at ${before.step}: ${await step(page)}`);
+      assert(page.url() === before.url, 'the link is unchanged');
+      assert((await page.textContent('#step-log')) === before.log, 'the same steps taken');
+    },
+  },
+  {
+    name: 'gif: a loaded counterexample is the default range, recorded to its violating step',
+    timeout: 240000,
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&o=initiator_if:0&seed=1&presenter=1');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('#find-race');
+      await page.waitForSelector('#check-result', { timeout: 60000 });
+      const n = Number(/in (\d+) steps/.exec(await page.textContent('#check-result'))[1]);
+      await page.click('#export-gif');
+      assert((await page.inputValue('#gif-from')) === '0' && (await page.inputValue('#gif-to')) === String(n), 'the whole counterexample');
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 200000 }), page.click('#gif-make')]);
+      const gif = gifBlocks(fs.readFileSync(await dl.path()));
+      assert(gif.frames === n + 1, `${n + 1} frames (steps 0..${n}), found ${gif.frames}`);
+      assert((await step(page)) === 'step 0', 'back at step 0');
+      // Keys and Escape-free closing: g closes the panel.
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      await page.keyboard.press('g');
+      assert((await page.locator('#gif-panel').count()) === 0, 'g closes the panel');
+    },
+  },
+];
