@@ -43,6 +43,9 @@ struct Report {
     replay_seconds: f64,
     /// Peak resident set of this process, from /proc/self/status VmHWM.
     peak_rss_mb: f64,
+    /// Shootdown rounds reconstructed, and how many completed.
+    rounds: usize,
+    rounds_complete: usize,
     event_bytes: usize,
     /// Events per input byte: memory planning for the app (events × event_bytes).
     events_per_byte: f64,
@@ -94,7 +97,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let t0 = Instant::now();
     let replay = reconstruct(&trace);
     let replay_seconds = t0.elapsed().as_secs_f64();
-    black_box(&replay);
+    let replay = black_box(replay);
     let events = trace.events.len() as u64;
     let report = Report {
         mode: if args.stream { "stream" } else { "in-memory" },
@@ -104,6 +107,8 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         mb_per_sec: if seconds > 0.0 { bytes as f64 / 1e6 / seconds } else { 0.0 },
         replay_seconds,
         peak_rss_mb: peak_rss_mb(),
+        rounds: replay.rounds.len(),
+        rounds_complete: replay.rounds.iter().filter(|r| r.end.is_some()).count(),
         event_bytes: std::mem::size_of::<Event>(),
         events_per_byte: if bytes > 0 { events as f64 / bytes as f64 } else { 0.0 },
         warnings: trace.warning_count,
