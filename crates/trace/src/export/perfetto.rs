@@ -192,6 +192,7 @@ fn rounds<W: Write>(trace: &Trace, replay: &Replay, out: &mut W, us: f64) -> io:
             RoundKind::LinuxTlb => "linux-tlb",
             RoundKind::DragonFlySync => "dragonfly-sync",
             RoundKind::FreeBsdSends => "freebsd-sends",
+            RoundKind::IpiRound => "ipi",
         };
         let args = format!(
             "\"round\":{id},\"kind\":\"{kind}\",\"targets\":\"{}\",\"complete\":{},\"line\":{}",

@@ -36,6 +36,9 @@ pub enum RoundKind {
     LinuxTlb,
     /// DragonFly `ipiq_sync_start` … `ipiq_sync_end` on the initiator (cpusync rendezvous).
     DragonFlySync,
+    /// An emulated run (every handler is traced): one IPI send is a round; each target's
+    /// leg is received at the handler entry the IPI caused and done at its exit.
+    IpiRound,
     /// FreeBSD: a burst of `ipi_selected`/`smp_targeted_tlb_shootdown` records from one CPU
     /// with one vector. KTR logs only the send side, so these rounds never complete.
     FreeBsdSends,

@@ -309,3 +309,29 @@ fn rounds_that_cannot_complete_do_not_stay_in_flight() {
     assert_eq!(r.rounds.len(), 5000);
     assert!(r.checkpoints.iter().all(|c| c.in_flight.is_empty()));
 }
+
+#[test]
+fn an_emulated_ipi_is_a_round_completed_by_the_handlers() {
+    // Shaped like sdlab-runtrace output: one tick per step, handlers traced, flushes with
+    // Linux reasons.
+    let rows = [
+        (0, 0, Kind::IpiSend { targets: 0b111, vector: 0xf4, all_but_self: false }),
+        (1, 0, Kind::TlbFlush { pages: 1, reason: 2 }),
+        (3, 2, Kind::IrqEntry { vector: 0xf4 }),
+        (4, 2, Kind::TlbFlush { pages: 1, reason: 1 }),
+        (5, 1, Kind::IrqEntry { vector: 0xf4 }),
+        (6, 2, Kind::IrqExit { vector: 0xf4 }),
+        (7, 1, Kind::TlbFlush { pages: 1, reason: 1 }),
+        (9, 1, Kind::IrqExit { vector: 0xf4 }),
+    ];
+    let tr = trace(Format::Emulated, TimeBase::Ticks { hz: None }, 3, Names::default(), &rows);
+    let r = reconstruct(&tr);
+    assert_eq!(r.rounds.len(), 1);
+    let x = &r.rounds[0];
+    assert_eq!((x.kind, x.initiator, x.targets, x.end), (RoundKind::IpiRound, 0, 0b110, Some(7)));
+    let legs: Vec<_> = x.legs.iter().map(|l| (l.cpu, l.received, l.flushed, l.done)).collect();
+    assert_eq!(legs, [(1, Some(4), Some(6), Some(7)), (2, Some(2), Some(3), Some(5))]);
+    assert_eq!(r.stats(&tr).latency.map(|l| l.max), Some(9.0));
+    assert_eq!(r.state_at(&tr, 5).in_flight, [0]);
+    assert!(r.state_at(&tr, 7).in_flight.is_empty());
+}

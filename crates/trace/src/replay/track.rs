@@ -70,6 +70,12 @@ pub(super) struct Tracker<'t> {
     trace: &'t Trace,
     linux: bool,
     freebsd: bool,
+    /// An emulated run: every IPI send is a round (see `RoundKind::IpiRound`).
+    emulated: bool,
+    /// IPI sends that opened a round: send event → round.
+    send_round: HashMap<u32, u32>,
+    /// Handler entries that received round legs: entry event → legs.
+    irq_legs: HashMap<u32, Vec<(u32, u16)>>,
     /// Whether any handler entry exists: without one, IPI sends are not paired at all.
     has_irq: bool,
     flush_sym: Option<Sym>,
@@ -96,6 +102,9 @@ impl<'t> Tracker<'t> {
             trace,
             linux: matches!(trace.format, Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency),
             freebsd: trace.format == Format::FreeBsdKtr,
+            emulated: trace.format == Format::Emulated,
+            send_round: HashMap::new(),
+            irq_legs: HashMap::new(),
             has_irq: trace.events.iter().any(|e| matches!(e.kind, Kind::IrqEntry { .. })),
             flush_sym,
             ttwu_sym,
@@ -161,6 +170,11 @@ impl<'t> Tracker<'t> {
         self.out.rounds.push(round);
         // FreeBSD rounds never complete (no receive side): they are never "in flight".
         if kind == RoundKind::FreeBsdSends {
+            return id;
+        }
+        // Emulated initiators may have several IPIs out at once; runs are short.
+        if kind == RoundKind::IpiRound {
+            self.delta(start, Op::RoundOpen(id));
             return id;
         }
         // An initiator waits for its round before it starts another: an older one still
@@ -286,6 +300,21 @@ impl<'t> Tracker<'t> {
         if self.freebsd {
             self.freebsd_burst(i, e, mask, vector);
         }
+        let others = mask & !(1u64.checked_shl(e.cpu as u32).unwrap_or(0));
+        if self.emulated && others != 0 {
+            let legs = bits(others).map(|t| Leg { cpu: t, queued: Some(i), received: None, flushed: None, done: None });
+            let id = self.open_round(Round {
+                kind: RoundKind::IpiRound,
+                initiator: e.cpu,
+                start: i,
+                end: None,
+                targets: others,
+                legs: legs.collect(),
+                pages: None,
+                vector: Some(vector),
+            });
+            self.send_round.insert(i, id);
+        }
     }
 
     fn freebsd_burst(&mut self, i: u32, e: &Event, mask: CpuMask, vector: u16) {
@@ -337,6 +366,12 @@ impl<'t> Tracker<'t> {
             self.out.arrows.push(Arrow { kind: ArrowKind::Ipi, from: s, to: i });
             self.delta(s, Op::PendingUp(cpu));
             self.delta(i, Op::PendingDown(cpu));
+            let Some(&r) = self.send_round.get(&s) else { continue };
+            let Some(round) = self.out.rounds.get_mut(r as usize) else { continue };
+            if let Some(l) = round.legs.iter().position(|l| l.cpu == cpu && l.received.is_none()) {
+                round.legs[l].received = Some(i);
+                self.irq_legs.entry(i).or_default().push((r, l as u16));
+            }
         }
     }
 
@@ -347,6 +382,12 @@ impl<'t> Tracker<'t> {
                 let (start, _) = lane.irqs[at];
                 lane.irqs.truncate(at);
                 self.out.bars.push(Bar { cpu: e.cpu, start, end: i, kind: BarKind::Handler { vector } });
+                for leg in self.irq_legs.remove(&start).unwrap_or_default() {
+                    if let Some(l) = self.leg_mut(Some(leg)) {
+                        l.done = Some(i);
+                    }
+                    self.leg_done(Some(leg), i);
+                }
             }
             None => {
                 let expected = !lane.seen_irq;
@@ -359,7 +400,10 @@ impl<'t> Tracker<'t> {
         match reason {
             REASON_REMOTE_SEND => self.lane(cpu).flush_start = Some((i, pages)),
             REASON_REMOTE_SHOOTDOWN => {
-                let leg = self.lane(cpu).csds.last().and_then(|c| c.2);
+                let lane = self.lane(cpu);
+                let (csd, irq) = (lane.csds.last().and_then(|c| c.2), lane.irqs.last().map(|x| x.0));
+                let in_handler = irq.and_then(|s| self.irq_legs.get(&s)).and_then(|l| l.first().copied());
+                let leg = csd.or(in_handler);
                 if let Some(l) = self.leg_mut(leg) {
                     l.flushed.get_or_insert(i);
                 }
