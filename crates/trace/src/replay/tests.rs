@@ -299,8 +299,10 @@ fn rounds_that_cannot_complete_do_not_stay_in_flight() {
     assert_eq!(r.rounds.len(), 5000);
     assert!(r.checkpoints.iter().all(|c| c.in_flight.len() <= 1));
     assert_eq!(r.state_at(&tr, rows.len() - 1).in_flight, [4999]);
-    // Each reused csd and each abandoned round is reported once.
+    // Each reused csd and each abandoned round is reported once; at the end only the
+    // last request and the last round are still open.
     assert_eq!(r.warning_count, 2 * 4999);
+    assert_eq!(r.unfinished_at_end, 2);
 
     let sel = |t: u16| Kind::IpiSend { targets: 1 << t, vector: 0xf4, all_but_self: false };
     let rows: Vec<_> = (0..5000u64).map(|k| (k * 100_000, 0, sel(1 + (k % 3) as u16))).collect();

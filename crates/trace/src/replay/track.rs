@@ -592,7 +592,19 @@ impl<'t> Tracker<'t> {
         }
         let queued: usize = self.csd_queue.values().map(VecDeque::len).sum();
         let ring: usize = self.rings.values().map(VecDeque::len).sum();
-        let open = self.out.rounds.iter().filter(|r| r.end.is_none() && r.kind != RoundKind::FreeBsdSends).count();
+        // Abandoned rounds (their initiator went on) were warned about; only the last round
+        // of each initiator can still be waiting when the trace ends.
+        let lanes = &self.lanes;
+        let open = (self.out.rounds.iter().enumerate())
+            .filter(|(id, r)| {
+                r.end.is_none()
+                    && match r.kind {
+                        RoundKind::FreeBsdSends => false,
+                        RoundKind::IpiRound => true,
+                        _ => lanes.get(r.initiator as usize).is_some_and(|l| l.waiting == Some(*id as u32)),
+                    }
+            })
+            .count();
         self.out.unfinished_at_end = (queued + ring + open) as u64;
         self.out.per_cpu = self.lanes.into_iter().map(|l| l.events).collect();
         // Pairing records a send's change when its receive is found: put them in order.
