@@ -36,10 +36,27 @@ pub(crate) struct Sink {
     pub(crate) names: Names,
     pub(crate) warnings: Vec<Warning>,
     pub(crate) warning_count: u64,
-    recent: Vec<(Box<[u8]>, u32)>,
+    recent: [Recent; RECENT_NAMES],
+    recent_next: usize,
 }
 
 const RECENT_NAMES: usize = 8;
+const RECENT_LEN: usize = 40;
+
+/// A name the interner returned lately, kept inline.
+#[derive(Clone, Copy, Debug)]
+struct Recent {
+    len: u8,
+    bytes: [u8; RECENT_LEN],
+    sym: u32,
+}
+
+impl Default for Recent {
+    fn default() -> Self {
+        // u8::MAX is longer than any cached name, so an unused slot never matches.
+        Recent { len: u8::MAX, bytes: [0; RECENT_LEN], sym: 0 }
+    }
+}
 
 impl Sink {
     #[inline]
@@ -61,17 +78,21 @@ impl Sink {
     /// Interned name; the last few names are found without hashing (a trace names a handful
     /// of events and csd functions millions of times).
     pub(crate) fn intern(&mut self, name: &[u8]) -> u32 {
-        if let Some(&(_, sym)) = self.recent.iter().find(|(n, _)| **n == *name) {
-            return sym;
+        if let Some(r) = self.recent.iter().find(|r| r.len as usize == name.len() && r.bytes[..name.len()] == *name) {
+            return r.sym;
         }
         let sym = match std::str::from_utf8(name) {
             Ok(s) => self.names.intern(s),
             Err(_) => self.names.intern(&String::from_utf8_lossy(name)),
         };
-        if self.recent.len() == RECENT_NAMES {
-            self.recent.pop();
+        if name.len() <= RECENT_LEN {
+            // Round robin, inline bytes: a miss allocates nothing.
+            let slot = &mut self.recent[self.recent_next % RECENT_NAMES];
+            slot.len = name.len() as u8;
+            slot.bytes[..name.len()].copy_from_slice(name);
+            slot.sym = sym;
+            self.recent_next = self.recent_next.wrapping_add(1);
         }
-        self.recent.insert(0, (name.into(), sym));
         sym
     }
 }

@@ -242,3 +242,22 @@ fn forced_format_skips_detection() {
     assert_eq!(t.format, Format::TraceCmd);
     assert_eq!(t.events[0].kind, Kind::Marker);
 }
+
+#[test]
+fn many_event_names_keep_their_own_symbols() {
+    // More names than the reader's small name cache, in rotation, and one longer than it.
+    let long = "an_event_name_longer_than_forty_bytes_for_sure_x";
+    let mut text = String::new();
+    for round in 0..3 {
+        for i in 0..20 {
+            text.push_str(&format!("  x-1 [000] .... {round}.{i:06}: ev_{i}: payload\n"));
+        }
+        text.push_str(&format!("  x-1 [000] .... {round}.999999: {long}: payload\n"));
+    }
+    let t = load(text.as_bytes());
+    assert_eq!(t.names.len(), 21);
+    for (n, e) in t.events.iter().enumerate() {
+        let want = if n % 21 == 20 { long.to_owned() } else { format!("ev_{}", n % 21) };
+        assert_eq!(other(&t, e), want);
+    }
+}
