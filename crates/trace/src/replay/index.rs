@@ -3,14 +3,14 @@
 
 use super::{Delta, Op, CHECKPOINT_EVERY};
 use crate::event::Trace;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// CPUs the snapshots follow: every checkpoint holds a per-CPU vector, and a file that
 /// names CPU 65535 once must not make each of them 256 KiB. Real machines stay far below.
 pub const MAX_CPUS: usize = 1024;
 
 /// Depth of one ipiq ring (messages sent by `scpu` to `dcpu`, not yet received).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RingDepth {
     pub scpu: u16,
     pub dcpu: u16,
@@ -18,7 +18,7 @@ pub struct RingDepth {
 }
 
 /// The reconstructed machine state after some event.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Number of events applied (the state is after event `applied - 1`).
     pub applied: usize,

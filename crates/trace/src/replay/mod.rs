@@ -17,7 +17,7 @@ mod stats;
 mod track;
 
 use crate::event::{CpuMask, Trace, Warning};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 pub use index::{RingDepth, Snapshot, MAX_CPUS};
@@ -28,7 +28,7 @@ pub(crate) use track::bits as track_bits;
 pub const CHECKPOINT_EVERY: usize = 1024;
 
 /// What protocol a round was reconstructed from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoundKind {
     /// Linux x86: `tlb_flush (4)` on the initiator, `csd_queue_cpu func=flush_tlb_func` per
@@ -45,7 +45,7 @@ pub enum RoundKind {
 }
 
 /// One target of a round. Fields are event indices into `Trace::events`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leg {
     pub cpu: u16,
     /// The request for this target (`csd_queue_cpu`, the `ipi_selected` record).
@@ -59,7 +59,7 @@ pub struct Leg {
 }
 
 /// A shootdown round: one initiator, its targets, and when it completed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Round {
     pub kind: RoundKind,
     pub initiator: u16,
@@ -85,7 +85,7 @@ impl Round {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ArrowKind {
     /// A hardware IPI: send event → the handler entry it caused on the target.
@@ -97,14 +97,14 @@ pub enum ArrowKind {
 }
 
 /// A message from one CPU to another, by event indices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Arrow {
     pub kind: ArrowKind,
     pub from: u32,
     pub to: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum BarKind {
     /// Interrupt handler, entry → exit.
@@ -116,7 +116,7 @@ pub enum BarKind {
 }
 
 /// An interval on one CPU lane, by event indices (inclusive).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bar {
     pub cpu: u16,
     pub start: u32,
@@ -125,13 +125,13 @@ pub struct Bar {
 }
 
 /// A change of the scrubbable state, applied when the event at `event` has happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Delta {
     pub event: u32,
     pub op: Op,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Op {
     PendingUp(u16),
     PendingDown(u16),
@@ -142,7 +142,7 @@ pub(crate) enum Op {
 }
 
 /// A ring's depth at one moment: the chart of ring occupancy per CPU pair over time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RingSample {
     pub event: u32,
     pub scpu: u16,
@@ -151,7 +151,8 @@ pub struct RingSample {
 }
 
 /// Everything reconstructed from one trace. Indices point into that trace's `events`.
-#[derive(Clone, Debug)]
+/// Serializable so a worker can hand it to the page whole.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Replay {
     pub rounds: Vec<Round>,
     pub arrows: Vec<Arrow>,

@@ -337,3 +337,13 @@ fn an_emulated_ipi_is_a_round_completed_by_the_handlers() {
     assert_eq!(r.state_at(&tr, 5).in_flight, [0]);
     assert!(r.state_at(&tr, 7).in_flight.is_empty());
 }
+
+#[test]
+fn a_replay_survives_serialization() {
+    let tr = linux_round();
+    let r = reconstruct(&tr);
+    let back: Replay = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back.rounds, r.rounds);
+    assert_eq!(back.state_at(&tr, 9), r.state_at(&tr, 9));
+    assert_eq!(back.window(1000, 1020), r.window(1000, 1020));
+}
