@@ -12,8 +12,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// Time `sdlab_trace::parse` on a file (read into memory first), or with --stream read it
-/// in 1 MiB chunks and report the peak memory.
+/// Benchmark the trace parser: MB/s and peak memory on one file.
+///
+/// Times `sdlab_trace::parse` on the file read into memory first (best of --runs), or with
+/// --stream reads it in 1 MiB chunks as the app does and reports the peak memory.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The trace file.

@@ -2,7 +2,7 @@
 //!
 //! `main` parses the flags into a [`Command`] and `dispatch`es to one module per
 //! subcommand. This crate is the only one that touches the file system and the clock;
-//! the engine stays pure.
+//! the engine and the trace crate stay pure.
 //!
 //! Exit codes: 0 = ok / the properties held on this run, 1 = a violation or a stuck
 //! state (deadlock, lost shootdown) was found, 2 = bad input or a model error. A broken
@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-/// Shootdown Lab: emulate TLB-shootdown algorithms on x86-like CPUs.
+/// Shootdown Lab: emulate TLB-shootdown algorithms on x86-like CPUs, replay kernel traces.
 ///
 /// Exit codes: 0 ok, 1 violation or deadlock found, 2 bad input or model error.
 #[derive(Parser, Debug)]

@@ -64,10 +64,10 @@ struct ConvertArgs {
     output: Option<PathBuf>,
 }
 
-/// Run a model on the emulated machine (seeded schedule) and write the run as a trace:
-/// one tick per step, IPIs, handlers, TLB flushes and the model's ktr trace points.
+/// Run a model on the emulated machine and write the run as a trace.
 ///
-/// The file is labelled by its content only: it is emulated, not captured.
+/// A seeded random schedule, one tick per step: IPIs, handlers, TLB flushes and the
+/// model's ktr trace points. The result is emulated, not captured: label it so.
 #[derive(clap::Args, Debug)]
 struct EmulateArgs {
     #[command(flatten)]
