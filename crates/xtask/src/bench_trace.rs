@@ -100,7 +100,16 @@ fn num(json: &str, key: &str) -> f64 {
     field(json, key).unwrap_or(0.0)
 }
 
+/// The 1-minute load average: the machine is shared, and a busy one halves the figures.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
+}
+
 pub fn section(machine: &str) -> Result<String, String> {
+    let load_before = load();
     crate::util::run(sh("cargo").args(["build", "--quiet", "--profile", "bench", "-p", "sdlab-cli"]))?;
     let sdlab = target_dir().join("release/sdlab");
     let sdlab = sdlab.to_string_lossy();
@@ -131,6 +140,7 @@ pub fn section(machine: &str) -> Result<String, String> {
     let _ = std::fs::remove_file(&big);
     let memory = memory.ok_or("sdlab bench-trace --stream on 1 GB failed")?;
     println!("{memory}");
+    let load_after = load();
 
     let (n, p) = (num(&native, "mb_per_sec"), num(&python, "mb_per_sec"));
     let (events, bytes) = (num(&memory, "events"), num(&memory, "bytes"));
@@ -144,7 +154,7 @@ pub fn section(machine: &str) -> Result<String, String> {
          (the `sdlab_trace::parse` of a buffer already in memory, opt-level 3, best of three parses in one process); \
          Python: `bench/trace_regex.py` (the generic regex of research/trace-formats.md §3.5 per line, a tuple per event, \
          sorted by time; Python {python_version}), best of three runs. MB = 10^6 bytes.\n\n\
-         {machine}\n\n\
+         {machine} Load average (1 min) before and after: {load_before}, {load_after} on {} cores.\n\n\
          | measure | value | goal | met |\n|---|---|---|---|\n\
          | native parse | {n:.0} MB/s | ≥ 500 MB/s | {} |\n\
          | Python regex parse | {p:.1} MB/s | — | — |\n\
@@ -161,6 +171,7 @@ pub fn section(machine: &str) -> Result<String, String> {
          Raw: native `{native}`; Python `{python}`; memory `{memory}`.\n",
         num(&native, "events"),
         num(&native, "rounds"),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
         if n >= 500.0 { "yes" } else { "no" },
         n / p.max(1e-9),
         num(&native, "replay_seconds"),
