@@ -57,7 +57,7 @@ pub(crate) fn detect(sample: &[u8], whole_input: bool, forced: Option<Format>) -
         }
         return Ok(f);
     }
-    let text = complete_lines(sample, whole_input);
+    let text = crate::lines::strip_bom(complete_lines(sample, whole_input));
     let mut linux_header = false;
     let mut trace_cmd = false;
     let (mut bracket, mut latency, mut freebsd, mut dragonfly, mut seen) = (0u32, 0u32, 0u32, 0u32, 0usize);

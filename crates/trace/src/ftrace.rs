@@ -378,9 +378,12 @@ fn parse_bracket(l: &[u8]) -> Option<Rec<'_>> {
         j = token_end(l, j);
     }
     // perf script's optional period column.
-    let k = token_end(l, skip_spaces(l, j));
-    if l[skip_spaces(l, j)..k].iter().all(u8::is_ascii_digit) && token_end(l, skip_spaces(l, k)) > skip_spaces(l, k) {
-        j = k;
+    let s = skip_spaces(l, j);
+    if l.get(s).is_some_and(u8::is_ascii_digit) {
+        let k = token_end(l, s);
+        if l[s..k].iter().all(u8::is_ascii_digit) && token_end(l, skip_spaces(l, k)) > skip_spaces(l, k) {
+            j = k;
+        }
     }
     let (event, payload) = split_event(l, j);
     if event.is_empty() {

@@ -98,7 +98,7 @@ impl Splitter {
             if line.len() > MAX_LINE {
                 f(Piece::TooLong(line.len() as u64), loc);
             } else {
-                f(Piece::Line(strip_cr(line)), loc);
+                f(Piece::Line(clean(line, loc)), loc);
             }
             chunk = &chunk[nl + 1..];
         }
@@ -134,12 +134,28 @@ impl Splitter {
         if self.overlong {
             f(Piece::TooLong(self.partial_len), loc);
         } else {
-            f(Piece::Line(strip_cr(&self.partial)), loc);
+            f(Piece::Line(clean(&self.partial, loc)), loc);
         }
         self.partial.clear();
         self.partial_len = 0;
         self.overlong = false;
     }
+}
+
+/// The line without its `\r`, and the first line without a UTF-8 byte-order mark (editors
+/// on Windows add one; it would hide a `# tracer:` header).
+#[inline]
+fn clean(line: &[u8], loc: Loc) -> &[u8] {
+    let line = strip_cr(line);
+    if loc.offset == 0 {
+        strip_bom(line)
+    } else {
+        line
+    }
+}
+
+pub(crate) fn strip_bom(line: &[u8]) -> &[u8] {
+    line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
 }
 
 #[inline]

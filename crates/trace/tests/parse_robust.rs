@@ -111,6 +111,18 @@ fn empty_and_binary_inputs_are_errors() {
 }
 
 #[test]
+fn byte_order_mark_and_crlf_line_ends() {
+    let text = b"\xef\xbb\xbf# tracer: nop\r\n#\r\n            sh-1     [000] ....     1.000000: print: hi\r\n";
+    let t = parse(text).unwrap();
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(
+        (t.events.len(), t.events[0].line, t.events[0].offset),
+        (1, 3, 21),
+        "offsets count the mark and the CRs"
+    );
+}
+
+#[test]
 fn overlong_lines_are_skipped_with_a_warning() {
     let mut text = b"  x-1 [000] .... 1.0: print: a\n".to_vec();
     text.extend(std::iter::repeat_n(b'z', 70_000));
