@@ -2,8 +2,26 @@
 // difference marked on both timelines. The expected step is computed here from the two
 // step logs as the page shows them, not from the app's own marker.
 
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
+}
+
+const axeSource = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../node_modules/axe-core/axe.min.js'), 'utf8');
+
+/** axe-core: no serious or critical violation on the page as it is. */
+export async function audit(page, where) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  assert(found.length === 0, `${where}: ${JSON.stringify(found, null, 1)}`);
 }
 
 const logs = (page) =>
@@ -100,6 +118,7 @@ export default [
         assert(l.a[expected - 1] !== l.b[expected - 1], 'different at the marked step');
       }
       await screenshot('compare-divergence');
+      await audit(page, 'compare mode');
     },
   },
   {
@@ -191,9 +210,49 @@ export default [
       const sh = await page.evaluate(() => document.scrollingElement.scrollHeight);
       assert(sh <= 720, `page scrolls: ${sh}`);
       await screenshot('compare-presenter');
+      await audit(page, 'compare mode in presenter mode');
       await page.keyboard.press('c');
       assert((await page.locator('#compare-pane').count()) === 0, 'c closes compare mode');
       assert(!page.url().includes('cmp=1'), 'and the link forgets it');
+    },
+  },
+  {
+    name: 'compare: B is a known race of the model, found on the page, against the schedule on screen',
+    fn: async ({ page, baseUrl, context, screenshot }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&seed=3');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('#compare');
+      const e4 = await page.$eval('#cmp-race', (sel) => [...sel.options].find((o) => o.textContent.startsWith('E4:'))?.value);
+      assert(e4 !== undefined, 'E4 is offered: same CPUs and scenario');
+      await page.selectOption('#cmp-race', e4);
+      await page.waitForFunction(() => /B plays its shortest counterexample/.test(document.querySelector('#cmp-search')?.textContent ?? ''), null, { timeout: 60000 });
+      const said = await page.textContent('#cmp-search');
+      assert(said.includes('deadlock'), said);
+      const m = Number(/in (\d+) steps/.exec(said)[1]);
+      const heads = await page.$$eval('.pane-head', (hs) => hs.map((h) => h.textContent));
+      assert(heads[1].includes('initiator_if = false'), `B runs E4's variant: ${heads}`);
+      assert(page.url().includes('co=initiator_if:0') && page.url().includes('cx='), page.url());
+      assert((await page.inputValue('#cmp-follow')) === 'own', 'B follows its own schedule');
+      await page.click('.pane-a .machine', { position: { x: 3, y: 3 } });
+      await page.keyboard.press('End');
+      const l = await logs(page);
+      assert(l.b.length === Math.min(l.a.length, m), `B plays up to its deadlock: ${l.b.length} of ${m}`);
+      let expected = firstDifference(l.a, l.b);
+      if (expected === null) expected = l.a.length + 1;
+      const mk = await marker(page);
+      assert(mk.panel === String(expected) && mk.a.includes(String(expected)) && mk.b.includes(String(expected)),
+        `expected the first difference at ${expected}: ${JSON.stringify(mk)}`);
+      await screenshot('compare-known-race');
+      // The comparison with B's counterexample reopens from the link.
+      const url = page.url();
+      const other = await context.newPage();
+      await other.setViewportSize({ width: 1280, height: 720 });
+      await other.goto(url);
+      await other.waitForSelector('#compare-pane');
+      assert(JSON.stringify(await logs(other)) === JSON.stringify(l), 'both runs restored');
+      assert((await marker(other)).panel === String(expected), 'and the marker');
+      await other.close();
     },
   },
 ];

@@ -2,6 +2,7 @@
 // decodes, with one frame per step of the range (counted here by walking the file's
 // blocks, independently of the encoder), and the stepper back where it was.
 import fs from 'node:fs';
+import { audit } from './compare.test.mjs';
 
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -65,6 +66,7 @@ export default [
       await page.waitForSelector('#gif-panel');
       // The default window ends at the step on screen.
       assert((await page.inputValue('#gif-to')) === '7', `default range ends at step 7: ${await page.inputValue('#gif-to')}`);
+      await audit(page, 'the GIF panel');
       // Too many frames: a clear message, nothing recorded.
       await page.fill('#gif-from', '0');
       await page.fill('#gif-to', '900');

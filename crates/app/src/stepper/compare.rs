@@ -6,10 +6,12 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Inner, Lab};
+use sdlab_engine::checker::{Checker, Options, Outcome};
 use sdlab_engine::machine::{Choice, Config, Machine};
 use sdlab_engine::{schedule, Session};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -17,6 +19,8 @@ use yew::prelude::*;
 const MAX_PROJECTED: usize = 2000;
 /// Timeline cells drawn per run (the rest is summarised).
 const MAX_CELLS: usize = 400;
+/// States B's checker (on the page's thread, in slices) may store before it gives up.
+const B_MAX_STATES: usize = 400_000;
 
 /// How B chooses its next step.
 #[derive(Clone, Debug, PartialEq)]
@@ -404,6 +408,40 @@ pub fn describe_set(a: &Inner, set: &[(String, i32)]) -> String {
     }
 }
 
+/// Find B's shortest counterexample on the page's thread, a slice at a time so the page
+/// stays responsive, then make it B's own schedule (with the options it needs).
+async fn find_b_race(
+    machine: Machine,
+    set: Vec<(String, i32)>,
+    seed: u64,
+    d: Callback<Action>,
+    status: UseStateSetter<Option<String>>,
+    cancel: Rc<Cell<bool>>,
+) {
+    let mut c = Checker::new(machine, Options { max_states: B_MAX_STATES, ..Options::default() });
+    while !c.run(5_000) {
+        if cancel.get() {
+            return;
+        }
+        status.set(Some(format!("Finding B's race: {} states explored…", c.progress().states)));
+        yew::platform::time::sleep(Duration::ZERO).await;
+    }
+    let text = match c.outcome() {
+        Some(Outcome::Violation { property, choices, .. }) => {
+            d.emit(Action::CompareVariant(set, Follow::Own { choices: choices.clone(), seed }));
+            format!(
+                "B plays its shortest counterexample: {} in {} steps.",
+                super::state::describe_property(property),
+                choices.len()
+            )
+        }
+        Some(Outcome::Limit { reason }) => format!("B's search stopped: {reason}. Nothing found; try fewer CPUs."),
+        Some(Outcome::Fault { message, .. }) => format!("B's model faults: {message}"),
+        _ => "B's variant verifies: no race in this configuration, so B keeps its schedule.".into(),
+    };
+    status.set(Some(text));
+}
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub lab: Lab,
@@ -414,6 +452,13 @@ pub struct Props {
 #[function_component]
 pub fn ComparePanel(props: &Props) -> Html {
     let sched_error = use_state(|| None::<String>);
+    let search = use_state(|| None::<String>);
+    let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
+    {
+        // Leaving compare mode stops B's search.
+        let cancel = cancel.clone();
+        use_effect_with((), move |_| move || cancel.borrow().set(true));
+    }
     let s = props.lab.inner.borrow();
     let Some(cmp) = &s.compare else { return html! {} };
     let d = props.dispatch.clone();
@@ -491,6 +536,54 @@ pub fn ComparePanel(props: &Props) -> Html {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.emit(Action::ToggleCompare))
     };
+    // The model's declared races in A's CPU count and scenario: B can be one of them.
+    let races: Vec<(usize, String)> = s
+        .prog
+        .races
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.cpus == s.cfg.ncpu && r.scenario == s.cfg.scenario)
+        .map(|(i, r)| (i, format!("{}: {}", r.name, r.title)))
+        .collect();
+    // Start B's search: with the options of race `r`, or B's own options.
+    let start_search = {
+        let (d, search, cancel) = (d.clone(), search.clone(), cancel.clone());
+        let (prog, a_cfg, b_set, seed) = (s.prog.clone(), s.cfg.clone(), cmp.set.clone(), s.seed);
+        move |race: Option<usize>| {
+            let set: Vec<(String, i32)> = match race.and_then(|r| prog.races.get(r)) {
+                Some(r) => r.sets.iter().filter_map(|&(i, v)| prog.options.get(i).map(|o| (o.name.clone(), v))).collect(),
+                None => b_set.clone(),
+            };
+            let mut cfg = a_cfg.clone();
+            for (n, v) in &set {
+                if let Err(e) = cfg.set(&prog, n, &v.to_string()) {
+                    search.set(Some(e));
+                    return;
+                }
+            }
+            let machine = match Machine::new(prog.clone(), cfg) {
+                Ok(m) => m,
+                Err(e) => {
+                    search.set(Some(e));
+                    return;
+                }
+            };
+            cancel.borrow().set(true);
+            let flag = Rc::new(Cell::new(false));
+            *cancel.borrow_mut() = flag.clone();
+            search.set(Some("Finding B's race…".into()));
+            yew::platform::spawn_local(find_b_race(machine, set, seed, d.clone(), search.setter(), flag));
+        }
+    };
+    let on_race = {
+        let start = start_search.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(r) = e.target_unchecked_into::<HtmlSelectElement>().value().parse::<usize>() {
+                start(Some(r));
+            }
+        })
+    };
+    let find = Callback::from(move |_: MouseEvent| start_search(None));
     let v = &cmp.view;
     html! {
         <section id="compare-panel" class="compare-panel" aria-label="Compare two runs">
@@ -513,9 +606,21 @@ pub fn ComparePanel(props: &Props) -> Html {
                         <input id="cmp-seed" type="number" min="0" value={own_seed.to_string()} onchange={on_seed} />
                     </label>
                 }
+                if !races.is_empty() {
+                    <label for="cmp-race">{ "B is a known race " }
+                        <select id="cmp-race" onchange={on_race}>
+                            <option value="" selected=true>{ "choose…" }</option>
+                            { for races.iter().map(|(i, t)| html! { <option value={i.to_string()}>{ t }</option> }) }
+                        </select>
+                    </label>
+                }
+                <button id="cmp-find" onclick={find} title="Find the shortest counterexample of B's variant and let B play it">{ "Find B's race" }</button>
                 </span>
                 <button id="close-compare" class="small" onclick={close} title="Leave compare mode (c)">{ "× close" }</button>
             </div>
+            if let Some(text) = &*search {
+                <p id="cmp-search" class="cmp-search" role="status">{ text }</p>
+            }
             if let Some(e) = cmp.error.as_ref().or(sched_error.as_ref()) {
                 <p class="cmp-error" role="status">{ e }</p>
             }

@@ -141,6 +141,8 @@ pub enum Action {
     CompareOption(String, i32),
     /// How B steps in compare mode.
     CompareFollow(Follow),
+    /// B's options (all that differ from A's) and how it steps, at once.
+    CompareVariant(Vec<(String, i32)>, Follow),
     ToggleGif,
     /// Start recording a GIF: forward steps follow the run on screen until `GifEnd`.
     GifBegin,
@@ -662,6 +664,13 @@ impl Reducible for Lab {
                         if a_value.is_some_and(|a| a != v) {
                             c.set.push((name, v));
                         }
+                    }
+                }
+                Action::CompareVariant(set, f) => {
+                    if let Some(c) = s.compare.as_mut() {
+                        c.set = set;
+                        c.follow = f;
+                        c.reset_basis();
                     }
                 }
                 Action::CompareFollow(f) => {
