@@ -551,7 +551,9 @@ pub fn ComparePanel(props: &Props) -> Html {
         let (prog, a_cfg, b_set, seed) = (s.prog.clone(), s.cfg.clone(), cmp.set.clone(), s.seed);
         move |race: Option<usize>| {
             let set: Vec<(String, i32)> = match race.and_then(|r| prog.races.get(r)) {
-                Some(r) => r.sets.iter().filter_map(|&(i, v)| prog.options.get(i).map(|o| (o.name.clone(), v))).collect(),
+                Some(r) => {
+                    r.sets.iter().filter_map(|&(i, v)| prog.options.get(i).map(|o| (o.name.clone(), v))).collect()
+                }
                 None => b_set.clone(),
             };
             let mut cfg = a_cfg.clone();
