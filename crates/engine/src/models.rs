@@ -21,6 +21,7 @@ pub const BUNDLED: &[Bundled] = &[
     Bundled { id: "mach", source: include_str!("../models/mach.sdm") },
     Bundled { id: "dillon-2004", source: include_str!("../models/dillon-2004.sdm") },
     Bundled { id: "linux", source: include_str!("../models/linux.sdm") },
+    Bundled { id: "dragonfly", source: include_str!("../models/dragonfly.sdm") },
 ];
 
 pub fn find(id: &str) -> Option<&'static Bundled> {

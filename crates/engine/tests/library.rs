@@ -139,3 +139,73 @@ fn freebsd_models_trace_ipi_selected_once_per_target() {
         assert_eq!(traced, want, "{model}: one KTR_SMP record per target, with the vector, in the sending step");
     }
 }
+
+#[test]
+fn dragonfly_ipiq_cpusync_and_pmap_inval() {
+    // The kernel's variant (§3.2–3.5): every scenario verifies with 2 CPUs, the cheaper
+    // ones with 3 (flood with 2 CPUs and crossfire/protect_race with 3 exceed the tests'
+    // budget; see docs/checker.md).
+    for scenario in ["unmap_free", "crossfire", "two_pages", "protect_race", "crit_wait"] {
+        assert_eq!(check("dragonfly", 2, scenario, &[]), Outcome::Verified, "{scenario} 2");
+    }
+    for scenario in ["unmap_free", "crit_wait"] {
+        assert_eq!(check("dragonfly", 3, scenario, &[]), Outcome::Verified, "{scenario} 3");
+    }
+    // An NMI that reads user memory is harmless while the slave invalidates before it
+    // acknowledges; the 2004 early acknowledgement (R5) is harmless without such an NMI.
+    let nmi = [("nmi_reads_user", "true"), ("hw_nmi", "1")];
+    assert_eq!(check("dragonfly", 2, "unmap_free", &nmi), Outcome::Verified);
+    assert_eq!(check("dragonfly", 2, "unmap_free", &[("remote2_order", "1")]), Outcome::Verified);
+    let o = check("dragonfly", 2, "unmap_free", &[("remote2_order", "1"), nmi[0], nmi[1]]);
+    assert_eq!(property(&o), "G-STALE");
+    // R6: reading the cpusync after the last acknowledgement meets the master's reused frame.
+    let o = check("dragonfly", 2, "unmap_free", &[("remote2_order", "2")]);
+    let Outcome::Violation { message, .. } = &o else { panic!("{o:?}") };
+    assert!(message.starts_with("G-MEM"), "{message}");
+    // R1, R2, R3, R4 (every declared race is also checked by tests/races.rs).
+    assert_eq!(property(&check("dragonfly", 2, "flood", &[("fifo_drain", "false")])), "G-DEADLOCK");
+    assert_eq!(property(&check("dragonfly", 2, "two_pages", &[("npoll_recheck", "false")])), "G-NOLOST");
+    assert_eq!(property(&check("dragonfly", 2, "crit_wait", &[("crit_wait_polls", "false")])), "G-NOLOST");
+    // A passive send raises no IPI: an idle target never looks at its ring (§3.2).
+    assert_eq!(property(&check("dragonfly", 2, "unmap_free", &[("cpusync_passive", "true")])), "G-NOLOST");
+}
+
+#[test]
+fn dragonfly_trace_points_follow_the_kernel() {
+    let p = program(models::find("dragonfly").expect("bundled").source);
+    for passive in ["false", "true"] {
+        let mut s = session(&p, 3, "unmap_free", &[("cpusync_passive", passive)]);
+        let mut seed = 7;
+        while s.stuck().is_none() && !s.enabled().is_empty() && s.steps() < 5000 {
+            s.step_seeded(seed).expect("some choice").expect("steps");
+            seed += 1;
+        }
+        let mut names = Vec::new();
+        for e in &s.log {
+            let sent = e.effects.iter().any(|f| matches!(f, Effect::IpiSent { .. }));
+            for f in &e.effects {
+                if let Effect::Ktr { cpu, name, .. } = f {
+                    let n = p.ktr_name(*name);
+                    // ipiq_cpu_send only where a hardware IPI actually goes out.
+                    assert_eq!(n == "ipiq_cpu_send", sent && n == "ipiq_cpu_send", "{n} at step {:?}", e.choice);
+                    if n == "ipiq_sync_start" || n == "ipiq_sync_end" {
+                        assert_eq!((*cpu, f.ktr_args()), (0, &[0b110][..]), "{n}: CPU 0 with the mask of CPUs 1 and 2");
+                    }
+                    if n == "ipiq_receive" {
+                        assert_ne!(i32::from(*cpu), f.ktr_args()[2], "a receive names its source CPU");
+                    }
+                    names.push(n.to_string());
+                }
+            }
+        }
+        let count = |n: &str| names.iter().filter(|x| *x == n).count();
+        assert_eq!(count("ipiq_sync_start"), 1);
+        assert_eq!(count("ipiq_sync_end"), usize::from(passive == "false"));
+        if passive == "false" {
+            assert_eq!(count("ipiq_send_norm"), 2, "{names:?}");
+            assert!(count("ipiq_cpu_send") >= 1 && count("ipiq_receive") >= 2, "{names:?}");
+        } else {
+            assert_eq!((count("ipiq_send_pasv"), count("ipiq_cpu_send")), (2, 0), "{names:?}");
+        }
+    }
+}

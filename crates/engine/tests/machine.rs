@@ -355,3 +355,48 @@ fn ktr_arguments_are_checked() {
         assert!(d.iter().any(|d| d.message.contains(msg)), "{stmt}: {d:?}");
     }
 }
+
+#[test]
+fn a_spin_condition_may_poll_several_words() {
+    let src = r#"
+model "polling wait";
+cpus 2..2 default 2;
+shared a = 0;
+shared b = 0;
+shared c = 0;
+shared d = 0;
+shared e = 0;
+proc waiter() {
+    while (true) {
+        /// Wait until a or b is set.
+        while (a == 0 && b == 0) { pause(); }
+        local x = a;
+        if (x != 0) { break; }
+        b = 0;
+    }
+}
+proc setter() { b = 1; a = 1; }
+scenario s { cpu 0: waiter(); cpu 1: setter(); }
+scenario lone { cpu 0: waiter(); cpu *: idle; }
+"#;
+    let p = program(src);
+    let mut s = session(&p, 2, "s", &[]);
+    assert!(!s.enabled().contains(&Choice::Step(0)), "both words clear: CPU 0 waits");
+    s.step(Choice::Step(1)).expect("b = 1");
+    assert!(s.enabled().contains(&Choice::Step(0)), "b set: the wait ends");
+    let (o, _) = checker::Checker::new(s.machine.clone(), Default::default()).check();
+    assert_eq!(o, checker::Outcome::Verified);
+    // Alone, the waiter is a stuck state (a lost wake-up), not a busy loop.
+    let m = session(&p, 2, "lone", &[]).machine;
+    let (o, _) = checker::Checker::new(m, Default::default()).check();
+    assert!(matches!(&o, checker::Outcome::Violation { property, .. } if property == "G-NOLOST"), "{o:?}");
+    // Only a spin-wait's condition may read several words, and at most four.
+    for (cond, body, msg) in [
+        ("a == 0 && b == 0", "b = 0;", "reads shared memory more than once"),
+        ("a + b + c + d + e == 0", "pause();", "reads shared memory more than once"),
+    ] {
+        let bad = src.replace("while (a == 0 && b == 0) { pause(); }", &format!("while ({cond}) {{ {body} }}"));
+        let (p, d) = compile(&bad);
+        assert!(p.is_none() && d.iter().any(|d| d.message.contains(msg)), "{cond}: {d:?}");
+    }
+}

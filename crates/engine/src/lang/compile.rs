@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 const MAX_STACK: usize = 32;
 const MAX_CPUS: i64 = 32;
+/// Shared words a spin-wait's condition may poll.
+const MAX_SPIN_LOADS: usize = 4;
 
 /// Compile model source text. Returns the program when there was no error, and every
 /// diagnostic found (parse and compile), each with its line and column.
@@ -52,6 +54,8 @@ struct Compiler {
     /// Narration of an enclosing `if` whose test is local: statements inside it that
     /// have none of their own speak with it.
     inherited_narr: u32,
+    /// Compiling the condition of a spin-wait, which may read several words.
+    spin_cond: bool,
 }
 
 struct Ctx {
@@ -98,6 +102,7 @@ impl Compiler {
             src: src.to_string(),
             arity: file.procs.iter().map(|p| p.params.len()).collect(),
             inherited_narr: NO_NARRATION,
+            spin_cond: false,
         }
     }
 
@@ -484,9 +489,13 @@ impl Compiler {
                 self.inherited_narr = outer;
             }
             StmtKind::While(c, body) => {
+                // A spin-wait's condition may poll several words (see `spin_multi_load`).
+                let idle_body = body.iter().all(is_pause);
+                self.spin_cond = idle_body;
                 let cond = self.expr(c);
+                self.spin_cond = false;
                 let top = self.here();
-                let spin = cond.loads > 0 && body.iter().all(is_pause);
+                let spin = cond.loads > 0 && idle_body;
                 if spin {
                     let text = self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("").to_string();
                     self.cond_text.push((top, text));
@@ -936,7 +945,13 @@ impl Compiler {
         let mut ops = Vec::new();
         let mut loads = 0u32;
         self.lower(e, &mut ops, &mut loads);
-        if loads > 1 {
+        if self.spin_cond && loads as usize <= MAX_SPIN_LOADS {
+            // The condition of a spin-wait (a `while` whose body is empty or `pause();`)
+            // may read up to MAX_SPIN_LOADS words: the CPU waits while it holds in the
+            // current state. This stands for a loop that polls the words one after the
+            // other, and is exact when a word that ends the wait keeps its value until the
+            // waiter acts (docs/model-language.md, "Statements").
+        } else if loads > 1 {
             self.err(e.span, "this expression reads shared memory more than once; each step does one access, so read into locals first");
         }
         let mut depth = 0i32;
