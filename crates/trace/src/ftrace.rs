@@ -5,12 +5,13 @@
 //! may hold spaces, `-` and even brackets, and may be preceded by a TGID column. After the
 //! anchor come an optional flags token (4, 5 or 8 characters: its width is never needed),
 //! the timestamp ending in `:`, the event name ending in `:` (perhaps `sys:`-qualified and
-//! padded by trace-cmd), and the payload. Lines without brackets are tried as the latency
-//! format (`comm-pid  0d.h1.  12us+: event: …`).
+//! padded by trace-cmd; perf may put a period column before it), and the payload. Lines
+//! without brackets are tried as the latency format (`comm-pid  0d.h1.  12us+: event: …`)
+//! and trace-cmd's `-l` layout (CPU and flags unbracketed, seconds).
 //!
 //! Payloads of the IPI, csd, TLB and scheduler events become [`Kind`]s; every other event is
 //! `Other` by name. Stack continuation lines (` => sym`, `=> sym (addr)`) carry nothing the
-//! replay uses and are skipped silently. `LOST`/`DROPPED`/`buffer started` annotations
+//! replay uses and are skipped silently, as are perf's callchain lines. `LOST`/`DROPPED`/`buffer started` annotations
 //! become [`Kind::Lost`] at the time of that CPU's next record, which is when the gap ends.
 //!
 //! `ipi_send_cpu`/`ipi_send_cpumask` do not log a vector. The vector set here is the one the
@@ -18,7 +19,7 @@
 //! 252 for a mask), so a send can be paired with its `*_entry`; ARM's `ipi_entry`/`ipi_raise`
 //! reasons map onto the same numbers. 0 means unknown.
 
-use crate::event::{Format, Kind, TimeBase, WarningClass};
+use crate::event::{Kind, TimeBase, WarningClass};
 use crate::lines::{
     field, field_word, find, find_byte, hex_digit, is_space, parse_hex, parse_i64, parse_u64, skip_spaces, token_end,
     trim, Loc,
@@ -29,9 +30,9 @@ use crate::reader::{Finished, Sink};
 /// padding fit well inside; searching further would find brackets inside payloads.
 const ANCHOR_WINDOW: usize = 160;
 
-pub(crate) const VEC_CALL_FUNCTION_SINGLE: u16 = 251;
-pub(crate) const VEC_CALL_FUNCTION: u16 = 252;
-pub(crate) const VEC_RESCHEDULE: u16 = 253;
+const VEC_CALL_FUNCTION_SINGLE: u16 = 251;
+const VEC_CALL_FUNCTION: u16 = 252;
+const VEC_RESCHEDULE: u16 = 253;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ts {
@@ -57,7 +58,8 @@ struct PendingLost {
 
 #[derive(Debug)]
 pub(crate) struct Linux {
-    clock: Option<bool>, // Some(true) = ticks
+    /// Whether timestamps are raw counter ticks, fixed by the first record.
+    clock: Option<bool>,
     header_cpus: u16,
     /// Per CPU: a loss announced but not yet placed in time.
     lost: Vec<Option<PendingLost>>,
@@ -65,7 +67,7 @@ pub(crate) struct Linux {
 }
 
 impl Linux {
-    pub(crate) fn new(_format: Format) -> Linux {
+    pub(crate) fn new() -> Linux {
         Linux { clock: None, header_cpus: 0, lost: Vec::new(), last_ts: 0 }
     }
 

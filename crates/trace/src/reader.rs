@@ -116,7 +116,7 @@ impl Parser {
         match format {
             // Emulated traces are made, not read; detect refuses that format before this.
             Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency | Format::Emulated => {
-                Parser::Linux(Linux::new(format))
+                Parser::Linux(Linux::new())
             }
             Format::FreeBsdKtr => Parser::FreeBsd(FreeBsd::new(sample)),
             Format::DragonFlyKtr => Parser::DragonFly(DragonFly::new(sample)),
