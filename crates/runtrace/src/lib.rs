@@ -66,7 +66,9 @@ impl Builder {
             self.effect(m, ts, fx);
         }
         if let Some(v) = &entry.violation {
-            self.other(ts, v.cpu, &format!("violation {}", v.property));
+            // An identifier, as ktrdump IDs are: `violation_G_STALE`.
+            let id: String = v.property.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            self.other(ts, v.cpu, &format!("violation_{id}"));
         }
     }
 
@@ -111,13 +113,13 @@ impl Builder {
         }
     }
 
-    /// A model's `ktr(NAME, a, b)` trace point, read with the argument order of the kernel
-    /// record it imitates: the peer CPU (or the cpumask) first, then the function.
+    /// A model's `ktr(NAME, ...)` trace point, read in the order of the kernel record it
+    /// imitates: DragonFly's IPIQ_STRING puts the function first and the peer CPU last
+    /// (`ktr(ipiq_send_norm, func, arg, dcpu)`), the cpusync records carry only the mask.
     fn ktr(&mut self, ts: u64, cpu: u8, name: &str, args: &[i32]) {
-        let arg = |i: usize| args.get(i).copied().unwrap_or(0);
-        let peer = arg(0).clamp(0, i32::from(u16::MAX)) as u16;
-        let func = arg(1) as u32 as u64;
-        let mask = arg(0) as u32 as u64;
+        let peer = args.last().map_or(0, |&a| a.clamp(0, i32::from(u16::MAX)) as u16);
+        let func = if args.len() >= 2 { args[0] as u32 as u64 } else { 0 };
+        let mask = args.first().map_or(0, |&a| a as u32 as u64);
         let kind = match name {
             // The hardware IPI itself is already in the trace (from `IpiSent`); these records
             // restate it per target, as the kernels log it.

@@ -78,3 +78,26 @@ fn dragonfly_ktrdump_of_a_run_reads_back_to_the_same_events() {
     let s = race_session("freebsd-scoreboard", "E1");
     round_trip(&s, |t, w| dragonfly(t, w), Format::DragonFlyKtr, is_ipiq);
 }
+
+#[test]
+fn dragonfly_model_run_keeps_its_ipiq_records_through_ktrdump() {
+    let s = race_session("dragonfly", "R4");
+    let run = session_to_trace(&s);
+    let ipiq = run.events.iter().filter(|e| is_ipiq(&e.kind)).count();
+    let receives: Vec<_> = run.events.iter().filter(|e| matches!(e.kind, Kind::IpiqReceive { .. })).collect();
+    assert!(ipiq >= 3 && !receives.is_empty(), "{ipiq} ipiq records");
+    // A receive is logged on the destination and names the sender, which must have sent to
+    // it earlier; a self-receive is the cpusync requeue, which is never sent (§2.3 of
+    // research/trace-formats.md).
+    for r in &receives {
+        let Kind::IpiqReceive { scpu, .. } = r.kind else { unreachable!() };
+        if scpu == r.cpu {
+            continue;
+        }
+        let sent = run.events.iter().any(|e| {
+            e.ts <= r.ts && e.cpu == scpu && matches!(e.kind, Kind::IpiqSend { dcpu, .. } if dcpu == r.cpu)
+        });
+        assert!(sent, "receive on CPU {} from {scpu} at step {} has no send", r.cpu, r.ts);
+    }
+    round_trip(&s, |t, w| dragonfly(t, w), Format::DragonFlyKtr, is_ipiq);
+}
