@@ -133,6 +133,15 @@ export default [
       const gif = gifBlocks(fs.readFileSync(await dl.path()));
       assert(gif.frames === n + 1, `${n + 1} frames (steps 0..${n}), found ${gif.frames}`);
       assert((await step(page)) === 'step 0', 'back at step 0');
+      // A range past the end of the run stops at its last step, and says so.
+      await page.fill('#gif-from', String(n - 2));
+      await page.fill('#gif-to', String(n + 10));
+      await page.press('#gif-to', 'Tab');
+      const [dl2] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.click('#gif-make')]);
+      assert(gifBlocks(fs.readFileSync(await dl2.path())).frames === 3, 'steps n-2..n: 3 frames');
+      await page.waitForSelector('#gif-message');
+      const said = await page.textContent('#gif-message');
+      assert(said.includes(`ends at step ${n}`) && said.includes('3 frames'), said);
       // Keys and Escape-free closing: g closes the panel.
       await page.click('.source', { position: { x: 5, y: 5 } });
       await page.keyboard.press('g');

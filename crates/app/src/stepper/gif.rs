@@ -1,12 +1,15 @@
 //! Animated GIF of a range of steps, for slides. Each frame is the view the SVG/PNG
 //! export renders (the page's markup in an SVG, drawn on a canvas); frames are encoded
 //! in Rust with the `gif` crate. Only the rectangle that changed since the previous frame
-//! is stored, so a step that moves one word costs little. The page yields between frames,
-//! so it repaints and shows the progress, and a cancel is seen at the next frame.
+//! is stored, so a step that moves one word costs little. The palette learnt (NeuQuant) on
+//! one frame is reused for the next ones while it still fits their colours, which makes a
+//! frame several times cheaper than learning anew. The page yields between frames, so it
+//! repaints and shows the progress, and a cancel is seen at the next frame.
 
 use super::export;
 use super::state::{Action, Lab};
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -21,6 +24,10 @@ const MAX_FRAME_PIXELS: f64 = 2_000_000.0;
 const MAX_BYTES: usize = 40 << 20;
 const DELAYS: [(u32, &str); 5] = [(250, "0.25 s"), (500, "0.5 s"), (800, "0.8 s"), (1200, "1.2 s"), (2000, "2 s")];
 
+/// A colour farther than this (squared RGB distance) from every palette entry is "not
+/// covered" by the palette.
+const FAR: u32 = 3 * 20 * 20;
+
 /// A GIF being written: a full first frame, then the changed rectangle of each next one.
 pub struct GifWriter {
     enc: gif::Encoder<Vec<u8>>,
@@ -28,6 +35,20 @@ pub struct GifWriter {
     w: usize,
     h: usize,
     pub frames: usize,
+    /// The palette in use (RGB triples) and, per colour seen, its entry and whether it is far.
+    palette: Option<Vec<u8>>,
+    nearest: HashMap<u32, (u8, bool)>,
+}
+
+fn nearest(palette: &[u8], p: &[u8]) -> (u8, bool) {
+    let mut best = (0usize, u32::MAX);
+    for (i, c) in palette.chunks_exact(3).enumerate() {
+        let d = (0..3).map(|k| (c[k] as i32 - p[k] as i32).pow(2) as u32).sum::<u32>();
+        if d < best.1 {
+            best = (i, d);
+        }
+    }
+    (best.0.min(255) as u8, best.1 > FAR)
 }
 
 /// The smallest rectangle (x0, y0, x1, y1) holding every pixel that differs.
@@ -52,7 +73,30 @@ impl GifWriter {
     pub fn new(w: u16, h: u16) -> Result<GifWriter, String> {
         let mut enc = gif::Encoder::new(Vec::new(), w, h, &[]).map_err(|e| e.to_string())?;
         enc.set_repeat(gif::Repeat::Infinite).map_err(|e| e.to_string())?;
-        Ok(GifWriter { enc, prev: None, w: w as usize, h: h as usize, frames: 0 })
+        Ok(GifWriter {
+            enc,
+            prev: None,
+            w: w as usize,
+            h: h as usize,
+            frames: 0,
+            palette: None,
+            nearest: HashMap::new(),
+        })
+    }
+
+    /// The pixels as entries of the current palette, unless more than one in a thousand
+    /// has no close entry (a colour that appeared since: learn a new palette).
+    fn map(&mut self, rgba: &[u8]) -> Option<Vec<u8>> {
+        let palette = self.palette.as_ref()?;
+        let mut far = 0;
+        let mut out = Vec::with_capacity(rgba.len() / 4);
+        for p in rgba.chunks_exact(4) {
+            let key = u32::from_le_bytes([p[0], p[1], p[2], 0]);
+            let (i, is_far) = *self.nearest.entry(key).or_insert_with(|| nearest(palette, p));
+            far += is_far as usize;
+            out.push(i);
+        }
+        (far * 1000 <= out.len()).then_some(out)
     }
 
     /// Add a frame of RGBA pixels shown for `delay_cs` hundredths of a second.
@@ -70,7 +114,16 @@ impl GifWriter {
         for y in y0..y1 {
             sub.extend_from_slice(&rgba[(y * w + x0) * 4..(y * w + x1) * 4]);
         }
-        let mut f = gif::Frame::from_rgba_speed((x1 - x0) as u16, (y1 - y0) as u16, &mut sub, 10);
+        let (sw, sh) = ((x1 - x0) as u16, (y1 - y0) as u16);
+        let mut f = match (self.map(&sub), &self.palette) {
+            (Some(indices), Some(palette)) => gif::Frame::from_palette_pixels(sw, sh, indices, palette.clone(), None),
+            _ => {
+                let f = gif::Frame::from_rgba_speed(sw, sh, &mut sub, 10);
+                self.palette = f.palette.clone();
+                self.nearest.clear();
+                f
+            }
+        };
         f.left = x0 as u16;
         f.top = y0 as u16;
         f.delay = delay_cs;
@@ -120,6 +173,7 @@ struct Job {
 /// Record the frames; the caller returns the stepper to where it was.
 async fn frames(job: &Job) -> Result<(Vec<u8>, String), String> {
     let total = job.to - job.from + 1;
+    let t0 = js_sys::Date::now();
     let mut out: Option<(GifWriter, u32, u32, f64)> = None;
     let delay = (job.delay_ms / 10).clamp(2, 6000) as u16;
     let mut short = None;
@@ -159,9 +213,14 @@ async fn frames(job: &Job) -> Result<(Vec<u8>, String), String> {
     };
     let n = gif.frames;
     let bytes = gif.finish()?;
-    let last = short.map(|s| s.saturating_sub(1).max(job.from)).unwrap_or(job.to);
-    let mut words =
-        format!("Saved steps {}–{last}: {n} frames, {gw}×{gh} pixels, {} KB.", job.from, bytes.len().div_ceil(1024));
+    // A run that ends early was recorded up to its last step.
+    let last = short.unwrap_or(job.to);
+    let mut words = format!(
+        "Saved steps {}–{last}: {n} frames, {gw}×{gh} pixels, {} KB, made in {:.1} s.",
+        job.from,
+        bytes.len().div_ceil(1024),
+        (js_sys::Date::now() - t0) / 1000.0
+    );
     if let Some(s) = short {
         words.push_str(&format!(" The run ends at step {s}, before step {}.", job.to));
     }
