@@ -93,6 +93,8 @@ try {
     rounds: Number(meta.rounds),
     warnings: Number(meta.warnings),
     parse_ms: Number(meta.parseMs),
+    parse_read_ms: Number(meta.readMs),
+    page_build_ms: Number(meta.buildMs),
     parse_mb_per_s: round(bytes / 1e6 / (Number(meta.parseMs) / 1000), 1),
     file_chosen_to_interactive_ms: interactiveMs,
     bytes_per_event: round(bytes / Number(meta.events), 1),

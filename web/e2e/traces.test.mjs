@@ -251,4 +251,32 @@ export default [
       assert(await page.$('#trace-meta'), 'the loaded trace is still there');
     },
   },
+  {
+    name: 'traces: Perfetto export downloads valid JSON with IPI flows; ktrdump export loads back',
+    fn: async ({ page, baseUrl }) => {
+      const f = facts(fs.readFileSync(SAMPLE, 'utf8'));
+      await openTraces(page, baseUrl);
+      await loadSample(page);
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-perfetto')]);
+      assert(dl.suggestedFilename() === 'munmap-4cpu-4pages.perfetto.json', dl.suggestedFilename());
+      const json = JSON.parse(fs.readFileSync(await dl.path(), 'utf8'));
+      const evs = json.traceEvents;
+      assert(Array.isArray(evs) && evs.length > f.records.length / 2, `traceEvents: ${evs?.length}`);
+      const starts = new Set(evs.filter((e) => e.ph === 's').map((e) => e.id));
+      const ends = evs.filter((e) => e.ph === 'f');
+      assert(starts.size >= f.targets, `a flow per request at least: ${starts.size} >= ${f.targets}`);
+      assert(ends.length === starts.size && ends.every((e) => starts.has(e.id)), 'every flow starts and ends');
+      const threads = new Set(evs.filter((e) => e.ph === 'X').map((e) => e.tid));
+      assert(threads.size >= f.cpus, `slices on every CPU: ${[...threads]}`);
+      // The FreeBSD ktrdump text is a trace this mode reads.
+      const [ktr] = await Promise.all([page.waitForEvent('download'), page.click('#export-ktr-freebsd')]);
+      const text = fs.readFileSync(await ktr.path(), 'utf8');
+      assert(text.split('\n').length > f.records.length / 2, `ktrdump lines: ${text.split('\n').length}`);
+      await page.setInputFiles('#trace-file', { name: 'back.ktr', mimeType: 'text/plain', buffer: Buffer.from(text) });
+      await page.waitForFunction(() => document.querySelector('#trace-meta strong')?.textContent === 'back.ktr');
+      const meta = await page.$eval('#trace-meta', (m) => ({ ...m.dataset, text: m.textContent }));
+      assert(meta.text.includes('freebsd-ktrdump'), `read back as FreeBSD ktrdump: ${meta.text}`);
+      assert(Number(meta.events) > 0 && Number(meta.lineWarnings) === 0, `events ${meta.events}, warnings ${meta.lineWarnings}`);
+    },
+  },
 ];

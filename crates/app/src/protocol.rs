@@ -57,7 +57,10 @@ pub enum TraceReply {
     /// The trace without its events (names, warnings, counts), which follow as records.
     Parsed {
         trace: sdlab_trace::Trace,
+        /// Wall time in the worker from the first slice to the parsed trace, and the part
+        /// of it spent reading slices (the rest is parsing and sorting).
         parse_ms: f64,
+        read_ms: f64,
     },
     Error {
         message: String,

@@ -97,13 +97,16 @@ fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), 
     let mut parser = sdlab_trace::Reader::new();
     let mut buf = Vec::new();
     let mut at = 0.0;
+    let mut read_ms = 0.0;
     while at < total {
+        let r0 = js_sys::Date::now();
         let end = (at + chunk).min(total);
         let slice = file.slice_with_f64_and_f64(at, end).map_err(|_| "the file cannot be sliced")?;
         let bytes = reader.read_as_array_buffer(&slice).map_err(|_| "the file could not be read (was it moved?)")?;
         let view = js_sys::Uint8Array::new(&bytes);
         buf.resize(view.length() as usize, 0);
         view.copy_to(&mut buf);
+        read_ms += js_sys::Date::now() - r0;
         parser.feed(&buf);
         at = end;
         post_trace(scope, &TraceReply::Progress { bytes: at as u64, total: total as u64 });
@@ -112,7 +115,7 @@ fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), 
     let mut trace = parser.finish().map_err(|e| format!("not a trace this lab reads: {e}"))?;
     let events = std::mem::take(&mut trace.events);
     let parse_ms = js_sys::Date::now() - t0;
-    let json = serde_json::to_string(&TraceReply::Parsed { trace, parse_ms }).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string(&TraceReply::Parsed { trace, parse_ms, read_ms }).map_err(|e| e.to_string())?;
     let records = sdlab_app::wire::encode(&events);
     drop(events);
     let array = js_sys::Uint8Array::new_with_length(records.len() as u32);

@@ -57,8 +57,12 @@ impl Cat {
         }
     }
 
+    pub fn index(self) -> usize {
+        CATS.iter().position(|&c| c == self).unwrap_or(0)
+    }
+
     pub fn bit(self) -> u16 {
-        1 << CATS.iter().position(|&c| c == self).unwrap_or(0)
+        1 << self.index()
     }
 
     pub fn label(self) -> &'static str {

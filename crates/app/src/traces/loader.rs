@@ -3,7 +3,7 @@
 //! with progress; the events come back as one transferred buffer of fixed records.
 //! Cancel terminates the worker. Files the tab cannot hold are refused before reading.
 
-use super::model::Model;
+use super::model::{Model, Timing};
 use super::state::Action;
 use crate::protocol::{TraceReply, TRACE_CHUNK};
 use gloo_timers::callback::Timeout;
@@ -117,8 +117,8 @@ pub fn open(blob: Blob, name: String, d: Callback<Action>, slot: Slot) {
 fn received(data: &JsValue, name: String, blob: Blob, d: Callback<Action>, slot: Slot) {
     let json = js_sys::Reflect::get(data, &"json".into()).ok().and_then(|j| j.as_string()).unwrap_or_default();
     let buffer = js_sys::Reflect::get(data, &"events".into()).ok();
-    let (mut trace, parse_ms) = match serde_json::from_str::<TraceReply>(&json) {
-        Ok(TraceReply::Parsed { trace, parse_ms }) => (trace, parse_ms),
+    let (mut trace, timing) = match serde_json::from_str::<TraceReply>(&json) {
+        Ok(TraceReply::Parsed { trace, parse_ms, read_ms }) => (trace, Timing { parse_ms, read_ms, build_ms: 0.0 }),
         Ok(_) | Err(_) => {
             d.emit(Action::Failed("the worker sent a result the page does not understand".into()));
             return;
@@ -130,6 +130,7 @@ fn received(data: &JsValue, name: String, blob: Blob, d: Callback<Action>, slot:
     };
     d.emit(Action::Building(name.clone()));
     Timeout::new(0, move || {
+        let t0 = js_sys::Date::now();
         // Let the worker go first: its memory is the other half of the peak.
         slot.borrow_mut().take();
         let view = js_sys::Uint8Array::new(&buffer);
@@ -149,7 +150,8 @@ fn received(data: &JsValue, name: String, blob: Blob, d: Callback<Action>, slot:
             at = end;
         }
         trace.events = events;
-        let model = Model::new(name, trace, parse_ms);
+        let mut model = Model::new(name, trace, timing);
+        model.timing.build_ms = js_sys::Date::now() - t0;
         d.emit(Action::Loaded(Rc::new(model), blob));
     })
     .forget();

@@ -219,10 +219,11 @@ fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timel
     let meta = html! {
         <div class="trace-meta" id="trace-meta" data-events={t.events.len().to_string()} data-cpus={m.ncpu().to_string()}
              data-rounds={m.rounds.len().to_string()} data-warnings={warnings.to_string()} data-line-warnings={t.warning_count.to_string()}
-             data-bytes={t.bytes.to_string()} data-parse-ms={format!("{:.1}", m.parse_ms)}>
+             data-bytes={t.bytes.to_string()} data-parse-ms={format!("{:.1}", m.timing.parse_ms)}
+             data-read-ms={format!("{:.1}", m.timing.read_ms)} data-build-ms={format!("{:.1}", m.timing.build_ms)}>
             <strong>{ &m.name }</strong>
             { format!(" · {} · {} events · {} CPUs · {} rounds ({} complete) · {} lines · parsed in {:.0} ms",
-                t.format.name(), t.events.len(), m.ncpu(), m.rounds.len(), complete, t.lines, m.parse_ms) }
+                t.format.name(), t.events.len(), m.ncpu(), m.rounds.len(), complete, t.lines, m.timing.parse_ms) }
             if warnings > 0 {
                 <button class="link warn" id="warnings-link" onclick={{ let d = d.clone(); Callback::from(move |_| d.emit(Action::Panel(Panel::Warnings))) }}>
                     { format!(" · ⚠ {warnings} warnings") }

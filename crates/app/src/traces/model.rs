@@ -67,6 +67,8 @@ impl Round {
 pub struct LaneIndex {
     pub ids: Vec<Vec<u32>>,
     pub ts: Vec<Vec<u64>>,
+    /// `Cat` index of each, so drawing never reaches into the events themselves.
+    pub cats: Vec<Vec<u8>>,
     pub shown: usize,
 }
 
@@ -83,13 +85,23 @@ pub struct Model {
     pub arrows: Vec<Arrow>,
     pub rounds: Vec<Round>,
     pub end: u64,
+    pub timing: Timing,
+}
+
+/// Where the time to open a trace went, shown with the trace and read by the benchmark.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    /// In the worker: slices read and parsed (of which `read_ms` reading).
     pub parse_ms: f64,
+    pub read_ms: f64,
+    /// On the page: records decoded, rounds reconstructed, lanes indexed.
+    pub build_ms: f64,
 }
 
 impl Model {
     /// Views of the trace crate's reconstruction, with times resolved, so drawing and the
     /// tables never chase event indices.
-    pub fn new(name: String, trace: Trace, parse_ms: f64) -> Model {
+    pub fn new(name: String, trace: Trace, timing: Timing) -> Model {
         let replay = reconstruct(&trace);
         let ncpu = trace.cpus.max(1) as usize;
         let ev = |i: u32| trace.events.get(i as usize);
@@ -152,7 +164,7 @@ impl Model {
             })
             .collect();
         let end = trace.events.last().map_or(1, |e| e.ts.max(1));
-        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, end, parse_ms }
+        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, end, timing }
     }
 
     pub fn ncpu(&self) -> usize {
@@ -166,12 +178,14 @@ impl Model {
     /// The per-lane index of the events that `keep` accepts.
     pub fn index(&self, keep: impl Fn(&Event) -> bool) -> LaneIndex {
         let n = self.ncpu();
-        let mut ix = LaneIndex { ids: vec![Vec::new(); n], ts: vec![Vec::new(); n], shown: 0 };
+        let mut ix =
+            LaneIndex { ids: vec![Vec::new(); n], ts: vec![Vec::new(); n], cats: vec![Vec::new(); n], shown: 0 };
         for (i, e) in self.trace.events.iter().enumerate() {
             let c = e.cpu as usize;
             if c < n && keep(e) {
                 ix.ids[c].push(i as u32);
                 ix.ts[c].push(e.ts);
+                ix.cats[c].push(Cat::of(&e.kind).index() as u8);
                 ix.shown += 1;
             }
         }

@@ -6,7 +6,7 @@
 //! The view (time range) lives outside Yew's render cycle in `Shared`: wheel, drag and
 //! keys change it and redraw at once, without re-rendering the page.
 
-use super::kinds::Cat;
+use super::kinds::{Cat, CATS};
 use super::model::{Arrow, LaneIndex, Model};
 use sdlab_trace::replay::ArrowKind;
 use std::cell::RefCell;
@@ -52,6 +52,29 @@ impl PartialEq for Handle {
     fn eq(&self, o: &Handle) -> bool {
         Rc::ptr_eq(&self.0, &o.0)
     }
+}
+
+/// The first index at or after `from` where `before` turns false (`before` is monotone),
+/// searched outward from `from`: the next pixel column's events are usually near, so
+/// this touches a few cache lines where a binary search over the lane would miss each time.
+fn gallop(len: usize, from: usize, before: impl Fn(usize) -> bool) -> usize {
+    if from >= len || !before(from) {
+        return from.min(len);
+    }
+    let mut step = 1;
+    while from + step < len && before(from + step) {
+        step *= 2;
+    }
+    let (mut lo, mut hi) = (from + step / 2 + 1, (from + step).min(len));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 fn lower_bound(ts: &[u64], t: f64) -> usize {
@@ -181,24 +204,37 @@ impl Shared {
                 draw_bars(&ctx, ivs, lane_y[c], lane_h, t0, t1, cw, per_px, &px);
             }
         }
-        // Marks: at most one per lane and pixel column.
+        // Marks: at most one per lane and pixel column, gathered by kind so each colour is
+        // set once per frame.
         let mut drawn = 0u32;
+        let w = if per_px < 1.0 { 2.0 } else { 1.5 };
+        let mut by_cat: Vec<Vec<(f64, f64, f64, f64)>> = vec![Vec::new(); CATS.len()];
         for &c in &lanes {
-            let (Some(ts), Some(ids)) = (self.scene.index.ts.get(c), self.scene.index.ids.get(c)) else { continue };
+            let (Some(ts), Some(cats)) = (self.scene.index.ts.get(c), self.scene.index.cats.get(c)) else { continue };
             let y = lane_y[c];
             let mut k = lower_bound(ts, t0);
-            let mut last_cat = None;
             while k < ts.len() && (ts[k] as f64) <= t1 {
                 let x = px(ts[k] as f64).floor();
-                let cat = m.event(ids[k]).map_or(Cat::Other, |e| Cat::of(&e.kind));
-                if last_cat != Some(cat) {
-                    ctx.set_fill_style_str(cat.colour());
-                    last_cat = Some(cat);
-                }
+                let cat = CATS[cats[k] as usize];
                 let h = lane_h * 0.8 * cat.height();
-                ctx.fill_rect(x, y + (lane_h - h) / 2.0, if per_px < 1.0 { 2.0 } else { 1.5 }, h);
+                let top = y + (lane_h - h) / 2.0;
+                // Neighbouring columns of one kind in one lane become one wider rectangle.
+                match by_cat[cat.index()].last_mut() {
+                    Some(last) if last.1 == top && last.0 + last.3 >= x - 0.5 => last.3 = x + w - last.0,
+                    _ => by_cat[cat.index()].push((x, top, h, w)),
+                }
                 drawn += 1;
-                k = (k + 1).max(lower_bound(ts, t0 + (x + 1.0 - GUTTER) * per_px));
+                let next = (t0 + (x + 1.0 - GUTTER) * per_px).ceil();
+                k = gallop(ts.len(), k + 1, |i| (ts[i] as f64) < next);
+            }
+        }
+        for (cat, marks) in CATS.iter().zip(&by_cat) {
+            if marks.is_empty() {
+                continue;
+            }
+            ctx.set_fill_style_str(cat.colour());
+            for &(x, y, h, w) in marks {
+                ctx.fill_rect(x, y, w, h);
             }
         }
         // Arrows, a few per pixel column at most.
@@ -274,18 +310,29 @@ impl Shared {
         // only the IPIs, so the structure shows and the marks stay visible.
         let visible = arrows[k..].partition_point(|a| (a.t_send as f64) <= t1);
         let dense = visible > 300;
+        let per_col = if dense { 1 } else { 6 };
         let mut in_col = 0;
         let mut col = f64::NEG_INFINITY;
-        let mut budget = 4000;
+        let mut budget = if dense { 800 } else { 4000 };
         let no_dash: JsValue = js_sys::Array::new().into();
         let dashed = dash_pattern();
         ctx.set_line_width(1.2);
+        // Dense: every line in one path per kind, stroked once (a stroke per arrow is what
+        // made zoomed-out frames slow).
+        let mut ring_lines: Vec<(f64, f64, f64, f64)> = Vec::new();
+        if dense {
+            ctx.set_stroke_style_str("rgba(213, 94, 0, 0.25)");
+            ctx.begin_path();
+        }
         while k < arrows.len() && budget > 0 {
             let a = arrows[k];
             if a.t_send as f64 > t1 {
                 break;
             }
             k += 1;
+            if dense && a.kind == ArrowKind::Csd {
+                continue;
+            }
             let (Some(&ya), Some(&yb)) = (lane_y.get(a.from as usize), lane_y.get(a.to as usize)) else { continue };
             if ya.is_nan() || yb.is_nan() || (a.t_recv as f64) < t0 {
                 continue;
@@ -294,10 +341,10 @@ impl Shared {
             let x1 = px(a.t_recv as f64);
             if x0.floor() == col {
                 in_col += 1;
-                if in_col >= 6 {
+                if in_col >= per_col {
                     // Enough arrows leave this column: jump to the next one.
                     let next_t = t0 + (col + 1.0 - GUTTER) * per_px;
-                    k += arrows[k..].partition_point(|b| (b.t_send as f64) < next_t);
+                    k = gallop(arrows.len(), k, |i| (arrows[i].t_send as f64) < next_t);
                     continue;
                 }
             } else {
@@ -306,15 +353,21 @@ impl Shared {
             }
             budget -= 1;
             let (y0, y1) = (ya + lane_h / 2.0, yb + lane_h / 2.0);
+            if dense {
+                if a.kind == ArrowKind::Ipiq {
+                    ring_lines.push((x0, y0, x1, y1));
+                } else {
+                    ctx.move_to(x0, y0);
+                    ctx.line_to(x1, y1);
+                }
+                continue;
+            }
             // IPIs solid orange; csd requests (queue → function entry) dashed amber; ipiq
             // ring messages pink.
-            let (line, head, dash) = match (a.kind, dense) {
-                (ArrowKind::Csd, true) => continue,
-                (ArrowKind::Ipi, true) => ("rgba(213, 94, 0, 0.22)", "", false),
-                (ArrowKind::Ipiq, true) => ("rgba(204, 121, 167, 0.3)", "", false),
-                (ArrowKind::Ipi, false) => ("rgba(213, 94, 0, 0.85)", "#D55E00", false),
-                (ArrowKind::Csd, false) => ("rgba(166, 110, 0, 0.8)", "#8c6d00", true),
-                (ArrowKind::Ipiq, false) => ("rgba(204, 121, 167, 0.9)", "#CC79A7", false),
+            let (line, head, dash) = match a.kind {
+                ArrowKind::Ipi => ("rgba(213, 94, 0, 0.85)", "#D55E00", false),
+                ArrowKind::Csd => ("rgba(166, 110, 0, 0.8)", "#8c6d00", true),
+                ArrowKind::Ipiq => ("rgba(204, 121, 167, 0.9)", "#CC79A7", false),
             };
             ctx.set_stroke_style_str(line);
             let _ = ctx.set_line_dash(if dash { &dashed } else { &no_dash });
@@ -322,9 +375,6 @@ impl Shared {
             ctx.move_to(x0, y0);
             ctx.line_to(x1, y1);
             ctx.stroke();
-            if head.is_empty() {
-                continue;
-            }
             // The head, pointing along the arrow.
             let ang = (y1 - y0).atan2(x1 - x0);
             ctx.set_fill_style_str(head);
@@ -334,6 +384,18 @@ impl Shared {
             ctx.line_to(x1 - 7.0 * (ang + 0.4).cos(), y1 - 7.0 * (ang + 0.4).sin());
             ctx.close_path();
             ctx.fill();
+        }
+        if dense {
+            ctx.stroke();
+            if !ring_lines.is_empty() {
+                ctx.set_stroke_style_str("rgba(204, 121, 167, 0.35)");
+                ctx.begin_path();
+                for (x0, y0, x1, y1) in ring_lines {
+                    ctx.move_to(x0, y0);
+                    ctx.line_to(x1, y1);
+                }
+                ctx.stroke();
+            }
         }
         let _ = ctx.set_line_dash(&no_dash);
     }
@@ -394,6 +456,7 @@ fn draw_bars(
     ctx.set_fill_style_str(colour);
     // Bars do not overlap within a layer, so the one covering t0 starts at most one back.
     let mut k = ivs.partition_point(|iv| (iv.start as f64) < t0).saturating_sub(1);
+    let mut run: Option<(f64, f64)> = None;
     while k < ivs.len() {
         let iv = ivs[k];
         if iv.start as f64 > t1 {
@@ -404,9 +467,21 @@ fn draw_bars(
             continue;
         }
         let (x0, x1) = (px(iv.start as f64).max(GUTTER), px(iv.end as f64).min(cw));
-        ctx.fill_rect(x0, top, (x1 - x0).max(1.0), h);
+        // Bars within a pixel of each other merge: zoomed out, a busy lane is a few long
+        // rectangles instead of one per column.
+        match run {
+            Some((a, b)) if x0 <= b + 1.0 => run = Some((a, x1.max(b))),
+            Some((a, b)) => {
+                ctx.fill_rect(a, top, (b - a).max(1.0), h);
+                run = Some((x0, x1));
+            }
+            None => run = Some((x0, x1)),
+        }
         let next_t = t0 + (x1.floor() + 1.0 - GUTTER) * per_px;
-        k += ivs[k..].partition_point(|j| (j.end as f64) < next_t);
+        k = gallop(ivs.len(), k, |i| (ivs[i].end as f64) < next_t);
+    }
+    if let Some((a, b)) = run {
+        ctx.fill_rect(a, top, (b - a).max(1.0), h);
     }
 }
 
