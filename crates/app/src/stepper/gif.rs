@@ -18,6 +18,8 @@ use yew::prelude::*;
 
 /// Frames per GIF: a slide's animation, not a film.
 pub const MAX_FRAMES: usize = 150;
+/// The last step a GIF may show (reaching it replays the run up to there).
+const MAX_STEP: usize = 20_000;
 /// A frame larger than this many pixels is scaled down to it.
 const MAX_FRAME_PIXELS: f64 = 2_000_000.0;
 /// The encoded file stops growing here, with a message.
@@ -286,11 +288,15 @@ pub fn GifPanel(props: &Props) -> Html {
                 message.set(Some(format!("The range ends (step {to}) before it starts (step {from}).")));
                 return;
             }
-            if to - from + 1 > MAX_FRAMES {
+            let count = to.saturating_sub(from).saturating_add(1);
+            if count > MAX_FRAMES {
                 message.set(Some(format!(
-                    "{} frames asked for; a GIF holds at most {MAX_FRAMES}. Choose a shorter range.",
-                    to - from + 1
+                    "{count} frames asked for; a GIF holds at most {MAX_FRAMES}. Choose a shorter range."
                 )));
+                return;
+            }
+            if to > MAX_STEP {
+                message.set(Some(format!("Steps up to {MAX_STEP} can be recorded.")));
                 return;
             }
             let flag = Rc::new(Cell::new(false));
