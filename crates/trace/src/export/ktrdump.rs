@@ -39,14 +39,20 @@ fn freebsd_messages(trace: &Trace, e: &Event) -> Vec<String> {
 }
 
 /// `ktrdump -ct` of `trace`, newest first; the index column is the ring slot, as if the
-/// ring held exactly these records.
+/// ring held exactly these records. Streams: nothing is kept per record.
 pub fn freebsd<W: Write>(trace: &Trace, out: &mut W) -> io::Result<()> {
     writeln!(out, "{:<6} {:<3} {:<16} trace", "index", "cpu", "timestamp")?;
     writeln!(out, "------ --- ---------------- ----- ")?;
-    let rows: Vec<(u16, u64, String)> =
-        trace.events.iter().flat_map(|e| freebsd_messages(trace, e).into_iter().map(|m| (e.cpu, e.ts, m))).collect();
-    for (slot, (cpu, ts, msg)) in rows.iter().enumerate().rev() {
-        writeln!(out, "{slot:6} {cpu:3} {ts:16} {msg}")?;
+    let records = |e: &Event| match e.kind {
+        Kind::IpiSend { targets, all_but_self, .. } => targets.count_ones() as usize + usize::from(all_but_self),
+        _ => 1,
+    };
+    let mut slot: usize = trace.events.iter().map(records).sum();
+    for e in trace.events.iter().rev() {
+        for msg in freebsd_messages(trace, e).iter().rev() {
+            slot = slot.saturating_sub(1);
+            writeln!(out, "{slot:6} {:3} {:16} {msg}", e.cpu, e.ts)?;
+        }
     }
     Ok(())
 }
