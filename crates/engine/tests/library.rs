@@ -148,7 +148,7 @@ fn dragonfly_ipiq_cpusync_and_pmap_inval() {
     for scenario in ["unmap_free", "crossfire", "two_pages", "protect_race", "crit_wait"] {
         assert_eq!(check("dragonfly", 2, scenario, &[]), Outcome::Verified, "{scenario} 2");
     }
-    for scenario in ["unmap_free", "crit_wait"] {
+    for scenario in ["unmap_free", "crit_wait", "two_pages"] {
         assert_eq!(check("dragonfly", 3, scenario, &[]), Outcome::Verified, "{scenario} 3");
     }
     // An NMI that reads user memory is harmless while the slave invalidates before it
