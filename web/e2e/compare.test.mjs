@@ -255,4 +255,28 @@ export default [
       await other.close();
     },
   },
+  {
+    name: 'compare: a stale-TLB race (E2) replayed on the default variant: marked where the logs part, A breaks G-STALE',
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=unmap_free&o=nmi_reads_user:1,hw_nmi:1&seed=1');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('#find-race');
+      await page.waitForSelector('#check-result', { timeout: 60000 });
+      const result = await page.textContent('#check-result');
+      assert(result.includes('G-STALE'), result);
+      await page.click('#compare');
+      const heads = await page.$$eval('.pane-head', (hs) => hs.map((h) => h.textContent));
+      assert(heads[1].includes('nmi_reads_user = false') && heads[1].includes('hw_nmi = 0'), `B is the default variant: ${heads}`);
+      await page.click('.pane-a .machine', { position: { x: 3, y: 3 } });
+      await page.keyboard.press('End');
+      assert((await page.textContent('#banner')).includes('G-STALE'), 'A breaks G-STALE');
+      const l = await logs(page);
+      let expected = firstDifference(l.a, l.b);
+      if (expected === null) expected = l.a.length + 1;
+      const m = await marker(page);
+      assert(m.panel === String(expected) && m.a.includes(String(expected)) && m.b.includes(String(expected)),
+        `expected the first difference at ${expected}: ${JSON.stringify(m)}\n${l.a.join('\n')}\n---\n${l.b.join('\n')}`);
+    },
+  },
 ];

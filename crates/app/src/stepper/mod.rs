@@ -177,7 +177,22 @@ pub fn Stepper(props: &StepperProps) -> Html {
         });
         let (a_words, b_words) = {
             let s = lab.inner.borrow();
-            let b_set = s.compare.as_ref().map(|c| compare::describe_set(&s, &c.set)).unwrap_or_default();
+            let b_set = s
+                .compare
+                .as_ref()
+                .map(|c| {
+                    let how = match &c.follow {
+                        compare::Follow::Mirror => " · replays A's choices".to_string(),
+                        compare::Follow::Own { choices, seed } if choices.is_empty() => {
+                            format!(" · its own seed {seed}")
+                        }
+                        compare::Follow::Own { choices, seed } => {
+                            format!(" · its own schedule ({} steps), then seed {seed}", choices.len())
+                        }
+                    };
+                    format!("{}{how}", compare::describe_set(&s, &c.set))
+                })
+                .unwrap_or_default();
             let a_set = s
                 .compare
                 .as_ref()
@@ -199,6 +214,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                     <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="a" />
                     <div class="machine" tabindex="0" aria-label="Run A: the machine">
                         <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
+                        <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
                         <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
                         <div class="cpus">
                             { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
