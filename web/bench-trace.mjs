@@ -98,6 +98,8 @@ try {
     parse_mb_per_s: round(bytes / 1e6 / (Number(meta.parseMs) / 1000), 1),
     file_chosen_to_interactive_ms: interactiveMs,
     bytes_per_event: round(bytes / Number(meta.events), 1),
+    page_wasm_memory_bytes: Number(meta.wasmBytes),
+    page_wasm_bytes_per_event: round(Number(meta.wasmBytes) / Number(meta.events), 1),
     frame_time: all,
     frame_time_p95_worst_ms: Math.max(...all.map((r) => r.p95_ms)),
     console_errors: errors,

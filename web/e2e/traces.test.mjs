@@ -12,6 +12,19 @@ const scratch = path.join(root, 'target/e2e-traces');
 // The timeline's label gutter (timeline.rs GUTTER): x of time t0.
 const GUTTER = 52;
 
+const axeSource = fs.readFileSync(path.join(here, '../node_modules/axe-core/axe.min.js'), 'utf8');
+
+async function audit(page, where) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) throw new Error(`${where}: ${JSON.stringify(bad, null, 1)}`);
+}
+
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
@@ -277,6 +290,33 @@ export default [
       const meta = await page.$eval('#trace-meta', (m) => ({ ...m.dataset, text: m.textContent }));
       assert(meta.text.includes('freebsd-ktrdump'), `read back as FreeBSD ktrdump: ${meta.text}`);
       assert(Number(meta.events) > 0 && Number(meta.lineWarnings) === 0, `events ${meta.events}, warnings ${meta.lineWarnings}`);
+    },
+  },
+  {
+    name: 'traces: a link opens a bundled sample; DragonFly ipiq rings show in step mode; no serious axe violation',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      const text = fs.readFileSync(path.join(root, 'traces/emulated/dragonfly-4cpu-seed7.ktrdump'), 'utf8');
+      const first = text.split('\n').find((l) => /ipiq_send_norm/.test(l));
+      const [, scpu, dcpu] = /scpu=(\d+) dcpu=(\d+)/.exec(first);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(baseUrl + '/#traces&sample=dragonfly-4cpu-seed7');
+      await page.waitForSelector('#trace-meta');
+      assert((await page.textContent('#trace-meta')).includes('dragonfly-ktrdump'), 'read as DragonFly ktrdump');
+      await audit(page, 'traces with a trace loaded');
+      await page.focus('#timeline-canvas');
+      await page.keyboard.press('s');
+      await page.waitForSelector('#step-state');
+      for (let i = 0; i < 30 && !(await page.$('#step-rings')); i++) await page.keyboard.press('.');
+      const rings = await page.textContent('#step-rings');
+      assert(rings.includes(`CPU ${scpu} → CPU ${dcpu}: 1 message`), `the first ipiq message is in its ring: ${rings}`);
+      await screenshot('traces-dragonfly-step');
+      await page.click('#tab-charts');
+      await page.waitForSelector('#chart-heatmap svg');
+      await page.keyboard.press('?');
+      await page.waitForSelector('#help');
+      await audit(page, 'traces in step mode with charts and the help');
+      await page.goto(baseUrl + '/#traces&sample=nope');
+      await page.waitForSelector('#trace-error');
     },
   },
 ];

@@ -25,7 +25,16 @@ const BYTES_PER_EVENT: f64 = 120.0;
 pub const SAMPLES: &[(&str, &str)] = &[
     ("munmap-4cpu-4pages.trace", "Linux 6.12, 4 CPUs: munmap of 4 pages, 200 times (ranged flushes)"),
     ("mprotect-4cpu-64pages.trace", "Linux 6.12, 4 CPUs: mprotect of 64 pages, 200 times (full flushes)"),
+    (
+        "dragonfly-4cpu-seed7.ktrdump",
+        "Emulated, not a real kernel: a run of the DragonFly model written as ktrdump (ipiq rings, a cpusync round)",
+    ),
 ];
+
+/// The sample a link names (`#traces&sample=NAME`, NAME without its extension).
+pub fn sample_named(stem: &str) -> Option<&'static str> {
+    SAMPLES.iter().map(|(f, _)| *f).find(|f| f.rsplit_once('.').map_or(*f, |(s, _)| s) == stem)
+}
 
 pub struct Running {
     worker: Worker,

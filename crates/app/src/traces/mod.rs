@@ -90,7 +90,7 @@ pub fn Traces() -> Html {
                 let a = match e.key().as_str() {
                     "." => Action::Step(1),
                     "," => Action::Step(-1),
-                    "s" => Action::StepMode(true),
+                    "s" => Action::ToggleStep,
                     "Escape" => Action::StepMode(false),
                     "?" => Action::ToggleHelp,
                     _ => return,
@@ -105,6 +105,59 @@ pub fn Traces() -> Html {
             move || {
                 if let Some(doc) = doc {
                     let _ = doc.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+                }
+            }
+        });
+    }
+    {
+        // A link may name a bundled sample (`#traces&sample=munmap-4cpu-4pages`): at
+        // mount, and when a link is pasted into this tab (our own address updates use
+        // replaceState, which fires no hashchange).
+        let d = dispatch.clone();
+        let slot = slot.clone();
+        use_effect_with((), move |_| {
+            let follow = move || {
+                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                let wanted = hash.split('&').find_map(|kv| kv.strip_prefix("sample=")).map(str::to_string);
+                match wanted.as_deref().map(|w| (w, loader::sample_named(w))) {
+                    Some((_, Some(file))) => loader::open_sample(file, d.clone(), slot.clone()),
+                    Some((w, None)) => d.emit(Action::Failed(format!(
+                        "the link names a sample `{}` this Shootdown Lab does not have",
+                        w.chars().take(60).collect::<String>()
+                    ))),
+                    None => {}
+                }
+            };
+            follow();
+            let listener = Closure::<dyn Fn()>::new(follow);
+            let w = web_sys::window();
+            if let Some(w) = &w {
+                let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(w) = w {
+                    let _ = w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+                }
+            }
+        });
+    }
+    {
+        // The address says which sample is open, so the link reopens it; a local file
+        // cannot travel in a link.
+        let name = lab.model.as_ref().map(|m| m.name.clone());
+        use_effect_with(name, move |name| {
+            let Some(name) = name else { return };
+            let frag = match loader::SAMPLES.iter().find(|(f, _)| f == name) {
+                Some((f, _)) => {
+                    format!("#{}&sample={}", crate::TRACES_FRAGMENT, f.rsplit_once('.').map_or(*f, |(s, _)| s))
+                }
+                None => format!("#{}", crate::TRACES_FRAGMENT),
+            };
+            if let Some(w) = web_sys::window() {
+                if w.location().hash().ok().as_deref() != Some(frag.as_str()) {
+                    if let Ok(h) = w.history() {
+                        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&frag));
+                    }
                 }
             }
         });
@@ -144,7 +197,9 @@ pub fn Traces() -> Html {
         let d = dispatch.clone();
         let slot = slot.clone();
         let onclick = Callback::from(move |_| loader::open_sample(file, d.clone(), slot.clone()));
-        html! { <button class="sample" id={format!("sample-{}", file.trim_end_matches(".trace"))} title={*what} {onclick}>{ file.trim_end_matches(".trace") }</button> }
+        let stem = file.rsplit_once('.').map_or(*file, |(s, _)| s);
+        html! { <button class="sample" id={format!("sample-{stem}")} title={*what} aria-label={format!("{stem}: {what}")} {onclick}>
+            { stem }{ if what.starts_with("Emulated") { " (emulated)" } else { "" } }</button> }
     });
     let status = match &lab.load {
         Load::Idle => html! {},
@@ -212,6 +267,16 @@ pub fn Traces() -> Html {
     }
 }
 
+/// The page's wasm memory (what the events, the replay and the index occupy, plus the
+/// rest of the app): the benchmark reports it per event.
+fn wasm_memory_bytes() -> f64 {
+    js_sys::Reflect::get(&wasm_bindgen::memory(), &"buffer".into())
+        .ok()
+        .and_then(|b| js_sys::Reflect::get(&b, &"byteLength".into()).ok())
+        .and_then(|n| n.as_f64())
+        .unwrap_or(0.0)
+}
+
 fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timeline::Handle) -> Html {
     let t = &m.trace;
     let complete = m.rounds.iter().filter(|r| r.end.is_some()).count();
@@ -220,7 +285,8 @@ fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timel
         <div class="trace-meta" id="trace-meta" data-events={t.events.len().to_string()} data-cpus={m.ncpu().to_string()}
              data-rounds={m.rounds.len().to_string()} data-warnings={warnings.to_string()} data-line-warnings={t.warning_count.to_string()}
              data-bytes={t.bytes.to_string()} data-parse-ms={format!("{:.1}", m.timing.parse_ms)}
-             data-read-ms={format!("{:.1}", m.timing.read_ms)} data-build-ms={format!("{:.1}", m.timing.build_ms)}>
+             data-read-ms={format!("{:.1}", m.timing.read_ms)} data-build-ms={format!("{:.1}", m.timing.build_ms)}
+             data-wasm-bytes={wasm_memory_bytes().to_string()}>
             <strong>{ &m.name }</strong>
             { format!(" · {} · {} events · {} CPUs · {} rounds ({} complete) · {} lines · parsed in {:.0} ms",
                 t.format.name(), t.events.len(), m.ncpu(), m.rounds.len(), complete, t.lines, m.timing.parse_ms) }
@@ -309,7 +375,7 @@ fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timel
             <div class="trace-lower">
                 <div class="trace-panel">
                     <div role="tablist" class="tabs">{ for tab_buttons }</div>
-                    <div class="tab-body" role="tabpanel">{ panel }</div>
+                    <div class="tab-body" role="tabpanel" tabindex="0" aria-label="Panel">{ panel }</div>
                 </div>
                 if let Some(at) = lab.step {
                     <panels::StepState model={m.clone()} {at} dispatch={d.clone()} />

@@ -140,6 +140,7 @@ pub enum Action {
     Text(String),
     Fit,
     StepMode(bool),
+    ToggleStep,
     Step(i64),
     StepTo(u32),
     Panel(Panel),
@@ -284,6 +285,7 @@ impl Reducible for TraceLab {
                     s.focus_event(i);
                 }
             }
+            Action::ToggleStep => return self.reduce(Action::StepMode(s.step.is_none())),
             Action::Step(dir) => {
                 let from = s.step.or(s.selected).unwrap_or(0);
                 let Some(i) = s.shown_from(from as i64 + dir.signum(), dir) else { return self };
