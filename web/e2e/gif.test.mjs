@@ -115,6 +115,8 @@ export default [
       assert((await step(page)) === before.step, `back at ${before.step}: ${await step(page)}`);
       assert(page.url() === before.url, 'the link is unchanged');
       assert((await page.textContent('#step-log')) === before.log, 'the same steps taken');
+      await page.keyboard.press('Escape');
+      assert((await page.locator('#gif-panel').count()) === 0, 'Escape closes the panel');
     },
   },
   {

@@ -37,6 +37,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("g", "export a range of steps as an animated GIF"),
     ("c", "compare two runs side by side"),
     ("?", "this help"),
+    ("Esc", "close the help or the GIF panel"),
 ];
 
 fn key_action(e: &KeyboardEvent) -> Option<Action> {
@@ -60,7 +61,7 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
             let _ = export::export_svg(".stepper", "shootdown-lab.svg");
             return None;
         }
-        "Escape" => return None,
+        "Escape" => Action::Dismiss,
         k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => Action::StepCpu(k.as_bytes()[0] - b'0'),
         _ => return None,
     })

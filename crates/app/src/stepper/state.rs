@@ -144,6 +144,8 @@ pub enum Action {
     /// B's options (all that differ from A's) and how it steps, at once.
     CompareVariant(Vec<(String, i32)>, Follow),
     ToggleGif,
+    /// Close the help overlay and the GIF panel (Escape).
+    Dismiss,
     /// Start recording a GIF: forward steps follow the run on screen until `GifEnd`.
     GifBegin,
     /// Show step n of the recorded run (a frame).
@@ -680,6 +682,10 @@ impl Reducible for Lab {
                     }
                 }
                 Action::ToggleGif => s.gif_panel = !s.gif_panel,
+                Action::Dismiss => {
+                    s.help = false;
+                    s.gif_panel = false;
+                }
                 Action::GifBegin => {
                     s.running = false;
                     let taken = s.session.schedule();
