@@ -58,7 +58,7 @@ pub enum TraceReply {
     Parsed {
         trace: sdlab_trace::Trace,
         /// Wall time in the worker from the first slice to the parsed trace, and the part
-        /// of it spent reading slices (the rest is parsing and sorting).
+        /// of it spent waiting for slices (the rest is parsing and sorting).
         parse_ms: f64,
         read_ms: f64,
     },

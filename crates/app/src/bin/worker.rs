@@ -1,7 +1,8 @@
 //! The web worker: a `CheckRequest` (a JSON string) runs the checker in slices, posting
 //! `Progress` after each slice and `Done` at the end; a trace request (a JS object with a
-//! `file` Blob) reads the file slice by slice, parses it and posts the events as one
-//! transferred buffer. Cancelling either is terminating the worker.
+//! `file` Blob) reads the file slice by slice (the next slice read while this one is
+//! parsed), parses it and posts the events as one transferred buffer. Cancelling either
+//! is terminating the worker.
 
 use sdlab_app::protocol::{CheckReply, CheckRequest, TraceReply, TRACE_CHUNK};
 use sdlab_engine::checker::{Checker, Options, Outcome};
@@ -80,9 +81,14 @@ fn post_trace(scope: &DedicatedWorkerGlobalScope, r: &TraceReply) {
     }
 }
 
-/// FileReaderSync blocks this worker only, which is what it is for: the page keeps
-/// running and Cancel terminates the worker mid-read.
-fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), String> {
+/// The next slice, already being read by the browser while this one is parsed: reading
+/// runs off this thread, so it overlaps the parsing instead of adding to it.
+fn read_slice(file: &web_sys::Blob, at: f64, end: f64) -> Result<wasm_bindgen_futures::JsFuture, String> {
+    let slice = file.slice_with_f64_and_f64(at, end).map_err(|_| "the file cannot be sliced")?;
+    Ok(wasm_bindgen_futures::JsFuture::from(slice.array_buffer()))
+}
+
+async fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), String> {
     let file: web_sys::Blob = js_sys::Reflect::get(req, &JsValue::from_str("file"))
         .ok()
         .and_then(|f| f.dyn_into().ok())
@@ -91,18 +97,20 @@ fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), 
         .ok()
         .and_then(|c| c.as_f64())
         .map_or(TRACE_CHUNK as f64, |c| c.clamp(4096.0, 64.0 * 1024.0 * 1024.0));
-    let reader = web_sys::FileReaderSync::new().map_err(|_| "this browser has no FileReaderSync")?;
     let total = file.size();
     let t0 = js_sys::Date::now();
     let mut parser = sdlab_trace::Reader::new();
     let mut buf = Vec::new();
     let mut at = 0.0;
     let mut read_ms = 0.0;
-    while at < total {
+    let mut next = (total > 0.0).then(|| read_slice(&file, 0.0, chunk.min(total))).transpose()?;
+    while let Some(pending) = next.take() {
         let r0 = js_sys::Date::now();
+        let bytes = pending.await.map_err(|_| "the file could not be read (was it moved?)")?;
         let end = (at + chunk).min(total);
-        let slice = file.slice_with_f64_and_f64(at, end).map_err(|_| "the file cannot be sliced")?;
-        let bytes = reader.read_as_array_buffer(&slice).map_err(|_| "the file could not be read (was it moved?)")?;
+        if end < total {
+            next = Some(read_slice(&file, end, (end + chunk).min(total))?);
+        }
         let view = js_sys::Uint8Array::new(&bytes);
         buf.resize(view.length() as usize, 0);
         view.copy_to(&mut buf);
@@ -134,9 +142,12 @@ fn main() {
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
         let data = m.data();
         if !data.is_string() {
-            if let Err(message) = parse_trace(&reply_to, &data) {
-                post_trace(&reply_to, &TraceReply::Error { message });
-            }
+            let scope = reply_to.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(message) = parse_trace(&scope, &data).await {
+                    post_trace(&scope, &TraceReply::Error { message });
+                }
+            });
             return;
         }
         let text = data.as_string().unwrap_or_default();
