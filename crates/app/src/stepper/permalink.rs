@@ -1,7 +1,9 @@
 //! Permalinks: the address bar holds the exact state — model, CPU count, scenario,
 //! options, seed, the schedule taken and the current step, and the view — so a link
 //! reopens it exactly. Decoding never trusts the link: every field is checked, and any
-//! problem is a message plus the default view.
+//! problem is a message plus the default view. Fields added later (notes, an edited
+//! model, a comparison) are optional, so the version stays 1 and older links open as they
+//! did; an older reader refuses a newer link by naming the field it does not know.
 
 use sdlab_engine::machine::{Choice, Config};
 use sdlab_engine::{compile, schedule, Program};
