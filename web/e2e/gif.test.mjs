@@ -131,9 +131,19 @@ export default [
       const n = Number(/in (\d+) steps/.exec(await page.textContent('#check-result'))[1]);
       await page.click('#export-gif');
       assert((await page.inputValue('#gif-from')) === '0' && (await page.inputValue('#gif-to')) === String(n), 'the whole counterexample');
+      // The page yields between frames: no single task blocks it for the whole recording.
+      await page.evaluate(() => {
+        window.__longest = 0;
+        new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longest = Math.max(window.__longest, e.duration); })
+          .observe({ type: 'longtask' });
+      });
+      const t0 = Date.now();
       const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 200000 }), page.click('#gif-make')]);
+      const took = Date.now() - t0;
       const gif = gifBlocks(fs.readFileSync(await dl.path()));
       assert(gif.frames === n + 1, `${n + 1} frames (steps 0..${n}), found ${gif.frames}`);
+      const longest = await page.evaluate(() => window.__longest);
+      assert(longest < Math.max(3000, took / 3), `the longest task took ${Math.round(longest)} ms of ${took} ms`);
       assert((await step(page)) === 'step 0', 'back at step 0');
       // A range past the end of the run stops at its last step, and says so.
       await page.fill('#gif-from', String(n - 2));
