@@ -232,6 +232,13 @@ export default [
       const listed = await page.$$eval('#warnings-table tbody tr', (rows) => rows.map((r) => Number(r.cells[0].textContent)));
       assert(JSON.stringify(listed) === JSON.stringify(bad), `warning lines ${listed}`);
       assert((await page.textContent('#warnings-count')).includes('3 lines not understood'), 'the count is said');
+      // A file that is no trace at all: a message, and the trace on screen stays.
+      const junk = Buffer.alloc(64 * 1024);
+      for (let i = 0; i < junk.length; i++) junk[i] = (i * 7919) & 0xff;
+      await page.setInputFiles('#trace-file', { name: 'junk.bin', mimeType: 'application/octet-stream', buffer: junk });
+      await page.waitForSelector('#trace-error');
+      assert((await page.textContent('#trace-error')).startsWith('junk.bin'), await page.textContent('#trace-error'));
+      assert((await page.textContent('#trace-meta strong')) === 'with-bad-lines.trace', 'the earlier trace is still shown');
     },
   },
   {

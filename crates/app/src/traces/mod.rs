@@ -174,12 +174,28 @@ pub fn Traces() -> Html {
             input.set_value("");
         })
     };
-    let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
+    // Dropping shows where it will land: the whole mode is the target.
+    let dragging = use_state(|| false);
+    let ondragover = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if !*dragging {
+                dragging.set(true);
+            }
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
     let ondrop = {
         let d = dispatch.clone();
         let slot = slot.clone();
+        let dragging = dragging.clone();
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
+            dragging.set(false);
             if let Some(f) = e.data_transfer().and_then(|dt| dt.files()).and_then(|l| l.get(0)) {
                 loader::open(f.clone().into(), f.name(), d.clone(), slot.clone());
             }
@@ -259,7 +275,7 @@ pub fn Traces() -> Html {
         Some(m) => loaded(&lab, m, &dispatch, &tl),
     };
     html! {
-        <section class="traces" aria-label="Traces" {ondragover} {ondrop}>
+        <section class={classes!("traces", dragging.then_some("dragging"))} aria-label="Traces" {ondragover} {ondragleave} {ondrop}>
             { for help }
             { toolbar }
             { body }
@@ -358,7 +374,7 @@ fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timel
     });
     let panel = match lab.panel {
         Panel::Details => {
-            html! { <panels::Details model={m.clone()} blob={lab.blob.clone()} selected={lab.selected} /> }
+            html! { <panels::Details model={m.clone()} blob={lab.blob.clone()} selected={lab.selected} dispatch={d.clone()} /> }
         }
         Panel::Rounds => {
             html! { <panels::Rounds model={m.clone()} selected={lab.round} page={lab.round_page} dispatch={d.clone()} /> }

@@ -14,6 +14,7 @@ pub struct DetailsProps {
     pub model: Rc<Model>,
     pub blob: Option<web_sys::Blob>,
     pub selected: Option<u32>,
+    pub dispatch: Callback<Action>,
 }
 
 #[function_component]
@@ -53,7 +54,10 @@ pub fn Details(p: &DetailsProps) -> Html {
                 <dt>{ "event #" }</dt><dd>{ format!("{} of {}", i + 1, m.trace.events.len()) }</dd>
                 <dt>{ "file offset" }</dt><dd>{ format!("byte {}", e.offset) }</dd>
                 if let Some(r) = round {
-                    <dt>{ "round" }</dt><dd>{ format!("#{} (initiator CPU {})", r + 1, m.rounds[r].initiator) }</dd>
+                    <dt>{ "round" }</dt><dd>
+                        <button class="link" id="event-round" onclick={{ let d = p.dispatch.clone(); Callback::from(move |_| d.emit(Action::SelectRound(r))) }}
+                                title="Zoom to this round">{ format!("#{}", r + 1) }</button>
+                        { format!(" (initiator CPU {})", m.rounds[r].initiator) }</dd>
                 }
             </dl>
             <pre id="raw-line" class="raw-line" aria-label="The line in the file">{ raw_text.unwrap_or_else(|| "…".into()) }</pre>
