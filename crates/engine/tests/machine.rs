@@ -400,3 +400,90 @@ scenario lone { cpu 0: waiter(); cpu *: idle; }
         assert!(p.is_none() && d.iter().any(|d| d.message.contains(msg)), "{cond}: {d:?}");
     }
 }
+
+#[test]
+fn dcas_swaps_two_adjacent_words_in_one_step() {
+    let src = r#"
+model "double-width CAS";
+cpus 2..2 default 2;
+shared pair[2][2] = 0;
+shared other = 0;
+percpu out = 0;
+proc cas() {
+    local g = 0;
+    local n = 0;
+    /// Swap (0, 0) for (5, 7).
+    local ok = dcas(pair[0][0], pair[0][1], g, n, 5, 7);
+    out = ok;
+    /// Again: the words are (5, 7) now, so this fails and loads them.
+    ok = dcas(pair[0][0], pair[0][1], g, n, 1, 1);
+    out = ok * 100 + g * 10 + n;
+    /// With the loaded pair as the expected one it succeeds.
+    ok = dcas(pair[0][0], pair[0][1], g, n, g + 1, 0);
+    out = ok;
+}
+proc apart() {
+    local g = 0;
+    local n = 0;
+    dcas(pair[0][0], pair[1][0], g, n, 1, 1);
+}
+proc race(v) {
+    local g = 0;
+    local n = 0;
+    local ok = dcas(pair[1][0], pair[1][1], g, n, v, v);
+    out = ok;
+}
+scenario s { cpu 0: cas(); cpu *: idle; }
+scenario bad { cpu 0: apart(); cpu *: idle; }
+scenario both { cpu 0: race(1); cpu 1: race(2); }
+"#;
+    let p = program(src);
+    let mut s = session(&p, 2, "s", &[]);
+    let m = s.machine.clone();
+    let word = |s: &Session, name: &str| {
+        (0..s.state().mem.len() as u32).find(|&a| m.addr_name(a) == name).map(|a| s.state().mem[a as usize])
+    };
+    let e = s.step(Choice::Step(0)).expect("dcas").clone();
+    let rmws = e.effects.iter().filter(|f| matches!(f, Effect::Rmw { .. })).count();
+    assert_eq!(rmws, 2, "one step updates both words: {:?}", e.effects);
+    assert_eq!((word(&s, "pair[0][0]"), word(&s, "pair[0][1]")), (Some(5), Some(7)));
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(word(&s, "out[0]"), Some(1));
+    let e = s.step(Choice::Step(0)).expect("failing dcas").clone();
+    assert!(
+        e.effects.iter().all(|f| !matches!(f, Effect::Rmw { .. } | Effect::Write { .. })),
+        "a failure writes nothing"
+    );
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(word(&s, "out[0]"), Some(57), "failed (0), and the expected locals now hold the pair (5, 7)");
+    s.step(Choice::Step(0)).expect("dcas");
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!((word(&s, "out[0]"), word(&s, "pair[0][0]"), word(&s, "pair[0][1]")), (Some(1), Some(6), Some(0)));
+    // The two words must be adjacent, the low one first.
+    let mut s = session(&p, 2, "bad", &[]);
+    let f = s.step(Choice::Step(0)).unwrap_err();
+    assert!(f.message.contains("pair[0][0] and pair[1][0] are not adjacent"), "{}", f.message);
+    // Two CPUs racing on the same pair: exactly one wins, and the pair is never torn.
+    let m = session(&p, 2, "both", &[]).machine;
+    let (o, stats) = checker::Checker::new(m, Default::default()).check();
+    assert_eq!(o, checker::Outcome::Verified);
+    assert!(stats.states > 3);
+    let mut s = session(&p, 2, "both", &[]);
+    for c in [1, 0, 0, 1] {
+        s.step(Choice::Step(c)).expect("step");
+    }
+    assert_eq!((word(&s, "pair[1][0]"), word(&s, "pair[1][1]")), (Some(2), Some(2)));
+    assert_eq!((word(&s, "out[0]"), word(&s, "out[1]")), (Some(0), Some(1)));
+    // Compile-time checks.
+    let base = "model \"m\"; shared w[2] = 0; proc f() { local x = 0; local y = 0; STMT } scenario s { cpu 0: f(); }";
+    for (stmt, msg) in [
+        ("dcas(w[0], w[1], x, y, 1);", "takes 6 argument(s), 5 given"),
+        ("dcas(w[0], w[1], 0, y, 1, 1);", "the expected values of `dcas` are local variables"),
+        ("dcas(x, w[1], x, y, 1, 1);", "two shared words"),
+        ("dcas(w[0], w[1], x, y, w[0], 1);", "read it into a local first"),
+    ] {
+        let (p, d) = compile(&base.replace("STMT", stmt));
+        assert!(p.is_none(), "{stmt}");
+        assert!(d.iter().any(|d| d.message.contains(msg)), "{stmt}: {d:?}");
+    }
+}

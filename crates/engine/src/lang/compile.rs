@@ -697,6 +697,7 @@ impl Compiler {
             "fetch_add"
                 | "xchg"
                 | "cmpxchg"
+                | "dcas"
                 | "atomic_or"
                 | "atomic_and"
                 | "pte_clear"
@@ -841,6 +842,37 @@ impl Compiler {
                     _ => RmwOp::Cmpxchg,
                 };
                 Kind::Rmw { op, place, a, b, dst }
+            }
+            "dcas" => {
+                if !want(self, 6) {
+                    return;
+                }
+                let mut words = [None, None];
+                for (k, w) in words.iter_mut().enumerate() {
+                    let Some(place) = self.place(&args[k]) else { return };
+                    if place_loads(&place) > 0 || matches!(place, Place::Local(_)) {
+                        self.err(args[k].span, "`dcas` works on two shared words whose indices are computed locally");
+                        return;
+                    }
+                    *w = Some(place);
+                }
+                let mut expected = [0u16; 2];
+                for (k, e) in expected.iter_mut().enumerate() {
+                    match &args[2 + k].kind {
+                        ExprKind::Name(n) if self.locals.contains_key(n) => *e = self.locals[n],
+                        _ => {
+                            self.err(
+                                args[2 + k].span,
+                                "the expected values of `dcas` are local variables: on failure they receive the words' current values, as CMPXCHG16B loads RDX:RAX",
+                            );
+                            return;
+                        }
+                    }
+                }
+                let nlo = local_only(self, &args[4]);
+                let nhi = local_only(self, &args[5]);
+                let [Some(lo), Some(hi)] = words else { return };
+                Kind::Dcas { lo, hi, elo: expected[0], ehi: expected[1], nlo, nhi, dst }
             }
             _ => match self.globals.get(name) {
                 Some(&Global::Proc(p)) => {
@@ -1133,6 +1165,7 @@ fn builtin_stmt(name: &str) -> bool {
             | "atomic_or"
             | "atomic_and"
             | "cmpxchg"
+            | "dcas"
             | "assert"
             | "ktr"
     )

@@ -149,6 +149,18 @@ pub enum Kind {
         b: ExprRef,
         dst: Option<u16>,
     },
+    /// `dcas(lo, hi, elo, ehi, nlo, nhi)`: a double-width compare-and-swap (x86
+    /// CMPXCHG16B) on two adjacent shared words as one atomic step. `elo`/`ehi` are local
+    /// slots holding the expected pair; on failure they receive the words' current values.
+    Dcas {
+        lo: Place,
+        hi: Place,
+        elo: u16,
+        ehi: u16,
+        nlo: ExprRef,
+        nhi: ExprRef,
+        dst: Option<u16>,
+    },
     Fence(FenceKind),
     Cli,
     Sti,

@@ -218,6 +218,41 @@ impl Machine {
                     self.set_local(s, c, d, result);
                 }
             }
+            Kind::Dcas { lo, hi, elo, ehi, nlo, nhi, dst } => {
+                let new = [self.eval(s, c, nlo, &mut read)?, self.eval(s, c, nhi, &mut read)?];
+                let (Place::Var { var: vl, nidx: nl, idx: il }, Place::Var { var: vh, nidx: nh, idx: ih }) = (lo, hi)
+                else {
+                    return Err("dcas on a local".into());
+                };
+                let a = self.addr(s, c, vl, nl, &il)?;
+                let b = self.addr(s, c, vh, nh, &ih)?;
+                if b != a + 1 {
+                    return Err(format!(
+                        "dcas: {} and {} are not adjacent words (the second must follow the first, as the two halves of a CMPXCHG16B operand)",
+                        self.addr_name(a),
+                        self.addr_name(b)
+                    ));
+                }
+                let base = s.cpus[c].stack.last().map_or(0, |t| t.base as usize);
+                let want = [s.cpus[c].locals[base + elo as usize], s.cpus[c].locals[base + ehi as usize]];
+                let old = [s.mem[a as usize], s.mem[a as usize + 1]];
+                let ok = old == want;
+                for (k, addr) in [a, b].into_iter().enumerate() {
+                    if ok {
+                        s.mem[addr as usize] = new[k];
+                        fx.push(Effect::Rmw { cpu: c8, addr, old: old[k], new: new[k] });
+                    } else {
+                        fx.push(Effect::Read { cpu: c8, addr, value: old[k] });
+                    }
+                }
+                if !ok {
+                    self.set_local(s, c, elo, old[0]);
+                    self.set_local(s, c, ehi, old[1]);
+                }
+                if let Some(d) = dst {
+                    self.set_local(s, c, d, ok as i32);
+                }
+            }
             Kind::Fence(_) => fx.push(Effect::Fence { cpu: c8 }),
             Kind::Cli | Kind::Sti => {
                 let on = matches!(ins.kind, Kind::Sti);
