@@ -130,6 +130,13 @@ export default [
         return Number(c.dataset.t1) - Number(c.dataset.t0) < w / 100;
       }, full.t1 - full.t0);
       assert(await page.$eval('tr.round-row.selected', (r) => r.textContent.includes('#1')), 'round 1 is selected');
+      // Slowest first: the first row's latency is the largest on the page.
+      await page.click('#rounds-slowest');
+      await page.waitForFunction(() => document.querySelector('#rounds-slowest').checked);
+      const ms = await page.$$eval('#rounds-table tbody tr', (rows) => rows.map((r) => r.cells[5].textContent));
+      const val = (t) => parseFloat(t) * (t.endsWith('µs') ? 1e-3 : t.endsWith(' s') ? 1e3 : 1);
+      assert(ms.every((t, i) => i === 0 || val(ms[i - 1]) >= val(t)), `latencies descend: ${ms.slice(0, 5)}`);
+      await page.click('#rounds-slowest');
       await screenshot('traces-round');
       // The first round's first request: its time in the file, rebased, put on the canvas.
       const first = f.records.find((r) => r.name === 'csd_queue_cpu' && r.text.includes('flush_tlb_func'));

@@ -377,7 +377,7 @@ fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timel
             html! { <panels::Details model={m.clone()} blob={lab.blob.clone()} selected={lab.selected} dispatch={d.clone()} /> }
         }
         Panel::Rounds => {
-            html! { <panels::Rounds model={m.clone()} selected={lab.round} page={lab.round_page} dispatch={d.clone()} /> }
+            html! { <panels::Rounds model={m.clone()} selected={lab.round} page={lab.round_page} by_latency={lab.by_latency} dispatch={d.clone()} /> }
         }
         Panel::Charts => html! { <charts::Charts model={m.clone()} /> },
         Panel::Warnings => html! { <panels::Warnings model={m.clone()} /> },

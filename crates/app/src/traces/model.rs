@@ -84,6 +84,8 @@ pub struct Model {
     pub replay: Replay,
     pub arrows: Vec<Arrow>,
     pub rounds: Vec<Round>,
+    /// Round indices, slowest first (incomplete rounds last): "show me the outliers".
+    pub slowest: Vec<usize>,
     pub end: u64,
     pub timing: Timing,
 }
@@ -137,7 +139,7 @@ impl Model {
             })
             .collect();
         arrows.sort_by_key(|a| (a.t_send, a.send));
-        let rounds = replay
+        let rounds: Vec<Round> = replay
             .rounds
             .iter()
             .map(|r| Round {
@@ -164,7 +166,9 @@ impl Model {
             })
             .collect();
         let end = trace.events.last().map_or(1, |e| e.ts.max(1));
-        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, end, timing }
+        let mut slowest: Vec<usize> = (0..rounds.len()).collect();
+        slowest.sort_by_key(|&r| std::cmp::Reverse(rounds[r].latency().map_or(0, |l| l + 1)));
+        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, slowest, end, timing }
     }
 
     pub fn ncpu(&self) -> usize {

@@ -70,6 +70,7 @@ pub struct RoundsProps {
     pub model: Rc<Model>,
     pub selected: Option<usize>,
     pub page: usize,
+    pub by_latency: bool,
     pub dispatch: Callback<Action>,
 }
 
@@ -85,7 +86,8 @@ pub fn Rounds(p: &RoundsProps) -> Html {
     let complete = m.rounds.iter().filter(|r| r.end.is_some()).count();
     let rel =
         |t: Option<u64>, start: u64| t.map_or("—".to_string(), |t| format!("+{}", m.dur(t.saturating_sub(start))));
-    let rows = (page * ROUNDS_PER_PAGE..((page + 1) * ROUNDS_PER_PAGE).min(n)).map(|r| {
+    let rows = (page * ROUNDS_PER_PAGE..((page + 1) * ROUNDS_PER_PAGE).min(n)).map(|pos| {
+        let r = if p.by_latency { m.slowest.get(pos).copied().unwrap_or(pos) } else { pos };
         let round = &m.rounds[r];
         let d = p.dispatch.clone();
         let onclick = Callback::from(move |_| d.emit(Action::SelectRound(r)));
@@ -121,6 +123,9 @@ pub fn Rounds(p: &RoundsProps) -> Html {
                 <span id="rounds-count" data-rounds={n.to_string()} data-targets={targets.to_string()} data-complete={complete.to_string()}>
                     { format!("{n} rounds, {complete} complete, {targets} target requests") }
                 </span>
+                <label class="opt"><input type="checkbox" id="rounds-slowest" checked={p.by_latency}
+                    onchange={{ let d = p.dispatch.clone(); let on = !p.by_latency; Callback::from(move |_| d.emit(Action::RoundOrder(on))) }} />
+                    { "slowest first" }</label>
                 <span class="pager">
                     <button onclick={prev} disabled={page == 0} aria-label="Previous page of rounds">{ "‹" }</button>
                     { format!(" page {} of {pages} ", page + 1) }

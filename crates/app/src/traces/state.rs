@@ -117,6 +117,8 @@ pub struct TraceLab {
     pub step: Option<u32>,
     pub panel: Panel,
     pub round_page: usize,
+    /// The rounds table lists the slowest first instead of in time order.
+    pub by_latency: bool,
     pub help: bool,
 }
 
@@ -135,6 +137,7 @@ pub enum Action {
     Select(Option<u32>),
     SelectRound(usize),
     RoundPage(usize),
+    RoundOrder(bool),
     ToggleCpu(u16),
     ToggleCat(Cat),
     Text(String),
@@ -163,6 +166,7 @@ impl Default for TraceLab {
             step: None,
             panel: Panel::Rounds,
             round_page: 0,
+            by_latency: false,
             help: false,
         }
     }
@@ -223,7 +227,7 @@ impl Reducible for TraceLab {
             Action::Building(name) => s.load = Load::Building { name },
             Action::Loaded(m, blob) => {
                 let end = m.end as f64;
-                s = TraceLab { panel: s.panel, help: s.help, ..TraceLab::default() };
+                s = TraceLab { panel: s.panel, help: s.help, by_latency: s.by_latency, ..TraceLab::default() };
                 s.model = Some(m);
                 s.blob = Some(blob);
                 s.reindex();
@@ -253,11 +257,19 @@ impl Reducible for TraceLab {
                 let (a, b) = (round.start as f64, end.unwrap_or(round.start) as f64);
                 let pad = ((b - a) * 0.15).max(50.0);
                 s.round = Some(r);
-                s.round_page = r / ROUNDS_PER_PAGE;
+                let pos = if s.by_latency { m.slowest.iter().position(|&x| x == r).unwrap_or(0) } else { r };
+                s.round_page = pos / ROUNDS_PER_PAGE;
                 s.selected = Some(round.start_idx);
+                if s.step.is_some() {
+                    s.step = Some(round.start_idx);
+                }
                 s.refocus(a - pad, b + pad);
             }
             Action::RoundPage(p) => s.round_page = p,
+            Action::RoundOrder(by_latency) => {
+                s.by_latency = by_latency;
+                s.round_page = 0;
+            }
             Action::ToggleCpu(c) => {
                 s.filter.hidden_cpus ^= 1u64 << c.min(63);
                 s.reindex();
