@@ -277,6 +277,10 @@ impl Shared {
         let _ = canvas.set_attribute("data-t1", &format!("{t1:.0}"));
         let _ = canvas.set_attribute("data-marks", &drawn.to_string());
         let _ = canvas.set_attribute("data-lanes", &lanes.len().to_string());
+        // The spoken summary changes with every frame of a drag; say it when the drag ends.
+        if self.drag.is_some() {
+            return;
+        }
         let _ = canvas.set_attribute(
             "aria-label",
             &format!(
@@ -597,6 +601,8 @@ pub fn Timeline(p: &Props) -> Html {
                 let mut s = h.0.borrow_mut();
                 let Some((_, _, _, moved)) = s.drag.take() else { return };
                 if moved {
+                    // The final frame of the drag, with its spoken summary.
+                    s.draw();
                     return;
                 }
                 s.hit(e.offset_x() as f64, e.offset_y() as f64)
