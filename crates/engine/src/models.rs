@@ -22,6 +22,7 @@ pub const BUNDLED: &[Bundled] = &[
     Bundled { id: "dillon-2004", source: include_str!("../models/dillon-2004.sdm") },
     Bundled { id: "linux", source: include_str!("../models/linux.sdm") },
     Bundled { id: "dragonfly", source: include_str!("../models/dragonfly.sdm") },
+    Bundled { id: "freebsd-di", source: include_str!("../models/freebsd-di.sdm") },
 ];
 
 pub fn find(id: &str) -> Option<&'static Bundled> {
