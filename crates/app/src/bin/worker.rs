@@ -88,6 +88,9 @@ fn read_slice(file: &web_sys::Blob, at: f64, end: f64) -> Result<wasm_bindgen_fu
     Ok(wasm_bindgen_futures::JsFuture::from(slice.array_buffer()))
 }
 
+/// Slices read ahead of the parser (each `TRACE_CHUNK` bytes).
+const READ_AHEAD: usize = 2;
+
 async fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), String> {
     let file: web_sys::Blob = js_sys::Reflect::get(req, &JsValue::from_str("file"))
         .ok()
@@ -101,23 +104,29 @@ async fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Resul
     let t0 = js_sys::Date::now();
     let mut parser = sdlab_trace::Reader::new();
     let mut buf = Vec::new();
-    let mut at = 0.0;
     let mut read_ms = 0.0;
-    let mut next = (total > 0.0).then(|| read_slice(&file, 0.0, chunk.min(total))).transpose()?;
-    while let Some(pending) = next.take() {
+    // Two slices in flight ahead of the parser.
+    let mut queued = 0.0;
+    let mut ahead = std::collections::VecDeque::new();
+    while queued < total && ahead.len() < READ_AHEAD {
+        let end = (queued + chunk).min(total);
+        ahead.push_back((read_slice(&file, queued, end)?, end));
+        queued = end;
+    }
+    while let Some((pending, end)) = ahead.pop_front() {
         let r0 = js_sys::Date::now();
         let bytes = pending.await.map_err(|_| "the file could not be read (was it moved?)")?;
-        let end = (at + chunk).min(total);
-        if end < total {
-            next = Some(read_slice(&file, end, (end + chunk).min(total))?);
+        if queued < total {
+            let next = (queued + chunk).min(total);
+            ahead.push_back((read_slice(&file, queued, next)?, next));
+            queued = next;
         }
         let view = js_sys::Uint8Array::new(&bytes);
         buf.resize(view.length() as usize, 0);
         view.copy_to(&mut buf);
         read_ms += js_sys::Date::now() - r0;
         parser.feed(&buf);
-        at = end;
-        post_trace(scope, &TraceReply::Progress { bytes: at as u64, total: total as u64 });
+        post_trace(scope, &TraceReply::Progress { bytes: end as u64, total: total as u64 });
     }
     drop(buf);
     let mut trace = parser.finish().map_err(|e| format!("not a trace this lab reads: {e}"))?;
