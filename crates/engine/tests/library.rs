@@ -238,6 +238,11 @@ fn freebsd_di_races_and_what_prevents_them() {
     // the report and with 2 when the freeing thread itself holds the stale entry.
     assert_eq!(property(&check("freebsd-di", 3, "reclaim", &[("di", "0")])), "G-STALE");
     assert_eq!(property(&check("freebsd-di", 2, "truncate", &[("di", "0")])), "G-STALE");
+    // The fix DI replaced: pvh_global_lock held across the shootdown closes the window too.
+    for (scenario, ncpu) in [("truncate", 2), ("truncate", 3), ("reclaim", 3), ("two_unmaps", 3)] {
+        let o = check("freebsd-di", ncpu, scenario, &[("di", "0"), ("pvh_global_lock", "true")]);
+        assert_eq!(o, Outcome::Verified, "pvh_global_lock {scenario} {ncpu}");
+    }
     // DI-R5: finishing the block before the shootdown breaks both variants.
     for di in ["1", "2"] {
         let o = check("freebsd-di", 2, "truncate", &[("di", di), ("finish_first", "true")]);
