@@ -4,7 +4,9 @@
 // The input is built at run time under target/bench-trace/ by concatenating the real
 // captures in traces/linux-6.12-qemu-4cpu/ until it reaches the size asked for
 // (default 125 MB, about a million events); it is never committed.
-//   node web/bench-trace.mjs [megabytes]
+//   node web/bench-trace.mjs [megabytes | path-to-a-trace]
+// `cargo xtask bench trace` passes the corpus the native benchmark built (the captures with
+// each copy moved later in time, so the rounds reconstruct as in one long capture).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +14,14 @@ import { serve, launch } from './e2e/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const mb = Number(process.argv[2] ?? 125);
+const given = process.argv[2] && fs.existsSync(process.argv[2]) ? path.resolve(process.argv[2]) : null;
+const mb = given ? 0 : Number(process.argv[2] ?? 125);
 const captures = path.join(root, 'traces/linux-6.12-qemu-4cpu');
 const dir = path.join(root, 'target/bench-trace');
-const file = path.join(dir, `concat-${mb}mb.trace`);
+const file = given ?? path.join(dir, `concat-${mb}mb.trace`);
 
 function build() {
+  if (given) return;
   fs.mkdirSync(dir, { recursive: true });
   if (fs.existsSync(file) && fs.statSync(file).size >= mb * 1e6) return;
   const parts = fs.readdirSync(captures).filter((f) => f.endsWith('.trace')).sort()
@@ -103,7 +107,7 @@ try {
     frame_time: all,
     frame_time_p95_worst_ms: Math.max(...all.map((r) => r.p95_ms)),
     console_errors: errors,
-  }, null, 2));
+  }));
 } finally {
   await browser.close();
   server.close();

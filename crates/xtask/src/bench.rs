@@ -29,7 +29,10 @@ pub fn run(which: &[String]) -> Result<(), String> {
     }
     if all || which.iter().any(|w| w == "trace") {
         let section = crate::bench_trace::section(&machine())?;
+        let native = section.split("| native parse | ").nth(1).and_then(|r| r.split(' ').next()?.parse::<f64>().ok());
         write_section("trace", &section)?;
+        let browser = crate::bench_trace::browser_section(&machine(), native)?;
+        write_section("trace-browser", &browser)?;
     }
     println!("BENCHMARKS.md updated");
     Ok(())

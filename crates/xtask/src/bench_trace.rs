@@ -200,3 +200,51 @@ mod tests {
         assert_eq!(shift(odd, 50), odd);
     }
 }
+
+/// Bytes of the browser benchmark's corpus: about a million events of the captures.
+const BROWSER_BYTES: u64 = 120_000_000;
+
+/// `cargo xtask bench trace`, in the browser: the release app in headless Chromium opens a
+/// million-event file through the Traces mode (`web/bench-trace.mjs`): wasm parse
+/// throughput, file chosen → interactive timeline, frame times while panning and zooming.
+pub fn browser_section(machine: &str, native_mb_per_s: Option<f64>) -> Result<String, String> {
+    crate::setup::all(true)?;
+    crate::util::run(sh("trunk").args(["build", "--release"]))?;
+    let dir = target_dir().join("bench-trace");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let file = dir.join("linux-120mb.trace");
+    corpus(&file, BROWSER_BYTES)?;
+    let load_before = load();
+    println!("bench: Traces mode in headless Chromium (best of 3 by parse throughput)");
+    let run = best_by("parse_mb_per_s", || {
+        output(sh("node").arg(root().join("web/bench-trace.mjs")).arg(&file)).and_then(|o| last_json_line(&o))
+    })
+    .ok_or("web/bench-trace.mjs failed")?;
+    println!("{run}");
+    let load_after = load();
+    let (wasm, tti, p95) =
+        (num(&run, "parse_mb_per_s"), num(&run, "file_chosen_to_interactive_ms"), num(&run, "frame_time_p95_worst_ms"));
+    let met = |ok: bool| if ok { "yes" } else { "no" };
+    let ratio = native_mb_per_s.map_or("—".to_string(), |n| format!("{:.2}", wasm / n));
+    Ok(format!(
+        "## Trace replay in the browser\n\n\
+         Input: {} events in {} bytes (the captures of `traces/linux-6.12-qemu-4cpu/`, each copy moved later in time), \
+         opened through the Traces mode's file input in the release build in headless Chromium; best of three runs by \
+         parse throughput. Parse = the worker reading the file in Blob slices and parsing it (wasm, trace crate at \
+         opt-level 3); interactive = file chosen until the timeline has drawn; frame time = the canvas draw measured \
+         in the page with `performance.now()` while panning and zooming, worst p95 over the gestures.\n\n\
+         {machine}; load average {load_before} before, {load_after} after (the machine is shared).\n\n\
+         | measure | value | goal | met |\n|---|---|---|---|\n\
+         | wasm parse in Chromium | {wasm:.0} MB/s | ≥ 250 MB/s | {} |\n\
+         | wasm / native (section above) | {ratio} | — | — |\n\
+         | file chosen → interactive timeline | {:.2} s | < 2 s | {} |\n\
+         | timeline frame time p95 while panning | {p95:.1} ms | < 8 ms | {} |\n\n\
+         Raw: `{run}`.\n",
+        num(&run, "events"),
+        num(&run, "bytes"),
+        met(wasm >= 250.0),
+        tti / 1000.0,
+        met(tti < 2000.0),
+        met(p95 < 8.0),
+    ))
+}
