@@ -181,26 +181,6 @@ pub fn section(machine: &str) -> Result<String, String> {
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::shifted;
-
-    fn shift(line: &str, s: u64) -> String {
-        let mut out = Vec::new();
-        shifted(line.as_bytes(), s, &mut out);
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn moves_only_the_timestamp_of_event_lines() {
-        let l = "          <idle>-0       [001] dNh1.     3.738040: reschedule_exit: vector=253\n";
-        assert_eq!(shift(l, 50), "          <idle>-0       [001] dNh1.     53.738040: reschedule_exit: vector=253\n");
-        assert_eq!(shift("# tracer: nop\n", 50), "# tracer: nop\n");
-        let odd = "  a-1 [000] x: y: 1.5: z\n";
-        assert_eq!(shift(odd, 50), odd);
-    }
-}
-
 /// Bytes of the browser benchmark's corpus: about a million events of the captures.
 const BROWSER_BYTES: u64 = 120_000_000;
 
@@ -247,4 +227,24 @@ pub fn browser_section(machine: &str, native_mb_per_s: Option<f64>) -> Result<St
         met(tti < 2000.0),
         met(p95 < 8.0),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shifted;
+
+    fn shift(line: &str, s: u64) -> String {
+        let mut out = Vec::new();
+        shifted(line.as_bytes(), s, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn moves_only_the_timestamp_of_event_lines() {
+        let l = "          <idle>-0       [001] dNh1.     3.738040: reschedule_exit: vector=253\n";
+        assert_eq!(shift(l, 50), "          <idle>-0       [001] dNh1.     53.738040: reschedule_exit: vector=253\n");
+        assert_eq!(shift("# tracer: nop\n", 50), "# tracer: nop\n");
+        let odd = "  a-1 [000] x: y: 1.5: z\n";
+        assert_eq!(shift(odd, 50), odd);
+    }
 }
