@@ -7,16 +7,15 @@
 //! work; spin-waits are waits, see ARCHITECTURE.md), and model faults (an index out of
 //! bounds, a double free) which are reported as such.
 //!
-//! Visited states are kept as 128-bit fingerprints (hash compaction): 20 bytes per state
-//! with its parent link. Two distinct states collide with probability about n²/2¹²⁹, far
-//! below 10⁻¹⁸ for a billion states. The checker is driven in slices (`run(budget)`), has
+//! Visited states are kept as 128-bit fingerprints (hash compaction) of their compact
+//! encoding: a 16-byte slot in an open-addressed table plus an 8-byte parent link. Two
+//! distinct states collide with probability about n²/2¹²⁹, far below 10⁻¹⁸ for a billion
+//! states. The checker is driven in slices (`run(budget)`), has
 //! no threads and no clock, so the CLI and a web worker report progress and can cancel.
 
-use crate::machine::{Choice, Ctx, Effect, Machine, State, Violation};
+use crate::machine::{Choice, Effect, Machine, State, Violation};
 use serde::Serialize;
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -84,88 +83,53 @@ pub struct Progress {
     pub frontier: u64,
 }
 
-/// A 128-bit fingerprint hasher: two independent 64-bit lanes mixed per word.
-#[derive(Clone, Copy)]
-struct Fp {
-    a: u64,
-    b: u64,
+/// 64×64→128-bit multiply folded to 64 bits: one instruction pair on x86-64 and the core
+/// of the wyhash family.
+#[inline(always)]
+fn mix(a: u64, b: u64) -> u64 {
+    let r = (a as u128).wrapping_mul(b as u128);
+    (r as u64) ^ (r >> 64) as u64
 }
 
-impl Fp {
-    fn new() -> Fp {
-        Fp { a: 0x243F_6A88_85A3_08D3, b: 0x1319_8A2E_0370_7344 }
+const S0: u64 = 0xA076_1D64_78BD_642F;
+const S1: u64 = 0xE703_7ED1_A0B4_28DB;
+const S2: u64 = 0x8EBC_6AF0_9C88_C6E3;
+const S3: u64 = 0x5899_65CC_7537_4CC3;
+
+/// 128-bit hash of a word buffer: two wyhash-style chains with independent secrets, each
+/// taking 16 bytes per multiply, then finalised by SplitMix64 so that every output bit
+/// depends on every input bit. The length seeds both chains, so zero padding of the last
+/// block is unambiguous.
+pub(crate) fn hash128(w: &[u32]) -> u128 {
+    let mut a = S0 ^ w.len() as u64;
+    let mut b = S1 ^ (w.len() as u64).rotate_left(32);
+    let mut blocks = w.chunks_exact(4);
+    for c in &mut blocks {
+        let x = c[0] as u64 | (c[1] as u64) << 32;
+        let y = c[2] as u64 | (c[3] as u64) << 32;
+        a = mix(x ^ S2, y ^ a);
+        b = mix(y ^ S3, x ^ b);
     }
-    fn word(&mut self, x: u64) {
-        self.a = (self.a ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-        self.b = (self.b.rotate_left(17) ^ x).wrapping_mul(0xC2B2_AE3D_27D4_EB4F).wrapping_add(0x1656_67B1_9E37_79F9);
+    let r = blocks.remainder();
+    if !r.is_empty() {
+        let mut t = [0u32; 4];
+        t[..r.len()].copy_from_slice(r);
+        let x = t[0] as u64 | (t[1] as u64) << 32;
+        let y = t[2] as u64 | (t[3] as u64) << 32;
+        a = mix(x ^ S2, y ^ a);
+        b = mix(y ^ S3, x ^ b);
     }
-    fn finish128(&self) -> u128 {
-        let a = crate::schedule::splitmix64(self.a ^ self.b.rotate_left(7));
-        let b = crate::schedule::splitmix64(self.b ^ a);
-        ((a as u128) << 64) | b as u128
-    }
+    let hi = crate::schedule::splitmix64(a ^ b.rotate_left(7));
+    let lo = crate::schedule::splitmix64(b ^ hi);
+    ((hi as u128) << 64) | lo as u128
 }
 
-/// The state packed densely into 64-bit words and mixed into 128 bits. Packing first
-/// (rather than feeding `derive(Hash)` field by field) cuts the mixing work several-fold;
-/// this is the checker's hottest function.
+/// The 128-bit fingerprint of a state: the hash of its compact encoding
+/// (`State::encode`), which is lossless, so distinct states differ in their words.
 pub fn fingerprint(s: &State) -> u128 {
-    let mut h = Fp::new();
-    let mut pair = |lo: u64, hi: u64| h.word(lo | (hi << 32));
-    for w in s.mem.chunks(2) {
-        pair(w[0] as u32 as u64, w.get(1).map_or(0, |&x| x as u32 as u64));
-    }
-    h.word(0xFEED_0000 | s.mem.len() as u64);
-    for c in &s.cpus {
-        h.word(
-            c.intr as u64
-                | (c.nmi_latch as u64) << 1
-                | (c.thread_done as u64) << 2
-                | (c.aspace as u64) << 8
-                | (c.crit as u64) << 16
-                | (c.pin as u64) << 32
-                | (c.stack.len() as u64) << 48
-                | (c.tlb.len() as u64) << 56,
-        );
-        h.word(c.irr as u64 | (c.isr as u64) << 32);
-        for a in &c.stack {
-            let ctx = match a.ctx {
-                Ctx::Thread => 0u64,
-                Ctx::Irq(v) => 1 + v as u64,
-                Ctx::Nmi => 255,
-            };
-            h.word(
-                a.proc as u64
-                    | (a.pc as u64 & 0xFFFFF) << 16
-                    | ctx << 36
-                    | (a.ctx_base as u64) << 44
-                    | (a.saved_if as u64) << 45
-                    | (a.base as u64 & 0x3FFFF) << 46,
-            );
-        }
-        h.word(0xC0C0_0000 | c.locals.len() as u64);
-        for w in c.locals.chunks(2) {
-            h.word(w[0] as u32 as u64 | (w.get(1).map_or(0, |&x| x as u32 as u64)) << 32);
-        }
-        for e in &c.tlb {
-            h.word(e.va as u32 as u64 | (e.frame as u64) << 32 | (e.gen as u64) << 48);
-            h.word(e.aspace as u64 | (e.writable as u64) << 8 | (e.dirty as u64) << 9);
-        }
-    }
-    for p in &s.ptes {
-        h.word(
-            p.frame as u64
-                | (p.present as u64) << 16
-                | (p.writable as u64) << 17
-                | (p.dirty as u64) << 18
-                | (p.accessed as u64) << 19,
-        );
-    }
-    for f in &s.frames {
-        h.word(f.allocated as u64 | (f.clean as u64) << 1 | (f.hidden as u64) << 2 | (f.gen as u64) << 3);
-    }
-    h.word(s.nmis_left as u64 | 0xE0D0_0000);
-    h.finish128()
+    let mut buf = Vec::with_capacity(64);
+    s.encode(&mut buf);
+    hash128(&buf)
 }
 
 /// Identity hasher for keys that already are fingerprints.
@@ -186,7 +150,82 @@ impl Hasher for PassThrough {
     }
 }
 
+/// The visited set: fingerprints in one open-addressed table with linear probing, 16
+/// bytes a slot at most 3/4 full (a std `HashMap<u128, u32>` takes 33 bytes an entry and
+/// hashes again what is already a hash). Zero marks an empty slot, so a zero fingerprint
+/// is stored as 1: it merges one pair of the 2¹²⁸ values, far below the collision odds
+/// of hash compaction itself.
+pub(crate) struct FpSet {
+    slots: Vec<u128>,
+    len: usize,
+}
+
+impl FpSet {
+    pub fn new() -> FpSet {
+        FpSet { slots: vec![0; 1 << 12], len: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Add a fingerprint; false if it was there already.
+    #[inline]
+    pub fn insert(&mut self, fp: u128) -> bool {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        let fp = fp.max(1);
+        let mask = self.slots.len() - 1;
+        let mut i = (fp >> 64) as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == fp {
+                return false;
+            }
+            if s == 0 {
+                self.slots[i] = fp;
+                self.len += 1;
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let n = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![0; n]);
+        let mask = self.slots.len() - 1;
+        for fp in old.into_iter().filter(|&f| f != 0) {
+            let mut i = (fp >> 64) as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = fp;
+        }
+    }
+}
+
 const ROOT: u32 = u32::MAX;
+
+fn choice_word(c: Choice) -> u32 {
+    match c {
+        Choice::Step(c) => c as u32,
+        Choice::Irq(c, v) => 1 << 30 | (v as u32) << 8 | c as u32,
+        Choice::Nmi(c) => 2 << 30 | c as u32,
+        Choice::Fill(c, s) => 3 << 30 | (s as u32) << 8 | c as u32,
+    }
+}
+
+fn word_choice(w: u32) -> Choice {
+    let c = w as u8;
+    match w >> 30 {
+        0 => Choice::Step(c),
+        1 => Choice::Irq(c, (w >> 8) as u8),
+        2 => Choice::Nmi(c),
+        _ => Choice::Fill(c, (w >> 8) as u16),
+    }
+}
 
 pub struct Checker {
     machine: Machine,
@@ -195,18 +234,29 @@ pub struct Checker {
     /// Counts of the breadth-first pass, kept when the liveness pass takes over.
     bfs_done: bool,
     opts: Options,
-    /// fingerprint → index into `links`
-    seen: HashMap<u128, u32, BuildHasherDefault<PassThrough>>,
+    seen: FpSet,
     /// parent node and the choice that led here, per node
     links: Vec<(u32, Choice)>,
-    frontier: VecDeque<(u32, u32, State)>,
+    /// The frontier, one level at a time: records of the level being expanded (`level`,
+    /// read from `head`) and of the next one, each record being the node, its enabled
+    /// choices (computed anyway when the state was found, to see whether it is stuck) and
+    /// the state's compact encoding. Flat buffers: no allocation or free per state.
+    cur: Vec<u32>,
+    head: usize,
+    next: Vec<u32>,
+    level: u32,
+    /// Records not yet expanded, in both levels.
+    queued: u64,
     progress: Progress,
     outcome: Option<Outcome>,
     en: Vec<Choice>,
     fx: Vec<Effect>,
-    /// Every successor is computed here first; only new states are copied out.
+    /// The state being expanded, decoded from the frontier.
+    state: State,
+    /// Every successor is computed here first; only new states are encoded into the frontier.
     scratch: State,
     en2: Vec<Choice>,
+    words: Vec<u32>,
 }
 
 impl Checker {
@@ -218,23 +268,39 @@ impl Checker {
             bfs_done: false,
             machine,
             opts,
-            seen: HashMap::default(),
+            seen: FpSet::new(),
             links: Vec::new(),
-            frontier: VecDeque::new(),
+            cur: Vec::new(),
+            head: 0,
+            next: Vec::new(),
+            level: 0,
+            queued: 0,
             progress: Progress::default(),
             outcome: None,
             en: Vec::new(),
             fx: Vec::new(),
+            state: s0.clone(),
             scratch: s0.clone(),
             en2: Vec::new(),
+            words: Vec::new(),
         };
-        c.seen.insert(fingerprint(&s0), ROOT);
+        c.seen.insert(fingerprint(&s0));
         c.progress.states = 1;
         if let Some(stuck) = c.machine.stuck(&s0) {
             c.outcome = Some(violation(stuck.property, stuck.message, vec![]));
         }
-        c.frontier.push_back((ROOT, 0, s0));
+        c.machine.enabled(&s0, &mut c.en2);
+        s0.encode(&mut c.words);
+        Self::enqueue(&mut c.cur, ROOT, &c.en2, &c.words);
+        c.queued = 1;
         c
+    }
+
+    fn enqueue(buf: &mut Vec<u32>, node: u32, en: &[Choice], words: &[u32]) {
+        buf.push(node);
+        buf.push(en.len() as u32);
+        buf.extend(en.iter().map(|&c| choice_word(c)));
+        buf.extend_from_slice(words);
     }
 
     pub fn machine(&self) -> &Machine {
@@ -283,28 +349,43 @@ impl Checker {
             if self.progress.transitions >= stop {
                 return false;
             }
-            let Some((node, depth, state)) = self.frontier.pop_front() else {
+            if self.head == self.cur.len() && !self.next.is_empty() {
+                std::mem::swap(&mut self.cur, &mut self.next);
+                self.next.clear();
+                self.head = 0;
+                self.level += 1;
+            }
+            if self.head == self.cur.len() {
                 if self.opts.liveness && !self.bfs_done {
                     // Safety holds; now look for waiters that are never released.
                     self.bfs_done = true;
-                    self.seen = HashMap::default();
+                    self.seen = FpSet::new();
                     self.links = Vec::new();
+                    self.cur = Vec::new();
+                    self.next = Vec::new();
                     self.dfs = Some(crate::dfs::Dfs::new(&self.machine, false, false));
                     return false;
                 }
                 self.outcome = Some(Outcome::Verified);
                 break;
-            };
+            }
+            let node = self.cur[self.head];
+            let n = self.cur[self.head + 1] as usize;
+            self.en.clear();
+            self.en.extend(self.cur[self.head + 2..self.head + 2 + n].iter().map(|&w| word_choice(w)));
+            self.head += 2 + n;
+            self.head += self.state.decode_from(&self.cur[self.head..]);
+            self.queued -= 1;
+            let depth = self.level;
             self.progress.depth = self.progress.depth.max(depth);
             if depth >= self.opts.max_depth {
                 self.outcome =
                     Some(Outcome::Limit { reason: format!("depth limit of {} steps reached", self.opts.max_depth) });
                 break;
             }
-            self.machine.enabled(&state, &mut self.en);
             let en = std::mem::take(&mut self.en);
             for &choice in &en {
-                self.scratch.clone_from(&state);
+                self.scratch.clone_from(&self.state);
                 let next = &mut self.scratch;
                 self.fx.clear();
                 self.progress.transitions += 1;
@@ -325,10 +406,10 @@ impl Checker {
                         }
                     }
                 }
-                let fp = fingerprint(&self.scratch);
-                let id = self.links.len() as u32;
-                if let Entry::Vacant(v) = self.seen.entry(fp) {
-                    v.insert(id);
+                self.words.clear();
+                self.scratch.encode(&mut self.words);
+                if self.seen.insert(hash128(&self.words)) {
+                    let id = self.links.len() as u32;
                     self.links.push((node, choice));
                     self.progress.states += 1;
                     self.machine.enabled(&self.scratch, &mut self.en2);
@@ -342,18 +423,19 @@ impl Checker {
                                 "state limit of {} reached at depth {} with {} states still to explore",
                                 self.opts.max_states,
                                 depth + 1,
-                                self.frontier.len()
+                                self.queued
                             ),
                         });
                         break;
                     }
-                    self.frontier.push_back((id, depth + 1, self.scratch.clone()));
+                    Self::enqueue(&mut self.next, id, &self.en2, &self.words);
+                    self.queued += 1;
                 }
             }
             self.en = en;
-            self.progress.frontier = self.frontier.len() as u64;
+            self.progress.frontier = self.queued;
         }
-        self.progress.frontier = self.frontier.len() as u64;
+        self.progress.frontier = self.queued;
         true
     }
 

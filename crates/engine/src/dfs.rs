@@ -18,14 +18,13 @@
 //! stack (the cycle proviso). So every reachable violation, deadlock and lost shootdown
 //! is still reached.
 
-use crate::checker::{fingerprint, strings, violation, Options, Outcome, PassThrough, Progress};
+use crate::checker::{hash128, strings, violation, FpSet, Options, Outcome, PassThrough, Progress};
 use crate::lang::program::Kind;
 use crate::machine::{Choice, Effect, Machine, State};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 type FpMap<V> = HashMap<u128, V, BuildHasherDefault<PassThrough>>;
-type FpSet = HashSet<u128, BuildHasherDefault<PassThrough>>;
 
 struct Frame {
     state: State,
@@ -39,6 +38,8 @@ struct Frame {
 
 pub(crate) struct Dfs {
     stack: Vec<Frame>,
+    /// Popped frames, kept with their buffers so that pushing allocates nothing.
+    pool: Vec<Frame>,
     on_stack: FpMap<usize>,
     seen: FpSet,
     por: bool,
@@ -48,8 +49,11 @@ pub(crate) struct Dfs {
     pub outcome: Option<Outcome>,
     fx: Vec<Effect>,
     pub reduced: u64,
-    /// Successors are computed here; only new ones are copied onto the stack.
-    scratch: Option<State>,
+    /// Successors are computed here; a new one is swapped onto the stack.
+    scratch: State,
+    /// The successor tried by the reduction's cycle proviso.
+    probe: State,
+    words: Vec<u32>,
 }
 
 impl Dfs {
@@ -57,24 +61,33 @@ impl Dfs {
         let mut d = Dfs {
             stack: Vec::new(),
             on_stack: FpMap::default(),
-            seen: FpSet::default(),
+            seen: FpSet::new(),
             por,
             safety,
             outcome: None,
             fx: Vec::new(),
             reduced: 0,
-            scratch: None,
+            scratch: m.initial(),
+            probe: m.initial(),
+            words: Vec::new(),
+            pool: Vec::new(),
         };
-        let s0 = m.initial();
-        let fp = fingerprint(&s0);
+        let mut s0 = m.initial();
+        let fp = d.fingerprint(&s0);
         d.seen.insert(fp);
         if safety {
             if let Some(stuck) = m.stuck(&s0) {
                 d.outcome = Some(violation(stuck.property, stuck.message, vec![]));
             }
         }
-        d.push(m, s0, fp, None);
+        d.push(m, &mut s0, fp, None);
         d
+    }
+
+    fn fingerprint(&mut self, s: &State) -> u128 {
+        self.words.clear();
+        s.encode(&mut self.words);
+        hash128(&self.words)
     }
 
     fn path(&self, last: Choice) -> Vec<Choice> {
@@ -83,18 +96,31 @@ impl Dfs {
         p
     }
 
-    fn push(&mut self, m: &Machine, state: State, fp: u128, via: Option<Choice>) {
-        let mut enabled = Vec::new();
-        m.enabled(&state, &mut enabled);
-        let todo = match self.por.then(|| self.ample(m, &state, &enabled)).flatten() {
+    /// Push a new state; `state` is swapped into the frame and gets back a buffer to reuse.
+    fn push(&mut self, m: &Machine, state: &mut State, fp: u128, via: Option<Choice>) {
+        let mut f = self.pool.pop().unwrap_or_else(|| Frame {
+            state: State::empty(),
+            fp,
+            enabled: Vec::new(),
+            todo: Vec::new(),
+            next: 0,
+            via,
+        });
+        std::mem::swap(&mut f.state, state);
+        f.fp = fp;
+        f.next = 0;
+        f.via = via;
+        m.enabled(&f.state, &mut f.enabled);
+        f.todo.clear();
+        match self.por.then(|| self.ample(m, &f.state, &f.enabled)).flatten() {
             Some(c) => {
-                self.reduced += (enabled.len() - 1) as u64;
-                vec![c]
+                self.reduced += (f.enabled.len() - 1) as u64;
+                f.todo.push(c);
             }
-            None => enabled.clone(),
-        };
+            None => f.todo.extend_from_slice(&f.enabled),
+        }
         self.on_stack.insert(fp, self.stack.len());
-        self.stack.push(Frame { state, fp, enabled, todo, next: 0, via });
+        self.stack.push(f);
     }
 
     /// A single private step that may stand for all choices here (see the module doc).
@@ -129,13 +155,14 @@ impl Dfs {
                 continue;
             }
             // Cycle proviso: never defer the others past a state on the stack.
-            let mut next = s.clone();
+            let mut next = std::mem::replace(&mut self.probe, State::empty());
+            next.clone_from(s);
             self.fx.clear();
-            if m.step(&mut next, Choice::Step(c8), &mut self.fx).is_err() {
+            let ok = m.step(&mut next, Choice::Step(c8), &mut self.fx).is_ok();
+            let fp = ok.then(|| self.fingerprint(&next));
+            self.probe = next;
+            if fp.is_none_or(|fp| self.on_stack.contains_key(&fp)) {
                 continue 'cpus;
-            }
-            if self.on_stack.contains_key(&fingerprint(&next)) {
-                continue;
             }
             return Some(Choice::Step(c8));
         }
@@ -157,24 +184,20 @@ impl Dfs {
             if top.next >= top.todo.len() {
                 let f = self.stack.pop().expect("non-empty");
                 self.on_stack.remove(&f.fp);
+                self.pool.push(f);
                 continue;
             }
             let ch = top.todo[top.next];
             top.next += 1;
-            let mut next = match self.scratch.take() {
-                Some(mut s) => {
-                    s.clone_from(&top.state);
-                    s
-                }
-                None => top.state.clone(),
-            };
+            let mut next = std::mem::replace(&mut self.scratch, State::empty());
+            next.clone_from(&top.state);
             self.fx.clear();
             progress.transitions += 1;
             let result = m.step(&mut next, ch, &mut self.fx);
-            match self.visit(m, opts, progress, ch, &next, result) {
-                Some(fp) => self.push(m, next, fp, Some(ch)),
-                None => self.scratch = Some(next),
+            if let Some(fp) = self.visit(m, opts, progress, ch, &next, result) {
+                self.push(m, &mut next, fp, Some(ch));
             }
+            self.scratch = next;
         }
     }
 
@@ -205,7 +228,7 @@ impl Dfs {
                 }
             }
         }
-        let fp = fingerprint(next);
+        let fp = self.fingerprint(next);
         if let Some(&i) = self.on_stack.get(&fp) {
             if let Some(message) = self.fair_nonprogress(m, i, ch) {
                 let path = self.path(ch);

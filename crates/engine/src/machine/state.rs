@@ -152,3 +152,164 @@ impl Clone for Cpu {
         self.thread_done = o.thread_done;
     }
 }
+
+// The checker's compact form of a state: 32-bit words, lengths first, so that equal
+// states give equal words and the words give the state back (its frontier stores states
+// this way: one flat buffer instead of a dozen small allocations per state). Field
+// widths follow the machine's bounds: at most 32 CPUs and vectors (IRR/ISR are u32 bit
+// sets), slots and frames indexed by u16, stacks of at most 64 calls plus interrupts.
+const CTX_THREAD: u32 = 0;
+const CTX_NMI: u32 = 1;
+
+impl State {
+    /// A state with nothing in it: a buffer to `clone_from` or `decode_from` into.
+    pub fn empty() -> State {
+        State { mem: Vec::new(), cpus: Vec::new(), ptes: Vec::new(), frames: Vec::new(), nmis_left: 0 }
+    }
+
+    /// Append the compact encoding of the state to `out`.
+    pub fn encode(&self, out: &mut Vec<u32>) {
+        out.push(self.mem.len() as u32);
+        out.push(self.cpus.len() as u32 | (self.nmis_left as u32) << 8);
+        out.push(self.ptes.len() as u32);
+        out.push(self.frames.len() as u32);
+        out.extend(self.mem.iter().map(|&w| w as u32));
+        for c in &self.cpus {
+            debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= 0xFFFF && c.tlb.len() <= 0xFFFF);
+            out.push(
+                c.intr as u32
+                    | (c.nmi_latch as u32) << 1
+                    | (c.thread_done as u32) << 2
+                    | (c.aspace as u32) << 8
+                    | (c.stack.len() as u32) << 16,
+            );
+            out.push(c.crit as u32 | (c.pin as u32) << 16);
+            out.push(c.irr);
+            out.push(c.isr);
+            out.push(c.locals.len() as u32 | (c.tlb.len() as u32) << 16);
+            for a in &c.stack {
+                let ctx = match a.ctx {
+                    Ctx::Thread => CTX_THREAD,
+                    Ctx::Nmi => CTX_NMI,
+                    Ctx::Irq(v) => 2 + v as u32,
+                };
+                out.push(a.proc as u32 | ctx << 16 | (a.ctx_base as u32) << 30 | (a.saved_if as u32) << 31);
+                out.push(a.pc);
+                out.push(a.base);
+            }
+            out.extend(c.locals.iter().map(|&w| w as u32));
+            for e in &c.tlb {
+                out.push(e.va as u32);
+                out.push(e.frame as u32 | (e.gen as u32) << 16);
+                out.push(e.aspace as u32 | (e.writable as u32) << 8 | (e.dirty as u32) << 9);
+            }
+        }
+        for p in &self.ptes {
+            out.push(
+                p.frame as u32
+                    | (p.present as u32) << 16
+                    | (p.writable as u32) << 17
+                    | (p.dirty as u32) << 18
+                    | (p.accessed as u32) << 19,
+            );
+        }
+        for f in &self.frames {
+            out.push(f.allocated as u32 | (f.clean as u32) << 1 | (f.hidden as u32) << 2 | (f.gen as u32) << 16);
+        }
+    }
+
+    /// Overwrite the state with the one `w` encodes (from `encode`), reusing its buffers.
+    /// Returns the number of words read.
+    pub fn decode_from(&mut self, w: &[u32]) -> usize {
+        let bit = |x: u32, i: u32| (x >> i) & 1 != 0;
+        let nmem = w[0] as usize;
+        let ncpu = (w[1] & 0xFF) as usize;
+        self.nmis_left = (w[1] >> 8) as u8;
+        let nptes = w[2] as usize;
+        let nframes = w[3] as usize;
+        let mut i = 4;
+        self.mem.clear();
+        self.mem.extend(w[i..i + nmem].iter().map(|&x| x as i32));
+        i += nmem;
+        self.cpus.truncate(ncpu);
+        while self.cpus.len() < ncpu {
+            self.cpus.push(Cpu {
+                intr: false,
+                crit: 0,
+                pin: 0,
+                aspace: 0,
+                irr: 0,
+                isr: 0,
+                nmi_latch: false,
+                stack: Vec::new(),
+                locals: Vec::new(),
+                tlb: Vec::new(),
+                thread_done: false,
+            });
+        }
+        for c in &mut self.cpus {
+            let h = w[i];
+            c.intr = bit(h, 0);
+            c.nmi_latch = bit(h, 1);
+            c.thread_done = bit(h, 2);
+            c.aspace = (h >> 8) as u8;
+            let nstack = (h >> 16) as usize;
+            c.crit = w[i + 1] as u16;
+            c.pin = (w[i + 1] >> 16) as u16;
+            c.irr = w[i + 2];
+            c.isr = w[i + 3];
+            let nlocals = (w[i + 4] & 0xFFFF) as usize;
+            let ntlb = (w[i + 4] >> 16) as usize;
+            i += 5;
+            c.stack.clear();
+            for a in w[i..i + 3 * nstack].chunks_exact(3) {
+                let ctx = match (a[0] >> 16) & 0x3FFF {
+                    CTX_THREAD => Ctx::Thread,
+                    CTX_NMI => Ctx::Nmi,
+                    v => Ctx::Irq((v - 2) as u8),
+                };
+                c.stack.push(Activation {
+                    proc: a[0] as u16,
+                    pc: a[1],
+                    base: a[2],
+                    ctx,
+                    ctx_base: bit(a[0], 30),
+                    saved_if: bit(a[0], 31),
+                });
+            }
+            i += 3 * nstack;
+            c.locals.clear();
+            c.locals.extend(w[i..i + nlocals].iter().map(|&x| x as i32));
+            i += nlocals;
+            c.tlb.clear();
+            for e in w[i..i + 3 * ntlb].chunks_exact(3) {
+                c.tlb.push(TlbEntry {
+                    va: e[0] as i32,
+                    frame: e[1] as u16,
+                    gen: (e[1] >> 16) as u16,
+                    aspace: e[2] as u8,
+                    writable: bit(e[2], 8),
+                    dirty: bit(e[2], 9),
+                });
+            }
+            i += 3 * ntlb;
+        }
+        self.ptes.clear();
+        self.ptes.extend(w[i..i + nptes].iter().map(|&p| Pte {
+            frame: p as u16,
+            present: bit(p, 16),
+            writable: bit(p, 17),
+            dirty: bit(p, 18),
+            accessed: bit(p, 19),
+        }));
+        i += nptes;
+        self.frames.clear();
+        self.frames.extend(w[i..i + nframes].iter().map(|&f| PageFrame {
+            allocated: bit(f, 0),
+            clean: bit(f, 1),
+            hidden: bit(f, 2),
+            gen: (f >> 16) as u16,
+        }));
+        i + nframes
+    }
+}
