@@ -56,7 +56,12 @@ fn is_ipiq(k: &Kind) -> bool {
     )
 }
 
-fn round_trip(session: &Session, write: fn(&Trace, &mut Vec<u8>) -> std::io::Result<()>, format: Format, native: fn(&Kind) -> bool) {
+fn round_trip(
+    session: &Session,
+    write: fn(&Trace, &mut Vec<u8>) -> std::io::Result<()>,
+    format: Format,
+    native: fn(&Kind) -> bool,
+) {
     let run = session_to_trace(session);
     assert!(run.events.len() > 10, "a run worth comparing: {} events", run.events.len());
     let mut text = Vec::new();
@@ -94,9 +99,10 @@ fn dragonfly_model_run_keeps_its_ipiq_records_through_ktrdump() {
         if scpu == r.cpu {
             continue;
         }
-        let sent = run.events.iter().any(|e| {
-            e.ts <= r.ts && e.cpu == scpu && matches!(e.kind, Kind::IpiqSend { dcpu, .. } if dcpu == r.cpu)
-        });
+        let sent = run
+            .events
+            .iter()
+            .any(|e| e.ts <= r.ts && e.cpu == scpu && matches!(e.kind, Kind::IpiqSend { dcpu, .. } if dcpu == r.cpu));
         assert!(sent, "receive on CPU {} from {scpu} at step {} has no send", r.cpu, r.ts);
     }
     round_trip(&s, |t, w| dragonfly(t, w), Format::DragonFlyKtr, is_ipiq);

@@ -36,7 +36,11 @@ fn every_ipi_sent_in_the_run_is_in_the_trace_at_its_step() {
                     e.ts == step as u64
                         && e.cpu == u16::from(cpu)
                         && e.kind
-                            == Kind::IpiSend { targets: u64::from(targets), vector: u16::from(vector), all_but_self: false }
+                            == Kind::IpiSend {
+                                targets: u64::from(targets),
+                                vector: u16::from(vector),
+                                all_but_self: false,
+                            }
                 });
                 assert!(found, "step {step}: IPI from CPU {cpu} to {targets:#b} missing");
             }

@@ -69,40 +69,84 @@ pub enum Kind {
     /// FreeBSD `ipi_selected`/`ipi_cpu`/`smp_targeted_tlb_shootdown` (one target each) and
     /// `ipi_all_but_self` (`all_but_self` set, targets unknown until the CPU count is),
     /// DragonFly `ipiq_cpu_send` (the hardware IPI actually raised).
-    IpiSend { targets: CpuMask, vector: u16, all_but_self: bool },
+    IpiSend {
+        targets: CpuMask,
+        vector: u16,
+        all_but_self: bool,
+    },
     /// Interrupt handler entry / exit on the receiving CPU (`call_function_entry`,
     /// `call_function_single_entry`, `reschedule_entry`, `ipi_entry`, …).
-    IrqEntry { vector: u16 },
-    IrqExit { vector: u16 },
+    IrqEntry {
+        vector: u16,
+    },
+    IrqExit {
+        vector: u16,
+    },
     /// Linux `csd_queue_cpu`: a call-function request for `target` queued with this csd.
-    CsdQueue { target: u16, csd: u64, func: Sym },
+    CsdQueue {
+        target: u16,
+        csd: u64,
+        func: Sym,
+    },
     /// Linux `csd_function_entry` / `csd_function_exit` on the CPU running the request.
-    CsdEntry { csd: u64, func: Sym },
-    CsdExit { csd: u64, func: Sym },
+    CsdEntry {
+        csd: u64,
+        func: Sym,
+    },
+    CsdExit {
+        csd: u64,
+        func: Sym,
+    },
     /// Linux `tlb_flush`: `pages` is -1 for a full flush; `reason` is the numeric code
     /// (0 task switch, 1 remote shootdown, 2 local shootdown, 3 local mm shootdown,
     /// 4 remote send IPI, 5 …), never the string, which changed in 2025.
-    TlbFlush { pages: i64, reason: u8 },
+    TlbFlush {
+        pages: i64,
+        reason: u8,
+    },
     /// DragonFly `ipiq_send_{norm,pasv,nbio}`: a message enqueued on this CPU's ring to `dcpu`.
-    IpiqSend { mode: SendMode, dcpu: u16, func: u64 },
+    IpiqSend {
+        mode: SendMode,
+        dcpu: u16,
+        func: u64,
+    },
     /// DragonFly `ipiq_send_fail`: non-blocking send refused, ring ≥ 2/3 full.
-    IpiqSendFail { dcpu: u16, func: u64 },
+    IpiqSendFail {
+        dcpu: u16,
+        func: u64,
+    },
     /// DragonFly `ipiq_send_end`.
-    IpiqSendEnd { dcpu: u16, func: u64 },
+    IpiqSendEnd {
+        dcpu: u16,
+        func: u64,
+    },
     /// DragonFly `ipiq_receive`, logged on the destination: a message from `scpu` dequeued.
-    IpiqReceive { scpu: u16, func: u64 },
+    IpiqReceive {
+        scpu: u16,
+        func: u64,
+    },
     /// DragonFly `ipiq_sync_start` / `ipiq_sync_end` (cpusync rendezvous, low 64 bits).
-    SyncStart { mask: CpuMask },
-    SyncEnd { mask: CpuMask },
+    SyncStart {
+        mask: CpuMask,
+    },
+    SyncEnd {
+        mask: CpuMask,
+    },
     /// Linux `sched_switch`.
-    SchedSwitch { next_pid: u32 },
+    SchedSwitch {
+        next_pid: u32,
+    },
     /// A marker the user wrote (`tracing_mark_write`, `print`).
     Marker,
     /// Events were lost on this CPU before this point (`LOST n EVENTS`, `EVENTS DROPPED`,
     /// `buffer started`); `count` is 0 when the file does not say how many.
-    Lost { count: u64 },
+    Lost {
+        count: u64,
+    },
     /// Anything else, by name.
-    Other { name: Sym },
+    Other {
+        name: Sym,
+    },
 }
 
 /// One normalized trace record.

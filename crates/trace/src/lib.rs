@@ -8,15 +8,15 @@
 //! Invariants: no fs, no clock, no randomness, no threads, no web APIs, no dependency on the
 //! engine; nothing here panics on input (bad lines become located [`Warning`]s).
 
-mod event;
 mod detect;
-mod lines;
+mod event;
+pub mod export;
 mod ftrace;
-mod ktr_freebsd;
 mod ktr_dragonfly;
+mod ktr_freebsd;
+mod lines;
 mod reader;
 pub mod replay;
-pub mod export;
 
 pub use event::*;
 pub use reader::{parse, ReadError, Reader};
