@@ -97,6 +97,15 @@ pub fn App() -> Html {
             }
         })
     };
+    // The stepper opens its run in the Traces mode through this (see stepper::run_trace).
+    let open_traces = {
+        let to_traces = to_traces.clone();
+        stepper::run_trace::OpenTraces(Callback::from(move |()| {
+            if let Ok(e) = MouseEvent::new("click") {
+                to_traces.emit(e);
+            }
+        }))
+    };
     let link = |m: Mode, label: &str, href: String, onclick: Callback<MouseEvent>| {
         let active = *mode == m;
         html! {
@@ -114,13 +123,15 @@ pub fn App() -> Html {
                     { link(Mode::Traces, "Traces", format!("#{TRACES_FRAGMENT}"), to_traces) }
                 </nav>
             </header>
-            <main id="app">
-                if *mode == Mode::Traces {
-                    <traces::Traces />
-                } else {
-                    <stepper::Stepper />
-                }
-            </main>
+            <ContextProvider<stepper::run_trace::OpenTraces> context={open_traces}>
+                <main id="app">
+                    if *mode == Mode::Traces {
+                        <traces::Traces />
+                    } else {
+                        <stepper::Stepper />
+                    }
+                </main>
+            </ContextProvider<stepper::run_trace::OpenTraces>>
         </>
     }
 }

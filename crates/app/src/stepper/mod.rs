@@ -10,6 +10,7 @@ mod memory;
 mod palette;
 pub mod permalink;
 mod race;
+pub mod run_trace;
 mod shared;
 mod source;
 pub mod state;

@@ -118,6 +118,7 @@ pub fn Toolbar(props: &Props) -> Html {
                         title="Save a range of steps as an animated GIF, for slides (g)">{ "GIF" }</button>
                 <button id="compare" onclick={act(|| Action::ToggleCompare)} aria-pressed={s.compare.is_some().to_string()}
                         title="Two runs side by side, stepped together, with their first difference marked (c)">{ "Compare" }</button>
+                <super::run_trace::RunExport lab={props.lab.clone()} />
                 <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
                 if *sharing {
                     <input id="share-link" ref={share_ref} class="share-link" readonly=true value={href} aria-label="Link to this state: copy it" />

@@ -3,6 +3,7 @@
 
 mod charts;
 mod export;
+pub mod handoff;
 mod kinds;
 mod loader;
 pub mod model;
@@ -48,6 +49,21 @@ pub fn Traces() -> Html {
         let d = lab.dispatcher();
         Callback::from(move |a: Action| d.dispatch(a))
     };
+    {
+        // A stepper run handed over by the Algorithms mode opens as soon as the mode does.
+        let d = dispatch.clone();
+        use_effect_with((), move |_| {
+            if let Some(run) = handoff::take() {
+                let t0 = js_sys::Date::now();
+                let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&run.text));
+                if let Ok(blob) = web_sys::Blob::new_with_str_sequence(&parts) {
+                    let mut m = model::Model::new(run.name, run.trace, model::Timing::default());
+                    m.timing.build_ms = js_sys::Date::now() - t0;
+                    d.emit(Action::Loaded(Rc::new(m), blob));
+                }
+            }
+        });
+    }
     {
         // Keys act on the timeline's view directly (no re-render) or go to the reducer.
         let d = dispatch.clone();
