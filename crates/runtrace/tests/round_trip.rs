@@ -75,13 +75,13 @@ fn round_trip(
 #[test]
 fn freebsd_ktrdump_of_a_race_reads_back_to_the_same_events() {
     let s = race_session("freebsd-scoreboard", "E1");
-    round_trip(&s, |t, w| freebsd(t, w), Format::FreeBsdKtr, |_| false);
+    round_trip(&s, freebsd::<Vec<u8>>, Format::FreeBsdKtr, |_| false);
 }
 
 #[test]
 fn dragonfly_ktrdump_of_a_run_reads_back_to_the_same_events() {
     let s = race_session("freebsd-scoreboard", "E1");
-    round_trip(&s, |t, w| dragonfly(t, w), Format::DragonFlyKtr, is_ipiq);
+    round_trip(&s, dragonfly::<Vec<u8>>, Format::DragonFlyKtr, is_ipiq);
 }
 
 #[test]
@@ -105,5 +105,5 @@ fn dragonfly_model_run_keeps_its_ipiq_records_through_ktrdump() {
             .any(|e| e.ts <= r.ts && e.cpu == scpu && matches!(e.kind, Kind::IpiqSend { dcpu, .. } if dcpu == r.cpu));
         assert!(sent, "receive on CPU {} from {scpu} at step {} has no send", r.cpu, r.ts);
     }
-    round_trip(&s, |t, w| dragonfly(t, w), Format::DragonFlyKtr, is_ipiq);
+    round_trip(&s, dragonfly::<Vec<u8>>, Format::DragonFlyKtr, is_ipiq);
 }
