@@ -384,8 +384,16 @@ impl Checker {
                 break;
             }
             let en = std::mem::take(&mut self.en);
-            for &choice in &en {
-                self.scratch.clone_from(&self.state);
+            for (k, &choice) in en.iter().enumerate() {
+                if k + 1 == en.len() {
+                    // The last successor may consume the state itself: one copy fewer.
+                    std::mem::swap(&mut self.scratch, &mut self.state);
+                } else if k > 0 {
+                    // The scratch holds the successor by the previous choice: undo it.
+                    self.scratch.restore(&self.state, en[k - 1].cpu() as usize);
+                } else {
+                    self.scratch.clone_from(&self.state);
+                }
                 let next = &mut self.scratch;
                 self.fx.clear();
                 self.progress.transitions += 1;
@@ -406,7 +414,6 @@ impl Checker {
                         }
                     }
                 }
-                self.words.clear();
                 self.scratch.encode(&mut self.words);
                 if self.seen.insert(hash128(&self.words)) {
                     let id = self.links.len() as u32;

@@ -48,6 +48,8 @@ pub(crate) struct Dfs {
     safety: bool,
     pub outcome: Option<Outcome>,
     fx: Vec<Effect>,
+    /// Enabled choices of the successor being judged, handed to its frame.
+    en: Vec<Choice>,
     pub reduced: u64,
     /// Successors are computed here; a new one is swapped onto the stack.
     scratch: State,
@@ -66,6 +68,7 @@ impl Dfs {
             safety,
             outcome: None,
             fx: Vec::new(),
+            en: Vec::new(),
             reduced: 0,
             scratch: m.initial(),
             probe: m.initial(),
@@ -80,12 +83,11 @@ impl Dfs {
                 d.outcome = Some(violation(stuck.property, stuck.message, vec![]));
             }
         }
-        d.push(m, &mut s0, fp, None);
+        d.push(m, &mut s0, fp, None, false);
         d
     }
 
     fn fingerprint(&mut self, s: &State) -> u128 {
-        self.words.clear();
         s.encode(&mut self.words);
         hash128(&self.words)
     }
@@ -97,7 +99,8 @@ impl Dfs {
     }
 
     /// Push a new state; `state` is swapped into the frame and gets back a buffer to reuse.
-    fn push(&mut self, m: &Machine, state: &mut State, fp: u128, via: Option<Choice>) {
+    /// `known`: `self.en` holds the state's enabled choices already (computed by `visit`).
+    fn push(&mut self, m: &Machine, state: &mut State, fp: u128, via: Option<Choice>, known: bool) {
         let mut f = self.pool.pop().unwrap_or_else(|| Frame {
             state: State::empty(),
             fp,
@@ -110,7 +113,11 @@ impl Dfs {
         f.fp = fp;
         f.next = 0;
         f.via = via;
-        m.enabled(&f.state, &mut f.enabled);
+        if known {
+            std::mem::swap(&mut f.enabled, &mut self.en);
+        } else {
+            m.enabled(&f.state, &mut f.enabled);
+        }
         f.todo.clear();
         match self.por.then(|| self.ample(m, &f.state, &f.enabled)).flatten() {
             Some(c) => {
@@ -195,7 +202,7 @@ impl Dfs {
             progress.transitions += 1;
             let result = m.step(&mut next, ch, &mut self.fx);
             if let Some(fp) = self.visit(m, opts, progress, ch, &next, result) {
-                self.push(m, &mut next, fp, Some(ch));
+                self.push(m, &mut next, fp, Some(ch), self.safety);
             }
             self.scratch = next;
         }
@@ -249,7 +256,8 @@ impl Dfs {
         if self.safety {
             progress.states += 1;
             progress.depth = progress.depth.max(self.stack.len() as u32);
-            if let Some(stuck) = m.stuck(next) {
+            m.enabled(next, &mut self.en);
+            if let Some(stuck) = self.en.is_empty().then(|| m.stuck(next)).flatten() {
                 self.outcome = Some(violation(stuck.property, stuck.message, self.path(ch)));
                 return None;
             }

@@ -167,54 +167,104 @@ impl State {
         State { mem: Vec::new(), cpus: Vec::new(), ptes: Vec::new(), frames: Vec::new(), nmis_left: 0 }
     }
 
-    /// Append the compact encoding of the state to `out`.
+    /// Make `self`, which was `parent` before one choice of CPU `c`, equal to `parent`
+    /// again, copying only what such a choice can change: shared memory, page tables,
+    /// frames and the NMI budget, CPU c, and the other CPUs' scalar fields (an IPI sets
+    /// their IRR bits). The other CPUs' stacks, locals and TLBs are left alone: no step
+    /// reaches into them, and copying them is most of the cost of `clone_from`. Debug
+    /// builds check the result against `parent`, so a step that broke this would show.
+    pub fn restore(&mut self, parent: &State, c: usize) {
+        self.mem.clone_from(&parent.mem);
+        self.ptes.clone_from(&parent.ptes);
+        self.frames.clone_from(&parent.frames);
+        self.nmis_left = parent.nmis_left;
+        if self.cpus.len() != parent.cpus.len() {
+            self.cpus.clone_from(&parent.cpus);
+        }
+        for (i, (d, p)) in self.cpus.iter_mut().zip(&parent.cpus).enumerate() {
+            if i == c {
+                d.clone_from(p);
+            } else {
+                d.intr = p.intr;
+                d.crit = p.crit;
+                d.pin = p.pin;
+                d.aspace = p.aspace;
+                d.irr = p.irr;
+                d.isr = p.isr;
+                d.nmi_latch = p.nmi_latch;
+                d.thread_done = p.thread_done;
+            }
+        }
+        debug_assert!(self == parent, "a choice of CPU {c} changed another CPU's stack, locals or TLB");
+    }
+
+    /// Number of words `encode` appends.
+    pub fn encoded_len(&self) -> usize {
+        4 + self.mem.len()
+            + self.cpus.iter().map(|c| 5 + 3 * c.stack.len() + c.locals.len() + 3 * c.tlb.len()).sum::<usize>()
+            + self.ptes.len()
+            + self.frames.len()
+    }
+
+    /// Replace the contents of `out` with the compact encoding of the state. Every word
+    /// is written in place, in a buffer that keeps its length from one state to the next
+    /// (pushing word by word, a capacity check each, cost as much as the step itself).
     pub fn encode(&self, out: &mut Vec<u32>) {
-        out.push(self.mem.len() as u32);
-        out.push(self.cpus.len() as u32 | (self.nmis_left as u32) << 8);
-        out.push(self.ptes.len() as u32);
-        out.push(self.frames.len() as u32);
-        out.extend(self.mem.iter().map(|&w| w as u32));
+        let n = self.encoded_len();
+        if out.len() != n {
+            out.resize(n, 0);
+        }
+        let o = &mut out[..];
+        o[0] = self.mem.len() as u32;
+        o[1] = self.cpus.len() as u32 | (self.nmis_left as u32) << 8;
+        o[2] = self.ptes.len() as u32;
+        o[3] = self.frames.len() as u32;
+        let mut i = 4;
+        copy_words(&mut o[i..i + self.mem.len()], &self.mem);
+        i += self.mem.len();
         for c in &self.cpus {
             debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= 0xFFFF && c.tlb.len() <= 0xFFFF);
-            out.push(
-                c.intr as u32
-                    | (c.nmi_latch as u32) << 1
-                    | (c.thread_done as u32) << 2
-                    | (c.aspace as u32) << 8
-                    | (c.stack.len() as u32) << 16,
-            );
-            out.push(c.crit as u32 | (c.pin as u32) << 16);
-            out.push(c.irr);
-            out.push(c.isr);
-            out.push(c.locals.len() as u32 | (c.tlb.len() as u32) << 16);
-            for a in &c.stack {
+            let h = &mut o[i..i + 5];
+            h[0] = c.intr as u32
+                | (c.nmi_latch as u32) << 1
+                | (c.thread_done as u32) << 2
+                | (c.aspace as u32) << 8
+                | (c.stack.len() as u32) << 16;
+            h[1] = c.crit as u32 | (c.pin as u32) << 16;
+            h[2] = c.irr;
+            h[3] = c.isr;
+            h[4] = c.locals.len() as u32 | (c.tlb.len() as u32) << 16;
+            i += 5;
+            for (d, a) in o[i..i + 3 * c.stack.len()].chunks_exact_mut(3).zip(&c.stack) {
                 let ctx = match a.ctx {
                     Ctx::Thread => CTX_THREAD,
                     Ctx::Nmi => CTX_NMI,
                     Ctx::Irq(v) => 2 + v as u32,
                 };
-                out.push(a.proc as u32 | ctx << 16 | (a.ctx_base as u32) << 30 | (a.saved_if as u32) << 31);
-                out.push(a.pc);
-                out.push(a.base);
+                d[0] = a.proc as u32 | ctx << 16 | (a.ctx_base as u32) << 30 | (a.saved_if as u32) << 31;
+                d[1] = a.pc;
+                d[2] = a.base;
             }
-            out.extend(c.locals.iter().map(|&w| w as u32));
-            for e in &c.tlb {
-                out.push(e.va as u32);
-                out.push(e.frame as u32 | (e.gen as u32) << 16);
-                out.push(e.aspace as u32 | (e.writable as u32) << 8 | (e.dirty as u32) << 9);
+            i += 3 * c.stack.len();
+            copy_words(&mut o[i..i + c.locals.len()], &c.locals);
+            i += c.locals.len();
+            for (d, e) in o[i..i + 3 * c.tlb.len()].chunks_exact_mut(3).zip(&c.tlb) {
+                d[0] = e.va as u32;
+                d[1] = e.frame as u32 | (e.gen as u32) << 16;
+                d[2] = e.aspace as u32 | (e.writable as u32) << 8 | (e.dirty as u32) << 9;
             }
+            i += 3 * c.tlb.len();
         }
-        for p in &self.ptes {
-            out.push(
-                p.frame as u32
-                    | (p.present as u32) << 16
-                    | (p.writable as u32) << 17
-                    | (p.dirty as u32) << 18
-                    | (p.accessed as u32) << 19,
-            );
+        for (d, p) in o[i..i + self.ptes.len()].iter_mut().zip(&self.ptes) {
+            *d = p.frame as u32
+                | (p.present as u32) << 16
+                | (p.writable as u32) << 17
+                | (p.dirty as u32) << 18
+                | (p.accessed as u32) << 19;
         }
-        for f in &self.frames {
-            out.push(f.allocated as u32 | (f.clean as u32) << 1 | (f.hidden as u32) << 2 | (f.gen as u32) << 16);
+        i += self.ptes.len();
+        for (d, f) in o[i..].iter_mut().zip(&self.frames) {
+            *d = f.allocated as u32 | (f.clean as u32) << 1 | (f.hidden as u32) << 2 | (f.gen as u32) << 16;
         }
     }
 
@@ -311,5 +361,11 @@ impl State {
             gen: (f >> 16) as u16,
         }));
         i + nframes
+    }
+}
+
+fn copy_words(dst: &mut [u32], src: &[i32]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s as u32;
     }
 }
