@@ -285,3 +285,41 @@ fn freebsd_di_shootdown_traces_ipi_selected_per_target() {
     assert_eq!(traced, want);
     assert_eq!(p.ktr_names, ["ipi_selected"], "DI itself logs no KTR records (§6.9)");
 }
+
+/// The scoreboard's context switches (§1.6 E3, E5): CPU 1 switches away from proc1 and
+/// back while CPU 0 unmaps and frees a page of proc1.
+#[test]
+fn freebsd_scoreboard_pcid_and_activation_order() {
+    // The kernel's order verifies with and without PCIDs, and with speculative fills.
+    for ncpu in [2, 3] {
+        for pcid in ["false", "true"] {
+            let o = check("freebsd-scoreboard", ncpu, "switch_back", &[("pcid", pcid)]);
+            assert_eq!(o, Outcome::Verified, "pcid={pcid} {ncpu} CPUs");
+        }
+    }
+    for pcid in ["false", "true"] {
+        let o = check("freebsd-scoreboard", 2, "switch_back", &[("pcid", pcid), ("hw_speculative_fill", "true")]);
+        assert_eq!(o, Outcome::Verified, "pcid={pcid} with speculative fills");
+    }
+    // E3 (EN-22:04.pcid): pm_gen zeroed in the local callback, after pm_active was read:
+    // CPU 1 keeps proc1's PCID entries across the switch back and reads the freed frame.
+    let o = check("freebsd-scoreboard", 2, "switch_back", &[("pcid", "true"), ("pm_gen_late", "true")]);
+    let Outcome::Violation { message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!((property(&o), message.contains("CPU 1")), ("G-STALE", true), "{message}");
+    // E5: CR3 loaded before the pm_active bit; without PCIDs the stale entry comes from a
+    // speculative fill in the window, with PCIDs from the PCID kept by a NOFLUSH load.
+    let o = check(
+        "freebsd-scoreboard",
+        2,
+        "switch_back",
+        &[("activate_bit_first", "false"), ("hw_speculative_fill", "true")],
+    );
+    assert_eq!(property(&o), "G-STALE");
+    assert_eq!(
+        check("freebsd-scoreboard", 2, "switch_back", &[("activate_bit_first", "false")]),
+        Outcome::Verified,
+        "no fill, no stale entry"
+    );
+    let o = check("freebsd-scoreboard", 2, "switch_back", &[("activate_bit_first", "false"), ("pcid", "true")]);
+    assert_eq!(property(&o), "G-STALE");
+}
