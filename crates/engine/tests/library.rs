@@ -323,3 +323,30 @@ fn freebsd_scoreboard_pcid_and_activation_order() {
     let o = check("freebsd-scoreboard", 2, "switch_back", &[("activate_bit_first", "false"), ("pcid", "true")]);
     assert_eq!(property(&o), "G-STALE");
 }
+
+/// The other FreeBSD 2004 interleavings (§4.5A, §4.5C) next to Dillon's rendezvous.
+#[test]
+fn dillon_2004_pageout_and_protect() {
+    // Dillon's rendezvous, and FreeBSD's fix (remove the mappings, then test the page)
+    // with a synchronous or an asynchronous shootdown.
+    for ncpu in [2, 3] {
+        for scenario in ["pageout", "protect"] {
+            assert_eq!(check("dillon-2004", ncpu, scenario, &[]), Outcome::Verified, "{scenario} {ncpu}");
+        }
+        for sync in ["true", "false"] {
+            let o = check("dillon-2004", ncpu, "pageout", &[("quiesce_first", "false"), ("synchronous", sync)]);
+            assert_eq!(o, Outcome::Verified, "pageout, modify then shoot down (synchronous={sync}), {ncpu} CPUs");
+        }
+    }
+    // 4.5A: the dirty bit tested before the mappings are removed: vm_page_cache's
+    // assertion fails, with or without the rendezvous.
+    for quiesce in ["false", "true"] {
+        let o = check("dillon-2004", 2, "pageout", &[("quiesce_first", quiesce), ("remove_first", "false")]);
+        let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
+        assert_eq!(property, "assert", "quiesce_first={quiesce}");
+        assert!(message.contains("caching a dirty page"), "{message}");
+    }
+    // 4.5C: pmap_protect's plain read and write of the PTE erase a dirty bit set between
+    // them; the rendezvous parks the writer first.
+    assert_eq!(property(&check("dillon-2004", 2, "protect", &[("quiesce_first", "false")])), "G-DIRTY");
+}
