@@ -350,3 +350,21 @@ fn dillon_2004_pageout_and_protect() {
     // them; the rendezvous parks the writer first.
     assert_eq!(property(&check("dillon-2004", 2, "protect", &[("quiesce_first", "false")])), "G-DIRTY");
 }
+
+/// Writeback under Amit's asynchronous flush (§8.5 AX2): anything that writes the page
+/// after the target acknowledged is lost when the flush is early-acknowledged.
+#[test]
+fn linux_writeback_and_ax2() {
+    let probe = ("probe_writes_user", "true");
+    for ncpu in [2, 3] {
+        assert_eq!(check("linux", ncpu, "writeback", &[probe]), Outcome::Verified, "synchronous, {ncpu} CPUs");
+        assert_eq!(
+            check("linux", ncpu, "writeback", &[("async_ack", "true")]),
+            Outcome::Verified,
+            "no probe, {ncpu} CPUs"
+        );
+    }
+    let o = check("linux", 2, "writeback", &[("async_ack", "true"), probe]);
+    let Outcome::Violation { message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!((property(&o), message.contains("CPU 1")), ("G-DIRTY", true), "{message}");
+}
