@@ -34,6 +34,8 @@ struct Frame {
     todo: Vec<Choice>,
     next: usize,
     via: Option<Choice>,
+    /// Number of the push that made this frame, to recognise it after pops and pushes.
+    id: u64,
 }
 
 pub(crate) struct Dfs {
@@ -53,6 +55,10 @@ pub(crate) struct Dfs {
     pub reduced: u64,
     /// Successors are computed here; a new one is swapped onto the stack.
     scratch: State,
+    /// Pushes so far, and which frame `scratch` is a successor of (and by which CPU), if
+    /// it is one: then undoing that step is cheaper than copying the frame's state.
+    pushes: u64,
+    scratch_from: Option<(u64, usize)>,
     /// The successor tried by the reduction's cycle proviso.
     probe: State,
     words: Vec<u32>,
@@ -74,6 +80,8 @@ impl Dfs {
             probe: m.initial(),
             words: Vec::new(),
             pool: Vec::new(),
+            pushes: 0,
+            scratch_from: None,
         };
         let mut s0 = m.initial();
         let fp = d.fingerprint(&s0);
@@ -108,11 +116,14 @@ impl Dfs {
             todo: Vec::new(),
             next: 0,
             via,
+            id: 0,
         });
         std::mem::swap(&mut f.state, state);
         f.fp = fp;
         f.next = 0;
         f.via = via;
+        self.pushes += 1;
+        f.id = self.pushes;
         if known {
             std::mem::swap(&mut f.enabled, &mut self.en);
         } else {
@@ -197,12 +208,18 @@ impl Dfs {
             let ch = top.todo[top.next];
             top.next += 1;
             let mut next = std::mem::replace(&mut self.scratch, State::empty());
-            next.clone_from(&top.state);
+            match self.scratch_from {
+                Some((id, c)) if id == top.id => next.restore(&top.state, c),
+                _ => next.clone_from(&top.state),
+            }
+            let from = top.id;
             self.fx.clear();
             progress.transitions += 1;
             let result = m.step(&mut next, ch, &mut self.fx);
+            self.scratch_from = Some((from, ch.cpu() as usize));
             if let Some(fp) = self.visit(m, opts, progress, ch, &next, result) {
                 self.push(m, &mut next, fp, Some(ch), self.safety);
+                self.scratch_from = None;
             }
             self.scratch = next;
         }
