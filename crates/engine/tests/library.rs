@@ -368,3 +368,25 @@ fn linux_writeback_and_ax2() {
     let Outcome::Violation { message, .. } = &o else { panic!("{o:?}") };
     assert_eq!((property(&o), message.contains("CPU 1")), ("G-DIRTY", true), "{message}");
 }
+
+/// Lazy TLB (§7.3, §7.4 F5, W2) and LX3: a lazy CPU may be skipped while no page tables
+/// are freed (it catches up on tlb_gen when it returns to mm), never when they are.
+#[test]
+fn linux_lazy_tlb_and_lx3() {
+    for ncpu in [2, 3] {
+        for lazy in ["false", "true"] {
+            for scenario in ["lazy_back", "lazy_free_tables"] {
+                let o = check("linux", ncpu, scenario, &[("lazy_tlb", lazy)]);
+                assert_eq!(o, Outcome::Verified, "{scenario} lazy_tlb={lazy} {ncpu} CPUs");
+            }
+        }
+    }
+    // LX3: the lazy CPU skipped although the page-table page is freed: its page walker
+    // reads the freed page through the cached upper-level entry.
+    let o = check("linux", 2, "lazy_free_tables", &[("lazy_tlb", "true"), ("freed_tables_all", "false")]);
+    let Outcome::Violation { message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!((property(&o), message.contains("CPU 1")), ("G-STALE", true), "{message}");
+    // Without lazy skipping, the same flush reaches CPU 1 anyway.
+    let o = check("linux", 2, "lazy_free_tables", &[("freed_tables_all", "false")]);
+    assert_eq!(o, Outcome::Verified);
+}
