@@ -62,7 +62,8 @@ pub(crate) fn last_json_line(out: &str) -> Option<String> {
 fn steps() -> Result<String, String> {
     println!("bench: native engine steps/s ({STEPS_NATIVE} steps, opt-level 3)");
     crate::util::run(sh("cargo").args(["build", "--quiet", "--profile", "bench", "-p", "sdlab-cli"]))?;
-    let sdlab = root().join("target/release/sdlab");
+    // Where this cargo build put it: CARGO_TARGET_DIR when set, or a stale binary is timed.
+    let sdlab = crate::bench_trace::target_dir().join("release/sdlab");
     let native = best_of_three(|| {
         output(sh(&sdlab.to_string_lossy()).args(["bench-steps", "--cpus", "4", "--steps", STEPS_NATIVE, "--json"]))
             .and_then(|o| last_json_line(&o))
@@ -108,7 +109,7 @@ fn steps() -> Result<String, String> {
 /// `sdlab check` on the scoreboard, as JSON.
 fn ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<(String, f64), String> {
     let cpus = cpus.to_string();
-    let mut c = sh(&root().join("target/release/sdlab").to_string_lossy());
+    let mut c = sh(&crate::bench_trace::target_dir().join("release/sdlab").to_string_lossy());
     c.args([
         "check",
         "freebsd-scoreboard",
@@ -142,7 +143,7 @@ struct SpinRun {
 
 /// Generate, compile and run SPIN's verifier for bench/scoreboard.pml.
 fn spin(cpus: u32, defines: &[&str], bfs: bool) -> Result<SpinRun, String> {
-    let dir = root().join("target/spin");
+    let dir = crate::bench_trace::target_dir().join("spin");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let model = root().join("bench/scoreboard.pml");
     let mut d: Vec<String> = vec![format!("-DNCPU={cpus}")];
@@ -229,6 +230,10 @@ fn checker() -> Result<String, String> {
     let worker = output(sh("node").arg(root().join("web/e2e/bench-check.mjs")))
         .and_then(|o| last_json_line(&o))
         .unwrap_or_default();
+    // The worker runs the app as last built in dist/ (this section does not rebuild it):
+    // say when, so a figure from an older engine is not taken for the current one.
+    let dist_built = output(sh("date").args(["-u", "+%Y-%m-%d %H:%M UTC", "-r"]).arg(root().join("dist/index.html")))
+        .unwrap_or_default();
     let spin_version = output(sh("spin").arg("-V")).unwrap_or_default();
     Ok(format!(
         "## Model checker against SPIN\n\n\
@@ -243,9 +248,10 @@ fn checker() -> Result<String, String> {
          Shortest counterexamples (ours: breadth-first; SPIN: `-DBFS`):\n\n\
          | race | CPUs | ours | SPIN | time ratio |\n|---|---|---|---|---|\n{races}\n\
          SPIN's depth counts its own statements (loop bookkeeping, process creation), ours counts machine steps.\n\n\
-         In the browser (web worker, release build, headless Chromium, 3 CPUs): `{worker}`.\n",
+         In the browser (web worker, release build in dist/ of {}, headless Chromium, 3 CPUs): `{worker}`.\n",
         spin_version.trim(),
         machine(),
+        dist_built.trim(),
     ))
 }
 
@@ -266,10 +272,15 @@ fn machine() -> String {
         .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
         .map(|kb| format!("{:.0} GiB", kb as f64 / 1048576.0))
         .unwrap_or_default();
+    // Other work on a shared machine slows every figure: the 1, 5 and 15 minute load
+    // averages when the section was written say how much.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     let rustc = output(sh("rustc").arg("--version")).unwrap_or_default();
     let chromium = output(sh("chromium").arg("--version")).unwrap_or_default();
     format!(
-        "Measured {} on {} ({cores} cores, {mem}), {}; {}; {}.",
+        "Measured {} on {} ({cores} cores, {mem}, load average {load}), {}; {}; {}.",
         date.trim(),
         cpu,
         uname.trim(),
