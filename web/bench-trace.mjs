@@ -44,7 +44,7 @@ const round = (x, d = 2) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** 
 
 build();
 const bytes = fs.statSync(file).size;
-const { server, url } = await serve(path.resolve(root, 'dist'));
+const { server, url } = await serve(process.env.SDLAB_DIST ? path.resolve(process.env.SDLAB_DIST) : path.resolve(root, 'dist'));
 const browser = await launch();
 try {
   const page = await browser.context.newPage();

@@ -89,7 +89,7 @@ fn read_slice(file: &web_sys::Blob, at: f64, end: f64) -> Result<wasm_bindgen_fu
 }
 
 /// Slices read ahead of the parser (each `TRACE_CHUNK` bytes).
-const READ_AHEAD: usize = 2;
+const READ_AHEAD: usize = 3;
 
 async fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), String> {
     let file: web_sys::Blob = js_sys::Reflect::get(req, &JsValue::from_str("file"))
