@@ -217,7 +217,7 @@ pub fn browser_section(machine: &str, native_mb_per_s: Option<f64>) -> Result<St
          parse throughput. Parse = the worker reading the file in Blob slices and parsing it (wasm, trace crate at \
          opt-level 3); interactive = file chosen until the timeline has drawn; frame time = the canvas draw measured \
          in the page with `performance.now()` while panning and zooming, worst p95 over the gestures.\n\n\
-         {machine}; load average {load_before} before, {load_after} after (the machine is shared).\n\n\
+         {machine} Load average (1 min) before and after: {load_before}, {load_after} (the machine is shared).\n\n\
          | measure | value | goal | met |\n|---|---|---|---|\n\
          | wasm parse in Chromium | {wasm:.0} MB/s | ≥ 250 MB/s | {} |\n\
          | of which the parser alone (time waiting for Blob slices taken out) | {parse_only:.0} MB/s | — | — |\n\
