@@ -20,7 +20,7 @@
 
 use crate::checker::{hash128, strings, violation, FpSet, Options, Outcome, PassThrough, Progress};
 use crate::lang::program::Kind;
-use crate::machine::{Choice, Effect, Machine, State};
+use crate::machine::{Choice, Effect, Machine, State, Stepped};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -59,6 +59,9 @@ pub(crate) struct Dfs {
     /// it is one: then undoing that step is cheaper than copying the frame's state.
     pushes: u64,
     scratch_from: Option<(u64, usize)>,
+    /// The reduction's one successor of frame `id`, already computed in `probe`: the
+    /// frame's single step takes it instead of stepping again.
+    probed: Option<(u64, Choice, u128, Stepped)>,
     /// The successor tried by the reduction's cycle proviso.
     probe: State,
     words: Vec<u32>,
@@ -82,6 +85,7 @@ impl Dfs {
             pool: Vec::new(),
             pushes: 0,
             scratch_from: None,
+            probed: None,
         };
         let mut s0 = m.initial();
         let fp = d.fingerprint(&s0);
@@ -130,7 +134,7 @@ impl Dfs {
             m.enabled(&f.state, &mut f.enabled);
         }
         f.todo.clear();
-        match self.por.then(|| self.ample(m, &f.state, &f.enabled)).flatten() {
+        match self.por.then(|| self.ample(m, &f.state, &f.enabled, f.id)).flatten() {
             Some(c) => {
                 self.reduced += (f.enabled.len() - 1) as u64;
                 f.todo.push(c);
@@ -142,7 +146,8 @@ impl Dfs {
     }
 
     /// A single private step that may stand for all choices here (see the module doc).
-    fn ample(&mut self, m: &Machine, s: &State, enabled: &[Choice]) -> Option<Choice> {
+    /// `id` is the frame's: the successor the cycle proviso computes is kept for it.
+    fn ample(&mut self, m: &Machine, s: &State, enabled: &[Choice], id: u64) -> Option<Choice> {
         if m.prog.nmi.is_some() && s.nmis_left > 0 {
             return None;
         }
@@ -176,13 +181,16 @@ impl Dfs {
             let mut next = std::mem::replace(&mut self.probe, State::empty());
             next.clone_from(s);
             self.fx.clear();
-            let ok = m.step(&mut next, Choice::Step(c8), &mut self.fx).is_ok();
-            let fp = ok.then(|| self.fingerprint(&next));
+            let result = m.step(&mut next, Choice::Step(c8), &mut self.fx);
+            let fp = result.is_ok().then(|| self.fingerprint(&next));
             self.probe = next;
-            if fp.is_none_or(|fp| self.on_stack.contains_key(&fp)) {
-                continue 'cpus;
+            match (fp, result) {
+                (Some(fp), Ok(st)) if !self.on_stack.contains_key(&fp) => {
+                    self.probed = Some((id, Choice::Step(c8), fp, st));
+                    return Some(Choice::Step(c8));
+                }
+                _ => continue 'cpus,
             }
-            return Some(Choice::Step(c8));
         }
         None
     }
@@ -208,16 +216,24 @@ impl Dfs {
             let ch = top.todo[top.next];
             top.next += 1;
             let mut next = std::mem::replace(&mut self.scratch, State::empty());
-            match self.scratch_from {
-                Some((id, c)) if id == top.id => next.restore(&top.state, c),
-                _ => next.clone_from(&top.state),
-            }
             let from = top.id;
-            self.fx.clear();
             progress.transitions += 1;
-            let result = m.step(&mut next, ch, &mut self.fx);
+            let (result, known) = match self.probed.take() {
+                Some((id, c, fp, st)) if id == from && c == ch => {
+                    std::mem::swap(&mut next, &mut self.probe);
+                    (Ok(st), Some(fp))
+                }
+                _ => {
+                    match self.scratch_from {
+                        Some((id, c)) if id == from => next.restore(&top.state, c),
+                        _ => next.clone_from(&top.state),
+                    }
+                    self.fx.clear();
+                    (m.step(&mut next, ch, &mut self.fx), None)
+                }
+            };
             self.scratch_from = Some((from, ch.cpu() as usize));
-            if let Some(fp) = self.visit(m, opts, progress, ch, &next, result) {
+            if let Some(fp) = self.visit(m, opts, progress, ch, &next, (result, known)) {
                 self.push(m, &mut next, fp, Some(ch), self.safety);
                 self.scratch_from = None;
             }
@@ -226,7 +242,8 @@ impl Dfs {
     }
 
     /// Judge a successor: record what it breaks, or its fingerprint when it is new and
-    /// is to be explored.
+    /// is to be explored. The step's result comes with the successor's fingerprint when
+    /// that is known already (the reduction's probe).
     fn visit(
         &mut self,
         m: &Machine,
@@ -234,7 +251,7 @@ impl Dfs {
         progress: &mut Progress,
         ch: Choice,
         next: &State,
-        result: Result<crate::machine::Stepped, crate::machine::Fault>,
+        (result, known): (Result<Stepped, crate::machine::Fault>, Option<u128>),
     ) -> Option<u128> {
         match result {
             Err(f) => {
@@ -252,7 +269,7 @@ impl Dfs {
                 }
             }
         }
-        let fp = self.fingerprint(next);
+        let fp = known.unwrap_or_else(|| self.fingerprint(next));
         if let Some(&i) = self.on_stack.get(&fp) {
             if let Some(message) = self.fair_nonprogress(m, i, ch) {
                 let path = self.path(ch);
