@@ -17,7 +17,10 @@ fn bundled_models_compile_with_their_declarations() {
     for want in ["rescan", "initiator_if", "hw_irr_latch"] {
         assert!(names.contains(&want));
     }
-    assert_eq!(p.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["unmap_free", "crossfire", "switch_back"]);
+    assert_eq!(
+        p.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["unmap_free", "crossfire", "switch_back"]
+    );
     // Narration comments reach the instructions.
     assert!(p.narrations.iter().any(|n| n.starts_with("H9: acknowledge BEFORE invalidating")));
 }
