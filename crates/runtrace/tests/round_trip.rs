@@ -2,26 +2,12 @@
 //! same events: what the format records natively (FreeBSD KTR_SMP IPI sends, DragonFly
 //! `ipiq_*`) exactly, everything else by time, CPU and name.
 
-use std::sync::Arc;
-
-use sdlab_engine::checker::{Checker, Options, Outcome};
-use sdlab_engine::{compile, models, Config, Machine, Session};
+mod common;
+use common::race_session;
+use sdlab_engine::Session;
 use sdlab_runtrace::session_to_trace;
 use sdlab_trace::export::{dragonfly, freebsd, kind_name};
 use sdlab_trace::{parse, Format, Kind, Trace};
-
-fn race_session(id: &str, race: &str) -> Session {
-    let b = models::BUNDLED.iter().find(|b| b.id == id).expect("bundled model");
-    let (p, diags) = compile(b.source);
-    let p = Arc::new(p.unwrap_or_else(|| panic!("{diags:?}")));
-    let r = p.races.iter().find(|r| r.name == race).expect("declared race");
-    let m = Machine::new(p.clone(), Config::for_race(&p, r)).expect("machine");
-    let (o, _) = Checker::new(m.clone(), Options::default()).check();
-    let Outcome::Violation { choices, .. } = o else { panic!("{race}: {o:?}") };
-    let mut s = Session::new(m);
-    s.replay(&choices).expect("replays");
-    s
-}
 
 /// Events as comparable rows, times rebased to the first event (the parser rebases too),
 /// an IPI to several CPUs split per target (ktrdump logs one record per target).

@@ -1,27 +1,11 @@
 //! A stepper run seen as a trace keeps what a kernel trace would show: every IPI sent,
 //! every handler entered because of one, and TLB flushes told apart by where they ran.
 
-use std::sync::Arc;
-
-use sdlab_engine::checker::{Checker, Options, Outcome};
+mod common;
+use common::race_session;
 use sdlab_engine::machine::Effect;
-use sdlab_engine::{compile, models, Config, Machine, Session};
 use sdlab_runtrace::session_to_trace;
 use sdlab_trace::Kind;
-
-/// The shortest counterexample of `race` in bundled model `id`, replayed into a session.
-fn race_session(id: &str, race: &str) -> Session {
-    let b = models::BUNDLED.iter().find(|b| b.id == id).expect("bundled model");
-    let (p, diags) = compile(b.source);
-    let p = Arc::new(p.unwrap_or_else(|| panic!("{diags:?}")));
-    let r = p.races.iter().find(|r| r.name == race).expect("declared race");
-    let m = Machine::new(p.clone(), Config::for_race(&p, r)).expect("machine");
-    let (o, _) = Checker::new(m.clone(), Options::default()).check();
-    let Outcome::Violation { choices, .. } = o else { panic!("{race}: {o:?}") };
-    let mut s = Session::new(m);
-    s.replay(&choices).expect("replays");
-    s
-}
 
 #[test]
 fn every_ipi_sent_in_the_run_is_in_the_trace_at_its_step() {

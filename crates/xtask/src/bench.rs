@@ -28,10 +28,9 @@ pub fn run(which: &[String]) -> Result<(), String> {
         write_section("checker", &section)?;
     }
     if all || which.iter().any(|w| w == "trace") {
-        let section = crate::bench_trace::section(&machine())?;
-        let native = section.split("| native parse | ").nth(1).and_then(|r| r.split(' ').next()?.parse::<f64>().ok());
+        let (section, native) = crate::bench_trace::section(&machine())?;
         write_section("trace", &section)?;
-        let browser = crate::bench_trace::browser_section(&machine(), native)?;
+        let browser = crate::bench_trace::browser_section(&machine(), Some(native))?;
         write_section("trace-browser", &browser)?;
     }
     println!("BENCHMARKS.md updated");

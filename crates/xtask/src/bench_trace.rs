@@ -108,7 +108,8 @@ fn load() -> String {
         .unwrap_or_default()
 }
 
-pub fn section(machine: &str) -> Result<String, String> {
+/// The section, and the native parse throughput (MB/s) the browser section compares with.
+pub fn section(machine: &str) -> Result<(String, f64), String> {
     let load_before = load();
     crate::util::run(sh("cargo").args(["build", "--quiet", "--profile", "bench", "-p", "sdlab-cli"]))?;
     let sdlab = target_dir().join("release/sdlab");
@@ -146,7 +147,7 @@ pub fn section(machine: &str) -> Result<String, String> {
     let (events, bytes) = (num(&memory, "events"), num(&memory, "bytes"));
     let rss = num(&memory, "peak_rss_mb");
     let per_byte = rss * 1048576.0 / bytes.max(1.0);
-    Ok(format!(
+    let text = format!(
         "## Trace parsing\n\n\
          Input: the six real Linux 6.12 captures of `traces/linux-6.12-qemu-4cpu/` concatenated whole until ≥ 100 MB, \
          each further copy of the six moved {COPY_SHIFT_S} s later so the file replays as one long capture \
@@ -178,7 +179,8 @@ pub fn section(machine: &str) -> Result<String, String> {
         num(&memory, "events_per_byte"),
         num(&memory, "event_bytes"),
         num(&memory, "mb_per_sec"),
-    ))
+    );
+    Ok((text, n))
 }
 
 /// Bytes of the browser benchmark's corpus: about a million events of the captures.

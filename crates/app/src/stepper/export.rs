@@ -76,7 +76,11 @@ fn download(blob: &Blob, name: &str) -> Result<(), JsValue> {
     a.set_href(&url);
     a.set_download(name);
     a.click();
-    let _ = Url::revoke_object_url(&url);
+    // The download has started from the click; the URL can go once the event loop turns.
+    gloo_timers::callback::Timeout::new(1000, move || {
+        let _ = Url::revoke_object_url(&url);
+    })
+    .forget();
     Ok(())
 }
 

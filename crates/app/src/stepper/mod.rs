@@ -214,19 +214,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 <section class="pane pane-a" aria-label="Run A">
                     <h2 class="pane-head"><span class="pane-tag">{ "A" }</span>{ format!(" {a_words}") }</h2>
                     <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="a" />
-                    <div class="machine" tabindex="0" aria-label="Run A: the machine">
-                        <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
-                        <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
-                        <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
-                        <div class="cpus">
-                            { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
-                        </div>
-                        <div class="lower">
-                            <shared::SharedPane lab={lab.clone()} />
-                            <memory::MemoryPane lab={lab.clone()} />
-                            <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
-                        </div>
-                    </div>
+                    { machine(&lab, &dispatch, ncpu, "Run A: the machine") }
                 </section>
                 <section id="compare-pane" class="pane pane-b" aria-label="Run B">
                     <h2 class="pane-head"><span class="pane-tag">{ "B" }</span>{ format!(" {b_words}") }</h2>
@@ -254,19 +242,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 } else {
                     <source::SourcePane lab={lab.clone()} />
                 }
-                <div class="machine" tabindex="0" aria-label="The machine">
-                    <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
-                    <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
-                    <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
-                    <div class="cpus">
-                        { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
-                    </div>
-                    <div class="lower">
-                        <shared::SharedPane lab={lab.clone()} />
-                        <memory::MemoryPane lab={lab.clone()} />
-                        <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
-                    </div>
-                </div>
+                { machine(&lab, &dispatch, ncpu, "The machine") }
             </div>
         }
     };
@@ -296,5 +272,25 @@ pub fn Stepper(props: &StepperProps) -> Html {
             <gif::GifPanel lab={lab.clone()} dispatch={dispatch.clone()} />
         }
         </>
+    }
+}
+
+/// The run's machine: narration, note, banner, a card per CPU, shared words, memory and
+/// the step log (run B of a comparison has its own, without notes and with prefixed ids).
+fn machine(lab: &Lab, dispatch: &Callback<Action>, ncpu: usize, label: &'static str) -> Html {
+    html! {
+        <div class="machine" tabindex="0" aria-label={label}>
+            <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
+            <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
+            <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
+            <div class="cpus">
+                { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
+            </div>
+            <div class="lower">
+                <shared::SharedPane lab={lab.clone()} />
+                <memory::MemoryPane lab={lab.clone()} />
+                <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
+            </div>
+        </div>
     }
 }

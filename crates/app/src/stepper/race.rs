@@ -5,46 +5,17 @@
 use super::palette::cpu_colour;
 use super::state::{Action, CheckStatus, Lab};
 use crate::protocol::{CheckReply, CheckRequest};
+use crate::worker_script::Running;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
+use web_sys::MessageEvent;
 use yew::prelude::*;
 
 /// States the browser checker may store before it stops with a message (about 40 bytes
 /// each for the visited set, plus the frontier): well inside a tab's memory.
 const MAX_STATES: usize = 3_000_000;
-
-struct Running {
-    worker: Worker,
-    _onmessage: Closure<dyn Fn(MessageEvent)>,
-    _onerror: Closure<dyn Fn(web_sys::ErrorEvent)>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.worker.terminate();
-    }
-}
-
-/// The worker script: trunk builds `sdlab-worker.js` (wasm-bindgen, no-modules) next
-/// to the page; a tiny blob script loads it with absolute URLs.
-fn spawn_worker() -> Result<Worker, JsValue> {
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let base = doc.base_uri()?.unwrap_or_default();
-    let js = Url::new_with_base("sdlab-worker.js", &base)?.href();
-    let wasm = Url::new_with_base("sdlab-worker_bg.wasm", &base)?.href();
-    let script = js_sys::Array::new();
-    script.push(&JsValue::from_str(&format!("importScripts({js:?}); wasm_bindgen({wasm:?});")));
-    let opts = BlobPropertyBag::new();
-    opts.set_type("text/javascript");
-    let blob = Blob::new_with_str_sequence_and_options(&script, &opts)?;
-    let url = Url::create_object_url_with_blob(&blob)?;
-    let w = Worker::new(&url);
-    let _ = Url::revoke_object_url(&url);
-    w
-}
 
 fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Running>>>) {
     {
@@ -60,7 +31,7 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
             (req, s.check_gen + 1)
         };
         running.borrow_mut().take();
-        let worker = match spawn_worker() {
+        let worker = match crate::worker_script::spawn() {
             Ok(w) => w,
             Err(e) => {
                 d.emit(Action::CheckStarted(gen));

@@ -4,9 +4,6 @@
 
 use super::model::Model;
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 use yew::prelude::*;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -25,25 +22,6 @@ fn render(to: To, m: &Model) -> Result<String, String> {
     };
     written.map_err(|e| format!("the export failed: {e}"))?;
     String::from_utf8(out).map_err(|_| "the export is not UTF-8 text".into())
-}
-
-fn download(text: &str, name: &str, mime: &str) -> Result<(), JsValue> {
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let parts = js_sys::Array::of1(&JsValue::from_str(text));
-    let opts = BlobPropertyBag::new();
-    opts.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &opts)?;
-    let url = Url::create_object_url_with_blob(&blob)?;
-    let a: HtmlAnchorElement = doc.create_element("a")?.dyn_into()?;
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    // The download has started from the click; the URL can go once the event loop turns.
-    gloo_timers::callback::Timeout::new(1000, move || {
-        let _ = Url::revoke_object_url(&url);
-    })
-    .forget();
-    Ok(())
 }
 
 #[derive(Properties, PartialEq)]
@@ -66,7 +44,8 @@ pub fn ExportButtons(p: &Props) -> Html {
                 To::DragonFly => (".dragonfly.ktr", "text/plain"),
             };
             let result = render(to, &m).and_then(|text| {
-                download(&text, &format!("{stem}{suffix}"), mime).map_err(|e| format!("the download failed: {e:?}"))
+                crate::stepper::export::download_bytes(text.as_bytes(), mime, &format!("{stem}{suffix}"))
+                    .map_err(|e| format!("the download failed: {e:?}"))
             });
             error.set(result.err());
         });

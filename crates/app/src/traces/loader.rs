@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, MessageEvent, Worker};
+use web_sys::{Blob, MessageEvent};
 use yew::Callback;
 
 /// Measured on the bundled Linux captures: ~120 bytes of text per event; an event costs
@@ -36,17 +36,7 @@ pub fn sample_named(stem: &str) -> Option<&'static str> {
     SAMPLES.iter().map(|(f, _)| *f).find(|f| f.rsplit_once('.').map_or(*f, |(s, _)| s) == stem)
 }
 
-pub struct Running {
-    worker: Worker,
-    _onmessage: Closure<dyn Fn(MessageEvent)>,
-    _onerror: Closure<dyn Fn(web_sys::ErrorEvent)>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.worker.terminate();
-    }
-}
+pub use crate::worker_script::Running;
 
 pub type Slot = Rc<RefCell<Option<Running>>>;
 
