@@ -211,6 +211,8 @@ const ROOT: u32 = u32::MAX;
 fn choice_word(c: Choice) -> u32 {
     match c {
         Choice::Step(c) => c as u32,
+        // Tag 0 with bit 8 set: the two bits of tags are all taken.
+        Choice::Drain(c) => 1 << 8 | c as u32,
         Choice::Irq(c, v) => 1 << 30 | (v as u32) << 8 | c as u32,
         Choice::Nmi(c) => 2 << 30 | c as u32,
         Choice::Fill(c, s) => 3 << 30 | (s as u32) << 8 | c as u32,
@@ -220,6 +222,7 @@ fn choice_word(c: Choice) -> u32 {
 fn word_choice(w: u32) -> Choice {
     let c = w as u8;
     match w >> 30 {
+        0 if w & 1 << 8 != 0 => Choice::Drain(c),
         0 => Choice::Step(c),
         1 => Choice::Irq(c, (w >> 8) as u8),
         2 => Choice::Nmi(c),

@@ -1,6 +1,6 @@
 //! One short sentence per effect, for narration, the step log and the CLI.
 
-use super::{Effect, Machine};
+use super::{Effect, Machine, Store};
 
 fn cpus(mask: u32) -> String {
     let list: Vec<String> = (0..32).filter(|c| mask & (1 << c) != 0).map(|c| c.to_string()).collect();
@@ -17,6 +17,13 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         Effect::Write { cpu, addr, old, new } => format!("CPU {cpu} writes {} = {new} (was {old})", m.addr_name(addr)),
         Effect::Rmw { cpu, addr, old, new } => {
             format!("CPU {cpu} atomically updates {} from {old} to {new}", m.addr_name(addr))
+        }
+        Effect::StoreBuffered { cpu, addr, value } => format!(
+            "CPU {cpu} stores {} = {value} into its store buffer: the other CPUs do not see it yet",
+            m.addr_name(addr)
+        ),
+        Effect::StoreCommitted { cpu, addr, old, new } => {
+            format!("CPU {cpu}'s store buffer commits {} = {new} to memory (was {old})", m.addr_name(addr))
         }
         Effect::Fence { cpu } => format!("CPU {cpu} executes a fence"),
         Effect::Interrupts { cpu, enabled } => {
@@ -93,4 +100,9 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
             format!("CPU {cpu} traces {}({})", m.prog.ktr_name(name), args.join(", "))
         }
     }
+}
+
+/// A store buffer's entries, oldest first: `loaded_mm[1] ← 9` (empty when none).
+pub fn describe_store_buffer(m: &Machine, sb: &[Store]) -> Vec<String> {
+    sb.iter().map(|e| format!("{} ← {}", m.addr_name(e.addr), e.value)).collect()
 }

@@ -23,6 +23,19 @@ pub enum Effect {
         old: i32,
         new: i32,
     },
+    /// A plain store went into the CPU's store buffer (option hw_tso): only it sees it.
+    StoreBuffered {
+        cpu: u8,
+        addr: u32,
+        value: i32,
+    },
+    /// The CPU's oldest buffered store reached memory: now every CPU sees it.
+    StoreCommitted {
+        cpu: u8,
+        addr: u32,
+        old: i32,
+        new: i32,
+    },
     Fence {
         cpu: u8,
     },

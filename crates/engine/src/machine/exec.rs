@@ -94,6 +94,12 @@ impl Machine {
                 fx.push(Effect::TlbFill { cpu: c as u8, entry });
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
+            Choice::Drain(_) => {
+                if !self.drain_one(s, c, fx) {
+                    return Err(not_enabled("the CPU's store buffer is empty"));
+                }
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
         }
     }
 
@@ -140,6 +146,9 @@ impl Machine {
         let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
         let mut next = a.pc + 1;
         let mut read = None;
+        if self.hw.tso && tso::drains_first(&ins.kind) {
+            self.drain_all(s, c, fx);
+        }
         match ins.kind {
             Kind::Eval { dst, src } => {
                 let v = self.eval(s, c, src, &mut read)?;
@@ -449,6 +458,11 @@ impl Machine {
 
     fn ret(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) {
         let c8 = c as u8;
+        let iret = s.cpus[c].stack.last().is_some_and(|a| a.ctx_base && a.ctx != Ctx::Thread);
+        if self.hw.tso && iret {
+            // IRET is serialising: the handler's stores are in memory before it returns.
+            self.drain_all(s, c, fx);
+        }
         let cpu = &mut s.cpus[c];
         let Some(a) = cpu.stack.pop() else { return };
         cpu.locals.truncate(a.base as usize);
@@ -627,8 +641,7 @@ impl Machine {
             Place::Var { var, nidx, idx } => {
                 let addr = self.addr(s, c, var, nidx, &idx)?;
                 self.flush_read(c as u8, read, fx);
-                let old = std::mem::replace(&mut s.mem[addr as usize], v);
-                fx.push(Effect::Write { cpu: c as u8, addr, old, new: v });
+                self.store(s, c, addr, v, fx);
             }
         }
         Ok(())
@@ -667,16 +680,24 @@ impl Machine {
     }
 
     pub(super) fn const_eval(&self, e: ExprRef, cpu: u32) -> R<i32> {
-        self.eval_with(e, cpu as usize, &[], &[], &mut None)
+        self.eval_with(e, cpu as usize, &[], (&[], &[]), &mut None)
     }
 
     pub(super) fn eval(&self, s: &State, c: usize, e: ExprRef, read: &mut Option<(u32, i32)>) -> R<i32> {
         let cpu = &s.cpus[c];
         let base = cpu.stack.last().map_or(0, |a| a.base as usize);
-        self.eval_with(e, c, &cpu.locals[base..], &s.mem, read)
+        self.eval_with(e, c, &cpu.locals[base..], (&s.mem, &cpu.sb), read)
     }
 
-    fn eval_with(&self, e: ExprRef, c: usize, locals: &[i32], mem: &[i32], read: &mut Option<(u32, i32)>) -> R<i32> {
+    /// `mem` is shared memory as this CPU sees it: memory and its store buffer.
+    fn eval_with(
+        &self,
+        e: ExprRef,
+        c: usize,
+        locals: &[i32],
+        (mem, sb): (&[i32], &[Store]),
+        read: &mut Option<(u32, i32)>,
+    ) -> R<i32> {
         // Most expressions are a single constant or local: skip the stack machine.
         if e.len == 1 {
             match self.prog.ops[e.start as usize] {
@@ -700,7 +721,7 @@ impl Machine {
                     let n = nidx as usize;
                     sp -= n;
                     let addr = self.index(c, var, &st[sp..sp + n])?;
-                    let v = *mem.get(addr as usize).ok_or("shared memory is not available here")?;
+                    let v = tso::forward(mem, sb, addr).ok_or("shared memory is not available here")?;
                     *read = Some((addr, v));
                     v
                 }

@@ -6,10 +6,12 @@
 mod describe;
 mod exec;
 mod state;
+mod tso;
 
-pub use describe::describe_effect;
+pub use describe::{describe_effect, describe_store_buffer};
 pub use effects::Effect;
 pub use state::*;
+pub use tso::STORE_BUFFER_SIZE;
 
 mod effects;
 
@@ -74,12 +76,14 @@ pub enum Choice {
     Fill(u8, u16),
     /// An NMI arrives at CPU c.
     Nmi(u8),
+    /// CPU c's store buffer commits its oldest store to memory (option `hw_tso`).
+    Drain(u8),
 }
 
 impl Choice {
     pub fn cpu(self) -> u8 {
         match self {
-            Choice::Step(c) | Choice::Irq(c, _) | Choice::Fill(c, _) | Choice::Nmi(c) => c,
+            Choice::Step(c) | Choice::Irq(c, _) | Choice::Fill(c, _) | Choice::Nmi(c) | Choice::Drain(c) => c,
         }
     }
 }
@@ -91,6 +95,7 @@ impl fmt::Display for Choice {
             Choice::Irq(c, v) => write!(f, "i{c}.{v}"),
             Choice::Fill(c, s) => write!(f, "f{c}.{s}"),
             Choice::Nmi(c) => write!(f, "n{c}"),
+            Choice::Drain(c) => write!(f, "d{c}"),
         }
     }
 }
@@ -98,7 +103,7 @@ impl fmt::Display for Choice {
 impl FromStr for Choice {
     type Err = String;
     fn from_str(s: &str) -> Result<Choice, String> {
-        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3 or n1)");
+        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1 or d1)");
         let num = |t: &str| t.parse::<u16>().map_err(|_| bad());
         let pair = |t: &str| -> Result<(u8, u16), String> {
             let (a, b) = t.split_once('.').ok_or_else(bad)?;
@@ -111,6 +116,7 @@ impl FromStr for Choice {
             }
             Some(b'f') => pair(&s[1..]).map(|(c, v)| Choice::Fill(c, v)),
             Some(b'n') => Ok(Choice::Nmi(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
+            Some(b'd') => Ok(Choice::Drain(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
             Some(_) => Ok(Choice::Step(u8::try_from(num(s)?).map_err(|_| bad())?)),
             None => Err(bad()),
         }
@@ -199,6 +205,8 @@ pub struct Slot {
 pub struct Hardware {
     pub irr_latch: bool,
     pub speculative_fill: bool,
+    /// x86-TSO store buffers (see `tso.rs`).
+    pub tso: bool,
 }
 
 const MAX_MEM: u32 = 1 << 16;
@@ -232,8 +240,11 @@ impl Machine {
             return Err("option values do not match the model's options".into());
         }
         let opt = |name: &str, default: i32| prog.option_index(name).map_or(default, |i| cfg.options[i]);
-        let hw =
-            Hardware { irr_latch: opt("hw_irr_latch", 1) != 0, speculative_fill: opt("hw_speculative_fill", 0) != 0 };
+        let hw = Hardware {
+            irr_latch: opt("hw_irr_latch", 1) != 0,
+            speculative_fill: opt("hw_speculative_fill", 0) != 0,
+            tso: opt("hw_tso", 0) != 0,
+        };
         let nmis = opt("hw_nmi", 0).clamp(0, 255) as u8;
         let mut m = Machine {
             prog: prog.clone(),
@@ -321,6 +332,7 @@ impl Machine {
                 locals: vec![],
                 tlb: vec![],
                 thread_done: true,
+                sb: vec![],
             };
             if let Some(spec) = spec {
                 cpu.aspace = spec.aspace.unwrap_or(NO_ASPACE);
@@ -369,7 +381,7 @@ impl Machine {
     }
 
     /// Every choice enabled in `s`, in a fixed order (CPU, then interrupt, NMI, step,
-    /// fills), so that seeded schedules are reproducible.
+    /// drain, fills), so that seeded schedules are reproducible.
     pub fn enabled(&self, s: &State, out: &mut Vec<Choice>) {
         out.clear();
         for (c, cpu) in s.cpus.iter().enumerate() {
@@ -382,6 +394,9 @@ impl Machine {
             }
             if !cpu.stack.is_empty() && !self.spinning(s, c) {
                 out.push(Choice::Step(c8));
+            }
+            if !cpu.sb.is_empty() {
+                out.push(Choice::Drain(c8));
             }
             if self.hw.speculative_fill && cpu.aspace != NO_ASPACE {
                 for (i, slot) in self.slots.iter().enumerate() {

@@ -34,6 +34,15 @@ pub struct Cpu {
     pub tlb: Vec<TlbEntry>,
     /// The scenario's thread has returned; the CPU idles with IF=1.
     pub thread_done: bool,
+    /// x86-TSO store buffer (option `hw_tso`), oldest first; always empty without it.
+    pub sb: Vec<Store>,
+}
+
+/// A store waiting in a CPU's store buffer: visible to that CPU, not yet to the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Store {
+    pub addr: u32,
+    pub value: i32,
 }
 
 pub const NO_ASPACE: u8 = u8::MAX;
@@ -136,6 +145,7 @@ impl Clone for Cpu {
             locals: self.locals.clone(),
             tlb: self.tlb.clone(),
             thread_done: self.thread_done,
+            sb: self.sb.clone(),
         }
     }
     fn clone_from(&mut self, o: &Self) {
@@ -150,6 +160,7 @@ impl Clone for Cpu {
         self.locals.clone_from(&o.locals);
         self.tlb.clone_from(&o.tlb);
         self.thread_done = o.thread_done;
+        self.sb.clone_from(&o.sb);
     }
 }
 
@@ -170,7 +181,8 @@ impl State {
     /// Make `self`, which was `parent` before one choice of CPU `c`, equal to `parent`
     /// again, copying only what such a choice can change: shared memory, page tables,
     /// frames and the NMI budget, CPU c, and the other CPUs' scalar fields (an IPI sets
-    /// their IRR bits). The other CPUs' stacks, locals and TLBs are left alone: no step
+    /// their IRR bits). The other CPUs' stacks, locals, TLBs and store buffers are left
+    /// alone (a drain empties only its own CPU's buffer): no step
     /// reaches into them, and copying them is most of the cost of `clone_from`. Debug
     /// builds check the result against `parent`, so a step that broke this would show.
     pub fn restore(&mut self, parent: &State, c: usize) {
@@ -195,13 +207,17 @@ impl State {
                 d.thread_done = p.thread_done;
             }
         }
-        debug_assert!(self == parent, "a choice of CPU {c} changed another CPU's stack, locals or TLB");
+        debug_assert!(self == parent, "a choice of CPU {c} changed another CPU's stack, locals, TLB or store buffer");
     }
 
     /// Number of words `encode` appends.
     pub fn encoded_len(&self) -> usize {
         4 + self.mem.len()
-            + self.cpus.iter().map(|c| 5 + 3 * c.stack.len() + c.locals.len() + 3 * c.tlb.len()).sum::<usize>()
+            + self
+                .cpus
+                .iter()
+                .map(|c| 5 + 3 * c.stack.len() + c.locals.len() + 3 * c.tlb.len() + 2 * c.sb.len())
+                .sum::<usize>()
             + self.ptes.len()
             + self.frames.len()
     }
@@ -224,10 +240,14 @@ impl State {
         i += self.mem.len();
         for c in &self.cpus {
             debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= 0xFFFF && c.tlb.len() <= 0xFFFF);
+            debug_assert!(c.sb.len() < 32);
             let h = &mut o[i..i + 5];
+            // The store buffer's length sits in bits 3-7, unused before TSO: without it
+            // the words (and so the fingerprints) are what they always were.
             h[0] = c.intr as u32
                 | (c.nmi_latch as u32) << 1
                 | (c.thread_done as u32) << 2
+                | (c.sb.len() as u32) << 3
                 | (c.aspace as u32) << 8
                 | (c.stack.len() as u32) << 16;
             h[1] = c.crit as u32 | (c.pin as u32) << 16;
@@ -254,6 +274,11 @@ impl State {
                 d[2] = e.aspace as u32 | (e.writable as u32) << 8 | (e.dirty as u32) << 9;
             }
             i += 3 * c.tlb.len();
+            for (d, e) in o[i..i + 2 * c.sb.len()].chunks_exact_mut(2).zip(&c.sb) {
+                d[0] = e.addr;
+                d[1] = e.value as u32;
+            }
+            i += 2 * c.sb.len();
         }
         for (d, p) in o[i..i + self.ptes.len()].iter_mut().zip(&self.ptes) {
             *d = p.frame as u32
@@ -295,6 +320,7 @@ impl State {
                 locals: Vec::new(),
                 tlb: Vec::new(),
                 thread_done: false,
+                sb: Vec::new(),
             });
         }
         for c in &mut self.cpus {
@@ -302,6 +328,7 @@ impl State {
             c.intr = bit(h, 0);
             c.nmi_latch = bit(h, 1);
             c.thread_done = bit(h, 2);
+            let nsb = ((h >> 3) & 0x1F) as usize;
             c.aspace = (h >> 8) as u8;
             let nstack = (h >> 16) as usize;
             c.crit = w[i + 1] as u16;
@@ -343,6 +370,9 @@ impl State {
                 });
             }
             i += 3 * ntlb;
+            c.sb.clear();
+            c.sb.extend(w[i..i + 2 * nsb].chunks_exact(2).map(|e| Store { addr: e[0], value: e[1] as i32 }));
+            i += 2 * nsb;
         }
         self.ptes.clear();
         self.ptes.extend(w[i..i + nptes].iter().map(|&p| Pte {

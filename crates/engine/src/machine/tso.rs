@@ -1,0 +1,91 @@
+//! x86-TSO store buffers (reserved option `hw_tso`, docs/model-language.md "Store
+//! buffers"). Each CPU queues its plain stores to shared words in a FIFO; its own loads
+//! see its newest queued store to the word (forwarding), other CPUs see memory. A
+//! `Choice::Drain` commits the oldest entry. This is the x86-TSO model of Owens, Sarkar
+//! and Sewell: the one reordering x86 allows is a load overtaking the CPU's older stores
+//! to other words (the SB litmus test, research §0.3).
+//!
+//! Instructions that wait for the buffer to empty on x86 commit it in their own step,
+//! oldest first, each commit an effect, instead of being disabled until drain choices
+//! have emptied it: a drain is a choice of its own in every state, so both readings
+//! reach the same states, and this one gives shorter counterexamples.
+
+use super::*;
+use crate::lang::program::FenceKind;
+
+/// Entries per store buffer. A store into a full buffer first commits the oldest entry:
+/// on x86 it would stall until that commit, and since a drain is always a choice of its
+/// own this allows exactly the same orders. Real buffers hold dozens of stores; the
+/// models store at most a few words between two barriers, and every entry multiplies
+/// the states the checker visits.
+pub const STORE_BUFFER_SIZE: usize = 2;
+
+/// What a CPU with store buffer `sb` reads at `addr`: its newest buffered store to the
+/// word, else memory.
+pub(super) fn forward(mem: &[i32], sb: &[Store], addr: u32) -> Option<i32> {
+    match sb.iter().rev().find(|e| e.addr == addr) {
+        Some(e) => Some(e.value),
+        None => mem.get(addr as usize).copied(),
+    }
+}
+
+/// Whether an instruction waits for the store buffer to empty before it runs: locked
+/// instructions and MFENCE, the serialising ones (INVLPG, MOV to CR3), and the kernel
+/// operations the models abstract that are locked on x86 (PTE updates, the page
+/// allocator). `send_ipi` is one too: an xAPIC ICR write is an uncached store, which
+/// leaves after every older store, and before an x2APIC WRMSR (not serialising) both
+/// Linux (weak_wrmsr_fence) and FreeBSD put a fence. Plain loads and stores, user
+/// accesses, IF, pin and critical-depth changes, EOI and acquire/release fences (no-ops
+/// under TSO) do not wait.
+pub(super) fn drains_first(kind: &Kind) -> bool {
+    match kind {
+        Kind::Fence(k) => *k == FenceKind::SeqCst,
+        Kind::Rmw { .. }
+        | Kind::Dcas { .. }
+        | Kind::SendIpi { .. }
+        | Kind::Invlpg(_)
+        | Kind::FlushTlb
+        | Kind::LoadCr3 { .. }
+        | Kind::SwitchTo(_)
+        | Kind::PteClear { .. }
+        | Kind::PteClearDirty { .. }
+        | Kind::PteSet { .. }
+        | Kind::Alloc { .. }
+        | Kind::Free(_)
+        | Kind::PageClean(_) => true,
+        _ => false,
+    }
+}
+
+impl Machine {
+    /// A plain store to a shared word: to memory, or under TSO into the store buffer.
+    pub(super) fn store(&self, s: &mut State, c: usize, addr: u32, value: i32, fx: &mut Vec<Effect>) {
+        if !self.hw.tso {
+            let old = std::mem::replace(&mut s.mem[addr as usize], value);
+            fx.push(Effect::Write { cpu: c as u8, addr, old, new: value });
+            return;
+        }
+        if s.cpus[c].sb.len() >= STORE_BUFFER_SIZE {
+            self.drain_one(s, c, fx);
+        }
+        s.cpus[c].sb.push(Store { addr, value });
+        fx.push(Effect::StoreBuffered { cpu: c as u8, addr, value });
+    }
+
+    /// Commit CPU c's oldest buffered store to memory; false if the buffer is empty.
+    pub(super) fn drain_one(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) -> bool {
+        let cpu = &mut s.cpus[c];
+        if cpu.sb.is_empty() {
+            return false;
+        }
+        let e = cpu.sb.remove(0);
+        let old = std::mem::replace(&mut s.mem[e.addr as usize], e.value);
+        fx.push(Effect::StoreCommitted { cpu: c as u8, addr: e.addr, old, new: e.value });
+        true
+    }
+
+    /// Commit all of CPU c's buffered stores, oldest first.
+    pub(super) fn drain_all(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) {
+        while self.drain_one(s, c, fx) {}
+    }
+}
