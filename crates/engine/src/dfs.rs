@@ -17,6 +17,15 @@
 //! assertions and stuck states do), and it is not taken when its successor is on the
 //! stack (the cycle proviso). So every reachable violation, deadlock and lost shootdown
 //! is still reached.
+//!
+//! **Store buffers** (`hw_tso`). A drain is a shared write by its CPU: it changes memory
+//! that every other CPU may read, so it is never an ample step, and it depends on the
+//! other CPUs' accesses to its word. The reduction stays sound because it only ever
+//! picks a CPU with no other enabled choice: a CPU whose buffer holds a store has its
+//! drain enabled, so it is never reduced, and a private step taken with an empty buffer
+//! commits nothing (the fences, INVLPG and CR3 loads that drain first find nothing to
+//! drain). Another CPU's drain neither reads nor writes what the private step touches,
+//! nor can it enable or disable that step (a private step is not a spin test).
 
 use crate::checker::{hash128, strings, violation, FpSet, Options, Outcome, PassThrough, Progress};
 use crate::lang::program::Kind;

@@ -1,0 +1,258 @@
+//! x86-TSO store buffers (option `hw_tso`): the store-buffer litmus test, forwarding,
+//! what drains a buffer, drains as schedule steps, the checker's modes agreeing on TSO
+//! models, and Linux's LX2 (CVE-2025-40174).
+
+mod common;
+use common::*;
+use sdlab_engine::checker::{Checker, Mode, Options, Outcome};
+use sdlab_engine::machine::{describe_store_buffer, Store, STORE_BUFFER_SIZE};
+use sdlab_engine::*;
+
+/// The classic SB litmus test: each CPU stores its word, then loads the other's. Under
+/// sequential consistency one of the loads sees a 1; under TSO both may read 0, unless
+/// an MFENCE sits between the store and the load.
+const SB: &str = r#"
+model "store-buffer litmus";
+cpus 2..2 default 2;
+option hw_tso = false;
+option mfence = false;
+shared x = 0;
+shared y = 0;
+percpu r = -1;
+shared cpumask done = 0;
+proc sb() {
+    if (self == 0) { x = 1; } else { y = 1; }
+    if (mfence) { fence(seq_cst); }
+    local v = 0;
+    if (self == 0) { v = y; } else { v = x; }
+    r = v;
+    atomic_or(done, bit(self));
+    while (done != 3) { pause(); }
+    local a = r[0];
+    assert(a != 0 || r[1] != 0, "SB: both CPUs read 0");
+}
+scenario s { cpu *: sb(); }
+"#;
+
+/// Plain stores and loads of one CPU, a locked increment, and a second CPU that reads.
+const STORES: &str = r#"
+model "stores";
+cpus 2..2 default 2;
+option hw_tso = true;
+shared x = 0;
+shared y = 0;
+shared z = 0;
+shared seen = 0;
+proc writer() {
+    x = 5;
+    local v = x;
+    seen = v;
+    y = 7;
+    fetch_add(z, 1);
+}
+proc reader() {
+    local v = x;
+}
+scenario s { cpu 0: writer(); cpu 1: reader(); }
+"#;
+
+/// CPU 0 raises a flag and waits for the answer; CPU 1 waits for the flag. Under TSO the
+/// flag sits in CPU 0's buffer while both spin: not stuck, the drain is still a choice.
+const HANDSHAKE: &str = r#"
+model "handshake";
+cpus 2..2 default 2;
+option hw_tso = true;
+shared flag = 0;
+shared ack = 0;
+proc ask() {
+    flag = 1;
+    while (ack == 0) { pause(); }
+}
+proc answer() {
+    while (flag == 0) { pause(); }
+    ack = 1;
+}
+scenario s { cpu 0: ask(); cpu 1: answer(); }
+"#;
+
+fn outcome(src: &str, opts: &[(&str, &str)], o: Options) -> Outcome {
+    let p = program(src);
+    Checker::new(session(&p, 2, "s", opts).machine, o).check().0
+}
+
+fn property(o: &Outcome) -> Option<&str> {
+    match o {
+        Outcome::Violation { property, .. } => Some(property),
+        _ => None,
+    }
+}
+
+fn addr(m: &Machine, name: &str) -> usize {
+    (0..m.initial().mem.len() as u32).find(|&a| m.addr_name(a) == name).expect("word") as usize
+}
+
+#[test]
+fn both_loads_read_zero_only_with_store_buffers_and_no_fence() {
+    let bfs = Options::default();
+    assert_eq!(outcome(SB, &[], bfs.clone()), Outcome::Verified, "sequentially consistent");
+    let o = outcome(SB, &[("hw_tso", "true")], bfs.clone());
+    assert_eq!(property(&o), Some("assert"), "{o:?}");
+    assert_eq!(outcome(SB, &[("hw_tso", "true"), ("mfence", "true")], bfs), Outcome::Verified, "MFENCE");
+}
+
+#[test]
+fn a_cpu_reads_its_own_buffered_store_and_the_others_read_memory() {
+    let p = program(STORES);
+    let mut s = session(&p, 2, "s", &[]);
+    let x = addr(&s.machine, "x");
+    let e = s.step(Choice::Step(0)).expect("store").effects.clone();
+    assert_eq!(e, vec![Effect::StoreBuffered { cpu: 0, addr: x as u32, value: 5 }]);
+    assert_eq!(s.state().mem[x], 0, "not in memory yet");
+    assert_eq!(s.state().cpus[0].sb, vec![Store { addr: x as u32, value: 5 }]);
+    let d = describe_store_buffer(&s.machine, &s.state().cpus[0].sb);
+    assert_eq!(d, vec!["x ← 5".to_string()]);
+    let e = s.step(Choice::Step(0)).expect("load").effects.clone();
+    assert!(e.contains(&Effect::Read { cpu: 0, addr: x as u32, value: 5 }), "forwarded: {e:?}");
+    let e = s.step(Choice::Step(1)).expect("the other CPU loads").effects.clone();
+    assert!(e.contains(&Effect::Read { cpu: 1, addr: x as u32, value: 0 }), "from memory: {e:?}");
+    assert!(s.enabled().contains(&Choice::Drain(0)));
+    let e = s.step(Choice::Drain(0)).expect("drain").clone();
+    assert_eq!(e.effects, vec![Effect::StoreCommitted { cpu: 0, addr: x as u32, old: 0, new: 5 }]);
+    assert_eq!(e.summary(&s.machine), "CPU 0's store buffer commits x = 5 to memory (was 0)");
+    assert_eq!(s.state().mem[x], 5);
+    assert!(s.step(Choice::Drain(1)).is_err(), "an empty buffer has nothing to drain");
+}
+
+#[test]
+fn a_locked_instruction_commits_the_buffer_first_and_a_full_buffer_its_oldest_store() {
+    let p = program(STORES);
+    let mut s = session(&p, 2, "s", &[]);
+    let [x, y, z, seen] = ["x", "y", "z", "seen"].map(|n| addr(&s.machine, n) as u32);
+    for _ in 0..3 {
+        s.step(Choice::Step(0)).expect("x = 5, load, seen = v");
+    }
+    assert_eq!(s.state().cpus[0].sb.len(), STORE_BUFFER_SIZE);
+    let e = s.step(Choice::Step(0)).expect("y = 7").effects.clone();
+    assert_eq!(
+        e,
+        vec![
+            Effect::StoreCommitted { cpu: 0, addr: x, old: 0, new: 5 },
+            Effect::StoreBuffered { cpu: 0, addr: y, value: 7 }
+        ],
+        "a full buffer commits its oldest store before taking a new one"
+    );
+    let e = s.step(Choice::Step(0)).expect("fetch_add").effects.clone();
+    assert_eq!(
+        e[..3],
+        [
+            Effect::StoreCommitted { cpu: 0, addr: seen, old: 0, new: 5 },
+            Effect::StoreCommitted { cpu: 0, addr: y, old: 0, new: 7 },
+            Effect::Rmw { cpu: 0, addr: z, old: 0, new: 1 },
+        ],
+        "oldest first, then the locked increment"
+    );
+    assert!(s.state().cpus[0].sb.is_empty());
+}
+
+#[test]
+fn a_waiter_whose_buffer_holds_a_store_is_not_stuck() {
+    let p = program(HANDSHAKE);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(0)).expect("flag = 1");
+    assert_eq!(s.enabled(), vec![Choice::Drain(0)], "both spin; only the drain is left");
+    assert!(s.stuck().is_none());
+    for mode in [Mode::Bfs, Mode::Dfs] {
+        for por in [false, true] {
+            assert_eq!(outcome(HANDSHAKE, &[], Options { mode, por, ..Options::default() }), Outcome::Verified);
+        }
+    }
+}
+
+#[test]
+fn drains_are_schedule_steps_that_print_parse_and_replay() {
+    assert_eq!(Choice::Drain(1).to_string(), "d1");
+    assert_eq!("d1".parse::<Choice>(), Ok(Choice::Drain(1)));
+    for bad in ["d", "dx", "d1.0", "d300"] {
+        assert!(bad.parse::<Choice>().is_err(), "{bad}");
+    }
+    let p = program(STORES);
+    let mut s = session(&p, 2, "s", &[]);
+    let f = s.step("d99".parse().expect("parses")).unwrap_err();
+    assert!(f.message.contains("no such CPU"), "{f:?}");
+    let sched: Vec<Choice> = ["0", "d0", "1"].iter().map(|t| t.parse().expect("step")).collect();
+    s.replay(&sched).expect("replays");
+    assert_eq!(s.schedule(), sched);
+    let x = addr(&s.machine, "x") as u32;
+    assert!(s.log[2].effects.contains(&Effect::Read { cpu: 1, addr: x, value: 5 }), "{:?}", s.log[2].effects);
+}
+
+#[test]
+fn without_hw_tso_there_are_no_buffers_and_no_drains() {
+    let p = program(STORES);
+    let mut s = session(&p, 2, "s", &[("hw_tso", "false")]);
+    let e = s.step(Choice::Step(0)).expect("store").effects.clone();
+    assert!(matches!(e[..], [Effect::Write { new: 5, .. }]), "{e:?}");
+    assert!(s.state().cpus.iter().all(|c| c.sb.is_empty()));
+    assert!(!s.enabled().iter().any(|c| matches!(c, Choice::Drain(_))));
+}
+
+fn linux(ncpu: u32, opts: &[(&str, &str)], o: Options) -> Outcome {
+    let p = program(models::find("linux").expect("bundled").source);
+    Checker::new(session(&p, ncpu, "switch_back", opts).machine, o).check().0
+}
+
+#[test]
+fn lx2_the_loaded_mm_store_waits_in_the_buffer_without_the_barrier() {
+    let lx2 = [("hw_tso", "true"), ("switch_mb", "false")];
+    let o = linux(2, &lx2, Options::default());
+    assert_eq!(property(&o), Some("G-STALE"), "{o:?}");
+    assert!(o.choices().contains(&Choice::Drain(1)), "CPU 1's SWITCHING store commits late: {o:?}");
+    assert_eq!(linux(2, &[("hw_tso", "true")], Options::default()), Outcome::Verified, "smp_mb() fixes it");
+    assert_eq!(linux(3, &[("hw_tso", "true")], Options::default()), Outcome::Verified);
+    assert_eq!(linux(2, &[("switch_mb", "false")], Options::default()), Outcome::Verified, "needs TSO");
+}
+
+#[test]
+fn depth_first_with_and_without_reduction_agrees_on_tso_models() {
+    type Case<'a> = (&'a str, u32, &'a [(&'a str, &'a str)]);
+    let cases: &[Case] = &[
+        (SB, 2, &[("hw_tso", "true")]),
+        (SB, 2, &[("hw_tso", "true"), ("mfence", "true")]),
+        (HANDSHAKE, 2, &[]),
+        ("linux", 2, &[("hw_tso", "true"), ("switch_mb", "false")]),
+        ("linux", 2, &[("hw_tso", "true")]),
+        ("linux", 3, &[("hw_tso", "true")]),
+    ];
+    for &(src, ncpu, opts) in cases {
+        let src = models::find(src).map_or(src, |b| b.source);
+        let p = program(src);
+        let run = |o: Options| Checker::new(session(&p, ncpu, &p.scenarios[0].name, opts).machine, o).check();
+        let (bfs, _) = run(Options::default());
+        let dfs = Options { mode: Mode::Dfs, ..Options::default() };
+        let (full, fp) = run(dfs.clone());
+        let (por, rp) = run(Options { por: true, ..dfs });
+        assert_eq!(property(&bfs), property(&full), "{ncpu} {opts:?}");
+        assert_eq!(property(&bfs), property(&por), "{ncpu} {opts:?} with reduction");
+        if bfs == Outcome::Verified {
+            assert_eq!(full, Outcome::Verified);
+            assert!(rp.states <= fp.states);
+        } else {
+            assert!(bfs.choices().len() <= full.choices().len() && bfs.choices().len() <= por.choices().len());
+        }
+    }
+}
+
+#[test]
+fn the_compact_encoding_keeps_store_buffers() {
+    let p = program(STORES);
+    let mut s = session(&p, 2, "s", &[]);
+    s.replay(&[Choice::Step(0), Choice::Step(0), Choice::Step(0)]).expect("two stores buffered");
+    let st = s.state().clone();
+    let mut words = Vec::new();
+    st.encode(&mut words);
+    assert_eq!(words.len(), st.encoded_len());
+    let mut back = State::empty();
+    assert_eq!(back.decode_from(&words), words.len());
+    assert_eq!(back, st);
+    assert_eq!(back.cpus[0].sb.len(), 2);
+}
