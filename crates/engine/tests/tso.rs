@@ -1,6 +1,6 @@
 //! x86-TSO store buffers (option `hw_tso`): the store-buffer litmus test, forwarding,
 //! what drains a buffer, drains as schedule steps, the checker's modes agreeing on TSO
-//! models, and Linux's LX2 (CVE-2025-40174).
+//! models, Linux's LX2 (CVE-2025-40174) and the store-buffer variant of FreeBSD's E3.
 
 mod common;
 use common::*;
@@ -222,11 +222,14 @@ fn depth_first_with_and_without_reduction_agrees_on_tso_models() {
         ("linux", 2, &[("hw_tso", "true"), ("switch_mb", "false")]),
         ("linux", 2, &[("hw_tso", "true")]),
         ("linux", 3, &[("hw_tso", "true")]),
+        ("freebsd-scoreboard", 2, &[("pcid", "true"), ("hw_tso", "true"), ("pm_gen_fence", "false")]),
+        ("freebsd-scoreboard", 2, &[("pcid", "true"), ("hw_tso", "true")]),
     ];
     for &(src, ncpu, opts) in cases {
         let src = models::find(src).map_or(src, |b| b.source);
         let p = program(src);
-        let run = |o: Options| Checker::new(session(&p, ncpu, &p.scenarios[0].name, opts).machine, o).check();
+        let scenario = if src.contains("switch_back") { "switch_back" } else { "s" };
+        let run = |o: Options| Checker::new(session(&p, ncpu, scenario, opts).machine, o).check();
         let (bfs, _) = run(Options::default());
         let dfs = Options { mode: Mode::Dfs, ..Options::default() };
         let (full, fp) = run(dfs.clone());
