@@ -7,7 +7,7 @@
 use super::palette::cpu_colour;
 use super::state::{Action, Inner, Lab};
 use sdlab_engine::checker::{Checker, Options, Outcome};
-use sdlab_engine::machine::{Choice, Config, Machine};
+use sdlab_engine::machine::{describe_choice, Choice, Config, Machine};
 use sdlab_engine::{schedule, Session};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -74,15 +74,6 @@ pub struct Comparison {
     pub diverge: Option<usize>,
     /// That difference in words, or why there is none.
     pub words: String,
-}
-
-fn choice_words(m: &Machine, c: Choice) -> String {
-    match c {
-        Choice::Step(c) => format!("CPU {c} steps"),
-        Choice::Irq(c, v) => format!("CPU {c} takes interrupt {}", m.vector_name(v)),
-        Choice::Fill(c, s) => format!("CPU {c}'s TLB fills speculatively (slot {s})"),
-        Choice::Nmi(c) => format!("an NMI hits CPU {c}"),
-    }
 }
 
 /// B's choice at step `i`, given A's choice there (if A has one).
@@ -206,9 +197,9 @@ fn first_difference(m: &Machine, a: &Run, b: &Run, mirror: bool) -> (Option<usiz
                     Some(step),
                     format!(
                         "Step {step}: the runs take different steps{why}. In A, {}: {}. In B, {}: {}.",
-                        choice_words(m, x.choice),
+                        describe_choice(m, x.choice),
                         x.text,
-                        choice_words(m, y.choice),
+                        describe_choice(m, y.choice),
                         y.text
                     ),
                 );
@@ -219,7 +210,7 @@ fn first_difference(m: &Machine, a: &Run, b: &Run, mirror: bool) -> (Option<usiz
                     Some(step),
                     format!(
                         "Step {step}: the same move ({}) does different things. In A{}: {}. In B{}: {}.",
-                        choice_words(m, x.choice),
+                        describe_choice(m, x.choice),
                         at(x.line),
                         x.text,
                         at(y.line),
@@ -242,7 +233,7 @@ fn first_difference(m: &Machine, a: &Run, b: &Run, mirror: bool) -> (Option<usiz
                     Some(step),
                     format!(
                         "Step {step}: {other} goes on ({}: {}), but {ended} {end} after step {k}.",
-                        choice_words(m, x.choice),
+                        describe_choice(m, x.choice),
                         x.text
                     ),
                 );

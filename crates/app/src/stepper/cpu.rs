@@ -1,9 +1,10 @@
 //! One card per CPU: its context stack, IF, critical and pin depths, LAPIC IRR/ISR bits
-//! per vector, TLB entries (stale ones marked), and the moves it can make.
+//! per vector, TLB entries (stale ones marked), its store buffer when the model runs
+//! with `hw_tso`, and the moves it can make.
 
 use super::palette::{cpu_colour, word};
 use super::state::{Action, Lab};
-use sdlab_engine::machine::{Choice, Ctx, Effect, NO_ASPACE};
+use sdlab_engine::machine::{describe_store_buffer, Choice, Ctx, Effect, NO_ASPACE};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -30,6 +31,12 @@ pub fn CpuCard(props: &Props) -> Html {
         })
     });
     let just_stepped = last.is_some_and(|e| e.cpu as usize == c);
+    let touched_sb = last.is_some_and(|e| {
+        e.effects.iter().any(|f| {
+            matches!(f, Effect::StoreBuffered { cpu, .. } | Effect::StoreCommitted { cpu, .. } if *cpu as usize == c)
+        })
+    });
+    let buffered = describe_store_buffer(m, &cpu.sb);
 
     // Context stack: thread (user/kernel) with interrupts nested on top.
     let mut ctxs: Vec<String> = Vec::new();
@@ -88,6 +95,7 @@ pub fn CpuCard(props: &Props) -> Html {
             Choice::Irq(_, v) => format!("take {}", m.vector_name(v)),
             Choice::Nmi(_) => "NMI".to_string(),
             Choice::Fill(_, sl) => format!("fill {:#x}", m.slots[sl as usize].va),
+            Choice::Drain(_) => format!("commit {}", buffered.first().map_or("", String::as_str)),
         };
         let d = props.dispatch.clone();
         let ch = *ch;
@@ -121,6 +129,17 @@ pub fn CpuCard(props: &Props) -> Html {
                 <caption>{ format!("TLB ({})", cpu.tlb.len()) }</caption>
                 <tbody>{ for tlb }</tbody>
             </table>
+            if m.hw.tso {
+                <div class={classes!("store-buffer", touched_sb.then_some("changed"))}
+                     title="x86-TSO store buffer, oldest first: stores this CPU sees and the others do not yet">
+                    <span class="caption">{ "store buffer" }</span>
+                    if buffered.is_empty() {
+                        <span class="dim">{ " empty" }</span>
+                    } else {
+                        <ol>{ for buffered.iter().map(|b| html! { <li>{ b }</li> }) }</ol>
+                    }
+                </div>
+            }
             if let Some(e) = last.filter(|e| e.cpu as usize == c) {
                 <div class="last-read">{ e.effects.iter().find_map(|f| match f {
                     Effect::Read { addr, value, .. } => Some(format!("read {} = {}", m.addr_name(*addr), word(*value))),

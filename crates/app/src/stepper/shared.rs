@@ -26,7 +26,7 @@ pub fn SharedPane(props: &Props) -> Html {
     if let Some(e) = s.session.log.last() {
         for f in &e.effects {
             match f {
-                Effect::Write { addr, .. } | Effect::Rmw { addr, .. } => {
+                Effect::Write { addr, .. } | Effect::Rmw { addr, .. } | Effect::StoreCommitted { addr, .. } => {
                     written.insert(*addr);
                 }
                 Effect::Read { addr, .. } => {

@@ -1,6 +1,6 @@
 //! One short sentence per effect, for narration, the step log and the CLI.
 
-use super::{Effect, Machine, Store};
+use super::{Choice, Effect, Machine, Store};
 
 fn cpus(mask: u32) -> String {
     let list: Vec<String> = (0..32).filter(|c| mask & (1 << c) != 0).map(|c| c.to_string()).collect();
@@ -105,4 +105,15 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
 /// A store buffer's entries, oldest first: `loaded_mm[1] ← 9` (empty when none).
 pub fn describe_store_buffer(m: &Machine, sb: &[Store]) -> Vec<String> {
     sb.iter().map(|e| format!("{} ← {}", m.addr_name(e.addr), e.value)).collect()
+}
+
+/// A choice in words, for lists of what a run can do next.
+pub fn describe_choice(m: &Machine, c: Choice) -> String {
+    match c {
+        Choice::Step(c) => format!("CPU {c} steps"),
+        Choice::Irq(c, v) => format!("CPU {c} takes interrupt {}", m.vector_name(v)),
+        Choice::Fill(c, s) => format!("CPU {c}'s TLB fills speculatively (slot {s})"),
+        Choice::Nmi(c) => format!("an NMI hits CPU {c}"),
+        Choice::Drain(c) => format!("CPU {c}'s store buffer commits its oldest store"),
+    }
 }

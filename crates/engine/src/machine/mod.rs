@@ -8,7 +8,7 @@ mod exec;
 mod state;
 mod tso;
 
-pub use describe::{describe_effect, describe_store_buffer};
+pub use describe::{describe_choice, describe_effect, describe_store_buffer};
 pub use effects::Effect;
 pub use state::*;
 pub use tso::STORE_BUFFER_SIZE;
