@@ -103,6 +103,7 @@ pub fn CpuCard(props: &Props) -> Html {
     });
     let step_label = match preferred {
         Some(Choice::Irq(_, v)) => format!("CPU {c}: take {}", m.vector_name(v)),
+        Some(Choice::Drain(_)) => format!("CPU {c}: commit {}", buffered.first().map_or("", String::as_str)),
         Some(_) => format!("CPU {c}: step"),
         None => format!("CPU {c}"),
     };

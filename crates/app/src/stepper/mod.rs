@@ -26,7 +26,7 @@ use yew::prelude::*;
 
 /// The keyboard, as the help overlay lists it.
 pub const KEYS: &[(&str, &str)] = &[
-    ("0–9", "step that CPU (a pending interrupt first)"),
+    ("0–9", "step that CPU (a pending interrupt first; else commit its oldest buffered store)"),
     ("→", "one step (the loaded schedule, else the seed)"),
     ("←", "back one step"),
     ("Home / End", "first step / last step"),

@@ -339,12 +339,14 @@ impl Default for Lab {
 }
 
 impl Inner {
-    /// The choice a click on CPU c takes, if any.
+    /// The choice a click on CPU c takes, if any: an interrupt, else a step, else (a CPU
+    /// that spins or has finished) committing its oldest buffered store.
     pub fn preferred(&mut self, c: u8) -> Option<Choice> {
         let en = self.session.enabled();
         en.iter()
             .find(|x| matches!(x, Choice::Irq(cc, _) if *cc == c))
             .or_else(|| en.iter().find(|x| **x == Choice::Step(c)))
+            .or_else(|| en.iter().find(|x| **x == Choice::Drain(c)))
             .copied()
     }
 
