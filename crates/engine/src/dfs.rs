@@ -4,7 +4,8 @@
 //! that step form a cycle. It is reported as G-NOLOST (a lasso: the path to the cycle,
 //! then the cycle) when some CPU spin-waits in every state of the cycle and the cycle is
 //! *fair*: every CPU that has a choice enabled in every state of the cycle (a step, or a
-//! pending interrupt it can take) takes one in the cycle. Only the cycles closed by DFS
+//! pending interrupt it can take) takes one in the cycle, and a store buffer that holds a
+//! store in every state of the cycle commits one in it. Only the cycles closed by DFS
 //! back edges are examined, so this finds fair non-progress cycles but is not a complete
 //! fair-cycle search (a nested-DFS/SCC analysis would be).
 //!
@@ -334,6 +335,12 @@ impl Dfs {
         for d in 0..ncpu as u8 {
             let always = frames.iter().all(|f| f.enabled.iter().any(|x| x.cpu() == d));
             if always && !steps.iter().any(|x| x.cpu() == d) {
+                return None;
+            }
+            // A store buffer drains eventually whatever its CPU does meanwhile: a cycle
+            // that keeps a store buffered forever is not a run of the hardware.
+            let drain = Choice::Drain(d);
+            if frames.iter().all(|f| f.enabled.contains(&drain)) && !steps.contains(&drain) {
                 return None;
             }
         }

@@ -259,3 +259,32 @@ fn the_compact_encoding_keeps_store_buffers() {
     assert_eq!(back, st);
     assert_eq!(back.cpus[0].sb.len(), 2);
 }
+
+/// CPU 1 raises the flag and then keeps reading another word, forever; CPU 0 waits for the
+/// flag. The store stays buffered only as long as CPU 1's drain is never taken, which no
+/// hardware does: the liveness pass must not report that cycle as a lost wake-up.
+const BUSY_AFTER_STORE: &str = r#"
+model "busy after a store";
+cpus 2..2 default 2;
+option hw_tso = true;
+shared flag = 0;
+shared other = 0;
+proc waiter() {
+    while (flag == 0) { pause(); }
+}
+proc setter() {
+    flag = 1;
+    while (true) {
+        local v = other;
+    }
+}
+scenario s { cpu 0: waiter(); cpu 1: setter(); }
+"#;
+
+#[test]
+fn a_cycle_that_never_drains_a_buffered_store_is_no_lost_wakeup() {
+    for mode in [Mode::Bfs, Mode::Dfs] {
+        let o = outcome(BUSY_AFTER_STORE, &[], Options { mode, ..Options::default() });
+        assert_eq!(o, Outcome::Verified, "{mode:?}");
+    }
+}
