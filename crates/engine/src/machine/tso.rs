@@ -35,9 +35,8 @@ pub(super) fn forward(mem: &[i32], sb: &[Store], addr: u32) -> Option<i32> {
 /// allocator). `send_ipi` is one too: an xAPIC ICR write is an uncached store, which
 /// leaves after every older store, and before an x2APIC WRMSR (not serialising) Linux
 /// puts weak_wrmsr_fence(); FreeBSD's shootdown relies on the same order (research
-/// §1.7). Plain loads and stores, user
-/// accesses, IF, pin and critical-depth changes, EOI and acquire/release fences (no-ops
-/// under TSO) do not wait.
+/// §1.7). Plain loads and stores, user accesses, IF, pin and critical-depth changes,
+/// EOI and acquire/release fences (no-ops under TSO) do not wait.
 pub(super) fn drains_first(kind: &Kind) -> bool {
     match kind {
         Kind::Fence(k) => *k == FenceKind::SeqCst,
