@@ -13,6 +13,7 @@
 //! states. The checker is driven in slices (`run(budget)`), has
 //! no threads and no clock, so the CLI and a web worker report progress and can cancel.
 
+pub(crate) use crate::fpset::FpSet;
 use crate::machine::{Choice, Effect, Machine, State, Violation};
 use serde::Serialize;
 use std::hash::Hasher;
@@ -95,33 +96,43 @@ const S0: u64 = 0xA076_1D64_78BD_642F;
 const S1: u64 = 0xE703_7ED1_A0B4_28DB;
 const S2: u64 = 0x8EBC_6AF0_9C88_C6E3;
 const S3: u64 = 0x5899_65CC_7537_4CC3;
+const SECRET: [u64; 4] = [0x1D8E_4E27_C47D_124F, 0x9E37_79B9_7F4A_7C15, 0xC2B2_AE3D_27D4_EB4F, 0x1656_67B1_9E37_79F9];
 
-/// 128-bit hash of a word buffer: two wyhash-style chains with independent secrets, each
-/// taking 16 bytes per multiply, then finalised by SplitMix64 so that every output bit
-/// depends on every input bit. The length seeds both chains, so zero padding of the last
-/// block is unambiguous.
+/// 128-bit hash of a word buffer: four wyhash-style lanes with independent secrets, each
+/// taking 16 bytes per multiply, so that four multiplies are in flight at once (a state
+/// of 4 CPUs is about 100 words; one chain made hashing 15 % of a search, waiting on each
+/// multiply in turn). The lanes are folded pairwise and finalised by SplitMix64 so that
+/// every output bit depends on every input bit. The length seeds the lanes, so zero
+/// padding of the last block is unambiguous.
 pub(crate) fn hash128(w: &[u32]) -> u128 {
-    let mut a = S0 ^ w.len() as u64;
-    let mut b = S1 ^ (w.len() as u64).rotate_left(32);
-    let mut blocks = w.chunks_exact(4);
+    let n = w.len() as u64;
+    let mut lane = [S0 ^ n, S1 ^ n.rotate_left(16), S2 ^ n.rotate_left(32), S3 ^ n.rotate_left(48)];
+    let mut blocks = w.chunks_exact(16);
     for c in &mut blocks {
-        let x = c[0] as u64 | (c[1] as u64) << 32;
-        let y = c[2] as u64 | (c[3] as u64) << 32;
-        a = mix(x ^ S2, y ^ a);
-        b = mix(y ^ S3, x ^ b);
+        for (k, l) in lane.iter_mut().enumerate() {
+            let (x, y) = (pair(c[4 * k], c[4 * k + 1]), pair(c[4 * k + 2], c[4 * k + 3]));
+            *l = mix(x ^ SECRET[k], y ^ *l);
+        }
     }
     let r = blocks.remainder();
     if !r.is_empty() {
-        let mut t = [0u32; 4];
+        let mut t = [0u32; 16];
         t[..r.len()].copy_from_slice(r);
-        let x = t[0] as u64 | (t[1] as u64) << 32;
-        let y = t[2] as u64 | (t[3] as u64) << 32;
-        a = mix(x ^ S2, y ^ a);
-        b = mix(y ^ S3, x ^ b);
+        for (k, l) in lane.iter_mut().enumerate().take(r.len().div_ceil(4)) {
+            let (x, y) = (pair(t[4 * k], t[4 * k + 1]), pair(t[4 * k + 2], t[4 * k + 3]));
+            *l = mix(x ^ SECRET[k], y ^ *l);
+        }
     }
+    let a = mix(lane[0] ^ S2, lane[2] ^ S3);
+    let b = mix(lane[1] ^ S0, lane[3] ^ S1);
     let hi = crate::schedule::splitmix64(a ^ b.rotate_left(7));
     let lo = crate::schedule::splitmix64(b ^ hi);
     ((hi as u128) << 64) | lo as u128
+}
+
+#[inline(always)]
+fn pair(lo: u32, hi: u32) -> u64 {
+    lo as u64 | (hi as u64) << 32
 }
 
 /// The 128-bit fingerprint of a state: the hash of its compact encoding
@@ -147,62 +158,6 @@ impl Hasher for PassThrough {
     }
     fn write_u128(&mut self, i: u128) {
         self.0 = i as u64;
-    }
-}
-
-/// The visited set: fingerprints in one open-addressed table with linear probing, 16
-/// bytes a slot at most 3/4 full (a std `HashMap<u128, u32>` takes 33 bytes an entry and
-/// hashes again what is already a hash). Zero marks an empty slot, so a zero fingerprint
-/// is stored as 1: it merges one pair of the 2¹²⁸ values, far below the collision odds
-/// of hash compaction itself.
-pub(crate) struct FpSet {
-    slots: Vec<u128>,
-    len: usize,
-}
-
-impl FpSet {
-    pub fn new() -> FpSet {
-        FpSet { slots: vec![0; 1 << 12], len: 0 }
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Add a fingerprint; false if it was there already.
-    #[inline]
-    pub fn insert(&mut self, fp: u128) -> bool {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
-        }
-        let fp = fp.max(1);
-        let mask = self.slots.len() - 1;
-        let mut i = (fp >> 64) as usize & mask;
-        loop {
-            let s = self.slots[i];
-            if s == fp {
-                return false;
-            }
-            if s == 0 {
-                self.slots[i] = fp;
-                self.len += 1;
-                return true;
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    fn grow(&mut self) {
-        let n = self.slots.len() * 2;
-        let old = std::mem::replace(&mut self.slots, vec![0; n]);
-        let mask = self.slots.len() - 1;
-        for fp in old.into_iter().filter(|&f| f != 0) {
-            let mut i = (fp >> 64) as usize & mask;
-            while self.slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = fp;
-        }
     }
 }
 
@@ -258,6 +213,9 @@ pub struct Checker {
     state: State,
     /// Every successor is computed here first; only new states are encoded into the frontier.
     scratch: State,
+    /// The next successor, computed one choice ahead, and its encoding.
+    ahead: State,
+    words_ahead: Vec<u32>,
     en2: Vec<Choice>,
     words: Vec<u32>,
 }
@@ -284,6 +242,8 @@ impl Checker {
             fx: Vec::new(),
             state: s0.clone(),
             scratch: s0.clone(),
+            ahead: s0.clone(),
+            words_ahead: Vec::new(),
             en2: Vec::new(),
             words: Vec::new(),
         };
@@ -304,6 +264,26 @@ impl Checker {
         buf.push(en.len() as u32);
         buf.extend(en.iter().map(|&c| choice_word(c)));
         buf.extend_from_slice(words);
+    }
+
+    /// Step `s` (a copy of the state being expanded) by `c`, encode it into `words` and
+    /// start loading its visited-set slot.
+    fn successor(
+        m: &Machine,
+        s: &mut State,
+        c: Choice,
+        fx: &mut Vec<Effect>,
+        words: &mut Vec<u32>,
+        seen: &FpSet,
+    ) -> (Result<crate::machine::Stepped, crate::machine::Fault>, u128) {
+        let r = m.step(s, c, fx);
+        if r.is_err() {
+            return (r, 0);
+        }
+        s.encode(words);
+        let fp = hash128(words);
+        seen.prefetch(fp);
+        (r, fp)
     }
 
     pub fn machine(&self) -> &Machine {
@@ -387,20 +367,34 @@ impl Checker {
                 break;
             }
             let en = std::mem::take(&mut self.en);
-            for (k, &choice) in en.iter().enumerate() {
-                if k + 1 == en.len() {
-                    // The last successor may consume the state itself: one copy fewer.
-                    std::mem::swap(&mut self.scratch, &mut self.state);
-                } else if k > 0 {
-                    // The scratch holds the successor by the previous choice: undo it.
-                    self.scratch.restore(&self.state, en[k - 1].cpu() as usize);
-                } else {
-                    self.scratch.clone_from(&self.state);
-                }
-                let next = &mut self.scratch;
+            // Successor k+1 is computed before successor k is looked up in the visited
+            // set, so that the two lookups' cache misses overlap with stepping and hashing
+            // (the lookup is a miss at a random address in a table of hundreds of MB).
+            let mut cur = en.first().map(|&c| {
+                self.scratch.clone_from(&self.state);
                 self.fx.clear();
+                Self::successor(&self.machine, &mut self.scratch, c, &mut self.fx, &mut self.words, &self.seen)
+            });
+            for (k, &choice) in en.iter().enumerate() {
+                let Some((result, fp)) = cur.take() else { break };
+                if let Some(&c2) = en.get(k + 1) {
+                    // `ahead` holds the successor by choice k-1 (it was swapped out below).
+                    match k {
+                        0 => self.ahead.clone_from(&self.state),
+                        _ => self.ahead.restore(&self.state, en[k - 1].cpu() as usize),
+                    }
+                    self.fx.clear();
+                    cur = Some(Self::successor(
+                        &self.machine,
+                        &mut self.ahead,
+                        c2,
+                        &mut self.fx,
+                        &mut self.words_ahead,
+                        &self.seen,
+                    ));
+                }
                 self.progress.transitions += 1;
-                match self.machine.step(next, choice, &mut self.fx) {
+                match result {
                     Err(f) => {
                         let mut path = self.path(node);
                         path.push(choice);
@@ -417,8 +411,7 @@ impl Checker {
                         }
                     }
                 }
-                self.scratch.encode(&mut self.words);
-                if self.seen.insert(hash128(&self.words)) {
+                if self.seen.insert(fp) {
                     let id = self.links.len() as u32;
                     self.links.push((node, choice));
                     self.progress.states += 1;
@@ -441,6 +434,8 @@ impl Checker {
                     Self::enqueue(&mut self.next, id, &self.en2, &self.words);
                     self.queued += 1;
                 }
+                std::mem::swap(&mut self.scratch, &mut self.ahead);
+                std::mem::swap(&mut self.words, &mut self.words_ahead);
             }
             self.en = en;
             self.progress.frontier = self.queued;
@@ -480,6 +475,29 @@ impl Outcome {
         match self {
             Outcome::Violation { choices, .. } | Outcome::Fault { choices, .. } => choices,
             _ => &[],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hash128;
+    use std::collections::HashSet;
+
+    #[test]
+    fn hash128_separates_single_bit_flips_and_zero_padding() {
+        let base: Vec<u32> = (0..101u32).map(|i| i.wrapping_mul(7)).collect();
+        let mut seen = HashSet::new();
+        assert!(seen.insert(hash128(&base)));
+        for i in 0..base.len() {
+            for bit in [0, 5, 31] {
+                let mut w = base.clone();
+                w[i] ^= 1 << bit;
+                assert!(seen.insert(hash128(&w)), "flip of bit {bit} in word {i}");
+            }
+        }
+        for n in 0..40 {
+            assert!(seen.insert(hash128(&vec![0; n])), "{n} zero words");
         }
     }
 }

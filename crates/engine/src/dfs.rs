@@ -30,7 +30,7 @@
 
 use crate::checker::{hash128, strings, violation, FpSet, Options, Outcome, PassThrough, Progress};
 use crate::lang::program::Kind;
-use crate::machine::{Choice, Effect, Machine, State, Stepped};
+use crate::machine::{Choice, Effect, Fault, Machine, State, Stepped};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -46,6 +46,11 @@ struct Frame {
     via: Option<Choice>,
     /// Number of the push that made this frame, to recognise it after pops and pushes.
     id: u64,
+    /// The successor by `todo[i]`, computed one choice ahead (see `run`): its index,
+    /// the step's result and the successor's fingerprint (0 after a fault); the state
+    /// is in `ahead`.
+    ahead_for: Option<(usize, Result<Stepped, Fault>, u128)>,
+    ahead: State,
 }
 
 pub(crate) struct Dfs {
@@ -110,8 +115,7 @@ impl Dfs {
     }
 
     fn fingerprint(&mut self, s: &State) -> u128 {
-        s.encode(&mut self.words);
-        hash128(&self.words)
+        fingerprint(&mut self.words, s)
     }
 
     fn path(&self, last: Choice) -> Vec<Choice> {
@@ -131,8 +135,11 @@ impl Dfs {
             next: 0,
             via,
             id: 0,
+            ahead_for: None,
+            ahead: State::empty(),
         });
         std::mem::swap(&mut f.state, state);
+        f.ahead_for = None;
         f.fp = fp;
         f.next = 0;
         f.via = via;
@@ -223,14 +230,21 @@ impl Dfs {
                 self.pool.push(f);
                 continue;
             }
-            let ch = top.todo[top.next];
+            let k = top.next;
+            let ch = top.todo[k];
             top.next += 1;
             let mut next = std::mem::replace(&mut self.scratch, State::empty());
             let from = top.id;
             progress.transitions += 1;
-            let (result, known) = match self.probed.take() {
-                Some((id, c, fp, st)) if id == from && c == ch => {
+            let (result, known) = match (top.ahead_for.take(), self.probed.take()) {
+                (Some((i, r, fp)), _) if i == k => {
+                    // The scratch buffer goes to `ahead`, still described by `scratch_from`.
+                    std::mem::swap(&mut next, &mut top.ahead);
+                    (r, Some(fp))
+                }
+                (_, Some((id, c, fp, st))) if id == from && c == ch => {
                     std::mem::swap(&mut next, &mut self.probe);
+                    self.scratch_from = None;
                     (Ok(st), Some(fp))
                 }
                 _ => {
@@ -238,10 +252,31 @@ impl Dfs {
                         Some((id, c)) if id == from => next.restore(&top.state, c),
                         _ => next.clone_from(&top.state),
                     }
+                    self.scratch_from = None;
                     self.fx.clear();
-                    (m.step(&mut next, ch, &mut self.fx), None)
+                    let r = m.step(&mut next, ch, &mut self.fx);
+                    let fp = r.is_ok().then(|| fingerprint(&mut self.words, &next));
+                    (r, fp)
                 }
             };
+            // Compute the next sibling before judging this successor: the visited-set
+            // probes of both are cache misses at random addresses, and starting them
+            // early lets each one's miss overlap the other's stepping and hashing.
+            if let Some(fp) = known {
+                self.seen.prefetch(fp);
+            }
+            if top.next < top.todo.len() {
+                let (k2, ch2) = (top.next, top.todo[top.next]);
+                match self.scratch_from {
+                    Some((id, c)) if id == from => top.ahead.restore(&top.state, c),
+                    _ => top.ahead.clone_from(&top.state),
+                }
+                self.fx.clear();
+                let r = m.step(&mut top.ahead, ch2, &mut self.fx);
+                let fp = if r.is_ok() { fingerprint(&mut self.words, &top.ahead) } else { 0 };
+                self.seen.prefetch(fp);
+                top.ahead_for = Some((k2, r, fp));
+            }
             self.scratch_from = Some((from, ch.cpu() as usize));
             if let Some(fp) = self.visit(m, opts, progress, ch, &next, (result, known)) {
                 self.push(m, &mut next, fp, Some(ch), self.safety);
@@ -353,4 +388,9 @@ impl Dfs {
             steps.len()
         ))
     }
+}
+
+fn fingerprint(words: &mut Vec<u32>, s: &State) -> u128 {
+    s.encode(words);
+    hash128(words)
 }

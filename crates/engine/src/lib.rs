@@ -11,6 +11,7 @@ pub mod bench;
 pub mod checker;
 mod dfs;
 pub mod diag;
+mod fpset;
 pub mod lang;
 pub mod machine;
 pub mod models;
