@@ -213,6 +213,8 @@ fn choice_word(c: Choice) -> u32 {
         Choice::Step(c) => c as u32,
         Choice::Irq(c, v) => 1 << 30 | (v as u32) << 8 | c as u32,
         Choice::Nmi(c) => 2 << 30 | c as u32,
+        // Shares the NMI tag, told apart by bit 29 (NMIs leave bits 8..30 clear).
+        Choice::Bcast(c, k) => 2 << 30 | 1 << 29 | (k as u32) << 8 | c as u32,
         Choice::Fill(c, s) => 3 << 30 | (s as u32) << 8 | c as u32,
     }
 }
@@ -222,6 +224,7 @@ fn word_choice(w: u32) -> Choice {
     match w >> 30 {
         0 => Choice::Step(c),
         1 => Choice::Irq(c, (w >> 8) as u8),
+        2 if w & 1 << 29 != 0 => Choice::Bcast(c, (w >> 8) as u8),
         2 => Choice::Nmi(c),
         _ => Choice::Fill(c, (w >> 8) as u16),
     }
