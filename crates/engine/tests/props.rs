@@ -199,3 +199,39 @@ fn new_builtins_give_located_errors() {
     assert_eq!(p.races[0].expect, "G-USERMODE-WINDOW");
     assert_eq!(p.races[1].expect, "G-MEM");
 }
+
+/// The new races of the bundled models, and the configurations that fix them: depth-first
+/// search, with and without partial-order reduction, gives the breadth-first verdict.
+#[test]
+fn bundled_window_mem_and_broadcast_races_agree_across_searches() {
+    type Case<'a> = (&'a str, u32, &'a str, &'a [(&'a str, &'a str)]);
+    let nmi: [(&str, &str); 2] = [("nmi_reads_user", "true"), ("hw_nmi", "1")];
+    let cases: &[Case] = &[
+        ("freebsd-scoreboard", 2, "unmap_free", &[nmi[0], nmi[1]]),
+        ("dragonfly", 2, "unmap_free", &[("remote2_order", "1"), nmi[0], nmi[1]]),
+        ("dragonfly", 2, "unmap_free", &[("remote2_order", "1")]),
+        ("dragonfly", 2, "unmap_free", &[("remote2_order", "2")]),
+        ("linux", 2, "unmap_touch", &[("async_ack", "true"), nmi[0], nmi[1]]),
+        ("linux", 2, "unmap_touch", &[("async_ack", "true"), ("copy_before_unlock", "false")]),
+        ("linux", 2, "unmap_touch", &[("async_ack", "true")]),
+        ("linux", 2, "migrate", &[("use_invlpgb", "true"), ("cant_migrate", "false")]),
+        ("linux", 2, "migrate", &[("use_invlpgb", "true")]),
+        ("linux", 3, "unmap_touch", &[("use_invlpgb", "true")]),
+    ];
+    for &(model, ncpu, scenario, opts) in cases {
+        let p = program(models::find(model).expect("bundled").source);
+        let m = session(&p, ncpu, scenario, opts).machine;
+        let verdict = |o: Options| {
+            let (out, _) = Checker::new(m.clone(), o).check();
+            match out {
+                Outcome::Violation { property, .. } => property,
+                Outcome::Verified => "verified".into(),
+                other => panic!("{model} {scenario} {opts:?}: {other:?}"),
+            }
+        };
+        let bfs = verdict(Options::default());
+        let dfs = Options { mode: Mode::Dfs, ..Options::default() };
+        assert_eq!(verdict(dfs.clone()), bfs, "{model} {scenario} {opts:?}: DFS");
+        assert_eq!(verdict(Options { por: true, ..dfs }), bfs, "{model} {scenario} {opts:?}: DFS+POR");
+    }
+}

@@ -519,11 +519,26 @@ impl Machine {
         fx: &mut Vec<Effect>,
         violation: &mut Option<Violation>,
     ) -> R<()> {
-        let c8 = c as u8;
-        // Judged before the TLB: the window forbids the access whatever the TLB holds.
-        if let Some(v) = self.window_violation(s, c, va, write) {
-            violation.get_or_insert(v);
+        // The window forbids the access whatever the TLB holds, so it is judged before the
+        // TLB changes; a use after free by the same access is the more telling report.
+        let window = self.window_violation(s, c, va, write);
+        self.user_access_tlb(s, c, va, write, fx, violation)?;
+        if violation.is_none() {
+            *violation = window;
         }
+        Ok(())
+    }
+
+    fn user_access_tlb(
+        &self,
+        s: &mut State,
+        c: usize,
+        va: i32,
+        write: bool,
+        fx: &mut Vec<Effect>,
+        violation: &mut Option<Violation>,
+    ) -> R<()> {
+        let c8 = c as u8;
         let asp = s.cpus[c].aspace;
         let hit = s.cpus[c].tlb.iter().position(|e| e.aspace == asp && e.va == va);
         let entry = match hit {
