@@ -82,6 +82,7 @@ fn choice_words(m: &Machine, c: Choice) -> String {
         Choice::Irq(c, v) => format!("CPU {c} takes interrupt {}", m.vector_name(v)),
         Choice::Fill(c, s) => format!("CPU {c}'s TLB fills speculatively (slot {s})"),
         Choice::Nmi(c) => format!("an NMI hits CPU {c}"),
+        Choice::Bcast(c, k) => format!("INVLPGB number {k} in flight reaches CPU {c}'s TLB"),
     }
 }
 
