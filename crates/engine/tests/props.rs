@@ -5,6 +5,7 @@
 mod common;
 use common::*;
 use sdlab_engine::checker::{Checker, Mode, Options, Outcome};
+use sdlab_engine::machine::{Retired, Window};
 use sdlab_engine::*;
 
 fn check_with(src: &str, ncpu: u32, opts: &[(&str, &str)], dfs_por: bool) -> Outcome {
@@ -233,5 +234,44 @@ fn bundled_window_mem_and_broadcast_races_agree_across_searches() {
         let dfs = Options { mode: Mode::Dfs, ..Options::default() };
         assert_eq!(verdict(dfs.clone()), bfs, "{model} {scenario} {opts:?}: DFS");
         assert_eq!(verdict(Options { por: true, ..dfs }), bfs, "{model} {scenario} {opts:?}: DFS+POR");
+    }
+}
+
+/// The compact encoding (the checker's frontier and fingerprints) keeps the new state:
+/// an open window, broadcasts in flight and retired words.
+#[test]
+fn encoding_round_trips_windows_broadcasts_and_retired_words() {
+    let p = program(models::find("linux").expect("bundled").source);
+    let mut s = session(&p, 2, "migrate", &[("use_invlpgb", "true"), ("cant_migrate", "false")]);
+    for _ in 0..4 {
+        s.step(Choice::Step(0)).expect("up to INVLPGB");
+    }
+    let mut st = s.state().clone();
+    assert_eq!(st.bcast.len(), 1);
+    st.cpus[1].window = Some(Window { aspace: 0, va: 0x1000 });
+    st.retired.push(Retired { addr: 3, owner: 1 });
+    let mut words = Vec::new();
+    st.encode(&mut words);
+    assert_eq!(words.len(), st.encoded_len());
+    let mut back = State::empty();
+    assert_eq!(back.decode_from(&words), words.len());
+    assert_eq!(back, st);
+    // A state differing only in the window encodes differently.
+    let mut other = st.clone();
+    other.cpus[1].window = None;
+    let mut w2 = Vec::new();
+    other.encode(&mut w2);
+    assert_ne!(words, w2);
+}
+
+#[test]
+fn too_many_retired_words_is_a_located_fault() {
+    let src = "model \"m\"; shared req[100] = 0;\nproc f() { for i in 0..100 {\nretire(req[i]);\n} }\nscenario s { cpu 0: f(); }";
+    let p = program(src);
+    let mut cfg = Config::new(&p);
+    cfg.ncpu = 1;
+    match Machine::new(p.clone(), cfg) {
+        Err(e) => assert!(e.contains("line 3") && e.contains("more than 64 words"), "{e}"),
+        Ok(_) => panic!("the runaway retire loop is a model error"),
     }
 }

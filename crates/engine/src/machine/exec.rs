@@ -460,7 +460,7 @@ impl Machine {
             Kind::Retire(place) => {
                 let Place::Var { var, nidx, idx } = place else { return Err("retire on a local".into()) };
                 let addr = self.addr(s, c, var, nidx, &idx)?;
-                self.retire(s, c, addr, fx);
+                self.retire(s, c, addr, fx)?;
             }
         }
         self.flush_read(c8, &mut read, fx);

@@ -5,14 +5,23 @@
 
 use super::*;
 
+/// Retired words at once; the state's compact encoding counts them in 8 bits.
+const MAX_RETIRED: usize = 64;
+
 impl Machine {
-    pub(super) fn retire(&self, s: &mut State, c: usize, addr: u32, fx: &mut Vec<Effect>) {
+    pub(super) fn retire(&self, s: &mut State, c: usize, addr: u32, fx: &mut Vec<Effect>) -> Result<(), String> {
         let r = Retired { addr, owner: c as u8 };
         match s.retired.binary_search_by_key(&addr, |r| r.addr) {
             Ok(i) => s.retired[i] = r,
+            Err(_) if s.retired.len() >= MAX_RETIRED => {
+                return Err(format!(
+                    "retire: more than {MAX_RETIRED} words of request storage retired at once (a request is a few words; is the model retiring in a loop?)"
+                ))
+            }
             Err(i) => s.retired.insert(i, r),
         }
         fx.push(Effect::Retire { cpu: c as u8, addr });
+        Ok(())
     }
 
     /// Judge the shared accesses of one step of CPU c (its effects `fx`): an access by
