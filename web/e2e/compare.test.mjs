@@ -259,7 +259,7 @@ export default [
     name: 'compare: a stale-TLB race (E2) replayed on the default variant: marked where the logs part, A breaks G-STALE',
     fn: async ({ page, baseUrl }) => {
       await page.setViewportSize({ width: 1280, height: 720 });
-      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=unmap_free&o=nmi_reads_user:1,hw_nmi:1&seed=1');
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=unmap_free&o=nmi_reads_user:1,hw_nmi:1,check_window:0&seed=1');
       await page.waitForSelector('#var-scoreboard');
       await page.click('#find-race');
       await page.waitForSelector('#check-result', { timeout: 60000 });

@@ -404,6 +404,23 @@ fn check_finds_e1_and_e2() {
         "--json",
     ]);
     assert_eq!(code(&o), 1);
+    let j = json(&o);
+    assert_eq!(j["property"], "G-USERMODE-WINDOW");
+    assert!(j["message"].as_str().is_some_and(|m| m.contains("before invalidating")), "{j}");
+    let o = sdlab(&[
+        "check",
+        "freebsd-scoreboard",
+        "--cpus",
+        "2",
+        "--set",
+        "nmi_reads_user=true",
+        "--set",
+        "hw_nmi=1",
+        "--set",
+        "check_window=false",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 1);
     assert_eq!(json(&o)["property"], "G-STALE");
 }
 

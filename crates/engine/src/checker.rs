@@ -170,6 +170,8 @@ fn choice_word(c: Choice) -> u32 {
         Choice::Drain(c) => 1 << 8 | c as u32,
         Choice::Irq(c, v) => 1 << 30 | (v as u32) << 8 | c as u32,
         Choice::Nmi(c) => 2 << 30 | c as u32,
+        // Shares the NMI tag, told apart by bit 29 (NMIs leave bits 8..30 clear).
+        Choice::Bcast(c, k) => 2 << 30 | 1 << 29 | (k as u32) << 8 | c as u32,
         Choice::Fill(c, s) => 3 << 30 | (s as u32) << 8 | c as u32,
     }
 }
@@ -180,6 +182,7 @@ fn word_choice(w: u32) -> Choice {
         0 if w & 1 << 8 != 0 => Choice::Drain(c),
         0 => Choice::Step(c),
         1 => Choice::Irq(c, (w >> 8) as u8),
+        2 if w & 1 << 29 != 0 => Choice::Bcast(c, (w >> 8) as u8),
         2 => Choice::Nmi(c),
         _ => Choice::Fill(c, (w >> 8) as u16),
     }
@@ -481,8 +484,27 @@ impl Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::hash128;
+    use super::{choice_word, hash128, word_choice};
+    use crate::machine::Choice;
     use std::collections::HashSet;
+
+    #[test]
+    fn every_kind_of_choice_survives_the_parent_links() {
+        let all = [
+            Choice::Step(31),
+            Choice::Irq(31, 255),
+            Choice::Fill(31, 65535),
+            Choice::Nmi(31),
+            Choice::Drain(31),
+            Choice::Bcast(31, 255),
+            Choice::Step(0),
+            Choice::Drain(0),
+            Choice::Bcast(0, 0),
+        ];
+        for c in all {
+            assert_eq!(word_choice(choice_word(c)), c);
+        }
+    }
 
     #[test]
     fn hash128_separates_single_bit_flips_and_zero_padding() {

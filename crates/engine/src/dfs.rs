@@ -11,8 +11,8 @@
 //!
 //! **Partial-order reduction** (`por`): in a state where some CPU c runs with IF=0, no
 //! NMI can arrive, c has no other enabled choice, and c's next step touches only c's
-//! private state (a fence, IF, pin or critical depth, its own TLB or address space), only
-//! that step is explored (an ample set of one). Such a step commutes with every step of
+//! private state (a fence, IF, pin or critical depth, its own TLB, address space or
+//! acknowledgement window) and retires no request storage, only that step is explored (an ample set of one). Such a step commutes with every step of
 //! every other CPU (none reads or writes what it changes, and with IF=0 no interrupt can
 //! come in between on c), it cannot break a property itself (only user accesses,
 //! assertions and stuck states do), and it is not taken when its successor is on the
@@ -199,7 +199,10 @@ impl Dfs {
             next.clone_from(s);
             self.fx.clear();
             let result = m.step(&mut next, Choice::Step(c8), &mut self.fx);
-            let fp = result.is_ok().then(|| self.fingerprint(&next));
+            // A `retire` folded into the step makes it change what another CPU's access
+            // means (G-MEM): no longer private.
+            let retires = self.fx.iter().any(|e| matches!(e, Effect::Retire { .. }));
+            let fp = (result.is_ok() && !retires).then(|| self.fingerprint(&next));
             self.probe = next;
             match (fp, result) {
                 (Some(fp), Ok(st)) if !self.on_stack.contains_key(&fp) => {

@@ -71,8 +71,14 @@ fn e1_lapic_without_the_irr_latch_loses_a_shootdown() {
 
 #[test]
 fn e2_nmi_in_the_ack_window_gives_a_stale_use_with_two_cpus() {
-    let opts = [("nmi_reads_user", "true"), ("hw_nmi", "1")];
+    // With the window property checked, the same NMI is caught at the read itself.
+    let (o, _) = check(2, "unmap_free", &[("nmi_reads_user", "true"), ("hw_nmi", "1")]);
+    let (Outcome::Violation { property, .. }, Outcome::Violation { choices, .. }) = (&o, &o) else { panic!("{o:?}") };
+    assert_eq!(property, "G-USERMODE-WINDOW");
+    let window_len = choices.len();
+    let opts = [("nmi_reads_user", "true"), ("hw_nmi", "1"), ("check_window", "false")];
     let (o, _) = check(2, "unmap_free", &opts);
+    assert!(o.choices().len() > window_len, "the window breaks before the frame is freed");
     let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
     assert_eq!(property, "G-STALE");
     assert!(message.contains("0x1000"), "{message}");

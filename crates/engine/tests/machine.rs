@@ -148,8 +148,10 @@ fn nmi_in_the_ack_window_uses_a_freed_frame() {
     assert!(!s.state().frames[0].allocated);
     s.step(Choice::Nmi(1)).expect("NMI");
     assert_eq!(s.state().cpus[1].ctx(), Some(Ctx::Nmi));
+    assert!(s.state().cpus[1].window.is_some(), "acknowledged (H9), not yet invalidated (H10)");
     let e = s.step(Choice::Step(1)).expect("the NMI handler reads the user page");
     let v = e.violation.clone().expect("violation");
+    // The read also breaks the window; the same step reports the use after free.
     assert_eq!(v.property, "G-STALE");
     assert_eq!(v.cpu, 1);
     assert!(v.message.contains("0x1000") && v.message.contains("frame 0"), "{}", v.message);

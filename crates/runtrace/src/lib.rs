@@ -104,6 +104,11 @@ impl Builder {
             }
             Effect::UserAccess { cpu, stale: true, .. } => self.other(ts, cpu, "stale_tlb_use"),
             Effect::FrameFree { cpu, .. } => self.other(ts, cpu, "free_page"),
+            // No kernel tracepoint records INVLPGB (§7.11): named records, so a run of the
+            // broadcast flush still shows where each invalidation went out and landed.
+            Effect::BcastIssue { cpu, .. } => self.other(ts, cpu, "invlpgb"),
+            Effect::BcastReach { cpu, .. } => self.other(ts, cpu, "invlpgb_arrive"),
+            Effect::Tlbsync { cpu } => self.other(ts, cpu, "tlbsync"),
             Effect::Ktr { cpu, name, .. } => self.ktr(ts, cpu, m.prog.ktr_name(name), fx.ktr_args()),
             Effect::Call { cpu, proc } => {
                 let name = m.prog.procs.get(proc as usize).map_or("?", |p| p.name.as_str()).to_owned();

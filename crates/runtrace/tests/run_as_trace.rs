@@ -63,3 +63,15 @@ fn a_handler_entry_always_follows_an_ipi_to_that_cpu_and_its_flushes_are_remote(
     }
     assert!(entries >= 1 && remote_flushes >= 1, "{entries} handler entries, {remote_flushes} remote flushes");
 }
+
+#[test]
+fn the_invlpgb_migration_race_shows_the_broadcast_and_the_violation() {
+    let s = race_session("linux", "INVLPGB_migrate");
+    let t = session_to_trace(&s);
+    let named = |cpu: u16, want: &str| {
+        t.events.iter().any(|e| e.cpu == cpu && matches!(e.kind, Kind::Other { name } if t.names.get(name) == want))
+    };
+    assert!(named(0, "invlpgb"), "CPU 0 issues the broadcast");
+    assert!(named(1, "tlbsync"), "the migrated thread's TLBSYNC runs on CPU 1");
+    assert!(named(0, "violation_G_STALE"));
+}

@@ -27,7 +27,7 @@ pub fn CpuCard(props: &Props) -> Html {
     let last = s.session.log.last();
     let touched_tlb = last.is_some_and(|e| {
         e.effects.iter().any(|f| {
-            matches!(f, Effect::TlbFill { cpu, .. } | Effect::TlbInvalidate { cpu, .. } | Effect::TlbFlush { cpu, .. } if *cpu as usize == c)
+            matches!(f, Effect::TlbFill { cpu, .. } | Effect::TlbInvalidate { cpu, .. } | Effect::TlbFlush { cpu, .. } | Effect::BcastReach { cpu, .. } if *cpu as usize == c)
         })
     });
     let just_stepped = last.is_some_and(|e| e.cpu as usize == c);
@@ -96,6 +96,9 @@ pub fn CpuCard(props: &Props) -> Html {
             Choice::Nmi(_) => "NMI".to_string(),
             Choice::Fill(_, sl) => format!("fill {:#x}", m.slots[sl as usize].va),
             Choice::Drain(_) => format!("commit {}", buffered.first().map_or("", String::as_str)),
+            Choice::Bcast(_, k) => {
+                st.bcast.get(k as usize).map_or_else(|| "INVLPGB".into(), |b| format!("INVLPGB {:#x} arrives", b.va))
+            }
         };
         let d = props.dispatch.clone();
         let ch = *ch;
@@ -107,6 +110,9 @@ pub fn CpuCard(props: &Props) -> Html {
         Some(_) => format!("CPU {c}: step"),
         None => format!("CPU {c}"),
     };
+    // INVLPGBs this CPU issued that have not reached every TLB yet (what TLBSYNC waits for).
+    let issued: Vec<String> =
+        st.bcast.iter().filter(|b| b.issuer as usize == c).map(|b| format!("{:#x}", b.va)).collect();
     let aspace = if cpu.aspace == NO_ASPACE { "kernel".to_string() } else { m.aspace_name(cpu.aspace).to_string() };
     html! {
         <article class={classes!("cpu-card", just_stepped.then_some("just"))} data-cpu={c.to_string()}
@@ -123,6 +129,15 @@ pub fn CpuCard(props: &Props) -> Html {
                 <span class="flag" data-flag="crit">{ format!("crit={}", cpu.crit) }</span>
                 <span class="flag" data-flag="pin">{ format!("pin={}", cpu.pin) }</span>
                 <span class="flag" title="loaded address space">{ format!("cr3={aspace}") }</span>
+                if let Some(w) = cpu.window {
+                    <span class="flag off" data-flag="window"
+                          title="acknowledged, not yet invalidated: no access to this page until the invalidation (G-USERMODE-WINDOW)">
+                        { format!("ack window {:#x}", w.va) }</span>
+                }
+                if !issued.is_empty() {
+                    <span class="flag" data-flag="invlpgb" title="INVLPGBs issued by this CPU still on their way (TLBSYNC waits for them)">
+                        { format!("INVLPGB in flight: {}", issued.join(", ")) }</span>
+                }
             </div>
             <table class="lapic"><thead><tr><th>{ "vector" }</th><th>{ "IRR" }</th><th>{ "ISR" }</th></tr></thead>
                 <tbody>{ for lapic }</tbody></table>

@@ -19,6 +19,8 @@ fn property_words(p: &str) -> &'static str {
         "G-DIRTY" => "lost modification",
         "G-DEADLOCK" => "deadlock",
         "G-NOLOST" => "lost shootdown",
+        "G-USERMODE-WINDOW" => "access between acknowledgement and invalidation",
+        "G-MEM" => "request storage used after its owner reused it",
         _ => "assertion",
     }
 }

@@ -340,11 +340,16 @@ impl Compiler {
             Some(("dirty", _)) => "G-DIRTY",
             Some(("deadlock", _)) => "G-DEADLOCK",
             Some(("nolost", _)) => "G-NOLOST",
+            Some(("window", _)) => "G-USERMODE-WINDOW",
+            Some(("mem", _)) => "G-MEM",
             Some(("assert", _)) => "assert",
             Some((other, span)) => {
                 self.err(
                     span,
-                    format!("race `{}`: unknown property `{other}` (stale, dirty, deadlock, nolost, assert)", r.name),
+                    format!(
+                        "race `{}`: unknown property `{other}` (stale, dirty, deadlock, nolost, window, mem, assert)",
+                        r.name
+                    ),
                 );
                 return;
             }
@@ -734,8 +739,43 @@ impl Compiler {
                 };
                 Kind::Fence(k)
             }
+            "ack_window" => {
+                if !want(self, 1) {
+                    return;
+                }
+                let va = local_only(self, &args[0]);
+                // Folds into the step before it (the acknowledgement), like `ktr`.
+                self.emit_at(Kind::AckWindow(va), ctx, false);
+                return;
+            }
+            "close_window" => {
+                if want(self, 0) {
+                    self.emit_at(Kind::CloseWindow, ctx, false);
+                }
+                return;
+            }
+            "retire" => {
+                if !want(self, 1) {
+                    return;
+                }
+                let Some(place) = self.place(&args[0]) else { return };
+                if place_loads(&place) > 0 || matches!(place, Place::Local(_)) {
+                    self.err(args[0].span, "`retire` names a shared word whose index is computed locally");
+                    return;
+                }
+                self.emit_at(Kind::Retire(place), ctx, false);
+                return;
+            }
+            "invlpgb" => {
+                if !want(self, 2) {
+                    return;
+                }
+                let aspace = local_only(self, &args[0]);
+                let va = local_only(self, &args[1]);
+                Kind::Invlpgb { aspace, va }
+            }
             "disable_interrupts" | "enable_interrupts" | "critical_enter" | "critical_exit" | "pin" | "unpin"
-            | "pause" | "eoi" | "flush_tlb" => {
+            | "pause" | "eoi" | "flush_tlb" | "tlbsync" => {
                 if !want(self, 0) {
                     return;
                 }
@@ -748,6 +788,7 @@ impl Compiler {
                     "unpin" => Kind::Unpin,
                     "eoi" => Kind::Eoi,
                     "flush_tlb" => Kind::FlushTlb,
+                    "tlbsync" => Kind::Tlbsync,
                     _ => return, // pause: purely local, folds into the next step
                 }
             }
@@ -1168,5 +1209,10 @@ fn builtin_stmt(name: &str) -> bool {
             | "dcas"
             | "assert"
             | "ktr"
+            | "ack_window"
+            | "close_window"
+            | "retire"
+            | "invlpgb"
+            | "tlbsync"
     )
 }

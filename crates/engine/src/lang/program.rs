@@ -219,6 +219,25 @@ pub enum Kind {
     },
     Free(ExprRef),
     SwitchTo(ExprRef),
+    /// `ack_window(va)`: this CPU has just acknowledged a request to invalidate `va` in
+    /// its address space and has not invalidated yet. Changes only this CPU's window, so
+    /// like `ktr` it is never a step of its own: it folds into the acknowledging step.
+    AckWindow(ExprRef),
+    /// `close_window()`: the responder decided there is nothing to invalidate.
+    CloseWindow,
+    /// `invlpgb(aspace, va)`: AMD INVLPGB, an asynchronous broadcast invalidation that
+    /// reaches each CPU's TLB as a separate `Choice::Bcast` (§7.6).
+    Invlpgb {
+        aspace: ExprRef,
+        va: ExprRef,
+    },
+    /// `tlbsync()`: wait until every INVLPGB this CPU issued has reached every TLB. A
+    /// spin-wait: the CPU has no step while one is pending.
+    Tlbsync,
+    /// `retire(x)`: the owner declares request storage `x` complete and free to reuse; an
+    /// access by another CPU from now on is G-MEM, until the owner writes it again. Folds
+    /// into the previous step, like `ktr`.
+    Retire(Place),
     /// A trace point (`ktr(NAME, a, b, c)`): records `Effect::Ktr`, changes no state and is
     /// never a step of its own. `name` indexes `Program::ktr_names`; the `nargs` argument
     /// expressions (local only) start at `args` in `Program::arg_pool`.
@@ -314,7 +333,7 @@ pub struct RaceDecl {
     pub scenario: usize,
     /// (option index, value)
     pub sets: Vec<(usize, i32)>,
-    /// `G-STALE`, `G-DIRTY`, `G-DEADLOCK`, `G-NOLOST` or `assert`.
+    /// `G-STALE`, `G-DIRTY`, `G-DEADLOCK`, `G-NOLOST`, `G-USERMODE-WINDOW`, `G-MEM` or `assert`.
     pub expect: String,
     pub story: String,
     /// `bug` (seen in a real kernel), `mutation` (a variant the design rules out), `design`.

@@ -95,6 +95,23 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         }
         Effect::Call { cpu, proc } => format!("CPU {cpu} calls {}", m.prog.procs[proc as usize].name),
         Effect::ThreadDone { cpu } => format!("CPU {cpu}'s thread finishes; the CPU idles with interrupts enabled"),
+        Effect::WindowOpen { cpu, va } => {
+            format!("CPU {cpu} has acknowledged before invalidating va {va:#x}: no user access to it until it does")
+        }
+        Effect::WindowClose { cpu, va } => format!("CPU {cpu}'s acknowledgement window for va {va:#x} closes"),
+        Effect::Retire { cpu, addr } => {
+            format!("CPU {cpu} is done with {}: no other CPU may touch it from now on", m.addr_name(addr))
+        }
+        Effect::BcastIssue { cpu, aspace, va } => {
+            format!(
+                "CPU {cpu} issues INVLPGB for {} va {va:#x}: every TLB will drop it, in its own time",
+                m.aspace_name(aspace)
+            )
+        }
+        Effect::BcastReach { cpu, issuer, va, removed } => {
+            format!("CPU {issuer}'s INVLPGB of va {va:#x} reaches CPU {cpu}'s TLB ({removed} entry removed)")
+        }
+        Effect::Tlbsync { cpu } => format!("CPU {cpu}'s TLBSYNC completes: its INVLPGBs have reached every TLB"),
         Effect::Ktr { cpu, name, .. } => {
             let args: Vec<String> = e.ktr_args().iter().map(|a| a.to_string()).collect();
             format!("CPU {cpu} traces {}({})", m.prog.ktr_name(name), args.join(", "))
@@ -115,5 +132,6 @@ pub fn describe_choice(m: &Machine, c: Choice) -> String {
         Choice::Fill(c, s) => format!("CPU {c}'s TLB fills speculatively (slot {s})"),
         Choice::Nmi(c) => format!("an NMI hits CPU {c}"),
         Choice::Drain(c) => format!("CPU {c}'s store buffer commits its oldest store"),
+        Choice::Bcast(c, k) => format!("INVLPGB number {k} in flight reaches CPU {c}'s TLB"),
     }
 }

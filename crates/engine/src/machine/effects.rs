@@ -152,6 +152,38 @@ pub enum Effect {
     ThreadDone {
         cpu: u8,
     },
+    /// `ack_window`: CPU `cpu` acknowledged before invalidating `va`.
+    WindowOpen {
+        cpu: u8,
+        va: i32,
+    },
+    /// The window closed: the invalidation ran, or the responder found nothing to do.
+    WindowClose {
+        cpu: u8,
+        va: i32,
+    },
+    /// `retire`: the owner may reuse the word from now on.
+    Retire {
+        cpu: u8,
+        addr: u32,
+    },
+    /// INVLPGB: an invalidation of (aspace, va) is on its way to every CPU's TLB.
+    BcastIssue {
+        cpu: u8,
+        aspace: u8,
+        va: i32,
+    },
+    /// The broadcast issued by `issuer` reached CPU `cpu`'s TLB.
+    BcastReach {
+        cpu: u8,
+        issuer: u8,
+        va: i32,
+        removed: u8,
+    },
+    /// TLBSYNC completed: every INVLPGB this CPU issued has reached every TLB.
+    Tlbsync {
+        cpu: u8,
+    },
     /// A `ktr(...)` trace point: no state changed. `name` indexes `Program::ktr_names`
     /// (`Program::ktr_name`); the first `nargs` of `args` are the recorded values.
     Ktr {

@@ -27,7 +27,12 @@ impl Machine {
                 }
                 let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
                 let mut violation = None;
+                let start = fx.len();
                 self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, message: m })?;
+                // Judged before `settle`, which may retire what this step just read.
+                if let Some(v) = self.check_retired(s, c, &fx[start..]) {
+                    violation.get_or_insert(v);
+                }
                 self.settle(s, c, fx)?;
                 Ok(Stepped { cpu: c as u8, at: Some((a.proc, a.pc)), line: ins.line, violation })
             }
@@ -66,6 +71,10 @@ impl Machine {
                     fx.push(Effect::NmiEnter { cpu: c as u8 });
                     self.settle(s, c, fx)?;
                 }
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
+            Choice::Bcast(_, k) => {
+                self.bcast_reach(s, c, k as usize, fx).map_err(|m| not_enabled(&m))?;
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
             Choice::Fill(_, slot) => {
@@ -376,6 +385,7 @@ impl Machine {
                 let asp = cpu.aspace;
                 cpu.tlb.retain(|e| !(e.va == va && e.aspace == asp));
                 fx.push(Effect::TlbInvalidate { cpu: c8, va, removed: (before - cpu.tlb.len()) as u8 });
+                self.close_window(s, c, Some(asp), Some(va), fx);
             }
             Kind::FlushTlb => {
                 // A CR3 reload drops the non-global entries of the loaded address space
@@ -385,6 +395,7 @@ impl Machine {
                 let asp = cpu.aspace;
                 cpu.tlb.retain(|e| e.aspace != asp);
                 fx.push(Effect::TlbFlush { cpu: c8, removed: (before - cpu.tlb.len()) as u8 });
+                self.close_window(s, c, Some(asp), None, fx);
             }
             Kind::UserAccess { va, write } => {
                 let va = self.eval(s, c, va, &mut read)?;
@@ -428,6 +439,7 @@ impl Machine {
                     let before = cpu.tlb.len();
                     cpu.tlb.retain(|e| e.aspace != asp as u8);
                     fx.push(Effect::TlbFlush { cpu: c8, removed: (before - cpu.tlb.len()) as u8 });
+                    self.close_window(s, c, Some(asp as u8), None, fx);
                 }
             }
             Kind::SwitchTo(asp) => {
@@ -441,6 +453,23 @@ impl Machine {
                 cpu.tlb.clear();
                 fx.push(Effect::AddressSpace { cpu: c8, aspace: asp as u8 });
                 fx.push(Effect::TlbFlush { cpu: c8, removed });
+                self.close_window(s, c, None, None, fx);
+            }
+            Kind::AckWindow(va) => {
+                let va = self.eval(s, c, va, &mut read)?;
+                self.open_window(s, c, va, fx);
+            }
+            Kind::CloseWindow => self.close_window(s, c, None, None, fx),
+            Kind::Invlpgb { aspace, va } => {
+                let asp = self.eval(s, c, aspace, &mut read)?;
+                let va = self.eval(s, c, va, &mut read)?;
+                self.invlpgb(s, c, asp, va, fx)?;
+            }
+            Kind::Tlbsync => fx.push(Effect::Tlbsync { cpu: c8 }),
+            Kind::Retire(place) => {
+                let Place::Var { var, nidx, idx } = place else { return Err("retire on a local".into()) };
+                let addr = self.addr(s, c, var, nidx, &idx)?;
+                self.retire(s, c, addr, fx)?;
             }
         }
         self.flush_read(c8, &mut read, fx);
@@ -496,6 +525,25 @@ impl Machine {
     }
 
     fn user_access(
+        &self,
+        s: &mut State,
+        c: usize,
+        va: i32,
+        write: bool,
+        fx: &mut Vec<Effect>,
+        violation: &mut Option<Violation>,
+    ) -> R<()> {
+        // The window forbids the access whatever the TLB holds, so it is judged before the
+        // TLB changes; a use after free by the same access is the more telling report.
+        let window = self.window_violation(s, c, va, write);
+        self.user_access_tlb(s, c, va, write, fx, violation)?;
+        if violation.is_none() {
+            *violation = window;
+        }
+        Ok(())
+    }
+
+    fn user_access_tlb(
         &self,
         s: &mut State,
         c: usize,

@@ -3,10 +3,13 @@
 //! cycle. `Machine` is the immutable world (program + configuration + layout); `State`
 //! is the plain data that changes. Every nondeterminism is a `Choice`.
 
+mod broadcast;
 mod describe;
 mod exec;
+mod request;
 mod state;
 mod tso;
+mod window;
 
 pub use describe::{describe_choice, describe_effect, describe_store_buffer};
 pub use effects::Effect;
@@ -78,12 +81,19 @@ pub enum Choice {
     Nmi(u8),
     /// CPU c's store buffer commits its oldest store to memory (option `hw_tso`).
     Drain(u8),
+    /// The INVLPGB broadcast number k in flight (`State::bcast`) reaches CPU c's TLB.
+    Bcast(u8, u8),
 }
 
 impl Choice {
     pub fn cpu(self) -> u8 {
         match self {
-            Choice::Step(c) | Choice::Irq(c, _) | Choice::Fill(c, _) | Choice::Nmi(c) | Choice::Drain(c) => c,
+            Choice::Step(c)
+            | Choice::Irq(c, _)
+            | Choice::Fill(c, _)
+            | Choice::Nmi(c)
+            | Choice::Drain(c)
+            | Choice::Bcast(c, _) => c,
         }
     }
 }
@@ -96,6 +106,7 @@ impl fmt::Display for Choice {
             Choice::Fill(c, s) => write!(f, "f{c}.{s}"),
             Choice::Nmi(c) => write!(f, "n{c}"),
             Choice::Drain(c) => write!(f, "d{c}"),
+            Choice::Bcast(c, k) => write!(f, "b{c}.{k}"),
         }
     }
 }
@@ -103,7 +114,7 @@ impl fmt::Display for Choice {
 impl FromStr for Choice {
     type Err = String;
     fn from_str(s: &str) -> Result<Choice, String> {
-        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1 or d1)");
+        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1 or b1.0)");
         let num = |t: &str| t.parse::<u16>().map_err(|_| bad());
         let pair = |t: &str| -> Result<(u8, u16), String> {
             let (a, b) = t.split_once('.').ok_or_else(bad)?;
@@ -115,6 +126,10 @@ impl FromStr for Choice {
                 Ok(Choice::Irq(c, u8::try_from(v).map_err(|_| bad())?))
             }
             Some(b'f') => pair(&s[1..]).map(|(c, v)| Choice::Fill(c, v)),
+            Some(b'b') => {
+                let (c, k) = pair(&s[1..])?;
+                Ok(Choice::Bcast(c, u8::try_from(k).map_err(|_| bad())?))
+            }
             Some(b'n') => Ok(Choice::Nmi(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
             Some(b'd') => Ok(Choice::Drain(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
             Some(_) => Ok(Choice::Step(u8::try_from(num(s)?).map_err(|_| bad())?)),
@@ -253,7 +268,7 @@ impl Machine {
             vars: Vec::new(),
             slots: Vec::new(),
             hw,
-            initial: State { mem: vec![], cpus: vec![], ptes: vec![], frames: vec![], nmis_left: nmis },
+            initial: State::empty(),
             initial_trace: Vec::new(),
         };
         for (name, e) in &prog.consts {
@@ -333,6 +348,7 @@ impl Machine {
                 tlb: vec![],
                 thread_done: true,
                 sb: vec![],
+                window: None,
             };
             if let Some(spec) = spec {
                 cpu.aspace = spec.aspace.unwrap_or(NO_ASPACE);
@@ -355,7 +371,7 @@ impl Machine {
             }
             cpus.push(cpu);
         }
-        let mut s = State { mem, cpus, ptes, frames, nmis_left: nmis };
+        let mut s = State { mem, cpus, ptes, frames, nmis_left: nmis, bcast: vec![], retired: vec![] };
         let mut fx = Vec::new();
         for c in 0..m.cfg.ncpu as usize {
             m.settle(&mut s, c, &mut fx).map_err(|f| f.to_string())?;
@@ -381,7 +397,7 @@ impl Machine {
     }
 
     /// Every choice enabled in `s`, in a fixed order (CPU, then interrupt, NMI, step,
-    /// drain, fills), so that seeded schedules are reproducible.
+    /// drain, fills, broadcasts arriving), so that seeded schedules are reproducible.
     pub fn enabled(&self, s: &State, out: &mut Vec<Choice>) {
         out.clear();
         for (c, cpu) in s.cpus.iter().enumerate() {
@@ -408,6 +424,9 @@ impl Machine {
                     }
                 }
             }
+            if !s.bcast.is_empty() {
+                self.bcast_choices(s, c, out);
+            }
         }
     }
 
@@ -433,6 +452,7 @@ impl Machine {
         let Some(a) = cpu.stack.last() else { return false };
         match self.prog.procs[a.proc as usize].code.get(a.pc as usize).map(|i| i.kind) {
             Some(Kind::Branch { cond, spin: true, .. }) => matches!(self.eval(s, c, cond, &mut None), Ok(v) if v != 0),
+            Some(Kind::Tlbsync) => self.tlbsync_waits(s, c),
             _ => false,
         }
     }
@@ -443,13 +463,18 @@ impl Machine {
         let a = cpu.stack.last()?;
         let proc = &self.prog.procs[a.proc as usize];
         let ins = proc.code.get(a.pc as usize)?;
-        let Kind::Branch { cond, spin: true, .. } = ins.kind else { return None };
         let mut read = None;
-        match self.eval(s, c, cond, &mut read) {
-            Ok(v) if v != 0 => {}
+        let condition = match ins.kind {
+            Kind::Branch { cond, spin: true, .. } => {
+                match self.eval(s, c, cond, &mut read) {
+                    Ok(v) if v != 0 => {}
+                    _ => return None,
+                }
+                proc.cond_text.iter().find(|(pc, _)| *pc == a.pc).map(|(_, t)| t.clone()).unwrap_or_default()
+            }
+            Kind::Tlbsync if self.tlbsync_waits(s, c) => "TLBSYNC: an INVLPGB of this CPU is still in flight".into(),
             _ => return None,
-        }
-        let condition = proc.cond_text.iter().find(|(pc, _)| *pc == a.pc).map(|(_, t)| t.clone()).unwrap_or_default();
+        };
         let masked = (0..self.prog.vectors.len())
             .filter(|&v| cpu.irr & (1 << v) != 0)
             .map(|v| self.prog.vectors[v].name.clone())

@@ -13,6 +13,36 @@ pub struct State {
     pub frames: Vec<PageFrame>,
     /// NMIs the environment may still inject (option `hw_nmi`).
     pub nmis_left: u8,
+    /// INVLPGB broadcasts still on their way to some CPU's TLB (`invlpgb`, §7.6).
+    pub bcast: Vec<Bcast>,
+    /// Request storage its owner has declared complete (`retire`): another CPU's access
+    /// to it is G-MEM. Sorted by address.
+    pub retired: Vec<Retired>,
+}
+
+/// One INVLPGB in flight: the invalidation of (aspace, va) still has to reach the TLB of
+/// every CPU in `pending`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Bcast {
+    pub issuer: u8,
+    pub aspace: u8,
+    pub va: i32,
+    pub pending: u32,
+}
+
+/// A word of request storage its owner may reuse (`retire`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Retired {
+    pub addr: u32,
+    pub owner: u8,
+}
+
+/// An open acknowledgement window (`ack_window`): this CPU has acknowledged a request
+/// to invalidate (aspace, va) and has not invalidated yet (G-USERMODE-WINDOW).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Window {
+    pub aspace: u8,
+    pub va: i32,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash, Serialize)]
@@ -36,6 +66,7 @@ pub struct Cpu {
     pub thread_done: bool,
     /// x86-TSO store buffer (option `hw_tso`), oldest first; always empty without it.
     pub sb: Vec<Store>,
+    pub window: Option<Window>,
 }
 
 /// A store waiting in a CPU's store buffer: visible to that CPU, not yet to the others.
@@ -120,6 +151,8 @@ impl Clone for State {
             ptes: self.ptes.clone(),
             frames: self.frames.clone(),
             nmis_left: self.nmis_left,
+            bcast: self.bcast.clone(),
+            retired: self.retired.clone(),
         }
     }
     fn clone_from(&mut self, o: &Self) {
@@ -128,6 +161,8 @@ impl Clone for State {
         self.ptes.clone_from(&o.ptes);
         self.frames.clone_from(&o.frames);
         self.nmis_left = o.nmis_left;
+        self.bcast.clone_from(&o.bcast);
+        self.retired.clone_from(&o.retired);
     }
 }
 
@@ -146,6 +181,7 @@ impl Clone for Cpu {
             tlb: self.tlb.clone(),
             thread_done: self.thread_done,
             sb: self.sb.clone(),
+            window: self.window,
         }
     }
     fn clone_from(&mut self, o: &Self) {
@@ -161,6 +197,7 @@ impl Clone for Cpu {
         self.tlb.clone_from(&o.tlb);
         self.thread_done = o.thread_done;
         self.sb.clone_from(&o.sb);
+        self.window = o.window;
     }
 }
 
@@ -175,7 +212,15 @@ const CTX_NMI: u32 = 1;
 impl State {
     /// A state with nothing in it: a buffer to `clone_from` or `decode_from` into.
     pub fn empty() -> State {
-        State { mem: Vec::new(), cpus: Vec::new(), ptes: Vec::new(), frames: Vec::new(), nmis_left: 0 }
+        State {
+            mem: Vec::new(),
+            cpus: Vec::new(),
+            ptes: Vec::new(),
+            frames: Vec::new(),
+            nmis_left: 0,
+            bcast: Vec::new(),
+            retired: Vec::new(),
+        }
     }
 
     /// Make `self`, which was `parent` before one choice of CPU `c`, equal to `parent`
@@ -190,6 +235,8 @@ impl State {
         self.ptes.clone_from(&parent.ptes);
         self.frames.clone_from(&parent.frames);
         self.nmis_left = parent.nmis_left;
+        self.bcast.clone_from(&parent.bcast);
+        self.retired.clone_from(&parent.retired);
         if self.cpus.len() != parent.cpus.len() {
             self.cpus.clone_from(&parent.cpus);
         }
@@ -205,6 +252,7 @@ impl State {
                 d.isr = p.isr;
                 d.nmi_latch = p.nmi_latch;
                 d.thread_done = p.thread_done;
+                d.window = p.window;
             }
         }
         debug_assert!(self == parent, "a choice of CPU {c} changed another CPU's stack, locals, TLB or store buffer");
@@ -216,10 +264,18 @@ impl State {
             + self
                 .cpus
                 .iter()
-                .map(|c| 5 + 3 * c.stack.len() + c.locals.len() + 3 * c.tlb.len() + 2 * c.sb.len())
+                .map(|c| {
+                    5 + 3 * c.stack.len()
+                        + c.locals.len()
+                        + 3 * c.tlb.len()
+                        + 2 * c.sb.len()
+                        + 2 * c.window.is_some() as usize
+                })
                 .sum::<usize>()
             + self.ptes.len()
             + self.frames.len()
+            + 3 * self.bcast.len()
+            + self.retired.len()
     }
 
     /// Replace the contents of `out` with the compact encoding of the state. Every word
@@ -232,7 +288,11 @@ impl State {
         }
         let o = &mut out[..];
         o[0] = self.mem.len() as u32;
-        o[1] = self.cpus.len() as u32 | (self.nmis_left as u32) << 8;
+        debug_assert!(self.bcast.len() <= 0xFF && self.retired.len() <= 0xFF);
+        o[1] = self.cpus.len() as u32
+            | (self.nmis_left as u32) << 8
+            | (self.bcast.len() as u32) << 16
+            | (self.retired.len() as u32) << 24;
         o[2] = self.ptes.len() as u32;
         o[3] = self.frames.len() as u32;
         let mut i = 4;
@@ -248,6 +308,7 @@ impl State {
                 | (c.nmi_latch as u32) << 1
                 | (c.thread_done as u32) << 2
                 | (c.sb.len() as u32) << 3
+                | (c.window.is_some() as u32) << 7
                 | (c.aspace as u32) << 8
                 | (c.stack.len() as u32) << 16;
             h[1] = c.crit as u32 | (c.pin as u32) << 16;
@@ -279,6 +340,11 @@ impl State {
                 d[1] = e.value as u32;
             }
             i += 2 * c.sb.len();
+            if let Some(w) = c.window {
+                o[i] = w.aspace as u32;
+                o[i + 1] = w.va as u32;
+                i += 2;
+            }
         }
         for (d, p) in o[i..i + self.ptes.len()].iter_mut().zip(&self.ptes) {
             *d = p.frame as u32
@@ -288,8 +354,19 @@ impl State {
                 | (p.accessed as u32) << 19;
         }
         i += self.ptes.len();
-        for (d, f) in o[i..].iter_mut().zip(&self.frames) {
+        for (d, f) in o[i..i + self.frames.len()].iter_mut().zip(&self.frames) {
             *d = f.allocated as u32 | (f.clean as u32) << 1 | (f.hidden as u32) << 2 | (f.gen as u32) << 16;
+        }
+        i += self.frames.len();
+        for (d, b) in o[i..i + 3 * self.bcast.len()].chunks_exact_mut(3).zip(&self.bcast) {
+            d[0] = b.issuer as u32 | (b.aspace as u32) << 8;
+            d[1] = b.va as u32;
+            d[2] = b.pending;
+        }
+        i += 3 * self.bcast.len();
+        // Addresses are below MAX_MEM (2^16) and owners below 32.
+        for (d, r) in o[i..].iter_mut().zip(&self.retired) {
+            *d = r.addr | (r.owner as u32) << 24;
         }
     }
 
@@ -300,6 +377,8 @@ impl State {
         let nmem = w[0] as usize;
         let ncpu = (w[1] & 0xFF) as usize;
         self.nmis_left = (w[1] >> 8) as u8;
+        let nbcast = ((w[1] >> 16) & 0xFF) as usize;
+        let nretired = (w[1] >> 24) as usize;
         let nptes = w[2] as usize;
         let nframes = w[3] as usize;
         let mut i = 4;
@@ -321,6 +400,7 @@ impl State {
                 tlb: Vec::new(),
                 thread_done: false,
                 sb: Vec::new(),
+                window: None,
             });
         }
         for c in &mut self.cpus {
@@ -328,7 +408,7 @@ impl State {
             c.intr = bit(h, 0);
             c.nmi_latch = bit(h, 1);
             c.thread_done = bit(h, 2);
-            let nsb = ((h >> 3) & 0x1F) as usize;
+            let nsb = ((h >> 3) & 0xF) as usize;
             c.aspace = (h >> 8) as u8;
             let nstack = (h >> 16) as usize;
             c.crit = w[i + 1] as u16;
@@ -373,6 +453,12 @@ impl State {
             c.sb.clear();
             c.sb.extend(w[i..i + 2 * nsb].chunks_exact(2).map(|e| Store { addr: e[0], value: e[1] as i32 }));
             i += 2 * nsb;
+            c.window = if bit(h, 7) {
+                i += 2;
+                Some(Window { aspace: w[i - 2] as u8, va: w[i - 1] as i32 })
+            } else {
+                None
+            };
         }
         self.ptes.clear();
         self.ptes.extend(w[i..i + nptes].iter().map(|&p| Pte {
@@ -390,7 +476,19 @@ impl State {
             hidden: bit(f, 2),
             gen: (f >> 16) as u16,
         }));
-        i + nframes
+        i += nframes;
+        self.bcast.clear();
+        self.bcast.extend(w[i..i + 3 * nbcast].chunks_exact(3).map(|b| Bcast {
+            issuer: b[0] as u8,
+            aspace: (b[0] >> 8) as u8,
+            va: b[1] as i32,
+            pending: b[2],
+        }));
+        i += 3 * nbcast;
+        self.retired.clear();
+        self.retired
+            .extend(w[i..i + nretired].iter().map(|&r| Retired { addr: r & 0xFF_FFFF, owner: (r >> 24) as u8 }));
+        i + nretired
     }
 }
 

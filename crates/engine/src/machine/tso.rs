@@ -19,6 +19,8 @@ use crate::lang::program::FenceKind;
 /// models store at most a few words between two barriers, and every entry multiplies
 /// the states the checker visits.
 pub const STORE_BUFFER_SIZE: usize = 2;
+// `State::encode` keeps a buffer's length in 4 bits of the CPU's header word.
+const _: () = assert!(STORE_BUFFER_SIZE < 16);
 
 /// What a CPU with store buffer `sb` reads at `addr`: its newest buffered store to the
 /// word, else memory.

@@ -1,0 +1,277 @@
+//! The properties and hardware added for algorithms.md §0.4 and §7.6 on minimal models:
+//! G-USERMODE-WINDOW (`ack_window`), G-MEM (`retire`), and INVLPGB/TLBSYNC
+//! (`invlpgb`, `tlbsync`, `Choice::Bcast`).
+
+mod common;
+use common::*;
+use sdlab_engine::checker::{Checker, Mode, Options, Outcome};
+use sdlab_engine::machine::{Retired, Window};
+use sdlab_engine::*;
+
+fn check_with(src: &str, ncpu: u32, opts: &[(&str, &str)], dfs_por: bool) -> Outcome {
+    let p = program(src);
+    let s = session(&p, ncpu, &p.scenarios[0].name.clone(), opts);
+    let o = if dfs_por { Options { mode: Mode::Dfs, por: true, ..Options::default() } } else { Options::default() };
+    Checker::new(s.machine, o).check().0
+}
+
+fn property(o: &Outcome) -> &str {
+    match o {
+        Outcome::Violation { property, .. } => property,
+        _ => panic!("expected a violation, got {o:?}"),
+    }
+}
+
+/// A responder that acknowledges, then (with `late`) reads the page before invalidating.
+const WINDOW: &str = r#"
+model "window";
+option late = true "read before invalidating";
+const VA = 0x1000;
+aspace p;
+map p VA writable;
+shared ack = 0;
+proc init() {
+    local f = pte_clear(p, VA);
+    while (ack == 0) { pause(); }
+    free_page(f);
+}
+proc resp() {
+    user_load(VA);
+    /// Acknowledge before invalidating.
+    ack = 1;
+    ack_window(VA);
+    if (late) { user_load(VA); }
+    invlpg(VA);
+    user_load(VA);
+}
+scenario s { cpu 0: init() in p; cpu 1: resp() in p; }
+"#;
+
+#[test]
+fn window_fires_on_an_access_between_ack_and_invalidate() {
+    for por in [false, true] {
+        let o = check_with(WINDOW, 2, &[], por);
+        assert_eq!(property(&o), "G-USERMODE-WINDOW", "por {por}");
+    }
+    // The read right after the ack, before the initiator has even freed the page.
+    let p = program(WINDOW);
+    let mut s = session(&p, 2, "s", &[]);
+    for _ in 0..2 {
+        s.step(Choice::Step(1)).expect("step");
+    }
+    assert!(s.state().cpus[1].window.is_some(), "the window opens with the acknowledging step");
+    let e = s.step(Choice::Step(1)).expect("step");
+    let v = e.violation.clone().expect("violation");
+    assert_eq!(v.property, "G-USERMODE-WINDOW");
+    assert!(v.message.contains("0x1000"), "{}", v.message);
+}
+
+#[test]
+fn window_does_not_fire_when_the_invalidation_comes_first() {
+    for por in [false, true] {
+        assert_eq!(check_with(WINDOW, 2, &[("late", "false")], por), Outcome::Verified, "por {por}");
+    }
+    let p = program(WINDOW);
+    let mut s = session(&p, 2, "s", &[("late", "false")]);
+    step_while_can(&mut s, 1);
+    assert!(s.state().cpus[1].window.is_none(), "invlpg closes the window");
+}
+
+/// The initiator retires its request once acknowledged; with `late` the responder reads
+/// it after acknowledging.
+const MEM: &str = r#"
+model "mem";
+option late = true "read the request after acknowledging";
+shared req = 0;
+shared done = 0;
+proc init() {
+    req = 7;
+    while (done == 0) { pause(); }
+    /// The request is complete: the storage may be reused.
+    retire(req);
+    req = 8;
+    retire(req);
+}
+proc resp() {
+    while (req == 0) { pause(); }
+    local v = 0;
+    if (!late) { v = req; }
+    done = 1;
+    if (late) { v = req; }
+}
+scenario s { cpu 0: init(); cpu 1: resp(); }
+"#;
+
+#[test]
+fn g_mem_fires_on_a_read_after_retire() {
+    for por in [false, true] {
+        assert_eq!(property(&check_with(MEM, 2, &[], por)), "G-MEM", "por {por}");
+        assert_eq!(check_with(MEM, 2, &[("late", "false")], por), Outcome::Verified, "por {por}");
+    }
+    // The owner's write makes the word live again; the second retire retires it anew.
+    let p = program(MEM);
+    let mut s = session(&p, 2, "s", &[("late", "false")]);
+    s.step(Choice::Step(0)).expect("req = 7");
+    step_while_can(&mut s, 1);
+    s.step(Choice::Step(0)).expect("sees done, retires");
+    assert_eq!(s.state().retired.len(), 1);
+    s.step(Choice::Step(0)).expect("req = 8");
+    assert_eq!(s.state().retired.len(), 1, "reclaimed by the write, retired again");
+}
+
+/// CPU 0 unmaps with INVLPGB; with `sync` it waits in TLBSYNC before freeing.
+const BCAST: &str = r#"
+model "bcast";
+option sync = true "TLBSYNC before the free";
+const VA = 0x1000;
+aspace p;
+map p VA writable;
+proc init() {
+    local f = pte_clear(p, VA);
+    invlpgb(p, VA);
+    if (sync) { tlbsync(); }
+    free_page(f);
+}
+user proc touch() {
+    for k in 0..2 { user_load(VA); }
+}
+scenario s { cpu 0: init() in p; cpu *: touch() in p; }
+"#;
+
+#[test]
+fn broadcast_reaches_tlbs_only_through_its_choice_and_tlbsync_waits() {
+    let p = program(BCAST);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(1)).expect("CPU 1 caches VA");
+    s.step(Choice::Step(0)).expect("pte_clear");
+    s.step(Choice::Step(0)).expect("invlpgb");
+    assert_eq!(s.state().bcast.len(), 1);
+    assert_eq!(s.state().cpus[1].tlb.len(), 1, "issuing INVLPGB removes nothing by itself");
+    let en = s.enabled();
+    assert!(!en.contains(&Choice::Step(0)), "TLBSYNC waits: {en:?}");
+    assert!(en.contains(&Choice::Bcast(1, 0)) && en.contains(&Choice::Bcast(0, 0)), "{en:?}");
+    let w = s.machine.wait(s.state(), 0).expect("a wait");
+    assert!(w.condition.contains("TLBSYNC"), "{}", w.condition);
+    s.step(Choice::Bcast(1, 0)).expect("reaches CPU 1");
+    assert!(s.state().cpus[1].tlb.is_empty());
+    assert!(!s.enabled().contains(&Choice::Step(0)), "CPU 0's own TLB has not seen it yet");
+    s.step(Choice::Bcast(0, 0)).expect("reaches CPU 0");
+    assert!(s.state().bcast.is_empty());
+    assert!(s.enabled().contains(&Choice::Step(0)));
+    assert!(s.step(Choice::Bcast(0, 0)).is_err(), "nothing left in flight");
+    for ncpu in [2, 3] {
+        for por in [false, true] {
+            assert_eq!(check_with(BCAST, ncpu, &[], por), Outcome::Verified, "{ncpu} CPUs, por {por}");
+            let o = check_with(BCAST, ncpu, &[("sync", "false")], por);
+            assert_eq!(property(&o), "G-STALE", "{ncpu} CPUs, por {por}");
+        }
+    }
+}
+
+#[test]
+fn bcast_choices_round_trip_as_text_and_bad_tokens_are_errors() {
+    for c in [Choice::Bcast(1, 0), Choice::Bcast(31, 7)] {
+        assert_eq!(c.to_string().parse::<Choice>(), Ok(c));
+    }
+    assert_eq!(Choice::Bcast(2, 3).to_string(), "b2.3");
+    for bad in ["b", "b1", "b1.", "b.2", "b1.300", "b300.1", "bx.y", "b-1.0"] {
+        assert!(bad.parse::<Choice>().is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn new_builtins_give_located_errors() {
+    let base = "model \"m\"; shared x = 0; aspace p; proc f() { local a = 1;\n";
+    for (stmt, msg) in [
+        ("ack_window();", "`ack_window` takes 1 argument"),
+        ("ack_window(x);", "reads shared memory"),
+        ("retire(a);", "`retire` names a shared word"),
+        ("invlpgb(p);", "`invlpgb` takes 2 argument"),
+        ("tlbsync(1);", "`tlbsync` takes 0 argument"),
+        ("local b = tlbsync();", "returns no value"),
+    ] {
+        let (prog, d) = compile(&format!("{base}{stmt} }} scenario s {{ cpu 0: f(); }}"));
+        assert!(prog.is_none(), "{stmt}");
+        assert!(d.iter().any(|d| d.message.contains(msg) && d.span.line == 2), "{stmt}: {d:?}");
+    }
+    let (p, d) = compile("model \"m\"; proc f() { } scenario s { cpu 0: f(); }\nrace r \"t\" { expect window; }\nrace q \"t\" { expect mem; }");
+    assert!(d.is_empty(), "{d:?}");
+    let p = p.expect("compiles");
+    assert_eq!(p.races[0].expect, "G-USERMODE-WINDOW");
+    assert_eq!(p.races[1].expect, "G-MEM");
+}
+
+/// The new races of the bundled models, and the configurations that fix them: depth-first
+/// search, with and without partial-order reduction, gives the breadth-first verdict.
+#[test]
+fn bundled_window_mem_and_broadcast_races_agree_across_searches() {
+    type Case<'a> = (&'a str, u32, &'a str, &'a [(&'a str, &'a str)]);
+    let nmi: [(&str, &str); 2] = [("nmi_reads_user", "true"), ("hw_nmi", "1")];
+    let cases: &[Case] = &[
+        ("freebsd-scoreboard", 2, "unmap_free", &[nmi[0], nmi[1]]),
+        ("dragonfly", 2, "unmap_free", &[("remote2_order", "1"), nmi[0], nmi[1]]),
+        ("dragonfly", 2, "unmap_free", &[("remote2_order", "1")]),
+        ("dragonfly", 2, "unmap_free", &[("remote2_order", "2")]),
+        ("linux", 2, "unmap_touch", &[("async_ack", "true"), nmi[0], nmi[1]]),
+        ("linux", 2, "unmap_touch", &[("async_ack", "true"), ("copy_before_unlock", "false")]),
+        ("linux", 2, "unmap_touch", &[("async_ack", "true")]),
+        ("linux", 2, "migrate", &[("use_invlpgb", "true"), ("cant_migrate", "false")]),
+        ("linux", 2, "migrate", &[("use_invlpgb", "true")]),
+        ("linux", 3, "unmap_touch", &[("use_invlpgb", "true")]),
+    ];
+    for &(model, ncpu, scenario, opts) in cases {
+        let p = program(models::find(model).expect("bundled").source);
+        let m = session(&p, ncpu, scenario, opts).machine;
+        let verdict = |o: Options| {
+            let (out, _) = Checker::new(m.clone(), o).check();
+            match out {
+                Outcome::Violation { property, .. } => property,
+                Outcome::Verified => "verified".into(),
+                other => panic!("{model} {scenario} {opts:?}: {other:?}"),
+            }
+        };
+        let bfs = verdict(Options::default());
+        let dfs = Options { mode: Mode::Dfs, ..Options::default() };
+        assert_eq!(verdict(dfs.clone()), bfs, "{model} {scenario} {opts:?}: DFS");
+        assert_eq!(verdict(Options { por: true, ..dfs }), bfs, "{model} {scenario} {opts:?}: DFS+POR");
+    }
+}
+
+/// The compact encoding (the checker's frontier and fingerprints) keeps the new state:
+/// an open window, broadcasts in flight and retired words.
+#[test]
+fn encoding_round_trips_windows_broadcasts_and_retired_words() {
+    let p = program(models::find("linux").expect("bundled").source);
+    let mut s = session(&p, 2, "migrate", &[("use_invlpgb", "true"), ("cant_migrate", "false")]);
+    for _ in 0..4 {
+        s.step(Choice::Step(0)).expect("up to INVLPGB");
+    }
+    let mut st = s.state().clone();
+    assert_eq!(st.bcast.len(), 1);
+    st.cpus[1].window = Some(Window { aspace: 0, va: 0x1000 });
+    st.retired.push(Retired { addr: 3, owner: 1 });
+    let mut words = Vec::new();
+    st.encode(&mut words);
+    assert_eq!(words.len(), st.encoded_len());
+    let mut back = State::empty();
+    assert_eq!(back.decode_from(&words), words.len());
+    assert_eq!(back, st);
+    // A state differing only in the window encodes differently.
+    let mut other = st.clone();
+    other.cpus[1].window = None;
+    let mut w2 = Vec::new();
+    other.encode(&mut w2);
+    assert_ne!(words, w2);
+}
+
+#[test]
+fn too_many_retired_words_is_a_located_fault() {
+    let src = "model \"m\"; shared req[100] = 0;\nproc f() { for i in 0..100 {\nretire(req[i]);\n} }\nscenario s { cpu 0: f(); }";
+    let p = program(src);
+    let mut cfg = Config::new(&p);
+    cfg.ncpu = 1;
+    match Machine::new(p.clone(), cfg) {
+        Err(e) => assert!(e.contains("line 3") && e.contains("more than 64 words"), "{e}"),
+        Ok(_) => panic!("the runaway retire loop is a model error"),
+    }
+}
