@@ -1,8 +1,10 @@
 //! Shared structures drawn from the model's declarations, with no per-algorithm code:
 //! a 2-D array as a matrix (cells equal to its `mark` value stand out), per-CPU
 //! variables as one table with a row per CPU, cpumasks as bit boxes, scalars as words.
+//! Variables a `view` declaration names are drawn by that view instead (rings: `ring.rs`).
 
 use super::palette::{cpu_colour, word};
+use super::ring::RingView;
 use super::state::Lab;
 use sdlab_engine::machine::Effect;
 use std::collections::HashSet;
@@ -45,8 +47,19 @@ pub fn SharedPane(props: &Props) -> Html {
         )
     };
     let mut blocks: Vec<Html> = Vec::new();
+    let mut in_view: HashSet<u16> = HashSet::new();
+    for (i, view) in m.prog.views.iter().enumerate() {
+        // A view that does not fit this machine says so, and its words stay in the generic view.
+        if view.ring(&m.prog, &m.vars).is_ok() {
+            in_view.extend(view.vars.iter().copied());
+        }
+        blocks.push(html! { <RingView lab={props.lab.clone()} view={i} idp={props.idp.clone()} /> });
+    }
     let mut percpu_cols: Vec<usize> = Vec::new();
     for (i, (v, l)) in m.prog.vars.iter().zip(&m.vars).enumerate() {
+        if in_view.contains(&(i as u16)) {
+            continue;
+        }
         let doc = v.doc.clone().unwrap_or_default();
         if v.per_cpu && l.dims.len() == 1 {
             percpu_cols.push(i);

@@ -366,6 +366,9 @@ impl RingShape {
     pub fn count(&self) -> u32 {
         self.rings.iter().product()
     }
+    pub fn pointers(&self) -> usize {
+        self.pointers.len()
+    }
     pub fn slot_addr(&self, ring: u32, slot: u32) -> u32 {
         self.slots + ring * self.size + slot
     }
@@ -402,10 +405,12 @@ impl ViewDecl {
         let size = match sd.as_slice() {
             [n, size] if *n == count => *size,
             [size] if count == 1 => *size,
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "`{}` has dimensions {sd:?}, but its pointers make {count} ring(s): it needs one row of slots per ring",
                 name(slots)
-            )),
+            ))
+            }
         };
         Ok(RingShape {
             rings,
