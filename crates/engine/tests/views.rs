@@ -8,7 +8,7 @@ use sdlab_engine::lang::program::ViewKind;
 use sdlab_engine::*;
 
 const DRAGONFLY_VIEW: &str =
-    "view ring ipiq(ip_info, windex, rindex, xindex) \"lwkt_ipiq: one FIFO per (source, target)\";";
+    "view ring ipiq(ip_info, windex, rindex, xindex) by (source, target) \"lwkt_ipiq: one FIFO per (source, target)\";";
 
 fn dragonfly() -> &'static str {
     models::find("dragonfly").expect("bundled").source
@@ -21,6 +21,7 @@ fn dragonfly_rings_cover_every_pair_at_every_cpu_count() {
     assert_eq!(v.kind, ViewKind::Ring);
     let names: Vec<&str> = v.vars.iter().map(|&i| p.vars[i as usize].name.as_str()).collect();
     assert_eq!(names, ["ip_info", "windex", "rindex", "xindex"]);
+    assert_eq!(v.axes, ["source", "target"]);
     for ncpu in 2..=4 {
         let s = session(&p, ncpu, "unmap_free", &[]);
         let r = v.ring(&p, &s.machine.vars).expect("fits");
@@ -64,7 +65,12 @@ fn view_error(view: &str) -> Diagnostic {
 
 #[test]
 fn rings_over_arrays_and_per_cpu_pointers_compile() {
-    for ok in ["view ring a(q, w, r);", "view ring b(q, pw, r) \"per-CPU\";", "view ring c(q, w, r, pw, r2);"] {
+    for ok in [
+        "view ring a(q, w, r);",
+        "view ring b(q, pw, r) by (cpu) \"per-CPU\";",
+        "view ring c(q, w, r, pw, r2);",
+        "view matrix d(q) by (cpu, slot) \"q\";",
+    ] {
         let src = format!("{BASE}shared r2[NCPU] = 0;\n{ok}\n");
         let (p, d) = compile(&src);
         assert!(d.is_empty(), "{ok}: {d:?}");
@@ -80,12 +86,16 @@ fn bad_views_are_located() {
         ("view ring a(one, w, r);", "`one` is one word"),
         ("view ring a(q, w, m);", "`m` is a cpumask"),
         ("view ring a(q, w, w);", "`w` is named twice"),
-        ("view circle a(q, w, r);", "unknown kind of view `circle`"),
+        ("view circle a(q, w, r);", "unknown kind of view `circle` (ring, matrix)"),
         ("view ring a(w, q, r);", "pointer `r` has dimensions"),
         ("view ring a(q, one, r);", "pointer `r` has dimensions"),
         ("view ring a(q, one, one2);", "not a shared"),
         ("view ring a(w, r, pw);", "at 2 CPUs: `w` has dimensions [2], but its pointers make 2 ring(s)"),
         ("view ring a(q, w, r);\nview ring a(q, w, r);", "view `a` is declared twice"),
+        ("view ring a(q, w, r) by (src, dst);", "`w` has 1 dimension(s), so `by` names 1 axes"),
+        ("view matrix a(w);", "`w` has 1 dimension(s); a matrix view draws a 2-D array"),
+        ("view matrix a(q, w);", "a matrix view names one array"),
+        ("view matrix a(q) by (cpu);", "`q` has 2 dimension(s), so `by` names 2 axes"),
     ];
     for (view, want) in cases {
         let d = view_error(view);

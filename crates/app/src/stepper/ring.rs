@@ -233,10 +233,15 @@ pub fn RingView(props: &Props) -> Html {
             Callback::from(move |_| chosen.set(None))
         };
         let two_d = shape.rings.len() == 2;
+        let corner = match v.axes.as_slice() {
+            [a, b] => format!("row = {a}, column = {b}"),
+            _ => String::new(),
+        };
         html! {
             <div class="ring-selector">
+                if !corner.is_empty() { <div class="ring-axes dim">{ corner }</div> }
                 <table role="presentation">
-                    if two_d { <tr><th class="dim">{ "src\\dst" }</th>{ for (0..cols).map(|c| html! { <th>{ c }</th> }) }</tr> }
+                    if two_d { <tr><th></th>{ for (0..cols).map(|c| html! { <th>{ c }</th> }) }</tr> }
                     { for (0..rows).map(|row| html! {
                         <tr>
                             if two_d { <th>{ row }</th> }

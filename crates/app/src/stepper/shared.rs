@@ -6,6 +6,7 @@
 use super::palette::{cpu_colour, word};
 use super::ring::RingView;
 use super::state::Lab;
+use sdlab_engine::lang::program::ViewKind;
 use sdlab_engine::machine::Effect;
 use std::collections::HashSet;
 use yew::prelude::*;
@@ -48,8 +49,8 @@ pub fn SharedPane(props: &Props) -> Html {
     };
     let mut blocks: Vec<Html> = Vec::new();
     let mut in_view: HashSet<u16> = HashSet::new();
-    for (i, view) in m.prog.views.iter().enumerate() {
-        // A view that does not fit this machine says so, and its words stay in the generic view.
+    for (i, view) in m.prog.views.iter().enumerate().filter(|(_, w)| w.kind == ViewKind::Ring) {
+        // A ring that does not fit this machine says so, and its words stay in the generic view.
         if view.ring(&m.prog, &m.vars).is_ok() {
             in_view.extend(view.vars.iter().copied());
         }
@@ -69,9 +70,14 @@ pub fn SharedPane(props: &Props) -> Html {
         let block = if l.dims.len() == 2 {
             let (rows, cols) = (l.dims[0], l.dims[1]);
             let cpu_axes = rows as usize == ncpu && cols as usize == ncpu;
+            // What the axes mean is the model's word (`view matrix ... by (ROWS, COLUMNS)`).
+            let view = m.prog.views.iter().find(|w| w.kind == ViewKind::Matrix && w.vars[0] as usize == i);
+            let axes =
+                view.filter(|w| w.axes.len() == 2).map(|w| format!(" row = {}, column = {}", w.axes[0], w.axes[1]));
+            let caption = view.filter(|w| !w.caption.is_empty()).map(|w| format!(" · {}", w.caption));
             html! {
                 <figure class="matrix" id={format!("{}var-{}", props.idp, v.name)} title={doc}>
-                    <figcaption>{ &v.name }{ if cpu_axes { html!{ <span class="dim">{ " row = target, column = initiator" }</span> } } else { html!{} } }</figcaption>
+                    <figcaption>{ &v.name }<span class="dim">{ axes.unwrap_or_default() }{ caption.unwrap_or_default() }</span></figcaption>
                     <table>
                         <thead><tr><th></th>{ for (0..cols).map(|c| html! {
                             <th style={cpu_axes.then(|| format!("color: {}", cpu_colour(c as usize)))}>{ c }</th> }) }</tr></thead>

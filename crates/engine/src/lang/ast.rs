@@ -122,12 +122,13 @@ pub struct RaceItem {
     pub span: Span,
 }
 
-/// `view ring NAME(SLOTS, WRITE, READ, ...) "caption";`: how the app draws some variables.
+/// `view KIND NAME(VARS) [by (AXIS, ...)] ["caption"];`: how the app draws some variables.
 #[derive(Clone, Debug)]
 pub struct ViewItem {
     pub kind: (String, Span),
     pub name: String,
     pub args: Vec<(String, Span)>,
+    pub axes: Vec<(String, Span)>,
     pub caption: String,
     pub doc: Option<String>,
     pub span: Span,

@@ -44,7 +44,7 @@ fn check_views(prog: &Program, file: &File) -> Vec<Diagnostic> {
         let cfg = crate::machine::Config { ncpu, scenario, ..crate::machine::Config::new(&prog) };
         let Ok(m) = crate::machine::Machine::new(prog.clone(), cfg) else { continue };
         for (v, item) in prog.views.iter().zip(&file.views) {
-            if let Err(e) = v.ring(&prog, &m.vars) {
+            if let Err(e) = v.check(&prog, &m.vars) {
                 if !diags.iter().any(|d: &Diagnostic| d.span == item.span) {
                     diags.push(Diagnostic::new(item.span, format!("view `{}` at {ncpu} CPUs: {e}", v.name)));
                 }
@@ -400,16 +400,20 @@ impl Compiler {
     fn view(&mut self, v: &ast::ViewItem) {
         let kind = match v.kind.0.as_str() {
             "ring" => ViewKind::Ring,
-            other => return self.err(v.kind.1, format!("unknown kind of view `{other}` (ring)")),
+            "matrix" => ViewKind::Matrix,
+            other => return self.err(v.kind.1, format!("unknown kind of view `{other}` (ring, matrix)")),
         };
         if self.prog.views.iter().any(|w| w.name == v.name) {
             self.err(v.span, format!("view `{}` is declared twice", v.name));
         }
-        if v.args.len() < 3 || v.args.len() > 5 {
+        if kind == ViewKind::Ring && (v.args.len() < 3 || v.args.len() > 5) {
             return self.err(
                 v.span,
                 "a ring names its slot array, then 2 to 4 pointers: `view ring NAME(SLOTS, WRITE, READ, ...)`",
             );
+        }
+        if kind == ViewKind::Matrix && v.args.len() != 1 {
+            return self.err(v.span, "a matrix view names one array: `view matrix NAME(ARRAY) by (ROWS, COLUMNS)`");
         }
         let mut vars = Vec::new();
         for (i, (name, span)) in v.args.iter().enumerate() {
@@ -419,7 +423,7 @@ impl Compiler {
             };
             let d = &self.prog.vars[k as usize];
             let (word, mask) = (!d.per_cpu && d.dims.is_empty(), d.is_mask);
-            if i == 0 && word {
+            if i == 0 && word && kind == ViewKind::Ring {
                 self.err(*span, format!("`{name}` is one word; a ring's slots are an array"));
             }
             if i > 0 && mask {
@@ -430,16 +434,30 @@ impl Compiler {
             }
             vars.push(k);
         }
-        if vars.len() == v.args.len() {
-            self.prog.views.push(ViewDecl {
-                kind,
-                name: v.name.clone(),
-                caption: v.caption.clone(),
-                doc: v.doc.clone(),
-                vars,
-                line: v.span.line,
-            });
+        if vars.len() != v.args.len() {
+            return;
         }
+        // The indexed array: the matrix, or a ring's pointers (one ring per element).
+        let (indexed, ispan) = if kind == ViewKind::Matrix { (vars[0], v.args[0].1) } else { (vars[1], v.args[1].1) };
+        let d = &self.prog.vars[indexed as usize];
+        let rank = d.dims.len() + d.per_cpu as usize;
+        let what = &v.args[if kind == ViewKind::Matrix { 0 } else { 1 }].0;
+        if kind == ViewKind::Matrix && rank != 2 {
+            return self.err(ispan, format!("`{what}` has {rank} dimension(s); a matrix view draws a 2-D array"));
+        }
+        if !v.axes.is_empty() && v.axes.len() != rank {
+            let span = v.axes[0].1;
+            return self.err(span, format!("`{what}` has {rank} dimension(s), so `by` names {rank} axes"));
+        }
+        self.prog.views.push(ViewDecl {
+            kind,
+            name: v.name.clone(),
+            caption: v.caption.clone(),
+            doc: v.doc.clone(),
+            vars,
+            axes: v.axes.iter().map(|a| a.0.clone()).collect(),
+            line: v.span.line,
+        });
     }
 
     fn proc(&mut self, p: &ast::ProcItem) {

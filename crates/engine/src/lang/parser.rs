@@ -284,7 +284,7 @@ impl Parser {
                 f.nmi = Some(ProcItem { name: "nmi".into(), params: vec![], body, user: false, doc, span });
             }
             "view" => {
-                let kind = self.ident("a kind of view: `ring`")?;
+                let kind = self.ident("a kind of view: `ring` or `matrix`")?;
                 let (name, _) = self.ident("a view name")?;
                 self.expect_punct("(")?;
                 let mut args = Vec::new();
@@ -295,9 +295,20 @@ impl Parser {
                     }
                 }
                 self.expect_punct(")")?;
+                let mut axes = Vec::new();
+                if self.eat_kw("by") {
+                    self.expect_punct("(")?;
+                    while !self.at_punct(")") {
+                        axes.push(self.ident("an axis name")?);
+                        if !self.eat_punct(",") {
+                            break;
+                        }
+                    }
+                    self.expect_punct(")")?;
+                }
                 let caption = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
                 self.expect_punct(";")?;
-                f.views.push(ViewItem { kind, name, args, caption, doc, span });
+                f.views.push(ViewItem { kind, name, args, axes, caption, doc, span });
             }
             "race" => {
                 let (name, span) = self.ident("a race name")?;

@@ -337,8 +337,11 @@ pub struct ViewDecl {
     pub name: String,
     pub caption: String,
     pub doc: Option<String>,
-    /// Indices into `Program::vars`: for a ring, the slot array then the pointers.
+    /// Indices into `Program::vars`: for a ring, the slot array then the pointers; for a
+    /// matrix, the array.
     pub vars: Vec<u16>,
+    /// What each index means (`by (source, target)`), outermost first; may be empty.
+    pub axes: Vec<String>,
     pub line: u32,
 }
 
@@ -348,6 +351,8 @@ pub enum ViewKind {
     /// arrays, its slots a row of SLOTS; each pointer trails the one before it, so slots
     /// from READ up to WRITE are queued, and from the next pointer up to READ are taken.
     Ring,
+    /// `view matrix NAME(ARRAY) by (ROWS, COLUMNS)`: a 2-D array with named axes.
+    Matrix,
 }
 
 /// Where a ring view's words live in one machine (its shape depends on the CPU count).
@@ -382,10 +387,22 @@ impl RingShape {
 }
 
 impl ViewDecl {
+    /// Whether the declaration fits a machine whose variables are laid out as `layouts`.
+    pub fn check(&self, prog: &Program, layouts: &[crate::machine::VarLayout]) -> Result<(), String> {
+        match self.kind {
+            ViewKind::Ring => self.ring(prog, layouts).map(|_| ()),
+            // The rank is checked by the compiler and sizes do not matter.
+            ViewKind::Matrix => Ok(()),
+        }
+    }
+
     /// The ring's layout in a machine whose variables are laid out as `layouts`, or why
     /// the declaration does not fit them.
     pub fn ring(&self, prog: &Program, layouts: &[crate::machine::VarLayout]) -> Result<RingShape, String> {
         let name = |v: u16| &prog.vars[v as usize].name;
+        if self.kind != ViewKind::Ring {
+            return Err(format!("view `{}` is not a ring", self.name));
+        }
         let (&slots, pointers) = self.vars.split_first().ok_or("a ring names its slots")?;
         let first = pointers.first().ok_or("a ring names its pointers")?;
         let rings = layouts[*first as usize].dims.clone();
