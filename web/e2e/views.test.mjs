@@ -90,6 +90,10 @@ export default [
           for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowRight');
           for (const p of await page.evaluate(layoutProblems)) problems.push(`${id} at ${n} CPUs: ${p}`);
           await screenshot(`views-${id}-${n}cpus`);
+          // And at the end of the run, where banners and full queues show.
+          await page.keyboard.press('End');
+          for (const p of await page.evaluate(layoutProblems)) problems.push(`${id} at ${n} CPUs, end: ${p}`);
+          await screenshot(`views-${id}-${n}cpus-end`);
           shots++;
         }
       }
