@@ -146,4 +146,31 @@ export default [
       await audit(page, 'DragonFly ring view');
     },
   },
+  {
+    name: 'views: the DragonFly flood fills ring 0 → 1, followed by the view, and its queue wraps past the last slot',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/');
+      await page.waitForSelector('#model');
+      await page.selectOption('#model', 'dragonfly');
+      await page.selectOption('#cpus', '2');
+      await page.selectOption('#scenario', { label: 'flood' });
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      // CPU 0 sends until it finds the ring over half full; polling its own empty rings
+      // on the way does not pull the view away from the ring it fills.
+      for (let i = 0; i < 40; i++) await page.keyboard.press('0');
+      assert((await page.textContent('#view-ipiq .ring-pair')).trim() === '0 → 1', 'following the ring CPU 0 fills');
+      assert((await page.locator('#view-ipiq .ring-main .slot.queued').count()) >= 3, 'over half of the 4 slots queued');
+      assert(Number(await page.textContent("#view-ipiq .ring-pick[data-ring='1'] .ring-count")) >= 3, 'the thumbnail counts them');
+      let wrapped = false;
+      for (let i = 0; i < 120 && !wrapped; i++) {
+        await page.keyboard.press(String(i % 2));
+        const [w, r] = [await pointer(page, 'windex'), await pointer(page, 'rindex')];
+        const queued = await page.locator('#view-ipiq .ring-main .slot.queued').count();
+        wrapped = (await page.textContent('#view-ipiq .ring-pair')).trim() === '0 → 1' && w < r && queued === (w + 4 - r) % 4;
+      }
+      assert(wrapped, 'windex wrapped below rindex with the slots between them queued');
+      await screenshot('views-dragonfly-flood-wrapped');
+    },
+  },
 ];

@@ -31,11 +31,12 @@ struct Ring {
     slots: Vec<i32>,
     /// Per slot: the zone it lies in (0 = between the 2nd pointer and the 1st), if any.
     zone: Vec<Option<usize>>,
-    touched: bool,
+    written: bool,
+    read: bool,
 }
 
 impl Ring {
-    fn read(shape: &RingShape, k: u32, mem: &[i32], touched: &HashSet<u32>) -> Ring {
+    fn read(shape: &RingShape, k: u32, mem: &[i32], written: &HashSet<u32>, read: &HashSet<u32>) -> Ring {
         let n = shape.size as i64;
         let pointers: Vec<i32> = (0..shape.pointers()).map(|p| mem[shape.pointer_addr(p, k) as usize]).collect();
         let slots = (0..shape.size).map(|i| mem[shape.slot_addr(k, i) as usize]).collect();
@@ -49,8 +50,12 @@ impl Ring {
                 zone[s].get_or_insert(z);
             }
         }
-        let touched = shape.words(k).any(|a| touched.contains(&a));
-        Ring { pointers, slots, zone, touched }
+        let written = shape.words(k).any(|a| written.contains(&a));
+        let read = shape.words(k).any(|a| read.contains(&a));
+        Ring { pointers, slots, zone, written, read }
+    }
+    fn held(&self) -> bool {
+        self.zone.iter().any(|z| z.is_some())
     }
     fn queued(&self) -> usize {
         self.zone.iter().filter(|z| **z == Some(0)).count()
@@ -101,12 +106,13 @@ pub fn RingView(props: &Props) -> Html {
             _ => {}
         }
     }
-    let touched: HashSet<u32> = written.union(&read).copied().collect();
-    let rings: Vec<Ring> = (0..shape.count()).map(|k| Ring::read(&shape, k, &st.mem, &touched)).collect();
-    // Follow the last step: the ring it touched, else the one shown before.
+    let rings: Vec<Ring> = (0..shape.count()).map(|k| Ring::read(&shape, k, &st.mem, &written, &read)).collect();
+    // Follow the last step: the ring it wrote, or read while it held something (a CPU
+    // polling its empty rings is no news), else the ring shown before.
     let auto = {
         let mut a = last_auto.borrow_mut();
-        if let Some(k) = rings.iter().position(|r| r.touched) {
+        let news = rings.iter().position(|r| r.written).or_else(|| rings.iter().position(|r| r.read && r.held()));
+        if let Some(k) = news {
             *a = k as u32;
         } else if *a >= shape.count() {
             *a = 0;
@@ -159,12 +165,23 @@ pub fn RingView(props: &Props) -> Html {
     }
     let arrows = groups.iter().map(|(slot, ps)| {
         let (x, y) = at(*slot as f64, r - sh / 2.0 - 4.0);
-        let (lx, ly) = at(*slot as f64, r * 0.42);
+        // The label sits beside its arrow (rotated a quarter turn back), not across it.
+        let a = *slot as f64 / n as f64 * TAU - TAU / 4.0;
+        let (px, py) = (a.sin(), -a.cos());
+        let (lx, ly) = at(*slot as f64, r * 0.45);
+        let (lx, ly) = (lx + 7.0 * px, ly + 7.0 * py);
+        let anchor = if px < -0.5 {
+            "end"
+        } else if px > 0.5 {
+            "start"
+        } else {
+            "middle"
+        };
         let (colour, dash) = POINTER_STYLE[ps[0] % POINTER_STYLE.len()];
         html! {
             <g class="pointer-arrow">
                 <line x1={cx.to_string()} y1={cy.to_string()} x2={format!("{x:.1}")} y2={format!("{y:.1}")} stroke={colour} stroke-dasharray={dash} marker-end={format!("url(#{}arrow-{})", props.idp, v.name)} />
-                <text x={format!("{lx:.1}")} y={format!("{:.1}", ly + 4.0)} class="pointer-label">
+                <text x={format!("{lx:.1}")} y={format!("{:.1}", ly + 4.0)} class="pointer-label" text-anchor={anchor}>
                     { for ps.iter().enumerate().map(|(j, &p)| html! {
                         <tspan fill={POINTER_STYLE[p % POINTER_STYLE.len()].0}>{ if j > 0 { format!(" {}", short[p]) } else { short[p].clone() } }</tspan>
                     }) }
@@ -221,7 +238,7 @@ pub fn RingView(props: &Props) -> Html {
                 html! { <circle class={cls} cx={format!("{:.1}", 11.0 + 7.5 * a.cos())} cy={format!("{:.1}", 11.0 + 7.5 * a.sin())} r="3" /> }
             });
             html! {
-                <button class={classes!("ring-pick", rg.touched.then_some("written"))} aria-pressed={(k == sel).to_string()}
+                <button class={classes!("ring-pick", rg.written.then_some("written"), rg.read.then_some("read"))} aria-pressed={(k == sel).to_string()}
                         aria-label={describe(k, rg)} title={describe(k, rg)} data-ring={k.to_string()} onclick={pick}>
                     <svg width="22" height="22" aria-hidden="true">{ for dots }</svg>
                     if rg.queued() > 0 { <span class="ring-count">{ rg.queued() }</span> }
