@@ -19,6 +19,16 @@ pub struct Props {
     pub idp: AttrValue,
 }
 
+/// A mask in words, for screen readers: "CPUs 0, 2" or "no CPU".
+fn mask_words(val: u32, ncpu: usize) -> String {
+    let on: Vec<String> = (0..ncpu).filter(|b| val & (1 << b) != 0).map(|b| b.to_string()).collect();
+    if on.is_empty() {
+        "no CPU".into()
+    } else {
+        format!("CPUs {}", on.join(", "))
+    }
+}
+
 #[function_component]
 pub fn SharedPane(props: &Props) -> Html {
     let s = props.lab.inner.borrow();
@@ -134,7 +144,16 @@ pub fn SharedPane(props: &Props) -> Html {
                         <tr><th style={format!("color: {}", cpu_colour(c))}>{ c }</th>
                         { for percpu_cols.iter().map(|&i| {
                             let addr = m.vars[i].base + c as u32;
-                            html! { <td class={cell_class(addr, false)}>{ word(st.mem[addr as usize]) }</td> }
+                            let val = st.mem[addr as usize];
+                            if m.prog.vars[i].is_mask {
+                                // A per-CPU cpumask (cs_mack, ipimask) reads as bits, like a shared one.
+                                html! { <td class={cell_class(addr, false)} aria-label={mask_words(val as u32, ncpu)}>{ for (0..ncpu).map(|b| {
+                                    let on = val as u32 & (1 << b) != 0;
+                                    html! { <span class={classes!("bitbox", "mini", on.then_some("on"))} style={on.then(|| format!("background: {}", cpu_colour(b)))} aria-hidden="true">{ b }</span> }
+                                }) }</td> }
+                            } else {
+                                html! { <td class={cell_class(addr, false)}>{ word(val) }</td> }
+                            }
                         }) }</tr>
                     }) }</tbody>
                 </table>
