@@ -85,7 +85,7 @@ fn short_names(names: &[String]) -> Vec<String> {
 #[function_component]
 pub fn RingView(props: &Props) -> Html {
     let chosen = use_state(|| None::<u32>);
-    let last_auto = use_mut_ref(|| 0u32);
+    let last_auto = use_mut_ref(|| None::<u32>);
     let s = props.lab.inner.borrow();
     let m = &s.session.machine;
     let st = s.session.state();
@@ -112,12 +112,11 @@ pub fn RingView(props: &Props) -> Html {
     let auto = {
         let mut a = last_auto.borrow_mut();
         let news = rings.iter().position(|r| r.written).or_else(|| rings.iter().position(|r| r.read && r.held()));
-        if let Some(k) = news {
-            *a = k as u32;
-        } else if *a >= shape.count() {
-            *a = 0;
-        }
-        *a
+        // A view opened mid-run (compare mode, a link) starts on the fullest ring.
+        let fullest = || (0..rings.len()).rev().max_by_key(|&k| rings[k].queued()).unwrap_or(0);
+        let k = news.or((*a).filter(|k| *k < shape.count()).map(|k| k as usize)).unwrap_or_else(fullest) as u32;
+        *a = Some(k);
+        k
     };
     let sel = chosen.filter(|k| *k < shape.count()).unwrap_or(auto);
     let names: Vec<String> = v.vars[1..].iter().map(|&i| m.prog.vars[i as usize].name.clone()).collect();
