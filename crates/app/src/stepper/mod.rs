@@ -10,6 +10,7 @@ mod memory;
 mod palette;
 pub mod permalink;
 mod race;
+mod ring;
 pub mod run_trace;
 mod shared;
 mod source;

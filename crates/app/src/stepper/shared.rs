@@ -1,9 +1,12 @@
 //! Shared structures drawn from the model's declarations, with no per-algorithm code:
 //! a 2-D array as a matrix (cells equal to its `mark` value stand out), per-CPU
 //! variables as one table with a row per CPU, cpumasks as bit boxes, scalars as words.
+//! Variables a `view` declaration names are drawn by that view instead (rings: `ring.rs`).
 
 use super::palette::{cpu_colour, word};
+use super::ring::RingView;
 use super::state::Lab;
+use sdlab_engine::lang::program::ViewKind;
 use sdlab_engine::machine::Effect;
 use std::collections::HashSet;
 use yew::prelude::*;
@@ -14,6 +17,16 @@ pub struct Props {
     /// Prefix of the element ids, so that a second pane (compare mode) repeats none.
     #[prop_or_default]
     pub idp: AttrValue,
+}
+
+/// A mask in words, for screen readers: "CPUs 0, 2" or "no CPU".
+fn mask_words(val: u32, ncpu: usize) -> String {
+    let on: Vec<String> = (0..ncpu).filter(|b| val & (1 << b) != 0).map(|b| b.to_string()).collect();
+    if on.is_empty() {
+        "no CPU".into()
+    } else {
+        format!("CPUs {}", on.join(", "))
+    }
 }
 
 #[function_component]
@@ -45,8 +58,19 @@ pub fn SharedPane(props: &Props) -> Html {
         )
     };
     let mut blocks: Vec<Html> = Vec::new();
+    let mut in_view: HashSet<u16> = HashSet::new();
+    for (i, view) in m.prog.views.iter().enumerate().filter(|(_, w)| w.kind == ViewKind::Ring) {
+        // A ring that does not fit this machine says so, and its words stay in the generic view.
+        if view.ring(&m.prog, &m.vars).is_ok() {
+            in_view.extend(view.vars.iter().copied());
+        }
+        blocks.push(html! { <RingView lab={props.lab.clone()} view={i} idp={props.idp.clone()} /> });
+    }
     let mut percpu_cols: Vec<usize> = Vec::new();
     for (i, (v, l)) in m.prog.vars.iter().zip(&m.vars).enumerate() {
+        if in_view.contains(&(i as u16)) {
+            continue;
+        }
         let doc = v.doc.clone().unwrap_or_default();
         if v.per_cpu && l.dims.len() == 1 {
             percpu_cols.push(i);
@@ -56,9 +80,14 @@ pub fn SharedPane(props: &Props) -> Html {
         let block = if l.dims.len() == 2 {
             let (rows, cols) = (l.dims[0], l.dims[1]);
             let cpu_axes = rows as usize == ncpu && cols as usize == ncpu;
+            // What the axes mean is the model's word (`view matrix ... by (ROWS, COLUMNS)`).
+            let view = m.prog.views.iter().find(|w| w.kind == ViewKind::Matrix && w.vars[0] as usize == i);
+            let axes =
+                view.filter(|w| w.axes.len() == 2).map(|w| format!(" row = {}, column = {}", w.axes[0], w.axes[1]));
+            let caption = view.filter(|w| !w.caption.is_empty()).map(|w| format!(" · {}", w.caption));
             html! {
                 <figure class="matrix" id={format!("{}var-{}", props.idp, v.name)} title={doc}>
-                    <figcaption>{ &v.name }{ if cpu_axes { html!{ <span class="dim">{ " row = target, column = initiator" }</span> } } else { html!{} } }</figcaption>
+                    <figcaption>{ &v.name }<span class="dim">{ axes.unwrap_or_default() }{ caption.unwrap_or_default() }</span></figcaption>
                     <table>
                         <thead><tr><th></th>{ for (0..cols).map(|c| html! {
                             <th style={cpu_axes.then(|| format!("color: {}", cpu_colour(c as usize)))}>{ c }</th> }) }</tr></thead>
@@ -115,7 +144,16 @@ pub fn SharedPane(props: &Props) -> Html {
                         <tr><th style={format!("color: {}", cpu_colour(c))}>{ c }</th>
                         { for percpu_cols.iter().map(|&i| {
                             let addr = m.vars[i].base + c as u32;
-                            html! { <td class={cell_class(addr, false)}>{ word(st.mem[addr as usize]) }</td> }
+                            let val = st.mem[addr as usize];
+                            if m.prog.vars[i].is_mask {
+                                // A per-CPU cpumask (cs_mack, ipimask) reads as bits, like a shared one.
+                                html! { <td class={cell_class(addr, false)} aria-label={mask_words(val as u32, ncpu)}>{ for (0..ncpu).map(|b| {
+                                    let on = val as u32 & (1 << b) != 0;
+                                    html! { <span class={classes!("bitbox", "mini", on.then_some("on"))} style={on.then(|| format!("background: {}", cpu_colour(b)))} aria-hidden="true">{ b }</span> }
+                                }) }</td> }
+                            } else {
+                                html! { <td class={cell_class(addr, false)}>{ word(val) }</td> }
+                            }
                         }) }</tr>
                     }) }</tbody>
                 </table>

@@ -9,7 +9,8 @@ use yew::prelude::*;
 const KEYWORDS: &[&str] = &[
     "model", "cpus", "option", "const", "vector", "shared", "percpu", "cpumask", "aspace", "map", "frames", "proc",
     "user", "handler", "nmi", "scenario", "cpu", "idle", "in", "local", "if", "else", "while", "for", "break",
-    "continue", "return", "assert", "mark", "true", "false", "self", "NCPU", "race", "expect", "story", "kind",
+    "continue", "return", "assert", "mark", "true", "false", "self", "NCPU", "race", "expect", "story", "kind", "view",
+    "by",
 ];
 
 #[derive(Properties, PartialEq)]

@@ -122,6 +122,18 @@ pub struct RaceItem {
     pub span: Span,
 }
 
+/// `view KIND NAME(VARS) [by (AXIS, ...)] ["caption"];`: how the app draws some variables.
+#[derive(Clone, Debug)]
+pub struct ViewItem {
+    pub kind: (String, Span),
+    pub name: String,
+    pub args: Vec<(String, Span)>,
+    pub axes: Vec<(String, Span)>,
+    pub caption: String,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct File {
     pub title: Option<String>,
@@ -139,4 +151,5 @@ pub struct File {
     pub nmi: Option<ProcItem>,
     pub scenarios: Vec<ScenarioItem>,
     pub races: Vec<RaceItem>,
+    pub views: Vec<ViewItem>,
 }

@@ -19,12 +19,39 @@ pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
     let mut c = Compiler::new(src, &file);
     c.run(&file, diags.is_empty());
     diags.extend(c.diags);
+    if diags.is_empty() {
+        diags.extend(check_views(&c.prog, &file));
+    }
     diags.sort_by_key(|d| (d.span.line, d.span.col));
     if diags.is_empty() {
         (Some(c.prog), diags)
     } else {
         (None, diags)
     }
+}
+
+/// The sizes of the arrays depend on the CPU count, so a view's shape is checked against
+/// the machine of every CPU count the model allows (one of its scenarios has to fit).
+fn check_views(prog: &Program, file: &File) -> Vec<Diagnostic> {
+    if prog.views.is_empty() {
+        return vec![];
+    }
+    let prog = std::sync::Arc::new(prog.clone());
+    let mut diags = Vec::new();
+    let (lo, hi, _) = prog.cpus;
+    for ncpu in lo..=hi {
+        let Some(scenario) = prog.scenarios.iter().position(|s| s.min_cpus <= ncpu) else { continue };
+        let cfg = crate::machine::Config { ncpu, scenario, ..crate::machine::Config::new(&prog) };
+        let Ok(m) = crate::machine::Machine::new(prog.clone(), cfg) else { continue };
+        for (v, item) in prog.views.iter().zip(&file.views) {
+            if let Err(e) = v.check(&prog, &m.vars) {
+                if !diags.iter().any(|d: &Diagnostic| d.span == item.span) {
+                    diags.push(Diagnostic::new(item.span, format!("view `{}` at {ncpu} CPUs: {e}", v.name)));
+                }
+            }
+        }
+    }
+    diags
 }
 
 #[derive(Clone, Copy)]
@@ -84,6 +111,7 @@ impl Compiler {
                 nmi: None,
                 scenarios: vec![],
                 races: vec![],
+                views: vec![],
                 ops: vec![],
                 arg_pool: vec![],
                 narrations: vec![],
@@ -251,6 +279,9 @@ impl Compiler {
         for r in &f.races {
             self.race(r);
         }
+        for v in &f.views {
+            self.view(v);
+        }
         if self.prog.scenarios.is_empty() && self.diags.is_empty() && parsed_clean {
             self.err(
                 Span::FILE_START,
@@ -368,6 +399,69 @@ impl Compiler {
             expect: expect.to_string(),
             story: r.story.clone(),
             kind: if r.kind.is_empty() { "mutation".into() } else { r.kind.clone() },
+        });
+    }
+
+    fn view(&mut self, v: &ast::ViewItem) {
+        let kind = match v.kind.0.as_str() {
+            "ring" => ViewKind::Ring,
+            "matrix" => ViewKind::Matrix,
+            other => return self.err(v.kind.1, format!("unknown kind of view `{other}` (ring, matrix)")),
+        };
+        if self.prog.views.iter().any(|w| w.name == v.name) {
+            self.err(v.span, format!("view `{}` is declared twice", v.name));
+        }
+        if kind == ViewKind::Ring && (v.args.len() < 3 || v.args.len() > 5) {
+            return self.err(
+                v.span,
+                "a ring names its slot array, then 2 to 4 pointers: `view ring NAME(SLOTS, WRITE, READ, ...)`",
+            );
+        }
+        if kind == ViewKind::Matrix && v.args.len() != 1 {
+            return self.err(v.span, "a matrix view names one array: `view matrix NAME(ARRAY) by (ROWS, COLUMNS)`");
+        }
+        let mut vars = Vec::new();
+        for (i, (name, span)) in v.args.iter().enumerate() {
+            let Some(&Global::Var(k)) = self.globals.get(name) else {
+                self.err(*span, format!("`{name}` is not a shared or per-CPU variable"));
+                continue;
+            };
+            let d = &self.prog.vars[k as usize];
+            let (word, mask) = (!d.per_cpu && d.dims.is_empty(), d.is_mask);
+            if i == 0 && word && kind == ViewKind::Ring {
+                self.err(*span, format!("`{name}` is one word; a ring's slots are an array"));
+            }
+            if i > 0 && mask {
+                self.err(*span, format!("`{name}` is a cpumask; a ring's pointers are indices"));
+            }
+            if vars.contains(&k) {
+                self.err(*span, format!("`{name}` is named twice"));
+            }
+            vars.push(k);
+        }
+        if vars.len() != v.args.len() {
+            return;
+        }
+        // The indexed array: the matrix, or a ring's pointers (one ring per element).
+        let (indexed, ispan) = if kind == ViewKind::Matrix { (vars[0], v.args[0].1) } else { (vars[1], v.args[1].1) };
+        let d = &self.prog.vars[indexed as usize];
+        let rank = d.dims.len() + d.per_cpu as usize;
+        let what = &v.args[if kind == ViewKind::Matrix { 0 } else { 1 }].0;
+        if kind == ViewKind::Matrix && rank != 2 {
+            return self.err(ispan, format!("`{what}` has {rank} dimension(s); a matrix view draws a 2-D array"));
+        }
+        if !v.axes.is_empty() && v.axes.len() != rank {
+            let span = v.axes[0].1;
+            return self.err(span, format!("`{what}` has {rank} dimension(s), so `by` names {rank} axes"));
+        }
+        self.prog.views.push(ViewDecl {
+            kind,
+            name: v.name.clone(),
+            caption: v.caption.clone(),
+            doc: v.doc.clone(),
+            vars,
+            axes: v.axes.iter().map(|a| a.0.clone()).collect(),
+            line: v.span.line,
         });
     }
 

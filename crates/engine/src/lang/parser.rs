@@ -166,7 +166,7 @@ impl Parser {
     }
 
     fn item(&mut self, f: &mut File, doc: Option<String>) -> PResult<()> {
-        let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario, race)")?;
+        let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario, race, view)")?;
         match kw.as_str() {
             "model" => {
                 f.title = Some(self.string()?);
@@ -282,6 +282,33 @@ impl Parser {
             "nmi" => {
                 let body = self.block()?;
                 f.nmi = Some(ProcItem { name: "nmi".into(), params: vec![], body, user: false, doc, span });
+            }
+            "view" => {
+                let kind = self.ident("a kind of view: `ring` or `matrix`")?;
+                let (name, _) = self.ident("a view name")?;
+                self.expect_punct("(")?;
+                let mut args = Vec::new();
+                while !self.at_punct(")") {
+                    args.push(self.ident("a variable name")?);
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                self.expect_punct(")")?;
+                let mut axes = Vec::new();
+                if self.eat_kw("by") {
+                    self.expect_punct("(")?;
+                    while !self.at_punct(")") {
+                        axes.push(self.ident("an axis name")?);
+                        if !self.eat_punct(",") {
+                            break;
+                        }
+                    }
+                    self.expect_punct(")")?;
+                }
+                let caption = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
+                self.expect_punct(";")?;
+                f.views.push(ViewItem { kind, name, args, axes, caption, doc, span });
             }
             "race" => {
                 let (name, span) = self.ident("a race name")?;

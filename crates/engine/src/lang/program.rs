@@ -348,6 +348,115 @@ pub struct MapDecl {
     pub writable: bool,
 }
 
+/// A `view` declaration: presentation only. The machine, the state and the checker never
+/// read it; the app draws the variables it names as one structure instead of one by one.
+#[derive(Clone, Debug)]
+pub struct ViewDecl {
+    pub kind: ViewKind,
+    pub name: String,
+    pub caption: String,
+    pub doc: Option<String>,
+    /// Indices into `Program::vars`: for a ring, the slot array then the pointers; for a
+    /// matrix, the array.
+    pub vars: Vec<u16>,
+    /// What each index means (`by (source, target)`), outermost first; may be empty.
+    pub axes: Vec<String>,
+    pub line: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewKind {
+    /// `view ring NAME(SLOTS, WRITE, READ, MORE...)`: one ring per element of the pointer
+    /// arrays, its slots a row of SLOTS; each pointer trails the one before it, so slots
+    /// from READ up to WRITE are queued, and from the next pointer up to READ are taken.
+    Ring,
+    /// `view matrix NAME(ARRAY) by (ROWS, COLUMNS)`: a 2-D array with named axes.
+    Matrix,
+}
+
+/// Where a ring view's words live in one machine (its shape depends on the CPU count).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RingShape {
+    /// Dimensions of the pointer arrays, CPU first for per-CPU ones; rings are numbered
+    /// row-major over them (one ring for scalar pointers).
+    pub rings: Vec<u32>,
+    /// Slots per ring; pointers are shown modulo this (kernels let them run free).
+    pub size: u32,
+    slots: u32,
+    pointers: Vec<u32>,
+}
+
+impl RingShape {
+    pub fn count(&self) -> u32 {
+        self.rings.iter().product()
+    }
+    pub fn pointers(&self) -> usize {
+        self.pointers.len()
+    }
+    pub fn slot_addr(&self, ring: u32, slot: u32) -> u32 {
+        self.slots + ring * self.size + slot
+    }
+    pub fn pointer_addr(&self, pointer: usize, ring: u32) -> u32 {
+        self.pointers[pointer] + ring
+    }
+    /// Every word of ring `ring`: its slots and its pointers.
+    pub fn words(&self, ring: u32) -> impl Iterator<Item = u32> + '_ {
+        (0..self.size).map(move |k| self.slot_addr(ring, k)).chain(self.pointers.iter().map(move |p| p + ring))
+    }
+}
+
+impl ViewDecl {
+    /// Whether the declaration fits a machine whose variables are laid out as `layouts`.
+    pub fn check(&self, prog: &Program, layouts: &[crate::machine::VarLayout]) -> Result<(), String> {
+        match self.kind {
+            ViewKind::Ring => self.ring(prog, layouts).map(|_| ()),
+            // The rank is checked by the compiler and sizes do not matter.
+            ViewKind::Matrix => Ok(()),
+        }
+    }
+
+    /// The ring's layout in a machine whose variables are laid out as `layouts`, or why
+    /// the declaration does not fit them.
+    pub fn ring(&self, prog: &Program, layouts: &[crate::machine::VarLayout]) -> Result<RingShape, String> {
+        let name = |v: u16| &prog.vars[v as usize].name;
+        if self.kind != ViewKind::Ring {
+            return Err(format!("view `{}` is not a ring", self.name));
+        }
+        let (&slots, pointers) = self.vars.split_first().ok_or("a ring names its slots")?;
+        let first = pointers.first().ok_or("a ring names its pointers")?;
+        let rings = layouts[*first as usize].dims.clone();
+        for &p in pointers {
+            if layouts[p as usize].dims != rings {
+                return Err(format!(
+                    "pointer `{}` has dimensions {:?} but `{}` has {:?}; every pointer needs the same",
+                    name(p),
+                    layouts[p as usize].dims,
+                    name(*first),
+                    rings
+                ));
+            }
+        }
+        let count: u32 = rings.iter().product();
+        let sd = &layouts[slots as usize].dims;
+        let size = match sd.as_slice() {
+            [n, size] if *n == count => *size,
+            [size] if count == 1 => *size,
+            _ => {
+                return Err(format!(
+                "`{}` has dimensions {sd:?}, but its pointers make {count} ring(s): it needs one row of slots per ring",
+                name(slots)
+            ))
+            }
+        };
+        Ok(RingShape {
+            rings,
+            size,
+            slots: layouts[slots as usize].base,
+            pointers: pointers.iter().map(|&p| layouts[p as usize].base).collect(),
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Program {
     pub source: String,
@@ -365,6 +474,8 @@ pub struct Program {
     pub nmi: Option<u16>,
     pub scenarios: Vec<Scenario>,
     pub races: Vec<RaceDecl>,
+    /// How the app draws some variables; no effect on the machine.
+    pub views: Vec<ViewDecl>,
     pub ops: Vec<Op>,
     pub arg_pool: Vec<ExprRef>,
     pub narrations: Vec<String>,
