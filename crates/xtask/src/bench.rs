@@ -105,6 +105,42 @@ fn steps() -> Result<String, String> {
     ))
 }
 
+/// Each measurement of the checker section is the fastest of this many runs: the bench
+/// machines are shared, and a neighbour's burst only ever makes a run slower.
+const RUNS: usize = 3;
+
+fn best_ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<String, String> {
+    let mut best: Option<(f64, String)> = None;
+    for _ in 0..RUNS {
+        let (json, wall) = ours(cpus, sets, extra)?;
+        let t = field(&json, "seconds").unwrap_or(wall);
+        if best.as_ref().is_none_or(|(b, _)| t < *b) {
+            best = Some((t, json));
+        }
+    }
+    best.map(|(_, j)| j).ok_or_else(|| "no run".into())
+}
+
+fn best_spin(cpus: u32, defines: &[&str], bfs: bool) -> Result<SpinRun, String> {
+    let mut best: Option<SpinRun> = None;
+    for _ in 0..RUNS {
+        let r = spin(cpus, defines, bfs)?;
+        if best.as_ref().is_none_or(|b| r.seconds < b.seconds) {
+            best = Some(r);
+        }
+    }
+    best.ok_or_else(|| "no run".into())
+}
+
+/// Ours / SPIN's time; below 10 ms both are start-up noise and no ratio means anything.
+fn ratio(ours: f64, spin: f64) -> String {
+    if ours.max(spin) < 0.01 {
+        "— (both < 0.01 s)".into()
+    } else {
+        format!("{:.2}", ours / spin.max(1e-3))
+    }
+}
+
 /// `sdlab check` on the scoreboard, as JSON.
 fn ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<(String, f64), String> {
     let cpus = cpus.to_string();
@@ -189,20 +225,20 @@ fn checker() -> Result<String, String> {
     let mut rows = String::new();
     for n in [2u32, 3, 4] {
         println!("bench: checker vs SPIN, {n} CPUs");
-        let (bfs, _) = ours(n, &[], &["--no-liveness"])?;
-        let (por, _) = ours(n, &[], &["--no-liveness", "--dfs", "--por"])?;
-        let sp = spin(n, &[], false)?;
+        let bfs = best_ours(n, &[], &["--no-liveness"])?;
+        let por = best_ours(n, &[], &["--no-liveness", "--dfs", "--por"])?;
+        let sp = best_spin(n, &[], false)?;
         let (bs, bt) = (field(&bfs, "states").unwrap_or(0.0), field(&bfs, "seconds").unwrap_or(0.0));
         let (ps, pt) = (field(&por, "states").unwrap_or(0.0), field(&por, "seconds").unwrap_or(0.0));
         rows.push_str(&format!(
-            "| {n} | {} | {bs:.0} | {bt:.2} | {:.0} | {ps:.0} | {pt:.2} | {} states, {:.2} s, {:.0} MB | {:.2} | {:.2} |\n",
+            "| {n} | {} | {bs:.0} | {bt:.2} | {:.0} | {ps:.0} | {pt:.2} | {} states, {:.2} s, {:.0} MB | {} | {} |\n",
             if bfs.contains("\"verified\"") { "verified" } else { "other" },
             bs / bt.max(1e-9),
             sp.states,
             sp.seconds,
             sp.memory_mb,
-            bt / sp.seconds.max(1e-3),
-            pt / sp.seconds.max(1e-3),
+            ratio(bt, sp.seconds),
+            ratio(pt, sp.seconds),
         ));
     }
     let mut races = String::new();
@@ -211,18 +247,18 @@ fn checker() -> Result<String, String> {
         ("E1 lost shootdown", 3, "rescan=false", "NORESCAN"),
     ] {
         println!("bench: shortest counterexample, {name}");
-        let (o, _) = ours(n, &[set], &["--no-liveness"])?;
-        let sp = spin(n, &[define], true)?;
+        let o = best_ours(n, &[set], &["--no-liveness"])?;
+        let sp = best_spin(n, &[define], true)?;
         let t = field(&o, "seconds").unwrap_or(0.0);
         races.push_str(&format!(
-            "| {name} | {n} | {} steps, {:.0} states, {t:.3} s | error found: {}, depth {}, {} states, {:.3} s | {:.2} |\n",
+            "| {name} | {n} | {} steps, {:.0} states, {t:.3} s | error found: {}, depth {}, {} states, {:.3} s | {} |\n",
             field(&o, "length").unwrap_or(0.0),
             field(&o, "states").unwrap_or(0.0),
             sp.error,
             sp.depth,
             sp.states,
             sp.seconds,
-            t / sp.seconds.max(1e-3),
+            ratio(t, sp.seconds),
         ));
     }
     println!("bench: checker states/s in the browser worker");
@@ -239,8 +275,12 @@ fn checker() -> Result<String, String> {
          The FreeBSD scoreboard, scenario `crossfire`, checked by `sdlab check` (safety: assertions, G-STALE, \
          deadlocks and lost shootdowns; `--no-liveness`) and by SPIN on `bench/scoreboard.pml`, the same algorithm \
          at the same granularity (one shared access per atomic step, spin-waits as blocking guards; `pan -DSAFETY`, \
-         exhaustive storage, default depth-first search). SPIN's time is `pan`'s own (its generation and C \
-         compilation, about 1 s, are not counted). Ratios are ours / SPIN's: below 1 is faster. {}\n\n\
+         exhaustive storage, default depth-first search). Ours also checks what the Promela model does not: \
+         G-MEM (no CPU touches the initiator's request words after it retired them) and G-USERMODE-WINDOW \
+         (between a handler's acknowledgement and its invalidation), which adds the retired words and the open \
+         windows to every state. SPIN's time is `pan`'s own (its generation and C \
+         compilation, about 1 s, are not counted). Every time is the fastest of {RUNS} runs (the machine is shared). \
+         Ratios are ours / SPIN's: below 1 is faster. {}\n\n\
          {}\n\n\
          | CPUs | verdict | BFS states | BFS s | BFS states/s | DFS+POR states | DFS+POR s | SPIN | BFS / SPIN time | DFS+POR / SPIN time |\n\
          |---|---|---|---|---|---|---|---|---|---|\n{rows}\n\
