@@ -250,12 +250,7 @@ fn encoding_round_trips_windows_broadcasts_and_retired_words() {
     assert_eq!(st.bcast.len(), 1);
     st.cpus[1].window = Some(Window { aspace: 0, va: 0x1000 });
     st.retired.push(Retired { addr: 3, owner: 1 });
-    let mut words = Vec::new();
-    st.encode(&mut words);
-    assert_eq!(words.len(), st.encoded_len());
-    let mut back = State::empty();
-    assert_eq!(back.decode_from(&words), words.len());
-    assert_eq!(back, st);
+    let words = assert_encoding_round_trips(&st);
     // A state differing only in the window encodes differently.
     let mut other = st.clone();
     other.cpus[1].window = None;

@@ -34,6 +34,18 @@ pub fn step_until(s: &mut Session, cpu: u8, mark: &str) {
     panic!("CPU {cpu} never reached `{mark}`");
 }
 
+/// `st` through the checker's compact encoding and back: the words are as many as
+/// `encoded_len` says, and decode to the same state. Returns the words.
+pub fn assert_encoding_round_trips(st: &State) -> Vec<u32> {
+    let mut words = Vec::new();
+    st.encode(&mut words);
+    assert_eq!(words.len(), st.encoded_len());
+    let mut back = State::empty();
+    assert_eq!(back.decode_from(&words), words.len());
+    assert_eq!(&back, st);
+    words
+}
+
 /// Step CPU `cpu` while it can (no interrupts taken).
 pub fn step_while_can(s: &mut Session, cpu: u8) {
     while s.enabled().contains(&Choice::Step(cpu)) {
