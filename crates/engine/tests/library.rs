@@ -47,13 +47,20 @@ fn freebsd_global_mutex_scheme() {
 #[test]
 fn mach_shootdown() {
     for ncpu in [2, 3] {
-        for scenario in ["unmap_free", "crossfire"] {
+        for scenario in ["unmap_free", "crossfire", "kernel_enter"] {
             assert_eq!(check("mach", ncpu, scenario, &[]), Outcome::Verified, "{scenario} {ncpu}");
         }
     }
     // M-D2 (§5.6): spinning on the pmap lock while still in cpus_active.
     let o = check("mach", 2, "crossfire", &[("leave_active_first", "false")]);
     assert_eq!(property(&o), "G-DEADLOCK");
+    // M-D1 (§5.6): a pmap lock taken with update interrupts enabled; the responder on the
+    // same CPU then spins for it above the thread that holds it. No other CPU is left to
+    // blame, so it is a deadlock of that CPU with itself, not a lost wake-up.
+    let o = check("mach", 2, "kernel_enter", &[("lock_at_high_ipl", "false")]);
+    assert_eq!(property(&o), "G-DEADLOCK", "{o:?}");
+    let Outcome::Violation { message, .. } = &o else { unreachable!() };
+    assert!(message.contains("CPU 1 spins") && message.contains("only the code it interrupted on CPU 1"), "{message}");
     // M-R2 (§5.6): with speculative fills, the initiator's flush before the PTE change
     // leaves a stale entry, used after the frame is freed.
     let o = check("mach", 2, "unmap_free", &[("hw_speculative_fill", "true")]);

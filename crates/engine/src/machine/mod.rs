@@ -191,7 +191,8 @@ pub struct Wait {
 /// A state with no enabled choice while some CPU still has work.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stuck {
-    /// `G-DEADLOCK` when a waiter has the interrupt it needs masked, else `G-NOLOST`.
+    /// `G-DEADLOCK` when a waiter has the interrupt it needs masked, or waits in a handler
+    /// for the context it interrupted (see `Machine::self_deadlocked`), else `G-NOLOST`.
     pub property: &'static str,
     pub waits: Vec<Wait>,
     pub message: String,
@@ -497,7 +498,10 @@ impl Machine {
             return None;
         }
         let waits: Vec<Wait> = (0..s.cpus.len()).filter_map(|c| self.wait(s, c)).collect();
-        let deadlock = waits.iter().any(|w| !w.interrupts_enabled && !w.masked.is_empty());
+        let masked = waits.iter().any(|w| !w.interrupts_enabled && !w.masked.is_empty());
+        let selfish: Vec<u8> =
+            waits.iter().filter(|w| self.self_deadlocked(s, w.cpu as usize)).map(|w| w.cpu).collect();
+        let deadlock = masked || !selfish.is_empty();
         let mut parts = Vec::new();
         for w in &waits {
             let what = match &w.reads {
@@ -511,6 +515,13 @@ impl Machine {
                     p.push_str(&format!(", so its pending {} can never be taken", w.masked.join(", ")));
                 }
             }
+            if selfish.contains(&w.cpu) {
+                p.push_str(&format!(
+                    " in an interrupt handler; no other CPU has work left, so only the code it interrupted on CPU {} \
+                     could end the wait, and that code cannot run before the handler returns",
+                    w.cpu
+                ));
+            }
             parts.push(p);
         }
         let (property, lead) = if deadlock {
@@ -519,6 +530,20 @@ impl Machine {
             ("G-NOLOST", "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
         };
         Some(Stuck { property, message: format!("{lead}{}.", parts.join("; ")), waits })
+    }
+
+    /// CPU c waits in a handler (or the NMI handler) stacked over a context that has not
+    /// finished, and no other CPU has anything left to run: the only code that could still
+    /// change what c waits for is the context under the handler, which cannot run until
+    /// the handler returns. That is a deadlock of the CPU with itself (a lock taken with
+    /// interrupts enabled and wanted again by the handler, Mach's M-D1), not a lost
+    /// wake-up: the waker exists, it is just stacked under the waiter.
+    fn self_deadlocked(&self, s: &State, c: usize) -> bool {
+        let stack = &s.cpus[c].stack;
+        let Some(top) = stack.last() else { return false };
+        top.ctx != Ctx::Thread
+            && stack.iter().any(|a| a.ctx != top.ctx)
+            && s.cpus.iter().enumerate().all(|(d, cpu)| d == c || cpu.stack.is_empty())
     }
 
     /// Human name of a shared word: `scoreboard[1][0]`, `smp_tlb_gen[2]`.
