@@ -359,6 +359,20 @@ fn dillon_2004_pageout_and_protect() {
     // 4.5C: pmap_protect's plain read and write of the PTE erase a dirty bit set between
     // them; the rendezvous parks the writer first.
     assert_eq!(property(&check("dillon-2004", 2, "protect", &[("quiesce_first", "false")])), "G-DIRTY");
+    // The other fix of 4.5C: a compare-and-set loop on the PTE, with no rendezvous; a
+    // dirty bit set between the read and the update makes the compare fail and the loop
+    // reads it again. Removing W keeps D, so even the asynchronous shootdown is safe here.
+    for ncpu in [2, 3] {
+        for sync in ["true", "false"] {
+            let o = check(
+                "dillon-2004",
+                ncpu,
+                "protect",
+                &[("quiesce_first", "false"), ("pte_atomic", "true"), ("synchronous", sync)],
+            );
+            assert_eq!(o, Outcome::Verified, "protect with pte_cmpset, synchronous={sync}, {ncpu} CPUs");
+        }
+    }
 }
 
 /// Writeback under Amit's asynchronous flush (§8.5 AX2): anything that writes the page

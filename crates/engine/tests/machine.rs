@@ -489,3 +489,56 @@ scenario both { cpu 0: race(1); cpu 1: race(2); }
         assert!(d.iter().any(|d| d.message.contains(msg)), "{stmt}: {d:?}");
     }
 }
+
+#[test]
+fn pte_cmpset_changes_w_only_if_the_pte_is_still_what_was_read() {
+    let src = r#"
+model "PTE compare-and-set";
+cpus 1..1 default 1;
+const VA = 0x1000;
+aspace p1;
+map p1 VA writable;
+percpu out = 0;
+proc protect() {
+    local f = pte_read(p1, VA);
+    /// Expect D=1: the PTE is clean, so this fails and changes nothing.
+    local ok = pte_cmpset(p1, VA, f, 1, 0);
+    out = ok;
+    /// Expect what is there: W drops, the rest stays.
+    ok = pte_cmpset(p1, VA, f, 0, 0);
+    out = ok;
+    /// Another frame: fails.
+    ok = pte_cmpset(p1, VA, f + 1, 0, 1);
+    out = ok + 10;
+}
+scenario s { cpu 0: protect() in p1; }
+"#;
+    let p = program(src);
+    let mut s = session(&p, 1, "s", &[]);
+    let m = s.machine.clone();
+    let out = |s: &Session| {
+        (0..s.state().mem.len() as u32).find(|&a| m.addr_name(a) == "out[0]").map(|a| s.state().mem[a as usize])
+    };
+    s.step(Choice::Step(0)).expect("pte_read");
+    let e = s.step(Choice::Step(0)).expect("failing cmpset").clone();
+    assert!(
+        e.effects.iter().all(|f| !matches!(f, Effect::PteWrite { .. })),
+        "a failure writes nothing: {:?}",
+        e.effects
+    );
+    assert!(s.state().ptes[0].writable);
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(out(&s), Some(0));
+    let e = s.step(Choice::Step(0)).expect("cmpset").clone();
+    assert!(e.effects.iter().any(|f| matches!(f, Effect::PteWrite { .. })), "{:?}", e.effects);
+    let pte = s.state().ptes[0];
+    assert!(pte.present && !pte.writable && !pte.dirty && pte.frame == 0, "{pte:?}");
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(out(&s), Some(1));
+    s.step(Choice::Step(0)).expect("cmpset");
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(out(&s), Some(10));
+    assert!(!s.state().ptes[0].writable, "unchanged by the failed compare");
+    let (p, d) = compile(&src.replace("pte_cmpset(p1, VA, f, 1, 0)", "pte_cmpset(p1, VA, f, 1)"));
+    assert!(p.is_none() && d.iter().any(|d| d.message.contains("takes 5 argument(s), 4 given")), "{d:?}");
+}

@@ -378,6 +378,27 @@ impl Machine {
                 s.ptes[slot] = new;
                 fx.push(Effect::PteWrite { slot: slot as u16, old, new });
             }
+            Kind::PteCmpset { aspace, va, frame, dirty, writable, dst } => {
+                let slot = self.slot(s, c, aspace, va)?;
+                let f = self.eval(s, c, frame, &mut read)?;
+                let d = self.eval(s, c, dirty, &mut read)? != 0;
+                let w = self.eval(s, c, writable, &mut read)? != 0;
+                let old = s.ptes[slot];
+                let current = if old.present { old.frame as i32 } else { -1 };
+                // The accessed bit is not compared: a kernel loop that retried when only A
+                // changed would end in the same PTE.
+                let ok = current == f && old.dirty == d;
+                if ok {
+                    let new = Pte { writable: w, ..old };
+                    s.ptes[slot] = new;
+                    fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+                } else {
+                    fx.push(Effect::PteRead { cpu: c8, slot: slot as u16 });
+                }
+                if let Some(dst) = dst {
+                    self.set_local(s, c, dst, ok as i32);
+                }
+            }
             Kind::Invlpg(va) => {
                 let va = self.eval(s, c, va, &mut read)?;
                 let cpu = &mut s.cpus[c];
