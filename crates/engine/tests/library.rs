@@ -455,3 +455,19 @@ fn linux_invlpgb_broadcast_and_migration() {
         assert!(!o.choices().contains(&Choice::Bcast(0, 0)), "{:?}", o.choices());
     }
 }
+
+/// §3.8 R7: Xipiq lost on its way (hw_ipi_loss), and the LOOPRECOVER watchdog.
+#[test]
+fn dragonfly_lost_xipiq_and_the_watchdog() {
+    // Without the watchdog, one lost IPI leaves the master waiting for stage 1 forever.
+    let o = check("dragonfly", 2, "unmap_free", &[("hw_ipi_loss", "1")]);
+    assert_eq!(property(&o), "G-NOLOST", "{o:?}");
+    assert!(o.choices().iter().any(|c| matches!(c, Choice::Lose(1, _))), "{:?}", o.choices());
+    // With it, the master re-sends and the shootdown completes.
+    for scenario in ["unmap_free", "two_pages", "crit_wait"] {
+        for loss in ["0", "1"] {
+            let o = check("dragonfly", 2, scenario, &[("hw_ipi_loss", loss), ("loop_recover", "true")]);
+            assert_eq!(o, Outcome::Verified, "{scenario}, hw_ipi_loss={loss}");
+        }
+    }
+}

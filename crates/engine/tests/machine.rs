@@ -542,3 +542,34 @@ scenario s { cpu 0: protect() in p1; }
     let (p, d) = compile(&src.replace("pte_cmpset(p1, VA, f, 1, 0)", "pte_cmpset(p1, VA, f, 1)"));
     assert!(p.is_none() && d.iter().any(|d| d.message.contains("takes 5 argument(s), 4 given")), "{d:?}");
 }
+
+#[test]
+fn an_ipi_may_be_lost_only_while_pending_and_within_the_budget() {
+    let src = LAPIC.replace("option hw_irr_latch = true;", "option hw_irr_latch = true;\noption hw_ipi_loss = 1;");
+    let p = program(&src);
+    // Without the option no loss is ever enabled.
+    let mut s = session(&p, 2, "s", &[("hw_ipi_loss", "0")]);
+    s.step(Choice::Step(0)).expect("send");
+    assert!(!s.enabled().iter().any(|c| matches!(c, Choice::Lose(..))), "{:?}", s.enabled());
+    assert!(s.step(Choice::Lose(1, 0)).is_err(), "not enabled: an error, not a panic");
+    let mut s = session(&p, 2, "s", &[]);
+    assert!(s.step(Choice::Lose(1, 0)).is_err(), "nothing pending yet");
+    s.step(Choice::Step(0)).expect("send");
+    assert!(s.enabled().contains(&Choice::Lose(1, 0)), "{:?}", s.enabled());
+    let e = s.step(Choice::Lose(1, 0)).expect("lost").effects.clone();
+    assert!(e.contains(&Effect::IpiLost { cpu: 1, vector: 0 }), "{e:?}");
+    assert_eq!(s.state().cpus[1].irr, 0);
+    // The budget is spent: the next IPI cannot be lost.
+    s.step(Choice::Step(0)).expect("send");
+    assert!(!s.enabled().iter().any(|c| matches!(c, Choice::Lose(..))), "{:?}", s.enabled());
+    assert!(s.step(Choice::Lose(1, 0)).is_err());
+    assert!(s.step(Choice::Lose(9, 0)).is_err(), "no such CPU");
+    // Schedule text.
+    for c in [Choice::Lose(1, 0), Choice::Lose(31, 7)] {
+        assert_eq!(c.to_string().parse::<Choice>(), Ok(c));
+    }
+    assert_eq!(Choice::Lose(2, 3).to_string(), "l2.3");
+    for bad in ["l", "l1", "l1.", "l.2", "l1.300", "l300.1", "lx.y", "l-1.0"] {
+        assert!(bad.parse::<Choice>().is_err(), "{bad}");
+    }
+}

@@ -73,6 +73,16 @@ impl Machine {
                 }
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
+            Choice::Lose(_, v) => {
+                let cpu = &mut s.cpus[c];
+                if s.ipi_losses_left == 0 || v >= 32 || cpu.irr & (1 << v) == 0 {
+                    return Err(not_enabled("no IPI of that vector is pending, or none may be lost"));
+                }
+                s.ipi_losses_left -= 1;
+                cpu.irr &= !(1 << v);
+                fx.push(Effect::IpiLost { cpu: c as u8, vector: v });
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
             Choice::Bcast(_, k) => {
                 self.bcast_reach(s, c, k as usize, fx).map_err(|m| not_enabled(&m))?;
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })

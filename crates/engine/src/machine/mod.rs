@@ -83,6 +83,9 @@ pub enum Choice {
     Drain(u8),
     /// The INVLPGB broadcast number k in flight (`State::bcast`) reaches CPU c's TLB.
     Bcast(u8, u8),
+    /// The pending IPI of vector v (model vector index) at CPU c is lost, never delivered
+    /// (option `hw_ipi_loss`: IPIs lost in practice, e.g. under a hypervisor).
+    Lose(u8, u8),
 }
 
 impl Choice {
@@ -93,7 +96,8 @@ impl Choice {
             | Choice::Fill(c, _)
             | Choice::Nmi(c)
             | Choice::Drain(c)
-            | Choice::Bcast(c, _) => c,
+            | Choice::Bcast(c, _)
+            | Choice::Lose(c, _) => c,
         }
     }
 }
@@ -107,6 +111,7 @@ impl fmt::Display for Choice {
             Choice::Nmi(c) => write!(f, "n{c}"),
             Choice::Drain(c) => write!(f, "d{c}"),
             Choice::Bcast(c, k) => write!(f, "b{c}.{k}"),
+            Choice::Lose(c, v) => write!(f, "l{c}.{v}"),
         }
     }
 }
@@ -114,7 +119,7 @@ impl fmt::Display for Choice {
 impl FromStr for Choice {
     type Err = String;
     fn from_str(s: &str) -> Result<Choice, String> {
-        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1 or b1.0)");
+        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)");
         let num = |t: &str| t.parse::<u16>().map_err(|_| bad());
         let pair = |t: &str| -> Result<(u8, u16), String> {
             let (a, b) = t.split_once('.').ok_or_else(bad)?;
@@ -129,6 +134,10 @@ impl FromStr for Choice {
             Some(b'b') => {
                 let (c, k) = pair(&s[1..])?;
                 Ok(Choice::Bcast(c, u8::try_from(k).map_err(|_| bad())?))
+            }
+            Some(b'l') => {
+                let (c, v) = pair(&s[1..])?;
+                Ok(Choice::Lose(c, u8::try_from(v).map_err(|_| bad())?))
             }
             Some(b'n') => Ok(Choice::Nmi(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
             Some(b'd') => Ok(Choice::Drain(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
@@ -262,6 +271,7 @@ impl Machine {
             tso: opt("hw_tso", 0) != 0,
         };
         let nmis = opt("hw_nmi", 0).clamp(0, 255) as u8;
+        let ipi_losses = opt("hw_ipi_loss", 0).clamp(0, 255) as u8;
         let mut m = Machine {
             prog: prog.clone(),
             cfg,
@@ -372,7 +382,16 @@ impl Machine {
             }
             cpus.push(cpu);
         }
-        let mut s = State { mem, cpus, ptes, frames, nmis_left: nmis, bcast: vec![], retired: vec![] };
+        let mut s = State {
+            mem,
+            cpus,
+            ptes,
+            frames,
+            nmis_left: nmis,
+            ipi_losses_left: ipi_losses,
+            bcast: vec![],
+            retired: vec![],
+        };
         let mut fx = Vec::new();
         for c in 0..m.cfg.ncpu as usize {
             m.settle(&mut s, c, &mut fx).map_err(|f| f.to_string())?;
@@ -398,7 +417,7 @@ impl Machine {
     }
 
     /// Every choice enabled in `s`, in a fixed order (CPU, then interrupt, NMI, step,
-    /// drain, fills, broadcasts arriving), so that seeded schedules are reproducible.
+    /// drain, fills, broadcasts arriving, losses), so that seeded schedules are reproducible.
     pub fn enabled(&self, s: &State, out: &mut Vec<Choice>) {
         out.clear();
         for (c, cpu) in s.cpus.iter().enumerate() {
@@ -427,6 +446,13 @@ impl Machine {
             }
             if !s.bcast.is_empty() {
                 self.bcast_choices(s, c, out);
+            }
+            if s.ipi_losses_left > 0 {
+                for v in 0..self.prog.vectors.len() {
+                    if cpu.irr & (1 << v) != 0 {
+                        out.push(Choice::Lose(c8, v as u8));
+                    }
+                }
             }
         }
     }
