@@ -195,6 +195,9 @@ pub struct Wait {
     pub interrupts_enabled: bool,
     /// Vectors pending in IRR that cannot be delivered.
     pub masked: Vec<String>,
+    /// It waits in a handler, and only the context under it could end the wait (see
+    /// `Machine::self_deadlocked`).
+    pub self_deadlock: bool,
 }
 
 /// A state with no enabled choice while some CPU still has work.
@@ -513,6 +516,7 @@ impl Machine {
             reads: read.map(|(addr, v)| (self.addr_name(addr), v)),
             interrupts_enabled: cpu.intr,
             masked,
+            self_deadlock: self.self_deadlocked(s, c),
         })
     }
 
@@ -525,9 +529,7 @@ impl Machine {
         }
         let waits: Vec<Wait> = (0..s.cpus.len()).filter_map(|c| self.wait(s, c)).collect();
         let masked = waits.iter().any(|w| !w.interrupts_enabled && !w.masked.is_empty());
-        let selfish: Vec<u8> =
-            waits.iter().filter(|w| self.self_deadlocked(s, w.cpu as usize)).map(|w| w.cpu).collect();
-        let deadlock = masked || !selfish.is_empty();
+        let deadlock = masked || waits.iter().any(|w| w.self_deadlock);
         let mut parts = Vec::new();
         for w in &waits {
             let what = match &w.reads {
@@ -541,7 +543,7 @@ impl Machine {
                     p.push_str(&format!(", so its pending {} can never be taken", w.masked.join(", ")));
                 }
             }
-            if selfish.contains(&w.cpu) {
+            if w.self_deadlock {
                 p.push_str(&format!(
                     " in an interrupt handler; no other CPU has work left, so only the code it interrupted on CPU {} \
                      could end the wait, and that code cannot run before the handler returns",
