@@ -168,6 +168,8 @@ fn choice_word(c: Choice) -> u32 {
         Choice::Step(c) => c as u32,
         // Tag 0 with bit 8 set: the two bits of tags are all taken.
         Choice::Drain(c) => 1 << 8 | c as u32,
+        // Tag 0 with bit 9 set, the vector in bits 10..18 (steps and drains leave 9..30 clear).
+        Choice::Lose(c, v) => 1 << 9 | (v as u32) << 10 | c as u32,
         Choice::Irq(c, v) => 1 << 30 | (v as u32) << 8 | c as u32,
         Choice::Nmi(c) => 2 << 30 | c as u32,
         // Shares the NMI tag, told apart by bit 29 (NMIs leave bits 8..30 clear).
@@ -179,6 +181,7 @@ fn choice_word(c: Choice) -> u32 {
 fn word_choice(w: u32) -> Choice {
     let c = w as u8;
     match w >> 30 {
+        0 if w & 1 << 9 != 0 => Choice::Lose(c, (w >> 10) as u8),
         0 if w & 1 << 8 != 0 => Choice::Drain(c),
         0 => Choice::Step(c),
         1 => Choice::Irq(c, (w >> 8) as u8),
@@ -500,6 +503,9 @@ mod tests {
             Choice::Step(0),
             Choice::Drain(0),
             Choice::Bcast(0, 0),
+            Choice::Lose(31, 255),
+            Choice::Lose(0, 0),
+            Choice::Lose(7, 1),
         ];
         for c in all {
             assert_eq!(word_choice(choice_word(c)), c);

@@ -27,6 +27,12 @@
 //! commits nothing (the fences, INVLPG and CR3 loads that drain first find nothing to
 //! drain). Another CPU's drain neither reads nor writes what the private step touches,
 //! nor can it enable or disable that step (a private step is not a spin test).
+//!
+//! **Lost IPIs** (`hw_ipi_loss`). A loss, `Choice::Lose(c, v)`, is an environment choice
+//! of CPU c that clears a bit of c's IRR and spends the shared budget: never an ample
+//! step, and a CPU with a loss enabled has another choice, so it is not reduced either.
+//! A private step neither reads nor writes IRR bits or the budget, so another CPU's loss
+//! commutes with it and cannot enable or disable it.
 
 use crate::checker::{hash128, strings, violation, FpSet, Options, Outcome, PassThrough, Progress};
 use crate::lang::program::Kind;

@@ -47,13 +47,20 @@ fn freebsd_global_mutex_scheme() {
 #[test]
 fn mach_shootdown() {
     for ncpu in [2, 3] {
-        for scenario in ["unmap_free", "crossfire"] {
+        for scenario in ["unmap_free", "crossfire", "kernel_enter"] {
             assert_eq!(check("mach", ncpu, scenario, &[]), Outcome::Verified, "{scenario} {ncpu}");
         }
     }
     // M-D2 (§5.6): spinning on the pmap lock while still in cpus_active.
     let o = check("mach", 2, "crossfire", &[("leave_active_first", "false")]);
     assert_eq!(property(&o), "G-DEADLOCK");
+    // M-D1 (§5.6): a pmap lock taken with update interrupts enabled; the responder on the
+    // same CPU then spins for it above the thread that holds it. No other CPU is left to
+    // blame, so it is a deadlock of that CPU with itself, not a lost wake-up.
+    let o = check("mach", 2, "kernel_enter", &[("lock_at_high_ipl", "false")]);
+    assert_eq!(property(&o), "G-DEADLOCK", "{o:?}");
+    let Outcome::Violation { message, .. } = &o else { unreachable!() };
+    assert!(message.contains("CPU 1 spins") && message.contains("only the code it interrupted on CPU 1"), "{message}");
     // M-R2 (§5.6): with speculative fills, the initiator's flush before the PTE change
     // leaves a stale entry, used after the frame is freed.
     let o = check("mach", 2, "unmap_free", &[("hw_speculative_fill", "true")]);
@@ -352,6 +359,20 @@ fn dillon_2004_pageout_and_protect() {
     // 4.5C: pmap_protect's plain read and write of the PTE erase a dirty bit set between
     // them; the rendezvous parks the writer first.
     assert_eq!(property(&check("dillon-2004", 2, "protect", &[("quiesce_first", "false")])), "G-DIRTY");
+    // The other fix of 4.5C: a compare-and-set loop on the PTE, with no rendezvous; a
+    // dirty bit set between the read and the update makes the compare fail and the loop
+    // reads it again. Removing W keeps D, so even the asynchronous shootdown is safe here.
+    for ncpu in [2, 3] {
+        for sync in ["true", "false"] {
+            let o = check(
+                "dillon-2004",
+                ncpu,
+                "protect",
+                &[("quiesce_first", "false"), ("pte_atomic", "true"), ("synchronous", sync)],
+            );
+            assert_eq!(o, Outcome::Verified, "protect with pte_cmpset, synchronous={sync}, {ncpu} CPUs");
+        }
+    }
 }
 
 /// Writeback under Amit's asynchronous flush (§8.5 AX2): anything that writes the page
@@ -432,5 +453,21 @@ fn linux_invlpgb_broadcast_and_migration() {
         assert_eq!(property(&o), "G-STALE", "{ncpu} CPUs");
         // The stale entry is the issuer's own: the broadcast never reached CPU 0.
         assert!(!o.choices().contains(&Choice::Bcast(0, 0)), "{:?}", o.choices());
+    }
+}
+
+/// §3.8 R7: Xipiq lost on its way (hw_ipi_loss), and the LOOPRECOVER watchdog.
+#[test]
+fn dragonfly_lost_xipiq_and_the_watchdog() {
+    // Without the watchdog, one lost IPI leaves the master waiting for stage 1 forever.
+    let o = check("dragonfly", 2, "unmap_free", &[("hw_ipi_loss", "1")]);
+    assert_eq!(property(&o), "G-NOLOST", "{o:?}");
+    assert!(o.choices().iter().any(|c| matches!(c, Choice::Lose(1, _))), "{:?}", o.choices());
+    // With it, the master re-sends and the shootdown completes.
+    for scenario in ["unmap_free", "two_pages", "crit_wait"] {
+        for loss in ["0", "1"] {
+            let o = check("dragonfly", 2, scenario, &[("hw_ipi_loss", loss), ("loop_recover", "true")]);
+            assert_eq!(o, Outcome::Verified, "{scenario}, hw_ipi_loss={loss}");
+        }
     }
 }

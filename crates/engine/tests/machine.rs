@@ -489,3 +489,87 @@ scenario both { cpu 0: race(1); cpu 1: race(2); }
         assert!(d.iter().any(|d| d.message.contains(msg)), "{stmt}: {d:?}");
     }
 }
+
+#[test]
+fn pte_cmpset_changes_w_only_if_the_pte_is_still_what_was_read() {
+    let src = r#"
+model "PTE compare-and-set";
+cpus 1..1 default 1;
+const VA = 0x1000;
+aspace p1;
+map p1 VA writable;
+percpu out = 0;
+proc protect() {
+    local f = pte_read(p1, VA);
+    /// Expect D=1: the PTE is clean, so this fails and changes nothing.
+    local ok = pte_cmpset(p1, VA, f, 1, 0);
+    out = ok;
+    /// Expect what is there: W drops, the rest stays.
+    ok = pte_cmpset(p1, VA, f, 0, 0);
+    out = ok;
+    /// Another frame: fails.
+    ok = pte_cmpset(p1, VA, f + 1, 0, 1);
+    out = ok + 10;
+}
+scenario s { cpu 0: protect() in p1; }
+"#;
+    let p = program(src);
+    let mut s = session(&p, 1, "s", &[]);
+    let m = s.machine.clone();
+    let out = |s: &Session| {
+        (0..s.state().mem.len() as u32).find(|&a| m.addr_name(a) == "out[0]").map(|a| s.state().mem[a as usize])
+    };
+    s.step(Choice::Step(0)).expect("pte_read");
+    let e = s.step(Choice::Step(0)).expect("failing cmpset").clone();
+    assert!(
+        e.effects.iter().all(|f| !matches!(f, Effect::PteWrite { .. })),
+        "a failure writes nothing: {:?}",
+        e.effects
+    );
+    assert!(s.state().ptes[0].writable);
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(out(&s), Some(0));
+    let e = s.step(Choice::Step(0)).expect("cmpset").clone();
+    assert!(e.effects.iter().any(|f| matches!(f, Effect::PteWrite { .. })), "{:?}", e.effects);
+    let pte = s.state().ptes[0];
+    assert!(pte.present && !pte.writable && !pte.dirty && pte.frame == 0, "{pte:?}");
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(out(&s), Some(1));
+    s.step(Choice::Step(0)).expect("cmpset");
+    s.step(Choice::Step(0)).expect("out");
+    assert_eq!(out(&s), Some(10));
+    assert!(!s.state().ptes[0].writable, "unchanged by the failed compare");
+    let (p, d) = compile(&src.replace("pte_cmpset(p1, VA, f, 1, 0)", "pte_cmpset(p1, VA, f, 1)"));
+    assert!(p.is_none() && d.iter().any(|d| d.message.contains("takes 5 argument(s), 4 given")), "{d:?}");
+}
+
+#[test]
+fn an_ipi_may_be_lost_only_while_pending_and_within_the_budget() {
+    let src = LAPIC.replace("option hw_irr_latch = true;", "option hw_irr_latch = true;\noption hw_ipi_loss = 1;");
+    let p = program(&src);
+    // Without the option no loss is ever enabled.
+    let mut s = session(&p, 2, "s", &[("hw_ipi_loss", "0")]);
+    s.step(Choice::Step(0)).expect("send");
+    assert!(!s.enabled().iter().any(|c| matches!(c, Choice::Lose(..))), "{:?}", s.enabled());
+    assert!(s.step(Choice::Lose(1, 0)).is_err(), "not enabled: an error, not a panic");
+    let mut s = session(&p, 2, "s", &[]);
+    assert!(s.step(Choice::Lose(1, 0)).is_err(), "nothing pending yet");
+    s.step(Choice::Step(0)).expect("send");
+    assert!(s.enabled().contains(&Choice::Lose(1, 0)), "{:?}", s.enabled());
+    let e = s.step(Choice::Lose(1, 0)).expect("lost").effects.clone();
+    assert!(e.contains(&Effect::IpiLost { cpu: 1, vector: 0 }), "{e:?}");
+    assert_eq!(s.state().cpus[1].irr, 0);
+    // The budget is spent: the next IPI cannot be lost.
+    s.step(Choice::Step(0)).expect("send");
+    assert!(!s.enabled().iter().any(|c| matches!(c, Choice::Lose(..))), "{:?}", s.enabled());
+    assert!(s.step(Choice::Lose(1, 0)).is_err());
+    assert!(s.step(Choice::Lose(9, 0)).is_err(), "no such CPU");
+    // Schedule text.
+    for c in [Choice::Lose(1, 0), Choice::Lose(31, 7)] {
+        assert_eq!(c.to_string().parse::<Choice>(), Ok(c));
+    }
+    assert_eq!(Choice::Lose(2, 3).to_string(), "l2.3");
+    for bad in ["l", "l1", "l1.", "l.2", "l1.300", "l300.1", "lx.y", "l-1.0"] {
+        assert!(bad.parse::<Choice>().is_err(), "{bad}");
+    }
+}

@@ -96,6 +96,7 @@ pub fn CpuCard(props: &Props) -> Html {
             Choice::Nmi(_) => "NMI".to_string(),
             Choice::Fill(_, sl) => format!("fill {:#x}", m.slots[sl as usize].va),
             Choice::Drain(_) => format!("commit {}", buffered.first().map_or("", String::as_str)),
+            Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
             Choice::Bcast(_, k) => {
                 st.bcast.get(k as usize).map_or_else(|| "INVLPGB".into(), |b| format!("INVLPGB {:#x} arrives", b.va))
             }

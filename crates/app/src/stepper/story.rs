@@ -41,10 +41,11 @@ pub fn Banner(props: &Props) -> Html {
                 <strong>{ format!("{title} ({}) after step {}: ", stuck.property, s.session.steps()) }</strong>
                 { "no CPU can make progress." }
                 <ul>{ for stuck.waits.iter().map(|w| html! {
-                    <li>{ format!("CPU {} spins at line {} waiting while `{}`{}{}", w.cpu, w.line, w.condition,
+                    <li>{ format!("CPU {} spins at line {} waiting while `{}`{}{}{}", w.cpu, w.line, w.condition,
                         w.reads.as_ref().map(|(n, v)| format!(" — {n} is {v}")).unwrap_or_default(),
                         if w.interrupts_enabled { String::new() } else if w.masked.is_empty() { " (interrupts disabled)".into() }
-                        else { format!(" — interrupts disabled, {} pending but masked", w.masked.join(", ")) }) }</li>
+                        else { format!(" — interrupts disabled, {} pending but masked", w.masked.join(", ")) },
+                        if w.self_deadlock { " — in a handler, above the code it interrupted, the only code left that could end the wait" } else { "" }) }</li>
                 }) }</ul>
             </div>
         };

@@ -803,6 +803,7 @@ impl Compiler {
                 | "pte_read"
                 | "pte_clear_dirty"
                 | "pte_dirty"
+                | "pte_cmpset"
                 | "alloc_page"
         );
         if dst.is_some() && !returns {
@@ -932,6 +933,17 @@ impl Compiler {
                     "pte_clear_dirty" => Kind::PteClearDirty { aspace, va, dst },
                     _ => Kind::PteDirty { aspace, va, dst },
                 }
+            }
+            "pte_cmpset" => {
+                if !want(self, 5) {
+                    return;
+                }
+                let aspace = local_only(self, &args[0]);
+                let va = local_only(self, &args[1]);
+                let frame = local_only(self, &args[2]);
+                let dirty = local_only(self, &args[3]);
+                let writable = local_only(self, &args[4]);
+                Kind::PteCmpset { aspace, va, frame, dirty, writable, dst }
             }
             "pte_set" => {
                 if !want(self, 4) {
@@ -1294,6 +1306,7 @@ fn builtin_stmt(name: &str) -> bool {
             | "pte_clear"
             | "pte_read"
             | "pte_set"
+            | "pte_cmpset"
             | "alloc_page"
             | "fetch_add"
             | "xchg"

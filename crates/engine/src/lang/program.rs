@@ -195,6 +195,17 @@ pub enum Kind {
         va: ExprRef,
         dst: Option<u16>,
     },
+    /// A locked compare-and-set of the PTE (LOCK CMPXCHG on the entry): if it still maps
+    /// `frame` (-1: not present) with dirty bit `dirty`, its W bit becomes `writable`
+    /// (frame, D and A kept) and the result is 1; otherwise nothing changes and it is 0.
+    PteCmpset {
+        aspace: ExprRef,
+        va: ExprRef,
+        frame: ExprRef,
+        dirty: ExprRef,
+        writable: ExprRef,
+        dst: Option<u16>,
+    },
     /// Load CR3 with another address space; with PCIDs the TLB keeps every space's
     /// entries, and `flush` drops those of the space being loaded.
     LoadCr3 {

@@ -38,6 +38,12 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         Effect::IpiMerged { cpu, vector } => {
             format!("{} was already pending at CPU {cpu}: the two IPIs merge into one IRR bit", m.vector_name(vector))
         }
+        Effect::IpiLost { cpu, vector } => {
+            format!(
+                "the pending {} of CPU {cpu} is lost on its way (an IPI the environment loses)",
+                m.vector_name(vector)
+            )
+        }
         Effect::IpiDropped { cpu, vector } => {
             format!(
                 "{} is in service at CPU {cpu} and this LAPIC keeps no second one: the IPI is lost",
@@ -133,5 +139,6 @@ pub fn describe_choice(m: &Machine, c: Choice) -> String {
         Choice::Nmi(c) => format!("an NMI hits CPU {c}"),
         Choice::Drain(c) => format!("CPU {c}'s store buffer commits its oldest store"),
         Choice::Bcast(c, k) => format!("INVLPGB number {k} in flight reaches CPU {c}'s TLB"),
+        Choice::Lose(c, v) => format!("CPU {c}'s pending {} is lost", m.vector_name(v)),
     }
 }

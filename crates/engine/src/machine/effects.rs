@@ -71,6 +71,11 @@ pub enum Effect {
         cpu: u8,
         vector: u8,
     },
+    /// The environment lost a pending IPI (`Choice::Lose`, option `hw_ipi_loss`).
+    IpiLost {
+        cpu: u8,
+        vector: u8,
+    },
     IrqEnter {
         cpu: u8,
         vector: u8,

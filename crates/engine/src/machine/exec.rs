@@ -73,6 +73,16 @@ impl Machine {
                 }
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
+            Choice::Lose(_, v) => {
+                let cpu = &mut s.cpus[c];
+                if s.ipi_losses_left == 0 || v >= 32 || cpu.irr & (1 << v) == 0 {
+                    return Err(not_enabled("no IPI of that vector is pending, or none may be lost"));
+                }
+                s.ipi_losses_left -= 1;
+                cpu.irr &= !(1 << v);
+                fx.push(Effect::IpiLost { cpu: c as u8, vector: v });
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
             Choice::Bcast(_, k) => {
                 self.bcast_reach(s, c, k as usize, fx).map_err(|m| not_enabled(&m))?;
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
@@ -377,6 +387,27 @@ impl Machine {
                 let new = Pte { frame: f as u16, present: true, writable: w, dirty: false, accessed: false };
                 s.ptes[slot] = new;
                 fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+            }
+            Kind::PteCmpset { aspace, va, frame, dirty, writable, dst } => {
+                let slot = self.slot(s, c, aspace, va)?;
+                let f = self.eval(s, c, frame, &mut read)?;
+                let d = self.eval(s, c, dirty, &mut read)? != 0;
+                let w = self.eval(s, c, writable, &mut read)? != 0;
+                let old = s.ptes[slot];
+                let current = if old.present { old.frame as i32 } else { -1 };
+                // The accessed bit is not compared: a kernel loop that retried when only A
+                // changed would end in the same PTE.
+                let ok = current == f && old.dirty == d;
+                if ok {
+                    let new = Pte { writable: w, ..old };
+                    s.ptes[slot] = new;
+                    fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+                } else {
+                    fx.push(Effect::PteRead { cpu: c8, slot: slot as u16 });
+                }
+                if let Some(dst) = dst {
+                    self.set_local(s, c, dst, ok as i32);
+                }
             }
             Kind::Invlpg(va) => {
                 let va = self.eval(s, c, va, &mut read)?;

@@ -83,6 +83,9 @@ pub enum Choice {
     Drain(u8),
     /// The INVLPGB broadcast number k in flight (`State::bcast`) reaches CPU c's TLB.
     Bcast(u8, u8),
+    /// The pending IPI of vector v (model vector index) at CPU c is lost, never delivered
+    /// (option `hw_ipi_loss`: IPIs lost in practice, e.g. under a hypervisor).
+    Lose(u8, u8),
 }
 
 impl Choice {
@@ -93,7 +96,8 @@ impl Choice {
             | Choice::Fill(c, _)
             | Choice::Nmi(c)
             | Choice::Drain(c)
-            | Choice::Bcast(c, _) => c,
+            | Choice::Bcast(c, _)
+            | Choice::Lose(c, _) => c,
         }
     }
 }
@@ -107,6 +111,7 @@ impl fmt::Display for Choice {
             Choice::Nmi(c) => write!(f, "n{c}"),
             Choice::Drain(c) => write!(f, "d{c}"),
             Choice::Bcast(c, k) => write!(f, "b{c}.{k}"),
+            Choice::Lose(c, v) => write!(f, "l{c}.{v}"),
         }
     }
 }
@@ -114,7 +119,7 @@ impl fmt::Display for Choice {
 impl FromStr for Choice {
     type Err = String;
     fn from_str(s: &str) -> Result<Choice, String> {
-        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1 or b1.0)");
+        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)");
         let num = |t: &str| t.parse::<u16>().map_err(|_| bad());
         let pair = |t: &str| -> Result<(u8, u16), String> {
             let (a, b) = t.split_once('.').ok_or_else(bad)?;
@@ -129,6 +134,10 @@ impl FromStr for Choice {
             Some(b'b') => {
                 let (c, k) = pair(&s[1..])?;
                 Ok(Choice::Bcast(c, u8::try_from(k).map_err(|_| bad())?))
+            }
+            Some(b'l') => {
+                let (c, v) = pair(&s[1..])?;
+                Ok(Choice::Lose(c, u8::try_from(v).map_err(|_| bad())?))
             }
             Some(b'n') => Ok(Choice::Nmi(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
             Some(b'd') => Ok(Choice::Drain(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
@@ -186,12 +195,16 @@ pub struct Wait {
     pub interrupts_enabled: bool,
     /// Vectors pending in IRR that cannot be delivered.
     pub masked: Vec<String>,
+    /// It waits in a handler, and only the context under it could end the wait (see
+    /// `Machine::self_deadlocked`).
+    pub self_deadlock: bool,
 }
 
 /// A state with no enabled choice while some CPU still has work.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stuck {
-    /// `G-DEADLOCK` when a waiter has the interrupt it needs masked, else `G-NOLOST`.
+    /// `G-DEADLOCK` when a waiter has the interrupt it needs masked, or waits in a handler
+    /// for the context it interrupted (see `Machine::self_deadlocked`), else `G-NOLOST`.
     pub property: &'static str,
     pub waits: Vec<Wait>,
     pub message: String,
@@ -261,6 +274,7 @@ impl Machine {
             tso: opt("hw_tso", 0) != 0,
         };
         let nmis = opt("hw_nmi", 0).clamp(0, 255) as u8;
+        let ipi_losses = opt("hw_ipi_loss", 0).clamp(0, 255) as u8;
         let mut m = Machine {
             prog: prog.clone(),
             cfg,
@@ -371,7 +385,16 @@ impl Machine {
             }
             cpus.push(cpu);
         }
-        let mut s = State { mem, cpus, ptes, frames, nmis_left: nmis, bcast: vec![], retired: vec![] };
+        let mut s = State {
+            mem,
+            cpus,
+            ptes,
+            frames,
+            nmis_left: nmis,
+            ipi_losses_left: ipi_losses,
+            bcast: vec![],
+            retired: vec![],
+        };
         let mut fx = Vec::new();
         for c in 0..m.cfg.ncpu as usize {
             m.settle(&mut s, c, &mut fx).map_err(|f| f.to_string())?;
@@ -397,7 +420,7 @@ impl Machine {
     }
 
     /// Every choice enabled in `s`, in a fixed order (CPU, then interrupt, NMI, step,
-    /// drain, fills, broadcasts arriving), so that seeded schedules are reproducible.
+    /// drain, fills, broadcasts arriving, losses), so that seeded schedules are reproducible.
     pub fn enabled(&self, s: &State, out: &mut Vec<Choice>) {
         out.clear();
         for (c, cpu) in s.cpus.iter().enumerate() {
@@ -426,6 +449,13 @@ impl Machine {
             }
             if !s.bcast.is_empty() {
                 self.bcast_choices(s, c, out);
+            }
+            if s.ipi_losses_left > 0 {
+                for v in 0..self.prog.vectors.len() {
+                    if cpu.irr & (1 << v) != 0 {
+                        out.push(Choice::Lose(c8, v as u8));
+                    }
+                }
             }
         }
     }
@@ -486,6 +516,7 @@ impl Machine {
             reads: read.map(|(addr, v)| (self.addr_name(addr), v)),
             interrupts_enabled: cpu.intr,
             masked,
+            self_deadlock: self.self_deadlocked(s, c),
         })
     }
 
@@ -497,7 +528,8 @@ impl Machine {
             return None;
         }
         let waits: Vec<Wait> = (0..s.cpus.len()).filter_map(|c| self.wait(s, c)).collect();
-        let deadlock = waits.iter().any(|w| !w.interrupts_enabled && !w.masked.is_empty());
+        let masked = waits.iter().any(|w| !w.interrupts_enabled && !w.masked.is_empty());
+        let deadlock = masked || waits.iter().any(|w| w.self_deadlock);
         let mut parts = Vec::new();
         for w in &waits {
             let what = match &w.reads {
@@ -511,6 +543,13 @@ impl Machine {
                     p.push_str(&format!(", so its pending {} can never be taken", w.masked.join(", ")));
                 }
             }
+            if w.self_deadlock {
+                p.push_str(&format!(
+                    " in an interrupt handler; no other CPU has work left, so only the code it interrupted on CPU {} \
+                     could end the wait, and that code cannot run before the handler returns",
+                    w.cpu
+                ));
+            }
             parts.push(p);
         }
         let (property, lead) = if deadlock {
@@ -519,6 +558,20 @@ impl Machine {
             ("G-NOLOST", "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
         };
         Some(Stuck { property, message: format!("{lead}{}.", parts.join("; ")), waits })
+    }
+
+    /// CPU c waits in a handler (or the NMI handler) stacked over a context that has not
+    /// finished, and no other CPU has anything left to run: the only code that could still
+    /// change what c waits for is the context under the handler, which cannot run until
+    /// the handler returns. That is a deadlock of the CPU with itself (a lock taken with
+    /// interrupts enabled and wanted again by the handler, Mach's M-D1), not a lost
+    /// wake-up: the waker exists, it is just stacked under the waiter.
+    fn self_deadlocked(&self, s: &State, c: usize) -> bool {
+        let stack = &s.cpus[c].stack;
+        let Some(top) = stack.last() else { return false };
+        top.ctx != Ctx::Thread
+            && stack.iter().any(|a| a.ctx != top.ctx)
+            && s.cpus.iter().enumerate().all(|(d, cpu)| d == c || cpu.stack.is_empty())
     }
 
     /// Human name of a shared word: `scoreboard[1][0]`, `smp_tlb_gen[2]`.

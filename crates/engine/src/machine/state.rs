@@ -13,6 +13,8 @@ pub struct State {
     pub frames: Vec<PageFrame>,
     /// NMIs the environment may still inject (option `hw_nmi`).
     pub nmis_left: u8,
+    /// IPIs the environment may still lose (option `hw_ipi_loss`).
+    pub ipi_losses_left: u8,
     /// INVLPGB broadcasts still on their way to some CPU's TLB (`invlpgb`, §7.6).
     pub bcast: Vec<Bcast>,
     /// Request storage its owner has declared complete (`retire`): another CPU's access
@@ -151,6 +153,7 @@ impl Clone for State {
             ptes: self.ptes.clone(),
             frames: self.frames.clone(),
             nmis_left: self.nmis_left,
+            ipi_losses_left: self.ipi_losses_left,
             bcast: self.bcast.clone(),
             retired: self.retired.clone(),
         }
@@ -161,6 +164,7 @@ impl Clone for State {
         self.ptes.clone_from(&o.ptes);
         self.frames.clone_from(&o.frames);
         self.nmis_left = o.nmis_left;
+        self.ipi_losses_left = o.ipi_losses_left;
         self.bcast.clone_from(&o.bcast);
         self.retired.clone_from(&o.retired);
     }
@@ -218,6 +222,7 @@ impl State {
             ptes: Vec::new(),
             frames: Vec::new(),
             nmis_left: 0,
+            ipi_losses_left: 0,
             bcast: Vec::new(),
             retired: Vec::new(),
         }
@@ -235,6 +240,7 @@ impl State {
         self.ptes.clone_from(&parent.ptes);
         self.frames.clone_from(&parent.frames);
         self.nmis_left = parent.nmis_left;
+        self.ipi_losses_left = parent.ipi_losses_left;
         self.bcast.clone_from(&parent.bcast);
         self.retired.clone_from(&parent.retired);
         if self.cpus.len() != parent.cpus.len() {
@@ -293,7 +299,8 @@ impl State {
             | (self.nmis_left as u32) << 8
             | (self.bcast.len() as u32) << 16
             | (self.retired.len() as u32) << 24;
-        o[2] = self.ptes.len() as u32;
+        debug_assert!(self.ptes.len() < 1 << 24);
+        o[2] = self.ptes.len() as u32 | (self.ipi_losses_left as u32) << 24;
         o[3] = self.frames.len() as u32;
         let mut i = 4;
         copy_words(&mut o[i..i + self.mem.len()], &self.mem);
@@ -379,7 +386,8 @@ impl State {
         self.nmis_left = (w[1] >> 8) as u8;
         let nbcast = ((w[1] >> 16) & 0xFF) as usize;
         let nretired = (w[1] >> 24) as usize;
-        let nptes = w[2] as usize;
+        let nptes = (w[2] & 0xFF_FFFF) as usize;
+        self.ipi_losses_left = (w[2] >> 24) as u8;
         let nframes = w[3] as usize;
         let mut i = 4;
         self.mem.clear();

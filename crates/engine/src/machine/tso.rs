@@ -52,6 +52,7 @@ pub(super) fn drains_first(kind: &Kind) -> bool {
         | Kind::PteClear { .. }
         | Kind::PteClearDirty { .. }
         | Kind::PteSet { .. }
+        | Kind::PteCmpset { .. }
         | Kind::Alloc { .. }
         | Kind::Free(_)
         | Kind::PageClean(_) => true,
