@@ -174,22 +174,10 @@ pub(crate) fn looks_like_ddb_row(line: &[u8]) -> bool {
 }
 
 fn infer_layout(sample: &[u8]) -> Layout {
-    let lines = || sample.split(|&b| b == b'\n').take(400).map(crate::lines::strip_cr);
-    if let Some(l) = lines().find_map(header_layout) {
-        return l;
-    }
-    let rows: Vec<&[u8]> = lines().filter(|l| looks_like_row(l)).collect();
-    for strict in [true, false] {
-        let best = Layout::all()
-            .map(|lay| (rows.iter().filter(|r| split(r, lay, strict).is_some()).count(), lay.columns(), lay))
-            .max_by_key(|&(n, cols, _)| (n, cols));
-        if let Some((n, _, lay)) = best {
-            if n > 0 {
-                return lay;
-            }
-        }
-    }
-    Layout { cpu: true, ts: true, file: false, thread: false }
+    let layouts: Vec<Layout> = Layout::all().collect();
+    let splits = |r: &[u8], lay, strict| split(r, lay, strict).is_some();
+    crate::lines::infer_layout(sample, header_layout, looks_like_row, &layouts, Layout::columns, splits)
+        .unwrap_or(Layout { cpu: true, ts: true, file: false, thread: false })
 }
 
 /// `name: cpu: N ipi: HEX` and `ipi_all_but_self: ipi: HEX`.

@@ -315,6 +315,35 @@ pub(crate) fn column(line: &[u8], pos: usize, align: Align, strict: bool) -> Opt
     }
 }
 
+/// The column layout of a ktrdump sample (FreeBSD or DragonFly, whose layouts differ):
+/// the one a header line states, else the one most sample rows split with — strictly
+/// first, then loosely — preferring more columns on a tie. None when no row splits.
+pub(crate) fn infer_layout<L: Copy>(
+    sample: &[u8],
+    header: impl Fn(&[u8]) -> Option<L>,
+    is_row: impl Fn(&[u8]) -> bool,
+    layouts: &[L],
+    columns: impl Fn(L) -> u32,
+    splits: impl Fn(&[u8], L, bool) -> bool,
+) -> Option<L> {
+    let lines = || sample.split(|&b| b == b'\n').take(400).map(strip_cr);
+    if let Some(l) = lines().find_map(&header) {
+        return Some(l);
+    }
+    let rows: Vec<&[u8]> = lines().filter(|l| is_row(l)).collect();
+    for strict in [true, false] {
+        let best = layouts
+            .iter()
+            .copied()
+            .map(|lay| (rows.iter().filter(|r| splits(r, lay, strict)).count(), columns(lay), lay))
+            .max_by_key(|&(n, cols, _)| (n, cols));
+        if let Some((_, _, lay)) = best.filter(|&(n, _, _)| n > 0) {
+            return Some(lay);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
