@@ -1,6 +1,7 @@
 //! Shootdown Lab in the browser: a thin Yew layer over `sdlab-engine`.
 
 pub mod bench;
+mod keys;
 pub mod protocol;
 pub mod stepper;
 pub mod traces;

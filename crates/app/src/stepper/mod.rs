@@ -88,33 +88,19 @@ pub fn Stepper(props: &StepperProps) -> Html {
     {
         let d = lab.dispatcher();
         use_effect_with((), move |_| {
-            let listener = Closure::<dyn Fn(KeyboardEvent)>::new(move |e: KeyboardEvent| {
+            crate::keys::listen(move |e: KeyboardEvent| {
                 // Leave typing in text fields alone, and let space toggle a focused
                 // checkbox or press a focused button as the browser does.
                 let target = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-                let typing = target.as_ref().is_some_and(|el| match el.tag_name().as_str() {
-                    "TEXTAREA" | "SELECT" => true,
-                    "INPUT" => !matches!(el.get_attribute("type").as_deref(), Some("checkbox" | "radio" | "button")),
-                    _ => false,
-                });
                 let activates = target.as_ref().is_some_and(|el| matches!(el.tag_name().as_str(), "BUTTON" | "INPUT"));
-                if typing || (e.key() == " " && activates) {
+                if crate::keys::typing(&e) || (e.key() == " " && activates) {
                     return;
                 }
                 if let Some(a) = key_action(&e) {
                     e.prevent_default();
                     d.dispatch(a);
                 }
-            });
-            let doc = web_sys::window().and_then(|w| w.document());
-            if let Some(doc) = &doc {
-                let _ = doc.add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(doc) = doc {
-                    let _ = doc.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-                }
-            }
+            })
         });
     }
     {

@@ -31,15 +31,6 @@ pub const KEYS: &[(&str, &str)] = &[
     ("?", "this help"),
 ];
 
-fn typing(e: &KeyboardEvent) -> bool {
-    let target = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-    target.is_some_and(|el| match el.tag_name().as_str() {
-        "TEXTAREA" | "SELECT" => true,
-        "INPUT" => !matches!(el.get_attribute("type").as_deref(), Some("checkbox" | "radio" | "button" | "file")),
-        _ => false,
-    })
-}
-
 #[function_component]
 pub fn Traces() -> Html {
     let lab = use_reducer(TraceLab::default);
@@ -69,8 +60,8 @@ pub fn Traces() -> Html {
         let d = dispatch.clone();
         let tl = (*tl).clone();
         use_effect_with((), move |_| {
-            let listener = Closure::<dyn Fn(KeyboardEvent)>::new(move |e: KeyboardEvent| {
-                if typing(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            crate::keys::listen(move |e: KeyboardEvent| {
+                if crate::keys::typing(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
                     return;
                 }
                 let mut s = tl.0.borrow_mut();
@@ -113,16 +104,7 @@ pub fn Traces() -> Html {
                 };
                 e.prevent_default();
                 d.emit(a);
-            });
-            let doc = web_sys::window().and_then(|w| w.document());
-            if let Some(doc) = &doc {
-                let _ = doc.add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(doc) = doc {
-                    let _ = doc.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-                }
-            }
+            })
         });
     }
     {
