@@ -5,6 +5,7 @@
 mod common;
 use common::*;
 use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::session::LogEntry;
 use sdlab_engine::*;
 
 fn check(model: &str, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Outcome {
@@ -118,31 +119,41 @@ fn linux_csd_flush_with_generations() {
     assert_eq!(property(&o), "G-DEADLOCK");
 }
 
+/// Step CPU 0 until the step that sends its IPI; that step's log entry.
+fn step_cpu0_to_send(s: &mut Session) -> LogEntry {
+    loop {
+        let e = s.step(Choice::Step(0)).expect("CPU 0 steps until its shootdown");
+        if e.effects.iter().any(|f| matches!(f, Effect::IpiSent { .. })) {
+            return e.clone();
+        }
+    }
+}
+
+/// The KTR records CPU 0 logged in one step: (name, arguments).
+fn cpu0_ktr_records(p: &Program, entry: &LogEntry) -> Vec<(String, Vec<i32>)> {
+    entry
+        .effects
+        .iter()
+        .filter_map(|f| match f {
+            Effect::Ktr { cpu: 0, name, .. } => Some((p.ktr_name(*name).to_string(), f.ktr_args().to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn freebsd_models_trace_ipi_selected_once_per_target() {
     for model in ["freebsd-scoreboard", "freebsd-global"] {
         let p = program(models::find(model).expect("bundled").source);
         let mut s = session(&p, 3, "unmap_free", &[]);
-        let entry = loop {
-            let e = s.step(Choice::Step(0)).unwrap_or_else(|f| panic!("{model}: {f}"));
-            if e.effects.iter().any(|f| matches!(f, Effect::IpiSent { .. })) {
-                break e.clone();
-            }
-        };
+        let entry = step_cpu0_to_send(&mut s);
         let Some(Effect::IpiSent { targets, vector, .. }) =
             entry.effects.iter().find(|f| matches!(f, Effect::IpiSent { .. })).cloned()
         else {
             unreachable!()
         };
         let number = p.vectors[vector as usize].number as i32;
-        let traced: Vec<(String, Vec<i32>)> = entry
-            .effects
-            .iter()
-            .filter_map(|f| match f {
-                Effect::Ktr { cpu: 0, name, .. } => Some((p.ktr_name(*name).to_string(), f.ktr_args().to_vec())),
-                _ => None,
-            })
-            .collect();
+        let traced = cpu0_ktr_records(&p, &entry);
         let want: Vec<(String, Vec<i32>)> =
             (0..3).filter(|t| targets & (1 << t) != 0).map(|t| ("ipi_selected".to_string(), vec![t, number])).collect();
         assert_eq!(traced, want, "{model}: one KTR_SMP record per target, with the vector, in the sending step");
@@ -277,20 +288,7 @@ fn freebsd_di_races_and_what_prevents_them() {
 fn freebsd_di_shootdown_traces_ipi_selected_per_target() {
     let p = program(models::find("freebsd-di").expect("bundled").source);
     let mut s = session(&p, 3, "reclaim", &[]);
-    let entry = loop {
-        let e = s.step(Choice::Step(0)).expect("CPU 0 steps until its shootdown");
-        if e.effects.iter().any(|f| matches!(f, Effect::IpiSent { .. })) {
-            break e.clone();
-        }
-    };
-    let traced: Vec<(String, Vec<i32>)> = entry
-        .effects
-        .iter()
-        .filter_map(|f| match f {
-            Effect::Ktr { cpu: 0, name, .. } => Some((p.ktr_name(*name).to_string(), f.ktr_args().to_vec())),
-            _ => None,
-        })
-        .collect();
+    let traced = cpu0_ktr_records(&p, &step_cpu0_to_send(&mut s));
     let want: Vec<(String, Vec<i32>)> = [1, 2].iter().map(|&t| ("ipi_selected".to_string(), vec![t, 0xf3])).collect();
     assert_eq!(traced, want);
     assert_eq!(p.ktr_names, ["ipi_selected"], "DI itself logs no KTR records (§6.9)");
