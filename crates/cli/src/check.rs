@@ -30,6 +30,10 @@ pub struct Args {
     /// Skip the search for waiters that are never released (fair non-progress cycles).
     #[arg(long)]
     no_liveness: bool,
+    /// Threads for the breadth-first search (default: one per core). The states,
+    /// counts and counterexample are the same for every count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: Option<u16>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -57,6 +61,8 @@ struct Report<'a> {
     cycle_start: Option<usize>,
     search: &'static str,
     reductions: &'static str,
+    /// Threads of the breadth-first search (the result does not depend on it).
+    threads: usize,
 }
 
 pub fn main(args: Args) -> Result<ExitCode, Error> {
@@ -72,6 +78,10 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         mode: if args.dfs { Mode::Dfs } else { Mode::Bfs },
         por: args.por,
         liveness: !args.no_liveness,
+        threads: args
+            .threads
+            .map(usize::from)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8))),
         ..Options::default()
     };
     let search = match (args.dfs, args.por) {
@@ -80,6 +90,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         (true, true) => "depth-first with partial-order reduction",
     };
     let reductions = if args.por { "partial-order reduction (private steps)" } else { "none" };
+    let threads = if args.dfs { 1 } else { opts.threads };
     let mut checker = Checker::new(machine.clone(), opts);
     let t0 = Instant::now();
     let live = io::stderr().is_terminal();
@@ -134,6 +145,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             cycle_start,
             search,
             reductions,
+            threads,
         };
         serde_json::to_writer(&mut out, &r).map_err(|e| Error::Io(e.into()))?;
         writeln!(out)?;
@@ -145,8 +157,11 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         match &outcome {
             Outcome::Verified => writeln!(
                 out,
-                "Verified: no violation in {} states ({} transitions, depth {}); exhaustive {search}, reductions: {reductions}; {seconds:.2} s",
-                progress.states, progress.transitions, progress.depth
+                "Verified: no violation in {} states ({} transitions, depth {}); exhaustive {search}, reductions: {reductions}; {seconds:.2} s on {threads} thread{}",
+                progress.states,
+                progress.transitions,
+                progress.depth,
+                if threads == 1 { "" } else { "s" }
             )?,
             Outcome::Limit { reason } => writeln!(out, "Limit: {reason} ({} states in {seconds:.2} s); nothing was proved", progress.states)?,
             Outcome::Violation { .. } | Outcome::Fault { .. } => {

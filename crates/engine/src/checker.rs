@@ -14,6 +14,7 @@
 //! no threads and no clock, so the CLI and a web worker report progress and can cancel.
 
 pub(crate) use crate::fpset::FpSet;
+use crate::fpset::Shards;
 use crate::machine::{Choice, Effect, Machine, State, Violation};
 use serde::Serialize;
 use std::hash::Hasher;
@@ -40,11 +41,27 @@ pub struct Options {
     /// After a breadth-first search that finds nothing, search depth-first for a fair
     /// cycle in which a CPU waits forever (G-NOLOST as a lasso).
     pub liveness: bool,
+    /// Threads expanding each breadth-first level (`level.rs`); the result is the same
+    /// for every count. 1 in the browser, which has no threads.
+    pub threads: usize,
+    /// With several threads, levels of fewer records are expanded on one: below about a
+    /// thousand, waking the threads three times and stepping the new states twice cost
+    /// more than they save (measured on the scoreboard's E1 search, whose levels have
+    /// 300–1 800 records). Tests set 1 to run every level on the threads.
+    pub parallel_level: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_states: 5_000_000, max_depth: 10_000, mode: Mode::Bfs, por: false, liveness: true }
+        Options {
+            max_states: 5_000_000,
+            max_depth: 10_000,
+            mode: Mode::Bfs,
+            por: false,
+            liveness: true,
+            threads: 1,
+            parallel_level: 1024,
+        }
     }
 }
 
@@ -163,7 +180,7 @@ impl Hasher for PassThrough {
 
 const ROOT: u32 = u32::MAX;
 
-fn choice_word(c: Choice) -> u32 {
+pub(crate) fn choice_word(c: Choice) -> u32 {
     match c {
         Choice::Step(c) => c as u32,
         // Tag 0 with bit 8 set: the two bits of tags are all taken.
@@ -178,7 +195,7 @@ fn choice_word(c: Choice) -> u32 {
     }
 }
 
-fn word_choice(w: u32) -> Choice {
+pub(crate) fn word_choice(w: u32) -> Choice {
     let c = w as u8;
     match w >> 30 {
         0 if w & 1 << 9 != 0 => Choice::Lose(c, (w >> 10) as u8),
@@ -198,7 +215,7 @@ pub struct Checker {
     /// Counts of the breadth-first pass, kept when the liveness pass takes over.
     bfs_done: bool,
     opts: Options,
-    seen: FpSet,
+    seen: Shards,
     /// parent node and the choice that led here, per node
     links: Vec<(u32, Choice)>,
     /// The frontier, one level at a time: records of the level being expanded (`level`,
@@ -208,6 +225,13 @@ pub struct Checker {
     cur: Vec<u32>,
     head: usize,
     next: Vec<u32>,
+    /// Where each record of `cur` and `next` starts, to cut a level into slices.
+    cur_offsets: Vec<u32>,
+    next_offsets: Vec<u32>,
+    /// The threads and per-thread buffers of the parallel level expansion (none with
+    /// one thread, or where threads cannot start).
+    pool: Option<crate::pool::Pool>,
+    workers: Vec<crate::level::Worker>,
     level: u32,
     /// Records not yet expanded, in both levels.
     queued: u64,
@@ -234,12 +258,15 @@ impl Checker {
             dfs,
             bfs_done: false,
             machine,
-            opts,
-            seen: FpSet::new(),
+            seen: Shards::new(1),
             links: Vec::new(),
             cur: Vec::new(),
             head: 0,
             next: Vec::new(),
+            cur_offsets: Vec::new(),
+            next_offsets: Vec::new(),
+            pool: None,
+            workers: Vec::new(),
             level: 0,
             queued: 0,
             progress: Progress::default(),
@@ -252,7 +279,15 @@ impl Checker {
             words_ahead: Vec::new(),
             en2: Vec::new(),
             words: Vec::new(),
+            opts,
         };
+        if c.opts.threads > 1 && c.opts.mode == Mode::Bfs {
+            c.pool = crate::pool::Pool::new(c.opts.threads);
+        }
+        if let Some(pool) = &c.pool {
+            c.seen = Shards::new(pool.workers());
+            c.workers = (0..pool.workers()).map(|_| Default::default()).collect();
+        }
         c.seen.insert(fingerprint(&s0));
         c.progress.states = 1;
         if let Some(stuck) = c.machine.stuck(&s0) {
@@ -260,12 +295,13 @@ impl Checker {
         }
         c.machine.enabled(&s0, &mut c.en2);
         s0.encode(&mut c.words);
-        Self::enqueue(&mut c.cur, ROOT, &c.en2, &c.words);
+        Self::enqueue(&mut c.cur, &mut c.cur_offsets, ROOT, &c.en2, &c.words);
         c.queued = 1;
         c
     }
 
-    fn enqueue(buf: &mut Vec<u32>, node: u32, en: &[Choice], words: &[u32]) {
+    fn enqueue(buf: &mut Vec<u32>, offsets: &mut Vec<u32>, node: u32, en: &[Choice], words: &[u32]) {
+        offsets.push(buf.len() as u32);
         buf.push(node);
         buf.push(en.len() as u32);
         buf.extend(en.iter().map(|&c| choice_word(c)));
@@ -280,7 +316,7 @@ impl Checker {
         c: Choice,
         fx: &mut Vec<Effect>,
         words: &mut Vec<u32>,
-        seen: &FpSet,
+        seen: &Shards,
     ) -> (Result<crate::machine::Stepped, crate::machine::Fault>, u128) {
         let r = m.step(s, c, fx);
         if r.is_err() {
@@ -304,15 +340,8 @@ impl Checker {
         self.outcome.as_ref()
     }
 
-    fn path(&self, mut node: u32) -> Vec<Choice> {
-        let mut out = Vec::new();
-        while node != ROOT {
-            let (parent, c) = self.links[node as usize];
-            out.push(c);
-            node = parent;
-        }
-        out.reverse();
-        out
+    fn path(&self, node: u32) -> Vec<Choice> {
+        path_to(&self.links, node)
     }
 
     /// Explore up to `budget` transitions; returns whether the check is over.
@@ -340,15 +369,23 @@ impl Checker {
             }
             if self.head == self.cur.len() && !self.next.is_empty() {
                 std::mem::swap(&mut self.cur, &mut self.next);
+                std::mem::swap(&mut self.cur_offsets, &mut self.next_offsets);
                 self.next.clear();
+                self.next_offsets.clear();
                 self.head = 0;
                 self.level += 1;
+            }
+            if self.head == 0 && self.cur_offsets.len() >= self.opts.parallel_level && self.pool.is_some() {
+                self.expand_level();
+                continue;
             }
             if self.head == self.cur.len() {
                 if self.opts.liveness && !self.bfs_done {
                     // Safety holds; now look for waiters that are never released.
                     self.bfs_done = true;
-                    self.seen = FpSet::new();
+                    self.seen = Shards::new(1);
+                    self.pool = None;
+                    self.workers = Vec::new();
                     self.links = Vec::new();
                     self.cur = Vec::new();
                     self.next = Vec::new();
@@ -437,7 +474,7 @@ impl Checker {
                         });
                         break;
                     }
-                    Self::enqueue(&mut self.next, id, &self.en2, &self.words);
+                    Self::enqueue(&mut self.next, &mut self.next_offsets, id, &self.en2, &self.words);
                     self.queued += 1;
                 }
                 std::mem::swap(&mut self.scratch, &mut self.ahead);
@@ -450,6 +487,37 @@ impl Checker {
         true
     }
 
+    /// The whole level in `cur` on the worker threads (`level.rs`).
+    fn expand_level(&mut self) {
+        if self.level >= self.opts.max_depth {
+            self.outcome =
+                Some(Outcome::Limit { reason: format!("depth limit of {} steps reached", self.opts.max_depth) });
+            return;
+        }
+        let frontier = crate::level::Frontier { records: &self.cur, offsets: &self.cur_offsets, depth: self.level };
+        let grown = crate::level::Grown {
+            links: &mut self.links,
+            next: &mut self.next,
+            next_offsets: &mut self.next_offsets,
+            progress: &mut self.progress,
+            queued: &mut self.queued,
+        };
+        let Some(pool) = &self.pool else { return };
+        self.outcome = crate::level::expand(
+            pool,
+            &self.machine,
+            &frontier,
+            &mut self.workers,
+            &mut self.seen,
+            self.opts.max_states,
+            grown,
+        );
+        self.head = self.cur.len();
+        if self.outcome.is_none() {
+            self.progress.frontier = self.queued;
+        }
+    }
+
     /// Whether the breadth-first pass is over and the liveness pass runs.
     pub fn in_liveness_pass(&self) -> bool {
         self.bfs_done && self.outcome.is_none()
@@ -460,6 +528,18 @@ impl Checker {
         while !self.run(u64::MAX) {}
         (self.outcome.take().unwrap_or(Outcome::Verified), self.progress)
     }
+}
+
+/// The schedule from the initial state to `node`, following the parent links.
+pub(crate) fn path_to(links: &[(u32, Choice)], mut node: u32) -> Vec<Choice> {
+    let mut out = Vec::new();
+    while node != ROOT {
+        let (parent, c) = links[node as usize];
+        out.push(c);
+        node = parent;
+    }
+    out.reverse();
+    out
 }
 
 pub(crate) fn strings(path: &[Choice]) -> Vec<String> {

@@ -73,6 +73,40 @@ impl FpSet {
     }
 }
 
+/// The breadth-first search's visited set split by fingerprint into one `FpSet` per
+/// worker thread, so that each table has one writer and no slot needs an atomic: shard
+/// `fp mod n` (the low bits; a slot's home is the top bits, so the two are independent).
+pub(crate) struct Shards {
+    sets: Vec<FpSet>,
+}
+
+impl Shards {
+    pub fn new(n: usize) -> Shards {
+        Shards { sets: (0..n.max(1)).map(|_| FpSet::new()).collect() }
+    }
+
+    #[inline]
+    pub fn owner(&self, fp: u128) -> usize {
+        fp as u64 as usize % self.sets.len()
+    }
+
+    #[inline]
+    pub fn insert(&mut self, fp: u128) -> bool {
+        let o = self.owner(fp);
+        self.sets[o].insert(fp)
+    }
+
+    #[inline]
+    pub fn prefetch(&self, fp: u128) {
+        self.sets[self.owner(fp)].prefetch(fp)
+    }
+
+    /// Each shard on its own, for the worker that owns it.
+    pub fn shards_mut(&mut self) -> &mut [FpSet] {
+        &mut self.sets
+    }
+}
+
 /// A zeroed table of `n` slots. A large zeroed allocation is fresh untouched memory from
 /// the kernel, so advising it before the first write decides the page size of every page.
 fn table(n: usize) -> Vec<u128> {

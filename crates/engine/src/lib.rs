@@ -13,8 +13,10 @@ mod dfs;
 pub mod diag;
 mod fpset;
 pub mod lang;
+mod level;
 pub mod machine;
 pub mod models;
+mod pool;
 pub mod schedule;
 pub mod session;
 

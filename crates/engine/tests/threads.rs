@@ -1,0 +1,68 @@
+//! The breadth-first search gives the same answer on any number of threads: the same
+//! verdict, property and schedule, and the same counts of states and transitions, for
+//! violations, stuck states, verified configurations and state limits (level.rs).
+
+mod common;
+use sdlab_engine::checker::{Checker, Options, Outcome, Progress};
+use sdlab_engine::*;
+
+/// Every level on the threads, however small, so that small searches test them too.
+fn run(m: &Machine, opts: Options, threads: usize) -> (Outcome, Progress) {
+    Checker::new(m.clone(), Options { threads, parallel_level: 1, ..opts }).check()
+}
+
+fn assert_same_on_threads(m: &Machine, opts: Options, what: &str) -> (Outcome, Progress) {
+    let one = run(m, opts.clone(), 1);
+    for threads in [2, 3] {
+        let many = run(m, opts.clone(), threads);
+        assert_eq!(many.0, one.0, "{what}: outcome on {threads} threads");
+        assert_eq!(many.1, one.1, "{what}: progress on {threads} threads");
+    }
+    one
+}
+
+#[test]
+fn every_declared_race_has_the_same_counterexample_on_one_two_and_three_threads() {
+    let mut n = 0;
+    for b in models::BUNDLED {
+        let p = common::program(b.source);
+        for r in &p.races {
+            let m = Machine::new(p.clone(), Config::for_race(&p, r)).unwrap();
+            let (o, _) = assert_same_on_threads(&m, Options::default(), &format!("{} {}", b.id, r.name));
+            assert!(matches!(o, Outcome::Violation { .. }), "{} {}: {o:?}", b.id, r.name);
+            n += 1;
+        }
+    }
+    assert!(n >= 30, "{n} races");
+}
+
+#[test]
+fn verified_configurations_count_the_same_states_on_any_number_of_threads() {
+    let opts = Options { liveness: false, ..Options::default() };
+    for (model, scenario, ncpu, sets) in [
+        ("freebsd-scoreboard", "crossfire", 3, &[][..]),
+        ("freebsd-scoreboard", "unmap_free", 3, &[][..]),
+        ("freebsd-global", "crossfire", 3, &[("generation", "false")][..]),
+        ("linux", "crossfire", 3, &[][..]),
+        ("freebsd-di", "two_unmaps", 3, &[("di", "1")][..]),
+    ] {
+        let p = common::program(models::find(model).unwrap().source);
+        let m = common::session(&p, ncpu, scenario, sets).machine;
+        let (o, progress) = assert_same_on_threads(&m, opts.clone(), &format!("{model} {scenario}"));
+        assert_eq!(o, Outcome::Verified, "{model} {scenario}");
+        assert!(progress.states > 1000, "{model} {scenario}: {progress:?}");
+    }
+}
+
+#[test]
+fn a_state_limit_stops_at_the_same_state_on_any_number_of_threads() {
+    let p = common::scoreboard();
+    let m = common::session(&p, 3, "crossfire", &[]).machine;
+    for max_states in [700, 5_000, 50_001] {
+        let opts = Options { max_states, liveness: false, ..Options::default() };
+        let (o, progress) = assert_same_on_threads(&m, opts, &format!("limit {max_states}"));
+        let Outcome::Limit { reason } = &o else { panic!("{o:?}") };
+        assert!(reason.contains(&format!("state limit of {max_states}")), "{reason}");
+        assert_eq!(progress.states, max_states as u64);
+    }
+}
