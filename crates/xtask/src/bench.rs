@@ -121,10 +121,20 @@ fn best_ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<String, String>
     best.map(|(_, j)| j).ok_or_else(|| "no run".into())
 }
 
-fn best_spin(cpus: u32, defines: &[&str], bfs: bool) -> Result<SpinRun, String> {
+#[derive(Clone, Copy)]
+enum SpinSearch {
+    /// pan's default: depth-first, with SPIN's partial-order reduction.
+    Dfs,
+    /// `-DBFS`: breadth-first, shortest counterexamples.
+    Bfs,
+    /// `-DBFS_PAR` run with `-uN`: SPIN's multi-core breadth-first search.
+    BfsParallel(usize),
+}
+
+fn best_spin(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<SpinRun, String> {
     let mut best: Option<SpinRun> = None;
     for _ in 0..RUNS {
-        let r = spin(cpus, defines, bfs)?;
+        let r = spin(cpus, defines, search)?;
         if best.as_ref().is_none_or(|b| r.seconds < b.seconds) {
             best = Some(r);
         }
@@ -177,7 +187,7 @@ struct SpinRun {
 }
 
 /// Generate, compile and run SPIN's verifier for bench/scoreboard.pml.
-fn spin(cpus: u32, defines: &[&str], bfs: bool) -> Result<SpinRun, String> {
+fn spin(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<SpinRun, String> {
     let dir = crate::bench_trace::target_dir().join("spin");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let model = root().join("bench/scoreboard.pml");
@@ -186,17 +196,22 @@ fn spin(cpus: u32, defines: &[&str], bfs: bool) -> Result<SpinRun, String> {
     crate::util::run(sh("spin").current_dir(&dir).args(&d).arg("-a").arg(&model))?;
     let mut gcc = sh("gcc");
     gcc.current_dir(&dir).args(["-O2", "-DSAFETY", "-DMEMLIM=16000", "-o", "pan", "pan.c"]).args(&d);
-    if bfs {
-        gcc.arg("-DBFS");
+    let mut pan = sh(&dir.join("pan").to_string_lossy());
+    pan.current_dir(&dir).args(["-m1000000", "-w28"]);
+    match search {
+        SpinSearch::Dfs => {}
+        SpinSearch::Bfs => {
+            gcc.arg("-DBFS");
+        }
+        SpinSearch::BfsParallel(cores) => {
+            gcc.arg("-DBFS_PAR");
+            pan.arg(format!("-u{cores}"));
+        }
     }
     crate::util::run(&mut gcc)?;
     let _ = std::fs::remove_file(dir.join("scoreboard.pml.trail"));
     let t0 = Instant::now();
-    let out = sh(&dir.join("pan").to_string_lossy())
-        .current_dir(&dir)
-        .args(["-m1000000", "-w28"])
-        .output()
-        .map_err(|e| e.to_string())?;
+    let out = pan.output().map_err(|e| e.to_string())?;
     let wall = t0.elapsed().as_secs_f64();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let num_before = |marker: &str| -> Option<f64> {
@@ -223,22 +238,29 @@ fn spin(cpus: u32, defines: &[&str], bfs: bool) -> Result<SpinRun, String> {
 fn checker() -> Result<String, String> {
     crate::util::run(sh("cargo").args(["build", "--quiet", "--profile", "bench", "-p", "sdlab-cli"]))?;
     let mut rows = String::new();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for n in [2u32, 3, 4] {
         println!("bench: checker vs SPIN, {n} CPUs");
-        let bfs = best_ours(n, &[], &["--no-liveness"])?;
+        let one = best_ours(n, &[], &["--no-liveness", "--threads", "1"])?;
+        let all = best_ours(n, &[], &["--no-liveness"])?;
         let por = best_ours(n, &[], &["--no-liveness", "--dfs", "--por"])?;
-        let sp = best_spin(n, &[], false)?;
-        let (bs, bt) = (field(&bfs, "states").unwrap_or(0.0), field(&bfs, "seconds").unwrap_or(0.0));
+        let sp = best_spin(n, &[], SpinSearch::Dfs)?;
+        let par = best_spin(n, &[], SpinSearch::BfsParallel(cores))?;
+        let (bs, b1) = (field(&one, "states").unwrap_or(0.0), field(&one, "seconds").unwrap_or(0.0));
+        let bn = field(&all, "seconds").unwrap_or(0.0);
         let (ps, pt) = (field(&por, "states").unwrap_or(0.0), field(&por, "seconds").unwrap_or(0.0));
+        let best = sp.seconds.min(par.seconds);
         rows.push_str(&format!(
-            "| {n} | {} | {bs:.0} | {bt:.2} | {:.0} | {ps:.0} | {pt:.2} | {} states, {:.2} s, {:.0} MB | {} | {} |\n",
-            if bfs.contains("\"verified\"") { "verified" } else { "other" },
-            bs / bt.max(1e-9),
+            "| {n} | {} | {bs:.0} | {b1:.2} | {bn:.2} | {ps:.0} | {pt:.2} | {} states, {:.2} s, {:.0} MB | {} states, {:.2} s | {} | {} | {} |\n",
+            if one.contains("\"verified\"") { "verified" } else { "other" },
             sp.states,
             sp.seconds,
             sp.memory_mb,
-            ratio(bt, sp.seconds),
-            ratio(pt, sp.seconds),
+            par.states,
+            par.seconds,
+            ratio(b1, sp.seconds),
+            ratio(bn, best),
+            ratio(pt, best),
         ));
     }
     let mut races = String::new();
@@ -248,12 +270,13 @@ fn checker() -> Result<String, String> {
     ] {
         println!("bench: shortest counterexample, {name}");
         let o = best_ours(n, &[set], &["--no-liveness"])?;
-        let sp = best_spin(n, &[define], true)?;
+        let sp = best_spin(n, &[define], SpinSearch::Bfs)?;
         let t = field(&o, "seconds").unwrap_or(0.0);
         races.push_str(&format!(
-            "| {name} | {n} | {} steps, {:.0} states, {t:.3} s | error found: {}, depth {}, {} states, {:.3} s | {} |\n",
+            "| {name} | {n} | {} steps, {:.0} states, {t:.3} s ({} threads) | error found: {}, depth {}, {} states, {:.3} s | {} |\n",
             field(&o, "length").unwrap_or(0.0),
             field(&o, "states").unwrap_or(0.0),
+            field(&o, "threads").unwrap_or(1.0),
             sp.error,
             sp.depth,
             sp.states,
@@ -280,10 +303,13 @@ fn checker() -> Result<String, String> {
          (between a handler's acknowledgement and its invalidation), which adds the retired words and the open \
          windows to every state. SPIN's time is `pan`'s own (its generation and C \
          compilation, about 1 s, are not counted). Every time is the fastest of {RUNS} runs (the machine is shared). \
-         Ratios are ours / SPIN's: below 1 is faster. {}\n\n\
+         Ratios are ours / SPIN's: below 1 is faster. Our breadth-first search runs on 1 thread and on all {cores} \
+         cores (`--threads`, the same states and result on any count); SPIN runs its default search on one core and \
+         its own multi-core breadth-first search (`-DBFS_PAR`, `pan -u{cores}`) on all; a search on all cores is \
+         compared with SPIN's faster of the two. {}\n\n\
          {}\n\n\
-         | CPUs | verdict | BFS states | BFS s | BFS states/s | DFS+POR states | DFS+POR s | SPIN | BFS / SPIN time | DFS+POR / SPIN time |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n{rows}\n\
+         | CPUs | verdict | BFS states | BFS s, 1 thread | BFS s, {cores} threads | DFS+POR states | DFS+POR s | SPIN (DFS, 1 core) | SPIN BFS_PAR ({cores} cores) | BFS 1 thread / SPIN DFS | BFS {cores} threads / SPIN best | DFS+POR / SPIN best |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n{rows}\n\
          Shortest counterexamples (ours: breadth-first; SPIN: `-DBFS`):\n\n\
          | race | CPUs | ours | SPIN | time ratio |\n|---|---|---|---|---|\n{races}\n\
          SPIN's depth counts its own statements (loop bookkeeping, process creation), ours counts machine steps.\n\n\
