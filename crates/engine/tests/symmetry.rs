@@ -1,0 +1,240 @@
+//! CPU-symmetry reduction (issue #3): which bundled configurations are symmetric, and on
+//! those, that renaming interchangeable CPUs commutes with every step (equivariance), the
+//! soundness condition of the reduction, checked on the reachable states.
+
+mod common;
+use common::*;
+use sdlab_engine::machine::{Choice, Symmetry};
+use sdlab_engine::*;
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::sync::Arc;
+
+fn machine(p: &Arc<Program>, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Machine {
+    session(p, ncpu, scenario, opts).machine
+}
+
+fn bundled(id: &str) -> Arc<Program> {
+    program(models::find(id).expect("bundled").source)
+}
+
+/// `s` with the dead loop variables of trace-only `for t in mask` loops cleared.
+fn without_scratch(sym: &Symmetry, s: &State) -> State {
+    let mut s = s.clone();
+    for cpu in &mut s.cpus {
+        for a in &cpu.stack {
+            for &(p, slot) in sym.scratch_slots() {
+                if a.proc == p {
+                    cpu.locals[a.base as usize + slot as usize] = 0;
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Every renaming of the CPUs within their classes.
+fn permutations(sym: &Symmetry, ncpu: usize) -> Vec<Vec<u8>> {
+    let mut all = vec![(0..ncpu as u8).collect::<Vec<u8>>()];
+    for class in sym.classes() {
+        let mut next = Vec::new();
+        for base in &all {
+            for order in orders(class) {
+                let mut p = base.clone();
+                for (i, &c) in class.iter().enumerate() {
+                    p[c as usize] = order[i];
+                }
+                next.push(p);
+            }
+        }
+        all = next;
+    }
+    all
+}
+
+fn orders(xs: &[u8]) -> Vec<Vec<u8>> {
+    if xs.len() <= 1 {
+        return vec![xs.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..xs.len() {
+        let mut rest = xs.to_vec();
+        let x = rest.remove(i);
+        for mut o in orders(&rest) {
+            o.insert(0, x);
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// Breadth-first over up to `limit` reachable states, asserting at each state s, for every
+/// enabled choice c and renaming π: enabled(π s) = π enabled(s) as sets, step(π s, π c) =
+/// π step(s, c) (same state up to dead loop variables, same violation property, same
+/// fault or none), and the same stuck verdict. Returns (states, distinct representatives).
+fn assert_equivariant(m: &Machine, limit: usize) -> (usize, usize) {
+    let sym = m.symmetry();
+    assert!(sym.reduces(), "{}", sym.describe());
+    let perms = permutations(&sym, m.ncpu());
+    let mut seen: HashSet<State> = HashSet::new();
+    let mut reps: HashSet<State> = HashSet::new();
+    let mut queue = VecDeque::new();
+    let init = m.initial();
+    seen.insert(init.clone());
+    queue.push_back(init);
+    let (mut en, mut pen, mut fx) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ps, mut rep, mut perm) = (State::empty(), State::empty(), Vec::new());
+    while let Some(s) = queue.pop_front() {
+        sym.representative(&s, &mut rep, &mut perm);
+        reps.insert(without_scratch(&sym, &rep));
+        m.enabled(&s, &mut en);
+        for pi in &perms {
+            sym.permute(&s, pi, &mut ps);
+            m.enabled(&ps, &mut pen);
+            let mut want: Vec<Choice> = en.iter().map(|&c| sym.permute_choice(pi, c)).collect();
+            want.sort();
+            pen.sort();
+            assert_eq!(pen, want, "enabled choices under {pi:?}");
+            assert_eq!(m.stuck(&s).map(|x| x.property), m.stuck(&ps).map(|x| x.property), "stuck verdict under {pi:?}");
+            for &c in &en {
+                let mut a = s.clone();
+                let ra = m.step(&mut a, c, &mut fx);
+                let mut b = ps.clone();
+                let rb = m.step(&mut b, sym.permute_choice(pi, c), &mut fx);
+                match (&ra, &rb) {
+                    (Ok(x), Ok(y)) => {
+                        assert_eq!(
+                            x.violation.as_ref().map(|v| v.property),
+                            y.violation.as_ref().map(|v| v.property),
+                            "violation of {c} under {pi:?}"
+                        );
+                        let mut pa = State::empty();
+                        sym.permute(&a, pi, &mut pa);
+                        assert!(
+                            without_scratch(&sym, &pa) == without_scratch(&sym, &b),
+                            "step {c} does not commute with renaming {pi:?}"
+                        );
+                    }
+                    (Err(_), Err(_)) => {}
+                    _ => panic!("{c} under {pi:?}: {ra:?} vs {rb:?}"),
+                }
+            }
+        }
+        for &c in &en {
+            let mut a = s.clone();
+            if let Ok(st) = m.step(&mut a, c, &mut fx) {
+                if st.violation.is_none() && seen.len() < limit && seen.insert(a.clone()) {
+                    queue.push_back(a);
+                }
+            }
+        }
+        fx.clear();
+    }
+    (seen.len(), reps.len())
+}
+
+/// Breadth-first search of the whole space, or of one representative per orbit: the
+/// number of states and every property found (violations by steps, stuck verdicts,
+/// faults). A state is not expanded past a violation.
+fn search(m: &Machine, reduce: bool) -> (usize, BTreeSet<&'static str>) {
+    let sym = m.symmetry();
+    let (mut rep, mut perm) = (State::empty(), Vec::new());
+    let canon = |s: &State, rep: &mut State, perm: &mut Vec<u8>| {
+        if reduce {
+            sym.representative(s, rep, perm);
+        } else {
+            rep.clone_from(s);
+        }
+    };
+    canon(&m.initial(), &mut rep, &mut perm);
+    let mut seen: HashSet<State> = HashSet::from([rep.clone()]);
+    let mut queue = VecDeque::from([rep.clone()]);
+    let mut found = BTreeSet::new();
+    let (mut en, mut fx) = (Vec::new(), Vec::new());
+    while let Some(s) = queue.pop_front() {
+        if let Some(st) = m.stuck(&s) {
+            found.insert(st.property);
+        }
+        m.enabled(&s, &mut en);
+        for &c in &en {
+            let mut a = s.clone();
+            match m.step(&mut a, c, &mut fx) {
+                Ok(st) => {
+                    if let Some(v) = st.violation {
+                        found.insert(v.property);
+                        continue;
+                    }
+                    canon(&a, &mut rep, &mut perm);
+                    if seen.insert(rep.clone()) {
+                        queue.push_back(rep.clone());
+                    }
+                }
+                Err(_) => {
+                    found.insert("fault");
+                }
+            }
+            fx.clear();
+        }
+    }
+    (seen.len(), found)
+}
+
+/// The reduced search finds exactly the properties the full one finds, in fewer states.
+fn assert_reduction_agrees(m: &Machine) -> (usize, usize) {
+    let (full, f1) = search(m, false);
+    let (reduced, f2) = search(m, true);
+    assert_eq!(f1, f2, "the reduced search must find what the full one finds");
+    assert!(reduced < full, "{reduced} representatives for {full} states");
+    (full, reduced)
+}
+
+/// Every bundled configuration the analysis accepts at 3 and 4 CPUs (default options but
+/// those named), as (model, scenario, options).
+type Opts = &'static [(&'static str, &'static str)];
+const SYMMETRIC: &[(&str, &str, Opts)] = &[
+    ("dillon-2004", "launder", &[]),
+    ("dillon-2004", "pageout", &[]),
+    ("dillon-2004", "protect", &[]),
+    ("freebsd-global", "unmap_free", &[("generation", "false")]),
+];
+
+#[test]
+fn bundled_symmetric_configurations_are_accepted() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let p = bundled(id);
+        for ncpu in [3u32, 4] {
+            let sym = machine(&p, ncpu, sc, opts).symmetry();
+            let rest: Vec<u8> = (1..ncpu as u8).collect();
+            assert_eq!(sym.classes(), [rest], "{id} {sc} {ncpu}: {}", sym.describe());
+        }
+    }
+    let p = bundled("freebsd-global");
+    let sym = machine(&p, 4, "crossfire", &[("generation", "false")]).symmetry();
+    assert_eq!(sym.describe(), "CPUs 2 and 3 are interchangeable");
+    let sym = machine(&p, 4, "unmap_free", &[("generation", "false")]).symmetry();
+    assert_eq!(sym.describe(), "CPUs 1–3 are interchangeable");
+}
+
+#[test]
+fn renaming_commutes_with_every_step_on_the_bundled_symmetric_configurations() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let p = bundled(id);
+        for (ncpu, limit) in [(3u32, 3000), (4, 1500)] {
+            let m = machine(&p, ncpu, sc, opts);
+            let (states, reps) = assert_equivariant(&m, limit);
+            println!("{id} {sc} {ncpu} CPUs: equivariant on {states} states ({reps} representatives)");
+        }
+    }
+    let p = bundled("freebsd-global");
+    let m = machine(&p, 4, "crossfire", &[("generation", "false")]);
+    assert_equivariant(&m, 1500);
+}
+
+#[test]
+fn the_reduced_search_finds_what_the_full_one_finds_in_fewer_states() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let p = bundled(id);
+        let m = machine(&p, 3, sc, opts);
+        let (full, reduced) = assert_reduction_agrees(&m);
+        println!("{id} {sc} 3 CPUs: {full} states, {reduced} with symmetry");
+    }
+}
