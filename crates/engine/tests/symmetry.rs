@@ -238,3 +238,135 @@ fn the_reduced_search_finds_what_the_full_one_finds_in_fewer_states() {
         println!("{id} {sc} 3 CPUs: {full} states, {reduced} with symmetry");
     }
 }
+
+/// A small model: CPU 0 asks every other CPU, which are idle, to run the handler, and
+/// waits until all have counted themselves. `HANDLER` and `ASK` are spliced in.
+const SMALL: &str = r#"model "symmetry test";
+cpus 2..4 default 3;
+vector V = 0x40;
+shared done[NCPU] = 0;
+shared count = 0;
+shared lock = 0;
+shared cpumask pending = 0;
+percpu owner = -1;
+
+handler V {
+    done[self] = 1;
+HANDLER
+    fetch_add(count, 1);
+    eoi();
+}
+
+proc ask() {
+ASK
+    send_ipi(all_cpus() & ~bit(self), V);
+    for t in all_cpus() & ~bit(self) { ktr(ipi_sent, t); }
+    while (count < NCPU - 1) { pause(); }
+}
+
+scenario s "CPU 0 asks" { cpu 0: ask(); cpu *: idle; }
+"#;
+
+fn small(handler: &str, ask: &str) -> (Arc<Program>, String) {
+    let src = SMALL.replace("HANDLER", handler).replace("ASK", ask);
+    (program(&src), src)
+}
+
+/// The analysis of the small model at 3 CPUs refuses with `why`, at the line marked `// HERE`.
+fn assert_refused(handler: &str, ask: &str, why: &str) {
+    let (p, src) = small(handler, ask);
+    let sym = machine(&p, 3, "s", &[]).symmetry();
+    let line = src.lines().position(|l| l.contains("// HERE")).expect("a marked line") + 1;
+    let r = sym.refusal().unwrap_or_else(|| panic!("accepted: {handler} {ask}"));
+    assert!(r.starts_with(&format!("line {line}: ")), "wrong line ({line} expected): {r}");
+    assert!(r.contains(why), "`{why}` expected: {r}");
+    assert!(sym.classes().is_empty());
+}
+
+#[test]
+fn the_small_model_is_symmetric_and_equivariant() {
+    // `self + 1` only in code CPU 0 runs, a constant naming CPU 0, a trace-only loop.
+    let (p, _) = small("    owner = self;\n    if (has(pending, self)) { done[0] = 2; }", "    lock = self + 1;");
+    for ncpu in [3, 4] {
+        let m = machine(&p, ncpu, "s", &[]);
+        assert_eq!(
+            m.symmetry().describe(),
+            if ncpu == 3 { "CPUs 1 and 2" } else { "CPUs 1–3" }.to_owned() + " are interchangeable"
+        );
+        assert_equivariant(&m, 5000);
+        let (full, reduced) = assert_reduction_agrees(&m);
+        println!("small model {ncpu} CPUs: {full} states, {reduced} with symmetry");
+    }
+}
+
+#[test]
+fn each_refusal_rule_names_its_line() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("    for t in pending { done[t] = 2; } // HERE", "", "its body takes steps"),
+        ("    local n = 0;\n    for t in pending { n = n + 1; } // HERE", "", "its body computes with them"),
+        ("    for i in 0..NCPU { done[i] = 0; } // HERE", "", "indexed by CPU numbers"),
+        ("    done[2] = 3; // HERE", "", "indexed by CPU numbers"),
+        ("    owner = self + 1; // HERE", "", "arithmetic on a CPU number"),
+        ("    local k = 0;\n    if (self < 2) { k = 1; } // HERE", "", "orders CPU numbers"),
+        ("    local l = lowest(pending); // HERE", "", "`lowest()` picks a CPU"),
+        ("    for i in 0..NCPU { atomic_or(pending, bit(i)); } // HERE", "", "bit() of a plain number"),
+        ("    local x = self;\n    x = bit(self); // HERE", "", "holds a CPU number in one place and a CPU mask"),
+        (
+            "    local x = 0;\n    for t in pending { ktr(seen, t); }\n    done[t] = 2; // HERE",
+            "",
+            "still holds the last CPU",
+        ),
+        (
+            "    atomic_or(pending, bit(self));\n    local b = 0;\n    if (self == pending) { b = 1; } // HERE",
+            "",
+            "compares a CPU number with a CPU mask",
+        ),
+        ("    local o = count;\n    send_ipi(o, V); // HERE", "", "send_ipi's targets are a plain number"),
+    ];
+    for &(h, a, why) in cases {
+        assert_refused(h, a, why);
+    }
+}
+
+#[test]
+fn code_only_singleton_cpus_run_may_use_its_cpu_number() {
+    // The same arithmetic in a handler (every CPU) is refused, in CPU 0's thread it is not.
+    let (p, _) = small("", "    owner = self + 1;\n    if (self < 1) { lock = 1; }");
+    assert!(machine(&p, 3, "s", &[]).symmetry().reduces());
+}
+
+#[test]
+fn the_scoreboard_is_refused_at_its_wait_loop() {
+    let p = scoreboard();
+    for sc in ["unmap_free", "crossfire", "switch_back"] {
+        let sym = machine(&p, 4, sc, &[]).symmetry();
+        let r = sym.refusal().expect("refused");
+        // The initiator waits for its targets one by one, in index order (D3/I12).
+        assert!(
+            r.starts_with("line 101: `for t in mask` visits CPUs in index order, and its body takes steps"),
+            "{sc}: {r}"
+        );
+    }
+    // With 3 CPUs crossfire and switch_back have no two CPUs alike to begin with.
+    let sym = machine(&p, 3, "crossfire", &[]).symmetry();
+    assert!(sym.refusal().is_none() && !sym.reduces());
+}
+
+#[test]
+fn other_bundled_configurations_are_refused_with_a_reason() {
+    let cases = [
+        (
+            "freebsd-global",
+            "unmap_free",
+            "line 100: `for t in mask` visits CPUs in index order, and its body takes steps",
+        ),
+        ("mach", "unmap_free", "line 56: arithmetic on a CPU number"),
+        ("linux", "unmap_touch", "line 99: `for t in mask` visits CPUs in index order, and its body takes steps"),
+        ("dragonfly", "unmap_free", "line 127: arithmetic on a CPU number"),
+    ];
+    for (id, sc, why) in cases {
+        let sym = machine(&bundled(id), 4, sc, &[]).symmetry();
+        let r = sym.refusal().unwrap_or_else(|| panic!("{id} {sc} accepted"));
+        assert!(r.starts_with(why), "{id} {sc}: {r}");
+    }
+}

@@ -30,9 +30,11 @@ struct An<'a> {
     index: Vec<Vec<Option<K>>>,
     /// Per procedure: None unreachable, Some(true) when a moving CPU may run it.
     runs: Vec<Option<bool>>,
-    /// (proc, slot) of trace-only `for t in mask` variables, and the pc of their clear.
+    /// (proc, slot) of trace-only `for t in mask` variables, and the pc of their clear
+    /// (the one instruction besides trace points that reads them).
     scratch: Vec<(u16, u16)>,
     exempt: Vec<(u16, u32)>,
+    pc: u32,
     final_pass: bool,
     changed: bool,
     err: Option<String>,
@@ -64,6 +66,7 @@ pub(super) fn analyse(m: &Machine) -> Symmetry {
         err: None,
         proc: 0,
         line: 0,
+        pc: 0,
     };
     // Every local starts as 0 when its procedure is entered.
     let zero = an.of_value(0);
@@ -81,16 +84,21 @@ pub(super) fn analyse(m: &Machine) -> Symmetry {
         }
     }
     an.reach();
+    // Each slot's sort only rises in a lattice of height 2, so this settles quickly.
+    let mut settled = false;
     for _ in 0..64 {
         an.changed = false;
         an.pass();
-        if !an.changed || an.err.is_some() {
+        if !an.changed {
+            settled = true;
             break;
         }
     }
-    if an.err.is_none() {
-        an.final_pass = true;
+    an.final_pass = true;
+    if settled {
         an.pass();
+    } else {
+        an.refuse("the analysis of CPU numbers did not settle".into());
     }
     if an.err.is_none() {
         an.check_layout();
@@ -188,10 +196,11 @@ impl An<'_> {
         self.eval(e, true).unwrap_or(UNKNOWN)
     }
 
-    /// Refuse, naming the line. Conflicts of storage are final whenever found; misuses
-    /// are judged once the sorts are stable.
-    fn refuse(&mut self, why: String, storage: bool) {
-        if self.err.is_none() && (storage || self.final_pass) {
+    /// Refuse, naming the line. Judged only in the last pass, once the sorts are stable:
+    /// before, a local may not have its final sort yet. Every conflict or misuse of an
+    /// earlier pass is met again in the last one, which runs every instruction again.
+    fn refuse(&mut self, why: String) {
+        if self.err.is_none() && self.final_pass {
             let line = self.line;
             self.err = Some(format!("line {line}: {why} (`{}`)", self.m.prog.source_line(line)));
         }
@@ -204,7 +213,7 @@ impl An<'_> {
             (Cpu, Cpu) | (Cpu, Num { fixed: true, .. }) | (Num { fixed: true, .. }, Cpu) => Cpu,
             (Mask, Mask) | (Mask, Num { inv: true, .. }) | (Num { inv: true, .. }, Mask) => Mask,
             _ => {
-                self.refuse(format!("{what} holds {} in one place and {} in another", name(a), name(b)), true);
+                self.refuse(format!("{what} holds {} in one place and {} in another", name(a), name(b)));
                 a
             }
         }
@@ -237,7 +246,7 @@ impl An<'_> {
         for d in 0..rank {
             let k = if d < implied { self_kind(self_moves) } else { idx[d - implied] };
             if k == K::Mask {
-                self.refuse(format!("a CPU mask indexes `{}`", self.m.prog.vars[var as usize].name), false);
+                self.refuse(format!("a CPU mask indexes `{}`", self.m.prog.vars[var as usize].name));
                 continue;
             }
             let old = self.index[var as usize][d];
@@ -250,9 +259,7 @@ impl An<'_> {
                             format!(
                                 "`{}` is indexed by CPU numbers, and here by a plain number (a loop counter, a constant naming an interchangeable CPU, or a value from words that also hold plain numbers): which word that is depends on how CPUs are numbered",
                                 self.m.prog.vars[var as usize].name
-                            ),
-                            true,
-                        );
+                            ));
                         o
                     } else {
                         self.join(o, k, &what)
@@ -358,6 +365,7 @@ impl An<'_> {
         let proc = &prog.procs[p as usize];
         let ins = proc.code[pc as usize];
         self.line = ins.line;
+        self.pc = pc;
         let ev = |an: &mut Self, e: ExprRef| an.eval(e, moves).unwrap_or(UNKNOWN);
         match ins.kind {
             Kind::Eval { dst, src } => {
@@ -393,7 +401,9 @@ impl An<'_> {
                     RmwOp::FetchAdd => {
                         self.plain(old, "fetch_add on a CPU number or mask");
                         self.plain(x, "fetch_add of a CPU number or mask");
-                        old
+                        // A sum is a plain number of no known value.
+                        self.set_var(var, UNKNOWN);
+                        self.content[var as usize]
                     }
                     RmwOp::Xchg => {
                         self.set_var(var, x);
@@ -425,7 +435,7 @@ impl An<'_> {
                     let k = self.content[var as usize];
                     self.set_local(e, k);
                     if self.final_pass && self.index[var as usize].last() == Some(&Some(K::Cpu)) {
-                        self.refuse("a double-width CAS pairs words whose last index is a CPU number".into(), false);
+                        self.refuse("a double-width CAS pairs words whose last index is a CPU number".into());
                     }
                 }
                 if let Some(d) = dst {
@@ -435,7 +445,7 @@ impl An<'_> {
             Kind::SendIpi { mask, .. } => {
                 let k = ev(self, mask);
                 if !matches!(k, K::Mask | K::Num { inv: true, .. }) {
-                    self.refuse(format!("send_ipi's targets are {}, not a CPU mask", name(k)), false);
+                    self.refuse(format!("send_ipi's targets are {}, not a CPU mask", name(k)));
                 }
             }
             Kind::PteClear { aspace, va, dst }
@@ -501,9 +511,9 @@ impl An<'_> {
         let Kind::Branch { else_to, .. } = proc.code[pc as usize - 1].kind else { return None };
         let body = &proc.code[pc as usize + 2..(else_to as usize).saturating_sub(1)];
         if body.iter().any(|i| i.visible) {
-            self.refuse("`for t in mask` visits CPUs in index order, and its body takes steps".into(), false);
+            self.refuse("`for t in mask` visits CPUs in index order, and its body takes steps".into());
         } else if body.iter().any(|i| !matches!(i.kind, Kind::Ktr { .. })) {
-            self.refuse("`for t in mask` visits CPUs in index order, and its body computes with them".into(), false);
+            self.refuse("`for t in mask` visits CPUs in index order, and its body computes with them".into());
         }
         if !self.scratch.contains(&(p, slot)) {
             self.scratch.push((p, slot));
@@ -511,7 +521,7 @@ impl An<'_> {
         }
         let h = self.locals[p as usize][hidden as usize];
         if !matches!(h, K::Mask | K::Num { inv: true, .. }) {
-            self.refuse(format!("`for t in mask` runs over {}, not a CPU mask", name(h)), false);
+            self.refuse(format!("`for t in mask` runs over {}, not a CPU mask", name(h)));
         }
         Some(K::Cpu)
     }
@@ -541,7 +551,7 @@ impl An<'_> {
 
     fn plain(&mut self, k: K, why: &str) {
         if !matches!(k, K::Num { .. }) {
-            self.refuse(why.into(), false);
+            self.refuse(why.into());
         }
     }
 
@@ -549,7 +559,7 @@ impl An<'_> {
     /// is fixed.
     fn truth(&mut self, k: K) {
         if k == K::Cpu && self.moving & 1 != 0 {
-            self.refuse("a CPU number is tested for zero, and CPU 0 is interchangeable".into(), false);
+            self.refuse("a CPU number is tested for zero, and CPU 0 is interchangeable".into());
         }
     }
 
@@ -562,7 +572,7 @@ impl An<'_> {
             _ => false,
         };
         if !ok {
-            self.refuse(format!("compares {} with {}", name(a), name(b)), false);
+            self.refuse(format!("compares {} with {}", name(a), name(b)));
         }
     }
 
@@ -572,7 +582,7 @@ impl An<'_> {
             (Mask, Mask) | (Mask, Num { inv: true, .. }) | (Num { inv: true, .. }, Mask) => Mask,
             (Num { inv: i1, .. }, Num { inv: i2, .. }) => Num { fixed: false, inv: i1 && i2 },
             _ => {
-                self.refuse(format!("combines {} with {} bit by bit", name(a), name(b)), false);
+                self.refuse(format!("combines {} with {} bit by bit", name(a), name(b)));
                 UNKNOWN
             }
         }
@@ -595,21 +605,11 @@ impl An<'_> {
                 Op::SelfCpu => self_kind(moves),
                 Op::Local(l) => {
                     let key = (self.proc, l);
-                    if self.final_pass && self.scratch.contains(&key) {
-                        let line = self.line;
-                        let exempt = self
-                            .exempt
-                            .iter()
-                            .any(|&(p, pc)| p == self.proc && prog.procs[p as usize].code[pc as usize].line == line);
-                        if !exempt {
-                            self.refuse(
-                                format!(
-                                    "`{}` still holds the last CPU a `for` loop over a mask visited, which depends on how CPUs are numbered",
-                                    prog.procs[self.proc as usize].local_names[l as usize]
-                                ),
-                                false,
-                            );
-                        }
+                    if self.final_pass && self.scratch.contains(&key) && !self.exempt.contains(&(self.proc, self.pc)) {
+                        let name = &prog.procs[self.proc as usize].local_names[l as usize];
+                        self.refuse(format!(
+                            "`{name}` still holds the last CPU a `for` loop over a mask visited, which depends on how CPUs are numbered"
+                        ));
                     }
                     *self.locals[self.proc as usize].get(l as usize)?
                 }
@@ -629,7 +629,7 @@ impl An<'_> {
                             K::Mask => K::Mask,
                             K::Num { inv, .. } => K::Num { fixed: false, inv },
                             K::Cpu => {
-                                self.refuse("`~` of a CPU number".into(), false);
+                                self.refuse("`~` of a CPU number".into());
                                 UNKNOWN
                             }
                         },
@@ -658,7 +658,6 @@ impl An<'_> {
                                 self.refuse(
                                     "orders CPU numbers (`<`, `<=`, `>`, `>=`), which depends on how CPUs are numbered"
                                         .into(),
-                                    false,
                                 );
                             }
                             UNKNOWN
@@ -667,7 +666,6 @@ impl An<'_> {
                             if !matches!((x, y), (K::Num { .. }, K::Num { .. })) {
                                 self.refuse(
                                     "arithmetic on a CPU number or mask depends on how CPUs are numbered".into(),
-                                    false,
                                 );
                             }
                             UNKNOWN
@@ -690,7 +688,7 @@ impl An<'_> {
                 K::Cpu => K::Mask,
                 K::Num { fixed: true, .. } => K::Num { fixed: false, inv: true },
                 k => {
-                    self.refuse(format!("bit() of {}, which may name an interchangeable CPU", name(k)), false);
+                    self.refuse(format!("bit() of {}, which may name an interchangeable CPU", name(k)));
                     UNKNOWN
                 }
             },
@@ -699,26 +697,27 @@ impl An<'_> {
                 if !matches!(a[0], K::Mask | K::Num { inv: true, .. })
                     || !matches!(a[1], K::Cpu | K::Num { fixed: true, .. })
                 {
-                    self.refuse(
-                        format!("has() of {} and {}: it needs a CPU mask and a CPU number", name(a[0]), name(a[1])),
-                        false,
-                    );
+                    self.refuse(format!(
+                        "has() of {} and {}: it needs a CPU mask and a CPU number",
+                        name(a[0]),
+                        name(a[1])
+                    ));
                 }
                 UNKNOWN
             }
             Func::Lowest => {
-                self.refuse("`lowest()` picks a CPU by its number".into(), false);
+                self.refuse("`lowest()` picks a CPU by its number".into());
                 UNKNOWN
             }
             Func::Popcount => {
                 if a[0] == K::Cpu {
-                    self.refuse("popcount() of a CPU number".into(), false);
+                    self.refuse("popcount() of a CPU number".into());
                 }
                 UNKNOWN
             }
             Func::Min | Func::Max => {
                 if !a.iter().all(|k| matches!(k, K::Num { .. })) {
-                    self.refuse("min()/max() of CPU numbers depends on how CPUs are numbered".into(), false);
+                    self.refuse("min()/max() of CPU numbers depends on how CPUs are numbered".into());
                 }
                 UNKNOWN
             }
@@ -733,13 +732,10 @@ impl An<'_> {
             for (d, k) in dims.iter().enumerate() {
                 if *k == Some(K::Cpu) && self.m.vars[v].dims[d] < top {
                     self.line = self.m.prog.vars[v].line;
-                    self.refuse(
-                        format!(
-                            "`{}` is indexed by CPU numbers but has only {} rows",
-                            self.m.prog.vars[v].name, self.m.vars[v].dims[d]
-                        ),
-                        true,
-                    );
+                    self.refuse(format!(
+                        "`{}` is indexed by CPU numbers but has only {} rows",
+                        self.m.prog.vars[v].name, self.m.vars[v].dims[d]
+                    ));
                 }
             }
         }
