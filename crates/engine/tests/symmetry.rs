@@ -135,7 +135,7 @@ fn assert_equivariant(m: &Machine, limit: usize) -> (usize, usize) {
 /// Breadth-first search of the whole space, or of one representative per orbit: the
 /// number of states and every property found (violations by steps, stuck verdicts,
 /// faults). A state is not expanded past a violation.
-fn search(m: &Machine, reduce: bool) -> (usize, BTreeSet<&'static str>) {
+fn search(m: &Machine, reduce: bool) -> (usize, BTreeSet<&'static str>, HashSet<State>) {
     let sym = m.symmetry();
     let (mut rep, mut perm) = (State::empty(), Vec::new());
     let canon = |s: &State, rep: &mut State, perm: &mut Vec<u8>| {
@@ -175,16 +175,37 @@ fn search(m: &Machine, reduce: bool) -> (usize, BTreeSet<&'static str>) {
             fx.clear();
         }
     }
-    (seen.len(), found)
+    (seen.len(), found, seen)
 }
 
-/// The reduced search finds exactly the properties the full one finds, in fewer states.
-fn assert_reduction_agrees(m: &Machine) -> (usize, usize) {
-    let (full, f1) = search(m, false);
-    let (reduced, f2) = search(m, true);
+/// The reduced search finds exactly the properties the full one finds, in fewer states,
+/// and no fewer than there are orbits (counted exactly, as the least encoding over every
+/// renaming). Returns (states, orbits, states of the reduced search).
+fn assert_reduction_agrees(m: &Machine) -> (usize, usize, usize) {
+    let (full, f1, states) = search(m, false);
+    let (reduced, f2, _) = search(m, true);
     assert_eq!(f1, f2, "the reduced search must find what the full one finds");
     assert!(reduced < full, "{reduced} representatives for {full} states");
-    (full, reduced)
+    let sym = m.symmetry();
+    let perms = permutations(&sym, m.ncpu());
+    let mut ps = State::empty();
+    let orbits: HashSet<Vec<u32>> = states
+        .iter()
+        .map(|s| {
+            let mut least: Option<Vec<u32>> = None;
+            for pi in &perms {
+                sym.permute(s, pi, &mut ps);
+                let mut w = Vec::new();
+                without_scratch(&sym, &ps).encode(&mut w);
+                if least.as_ref().is_none_or(|l| w < *l) {
+                    least = Some(w);
+                }
+            }
+            least.expect("the identity")
+        })
+        .collect();
+    assert!(reduced >= orbits.len());
+    (full, orbits.len(), reduced)
 }
 
 /// Every bundled configuration the analysis accepts at 3 and 4 CPUs (default options but
@@ -234,8 +255,8 @@ fn the_reduced_search_finds_what_the_full_one_finds_in_fewer_states() {
     for &(id, sc, opts) in SYMMETRIC {
         let p = bundled(id);
         let m = machine(&p, 3, sc, opts);
-        let (full, reduced) = assert_reduction_agrees(&m);
-        println!("{id} {sc} 3 CPUs: {full} states, {reduced} with symmetry");
+        let (full, orbits, reduced) = assert_reduction_agrees(&m);
+        println!("{id} {sc} 3 CPUs: {full} states, {orbits} orbits, {reduced} with symmetry");
     }
 }
 
@@ -294,8 +315,8 @@ fn the_small_model_is_symmetric_and_equivariant() {
             if ncpu == 3 { "CPUs 1 and 2" } else { "CPUs 1–3" }.to_owned() + " are interchangeable"
         );
         assert_equivariant(&m, 5000);
-        let (full, reduced) = assert_reduction_agrees(&m);
-        println!("small model {ncpu} CPUs: {full} states, {reduced} with symmetry");
+        let (full, orbits, reduced) = assert_reduction_agrees(&m);
+        println!("small model {ncpu} CPUs: {full} states, {orbits} orbits, {reduced} with symmetry");
     }
 }
 
@@ -326,6 +347,17 @@ fn each_refusal_rule_names_its_line() {
     for &(h, a, why) in cases {
         assert_refused(h, a, why);
     }
+}
+
+#[test]
+fn a_scenario_argument_naming_an_interchangeable_cpu_is_a_plain_number() {
+    let src = SMALL.replace("HANDLER", "").replace("ASK", "").replace("cpu 0: ask();", "cpu 0: poke(2);")
+        + "proc poke(t) {\n    done[t] = 1; // HERE\n}\n";
+    let p = program(&src);
+    let sym = machine(&p, 4, "s", &[]).symmetry();
+    let line = src.lines().position(|l| l.contains("// HERE")).unwrap() + 1;
+    let r = sym.refusal().expect("refused");
+    assert!(r.starts_with(&format!("line {line}: `done` is indexed by CPU numbers")), "{r}");
 }
 
 #[test]

@@ -26,8 +26,8 @@ struct An<'a> {
     classes: &'a [Vec<u8>],
     locals: Vec<Vec<K>>,
     content: Vec<K>,
-    /// Join of the index values seen per dimension (None: never indexed explicitly).
-    index: Vec<Vec<Option<K>>>,
+    /// Per variable and dimension: indexed by CPU numbers somewhere.
+    cpu_dim: Vec<Vec<bool>>,
     /// Per procedure: None unreachable, Some(true) when a moving CPU may run it.
     runs: Vec<Option<bool>>,
     /// (proc, slot) of trace-only `for t in mask` variables, and the pc of their clear
@@ -57,7 +57,7 @@ pub(super) fn analyse(m: &Machine) -> Symmetry {
         classes: &classes,
         locals: prog.procs.iter().map(|p| vec![UNKNOWN; p.local_names.len()]).collect(),
         content: vec![],
-        index: prog.vars.iter().zip(&m.vars).map(|(_, l)| vec![None; l.dims.len()]).collect(),
+        cpu_dim: m.vars.iter().map(|l| vec![false; l.dims.len()]).collect(),
         runs: vec![None; prog.procs.len()],
         scratch: vec![],
         exempt: vec![],
@@ -80,10 +80,11 @@ pub(super) fn analyse(m: &Machine) -> Symmetry {
         };
         an.content.push(k);
         if d.per_cpu {
-            an.index[v][0] = Some(K::Cpu);
+            an.cpu_dim[v][0] = true;
         }
     }
     an.reach();
+    an.entry_arguments();
     // Each slot's sort only rises in a lattice of height 2, so this settles quickly.
     let mut settled = false;
     for _ in 0..64 {
@@ -116,7 +117,7 @@ pub(super) fn analyse(m: &Machine) -> Symmetry {
         .map(|(v, l)| VarSym {
             base: l.base,
             dims: l.dims.clone(),
-            cpu_dim: an.index[v].iter().map(|k| *k == Some(K::Cpu)).collect(),
+            cpu_dim: an.cpu_dim[v].clone(),
             content: sort(an.content[v]),
         })
         .collect();
@@ -241,34 +242,43 @@ impl An<'_> {
 
     /// Record the indices of an access to `var` (explicit ones last, as `Machine::index`).
     fn access(&mut self, var: u16, idx: &[K], self_moves: bool) {
-        let rank = self.index[var as usize].len();
+        let rank = self.cpu_dim[var as usize].len();
         let implied = rank - idx.len().min(rank);
+        let name = &self.m.prog.vars[var as usize].name;
         for d in 0..rank {
             let k = if d < implied { self_kind(self_moves) } else { idx[d - implied] };
-            if k == K::Mask {
-                self.refuse(format!("a CPU mask indexes `{}`", self.m.prog.vars[var as usize].name));
-                continue;
-            }
-            let old = self.index[var as usize][d];
-            let what = format!("dimension {} of `{}`'s index", d + 1, self.m.prog.vars[var as usize].name);
-            let new = match old {
-                None => k,
-                Some(o) => {
-                    if matches!((o, k), (K::Cpu, K::Num { fixed: false, .. }) | (K::Num { fixed: false, .. }, K::Cpu)) {
-                        self.refuse(
-                            format!(
-                                "`{}` is indexed by CPU numbers, and here by a plain number (a loop counter, a constant naming an interchangeable CPU, or a value from words that also hold plain numbers): which word that is depends on how CPUs are numbered",
-                                self.m.prog.vars[var as usize].name
-                            ));
-                        o
-                    } else {
-                        self.join(o, k, &what)
-                    }
+            match k {
+                K::Mask => self.refuse(format!("a CPU mask indexes `{name}`")),
+                K::Cpu if !self.cpu_dim[var as usize][d] => {
+                    self.cpu_dim[var as usize][d] = true;
+                    self.changed = true;
                 }
+                K::Num { fixed: false, .. } if self.cpu_dim[var as usize][d] => self.refuse(format!(
+                    "`{name}` is indexed by CPU numbers elsewhere, and here by a plain number (a loop counter, a constant naming an interchangeable CPU, or a value from words that also hold plain numbers): which word that is depends on how CPUs are numbered"
+                )),
+                _ => {}
+            }
+        }
+    }
+
+    /// The scenario's argument values are the entry procedures' first locals.
+    fn entry_arguments(&mut self) {
+        let m = self.m;
+        let sc = &m.prog.scenarios[m.cfg.scenario];
+        for c in 0..m.cfg.ncpu {
+            let Some(spec) = sc
+                .cpus
+                .iter()
+                .find(|s| s.first != u32::MAX && s.first <= c && c <= s.last)
+                .or_else(|| sc.cpus.iter().find(|s| s.first == u32::MAX))
+            else {
+                continue;
             };
-            if Some(new) != old {
-                self.index[var as usize][d] = Some(new);
-                self.changed = true;
+            let Some(p) = spec.proc else { continue };
+            for (i, &a) in spec.args.iter().enumerate() {
+                let k = m.const_eval(a, c).map_or(UNKNOWN, |v| self.of_value(v));
+                self.proc = p;
+                self.set_local(i as u16, k);
             }
         }
     }
@@ -434,7 +444,7 @@ impl An<'_> {
                     self.set_var(var, n);
                     let k = self.content[var as usize];
                     self.set_local(e, k);
-                    if self.final_pass && self.index[var as usize].last() == Some(&Some(K::Cpu)) {
+                    if self.final_pass && self.cpu_dim[var as usize].last() == Some(&true) {
                         self.refuse("a double-width CAS pairs words whose last index is a CPU number".into());
                     }
                 }
@@ -728,9 +738,9 @@ impl An<'_> {
     /// move a word out of bounds.
     fn check_layout(&mut self) {
         let top = 32 - self.moving.leading_zeros();
-        for (v, dims) in self.index.clone().iter().enumerate() {
-            for (d, k) in dims.iter().enumerate() {
-                if *k == Some(K::Cpu) && self.m.vars[v].dims[d] < top {
+        for (v, dims) in self.cpu_dim.clone().iter().enumerate() {
+            for (d, &cpu) in dims.iter().enumerate() {
+                if cpu && self.m.vars[v].dims[d] < top {
                     self.line = self.m.prog.vars[v].line;
                     self.refuse(format!(
                         "`{}` is indexed by CPU numbers but has only {} rows",

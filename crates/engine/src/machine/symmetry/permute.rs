@@ -112,15 +112,43 @@ impl Symmetry {
         }
         h.add(cpu.sb.len() as u64);
         h.add(cpu.window.map_or(u64::MAX, |w| w.va as u32 as u64));
-        // Row c of every variable whose first dimension is a CPU one.
+        // Row c of every variable whose first dimension is a CPU one; where a later
+        // dimension is a CPU one too, the row's words are summed, not listed, since their
+        // order follows the numbering. Mask words elsewhere: whether they hold c.
         for v in &self.vars {
-            if v.cpu_dim.first() != Some(&true) || c as u32 >= v.dims[0] {
+            if v.cpu_dim.first() != Some(&true) {
+                if v.content == Sort::Mask {
+                    let size: u32 = v.dims.iter().product();
+                    for k in 0..size {
+                        h.add(((s.mem[(v.base + k) as usize] >> c) & 1) as u64);
+                    }
+                }
+                continue;
+            }
+            if c as u32 >= v.dims[0] {
                 continue;
             }
             let row: u32 = v.dims[1..].iter().product();
-            for k in 0..row {
-                h.add(abstracted(v.content, s.mem[(v.base + c as u32 * row + k) as usize]) as u32 as u64);
+            let words = &s.mem[(v.base + c as u32 * row) as usize..(v.base + (c as u32 + 1) * row) as usize];
+            if v.cpu_dim[1..].iter().any(|&d| d) {
+                let mut sum = 0u64;
+                for &x in words {
+                    let mut e = Mix(0);
+                    e.add(abstracted(v.content, x) as u32 as u64);
+                    sum = sum.wrapping_add(e.0);
+                }
+                h.add(sum);
+            } else {
+                for &x in words {
+                    h.add(abstracted(v.content, x) as u32 as u64);
+                }
             }
+        }
+        for b in &s.bcast {
+            h.add((b.issuer as usize == c) as u64 | ((((b.pending >> c) & 1) as u64) << 1));
+        }
+        for r in &s.retired {
+            h.add((r.owner as usize == c) as u64);
         }
         h.0
     }
