@@ -521,9 +521,11 @@ impl An<'_> {
         let Kind::Branch { else_to, .. } = proc.code[pc as usize - 1].kind else { return None };
         let body = &proc.code[pc as usize + 2..(else_to as usize).saturating_sub(1)];
         if body.iter().any(|i| i.visible) {
-            self.refuse("`for t in mask` visits CPUs in index order, and its body takes steps".into());
+            self.refuse("a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps".into());
         } else if body.iter().any(|i| !matches!(i.kind, Kind::Ktr { .. })) {
-            self.refuse("`for t in mask` visits CPUs in index order, and its body computes with them".into());
+            self.refuse(
+                "a `for` loop over a CPU mask visits CPUs in index order, and its body computes with them".into(),
+            );
         }
         if !self.scratch.contains(&(p, slot)) {
             self.scratch.push((p, slot));
@@ -531,7 +533,7 @@ impl An<'_> {
         }
         let h = self.locals[p as usize][hidden as usize];
         if !matches!(h, K::Mask | K::Num { inv: true, .. }) {
-            self.refuse(format!("`for t in mask` runs over {}, not a CPU mask", name(h)));
+            self.refuse(format!("a `for` loop over a mask runs over {}, not a CPU mask", name(h)));
         }
         Some(K::Cpu)
     }

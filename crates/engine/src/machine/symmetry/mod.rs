@@ -110,3 +110,23 @@ fn cpu_list(c: &[u8]) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists_read_as_prose() {
+        assert_eq!(cpu_list(&[1, 2]), "CPUs 1 and 2");
+        assert_eq!(cpu_list(&[1, 2, 3]), "CPUs 1–3");
+        assert_eq!(cpu_list(&[1, 3, 4]), "CPUs 1, 3 and 4");
+    }
+
+    #[test]
+    fn masks_move_bit_by_bit_and_keep_bits_beyond_the_cpus() {
+        // CPU 1 becomes 2 and 2 becomes 1; bit 5 is no CPU of a 3-CPU machine.
+        assert_eq!(permute::permute_mask(0b0000_0010, &[0, 2, 1]), 0b0000_0100);
+        assert_eq!(permute::permute_mask(0b0010_0011, &[0, 2, 1]), 0b0010_0101);
+        assert_eq!(permute::permute_mask(u32::MAX, &[0, 2, 1]), u32::MAX);
+    }
+}

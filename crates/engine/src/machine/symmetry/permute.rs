@@ -76,10 +76,13 @@ impl Symmetry {
             out.clone_from(s);
             return;
         }
-        let mut keyed: Vec<(u64, u8)> = Vec::with_capacity(self.ncpu);
+        // At most 32 CPUs: a buffer on the stack, as this runs on every transition.
+        let mut buf = [(0u64, 0u8); 32];
         for class in &self.classes {
-            keyed.clear();
-            keyed.extend(class.iter().map(|&c| (self.fingerprint(s, c as usize), c)));
+            let keyed = &mut buf[..class.len()];
+            for (k, &c) in keyed.iter_mut().zip(class) {
+                *k = (self.fingerprint(s, c as usize), c);
+            }
             keyed.sort_unstable();
             for (i, &(_, c)) in keyed.iter().enumerate() {
                 perm[c as usize] = class[i];
@@ -185,7 +188,7 @@ impl Symmetry {
     }
 }
 
-fn permute_mask(m: u32, perm: &[u8]) -> u32 {
+pub(super) fn permute_mask(m: u32, perm: &[u8]) -> u32 {
     // Bits beyond the machine's CPUs stay where they are.
     let n = perm.len();
     let mut out = if n >= 32 { 0 } else { m & !((1u32 << n) - 1) };
