@@ -216,6 +216,8 @@ const SYMMETRIC: &[(&str, &str, Opts)] = &[
     ("dillon-2004", "pageout", &[]),
     ("dillon-2004", "protect", &[]),
     ("freebsd-global", "unmap_free", &[("generation", "false")]),
+    // Race D1 (a lost dirty bit), so that the comparison covers a property that is found.
+    ("dillon-2004", "launder", &[("quiesce_first", "false"), ("synchronous", "false")]),
 ];
 
 #[test]
@@ -248,6 +250,13 @@ fn renaming_commutes_with_every_step_on_the_bundled_symmetric_configurations() {
     let p = bundled("freebsd-global");
     let m = machine(&p, 4, "crossfire", &[("generation", "false")]);
     assert_equivariant(&m, 1500);
+    // Race X1's deadlock, with idle CPUs 2 and 3 interchangeable.
+    let m = machine(&p, 4, "crossfire", &[("generation", "false"), ("spin_enables_if", "false")]);
+    assert_equivariant(&m, 1500);
+    let (full, found, _) = search(&m, false);
+    let (reduced, found_reduced, _) = search(&m, true);
+    assert!(found.contains("G-DEADLOCK") && found == found_reduced, "{found:?} {found_reduced:?}");
+    println!("freebsd-global crossfire X1 4 CPUs: {full} states, {reduced} with symmetry");
 }
 
 #[test]
@@ -256,8 +265,11 @@ fn the_reduced_search_finds_what_the_full_one_finds_in_fewer_states() {
         let p = bundled(id);
         let m = machine(&p, 3, sc, opts);
         let (full, orbits, reduced) = assert_reduction_agrees(&m);
-        println!("{id} {sc} 3 CPUs: {full} states, {orbits} orbits, {reduced} with symmetry");
+        println!("{id} {sc} {opts:?} 3 CPUs: {full} states, {orbits} orbits, {reduced} with symmetry");
     }
+    let m = machine(&bundled("dillon-2004"), 3, "launder", &[("quiesce_first", "false"), ("synchronous", "false")]);
+    let (_, found, _) = search(&m, true);
+    assert!(found.contains("G-DIRTY"), "race D1 is found with symmetry too: {found:?}");
 }
 
 /// A small model: CPU 0 asks every other CPU, which are idle, to run the handler, and
@@ -436,5 +448,19 @@ fn survey() {
                 println!("{} {} [{}]: {}", b.id, sc.name, names.join(","), sym.describe());
             }
         }
+    }
+}
+
+/// Full against reduced state counts at 4 CPUs (slow): `cargo test --release --test
+/// symmetry four_cpus -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn four_cpus() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let m = machine(&bundled(id), 4, sc, opts);
+        let (full, f1, _) = search(&m, false);
+        let (reduced, f2, _) = search(&m, true);
+        assert_eq!(f1, f2);
+        println!("{id} {sc} {opts:?} 4 CPUs: {full} states, {reduced} with symmetry, finding {f1:?}");
     }
 }
