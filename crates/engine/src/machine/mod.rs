@@ -8,12 +8,14 @@ mod describe;
 mod exec;
 mod request;
 mod state;
+mod symmetry;
 mod tso;
 mod window;
 
 pub use describe::{describe_choice, describe_effect, describe_store_buffer};
 pub use effects::Effect;
 pub use state::*;
+pub use symmetry::Symmetry;
 pub use tso::STORE_BUFFER_SIZE;
 
 mod effects;

@@ -1,0 +1,466 @@
+//! CPU-symmetry reduction (issue #3): which bundled configurations are symmetric, and on
+//! those, that renaming interchangeable CPUs commutes with every step (equivariance), the
+//! soundness condition of the reduction, checked on the reachable states.
+
+mod common;
+use common::*;
+use sdlab_engine::machine::{Choice, Symmetry};
+use sdlab_engine::*;
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::sync::Arc;
+
+fn machine(p: &Arc<Program>, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Machine {
+    session(p, ncpu, scenario, opts).machine
+}
+
+fn bundled(id: &str) -> Arc<Program> {
+    program(models::find(id).expect("bundled").source)
+}
+
+/// `s` with the dead loop variables of trace-only `for t in mask` loops cleared.
+fn without_scratch(sym: &Symmetry, s: &State) -> State {
+    let mut s = s.clone();
+    for cpu in &mut s.cpus {
+        for a in &cpu.stack {
+            for &(p, slot) in sym.scratch_slots() {
+                if a.proc == p {
+                    cpu.locals[a.base as usize + slot as usize] = 0;
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Every renaming of the CPUs within their classes.
+fn permutations(sym: &Symmetry, ncpu: usize) -> Vec<Vec<u8>> {
+    let mut all = vec![(0..ncpu as u8).collect::<Vec<u8>>()];
+    for class in sym.classes() {
+        let mut next = Vec::new();
+        for base in &all {
+            for order in orders(class) {
+                let mut p = base.clone();
+                for (i, &c) in class.iter().enumerate() {
+                    p[c as usize] = order[i];
+                }
+                next.push(p);
+            }
+        }
+        all = next;
+    }
+    all
+}
+
+fn orders(xs: &[u8]) -> Vec<Vec<u8>> {
+    if xs.len() <= 1 {
+        return vec![xs.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..xs.len() {
+        let mut rest = xs.to_vec();
+        let x = rest.remove(i);
+        for mut o in orders(&rest) {
+            o.insert(0, x);
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// Breadth-first over up to `limit` reachable states, asserting at each state s, for every
+/// enabled choice c and renaming π: enabled(π s) = π enabled(s) as sets, step(π s, π c) =
+/// π step(s, c) (same state up to dead loop variables, same violation property, same
+/// fault or none), and the same stuck verdict. Returns (states, distinct representatives).
+fn assert_equivariant(m: &Machine, limit: usize) -> (usize, usize) {
+    let sym = m.symmetry();
+    assert!(sym.reduces(), "{}", sym.describe());
+    let perms = permutations(&sym, m.ncpu());
+    let mut seen: HashSet<State> = HashSet::new();
+    let mut reps: HashSet<State> = HashSet::new();
+    let mut queue = VecDeque::new();
+    let init = m.initial();
+    seen.insert(init.clone());
+    queue.push_back(init);
+    let (mut en, mut pen, mut fx) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ps, mut rep, mut perm) = (State::empty(), State::empty(), Vec::new());
+    while let Some(s) = queue.pop_front() {
+        sym.representative(&s, &mut rep, &mut perm);
+        reps.insert(without_scratch(&sym, &rep));
+        m.enabled(&s, &mut en);
+        for pi in &perms {
+            sym.permute(&s, pi, &mut ps);
+            m.enabled(&ps, &mut pen);
+            let mut want: Vec<Choice> = en.iter().map(|&c| sym.permute_choice(pi, c)).collect();
+            want.sort();
+            pen.sort();
+            assert_eq!(pen, want, "enabled choices under {pi:?}");
+            assert_eq!(m.stuck(&s).map(|x| x.property), m.stuck(&ps).map(|x| x.property), "stuck verdict under {pi:?}");
+            for &c in &en {
+                let mut a = s.clone();
+                let ra = m.step(&mut a, c, &mut fx);
+                let mut b = ps.clone();
+                let rb = m.step(&mut b, sym.permute_choice(pi, c), &mut fx);
+                match (&ra, &rb) {
+                    (Ok(x), Ok(y)) => {
+                        assert_eq!(
+                            x.violation.as_ref().map(|v| v.property),
+                            y.violation.as_ref().map(|v| v.property),
+                            "violation of {c} under {pi:?}"
+                        );
+                        let mut pa = State::empty();
+                        sym.permute(&a, pi, &mut pa);
+                        assert!(
+                            without_scratch(&sym, &pa) == without_scratch(&sym, &b),
+                            "step {c} does not commute with renaming {pi:?}"
+                        );
+                    }
+                    (Err(_), Err(_)) => {}
+                    _ => panic!("{c} under {pi:?}: {ra:?} vs {rb:?}"),
+                }
+            }
+        }
+        for &c in &en {
+            let mut a = s.clone();
+            if let Ok(st) = m.step(&mut a, c, &mut fx) {
+                if st.violation.is_none() && seen.len() < limit && seen.insert(a.clone()) {
+                    queue.push_back(a);
+                }
+            }
+        }
+        fx.clear();
+    }
+    (seen.len(), reps.len())
+}
+
+/// Breadth-first search of the whole space, or of one representative per orbit: the
+/// number of states and every property found (violations by steps, stuck verdicts,
+/// faults). A state is not expanded past a violation.
+fn search(m: &Machine, reduce: bool) -> (usize, BTreeSet<&'static str>, HashSet<State>) {
+    let sym = m.symmetry();
+    let (mut rep, mut perm) = (State::empty(), Vec::new());
+    let canon = |s: &State, rep: &mut State, perm: &mut Vec<u8>| {
+        if reduce {
+            sym.representative(s, rep, perm);
+        } else {
+            rep.clone_from(s);
+        }
+    };
+    canon(&m.initial(), &mut rep, &mut perm);
+    let mut seen: HashSet<State> = HashSet::from([rep.clone()]);
+    let mut queue = VecDeque::from([rep.clone()]);
+    let mut found = BTreeSet::new();
+    let (mut en, mut fx) = (Vec::new(), Vec::new());
+    while let Some(s) = queue.pop_front() {
+        if let Some(st) = m.stuck(&s) {
+            found.insert(st.property);
+        }
+        m.enabled(&s, &mut en);
+        for &c in &en {
+            let mut a = s.clone();
+            match m.step(&mut a, c, &mut fx) {
+                Ok(st) => {
+                    if let Some(v) = st.violation {
+                        found.insert(v.property);
+                        continue;
+                    }
+                    canon(&a, &mut rep, &mut perm);
+                    if seen.insert(rep.clone()) {
+                        queue.push_back(rep.clone());
+                    }
+                }
+                Err(_) => {
+                    found.insert("fault");
+                }
+            }
+            fx.clear();
+        }
+    }
+    (seen.len(), found, seen)
+}
+
+/// The reduced search finds exactly the properties the full one finds, in fewer states,
+/// and no fewer than there are orbits (counted exactly, as the least encoding over every
+/// renaming). Returns (states, orbits, states of the reduced search).
+fn assert_reduction_agrees(m: &Machine) -> (usize, usize, usize) {
+    let (full, f1, states) = search(m, false);
+    let (reduced, f2, _) = search(m, true);
+    assert_eq!(f1, f2, "the reduced search must find what the full one finds");
+    assert!(reduced < full, "{reduced} representatives for {full} states");
+    let sym = m.symmetry();
+    let perms = permutations(&sym, m.ncpu());
+    let mut ps = State::empty();
+    let orbits: HashSet<Vec<u32>> = states
+        .iter()
+        .map(|s| {
+            let mut least: Option<Vec<u32>> = None;
+            for pi in &perms {
+                sym.permute(s, pi, &mut ps);
+                let mut w = Vec::new();
+                without_scratch(&sym, &ps).encode(&mut w);
+                if least.as_ref().is_none_or(|l| w < *l) {
+                    least = Some(w);
+                }
+            }
+            least.expect("the identity")
+        })
+        .collect();
+    assert!(reduced >= orbits.len());
+    (full, orbits.len(), reduced)
+}
+
+/// Every bundled configuration the analysis accepts at 3 and 4 CPUs (default options but
+/// those named), as (model, scenario, options).
+type Opts = &'static [(&'static str, &'static str)];
+const SYMMETRIC: &[(&str, &str, Opts)] = &[
+    ("dillon-2004", "launder", &[]),
+    ("dillon-2004", "pageout", &[]),
+    ("dillon-2004", "protect", &[]),
+    ("freebsd-global", "unmap_free", &[("generation", "false")]),
+    // Race D1 (a lost dirty bit), so that the comparison covers a property that is found.
+    ("dillon-2004", "launder", &[("quiesce_first", "false"), ("synchronous", "false")]),
+];
+
+#[test]
+fn bundled_symmetric_configurations_are_accepted() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let p = bundled(id);
+        for ncpu in [3u32, 4] {
+            let sym = machine(&p, ncpu, sc, opts).symmetry();
+            let rest: Vec<u8> = (1..ncpu as u8).collect();
+            assert_eq!(sym.classes(), [rest], "{id} {sc} {ncpu}: {}", sym.describe());
+        }
+    }
+    let p = bundled("freebsd-global");
+    let sym = machine(&p, 4, "crossfire", &[("generation", "false")]).symmetry();
+    assert_eq!(sym.describe(), "CPUs 2 and 3 are interchangeable");
+    let sym = machine(&p, 4, "unmap_free", &[("generation", "false")]).symmetry();
+    assert_eq!(sym.describe(), "CPUs 1–3 are interchangeable");
+}
+
+#[test]
+fn renaming_commutes_with_every_step_on_the_bundled_symmetric_configurations() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let p = bundled(id);
+        for (ncpu, limit) in [(3u32, 3000), (4, 1500)] {
+            let m = machine(&p, ncpu, sc, opts);
+            let (states, reps) = assert_equivariant(&m, limit);
+            println!("{id} {sc} {ncpu} CPUs: equivariant on {states} states ({reps} representatives)");
+        }
+    }
+    let p = bundled("freebsd-global");
+    let m = machine(&p, 4, "crossfire", &[("generation", "false")]);
+    assert_equivariant(&m, 1500);
+    // Race X1's deadlock, with idle CPUs 2 and 3 interchangeable.
+    let m = machine(&p, 4, "crossfire", &[("generation", "false"), ("spin_enables_if", "false")]);
+    assert_equivariant(&m, 1500);
+    let (full, found, _) = search(&m, false);
+    let (reduced, found_reduced, _) = search(&m, true);
+    assert!(found.contains("G-DEADLOCK") && found == found_reduced, "{found:?} {found_reduced:?}");
+    println!("freebsd-global crossfire X1 4 CPUs: {full} states, {reduced} with symmetry");
+}
+
+#[test]
+fn the_reduced_search_finds_what_the_full_one_finds_in_fewer_states() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let p = bundled(id);
+        let m = machine(&p, 3, sc, opts);
+        let (full, orbits, reduced) = assert_reduction_agrees(&m);
+        println!("{id} {sc} {opts:?} 3 CPUs: {full} states, {orbits} orbits, {reduced} with symmetry");
+    }
+    let m = machine(&bundled("dillon-2004"), 3, "launder", &[("quiesce_first", "false"), ("synchronous", "false")]);
+    let (_, found, _) = search(&m, true);
+    assert!(found.contains("G-DIRTY"), "race D1 is found with symmetry too: {found:?}");
+}
+
+/// A small model: CPU 0 asks every other CPU, which are idle, to run the handler, and
+/// waits until all have counted themselves. `HANDLER` and `ASK` are spliced in.
+const SMALL: &str = r#"model "symmetry test";
+cpus 2..4 default 3;
+vector V = 0x40;
+shared done[NCPU] = 0;
+shared count = 0;
+shared lock = 0;
+shared cpumask pending = 0;
+percpu owner = -1;
+
+handler V {
+    done[self] = 1;
+HANDLER
+    fetch_add(count, 1);
+    eoi();
+}
+
+proc ask() {
+ASK
+    send_ipi(all_cpus() & ~bit(self), V);
+    for t in all_cpus() & ~bit(self) { ktr(ipi_sent, t); }
+    while (count < NCPU - 1) { pause(); }
+}
+
+scenario s "CPU 0 asks" { cpu 0: ask(); cpu *: idle; }
+"#;
+
+fn small(handler: &str, ask: &str) -> (Arc<Program>, String) {
+    let src = SMALL.replace("HANDLER", handler).replace("ASK", ask);
+    (program(&src), src)
+}
+
+/// The analysis of the small model at 3 CPUs refuses with `why`, at the line marked `// HERE`.
+fn assert_refused(handler: &str, ask: &str, why: &str) {
+    let (p, src) = small(handler, ask);
+    let sym = machine(&p, 3, "s", &[]).symmetry();
+    let line = src.lines().position(|l| l.contains("// HERE")).expect("a marked line") + 1;
+    let r = sym.refusal().unwrap_or_else(|| panic!("accepted: {handler} {ask}"));
+    assert!(r.starts_with(&format!("line {line}: ")), "wrong line ({line} expected): {r}");
+    assert!(r.contains(why), "`{why}` expected: {r}");
+    assert!(sym.classes().is_empty());
+}
+
+#[test]
+fn the_small_model_is_symmetric_and_equivariant() {
+    // `self + 1` only in code CPU 0 runs, a constant naming CPU 0, a trace-only loop.
+    let (p, _) = small("    owner = self;\n    if (has(pending, self)) { done[0] = 2; }", "    lock = self + 1;");
+    for ncpu in [3, 4] {
+        let m = machine(&p, ncpu, "s", &[]);
+        assert_eq!(
+            m.symmetry().describe(),
+            if ncpu == 3 { "CPUs 1 and 2" } else { "CPUs 1–3" }.to_owned() + " are interchangeable"
+        );
+        assert_equivariant(&m, 5000);
+        let (full, orbits, reduced) = assert_reduction_agrees(&m);
+        println!("small model {ncpu} CPUs: {full} states, {orbits} orbits, {reduced} with symmetry");
+    }
+}
+
+#[test]
+fn each_refusal_rule_names_its_line() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("    for t in pending { done[t] = 2; } // HERE", "", "its body takes steps"),
+        ("    local n = 0;\n    for t in pending { n = n + 1; } // HERE", "", "its body computes with them"),
+        ("    for i in 0..NCPU { done[i] = 0; } // HERE", "", "indexed by CPU numbers"),
+        ("    done[2] = 3; // HERE", "", "indexed by CPU numbers"),
+        ("    owner = self + 1; // HERE", "", "arithmetic on a CPU number"),
+        ("    local k = 0;\n    if (self < 2) { k = 1; } // HERE", "", "orders CPU numbers"),
+        ("    local l = lowest(pending); // HERE", "", "`lowest()` picks a CPU"),
+        ("    for i in 0..NCPU { atomic_or(pending, bit(i)); } // HERE", "", "bit() of a plain number"),
+        ("    local x = self;\n    x = bit(self); // HERE", "", "holds a CPU number in one place and a CPU mask"),
+        (
+            "    local x = 0;\n    for t in pending { ktr(seen, t); }\n    done[t] = 2; // HERE",
+            "",
+            "still holds the last CPU",
+        ),
+        (
+            "    atomic_or(pending, bit(self));\n    local b = 0;\n    if (self == pending) { b = 1; } // HERE",
+            "",
+            "compares a CPU number with a CPU mask",
+        ),
+        ("    local o = count;\n    send_ipi(o, V); // HERE", "", "send_ipi's targets are a plain number"),
+    ];
+    for &(h, a, why) in cases {
+        assert_refused(h, a, why);
+    }
+}
+
+#[test]
+fn a_scenario_argument_naming_an_interchangeable_cpu_is_a_plain_number() {
+    let src = SMALL.replace("HANDLER", "").replace("ASK", "").replace("cpu 0: ask();", "cpu 0: poke(2);")
+        + "proc poke(t) {\n    done[t] = 1; // HERE\n}\n";
+    let p = program(&src);
+    let sym = machine(&p, 4, "s", &[]).symmetry();
+    let line = src.lines().position(|l| l.contains("// HERE")).unwrap() + 1;
+    let r = sym.refusal().expect("refused");
+    assert!(r.starts_with(&format!("line {line}: `done` is indexed by CPU numbers")), "{r}");
+}
+
+#[test]
+fn code_only_singleton_cpus_run_may_use_its_cpu_number() {
+    // The same arithmetic in a handler (every CPU) is refused, in CPU 0's thread it is not.
+    let (p, _) = small("", "    owner = self + 1;\n    if (self < 1) { lock = 1; }");
+    assert!(machine(&p, 3, "s", &[]).symmetry().reduces());
+}
+
+#[test]
+fn the_scoreboard_is_refused_at_its_wait_loop() {
+    let p = scoreboard();
+    for sc in ["unmap_free", "crossfire", "switch_back"] {
+        let sym = machine(&p, 4, sc, &[]).symmetry();
+        let r = sym.refusal().expect("refused");
+        // The initiator waits for its targets one by one, in index order (D3/I12).
+        assert!(
+            r.starts_with(
+                "line 101: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps"
+            ),
+            "{sc}: {r}"
+        );
+    }
+    // With 3 CPUs crossfire and switch_back have no two CPUs alike to begin with.
+    let sym = machine(&p, 3, "crossfire", &[]).symmetry();
+    assert!(sym.refusal().is_none() && !sym.reduces());
+}
+
+#[test]
+fn other_bundled_configurations_are_refused_with_a_reason() {
+    let cases = [
+        (
+            "freebsd-global",
+            "unmap_free",
+            "line 100: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
+        ),
+        ("mach", "unmap_free", "line 56: arithmetic on a CPU number"),
+        (
+            "linux",
+            "unmap_touch",
+            "line 99: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
+        ),
+        ("dragonfly", "unmap_free", "line 127: arithmetic on a CPU number"),
+    ];
+    for (id, sc, why) in cases {
+        let sym = machine(&bundled(id), 4, sc, &[]).symmetry();
+        let r = sym.refusal().unwrap_or_else(|| panic!("{id} {sc} accepted"));
+        assert!(r.starts_with(why), "{id} {sc}: {r}");
+    }
+}
+
+/// What the analysis says of every bundled scenario at 4 CPUs, with default options and
+/// with each model option flipped: `cargo test --test symmetry survey -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn survey() {
+    for b in models::BUNDLED {
+        let p = bundled(b.id);
+        for sc in &p.scenarios {
+            let mut variants: Vec<Vec<(usize, i32)>> = vec![vec![]];
+            for (i, o) in p.options.iter().enumerate() {
+                if o.is_bool && !o.name.starts_with("hw_") {
+                    variants.push(vec![(i, 1 - o.default)]);
+                }
+            }
+            for v in variants {
+                let mut c = Config::new(&p);
+                c.ncpu = 4;
+                c.scenario = p.scenario_index(&sc.name).unwrap();
+                for &(i, x) in &v {
+                    c.options[i] = x;
+                }
+                let Ok(m) = Machine::new(p.clone(), c) else { continue };
+                let sym = m.symmetry();
+                let names: Vec<String> = v.iter().map(|&(i, x)| format!("{}={x}", p.options[i].name)).collect();
+                println!("{} {} [{}]: {}", b.id, sc.name, names.join(","), sym.describe());
+            }
+        }
+    }
+}
+
+/// Full against reduced state counts at 4 CPUs (slow): `cargo test --release --test
+/// symmetry four_cpus -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn four_cpus() {
+    for &(id, sc, opts) in SYMMETRIC {
+        let m = machine(&bundled(id), 4, sc, opts);
+        let (full, f1, _) = search(&m, false);
+        let (reduced, f2, _) = search(&m, true);
+        assert_eq!(f1, f2);
+        println!("{id} {sc} {opts:?} 4 CPUs: {full} states, {reduced} with symmetry, finding {f1:?}");
+    }
+}
