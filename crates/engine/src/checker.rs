@@ -49,6 +49,10 @@ pub struct Options {
     /// more than they save (measured on the scoreboard's E1 search, whose levels have
     /// 300–1 800 records). Tests set 1 to run every level on the threads.
     pub parallel_level: usize,
+    /// Breadth-first only: keep one state per orbit of interchangeable CPUs, where the
+    /// configuration has some (`Machine::symmetry`, canon.rs). The liveness pass and the
+    /// depth-first search never reduce by symmetry.
+    pub symmetry: bool,
 }
 
 impl Default for Options {
@@ -61,6 +65,7 @@ impl Default for Options {
             liveness: true,
             threads: 1,
             parallel_level: 1024,
+            symmetry: true,
         }
     }
 }
@@ -245,6 +250,9 @@ pub struct Checker {
     scratch: State,
     /// The next successor, computed one choice ahead, and its encoding.
     ahead: State,
+    /// CPU symmetry in force (breadth-first), and what the reductions are in words.
+    canon: Option<crate::canon::Canon>,
+    reductions: String,
     words_ahead: Vec<u32>,
     en2: Vec<Choice>,
     words: Vec<u32>,
@@ -276,17 +284,34 @@ impl Checker {
             state: s0.clone(),
             scratch: s0.clone(),
             ahead: s0.clone(),
+            canon: None,
+            reductions: String::new(),
             words_ahead: Vec::new(),
             en2: Vec::new(),
             words: Vec::new(),
             opts,
         };
+        if c.opts.mode == Mode::Bfs && c.opts.symmetry {
+            let (canon, text) = crate::canon::Canon::new(&c.machine);
+            c.reductions = match canon {
+                Some(_) => format!("CPU symmetry ({text})"),
+                None => format!("none ({text})"),
+            };
+            c.canon = canon;
+        } else if c.opts.mode == Mode::Dfs && c.opts.por {
+            c.reductions = "partial-order reduction (private steps)".into();
+        } else {
+            c.reductions = "none".into();
+        }
         if c.opts.threads > 1 && c.opts.mode == Mode::Bfs {
             c.pool = crate::pool::Pool::new(c.opts.threads);
         }
         if let Some(pool) = &c.pool {
             c.seen = Shards::new(pool.workers());
-            c.workers = (0..pool.workers()).map(|_| Default::default()).collect();
+            let (m, canon) = (&c.machine, &c.canon);
+            c.workers = (0..pool.workers())
+                .map(|_| crate::level::Worker::new(canon.as_ref().map(|k| k.fork(m))))
+                .collect();
         }
         c.seen.insert(fingerprint(&s0));
         c.progress.states = 1;
@@ -308,8 +333,9 @@ impl Checker {
         buf.extend_from_slice(words);
     }
 
-    /// Step `s` (a copy of the state being expanded) by `c`, encode it into `words` and
-    /// start loading its visited-set slot.
+    /// Step `s` (a copy of the state being expanded) by `c`, replace it by its orbit's
+    /// representative under CPU symmetry, encode it into `words` and start loading its
+    /// visited-set slot.
     fn successor(
         m: &Machine,
         s: &mut State,
@@ -317,10 +343,14 @@ impl Checker {
         fx: &mut Vec<Effect>,
         words: &mut Vec<u32>,
         seen: &Shards,
+        canon: &mut Option<crate::canon::Canon>,
     ) -> (Result<crate::machine::Stepped, crate::machine::Fault>, u128) {
         let r = m.step(s, c, fx);
         if r.is_err() {
             return (r, 0);
+        }
+        if let Some(k) = canon {
+            k.represent(s);
         }
         s.encode(words);
         let fp = hash128(words);
@@ -338,6 +368,12 @@ impl Checker {
 
     pub fn outcome(&self) -> Option<&Outcome> {
         self.outcome.as_ref()
+    }
+
+    /// The reductions in force, in words: "CPU symmetry (CPUs 1–3 are interchangeable)",
+    /// or "none (no CPU symmetry: line 101: …)" saying why none applies.
+    pub fn reductions(&self) -> &str {
+        &self.reductions
     }
 
     fn path(&self, node: u32) -> Vec<Choice> {
@@ -386,6 +422,8 @@ impl Checker {
                     self.seen = Shards::new(1);
                     self.pool = None;
                     self.workers = Vec::new();
+                    // The liveness pass explores the full state space.
+                    self.canon = None;
                     self.links = Vec::new();
                     self.cur = Vec::new();
                     self.next = Vec::new();
@@ -416,14 +454,24 @@ impl Checker {
             let mut cur = en.first().map(|&c| {
                 self.scratch.clone_from(&self.state);
                 self.fx.clear();
-                Self::successor(&self.machine, &mut self.scratch, c, &mut self.fx, &mut self.words, &self.seen)
+                Self::successor(
+                    &self.machine,
+                    &mut self.scratch,
+                    c,
+                    &mut self.fx,
+                    &mut self.words,
+                    &self.seen,
+                    &mut self.canon,
+                )
             });
             for (k, &choice) in en.iter().enumerate() {
                 let Some((result, fp)) = cur.take() else { break };
                 if let Some(&c2) = en.get(k + 1) {
                     // `ahead` holds the successor by choice k-1 (it was swapped out below).
+                    // `restore` copies back only what a step of one CPU changes; a
+                    // representative may have renamed every CPU.
                     match k {
-                        0 => self.ahead.clone_from(&self.state),
+                        _ if k == 0 || self.canon.is_some() => self.ahead.clone_from(&self.state),
                         _ => self.ahead.restore(&self.state, en[k - 1].cpu() as usize),
                     }
                     self.fx.clear();
@@ -434,6 +482,7 @@ impl Checker {
                         &mut self.fx,
                         &mut self.words_ahead,
                         &self.seen,
+                        &mut self.canon,
                     ));
                 }
                 self.progress.transitions += 1;
@@ -484,7 +533,27 @@ impl Checker {
             self.progress.frontier = self.queued;
         }
         self.progress.frontier = self.queued;
+        self.concretize();
         true
+    }
+
+    /// A breadth-first counterexample under CPU symmetry is a run among representatives:
+    /// turn it into the run of the machine as it is, and word the message for it.
+    fn concretize(&mut self) {
+        let Some(canon) = &mut self.canon else { return };
+        let (choices, schedule, message) = match &mut self.outcome {
+            Some(Outcome::Violation { choices, schedule, message, cycle_start: None, .. }) => {
+                (choices, schedule, message)
+            }
+            Some(Outcome::Fault { choices, schedule, message }) => (choices, schedule, message),
+            _ => return,
+        };
+        *choices = canon.concrete(&self.machine, choices);
+        *schedule = strings(choices);
+        if let Some(m) = restate(&self.machine, choices) {
+            *message = m;
+        }
+        self.canon = None;
     }
 
     /// The whole level in `cur` on the worker threads (`level.rs`).
@@ -540,6 +609,26 @@ pub(crate) fn path_to(links: &[(u32, Choice)], mut node: u32) -> Vec<Choice> {
     }
     out.reverse();
     out
+}
+
+/// What the last step of `path` breaks, or why its end is stuck, in the words of this
+/// run (CPU numbers included).
+fn restate(m: &Machine, path: &[Choice]) -> Option<String> {
+    let mut s = m.initial();
+    let mut fx = Vec::new();
+    for (i, &c) in path.iter().enumerate() {
+        fx.clear();
+        match m.step(&mut s, c, &mut fx) {
+            Err(f) => return Some(f.to_string()),
+            Ok(st) if i + 1 == path.len() => {
+                if let Some(v) = st.violation {
+                    return Some(v.message);
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    m.stuck(&s).map(|st| st.message)
 }
 
 pub(crate) fn strings(path: &[Choice]) -> Vec<String> {

@@ -26,6 +26,7 @@
 use crate::checker::{choice_word, hash128, path_to, strings, violation, word_choice, Outcome, Progress};
 use crate::fpset::Shards;
 use crate::machine::{Choice, Effect, Machine, State, Violation};
+use crate::canon::Canon;
 use crate::pool::Pool;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -68,6 +69,8 @@ struct Stuck {
 /// One worker's buffers, kept from level to level.
 #[derive(Default)]
 pub(crate) struct Worker {
+    /// This worker's representative picker under CPU symmetry.
+    canon: Option<Canon>,
     cands: Vec<Cand>,
     new: Vec<AtomicBool>,
     event: Option<StepEvent>,
@@ -80,6 +83,12 @@ pub(crate) struct Worker {
     fx: Vec<Effect>,
     words: Vec<u32>,
     en: Vec<Choice>,
+}
+
+impl Worker {
+    pub fn new(canon: Option<Canon>) -> Worker {
+        Worker { canon, ..Default::default() }
+    }
 }
 
 /// The frontier level being expanded: its records (node, choices, encoding) and where
@@ -176,7 +185,7 @@ fn step_slice(m: &Machine, f: &Frontier, wk: &mut Worker, range: std::ops::Range
         for (k, &cw) in en.iter().enumerate() {
             let choice = word_choice(cw);
             match k {
-                0 => scratch.clone_from(state),
+                _ if k == 0 || wk.canon.is_some() => scratch.clone_from(state),
                 _ => scratch.restore(state, word_choice(en[k - 1]).cpu() as usize),
             }
             wk.fx.clear();
@@ -187,6 +196,9 @@ fn step_slice(m: &Machine, f: &Frontier, wk: &mut Worker, range: std::ops::Range
             if let Some(outcome) = outcome {
                 wk.event = Some(StepEvent { at: wk.cands.len(), rec: r, k: k as u32, outcome });
                 break 'records;
+            }
+            if let Some(k) = &mut wk.canon {
+                k.represent(scratch);
             }
             scratch.encode(&mut wk.words);
             let fp = hash128(&wk.words);
@@ -220,6 +232,9 @@ fn keep_slice(m: &Machine, f: &Frontier, wk: &mut Worker, mut id: u32, links: &[
         wk.fx.clear();
         // Deterministic: phase 1 took this step from the same state without an event.
         let _ = m.step(scratch, choice, &mut wk.fx);
+        if let Some(k) = &mut wk.canon {
+            k.represent(scratch);
+        }
         wk.links.push((node, choice));
         m.enabled(scratch, &mut wk.en);
         if let Some(stuck) = wk.en.is_empty().then(|| m.stuck(scratch)).flatten() {

@@ -8,6 +8,7 @@
 //! [`schedule`], no threads, no web dependencies. Nothing here panics on user input.
 
 pub mod bench;
+mod canon;
 pub mod checker;
 mod dfs;
 pub mod diag;
