@@ -464,3 +464,29 @@ fn four_cpus() {
         println!("{id} {sc} {opts:?} 4 CPUs: {full} states, {reduced} with symmetry, finding {f1:?}");
     }
 }
+
+#[test]
+fn every_cpu_alike_including_cpu_0() {
+    let src = r#"model "barrier";
+cpus 2..4 default 3;
+shared cpumask arrived = 0;
+percpu passed = 0;
+proc worker() {
+    atomic_or(arrived, bit(self));
+    while (arrived != all_cpus()) { pause(); }
+    passed = 1;
+}
+scenario s "every CPU meets at a barrier" { cpu *: worker(); }
+"#;
+    let p = program(src);
+    let m = machine(&p, 3, "s", &[]);
+    assert_eq!(m.symmetry().describe(), "CPUs 0–2 are interchangeable");
+    assert_equivariant(&m, 5000);
+    let (full, orbits, reduced) = assert_reduction_agrees(&m);
+    assert_eq!(orbits, reduced);
+    println!("barrier 3 CPUs: {full} states, {reduced} with symmetry");
+    // A local holding a CPU number starts as 0, which names an interchangeable CPU.
+    let src = src.replace("    passed = 1;", "    local me = self;\n    passed = me;");
+    let r = machine(&program(&src), 3, "s", &[]).symmetry();
+    assert!(r.refusal().is_some_and(|r| r.contains("local `me` holds a plain number")), "{:?}", r.refusal());
+}

@@ -18,6 +18,10 @@ impl Symmetry {
             Sort::Mask => mask(v as u32) as i32,
         };
         for v in &self.vars {
+            // `clone_from` has copied the words renaming leaves alone.
+            if v.content == Sort::Plain && !v.cpu_dim.iter().any(|&d| d) {
+                continue;
+            }
             let size: u32 = v.dims.iter().product();
             for k in 0..size {
                 let to = v.base + self.moved_offset(v, k, perm);
