@@ -34,6 +34,9 @@ pub enum CheckReply {
         transitions: u64,
         depth: u32,
         seconds: f64,
+        /// The reductions the search applied, in words (`Checker::reductions`).
+        #[serde(default)]
+        reductions: String,
     },
     Error {
         message: String,

@@ -30,6 +30,10 @@ pub struct Args {
     /// Skip the search for waiters that are never released (fair non-progress cycles).
     #[arg(long)]
     no_liveness: bool,
+    /// Keep every state even where CPUs are interchangeable (by default the breadth-first
+    /// search keeps one state per orbit of CPU renamings when the model allows it).
+    #[arg(long)]
+    no_symmetry: bool,
     /// Threads for the breadth-first search (default: one per core). The states,
     /// counts and counterexample are the same for every count.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -60,7 +64,7 @@ struct Report<'a> {
     /// For a lasso: the step after which the cycle starts.
     cycle_start: Option<usize>,
     search: &'static str,
-    reductions: &'static str,
+    reductions: &'a str,
     /// Threads of the breadth-first search (the result does not depend on it).
     threads: usize,
 }
@@ -78,6 +82,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         mode: if args.dfs { Mode::Dfs } else { Mode::Bfs },
         por: args.por,
         liveness: !args.no_liveness,
+        symmetry: !args.no_symmetry,
         threads: args
             .threads
             .map(usize::from)
@@ -89,9 +94,9 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         (true, false) => "depth-first",
         (true, true) => "depth-first with partial-order reduction",
     };
-    let reductions = if args.por { "partial-order reduction (private steps)" } else { "none" };
     let threads = if args.dfs { 1 } else { opts.threads };
     let mut checker = Checker::new(machine.clone(), opts);
+    let reductions = checker.reductions().to_string();
     let t0 = Instant::now();
     let live = io::stderr().is_terminal();
     while !checker.run(200_000) {
@@ -144,7 +149,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             counterexample: cex,
             cycle_start,
             search,
-            reductions,
+            reductions: &reductions,
             threads,
         };
         serde_json::to_writer(&mut out, &r).map_err(|e| Error::Io(e.into()))?;

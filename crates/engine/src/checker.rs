@@ -309,9 +309,8 @@ impl Checker {
         if let Some(pool) = &c.pool {
             c.seen = Shards::new(pool.workers());
             let (m, canon) = (&c.machine, &c.canon);
-            c.workers = (0..pool.workers())
-                .map(|_| crate::level::Worker::new(canon.as_ref().map(|k| k.fork(m))))
-                .collect();
+            c.workers =
+                (0..pool.workers()).map(|_| crate::level::Worker::new(canon.as_ref().map(|k| k.fork(m)))).collect();
         }
         c.seen.insert(fingerprint(&s0));
         c.progress.states = 1;

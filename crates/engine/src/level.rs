@@ -23,10 +23,10 @@
 //! Then the first event in sequential order (a violation, a stuck state, the state limit)
 //! ends the search, and otherwise the workers' parts are appended in slice order.
 
+use crate::canon::Canon;
 use crate::checker::{choice_word, hash128, path_to, strings, violation, word_choice, Outcome, Progress};
 use crate::fpset::Shards;
 use crate::machine::{Choice, Effect, Machine, State, Violation};
-use crate::canon::Canon;
 use crate::pool::Pool;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;

@@ -70,6 +70,7 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
             transitions: p.transitions,
             depth: p.depth,
             seconds: now() - t0,
+            reductions: c.reductions().to_string(),
         },
     );
     Ok(())

@@ -421,6 +421,7 @@ impl Inner {
                 transitions,
                 depth,
                 seconds,
+                reductions,
             } => {
                 let rate = states as f64 / seconds.max(1e-6);
                 let stats = format!(
@@ -429,7 +430,7 @@ impl Inner {
                 self.check = match verdict.as_str() {
                     "verified" => CheckStatus::Finished {
                         text: format!(
-                            "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: none). {stats}"
+                            "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: {reductions}). {stats}"
                         ),
                         violation: false,
                     },
