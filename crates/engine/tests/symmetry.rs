@@ -500,7 +500,9 @@ scenario s "every CPU meets at a barrier" { cpu *: worker(); }
 fn the_checker_under_symmetry_keeps_verdicts_and_shortest_lengths() {
     use sdlab_engine::checker::{Checker, Options, Outcome};
     let opts = Options { liveness: false, ..Options::default() };
-    let mut cases: Vec<(&str, u32, &str, Vec<(&str, &str)>)> = Vec::new();
+    // (model, CPUs, scenario, option settings)
+    type Case = (&'static str, u32, &'static str, Vec<(&'static str, &'static str)>);
+    let mut cases: Vec<Case> = Vec::new();
     for scenario in ["launder", "pageout", "protect"] {
         for sets in [
             vec![],
