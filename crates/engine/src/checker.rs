@@ -49,6 +49,10 @@ pub struct Options {
     /// more than they save (measured on the scoreboard's E1 search, whose levels have
     /// 300–1 800 records). Tests set 1 to run every level on the threads.
     pub parallel_level: usize,
+    /// Records per thread in one round of a parallel level: the successors' encodings of
+    /// a round are kept until its new states are, so this bounds that memory (4096: a few
+    /// megabytes per thread). Tests make it small to cross many round boundaries.
+    pub parallel_chunk: usize,
     /// Breadth-first only: keep one state per orbit of interchangeable CPUs, where the
     /// configuration has some (`Machine::symmetry`, canon.rs). The liveness pass and the
     /// depth-first search never reduce by symmetry.
@@ -65,6 +69,7 @@ impl Default for Options {
             liveness: true,
             threads: 1,
             parallel_level: 1024,
+            parallel_chunk: 4096,
             symmetry: true,
         }
     }
@@ -577,7 +582,7 @@ impl Checker {
             &frontier,
             &mut self.workers,
             &mut self.seen,
-            self.opts.max_states,
+            (self.opts.max_states, self.opts.parallel_chunk),
             grown,
         );
         self.head = self.cur.len();

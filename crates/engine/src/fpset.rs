@@ -18,7 +18,7 @@ pub(crate) struct FpSet {
 
 impl FpSet {
     pub fn new() -> FpSet {
-        FpSet { slots: table(1 << 12), len: 0, shift: 128 - 12 }
+        FpSet { slots: table(1 << 17), len: 0, shift: 128 - 17 }
     }
 
     pub fn len(&self) -> usize {

@@ -38,6 +38,8 @@ struct Cand {
     fp: [u64; 2],
     rec: u32,
     k: u32,
+    /// Where the successor's encoding starts in the worker's arena.
+    at: u32,
 }
 
 impl Cand {
@@ -69,6 +71,8 @@ struct Stuck {
 /// One worker's buffers, kept from level to level.
 #[derive(Default)]
 pub(crate) struct Worker {
+    /// Every successor's encoding, phase 1 to phase 3 (so new states are not stepped twice).
+    arena: Vec<u32>,
     /// This worker's representative picker under CPU symmetry.
     canon: Option<Canon>,
     cands: Vec<Cand>,
@@ -126,12 +130,40 @@ pub(crate) fn expand(
     f: &Frontier,
     workers: &mut [Worker],
     seen: &mut Shards,
-    max_states: usize,
-    g: Grown,
+    (max_states, chunk): (usize, usize),
+    mut g: Grown,
 ) -> Option<Outcome> {
     let n = f.offsets.len();
+    *g.queued = 0;
+    g.progress.frontier = 0;
+    g.progress.depth = g.progress.depth.max(f.depth);
+    // In chunks, so that the successors' encodings kept from phase 1 to phase 3 stay a
+    // few megabytes however wide the level (a 4-CPU level can have millions).
+    let chunk = chunk.max(1) * workers.len();
+    for start in (0..n).step_by(chunk) {
+        let end = (start + chunk).min(n);
+        if let Some(o) = expand_chunk(pool, m, f, start..end, workers, seen, max_states, &mut g) {
+            return Some(o);
+        }
+    }
+    None
+}
+
+/// The three phases on records `range` of the level.
+#[allow(clippy::too_many_arguments)]
+fn expand_chunk(
+    pool: &Pool,
+    m: &Machine,
+    f: &Frontier,
+    range: std::ops::Range<usize>,
+    workers: &mut [Worker],
+    seen: &mut Shards,
+    max_states: usize,
+    g: &mut Grown,
+) -> Option<Outcome> {
+    let n = range.len();
     let nw = workers.len();
-    let cut = |w: usize| (n * w / nw) as u32;
+    let cut = |w: usize| (range.start + n * w / nw) as u32;
     let first_id = g.links.len() as u32;
     each(pool, workers, |w, wk| step_slice(m, f, wk, cut(w)..cut(w + 1)));
     {
@@ -176,6 +208,7 @@ fn each<T: Send>(pool: &Pool, items: &mut [T], f: impl Fn(usize, &mut T) + Sync)
 /// Phase 1 for records `range`.
 fn step_slice(m: &Machine, f: &Frontier, wk: &mut Worker, range: std::ops::Range<u32>) {
     wk.cands.clear();
+    wk.arena.clear();
     wk.event = None;
     let state = wk.state.get_or_insert_with(|| m.initial());
     let scratch = wk.scratch.get_or_insert_with(|| m.initial());
@@ -202,7 +235,9 @@ fn step_slice(m: &Machine, f: &Frontier, wk: &mut Worker, range: std::ops::Range
             }
             scratch.encode(&mut wk.words);
             let fp = hash128(&wk.words);
-            wk.cands.push(Cand { fp: [fp as u64, (fp >> 64) as u64], rec: r, k: k as u32 });
+            let at = wk.arena.len() as u32;
+            wk.arena.extend_from_slice(&wk.words);
+            wk.cands.push(Cand { fp: [fp as u64, (fp >> 64) as u64], rec: r, k: k as u32, at });
         }
     }
     wk.new.clear();
@@ -215,26 +250,16 @@ fn keep_slice(m: &Machine, f: &Frontier, wk: &mut Worker, mut id: u32, links: &[
     wk.next.clear();
     wk.next_offsets.clear();
     wk.links.clear();
-    let state = wk.state.get_or_insert_with(|| m.initial());
     let scratch = wk.scratch.get_or_insert_with(|| m.initial());
-    let mut decoded = None;
     for (i, c) in wk.cands.iter().enumerate() {
         if !wk.new[i].load(Ordering::Relaxed) {
             continue;
         }
-        let (node, en, words) = f.record(c.rec);
-        if decoded != Some(c.rec) {
-            state.decode_from(words);
-            decoded = Some(c.rec);
-        }
+        let (node, en, _) = f.record(c.rec);
         let choice = word_choice(en[c.k as usize]);
-        scratch.clone_from(state);
-        wk.fx.clear();
-        // Deterministic: phase 1 took this step from the same state without an event.
-        let _ = m.step(scratch, choice, &mut wk.fx);
-        if let Some(k) = &mut wk.canon {
-            k.represent(scratch);
-        }
+        let end = wk.cands.get(i + 1).map_or(wk.arena.len(), |d| d.at as usize);
+        let words = &wk.arena[c.at as usize..end];
+        scratch.decode_from(words);
         wk.links.push((node, choice));
         m.enabled(scratch, &mut wk.en);
         if let Some(stuck) = wk.en.is_empty().then(|| m.stuck(scratch)).flatten() {
@@ -247,20 +272,16 @@ fn keep_slice(m: &Machine, f: &Frontier, wk: &mut Worker, mut id: u32, links: &[
         wk.next.push(id);
         wk.next.push(wk.en.len() as u32);
         wk.next.extend(wk.en.iter().map(|&c| choice_word(c)));
-        scratch.encode(&mut wk.words);
-        wk.next.extend_from_slice(&wk.words);
+        wk.next.extend_from_slice(words);
         id += 1;
     }
 }
 
 /// Account the workers' results in sequential order and find the first event.
-fn merge(f: &Frontier, workers: &[Worker], max_states: usize, g: Grown) -> Option<Outcome> {
+fn merge(f: &Frontier, workers: &[Worker], max_states: usize, g: &mut Grown) -> Option<Outcome> {
     let depth = f.depth;
     let Grown { links, next, next_offsets, progress, queued } = g;
     let records = f.offsets.len() as u64;
-    progress.depth = progress.depth.max(depth);
-    *queued = 0;
-    progress.frontier = 0;
     for wk in workers {
         // The candidate index at which this slice's first event happens, if any: a
         // stuck new state, the new state that reaches the limit, or the step event.
@@ -283,7 +304,7 @@ fn merge(f: &Frontier, workers: &[Worker], max_states: usize, g: Grown) -> Optio
             links.extend_from_slice(&wk.links);
             let added = wk.links.len() as u64;
             progress.states += added;
-            *queued += added;
+            **queued += added;
             progress.transitions += wk.cands.len() as u64;
             continue;
         };
@@ -294,8 +315,8 @@ fn merge(f: &Frontier, workers: &[Worker], max_states: usize, g: Grown) -> Optio
         // What the sequential search still had queued: the records after this one and
         // the new states before this candidate.
         let rec = wk.cands.get(at).map_or_else(|| wk.event.as_ref().map_or(0, |e| e.rec), |c| c.rec) as u64;
-        *queued += records - rec - 1 + new_before;
-        progress.frontier = *queued;
+        **queued += records - rec - 1 + new_before;
+        progress.frontier = **queued;
         if stuck_at == Some(at) {
             progress.states += new_before + 1;
             return wk.stuck.as_ref().map(|s| s.outcome.clone());
@@ -306,7 +327,7 @@ fn merge(f: &Frontier, workers: &[Worker], max_states: usize, g: Grown) -> Optio
                 reason: format!(
                     "state limit of {max_states} reached at depth {} with {} states still to explore",
                     depth + 1,
-                    *queued
+                    **queued
                 ),
             });
         }
