@@ -9,7 +9,7 @@ use sdlab_engine::*;
 /// Every level on the threads, however small, in rounds of a few records, so that small
 /// searches test both.
 fn run(m: &Machine, opts: Options, threads: usize) -> (Outcome, Progress) {
-    Checker::new(m.clone(), Options { threads, parallel_level: 1, parallel_chunk: 7, ..opts }).check()
+    Checker::new(m.clone(), Options { threads, parallel_level: 1, parallel_chunk: 61, ..opts }).check()
 }
 
 fn assert_same_on_threads(m: &Machine, opts: Options, what: &str) -> (Outcome, Progress) {

@@ -439,6 +439,7 @@ impl An<'_> {
                     let Place::Var { var, .. } = place else { return };
                     self.place(place, moves);
                     let n = ev(self, new);
+                    self.read_scratch(e);
                     let expected = self.locals[p as usize][e as usize];
                     self.compare(self.content[var as usize], expected);
                     self.set_var(var, n);
@@ -488,9 +489,21 @@ impl An<'_> {
                 }
             }
             Kind::Retire(place) => self.place(place, moves),
-            // Trace records are not state; the other instructions take no values.
-            Kind::Ktr { .. }
-            | Kind::Jump(_)
+            // Trace records are not state, so their values may depend on CPU numbering;
+            // but evaluating one can fault (a division by zero, `bit` out of range),
+            // which ends the search: such arguments are judged like any value.
+            Kind::Ktr { args, nargs, .. } => {
+                let prog = self.m.prog.clone();
+                for &e in &prog.arg_pool[args as usize..args as usize + nargs as usize] {
+                    let ops = &prog.ops[e.start as usize..e.start as usize + e.len as usize];
+                    let fallible =
+                        ops.iter().any(|o| matches!(o, Op::Bin(BinOp::Div | BinOp::Rem) | Op::Func(Func::Bit, _)));
+                    if fallible {
+                        ev(self, e);
+                    }
+                }
+            }
+            Kind::Jump(_)
             | Kind::Return
             | Kind::Fence(_)
             | Kind::Cli
@@ -600,6 +613,19 @@ impl An<'_> {
         }
     }
 
+    /// A read of local `l`: refused if it is a trace-only loop's variable read outside
+    /// its loop (it holds the last CPU visited, which renaming does not follow).
+    fn read_scratch(&mut self, l: u16) {
+        let key = (self.proc, l);
+        if self.final_pass && self.scratch.contains(&key) && !self.exempt.contains(&(self.proc, self.pc)) {
+            let prog = self.m.prog.clone();
+            let name = &prog.procs[self.proc as usize].local_names[l as usize];
+            self.refuse(format!(
+                "`{name}` still holds the last CPU a `for` loop over a mask visited, which depends on how CPUs are numbered"
+            ));
+        }
+    }
+
     /// The sort of an expression evaluated by a CPU that may move (`moves`) or not.
     fn eval(&mut self, e: ExprRef, moves: bool) -> Option<K> {
         if let Some(v) = self.constant(e) {
@@ -608,21 +634,25 @@ impl An<'_> {
         let prog = self.m.prog.clone();
         let ops = &prog.ops[e.start as usize..e.start as usize + e.len as usize];
         let mut st: Vec<K> = Vec::new();
+        // `-1` compiles as the negation of 1: keep it a constant, not an unknown number.
+        let mut last_int = None;
         for op in ops {
+            let int = last_int.take();
             let k = match *op {
-                Op::Int(v) => self.of_value(v),
+                Op::Int(v) => {
+                    last_int = Some(v);
+                    self.of_value(v)
+                }
+                Op::Un(UnOp::Neg) if int.is_some() => {
+                    st.pop()?;
+                    self.of_value(int.unwrap_or(0).wrapping_neg())
+                }
                 Op::Opt(o) => self.of_value(self.m.cfg.options[o as usize]),
                 Op::Konst(k) => self.of_value(*self.m.consts.get(k as usize)?),
                 Op::Ncpu => self.of_value(self.m.cfg.ncpu as i32),
                 Op::SelfCpu => self_kind(moves),
                 Op::Local(l) => {
-                    let key = (self.proc, l);
-                    if self.final_pass && self.scratch.contains(&key) && !self.exempt.contains(&(self.proc, self.pc)) {
-                        let name = &prog.procs[self.proc as usize].local_names[l as usize];
-                        self.refuse(format!(
-                            "`{name}` still holds the last CPU a `for` loop over a mask visited, which depends on how CPUs are numbered"
-                        ));
-                    }
+                    self.read_scratch(l);
                     *self.locals[self.proc as usize].get(l as usize)?
                 }
                 Op::Load { var, nidx } => {

@@ -39,7 +39,11 @@ impl Symmetry {
                     }
                 }
             }
+            // A buffered store carries its word's value: a CPU number or mask moves too.
             for st in &mut d.sb {
+                if let Some(v) = self.var_at(st.addr) {
+                    st.value = value(v.content, st.value);
+                }
                 st.addr = self.addr(st.addr, perm);
             }
         }
@@ -180,15 +184,17 @@ impl Symmetry {
         out
     }
 
+    /// The variable whose words include `addr`.
+    fn var_at(&self, addr: u32) -> Option<&super::VarSym> {
+        self.vars.iter().find(|v| addr >= v.base && addr < v.base + v.dims.iter().product::<u32>())
+    }
+
     /// The shared-memory address `addr` moves to.
     fn addr(&self, addr: u32, perm: &[u8]) -> u32 {
-        for v in &self.vars {
-            let size: u32 = v.dims.iter().product();
-            if addr >= v.base && addr < v.base + size {
-                return v.base + self.moved_offset(v, addr - v.base, perm);
-            }
+        match self.var_at(addr) {
+            Some(v) => v.base + self.moved_offset(v, addr - v.base, perm),
+            None => addr,
         }
-        addr
     }
 }
 
