@@ -604,6 +604,24 @@ fn reviewed_holes_stay_closed() {
                 local ok = dcas(q[0], q[1], t, u, self, self); assert(ok == 1, \"dcas fails\"); }\n\
                 scenario s \"x\" { cpu 0: idle; cpu *: w(); }";
     assert!(!assert_checker_agrees(dcas, 3), "the loop variable read by dcas is refused");
+    // A double-width CAS needs adjacent words, and which words are adjacent depends on the
+    // layout, which renaming changes across CPU rows and variables (a second review).
+    let dcas = |decls: &str, call: &str, cpus: &str, n: u32| {
+        let src = format!(
+            "model \"d\"; cpus 2..4 default 3; {decls}\n\
+             proc w() {{ local o = xchg(lock, self); if (o != -1) {{ local e0 = 0; local e1 = 0;\n\
+             local ok = dcas({call}, e0, e1, 5, 5); }} }}\n\
+             scenario s \"x\" {{ {cpus} }}"
+        );
+        assert_checker_agrees(&src, n)
+    };
+    let rows = "shared lock = -1; percpu q[2] = 0;";
+    let idle0 = "cpu 0: idle; cpu *: w();";
+    assert!(!dcas(rows, "q[o][1], q[self][0]", idle0, 3), "two CPU rows");
+    assert!(!dcas(rows, "q[self][1], q[o][0]", idle0, 3), "two CPU rows");
+    assert!(!dcas("shared lock = -1; percpu q[2] = 0; shared b = 0;", "q[1], b", idle0, 3), "a row and a word");
+    assert!(!dcas("shared lock = -1; shared b = 0; percpu q[2] = 0;", "b, q[0]", "cpu *: w();", 2), "a word and a row");
+    assert!(dcas(rows, "q[o][0], q[o][1]", idle0, 3), "one row: its words stay adjacent");
     // `-1` is a constant, not an unknown number: comparing a CPU number with it is fine.
     let minus = "model \"m\"; cpus 2..4 default 3; shared owner = -1;\n\
                  proc w() { local o = cmpxchg(owner, -1, self); if (owner != -1) { pause(); } }\n\

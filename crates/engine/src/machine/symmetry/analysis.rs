@@ -449,6 +449,11 @@ impl An<'_> {
                         self.refuse("a double-width CAS pairs words whose last index is a CPU number".into());
                     }
                 }
+                if self.final_pass && !self.dcas_pair_fixed(lo, hi) {
+                    self.refuse(
+                        "a double-width CAS pairs words whose adjacency depends on how CPUs are numbered (different CPU-indexed rows, or different variables)".into(),
+                    );
+                }
                 if let Some(d) = dst {
                     self.set_local(d, UNKNOWN);
                 }
@@ -549,6 +554,26 @@ impl An<'_> {
             self.refuse(format!("a `for` loop over a mask runs over {}, not a CPU mask", name(h)));
         }
         Some(K::Cpu)
+    }
+
+    /// Whether the adjacency of dcas's two words is the same under every renaming: no CPU
+    /// dimension is involved, or both are in one variable and every CPU-dimension index
+    /// (implied ones are `self` for both) is the same expression.
+    fn dcas_pair_fixed(&self, lo: Place, hi: Place) -> bool {
+        let (Place::Var { var: a, nidx: na, idx: ia }, Place::Var { var: b, nidx: nb, idx: ib }) = (lo, hi) else {
+            return true;
+        };
+        let cpu = |v: u16| self.cpu_dim[v as usize].iter().any(|&d| d);
+        if !cpu(a) && !cpu(b) {
+            return true;
+        }
+        if a != b || na != nb {
+            return false;
+        }
+        let ops = |e: ExprRef| &self.m.prog.ops[e.start as usize..e.start as usize + e.len as usize];
+        let dims = &self.cpu_dim[a as usize];
+        let implied = dims.len() - na as usize;
+        (0..na as usize).all(|i| !dims[implied + i] || ops(ia[i]) == ops(ib[i]))
     }
 
     fn write(&mut self, dst: Place, v: K, moves: bool) {
