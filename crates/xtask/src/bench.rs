@@ -167,6 +167,15 @@ fn best_spin(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<SpinRun,
     best.ok_or_else(|| "no run".into())
 }
 
+/// States per second, or "—" when the time is too short to divide by.
+fn rate(states: f64, seconds: f64) -> String {
+    if seconds < 0.01 {
+        "—".into()
+    } else {
+        format!("{:.0}", states / seconds)
+    }
+}
+
 /// Ours / SPIN's time; below 10 ms both are start-up noise and no ratio means anything.
 fn ratio(ours: f64, spin: f64) -> String {
     if ours.max(spin) < 0.01 {
@@ -282,12 +291,12 @@ fn checker() -> Result<String, String> {
         let (ps, pt) = (field(&por, "states").unwrap_or(0.0), field(&por, "seconds").unwrap_or(0.0));
         let best = sp.seconds.min(par.seconds);
         rows.push_str(&format!(
-            "| {n} | {} | {bs:.0} | {b1:.2} | {bn:.2} | {:.0} | {ps:.0} | {pt:.2} | {} states, {:.2} s, {:.0} states/s, {:.0} MB | {} states, {:.2} s | {} | {} | {} |\n",
+            "| {n} | {} | {bs:.0} | {b1:.2} | {bn:.2} | {} | {ps:.0} | {pt:.2} | {} states, {:.2} s, {} states/s, {:.0} MB | {} states, {:.2} s | {} | {} | {} |\n",
             if one.contains("\"verified\"") { "verified" } else { "other" },
-            bs / bn.max(1e-9),
+            rate(bs, bn),
             sp.states,
             sp.seconds,
-            sp.states as f64 / sp.seconds.max(1e-9),
+            rate(sp.states as f64, sp.seconds),
             sp.memory_mb,
             par.states,
             par.seconds,

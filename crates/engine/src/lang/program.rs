@@ -334,6 +334,16 @@ pub struct Scenario {
     pub line: u32,
 }
 
+impl Scenario {
+    /// What CPU `c` runs: the entry that names it, else the `cpu *` entry, if any.
+    pub fn spec_for(&self, c: u32) -> Option<&CpuSpec> {
+        self.cpus
+            .iter()
+            .find(|s| s.first != u32::MAX && s.first <= c && c <= s.last)
+            .or_else(|| self.cpus.iter().find(|s| s.first == u32::MAX))
+    }
+}
+
 /// A known race declared by the model: the configuration that shows it and the
 /// property the checker must report.
 #[derive(Clone, Debug, Serialize)]

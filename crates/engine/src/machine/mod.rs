@@ -346,11 +346,7 @@ impl Machine {
         }
         let mut cpus = Vec::new();
         for c in 0..m.cfg.ncpu {
-            let spec = sc
-                .cpus
-                .iter()
-                .find(|s| s.first != u32::MAX && s.first <= c && c <= s.last)
-                .or_else(|| sc.cpus.iter().find(|s| s.first == u32::MAX));
+            let spec = sc.spec_for(c);
             let mut cpu = Cpu {
                 intr: true,
                 crit: 0,

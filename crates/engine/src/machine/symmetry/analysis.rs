@@ -161,11 +161,7 @@ fn candidate_classes(m: &Machine) -> Vec<Vec<u8>> {
     let mut keys: Vec<(Option<u16>, Vec<i32>, Option<u8>)> = Vec::new();
     let mut classes: Vec<Vec<u8>> = Vec::new();
     for c in 0..m.cfg.ncpu {
-        let spec = sc
-            .cpus
-            .iter()
-            .find(|s| s.first != u32::MAX && s.first <= c && c <= s.last)
-            .or_else(|| sc.cpus.iter().find(|s| s.first == u32::MAX));
+        let spec = sc.spec_for(c);
         let key = match spec {
             Some(s) => (s.proc, s.args.iter().map(|a| m.const_eval(*a, c).unwrap_or(i32::MIN)).collect(), s.aspace),
             None => (None, vec![], None),
@@ -266,12 +262,7 @@ impl An<'_> {
         let m = self.m;
         let sc = &m.prog.scenarios[m.cfg.scenario];
         for c in 0..m.cfg.ncpu {
-            let Some(spec) = sc
-                .cpus
-                .iter()
-                .find(|s| s.first != u32::MAX && s.first <= c && c <= s.last)
-                .or_else(|| sc.cpus.iter().find(|s| s.first == u32::MAX))
-            else {
+            let Some(spec) = sc.spec_for(c) else {
                 continue;
             };
             let Some(p) = spec.proc else { continue };
@@ -291,11 +282,7 @@ impl An<'_> {
         let sc = &prog.scenarios[self.m.cfg.scenario];
         let mut work: Vec<(u16, bool)> = Vec::new();
         for c in 0..self.m.cfg.ncpu {
-            let spec = sc
-                .cpus
-                .iter()
-                .find(|s| s.first != u32::MAX && s.first <= c && c <= s.last)
-                .or_else(|| sc.cpus.iter().find(|s| s.first == u32::MAX));
+            let spec = sc.spec_for(c);
             if let Some(p) = spec.and_then(|s| s.proc) {
                 work.push((p, self.moving & (1 << c) != 0));
             }
