@@ -4,21 +4,23 @@
 //! scheduled. So the tests that pin counts and schedules hold for both, and a lecturer
 //! who runs the same check twice gets the same schedule twice.
 //!
-//! The level's records are cut into one contiguous slice per worker, in frontier order.
-//! "The same result" means the sequential order: slice 0's transitions first, each
-//! slice in its own order. Three phases, with the threads joined between them:
+//! The level is expanded in rounds of a few thousand records a thread (so that what a
+//! round keeps stays a few megabytes, however wide the level); each round's records are
+//! cut into one contiguous slice per worker. "The same result" means the sequential
+//! order: round by round, slice 0's transitions first, each slice in its own order.
+//! Three phases per round, with the threads joined between them:
 //!
-//! 1. **Step** (each worker, its slice): step every enabled choice of every record and
-//!    fingerprint the successor, stopping at the slice's first violation or fault. Only
-//!    the fingerprint and where it came from are kept (24 bytes, not the ~110 words of a
-//!    4-CPU state: a level can have millions of transitions).
+//! 1. **Step** (each worker, its slice): step every enabled choice of every record,
+//!    encode and fingerprint the successor, stopping at the slice's first violation or
+//!    fault. The fingerprint and where the successor came from go to a list, its
+//!    encoding to the worker's arena.
 //! 2. **Insert** (each worker, the fingerprints its shard owns, from every slice in
 //!    order): one writer per table, so no atomics in the table; a fingerprint is new
 //!    exactly when the sequential search would have found it new, because the sequential
 //!    order is kept within each shard and a state's duplicates share its shard.
-//! 3. **Keep** (each worker, its slice): step the new successors again (about one
-//!    transition in six), check whether they are stuck, and encode them into the worker's
-//!    part of the next frontier, numbered as the sequential search numbers them.
+//! 3. **Keep** (each worker, its slice): decode the new successors from the arena, check
+//!    whether they are stuck, and append them to the worker's part of the next frontier,
+//!    numbered as the sequential search numbers them.
 //!
 //! Then the first event in sequential order (a violation, a stuck state, the state limit)
 //! ends the search, and otherwise the workers' parts are appended in slice order.
@@ -31,8 +33,8 @@ use crate::pool::Pool;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-/// A successor found in phase 1: its fingerprint (two halves, so the record is 24 bytes
-/// instead of a u128's aligned 32), its parent record and which of its choices.
+/// A successor found in phase 1: its fingerprint (two halves: a u128 would align the
+/// record to 32 bytes), its parent record, which of its choices, and its encoding.
 #[derive(Clone, Copy)]
 struct Cand {
     fp: [u64; 2],
