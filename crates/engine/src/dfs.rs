@@ -60,9 +60,13 @@ struct Frame {
 }
 
 pub(crate) struct Dfs {
-    stack: Vec<Frame>,
+    /// Boxed: a frame is two states and its lists, some 400 bytes, which every push and
+    /// pop would otherwise copy twice (to and from `pool`).
+    #[allow(clippy::vec_box)]
+    stack: Vec<Box<Frame>>,
     /// Popped frames, kept with their buffers so that pushing allocates nothing.
-    pool: Vec<Frame>,
+    #[allow(clippy::vec_box)]
+    pool: Vec<Box<Frame>>,
     on_stack: FpMap<usize>,
     seen: FpSet,
     por: bool,
@@ -133,16 +137,18 @@ impl Dfs {
     /// Push a new state; `state` is swapped into the frame and gets back a buffer to reuse.
     /// `known`: `self.en` holds the state's enabled choices already (computed by `visit`).
     fn push(&mut self, m: &Machine, state: &mut State, fp: u128, via: Option<Choice>, known: bool) {
-        let mut f = self.pool.pop().unwrap_or_else(|| Frame {
-            state: State::empty(),
-            fp,
-            enabled: Vec::new(),
-            todo: Vec::new(),
-            next: 0,
-            via,
-            id: 0,
-            ahead_for: None,
-            ahead: State::empty(),
+        let mut f = self.pool.pop().unwrap_or_else(|| {
+            Box::new(Frame {
+                state: State::empty(),
+                fp,
+                enabled: Vec::new(),
+                todo: Vec::new(),
+                next: 0,
+                via,
+                id: 0,
+                ahead_for: None,
+                ahead: State::empty(),
+            })
         });
         std::mem::swap(&mut f.state, state);
         f.ahead_for = None;
