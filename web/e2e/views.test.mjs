@@ -55,6 +55,15 @@ async function cpuChoices(page) {
   return page.$$eval('#cpus option', (os) => os.map((o) => Number(o.value)));
 }
 
+// DragonFly at 2 CPUs on a projector-sized page.
+async function openDragonfly(page, baseUrl) {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(baseUrl + '/');
+  await page.waitForSelector('#model');
+  await page.selectOption('#model', 'dragonfly');
+  await page.selectOption('#cpus', '2');
+}
+
 async function audit(page, where) {
   await page.evaluate(fs.readFileSync(path.join(here, '../node_modules/axe-core/axe.min.js'), 'utf8'));
   const result = await page.evaluate(async () => {
@@ -104,11 +113,7 @@ export default [
   {
     name: 'views: the DragonFly ipiq ring shows a message queued at windex and taken at rindex',
     fn: async ({ page, baseUrl, screenshot }) => {
-      await page.setViewportSize({ width: 1280, height: 720 });
-      await page.goto(baseUrl + '/');
-      await page.waitForSelector('#model');
-      await page.selectOption('#model', 'dragonfly');
-      await page.selectOption('#cpus', '2');
+      await openDragonfly(page, baseUrl);
       await page.waitForSelector('#view-ipiq svg.ring-main');
       // The rings replace the [src][dst] matrices of their words.
       for (const v of ['windex', 'rindex', 'xindex', 'ip_info']) {
@@ -149,11 +154,7 @@ export default [
   {
     name: 'views: the DragonFly flood fills ring 0 → 1, followed by the view, and its queue wraps past the last slot',
     fn: async ({ page, baseUrl, screenshot }) => {
-      await page.setViewportSize({ width: 1280, height: 720 });
-      await page.goto(baseUrl + '/');
-      await page.waitForSelector('#model');
-      await page.selectOption('#model', 'dragonfly');
-      await page.selectOption('#cpus', '2');
+      await openDragonfly(page, baseUrl);
       await page.selectOption('#scenario', { label: 'flood' });
       await page.click('.source', { position: { x: 5, y: 5 } });
       // CPU 0 sends until it finds the ring over half full; polling its own empty rings

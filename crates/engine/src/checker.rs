@@ -190,7 +190,7 @@ impl Hasher for PassThrough {
 
 const ROOT: u32 = u32::MAX;
 
-pub(crate) fn choice_word(c: Choice) -> u32 {
+fn choice_word(c: Choice) -> u32 {
     match c {
         Choice::Step(c) => c as u32,
         // Tag 0 with bit 8 set: the two bits of tags are all taken.
@@ -324,17 +324,9 @@ impl Checker {
         }
         c.machine.enabled(&s0, &mut c.en2);
         s0.encode(&mut c.words);
-        Self::enqueue(&mut c.cur, &mut c.cur_offsets, ROOT, &c.en2, &c.words);
+        push_record(&mut c.cur, &mut c.cur_offsets, ROOT, &c.en2, &c.words);
         c.queued = 1;
         c
-    }
-
-    fn enqueue(buf: &mut Vec<u32>, offsets: &mut Vec<u32>, node: u32, en: &[Choice], words: &[u32]) {
-        offsets.push(buf.len() as u32);
-        buf.push(node);
-        buf.push(en.len() as u32);
-        buf.extend(en.iter().map(|&c| choice_word(c)));
-        buf.extend_from_slice(words);
     }
 
     /// Step `s` (a copy of the state being expanded) by `c`, replace it by its orbit's
@@ -437,12 +429,10 @@ impl Checker {
                 self.outcome = Some(Outcome::Verified);
                 break;
             }
-            let node = self.cur[self.head];
-            let n = self.cur[self.head + 1] as usize;
+            let (node, en, words) = read_record(&self.cur[self.head..]);
             self.en.clear();
-            self.en.extend(self.cur[self.head + 2..self.head + 2 + n].iter().map(|&w| word_choice(w)));
-            self.head += 2 + n;
-            self.head += self.state.decode_from(&self.cur[self.head..]);
+            self.en.extend(en.iter().map(|&w| word_choice(w)));
+            self.head += 2 + en.len() + self.state.decode_from(words);
             self.queued -= 1;
             let depth = self.level;
             self.progress.depth = self.progress.depth.max(depth);
@@ -527,7 +517,7 @@ impl Checker {
                         });
                         break;
                     }
-                    Self::enqueue(&mut self.next, &mut self.next_offsets, id, &self.en2, &self.words);
+                    push_record(&mut self.next, &mut self.next_offsets, id, &self.en2, &self.words);
                     self.queued += 1;
                 }
                 std::mem::swap(&mut self.scratch, &mut self.ahead);
@@ -601,6 +591,24 @@ impl Checker {
         while !self.run(u64::MAX) {}
         (self.outcome.take().unwrap_or(Outcome::Verified), self.progress)
     }
+}
+
+/// Append a frontier record to `buf` (and where it starts to `offsets`): the node, its
+/// enabled choices (computed anyway when the state was found, to see whether it is
+/// stuck) and the state's compact encoding.
+pub(crate) fn push_record(buf: &mut Vec<u32>, offsets: &mut Vec<u32>, node: u32, en: &[Choice], words: &[u32]) {
+    offsets.push(buf.len() as u32);
+    buf.push(node);
+    buf.push(en.len() as u32);
+    buf.extend(en.iter().map(|&c| choice_word(c)));
+    buf.extend_from_slice(words);
+}
+
+/// The record starting `buf`: its node, its choices (as `choice_word`s) and the words
+/// from its encoding on (to the end of `buf`; `State::decode_from` says how many).
+pub(crate) fn read_record(buf: &[u32]) -> (u32, &[u32], &[u32]) {
+    let n = buf[1] as usize;
+    (buf[0], &buf[2..2 + n], &buf[2 + n..])
 }
 
 /// The schedule from the initial state to `node`, following the parent links.

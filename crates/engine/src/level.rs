@@ -26,7 +26,7 @@
 //! ends the search, and otherwise the workers' parts are appended in slice order.
 
 use crate::canon::Canon;
-use crate::checker::{choice_word, hash128, path_to, strings, violation, word_choice, Outcome, Progress};
+use crate::checker::{hash128, path_to, push_record, read_record, strings, violation, word_choice, Outcome, Progress};
 use crate::fpset::Shards;
 use crate::machine::{Choice, Effect, Machine, State, Violation};
 use crate::pool::Pool;
@@ -108,9 +108,7 @@ pub(crate) struct Frontier<'a> {
 
 impl Frontier<'_> {
     fn record(&self, r: u32) -> (u32, &[u32], &[u32]) {
-        let w = &self.records[self.offsets[r as usize] as usize..];
-        let n = w[1] as usize;
-        (w[0], &w[2..2 + n], &w[2 + n..])
+        read_record(&self.records[self.offsets[r as usize] as usize..])
     }
 }
 
@@ -270,11 +268,7 @@ fn keep_slice(m: &Machine, f: &Frontier, wk: &mut Worker, mut id: u32, links: &[
             wk.stuck = Some(Stuck { at: i, outcome: violation(stuck.property, stuck.message, p) });
             return;
         }
-        wk.next_offsets.push(wk.next.len() as u32);
-        wk.next.push(id);
-        wk.next.push(wk.en.len() as u32);
-        wk.next.extend(wk.en.iter().map(|&c| choice_word(c)));
-        wk.next.extend_from_slice(words);
+        push_record(&mut wk.next, &mut wk.next_offsets, id, &wk.en, words);
         id += 1;
     }
 }
