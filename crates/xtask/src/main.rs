@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_trace;
+mod fresh;
 mod setup;
 mod util;
 
@@ -18,7 +19,9 @@ commands:
   test               every test: fmt, clippy, native tests, wasm tests in Chromium, end-to-end
   dist               release build into dist/
   bench [steps] [checker] [trace]  benchmarks (all, or the named sections), written to BENCHMARKS.md
-  fuzz [--seconds N] [--seed N]  fuzz the trace readers, replay and exporters (default 60 s)
+  fuzz [--seconds N] [--seed N] [--only trace|model|stepper]
+                     fuzz the trace readers, the model compiler and runner, and the
+                     stepper's actions (default 60 s each)
   setup [--browser]  only install what is missing";
 
 fn main() -> ExitCode {
@@ -52,29 +55,100 @@ fn serve(args: &[String]) -> Result<(), String> {
         _ => return Err("serve takes only `--port N`".into()),
     };
     setup::all(false)?;
+    make_watch_ignores()?;
     let dist = root().join("target/serve-dist");
-    println!("serving on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
-    run(sh("trunk").args(["serve", "--disable-address-lookup", "--port", &port, "--dist"]).arg(&dist))
+    println!("serving a release build on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
+    // Release: a lecture wants the fast build (the trace parser and the checker at full
+    // speed, a wasm a quarter of the debug size); `cargo xtask test` builds the same
+    // profile, so a machine that has run the tests serves at once.
+    run(sh("trunk").args(["serve", "--release", "--disable-address-lookup", "--port", &port, "--dist"]).arg(&dist))
 }
 
-/// A debug build on purpose: overflow checks turn silent wrap-arounds into findings.
+/// trunk refuses to start when a path in Trunk.toml's `[watch] ignore` is missing, and a
+/// fresh clone has none of the build outputs listed there: create each missing one.
+fn make_watch_ignores() -> Result<(), String> {
+    let toml = std::fs::read_to_string(root().join("Trunk.toml")).map_err(|e| format!("Trunk.toml: {e}"))?;
+    for dir in watch_ignores(&toml) {
+        let p = root().join(&dir);
+        if !p.exists() {
+            std::fs::create_dir_all(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The paths of `ignore = [...]` in the `[watch]` table (one line, as Trunk.toml has it).
+fn watch_ignores(toml: &str) -> Vec<String> {
+    let mut in_watch = false;
+    for line in toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_watch = line == "[watch]";
+        } else if let Some(list) = line.strip_prefix("ignore").map(str::trim_start).and_then(|l| l.strip_prefix('=')) {
+            if in_watch {
+                return list
+                    .trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .split(',')
+                    .map(|s| s.trim().trim_matches('"').to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Every fuzzer, each for `seconds`: the trace readers, the model compiler and runner (the
+/// `sdlab` CLI's `fuzz-trace` and `fuzz-model`), and the stepper's actions (the app's native
+/// random walk). A debug build on purpose: overflow checks turn silent wrap-arounds into
+/// findings, and only an unwinding build can catch a panic and keep its input.
 fn fuzz(args: &[String]) -> Result<(), String> {
-    let mut extra: Vec<String> = Vec::new();
+    let (mut seconds, mut seed, mut only) = (60u64, None::<u64>, None::<String>);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match (a.as_str(), it.next()) {
-            (flag @ ("--seconds" | "--seed"), Some(n)) if n.parse::<u64>().is_ok() => {
-                extra.extend([flag.to_string(), n.clone()]);
-            }
-            _ => return Err("fuzz takes `--seconds N` and `--seed N`".into()),
+            ("--seconds", Some(n)) if n.parse::<u64>().is_ok() => seconds = n.parse().unwrap_or(60),
+            ("--seed", Some(n)) if n.parse::<u64>().is_ok() => seed = n.parse().ok(),
+            ("--only", Some(w)) if FUZZERS.contains(&w.as_str()) => only = Some(w.clone()),
+            _ => return Err(format!("fuzz takes `--seconds N`, `--seed N` and `--only {}`", FUZZERS.join("|"))),
         }
     }
-    run(sh("cargo").args(["build", "--quiet", "-p", "sdlab-cli"]))?;
-    let sdlab = bench_trace::target_dir().join("debug/sdlab");
+    fuzz_for(seconds, seed, only.as_deref())
+}
+
+const FUZZERS: [&str; 3] = ["trace", "model", "stepper"];
+
+fn fuzz_for(seconds: u64, seed: Option<u64>, only: Option<&str>) -> Result<(), String> {
+    let wanted = |name: &str| only.is_none_or(|o| o == name);
     let out = bench_trace::target_dir().join("fuzz");
-    let mut c = sh(&sdlab.to_string_lossy());
-    c.args(["fuzz-trace", "--corpus", "traces", "--corpus", "crates/trace/test_data", "--out"]).arg(&out).args(&extra);
-    run(&mut c).map_err(|e| format!("{e}: failing inputs are in {}", out.display()))
+    let mut extra = vec!["--seconds".to_string(), seconds.to_string()];
+    if let Some(s) = seed {
+        extra.extend(["--seed".to_string(), s.to_string()]);
+    }
+    if wanted("trace") || wanted("model") {
+        run(sh("cargo").args(["build", "--quiet", "-p", "sdlab-cli"]))?;
+    }
+    let sdlab = bench_trace::target_dir().join("debug/sdlab");
+    if wanted("trace") {
+        let mut c = sh(&sdlab.to_string_lossy());
+        c.args(["fuzz-trace", "--corpus", "traces", "--corpus", "crates/trace/test_data", "--out"])
+            .arg(out.join("trace"))
+            .args(&extra);
+        run(&mut c).map_err(|e| format!("{e}: failing inputs are in {}", out.join("trace").display()))?;
+    }
+    if wanted("model") {
+        let mut c = sh(&sdlab.to_string_lossy());
+        c.args(["fuzz-model", "--out"]).arg(out.join("model")).args(&extra);
+        run(&mut c).map_err(|e| format!("{e}: failing inputs are in {}", out.join("model").display()))?;
+    }
+    if wanted("stepper") {
+        let mut c = sh("cargo");
+        c.args(["test", "-p", "sdlab-app", "--test", "walk", "--", "--nocapture"])
+            .env("SDLAB_WALK_SECONDS", seconds.to_string());
+        run(&mut c).map_err(|e| format!("{e}: the failing walk is in target/fuzz-stepper/"))?;
+    }
+    Ok(())
 }
 
 fn dist() -> Result<(), String> {
@@ -107,6 +181,9 @@ fn test() -> Result<(), String> {
             }),
         ),
         ("native tests", Box::new(|t| run_tee(sh("cargo").args(["test", "--workspace", "--exclude", "sdlab-app"]), t))),
+        // The app's logic without a browser: the stepper's reducer under random actions.
+        ("native app tests", Box::new(|t| run_tee(sh("cargo").args(["test", "-p", "sdlab-app", "--test", "walk"]), t))),
+        ("fuzzers, 20 s each", Box::new(|_| fuzz_for(20, None, None))),
         (
             "wasm tests in headless Chromium",
             Box::new(|t| {
@@ -124,6 +201,7 @@ fn test() -> Result<(), String> {
                 )
             }),
         ),
+        ("the README's serve command on a fresh clone", Box::new(|_| fresh::check())),
         ("release build", Box::new(|_| dist())),
         ("end-to-end in headless Chromium", Box::new(|t| run_tee(sh("node").arg(root().join("web/e2e/run.mjs")), t))),
     ];
@@ -148,4 +226,18 @@ fn test() -> Result<(), String> {
         return Err("tests failed or none ran".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::watch_ignores;
+
+    #[test]
+    fn reads_the_watch_ignore_list() {
+        let toml =
+            "[build]\nignore = [\"no\"]\n[watch]\nignore = [\"web/node_modules\", \"dist\"]\n[serve]\nport = 1\n";
+        assert_eq!(watch_ignores(toml), ["web/node_modules", "dist"]);
+        let project = std::fs::read_to_string(crate::util::root().join("Trunk.toml")).unwrap();
+        assert!(!watch_ignores(&project).is_empty(), "the project's Trunk.toml is read");
+    }
 }

@@ -1,6 +1,6 @@
 //! The Algorithms mode: a model stepped on emulated CPUs.
 
-mod compare;
+pub mod compare;
 mod cpu;
 mod editor;
 pub mod export;

@@ -435,7 +435,14 @@ impl Inner {
                         violation: false,
                     },
                     "violation" => {
-                        let choices = sched.as_deref().map(schedule::parse).transpose();
+                        // The plan must replay on this machine before it is loaded: a reply
+                        // is only trusted as far as the engine confirms it.
+                        let choices = sched.as_deref().map(schedule::parse).transpose().and_then(|c| {
+                            let c = c.unwrap_or_default();
+                            let mut probe = Session::new(self.session.machine.clone());
+                            probe.replay(&c).map_err(|(k, f)| format!("it does not replay at step {k}: {f}"))?;
+                            Ok(Some(c))
+                        });
                         match choices {
                             Ok(choices) => {
                                 let choices = choices.unwrap_or_default();
@@ -518,8 +525,25 @@ impl Reducible for Lab {
                 return self.clone();
             }
             match action {
+                Action::Choose(c) if usize::from(c.cpu()) >= s.session.machine.ncpu() => {
+                    s.error = Some(format!(
+                        "There is no CPU {}: this machine has {} CPUs.",
+                        c.cpu(),
+                        s.session.machine.ncpu()
+                    ));
+                }
                 Action::Choose(c) => {
                     s.take(c);
+                }
+                // A key or a click names a CPU: refuse one this machine does not have here,
+                // where the number enters, before anything indexes by it.
+                Action::StepCpu(c) if usize::from(c) >= s.session.machine.ncpu() => {
+                    let n = s.session.machine.ncpu();
+                    s.error = Some(format!(
+                        "There is no CPU {c}: this machine has {n} CPU{} (0–{}). Choose more CPUs to step CPU {c}.",
+                        if n == 1 { "" } else { "s" },
+                        n.saturating_sub(1)
+                    ));
                 }
                 Action::StepCpu(c) => match s.preferred(c) {
                     Some(ch) => {
@@ -554,6 +578,10 @@ impl Reducible for Lab {
                 }
                 Action::SetSpeed(ms) => s.speed_ms = ms.clamp(20, 5000),
                 Action::SetSeed(seed) => s.seed = seed,
+                Action::SetCpus(n) if !(s.prog.cpus.0..=s.prog.cpus.1).contains(&n) => {
+                    let (lo, hi, _) = s.prog.cpus;
+                    s.error = Some(format!("This model runs on {lo} to {hi} CPUs, not {n}."));
+                }
                 Action::SetCpus(n) => {
                     let mut cfg = s.cfg.clone();
                     cfg.ncpu = n;
@@ -641,12 +669,17 @@ impl Reducible for Lab {
                     }
                     Err(e) => s.error = Some(e),
                 },
+                // Through the engine's own check of the option's range, as the CLI's `--set`.
                 Action::SetOption(i, v) => {
                     let mut cfg = s.cfg.clone();
-                    if let Some(o) = cfg.options.get_mut(i) {
-                        *o = v;
+                    let set = match s.prog.options.get(i) {
+                        Some(o) => cfg.set(&s.prog, &o.name, &v.to_string()),
+                        None => Err(format!("this model has no option number {i}")),
+                    };
+                    match set {
+                        Ok(()) => s.rebuild(cfg),
+                        Err(e) => s.error = Some(e),
                     }
-                    s.rebuild(cfg);
                 }
                 Action::ToggleCompare => {
                     if s.compare.is_some() {
