@@ -2,7 +2,7 @@
 
 pub mod bench;
 mod keys;
-pub mod protocol;
+pub use sdlab_lab::protocol;
 pub mod stepper;
 pub mod traces;
 pub mod wire;

@@ -100,7 +100,7 @@ fn watch_ignores(toml: &str) -> Vec<String> {
 }
 
 /// Every fuzzer, each for `seconds`: the trace readers, the model compiler and runner (the
-/// `sdlab` CLI's `fuzz-trace` and `fuzz-model`), and the stepper's actions (the app's native
+/// `sdlab` CLI's `fuzz-trace` and `fuzz-model`), and the stepper's actions (`sdlab-lab`'s
 /// random walk). A debug build on purpose: overflow checks turn silent wrap-arounds into
 /// findings, and only an unwinding build can catch a panic and keep its input.
 fn fuzz(args: &[String]) -> Result<(), String> {
@@ -144,7 +144,7 @@ fn fuzz_for(seconds: u64, seed: Option<u64>, only: Option<&str>) -> Result<(), S
     }
     if wanted("stepper") {
         let mut c = sh("cargo");
-        c.args(["test", "-p", "sdlab-app", "--test", "walk", "--", "--nocapture"])
+        c.args(["test", "-p", "sdlab-lab", "--test", "walk", "--", "--nocapture"])
             .env("SDLAB_WALK_SECONDS", seconds.to_string());
         run(&mut c).map_err(|e| format!("{e}: the failing walk is in target/fuzz-stepper/"))?;
     }
@@ -181,8 +181,6 @@ fn test() -> Result<(), String> {
             }),
         ),
         ("native tests", Box::new(|t| run_tee(sh("cargo").args(["test", "--workspace", "--exclude", "sdlab-app"]), t))),
-        // The app's logic without a browser: the stepper's reducer under random actions.
-        ("native app tests", Box::new(|t| run_tee(sh("cargo").args(["test", "-p", "sdlab-app", "--test", "walk"]), t))),
         ("fuzzers, 20 s each", Box::new(|_| fuzz_for(20, None, None))),
         (
             "wasm tests in headless Chromium",

@@ -1,6 +1,7 @@
 //! The Algorithms mode: a model stepped on emulated CPUs.
 
 pub mod compare;
+pub use sdlab_lab::permalink;
 mod cpu;
 mod editor;
 pub mod export;
@@ -8,7 +9,6 @@ mod gallery;
 mod gif;
 mod memory;
 mod palette;
-pub mod permalink;
 mod race;
 mod ring;
 pub mod run_trace;

@@ -4,23 +4,19 @@
 //! promises must hold: a step back restores the state before the step exactly, and the
 //! permalink of the state reopens that state.
 //!
-//! `cargo test -p sdlab-app --test walk` runs a fixed number of walks (the test command).
-//! Longer: `SDLAB_WALK_SECONDS=600 cargo test --release -p sdlab-app --test walk`. A failing
+//! `cargo test -p sdlab-lab --test walk` runs a fixed number of walks (the test command).
+//! Longer: `SDLAB_WALK_SECONDS=600 cargo test --release -p sdlab-lab --test walk`. A failing
 //! walk writes its seed and actions to `target/fuzz-stepper/`; keep the seed in
 //! `REGRESSIONS` so that it runs every time.
 
-#![cfg(not(target_arch = "wasm32"))]
-
-use sdlab_app::protocol::CheckReply;
-use sdlab_app::stepper::compare::Follow;
-use sdlab_app::stepper::permalink;
-use sdlab_app::stepper::state::{Action, Lab};
 use sdlab_engine::machine::Choice;
 use sdlab_engine::models;
+use sdlab_lab::compare::Follow;
+use sdlab_lab::permalink;
+use sdlab_lab::protocol::CheckReply;
+use sdlab_lab::state::{Action, Pane};
 use std::panic::AssertUnwindSafe;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
-use yew::Reducible;
 
 /// Seeds that once failed, run first every time.
 /// 2: a CPU count outside the model's range was accepted by the reducer; 5: an option value
@@ -81,8 +77,8 @@ fn hostile_text(r: &mut Rng) -> String {
 }
 
 /// A link: the current one damaged, a hostile model packed into one, or noise.
-fn link(r: &mut Rng, lab: &Lab) -> String {
-    let good = permalink::encode(&lab.inner.borrow().link());
+fn link(r: &mut Rng, lab: &Pane) -> String {
+    let good = permalink::encode(&lab.link());
     match r.below(6) {
         0 => good,
         1 => good[..r.below(good.len() as u64 + 1) as usize].to_string(),
@@ -139,7 +135,7 @@ fn reply(r: &mut Rng) -> CheckReply {
     }
 }
 
-fn action(r: &mut Rng, lab: &Lab) -> (String, Action) {
+fn action(r: &mut Rng, lab: &Pane) -> (String, Action) {
     let ids: Vec<&str> = models::BUNDLED.iter().map(|m| m.id).collect();
     let option_values = [-5, 0, 1, 2, 3, 255, 256, 99_999, i32::MIN, i32::MAX];
     let a = match r.below(40) {
@@ -159,8 +155,8 @@ fn action(r: &mut Rng, lab: &Lab) -> (String, Action) {
         25 => Action::EditText(hostile_text(r)),
         26 => Action::ApplyEdit,
         27 => Action::ToggleEditor,
-        28 => Action::CheckReply(lab.inner.borrow().check_gen + r.below(2), reply(r)),
-        29 => Action::CheckStarted(lab.inner.borrow().check_gen + 1),
+        28 => Action::CheckReply(lab.check_gen + r.below(2), reply(r)),
+        29 => Action::CheckStarted(lab.check_gen + 1),
         30 => Action::ToggleCompare,
         31 => Action::CompareOption(format!("opt{}", r.below(3)), *r.pick(&option_values)),
         32 => Action::CompareFollow(Follow::Own { choices: vec![choice(r), choice(r)], seed: r.next() }),
@@ -199,8 +195,7 @@ fn describe(a: &Action) -> String {
 }
 
 /// What "the same state" means for a step back or a reopened link.
-fn fingerprint(lab: &Lab) -> (String, u32, usize, Vec<i32>, usize, String) {
-    let s = lab.inner.borrow();
+fn fingerprint(s: &Pane) -> (String, u32, usize, Vec<i32>, usize, String) {
     (
         s.model_id.clone(),
         s.cfg.ncpu,
@@ -213,49 +208,49 @@ fn fingerprint(lab: &Lab) -> (String, u32, usize, Vec<i32>, usize, String) {
 
 /// A step and a step back leave exactly the state before, and the permalink of the state
 /// reopens it (a link is only promised to fit while it is under the length limit).
-fn check_promises(lab: Rc<Lab>) -> Result<Rc<Lab>, String> {
-    let before = fingerprint(&lab);
-    let steps = lab.inner.borrow().session.steps();
-    let lab = lab.reduce(Action::StepSeeded);
-    if lab.inner.borrow().session.steps() == steps + 1 {
-        let lab2 = lab.clone().reduce(Action::Back);
-        if fingerprint(&lab2) != before {
+fn check_promises(lab: &mut Pane) -> Result<(), String> {
+    let before = fingerprint(lab);
+    let steps = lab.session.steps();
+    lab.apply(Action::StepSeeded);
+    if lab.session.steps() == steps + 1 {
+        let after = fingerprint(lab);
+        lab.apply(Action::Back);
+        if fingerprint(lab) != before {
             return Err("a step then a step back does not restore the state".into());
         }
-    }
-    let link = permalink::encode(&lab.inner.borrow().link());
-    let recording = lab.inner.borrow().recording.is_some();
-    if link.len() <= permalink::MAX_LINK && !recording {
-        let fresh = Rc::new(Lab::new()).reduce(Action::FromLink(link.clone()));
-        let (opened, error) = (fingerprint(&fresh), fresh.inner.borrow().error.clone());
-        if opened != fingerprint(&lab) {
-            return Err(format!("the link {link} reopens another state ({error:?})"));
+        lab.apply(Action::StepSeeded);
+        if fingerprint(lab) != after {
+            return Err("the same step taken again reaches another state".into());
         }
     }
-    Ok(lab)
+    let link = permalink::encode(&lab.link());
+    if link.len() <= permalink::MAX_LINK && lab.recording.is_none() {
+        let mut fresh = Pane::opening();
+        fresh.apply(Action::FromLink(link.clone()));
+        if fingerprint(&fresh) != fingerprint(lab) {
+            return Err(format!("the link {link} reopens another state ({:?})", fresh.error));
+        }
+    }
+    Ok(())
 }
 
 fn walk(seed: u64) -> Result<(), (String, Vec<String>)> {
     let mut r = Rng(seed);
-    let mut lab = Rc::new(Lab::new());
+    let mut lab = Pane::opening();
     let mut log = Vec::new();
     for i in 0..ACTIONS {
         let (what, a) = action(&mut r, &lab);
         log.push(what);
-        let current = lab.clone();
-        match std::panic::catch_unwind(AssertUnwindSafe(move || current.reduce(a))) {
-            Ok(next) => lab = next,
-            Err(p) => {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                return Err((format!("panic at action {i}: {msg}"), log));
-            }
+        if let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| lab.apply(a))) {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            return Err((format!("panic at action {i}: {msg}"), log));
         }
         if i % 16 == 15 {
-            lab = check_promises(lab).map_err(|e| (format!("after action {i}: {e}"), log.clone()))?;
+            check_promises(&mut lab).map_err(|e| (format!("after action {i}: {e}"), log.clone()))?;
         }
     }
     Ok(())
@@ -302,14 +297,14 @@ fn random_actions_never_break_the_stepper() {
 
 #[test]
 fn every_digit_key_at_every_cpu_count_answers_with_a_message() {
-    let mut lab = Rc::new(Lab::new());
-    let (lo, hi, _) = lab.inner.borrow().prog.cpus;
+    let mut s = Pane::opening();
+    let (lo, hi, _) = s.prog.cpus;
     for n in lo..=hi {
-        lab = lab.reduce(Action::SetCpus(n));
-        assert_eq!(lab.inner.borrow().session.machine.ncpu(), n as usize, "SetCpus({n})");
+        s.apply(Action::SetCpus(n));
+        assert_eq!(s.session.machine.ncpu(), n as usize, "SetCpus({n})");
         for key in 0..=9u8 {
-            lab = lab.reduce(Action::Reset).reduce(Action::StepCpu(key));
-            let s = lab.inner.borrow();
+            s.apply(Action::Reset);
+            s.apply(Action::StepCpu(key));
             if usize::from(key) >= n as usize {
                 let e = s.error.clone().unwrap_or_default();
                 assert!(e.contains(&format!("There is no CPU {key}")), "key {key} with {n} CPUs: {e:?}");

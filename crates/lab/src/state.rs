@@ -1,0 +1,709 @@
+//! The stepper's state and its reducer: a `Pane` is one run on screen (A, or compare
+//! mode's B) with what the page shows around it, and `Pane::apply` is the only way an
+//! action changes it. No browser here: the app keeps a `Pane` behind one `Rc<RefCell<…>>`
+//! and mutates it in place (a step costs O(1), not a copy of the history), and the native
+//! tests drive the same code.
+
+use crate::compare::{self, Compare, Follow};
+use crate::permalink;
+use crate::protocol::CheckReply;
+use sdlab_engine::machine::{Choice, Config, Machine};
+use sdlab_engine::{compile, models, schedule, Program, Session};
+use std::sync::Arc;
+
+pub struct Pane {
+    pub model_id: String,
+    pub prog: Arc<Program>,
+    pub cfg: Config,
+    pub session: Session,
+    pub seed: u64,
+    pub running: bool,
+    pub speed_ms: u32,
+    /// A message for the user: a model fault, or a configuration the machine refused.
+    pub error: Option<String>,
+    /// A counterexample loaded from the checker: stepping forward follows it.
+    pub plan: Option<Plan>,
+    pub check: CheckStatus,
+    /// Bumped whenever the machine is rebuilt or a check starts, so that replies of a
+    /// check for another configuration are ignored.
+    pub check_gen: u64,
+    /// A check should start (the race panel owns the worker and starts it).
+    pub check_requested: bool,
+    /// The gallery of races is shown instead of the machine.
+    pub gallery: bool,
+    /// Presenter mode: large type, high contrast, fewer controls.
+    pub presenter: bool,
+    /// The keyboard help overlay.
+    pub help: bool,
+    /// Embedded in a slide: minimal chrome (from the link; not a toggle).
+    pub embed: bool,
+    /// Notes a lecturer attached to steps, shown when the step is reached.
+    pub notes: std::collections::BTreeMap<usize, String>,
+    /// The model editor: open or not, the text being edited, its diagnostics.
+    pub editor: bool,
+    pub edit_text: String,
+    pub edit_diags: Vec<sdlab_engine::Diagnostic>,
+    /// Compare mode: a second run beside this one, stepped with it.
+    pub compare: Option<Compare>,
+    /// The GIF export panel is open.
+    pub gif_panel: bool,
+    /// A GIF is being recorded: the run its frames follow, and the step to return to.
+    pub recording: Option<(Vec<Choice>, usize)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub choices: Vec<Choice>,
+    pub property: String,
+    pub message: String,
+    /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
+    pub cycle_start: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CheckStatus {
+    Idle,
+    Running {
+        states: u64,
+        depth: u32,
+        seconds: f64,
+    },
+    /// The checker's verdict in words, and whether it is a violation.
+    Finished {
+        text: String,
+        violation: bool,
+    },
+    Failed(String),
+}
+
+pub enum Action {
+    /// Take this exact choice.
+    Choose(Choice),
+    /// The CPU's own next move: a deliverable interrupt first (the LAPIC takes it at
+    /// the next instruction boundary), else its next step.
+    StepCpu(u8),
+    /// One step of the seeded schedule.
+    StepSeeded,
+    Back,
+    /// Go back or forward along the current run to step n (forward replays the seed).
+    JumpTo(usize),
+    Reset,
+    ToggleRun,
+    /// Timer tick while running.
+    Tick,
+    SetSpeed(u32),
+    SetSeed(u64),
+    SetCpus(u32),
+    SetScenario(usize),
+    SetOption(usize, i32),
+    /// Switch to another bundled model.
+    SetModel(String),
+    /// A check was started with this generation.
+    CheckStarted(u64),
+    CheckReply(u64, CheckReply),
+    CheckCancelled,
+    /// Forget a loaded counterexample; forward steps follow the seed again.
+    DropPlan,
+    /// Ask for a check of the current configuration.
+    RequestCheck,
+    ShowGallery(bool),
+    /// Load a bundled model in the configuration of one of its declared races, and find it.
+    LoadRace(String, usize),
+    /// Open the state a permalink describes (the fragment, without `#`).
+    FromLink(String),
+    /// Go to the last step: the end of the loaded schedule, or run the seed to the end.
+    End,
+    TogglePresenter,
+    ToggleHelp,
+    /// Attach a note to the current step (empty text removes it).
+    SetNote(String),
+    ToggleEditor,
+    /// The editor's text changed: compile it for diagnostics, run nothing yet.
+    EditText(String),
+    /// Run the edited model (if it compiles).
+    ApplyEdit,
+    /// Open or close compare mode.
+    ToggleCompare,
+    /// Set one of B's options (by name) in compare mode.
+    CompareOption(String, i32),
+    /// How B steps in compare mode.
+    CompareFollow(Follow),
+    /// B's options (all that differ from A's) and how it steps, at once.
+    CompareVariant(Vec<(String, i32)>, Follow),
+    ToggleGif,
+    /// Close the help overlay and the GIF panel (Escape).
+    Dismiss,
+    /// Start recording a GIF: forward steps follow the run on screen until `GifEnd`.
+    GifBegin,
+    /// Show step n of the recorded run (a frame).
+    GifFrame(usize),
+    /// Back to the step shown before recording.
+    GifEnd,
+}
+
+pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
+
+impl Pane {
+    /// The page as it opens: the default model at step 0.
+    pub fn opening() -> Pane {
+        let (prog, machine) = load_bundled(DEFAULT_MODEL).expect("the default model is bundled and builds");
+        Pane::with_machine(DEFAULT_MODEL.to_string(), prog, machine.cfg.clone(), machine, 1)
+    }
+
+    /// A run of `machine` at step 0, with nothing else open.
+    pub fn with_machine(model_id: String, prog: Arc<Program>, cfg: Config, machine: Machine, seed: u64) -> Pane {
+        Pane {
+            model_id,
+            prog,
+            cfg,
+            session: Session::new(machine),
+            seed,
+            running: false,
+            speed_ms: 400,
+            error: None,
+            plan: None,
+            check: CheckStatus::Idle,
+            check_gen: 0,
+            check_requested: false,
+            gallery: false,
+            presenter: false,
+            help: false,
+            embed: false,
+            notes: Default::default(),
+            editor: false,
+            edit_text: String::new(),
+            edit_diags: Vec::new(),
+            compare: None,
+            gif_panel: false,
+            recording: None,
+        }
+    }
+}
+
+/// Compile a bundled model and build its machine in the default configuration. Bundled
+/// models are tested to compile, but a message beats a panic all the same.
+pub fn load_bundled(id: &str) -> Result<(Arc<Program>, Machine), String> {
+    let b = models::find(id).ok_or_else(|| format!("no bundled model `{id}`"))?;
+    let (prog, diags) = compile(b.source);
+    let prog = Arc::new(prog.ok_or_else(|| {
+        format!("model `{id}` does not compile: {}", diags.first().map(|d| d.to_string()).unwrap_or_default())
+    })?);
+    let mut cfg = Config::new(&prog);
+    cfg.ncpu = cfg.ncpu.max(prog.scenarios.first().map_or(1, |s| s.min_cpus));
+    let machine = Machine::new(prog.clone(), cfg)?;
+    Ok((prog, machine))
+}
+
+impl Pane {
+    /// The permalink of the current state.
+    pub fn link(&self) -> permalink::Link {
+        let taken = self.session.schedule();
+        let schedule = match &self.plan {
+            Some(p) if p.choices.starts_with(&taken) => p.choices.clone(),
+            _ => taken,
+        };
+        permalink::Link {
+            model: self.model_id.clone(),
+            ncpu: self.cfg.ncpu,
+            scenario: self.prog.scenarios.get(self.cfg.scenario).map(|s| s.name.clone()).unwrap_or_default(),
+            options: permalink::changed_options(&self.prog, &self.cfg),
+            seed: self.seed,
+            schedule,
+            at: self.session.steps(),
+            gallery: self.gallery,
+            presenter: self.presenter,
+            embed: self.embed,
+            notes: self.notes.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            source: (self.model_id == permalink::EDITED).then(|| self.prog.source.clone()),
+            compare: self.compare.as_ref().map(|c| permalink::LinkCompare {
+                set: c.set.clone(),
+                own: match &c.follow {
+                    Follow::Mirror => None,
+                    Follow::Own { choices, seed } => Some((choices.clone(), *seed)),
+                },
+            }),
+        }
+    }
+
+    /// Compile the editor's text and, if it compiles, run it in the closest configuration:
+    /// the same CPU count, scenario and option values where the edited model has them.
+    fn apply_edit(&mut self) {
+        let (prog, diags) = compile(&self.edit_text);
+        self.edit_diags = diags;
+        let Some(prog) = prog else { return };
+        let prog = Arc::new(prog);
+        let mut cfg = Config::new(&prog);
+        if let Some(i) = self.prog.scenarios.get(self.cfg.scenario).and_then(|sc| prog.scenario_index(&sc.name)) {
+            cfg.scenario = i;
+        }
+        let (lo, hi, _) = prog.cpus;
+        let need = prog.scenarios.get(cfg.scenario).map_or(1, |s| s.min_cpus);
+        cfg.ncpu = self.cfg.ncpu.clamp(lo, hi).max(need);
+        for (o, v) in self.prog.options.iter().zip(&self.cfg.options) {
+            if let Some(i) = prog.option_index(&o.name) {
+                cfg.options[i] = *v;
+            }
+        }
+        self.model_id = permalink::EDITED.to_string();
+        self.prog = prog;
+        self.rebuild(cfg);
+    }
+
+    /// Restore a permalink; on any problem, say what and keep the default view.
+    pub fn open_link(&mut self, frag: &str) {
+        let result =
+            permalink::decode(frag, |id| load_bundled(id).ok().map(|(p, _)| p)).and_then(|(link, cfg, prog)| {
+                let machine = Machine::new(prog.clone(), cfg.clone())?;
+                let mut session = Session::new(machine);
+                session
+                    .replay(&link.schedule)
+                    .map_err(|(k, f)| format!("its schedule does not replay at step {k}: {f}"))?;
+                while session.steps() > link.at && session.back() {}
+                Ok((link, prog, cfg, session))
+            });
+        match result {
+            Ok((link, prog, cfg, session)) => {
+                self.model_id = link.model.clone();
+                self.prog = prog;
+                self.cfg = cfg;
+                self.session = session;
+                self.seed = link.seed;
+                self.gallery = link.gallery;
+                self.presenter = link.presenter;
+                self.embed = link.embed;
+                self.notes = link.notes.iter().cloned().collect();
+                self.running = false;
+                self.check_gen += 1;
+                self.check = CheckStatus::Idle;
+                self.error = None;
+                self.plan = (link.at < link.schedule.len()).then(|| Plan {
+                    choices: link.schedule,
+                    property: String::new(),
+                    message: String::new(),
+                    cycle_start: None,
+                });
+                self.editor = false;
+                self.compare = link.compare.map(|c| {
+                    let follow = match c.own {
+                        Some((choices, seed)) => Follow::Own { choices, seed },
+                        None => Follow::Mirror,
+                    };
+                    Compare::new(self, c.set, follow)
+                });
+                self.sync_compare();
+            }
+            Err(e) => {
+                *self = Pane::opening();
+                self.error = Some(format!("This link cannot be opened: {e}. Showing the default view."));
+            }
+        }
+    }
+}
+
+impl Pane {
+    /// The choice a click on CPU c takes, if any: an interrupt, else a step, else (a CPU
+    /// that spins or has finished) committing its oldest buffered store.
+    pub fn preferred(&mut self, c: u8) -> Option<Choice> {
+        let en = self.session.enabled();
+        en.iter()
+            .find(|x| matches!(x, Choice::Irq(cc, _) if *cc == c))
+            .or_else(|| en.iter().find(|x| **x == Choice::Step(c)))
+            .or_else(|| en.iter().find(|x| **x == Choice::Drain(c)))
+            .copied()
+    }
+
+    fn take(&mut self, c: Choice) -> bool {
+        match self.session.step(c) {
+            Ok(_) => {
+                self.error = None;
+                true
+            }
+            Err(f) => {
+                self.error = Some(f.to_string());
+                self.running = false;
+                false
+            }
+        }
+    }
+
+    /// The next forward step: the loaded counterexample while it lasts, else the seed.
+    fn step_seeded(&mut self) -> bool {
+        let next = self.recording.as_ref().and_then(|(run, _)| run.get(self.session.steps()).copied());
+        if let Some(c) = next.or_else(|| self.plan.as_ref().and_then(|p| p.choices.get(self.session.steps()).copied()))
+        {
+            return self.take(c);
+        }
+        match self.session.step_seeded(self.seed) {
+            Some(Ok(_)) => {
+                self.error = None;
+                true
+            }
+            Some(Err(f)) => {
+                self.error = Some(f.to_string());
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn rebuild(&mut self, cfg: Config) {
+        self.notes.clear();
+        match Machine::new(self.prog.clone(), cfg.clone()) {
+            Ok(m) => {
+                self.cfg = cfg;
+                self.session = Session::new(m);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+        self.running = false;
+        self.plan = None;
+        self.check_gen += 1;
+        if matches!(self.check, CheckStatus::Running { .. }) {
+            self.check = CheckStatus::Failed("cancelled: the configuration changed".into());
+        } else {
+            self.check = CheckStatus::Idle;
+        }
+    }
+
+    fn check_reply(&mut self, r: CheckReply) {
+        match r {
+            CheckReply::Ready => {}
+            CheckReply::Progress { states, depth, seconds, .. } => {
+                self.check = CheckStatus::Running { states, depth, seconds }
+            }
+            CheckReply::Error { message } => self.check = CheckStatus::Failed(message),
+            CheckReply::Done {
+                verdict,
+                property,
+                message,
+                schedule: sched,
+                cycle_start,
+                states,
+                transitions,
+                depth,
+                seconds,
+                reductions,
+            } => {
+                let rate = states as f64 / seconds.max(1e-6);
+                let stats = format!(
+                    "{states} states, {transitions} transitions, depth {depth}, {seconds:.2} s ({rate:.0} states/s)"
+                );
+                self.check = match verdict.as_str() {
+                    "verified" => CheckStatus::Finished {
+                        text: format!(
+                            "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: {reductions}). {stats}"
+                        ),
+                        violation: false,
+                    },
+                    "violation" => {
+                        // The plan must replay on this machine before it is loaded: a reply
+                        // is only trusted as far as the engine confirms it.
+                        let choices = sched.as_deref().map(schedule::parse).transpose().and_then(|c| {
+                            let c = c.unwrap_or_default();
+                            let mut probe = Session::new(self.session.machine.clone());
+                            probe.replay(&c).map_err(|(k, f)| format!("it does not replay at step {k}: {f}"))?;
+                            Ok(Some(c))
+                        });
+                        match choices {
+                            Ok(choices) => {
+                                let choices = choices.unwrap_or_default();
+                                let property = property.unwrap_or_default();
+                                let message = message.unwrap_or_default();
+                                let text = format!(
+                                    "Found {} in {} steps, the shortest possible; loaded at step 0: press → to play it. {stats}",
+                                    describe_property(&property),
+                                    choices.len()
+                                );
+                                self.session.reset();
+                                self.running = false;
+                                self.error = None;
+                                self.plan = Some(Plan { choices, property, message, cycle_start });
+                                CheckStatus::Finished { text, violation: true }
+                            }
+                            Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
+                        }
+                    }
+                    "limit" => CheckStatus::Failed(format!(
+                        "Stopped: {}. Nothing was proved; try fewer CPUs. {stats}",
+                        message.unwrap_or_default()
+                    )),
+                    _ => CheckStatus::Failed(format!("Model error: {}", message.unwrap_or_default())),
+                };
+            }
+        }
+    }
+}
+
+pub fn describe_property(p: &str) -> String {
+    match p {
+        "G-STALE" => "a use after free through a stale TLB entry (G-STALE)".into(),
+        "G-DEADLOCK" => "a deadlock (G-DEADLOCK)".into(),
+        "G-NOLOST" => "a lost shootdown (G-NOLOST)".into(),
+        "G-USERMODE-WINDOW" => "an access between acknowledgement and invalidation (G-USERMODE-WINDOW)".into(),
+        "G-MEM" => "request storage read after its owner reused it (G-MEM)".into(),
+        "assert" => "a failed assertion".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Actions that move the run or change it: refused while a GIF records its frames.
+fn moves(a: &Action) -> bool {
+    !matches!(
+        a,
+        Action::GifFrame(_)
+            | Action::GifEnd
+            | Action::CheckStarted(_)
+            | Action::CheckReply(..)
+            | Action::CheckCancelled
+            | Action::ToggleHelp
+            | Action::ToggleGif
+            | Action::EditText(_)
+    )
+}
+
+impl Pane {
+    fn jump_to(&mut self, n: usize) {
+        while self.session.steps() > n && self.session.back() {}
+        while self.session.steps() < n && self.step_seeded() {}
+    }
+
+    /// The comparison follows every change of A (kept out of `compare` to borrow both).
+    fn sync_compare(&mut self) {
+        if let Some(mut c) = self.compare.take() {
+            c.sync(self);
+            self.compare = Some(c);
+        }
+    }
+}
+
+impl Pane {
+    /// Take one action: the only way the page's state changes.
+    pub fn apply(&mut self, action: Action) {
+        {
+            let s = self;
+            if s.recording.is_some() && moves(&action) {
+                return;
+            }
+            match action {
+                Action::Choose(c) if usize::from(c.cpu()) >= s.session.machine.ncpu() => {
+                    s.error = Some(format!(
+                        "There is no CPU {}: this machine has {} CPUs.",
+                        c.cpu(),
+                        s.session.machine.ncpu()
+                    ));
+                }
+                Action::Choose(c) => {
+                    s.take(c);
+                }
+                // A key or a click names a CPU: refuse one this machine does not have here,
+                // where the number enters, before anything indexes by it.
+                Action::StepCpu(c) if usize::from(c) >= s.session.machine.ncpu() => {
+                    let n = s.session.machine.ncpu();
+                    s.error = Some(format!(
+                        "There is no CPU {c}: this machine has {n} CPU{} (0–{}). Choose more CPUs to step CPU {c}.",
+                        if n == 1 { "" } else { "s" },
+                        n.saturating_sub(1)
+                    ));
+                }
+                Action::StepCpu(c) => match s.preferred(c) {
+                    Some(ch) => {
+                        s.take(ch);
+                    }
+                    None => {
+                        let why = match s.session.machine.wait(s.session.state(), c as usize) {
+                            Some(w) => format!("CPU {c} is spinning: `{}` still holds", w.condition),
+                            None => format!("CPU {c} has nothing to do"),
+                        };
+                        s.error = Some(why);
+                    }
+                },
+                Action::StepSeeded => {
+                    s.step_seeded();
+                }
+                Action::Back => {
+                    s.session.back();
+                    s.error = None;
+                }
+                Action::JumpTo(n) => s.jump_to(n),
+                Action::Reset => {
+                    s.session.reset();
+                    s.running = false;
+                    s.error = None;
+                }
+                Action::ToggleRun => s.running = !s.running,
+                Action::Tick => {
+                    if s.running && (s.session.first_violation().is_some() || !s.step_seeded()) {
+                        s.running = false;
+                    }
+                }
+                Action::SetSpeed(ms) => s.speed_ms = ms.clamp(20, 5000),
+                Action::SetSeed(seed) => s.seed = seed,
+                Action::SetCpus(n) if !(s.prog.cpus.0..=s.prog.cpus.1).contains(&n) => {
+                    let (lo, hi, _) = s.prog.cpus;
+                    s.error = Some(format!("This model runs on {lo} to {hi} CPUs, not {n}."));
+                }
+                Action::SetCpus(n) => {
+                    let mut cfg = s.cfg.clone();
+                    cfg.ncpu = n;
+                    s.rebuild(cfg);
+                }
+                Action::SetScenario(i) => {
+                    let mut cfg = s.cfg.clone();
+                    cfg.scenario = i;
+                    s.rebuild(cfg);
+                }
+                Action::RequestCheck => s.check_requested = true,
+                Action::FromLink(frag) => s.open_link(&frag),
+                Action::End => {
+                    let target = s.plan.as_ref().map(|p| p.choices.len());
+                    // Bounded: a run that never ends stops after this many steps.
+                    let mut budget = 10_000;
+                    while budget > 0 && target.is_none_or(|t| s.session.steps() < t) && s.step_seeded() {
+                        budget -= 1;
+                    }
+                }
+                Action::TogglePresenter => s.presenter = !s.presenter,
+                Action::ToggleHelp => s.help = !s.help,
+                Action::ToggleEditor => {
+                    s.editor = !s.editor;
+                    s.compare = None;
+                    if s.editor {
+                        s.edit_text = s.prog.source.clone();
+                        s.edit_diags.clear();
+                    }
+                }
+                Action::EditText(text) => {
+                    s.edit_diags = compile(&text).1;
+                    s.edit_text = text;
+                }
+                Action::ApplyEdit => s.apply_edit(),
+                Action::SetNote(text) => {
+                    let step = s.session.steps();
+                    let text: String = text.trim().chars().take(permalink::MAX_NOTE).collect();
+                    if text.is_empty() {
+                        s.notes.remove(&step);
+                    } else {
+                        s.notes.insert(step, text);
+                    }
+                }
+                Action::ShowGallery(on) => s.gallery = on,
+                Action::LoadRace(id, r) => match load_bundled(&id) {
+                    Ok((prog, _)) => match prog.races.get(r).map(|race| Config::for_race(&prog, race)) {
+                        Some(cfg) => {
+                            s.model_id = id;
+                            s.prog = prog;
+                            s.rebuild(cfg);
+                            s.gallery = false;
+                            s.check_requested = s.error.is_none();
+                        }
+                        None => s.error = Some(format!("model `{id}` has no race {r}")),
+                    },
+                    Err(e) => s.error = Some(e),
+                },
+                Action::CheckStarted(gen) => {
+                    s.check_requested = false;
+                    s.check_gen = gen;
+                    s.check = CheckStatus::Running { states: 0, depth: 0, seconds: 0.0 };
+                }
+                Action::CheckReply(gen, r) => {
+                    if gen == s.check_gen {
+                        s.check_reply(r);
+                    }
+                }
+                Action::CheckCancelled => {
+                    s.check_gen += 1;
+                    s.check = CheckStatus::Failed("cancelled".into());
+                }
+                Action::DropPlan => s.plan = None,
+                Action::SetModel(id) => match load_bundled(&id) {
+                    Ok((prog, machine)) => {
+                        s.model_id = id;
+                        s.cfg = machine.cfg.clone();
+                        s.prog = prog;
+                        s.session = Session::new(machine);
+                        s.error = None;
+                        s.running = false;
+                        s.plan = None;
+                        s.check_gen += 1;
+                        s.check = CheckStatus::Idle;
+                    }
+                    Err(e) => s.error = Some(e),
+                },
+                // Through the engine's own check of the option's range, as the CLI's `--set`.
+                Action::SetOption(i, v) => {
+                    let mut cfg = s.cfg.clone();
+                    let set = match s.prog.options.get(i) {
+                        Some(o) => cfg.set(&s.prog, &o.name, &v.to_string()),
+                        None => Err(format!("this model has no option number {i}")),
+                    };
+                    match set {
+                        Ok(()) => s.rebuild(cfg),
+                        Err(e) => s.error = Some(e),
+                    }
+                }
+                Action::ToggleCompare => {
+                    if s.compare.is_some() {
+                        s.compare = None;
+                    } else {
+                        let set = compare::default_set(s);
+                        let follow = if set.is_empty() {
+                            // Nothing to flip: two schedules of the same variant.
+                            Follow::Own { choices: vec![], seed: s.seed.wrapping_add(1) }
+                        } else {
+                            Follow::Mirror
+                        };
+                        s.editor = false;
+                        s.gallery = false;
+                        s.compare = Some(Compare::new(s, set, follow));
+                    }
+                }
+                Action::CompareOption(name, v) => {
+                    let a_value = s.prog.option_index(&name).and_then(|i| s.cfg.options.get(i).copied());
+                    if let Some(c) = s.compare.as_mut() {
+                        c.set.retain(|(n, _)| *n != name);
+                        if a_value.is_some_and(|a| a != v) {
+                            c.set.push((name, v));
+                        }
+                    }
+                }
+                Action::CompareVariant(set, f) => {
+                    if let Some(c) = s.compare.as_mut() {
+                        c.set = set;
+                        c.follow = f;
+                        c.reset_basis();
+                    }
+                }
+                Action::CompareFollow(f) => {
+                    if let Some(c) = s.compare.as_mut() {
+                        c.follow = f;
+                        c.reset_basis();
+                    }
+                }
+                Action::ToggleGif => s.gif_panel = !s.gif_panel,
+                Action::Dismiss => {
+                    s.help = false;
+                    s.gif_panel = false;
+                }
+                Action::GifBegin => {
+                    s.running = false;
+                    let taken = s.session.schedule();
+                    let run = match &s.plan {
+                        Some(p) if p.choices.starts_with(&taken) => p.choices.clone(),
+                        _ => taken,
+                    };
+                    let at = s.session.steps();
+                    s.recording = Some((run, at));
+                }
+                Action::GifFrame(n) => s.jump_to(n),
+                Action::GifEnd => {
+                    if let Some((_, at)) = s.recording.clone() {
+                        s.jump_to(at);
+                    }
+                    s.recording = None;
+                }
+            }
+            s.sync_compare();
+        }
+    }
+}
