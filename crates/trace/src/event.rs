@@ -50,6 +50,26 @@ pub enum TimeBase {
 /// targets beyond CPU 63 are dropped from the mask with a warning.
 pub type CpuMask = u64;
 
+/// CPU numbers at or above this are refused: the record is dropped with a located warning
+/// (a header's CPU count above it is ignored the same way), so nothing sized per CPU (lanes,
+/// snapshots, the IPI matrix, export tables) can be made huge by one hostile line such as
+/// `[65535]` or `#P:65535`. 1024 is FreeBSD's amd64 `MAXCPU` (sys/amd64/include/param.h,
+/// raised to 1024 for 14.0) and four times DragonFly's x86_64 `SMP_MAXCPU` (256); Linux
+/// allows `NR_CPUS` up to 8192 with `MAXSMP`, but a trace of that many lanes is not
+/// something the viewer can draw, and its records beyond CPU 1023 are warned about.
+pub const CPU_LIMIT: u16 = 1024;
+
+/// `n` as a CPU number when it is below [`CPU_LIMIT`].
+#[inline]
+pub(crate) fn cpu_number(n: u64) -> Option<u16> {
+    (n < CPU_LIMIT as u64).then_some(n as u16)
+}
+
+/// The reason every reader gives for a record of a CPU at or above [`CPU_LIMIT`].
+pub(crate) fn cpu_limit_reason(n: u64) -> String {
+    format!("CPU {n} is above the {}-CPU limit; record dropped", CPU_LIMIT)
+}
+
 /// Index into [`Names`].
 pub type Sym = u32;
 

@@ -14,7 +14,7 @@
 //! Without a header (`-q`) the columns are inferred as for FreeBSD: each combination is
 //! tried on the sample rows with the printf column positions enforced.
 
-use crate::event::{Kind, SendMode, TimeBase, WarningClass};
+use crate::event::{cpu_limit_reason, cpu_number, Kind, SendMode, TimeBase, WarningClass};
 use crate::lines::{column, field, find, parse_hex, parse_i64, parse_u64, skip_spaces, token_end, trim, Align, Loc};
 use crate::reader::{Finished, Sink};
 
@@ -229,7 +229,9 @@ fn num<T: TryFrom<u64>>(msg: &[u8], key: &[u8]) -> Option<T> {
 
 fn decode(id: &[u8], msg: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
     let ipiq = || -> Option<(u64, u16, u16)> {
-        Some((parse_hex(field(msg, b"func=")?)?, num(msg, b"scpu=")?, num(msg, b"dcpu=")?))
+        // CPU numbers past the cap would size the replay's per-CPU lanes.
+        let cpu = |key| num::<u64>(msg, key).and_then(cpu_number);
+        Some((parse_hex(field(msg, b"func=")?)?, cpu(b"scpu=")?, cpu(b"dcpu=")?))
     };
     let mask = || field(msg, b"cpumask=").and_then(parse_hex);
     let kind = match id {
@@ -293,12 +295,18 @@ impl DragonFly {
             sink.warn(loc, WarningClass::Tokenize, "not a ktrdump row of the layout the header or first rows set");
             return;
         };
+        // Checked before anything is kept: `finish` sizes per-CPU tables by these numbers.
+        let cpu = match f.cpu.map(|c| (c, cpu_number(c))) {
+            Some((c, None)) => return sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(c)),
+            Some((_, cpu)) => cpu,
+            None => None,
+        };
         let kind = match f.id {
             Some(id) if self.layout.msg => decode(id, f.msg, loc, sink),
             Some(id) => Kind::Other { name: sink.intern(id) },
             None => Kind::Other { name: sink.intern(message_name(f.msg)) },
         };
-        self.rows.push(Row { index: f.index, cpu: f.cpu.map(|c| c as u16), stamp: f.stamp, kind, loc });
+        self.rows.push(Row { index: f.index, cpu, stamp: f.stamp, kind, loc });
     }
 
     pub(crate) fn finish(mut self, sink: &mut Sink) -> Finished {
@@ -322,7 +330,8 @@ impl DragonFly {
             let mut cpu = 0u16;
             for (i, r) in rows.iter().enumerate() {
                 if i > 0 && !follows(&rows[i - 1], r) {
-                    cpu = cpu.saturating_add(1);
+                    // Capped so that block CPUs past the limit are dropped by the sink, not tabled.
+                    cpu = cpu.saturating_add(1).min(crate::event::CPU_LIMIT);
                 }
                 cpus.push(cpu);
             }

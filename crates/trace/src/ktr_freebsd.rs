@@ -13,7 +13,7 @@
 //! ddb's `show ktr` listing (`slot (thread:cpuN) time file.line: message`) is read too; it
 //! is newest first in the same way.
 
-use crate::event::{CpuMask, Kind, TimeBase, WarningClass};
+use crate::event::{cpu_limit_reason, cpu_number, CpuMask, Kind, TimeBase, WarningClass};
 use crate::lines::{column, find, parse_hex, parse_u64, skip_spaces, token_end, trim, Align, Loc};
 use crate::reader::{Finished, Sink};
 
@@ -249,8 +249,10 @@ impl FreeBsd {
             sink.warn(loc, WarningClass::Tokenize, "not a ktrdump row of the layout the header or first rows set");
             return;
         };
+        let Some(cpu) = cpu_number(f.cpu.unwrap_or(0)) else {
+            return sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(f.cpu.unwrap_or(0)));
+        };
         let kind = decode(f.msg, sink, loc);
-        let cpu = f.cpu.unwrap_or(0) as u16;
         self.rows.push(Row { index: f.index, cpu, ts: f.ts.unwrap_or(0), kind, loc });
     }
 

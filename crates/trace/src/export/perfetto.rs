@@ -39,7 +39,7 @@ pub fn perfetto<W: Write>(trace: &Trace, replay: &Replay, out: &mut W) -> io::Re
     )?;
     writeln!(out, "\"traceEvents\":[")?;
     writeln!(out, "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{PID},\"tid\":0,\"args\":{{\"name\":\"CPUs\"}}}}")?;
-    let lanes = (trace.cpus as usize).max(replay.per_cpu.len());
+    let lanes = (trace.cpus as usize).max(replay.per_cpu.len()).min(crate::CPU_LIMIT as usize);
     for cpu in 0..lanes {
         writeln!(
             out,

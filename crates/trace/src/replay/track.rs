@@ -2,7 +2,7 @@
 //! receives and build rounds, bars and state deltas.
 
 use super::{Arrow, ArrowKind, Bar, BarKind, Delta, Leg, Op, RingSample, Round, RoundKind};
-use crate::event::{CpuMask, Event, Format, Kind, Sym, Trace, Warning, WarningClass, MAX_WARNINGS};
+use crate::event::{CpuMask, Event, Format, Kind, Sym, Trace, Warning, WarningClass, CPU_LIMIT, MAX_WARNINGS};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// x86 Linux IPI vectors a `ipi_send_*` can land on: call-function-single (251),
@@ -97,7 +97,7 @@ impl<'t> Tracker<'t> {
         let names = &trace.names;
         let sym = |name: &str| (0..names.len() as Sym).find(|&s| names.get(s) == name);
         let (flush_sym, ttwu_sym) = (sym("flush_tlb_func"), sym("sched_ttwu_pending"));
-        let lanes = trace.cpus as usize;
+        let lanes = trace.cpus.min(CPU_LIMIT) as usize;
         Tracker {
             trace,
             linux: matches!(trace.format, Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency),
@@ -234,6 +234,10 @@ impl<'t> Tracker<'t> {
 
     pub fn event(&mut self, i: u32, e: &Event) {
         let cpu = e.cpu;
+        if cpu >= CPU_LIMIT {
+            // Readers never produce these; a hand-made `Trace` might. No lane for it.
+            return self.warn(e, crate::event::cpu_limit_reason(cpu as u64));
+        }
         self.lane(cpu).events.push(i);
         self.seal_collection(i, e);
         match e.kind {
@@ -534,7 +538,8 @@ impl<'t> Tracker<'t> {
                 self.delta(s, Op::PendingUp(dcpu));
                 self.delta(i, Op::PendingDown(dcpu));
                 self.delta(i, Op::RingDown(scpu, dcpu));
-                if let Some(r) = self.lane(scpu).sync {
+                // `get`, not `lane`: a payload's CPU number must not size the lanes.
+                if let Some(r) = self.lanes.get(scpu as usize).and_then(|l| l.sync) {
                     if let Some(l) =
                         self.out.rounds.get_mut(r as usize).and_then(|r| r.legs.iter_mut().find(|l| l.cpu == dcpu))
                     {
