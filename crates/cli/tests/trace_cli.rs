@@ -118,6 +118,9 @@ fn fuzz_trace_runs_a_bounded_number_of_iterations() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let v = json(&o);
     assert_eq!((v["iterations"].as_u64(), v["panics"].as_u64()), (Some(150), Some(0)));
+    // Each input is saved before it runs (an abort would leave it) and removed once passed.
+    let left: Vec<_> = std::fs::read_dir(&out).expect("findings folder exists").collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
