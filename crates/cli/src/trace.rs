@@ -134,7 +134,7 @@ fn stats(args: StatsArgs) -> Result<ExitCode, Error> {
     let trace = read(&args.file)?;
     let replay = reconstruct(&trace);
     let s = replay.stats(&trace);
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::stdout());
     if args.json {
         serde_json::to_writer(&mut out, &s).map_err(io::Error::from)?;
         writeln!(out)?;
@@ -247,7 +247,7 @@ fn write_as(trace: &Trace, to: Target, output: Option<&Path>) -> Result<ExitCode
             let mut f = File::create(path).map_err(|e| Error::Input(format!("cannot write `{shown}`: {e}")))?;
             write(&mut f).map_err(|e| Error::Input(format!("cannot write `{shown}`: {e}")))?;
         }
-        None => write(&mut io::stdout().lock())?,
+        None => write(&mut crate::stdout())?,
     }
     Ok(ExitCode::SUCCESS)
 }
