@@ -36,7 +36,8 @@ struct StatsArgs {
     /// The trace: ktrdump output (FreeBSD or DragonFly) or Linux ftrace text.
     file: PathBuf,
     /// Print one JSON object (format, events, cpus, warnings, rounds, rounds_complete,
-    /// time_unit, latency_us {p50, p90, max}, ipi_matrix, events_per_cpu, …).
+    /// rounds_by_kind, tlb_shootdown_rounds, time_unit, latency_us {p50, p90, max},
+    /// ipi_matrix, events_per_cpu, …).
     #[arg(long)]
     json: bool,
 }
@@ -162,6 +163,10 @@ fn text<W: Write>(out: &mut W, path: &Path, s: &Stats) -> io::Result<()> {
         s.rounds_complete,
         s.targets_per_round.iter().map(|(t, n)| format!("{t}×{n}")).collect::<Vec<_>>().join(", ")
     )?;
+    if !s.rounds_by_kind.is_empty() {
+        let kinds: Vec<String> = s.rounds_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        writeln!(out, "round kinds: {}; TLB shootdown rounds: {}", kinds.join(", "), s.tlb_shootdown_rounds)?;
+    }
     match &s.latency {
         Some(l) => writeln!(
             out,

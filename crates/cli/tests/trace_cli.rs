@@ -35,6 +35,8 @@ fn stats_json_has_the_promised_fields() {
     assert_eq!(v["warnings"], 0);
     assert_eq!(v["rounds"], 201);
     assert_eq!(v["rounds_complete"], 201);
+    assert_eq!(v["rounds_by_kind"]["linux-tlb"], 201);
+    assert_eq!(v["tlb_shootdown_rounds"], 201);
     assert_eq!(v["time_unit"], "us");
     for k in ["p50", "p90", "max"] {
         assert!(v["latency_us"][k].as_f64().is_some_and(|x| x > 0.0), "latency_us.{k}");

@@ -152,6 +152,11 @@ pub enum Kind {
     SyncEnd {
         mask: CpuMask,
     },
+    /// DragonFly `ipiq_sync_quick` (lwkt_cpusync_quick): a cpusync whose targets are not
+    /// quiesced, logged once the messages are sent; no record marks its end.
+    SyncQuick {
+        mask: CpuMask,
+    },
     /// Linux `sched_switch`.
     SchedSwitch {
         next_pid: u32,

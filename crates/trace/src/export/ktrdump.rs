@@ -77,6 +77,7 @@ fn dragonfly_rows(trace: &Trace, e: &Event) -> Vec<(String, String)> {
         Kind::IpiqReceive { scpu, func } => vec![(id("ipiq_receive"), ipiq(func, scpu, e.cpu))],
         Kind::SyncStart { mask } => vec![(id("ipiq_sync_start"), format!("cpumask={mask:08x}"))],
         Kind::SyncEnd { mask } => vec![(id("ipiq_sync_end"), format!("cpumask={mask:08x}"))],
+        Kind::SyncQuick { mask } => vec![(id("ipiq_sync_quick"), format!("cpumask={mask:08x}"))],
         Kind::IpiSend { targets, .. } => {
             track_bits(targets).map(|t| (id("ipiq_cpu_send"), ipiq(0, e.cpu, t))).collect()
         }
