@@ -86,8 +86,9 @@ pub enum SendMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Kind {
     /// An IPI raised by this CPU: Linux `ipi_send_cpu`/`ipi_send_cpumask`/`ipi_raise`,
-    /// FreeBSD `ipi_selected`/`ipi_cpu`/`smp_targeted_tlb_shootdown` (one target each) and
-    /// `ipi_all_but_self` (`all_but_self` set, targets unknown until the CPU count is),
+    /// FreeBSD `ipi_selected`/`ipi_cpu`/`smp_targeted_tlb_shootdown`/`ipi_send` (one target
+    /// each; arm's `ipi_selected` names none: `targets` 0) and `ipi_all_but_self`
+    /// (`all_but_self` set, targets unknown until the CPU count is),
     /// DragonFly `ipiq_cpu_send` (the hardware IPI actually raised).
     IpiSend {
         targets: CpuMask,
@@ -125,12 +126,15 @@ pub enum Kind {
         reason: u8,
     },
     /// DragonFly `ipiq_send_{norm,pasv,nbio}`: a message enqueued on this CPU's ring to `dcpu`.
+    /// `nbio` only comes from older kernels: current sys/kern/lwkt_ipiq.c declares no
+    /// `send_nbio` or `send_fail` point, so nothing may depend on seeing them.
     IpiqSend {
         mode: SendMode,
         dcpu: u16,
         func: u64,
     },
-    /// DragonFly `ipiq_send_fail`: non-blocking send refused, ring ≥ 2/3 full.
+    /// DragonFly `ipiq_send_fail` (older kernels only): non-blocking send refused, ring ≥ 2/3
+    /// full.
     IpiqSendFail {
         dcpu: u16,
         func: u64,
