@@ -93,3 +93,22 @@ fn a_hand_made_trace_with_cpu_65535_does_not_make_lanes() {
     sdlab_trace::export::dragonfly(&t, &mut out).expect("export");
     assert!(out.len() < 1000, "one block, not 65535");
 }
+
+#[test]
+fn trace_cmd_cpus_65535_is_ignored() {
+    let text = "cpus=65535\n          <idle>-0     [001]   100.000100: ipi_entry: (Rescheduling interrupts)\n";
+    let t = parse(text.as_bytes()).expect("a trace");
+    assert_eq!((t.events.len(), t.cpus), (1, 2));
+    assert!(warned(&t, 1, "65535 CPUs, above the 1024-CPU limit"), "{:?}", t.warnings);
+}
+
+#[test]
+fn dragonfly_ddb_cpu_65535_is_refused() {
+    let text = "db> show ktr/v\n\
+                cpu65535 7: 9123456790012 ../../kern/lwkt_ipiq.c.600\tipiq_receive\tfrom(0x1,0x2) \n\
+                cpu1 6: 9123456790000 ../../kern/lwkt_ipiq.c.601\tipiq_receive\tfrom(0x1,0x2) \n\
+                cpu0 5: 9123456789000 ../../kern/lwkt_ipiq.c.602\tipiq_send_norm\tfrom(0x1,0x2) \n";
+    let t = parse(text.as_bytes()).expect("a trace");
+    assert_eq!((t.format, t.events.len(), t.cpus), (sdlab_trace::Format::DragonFlyKtr, 2, 2));
+    assert!(warned(&t, 2, "CPU 65535 is above"), "{:?}", t.warnings);
+}
