@@ -27,6 +27,7 @@ fn fields(k: &Kind) -> (u8, u64, u32, u16, u8) {
         Kind::Marker => (14, 0, 0, 0, 0),
         Kind::Lost { count } => (15, count, 0, 0, 0),
         Kind::Other { name } => (16, 0, name, 0, 0),
+        Kind::SyncQuick { mask } => (17, mask, 0, 0, 0),
     }
 }
 
@@ -62,6 +63,7 @@ fn kind_of(tag: u8, a: u64, b: u32, c: u16, flag: u8) -> Option<Kind> {
         14 => Kind::Marker,
         15 => Kind::Lost { count: a },
         16 => Kind::Other { name: b },
+        17 => Kind::SyncQuick { mask: a },
         _ => return None,
     })
 }
@@ -137,6 +139,7 @@ mod tests {
             Kind::IpiqReceive { scpu: 0, func: 7 },
             Kind::SyncStart { mask: u64::MAX },
             Kind::SyncEnd { mask: 5 },
+            Kind::SyncQuick { mask: 0b1010 },
             Kind::SchedSwitch { next_pid: 195 },
             Kind::Marker,
             Kind::Lost { count: 12 },

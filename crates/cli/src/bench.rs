@@ -79,7 +79,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         runs: walk.runs,
         violations: walk.violations,
     };
-    let mut out = io::stdout().lock();
+    let mut out = crate::stdout();
     if args.json {
         serde_json::to_writer(&mut out, &report).map_err(io::Error::from)?;
         writeln!(out)?;

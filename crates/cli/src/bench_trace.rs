@@ -115,7 +115,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         events_per_byte: if bytes > 0 { events as f64 / bytes as f64 } else { 0.0 },
         warnings: trace.warning_count,
     };
-    let mut out = io::stdout().lock();
+    let mut out = crate::stdout();
     if args.json {
         serde_json::to_writer(&mut out, &report).map_err(io::Error::from)?;
         writeln!(out)?;

@@ -102,7 +102,9 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     while !checker.run(200_000) {
         if live {
             let pr = checker.progress();
-            eprint!(
+            // Not eprint!: it panics when stderr is a closed pipe.
+            let _ = write!(
+                io::stderr(),
                 "\r{} states, depth {}, {:.0} states/s   ",
                 pr.states,
                 pr.depth,
@@ -111,7 +113,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         }
     }
     if live {
-        eprint!("\r\x1b[K");
+        let _ = write!(io::stderr(), "\r\x1b[K");
     }
     let seconds = t0.elapsed().as_secs_f64();
     let progress: Progress = checker.progress().clone();
@@ -130,7 +132,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         _ => None,
     };
     let cex = (!choices.is_empty() || verdict == "violation").then(|| schedule::format(choices));
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::stdout());
     if args.json {
         let r = Report {
             model: &l.name,

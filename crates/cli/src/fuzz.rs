@@ -8,6 +8,12 @@
 //! `sdlab_trace::parse`, a chunked `Reader` (random chunk sizes, which must give the same
 //! trace), the reconstruction, scrubbing and every exporter. A panic or a chunking
 //! difference saves the input under --out and is reported.
+//!
+//! Panics are caught with `catch_unwind`, which catches nothing under `panic = "abort"`
+//! (the workspace's release profile): such a build refuses to fuzz. And because an abort or
+//! a stack overflow still ends the process, each input is written to --out as
+//! `inflight-seed{S}-iter{I}.trace` before it runs and deleted once it passed, so a crash
+//! leaves the input behind under a name that says how to replay it.
 
 use crate::{Error, FOUND};
 use sdlab_trace::replay::reconstruct;
@@ -257,6 +263,14 @@ struct Report {
 static LAST_PANIC: Mutex<String> = Mutex::new(String::new());
 
 pub fn main(args: Args) -> Result<ExitCode, Error> {
+    if cfg!(panic = "abort") {
+        return Err(Error::Input(
+            "this sdlab was built with panic = \"abort\" (the release profile), so a finding would abort \
+             without being caught; fuzz with a debug build: `cargo xtask fuzz` or `cargo run -p sdlab-cli -- \
+             fuzz-trace …`"
+                .into(),
+        ));
+    }
     let seeds = seeds(&args.corpus);
     if seeds.is_empty() {
         return Err(Error::Input(format!("no seed file under {:?}", args.corpus)));
@@ -267,6 +281,8 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             *m = info.to_string();
         }
     }));
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Error::Input(format!("cannot create the findings folder {}: {e}", args.out.display())))?;
     let limit = Duration::from_secs(args.seconds);
     let t0 = Instant::now();
     let mut rep = Report {
@@ -283,6 +299,9 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     while t0.elapsed() < limit && args.iterations.is_none_or(|n| rep.iterations < n) {
         let mut rng = Rng(args.seed ^ i.wrapping_mul(0xa076_1d64_78bd_642f));
         let input = mutate(&mut rng, &seeds);
+        let inflight = args.out.join(format!("inflight-seed{}-iter{i}.trace", args.seed));
+        std::fs::write(&inflight, &input)
+            .map_err(|e| Error::Input(format!("cannot save the input to {}: {e}", inflight.display())))?;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             let whole = parse(&input);
             let parts = chunked(&input, &mut rng);
@@ -310,10 +329,11 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             }
         };
         if let Some(kind) = problem {
-            let _ = std::fs::create_dir_all(&args.out);
             let path = args.out.join(format!("{kind}-seed{}-iter{i}.trace", args.seed));
             let msg = LAST_PANIC.lock().map(|m| m.clone()).unwrap_or_default();
-            let _ = std::fs::write(&path, &input);
+            if std::fs::rename(&inflight, &path).is_err() {
+                let _ = std::fs::write(&path, &input);
+            }
             crate::warn(&format!(
                 "fuzz: {kind} at iteration {i} (replay: --seed {} --skip {i} --iterations 1), input {}{}",
                 args.seed,
@@ -323,13 +343,15 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             if rep.saved.len() < 100 {
                 rep.saved.push(path.display().to_string());
             }
+        } else {
+            let _ = std::fs::remove_file(&inflight);
         }
         rep.iterations += 1;
         i += 1;
     }
     let _ = panic::take_hook();
     rep.seconds = t0.elapsed().as_secs_f64();
-    let mut out = io::stdout().lock();
+    let mut out = crate::stdout();
     if args.json {
         serde_json::to_writer(&mut out, &rep).map_err(io::Error::from)?;
         writeln!(out)?;

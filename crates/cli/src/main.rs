@@ -5,8 +5,10 @@
 //! the engine and the trace crate stay pure.
 //!
 //! Exit codes: 0 = ok / the properties held on this run, 1 = a violation or a stuck
-//! state (deadlock, lost shootdown) was found, 2 = bad input or a model error. A broken
-//! pipe on stdout (`sdlab run … | head`) counts as success.
+//! state (deadlock, lost shootdown) was found, 2 = bad input or a model error. The code
+//! is the verdict's even when stdout closes early (`sdlab run … | head`): commands write
+//! through [`stdout`], which drops output once the reader has gone and lets the command
+//! run to its verdict.
 
 mod bench;
 mod bench_trace;
@@ -21,6 +23,7 @@ mod trace;
 use clap::{Parser, Subcommand};
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Shootdown Lab: emulate TLB-shootdown algorithms on x86-like CPUs, replay kernel traces.
 ///
@@ -51,7 +54,7 @@ pub enum Error {
     Input(String),
     /// Already reported on stderr (compile diagnostics): exit 2.
     Reported,
-    /// Writing the output failed; a broken pipe is success.
+    /// Writing the output failed (not a broken pipe on [`stdout`], which is absorbed).
     Io(io::Error),
 }
 
@@ -79,6 +82,49 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
+/// Set once a write to stdout met a closed pipe.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Standard output for every command. When the reader goes away (EPIPE; Rust ignores
+/// SIGPIPE, so the write fails instead of killing us) this and every later write report
+/// success without writing: an error here would end the command before its verdict, and
+/// the exit code would then say nothing about the run.
+pub fn stdout() -> Stdout {
+    Stdout(io::stdout().lock())
+}
+
+pub struct Stdout(io::StdoutLock<'static>);
+
+impl Stdout {
+    fn absorb<T>(&self, r: io::Result<T>, ok: T) -> io::Result<T> {
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                Ok(ok)
+            }
+            r => r,
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if STDOUT_CLOSED.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        let r = self.0.write(buf);
+        self.absorb(r, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if STDOUT_CLOSED.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let r = self.0.flush();
+        self.absorb(r, ())
+    }
+}
+
 /// Print to stderr; a closed stderr is not worth a panic.
 pub fn warn(msg: &str) {
     let _ = writeln!(io::stderr().lock(), "{msg}");
@@ -95,7 +141,6 @@ fn main() -> ExitCode {
     };
     match dispatch(cli) {
         Ok(code) => code,
-        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Error::Io(e)) => {
             warn(&format!("sdlab: error: cannot write the output: {e}"));
             ExitCode::from(BAD_INPUT)

@@ -81,7 +81,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         }
     }
     let infos: Vec<ModelInfo> = progs.iter().map(|(id, p)| info(id, p)).collect();
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::stdout());
     if args.json {
         serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "models": infos })).map_err(io::Error::from)?;
         writeln!(out)?;

@@ -67,7 +67,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             });
         }
     }
-    let mut out = io::stdout().lock();
+    let mut out = crate::stdout();
     if args.json {
         serde_json::to_writer(&mut out, &rows).map_err(io::Error::from)?;
         writeln!(out)?;

@@ -106,7 +106,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let machine = Machine::new(p.clone(), cfg).map_err(Error::Input)?;
     let mut session = Session::new(machine);
 
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::stdout());
     if !args.json {
         let how = match (seed, &args.schedule) {
             (Some(s), _) => format!("seed {s}"),

@@ -36,7 +36,8 @@ struct StatsArgs {
     /// The trace: ktrdump output (FreeBSD or DragonFly) or Linux ftrace text.
     file: PathBuf,
     /// Print one JSON object (format, events, cpus, warnings, rounds, rounds_complete,
-    /// time_unit, latency_us {p50, p90, max}, ipi_matrix, events_per_cpu, …).
+    /// rounds_by_kind, tlb_shootdown_rounds, time_unit, latency_us {p50, p90, max},
+    /// ipi_matrix, events_per_cpu, …).
     #[arg(long)]
     json: bool,
 }
@@ -134,7 +135,7 @@ fn stats(args: StatsArgs) -> Result<ExitCode, Error> {
     let trace = read(&args.file)?;
     let replay = reconstruct(&trace);
     let s = replay.stats(&trace);
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::stdout());
     if args.json {
         serde_json::to_writer(&mut out, &s).map_err(io::Error::from)?;
         writeln!(out)?;
@@ -162,6 +163,10 @@ fn text<W: Write>(out: &mut W, path: &Path, s: &Stats) -> io::Result<()> {
         s.rounds_complete,
         s.targets_per_round.iter().map(|(t, n)| format!("{t}×{n}")).collect::<Vec<_>>().join(", ")
     )?;
+    if !s.rounds_by_kind.is_empty() {
+        let kinds: Vec<String> = s.rounds_by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        writeln!(out, "round kinds: {}; TLB shootdown rounds: {}", kinds.join(", "), s.tlb_shootdown_rounds)?;
+    }
     match &s.latency {
         Some(l) => writeln!(
             out,
@@ -247,7 +252,7 @@ fn write_as(trace: &Trace, to: Target, output: Option<&Path>) -> Result<ExitCode
             let mut f = File::create(path).map_err(|e| Error::Input(format!("cannot write `{shown}`: {e}")))?;
             write(&mut f).map_err(|e| Error::Input(format!("cannot write `{shown}`: {e}")))?;
         }
-        None => write(&mut io::stdout().lock())?,
+        None => write(&mut crate::stdout())?,
     }
     Ok(ExitCode::SUCCESS)
 }

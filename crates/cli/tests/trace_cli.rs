@@ -35,6 +35,8 @@ fn stats_json_has_the_promised_fields() {
     assert_eq!(v["warnings"], 0);
     assert_eq!(v["rounds"], 201);
     assert_eq!(v["rounds_complete"], 201);
+    assert_eq!(v["rounds_by_kind"]["linux-tlb"], 201);
+    assert_eq!(v["tlb_shootdown_rounds"], 201);
     assert_eq!(v["time_unit"], "us");
     for k in ["p50", "p90", "max"] {
         assert!(v["latency_us"][k].as_f64().is_some_and(|x| x > 0.0), "latency_us.{k}");
@@ -118,6 +120,9 @@ fn fuzz_trace_runs_a_bounded_number_of_iterations() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let v = json(&o);
     assert_eq!((v["iterations"].as_u64(), v["panics"].as_u64()), (Some(150), Some(0)));
+    // Each input is saved before it runs (an abort would leave it) and removed once passed.
+    let left: Vec<_> = std::fs::read_dir(&out).expect("findings folder exists").collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -7,9 +7,18 @@
 //! late to take the second half of a 2-way split, so the phases ran one after the other.
 //! Here the helpers spin briefly between phases (levels follow each other within
 //! microseconds) and park when the search pauses.
+//!
+//! Soundness whatever the job does: helpers borrow the caller's frame through a pointer
+//! whose lifetime `run` erases, so `run` must not leave (return or unwind) while any
+//! helper may still call the job. A guard waits for every helper before `run`'s frame
+//! goes, on the panicking path too; helpers catch their own panics (so they always count
+//! themselves done and stay alive for the next round) and hand the payload back, and
+//! `run` re-raises it once all have stopped. The pool stays usable after either panic.
 
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -27,7 +36,9 @@ struct Shared {
     /// Helper threads (workers but the caller).
     helpers: usize,
     /// The thread waiting in `run`, woken by the last helper to finish.
-    waiter: std::sync::Mutex<Option<Thread>>,
+    waiter: Mutex<Option<Thread>>,
+    /// The first panic a helper caught in the current round, re-raised by `run`.
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 pub(crate) struct Pool {
@@ -50,7 +61,8 @@ impl Pool {
             round: AtomicU64::new(0),
             done: AtomicUsize::new(0),
             stop: std::sync::atomic::AtomicBool::new(false),
-            waiter: std::sync::Mutex::new(None),
+            waiter: Mutex::new(None),
+            panic: Mutex::new(None),
             helpers: n.max(1) - 1,
         });
         let mut pool = Pool { shared, helpers: Vec::new() };
@@ -69,18 +81,28 @@ impl Pool {
     }
 
     /// `f(i)` for every worker index `i`, all at once; returns when every call has.
+    /// A panic in any call is re-raised here, after every call has ended.
     pub fn run(&self, f: &Job<'_>) {
+        *lock(&self.shared.waiter) = Some(thread::current());
         // SAFETY: only the lifetime changes; the helpers use the pointer only before
-        // `run` returns (see `helper`).
-        *self.shared.waiter.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread::current());
+        // `Wait` below is dropped, and `run` cannot leave, by return or unwind, before.
         let mut fat: *const Job<'static> = unsafe { std::mem::transmute::<*const Job<'_>, *const Job<'static>>(f) };
         self.shared.done.store(0, Ordering::Relaxed);
         self.shared.job.store(&mut fat, Ordering::Relaxed);
+        let wait = Wait(self);
         self.shared.round.fetch_add(1, Ordering::Release);
         for (_, t) in &self.helpers {
             t.unpark();
         }
         f(0);
+        drop(wait);
+        if let Some(p) = lock(&self.shared.panic).take() {
+            panic::resume_unwind(p);
+        }
+    }
+
+    /// Blocks until every helper has finished the current round.
+    fn wait_helpers(&self) {
         let start = Instant::now();
         while self.shared.done.load(Ordering::Acquire) < self.helpers.len() {
             if start.elapsed() < SPIN {
@@ -92,6 +114,22 @@ impl Pool {
         // Every helper has returned from `f`: `fat` and `f` may now go out of scope.
         self.shared.job.store(std::ptr::null_mut(), Ordering::Relaxed);
     }
+}
+
+/// Waits for the helpers when dropped, so that a panic in the caller's `f(0)` cannot
+/// unwind `run`'s frame (and the caller's borrows) from under them.
+struct Wait<'p>(&'p Pool);
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        self.0.wait_helpers();
+    }
+}
+
+/// A poisoned lock only means a panic elsewhere; the data (a thread handle, a payload)
+/// is still whole.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn helper(s: &Shared, i: usize) {
@@ -118,9 +156,14 @@ fn helper(s: &Shared, i: usize) {
         // and unchanged until `done` counts every helper, which we bump only after the
         // call. The job is `Sync`, so calling it from this thread is allowed.
         let f: &Job<'static> = unsafe { &**s.job.load(Ordering::Relaxed) };
-        f(i);
+        // Caught so that this helper still counts itself done (else `run` waits forever)
+        // and lives on for the next round. The job is not used again after a panic in it:
+        // `run` re-raises, so no broken invariant of the caller's data is observed here.
+        if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| f(i))) {
+            lock(&s.panic).get_or_insert(p);
+        }
         if s.done.fetch_add(1, Ordering::Release) + 1 == s.helpers {
-            if let Some(t) = &*s.waiter.lock().unwrap_or_else(|e| e.into_inner()) {
+            if let Some(t) = &*lock(&s.waiter) {
                 t.unpark();
             }
         }
@@ -140,7 +183,81 @@ impl Drop for Pool {
 #[cfg(test)]
 mod tests {
     use super::Pool;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// The panic message of `run(f)`, after checking every worker finished its call
+    /// before `run` unwound (the borrowed counter is read after the unwind).
+    fn panic_of(pool: &Pool, panicking: usize) -> String {
+        let finished = AtomicUsize::new(0);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            pool.run(&|i| {
+                if i == panicking {
+                    panic!("worker {i} fails");
+                }
+                // The other workers are still running when the panic starts unwinding.
+                std::thread::sleep(Duration::from_millis(20));
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+        }));
+        assert_eq!(finished.load(Ordering::SeqCst), pool.workers() - 1, "run unwound before its helpers ended");
+        let p = r.expect_err("the panic propagates");
+        p.downcast_ref::<String>().cloned().unwrap_or_default()
+    }
+
+    /// Ends the test binary if the test hangs (the old pool waited forever for a helper
+    /// that panicked): a hang becomes a failure within a bound.
+    struct Watchdog(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+    fn watchdog() -> Watchdog {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = done.clone();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_secs(30) {
+                if d.load(Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            eprintln!("pool test hung for 30 s");
+            std::process::abort();
+        });
+        Watchdog(done)
+    }
+
+    impl Drop for Watchdog {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn still_usable(pool: &Pool) {
+        let hits = AtomicUsize::new(0);
+        pool.run(&|_| {
+            hits.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(hits.load(Ordering::Relaxed), pool.workers());
+    }
+
+    #[test]
+    fn a_panic_on_the_caller_waits_for_the_helpers_and_propagates() {
+        let _w = watchdog();
+        let pool = Pool::new(3).expect("threads");
+        assert_eq!(panic_of(&pool, 0), "worker 0 fails");
+        still_usable(&pool);
+    }
+
+    #[test]
+    fn a_panic_on_a_helper_propagates_without_hanging() {
+        let _w = watchdog();
+        let pool = Pool::new(3).expect("threads");
+        assert_eq!(panic_of(&pool, 2), "worker 2 fails");
+        still_usable(&pool);
+        assert_eq!(panic_of(&pool, 1), "worker 1 fails");
+        still_usable(&pool);
+    }
 
     #[test]
     fn every_worker_runs_once_per_round_and_sees_the_callers_borrows() {

@@ -50,6 +50,26 @@ pub enum TimeBase {
 /// targets beyond CPU 63 are dropped from the mask with a warning.
 pub type CpuMask = u64;
 
+/// CPU numbers at or above this are refused: the record is dropped with a located warning
+/// (a header's CPU count above it is ignored the same way), so nothing sized per CPU (lanes,
+/// snapshots, the IPI matrix, export tables) can be made huge by one hostile line such as
+/// `[65535]` or `#P:65535`. 1024 is FreeBSD's amd64 `MAXCPU` (sys/amd64/include/param.h,
+/// raised to 1024 for 14.0) and four times DragonFly's x86_64 `SMP_MAXCPU` (256); Linux
+/// allows `NR_CPUS` up to 8192 with `MAXSMP`, but a trace of that many lanes is not
+/// something the viewer can draw, and its records beyond CPU 1023 are warned about.
+pub const CPU_LIMIT: u16 = 1024;
+
+/// `n` as a CPU number when it is below [`CPU_LIMIT`].
+#[inline]
+pub(crate) fn cpu_number(n: u64) -> Option<u16> {
+    (n < CPU_LIMIT as u64).then_some(n as u16)
+}
+
+/// The reason every reader gives for a record of a CPU at or above [`CPU_LIMIT`].
+pub(crate) fn cpu_limit_reason(n: u64) -> String {
+    format!("CPU {n} is above the {}-CPU limit; record dropped", CPU_LIMIT)
+}
+
 /// Index into [`Names`].
 pub type Sym = u32;
 
@@ -66,8 +86,9 @@ pub enum SendMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Kind {
     /// An IPI raised by this CPU: Linux `ipi_send_cpu`/`ipi_send_cpumask`/`ipi_raise`,
-    /// FreeBSD `ipi_selected`/`ipi_cpu`/`smp_targeted_tlb_shootdown` (one target each) and
-    /// `ipi_all_but_self` (`all_but_self` set, targets unknown until the CPU count is),
+    /// FreeBSD `ipi_selected`/`ipi_cpu`/`smp_targeted_tlb_shootdown`/`ipi_send` (one target
+    /// each; arm's `ipi_selected` names none: `targets` 0) and `ipi_all_but_self`
+    /// (`all_but_self` set, targets unknown until the CPU count is),
     /// DragonFly `ipiq_cpu_send` (the hardware IPI actually raised).
     IpiSend {
         targets: CpuMask,
@@ -105,12 +126,15 @@ pub enum Kind {
         reason: u8,
     },
     /// DragonFly `ipiq_send_{norm,pasv,nbio}`: a message enqueued on this CPU's ring to `dcpu`.
+    /// `nbio` only comes from older kernels: current sys/kern/lwkt_ipiq.c declares no
+    /// `send_nbio` or `send_fail` point, so nothing may depend on seeing them.
     IpiqSend {
         mode: SendMode,
         dcpu: u16,
         func: u64,
     },
-    /// DragonFly `ipiq_send_fail`: non-blocking send refused, ring ≥ 2/3 full.
+    /// DragonFly `ipiq_send_fail` (older kernels only): non-blocking send refused, ring ≥ 2/3
+    /// full.
     IpiqSendFail {
         dcpu: u16,
         func: u64,
@@ -130,6 +154,11 @@ pub enum Kind {
         mask: CpuMask,
     },
     SyncEnd {
+        mask: CpuMask,
+    },
+    /// DragonFly `ipiq_sync_quick` (lwkt_cpusync_quick): a cpusync whose targets are not
+    /// quiesced, logged once the messages are sent; no record marks its end.
+    SyncQuick {
         mask: CpuMask,
     },
     /// Linux `sched_switch`.

@@ -19,7 +19,7 @@
 //! 252 for a mask), so a send can be paired with its `*_entry`; ARM's `ipi_entry`/`ipi_raise`
 //! reasons map onto the same numbers. 0 means unknown.
 
-use crate::event::{Kind, TimeBase, WarningClass};
+use crate::event::{cpu_limit_reason, cpu_number, Kind, TimeBase, WarningClass, CPU_LIMIT};
 use crate::lines::{
     field, field_word, find, find_byte, hex_digit, is_space, parse_hex, parse_i64, parse_u64, skip_spaces, token_end,
     trim, Loc,
@@ -80,8 +80,8 @@ impl Linux {
             b'=' if rest.starts_with(b"=>") => return,
             b'C' if rest.starts_with(b"CPU") && self.cpu_annotation(rest, loc, sink) => return,
             b'c' if rest.starts_with(b"cpus=") => {
-                match parse_u64(trim(&rest[5..])).and_then(|n| u16::try_from(n).ok()) {
-                    Some(n) => self.header_cpus = self.header_cpus.max(n),
+                match parse_u64(trim(&rest[5..])) {
+                    Some(n) => self.header_count(n, loc, sink),
                     None => sink.warn(loc, WarningClass::Parse, "`cpus=` line without a CPU count"),
                 }
                 return;
@@ -116,8 +116,8 @@ impl Linux {
         }
         if let Some(p) = find(b"#P:", rest) {
             let v = &rest[p + 3..];
-            if let Some(n) = parse_u64(&v[..token_end(v, 0)]).and_then(|n| u16::try_from(n).ok()) {
-                self.header_cpus = self.header_cpus.max(n);
+            if let Some(n) = parse_u64(&v[..token_end(v, 0)]) {
+                self.header_count(n, loc, sink);
             }
         }
         if let Some(p) = find(b"entries-in-buffer/entries-written:", rest) {
@@ -177,9 +177,19 @@ impl Linux {
         true
     }
 
+    /// A header's CPU count (`#P:N`, `cpus=N`); one above [`CPU_LIMIT`] is ignored.
+    fn header_count(&mut self, n: u64, loc: Loc, sink: &mut Sink) {
+        match u16::try_from(n).ok().filter(|&n| n <= CPU_LIMIT) {
+            Some(n) => self.header_cpus = self.header_cpus.max(n),
+            None => sink.warn_with(loc, WarningClass::Parse, || {
+                format!("header states {n} CPUs, above the {CPU_LIMIT}-CPU limit; ignored")
+            }),
+        }
+    }
+
     fn announce_lost(&mut self, cpu: u64, count: u64, loc: Loc, sink: &mut Sink) {
-        let Ok(cpu) = u16::try_from(cpu) else {
-            sink.warn(loc, WarningClass::Parse, "CPU number out of range");
+        let Some(cpu) = cpu_number(cpu) else {
+            sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(cpu));
             return;
         };
         let i = cpu as usize;
@@ -195,8 +205,8 @@ impl Linux {
     }
 
     fn record(&mut self, rec: Rec<'_>, loc: Loc, sink: &mut Sink) {
-        let Ok(cpu) = u16::try_from(rec.cpu) else {
-            sink.warn(loc, WarningClass::Parse, "CPU number out of range");
+        let Some(cpu) = cpu_number(rec.cpu as u64) else {
+            sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(rec.cpu as u64));
             return;
         };
         let (ticks, ts) = match rec.ts {

@@ -13,8 +13,19 @@
 //!
 //! Without a header (`-q`) the columns are inferred as for FreeBSD: each combination is
 //! tried on the sample rows with the printf column positions enforced.
+//!
+//! An idle CPU (its `ktr_idx` still 0) prints one `<empty>` row at timestamp 0: ktrdump.c's
+//! load_bufs starts the walk at `end_idx - 1` when earliest_ts finds no non-zero stamp, and
+//! print_entry prints `<empty>` for the NULL `ktr_info`. Such a row is no event; kept, it
+//! would stretch the trace back to the TSC's zero and, first in a `-s` dump, make absolute
+//! stamps look like deltas. It only tells that the CPU exists.
+//!
+//! ddb's `show ktr` (db_ktr_all / db_mach_vtrace in sys/kern/kern_ktr.c) is read too:
+//! `cpu%d %d: ` then, with `/v`, `%10.10lld %s.%d\t` (timestamp, file.line), then the
+//! name, a tab and `from(%p,%p) `; only i386 kernels print the arguments. The listing is
+//! merged across CPUs, newest first.
 
-use crate::event::{Kind, SendMode, TimeBase, WarningClass};
+use crate::event::{cpu_limit_reason, cpu_number, Kind, SendMode, TimeBase, WarningClass};
 use crate::lines::{column, field, find, parse_hex, parse_i64, parse_u64, skip_spaces, token_end, trim, Align, Loc};
 use crate::reader::{Finished, Sink};
 
@@ -66,8 +77,14 @@ struct Row {
 #[derive(Debug)]
 pub(crate) struct DragonFly {
     layout: Layout,
+    /// The input is ddb's `show ktr`, not ktrdump.
+    ddb: bool,
     hz: Option<u64>,
     rows: Vec<Row>,
+    /// One more than the highest CPU seen only in an `<empty>` row.
+    idle_cpus: u16,
+    /// The first ddb row whose arguments were not printed (x86_64).
+    bare: Option<Loc>,
 }
 
 struct Fields<'a> {
@@ -229,7 +246,9 @@ fn num<T: TryFrom<u64>>(msg: &[u8], key: &[u8]) -> Option<T> {
 
 fn decode(id: &[u8], msg: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
     let ipiq = || -> Option<(u64, u16, u16)> {
-        Some((parse_hex(field(msg, b"func=")?)?, num(msg, b"scpu=")?, num(msg, b"dcpu=")?))
+        // CPU numbers past the cap would size the replay's per-CPU lanes.
+        let cpu = |key| num::<u64>(msg, key).and_then(cpu_number);
+        Some((parse_hex(field(msg, b"func=")?)?, cpu(b"scpu=")?, cpu(b"dcpu=")?))
     };
     let mask = || field(msg, b"cpumask=").and_then(parse_hex);
     let kind = match id {
@@ -255,6 +274,7 @@ fn decode(id: &[u8], msg: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
         }),
         b"ipiq_sync_start" => mask().map(|mask| Kind::SyncStart { mask }),
         b"ipiq_sync_end" => mask().map(|mask| Kind::SyncEnd { mask }),
+        b"ipiq_sync_quick" => mask().map(|mask| Kind::SyncQuick { mask }),
         _ => Some(Kind::Other { name: sink.intern(id) }),
     };
     kind.unwrap_or_else(|| {
@@ -265,22 +285,112 @@ fn decode(id: &[u8], msg: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
     })
 }
 
-/// Without an ID column the event is named by the message's first word.
+/// Without an ID column the event is named by the message's fixed prefix (as FreeBSD's).
 fn message_name(msg: &[u8]) -> &[u8] {
-    let end = msg.iter().position(|&b| matches!(b, b' ' | b'=' | b':' | b'\t')).unwrap_or(msg.len());
-    if end == 0 {
-        b"ktr"
-    } else {
-        &msg[..end]
+    crate::ktr_freebsd::event_name(msg)
+}
+
+/// One row of ddb's `show ktr`.
+struct DdbRow<'a> {
+    cpu: u64,
+    index: u64,
+    ts: Option<u64>,
+    name: &'a [u8],
+    msg: &'a [u8],
+}
+
+/// `cpu3 1022: [0012345678 ../../kern/lwkt_ipiq.c.640\t]ipiq_receive\tfrom(0x…,0x…) [args]`.
+fn split_ddb(line: &[u8]) -> Option<DdbRow<'_>> {
+    let rest = line.strip_prefix(b"cpu")?;
+    let sp = rest.iter().position(|&b| b == b' ')?;
+    let cpu = parse_u64(&rest[..sp])?;
+    let rest = &rest[sp + 1..];
+    let colon = rest.iter().position(|&b| b == b':')?;
+    // `%d` of a slot index plus one: never negative in practice, but read it signed.
+    let index = parse_i64(&rest[..colon])? as u64;
+    let mut parts = rest[colon + 1..].strip_prefix(b" ")?.split(|&b| b == b'\t');
+    let mut first = parts.next()?;
+    let mut ts = None;
+    if first.first().is_some_and(u8::is_ascii_digit) || first.first() == Some(&b'-') {
+        // `/v`: `%10.10lld file.line`; a counter past 2^63 prints negative.
+        let end = token_end(first, 0);
+        ts = Some(parse_i64(&first[..end])? as u64);
+        first = parts.next()?;
     }
+    let name = first;
+    if !is_ident(name) {
+        return None;
+    }
+    let tail = parts.next()?;
+    let after = tail.strip_prefix(b"from(")?;
+    let close = after.iter().position(|&b| b == b')')?;
+    Some(DdbRow { cpu, index, ts, name, msg: trim(&after[close + 1..]) })
+}
+
+pub(crate) fn looks_like_ddb_row(line: &[u8]) -> bool {
+    split_ddb(crate::ktr_freebsd::after_pager(line)).is_some()
 }
 
 impl DragonFly {
     pub(crate) fn new(sample: &[u8]) -> DragonFly {
-        DragonFly { layout: infer_layout(sample), hz: None, rows: Vec::new() }
+        let lines = || sample.split(|&b| b == b'\n').take(400).map(crate::lines::strip_cr);
+        let ddb = lines().filter(|l| looks_like_ddb_row(l)).count() > lines().filter(|l| looks_like_row(l)).count();
+        DragonFly { layout: infer_layout(sample), ddb, hz: None, rows: Vec::new(), idle_cpus: 0, bare: None }
+    }
+
+    fn ddb_line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
+        let line = crate::ktr_freebsd::after_pager(line);
+        let t = trim(line);
+        if t.is_empty()
+            || t.starts_with(b"db>")
+            || t.starts_with(b"--- End of trace buffer")
+            || t.starts_with(b"no KTR data available")
+            || t == b"--More--"
+        {
+            return;
+        }
+        let Some(r) = split_ddb(line) else {
+            return sink.warn(loc, WarningClass::Tokenize, "not a ddb `show ktr` row (`cpuN idx: name\tfrom(…)`)");
+        };
+        let Some(cpu) = cpu_number(r.cpu) else {
+            return sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(r.cpu));
+        };
+        let kind = if r.msg.is_empty() {
+            self.bare.get_or_insert(loc);
+            Kind::Other { name: sink.intern(r.name) }
+        } else {
+            decode(r.name, r.msg, loc, sink)
+        };
+        let stamp = r.ts.map_or(Stamp::None, Stamp::Ticks);
+        self.rows.push(Row { index: r.index as u32, cpu: Some(cpu), stamp, kind, loc });
+    }
+
+    /// ddb rows are newest first: oldest first, by their own time or, without `/v`, by
+    /// their order.
+    fn finish_ddb(mut self, sink: &mut Sink) -> Finished {
+        if let Some(loc) = self.bare {
+            sink.warn(
+                loc,
+                WarningClass::Parse,
+                "ddb `show ktr` prints no arguments on x86_64: events are known by name only (no IPI pairing)",
+            );
+        }
+        self.rows.reverse();
+        let timed = self.rows.iter().all(|r| r.stamp != Stamp::None);
+        for (i, r) in self.rows.iter().enumerate() {
+            let ts = match r.stamp {
+                Stamp::Ticks(t) if timed => t,
+                _ => i as u64,
+            };
+            sink.push(ts, r.cpu.unwrap_or(0), r.loc, r.kind);
+        }
+        Finished { time: TimeBase::Ticks { hz: None }, cpus: 0 }
     }
 
     pub(crate) fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
+        if self.ddb {
+            return self.ddb_line(line, loc, sink);
+        }
         let t = trim(line);
         if t.is_empty() || header_layout(t).is_some() {
             return;
@@ -293,18 +403,36 @@ impl DragonFly {
             sink.warn(loc, WarningClass::Tokenize, "not a ktrdump row of the layout the header or first rows set");
             return;
         };
+        // Checked before anything is kept: `finish` sizes per-CPU tables by these numbers.
+        let cpu = match f.cpu.map(|c| (c, cpu_number(c))) {
+            Some((c, None)) => return sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(c)),
+            Some((_, cpu)) => cpu,
+            None => None,
+        };
+        let zero = matches!(f.stamp, Stamp::None | Stamp::Ticks(0) | Stamp::Nanos(0));
+        let empty = f.id == Some(b"<empty>") || (f.id.is_none() && f.msg.is_empty() && zero && f.index == 0xff_ffff);
+        if empty {
+            if let Some(c) = cpu {
+                self.idle_cpus = self.idle_cpus.max(c + 1);
+            }
+            return;
+        }
         let kind = match f.id {
             Some(id) if self.layout.msg => decode(id, f.msg, loc, sink),
             Some(id) => Kind::Other { name: sink.intern(id) },
             None => Kind::Other { name: sink.intern(message_name(f.msg)) },
         };
-        self.rows.push(Row { index: f.index, cpu: f.cpu.map(|c| c as u16), stamp: f.stamp, kind, loc });
+        self.rows.push(Row { index: f.index, cpu, stamp: f.stamp, kind, loc });
     }
 
     pub(crate) fn finish(mut self, sink: &mut Sink) -> Finished {
+        if self.ddb {
+            return self.finish_ddb(sink);
+        }
+        let idle_cpus = self.idle_cpus;
         let rows = &mut self.rows;
         let Some(first) = rows.first().copied() else {
-            return Finished { time: TimeBase::Ticks { hz: self.hz }, cpus: 0 };
+            return Finished { time: TimeBase::Ticks { hz: self.hz }, cpus: idle_cpus };
         };
         let follows = |a: &Row, b: &Row| b.index == (a.index + 1) & 0xff_ffff;
         if !self.layout.id {
@@ -322,7 +450,8 @@ impl DragonFly {
             let mut cpu = 0u16;
             for (i, r) in rows.iter().enumerate() {
                 if i > 0 && !follows(&rows[i - 1], r) {
-                    cpu = cpu.saturating_add(1);
+                    // Capped so that block CPUs past the limit are dropped by the sink, not tabled.
+                    cpu = cpu.saturating_add(1).min(crate::event::CPU_LIMIT);
                 }
                 cpus.push(cpu);
             }
@@ -386,7 +515,7 @@ impl DragonFly {
             sink.push(t.wrapping_sub(min) as u64, c, r.loc, r.kind);
         }
         let time = if nanos { TimeBase::Nanos } else { TimeBase::Ticks { hz: self.hz } };
-        Finished { time, cpus: 0 }
+        Finished { time, cpus: idle_cpus }
     }
 }
 

@@ -13,7 +13,7 @@
 //! ddb's `show ktr` listing (`slot (thread:cpuN) time file.line: message`) is read too; it
 //! is newest first in the same way.
 
-use crate::event::{CpuMask, Kind, TimeBase, WarningClass};
+use crate::event::{cpu_limit_reason, cpu_number, CpuMask, Kind, TimeBase, WarningClass};
 use crate::lines::{column, find, parse_hex, parse_u64, skip_spaces, token_end, trim, Align, Loc};
 use crate::reader::{Finished, Sink};
 
@@ -170,7 +170,18 @@ fn split_ddb(line: &[u8]) -> Option<(Fields<'_>, bool)> {
 }
 
 pub(crate) fn looks_like_ddb_row(line: &[u8]) -> bool {
-    split_ddb(line).is_some()
+    split_ddb(after_pager(line)).is_some()
+}
+
+/// What a terminal shows of a console line: the text after its last carriage return.
+/// ddb's pager (db_pager in sys/ddb/db_output.c, db_simple_pager in DragonFly's) prints
+/// `--More--\r`, waits for a key, then blanks the prompt with spaces and another `\r`; a
+/// serial capture therefore has the next record on the pager's line, after the `\r`s.
+pub(crate) fn after_pager(line: &[u8]) -> &[u8] {
+    match line.iter().rposition(|&b| b == b'\r') {
+        Some(p) => &line[p + 1..],
+        None => line,
+    }
 }
 
 fn infer_layout(sample: &[u8]) -> Layout {
@@ -180,49 +191,82 @@ fn infer_layout(sample: &[u8]) -> Layout {
         .unwrap_or(Layout { cpu: true, ts: true, file: false, thread: false })
 }
 
-/// `name: cpu: N ipi: HEX` and `ipi_all_but_self: ipi: HEX`.
+/// The event's name: the message up to its first `:`, `(`, `=`, `,` or blank. A KTR
+/// format's fixed prefix is mostly `__func__` or a literal name, and the conversions come
+/// after one of these, so `pmap_enter(%p, %#lx, …)` and `pmap_demote_pde: failure for va
+/// %#lx` give one name per trace point, not one per pointer value.
+pub(crate) fn event_name(msg: &[u8]) -> &[u8] {
+    let end = msg.iter().position(|&b| matches!(b, b':' | b'(' | b'=' | b',' | b' ' | b'\t')).unwrap_or(msg.len());
+    if end == 0 {
+        b"ktr"
+    } else {
+        &msg[..end]
+    }
+}
+
+/// The value after `key` up to a blank or `,` (`cpu: 3 ipi: f4` on x86, `cpu: 3, ipi: 2`
+/// on arm/arm64, `cpu=3, ipi=2` on riscv/mips).
+fn value<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let p = find(key, s)?;
+    let v = &s[p + key.len()..];
+    let end = v.iter().position(|&b| matches!(b, b' ' | b',' | b'\t')).unwrap_or(v.len());
+    Some(&v[..end])
+}
+
+/// IPI records of FreeBSD's KTR_SMP trace points, as their CTR formats print them:
+///
+/// - x86 (sys/x86/x86/mp_x86.c): `ipi_selected`/`ipi_cpu` `"%s: cpu: %d ipi: %x"` (one per
+///   target), `ipi_all_but_self` `"%s: ipi: %x"`, and up to FreeBSD 12
+///   `smp_targeted_tlb_shootdown` `"%s: cpu: %d ipi: %x"`.
+/// - arm/arm64 (sys/kern/subr_intr.c, older sys/arm64/arm64/mp_machdep.c): `ipi_cpu`
+///   `"%s: cpu: %d, ipi: %x"`, `ipi_selected` and `ipi_all_but_self` `"%s: ipi: %x"`
+///   (`ipi_selected` names no target: kept with an empty mask).
+/// - riscv and mips (mp_machdep.c `ipi_send`): `"%s: cpu=%d, ipi=%x"`, then `"%s: sent"`.
 fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> Kind {
-    let end = token_end(msg, 0);
-    let first = &msg[..end];
-    let name = first.strip_suffix(b":").unwrap_or(first);
-    let rest = &msg[end..];
-    let ipi = |s: &[u8]| -> Option<u16> {
-        let p = find(b"ipi: ", s)?;
-        let v = &s[p + 5..];
-        parse_hex(&v[..token_end(v, 0)]).and_then(|v| u16::try_from(v).ok())
-    };
+    let name = event_name(msg);
+    // `event_name` stands in `ktr` for an empty prefix: the rest is then the whole message.
+    let rest = msg.strip_prefix(name).unwrap_or(msg);
+    if !name.starts_with(b"ipi_") && name != b"smp_targeted_tlb_shootdown" {
+        return Kind::Other { name: sink.intern(name) };
+    }
+    let ipi = value(rest, b"ipi: ")
+        .or_else(|| value(rest, b"ipi="))
+        .map(|v| parse_hex(v).and_then(|v| u16::try_from(v).ok()));
+    let cpu = value(rest, b"cpu: ").or_else(|| value(rest, b"cpu=")).map(parse_u64);
+    let plain = |sink: &mut Sink| Kind::Other { name: sink.intern(name) };
     match name {
-        b"ipi_selected" | b"ipi_cpu" | b"smp_targeted_tlb_shootdown" => {
-            let cpu = find(b"cpu: ", rest).and_then(|p| {
-                let v = &rest[p + 5..];
-                parse_u64(&v[..token_end(v, 0)])
-            });
-            match (cpu, ipi(rest)) {
-                (Some(c), Some(vector)) if c < 64 => Kind::IpiSend { targets: 1 << c, vector, all_but_self: false },
-                (Some(_), Some(vector)) => {
-                    sink.warn(loc, WarningClass::Parse, "IPI target beyond CPU 63 dropped from the mask");
-                    Kind::IpiSend { targets: 0, vector, all_but_self: false }
-                }
-                _ => {
-                    sink.warn(loc, WarningClass::Parse, "IPI message without `cpu: N ipi: HEX`; kept as a plain event");
-                    Kind::Other { name: sink.intern(name) }
-                }
+        b"ipi_selected" | b"ipi_cpu" | b"smp_targeted_tlb_shootdown" | b"ipi_send" => match (cpu, ipi) {
+            (Some(Some(c)), Some(Some(vector))) if c < 64 => {
+                Kind::IpiSend { targets: 1 << c, vector, all_but_self: false }
             }
-        }
-        b"ipi_all_but_self" => match ipi(rest) {
-            Some(vector) => Kind::IpiSend { targets: 0, vector, all_but_self: true },
-            None => {
-                sink.warn(loc, WarningClass::Parse, "ipi_all_but_self without `ipi: HEX`; kept as a plain event");
-                Kind::Other { name: sink.intern(name) }
+            (Some(Some(_)), Some(Some(vector))) => {
+                sink.warn(loc, WarningClass::Parse, "IPI target beyond CPU 63 dropped from the mask");
+                Kind::IpiSend { targets: 0, vector, all_but_self: false }
+            }
+            (None, Some(Some(vector))) if name == b"ipi_selected" => {
+                Kind::IpiSend { targets: 0, vector, all_but_self: false }
+            }
+            // riscv/mips log `ipi_send: sent` after each send.
+            (None, None) if name == b"ipi_send" => plain(sink),
+            _ => {
+                sink.warn(loc, WarningClass::Parse, "IPI message without `cpu: N ipi: HEX`; kept as a plain event");
+                plain(sink)
             }
         },
-        _ => Kind::Other { name: sink.intern(name) },
+        b"ipi_all_but_self" => match ipi {
+            Some(Some(vector)) => Kind::IpiSend { targets: 0, vector, all_but_self: true },
+            _ => {
+                sink.warn(loc, WarningClass::Parse, "ipi_all_but_self without `ipi: HEX`; kept as a plain event");
+                plain(sink)
+            }
+        },
+        _ => plain(sink),
     }
 }
 
 impl FreeBsd {
     pub(crate) fn new(sample: &[u8]) -> FreeBsd {
-        let lines = || sample.split(|&b| b == b'\n').take(400).map(crate::lines::strip_cr);
+        let lines = || sample.split(|&b| b == b'\n').take(400).map(crate::lines::strip_cr).map(after_pager);
         let ddb: Vec<(bool, bool)> = lines().filter_map(split_ddb).map(|(f, cpu)| (cpu, f.ts.is_some())).collect();
         if ddb.len() > lines().filter(|l| looks_like_row(l)).count() {
             let layout =
@@ -238,7 +282,9 @@ impl FreeBsd {
             return;
         }
         let fields = if self.ddb {
-            if t.starts_with(b"--- End of trace buffer") || t.starts_with(b"db>") || t.starts_with(b"--More--") {
+            let line = after_pager(line);
+            let t = trim(line);
+            if t.is_empty() || t.starts_with(b"--- End of trace buffer") || t.starts_with(b"db>") || t == b"--More--" {
                 return;
             }
             split_ddb(line).map(|(f, _)| f)
@@ -249,8 +295,10 @@ impl FreeBsd {
             sink.warn(loc, WarningClass::Tokenize, "not a ktrdump row of the layout the header or first rows set");
             return;
         };
+        let Some(cpu) = cpu_number(f.cpu.unwrap_or(0)) else {
+            return sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(f.cpu.unwrap_or(0)));
+        };
         let kind = decode(f.msg, sink, loc);
-        let cpu = f.cpu.unwrap_or(0) as u16;
         self.rows.push(Row { index: f.index, cpu, ts: f.ts.unwrap_or(0), kind, loc });
     }
 
@@ -279,9 +327,21 @@ impl FreeBsd {
                 r.ts = i as u64;
             }
         } else if relative {
-            // In file order each delta is the step back (newest first) or forward (`-i`) to
-            // the previous line; values above 2^63 are negative deltas printed unsigned.
-            let deltas: Vec<i64> = rows.iter().map(|r| r.ts as i64).collect();
+            // ktrdump.c prints `tlast - tnow` unless `-i` (then `tnow - tlast`), whatever the
+            // walk's direction: newest first (default) the deltas are the step back to the
+            // previous line; `-i` (an ALQ file, oldest first) the step forward; and `-l`
+            // walks oldest first yet still prints `tlast - tnow`, so its deltas are the
+            // negated steps forward, printed `%16ju` as values near 2^64. Oldest first, the
+            // sign the majority of deltas has says which of the two it is (cross-CPU skew
+            // flips a few, never most).
+            let mut deltas: Vec<i64> = rows.iter().map(|r| r.ts as i64).collect();
+            if !newest_first {
+                let negative = deltas[1..].iter().filter(|&&d| d < 0).count();
+                let positive = deltas[1..].iter().filter(|&&d| d > 0).count();
+                if negative > positive {
+                    deltas.iter_mut().for_each(|d| *d = d.wrapping_neg());
+                }
+            }
             let mut t = vec![0i64; n];
             if newest_first {
                 // Reversed: row i was printed after row i+1, so t[i] = t[i+1] - delta[i].

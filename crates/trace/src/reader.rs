@@ -7,7 +7,9 @@
 //! time to 0 and sorts stably, so file order (or the order the parser chose) breaks ties.
 
 use crate::detect;
-use crate::event::{Event, Format, Kind, Names, TimeBase, Trace, Warning, WarningClass, MAX_WARNINGS};
+use crate::event::{
+    cpu_limit_reason, Event, Format, Kind, Names, TimeBase, Trace, Warning, WarningClass, CPU_LIMIT, MAX_WARNINGS,
+};
 use crate::ftrace::Linux;
 use crate::ktr_dragonfly::DragonFly;
 use crate::ktr_freebsd::FreeBsd;
@@ -59,8 +61,13 @@ impl Default for Recent {
 }
 
 impl Sink {
+    /// The one door every parser's events go through, so the CPU cap holds for all of them
+    /// even where a parser did not check earlier.
     #[inline]
     pub(crate) fn push(&mut self, ts: u64, cpu: u16, loc: Loc, kind: Kind) {
+        if cpu >= CPU_LIMIT {
+            return self.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(cpu as u64));
+        }
         self.events.push(Event { ts, cpu, line: loc.line, offset: loc.offset, kind });
     }
 
@@ -100,7 +107,8 @@ impl Sink {
 /// What a format parser knows only at the end of the file.
 pub(crate) struct Finished {
     pub(crate) time: TimeBase,
-    /// CPU count stated by the file (`#P:`, `cpus=`), 0 when it says nothing.
+    /// CPU count stated by the file (`#P:`, `cpus=`), 0 when it says nothing; at most
+    /// [`CPU_LIMIT`].
     pub(crate) cpus: u16,
 }
 
@@ -276,7 +284,7 @@ fn assemble(format: Format, finished: Finished, sink: Sink, lines: u64, bytes: u
         format,
         time: finished.time,
         events,
-        cpus: seen.max(finished.cpus),
+        cpus: seen.max(finished.cpus.min(CPU_LIMIT)),
         names,
         warnings,
         warning_count,

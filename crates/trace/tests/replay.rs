@@ -29,20 +29,13 @@ fn freebsd_shootdowns_are_send_bursts_per_cpu_and_vector() {
     assert_eq!((t.format, t.cpus), (Format::FreeBsdKtr, 4));
     let r = reconstruct(&t);
     let rounds: Vec<_> = r.rounds.iter().map(|x| (x.initiator, x.targets, x.vector, x.legs.len())).collect();
-    assert_eq!(
-        rounds,
-        [
-            (3, 0b0001, Some(0xfb), 1),
-            (0, 0b1110, Some(0xf4), 3),
-            (2, 0b0011, Some(0xf5), 2),
-            (1, 0b1101, Some(0xf9), 3)
-        ]
-    );
-    assert!(r.rounds.iter().all(|x| x.kind == RoundKind::FreeBsdSends && x.end.is_none()));
+    // IPI_SWI (0xfb) and IPI_STOP (0xf9) are IPIs, not shootdowns: no round.
+    assert_eq!(rounds, [(0, 0b1110, Some(0xf4), 3), (2, 0b0011, Some(0xf5), 2)]);
+    assert!(r.rounds.iter().all(|x| x.kind == RoundKind::FreeBsdShootdownIpis && x.end.is_none()));
     // Sends only: no arrow can be drawn, and nothing is left "unfinished" for it.
     assert!(r.arrows.is_empty());
     let s = r.stats(&t);
-    assert_eq!((s.rounds, s.rounds_complete, s.time_unit), (4, 0, "ticks"));
+    assert_eq!((s.rounds, s.rounds_complete, s.time_unit), (2, 0, "ticks"));
     assert_eq!(s.ipi_matrix[0], [0, 1, 1, 1]);
     assert_eq!(s.ipi_matrix[1], [1, 0, 1, 1]);
 }
@@ -87,7 +80,10 @@ fn dragonfly_ipiq_messages_pair_fifo_and_the_cpusync_round_completes() {
     let depth: Vec<u32> = r.rings.iter().filter(|s| (s.scpu, s.dcpu) == (0, 1)).map(|s| s.depth).collect();
     assert_eq!(depth, [1, 2, 1, 0, 1, 0]);
     let round = &r.rounds[0];
-    assert_eq!((r.rounds.len(), round.kind, round.initiator, round.targets), (1, RoundKind::DragonFlySync, 0, 0b110));
+    assert_eq!(
+        (r.rounds.len(), round.kind, round.initiator, round.targets),
+        (1, RoundKind::DragonFlyCpusync, 0, 0b110)
+    );
     assert_eq!(round.latency(&t), Some(2000));
     let legs: Vec<_> = round.legs.iter().map(|l| (l.cpu, l.received.map(|i| t.events[i as usize].line))).collect();
     assert_eq!(legs, [(1, Some(14)), (2, Some(16))]);

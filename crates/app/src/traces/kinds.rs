@@ -50,7 +50,7 @@ impl Cat {
             Kind::IpiqSend { .. } | Kind::IpiqSendFail { .. } | Kind::IpiqSendEnd { .. } | Kind::IpiqReceive { .. } => {
                 Cat::Ipiq
             }
-            Kind::SyncStart { .. } | Kind::SyncEnd { .. } => Cat::Sync,
+            Kind::SyncStart { .. } | Kind::SyncEnd { .. } | Kind::SyncQuick { .. } => Cat::Sync,
             Kind::SchedSwitch { .. } => Cat::Switch,
             Kind::Marker | Kind::Lost { .. } => Cat::Marker,
             Kind::Other { .. } => Cat::Other,
@@ -160,6 +160,7 @@ pub fn describe(k: &Kind, names: &Names) -> String {
         Kind::IpiqReceive { scpu, func } => format!("ipiq receive from CPU {scpu}, func {func:#x}"),
         Kind::SyncStart { mask } => format!("cpusync start, CPUs {}", mask_list(mask)),
         Kind::SyncEnd { mask } => format!("cpusync end, CPUs {}", mask_list(mask)),
+        Kind::SyncQuick { mask } => format!("quick cpusync, CPUs {}", mask_list(mask)),
         Kind::SchedSwitch { next_pid } => format!("context switch to pid {next_pid}"),
         Kind::Marker => "marker".to_string(),
         Kind::Lost { count } if count > 0 => format!("{count} events lost"),

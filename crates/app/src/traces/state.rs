@@ -88,6 +88,7 @@ pub fn kind_name(k: &sdlab_trace::Kind) -> &'static str {
         IpiqReceive { .. } => "ipiq_receive",
         SyncStart { .. } => "ipiq_sync_start",
         SyncEnd { .. } => "ipiq_sync_end",
+        SyncQuick { .. } => "ipiq_sync_quick",
         SchedSwitch { .. } => "sched_switch",
         Marker => "marker",
         Lost { .. } => "lost",

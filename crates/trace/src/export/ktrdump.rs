@@ -77,6 +77,7 @@ fn dragonfly_rows(trace: &Trace, e: &Event) -> Vec<(String, String)> {
         Kind::IpiqReceive { scpu, func } => vec![(id("ipiq_receive"), ipiq(func, scpu, e.cpu))],
         Kind::SyncStart { mask } => vec![(id("ipiq_sync_start"), format!("cpumask={mask:08x}"))],
         Kind::SyncEnd { mask } => vec![(id("ipiq_sync_end"), format!("cpumask={mask:08x}"))],
+        Kind::SyncQuick { mask } => vec![(id("ipiq_sync_quick"), format!("cpumask={mask:08x}"))],
         Kind::IpiSend { targets, .. } => {
             track_bits(targets).map(|t| (id("ipiq_cpu_send"), ipiq(0, e.cpu, t))).collect()
         }
@@ -104,12 +105,12 @@ pub fn dragonfly<W: Write>(trace: &Trace, out: &mut W) -> io::Result<()> {
         TimeBase::Ticks { hz: None } => 0.0,
     };
     writeln!(out, "TSC frequency is {mhz:6.3} MHz")?;
-    let cpus = trace.events.iter().map(|e| e.cpu as usize + 1).max().unwrap_or(0);
-    let mut per_cpu: Vec<Vec<&Event>> = vec![Vec::new(); cpus];
-    for e in &trace.events {
-        per_cpu[e.cpu as usize].push(e);
-    }
-    for (cpu, events) in per_cpu.iter().enumerate() {
+    // One block per CPU, in time order inside it: a stable sort by CPU, not a table indexed
+    // by CPU number (a hand-made trace's CPU 65535 would make 65535 empty blocks).
+    let mut by_cpu: Vec<&Event> = trace.events.iter().collect();
+    by_cpu.sort_by_key(|e| e.cpu);
+    for events in by_cpu.chunk_by(|a, b| a.cpu == b.cpu) {
+        let cpu = events[0].cpu;
         let mut row: u32 = 0;
         for e in events {
             for (id, payload) in dragonfly_rows(trace, e) {

@@ -33,6 +33,7 @@ pub fn kind_name<'a>(trace: &'a Trace, kind: &Kind) -> &'a str {
         Kind::IpiqReceive { .. } => "ipiq_receive",
         Kind::SyncStart { .. } => "ipiq_sync_start",
         Kind::SyncEnd { .. } => "ipiq_sync_end",
+        Kind::SyncQuick { .. } => "ipiq_sync_quick",
         Kind::SchedSwitch { .. } => "sched_switch",
         Kind::Marker => "marker",
         Kind::Lost { .. } => "lost",
@@ -65,7 +66,9 @@ pub fn fields(trace: &Trace, e: &Event) -> Vec<(&'static str, String)> {
         Kind::IpiqReceive { scpu, func } => {
             vec![("func", hex(func)), ("scpu", scpu.to_string()), ("dcpu", e.cpu.to_string())]
         }
-        Kind::SyncStart { mask } | Kind::SyncEnd { mask } => vec![("cpumask", format!("{mask:08x}"))],
+        Kind::SyncStart { mask } | Kind::SyncEnd { mask } | Kind::SyncQuick { mask } => {
+            vec![("cpumask", format!("{mask:08x}"))]
+        }
         Kind::SchedSwitch { next_pid } => vec![("next_pid", next_pid.to_string())],
         Kind::Lost { count } => vec![("count", count.to_string())],
         Kind::Marker | Kind::Other { .. } => Vec::new(),

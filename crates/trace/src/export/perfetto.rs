@@ -6,7 +6,7 @@
 
 use super::{fields, kind_name};
 use crate::event::{Event, TimeBase, Trace};
-use crate::replay::{ArrowKind, Bar, BarKind, Replay, RoundKind};
+use crate::replay::{ArrowKind, Bar, BarKind, Replay};
 use std::io::{self, Write};
 
 const PID: u32 = 1;
@@ -39,7 +39,7 @@ pub fn perfetto<W: Write>(trace: &Trace, replay: &Replay, out: &mut W) -> io::Re
     )?;
     writeln!(out, "\"traceEvents\":[")?;
     writeln!(out, "{{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":{PID},\"tid\":0,\"args\":{{\"name\":\"CPUs\"}}}}")?;
-    let lanes = (trace.cpus as usize).max(replay.per_cpu.len());
+    let lanes = (trace.cpus as usize).max(replay.per_cpu.len()).min(crate::CPU_LIMIT as usize);
     for cpu in 0..lanes {
         writeln!(
             out,
@@ -188,12 +188,7 @@ fn rounds<W: Write>(trace: &Trace, replay: &Replay, out: &mut W, us: f64) -> io:
             )?;
         }
         let targets: Vec<String> = r.legs.iter().map(|l| l.cpu.to_string()).collect();
-        let kind = match r.kind {
-            RoundKind::LinuxTlb => "linux-tlb",
-            RoundKind::DragonFlySync => "dragonfly-sync",
-            RoundKind::FreeBsdSends => "freebsd-sends",
-            RoundKind::IpiRound => "ipi",
-        };
+        let kind = r.kind.name();
         let args = format!(
             "\"round\":{id},\"kind\":\"{kind}\",\"targets\":\"{}\",\"complete\":{},\"line\":{}",
             targets.join(","),

@@ -6,8 +6,8 @@ use crate::event::Trace;
 use serde::{Deserialize, Serialize};
 
 /// CPUs the snapshots follow: every checkpoint holds a per-CPU vector, and a file that
-/// names CPU 65535 once must not make each of them 256 KiB. Real machines stay far below.
-pub const MAX_CPUS: usize = 1024;
+/// names CPU 65535 once must not make each of them 256 KiB. The readers' cap.
+pub const MAX_CPUS: usize = crate::event::CPU_LIMIT as usize;
 
 /// Depth of one ipiq ring (messages sent by `scpu` to `dcpu`, not yet received).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,21 +27,53 @@ pub(crate) use track::bits as track_bits;
 /// Checkpoint spacing of the time index: `state_at` replays at most this many events.
 pub const CHECKPOINT_EVERY: usize = 1024;
 
-/// What protocol a round was reconstructed from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// What protocol a round was reconstructed from, and so what it is: not every round is a
+/// TLB shootdown (see [`RoundKind::is_tlb_shootdown`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RoundKind {
     /// Linux x86: `tlb_flush (4)` on the initiator, `csd_queue_cpu func=flush_tlb_func` per
     /// target, paired with each target's `csd_function_entry/exit` by csd address.
+    #[serde(rename = "linux-tlb")]
     LinuxTlb,
-    /// DragonFly `ipiq_sync_start` … `ipiq_sync_end` on the initiator (cpusync rendezvous).
-    DragonFlySync,
+    /// DragonFly `ipiq_sync_start` … `ipiq_sync_end` on the initiator: a cpusync rendezvous
+    /// (lwkt_cpusync_interlock/deinterlock in sys/kern/lwkt_ipiq.c). Not a TLB shootdown:
+    /// DragonFly's pmap_inval_smp (sys/platform/pc64/x86_64/pmap_inval.c) signals its
+    /// targets with the Xinvltlb IPI and has no KTR point at all.
+    #[serde(rename = "dragonfly-cpusync")]
+    DragonFlyCpusync,
+    /// DragonFly `ipiq_sync_quick` (lwkt_cpusync_quick, "typically only used for
+    /// kernel_pmap updates"): the targets run the function without being quiesced. No KTR
+    /// point marks the end, so the round completes at the last target's `ipiq_receive` of
+    /// the initiator's message, a lower bound of when the initiator stopped waiting.
+    #[serde(rename = "dragonfly-cpusync-quick")]
+    DragonFlyCpusyncQuick,
     /// An emulated run (every handler is traced): one IPI send is a round; each target's
     /// leg is received at the handler entry the IPI caused and done at its exit.
+    #[serde(rename = "ipi-round")]
     IpiRound,
-    /// FreeBSD: a burst of `ipi_selected`/`smp_targeted_tlb_shootdown` records from one CPU
-    /// with one vector. KTR logs only the send side, so these rounds never complete.
-    FreeBsdSends,
+    /// FreeBSD x86: a burst of `ipi_selected`/`ipi_cpu`/`smp_targeted_tlb_shootdown`/
+    /// `ipi_all_but_self` records from one CPU with one shootdown vector (`track.rs`'s
+    /// `FREEBSD_SHOOTDOWN_VECTORS`). KTR logs only the send side: they never complete.
+    #[serde(rename = "freebsd-shootdown-ipis")]
+    FreeBsdShootdownIpis,
+}
+
+impl RoundKind {
+    /// The name `sdlab trace stats` and the exports print.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoundKind::LinuxTlb => "linux-tlb",
+            RoundKind::DragonFlyCpusync => "dragonfly-cpusync",
+            RoundKind::DragonFlyCpusyncQuick => "dragonfly-cpusync-quick",
+            RoundKind::IpiRound => "ipi-round",
+            RoundKind::FreeBsdShootdownIpis => "freebsd-shootdown-ipis",
+        }
+    }
+
+    /// Whether the round is a TLB shootdown, rather than a rendezvous or a plain IPI.
+    pub fn is_tlb_shootdown(self) -> bool {
+        matches!(self, RoundKind::LinuxTlb | RoundKind::FreeBsdShootdownIpis)
+    }
 }
 
 /// One target of a round. Fields are event indices into `Trace::events`.
@@ -63,7 +95,8 @@ pub struct Leg {
 pub struct Round {
     pub kind: RoundKind,
     pub initiator: u16,
-    /// Event index of the start (`tlb_flush (4)`, `ipiq_sync_start`, the first send).
+    /// Event index of the start (`tlb_flush (4)`, `ipiq_sync_start`/`ipiq_sync_quick`, the
+    /// first send).
     pub start: u32,
     /// Event index of the completion: the last target's `csd_function_exit`, the
     /// `ipiq_sync_end`. `None` while in flight at the end of the trace, and always for
@@ -71,7 +104,8 @@ pub struct Round {
     pub end: Option<u32>,
     pub targets: CpuMask,
     pub legs: Vec<Leg>,
-    /// `tlb_flush` pages of the start (-1 = full flush), or the IPI vector for FreeBSD.
+    /// `tlb_flush` pages of the start (-1 = full flush); `vector`: the IPI vector (FreeBSD,
+    /// emulated runs).
     pub pages: Option<i64>,
     pub vector: Option<u16>,
 }

@@ -41,6 +41,11 @@ pub struct Stats {
     pub unfinished_at_end: u64,
     pub rounds: u64,
     pub rounds_complete: u64,
+    /// Rounds by [`super::RoundKind::name`]: not every round is a TLB shootdown
+    /// (DragonFly's are cpusync rendezvous).
+    pub rounds_by_kind: BTreeMap<&'static str, u64>,
+    /// Rounds whose kind is a TLB shootdown ([`super::RoundKind::is_tlb_shootdown`]).
+    pub tlb_shootdown_rounds: u64,
     /// Number of rounds by number of targets.
     pub targets_per_round: BTreeMap<u32, u64>,
     /// `"us"` when the trace's time converts to microseconds, else `"ticks"`.
@@ -135,8 +140,10 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
         }
     }
     let mut targets_per_round = BTreeMap::new();
+    let mut rounds_by_kind = BTreeMap::new();
     for x in &r.rounds {
         *targets_per_round.entry(x.legs.len() as u32).or_insert(0) += 1;
+        *rounds_by_kind.entry(x.kind.name()).or_insert(0) += 1;
     }
     // Classes are counted over the kept warnings (the first MAX_WARNINGS).
     let class = |c: WarningClass| trace.warnings.iter().filter(|w| w.class == c).count() as u64;
@@ -147,8 +154,16 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
     }
     if trace.format == Format::FreeBsdKtr {
         notes.push(
-            "FreeBSD KTR logs only the sending side of an IPI: rounds are bursts of ipi_selected records \
-             from one CPU with one vector; they have targets but no receive legs and never complete"
+            "FreeBSD KTR logs only the sending side of an IPI: rounds are bursts of IPI records from one \
+             CPU with one shootdown vector (0xf4-0xf7: INVLTLB/INVLOP, INVLPG, INVLRNG, INVLCACHE); they \
+             have targets but no receive legs and never complete"
+                .into(),
+        );
+    }
+    if trace.format == Format::DragonFlyKtr {
+        notes.push(
+            "DragonFly rounds are cpusync rendezvous (ipiq_sync_start..end, ipiq_sync_quick), not TLB \
+             shootdowns: pmap_inval_smp signals its targets with Xinvltlb and logs no KTR record"
                 .into(),
         );
     }
@@ -171,6 +186,8 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
         unfinished_at_end: r.unfinished_at_end,
         rounds: r.rounds.len() as u64,
         rounds_complete: r.rounds.iter().filter(|x| x.end.is_some()).count() as u64,
+        tlb_shootdown_rounds: r.rounds.iter().filter(|x| x.kind.is_tlb_shootdown()).count() as u64,
+        rounds_by_kind,
         targets_per_round,
         time_unit: if us_per_unit.is_some() { "us" } else { "ticks" },
         latency_us: us_per_unit.and_then(|_| latency(&scaled)),

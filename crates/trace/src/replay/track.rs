@@ -2,7 +2,7 @@
 //! receives and build rounds, bars and state deltas.
 
 use super::{Arrow, ArrowKind, Bar, BarKind, Delta, Leg, Op, RingSample, Round, RoundKind};
-use crate::event::{CpuMask, Event, Format, Kind, Sym, Trace, Warning, WarningClass, MAX_WARNINGS};
+use crate::event::{CpuMask, Event, Format, Kind, Sym, Trace, Warning, WarningClass, CPU_LIMIT, MAX_WARNINGS};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// x86 Linux IPI vectors a `ipi_send_*` can land on: call-function-single (251),
@@ -13,6 +13,18 @@ const LINUX_IPI_VECTORS: [u16; 3] = [251, 252, 253];
 /// `tlb_flush` reason codes (numeric, the strings changed in 2025).
 const REASON_REMOTE_SHOOTDOWN: u8 = 1;
 const REASON_REMOTE_SEND: u8 = 4;
+
+/// The x86 IPI vectors that carry TLB (and cache) invalidation on FreeBSD 9.0 and later,
+/// from sys/x86/include/apicvar.h (APIC_IPI_INTS = 243 = 0xf3): IPI_INVLTLB (12 and
+/// earlier) / IPI_INVLOP (13 and later, amd64) 0xf4, IPI_INVLPG 0xf5, IPI_INVLRNG 0xf6,
+/// IPI_INVLCACHE 0xf7. FreeBSD 13+ amd64 logs no `smp_targeted_tlb_shootdown`: its rounds
+/// are `ipi_selected`/`ipi_all_but_self` records of IPI_INVLOP. Other sends are not rounds:
+/// IPI_RENDEZVOUS 0xf3, IPI_STOP 0xf9, IPI_SUSPEND 0xfa, IPI_SWI 0xfb, and the bitmapped
+/// IPIs logged by bit number before they are mapped to IPI_BITMAP_VECTOR (IPI_AST 0,
+/// IPI_PREEMPT 1, IPI_HARDCLOCK 2, IPI_TRACE 3). FreeBSD 7-8 had APIC_IPI_INTS = 242
+/// (IPI_INVLTLB 0xf3 … IPI_INVLCACHE 0xf6) and is not covered; arm64 and riscv invalidate
+/// with broadcast instructions, not IPIs, and their small IPI numbers never match.
+pub const FREEBSD_SHOOTDOWN_VECTORS: [u16; 4] = [0xf4, 0xf5, 0xf6, 0xf7];
 
 /// FreeBSD logs one `ipi_selected` line per target, back to back: records of one CPU with
 /// one vector closer than this (in ticks) belong to one round. About 7 µs at 3 GHz; the
@@ -97,7 +109,7 @@ impl<'t> Tracker<'t> {
         let names = &trace.names;
         let sym = |name: &str| (0..names.len() as Sym).find(|&s| names.get(s) == name);
         let (flush_sym, ttwu_sym) = (sym("flush_tlb_func"), sym("sched_ttwu_pending"));
-        let lanes = trace.cpus as usize;
+        let lanes = trace.cpus.min(CPU_LIMIT) as usize;
         Tracker {
             trace,
             linux: matches!(trace.format, Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency),
@@ -169,7 +181,7 @@ impl<'t> Tracker<'t> {
         self.remaining.push((round.legs.len() as u32, kind != RoundKind::LinuxTlb, start));
         self.out.rounds.push(round);
         // FreeBSD rounds never complete (no receive side): they are never "in flight".
-        if kind == RoundKind::FreeBsdSends {
+        if kind == RoundKind::FreeBsdShootdownIpis {
             return id;
         }
         // Emulated initiators may have several IPIs out at once; runs are short.
@@ -234,6 +246,10 @@ impl<'t> Tracker<'t> {
 
     pub fn event(&mut self, i: u32, e: &Event) {
         let cpu = e.cpu;
+        if cpu >= CPU_LIMIT {
+            // Readers never produce these; a hand-made `Trace` might. No lane for it.
+            return self.warn(e, crate::event::cpu_limit_reason(cpu as u64));
+        }
         self.lane(cpu).events.push(i);
         self.seal_collection(i, e);
         match e.kind {
@@ -246,7 +262,8 @@ impl<'t> Tracker<'t> {
             Kind::CsdExit { csd, .. } => self.csd_exit(i, e, csd),
             Kind::IpiqSend { dcpu, .. } => self.ipiq_send(i, cpu, dcpu),
             Kind::IpiqReceive { scpu, .. } => self.ipiq_receive(i, e, scpu),
-            Kind::SyncStart { mask } => self.sync_start(i, cpu, mask),
+            Kind::SyncStart { mask } => self.sync_start(i, cpu, mask, RoundKind::DragonFlyCpusync),
+            Kind::SyncQuick { mask } => self.sync_start(i, cpu, mask, RoundKind::DragonFlyCpusyncQuick),
             Kind::SyncEnd { .. } => self.sync_end(i, e),
             Kind::Lost { .. } => self.lane(cpu).lost = true,
             Kind::IpiqSendFail { .. }
@@ -297,7 +314,7 @@ impl<'t> Tracker<'t> {
                 lane.pending_ipis.push_back((i, vector));
             }
         }
-        if self.freebsd {
+        if self.freebsd && FREEBSD_SHOOTDOWN_VECTORS.contains(&vector) {
             self.freebsd_burst(i, e, mask, vector);
         }
         let others = mask & !(1u64.checked_shl(e.cpu as u32).unwrap_or(0));
@@ -327,7 +344,7 @@ impl<'t> Tracker<'t> {
         let id = match open {
             Some((r, _, _)) => r,
             None => self.open_round(Round {
-                kind: RoundKind::FreeBsdSends,
+                kind: RoundKind::FreeBsdShootdownIpis,
                 initiator: e.cpu,
                 start: i,
                 end: None,
@@ -534,11 +551,27 @@ impl<'t> Tracker<'t> {
                 self.delta(s, Op::PendingUp(dcpu));
                 self.delta(i, Op::PendingDown(dcpu));
                 self.delta(i, Op::RingDown(scpu, dcpu));
-                if let Some(r) = self.lane(scpu).sync {
+                // `get`, not `lane`: a payload's CPU number must not size the lanes.
+                if let Some(r) = self.lanes.get(scpu as usize).and_then(|l| l.sync) {
+                    let quick =
+                        self.out.rounds.get(r as usize).is_some_and(|x| x.kind == RoundKind::DragonFlyCpusyncQuick);
+                    let mut fresh = false;
                     if let Some(l) =
                         self.out.rounds.get_mut(r as usize).and_then(|r| r.legs.iter_mut().find(|l| l.cpu == dcpu))
                     {
+                        fresh = l.received.is_none();
                         l.received.get_or_insert(i);
+                        if quick && fresh {
+                            // The target acks right after running the function it just
+                            // dequeued (lwkt_cpusync_remote2): its receive is its leg's end.
+                            l.done = Some(i);
+                        }
+                    }
+                    if quick && fresh {
+                        self.leg_done(Some((r, 0)), i);
+                        if self.out.rounds.get(r as usize).is_some_and(|x| x.end.is_some()) {
+                            self.lane(scpu).sync = None;
+                        }
                     }
                 }
             }
@@ -546,13 +579,13 @@ impl<'t> Tracker<'t> {
         }
     }
 
-    fn sync_start(&mut self, i: u32, cpu: u16, mask: CpuMask) {
+    fn sync_start(&mut self, i: u32, cpu: u16, mask: CpuMask, kind: RoundKind) {
         let legs = bits(mask)
             .filter(|&t| t != cpu)
             .map(|t| Leg { cpu: t, queued: Some(i), received: None, flushed: None, done: None })
             .collect();
         let id = self.open_round(Round {
-            kind: RoundKind::DragonFlySync,
+            kind,
             initiator: cpu,
             start: i,
             end: None,
@@ -599,7 +632,7 @@ impl<'t> Tracker<'t> {
             .filter(|(id, r)| {
                 r.end.is_none()
                     && match r.kind {
-                        RoundKind::FreeBsdSends => false,
+                        RoundKind::FreeBsdShootdownIpis => false,
                         RoundKind::IpiRound => true,
                         _ => lanes.get(r.initiator as usize).is_some_and(|l| l.waiting == Some(*id as u32)),
                     }
