@@ -191,7 +191,8 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
     }
 }
 
-/// The events every Linux kernel since 3.17 has for a shootdown, as one tracefs line.
+/// The events an x86 kernel has for a shootdown long before 6.4 (`tlb:tlb_flush` since 3.17),
+/// as a tracefs line and as a trace-cmd command.
 const CAPTURE_HINT: &str = "echo 'tlb:tlb_flush irq_vectors:call_function_entry irq_vectors:call_function_exit \
      irq_vectors:call_function_single_entry irq_vectors:call_function_single_exit' > /sys/kernel/tracing/set_event \
      (or trace-cmd record -e tlb:tlb_flush -e irq_vectors:call_function_entry -e irq_vectors:call_function_exit \
