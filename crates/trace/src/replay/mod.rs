@@ -164,6 +164,8 @@ pub enum BarKind {
     CsdFunction { round: Option<u32> },
     /// The initiator waiting for its round, start → completion.
     RoundWait { round: u32 },
+    /// A shootdown-path function, entry → return (function_graph traces).
+    Function { func: crate::event::Sym },
 }
 
 /// An interval on one CPU lane, by event indices (inclusive).

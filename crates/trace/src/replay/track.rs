@@ -28,6 +28,9 @@ const FREEBSD_BURST_TICKS: u64 = 20_000;
 /// (ktr traces) would otherwise hold every send: past this many, the oldest is dropped.
 const MAX_PENDING_IPIS: usize = 256;
 
+/// Nesting of shootdown-path functions kept per CPU (function_graph traces).
+const MAX_OPEN_FUNCS: usize = 64;
+
 pub(super) struct Output {
     pub rounds: Vec<Round>,
     pub arrows: Vec<Arrow>,
@@ -74,6 +77,8 @@ struct Lane {
     seen_sync_start: bool,
     /// A lost-events marker was seen: later orphans on this CPU are expected.
     lost: bool,
+    /// Open shootdown-path functions (function_graph): (entry event, symbol).
+    funcs: Vec<(u32, Sym)>,
 }
 
 pub(super) struct Tracker<'t> {
@@ -90,6 +95,8 @@ pub(super) struct Tracker<'t> {
     has_irq: bool,
     flush_sym: Option<Sym>,
     ttwu_sym: Option<Sym>,
+    /// function_graph: the functions whose return means the initiator stopped waiting.
+    wait_end_syms: Vec<Sym>,
     lanes: Vec<Lane>,
     /// Requests queued for (target, csd), oldest first: (queue event, leg).
     csd_queue: HashMap<(u16, u64), VecDeque<(u32, LegRef)>>,
@@ -138,6 +145,10 @@ impl<'t> Tracker<'t> {
             has_irq: trace.events.iter().any(|e| matches!(e.kind, Kind::IrqEntry { .. })),
             flush_sym,
             ttwu_sym,
+            wait_end_syms: ["smp_call_function_many_cond", "smp_call_function_many", "on_each_cpu_cond_mask"]
+                .iter()
+                .filter_map(|n| sym(n))
+                .collect(),
             lanes: vec![Lane::default(); lanes],
             csd_queue: HashMap::new(),
             csd_seen: HashSet::new(),
@@ -297,6 +308,13 @@ impl<'t> Tracker<'t> {
             | Kind::SchedSwitch { .. }
             | Kind::Marker
             | Kind::Other { .. } => {}
+            Kind::FuncEntry { func } => {
+                let lane = self.lane(cpu);
+                if lane.funcs.len() < MAX_OPEN_FUNCS {
+                    lane.funcs.push((i, func));
+                }
+            }
+            Kind::FuncExit { func } => self.func_exit(i, e, func),
         }
         if self.freebsd && !matches!(e.kind, Kind::IpiSend { .. }) {
             self.lane(cpu).burst = None;
@@ -311,7 +329,8 @@ impl<'t> Tracker<'t> {
         let lane = self.lane(e.cpu);
         let keeps = match e.kind {
             Kind::CsdQueue { func, .. } => Some(func) == flush_sym,
-            Kind::IrqEntry { .. } | Kind::IrqExit { .. } => true,
+            // function_graph: the calls that queue the requests sit between them.
+            Kind::IrqEntry { .. } | Kind::IrqExit { .. } | Kind::FuncEntry { .. } | Kind::FuncExit { .. } => true,
             Kind::CsdEntry { .. } | Kind::CsdExit { .. } | Kind::TlbFlush { .. } => !lane.irqs.is_empty(),
             _ => false,
         };
@@ -481,9 +500,17 @@ impl<'t> Tracker<'t> {
         }
         let in_irq = !self.lane(e.cpu).irqs.is_empty();
         let Some(s) = self.tlb_open.iter_mut().find(|s| s.cpu == e.cpu && s.sealed_at.is_none()) else { return };
+        let wait_ends = &self.wait_end_syms;
         let part_of_it = match e.kind {
             _ if s.start == i => true,
             Kind::IrqEntry { .. } | Kind::IrqExit { .. } => true,
+            // function_graph: the initiator's own calls; returning from the call that
+            // waits for the targets is the end of the round.
+            Kind::FuncExit { func } => !wait_ends.contains(&func),
+            Kind::FuncEntry { .. } => true,
+            // Annotations of what the initiator does (a stack trace, a probe) are not a
+            // sign it stopped waiting; its next flush or task switch is.
+            Kind::Other { .. } => true,
             _ if in_irq => true,
             Kind::TlbFlush { reason: REASON_LOCAL_SHOOTDOWN | REASON_LOCAL_MM_SHOOTDOWN, .. } if !s.local => {
                 s.local = true;
@@ -670,6 +697,20 @@ impl<'t> Tracker<'t> {
                 let expected = !lane.seen_csd_entry;
                 self.orphan(e, expected, || format!("csd_function_exit csd={csd:x} without its entry"));
             }
+        }
+    }
+
+    /// A function's return closes its span; one whose entry came before the trace (a
+    /// pasted excerpt often starts inside a call) is an expected orphan.
+    fn func_exit(&mut self, i: u32, e: &Event, func: Sym) {
+        let lane = self.lane(e.cpu);
+        match lane.funcs.iter().rposition(|&(_, f)| f == func) {
+            Some(at) => {
+                let (start, _) = lane.funcs[at];
+                lane.funcs.truncate(at);
+                self.out.bars.push(Bar { cpu: e.cpu, start, end: i, kind: BarKind::Function { func } });
+            }
+            None => self.out.orphans_at_start += 1,
         }
     }
 
