@@ -159,3 +159,18 @@ fn a_trace_without_the_needed_events_says_which_and_how_to_capture_them() {
     assert!(note.contains("`remote ipi send` (4)") && note.contains("`remote shootdown` (1)"), "{note}");
     assert!(!note.contains("no tlb:tlb_flush events"), "{note}");
 }
+
+#[test]
+fn sends_that_never_end_do_not_pile_up() {
+    // 20 000 sends inside one interrupt at one time, then a flush: nothing seals them by
+    // time, so the open list is capped; the flush goes to the oldest still open.
+    let mut body = String::from("     a-10 [000] d.h1. 6.000000: call_function_entry: vector=252\n");
+    for _ in 0..20_000 {
+        body.push_str("     a-10 [000] d.h1. 6.000000: tlb_flush: pages:1 reason:remote ipi send (4)\n");
+    }
+    body.push_str("     b-11 [001] d..1. 6.000000: tlb_flush: pages:1 reason:remote shootdown (1)\n");
+    let t = read(&body);
+    let r = reconstruct(&t);
+    assert_eq!((r.rounds.len(), r.legs_by_time, r.legs_ambiguous), (1, 1, 1));
+    assert_eq!(t.events[r.rounds[0].start as usize].line, 3 + 20_000 - 256 + 1);
+}

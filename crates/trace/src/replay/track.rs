@@ -28,6 +28,9 @@ const FREEBSD_BURST_TICKS: u64 = 20_000;
 /// (ktr traces) would otherwise hold every send: past this many, the oldest is dropped.
 const MAX_PENDING_IPIS: usize = 256;
 
+/// Rounds still taking legs by time at once (pre-6.4 traces); more are sealed oldest first.
+const MAX_OPEN_TLB_ROUNDS: usize = 256;
+
 /// Nesting of shootdown-path functions kept per CPU (function_graph traces).
 const MAX_OPEN_FUNCS: usize = 64;
 
@@ -526,6 +529,17 @@ impl<'t> Tracker<'t> {
     fn tlb_flush_by_time(&mut self, i: u32, e: &Event, pages: i64, reason: u8) {
         match reason {
             REASON_REMOTE_SEND => {
+                // One shootdown at a time per CPU, even when a send is logged inside an
+                // interrupt; and a file whose clock never moves must not pile them up.
+                for s in self.tlb_open.iter_mut().filter(|s| s.cpu == e.cpu) {
+                    s.sealed_at.get_or_insert(e.ts);
+                }
+                if self.tlb_open.len() >= MAX_OPEN_TLB_ROUNDS {
+                    let s = self.tlb_open.remove(0);
+                    if let Some(r) = s.round {
+                        self.seal(r);
+                    }
+                }
                 self.tlb_open.push(TlbStart { cpu: e.cpu, start: i, pages, local: false, sealed_at: None, round: None })
             }
             REASON_REMOTE_SHOOTDOWN => self.leg_by_time(i, e),
