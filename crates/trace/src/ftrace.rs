@@ -87,7 +87,7 @@ struct Graph {
 /// Functions whose entry and exit become [`Kind::FuncEntry`]/[`Kind::FuncExit`]: the x86
 /// shootdown path in arch/x86/mm/tlb.c and kernel/smp.c (initiator, IPI send, target
 /// handler), as named in kernels 4.18 to 6.x. Any other function is only tracked for nesting.
-const SHOOTDOWN_PATH: [&[u8]; 27] = [
+const SHOOTDOWN_PATH: [&[u8]; 31] = [
     b"flush_tlb_mm_range",
     b"flush_tlb_multi",
     b"native_flush_tlb_multi",
@@ -106,6 +106,10 @@ const SHOOTDOWN_PATH: [&[u8]; 27] = [
     b"flush_tlb_func",
     b"flush_tlb_func_common",
     b"flush_tlb_func_remote",
+    b"flush_tlb_func_local",
+    b"smp_call_function_interrupt",
+    b"smp_call_function_single_interrupt",
+    b"generic_smp_call_function_interrupt",
     b"sysvec_call_function",
     b"sysvec_call_function_single",
     b"__sysvec_call_function",

@@ -138,3 +138,16 @@ fn linux_6_1_first_round_of_munmap() {
     assert_eq!(line(x.end), Some(147));
     assert_eq!(x.latency(&t), Some(100_000), "2.908595 - 2.908495 s");
 }
+
+#[test]
+fn linux_6_12_captures_keep_the_csd_evidence() {
+    // Same numbers as golden.rs pins for this file (201 rounds, 602 queued requests).
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../traces/linux-6.12-qemu-4cpu/munmap-4cpu-4pages.trace");
+    let t = parse(&std::fs::read(p).unwrap()).unwrap();
+    let r = reconstruct(&t);
+    assert_eq!((r.evidence, r.rounds.len(), r.legs_by_time, r.legs_ambiguous), (Some(Evidence::Csd), 201, 0, 0));
+    let s = r.stats(&t);
+    assert_eq!(s.round_evidence, Some("csd"));
+    assert!(s.notes.iter().any(|n| n.starts_with("round evidence: csd")), "{:?}", s.notes);
+}

@@ -148,14 +148,19 @@ fn a_trace_without_the_needed_events_says_which_and_how_to_capture_them() {
     assert_eq!((r.evidence, r.rounds.len()), (Some(Evidence::Insufficient), 0));
     let s = r.stats(&t);
     assert_eq!(s.round_evidence, Some("none"));
-    let note = s.notes.iter().find(|n| n.starts_with("no shootdown rounds")).expect("a note");
+    let note = s.notes.iter().find(|n| n.starts_with("round evidence: none. No shootdown rounds")).expect("a note");
     assert!(note.contains("no tlb:tlb_flush events"), "{note}");
     assert!(note.contains("/sys/kernel/tracing/set_event") && note.contains("trace-cmd record -e tlb:tlb_flush"));
     assert!(!note.contains("csd") && !note.contains("ipi_send"), "{note}");
 
     // tlb_flush without any `remote ipi send`: only local flushes were traced.
     let t = read("     a-10 [000] d..2. 5.0: tlb_flush: pages:1 reason:local mm shootdown (3)\n");
-    let note = reconstruct(&t).stats(&t).notes.into_iter().find(|n| n.starts_with("no shootdown rounds")).unwrap();
+    let note = reconstruct(&t)
+        .stats(&t)
+        .notes
+        .into_iter()
+        .find(|n| n.starts_with("round evidence: none. No shootdown rounds"))
+        .unwrap();
     assert!(note.contains("`remote ipi send` (4)") && note.contains("`remote shootdown` (1)"), "{note}");
     assert!(!note.contains("no tlb:tlb_flush events"), "{note}");
 }

@@ -204,6 +204,11 @@ fn linux_notes(trace: &Trace, r: &Replay, evidence: Evidence, notes: &mut Vec<St
     match evidence {
         Evidence::Csd => {
             notes.push(
+                "round evidence: csd (csd_queue_cpu of flush_tlb_func paired with csd_function_entry/exit by csd \
+                 address: every pairing is exact)"
+                    .into(),
+            );
+            notes.push(
                 "latency is from the initiator's tlb_flush (remote ipi send) to the last target's csd_function_exit"
                     .into(),
             );
@@ -211,12 +216,14 @@ fn linux_notes(trace: &Trace, r: &Replay, evidence: Evidence, notes: &mut Vec<St
         Evidence::TlbIrq | Evidence::TlbFlush => {
             let handlers = evidence == Evidence::TlbIrq;
             notes.push(format!(
-                "no csd events (Linux before 6.4, or not captured): rounds are rebuilt from tlb_flush reasons{}. \
+                "round evidence: {}: no csd events (Linux before 6.4, or not captured), so rounds are rebuilt \
+                 from tlb_flush reasons{}. \
                  A round starts at the initiator's `remote ipi send` flush; a target's leg is its `remote shootdown` \
                  flush{}, given by time and CPU to the open round of another CPU. Certain: {}; inferred: which round \
                  a leg belongs to ({} of {} legs had more than one open round and got the oldest) and the IPI arrows \
                  (drawn from the `remote ipi send` flush, as the send itself is not logged). A target that skipped \
                  its flush (lazy TLB, another mm) logs nothing and is not counted",
+                evidence.name(),
                 if handlers { " and irq_vectors call-function handlers" } else { "" },
                 if handlers { " with the call_function(_single) handler around it" } else { "" },
                 if handlers {
@@ -261,7 +268,9 @@ fn linux_notes(trace: &Trace, r: &Replay, evidence: Evidence, notes: &mut Vec<St
                 }
                 m.join(" and ")
             };
-            notes.push(format!("no shootdown rounds: the trace has {missing}. Capture with: {CAPTURE_HINT}"));
+            notes.push(format!(
+                "round evidence: none. No shootdown rounds: the trace has {missing}. Capture with: {CAPTURE_HINT}"
+            ));
         }
     }
 }
