@@ -28,6 +28,8 @@ fn fields(k: &Kind) -> (u8, u64, u32, u16, u8) {
         Kind::Lost { count } => (15, count, 0, 0, 0),
         Kind::Other { name } => (16, 0, name, 0, 0),
         Kind::SyncQuick { mask } => (17, mask, 0, 0, 0),
+        Kind::FuncEntry { func } => (18, 0, func, 0, 0),
+        Kind::FuncExit { func } => (19, 0, func, 0, 0),
     }
 }
 
@@ -64,6 +66,8 @@ fn kind_of(tag: u8, a: u64, b: u32, c: u16, flag: u8) -> Option<Kind> {
         15 => Kind::Lost { count: a },
         16 => Kind::Other { name: b },
         17 => Kind::SyncQuick { mask: a },
+        18 => Kind::FuncEntry { func: b },
+        19 => Kind::FuncExit { func: b },
         _ => return None,
     })
 }
@@ -144,6 +148,8 @@ mod tests {
             Kind::Marker,
             Kind::Lost { count: 12 },
             Kind::Other { name: 9 },
+            Kind::FuncEntry { func: 3 },
+            Kind::FuncExit { func: 3 },
         ];
         let events: Vec<Event> = kinds
             .iter()

@@ -86,6 +86,9 @@ pub(crate) fn detect(sample: &[u8], whole_input: bool, forced: Option<Format>) -
             bracket += 1;
         } else if ftrace::looks_like_latency(line) {
             latency += 1;
+        } else if ftrace::looks_like_graph(line) {
+            // function_graph output is the `trace` file of another tracer.
+            bracket += 1;
         } else if ktr_dragonfly::looks_like_row(line) || ktr_dragonfly::looks_like_ddb_row(line) {
             dragonfly += 1;
         } else if ktr_freebsd::looks_like_row(line)

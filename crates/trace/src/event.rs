@@ -176,6 +176,14 @@ pub enum Kind {
     Other {
         name: Sym,
     },
+    /// A function of the shootdown path entered / returned, from `function_graph` output
+    /// (`flush_tlb_mm_range() {` … `}`); other functions of such a trace are not kept.
+    FuncEntry {
+        func: Sym,
+    },
+    FuncExit {
+        func: Sym,
+    },
 }
 
 /// One normalized trace record.

@@ -20,6 +20,7 @@
 //! reasons map onto the same numbers. 0 means unknown.
 
 use crate::event::{cpu_limit_reason, cpu_number, Kind, TimeBase, WarningClass, CPU_LIMIT};
+use crate::funcgraph::{self, Body, GraphLine};
 use crate::lines::{
     field, field_word, find, find_byte, hex_digit, is_space, parse_hex, parse_i64, parse_u64, skip_spaces, token_end,
     trim, Loc,
@@ -64,14 +65,82 @@ pub(crate) struct Linux {
     /// Per CPU: a loss announced but not yet placed in time.
     lost: Vec<Option<PendingLost>>,
     last_ts: u64,
+    graph: Graph,
 }
+
+/// Reading `function_graph` output (funcgraph.rs has the line grammar).
+#[derive(Debug, Default)]
+struct Graph {
+    /// The file is function_graph output (its header says so, or a line was one).
+    on: bool,
+    /// Synthetic clock of records without funcgraph-abstime: one tick per record, file order.
+    ticks: u64,
+    untimed_flagged: bool,
+    /// Per CPU: open functions as (depth, symbol when on the shootdown path).
+    stacks: Vec<Vec<(u16, Option<u32>)>>,
+    /// A comment that goes on over the next lines: (cpu, time, where it began, lines so far).
+    comment: Option<(u16, Ts, Loc, u16)>,
+    /// Its text so far, reused from one comment to the next.
+    text: Vec<u8>,
+}
+
+/// Functions whose entry and exit become [`Kind::FuncEntry`]/[`Kind::FuncExit`]: the x86
+/// shootdown path in arch/x86/mm/tlb.c and kernel/smp.c (initiator, IPI send, target
+/// handler), as named in kernels 4.18 to 6.x. Any other function is only tracked for nesting.
+const SHOOTDOWN_PATH: [&[u8]; 31] = [
+    b"flush_tlb_mm_range",
+    b"flush_tlb_multi",
+    b"native_flush_tlb_multi",
+    b"native_flush_tlb_others",
+    b"flush_tlb_others",
+    b"on_each_cpu_cond_mask",
+    b"smp_call_function_many_cond",
+    b"smp_call_function_many",
+    b"smp_call_function_single",
+    b"generic_exec_single",
+    b"__smp_call_single_queue",
+    b"send_call_function_ipi_mask",
+    b"send_call_function_single_ipi",
+    b"native_send_call_func_ipi",
+    b"native_send_call_func_single_ipi",
+    b"flush_tlb_func",
+    b"flush_tlb_func_common",
+    b"flush_tlb_func_remote",
+    b"flush_tlb_func_local",
+    b"smp_call_function_interrupt",
+    b"smp_call_function_single_interrupt",
+    b"generic_smp_call_function_interrupt",
+    b"sysvec_call_function",
+    b"sysvec_call_function_single",
+    b"__sysvec_call_function",
+    b"__sysvec_call_function_single",
+    b"generic_smp_call_function_single_interrupt",
+    b"__flush_smp_call_function_queue",
+    b"flush_smp_call_function_queue",
+    b"arch_tlbbatch_flush",
+    b"flush_tlb_kernel_range",
+];
+
+/// Deeper nesting than this is not tracked (the kernel's own return stack is shallower).
+const MAX_GRAPH_DEPTH: usize = 256;
+/// CPUs whose function nesting is tracked; records of higher CPUs still become events.
+const MAX_GRAPH_CPUS: usize = 4096;
+/// A comment spread over more lines or bytes than this is closed where it stands.
+const MAX_COMMENT_LINES: u16 = 64;
+const MAX_COMMENT_BYTES: usize = 4096;
 
 impl Linux {
     pub(crate) fn new() -> Linux {
-        Linux { clock: None, header_cpus: 0, lost: Vec::new(), last_ts: 0 }
+        Linux { clock: None, header_cpus: 0, lost: Vec::new(), last_ts: 0, graph: Graph::default() }
     }
 
     pub(crate) fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
+        if self.graph.comment.is_some() && self.graph_comment_goes_on(line, sink) {
+            return;
+        }
+        if self.graph.on && self.graph_line(line, loc, sink) {
+            return;
+        }
         let start = skip_spaces(line, 0);
         let Some(&first) = line.get(start) else { return };
         let rest = &line[start..];
@@ -93,6 +162,7 @@ impl Linux {
         match parse_bracket(line).or_else(|| parse_latency(line)) {
             Some(rec) => self.record(rec, loc, sink),
             None if is_callchain(line) => {}
+            None if !self.graph.on && self.graph_line(line, loc, sink) => {}
             None => {
                 sink.warn(loc, WarningClass::Tokenize, "not an ftrace record (no `[cpu]`, timestamp and event name)")
             }
@@ -100,6 +170,10 @@ impl Linux {
     }
 
     fn comment(&mut self, rest: &[u8], loc: Loc, sink: &mut Sink) {
+        if rest.starts_with(b"# tracer: function_graph") {
+            self.graph.on = true;
+            return;
+        }
         if rest.starts_with(b"#####") {
             // `##### CPU N buffer started ####`: the ring of CPU N wrapped before this point.
             let t = trim(rest.trim_ascii_start().strip_prefix(b"#####").unwrap_or(rest));
@@ -233,7 +307,10 @@ impl Linux {
         sink.push(ts, cpu, loc, kind);
     }
 
-    pub(crate) fn finish(self, sink: &mut Sink) -> Finished {
+    pub(crate) fn finish(mut self, sink: &mut Sink) -> Finished {
+        if self.graph.comment.is_some() {
+            self.close_comment(false, sink);
+        }
         for (cpu, p) in self.lost.iter().enumerate() {
             if let Some(p) = p {
                 sink.push(self.last_ts, cpu as u16, p.loc, Kind::Lost { count: p.count });
@@ -242,6 +319,236 @@ impl Linux {
         let time = if self.clock == Some(true) { TimeBase::Ticks { hz: None } } else { TimeBase::Nanos };
         Finished { time, cpus: self.header_cpus }
     }
+}
+
+impl Linux {
+    /// A line of function_graph output; false when it is not one (the caller warns).
+    fn graph_line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) -> bool {
+        let t = trim(line);
+        if self.graph.on && (t.is_empty() || t.iter().all(|&b| b == b'-') || t.starts_with(b"(Overruns:")) {
+            // Task-switch block borders and overrun counts.
+            return true;
+        }
+        let Some(g) = funcgraph::parse(line, !self.graph.on) else { return false };
+        self.graph.on = true;
+        self.graph_record(g, loc, sink);
+        true
+    }
+
+    fn graph_time(&mut self, g: &GraphLine<'_>, loc: Loc, sink: &mut Sink) -> Ts {
+        match g.time {
+            Some(ns) => Ts::Nanos(ns),
+            // verif_pid prints task-switch lines without the time even under
+            // funcgraph-abstime: they happen by the latest time printed.
+            None if self.clock == Some(false) => Ts::Nanos(self.last_ts),
+            None => {
+                if !self.graph.untimed_flagged {
+                    self.graph.untimed_flagged = true;
+                    sink.warn(
+                        loc,
+                        WarningClass::Parse,
+                        "function_graph output without funcgraph-abstime: records have no time, so they keep \
+                         file order with one synthetic tick each (times and latencies are not real)",
+                    );
+                }
+                self.graph.ticks += 1;
+                Ts::Ticks(self.graph.ticks)
+            }
+        }
+    }
+
+    /// Like `record`: one clock per file, pending losses placed first.
+    fn graph_push(&mut self, cpu: u16, ts: Ts, loc: Loc, kind: Kind, sink: &mut Sink) {
+        let (ticks, t) = match ts {
+            Ts::Nanos(t) => (false, t),
+            Ts::Ticks(t) => (true, t),
+        };
+        match self.clock {
+            None => self.clock = Some(ticks),
+            Some(c) if c != ticks => {
+                sink.warn(
+                    loc,
+                    WarningClass::Parse,
+                    "some function_graph lines have funcgraph-abstime and some not; skipped",
+                );
+                return;
+            }
+            Some(_) => {}
+        }
+        if let Some(Some(p)) = self.lost.get_mut(cpu as usize).map(Option::take) {
+            sink.push(t, cpu, p.loc, Kind::Lost { count: p.count });
+        }
+        self.last_ts = self.last_ts.max(t);
+        sink.push(t, cpu, loc, kind);
+    }
+
+    fn graph_record(&mut self, g: GraphLine<'_>, loc: Loc, sink: &mut Sink) {
+        let Ok(cpu) = u16::try_from(g.cpu.unwrap_or(0)) else {
+            sink.warn(loc, WarningClass::Parse, "CPU number out of range");
+            return;
+        };
+        let ts = self.graph_time(&g, loc, sink);
+        match g.body {
+            Body::Entry { name } => {
+                let func = shootdown_sym(name, sink);
+                let stack = self.stack(cpu);
+                if let Some(stack) = stack {
+                    // Deeper entries still open lost their return (or belong to a task
+                    // switched out): no exit time is known for them.
+                    while stack.last().is_some_and(|&(d, _)| d >= g.depth) {
+                        stack.pop();
+                    }
+                    if stack.len() < MAX_GRAPH_DEPTH {
+                        stack.push((g.depth, func));
+                    }
+                }
+                if let Some(func) = func {
+                    self.graph_push(cpu, ts, loc, Kind::FuncEntry { func }, sink);
+                }
+            }
+            Body::Leaf { name, dur } => {
+                if let Some(stack) = self.stack(cpu) {
+                    while stack.last().is_some_and(|&(d, _)| d >= g.depth) {
+                        stack.pop();
+                    }
+                }
+                if let Some(func) = shootdown_sym(name, sink) {
+                    self.graph_push(cpu, ts, loc, Kind::FuncEntry { func }, sink);
+                    let end = match ts {
+                        Ts::Nanos(t) => Ts::Nanos(t.saturating_add(dur.unwrap_or(0))),
+                        ticks => ticks,
+                    };
+                    self.graph_push(cpu, end, loc, Kind::FuncExit { func }, sink);
+                }
+            }
+            Body::Exit { name } => {
+                let mut func = None;
+                if let Some(stack) = self.stack(cpu) {
+                    if let Some(at) = stack.iter().rposition(|&(d, _)| d <= g.depth) {
+                        if stack[at].0 == g.depth {
+                            func = Some(stack[at].1);
+                            stack.truncate(at);
+                        }
+                    }
+                }
+                // `} /* name */` without a matching entry: the entry is before the trace.
+                let func = match func {
+                    Some(f) => f,
+                    None => name.and_then(|n| shootdown_sym(n, sink)),
+                };
+                if let Some(func) = func {
+                    self.graph_push(cpu, ts, loc, Kind::FuncExit { func }, sink);
+                }
+            }
+            Body::Irq { enter } => {
+                // Interrupt code entered / left (funcgraph-irqs); the vector is not printed.
+                let kind = if enter { Kind::IrqEntry { vector: 0 } } else { Kind::IrqExit { vector: 0 } };
+                self.graph_push(cpu, ts, loc, kind, sink);
+            }
+            Body::Switch { next_pid } => {
+                if let Some(stack) = self.stack(cpu) {
+                    stack.clear();
+                }
+                match next_pid {
+                    Some(next_pid) => self.graph_push(cpu, ts, loc, Kind::SchedSwitch { next_pid }, sink),
+                    None => sink.warn(loc, WarningClass::Parse, "task switch line without the next pid"),
+                }
+            }
+            Body::Comment { text, closed: true } => {
+                let kind = comment_kind(text, loc, sink);
+                self.graph_push(cpu, ts, loc, kind, sink);
+            }
+            Body::Comment { text, closed: false } => {
+                self.graph.text.clear();
+                self.graph.text.extend_from_slice(&text[..text.len().min(MAX_COMMENT_BYTES)]);
+                self.graph.comment = Some((cpu, ts, loc, 1));
+            }
+        }
+    }
+
+    fn stack(&mut self, cpu: u16) -> Option<&mut Vec<(u16, Option<u32>)>> {
+        let i = cpu as usize;
+        if i >= MAX_GRAPH_CPUS {
+            return None;
+        }
+        if self.graph.stacks.len() <= i {
+            self.graph.stacks.resize_with(i + 1, Vec::new);
+        }
+        self.graph.stacks.get_mut(i)
+    }
+
+    /// A raw line inside a comment spread over several lines (a message with newlines, a
+    /// stack trace). False when the line is a record of its own: the comment was cut short.
+    fn graph_comment_goes_on(&mut self, line: &[u8], sink: &mut Sink) -> bool {
+        let t = trim(line);
+        if funcgraph::parse(line, true).is_some() {
+            self.close_comment(false, sink);
+            return false;
+        }
+        let (closing, part) = match t.strip_suffix(b"*/") {
+            Some(p) => (true, trim(p)),
+            None => (false, t),
+        };
+        let room = MAX_COMMENT_BYTES.saturating_sub(self.graph.text.len() + 1);
+        if room > 0 && !part.is_empty() {
+            self.graph.text.push(b' ');
+            self.graph.text.extend_from_slice(&part[..part.len().min(room)]);
+        }
+        let lines = match &mut self.graph.comment {
+            Some((_, _, _, n)) => {
+                *n = n.saturating_add(1);
+                *n
+            }
+            None => 0,
+        };
+        if closing {
+            self.close_comment(true, sink);
+        } else if lines >= MAX_COMMENT_LINES {
+            self.close_comment(false, sink);
+        }
+        true
+    }
+
+    fn close_comment(&mut self, closed: bool, sink: &mut Sink) {
+        let Some((cpu, ts, loc, _)) = self.graph.comment.take() else { return };
+        if !closed {
+            sink.warn(loc, WarningClass::Tokenize, "function_graph comment not closed by `*/`; read up to here");
+        }
+        let text = std::mem::take(&mut self.graph.text);
+        let kind = comment_kind(&text, loc, sink);
+        self.graph.text = text;
+        self.graph_push(cpu, ts, loc, kind, sink);
+    }
+}
+
+/// The symbol of a shootdown-path function, `None` for any other (nothing interned).
+fn shootdown_sym(name: &[u8], sink: &mut Sink) -> Option<u32> {
+    // `flush_tlb_func.isra.0` and friends are the same function.
+    let base = &name[..find_byte(b'.', name).unwrap_or(name.len())];
+    SHOOTDOWN_PATH.contains(&base).then(|| sink.intern(base))
+}
+
+/// A function_graph comment: a trace event (`name: payload`) decodes as it would in the
+/// normal format; a message without an event name (trace_printk, trace_marker) is a marker.
+fn comment_kind(text: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
+    if text.starts_with(b"<stack trace>") {
+        return other(b"kernel_stack", sink);
+    }
+    if text.starts_with(b"<user stack trace>") {
+        return other(b"user_stack", sink);
+    }
+    let e = token_end(text, 0);
+    match text[..e].strip_suffix(b":") {
+        Some(name) if !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_') => {
+            decode(name, trim(&text[e..]), loc, sink)
+        }
+        _ => Kind::Marker,
+    }
+}
+
+/// A function_graph line with its `N)` CPU column (detection without a `# tracer:` header).
+pub(crate) fn looks_like_graph(line: &[u8]) -> bool {
+    funcgraph::parse(line, true).is_some()
 }
 
 pub(crate) fn looks_like_bracket(line: &[u8]) -> bool {

@@ -12,6 +12,7 @@ mod detect;
 mod event;
 pub mod export;
 mod ftrace;
+mod funcgraph;
 mod ktr_dragonfly;
 mod ktr_freebsd;
 mod lines;

@@ -53,7 +53,7 @@ impl Cat {
             Kind::SyncStart { .. } | Kind::SyncEnd { .. } | Kind::SyncQuick { .. } => Cat::Sync,
             Kind::SchedSwitch { .. } => Cat::Switch,
             Kind::Marker | Kind::Lost { .. } => Cat::Marker,
-            Kind::Other { .. } => Cat::Other,
+            Kind::Other { .. } | Kind::FuncEntry { .. } | Kind::FuncExit { .. } => Cat::Other,
         }
     }
 
@@ -166,6 +166,8 @@ pub fn describe(k: &Kind, names: &Names) -> String {
         Kind::Lost { count } if count > 0 => format!("{count} events lost"),
         Kind::Lost { .. } => "events lost".to_string(),
         Kind::Other { name } => names.get(name).to_string(),
+        Kind::FuncEntry { func } => format!("{}() entered", names.get(func)),
+        Kind::FuncExit { func } => format!("{}() returned", names.get(func)),
     }
 }
 

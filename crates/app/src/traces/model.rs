@@ -115,7 +115,8 @@ impl Model {
         for b in &replay.bars {
             let (lane, cat) = match b.kind {
                 BarKind::Handler { .. } => (&mut handlers, Cat::Handler),
-                BarKind::CsdFunction { .. } => (&mut funcs, Cat::CsdFunc),
+                // function_graph spans of the shootdown path share the function lane.
+                BarKind::CsdFunction { .. } | BarKind::Function { .. } => (&mut funcs, Cat::CsdFunc),
                 BarKind::RoundWait { .. } => (&mut waits, Cat::TlbFlush),
             };
             if let Some(l) = lane.get_mut(b.cpu as usize) {

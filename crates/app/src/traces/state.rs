@@ -60,6 +60,7 @@ impl Filter {
                     | sdlab_trace::Kind::CsdEntry { func, .. }
                     | sdlab_trace::Kind::CsdExit { func, .. } => Some(func),
                     sdlab_trace::Kind::Other { name } => Some(name),
+                    sdlab_trace::Kind::FuncEntry { func } | sdlab_trace::Kind::FuncExit { func } => Some(func),
                     _ => None,
                 };
                 let needle = self.text.to_lowercase();
@@ -93,6 +94,8 @@ pub fn kind_name(k: &sdlab_trace::Kind) -> &'static str {
         Marker => "marker",
         Lost { .. } => "lost",
         Other { .. } => "other",
+        FuncEntry { .. } => "funcgraph_entry",
+        FuncExit { .. } => "funcgraph_exit",
     }
 }
 

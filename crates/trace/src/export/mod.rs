@@ -38,6 +38,8 @@ pub fn kind_name<'a>(trace: &'a Trace, kind: &Kind) -> &'a str {
         Kind::Marker => "marker",
         Kind::Lost { .. } => "lost",
         Kind::Other { name } => trace.names.get(name),
+        Kind::FuncEntry { .. } => "funcgraph_entry",
+        Kind::FuncExit { .. } => "funcgraph_exit",
     }
 }
 
@@ -71,6 +73,7 @@ pub fn fields(trace: &Trace, e: &Event) -> Vec<(&'static str, String)> {
         }
         Kind::SchedSwitch { next_pid } => vec![("next_pid", next_pid.to_string())],
         Kind::Lost { count } => vec![("count", count.to_string())],
+        Kind::FuncEntry { func } | Kind::FuncExit { func } => vec![("func", trace.names.get(func).into())],
         Kind::Marker | Kind::Other { .. } => Vec::new(),
     }
 }

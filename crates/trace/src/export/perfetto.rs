@@ -65,6 +65,7 @@ pub fn perfetto<W: Write>(trace: &Trace, replay: &Replay, out: &mut W) -> io::Re
         let (name, cat) = match b.kind {
             BarKind::Handler { vector } => (format!("handler {vector}"), "irq"),
             BarKind::CsdFunction { .. } => (format!("csd {}", field(trace, s, "func")), "csd"),
+            BarKind::Function { func } => (trace.names.get(func).to_string(), "function"),
             BarKind::RoundWait { .. } => continue,
         };
         let dur = (e.ts.saturating_sub(s.ts)) as f64 * us;

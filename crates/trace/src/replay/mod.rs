@@ -32,7 +32,9 @@ pub const CHECKPOINT_EVERY: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RoundKind {
     /// Linux x86: `tlb_flush (4)` on the initiator, `csd_queue_cpu func=flush_tlb_func` per
-    /// target, paired with each target's `csd_function_entry/exit` by csd address.
+    /// target, paired with each target's `csd_function_entry/exit` by csd address; or, in a
+    /// trace without csd events, each target's `remote shootdown` flush and the handler
+    /// around it, paired by time and CPU (legs then have no `queued` record).
     #[serde(rename = "linux-tlb")]
     LinuxTlb,
     /// DragonFly `ipiq_sync_start` … `ipiq_sync_end` on the initiator: a cpusync rendezvous
@@ -73,6 +75,55 @@ impl RoundKind {
     /// Whether the round is a TLB shootdown, rather than a rendezvous or a plain IPI.
     pub fn is_tlb_shootdown(self) -> bool {
         matches!(self, RoundKind::LinuxTlb | RoundKind::FreeBsdShootdownIpis)
+    }
+}
+
+/// Which records a Linux trace's rounds were reconstructed from, chosen per trace from the
+/// events it has (`Replay::evidence`, `None` for other kernels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// `csd_queue_cpu func=flush_tlb_func` and `csd_function_entry/exit` (Linux 6.4 and
+    /// later): requests and their runs are paired by csd address, every pairing is exact.
+    Csd,
+    /// No csd events (Linux before 6.4): `tlb_flush` reasons `remote ipi send` and `remote
+    /// shootdown` plus the `call_function[_single]_entry/exit` handlers around the latter,
+    /// paired by time and CPU (see `track.rs` for what is certain and what inferred).
+    TlbIrq,
+    /// The `tlb_flush` reasons alone: a leg is a target's `remote shootdown` flush.
+    TlbFlush,
+    /// Not enough for any round; the stats note says which events are missing.
+    Insufficient,
+}
+
+impl Evidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Evidence::Csd => "csd",
+            Evidence::TlbIrq => "tlb-flush+irq-vectors",
+            Evidence::TlbFlush => "tlb-flush",
+            Evidence::Insufficient => "none",
+        }
+    }
+
+    pub(crate) fn of(trace: &Trace, flush_sym: Option<crate::event::Sym>) -> Evidence {
+        use crate::event::Kind;
+        let (mut csd, mut send, mut remote, mut handler) = (false, false, false, false);
+        for e in &trace.events {
+            match e.kind {
+                Kind::CsdQueue { func, .. } if Some(func) == flush_sym => csd = true,
+                Kind::TlbFlush { reason: 4, .. } => send = true,
+                Kind::TlbFlush { reason: 1, .. } => remote = true,
+                Kind::IrqEntry { vector: 251 | 252 } => handler = true,
+                _ => {}
+            }
+        }
+        match (csd, send && remote, handler) {
+            (true, _, _) => Evidence::Csd,
+            (false, true, true) => Evidence::TlbIrq,
+            (false, true, false) => Evidence::TlbFlush,
+            (false, false, _) => Evidence::Insufficient,
+        }
     }
 }
 
@@ -147,6 +198,8 @@ pub enum BarKind {
     CsdFunction { round: Option<u32> },
     /// The initiator waiting for its round, start → completion.
     RoundWait { round: u32 },
+    /// A shootdown-path function, entry → return (function_graph traces).
+    Function { func: crate::event::Sym },
 }
 
 /// An interval on one CPU lane, by event indices (inclusive).
@@ -203,6 +256,15 @@ pub struct Replay {
     pub orphans_at_start: u64,
     /// Requests still outstanding when the trace ends (expected for the last moment).
     pub unfinished_at_end: u64,
+    /// What a Linux trace's rounds were built from; `None` for other kernels.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+    /// Legs paired with their round by time and CPU ([`Evidence::TlbIrq`], [`Evidence::TlbFlush`]).
+    #[serde(default)]
+    pub legs_by_time: u64,
+    /// Of those, legs for which more than one round was open (the oldest was taken).
+    #[serde(default)]
+    pub legs_ambiguous: u64,
     ts: Vec<u64>,
     deltas: Vec<Delta>,
     checkpoints: Vec<Snapshot>,
@@ -227,6 +289,9 @@ pub fn reconstruct(trace: &Trace) -> Replay {
         warning_count: out.warning_count,
         orphans_at_start: out.orphans_at_start,
         unfinished_at_end: out.unfinished_at_end,
+        evidence: out.evidence,
+        legs_by_time: out.legs_by_time,
+        legs_ambiguous: out.legs_ambiguous,
         ts,
         deltas: out.deltas,
         checkpoints,

@@ -1,6 +1,6 @@
 //! Numbers about a trace: what `sdlab trace stats --json` prints and the charts draw.
 
-use super::{ArrowKind, Replay};
+use super::{ArrowKind, Evidence, Replay};
 use crate::event::{Format, TimeBase, Trace, WarningClass};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -46,6 +46,13 @@ pub struct Stats {
     pub rounds_by_kind: BTreeMap<&'static str, u64>,
     /// Rounds whose kind is a TLB shootdown ([`super::RoundKind::is_tlb_shootdown`]).
     pub tlb_shootdown_rounds: u64,
+    /// Linux: which records the rounds were built from (`csd`, `tlb-flush+irq-vectors`,
+    /// `tlb-flush`, `none`); `null` for other kernels.
+    pub round_evidence: Option<&'static str>,
+    /// Legs paired with their round by time and CPU, not by a csd address.
+    pub legs_by_time: u64,
+    /// Of those, legs with more than one open round to choose from (the oldest was taken).
+    pub legs_ambiguous: u64,
     /// Number of rounds by number of targets.
     pub targets_per_round: BTreeMap<u32, u64>,
     /// `"us"` when the trace's time converts to microseconds, else `"ticks"`.
@@ -167,10 +174,8 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
                 .into(),
         );
     }
-    if matches!(trace.format, Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency) {
-        notes.push(
-            "latency is from the initiator's tlb_flush (remote ipi send) to the last target's csd_function_exit".into(),
-        );
+    if let Some(evidence) = r.evidence {
+        linux_notes(trace, r, evidence, &mut notes);
     }
     Stats {
         format: trace.format.name(),
@@ -188,6 +193,9 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
         rounds_complete: r.rounds.iter().filter(|x| x.end.is_some()).count() as u64,
         tlb_shootdown_rounds: r.rounds.iter().filter(|x| x.kind.is_tlb_shootdown()).count() as u64,
         rounds_by_kind,
+        round_evidence: r.evidence.map(Evidence::name),
+        legs_by_time: r.legs_by_time,
+        legs_ambiguous: r.legs_ambiguous,
         targets_per_round,
         time_unit: if us_per_unit.is_some() { "us" } else { "ticks" },
         latency_us: us_per_unit.and_then(|_| latency(&scaled)),
@@ -197,5 +205,89 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
         events_per_cpu: r.per_cpu.iter().map(|l| l.len() as u64).collect(),
         arrows,
         notes,
+    }
+}
+
+/// The events an x86 kernel has for a shootdown long before 6.4 (`tlb:tlb_flush` since 3.17),
+/// as a tracefs line and as a trace-cmd command.
+const CAPTURE_HINT: &str = "echo 'tlb:tlb_flush irq_vectors:call_function_entry irq_vectors:call_function_exit \
+     irq_vectors:call_function_single_entry irq_vectors:call_function_single_exit' > /sys/kernel/tracing/set_event \
+     (or trace-cmd record -e tlb:tlb_flush -e irq_vectors:call_function_entry -e irq_vectors:call_function_exit \
+     -e irq_vectors:call_function_single_entry -e irq_vectors:call_function_single_exit)";
+
+/// What the rounds of a Linux trace rest on, and for a trace that yields none, what is missing.
+/// Events only Linux 6.4+ has are never asked for: the trace may come from an older kernel.
+fn linux_notes(trace: &Trace, r: &Replay, evidence: Evidence, notes: &mut Vec<String>) {
+    match evidence {
+        Evidence::Csd => {
+            notes.push(
+                "round evidence: csd (csd_queue_cpu of flush_tlb_func paired with csd_function_entry/exit by csd \
+                 address: every pairing is exact)"
+                    .into(),
+            );
+            notes.push(
+                "latency is from the initiator's tlb_flush (remote ipi send) to the last target's csd_function_exit"
+                    .into(),
+            );
+        }
+        Evidence::TlbIrq | Evidence::TlbFlush => {
+            let handlers = evidence == Evidence::TlbIrq;
+            notes.push(format!(
+                "round evidence: {}: no csd events (Linux before 6.4, or not captured), so rounds are rebuilt \
+                 from tlb_flush reasons{}. \
+                 A round starts at the initiator's `remote ipi send` flush; a target's leg is its `remote shootdown` \
+                 flush{}, given by time and CPU to the open round of another CPU. Certain: {}; inferred: which round \
+                 a leg belongs to ({} of {} legs had more than one open round and got the oldest) and the IPI arrows \
+                 (drawn from the `remote ipi send` flush, as the send itself is not logged). A target that skipped \
+                 its flush (lazy TLB, another mm) logs nothing and is not counted",
+                evidence.name(),
+                if handlers { " and irq_vectors call-function handlers" } else { "" },
+                if handlers { " with the call_function(_single) handler around it" } else { "" },
+                if handlers {
+                    "a leg's handler entry, flush and exit (one CPU, nested), and that every leg of a round flushed \
+                     before its initiator logged anything else"
+                } else {
+                    "that every leg of a round flushed before its initiator logged anything else"
+                },
+                r.legs_ambiguous,
+                r.legs_by_time,
+            ));
+            notes.push(if handlers {
+                "latency is from the initiator's tlb_flush (remote ipi send) to the last target's \
+                 call_function_exit or call_function_single_exit"
+                    .into()
+            } else {
+                "latency is from the initiator's tlb_flush (remote ipi send) to the last target's remote shootdown \
+                 flush; capture irq_vectors:call_function_entry/exit and call_function_single_entry/exit for \
+                 handler spans"
+                    .into()
+            });
+        }
+        Evidence::Insufficient => {
+            let mut flush = false;
+            let (mut send, mut remote) = (false, false);
+            for e in &trace.events {
+                if let crate::Kind::TlbFlush { reason, .. } = e.kind {
+                    flush = true;
+                    send |= reason == 4;
+                    remote |= reason == 1;
+                }
+            }
+            let missing = if !flush {
+                "no tlb:tlb_flush events".to_string()
+            } else {
+                let mut m = Vec::new();
+                if !send {
+                    m.push("no tlb_flush with reason `remote ipi send` (4), the initiator's start");
+                }
+                if !remote {
+                    m.push("no tlb_flush with reason `remote shootdown` (1), a target's flush");
+                }
+                m.join(" and ")
+            };
+            notes.push(format!(
+                "round evidence: none. No shootdown rounds: the trace has {missing}. Capture with: {CAPTURE_HINT}"
+            ));
+        }
     }
 }

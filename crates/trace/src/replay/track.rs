@@ -1,7 +1,7 @@
 //! The one pass over the events: small per-protocol trackers that pair sends with
 //! receives and build rounds, bars and state deltas.
 
-use super::{Arrow, ArrowKind, Bar, BarKind, Delta, Leg, Op, RingSample, Round, RoundKind};
+use super::{Arrow, ArrowKind, Bar, BarKind, Delta, Evidence, Leg, Op, RingSample, Round, RoundKind};
 use crate::event::{CpuMask, Event, Format, Kind, Sym, Trace, Warning, WarningClass, CPU_LIMIT, MAX_WARNINGS};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -12,6 +12,8 @@ const LINUX_IPI_VECTORS: [u16; 3] = [251, 252, 253];
 
 /// `tlb_flush` reason codes (numeric, the strings changed in 2025).
 const REASON_REMOTE_SHOOTDOWN: u8 = 1;
+const REASON_LOCAL_SHOOTDOWN: u8 = 2;
+const REASON_LOCAL_MM_SHOOTDOWN: u8 = 3;
 const REASON_REMOTE_SEND: u8 = 4;
 
 /// The x86 IPI vectors that carry TLB (and cache) invalidation on FreeBSD 9.0 and later,
@@ -25,6 +27,8 @@ const REASON_REMOTE_SEND: u8 = 4;
 /// (IPI_INVLTLB 0xf3 … IPI_INVLCACHE 0xf6) and is not covered; arm64 and riscv invalidate
 /// with broadcast instructions, not IPIs, and their small IPI numbers never match.
 pub const FREEBSD_SHOOTDOWN_VECTORS: [u16; 4] = [0xf4, 0xf5, 0xf6, 0xf7];
+/// Call-function vectors (single, mask): the handlers a shootdown's `flush_tlb_func` runs in.
+const CALL_FUNCTION_VECTORS: [u16; 2] = [251, 252];
 
 /// FreeBSD logs one `ipi_selected` line per target, back to back: records of one CPU with
 /// one vector closer than this (in ticks) belong to one round. About 7 µs at 3 GHz; the
@@ -34,6 +38,12 @@ const FREEBSD_BURST_TICKS: u64 = 20_000;
 /// Sends waiting for a handler entry on one CPU. A CPU that never logs handler entries
 /// (ktr traces) would otherwise hold every send: past this many, the oldest is dropped.
 const MAX_PENDING_IPIS: usize = 256;
+
+/// Rounds still taking legs by time at once (pre-6.4 traces); more are sealed oldest first.
+const MAX_OPEN_TLB_ROUNDS: usize = 256;
+
+/// Nesting of shootdown-path functions kept per CPU (function_graph traces).
+const MAX_OPEN_FUNCS: usize = 64;
 
 pub(super) struct Output {
     pub rounds: Vec<Round>,
@@ -46,6 +56,11 @@ pub(super) struct Output {
     pub orphans_at_start: u64,
     pub unfinished_at_end: u64,
     pub deltas: Vec<Delta>,
+    pub evidence: Option<Evidence>,
+    /// Legs given to a round by time and CPU alone (no csd address to match).
+    pub legs_by_time: u64,
+    /// Of those, legs that had more than one open round to choose from.
+    pub legs_ambiguous: u64,
 }
 
 /// A round leg waiting for its target: (round, leg).
@@ -76,6 +91,8 @@ struct Lane {
     seen_sync_start: bool,
     /// A lost-events marker was seen: later orphans on this CPU are expected.
     lost: bool,
+    /// Open shootdown-path functions (function_graph): (entry event, symbol).
+    funcs: Vec<(u32, Sym)>,
 }
 
 pub(super) struct Tracker<'t> {
@@ -92,6 +109,8 @@ pub(super) struct Tracker<'t> {
     has_irq: bool,
     flush_sym: Option<Sym>,
     ttwu_sym: Option<Sym>,
+    /// function_graph: the functions whose return means the initiator stopped waiting.
+    wait_end_syms: Vec<Sym>,
     lanes: Vec<Lane>,
     /// Requests queued for (target, csd), oldest first: (queue event, leg).
     csd_queue: HashMap<(u16, u64), VecDeque<(u32, LegRef)>>,
@@ -101,7 +120,25 @@ pub(super) struct Tracker<'t> {
     /// Per round: legs not done yet, whether its targets are all known (collection
     /// sealed), and the last leg's done event.
     remaining: Vec<(u32, bool, u32)>,
+    /// Rounds of traces without csd events (Linux before 6.4), while they can still gain legs.
+    tlb_open: Vec<TlbStart>,
     out: Output,
+}
+
+/// An initiator's `tlb_flush (4)` in a trace without csd events. The round itself is made
+/// at its first leg, as a flush followed by no request is no round on the csd path either.
+#[derive(Clone, Copy, Debug)]
+struct TlbStart {
+    cpu: u16,
+    start: u32,
+    pages: i64,
+    /// Whether the initiator's own flush (reason 2 or 3) has been seen.
+    local: bool,
+    /// Time of the initiator's first later event that is not part of the shootdown: every
+    /// target's flush happened before it, but one logged at the same time may come after
+    /// it in the file (ties are ordered by CPU number), so legs are taken until time moves on.
+    sealed_at: Option<u64>,
+    round: Option<u32>,
 }
 
 impl<'t> Tracker<'t> {
@@ -110,9 +147,11 @@ impl<'t> Tracker<'t> {
         let sym = |name: &str| (0..names.len() as Sym).find(|&s| names.get(s) == name);
         let (flush_sym, ttwu_sym) = (sym("flush_tlb_func"), sym("sched_ttwu_pending"));
         let lanes = trace.cpus.min(CPU_LIMIT) as usize;
+        let linux = matches!(trace.format, Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency);
+        let evidence = linux.then(|| Evidence::of(trace, flush_sym));
         Tracker {
             trace,
-            linux: matches!(trace.format, Format::LinuxFtrace | Format::TraceCmd | Format::LinuxLatency),
+            linux,
             freebsd: trace.format == Format::FreeBsdKtr,
             emulated: trace.format == Format::Emulated,
             send_round: HashMap::new(),
@@ -120,11 +159,16 @@ impl<'t> Tracker<'t> {
             has_irq: trace.events.iter().any(|e| matches!(e.kind, Kind::IrqEntry { .. })),
             flush_sym,
             ttwu_sym,
+            wait_end_syms: ["smp_call_function_many_cond", "smp_call_function_many", "on_each_cpu_cond_mask"]
+                .iter()
+                .filter_map(|n| sym(n))
+                .collect(),
             lanes: vec![Lane::default(); lanes],
             csd_queue: HashMap::new(),
             csd_seen: HashSet::new(),
             rings: HashMap::new(),
             remaining: Vec::new(),
+            tlb_open: Vec::new(),
             out: Output {
                 rounds: Vec::new(),
                 arrows: Vec::new(),
@@ -136,8 +180,16 @@ impl<'t> Tracker<'t> {
                 orphans_at_start: 0,
                 unfinished_at_end: 0,
                 deltas: Vec::new(),
+                evidence,
+                legs_by_time: 0,
+                legs_ambiguous: 0,
             },
         }
+    }
+
+    /// Rounds come from tlb_flush reasons and handlers, not from csd requests.
+    fn by_flush(&self) -> bool {
+        matches!(self.out.evidence, Some(Evidence::TlbIrq | Evidence::TlbFlush))
     }
 
     fn lane(&mut self, cpu: u16) -> &mut Lane {
@@ -252,10 +304,14 @@ impl<'t> Tracker<'t> {
         }
         self.lane(cpu).events.push(i);
         self.seal_collection(i, e);
+        if self.by_flush() {
+            self.tlb_progress(i, e);
+        }
         match e.kind {
             Kind::IpiSend { targets, vector, all_but_self } => self.ipi_send(i, e, targets, vector, all_but_self),
             Kind::IrqEntry { vector } => self.irq_entry(i, cpu, vector),
             Kind::IrqExit { vector } => self.irq_exit(i, e, vector),
+            Kind::TlbFlush { pages, reason } if self.by_flush() => self.tlb_flush_by_time(i, e, pages, reason),
             Kind::TlbFlush { pages, reason } => self.tlb_flush(i, cpu, pages, reason),
             Kind::CsdQueue { target, csd, func } => self.csd_queue(i, e, target, csd, func),
             Kind::CsdEntry { csd, .. } => self.csd_entry(i, e, csd),
@@ -271,6 +327,13 @@ impl<'t> Tracker<'t> {
             | Kind::SchedSwitch { .. }
             | Kind::Marker
             | Kind::Other { .. } => {}
+            Kind::FuncEntry { func } => {
+                let lane = self.lane(cpu);
+                if lane.funcs.len() < MAX_OPEN_FUNCS {
+                    lane.funcs.push((i, func));
+                }
+            }
+            Kind::FuncExit { func } => self.func_exit(i, e, func),
         }
         if self.freebsd && !matches!(e.kind, Kind::IpiSend { .. }) {
             self.lane(cpu).burst = None;
@@ -285,7 +348,8 @@ impl<'t> Tracker<'t> {
         let lane = self.lane(e.cpu);
         let keeps = match e.kind {
             Kind::CsdQueue { func, .. } => Some(func) == flush_sym,
-            Kind::IrqEntry { .. } | Kind::IrqExit { .. } => true,
+            // function_graph: the calls that queue the requests sit between them.
+            Kind::IrqEntry { .. } | Kind::IrqExit { .. } | Kind::FuncEntry { .. } | Kind::FuncExit { .. } => true,
             Kind::CsdEntry { .. } | Kind::CsdExit { .. } | Kind::TlbFlush { .. } => !lane.irqs.is_empty(),
             _ => false,
         };
@@ -429,6 +493,149 @@ impl<'t> Tracker<'t> {
         }
     }
 
+    /// Before Linux 6.4 (no `csd:*`, no `ipi_send_*`) a shootdown is seen only as the
+    /// initiator's `tlb_flush (4)`, its own flush, and on each target a `remote shootdown`
+    /// flush, normally inside a call-function handler (native_flush_tlb_multi and
+    /// flush_tlb_func in arch/x86/mm/tlb.c). What is certain: a target's handler entry,
+    /// flush and exit belong together (same CPU, nested), and the initiator, which waits
+    /// with preemption off, logs nothing but interrupts until every target has flushed.
+    /// What is inferred: which round a target's flush belongs to when several initiators
+    /// have one open (the oldest is taken, and the leg counted as ambiguous), and the IPI
+    /// arrow, drawn from the `tlb_flush (4)` that stands for the unlogged send. A target
+    /// that skipped the flush (lazy TLB, another mm loaded) logs none and is no leg.
+    fn tlb_progress(&mut self, i: u32, e: &Event) {
+        // Legs are taken until time moves past the moment the initiator went on.
+        let mut k = 0;
+        while k < self.tlb_open.len() {
+            match self.tlb_open[k].sealed_at {
+                Some(t) if t < e.ts => {
+                    let s = self.tlb_open.remove(k);
+                    if let Some(r) = s.round {
+                        self.seal(r);
+                    }
+                }
+                _ => k += 1,
+            }
+        }
+        let in_irq = !self.lane(e.cpu).irqs.is_empty();
+        let Some(s) = self.tlb_open.iter_mut().find(|s| s.cpu == e.cpu && s.sealed_at.is_none()) else { return };
+        let wait_ends = &self.wait_end_syms;
+        let part_of_it = match e.kind {
+            _ if s.start == i => true,
+            Kind::IrqEntry { .. } | Kind::IrqExit { .. } => true,
+            // function_graph: the initiator's own calls; returning from the call that
+            // waits for the targets is the end of the round.
+            Kind::FuncExit { func } => !wait_ends.contains(&func),
+            Kind::FuncEntry { .. } => true,
+            // Annotations of what the initiator does (a stack trace, a probe) are not a
+            // sign it stopped waiting; its next flush or task switch is.
+            Kind::Other { .. } => true,
+            _ if in_irq => true,
+            Kind::TlbFlush { reason: REASON_LOCAL_SHOOTDOWN | REASON_LOCAL_MM_SHOOTDOWN, .. } if !s.local => {
+                s.local = true;
+                true
+            }
+            _ => false,
+        };
+        if !part_of_it {
+            s.sealed_at = Some(e.ts);
+        }
+    }
+
+    fn tlb_flush_by_time(&mut self, i: u32, e: &Event, pages: i64, reason: u8) {
+        match reason {
+            REASON_REMOTE_SEND => {
+                // One shootdown at a time per CPU, even when a send is logged inside an
+                // interrupt; and a file whose clock never moves must not pile them up.
+                for s in self.tlb_open.iter_mut().filter(|s| s.cpu == e.cpu) {
+                    s.sealed_at.get_or_insert(e.ts);
+                }
+                if self.tlb_open.len() >= MAX_OPEN_TLB_ROUNDS {
+                    let s = self.tlb_open.remove(0);
+                    if let Some(r) = s.round {
+                        self.seal(r);
+                    }
+                }
+                self.tlb_open.push(TlbStart { cpu: e.cpu, start: i, pages, local: false, sealed_at: None, round: None })
+            }
+            REASON_REMOTE_SHOOTDOWN => self.leg_by_time(i, e),
+            _ => {}
+        }
+    }
+
+    /// A target's `remote shootdown` flush: the leg of the oldest round of another CPU that
+    /// is still taking legs and has none on this CPU yet.
+    fn leg_by_time(&mut self, i: u32, e: &Event) {
+        let cpu = e.cpu;
+        let rounds = &self.out.rounds;
+        let has_leg = |s: &TlbStart| s.round.is_some_and(|r| rounds[r as usize].legs.iter().any(|l| l.cpu == cpu));
+        let mut candidates =
+            self.tlb_open.iter().enumerate().filter(|(_, s)| s.cpu != cpu && s.start < i && !has_leg(s));
+        let Some((k, _)) = candidates.next() else {
+            // Its round began before the trace, or its initiator's start was lost.
+            let expected = self.out.rounds.is_empty() && self.tlb_open.is_empty();
+            self.orphan(e, expected, || {
+                format!("remote shootdown flush on CPU {cpu} with no open round of another CPU")
+            });
+            return;
+        };
+        let ambiguous = candidates.next().is_some();
+        self.out.legs_by_time += 1;
+        self.out.legs_ambiguous += ambiguous as u64;
+        let handler = self.lane(cpu).irqs.last().copied().filter(|&(_, v)| CALL_FUNCTION_VECTORS.contains(&v));
+        let s = self.tlb_open[k];
+        let r = match s.round {
+            Some(r) => r,
+            None => {
+                let r = self.open_tlb_round(s);
+                self.tlb_open[k].round = Some(r);
+                r
+            }
+        };
+        let received = handler.map_or(i, |(entry, _)| entry);
+        let done = if handler.is_some() { None } else { Some(i) };
+        let Some(round) = self.out.rounds.get_mut(r as usize) else { return };
+        round.targets |= 1u64.checked_shl(cpu as u32).unwrap_or(0);
+        round.legs.push(Leg { cpu, queued: None, received: Some(received), flushed: Some(i), done });
+        let leg = Some((r, (round.legs.len() - 1) as u16));
+        if let Some(left) = self.remaining.get_mut(r as usize) {
+            left.0 += 1;
+        }
+        match handler {
+            Some((entry, _)) => {
+                if entry > s.start {
+                    self.out.arrows.push(Arrow { kind: ArrowKind::Ipi, from: s.start, to: entry });
+                    self.delta(s.start, Op::PendingUp(cpu));
+                    self.delta(entry, Op::PendingDown(cpu));
+                }
+                if let Some(leg) = leg {
+                    self.irq_legs.entry(entry).or_default().push(leg);
+                }
+            }
+            None => self.leg_done(leg, i),
+        }
+    }
+
+    /// Unlike `open_round`, an initiator's earlier round may still wait for a handler exit
+    /// here: it stopped taking legs when the initiator went on, which is all it promises.
+    fn open_tlb_round(&mut self, s: TlbStart) -> u32 {
+        let id = self.out.rounds.len() as u32;
+        self.out.rounds.push(Round {
+            kind: RoundKind::LinuxTlb,
+            initiator: s.cpu,
+            start: s.start,
+            end: None,
+            targets: 0,
+            legs: Vec::new(),
+            pages: Some(s.pages),
+            vector: None,
+        });
+        self.remaining.push((0, false, s.start));
+        self.delta(s.start, Op::RoundOpen(id));
+        self.lane(s.cpu).waiting = Some(id);
+        id
+    }
+
     fn csd_queue(&mut self, i: u32, e: &Event, target: u16, csd: u64, func: Sym) {
         let mut leg = None;
         if self.linux && Some(func) == self.flush_sym {
@@ -520,6 +727,20 @@ impl<'t> Tracker<'t> {
                 let expected = !lane.seen_csd_entry;
                 self.orphan(e, expected, || format!("csd_function_exit csd={csd:x} without its entry"));
             }
+        }
+    }
+
+    /// A function's return closes its span; one whose entry came before the trace (a
+    /// pasted excerpt often starts inside a call) is an expected orphan.
+    fn func_exit(&mut self, i: u32, e: &Event, func: Sym) {
+        let lane = self.lane(e.cpu);
+        match lane.funcs.iter().rposition(|&(_, f)| f == func) {
+            Some(at) => {
+                let (start, _) = lane.funcs[at];
+                lane.funcs.truncate(at);
+                self.out.bars.push(Bar { cpu: e.cpu, start, end: i, kind: BarKind::Function { func } });
+            }
+            None => self.out.orphans_at_start += 1,
         }
     }
 
