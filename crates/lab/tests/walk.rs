@@ -315,3 +315,41 @@ fn every_digit_key_at_every_cpu_count_answers_with_a_message() {
         }
     }
 }
+
+/// The decoder alone, at a higher rate than the walk reaches it: damaged links are refused
+/// with a message or decoded, and whatever decodes encodes back to a link that decodes to
+/// the same thing.
+#[test]
+fn the_permalink_decoder_refuses_or_round_trips_damaged_links() {
+    let program_of = |id: &str| sdlab_lab::state::load_bundled(id).ok().map(|(p, _)| p);
+    let mut r = Rng(7);
+    let mut pane = Pane::opening();
+    let (mut decoded, mut refused) = (0, 0);
+    for i in 0..3000u64 {
+        if i % 50 == 0 {
+            // Fresh material: a run of a few seeded steps on another model.
+            let ids: Vec<&str> = models::BUNDLED.iter().map(|m| m.id).collect();
+            pane.apply(Action::SetModel(r.pick(&ids).to_string()));
+            for _ in 0..r.below(20) {
+                pane.apply(Action::StepSeeded);
+            }
+        }
+        let text = link(&mut r, &pane);
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| permalink::decode(&text, program_of)));
+        match outcome {
+            Err(_) => panic!("the decoder panics on {text:?}"),
+            Ok(Err(message)) => {
+                assert!(!message.is_empty() && message.len() < 1000, "message for {text:?}: {message:?}");
+                refused += 1;
+            }
+            Ok(Ok((l, _, _))) => {
+                let again = permalink::encode(&l);
+                let (l2, _, _) = permalink::decode(&again, program_of)
+                    .unwrap_or_else(|e| panic!("{text:?} decodes, but its re-encoding {again:?} does not: {e}"));
+                assert_eq!(l, l2, "{text:?} → {again:?}");
+                decoded += 1;
+            }
+        }
+    }
+    assert!(decoded > 100 && refused > 100, "decoded {decoded}, refused {refused}: the damage is not varied enough");
+}
