@@ -22,6 +22,7 @@ commands:
   fuzz [--seconds N] [--seed N] [--only trace|model|stepper]
                      fuzz the trace readers, the model compiler and runner, and the
                      stepper's actions (default 60 s each)
+  fresh-serve        only the test command's check of the README's serve command on a fresh clone
   setup [--browser]  only install what is missing";
 
 fn main() -> ExitCode {
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("fresh-serve") => setup::all(false).and_then(|_| fresh::check()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
