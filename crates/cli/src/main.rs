@@ -12,6 +12,7 @@ mod bench;
 mod bench_trace;
 mod check;
 mod fuzz;
+mod fuzz_model;
 mod load;
 mod models;
 mod races;
@@ -42,6 +43,7 @@ enum Command {
     Trace(trace::Args),
     BenchTrace(bench_trace::Args),
     FuzzTrace(fuzz::Args),
+    FuzzModel(fuzz_model::Args),
 }
 
 /// Why a command did not complete normally.
@@ -76,6 +78,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Trace(a) => trace::main(a),
         Command::BenchTrace(a) => bench_trace::main(a),
         Command::FuzzTrace(a) => fuzz::main(a),
+        Command::FuzzModel(a) => fuzz_model::main(a),
     }
 }
 
