@@ -58,6 +58,8 @@ const STACK: usize = 1024 * 1024;
 const MAX_INPUT: usize = 160 * 1024;
 /// Rendered diagnostics of one input, as `sdlab check` prints them.
 const MAX_DIAG_BYTES: usize = 64 * 1024;
+/// Diagnostics of one input (the engine's cap, `diag::MAX_DIAGNOSTICS`).
+const MAX_DIAGNOSTICS: usize = 50;
 /// Time to compile one input, and to run everything on it (debug build).
 const MAX_COMPILE: Duration = Duration::from_secs(2);
 const MAX_INPUT_TIME: Duration = Duration::from_secs(10);
@@ -352,7 +354,7 @@ fn run_input(text: &str, rng: &mut Rng) -> Outcome {
     if rendered > MAX_DIAG_BYTES {
         o.problems.push(("output", format!("{} diagnostics, {rendered} bytes rendered", diags.len())));
     }
-    if diags.len() > sdlab_engine::diag::MAX_DIAGNOSTICS {
+    if diags.len() > MAX_DIAGNOSTICS {
         o.problems.push(("output", format!("{} diagnostics", diags.len())));
     }
     let Some(prog) = prog else { return o };
@@ -493,8 +495,19 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         }
     }));
     let _ = std::fs::create_dir_all(&args.out);
-    // A stack overflow aborts the process: the input being run is always on disk.
+    // A stack overflow aborts the process: the input being run is always on disk, and a
+    // run that finds one left behind reports it before anything else.
     let current = args.out.join("current.sdm");
+    let mut died = 0;
+    if let Ok(text) = std::fs::read_to_string(&current) {
+        let path = args.out.join(format!("crash-{:016x}.sdm", hash(&text)));
+        let _ = std::fs::rename(&current, &path);
+        crate::warn(&format!(
+            "fuzz-model: the previous run died (a stack overflow or an abort) on input {}",
+            path.display()
+        ));
+        died = 1;
+    }
     let limit = Duration::from_secs(args.seconds);
     let t0 = Instant::now();
     let mut rep = Report {
@@ -507,6 +520,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         findings: 0,
         saved: vec![],
     };
+    rep.findings += died;
     let mut i = args.skip;
     while t0.elapsed() < limit && args.iterations.is_none_or(|n| rep.iterations < n) {
         let mut rng = Rng(args.seed ^ i.wrapping_mul(0xa076_1d64_78bd_642f));
@@ -536,7 +550,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
                 "fuzz-model: {kind} at iteration {i} (replay: --seed {} --skip {i} --iterations 1), input {}: {}",
                 args.seed,
                 path.display(),
-                sdlab_engine::diag::clip(what, 400)
+                what.chars().take(400).collect::<String>()
             ));
             if rep.saved.len() < 100 {
                 rep.saved.push(path.display().to_string());

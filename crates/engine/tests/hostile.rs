@@ -180,6 +180,17 @@ fn columns_on_a_long_line_are_exact_and_linear() {
 }
 
 #[test]
+fn quoted_conditions_are_cut() {
+    let name = "v".repeat(10_000);
+    let src = format!("{HEAD}proc f() {{ local {name} = 1; assert({name} == 2); }}\nscenario s {{ cpu 0: f(); }}\n");
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let v = s.step(Choice::Step(0)).expect("step").violation.clone().expect("violation");
+    assert_eq!(v.message.chars().count(), 201);
+    assert!(v.message.starts_with("assertion `vvv") && v.message.ends_with('…'));
+}
+
+#[test]
 fn oversized_text_is_refused_at_once() {
     let big = " ".repeat(lang::compile::MAX_SOURCE_BYTES + 1);
     let d = refused(&big);
@@ -251,6 +262,10 @@ fn out_of_range_declarations_are_located() {
     let race = "race r \"t\" { set hw_nmi = 999; expect assert; }\n";
     let d = refused(&format!("{HEAD}option hw_nmi = 0;\nnmi {{ }}\n{TAIL}{race}"));
     assert!(has(&d, 6, 18, "race `r`: option `hw_nmi` is 999, but it takes 0 to 255"), "{d:?}");
+    let d = refused(&format!("{HEAD}frames 99999;\n{TAIL}"));
+    assert!(has(&d, 2, 1, "`frames` takes a number from 0 to 64"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc f() {{ }}\nscenario s {{ cpu 0..2147483647: f(); }}\n"));
+    assert!(has(&d, 3, 14, "CPU numbers run from 0 to 31"), "{d:?}");
     let race = "race r \"t\" { cpus 40; expect assert; }\n";
     let d = refused(&format!("{HEAD}{TAIL}{race}"));
     assert!(has(&d, 4, 6, "race `r`: 40 CPUs, but the model runs on 2 to 8"), "{d:?}");
@@ -347,29 +362,53 @@ fn recursion_with_many_locals_is_a_located_fault() {
 
 // ---- 7. what the model fuzzer found --------------------------------------------------
 
+/// What `sdlab fuzz-model` does with an input, shortened: compile; build the default
+/// machine; a seeded walk that also asks about CPUs the machine lacks and steps back;
+/// a check with a small state budget.
+fn exercise(text: &str, name: &str) {
+    let (p, d) = compile(text);
+    assert!(d.len() <= MAX_DIAGNOSTICS, "{name}");
+    let Some(p) = p else { return };
+    let p = Arc::new(p);
+    let Ok(m) = Machine::new(p.clone(), Config::new(&p)) else { return };
+    let mut s = Session::new(m.clone());
+    for step in 0..60u64 {
+        for c in [7, 255] {
+            assert!(m.wait(s.state(), c).is_none() && m.cursor(s.state(), c).is_none(), "{name}");
+        }
+        let before = s.state().clone();
+        match s.step_seeded(step) {
+            None => break,
+            Some(Err(_)) => assert_eq!(s.state(), &before, "{name}: a refused step changed the state"),
+            Some(Ok(_)) => {
+                let after = s.state().clone();
+                common::assert_encoding_round_trips(&after);
+                s.back();
+                assert_eq!(s.state(), &before, "{name}: back-step");
+                s.step_seeded(step);
+                assert_eq!(s.state(), &after, "{name}: step again");
+            }
+        }
+    }
+    let _ = Checker::new(m, Options { max_states: 2000, ..Options::default() }).check();
+}
+
 #[test]
 fn fuzzer_findings_stay_fixed() {
+    // Named by kind (what the engine did before the fix: `panic`, `output` beyond its
+    // bound, `stack` overflow) and by hash, as `sdlab fuzz-model --out` saves them.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
     let mut n = 0;
-    for entry in std::fs::read_dir(&dir).expect("tests/hostile") {
-        let path = entry.expect("entry").path();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("tests/hostile").map(|e| e.expect("entry").path()).collect();
+    paths.sort();
+    for path in paths {
         if path.extension().is_none_or(|e| e != "sdm") {
             continue;
         }
         let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
         let name = path.display().to_string();
-        on_small_stack(move || {
-            let (p, d) = compile(&text);
-            assert!(d.len() <= MAX_DIAGNOSTICS, "{name}");
-            if let Some(p) = p {
-                let p = Arc::new(p);
-                if let Ok(m) = Machine::new(p.clone(), Config::new(&p)) {
-                    let opts = Options { max_states: 2000, ..Options::default() };
-                    let _ = Checker::new(m, opts).check();
-                }
-            }
-        });
+        on_small_stack(move || exercise(&text, &name));
         n += 1;
     }
-    assert!(n > 0, "no inputs in {}", dir.display());
+    assert_eq!(n, 10, "inputs in {}", dir.display());
 }

@@ -151,6 +151,7 @@ pub struct File {
     pub aspaces: Vec<(String, Span)>,
     pub maps: Vec<MapItem>,
     pub frames: i64,
+    pub frames_span: Span,
     pub procs: Vec<ProcItem>,
     pub handlers: Vec<(String, ProcItem)>,
     pub nmi: Option<ProcItem>,

@@ -4,7 +4,7 @@
 use super::ast::{self, CpuSel, ExprKind, File, StmtKind};
 use super::parser::{parse, MAX_DEPTH, MAX_EXPR_HEIGHT};
 use super::program::*;
-use crate::diag::{bound, Diagnostic, Span, MAX_DIAGNOSTICS};
+use crate::diag::{bound, clip, Diagnostic, Span, MAX_DIAGNOSTICS};
 use crate::machine::{option_range, MAX_CPUS as MACHINE_CPUS};
 use std::collections::HashMap;
 
@@ -20,6 +20,8 @@ pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 const MAX_DECLS: usize = 4096;
 /// Arguments of a call and parameters of a procedure (the interpreter's argument buffer).
 const MAX_ARGS: usize = 16;
+/// Source text quoted in run-time reports (an assertion, a spin condition), in characters.
+const QUOTED_CHARS: usize = 200;
 /// Diagnostics kept while compiling; beyond, they are only counted.
 const KEPT_DIAGNOSTICS: usize = 4 * MAX_DIAGNOSTICS;
 
@@ -57,8 +59,9 @@ pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
 fn check_layouts(prog: &Program, file: &File) -> Vec<Diagnostic> {
     let (lo, hi, _) = prog.cpus;
     let options: Vec<i32> = prog.options.iter().map(|o| o.default).collect();
+    let prog = std::sync::Arc::new(prog.clone());
     for ncpu in lo..=hi {
-        if let Err((var, msg)) = crate::machine::layout(prog, ncpu, &options) {
+        if let Err((var, msg)) = crate::machine::layout(&prog, ncpu, &options) {
             let span = var.and_then(|v| file.vars.get(v)).map_or(Span::FILE_START, |v| v.span);
             let at = if lo == hi { String::new() } else { format!(" (at {ncpu} CPUs)") };
             return vec![Diagnostic::new(span, format!("{msg}{at}"))];
@@ -219,7 +222,7 @@ impl Compiler {
         }
         self.prog.extra_frames = f.frames.clamp(0, 64) as u32;
         if f.frames < 0 || f.frames > 64 {
-            self.err(Span::FILE_START, "`frames` takes a number from 0 to 64");
+            self.err(f.frames_span, "`frames` takes a number from 0 to 64");
         }
         for o in &f.options {
             if !self.room(self.prog.options.len(), o.span, "options") {
@@ -390,7 +393,8 @@ impl Compiler {
                 CpuSel::Range(a, b) => (a, b),
                 CpuSel::Rest => (0, i64::from(u32::MAX)),
             };
-            if !(0..MAX_CPUS).contains(&first) || last < first {
+            let bounded = last == i64::from(u32::MAX) || last < MAX_CPUS;
+            if !(0..MAX_CPUS).contains(&first) || last < first || !bounded {
                 self.err(c.span, "CPU numbers run from 0 to 31, low to high");
                 continue;
             }
@@ -706,7 +710,7 @@ impl Compiler {
                 let spin = cond.loads > 0 && idle_body;
                 if spin {
                     let text = self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("").to_string();
-                    self.cond_text.push((top, text));
+                    self.cond_text.push((top, clip(text, QUOTED_CHARS)));
                 }
                 let br = self.emit_at(Kind::Branch { cond, else_to: 0, spin }, &ctx, cond.loads > 0);
                 self.loops.push((vec![], vec![]));
@@ -788,7 +792,7 @@ impl Compiler {
                         self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("")
                     )
                 });
-                self.prog.messages.push(text);
+                self.prog.messages.push(clip(text, QUOTED_CHARS));
                 let msg = (self.prog.messages.len() - 1) as u32;
                 self.emit_at(Kind::Assert { cond, msg }, &ctx, cond.loads > 0);
             }

@@ -297,6 +297,7 @@ impl Parser {
                 f.maps.push(MapItem { aspace, va, mode, span });
             }
             "frames" => {
+                f.frames_span = span;
                 f.frames = self.int()?;
                 self.expect_punct(";")?;
             }

@@ -245,9 +245,9 @@ pub struct Stuck {
 /// Lay out the model's variables for `ncpu` CPUs and these option values: each one's base
 /// and dimensions. Sizes are computed in 64 bits and the whole must fit `MAX_MEM` words,
 /// so no size wraps around. The error names the variable (its index) when there is one.
-pub fn layout(prog: &Program, ncpu: u32, options: &[i32]) -> Result<Vec<VarLayout>, (Option<usize>, String)> {
+pub fn layout(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Result<Vec<VarLayout>, (Option<usize>, String)> {
     let cfg = Config { ncpu, scenario: 0, options: options.to_vec() };
-    let m = Machine::bare(Arc::new(prog.clone()), cfg);
+    let m = Machine::bare(prog.clone(), cfg);
     let m = m.with_consts().map_err(|e| (None, e))?;
     m.layout_vars()
 }
