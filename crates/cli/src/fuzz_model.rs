@@ -17,7 +17,7 @@
 
 use crate::{load, Error, FOUND};
 use sdlab_engine::checker::{Checker, Mode, Options};
-use sdlab_engine::{compile, models, Choice, Config, Machine, Program, Session, State};
+use sdlab_engine::{compile, models, schedule, Choice, Config, Machine, Program, Session, State};
 use serde::Serialize;
 use std::io::{self, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -194,7 +194,9 @@ fn input(rng: &mut Rng, seeds: &[&str]) -> String {
         return hostile(rng);
     }
     let mut v: Vec<u8> = rng.pick(seeds).as_bytes().to_vec();
-    for _ in 0..1 + rng.below(6) {
+    // Half the inputs carry one mutation, so that many still compile and reach the machine.
+    let n = if rng.below(2) == 0 { 1 } else { 1 + rng.below(6) };
+    for _ in 0..n {
         mutate(rng, &mut v, seeds);
     }
     v.truncate(MAX_INPUT);
@@ -417,6 +419,35 @@ fn choice(rng: &mut Rng, enabled: &[Choice], ncpu: usize) -> Choice {
     }
 }
 
+/// The walk's schedule as text, mutated, parsed and replayed: a schedule from a file or a
+/// permalink may name anything.
+fn replay_text(s: &mut Session, rng: &mut Rng) {
+    let mut text = schedule::format(&s.schedule());
+    for _ in 0..1 + rng.below(3) {
+        let at = rng.below(text.len() + 1);
+        let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        let piece = rng.pick(&[
+            " 99999999999999999999",
+            " i1.65535",
+            " f0.65536",
+            " b0.255",
+            " l0.31",
+            " n300",
+            "x",
+            " 7",
+            " ",
+            ",",
+        ]);
+        text.insert_str(at, piece);
+    }
+    if let Ok(choices) = schedule::parse(&text) {
+        let _ = s.replay(&choices);
+    }
+    for e in &s.log {
+        let _ = e.summary(&s.machine);
+    }
+}
+
 fn walk(m: &Machine, rng: &mut Rng, o: &mut Outcome) {
     let ncpu = m.ncpu();
     let mut s = Session::new(m.clone());
@@ -459,6 +490,7 @@ fn walk(m: &Machine, rng: &mut Rng, o: &mut Outcome) {
             }
         }
     }
+    replay_text(&mut s, rng);
 }
 
 /// FNV-1a: a stable name for a saved input.

@@ -53,6 +53,8 @@ fn array_size_product_does_not_wrap() {
     // A per-CPU array: the CPU count is a dimension too.
     let d = refused(&format!("{HEAD}cpus 2..4;\npercpu p[30000];\n{TAIL}"));
     assert!(has(&d, 3, 8, "`p` takes 90000 words") && d[0].message.contains("at 3 CPUs"), "{d:?}");
+    let d = refused(&format!("{HEAD}const K = 1 / 0;\nshared z[K];\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `K`: division by zero"), "{d:?}");
     let d = refused(&format!("{HEAD}shared z[0];\n{TAIL}"));
     assert!(has(&d, 2, 8, "`z` has size 0; sizes run from 1 to 65536"), "{d:?}");
 }

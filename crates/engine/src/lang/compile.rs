@@ -5,7 +5,7 @@ use super::ast::{self, CpuSel, ExprKind, File, StmtKind};
 use super::parser::{parse, MAX_DEPTH, MAX_EXPR_HEIGHT};
 use super::program::*;
 use crate::diag::{bound, clip, Diagnostic, Span, MAX_DIAGNOSTICS};
-use crate::machine::{option_range, MAX_CPUS as MACHINE_CPUS};
+use crate::machine::{option_range, Decl, MAX_CPUS as MACHINE_CPUS};
 use std::collections::HashMap;
 
 const MAX_STACK: usize = 32;
@@ -61,8 +61,12 @@ fn check_layouts(prog: &Program, file: &File) -> Vec<Diagnostic> {
     let options: Vec<i32> = prog.options.iter().map(|o| o.default).collect();
     let prog = std::sync::Arc::new(prog.clone());
     for ncpu in lo..=hi {
-        if let Err((var, msg)) = crate::machine::layout(&prog, ncpu, &options) {
-            let span = var.and_then(|v| file.vars.get(v)).map_or(Span::FILE_START, |v| v.span);
+        if let Err((decl, msg)) = crate::machine::layout(&prog, ncpu, &options) {
+            let span = match decl {
+                Decl::Var(v) => file.vars.get(v).map(|v| v.span),
+                Decl::Const(c) => file.consts.get(c).map(|c| c.2),
+            }
+            .unwrap_or(Span::FILE_START);
             let at = if lo == hi { String::new() } else { format!(" (at {ncpu} CPUs)") };
             return vec![Diagnostic::new(span, format!("{msg}{at}"))];
         }

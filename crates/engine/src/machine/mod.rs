@@ -244,12 +244,19 @@ pub struct Stuck {
 
 /// Lay out the model's variables for `ncpu` CPUs and these option values: each one's base
 /// and dimensions. Sizes are computed in 64 bits and the whole must fit `MAX_MEM` words,
-/// so no size wraps around. The error names the variable (its index) when there is one.
-pub fn layout(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Result<Vec<VarLayout>, (Option<usize>, String)> {
+/// so no size wraps around. The error names the declaration at fault.
+pub fn layout(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Result<Vec<VarLayout>, (Decl, String)> {
     let cfg = Config { ncpu, scenario: 0, options: options.to_vec() };
     let m = Machine::bare(prog.clone(), cfg);
-    let m = m.with_consts().map_err(|e| (None, e))?;
+    let m = m.with_consts()?;
     m.layout_vars()
+}
+
+/// A declaration by its index in `Program::consts` or `Program::vars`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decl {
+    Const(usize),
+    Var(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -329,11 +336,10 @@ impl Machine {
         let opt = |name: &str, default: i32| prog.option_index(name).map_or(default, |i| cfg.options[i]);
         let nmis = u8::try_from(opt("hw_nmi", 0)).map_err(|_| "option `hw_nmi` takes 0 to 255")?;
         let ipi_losses = u8::try_from(opt("hw_ipi_loss", 0)).map_err(|_| "option `hw_ipi_loss` takes 0 to 255")?;
-        let m = Machine::bare(prog.clone(), cfg).with_consts()?;
-        let mut m = m;
-        m.vars = m.layout_vars().map_err(|(v, e)| match v.and_then(|v| prog.vars.get(v)) {
-            Some(d) => format!("line {}: {e}", d.line),
-            None => e,
+        let mut m = Machine::bare(prog.clone(), cfg).with_consts().map_err(|(_, e)| e)?;
+        m.vars = m.layout_vars().map_err(|(v, e)| match v {
+            Decl::Var(v) => prog.vars.get(v).map_or(e.clone(), |d| format!("line {}: {e}", d.line)),
+            Decl::Const(_) => e,
         })?;
         let base = m.vars.last().map_or(0, |l| l.base + l.size());
         let mut mem = vec![0i32; base as usize];
@@ -453,17 +459,17 @@ impl Machine {
         }
     }
 
-    fn with_consts(mut self) -> Result<Machine, String> {
+    fn with_consts(mut self) -> Result<Machine, (Decl, String)> {
         let prog = self.prog.clone();
-        for (name, e) in &prog.consts {
-            let v = self.const_eval(*e, 0).map_err(|e| format!("constant `{name}`: {e}"))?;
+        for (i, (name, e)) in prog.consts.iter().enumerate() {
+            let v = self.const_eval(*e, 0).map_err(|e| (Decl::Const(i), format!("constant `{name}`: {e}")))?;
             self.consts.push(v);
         }
         Ok(self)
     }
 
     /// Every variable's base and dimensions, in 64-bit arithmetic against `MAX_MEM`.
-    fn layout_vars(&self) -> Result<Vec<VarLayout>, (Option<usize>, String)> {
+    fn layout_vars(&self) -> Result<Vec<VarLayout>, (Decl, String)> {
         let mut out = Vec::with_capacity(self.prog.vars.len());
         let mut base = 0u64;
         for (i, v) in self.prog.vars.iter().enumerate() {
@@ -473,21 +479,21 @@ impl Machine {
             }
             let mut size = u64::from(if v.per_cpu { self.cfg.ncpu } else { 1 });
             for d in &v.dims {
-                let n = self.const_eval(*d, 0).map_err(|e| (Some(i), format!("size of `{}`: {e}", v.name)))?;
+                let n = self.const_eval(*d, 0).map_err(|e| (Decl::Var(i), format!("size of `{}`: {e}", v.name)))?;
                 if n <= 0 || n as u32 > MAX_MEM {
-                    return Err((Some(i), format!("`{}` has size {n}; sizes run from 1 to {MAX_MEM}", v.name)));
+                    return Err((Decl::Var(i), format!("`{}` has size {n}; sizes run from 1 to {MAX_MEM}", v.name)));
                 }
                 dims.push(n as u32);
                 size = size.saturating_mul(n as u64);
             }
             if size > u64::from(MAX_MEM) {
-                return Err((Some(i), format!("`{}` takes {size} words; shared memory holds {MAX_MEM}", v.name)));
+                return Err((Decl::Var(i), format!("`{}` takes {size} words; shared memory holds {MAX_MEM}", v.name)));
             }
             let l = VarLayout { base: base as u32, dims };
             base += size;
             if base > u64::from(MAX_MEM) {
                 return Err((
-                    Some(i),
+                    Decl::Var(i),
                     format!("with `{}`, the variables take {base} words; shared memory holds {MAX_MEM}", v.name),
                 ));
             }
