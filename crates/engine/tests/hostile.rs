@@ -341,14 +341,34 @@ fn configuration_indices_are_checked() {
 
 // ---- 6. the state encoding (issue #20) ----------------------------------------------
 
+fn recursion(depth: u32) -> Arc<Program> {
+    // 2001 locals per activation: 33 of them exceed the 16-bit count of the encoding.
+    let locals: String = (0..2000).map(|i| format!("local v{i} = {i};\n")).collect();
+    common::program(&format!(
+        "model \"m\";\nshared depth = 0;\nproc r() {{\n{locals}local d = fetch_add(depth, 1);\nif (d < {depth}) {{ r(); }}\n}}\nscenario s {{ cpu 0: r(); cpu *: idle; }}\n"
+    ))
+}
+
+#[test]
+fn recursion_just_below_the_locals_bound_round_trips() {
+    // 32 activations of 2001 locals: 64 032, within the 16-bit count.
+    let p = recursion(31);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    while s.step_seeded(0).is_some_and(|r| r.is_ok()) {
+        common::assert_encoding_round_trips(s.state());
+    }
+    assert_eq!(s.steps(), 32);
+    for mode in [Mode::Bfs, Mode::Dfs] {
+        let m = Machine::new(p.clone(), Config::new(&p)).expect("machine");
+        let (out, progress) = Checker::new(m, Options { mode, ..Options::default() }).check();
+        assert_eq!(out, Outcome::Verified, "{mode:?}");
+        assert_eq!(progress.states, 33, "{mode:?}");
+    }
+}
+
 #[test]
 fn recursion_with_many_locals_is_a_located_fault() {
-    // 2000 locals per activation: 33 of them exceed the 16-bit count of the encoding.
-    let locals: String = (0..2000).map(|i| format!("local v{i} = {i};\n")).collect();
-    let src = format!(
-        "model \"m\";\nshared depth = 0;\nproc r() {{\n{locals}local d = fetch_add(depth, 1);\nif (d < 50) {{ r(); }}\n}}\nscenario s {{ cpu 0: r(); cpu *: idle; }}\n"
-    );
-    let p = common::program(&src);
+    let p = recursion(50);
     for mode in [Mode::Bfs, Mode::Dfs] {
         let m = Machine::new(p.clone(), Config::new(&p)).expect("machine");
         let (out, _) = Checker::new(m, Options { mode, ..Options::default() }).check();
