@@ -210,6 +210,10 @@ impl Clone for Cpu {
 // this way: one flat buffer instead of a dozen small allocations per state). Field
 // widths follow the machine's bounds: at most 32 CPUs and vectors (IRR/ISR are u32 bit
 // sets), slots and frames indexed by u16, stacks of at most 64 calls plus interrupts.
+// A CPU's locals and TLB entries are counted in 16 bits each: the machine refuses an
+// activation that would take a CPU past `MAX_CPU_LOCALS` locals (a located fault), and a
+// TLB holds at most one entry per page-table slot (at most 4096), so the header word
+// never wraps into another state's.
 const CTX_THREAD: u32 = 0;
 const CTX_NMI: u32 = 1;
 
@@ -306,7 +310,7 @@ impl State {
         copy_words(&mut o[i..i + self.mem.len()], &self.mem);
         i += self.mem.len();
         for c in &self.cpus {
-            debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= 0xFFFF && c.tlb.len() <= 0xFFFF);
+            debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= super::MAX_CPU_LOCALS && c.tlb.len() <= 0xFFFF);
             debug_assert!(c.sb.len() < 32);
             let h = &mut o[i..i + 5];
             // The store buffer's length sits in bits 3-7, unused before TSO: without it
