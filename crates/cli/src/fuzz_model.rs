@@ -211,10 +211,40 @@ fn token_at(v: &[u8], at: usize) -> (usize, usize) {
     (s, e)
 }
 
+/// Byte ranges of the identifiers in `v`.
+fn words(v: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        if v[i].is_ascii_alphabetic() || v[i] == b'_' {
+            let s = i;
+            while i < v.len() && (v[i].is_ascii_alphanumeric() || v[i] == b'_') {
+                i += 1;
+            }
+            out.push((s, i));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 fn mutate(rng: &mut Rng, v: &mut Vec<u8>, seeds: &[&str]) {
     let len = v.len();
     let at = rng.below(len + 1);
-    match rng.below(12) {
+    match rng.below(14) {
+        12 | 13 => {
+            // One name for another of the same text: the model often still compiles, and
+            // means something its author did not write (a variable for a constant, a
+            // vector for a CPU, a procedure called from a handler).
+            let w = words(v);
+            if w.len() > 1 {
+                let (s, e) = *rng.pick(&w);
+                let (s2, e2) = *rng.pick(&w);
+                let name = v[s2..e2].to_vec();
+                v.splice(s..e, name);
+            }
+        }
         0 if len > 0 => v[at.min(len - 1)] ^= 1 << rng.below(8),
         1 => {
             let (s, e) = token_at(v, at);

@@ -339,6 +339,29 @@ fn configuration_indices_are_checked() {
     assert!(short.set(&p, "rescan", "true").is_err());
 }
 
+#[test]
+fn a_session_of_large_states_stops_at_its_memory_budget() {
+    // Every state holds 65 536 words: 200 000 snapshots would take 50 GB.
+    let src =
+        format!("{HEAD}shared big[65536];\nproc f() {{ while (1) {{ big[0] = 1; }} }}\nscenario s {{ cpu 0: f(); }}\n");
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let fault = loop {
+        match s.step(Choice::Step(0)) {
+            Ok(_) => continue,
+            Err(f) => break f,
+        }
+    };
+    assert_eq!(s.steps(), 1020);
+    assert_eq!(
+        fault.message,
+        "the run's 1021 snapshots take 255 MB, the most a session keeps (states of this model are 256 KB)"
+    );
+    // Stepping back frees room for a step again.
+    assert!(s.back());
+    s.step(Choice::Step(0)).expect("room for one step");
+}
+
 // ---- 6. the state encoding (issue #20) ----------------------------------------------
 
 fn recursion(depth: u32) -> Arc<Program> {

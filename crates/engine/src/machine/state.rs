@@ -268,6 +268,28 @@ impl State {
         debug_assert!(self == parent, "a choice of CPU {c} changed another CPU's stack, locals, TLB or store buffer");
     }
 
+    /// Bytes the state takes in memory, about: what a history of snapshots budgets by.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        size_of::<State>()
+            + self.mem.len() * 4
+            + self
+                .cpus
+                .iter()
+                .map(|c| {
+                    size_of::<Cpu>()
+                        + c.stack.len() * size_of::<Activation>()
+                        + c.locals.len() * 4
+                        + c.tlb.len() * size_of::<TlbEntry>()
+                        + c.sb.len() * size_of::<Store>()
+                })
+                .sum::<usize>()
+            + self.ptes.len() * size_of::<Pte>()
+            + self.frames.len() * size_of::<PageFrame>()
+            + self.bcast.len() * size_of::<Bcast>()
+            + self.retired.len() * size_of::<Retired>()
+    }
+
     /// Number of words `encode` appends.
     pub fn encoded_len(&self) -> usize {
         4 + self.mem.len()
