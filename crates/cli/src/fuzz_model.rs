@@ -508,6 +508,13 @@ fn walk(m: &Machine, rng: &mut Rng, o: &mut Outcome) {
             o.problems.push(("encoding", format!("the state after choice {ch} does not decode to itself")));
             return;
         }
+        // The checker's in-place undo copies only what a choice of that CPU can change.
+        let mut undone = after.clone();
+        undone.restore(&before, usize::from(ch.cpu()));
+        if undone != before {
+            o.problems.push(("restore", format!("State::restore after choice {ch} missed a change")));
+            return;
+        }
         if rng.below(3) == 0 {
             s.back();
             if s.state() != &before {
