@@ -141,6 +141,11 @@ fn a_line_of_junk_is_one_error() {
     assert_eq!(d.len(), 1, "{d:?}");
     let d = refused(&format!("{HEAD}proc g() {{ {} }}\n{TAIL}", ";".repeat(64 * 1024)));
     assert_eq!(d.len(), 1, "{d:?}");
+    // An error in a race: its fields `cpus` and `scenario` are not declarations.
+    let race = "race r \"t\" { set x = 9y; cpus 3; scenario s; expect assert; }\n";
+    let d = refused(&format!("{HEAD}{TAIL}{race}shared z;\n"));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(has(&d, 4, 22, "malformed number `9y`"), "{d:?}");
     // Junk, then a good item, then junk again: two errors.
     let d = refused(&format!("{HEAD}}}}}}}\nshared x;\n))))\n{TAIL}"));
     assert_eq!(d.iter().map(|x| x.span.line).collect::<Vec<_>>(), [2, 4], "{d:?}");

@@ -169,9 +169,15 @@ impl Parser {
         (!lines.is_empty()).then(|| lines.join(" "))
     }
     /// Skip to the next declaration keyword outside braces: a bad item and any junk
-    /// after it go together, and the next good item is parsed whole.
-    fn recover(&mut self) {
-        let mut depth = 0u32;
+    /// after it go together, and the next good item is parsed whole. The failed item
+    /// started at token `from`: braces it opened are closed first, so the fields of a
+    /// `race` (`cpus`, `scenario`) are not taken for declarations.
+    fn recover(&mut self, from: usize) {
+        let mut depth = self.toks[from.min(self.pos)..self.pos].iter().fold(0u32, |d, t| match t.tok {
+            Tok::Punct("{") => d + 1,
+            Tok::Punct("}") => d.saturating_sub(1),
+            _ => d,
+        });
         loop {
             match self.peek() {
                 Tok::Eof => return,
@@ -203,7 +209,7 @@ impl Parser {
                 if self.pos == before {
                     self.bump();
                 }
-                self.recover();
+                self.recover(before);
             }
         }
         f
