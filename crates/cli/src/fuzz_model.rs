@@ -530,6 +530,11 @@ fn walk(m: &Machine, rng: &mut Rng, o: &mut Outcome) {
     replay_text(&mut s, rng);
 }
 
+/// The generator of iteration `i`: inputs depend on nothing else.
+fn iteration_rng(seed: u64, i: u64) -> Rng {
+    Rng(seed ^ i.wrapping_mul(0xa076_1d64_78bd_642f))
+}
+
 /// FNV-1a: a stable name for a saved input.
 fn hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
@@ -564,15 +569,21 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         }
     }));
     let _ = std::fs::create_dir_all(&args.out);
-    // A stack overflow aborts the process: the input being run is always on disk, and a
-    // run that finds one left behind reports it before anything else.
-    let current = args.out.join("current.sdm");
+    // A stack overflow aborts the process. The iteration being run is always on disk (its
+    // seed and number: the input is a function of them), and a run that finds one left
+    // behind regenerates that input, saves it and reports it before anything else.
+    let current = args.out.join("current");
     let mut died = 0;
-    if let Ok(text) = std::fs::read_to_string(&current) {
+    if let Some((seed, i)) = std::fs::read_to_string(&current).ok().and_then(|t| {
+        let (a, b) = t.trim().split_once(' ')?;
+        Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?))
+    }) {
+        let text = input(&mut iteration_rng(seed, i), &seeds);
         let path = args.out.join(format!("crash-{:016x}.sdm", hash(&text)));
-        let _ = std::fs::rename(&current, &path);
+        let _ = std::fs::write(&path, &text);
+        let _ = std::fs::remove_file(&current);
         crate::warn(&format!(
-            "fuzz-model: the previous run died (a stack overflow or an abort) on input {}",
+            "fuzz-model: the previous run died (a stack overflow or an abort) at iteration {i} of seed {seed}; input {}",
             path.display()
         ));
         died = 1;
@@ -592,9 +603,9 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     rep.findings += died;
     let mut i = args.skip;
     while t0.elapsed() < limit && args.iterations.is_none_or(|n| rep.iterations < n) {
-        let mut rng = Rng(args.seed ^ i.wrapping_mul(0xa076_1d64_78bd_642f));
+        let mut rng = iteration_rng(args.seed, i);
         let text = input(&mut rng, &seeds);
-        let _ = std::fs::write(&current, &text);
+        let _ = std::fs::write(&current, format!("{} {i}", args.seed));
         let job = text.clone();
         let outcome = std::thread::Builder::new()
             .stack_size(STACK)
