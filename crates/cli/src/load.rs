@@ -76,17 +76,35 @@ pub fn compiled(name: String, source: &str) -> Result<Loaded, Error> {
     }
 }
 
-/// `name:line:col: message`, then the offending line and a caret under the span.
+/// Characters of the offending line shown before and after the column: a minified model
+/// on one long line is quoted around the error, not whole for every diagnostic.
+const QUOTE_BEFORE: usize = 60;
+const QUOTE_AFTER: usize = 80;
+
+/// `name:line:col: message`, then the offending line (a window of it around the column
+/// when it is long) and a caret under the span.
 pub fn render(name: &str, source: &str, d: &Diagnostic) -> String {
     let mut s = format!("{name}:{}:{}: {}", d.span.line, d.span.col, d.message);
     let Some(line) = source.lines().nth(d.span.line.saturating_sub(1) as usize) else { return s };
     let col = d.span.col.saturating_sub(1) as usize;
+    let first = col.saturating_sub(QUOTE_BEFORE);
+    let mut shown: String = line.chars().skip(first).take(QUOTE_BEFORE + QUOTE_AFTER).collect();
+    let cut_after = line.chars().nth(first + QUOTE_BEFORE + QUOTE_AFTER).is_some();
+    let visible = shown.chars().count();
+    let col_in = col - first;
     let len = source.get(d.span.start as usize..d.span.end as usize).map_or(1, |t| t.chars().count().max(1));
-    let len = len.min(line.chars().count().saturating_sub(col).max(1));
+    let len = len.min(visible.saturating_sub(col_in).max(1));
+    let mut lead: String = shown.chars().take(col_in).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    if first > 0 {
+        shown.insert(0, '…');
+        lead.insert(0, ' ');
+    }
+    if cut_after {
+        shown.push('…');
+    }
     let num = d.span.line.to_string();
     let pad = " ".repeat(num.len());
-    let lead: String = line.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    s.push_str(&format!("\n{pad} |\n{num} | {line}\n{pad} | {lead}{}", "^".repeat(len)));
+    s.push_str(&format!("\n{pad} |\n{num} | {shown}\n{pad} | {lead}{}", "^".repeat(len)));
     s
 }
 

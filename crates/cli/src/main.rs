@@ -14,6 +14,7 @@ mod bench;
 mod bench_trace;
 mod check;
 mod fuzz;
+mod fuzz_model;
 mod load;
 mod models;
 mod races;
@@ -45,6 +46,7 @@ enum Command {
     Trace(trace::Args),
     BenchTrace(bench_trace::Args),
     FuzzTrace(fuzz::Args),
+    FuzzModel(fuzz_model::Args),
 }
 
 /// Why a command did not complete normally.
@@ -79,6 +81,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Error> {
         Command::Trace(a) => trace::main(a),
         Command::BenchTrace(a) => bench_trace::main(a),
         Command::FuzzTrace(a) => fuzz::main(a),
+        Command::FuzzModel(a) => fuzz_model::main(a),
     }
 }
 

@@ -4,6 +4,12 @@
 use serde::Serialize;
 use std::fmt;
 
+/// At most this many diagnostics are reported for one text; the rest are counted in a
+/// last "and K more" diagnostic. A pasted file of junk gives a screenful, not gigabytes.
+pub const MAX_DIAGNOSTICS: usize = 50;
+/// A message quotes user text (a name, a token); beyond this many characters it is cut.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
 /// A place in a model source: 1-based line and column, plus the byte range.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Span {
@@ -26,7 +32,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { span, message: message.into() }
+        Diagnostic { span, message: clip(message.into(), MAX_MESSAGE_CHARS) }
     }
 }
 
@@ -34,4 +40,28 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}: {}", self.span.line, self.span.col, self.message)
     }
+}
+
+/// `s` cut to at most `max` characters, with `…` marking the cut.
+pub fn clip(mut s: String, max: usize) -> String {
+    if let Some((at, _)) = s.char_indices().nth(max) {
+        s.truncate(at);
+        s.push('…');
+    }
+    s
+}
+
+/// Sort by place, drop repeats of the same message at the same place, and keep at most
+/// `MAX_DIAGNOSTICS`, the last of them saying how many more there were (`uncounted`:
+/// found but not kept by the caller).
+pub fn bound(mut diags: Vec<Diagnostic>, uncounted: usize) -> Vec<Diagnostic> {
+    diags.sort_by_key(|d| (d.span.line, d.span.col));
+    diags.dedup_by(|a, b| a.span.line == b.span.line && a.span.col == b.span.col && a.message == b.message);
+    if diags.len() + uncounted > MAX_DIAGNOSTICS {
+        let more = diags.len() + uncounted - (MAX_DIAGNOSTICS - 1).min(diags.len());
+        diags.truncate(MAX_DIAGNOSTICS - 1);
+        let span = diags.last().map_or(Span::FILE_START, |d| d.span);
+        diags.push(Diagnostic::new(span, format!("and {more} more errors after this one (fix these first)")));
+    }
+    diags
 }

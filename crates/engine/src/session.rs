@@ -6,6 +6,10 @@ use crate::schedule;
 
 /// Longest run a session keeps (each step keeps one snapshot).
 pub const MAX_STEPS: usize = 200_000;
+/// Memory the snapshots of one session may take. A model with all 65 536 words of shared
+/// memory has states of 256 KB, so 200 000 of them would be 50 GB: such a run stops at
+/// this budget with a message instead of taking the page (or the machine) down.
+pub const MAX_HISTORY_BYTES: usize = 256 << 20;
 
 #[derive(Clone, Debug)]
 pub struct LogEntry {
@@ -41,6 +45,8 @@ impl LogEntry {
 pub struct Session {
     pub machine: Machine,
     history: Vec<State>,
+    /// `State::approx_bytes` of every snapshot in `history`.
+    history_bytes: usize,
     pub log: Vec<LogEntry>,
     fx: Vec<Effect>,
     en: Vec<Choice>,
@@ -49,7 +55,8 @@ pub struct Session {
 impl Session {
     pub fn new(machine: Machine) -> Session {
         let s0 = machine.initial();
-        Session { machine, history: vec![s0], log: Vec::new(), fx: Vec::new(), en: Vec::new() }
+        let history_bytes = s0.approx_bytes();
+        Session { machine, history: vec![s0], history_bytes, log: Vec::new(), fx: Vec::new(), en: Vec::new() }
     }
 
     pub fn state(&self) -> &State {
@@ -82,6 +89,20 @@ impl Session {
         let mut s = self.state().clone();
         self.fx.clear();
         let st = self.machine.step(&mut s, choice, &mut self.fx)?;
+        let bytes = s.approx_bytes();
+        if self.history_bytes + bytes > MAX_HISTORY_BYTES {
+            return Err(Fault {
+                cpu: choice.cpu(),
+                line: 0,
+                message: format!(
+                    "the run's {} snapshots take {} MB, the most a session keeps (states of this model are {} KB)",
+                    self.history.len(),
+                    self.history_bytes >> 20,
+                    bytes >> 10
+                ),
+            });
+        }
+        self.history_bytes += bytes;
         let narration = st.at.and_then(|(p, pc)| {
             let ins = &self.machine.prog.procs[p as usize].code[pc as usize];
             self.machine.prog.narration(ins).map(str::to_string)
@@ -113,13 +134,16 @@ impl Session {
         if self.log.is_empty() {
             return false;
         }
-        self.history.pop();
+        if let Some(s) = self.history.pop() {
+            self.history_bytes -= s.approx_bytes();
+        }
         self.log.pop();
         true
     }
 
     pub fn reset(&mut self) {
         self.history.truncate(1);
+        self.history_bytes = self.history.iter().map(State::approx_bytes).sum();
         self.log.clear();
     }
 

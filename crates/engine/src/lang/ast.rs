@@ -7,6 +7,10 @@ use crate::diag::Span;
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Nodes on the longest path down from this one. The parser refuses an expression
+    /// taller than `parser::MAX_EXPR_HEIGHT`, so every recursive pass over a tree it
+    /// returns (lowering, dropping) has a bounded depth.
+    pub height: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +143,7 @@ pub struct File {
     pub title: Option<String>,
     pub doc: Vec<String>,
     pub cpus_default: Option<(i64, i64, i64)>,
+    pub cpus_span: Span,
     pub options: Vec<OptionItem>,
     pub consts: Vec<(String, Expr, Span)>,
     pub vectors: Vec<(String, i64, Span)>,
@@ -146,6 +151,7 @@ pub struct File {
     pub aspaces: Vec<(String, Span)>,
     pub maps: Vec<MapItem>,
     pub frames: i64,
+    pub frames_span: Span,
     pub procs: Vec<ProcItem>,
     pub handlers: Vec<(String, ProcItem)>,
     pub nmi: Option<ProcItem>,

@@ -2,32 +2,76 @@
 //! control flow lowered to branches and jumps, narration attached to instructions.
 
 use super::ast::{self, CpuSel, ExprKind, File, StmtKind};
-use super::parser::parse;
+use super::parser::{parse, MAX_DEPTH, MAX_EXPR_HEIGHT};
 use super::program::*;
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{bound, clip, Diagnostic, Span, MAX_DIAGNOSTICS};
+use crate::machine::{option_range, Decl, MAX_CPUS as MACHINE_CPUS};
 use std::collections::HashMap;
 
 const MAX_STACK: usize = 32;
-const MAX_CPUS: i64 = 32;
+const MAX_CPUS: i64 = MACHINE_CPUS as i64;
 /// Shared words a spin-wait's condition may poll.
 const MAX_SPIN_LOADS: usize = 4;
+/// Longest model text compiled. Bundled models are under 100 KB; a permalink can carry
+/// far more text than anyone writes, and every table below is indexed by 16 or 32 bits.
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+/// Declarations of one kind (procedures, variables, constants, options, maps): their
+/// indices are 16-bit in instructions and states.
+const MAX_DECLS: usize = 4096;
+/// Arguments of a call and parameters of a procedure (the interpreter's argument buffer).
+const MAX_ARGS: usize = 16;
+/// Source text quoted in run-time reports (an assertion, a spin condition), in characters.
+const QUOTED_CHARS: usize = 200;
+/// Diagnostics kept while compiling; beyond, they are only counted.
+const KEPT_DIAGNOSTICS: usize = 4 * MAX_DIAGNOSTICS;
 
-/// Compile model source text. Returns the program when there was no error, and every
-/// diagnostic found (parse and compile), each with its line and column.
+/// Compile model source text. Returns the program when there was no error, and the
+/// diagnostics found (parse and compile), each with its line and column: sorted, without
+/// repeats, and at most `diag::MAX_DIAGNOSTICS` of them.
 pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
-    let (file, mut diags) = parse(src);
+    if src.len() > MAX_SOURCE_BYTES {
+        let msg =
+            format!("the model text is {} bytes; models of at most {} bytes are compiled", src.len(), MAX_SOURCE_BYTES);
+        return (None, vec![Diagnostic::new(Span::FILE_START, msg)]);
+    }
+    let (file, mut diags, dropped) = parse(src);
     let mut c = Compiler::new(src, &file);
     c.run(&file, diags.is_empty());
-    diags.extend(c.diags);
-    if diags.is_empty() {
+    diags.extend(std::mem::take(&mut c.diags));
+    if diags.is_empty() && dropped == 0 && c.dropped == 0 {
+        diags.extend(check_layouts(&c.prog, &file));
+    }
+    if diags.is_empty() && dropped == 0 && c.dropped == 0 {
         diags.extend(check_views(&c.prog, &file));
     }
-    diags.sort_by_key(|d| (d.span.line, d.span.col));
-    if diags.is_empty() {
-        (Some(c.prog), diags)
-    } else {
+    let failed = !diags.is_empty() || dropped + c.dropped > 0;
+    let diags = bound(diags, dropped + c.dropped);
+    if failed {
         (None, diags)
+    } else {
+        (Some(c.prog), diags)
     }
+}
+
+/// The memory layout of every CPU count the model allows, with default options: an array
+/// too large (or a size that is not positive) is reported at its declaration, in the
+/// editor, instead of when a machine is built.
+fn check_layouts(prog: &Program, file: &File) -> Vec<Diagnostic> {
+    let (lo, hi, _) = prog.cpus;
+    let options: Vec<i32> = prog.options.iter().map(|o| o.default).collect();
+    let prog = std::sync::Arc::new(prog.clone());
+    for ncpu in lo..=hi {
+        if let Err((decl, msg)) = crate::machine::layout(&prog, ncpu, &options) {
+            let span = match decl {
+                Decl::Var(v) => file.vars.get(v).map(|v| v.span),
+                Decl::Const(c) => file.consts.get(c).map(|c| c.2),
+            }
+            .unwrap_or(Span::FILE_START);
+            let at = if lo == hi { String::new() } else { format!(" (at {ncpu} CPUs)") };
+            return vec![Diagnostic::new(span, format!("{msg}{at}"))];
+        }
+    }
+    vec![]
 }
 
 /// The sizes of the arrays depend on the CPU count, so a view's shape is checked against
@@ -68,6 +112,10 @@ struct Compiler {
     prog: Program,
     diags: Vec<Diagnostic>,
     globals: HashMap<String, Global>,
+    /// Diagnostics found beyond `KEPT_DIAGNOSTICS`.
+    dropped: usize,
+    /// Nesting of the statement being compiled (bounded by the parser; checked again).
+    nest: u32,
     // Per-procedure state.
     locals: HashMap<String, u16>,
     code: Vec<Instr>,
@@ -93,6 +141,8 @@ struct Ctx {
 
 impl Compiler {
     fn new(src: &str, file: &File) -> Self {
+        // Out-of-range values are refused in `run`; clamped here only so the program is
+        // well-formed while the errors are collected.
         let (lo, hi, def) = file.cpus_default.unwrap_or((2, 8, 3));
         Compiler {
             prog: Program {
@@ -120,6 +170,8 @@ impl Compiler {
                 spans: vec![],
             },
             diags: vec![],
+            dropped: 0,
+            nest: 0,
             globals: HashMap::new(),
             locals: HashMap::new(),
             code: vec![],
@@ -135,7 +187,20 @@ impl Compiler {
     }
 
     fn err(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::new(span, msg));
+        if self.diags.len() < KEPT_DIAGNOSTICS {
+            self.diags.push(Diagnostic::new(span, msg));
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// Whether a declaration of this kind still fits the 16-bit tables; reports when not.
+    fn room(&mut self, have: usize, span: Span, what: &str) -> bool {
+        if have >= MAX_DECLS {
+            self.err(span, format!("more than {MAX_DECLS} {what}: the machine's tables hold no more"));
+            return false;
+        }
+        true
     }
 
     fn declare(&mut self, name: &str, g: Global, span: Span) {
@@ -148,26 +213,34 @@ impl Compiler {
     }
 
     fn run(&mut self, f: &File, parsed_clean: bool) {
-        let (lo, hi, def) = self.prog.cpus;
-        if let Some((_, _, _)) = f.cpus_default {
-            if !(lo <= def && def <= hi) {
-                self.err(
-                    Span::FILE_START,
-                    format!("`cpus {lo}..{hi} default {def}`: the default must lie in the range"),
-                );
+        if let Some((lo, hi, def)) = f.cpus_default {
+            let span = f.cpus_span;
+            let text = format!("`cpus {lo}..{hi} default {def}`");
+            if [lo, hi, def].iter().any(|n| !(1..=MAX_CPUS).contains(n)) {
+                self.err(span, format!("{text}: the machine has 1 to {MAX_CPUS} CPUs"));
+            } else if lo > hi {
+                self.err(span, format!("{text}: the range runs low to high"));
+            } else if !(lo <= def && def <= hi) {
+                self.err(span, format!("{text}: the default must lie in the range"));
             }
         }
         self.prog.extra_frames = f.frames.clamp(0, 64) as u32;
         if f.frames < 0 || f.frames > 64 {
-            self.err(Span::FILE_START, "`frames` takes a number from 0 to 64");
+            self.err(f.frames_span, "`frames` takes a number from 0 to 64");
         }
         for o in &f.options {
+            if !self.room(self.prog.options.len(), o.span, "options") {
+                break;
+            }
             let i = self.prog.options.len() as u16;
             self.declare(&o.name, Global::Opt(i), o.span);
             let Ok(default) = i32::try_from(o.default) else {
                 self.err(o.span, "option value does not fit in a 32-bit word");
                 continue;
             };
+            if let Err(e) = check_option(&o.name, o.is_bool, default) {
+                self.err(o.span, e);
+            }
             self.prog.options.push(OptionDecl {
                 name: o.name.clone(),
                 default,
@@ -198,17 +271,26 @@ impl Compiler {
             self.prog.vectors.push(VectorDecl { name: name.clone(), number: *v as u8, handler: u16::MAX });
         }
         for (name, e, span) in &f.consts {
+            if !self.room(self.prog.consts.len(), *span, "constants") {
+                break;
+            }
             let r = self.const_expr(e, false);
             let i = self.prog.consts.len() as u16;
             self.prog.consts.push((name.clone(), r));
             self.declare(name, Global::Const(i), *span);
         }
         for v in &f.vars {
+            if !self.room(self.prog.vars.len(), v.span, "variables") {
+                break;
+            }
             let i = self.prog.vars.len() as u16;
-            if v.dims.len() > 2 || (v.per_cpu && v.dims.len() > 1) {
+            let rank = v.dims.len() + usize::from(v.per_cpu);
+            if rank > 2 {
                 self.err(v.span, "arrays have at most two dimensions (a per-CPU variable counts the CPU as one)");
             }
-            let dims = v.dims.iter().map(|d| self.const_expr(d, false)).collect();
+            // Declared with the dimensions it may have, so that its uses are checked
+            // against a shape the machine can hold.
+            let dims = v.dims.iter().take(2 - usize::from(v.per_cpu)).map(|d| self.const_expr(d, false)).collect();
             let init = v.init.as_ref().map(|e| self.const_expr(e, true));
             let mark = v.mark.map(|m| m as i32);
             self.prog.vars.push(VarDecl {
@@ -224,6 +306,9 @@ impl Compiler {
             self.declare(&v.name, Global::Var(i), v.span);
         }
         for m in &f.maps {
+            if !self.room(self.prog.maps.len(), m.span, "mapped pages") {
+                break;
+            }
             let Some(&Global::Aspace(a)) = self.globals.get(&m.aspace) else {
                 self.err(
                     m.span,
@@ -241,8 +326,15 @@ impl Compiler {
         }
         // Procedures are declared before any body is compiled, so calls may go forward.
         let mut all: Vec<&ast::ProcItem> = f.procs.iter().collect();
+        if let Some(p) = f.procs.get(MAX_DECLS) {
+            self.room(MAX_DECLS, p.span, "procedures");
+            return;
+        }
         for (i, p) in f.procs.iter().enumerate() {
             self.declare(&p.name, Global::Proc(i as u16), p.span);
+            if p.params.len() > MAX_ARGS {
+                self.err(p.span, format!("`{}` has {} parameters; at most {MAX_ARGS}", p.name, p.params.len()));
+            }
         }
         for (vec_name, p) in &f.handlers {
             let pi = all.len() as u16;
@@ -305,7 +397,8 @@ impl Compiler {
                 CpuSel::Range(a, b) => (a, b),
                 CpuSel::Rest => (0, i64::from(u32::MAX)),
             };
-            if !(0..MAX_CPUS).contains(&first) || last < first {
+            let bounded = last == i64::from(u32::MAX) || last < MAX_CPUS;
+            if !(0..MAX_CPUS).contains(&first) || last < first || !bounded {
                 self.err(c.span, "CPU numbers run from 0 to 31, low to high");
                 continue;
             }
@@ -362,7 +455,16 @@ impl Compiler {
         let mut sets = Vec::new();
         for (opt, v, span) in &r.sets {
             match self.prog.option_index(opt) {
-                Some(i) => sets.push((i, *v as i32)),
+                Some(i) => {
+                    let o = &self.prog.options[i];
+                    match i32::try_from(*v).map_err(|_| format!("{v} does not fit in a 32-bit word")).and_then(|v| {
+                        check_option(&o.name, o.is_bool, v)?;
+                        Ok(v)
+                    }) {
+                        Ok(v) => sets.push((i, v)),
+                        Err(e) => self.err(*span, format!("race `{}`: {e}", r.name)),
+                    }
+                }
                 None => self.err(*span, format!("race `{}`: no option `{opt}`", r.name)),
             }
         }
@@ -389,7 +491,13 @@ impl Compiler {
                 return;
             }
         };
-        let cpus = r.cpus.unwrap_or(self.prog.cpus.2 as i64).clamp(1, MAX_CPUS) as u32;
+        let cpus = r.cpus.unwrap_or(self.prog.cpus.2 as i64);
+        let (lo, hi, _) = self.prog.cpus;
+        if cpus < i64::from(lo) || cpus > i64::from(hi) {
+            self.err(r.span, format!("race `{}`: {cpus} CPUs, but the model runs on {lo} to {hi}", r.name));
+            return;
+        }
+        let cpus = cpus as u32;
         self.prog.races.push(RaceDecl {
             name: r.name.clone(),
             title: r.title.clone(),
@@ -538,6 +646,15 @@ impl Compiler {
     }
 
     fn stmt(&mut self, s: &ast::Stmt) {
+        if self.nest >= MAX_DEPTH {
+            return self.err(s.span, "statements nested too deeply");
+        }
+        self.nest += 1;
+        self.stmt_inner(s);
+        self.nest -= 1;
+    }
+
+    fn stmt_inner(&mut self, s: &ast::Stmt) {
         let narr = match &s.doc {
             Some(d) => {
                 self.prog.narrations.push(d.clone());
@@ -597,7 +714,7 @@ impl Compiler {
                 let spin = cond.loads > 0 && idle_body;
                 if spin {
                     let text = self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("").to_string();
-                    self.cond_text.push((top, text));
+                    self.cond_text.push((top, clip(text, QUOTED_CHARS)));
                 }
                 let br = self.emit_at(Kind::Branch { cond, else_to: 0, spin }, &ctx, cond.loads > 0);
                 self.loops.push((vec![], vec![]));
@@ -679,7 +796,7 @@ impl Compiler {
                         self.src.get(c.span.start as usize..c.span.end as usize).unwrap_or("")
                     )
                 });
-                self.prog.messages.push(text);
+                self.prog.messages.push(clip(text, QUOTED_CHARS));
                 let msg = (self.prog.messages.len() - 1) as u32;
                 self.emit_at(Kind::Assert { cond, msg }, &ctx, cond.loads > 0);
             }
@@ -761,7 +878,7 @@ impl Compiler {
     fn check_rank(&mut self, v: u16, n: usize, span: Span) -> Option<u8> {
         let d = &self.prog.vars[v as usize];
         let rank = d.dims.len() + usize::from(d.per_cpu);
-        let ok = n == rank || (d.per_cpu && n + 1 == rank);
+        let ok = (n == rank || (d.per_cpu && n + 1 == rank)) && n <= 2;
         if !ok {
             let name = d.name.clone();
             let what = if d.per_cpu {
@@ -1123,7 +1240,7 @@ impl Compiler {
     fn expr(&mut self, e: &ast::Expr) -> ExprRef {
         let mut ops = Vec::new();
         let mut loads = 0u32;
-        self.lower(e, &mut ops, &mut loads);
+        self.lower(e, &mut ops, &mut loads, 0);
         if self.spin_cond && loads as usize <= MAX_SPIN_LOADS {
             // The condition of a spin-wait (a `while` whose body is empty or `pause();`)
             // may read up to MAX_SPIN_LOADS words: the CPU waits while it holds in the
@@ -1153,7 +1270,13 @@ impl Compiler {
         self.push_ops(ops, loads.min(255) as u8)
     }
 
-    fn lower(&mut self, e: &ast::Expr, ops: &mut Vec<Op>, loads: &mut u32) {
+    fn lower(&mut self, e: &ast::Expr, ops: &mut Vec<Op>, loads: &mut u32, depth: u32) {
+        // The parser bounds the tree's height; this holds should a tree come from elsewhere.
+        if depth > MAX_EXPR_HEIGHT {
+            self.err(e.span, "expression too deep");
+            return ops.push(Op::Int(0));
+        }
+        let depth = depth + 1;
         match &e.kind {
             ExprKind::Int(v) => match i32::try_from(*v) {
                 Ok(v) => ops.push(Op::Int(v)),
@@ -1205,7 +1328,7 @@ impl Compiler {
             ExprKind::Index(n, idx) => match self.globals.get(n).copied() {
                 Some(Global::Var(v)) if self.in_proc => {
                     for i in idx {
-                        self.lower(i, ops, loads);
+                        self.lower(i, ops, loads, depth);
                     }
                     match self.check_rank(v, idx.len(), e.span) {
                         Some(nidx) => {
@@ -1228,7 +1351,7 @@ impl Compiler {
                         return;
                     }
                     for a in args {
-                        self.lower(a, ops, loads);
+                        self.lower(a, ops, loads, depth);
                     }
                     ops.push(Op::Func(f, arity));
                 }
@@ -1238,7 +1361,7 @@ impl Compiler {
                 }
             },
             ExprKind::Unary(op, a) => {
-                self.lower(a, ops, loads);
+                self.lower(a, ops, loads, depth);
                 ops.push(Op::Un(match *op {
                     "!" => UnOp::Not,
                     "~" => UnOp::BitNot,
@@ -1246,8 +1369,8 @@ impl Compiler {
                 }));
             }
             ExprKind::Binary(op, a, b) => {
-                self.lower(a, ops, loads);
-                self.lower(b, ops, loads);
+                self.lower(a, ops, loads, depth);
+                self.lower(b, ops, loads, depth);
                 ops.push(Op::Bin(match *op {
                     "||" => BinOp::Or,
                     "&&" => BinOp::And,
@@ -1271,6 +1394,18 @@ impl Compiler {
             }
         }
     }
+}
+
+/// An option value the machine would not run as given is refused where it is written.
+fn check_option(name: &str, is_bool: bool, v: i32) -> Result<(), String> {
+    let (lo, hi) = option_range(name, is_bool);
+    if is_bool && !(v == 0 || v == 1) {
+        return Err(format!("option `{name}` is true or false"));
+    }
+    if v < lo || v > hi {
+        return Err(format!("option `{name}` is {v}, but it takes {lo} to {hi}"));
+    }
+    Ok(())
 }
 
 fn place_loads(p: &Place) -> u32 {

@@ -26,22 +26,52 @@ const PUNCTS: [&str; 32] = [
     "-", "*", "/", "%", "&", "|", "^", "!", "~", "<", ">",
 ];
 
+/// Columns count characters from the line start. Tokens come in source order, so the
+/// count carries on from the previous token of the line: linear in the line's length,
+/// where counting from the line start for every token was quadratic on a long line.
+struct Cols<'a> {
+    src: &'a str,
+    line_start: usize,
+    pos: usize,
+    chars: usize,
+}
+
+impl Cols<'_> {
+    fn col(&mut self, at: usize, line_start: usize) -> u32 {
+        if line_start != self.line_start || at < self.pos {
+            self.line_start = line_start;
+            self.pos = line_start;
+            self.chars = 0;
+        }
+        self.chars += self.src.get(self.pos..at).map_or(0, |t| t.chars().count());
+        self.pos = at;
+        u32::try_from(self.chars + 1).unwrap_or(u32::MAX)
+    }
+}
+
+/// A number as the lexer reports it, cut so that a 100 KB run of digits does not end up
+/// copied in a message.
+fn shown(text: &str) -> String {
+    crate::diag::clip(text.to_string(), 24)
+}
+
 pub fn lex(src: &str) -> Vec<Token> {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
     let (mut i, mut line, mut line_start) = (0usize, 1u32, 0usize);
-    let span = |s: usize, e: usize, line: u32, ls: usize| Span {
-        start: s as u32,
-        end: e as u32,
+    let mut cols = Cols { src, line_start: 0, pos: 0, chars: 0 };
+    let mut span = |s: usize, e: usize, line: u32, ls: usize| Span {
+        start: u32::try_from(s).unwrap_or(u32::MAX),
+        end: u32::try_from(e).unwrap_or(u32::MAX),
         line,
-        col: (src[ls..s].chars().count() + 1) as u32,
+        col: cols.col(s, ls),
     };
     while i < bytes.len() {
         let c = bytes[i];
         let start = i;
         if c == b'\n' {
             i += 1;
-            line += 1;
+            line = line.saturating_add(1);
             line_start = i;
             continue;
         }
@@ -66,7 +96,7 @@ pub fn lex(src: &str) -> Vec<Token> {
                     let end = i + 2 + n + 2;
                     for (k, b) in bytes[i..end].iter().enumerate() {
                         if *b == b'\n' {
-                            line += 1;
+                            line = line.saturating_add(1);
                             line_start = i + k + 1;
                         }
                     }
@@ -93,10 +123,12 @@ pub fn lex(src: &str) -> Vec<Token> {
             } else {
                 text.parse::<i64>()
             };
+            let too_big = |t: &str| Tok::Error(format!("number {} does not fit in a 32-bit word", shown(t)));
             let tok = match parsed {
                 Ok(v) if v <= i32::MAX as i64 => Tok::Int(v),
-                Ok(_) => Tok::Error(format!("number {} does not fit in a 32-bit word", &src[i..end])),
-                Err(_) => Tok::Error(format!("malformed number `{}`", &src[i..end])),
+                Ok(_) => too_big(&src[i..end]),
+                Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => too_big(&src[i..end]),
+                Err(_) => Tok::Error(format!("malformed number `{}`", shown(&src[i..end]))),
             };
             out.push(Token { tok, span: span(start, end, line, line_start) });
             i = end;

@@ -1,24 +1,47 @@
 //! Recursive-descent parser with precedence climbing for expressions. On an error it
 //! records a located diagnostic and skips to the next item, so one typo does not hide
 //! the others. Every loop consumes at least one token, so the parser always ends.
+//!
+//! Depth is budgeted twice, because the page runs this in wasm on a small stack: the
+//! parser's own recursion (statements and parentheses, `MAX_DEPTH`) and the height of
+//! every expression tree it returns (`MAX_EXPR_HEIGHT`), which a left-deep chain
+//! `1 + 1 + ...` grows without any recursion of the parser but which every later pass
+//! walks recursively.
 
 use super::ast::*;
 use super::lexer::{lex, Tok, Token};
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, Span, MAX_DIAGNOSTICS};
 
-const MAX_DEPTH: u32 = 64;
+/// Nesting of statements and parentheses.
+pub const MAX_DEPTH: u32 = 64;
+/// Height of an expression tree (operators chained or nested).
+pub const MAX_EXPR_HEIGHT: u32 = 128;
+/// Diagnostics kept while parsing; beyond, they are only counted.
+const KEPT_DIAGNOSTICS: usize = 4 * MAX_DIAGNOSTICS;
 
-pub fn parse(src: &str) -> (File, Vec<Diagnostic>) {
-    let mut p = Parser { toks: lex(src), pos: 0, diags: Vec::new(), depth: 0 };
+/// The keywords that start a top-level declaration: where recovery from an error resumes.
+const ITEM_KEYWORDS: [&str; 17] = [
+    "model", "cpus", "option", "const", "vector", "shared", "percpu", "aspace", "map", "frames", "user", "proc",
+    "handler", "nmi", "view", "race", "scenario",
+];
+
+/// The syntax tree and the diagnostics, plus the number of diagnostics found beyond
+/// those kept.
+pub fn parse(src: &str) -> (File, Vec<Diagnostic>, usize) {
+    let mut p = Parser { toks: lex(src), pos: 0, diags: Vec::new(), dropped: 0, depth: 0, quiet: false };
     let file = p.file();
-    (file, p.diags)
+    (file, p.diags, p.dropped)
 }
 
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
     diags: Vec<Diagnostic>,
+    dropped: usize,
     depth: u32,
+    /// Set by an error, cleared where an item or a statement starts: a run of junk (a
+    /// line of `}`, a pasted binary) is one error, not one per token.
+    quiet: bool,
 }
 
 type PResult<T> = Result<T, ()>;
@@ -76,8 +99,33 @@ impl Parser {
             Tok::Error(e) => e.clone(),
             t => format!("expected {what}, found {}", Self::describe(t)),
         };
-        self.diags.push(Diagnostic::new(span, msg));
+        self.error_at(span, msg)
+    }
+    fn error_at<T>(&mut self, span: Span, msg: impl Into<String>) -> PResult<T> {
+        if !self.quiet {
+            if self.diags.len() < KEPT_DIAGNOSTICS {
+                self.diags.push(Diagnostic::new(span, msg));
+            } else {
+                self.dropped += 1;
+            }
+        }
+        self.quiet = true;
         Err(())
+    }
+    /// An expression node over children of the given height, unless that makes the tree
+    /// taller than `MAX_EXPR_HEIGHT`.
+    fn node(&mut self, kind: ExprKind, span: Span, below: u32) -> PResult<Expr> {
+        let height = below + 1;
+        if height > MAX_EXPR_HEIGHT {
+            return self.error_at(
+                span,
+                format!(
+                    "expression too deep: more than {MAX_EXPR_HEIGHT} operators chained or nested; \
+                     split it into steps with locals"
+                ),
+            );
+        }
+        Ok(Expr { kind, span, height })
     }
     fn expect_punct(&mut self, p: &str) -> PResult<Span> {
         if self.at_punct(p) {
@@ -120,24 +168,23 @@ impl Parser {
         }
         (!lines.is_empty()).then(|| lines.join(" "))
     }
-    /// Skip to just after the next `;` or balanced `}` at this nesting level.
-    fn recover(&mut self) {
-        let mut depth = 0i32;
+    /// Skip to the next declaration keyword outside braces: a bad item and any junk
+    /// after it go together, and the next good item is parsed whole. The failed item
+    /// started at token `from`: braces it opened are closed first, so the fields of a
+    /// `race` (`cpus`, `scenario`) are not taken for declarations.
+    fn recover(&mut self, from: usize) {
+        let mut depth = self.toks[from.min(self.pos)..self.pos].iter().fold(0u32, |d, t| match t.tok {
+            Tok::Punct("{") => d + 1,
+            Tok::Punct("}") => d.saturating_sub(1),
+            _ => d,
+        });
         loop {
             match self.peek() {
                 Tok::Eof => return,
+                Tok::Ident(k) if depth == 0 && ITEM_KEYWORDS.contains(&k.as_str()) => return,
+                Tok::Doc(_) if depth == 0 => return,
                 Tok::Punct("{") => depth += 1,
-                Tok::Punct("}") => {
-                    depth -= 1;
-                    if depth <= 0 {
-                        self.bump();
-                        return;
-                    }
-                }
-                Tok::Punct(";") if depth == 0 => {
-                    self.bump();
-                    return;
-                }
+                Tok::Punct("}") => depth = depth.saturating_sub(1),
                 _ => {}
             }
             self.bump();
@@ -154,12 +201,15 @@ impl Parser {
                 }
                 break;
             }
+            if matches!(self.peek(), Tok::Ident(k) if ITEM_KEYWORDS.contains(&k.as_str())) {
+                self.quiet = false;
+            }
             let before = self.pos;
             if self.item(&mut f, doc).is_err() {
                 if self.pos == before {
                     self.bump();
                 }
-                self.recover();
+                self.recover(before);
             }
         }
         f
@@ -174,6 +224,7 @@ impl Parser {
                 self.expect_punct(";")?;
             }
             "cpus" => {
+                f.cpus_span = span;
                 let lo = self.int()?;
                 self.expect_punct("..")?;
                 let hi = self.int()?;
@@ -252,6 +303,7 @@ impl Parser {
                 f.maps.push(MapItem { aspace, va, mode, span });
             }
             "frames" => {
+                f.frames_span = span;
                 f.frames = self.int()?;
                 self.expect_punct(";")?;
             }
@@ -338,11 +390,10 @@ impl Parser {
                         "kind" => r.kind = self.ident("`bug`, `mutation` or `design`")?.0,
                         "story" => r.story = self.string()?,
                         _ => {
-                            self.diags.push(Diagnostic::new(
+                            return self.error_at(
                                 kspan,
                                 format!("unknown race field `{key}` (cpus, scenario, set, expect, kind, story)"),
-                            ));
-                            return Err(());
+                            );
                         }
                     }
                     self.expect_punct(";")?;
@@ -424,6 +475,9 @@ impl Parser {
             }
             if matches!(self.peek(), Tok::Eof) {
                 return self.error("`}` to close the block");
+            }
+            if matches!(self.peek(), Tok::Ident(_)) {
+                self.quiet = false;
             }
             let before = self.pos;
             match self.stmt(doc) {
@@ -545,7 +599,8 @@ impl Parser {
             self.bump();
             let rhs = self.binary(prec + 1)?;
             let span = Span { end: rhs.span.end, ..lhs.span };
-            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
+            let below = lhs.height.max(rhs.height);
+            lhs = self.node(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span, below)?;
         }
         Ok(lhs)
     }
@@ -561,7 +616,9 @@ impl Parser {
                 }
                 let e = self.unary();
                 self.depth -= 1;
-                return Ok(Expr { kind: ExprKind::Unary(op, Box::new(e?)), span });
+                let e = e?;
+                let below = e.height;
+                return self.node(ExprKind::Unary(op, Box::new(e)), span, below);
             }
         }
         self.primary()
@@ -572,7 +629,7 @@ impl Parser {
         match self.peek().clone() {
             Tok::Int(v) => {
                 self.bump();
-                Ok(Expr { kind: ExprKind::Int(v), span })
+                self.node(ExprKind::Int(v), span, 0)
             }
             Tok::Punct("(") => {
                 self.bump();
@@ -585,14 +642,15 @@ impl Parser {
             Tok::Ident(name) => {
                 self.bump();
                 if name == "true" {
-                    return Ok(Expr { kind: ExprKind::Int(1), span });
+                    return self.node(ExprKind::Int(1), span, 0);
                 }
                 if name == "false" {
-                    return Ok(Expr { kind: ExprKind::Int(0), span });
+                    return self.node(ExprKind::Int(0), span, 0);
                 }
                 if self.eat_punct("(") {
                     let args = self.args()?;
-                    return Ok(Expr { kind: ExprKind::Call(name, args), span });
+                    let below = args.iter().map(|a| a.height).max().unwrap_or(0);
+                    return self.node(ExprKind::Call(name, args), span, below);
                 }
                 let mut idx = Vec::new();
                 while self.eat_punct("[") {
@@ -600,9 +658,10 @@ impl Parser {
                     self.expect_punct("]")?;
                 }
                 if idx.is_empty() {
-                    Ok(Expr { kind: ExprKind::Name(name), span })
+                    self.node(ExprKind::Name(name), span, 0)
                 } else {
-                    Ok(Expr { kind: ExprKind::Index(name, idx), span })
+                    let below = idx.iter().map(|a| a.height).max().unwrap_or(0);
+                    self.node(ExprKind::Index(name, idx), span, below)
                 }
             }
             _ => self.error("an expression"),

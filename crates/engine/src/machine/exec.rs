@@ -41,6 +41,7 @@ impl Machine {
                     return Err(not_enabled("that vector cannot be delivered"));
                 }
                 let handler = self.prog.vectors[v as usize].handler;
+                self.frame_room(&s.cpus[c], handler).map_err(|m| Fault { cpu: c as u8, line: 0, message: m })?;
                 let cpu = &mut s.cpus[c];
                 cpu.irr &= !(1 << v);
                 cpu.isr |= 1 << v;
@@ -56,6 +57,7 @@ impl Machine {
                 if s.nmis_left == 0 {
                     return Err(not_enabled("no NMI left to inject"));
                 }
+                self.frame_room(&s.cpus[c], nmi).map_err(|m| Fault { cpu: c as u8, line: 0, message: m })?;
                 s.nmis_left -= 1;
                 let cpu = &mut s.cpus[c];
                 if cpu.in_nmi() {
@@ -122,6 +124,18 @@ impl Machine {
         }
     }
 
+    /// Whether CPU `cpu` can take an activation of `proc`: its locals, all activations
+    /// together, stay within `MAX_CPU_LOCALS`, which the state's encoding counts in 16 bits.
+    fn frame_room(&self, cpu: &Cpu, proc: u16) -> R<()> {
+        let n = self.prog.procs.get(proc as usize).map_or(0, |p| p.local_names.len());
+        if cpu.locals.len() + n > MAX_CPU_LOCALS {
+            return Err(format!(
+                "the CPU's activations would hold more than {MAX_CPU_LOCALS} locals: recursion too deep for a procedure this large"
+            ));
+        }
+        Ok(())
+    }
+
     fn push_activation(&self, cpu: &mut Cpu, proc: u16, ctx: Ctx, saved_if: bool) {
         let base = cpu.locals.len() as u32;
         let n = self.prog.procs[proc as usize].local_names.len();
@@ -139,6 +153,14 @@ impl Machine {
             if ins.visible {
                 return Ok(());
             }
+            // An assertion over locals that fails is a violation like any other, so it
+            // needs a step to be reported from: the CPU stops in front of it, and its next
+            // step executes it (the checker and the stepper then see `assert`).
+            if let Kind::Assert { cond, .. } = ins.kind {
+                if matches!(self.eval(s, c, cond, &mut None), Ok(0)) {
+                    return Ok(());
+                }
+            }
             if fuel == 0 {
                 return Err(Fault {
                     cpu: c as u8,
@@ -151,8 +173,8 @@ impl Machine {
             fuel -= 1;
             self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, message: m })?;
             if let Some(v) = violation.take() {
-                // Local assertions are checked, but have nowhere to report from here:
-                // surface them as faults so they are never silently lost.
+                // Failing assertions stop the settling above; any other violation of a
+                // local instruction has nowhere to report from, so it is never lost.
                 return Err(Fault { cpu: c as u8, line: ins.line, message: v.message });
             }
         }
@@ -191,6 +213,7 @@ impl Machine {
                 if s.cpus[c].stack.len() >= 64 {
                     return Err("call stack deeper than 64: unbounded recursion?".into());
                 }
+                self.frame_room(&s.cpus[c], proc)?;
                 let cpu = &mut s.cpus[c];
                 cpu.stack.last_mut().ok_or("idle CPU")?.pc = next;
                 let base = cpu.locals.len() as u32;
@@ -792,7 +815,7 @@ impl Machine {
             let v = match *op {
                 Op::Int(v) => v,
                 Op::Local(l) => *locals.get(l as usize).ok_or("local out of range")?,
-                Op::Opt(o) => self.cfg.options[o as usize],
+                Op::Opt(o) => *self.cfg.options.get(o as usize).ok_or("option out of range")?,
                 Op::Konst(k) => *self.consts.get(k as usize).ok_or("constant used before it is defined")?,
                 Op::Ncpu => self.cfg.ncpu as i32,
                 Op::SelfCpu => c as i32,

@@ -26,6 +26,32 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+/// CPUs a machine may have: IRR/ISR, IPI targets and broadcast masks are 32-bit sets.
+pub const MAX_CPUS: u32 = 32;
+
+/// The values option `name` may take. The machine reads a few options itself (the
+/// environment's budgets are counters of 8 bits); a model's own options take any word.
+pub fn option_range(name: &str, is_bool: bool) -> (i32, i32) {
+    match name {
+        _ if is_bool => (0, 1),
+        "hw_nmi" | "hw_ipi_loss" => (0, 255),
+        _ => (i32::MIN, i32::MAX),
+    }
+}
+
+/// Why an option value is refused, naming the option and its range.
+fn check_option(prog: &Program, i: usize, v: i32) -> Result<(), String> {
+    let o = &prog.options[i];
+    let (lo, hi) = option_range(&o.name, o.is_bool);
+    if o.is_bool && !(v == 0 || v == 1) {
+        return Err(format!("option `{}` is true or false, not {v}", o.name));
+    }
+    if v < lo || v > hi {
+        return Err(format!("option `{}` takes {lo} to {hi}, not {v}", o.name));
+    }
+    Ok(())
+}
+
 /// What a run is configured with: CPU count, scenario, option values.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
@@ -46,7 +72,10 @@ impl Config {
         c.ncpu = r.cpus;
         c.scenario = r.scenario;
         for &(i, v) in &r.sets {
-            c.options[i] = v;
+            // The compiler resolved the index; `Machine::new` refuses a config it does not fit.
+            if let Some(o) = c.options.get_mut(i) {
+                *o = v;
+            }
         }
         c
     }
@@ -62,10 +91,11 @@ impl Config {
             "false" | "off" | "no" => 0,
             v => v.parse::<i32>().map_err(|_| format!("option `{name}` takes true/false or a number, not `{v}`"))?,
         };
-        if prog.options[i].is_bool && !(v == 0 || v == 1) {
-            return Err(format!("option `{name}` is true or false"));
-        }
-        self.options[i] = v;
+        check_option(prog, i, v)?;
+        let n = self.options.len();
+        let slot =
+            self.options.get_mut(i).ok_or_else(|| format!("this configuration has {n} options, not {}", i + 1))?;
+        *slot = v;
         Ok(())
     }
 }
@@ -212,6 +242,23 @@ pub struct Stuck {
     pub message: String,
 }
 
+/// Lay out the model's variables for `ncpu` CPUs and these option values: each one's base
+/// and dimensions. Sizes are computed in 64 bits and the whole must fit `MAX_MEM` words,
+/// so no size wraps around. The error names the declaration at fault.
+pub fn layout(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Result<Vec<VarLayout>, (Decl, String)> {
+    let cfg = Config { ncpu, scenario: 0, options: options.to_vec() };
+    let m = Machine::bare(prog.clone(), cfg);
+    let m = m.with_consts()?;
+    m.layout_vars()
+}
+
+/// A declaration by its index in `Program::consts` or `Program::vars`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decl {
+    Const(usize),
+    Var(usize),
+}
+
 #[derive(Clone, Debug)]
 pub struct VarLayout {
     pub base: u32,
@@ -220,8 +267,10 @@ pub struct VarLayout {
 }
 
 impl VarLayout {
+    /// Words the variable takes. Layouts come from `layout`, which keeps every product
+    /// below `MAX_MEM`, so this cannot wrap; it saturates should one not come from there.
     pub fn size(&self) -> u32 {
-        self.dims.iter().product()
+        self.dims.iter().fold(1u32, |a, &d| a.saturating_mul(d))
     }
 }
 
@@ -239,7 +288,13 @@ pub struct Hardware {
     pub tso: bool,
 }
 
-const MAX_MEM: u32 = 1 << 16;
+/// Words of shared memory, all variables together.
+pub const MAX_MEM: u32 = 1 << 16;
+/// Page-table slots (`map` declarations): `Choice::Fill` and frames are 16-bit indices.
+const MAX_SLOTS: usize = 4096;
+/// Locals of all the activations on one CPU: the state's compact encoding counts them in
+/// 16 bits, and deep recursion of a procedure with many locals is a runaway model.
+pub const MAX_CPU_LOCALS: usize = 0xFFFF;
 
 /// The immutable world a `State` evolves in.
 #[derive(Clone, Debug)]
@@ -259,63 +314,40 @@ impl Machine {
     /// Build the machine for a configuration: lay out memory, map pages, place each
     /// scenario thread on its CPU. Errors are for the user (bad CPU count, …).
     pub fn new(prog: Arc<Program>, cfg: Config) -> Result<Machine, String> {
-        if cfg.ncpu == 0 || cfg.ncpu > 32 {
-            return Err(format!("{} CPUs: the machine has 1 to 32 CPUs", cfg.ncpu));
+        if cfg.ncpu == 0 || cfg.ncpu > MAX_CPUS {
+            return Err(format!("{} CPUs: the machine has 1 to {MAX_CPUS} CPUs", cfg.ncpu));
         }
-        let sc = prog.scenarios.get(cfg.scenario).ok_or_else(|| format!("no scenario number {}", cfg.scenario))?;
+        let sc = prog
+            .scenarios
+            .get(cfg.scenario)
+            .ok_or_else(|| format!("no scenario number {} (the model has {})", cfg.scenario, prog.scenarios.len()))?;
         if cfg.ncpu < sc.min_cpus {
             return Err(format!("scenario `{}` needs at least {} CPUs", sc.name, sc.min_cpus));
         }
         if cfg.options.len() != prog.options.len() {
             return Err("option values do not match the model's options".into());
         }
+        for (i, &v) in cfg.options.iter().enumerate() {
+            check_option(&prog, i, v)?;
+        }
+        if prog.maps.len() > MAX_SLOTS {
+            return Err(format!("{} mapped pages; at most {MAX_SLOTS}", prog.maps.len()));
+        }
         let opt = |name: &str, default: i32| prog.option_index(name).map_or(default, |i| cfg.options[i]);
-        let hw = Hardware {
-            irr_latch: opt("hw_irr_latch", 1) != 0,
-            speculative_fill: opt("hw_speculative_fill", 0) != 0,
-            tso: opt("hw_tso", 0) != 0,
-        };
-        let nmis = opt("hw_nmi", 0).clamp(0, 255) as u8;
-        let ipi_losses = opt("hw_ipi_loss", 0).clamp(0, 255) as u8;
-        let mut m = Machine {
-            prog: prog.clone(),
-            cfg,
-            consts: Vec::new(),
-            vars: Vec::new(),
-            slots: Vec::new(),
-            hw,
-            initial: State::empty(),
-            initial_trace: Vec::new(),
-        };
-        for (name, e) in &prog.consts {
-            let v = m.const_eval(*e, 0).map_err(|e| format!("constant `{name}`: {e}"))?;
-            m.consts.push(v);
-        }
-        let mut base = 0u32;
-        for v in &prog.vars {
-            let mut dims = Vec::new();
-            if v.per_cpu {
-                dims.push(m.cfg.ncpu);
-            }
-            for d in &v.dims {
-                let n = m.const_eval(*d, 0).map_err(|e| format!("size of `{}`: {e}", v.name))?;
-                if n <= 0 || n as u32 > MAX_MEM {
-                    return Err(format!("`{}` has size {n}; sizes run from 1 to {MAX_MEM}", v.name));
-                }
-                dims.push(n as u32);
-            }
-            let l = VarLayout { base, dims };
-            base = base.saturating_add(l.size());
-            if base > MAX_MEM {
-                return Err(format!("shared memory is larger than {MAX_MEM} words"));
-            }
-            m.vars.push(l);
-        }
+        let nmis = u8::try_from(opt("hw_nmi", 0)).map_err(|_| "option `hw_nmi` takes 0 to 255")?;
+        let ipi_losses = u8::try_from(opt("hw_ipi_loss", 0)).map_err(|_| "option `hw_ipi_loss` takes 0 to 255")?;
+        let mut m = Machine::bare(prog.clone(), cfg).with_consts().map_err(|(_, e)| e)?;
+        m.vars = m.layout_vars().map_err(|(v, e)| match v {
+            Decl::Var(v) => prog.vars.get(v).map_or(e.clone(), |d| format!("line {}: {e}", d.line)),
+            Decl::Const(_) => e,
+        })?;
+        let base = m.vars.last().map_or(0, |l| l.base + l.size());
         let mut mem = vec![0i32; base as usize];
         for (v, l) in prog.vars.iter().zip(&m.vars) {
             if let Some(init) = v.init {
+                let row_len = l.dims.iter().skip(usize::from(v.per_cpu)).product::<u32>().max(1);
                 for k in 0..l.size() {
-                    let row = if v.per_cpu { k / (l.size() / m.cfg.ncpu) } else { 0 };
+                    let row = if v.per_cpu { k / row_len } else { 0 };
                     mem[(l.base + k) as usize] =
                         m.const_eval(init, row).map_err(|e| format!("initial value of `{}`: {e}", v.name))?;
                 }
@@ -403,6 +435,73 @@ impl Machine {
         Ok(m)
     }
 
+    /// The machine before its constants and layout: what `layout` needs.
+    fn bare(prog: Arc<Program>, cfg: Config) -> Machine {
+        let hw = {
+            let opt = |name: &str, default: i32| {
+                prog.option_index(name).and_then(|i| cfg.options.get(i).copied()).unwrap_or(default)
+            };
+            Hardware {
+                irr_latch: opt("hw_irr_latch", 1) != 0,
+                speculative_fill: opt("hw_speculative_fill", 0) != 0,
+                tso: opt("hw_tso", 0) != 0,
+            }
+        };
+        Machine {
+            prog,
+            cfg,
+            consts: Vec::new(),
+            vars: Vec::new(),
+            slots: Vec::new(),
+            hw,
+            initial: State::empty(),
+            initial_trace: Vec::new(),
+        }
+    }
+
+    fn with_consts(mut self) -> Result<Machine, (Decl, String)> {
+        let prog = self.prog.clone();
+        for (i, (name, e)) in prog.consts.iter().enumerate() {
+            let v = self.const_eval(*e, 0).map_err(|e| (Decl::Const(i), format!("constant `{name}`: {e}")))?;
+            self.consts.push(v);
+        }
+        Ok(self)
+    }
+
+    /// Every variable's base and dimensions, in 64-bit arithmetic against `MAX_MEM`.
+    fn layout_vars(&self) -> Result<Vec<VarLayout>, (Decl, String)> {
+        let mut out = Vec::with_capacity(self.prog.vars.len());
+        let mut base = 0u64;
+        for (i, v) in self.prog.vars.iter().enumerate() {
+            let mut dims = Vec::new();
+            if v.per_cpu {
+                dims.push(self.cfg.ncpu);
+            }
+            let mut size = u64::from(if v.per_cpu { self.cfg.ncpu } else { 1 });
+            for d in &v.dims {
+                let n = self.const_eval(*d, 0).map_err(|e| (Decl::Var(i), format!("size of `{}`: {e}", v.name)))?;
+                if n <= 0 || n as u32 > MAX_MEM {
+                    return Err((Decl::Var(i), format!("`{}` has size {n}; sizes run from 1 to {MAX_MEM}", v.name)));
+                }
+                dims.push(n as u32);
+                size = size.saturating_mul(n as u64);
+            }
+            if size > u64::from(MAX_MEM) {
+                return Err((Decl::Var(i), format!("`{}` takes {size} words; shared memory holds {MAX_MEM}", v.name)));
+            }
+            let l = VarLayout { base: base as u32, dims };
+            base += size;
+            if base > u64::from(MAX_MEM) {
+                return Err((
+                    Decl::Var(i),
+                    format!("with `{}`, the variables take {base} words; shared memory holds {MAX_MEM}", v.name),
+                ));
+            }
+            out.push(l);
+        }
+        Ok(out)
+    }
+
     pub fn initial(&self) -> State {
         self.initial.clone()
     }
@@ -476,7 +575,7 @@ impl Machine {
     /// Whether CPU c sits on a spin loop whose condition still holds (so it has no step:
     /// an iteration would change nothing). Allocation-free: `enabled` calls it per CPU.
     pub fn spinning(&self, s: &State, c: usize) -> bool {
-        let cpu = &s.cpus[c];
+        let Some(cpu) = s.cpus.get(c) else { return false };
         let Some(a) = cpu.stack.last() else { return false };
         match self.prog.procs[a.proc as usize].code.get(a.pc as usize).map(|i| i.kind) {
             Some(Kind::Branch { cond, spin: true, .. }) => matches!(self.eval(s, c, cond, &mut None), Ok(v) if v != 0),
@@ -486,8 +585,9 @@ impl Machine {
     }
 
     /// If CPU c sits on a spin loop whose condition still holds, what it waits for.
+    /// `None` also for a CPU the machine does not have.
     pub fn wait(&self, s: &State, c: usize) -> Option<Wait> {
-        let cpu = &s.cpus[c];
+        let cpu = s.cpus.get(c)?;
         let a = cpu.stack.last()?;
         let proc = &self.prog.procs[a.proc as usize];
         let ins = proc.code.get(a.pc as usize)?;
@@ -603,7 +703,7 @@ impl Machine {
 
     /// Source line each CPU will execute next (None when idle).
     pub fn cursor(&self, s: &State, c: usize) -> Option<u32> {
-        let a = s.cpus[c].stack.last()?;
+        let a = s.cpus.get(c)?.stack.last()?;
         self.prog.procs[a.proc as usize].code.get(a.pc as usize).map(|i| i.line)
     }
 }

@@ -210,6 +210,10 @@ impl Clone for Cpu {
 // this way: one flat buffer instead of a dozen small allocations per state). Field
 // widths follow the machine's bounds: at most 32 CPUs and vectors (IRR/ISR are u32 bit
 // sets), slots and frames indexed by u16, stacks of at most 64 calls plus interrupts.
+// A CPU's locals and TLB entries are counted in 16 bits each: the machine refuses an
+// activation that would take a CPU past `MAX_CPU_LOCALS` locals (a located fault), and a
+// TLB holds at most one entry per page-table slot (at most 4096), so the header word
+// never wraps into another state's.
 const CTX_THREAD: u32 = 0;
 const CTX_NMI: u32 = 1;
 
@@ -264,6 +268,28 @@ impl State {
         debug_assert!(self == parent, "a choice of CPU {c} changed another CPU's stack, locals, TLB or store buffer");
     }
 
+    /// Bytes the state takes in memory, about: what a history of snapshots budgets by.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        size_of::<State>()
+            + self.mem.len() * 4
+            + self
+                .cpus
+                .iter()
+                .map(|c| {
+                    size_of::<Cpu>()
+                        + c.stack.len() * size_of::<Activation>()
+                        + c.locals.len() * 4
+                        + c.tlb.len() * size_of::<TlbEntry>()
+                        + c.sb.len() * size_of::<Store>()
+                })
+                .sum::<usize>()
+            + self.ptes.len() * size_of::<Pte>()
+            + self.frames.len() * size_of::<PageFrame>()
+            + self.bcast.len() * size_of::<Bcast>()
+            + self.retired.len() * size_of::<Retired>()
+    }
+
     /// Number of words `encode` appends.
     pub fn encoded_len(&self) -> usize {
         4 + self.mem.len()
@@ -306,7 +332,7 @@ impl State {
         copy_words(&mut o[i..i + self.mem.len()], &self.mem);
         i += self.mem.len();
         for c in &self.cpus {
-            debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= 0xFFFF && c.tlb.len() <= 0xFFFF);
+            debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= super::MAX_CPU_LOCALS && c.tlb.len() <= 0xFFFF);
             debug_assert!(c.sb.len() < 32);
             let h = &mut o[i..i + 5];
             // The store buffer's length sits in bits 3-7, unused before TSO: without it

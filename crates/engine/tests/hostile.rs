@@ -1,0 +1,464 @@
+//! Hostile input (issue #12): whatever a user types, pastes or links, the engine answers
+//! with located diagnostics of bounded size, or `Err`/`None`, and never panics, wraps a
+//! size around or overflows the stack. The page runs the engine in wasm with a stack of
+//! about 1 MB, so the deep cases run in a thread with far less.
+//!
+//! Inputs the model fuzzer (`sdlab fuzz-model`) found are in `tests/hostile/`; each must
+//! compile or be refused without a panic, with bounded diagnostics.
+
+mod common;
+use sdlab_engine::checker::{Checker, Mode, Options, Outcome};
+use sdlab_engine::diag::MAX_DIAGNOSTICS;
+use sdlab_engine::*;
+use std::sync::Arc;
+
+/// Stack of the thread the deep cases run in: well under the page's.
+const SMALL_STACK: usize = 256 * 1024;
+
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new().stack_size(SMALL_STACK).spawn(f).expect("thread").join().expect("no stack overflow")
+}
+
+/// The diagnostics of text that must not compile; each is short, and there are few.
+fn refused(src: &str) -> Vec<Diagnostic> {
+    let (p, d) = compile(src);
+    assert!(p.is_none(), "should not compile");
+    assert!(!d.is_empty() && d.len() <= MAX_DIAGNOSTICS, "{} diagnostics", d.len());
+    for x in &d {
+        assert!(x.message.chars().count() <= 301, "long message: {}", x.message);
+    }
+    d
+}
+
+fn has(d: &[Diagnostic], line: u32, col: u32, text: &str) -> bool {
+    d.iter().any(|x| x.span.line == line && x.span.col == col && x.message.contains(text))
+}
+
+const HEAD: &str = "model \"m\";\n";
+const TAIL: &str = "proc f() { }\nscenario s { cpu 0: f(); }\n";
+
+// ---- 1. sizes and layout ---------------------------------------------------------
+
+#[test]
+fn array_size_product_does_not_wrap() {
+    // 65536 x 65536 is 2^32 words, 0 in 32-bit arithmetic.
+    let d = refused(&format!("{HEAD}shared x[65536][65536] = 0;\n{TAIL}"));
+    assert!(has(&d, 2, 8, "`x` takes 4294967296 words; shared memory holds 65536"), "{d:?}");
+    // Another variable after it used to alias x[0][0].
+    let d = refused(&format!("{HEAD}shared x[65536][65536] = 0;\nshared y = 7;\n{TAIL}"));
+    assert!(has(&d, 2, 8, "4294967296 words"), "{d:?}");
+    // Each array fits, together they do not.
+    let d = refused(&format!("{HEAD}shared a[40000];\nshared b[40000];\n{TAIL}"));
+    assert!(has(&d, 3, 8, "with `b`, the variables take 80000 words; shared memory holds 65536"), "{d:?}");
+    // A per-CPU array: the CPU count is a dimension too.
+    let d = refused(&format!("{HEAD}cpus 2..4;\npercpu p[30000];\n{TAIL}"));
+    assert!(has(&d, 3, 8, "`p` takes 90000 words") && d[0].message.contains("at 3 CPUs"), "{d:?}");
+    let d = refused(&format!("{HEAD}const K = 1 / 0;\nshared z[K];\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `K`: division by zero"), "{d:?}");
+    let d = refused(&format!("{HEAD}shared z[0];\n{TAIL}"));
+    assert!(has(&d, 2, 8, "`z` has size 0; sizes run from 1 to 65536"), "{d:?}");
+}
+
+#[test]
+fn machine_refuses_a_layout_that_depends_on_an_option() {
+    let p = common::program(&format!("{HEAD}option n = 4;\nshared a[n][n];\n{TAIL}"));
+    let mut cfg = Config::new(&p);
+    cfg.set(&p, "n", "65536").expect("any word");
+    let e = Machine::new(p.clone(), cfg).expect_err("too large");
+    assert_eq!(e, "line 3: `a` takes 4294967296 words; shared memory holds 65536");
+}
+
+#[test]
+fn three_dimensional_array_is_a_declaration_error() {
+    let src = format!("{HEAD}shared q[2][2][2];\nproc f() {{ q[1][1][1] = 1; }}\nscenario s {{ cpu 0: f(); }}\n");
+    let d = refused(&src);
+    assert!(has(&d, 2, 8, "arrays have at most two dimensions"), "{d:?}");
+    assert!(has(&d, 3, 12, "`q` takes 2 index(es), 3 given"), "{d:?}");
+}
+
+// ---- 2. depth --------------------------------------------------------------------
+
+#[test]
+fn long_operator_chain_is_refused_on_a_small_stack() {
+    // About 120 KB: `1 + 1 + ...` parses without recursion but builds a left-deep tree.
+    let d = on_small_stack(|| {
+        let chain = vec!["1"; 30_000].join(" + ");
+        refused(&format!("{HEAD}proc f() {{ local a = {chain}; }}\nscenario s {{ cpu 0: f(); }}\n"))
+    });
+    assert!(has(&d, 2, 22, "expression too deep: more than 128 operators"), "{d:?}");
+    assert_eq!(d.len(), 1, "{d:?}");
+}
+
+#[test]
+fn deep_nesting_is_refused_on_a_small_stack() {
+    let d = on_small_stack(|| {
+        let n = 20_000;
+        let parens = format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        refused(&format!("{HEAD}proc f() {{ local a = {parens}; }}\nscenario s {{ cpu 0: f(); }}\n"))
+    });
+    assert!(d.iter().any(|x| x.span.line == 2 && x.message.contains("nesting limit reached")), "{d:?}");
+    let d = on_small_stack(|| {
+        let neg = "-".repeat(50_000);
+        refused(&format!("{HEAD}proc f() {{ local a = {neg}1; }}\nscenario s {{ cpu 0: f(); }}\n"))
+    });
+    assert!(d.iter().any(|x| x.span.line == 2 && x.message.contains("nesting limit reached")), "{d:?}");
+    let d = on_small_stack(|| {
+        let ifs = "if (1) ".repeat(20_000);
+        refused(&format!("{HEAD}proc f() {{ {ifs} pause(); }}\nscenario s {{ cpu 0: f(); }}\n"))
+    });
+    assert!(d.iter().any(|x| x.span.line == 2 && x.message.contains("nesting limit reached")), "{d:?}");
+    // Right-deep: `1 + (1 + (1 + ...))` within the nesting limit, beyond the operand stack.
+    let d = on_small_stack(|| {
+        let n = 60;
+        let e = format!("{}1{}", "1 + (".repeat(n), ")".repeat(n));
+        refused(&format!("{HEAD}proc f() {{ local a = {e}; }}\nscenario s {{ cpu 0: f(); }}\n"))
+    });
+    assert!(has(&d, 2, 22, "expression too large"), "{d:?}");
+}
+
+#[test]
+fn deepest_accepted_program_runs_on_a_small_stack() {
+    // Just inside both budgets: statements nested 40 deep around a 120-high chain.
+    on_small_stack(|| {
+        let chain = vec!["a"; 120].join(" + ");
+        let body = format!("{}local b = {chain};{}", "if (a == 0) { ".repeat(40), " }".repeat(40));
+        let src = format!("{HEAD}proc f() {{ local a = 0; {body} }}\nscenario s {{ cpu 0: f(); }}\n");
+        let p = common::program(&src);
+        let mut s = Session::new(Machine::new(p, Config::new(&common::program(&src))).expect("machine"));
+        while s.step_seeded(1).is_some() {}
+        assert!(s.state().cpus[0].stack.is_empty());
+    });
+}
+
+// ---- 3. bounded diagnostics --------------------------------------------------------
+
+#[test]
+fn a_line_of_junk_is_one_error() {
+    let d = refused(&format!("{HEAD}{}\n{TAIL}", "}".repeat(20_000)));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(has(&d, 2, 1, "expected a declaration"), "{d:?}");
+    let d = refused(&format!("{HEAD}{}\n{TAIL}", ";".repeat(64 * 1024)));
+    assert_eq!(d.len(), 1, "{d:?}");
+    let d = refused(&format!("{HEAD}proc g() {{ {} }}\n{TAIL}", ";".repeat(64 * 1024)));
+    assert_eq!(d.len(), 1, "{d:?}");
+    // An error in a race: its fields `cpus` and `scenario` are not declarations.
+    let race = "race r \"t\" { set x = 9y; cpus 3; scenario s; expect assert; }\n";
+    let d = refused(&format!("{HEAD}{TAIL}{race}shared z;\n"));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(has(&d, 4, 22, "malformed number `9y`"), "{d:?}");
+    // Junk, then a good item, then junk again: two errors.
+    let d = refused(&format!("{HEAD}}}}}}}\nshared x;\n))))\n{TAIL}"));
+    assert_eq!(d.iter().map(|x| x.span.line).collect::<Vec<_>>(), [2, 4], "{d:?}");
+}
+
+#[test]
+fn many_errors_are_capped_with_a_count() {
+    // One error per statement, 5000 statements.
+    let body = "x = 1;\n".repeat(5000);
+    let d = refused(&format!("{HEAD}proc g() {{\n{body}}}\n{TAIL}"));
+    assert_eq!(d.len(), MAX_DIAGNOSTICS);
+    assert_eq!(d.last().map(|x| x.message.as_str()), Some("and 4951 more errors after this one (fix these first)"));
+    assert!(has(&d, 3, 1, "unknown variable `x`"), "{d:?}");
+}
+
+#[test]
+fn a_long_name_is_cut_in_messages() {
+    let name = "n".repeat(100_000);
+    let d = refused(&format!("{HEAD}proc g() {{ {name} = 1; }}\n{TAIL}"));
+    assert!(has(&d, 2, 12, "unknown variable `nnn"), "{d:?}");
+    assert!(d[0].message.ends_with('…'));
+    let digits = "9".repeat(100_000);
+    let d = refused(&format!("{HEAD}const K = {digits};\n{TAIL}"));
+    assert!(has(&d, 2, 11, "does not fit in a 32-bit word"), "{d:?}");
+}
+
+#[test]
+fn columns_on_a_long_line_are_exact_and_linear() {
+    // 800 KB on one line: columns were counted from the line start for every token.
+    let line = "shared a; ".repeat(80_000);
+    let t = std::time::Instant::now();
+    let d = refused(&format!("{HEAD}{line}@\n{TAIL}"));
+    assert!(t.elapsed().as_secs_f64() < 5.0, "{:?}", t.elapsed());
+    // `a` declared twice at column 18, and the `@` after 800 000 characters.
+    assert!(has(&d, 2, 18, "`a` is declared twice"), "{d:?}");
+    let (p, d) = compile(&format!("{HEAD}const é = 1; @\n"));
+    assert!(p.is_none());
+    assert!(has(&d, 2, 7, "unexpected character `é`"), "{d:?}");
+}
+
+#[test]
+fn quoted_conditions_are_cut() {
+    let name = "v".repeat(10_000);
+    let src = format!("{HEAD}proc f() {{ local {name} = 1; assert({name} == 2); }}\nscenario s {{ cpu 0: f(); }}\n");
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let v = s.step(Choice::Step(0)).expect("step").violation.clone().expect("violation");
+    assert_eq!(v.message.chars().count(), 201);
+    assert!(v.message.starts_with("assertion `vvv") && v.message.ends_with('…'));
+}
+
+#[test]
+fn oversized_text_is_refused_at_once() {
+    let big = " ".repeat(lang::compile::MAX_SOURCE_BYTES + 1);
+    let d = refused(&big);
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].span.line, d[0].span.col), (1, 1));
+}
+
+// ---- 4. reports that mislead ---------------------------------------------------------
+
+const LOCAL_ASSERT: &str = "model \"m\";\nproc f() {\n  local a = 1;\n  assert(a == 2, \"a is 2\");\n}\nscenario s { cpu 0: f(); cpu *: idle; }\n";
+
+#[test]
+fn a_failing_assertion_over_locals_is_a_violation() {
+    let p = common::program(LOCAL_ASSERT);
+    let m = Machine::new(p.clone(), Config::new(&p)).expect("a machine: the assertion waits for its step");
+    let mut s = Session::new(m);
+    let e = s.step(Choice::Step(0)).expect("the assertion's step");
+    let v = e.violation.as_ref().expect("violation");
+    assert_eq!((v.property, v.message.as_str(), e.line), ("assert", "a is 2", 4));
+    for mode in [Mode::Bfs, Mode::Dfs] {
+        let m = Machine::new(p.clone(), Config::new(&p)).expect("machine");
+        let (out, _) = Checker::new(m, Options { mode, ..Options::default() }).check();
+        match out {
+            Outcome::Violation { property, message, schedule, .. } => {
+                assert_eq!((property.as_str(), message.as_str()), ("assert", "a is 2"));
+                assert_eq!(schedule, ["0"]);
+            }
+            other => panic!("{mode:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_local_assertion_after_a_step_is_a_violation() {
+    let src = "model \"m\";\nshared x = 0;\nproc f() {\n  x = 1;\n  local a = 2;\n  assert(a == 3);\n}\nscenario s { cpu 0: f(); cpu *: idle; }\n";
+    let p = common::program(src);
+    let (out, _) = Checker::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"), Options::default()).check();
+    assert!(
+        matches!(&out, Outcome::Violation { property, message, .. } if property == "assert" && message == "assertion `a == 3` failed"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn out_of_range_options_are_refused_by_name() {
+    let src = format!("{HEAD}option hw_nmi = 0;\noption hw_ipi_loss = 0;\noption flag = false;\nnmi {{ }}\n{TAIL}");
+    let p = common::program(&src);
+    let mut cfg = Config::new(&p);
+    assert_eq!(cfg.set(&p, "hw_nmi", "99999"), Err("option `hw_nmi` takes 0 to 255, not 99999".into()));
+    assert_eq!(cfg.set(&p, "hw_nmi", "-5"), Err("option `hw_nmi` takes 0 to 255, not -5".into()));
+    assert_eq!(cfg.set(&p, "hw_ipi_loss", "256"), Err("option `hw_ipi_loss` takes 0 to 255, not 256".into()));
+    assert_eq!(cfg.set(&p, "flag", "2"), Err("option `flag` is true or false, not 2".into()));
+    assert_eq!(cfg.options, [0, 0, 0], "a refused value is not kept");
+    cfg.set(&p, "hw_nmi", "255").expect("in range");
+    // A configuration built by hand is checked by the machine.
+    let mut bad = Config::new(&p);
+    bad.options[0] = 99_999;
+    assert_eq!(Machine::new(p.clone(), bad).err(), Some("option `hw_nmi` takes 0 to 255, not 99999".into()));
+}
+
+#[test]
+fn out_of_range_declarations_are_located() {
+    let d = refused(&format!("{HEAD}cpus 1..64;\n{TAIL}"));
+    assert!(has(&d, 2, 1, "`cpus 1..64 default 1`: the machine has 1 to 32 CPUs"), "{d:?}");
+    let d = refused(&format!("{HEAD}cpus 4..2;\n{TAIL}"));
+    assert!(has(&d, 2, 1, "the range runs low to high"), "{d:?}");
+    let d = refused(&format!("{HEAD}option hw_nmi = 300;\nnmi {{ }}\n{TAIL}"));
+    assert!(has(&d, 2, 8, "option `hw_nmi` is 300, but it takes 0 to 255"), "{d:?}");
+    let race = "race r \"t\" { set hw_nmi = 999; expect assert; }\n";
+    let d = refused(&format!("{HEAD}option hw_nmi = 0;\nnmi {{ }}\n{TAIL}{race}"));
+    assert!(has(&d, 6, 18, "race `r`: option `hw_nmi` is 999, but it takes 0 to 255"), "{d:?}");
+    let d = refused(&format!("{HEAD}frames 99999;\n{TAIL}"));
+    assert!(has(&d, 2, 1, "`frames` takes a number from 0 to 64"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc f() {{ }}\nscenario s {{ cpu 0..2147483647: f(); }}\n"));
+    assert!(has(&d, 3, 14, "CPU numbers run from 0 to 31"), "{d:?}");
+    let race = "race r \"t\" { cpus 40; expect assert; }\n";
+    let d = refused(&format!("{HEAD}{TAIL}{race}"));
+    assert!(has(&d, 4, 6, "race `r`: 40 CPUs, but the model runs on 2 to 8"), "{d:?}");
+}
+
+// ---- 5. indices from outside --------------------------------------------------------
+
+fn three_cpus() -> (Arc<Program>, Machine) {
+    let p = common::scoreboard();
+    let mut cfg = Config::new(&p);
+    cfg.ncpu = 3;
+    let m = Machine::new(p.clone(), cfg).expect("machine");
+    (p, m)
+}
+
+#[test]
+fn queries_about_a_missing_cpu_answer_none() {
+    let (_, m) = three_cpus();
+    let s = m.initial();
+    assert!(m.wait(&s, 7).is_none());
+    assert!(!m.spinning(&s, 7));
+    assert!(m.cursor(&s, 7).is_none());
+}
+
+#[test]
+fn choices_that_name_nothing_are_errors() {
+    let (_, m) = three_cpus();
+    let mut sess = Session::new(m);
+    for c in [
+        Choice::Step(7),
+        Choice::Step(255),
+        Choice::Irq(0, 200),
+        Choice::Irq(9, 0),
+        Choice::Fill(0, 9999),
+        Choice::Nmi(0),
+        Choice::Nmi(200),
+        Choice::Drain(0),
+        Choice::Bcast(0, 200),
+        Choice::Lose(0, 40),
+        Choice::Lose(0, 255),
+    ] {
+        let f = sess.step(c).expect_err("not possible");
+        assert!(f.message.starts_with(&format!("choice {c} is not possible now")), "{c}: {}", f.message);
+    }
+    assert_eq!(sess.steps(), 0);
+}
+
+#[test]
+fn schedule_text_with_huge_numbers_is_an_error() {
+    for t in ["99999999999999999999", "i1.99999", "f300.1", "b1.256", "l1.9999999999", "n256", "d-1", "i", "é"] {
+        assert!(t.parse::<Choice>().is_err(), "{t}");
+    }
+    assert_eq!(
+        schedule::parse("0 1 i1.0 184467440737095516150"),
+        Err("schedule item 4: `184467440737095516150` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)".into())
+    );
+}
+
+#[test]
+fn configuration_indices_are_checked() {
+    let (p, _) = three_cpus();
+    let cfg = Config { scenario: 99, ..Config::new(&p) };
+    assert_eq!(Machine::new(p.clone(), cfg).err(), Some("no scenario number 99 (the model has 3)".into()));
+    let cfg = Config { options: vec![], ..Config::new(&p) };
+    assert!(Machine::new(p.clone(), cfg).is_err());
+    let cfg = Config { ncpu: 33, ..Config::new(&p) };
+    assert!(Machine::new(p.clone(), cfg).is_err());
+    let mut short = Config { options: vec![], ..Config::new(&p) };
+    assert!(short.set(&p, "rescan", "true").is_err());
+}
+
+#[test]
+fn a_session_of_large_states_stops_at_its_memory_budget() {
+    // Every state holds 65 536 words: 200 000 snapshots would take 50 GB.
+    let src =
+        format!("{HEAD}shared big[65536];\nproc f() {{ while (1) {{ big[0] = 1; }} }}\nscenario s {{ cpu 0: f(); }}\n");
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let fault = loop {
+        match s.step(Choice::Step(0)) {
+            Ok(_) => continue,
+            Err(f) => break f,
+        }
+    };
+    assert_eq!(s.steps(), 1020);
+    assert_eq!(
+        fault.message,
+        "the run's 1021 snapshots take 255 MB, the most a session keeps (states of this model are 256 KB)"
+    );
+    // Stepping back frees room for a step again.
+    assert!(s.back());
+    s.step(Choice::Step(0)).expect("room for one step");
+}
+
+// ---- 6. the state encoding (issue #20) ----------------------------------------------
+
+fn recursion(depth: u32) -> Arc<Program> {
+    // 2001 locals per activation: 33 of them exceed the 16-bit count of the encoding.
+    let locals: String = (0..2000).map(|i| format!("local v{i} = {i};\n")).collect();
+    common::program(&format!(
+        "model \"m\";\nshared depth = 0;\nproc r() {{\n{locals}local d = fetch_add(depth, 1);\nif (d < {depth}) {{ r(); }}\n}}\nscenario s {{ cpu 0: r(); cpu *: idle; }}\n"
+    ))
+}
+
+#[test]
+fn recursion_just_below_the_locals_bound_round_trips() {
+    // 32 activations of 2001 locals: 64 032, within the 16-bit count.
+    let p = recursion(31);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    while s.step_seeded(0).is_some_and(|r| r.is_ok()) {
+        common::assert_encoding_round_trips(s.state());
+    }
+    assert_eq!(s.steps(), 32);
+    for mode in [Mode::Bfs, Mode::Dfs] {
+        let m = Machine::new(p.clone(), Config::new(&p)).expect("machine");
+        let (out, progress) = Checker::new(m, Options { mode, ..Options::default() }).check();
+        assert_eq!(out, Outcome::Verified, "{mode:?}");
+        assert_eq!(progress.states, 33, "{mode:?}");
+    }
+}
+
+#[test]
+fn recursion_with_many_locals_is_a_located_fault() {
+    let p = recursion(50);
+    for mode in [Mode::Bfs, Mode::Dfs] {
+        let m = Machine::new(p.clone(), Config::new(&p)).expect("machine");
+        let (out, _) = Checker::new(m, Options { mode, ..Options::default() }).check();
+        match out {
+            Outcome::Fault { message, .. } => {
+                assert!(message.contains("more than 65535 locals"), "{mode:?}: {message}");
+                assert!(message.starts_with(&format!("line {}: CPU 0:", 2005)), "{mode:?}: {message}");
+            }
+            other => panic!("{mode:?}: {other:?}"),
+        }
+    }
+}
+
+// ---- 7. what the model fuzzer found --------------------------------------------------
+
+/// What `sdlab fuzz-model` does with an input, shortened: compile; build the default
+/// machine; a seeded walk that also asks about CPUs the machine lacks and steps back;
+/// a check with a small state budget.
+fn exercise(text: &str, name: &str) {
+    let (p, d) = compile(text);
+    assert!(d.len() <= MAX_DIAGNOSTICS, "{name}");
+    let Some(p) = p else { return };
+    let p = Arc::new(p);
+    let Ok(m) = Machine::new(p.clone(), Config::new(&p)) else { return };
+    let mut s = Session::new(m.clone());
+    for step in 0..60u64 {
+        for c in [7, 255] {
+            assert!(m.wait(s.state(), c).is_none() && m.cursor(s.state(), c).is_none(), "{name}");
+        }
+        let before = s.state().clone();
+        match s.step_seeded(step) {
+            None => break,
+            Some(Err(_)) => assert_eq!(s.state(), &before, "{name}: a refused step changed the state"),
+            Some(Ok(_)) => {
+                let after = s.state().clone();
+                common::assert_encoding_round_trips(&after);
+                s.back();
+                assert_eq!(s.state(), &before, "{name}: back-step");
+                s.step_seeded(step);
+                assert_eq!(s.state(), &after, "{name}: step again");
+            }
+        }
+    }
+    let _ = Checker::new(m, Options { max_states: 2000, ..Options::default() }).check();
+}
+
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    // Named by kind (what the engine did before the fix: `panic`, `output` beyond its
+    // bound, `stack` overflow) and by hash, as `sdlab fuzz-model --out` saves them.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile");
+    let mut n = 0;
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("tests/hostile").map(|e| e.expect("entry").path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.extension().is_none_or(|e| e != "sdm") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
+        let name = path.display().to_string();
+        on_small_stack(move || exercise(&text, &name));
+        n += 1;
+    }
+    assert_eq!(n, 10, "inputs in {}", dir.display());
+}
