@@ -245,10 +245,12 @@ pub fn decode(
         (Some(src), EDITED) => match compile(src) {
             (Some(p), d) if d.is_empty() => Arc::new(p),
             (_, d) => {
-                return Err(format!(
-                    "its model does not compile: {}",
-                    d.first().map(|d| d.to_string()).unwrap_or_default()
-                ))
+                let first = d.first().map(|d| format!("line {}, column {}: {}", d.span.line, d.span.col, d.message));
+                let more = match d.len() {
+                    0 | 1 => String::new(),
+                    n => format!(" (and {} more; open the editor to see them)", n - 1),
+                };
+                return Err(format!("its model does not compile: {}{more}", first.unwrap_or_default()));
             }
         },
         (Some(_), _) => return Err("a model source in the link needs m=edited".into()),
