@@ -129,6 +129,8 @@ export default [
       await page.waitForSelector('#compare-pane');
       await page.click('.pane-a .machine', { position: { x: 3, y: 3 } });
       for (let i = 0; i < Math.min(n, 5); i++) await page.keyboard.press('ArrowRight');
+      // The address bar is written after the render that follows a key: wait for it.
+      await page.waitForFunction((k) => location.hash.includes(`&at=${k}`), Math.min(n, 5));
       const url = page.url();
       assert(url.includes('cmp=1') && url.includes('co=initiator_if:1'), url);
       const before = await snapshot(page);
