@@ -104,6 +104,11 @@ export default [
       const rc = await page.$eval('#rounds-count', (e) => ({ ...e.dataset }));
       assert(Number(rc.targets) === f.targets, `targets ${rc.targets} = grep -c csd_queue_cpu.*flush_tlb_func ${f.targets}`);
       assert(Number(rc.complete) === f.rounds, `every round completes: ${rc.complete}`);
+      assert(Number(rc.shootdowns) === f.rounds, `every Linux round is a TLB shootdown: ${rc.shootdowns}`);
+      const kinds = await page.$$eval('#rounds-table tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+      assert(JSON.stringify(kinds) === '["TLB shootdown"]', `kinds in the rounds table: ${kinds}`);
+      const notes = await page.textContent('#round-notes');
+      assert(notes.includes('round evidence: csd'), `the rounds say what they rest on: ${notes}`);
       const box = await canvasBox(page);
       assert(box.lanes === f.cpus, `lanes ${box.lanes}`);
       assert(box.marks > 500, `marks drawn: ${box.marks}`);
@@ -133,7 +138,7 @@ export default [
       // Slowest first: the first row's latency is the largest on the page.
       await page.click('#rounds-slowest');
       await page.waitForFunction(() => document.querySelector('#rounds-slowest').checked);
-      const ms = await page.$$eval('#rounds-table tbody tr', (rows) => rows.map((r) => r.cells[5].textContent));
+      const ms = await page.$$eval('#rounds-table tbody tr', (rows) => rows.map((r) => r.cells[6].textContent));
       const val = (t) => parseFloat(t) * (t.endsWith('µs') ? 1e-3 : t.endsWith(' s') ? 1e3 : 1);
       assert(ms.every((t, i) => i === 0 || val(ms[i - 1]) >= val(t)), `latencies descend: ${ms.slice(0, 5)}`);
       await page.click('#rounds-slowest');
@@ -317,6 +322,11 @@ export default [
       await page.waitForSelector('#trace-meta');
       assert((await page.textContent('#trace-meta')).includes('dragonfly-ktrdump'), 'read as DragonFly ktrdump');
       await audit(page, 'traces with a trace loaded');
+      // DragonFly's rounds are cpusync rendezvous, and the table says so (issue #15).
+      const kinds = await page.$$eval('#rounds-table tbody tr td:nth-child(2)', (tds) => [...new Set(tds.map((t) => t.textContent))]);
+      assert(kinds.length > 0 && kinds.every((k) => k.includes('cpusync')), `DragonFly round kinds: ${kinds}`);
+      const rc = await page.$eval('#rounds-count', (e) => ({ ...e.dataset }));
+      assert(Number(rc.shootdowns) === 0 && Number(rc.rounds) > 0, `no DragonFly round is called a TLB shootdown: ${JSON.stringify(rc)}`);
       await page.focus('#timeline-canvas');
       await page.keyboard.press('s');
       await page.waitForSelector('#step-state');
@@ -328,6 +338,10 @@ export default [
       await page.waitForSelector('#chart-heatmap svg');
       await page.keyboard.press('?');
       await page.waitForSelector('#help');
+      const capture = await page.textContent('#capture-help');
+      for (const need of ['debug.ktr.mask', 'debug.ktr.ipiq_enable', 'tlb:tlb_flush', 'ktrdump -c -t']) {
+        assert(capture.includes(need), `the help says how to capture (${need}): ${capture.slice(0, 200)}`);
+      }
       await audit(page, 'traces in step mode with charts and the help');
       await page.goto(baseUrl + '/#traces&sample=nope');
       await page.waitForSelector('#trace-error');

@@ -31,6 +31,27 @@ pub const KEYS: &[(&str, &str)] = &[
     ("?", "this help"),
 ];
 
+/// How to capture a trace each kernel can give, in one line each (docs/capturing-ktrdump.md
+/// and traces/README.md have the reasons).
+const CAPTURE: [(&str, &str); 4] = [
+    (
+        "Linux 6.4 and later",
+        "trace-cmd record -e tlb:tlb_flush -e ipi:ipi_send_cpu -e ipi:ipi_send_cpumask -e csd -e irq_vectors:call_function_entry -e irq_vectors:call_function_exit -e irq_vectors:call_function_single_entry -e irq_vectors:call_function_single_exit -e sched:sched_switch (boot with no_hash_pointers so csd addresses pair), then trace-cmd report > x.trace; or the same events in /sys/kernel/tracing/set_event and cat /sys/kernel/tracing/trace",
+    ),
+    (
+        "Linux before 6.4 (no ipi_send_* or csd events)",
+        "trace-cmd record -e tlb:tlb_flush -e irq_vectors:call_function_entry -e irq_vectors:call_function_exit -e irq_vectors:call_function_single_entry -e irq_vectors:call_function_single_exit -e sched:sched_switch: rounds are paired by time and CPU, and the rounds' notes say how",
+    ),
+    (
+        "FreeBSD",
+        "kernel options KTR, KTR_ENTRIES=262144, KTR_COMPILE=(KTR_SMP|KTR_PMAP); then sysctl debug.ktr.clear=1; sysctl debug.ktr.mask=0x50; run the workload; sysctl debug.ktr.mask=0; ktrdump -c -t -H -o ktr.txt (KTR logs only IPI sends: rounds have no receive side)",
+    ),
+    (
+        "DragonFly",
+        "kernel options KTR, KTR_ENTRIES=65536; sysctl debug.ktr.ipiq_enable=-1; run the workload; ktrdump -c -i -t -p -o ktr.txt (its rounds are cpusync rendezvous: pmap_inval_smp logs nothing)",
+    ),
+];
+
 #[function_component]
 pub fn Traces() -> Html {
     let lab = use_reducer(TraceLab::default);
@@ -259,6 +280,11 @@ pub fn Traces() -> Html {
             <div id="help" class="help" role="dialog" aria-label="Keyboard shortcuts">
                 <h2>{ "Keyboard (Traces)" }</h2>
                 <table>{ for KEYS.iter().map(|(k, what)| html! { <tr><th><kbd>{ *k }</kbd></th><td>{ *what }</td></tr> }) }</table>
+                <h2>{ "Capturing a trace to open here" }</h2>
+                <dl id="capture-help" class="capture-help">
+                    { for CAPTURE.iter().map(|(kernel, how)| html! { <><dt>{ *kernel }</dt><dd><code>{ *how }</code></dd></> }) }
+                </dl>
+                <p class="dim">{ "Every option and class, and what each kernel can and cannot show: docs/capturing-ktrdump.md and traces/README.md in the repository." }</p>
                 <button id="close-help" onclick={Callback::from(move |_| d.emit(Action::ToggleHelp))}>{ "close (?)" }</button>
             </div>
         }

@@ -44,6 +44,8 @@ pub struct Target {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Round {
+    /// What the round is (a TLB shootdown, a cpusync rendezvous, …).
+    pub kind: sdlab_trace::replay::RoundKind,
     pub initiator: u16,
     pub start: u64,
     pub start_idx: u32,
@@ -86,6 +88,8 @@ pub struct Model {
     pub rounds: Vec<Round>,
     /// Round indices, slowest first (incomplete rounds last): "show me the outliers".
     pub slowest: Vec<usize>,
+    /// What the rounds are and what they rest on (`Replay::notes`).
+    pub notes: Vec<String>,
     pub end: u64,
     pub timing: Timing,
 }
@@ -144,6 +148,7 @@ impl Model {
             .rounds
             .iter()
             .map(|r| Round {
+                kind: r.kind,
                 initiator: r.initiator,
                 start: ts(r.start),
                 start_idx: r.start,
@@ -169,7 +174,8 @@ impl Model {
         let end = trace.events.last().map_or(1, |e| e.ts.max(1));
         let mut slowest: Vec<usize> = (0..rounds.len()).collect();
         slowest.sort_by_key(|&r| std::cmp::Reverse(rounds[r].latency().map_or(0, |l| l + 1)));
-        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, slowest, end, timing }
+        let notes = replay.notes(&trace);
+        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, slowest, notes, end, timing }
     }
 
     pub fn ncpu(&self) -> usize {

@@ -78,9 +78,21 @@ pub struct RoundsProps {
 pub fn Rounds(p: &RoundsProps) -> Html {
     let m = &p.model;
     let n = m.rounds.len();
+    let notes = html! {
+        <details id="round-notes" class="round-notes" open={n == 0}>
+            <summary>{ "How these rounds were found" }</summary>
+            <ul>{ for m.notes.iter().map(|t| html! { <li>{ t }</li> }) }</ul>
+        </details>
+    };
     if n == 0 {
-        return html! { <p id="rounds-empty" class="dim">{ "No shootdown rounds found in this trace (Linux: csd_queue_cpu of a TLB flush function; DragonFly: ipiq_sync_start/end)." }</p> };
+        return html! {
+            <div class="rounds">
+                <p id="rounds-empty" class="dim">{ "No rounds found in this trace." }</p>
+                { notes }
+            </div>
+        };
     }
+    let shootdowns = m.rounds.iter().filter(|r| r.kind.is_tlb_shootdown()).count();
     let pages = n.div_ceil(ROUNDS_PER_PAGE);
     let page = p.page.min(pages - 1);
     let complete = m.rounds.iter().filter(|r| r.end.is_some()).count();
@@ -102,6 +114,7 @@ pub fn Rounds(p: &RoundsProps) -> Html {
         html! {
             <tr class={classes!("round-row", (p.selected == Some(r)).then_some("selected"))} aria-selected={(p.selected == Some(r)).to_string()}>
                 <td><button class="round-pick" {onclick} title="Zoom the timeline to this round">{ format!("#{}", r + 1) }</button></td>
+                <td>{ round.kind.words() }</td>
                 <td><span class="badge" style={format!("background:{}", cpu_colour(round.initiator as usize))}>{ round.initiator }</span></td>
                 <td>{ m.at(round.start) }</td>
                 <td><ul class="targets">{ for targets }</ul></td>
@@ -120,8 +133,8 @@ pub fn Rounds(p: &RoundsProps) -> Html {
     html! {
         <div class="rounds">
             <div class="row">
-                <span id="rounds-count" data-rounds={n.to_string()} data-targets={targets.to_string()} data-complete={complete.to_string()}>
-                    { format!("{n} rounds, {complete} complete, {targets} target requests") }
+                <span id="rounds-count" data-rounds={n.to_string()} data-targets={targets.to_string()} data-complete={complete.to_string()} data-shootdowns={shootdowns.to_string()}>
+                    { format!("{n} rounds ({shootdowns} TLB shootdowns), {complete} complete, {targets} target requests") }
                 </span>
                 <label class="opt"><input type="checkbox" id="rounds-slowest" checked={p.by_latency}
                     onchange={{ let d = p.dispatch.clone(); let on = !p.by_latency; Callback::from(move |_| d.emit(Action::RoundOrder(on))) }} />
@@ -134,10 +147,11 @@ pub fn Rounds(p: &RoundsProps) -> Html {
             </div>
             <div class="table-scroll" tabindex="0" aria-label="Rounds">
                 <table id="rounds-table">
-                    <thead><tr><th>{ "round" }</th><th>{ "initiator" }</th><th>{ "start" }</th><th>{ "targets: receive, flush, done" }</th><th>{ "complete" }</th><th>{ "latency" }</th></tr></thead>
+                    <thead><tr><th>{ "round" }</th><th>{ "kind" }</th><th>{ "initiator" }</th><th>{ "start" }</th><th>{ "targets: receive, flush, done" }</th><th>{ "complete" }</th><th>{ "latency" }</th></tr></thead>
                     <tbody>{ for rows }</tbody>
                 </table>
             </div>
+            { notes }
         </div>
     }
 }

@@ -72,6 +72,17 @@ impl RoundKind {
         }
     }
 
+    /// What the round is, in words for a table.
+    pub fn words(self) -> &'static str {
+        match self {
+            RoundKind::LinuxTlb => "TLB shootdown",
+            RoundKind::DragonFlyCpusync => "cpusync rendezvous",
+            RoundKind::DragonFlyCpusyncQuick => "quick cpusync",
+            RoundKind::IpiRound => "IPI",
+            RoundKind::FreeBsdShootdownIpis => "TLB shootdown IPIs (sends only)",
+        }
+    }
+
     /// Whether the round is a TLB shootdown, rather than a rendezvous or a plain IPI.
     pub fn is_tlb_shootdown(self) -> bool {
         matches!(self, RoundKind::LinuxTlb | RoundKind::FreeBsdShootdownIpis)
@@ -325,6 +336,11 @@ impl Replay {
     /// Statistics for `sdlab trace stats` and the charts.
     pub fn stats(&self, trace: &Trace) -> Stats {
         stats::compute(trace, self)
+    }
+
+    /// What the rounds are and what they rest on, in sentences (`stats::round_notes`).
+    pub fn notes(&self, trace: &Trace) -> Vec<String> {
+        stats::round_notes(trace, self)
     }
 }
 

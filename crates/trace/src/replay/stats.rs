@@ -159,24 +159,7 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
     if us_per_unit.is_none() {
         notes.push("timestamps are counter ticks of unknown frequency: latencies are in ticks".into());
     }
-    if trace.format == Format::FreeBsdKtr {
-        notes.push(
-            "FreeBSD KTR logs only the sending side of an IPI: rounds are bursts of IPI records from one \
-             CPU with one shootdown vector (0xf4-0xf7: INVLTLB/INVLOP, INVLPG, INVLRNG, INVLCACHE); they \
-             have targets but no receive legs and never complete"
-                .into(),
-        );
-    }
-    if trace.format == Format::DragonFlyKtr {
-        notes.push(
-            "DragonFly rounds are cpusync rendezvous (ipiq_sync_start..end, ipiq_sync_quick), not TLB \
-             shootdowns: pmap_inval_smp signals its targets with Xinvltlb and logs no KTR record"
-                .into(),
-        );
-    }
-    if let Some(evidence) = r.evidence {
-        linux_notes(trace, r, evidence, &mut notes);
-    }
+    notes.extend(round_notes(trace, r));
     Stats {
         format: trace.format.name(),
         events: trace.events.len() as u64,
@@ -206,6 +189,32 @@ pub(super) fn compute(trace: &Trace, r: &Replay) -> Stats {
         arrows,
         notes,
     }
+}
+
+/// What a trace's rounds are and what they rest on (the kernel's own limits, the evidence a
+/// Linux trace had, and for a trace without rounds what is missing), in sentences: what
+/// `sdlab trace stats` prints as notes and the Traces mode shows beside the rounds table.
+pub fn round_notes(trace: &Trace, r: &Replay) -> Vec<String> {
+    let mut notes = Vec::new();
+    if trace.format == Format::FreeBsdKtr {
+        notes.push(
+            "FreeBSD KTR logs only the sending side of an IPI: rounds are bursts of IPI records from one \
+             CPU with one shootdown vector (0xf4-0xf7: INVLTLB/INVLOP, INVLPG, INVLRNG, INVLCACHE); they \
+             have targets but no receive legs and never complete"
+                .into(),
+        );
+    }
+    if trace.format == Format::DragonFlyKtr {
+        notes.push(
+            "DragonFly rounds are cpusync rendezvous (ipiq_sync_start..end, ipiq_sync_quick), not TLB \
+             shootdowns: pmap_inval_smp signals its targets with Xinvltlb and logs no KTR record"
+                .into(),
+        );
+    }
+    if let Some(evidence) = r.evidence {
+        linux_notes(trace, r, evidence, &mut notes);
+    }
+    notes
 }
 
 /// The events an x86 kernel has for a shootdown long before 6.4 (`tlb:tlb_flush` since 3.17),
