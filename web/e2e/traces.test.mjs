@@ -347,4 +347,19 @@ export default [
       await page.waitForSelector('#trace-error');
     },
   },
+  {
+    name: 'traces: a pasted function_graph excerpt opens with its comment events and a round',
+    fn: async ({ page, baseUrl }) => {
+      // Counted with grep in crates/trace/tests/parse_funcgraph.rs: 17 comment events, 13 + 1
+      // entries and 13 + 1 exits, 4 irq markers and a task switch = 50 events, 3 CPUs, one
+      // round from the csd comments.
+      const text = fs.readFileSync(path.join(root, 'crates/trace/test_data/linux/funcgraph-abstime-proc.trace'));
+      await openTraces(page, baseUrl);
+      await page.setInputFiles('#trace-file', { name: 'graph.txt', mimeType: 'text/plain', buffer: text });
+      await page.waitForFunction(() => document.querySelector('#trace-meta strong')?.textContent === 'graph.txt');
+      const meta = await page.$eval('#trace-meta', (m) => ({ ...m.dataset, text: m.textContent }));
+      assert(Number(meta.events) === 50 && Number(meta.cpus) === 3, `events ${meta.events}, CPUs ${meta.cpus}: ${meta.text}`);
+      assert(Number(meta.rounds) === 1, `one round from the csd comments: ${meta.rounds}`);
+    },
+  },
 ];
