@@ -11,61 +11,12 @@ use sdlab_engine::checker::{Checker, Mode, Options, Outcome};
 /// shootdown (it relies on CPU 0 being in mm2). A speculative fill of the page before
 /// the switch leaves an mm1 entry that outlives the free; the switch before the fill
 /// cannot make one. The switch is CPU 0's only choice when CPU 1 has not mapped yet.
-pub const FILL_BEFORE_SWITCH: &str = r#"
-model "por: a fill enabled by another CPU";
-cpus 2..2 default 2;
-option hw_speculative_fill = true;
-aspace mm1;
-aspace mm2;
-map mm1 0x1000 unmapped;
-frames 1;
-shared ready = 0;
-shared done = 0;
-proc switcher() {
-    disable_interrupts();
-    ready = 1;
-    load_cr3(mm2, 0);
-    while (done == 0) { pause(); }
-    load_cr3(mm1, 0);
-    user_load(0x1000);
-}
-proc mapper() {
-    while (ready == 0) { pause(); }
-    local f = alloc_page();
-    pte_set(mm1, 0x1000, f, 1);
-    local old = pte_clear(mm1, 0x1000);
-    free_page(f);
-    done = 1;
-}
-scenario s { cpu 0: switcher() in mm1; cpu 1: mapper() in mm2; }
-"#;
+const FILL_BEFORE_SWITCH: &str = include_str!("cases/por-fill-before-switch.sdm");
 
 /// CPU 0, interrupts off, acknowledges with a fence that opens its window on the page,
 /// then waits for CPU 1's INVLPGB to complete and touches the page. An arrival after the
 /// fence closes the window; an arrival before it leaves the window open for the access.
-pub const BCAST_BEFORE_ACK: &str = r#"
-model "por: a broadcast enabled by another CPU";
-cpus 2..2 default 2;
-aspace mm;
-map mm 0x1000 writable;
-shared ready = 0;
-shared done = 0;
-proc responder() {
-    disable_interrupts();
-    ready = 1;
-    fence(seq_cst);
-    ack_window(0x1000);
-    while (done == 0) { pause(); }
-    user_load(0x1000);
-}
-proc initiator() {
-    while (ready == 0) { pause(); }
-    invlpgb(mm, 0x1000);
-    tlbsync();
-    done = 1;
-}
-scenario s { cpu 0: responder() in mm; cpu 1: initiator() in mm; }
-"#;
+const BCAST_BEFORE_ACK: &str = include_str!("cases/por-bcast-before-ack.sdm");
 
 fn run(src: &str, mode: Mode, por: bool) -> Outcome {
     let p = program(src);

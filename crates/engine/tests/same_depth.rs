@@ -8,29 +8,7 @@ use sdlab_engine::checker::{Checker, Options, Outcome};
 /// Interchangeable CPUs race for `x`. The winner reads `y` twice and asserts on it (an
 /// assertion failure at step 4); a loser opens its window and touches the page (a
 /// G-USERMODE-WINDOW at step 4: both CPUs' exchanges, then two of its steps).
-pub const TWO_AT_ONE_DEPTH: &str = r#"
-model "two properties at one depth";
-cpus 2..3 default 2;
-aspace mm;
-map mm 0x1000 writable;
-shared x = 0;
-shared y = 0;
-shared z = 0;
-proc p() {
-    local v = xchg(x, 1);
-    local a = 0;
-    if (v == 0) {
-        a = y;
-        a = y;
-        assert(y == 1, "the winner sees y");
-    } else {
-        z = 1;
-        ack_window(0x1000);
-        user_load(0x1000);
-    }
-}
-scenario s { cpu *: p() in mm; }
-"#;
+const TWO_AT_ONE_DEPTH: &str = include_str!("cases/same-depth-two-properties.sdm");
 
 fn run(ncpu: u32, o: Options) -> Outcome {
     let p = program(TWO_AT_ONE_DEPTH);

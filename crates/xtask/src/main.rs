@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_trace;
+mod mutants;
 mod setup;
 mod util;
 
@@ -19,6 +20,7 @@ commands:
   dist               release build into dist/
   bench [steps] [checker] [trace]  benchmarks (all, or the named sections), written to BENCHMARKS.md
   fuzz [--seconds N] [--seed N]  fuzz the trace readers, replay and exporters (default 60 s)
+  mutants [--sample N] [--minutes M] [--group NAME]  mutation testing (cargo-mutants), score in docs/mutants.md
   setup [--browser]  only install what is missing";
 
 fn main() -> ExitCode {
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
+        Some("mutants") => mutants::run_mutants(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
