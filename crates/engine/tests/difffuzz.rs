@@ -156,7 +156,7 @@ fn handshake(seed: u64) -> (String, u32) {
 
 /// A random model and its CPU count: every third one a handshake.
 fn model(seed: u64) -> (String, u32) {
-    if seed % 3 == 0 {
+    if seed.is_multiple_of(3) {
         return handshake(seed);
     }
     let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
