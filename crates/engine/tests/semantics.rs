@@ -346,24 +346,10 @@ fn a_page_walk_through_a_present_pte_into_a_freed_frame_is_g_stale() {
 /// and the others the other, so no counter passes its bound. A reduction that accepted
 /// the test would step a renamed state in which a CPU's number is no longer the one it
 /// tested, and could send two CPUs down one path.
-const ZERO_TEST: &str = r#"
-model "a CPU number tested for zero";
-cpus 2..3 default 2;
-shared go = 0;
-shared zero_path = 0;
-shared other_path = 0;
-proc p() {
-    local g = go;
-    if (self) {
-        local a = fetch_add(other_path, 1);
-        assert(other_path <= NCPU - 1, "more CPUs than there are non-zero numbers");
-    } else {
-        local b = fetch_add(zero_path, 1);
-        assert(zero_path == 1, "two CPUs took the zero path");
-    }
-}
-scenario s { cpu *: p(); }
-"#;
+const ZERO_TEST: &str = include_str!("cases/symmetry-cpu-zero.sdm");
+
+/// The same model with another way of singling out CPU 0 (`COND` is the test).
+const CPU_ZERO_BY: &str = include_str!("cases/symmetry-cpu-zero-by.sdm");
 
 #[test]
 fn testing_a_cpu_number_for_zero_is_refused_and_the_verdict_is_the_full_one() {
@@ -371,14 +357,42 @@ fn testing_a_cpu_number_for_zero_is_refused_and_the_verdict_is_the_full_one() {
     for ncpu in [2, 3] {
         let m = session(&p, ncpu, "s", &[]).machine;
         let line = ZERO_TEST.lines().position(|l| l.contains("if (self)")).unwrap() + 1;
+        let full = check(ZERO_TEST, ncpu, &[], Options { symmetry: false, ..Options::default() });
+        assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
+        assert_eq!(check(ZERO_TEST, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
         let sym = m.symmetry();
         let r = sym.refusal().expect("refused");
         assert_eq!(
             r,
             format!("line {line}: a CPU number is tested for zero, and CPU 0 is interchangeable (`if (self) {{`)")
         );
-        let full = check(ZERO_TEST, ncpu, &[], Options { symmetry: false, ..Options::default() });
-        assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
-        assert_eq!(check(ZERO_TEST, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
+    }
+}
+
+/// Every way of singling out CPU 0 that the analysis knows is refused, with its rule;
+/// the verdict with symmetry requested is the full one. Each rule is needed: with it
+/// removed, the reduced search finds a violation the machine cannot reach (checked by
+/// applying that mutant; see the report of issue #20).
+#[test]
+fn every_way_of_singling_out_cpu_0_is_refused() {
+    let cases = [
+        ("self < 1", "orders CPU numbers"),
+        ("self + 1 == 1", "arithmetic on a CPU number"),
+        ("self == 0", "compares a CPU number with a plain number"),
+        ("bit(self) == 1", "compares a CPU mask with a plain number"),
+        ("has(1, self)", "has() of a plain number and a CPU number"),
+        ("lowest(bit(self)) == 0", "`lowest()` picks a CPU by its number"),
+        ("min(self, 1) == 0", "min()/max() of CPU numbers"),
+    ];
+    for (cond, why) in cases {
+        let src = CPU_ZERO_BY.replace("COND", cond);
+        let p = program(&src);
+        let full = check(&src, 2, &[], Options { symmetry: false, ..Options::default() });
+        assert_eq!(full, Outcome::Verified, "`{cond}`");
+        assert_eq!(check(&src, 2, &[], Options::default()), full, "`{cond}`, symmetry requested");
+        let m = session(&p, 2, "s", &[]).machine;
+        let sym = m.symmetry();
+        let r = sym.refusal().unwrap_or_else(|| panic!("`{cond}` accepted"));
+        assert!(r.contains(why), "`{cond}`: {r}");
     }
 }

@@ -123,13 +123,16 @@ pub fn run_mutants(args: &[String]) -> Result<(), String> {
     install()?;
     let deadline = Instant::now() + Duration::from_secs(minutes * 60);
     let mut report = Vec::new();
-    for g in GROUPS.iter().filter(|g| only.as_ref().is_none_or(|o| g.name.starts_with(o.as_str()))) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            report.push((g, None));
+    let groups: Vec<&Group> =
+        GROUPS.iter().filter(|g| only.as_ref().is_none_or(|o| g.name.starts_with(o.as_str()))).collect();
+    for (i, g) in groups.iter().enumerate() {
+        // An equal share of what is left, so that every group gets a score.
+        let left = deadline.saturating_duration_since(Instant::now()) / (groups.len() - i) as u32;
+        if left < Duration::from_secs(30) {
+            report.push((*g, None));
             continue;
         }
-        report.push((g, Some(group(g, sample, left)?)));
+        report.push((*g, Some(group(g, sample, left)?)));
     }
     let path = root().join("docs/mutants.md");
     std::fs::write(&path, render(&report, sample, minutes)).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -171,16 +174,25 @@ fn group(g: &Group, sample: Option<usize>, budget: Duration) -> Result<Tally, St
         c.arg("--").args(g.tests);
     }
     println!("mutants: {}: {listed} mutants, {} s left", g.name, budget.as_secs());
+    // Its own process group, so that the builds and tests it started stop with it.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let mut child = c.spawn().map_err(|e| format!("cargo mutants: {e}"))?;
     let end = Instant::now() + budget;
+    let mut interrupted: Option<Instant> = None;
     let finished = loop {
         match child.try_wait() {
-            Ok(Some(_)) => break true,
-            Ok(None) if Instant::now() >= end => {
-                // Out of time: what finished is in mutants.out already.
-                let _ = child.kill();
+            Ok(Some(_)) => break interrupted.is_none(),
+            Ok(None) if interrupted.is_some_and(|t| t.elapsed() > Duration::from_secs(60)) => {
+                signal(child.id(), "KILL");
                 let _ = child.wait();
                 break false;
+            }
+            Ok(None) if interrupted.is_none() && Instant::now() >= end => {
+                // Out of time: cargo-mutants stops on an interrupt and keeps what finished.
+                println!("mutants: {}: out of time, stopping", g.name);
+                signal(child.id(), "INT");
+                interrupted = Some(Instant::now());
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(500)),
             Err(e) => return Err(format!("cargo mutants: {e}")),
@@ -202,6 +214,11 @@ fn group(g: &Group, sample: Option<usize>, budget: Duration) -> Result<Tally, St
         unviable: read("unviable.txt"),
         finished,
     })
+}
+
+/// Send `sig` to the process group led by `pid`.
+fn signal(pid: u32, sig: &str) {
+    let _ = output(sh("kill").arg(format!("-{sig}")).arg("--").arg(format!("-{pid}")));
 }
 
 fn render(report: &[(&Group, Option<Tally>)], sample: Option<usize>, minutes: u64) -> String {
