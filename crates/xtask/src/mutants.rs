@@ -5,12 +5,12 @@
 //! subset of its crate's tests; the whole run stops at its time budget and what finished
 //! is reported. The score and the surviving mutants go to `docs/mutants.md`.
 //!
-//! `--sample N` tests N mutants per group, spread over the group's list (cargo-mutants
+//! `--sample N` tests about N mutants per crate, spread over its list (cargo-mutants
 //! `--shard`), for a bounded run in the test command.
 
 use crate::util::{output, root, run, sh};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 struct Group {
@@ -107,6 +107,16 @@ struct Tally {
     finished: bool,
 }
 
+/// Whether the mutant `line` (`path:line:col: description`) is in `pattern`: a file, or
+/// `dir/*.rs` for the files directly in `dir`.
+fn in_pattern(line: &str, pattern: &str) -> bool {
+    let path = line.split(':').next().unwrap_or("");
+    match pattern.strip_suffix("*.rs") {
+        Some(dir) => path.strip_prefix(dir).is_some_and(|f| !f.contains('/') && f.ends_with(".rs")),
+        None => path == pattern,
+    }
+}
+
 pub fn run_mutants(args: &[String]) -> Result<(), String> {
     let mut sample = None;
     let mut minutes = 15u64;
@@ -121,18 +131,35 @@ pub fn run_mutants(args: &[String]) -> Result<(), String> {
         }
     }
     install()?;
-    let deadline = Instant::now() + Duration::from_secs(minutes * 60);
-    let mut report = Vec::new();
     let groups: Vec<&Group> =
         GROUPS.iter().filter(|g| only.as_ref().is_none_or(|o| g.name.starts_with(o.as_str()))).collect();
-    for (i, g) in groups.iter().enumerate() {
-        // An equal share of what is left, so that every group gets a score.
-        let left = deadline.saturating_duration_since(Instant::now()) / (groups.len() - i) as u32;
-        if left < Duration::from_secs(30) {
-            report.push((*g, None));
-            continue;
+    // One cargo-mutants run per crate (one copy of the tree, one baseline build), its
+    // outcomes sorted into the groups by file. The engine gets three quarters of the time.
+    let mut packages: Vec<&str> = groups.iter().map(|g| g.package).collect();
+    packages.dedup();
+    let deadline = Instant::now() + Duration::from_secs(minutes * 60);
+    let mut report = Vec::new();
+    for (i, package) in packages.iter().enumerate() {
+        let mine: Vec<&Group> = groups.iter().copied().filter(|g| g.package == *package).collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let share = if i + 1 == packages.len() { left } else { left * 3 / 4 };
+        let lines = crate_run(package, &mine, sample, share)?;
+        for g in mine {
+            let pick = |v: &[String]| -> Vec<String> {
+                v.iter().filter(|l| g.files.iter().any(|p| in_pattern(l, p))).cloned().collect()
+            };
+            report.push((
+                g,
+                Tally {
+                    listed: pick(&lines.listed).len(),
+                    caught: pick(&lines.caught),
+                    missed: pick(&lines.missed),
+                    timeout: pick(&lines.timeout),
+                    unviable: pick(&lines.unviable),
+                    finished: lines.finished,
+                },
+            ));
         }
-        report.push((*g, Some(group(g, sample, left)?)));
     }
     let path = root().join("docs/mutants.md");
     std::fs::write(&path, render(&report, sample, minutes)).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -148,32 +175,49 @@ fn install() -> Result<(), String> {
     run(sh("cargo").args(["install", "--locked", "cargo-mutants"]))
 }
 
-fn common(g: &Group, out: &Path) -> Vec<String> {
-    let mut a = vec!["mutants".to_string(), "--package".into(), g.package.into(), "--no-shuffle".into()];
-    for f in g.files {
-        a.push("--file".into());
-        a.push((*f).into());
-    }
-    a.push("--output".into());
-    a.push(out.display().to_string());
-    a
+/// What one crate's run left: every mutant listed, and the outcome lists.
+struct Lines {
+    listed: Vec<String>,
+    caught: Vec<String>,
+    missed: Vec<String>,
+    timeout: Vec<String>,
+    unviable: Vec<String>,
+    finished: bool,
 }
 
-fn group(g: &Group, sample: Option<usize>, budget: Duration) -> Result<Tally, String> {
-    let out: PathBuf = root().join("target/mutants").join(g.name.replace(' ', "-"));
-    let mut list = sh("cargo");
-    list.args(common(g, &out)).arg("--list");
-    let listed = output(&mut list).ok_or("cargo mutants --list failed")?.lines().filter(|l| !l.is_empty()).count();
+fn crate_run(package: &str, groups: &[&Group], sample: Option<usize>, budget: Duration) -> Result<Lines, String> {
+    let out: PathBuf = root().join("target/mutants").join(package);
+    let mut common = vec!["mutants".to_string(), "--package".into(), package.into(), "--no-shuffle".into()];
+    for f in groups.iter().flat_map(|g| g.files) {
+        common.push("--file".into());
+        common.push((*f).into());
+    }
+    common.push("--output".into());
+    common.push(out.display().to_string());
+    let listed: Vec<String> = output(sh("cargo").args(&common).arg("--list"))
+        .ok_or("cargo mutants --list failed")?
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
     let mut c = sh("cargo");
-    c.args(common(g, &out)).args(["--timeout", "120", "--build-timeout", "600"]);
+    c.args(&common).args(["--timeout", "120", "--build-timeout", "600"]);
     if let Some(n) = sample {
         // Shard 0 of listed/n shards: every (listed/n)-th mutant of the list.
-        c.arg("--shard").arg(format!("0/{}", listed.div_ceil(n).max(1)));
+        c.arg("--shard").arg(format!("0/{}", listed.len().div_ceil(n).max(1)));
     }
-    if !g.tests.is_empty() {
-        c.arg("--").args(g.tests);
+    let mut tests: Vec<&str> = Vec::new();
+    for g in groups {
+        for t in g.tests.chunks(2) {
+            if !tests.chunks(2).any(|u| u == t) {
+                tests.extend_from_slice(t);
+            }
+        }
     }
-    println!("mutants: {}: {listed} mutants, {} s left", g.name, budget.as_secs());
+    if !tests.is_empty() {
+        c.arg("--").args(&tests);
+    }
+    println!("mutants: {package}: {} mutants, {} s", listed.len(), budget.as_secs());
     // Its own process group, so that the builds and tests it started stop with it.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut c, 0);
@@ -190,7 +234,7 @@ fn group(g: &Group, sample: Option<usize>, budget: Duration) -> Result<Tally, St
             }
             Ok(None) if interrupted.is_none() && Instant::now() >= end => {
                 // Out of time: cargo-mutants stops on an interrupt and keeps what finished.
-                println!("mutants: {}: out of time, stopping", g.name);
+                println!("mutants: {package}: out of time, stopping");
                 signal(child.id(), "INT");
                 interrupted = Some(Instant::now());
             }
@@ -206,7 +250,7 @@ fn group(g: &Group, sample: Option<usize>, budget: Duration) -> Result<Tally, St
             .map(str::to_string)
             .collect()
     };
-    Ok(Tally {
+    Ok(Lines {
         listed,
         caught: read("caught.txt"),
         missed: read("missed.txt"),
@@ -221,7 +265,7 @@ fn signal(pid: u32, sig: &str) {
     let _ = output(sh("kill").arg(format!("-{sig}")).arg("--").arg(format!("-{pid}")));
 }
 
-fn render(report: &[(&Group, Option<Tally>)], sample: Option<usize>, minutes: u64) -> String {
+fn render(report: &[(&Group, Tally)], sample: Option<usize>, minutes: u64) -> String {
     let mut s = String::from("# Mutation testing\n\n");
     let _ = writeln!(
         s,
@@ -232,10 +276,6 @@ fn render(report: &[(&Group, Option<Tally>)], sample: Option<usize>, minutes: u6
     );
     s.push_str("| group | mutants | tested | caught | missed | timeout | unviable | score |\n|---|---|---|---|---|---|---|---|\n");
     for (g, t) in report {
-        let Some(t) = t else {
-            let _ = writeln!(s, "| {} | | not run (out of time) | | | | | |", g.name);
-            continue;
-        };
         let tested = t.caught.len() + t.missed.len() + t.timeout.len() + t.unviable.len();
         let judged = t.caught.len() + t.missed.len();
         let score =
@@ -253,7 +293,6 @@ fn render(report: &[(&Group, Option<Tally>)], sample: Option<usize>, minutes: u6
         );
     }
     for (g, t) in report {
-        let Some(t) = t else { continue };
         if t.missed.is_empty() {
             continue;
         }
