@@ -187,6 +187,7 @@ struct Lines {
 
 fn crate_run(package: &str, groups: &[&Group], sample: Option<usize>, budget: Duration) -> Result<Lines, String> {
     let out: PathBuf = root().join("target/mutants").join(package);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut common = vec!["mutants".to_string(), "--package".into(), package.into(), "--no-shuffle".into()];
     for f in groups.iter().flat_map(|g| g.files) {
         common.push("--file".into());
@@ -204,7 +205,7 @@ fn crate_run(package: &str, groups: &[&Group], sample: Option<usize>, budget: Du
     c.args(&common).args(["--timeout", "120", "--build-timeout", "600"]);
     if let Some(n) = sample {
         // Shard 0 of listed/n shards: every (listed/n)-th mutant of the list.
-        c.arg("--shard").arg(format!("0/{}", listed.len().div_ceil(n).max(1)));
+        c.arg("--shard").arg(format!("0/{}", listed.len().div_ceil(n).max(1))).args(["--sharding", "round-robin"]);
     }
     let mut tests: Vec<&str> = Vec::new();
     for g in groups {
@@ -226,6 +227,11 @@ fn crate_run(package: &str, groups: &[&Group], sample: Option<usize>, budget: Du
     let mut interrupted: Option<Instant> = None;
     let finished = loop {
         match child.try_wait() {
+            // cargo-mutants exits with 1 on a usage error and 4 when the tests fail
+            // without mutation: then no outcome means anything.
+            Ok(Some(st)) if interrupted.is_none() && matches!(st.code(), Some(1 | 4)) => {
+                return Err(format!("cargo mutants on {package} failed ({st}), see its output above"))
+            }
             Ok(Some(_)) => break interrupted.is_none(),
             Ok(None) if interrupted.is_some_and(|t| t.elapsed() > Duration::from_secs(60)) => {
                 signal(child.id(), "KILL");
