@@ -396,3 +396,32 @@ fn every_way_of_singling_out_cpu_0_is_refused() {
         assert!(r.contains(why), "`{cond}`: {r}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// G-DIRTY: only a write through a TLB entry caching D=1 escapes the dirty bit.
+
+const DIRTY: &str = r#"
+model "dirty bit";
+cpus 1..1 default 1;
+option write_again = false;
+aspace mm;
+map mm 0x1000 writable;
+proc t() {
+    user_store(0x1000);
+    local d = pte_clear_dirty(mm, 0x1000);
+    local f = pte_read(mm, 0x1000);
+    page_clean(f);
+    user_load(0x1000);
+    if (write_again) { user_store(0x1000); }
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_read_through_a_stale_dirty_entry_is_no_lost_modification_a_write_is() {
+    assert_eq!(check(DIRTY, 1, &[], Options::default()), Outcome::Verified, "a read changes nothing");
+    match check(DIRTY, 1, &[("write_again", "true")], Options::default()) {
+        Outcome::Violation { property, choices, .. } => assert_eq!((property.as_str(), choices.len()), ("G-DIRTY", 6)),
+        o => panic!("{o:?}"),
+    }
+}
