@@ -395,6 +395,8 @@ impl Checker {
             return true;
         }
         let stop = self.progress.transitions.saturating_add(budget);
+        // An outcome set before the search (a stuck initial state) has no level to settle.
+        let searching = self.outcome.is_none();
         while self.outcome.is_none() {
             if self.progress.transitions >= stop {
                 return false;
@@ -527,8 +529,74 @@ impl Checker {
             self.progress.frontier = self.queued;
         }
         self.progress.frontier = self.queued;
+        if searching {
+            self.first_of_level();
+        }
         self.concretize();
         true
+    }
+
+    /// The search stopped at the first event (violation, fault, stuck state) of depth
+    /// `level + 1` in the order it expands states. Which event that is depends on how
+    /// states and CPUs are ordered, which CPU symmetry changes (a representative may
+    /// number the CPUs differently); the *set* of properties broken at the shortest
+    /// depth does not (a renaming maps a run to a run of the same length that breaks the
+    /// same property). So every successor of the level is judged again and the event
+    /// reported is the first of the best rank (`rank`): the same property in every
+    /// breadth-first mode. Nothing is counted or stored: states and transitions stay
+    /// those at the first event.
+    fn first_of_level(&mut self) {
+        let Some(first) = self.outcome.as_ref().and_then(rank) else { return };
+        if first == 0 {
+            // Nothing outranks it, and it is the first in the order of expansion.
+            return;
+        }
+        let mut best: Option<(u8, Outcome)> = None;
+        let mut at = 0;
+        let mut state = State::empty();
+        let mut next = State::empty();
+        let mut en = Vec::new();
+        while at < self.cur.len() {
+            let (node, words_en, words) = read_record(&self.cur[at..]);
+            en.clear();
+            en.extend(words_en.iter().map(|&w| word_choice(w)));
+            at += 2 + words_en.len() + state.decode_from(words);
+            for &choice in &en {
+                next.clone_from(&state);
+                self.fx.clear();
+                let event = match self.machine.step(&mut next, choice, &mut self.fx) {
+                    Err(f) => Some(Err(f.to_string())),
+                    Ok(st) => match st.violation {
+                        Some(v) => Some(Ok((v.property, v.message))),
+                        None => {
+                            // A stuck successor seen before was stuck then, and would
+                            // have been reported at a smaller depth: it is new here.
+                            self.machine.enabled(&next, &mut self.en2);
+                            let stuck = self.en2.is_empty().then(|| self.machine.stuck(&next)).flatten();
+                            stuck.map(|st| Ok((st.property, st.message)))
+                        }
+                    },
+                };
+                let Some(event) = event else { continue };
+                let mut path = self.path(node);
+                path.push(choice);
+                let o = match event {
+                    Ok((property, message)) => violation(property, message, path),
+                    Err(message) => Outcome::Fault { message, schedule: strings(&path), choices: path },
+                };
+                let r = rank(&o).unwrap_or(u8::MAX);
+                if best.as_ref().is_none_or(|(b, _)| r < *b) {
+                    best = Some((r, o));
+                    if r == 0 {
+                        at = self.cur.len();
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some((_, o)) = best {
+            self.outcome = Some(o);
+        }
     }
 
     /// A breadth-first counterexample under CPU symmetry is a run among representatives:
@@ -590,6 +658,21 @@ impl Checker {
     pub fn check(mut self) -> (Outcome, Progress) {
         while !self.run(u64::MAX) {}
         (self.outcome.take().unwrap_or(Outcome::Verified), self.progress)
+    }
+}
+
+/// The order in which events found at the same breadth-first depth are preferred: the
+/// hardware-level properties the checker exists for, then the model's assertions, then
+/// stuck states, then model faults. None for an outcome that is no event (verified, a
+/// limit, a lasso).
+fn rank(o: &Outcome) -> Option<u8> {
+    const ORDER: [&str; 7] = ["G-STALE", "G-DIRTY", "G-USERMODE-WINDOW", "G-MEM", "assert", "G-DEADLOCK", "G-NOLOST"];
+    match o {
+        Outcome::Violation { property, cycle_start: None, .. } => {
+            Some(ORDER.iter().position(|p| p == property).unwrap_or(ORDER.len()) as u8)
+        }
+        Outcome::Fault { .. } => Some(ORDER.len() as u8 + 1),
+        _ => None,
     }
 }
 

@@ -10,14 +10,37 @@
 //! fair-cycle search (a nested-DFS/SCC analysis would be).
 //!
 //! **Partial-order reduction** (`por`): in a state where some CPU c runs with IF=0, no
-//! NMI can arrive, c has no other enabled choice, and c's next step touches only c's
-//! private state (a fence, IF, pin or critical depth, its own TLB, address space or
-//! acknowledgement window) and retires no request storage, only that step is explored (an ample set of one). Such a step commutes with every step of
-//! every other CPU (none reads or writes what it changes, and with IF=0 no interrupt can
-//! come in between on c), it cannot break a property itself (only user accesses,
-//! assertions and stuck states do), and it is not taken when its successor is on the
-//! stack (the cycle proviso). So every reachable violation, deadlock and lost shootdown
-//! is still reached.
+//! NMI can arrive, c has no other enabled choice, and c's next step α (with the local
+//! instructions folded into it) touches only c's private state (`private_effect`: IF,
+//! pin and critical depths, its TLB, address space and acknowledgement window, its
+//! stack), only α is explored: an ample set of one. It is sound by the ample-set
+//! conditions (Clarke, Grumberg, Peled, *Model Checking*, ch. 10):
+//!
+//! - C1, no choice dependent on α runs before α on any path of the full graph that
+//!   starts here. Another CPU's step reads and writes memory, page tables, frames, IRR
+//!   and ISR, broadcasts and its own private state, never c's private state, so it
+//!   commutes with α and neither enables nor disables it (α is no spin test). What
+//!   remains is c's own choices, and those other CPUs' steps can *enable* before α:
+//!   - `Step(c)` is α itself; c has no other choice now.
+//!   - `Irq(c, _)` needs IF=1, and only c changes its IF.
+//!   - `Nmi(c)`: none arrives (the first condition).
+//!   - `Drain(c)`: c's buffer is empty (else the drain would be enabled) and only c's
+//!     stores fill it.
+//!   - `Lose(c, v)`: another CPU's IPI may enable it, but it touches only c's IRR and the
+//!     loss budget, which α neither reads nor writes: independent.
+//!   - `Fill(c, slot)` (`hw_speculative_fill`): another CPU's `pte_set` may enable it,
+//!     and it reads c's address space and TLB: dependent on any α that changes either
+//!     (`EnvChoices::conflicts`), so such an α is not ample in these configurations.
+//!   - `Bcast(c, k)`: another CPU's `invlpgb` may enable it, and it closes c's window:
+//!     dependent on an α that opens one, which is then not ample in a model that
+//!     issues INVLPGB. It commutes with α's invalidations and closings (all remove).
+//! - C2, α is invisible: its effects are private, and no property is judged on them
+//!   (only user accesses, shared accesses, assertions and stuck states break one).
+//! - C3, the cycle proviso: α is not taken when its successor is on the stack.
+//!
+//! So every reachable violation, deadlock and lost shootdown is still reached. The
+//! probe steps α and judges its effects, not the instruction's kind: an operand that
+//! reads shared memory (`invlpg(va_var)`) or a folded `retire` makes it shared.
 //!
 //! **Store buffers** (`hw_tso`). A drain is a shared write by its CPU: it changes memory
 //! that every other CPU may read, so it is never an ample step, and it depends on the
@@ -90,6 +113,7 @@ pub(crate) struct Dfs {
     /// The successor tried by the reduction's cycle proviso.
     probe: State,
     words: Vec<u32>,
+    env: EnvChoices,
 }
 
 impl Dfs {
@@ -111,6 +135,7 @@ impl Dfs {
             pushes: 0,
             scratch_from: None,
             probed: None,
+            env: EnvChoices::of(m),
         };
         let mut s0 = m.initial();
         let fp = d.fingerprint(&s0);
@@ -189,7 +214,8 @@ impl Dfs {
                 continue;
             }
             let Some(a) = cpu.stack.last() else { continue };
-            let private = matches!(
+            // A cheap filter before the probe; the probe's effects decide.
+            let candidate = matches!(
                 m.prog.procs[a.proc as usize].code[a.pc as usize].kind,
                 Kind::Fence(_)
                     | Kind::Cli
@@ -203,18 +229,18 @@ impl Dfs {
                     | Kind::SwitchTo(_)
                     | Kind::LoadCr3 { .. }
             );
-            if !private {
+            if !candidate {
                 continue;
             }
-            // Cycle proviso: never defer the others past a state on the stack.
             let mut next = std::mem::replace(&mut self.probe, State::empty());
             next.clone_from(s);
             self.fx.clear();
             let result = m.step(&mut next, Choice::Step(c8), &mut self.fx);
-            // A `retire` folded into the step makes it change what another CPU's access
-            // means (G-MEM): no longer private.
-            let retires = self.fx.iter().any(|e| matches!(e, Effect::Retire { .. }));
-            let fp = (result.is_ok() && !retires).then(|| self.fingerprint(&next));
+            let independent = result.as_ref().is_ok_and(|st| st.violation.is_none())
+                && self.fx.iter().all(|e| private_effect(e, c8))
+                && !self.env.conflicts(&self.fx);
+            // Cycle proviso: never defer the others past a state on the stack.
+            let fp = independent.then(|| self.fingerprint(&next));
             self.probe = next;
             match (fp, result) {
                 (Some(fp), Ok(st)) if !self.on_stack.contains_key(&fp) => {
@@ -402,6 +428,68 @@ impl Dfs {
             w.condition,
             steps.len()
         ))
+    }
+}
+
+/// Whether effect `e` of a step of CPU c touches only state of c that no other CPU's
+/// step reads or writes: its IF, critical and pin depths, TLB, loaded address space,
+/// acknowledgement window, call stack and locals. Everything else (memory, store buffers,
+/// IRR and ISR, which `send_ipi` reads, page tables, frames, request storage,
+/// broadcasts) is shared.
+fn private_effect(e: &Effect, c: u8) -> bool {
+    let cpu = match *e {
+        Effect::Fence { cpu }
+        | Effect::Interrupts { cpu, .. }
+        | Effect::Critical { cpu, .. }
+        | Effect::Pinned { cpu, .. }
+        | Effect::TlbInvalidate { cpu, .. }
+        | Effect::TlbFlush { cpu, .. }
+        | Effect::AddressSpace { cpu, .. }
+        | Effect::WindowOpen { cpu, .. }
+        | Effect::WindowClose { cpu, .. }
+        | Effect::Call { cpu, .. }
+        | Effect::Iret { cpu, .. }
+        | Effect::NmiExit { cpu }
+        | Effect::NmiEnter { cpu }
+        | Effect::ThreadDone { cpu }
+        | Effect::Ktr { cpu, .. } => cpu,
+        _ => return false,
+    };
+    cpu == c
+}
+
+/// The environment choices of a CPU that other CPUs' steps can enable while it waits
+/// with IF=0 and no choice but its private step α, and which do not commute with α
+/// (module doc, "Environment choices"). If one of them could be enabled before α, the
+/// order "it, then α" is a run the reduced search would never try.
+struct EnvChoices {
+    /// `hw_speculative_fill`: another CPU's `pte_set` enables `Fill(c, slot)`, which
+    /// reads c's address space and TLB and adds an entry.
+    fills: bool,
+    /// The program issues INVLPGB: another CPU's `invlpgb` enables `Bcast(c, k)`, which
+    /// closes c's window if it is open on that page.
+    bcasts: bool,
+}
+
+impl EnvChoices {
+    fn of(m: &Machine) -> EnvChoices {
+        let bcasts = m.prog.procs.iter().any(|p| p.code.iter().any(|i| matches!(i.kind, Kind::Invlpgb { .. })));
+        EnvChoices { fills: m.hw.speculative_fill, bcasts }
+    }
+
+    /// Whether a private step with effects `fx` depends on a choice that may be enabled
+    /// later. A fill depends on every change of the TLB or the address space (fill then
+    /// invalidate keeps no entry, invalidate then fill keeps one; fill then switch keeps
+    /// an entry of the old space, switch then fill cannot make one). A broadcast's
+    /// arrival depends on the opening of a window (arrival then opening leaves it open,
+    /// opening then arrival closes it); with another invalidation or a closing it
+    /// commutes (both only remove entries and close).
+    fn conflicts(&self, fx: &[Effect]) -> bool {
+        fx.iter().any(|e| match e {
+            Effect::AddressSpace { .. } | Effect::TlbInvalidate { .. } | Effect::TlbFlush { .. } => self.fills,
+            Effect::WindowOpen { .. } => self.bcasts,
+            _ => false,
+        })
     }
 }
 

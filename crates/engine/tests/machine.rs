@@ -164,6 +164,8 @@ fn nmi_in_the_ack_window_uses_a_freed_frame() {
     step_while_can(&mut s, 0);
     s.step(Choice::Nmi(1)).expect("NMI");
     assert!(s.state().cpus[1].ctx() != Some(Ctx::Nmi), "an NMI handler that reads nothing returns at once");
+    assert_eq!(s.state().cpus[1].ctx(), Some(Ctx::Irq(0)), "back in the IPI handler");
+    assert!(!s.state().cpus[1].intr, "the NMI's IRET restores the handler's IF=0");
 }
 
 const LAPIC: &str = r#"

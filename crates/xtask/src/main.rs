@@ -5,6 +5,7 @@
 mod bench;
 mod bench_trace;
 mod fresh;
+mod mutants;
 mod setup;
 mod util;
 
@@ -23,6 +24,7 @@ commands:
                      fuzz the trace readers, the model compiler and runner, and the
                      stepper's actions (default 60 s each)
   fresh-serve        only the test command's check of the README's serve command on a fresh clone
+  mutants [--sample N] [--minutes M] [--group NAME]  mutation testing (cargo-mutants), score in docs/mutants.md
   setup [--browser]  only install what is missing";
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz(&args[1..]),
         Some("fresh-serve") => setup::all(false).and_then(|_| fresh::check()),
+        Some("mutants") => mutants::run_mutants(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -184,6 +187,10 @@ fn test() -> Result<(), String> {
         ),
         ("native tests", Box::new(|t| run_tee(sh("cargo").args(["test", "--workspace", "--exclude", "sdlab-app"]), t))),
         ("fuzzers, 20 s each", Box::new(|_| fuzz_for(20, None, None))),
+        (
+            "mutation sample (cargo-mutants, 2 mutants a crate, at most 6 minutes)",
+            Box::new(|_| mutants::run_mutants(&["--sample".into(), "2".into(), "--minutes".into(), "6".into()])),
+        ),
         (
             "wasm tests in headless Chromium",
             Box::new(|t| {

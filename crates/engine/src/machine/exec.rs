@@ -116,10 +116,13 @@ impl Machine {
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
             Choice::Drain(_) => {
+                let start = fx.len();
                 if !self.drain_one(s, c, fx) {
                     return Err(not_enabled("the CPU's store buffer is empty"));
                 }
-                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+                // A store that lands on request storage retired meanwhile is G-MEM.
+                let violation = self.check_retired(s, c, &fx[start..]);
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation })
             }
         }
     }

@@ -26,6 +26,15 @@ impl Machine {
 
     /// Judge the shared accesses of one step of CPU c (its effects `fx`): an access by
     /// another CPU to retired storage is a violation; the owner's write reclaims it.
+    ///
+    /// Under `hw_tso` a plain store is two events. Issued into the buffer, it is the
+    /// CPU's access in program order: by another CPU it is a violation as a store to
+    /// memory would be, and by the owner it reclaims the word (the owner builds its next
+    /// request there; no other CPU can see the new value before the owner publishes it,
+    /// and a publication commits the older store first). Committed to memory, it is the
+    /// moment the value lands: another CPU's store issued before the retirement and
+    /// committed after it overwrites storage the owner may already reuse, which is a
+    /// violation too; the owner's own commit changes nothing (it was judged at issue).
     pub(super) fn check_retired(&self, s: &mut State, c: usize, fx: &[Effect]) -> Option<Violation> {
         if s.retired.is_empty() {
             return None;
@@ -35,7 +44,23 @@ impl Machine {
             let (addr, what, writes) = match *e {
                 Effect::Read { cpu, addr, .. } if cpu as usize == c => (addr, "read", false),
                 Effect::Write { cpu, addr, .. } if cpu as usize == c => (addr, "wrote", true),
+                Effect::StoreBuffered { cpu, addr, .. } if cpu as usize == c => (addr, "wrote", true),
                 Effect::Rmw { cpu, addr, .. } if cpu as usize == c => (addr, "updated", true),
+                Effect::StoreCommitted { cpu, addr, .. } => {
+                    let Ok(i) = s.retired.binary_search_by_key(&addr, |r| r.addr) else { continue };
+                    let owner = s.retired[i].owner;
+                    if owner != cpu && found.is_none() {
+                        found = Some(Violation {
+                            property: "G-MEM",
+                            cpu,
+                            message: format!(
+                                "a store of CPU {cpu} to {} reached memory (from its store buffer) after CPU {owner} considered the request complete and free to reuse",
+                                self.addr_name(addr)
+                            ),
+                        });
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             let Ok(i) = s.retired.binary_search_by_key(&addr, |r| r.addr) else { continue };

@@ -1,4 +1,5 @@
 #![allow(dead_code)]
+pub mod replay;
 use sdlab_engine::*;
 use std::sync::Arc;
 

@@ -1,0 +1,384 @@
+//! Exact results of every bundled model's scenarios with default options, at 2 and 3
+//! CPUs, and of every declared race, in three modes: breadth-first with CPU symmetry (where the analysis accepts
+//! the configuration), breadth-first without, and depth-first with partial-order
+//! reduction. States, transitions and maximum depth are pinned as well as the verdict,
+//! so that a change in the machine, the searches or a reduction that moves any count
+//! shows up here and has to be explained. Configurations above `LIMIT` states are left
+//! out (they belong to the benchmarks). `cargo test -p sdlab-engine --test pinned --
+//! --ignored --nocapture print_table` prints the table from the current code.
+
+mod common;
+use common::*;
+use sdlab_engine::checker::{Checker, Mode, Options, Outcome};
+use sdlab_engine::*;
+
+const LIMIT: usize = 200_000;
+
+/// (model, scenario, CPUs, mode, verdict, states, transitions, depth)
+type Row = (&'static str, &'static str, u32, &'static str, &'static str, u64, u64, u32);
+
+const TABLE: &[Row] = &[
+    ("freebsd-scoreboard", "unmap_free", 2, "bfs", "verified", 403, 1380, 32),
+    ("freebsd-scoreboard", "unmap_free", 2, "bfs-nosym", "verified", 403, 1380, 32),
+    ("freebsd-scoreboard", "unmap_free", 2, "dfs-por", "verified", 375, 613, 32),
+    ("freebsd-scoreboard", "unmap_free", 3, "bfs", "verified", 25453, 137018, 52),
+    ("freebsd-scoreboard", "unmap_free", 3, "bfs-nosym", "verified", 25453, 137018, 52),
+    ("freebsd-scoreboard", "unmap_free", 3, "dfs-por", "verified", 22134, 48710, 52),
+    ("freebsd-scoreboard", "crossfire", 2, "bfs", "verified", 3224, 12288, 59),
+    ("freebsd-scoreboard", "crossfire", 2, "bfs-nosym", "verified", 3224, 12288, 59),
+    ("freebsd-scoreboard", "crossfire", 2, "dfs-por", "verified", 2844, 4876, 59),
+    ("freebsd-scoreboard", "crossfire", 3, "dfs-por", "verified", 172408, 385948, 93),
+    ("freebsd-scoreboard", "switch_back", 2, "bfs", "verified", 841, 2956, 39),
+    ("freebsd-scoreboard", "switch_back", 2, "bfs-nosym", "verified", 841, 2956, 39),
+    ("freebsd-scoreboard", "switch_back", 2, "dfs-por", "verified", 793, 1202, 39),
+    ("freebsd-scoreboard", "switch_back", 3, "bfs", "verified", 7981, 40798, 55),
+    ("freebsd-scoreboard", "switch_back", 3, "bfs-nosym", "verified", 7981, 40798, 55),
+    ("freebsd-scoreboard", "switch_back", 3, "dfs-por", "verified", 6927, 13842, 56),
+    ("freebsd-scoreboard", "race:E4", 2, "bfs", "G-DEADLOCK/28", 376, 656, 27),
+    ("freebsd-scoreboard", "race:E4", 2, "bfs-nosym", "G-DEADLOCK/28", 376, 656, 27),
+    ("freebsd-scoreboard", "race:E4", 2, "dfs-por", "G-DEADLOCK/28", 225, 272, 63),
+    ("freebsd-scoreboard", "race:E1", 3, "bfs", "G-NOLOST/67", 50642, 143018, 66),
+    ("freebsd-scoreboard", "race:E1", 3, "bfs-nosym", "G-NOLOST/67", 50642, 143018, 66),
+    ("freebsd-scoreboard", "race:E1", 3, "dfs-por", "G-NOLOST/67", 68, 67, 67),
+    ("freebsd-scoreboard", "race:E1_latch", 3, "bfs", "G-NOLOST/76", 144979, 415360, 75),
+    ("freebsd-scoreboard", "race:E1_latch", 3, "bfs-nosym", "G-NOLOST/76", 144979, 415360, 75),
+    ("freebsd-scoreboard", "race:E1_latch", 3, "dfs-por", "G-NOLOST/76", 4688, 10528, 93),
+    ("freebsd-scoreboard", "race:E2", 2, "bfs", "G-STALE/28", 1573, 3263, 27),
+    ("freebsd-scoreboard", "race:E2", 2, "bfs-nosym", "G-STALE/28", 1573, 3263, 27),
+    ("freebsd-scoreboard", "race:E2", 2, "dfs-por", "G-STALE/28", 1503, 3021, 34),
+    ("freebsd-scoreboard", "race:E2_window", 2, "bfs", "G-USERMODE-WINDOW/22", 916, 1849, 21),
+    ("freebsd-scoreboard", "race:E2_window", 2, "bfs-nosym", "G-USERMODE-WINDOW/22", 916, 1849, 21),
+    ("freebsd-scoreboard", "race:E2_window", 2, "dfs-por", "G-USERMODE-WINDOW/27", 733, 1231, 34),
+    ("freebsd-scoreboard", "race:E3", 2, "bfs", "G-STALE/18", 426, 741, 17),
+    ("freebsd-scoreboard", "race:E3", 2, "bfs-nosym", "G-STALE/18", 426, 741, 17),
+    ("freebsd-scoreboard", "race:E3", 2, "dfs-por", "G-STALE/41", 847, 1310, 42),
+    ("freebsd-scoreboard", "race:E3_tso", 2, "bfs", "G-STALE/18", 807, 1733, 17),
+    ("freebsd-scoreboard", "race:E3_tso", 2, "bfs-nosym", "G-STALE/18", 807, 1733, 17),
+    ("freebsd-scoreboard", "race:E3_tso", 2, "dfs-por", "G-STALE/18", 1665, 3085, 42),
+    ("freebsd-scoreboard", "race:E5", 2, "bfs", "G-STALE/17", 2558, 6766, 16),
+    ("freebsd-scoreboard", "race:E5", 2, "bfs-nosym", "G-STALE/17", 2558, 6766, 16),
+    ("freebsd-scoreboard", "race:E5", 2, "dfs-por", "G-STALE/19", 2931, 7210, 42),
+    ("freebsd-global", "unmap_free", 2, "bfs", "verified", 249, 848, 26),
+    ("freebsd-global", "unmap_free", 2, "bfs-nosym", "verified", 249, 848, 26),
+    ("freebsd-global", "unmap_free", 2, "dfs-por", "verified", 207, 301, 26),
+    ("freebsd-global", "unmap_free", 3, "bfs", "verified", 5753, 30788, 36),
+    ("freebsd-global", "unmap_free", 3, "bfs-nosym", "verified", 5753, 30788, 36),
+    ("freebsd-global", "unmap_free", 3, "dfs-por", "verified", 3730, 7725, 36),
+    ("freebsd-global", "crossfire", 2, "bfs", "verified", 682, 2424, 46),
+    ("freebsd-global", "crossfire", 2, "bfs-nosym", "verified", 682, 2424, 46),
+    ("freebsd-global", "crossfire", 2, "dfs-por", "verified", 511, 734, 52),
+    ("freebsd-global", "crossfire", 3, "bfs", "verified", 2960, 14420, 60),
+    ("freebsd-global", "crossfire", 3, "bfs-nosym", "verified", 2960, 14420, 60),
+    ("freebsd-global", "crossfire", 3, "dfs-por", "verified", 1843, 3338, 66),
+    ("freebsd-global", "race:X1", 2, "bfs", "G-DEADLOCK/18", 217, 359, 17),
+    ("freebsd-global", "race:X1", 2, "bfs-nosym", "G-DEADLOCK/18", 217, 359, 17),
+    ("freebsd-global", "race:X1", 2, "dfs-por", "G-DEADLOCK/18", 193, 265, 46),
+    ("mach", "unmap_free", 2, "bfs", "verified", 217, 718, 34),
+    ("mach", "unmap_free", 2, "bfs-nosym", "verified", 217, 718, 34),
+    ("mach", "unmap_free", 2, "dfs-por", "verified", 214, 317, 34),
+    ("mach", "unmap_free", 3, "bfs", "verified", 5386, 28604, 56),
+    ("mach", "unmap_free", 3, "bfs-nosym", "verified", 5386, 28604, 56),
+    ("mach", "unmap_free", 3, "dfs-por", "verified", 5175, 11094, 56),
+    ("mach", "crossfire", 2, "bfs", "verified", 1567, 5960, 62),
+    ("mach", "crossfire", 2, "bfs-nosym", "verified", 1567, 5960, 62),
+    ("mach", "crossfire", 2, "dfs-por", "verified", 1514, 2570, 62),
+    ("mach", "crossfire", 3, "bfs", "verified", 78559, 458816, 108),
+    ("mach", "crossfire", 3, "bfs-nosym", "verified", 78559, 458816, 108),
+    ("mach", "crossfire", 3, "dfs-por", "verified", 75794, 184978, 113),
+    ("mach", "kernel_enter", 2, "bfs", "verified", 254, 886, 37),
+    ("mach", "kernel_enter", 2, "bfs-nosym", "verified", 254, 886, 37),
+    ("mach", "kernel_enter", 2, "dfs-por", "verified", 245, 373, 37),
+    ("mach", "kernel_enter", 3, "bfs", "verified", 1607, 7970, 57),
+    ("mach", "kernel_enter", 3, "bfs-nosym", "verified", 1607, 7970, 57),
+    ("mach", "kernel_enter", 3, "dfs-por", "verified", 1521, 2922, 57),
+    ("mach", "race:M_D1", 2, "bfs", "G-DEADLOCK/24", 240, 414, 23),
+    ("mach", "race:M_D1", 2, "bfs-nosym", "G-DEADLOCK/24", 240, 414, 23),
+    ("mach", "race:M_D1", 2, "dfs-por", "G-DEADLOCK/24", 102, 126, 35),
+    ("mach", "race:M_D2", 2, "bfs", "G-DEADLOCK/13", 66, 102, 12),
+    ("mach", "race:M_D2", 2, "bfs-nosym", "G-DEADLOCK/13", 66, 102, 12),
+    ("mach", "race:M_D2", 2, "dfs-por", "G-DEADLOCK/13", 256, 370, 62),
+    ("mach", "race:M_R2", 2, "bfs", "G-STALE/24", 1114, 3123, 23),
+    ("mach", "race:M_R2", 2, "bfs-nosym", "G-STALE/24", 1114, 3123, 23),
+    ("mach", "race:M_R2", 2, "dfs-por", "G-STALE/26", 270, 653, 38),
+    ("dillon-2004", "launder", 2, "bfs", "verified", 130, 388, 21),
+    ("dillon-2004", "launder", 2, "bfs-nosym", "verified", 130, 388, 21),
+    ("dillon-2004", "launder", 2, "dfs-por", "verified", 130, 190, 21),
+    ("dillon-2004", "launder", 3, "bfs", "verified", 1024, 6736, 31),
+    ("dillon-2004", "launder", 3, "bfs-nosym", "verified", 1918, 8784, 31),
+    ("dillon-2004", "launder", 3, "dfs-por", "verified", 1886, 3880, 31),
+    ("dillon-2004", "pageout", 2, "bfs", "verified", 123, 368, 22),
+    ("dillon-2004", "pageout", 2, "bfs-nosym", "verified", 123, 368, 22),
+    ("dillon-2004", "pageout", 2, "dfs-por", "verified", 123, 180, 22),
+    ("dillon-2004", "pageout", 3, "bfs", "verified", 812, 5351, 32),
+    ("dillon-2004", "pageout", 3, "bfs-nosym", "verified", 1501, 6948, 32),
+    ("dillon-2004", "pageout", 3, "dfs-por", "verified", 1469, 3012, 32),
+    ("dillon-2004", "protect", 2, "bfs", "verified", 125, 366, 22),
+    ("dillon-2004", "protect", 2, "bfs-nosym", "verified", 125, 366, 22),
+    ("dillon-2004", "protect", 2, "dfs-por", "verified", 125, 179, 22),
+    ("dillon-2004", "protect", 3, "bfs", "verified", 953, 6217, 32),
+    ("dillon-2004", "protect", 3, "bfs-nosym", "verified", 1781, 8104, 32),
+    ("dillon-2004", "protect", 3, "dfs-por", "verified", 1749, 3540, 32),
+    ("dillon-2004", "race:async", 2, "bfs", "G-DIRTY/9", 76, 107, 8),
+    ("dillon-2004", "race:async", 2, "bfs-nosym", "G-DIRTY/9", 76, 107, 8),
+    ("dillon-2004", "race:async", 2, "dfs-por", "G-DIRTY/9", 120, 174, 15),
+    ("dillon-2004", "race:window", 2, "bfs", "G-DIRTY/14", 127, 170, 13),
+    ("dillon-2004", "race:window", 2, "bfs-nosym", "G-DIRTY/14", 127, 170, 13),
+    ("dillon-2004", "race:window", 2, "dfs-por", "G-DIRTY/14", 92, 128, 16),
+    ("dillon-2004", "race:A", 2, "bfs", "assert/15", 113, 151, 14),
+    ("dillon-2004", "race:A", 2, "bfs-nosym", "assert/15", 113, 151, 14),
+    ("dillon-2004", "race:A", 2, "dfs-por", "assert/15", 71, 101, 18),
+    ("dillon-2004", "race:C", 2, "bfs", "G-DIRTY/15", 181, 238, 14),
+    ("dillon-2004", "race:C", 2, "bfs-nosym", "G-DIRTY/15", 181, 238, 14),
+    ("dillon-2004", "race:C", 2, "dfs-por", "G-DIRTY/15", 90, 129, 17),
+    ("linux", "switch_back", 2, "bfs", "verified", 2354, 8756, 42),
+    ("linux", "switch_back", 2, "bfs-nosym", "verified", 2354, 8756, 42),
+    ("linux", "switch_back", 2, "dfs-por", "verified", 2226, 3283, 44),
+    ("linux", "switch_back", 3, "bfs", "verified", 16542, 87908, 59),
+    ("linux", "switch_back", 3, "bfs-nosym", "verified", 16542, 87908, 59),
+    ("linux", "switch_back", 3, "dfs-por", "verified", 14903, 27412, 61),
+    ("linux", "unmap_touch", 2, "bfs", "verified", 383, 1368, 31),
+    ("linux", "unmap_touch", 2, "bfs-nosym", "verified", 383, 1368, 31),
+    ("linux", "unmap_touch", 2, "dfs-por", "verified", 373, 542, 31),
+    ("linux", "unmap_touch", 3, "bfs", "verified", 18435, 104104, 50),
+    ("linux", "unmap_touch", 3, "bfs-nosym", "verified", 18435, 104104, 50),
+    ("linux", "unmap_touch", 3, "dfs-por", "verified", 17274, 34658, 50),
+    ("linux", "crossfire", 2, "bfs", "verified", 5983, 23092, 55),
+    ("linux", "crossfire", 2, "bfs-nosym", "verified", 5983, 23092, 55),
+    ("linux", "crossfire", 2, "dfs-por", "verified", 5817, 9228, 58),
+    ("linux", "writeback", 2, "bfs", "verified", 389, 1392, 32),
+    ("linux", "writeback", 2, "bfs-nosym", "verified", 389, 1392, 32),
+    ("linux", "writeback", 2, "dfs-por", "verified", 379, 554, 32),
+    ("linux", "writeback", 3, "bfs", "verified", 18495, 104392, 51),
+    ("linux", "writeback", 3, "bfs-nosym", "verified", 18495, 104392, 51),
+    ("linux", "writeback", 3, "dfs-por", "verified", 17334, 34802, 51),
+    ("linux", "migrate", 2, "bfs", "verified", 86, 272, 34),
+    ("linux", "migrate", 2, "bfs-nosym", "verified", 86, 272, 34),
+    ("linux", "migrate", 2, "dfs-por", "verified", 84, 110, 34),
+    ("linux", "migrate", 3, "bfs", "verified", 844, 4274, 51),
+    ("linux", "migrate", 3, "bfs-nosym", "verified", 844, 4274, 51),
+    ("linux", "migrate", 3, "dfs-por", "verified", 795, 1443, 51),
+    ("linux", "lazy_back", 2, "bfs", "verified", 1227, 4564, 38),
+    ("linux", "lazy_back", 2, "bfs-nosym", "verified", 1227, 4564, 38),
+    ("linux", "lazy_back", 2, "dfs-por", "verified", 1185, 1770, 39),
+    ("linux", "lazy_back", 3, "bfs", "verified", 11517, 61776, 55),
+    ("linux", "lazy_back", 3, "bfs-nosym", "verified", 11517, 61776, 55),
+    ("linux", "lazy_back", 3, "dfs-por", "verified", 10660, 20029, 56),
+    ("linux", "lazy_free_tables", 2, "bfs", "verified", 454, 1642, 31),
+    ("linux", "lazy_free_tables", 2, "bfs-nosym", "verified", 454, 1642, 31),
+    ("linux", "lazy_free_tables", 2, "dfs-por", "verified", 442, 649, 31),
+    ("linux", "lazy_free_tables", 3, "bfs", "verified", 4882, 26202, 47),
+    ("linux", "lazy_free_tables", 3, "bfs-nosym", "verified", 4882, 26202, 47),
+    ("linux", "lazy_free_tables", 3, "dfs-por", "verified", 4588, 8723, 47),
+    ("linux", "race:LX1", 2, "bfs", "G-STALE/27", 1107, 1982, 26),
+    ("linux", "race:LX1", 2, "bfs-nosym", "G-STALE/27", 1107, 1982, 26),
+    ("linux", "race:LX1", 2, "dfs-por", "G-STALE/27", 1467, 2157, 43),
+    ("linux", "race:LX2", 2, "bfs", "G-STALE/28", 4584, 12103, 27),
+    ("linux", "race:LX2", 2, "bfs-nosym", "G-STALE/28", 4584, 12103, 27),
+    ("linux", "race:LX2", 2, "dfs-por", "G-STALE/30", 6199, 14390, 45),
+    ("linux", "race:LX4", 2, "bfs", "G-DEADLOCK/30", 635, 1156, 29),
+    ("linux", "race:LX4", 2, "bfs-nosym", "G-DEADLOCK/30", 635, 1156, 29),
+    ("linux", "race:LX4", 2, "dfs-por", "G-DEADLOCK/30", 193, 249, 60),
+    ("linux", "race:AX1", 2, "bfs", "G-STALE/26", 1806, 3916, 25),
+    ("linux", "race:AX1", 2, "bfs-nosym", "G-STALE/26", 1806, 3916, 25),
+    ("linux", "race:AX1", 2, "dfs-por", "G-STALE/26", 1824, 3597, 33),
+    ("linux", "race:AX1_window", 2, "bfs", "G-USERMODE-WINDOW/18", 691, 1377, 17),
+    ("linux", "race:AX1_window", 2, "bfs-nosym", "G-USERMODE-WINDOW/18", 691, 1377, 17),
+    ("linux", "race:AX1_window", 2, "dfs-por", "G-USERMODE-WINDOW/25", 936, 1522, 33),
+    ("linux", "race:AX2", 2, "bfs", "G-DIRTY/26", 419, 719, 25),
+    ("linux", "race:AX2", 2, "bfs-nosym", "G-DIRTY/26", 419, 719, 25),
+    ("linux", "race:AX2", 2, "dfs-por", "G-DIRTY/26", 387, 579, 33),
+    ("linux", "race:LX3", 2, "bfs", "G-STALE/17", 147, 234, 16),
+    ("linux", "race:LX3", 2, "bfs-nosym", "G-STALE/17", 147, 234, 16),
+    ("linux", "race:LX3", 2, "dfs-por", "G-STALE/17", 382, 558, 34),
+    ("linux", "race:LX5", 2, "bfs", "G-MEM/20", 200, 329, 19),
+    ("linux", "race:LX5", 2, "bfs-nosym", "G-MEM/20", 200, 329, 19),
+    ("linux", "race:LX5", 2, "dfs-por", "G-MEM/22", 22, 22, 21),
+    ("linux", "race:INVLPGB_migrate", 2, "bfs", "G-STALE/10", 42, 82, 9),
+    ("linux", "race:INVLPGB_migrate", 2, "bfs-nosym", "G-STALE/10", 42, 82, 9),
+    ("linux", "race:INVLPGB_migrate", 2, "dfs-por", "G-STALE/10", 40, 77, 12),
+    ("dragonfly", "unmap_free", 2, "bfs", "verified", 693, 2476, 65),
+    ("dragonfly", "unmap_free", 2, "bfs-nosym", "verified", 693, 2476, 65),
+    ("dragonfly", "unmap_free", 2, "dfs-por", "verified", 693, 1235, 65),
+    ("dragonfly", "unmap_free", 3, "bfs", "verified", 25012, 136648, 103),
+    ("dragonfly", "unmap_free", 3, "bfs-nosym", "verified", 25012, 136648, 103),
+    ("dragonfly", "unmap_free", 3, "dfs-por", "verified", 24994, 67508, 103),
+    ("dragonfly", "crossfire", 2, "bfs", "verified", 71163, 310884, 132),
+    ("dragonfly", "crossfire", 2, "bfs-nosym", "verified", 71163, 310884, 132),
+    ("dragonfly", "crossfire", 2, "dfs-por", "verified", 71154, 153466, 137),
+    ("dragonfly", "two_pages", 2, "bfs", "verified", 2919, 11050, 131),
+    ("dragonfly", "two_pages", 2, "bfs-nosym", "verified", 2919, 11050, 131),
+    ("dragonfly", "two_pages", 2, "dfs-por", "verified", 2919, 5508, 131),
+    ("dragonfly", "protect_race", 2, "bfs", "verified", 75917, 330520, 134),
+    ("dragonfly", "protect_race", 2, "bfs-nosym", "verified", 75917, 330520, 134),
+    ("dragonfly", "protect_race", 2, "dfs-por", "verified", 75899, 162867, 142),
+    ("dragonfly", "crit_wait", 2, "bfs", "verified", 1148, 4382, 76),
+    ("dragonfly", "crit_wait", 2, "bfs-nosym", "verified", 1148, 4382, 76),
+    ("dragonfly", "crit_wait", 2, "dfs-por", "verified", 1148, 2190, 76),
+    ("dragonfly", "crit_wait", 3, "bfs", "verified", 73642, 429856, 124),
+    ("dragonfly", "crit_wait", 3, "bfs-nosym", "verified", 73642, 429856, 124),
+    ("dragonfly", "crit_wait", 3, "dfs-por", "verified", 73636, 214000, 124),
+    ("dragonfly", "race:R1", 2, "bfs", "G-DEADLOCK/64", 36214, 69652, 63),
+    ("dragonfly", "race:R1", 2, "bfs-nosym", "G-DEADLOCK/64", 36214, 69652, 63),
+    ("dragonfly", "race:R2", 2, "bfs", "G-NOLOST/76", 417, 718, 75),
+    ("dragonfly", "race:R2", 2, "bfs-nosym", "G-NOLOST/76", 417, 718, 75),
+    ("dragonfly", "race:R2", 2, "dfs-por", "G-NOLOST/76", 996, 1763, 128),
+    ("dragonfly", "race:R3", 2, "bfs", "G-NOLOST/21", 52, 74, 20),
+    ("dragonfly", "race:R3", 2, "bfs-nosym", "G-NOLOST/21", 52, 74, 20),
+    ("dragonfly", "race:R3", 2, "dfs-por", "G-NOLOST/21", 244, 413, 68),
+    ("dragonfly", "race:R5", 2, "bfs", "G-USERMODE-WINDOW/40", 811, 1579, 39),
+    ("dragonfly", "race:R5", 2, "bfs-nosym", "G-USERMODE-WINDOW/40", 811, 1579, 39),
+    ("dragonfly", "race:R5", 2, "dfs-por", "G-USERMODE-WINDOW/54", 1391, 2545, 67),
+    ("dragonfly", "race:R6", 2, "bfs", "G-MEM/51", 431, 707, 50),
+    ("dragonfly", "race:R6", 2, "bfs-nosym", "G-MEM/51", 431, 707, 50),
+    ("dragonfly", "race:R6", 2, "dfs-por", "G-MEM/52", 52, 52, 51),
+    ("dragonfly", "race:R7", 2, "bfs", "G-NOLOST/19", 69, 108, 18),
+    ("dragonfly", "race:R7", 2, "bfs-nosym", "G-NOLOST/19", 69, 108, 18),
+    ("dragonfly", "race:R7", 2, "dfs-por", "G-NOLOST/19", 626, 1103, 65),
+    ("freebsd-di", "reclaim", 2, "bfs", "verified", 1255, 4524, 57),
+    ("freebsd-di", "reclaim", 2, "bfs-nosym", "verified", 1255, 4524, 57),
+    ("freebsd-di", "reclaim", 2, "dfs-por", "verified", 1255, 2239, 59),
+    ("freebsd-di", "reclaim", 3, "bfs", "verified", 23835, 124178, 66),
+    ("freebsd-di", "reclaim", 3, "bfs-nosym", "verified", 23835, 124178, 66),
+    ("freebsd-di", "reclaim", 3, "dfs-por", "verified", 23559, 56227, 70),
+    ("freebsd-di", "truncate", 2, "bfs", "verified", 2030, 7290, 58),
+    ("freebsd-di", "truncate", 2, "bfs-nosym", "verified", 2030, 7290, 58),
+    ("freebsd-di", "truncate", 2, "dfs-por", "verified", 2030, 3609, 60),
+    ("freebsd-di", "truncate", 3, "bfs", "verified", 28638, 150372, 67),
+    ("freebsd-di", "truncate", 3, "bfs-nosym", "verified", 28638, 150372, 67),
+    ("freebsd-di", "truncate", 3, "dfs-por", "verified", 28206, 66698, 71),
+    ("freebsd-di", "race:DI_R1", 3, "bfs", "G-STALE/11", 382, 719, 10),
+    ("freebsd-di", "race:DI_R1", 3, "bfs-nosym", "G-STALE/11", 382, 719, 10),
+    ("freebsd-di", "race:DI_R1", 3, "dfs-por", "G-STALE/23", 3912, 8764, 40),
+    ("freebsd-di", "race:DI_R1_self", 2, "bfs", "G-STALE/11", 139, 206, 10),
+    ("freebsd-di", "race:DI_R1_self", 2, "bfs-nosym", "G-STALE/11", 139, 206, 10),
+    ("freebsd-di", "race:DI_R1_self", 2, "dfs-por", "G-STALE/15", 335, 534, 29),
+    ("freebsd-di", "race:DI_R5", 2, "bfs", "G-STALE/32", 821, 1435, 31),
+    ("freebsd-di", "race:DI_R5", 2, "bfs-nosym", "G-STALE/32", 821, 1435, 31),
+    ("freebsd-di", "race:DI_R5", 2, "dfs-por", "G-STALE/38", 1144, 1926, 54),
+    ("freebsd-di", "race:DI_R2", 2, "bfs", "G-NOLOST/47", 1704, 3062, 46),
+    ("freebsd-di", "race:DI_R2", 2, "bfs-nosym", "G-NOLOST/47", 1704, 3062, 46),
+    ("freebsd-di", "race:DI_R2", 2, "dfs-por", "G-NOLOST/47", 78, 101, 47),
+    ("freebsd-di", "race:DI_F3", 3, "bfs", "G-STALE/64", 96544, 251895, 63),
+    ("freebsd-di", "race:DI_F3", 3, "bfs-nosym", "G-STALE/64", 96544, 251895, 63),
+    ("freebsd-di", "race:DI_F3", 3, "dfs-por", "G-STALE/82", 80076, 194238, 107),
+];
+
+const MODES: [&str; 3] = ["bfs", "bfs-nosym", "dfs-por"];
+
+fn options(mode: &str) -> Options {
+    let base = Options { max_states: LIMIT, ..Options::default() };
+    match mode {
+        "bfs" => base,
+        "bfs-nosym" => Options { symmetry: false, ..base },
+        _ => Options { mode: Mode::Dfs, por: true, ..base },
+    }
+}
+
+fn verdict(o: &Outcome) -> String {
+    match o {
+        Outcome::Verified => "verified".into(),
+        Outcome::Violation { property, choices, cycle_start: None, .. } => format!("{property}/{}", choices.len()),
+        Outcome::Violation { property, choices, cycle_start: Some(k), .. } => {
+            format!("{property}/{}@{k}", choices.len())
+        }
+        Outcome::Fault { choices, .. } => format!("fault/{}", choices.len()),
+        Outcome::Limit { .. } => "limit".into(),
+    }
+}
+
+/// `scenario` is a scenario's name with default options, or `race:NAME` for the
+/// configuration of a declared race.
+fn run(model: &str, scenario: &str, ncpu: u32, mode: &str) -> (String, u64, u64, u32) {
+    let p = program(models::find(model).expect("bundled").source);
+    let m = match scenario.strip_prefix("race:") {
+        None => session(&p, ncpu, scenario, &[]).machine,
+        Some(name) => {
+            let race = p.races.iter().find(|r| r.name == name).expect("race");
+            let mut cfg = Config::new(&p);
+            cfg.ncpu = race.cpus;
+            cfg.scenario = race.scenario;
+            for &(o, v) in &race.sets {
+                cfg.options[o] = v;
+            }
+            Machine::new(p.clone(), cfg).expect("machine")
+        }
+    };
+    let (o, pr) = Checker::new(m.clone(), options(mode)).check();
+    common::replay::assert_replays(&m, &o, &format!("{model} {scenario} {ncpu} CPUs {mode}"));
+    (verdict(&o), pr.states, pr.transitions, pr.depth)
+}
+
+#[test]
+#[ignore]
+fn print_table() {
+    for b in models::BUNDLED {
+        let p = program(b.source);
+        for sc in &p.scenarios {
+            for ncpu in [2, 3] {
+                if ncpu < sc.min_cpus {
+                    continue;
+                }
+                for mode in MODES {
+                    let (v, s, t, d) = run(b.id, &sc.name, ncpu, mode);
+                    if v != "limit" {
+                        println!("    (\"{}\", \"{}\", {ncpu}, \"{mode}\", \"{v}\", {s}, {t}, {d}),", b.id, sc.name);
+                    }
+                }
+            }
+        }
+        for race in &p.races {
+            for mode in MODES {
+                let name = format!("race:{}", race.name);
+                let (v, s, t, d) = run(b.id, &name, race.cpus, mode);
+                if v != "limit" {
+                    println!("    (\"{}\", \"{name}\", {}, \"{mode}\", \"{v}\", {s}, {t}, {d}),", b.id, race.cpus);
+                }
+            }
+        }
+    }
+}
+
+/// Every row of `model` in the table, run again: the same verdict and counts.
+fn check_model(model: &str) {
+    let rows: Vec<&Row> = TABLE.iter().filter(|r| r.0 == model).collect();
+    assert!(!rows.is_empty());
+    for &&(m, scenario, ncpu, mode, verdict, states, transitions, depth) in &rows {
+        let got = run(m, scenario, ncpu, mode);
+        assert_eq!(got, (verdict.to_string(), states, transitions, depth), "{m} {scenario} {ncpu} CPUs {mode}");
+    }
+}
+
+#[test]
+fn dillon_2004() {
+    check_model("dillon-2004");
+}
+
+#[test]
+fn dragonfly() {
+    check_model("dragonfly");
+}
+
+#[test]
+fn freebsd_di() {
+    check_model("freebsd-di");
+}
+
+#[test]
+fn freebsd_global() {
+    check_model("freebsd-global");
+}
+
+#[test]
+fn freebsd_scoreboard() {
+    check_model("freebsd-scoreboard");
+}
+
+#[test]
+fn linux() {
+    check_model("linux");
+}
+
+#[test]
+fn mach() {
+    check_model("mach");
+}

@@ -1,0 +1,427 @@
+//! Hardware and property semantics pinned against the manuals, each test written so that
+//! a plausible one-line mistake in the machine fails it (issue #20 names the mistakes;
+//! the report of that work says which test kills which).
+
+mod common;
+use common::*;
+use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::machine::Ctx;
+use sdlab_engine::*;
+
+fn check(src: &str, ncpu: u32, opts: &[(&str, &str)], o: Options) -> Outcome {
+    let p = program(src);
+    Checker::new(session(&p, ncpu, "s", opts).machine, o).check().0
+}
+
+fn property(o: &Outcome) -> Option<&str> {
+    match o {
+        Outcome::Violation { property, .. } => Some(property),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// G-MEM under store buffers
+
+/// CPU 0 completes a request and retires its storage, then says so; CPU 1 waits for
+/// that and stores into the storage: a use after retirement with or without TSO.
+const MEM_STORE_AFTER: &str = r#"
+model "store to retired storage";
+cpus 2..2 default 2;
+option hw_tso = false;
+shared req = 0;
+shared flag = 0;
+proc owner() {
+    req = 1;
+    retire(req);
+    flag = 1;
+}
+proc other() {
+    while (flag == 0) { pause(); }
+    req = 5;
+}
+scenario s { cpu 0: owner(); cpu 1: other(); }
+"#;
+
+/// CPU 0 retires its request storage, then builds the next request in it (its own store
+/// reclaims it) and publishes it; CPU 1 reads the new request only after that.
+const MEM_OWNER_REUSES: &str = r#"
+model "owner reuses retired storage";
+cpus 2..2 default 2;
+option hw_tso = false;
+shared req = 0;
+shared flag = 0;
+proc owner() {
+    req = 1;
+    retire(req);
+    req = 2;
+    flag = 1;
+}
+proc other() {
+    while (flag == 0) { pause(); }
+    local v = req;
+    assert(v == 2, "the published request");
+}
+scenario s { cpu 0: owner(); cpu 1: other(); }
+"#;
+
+/// CPU 1 stores into the request; CPU 0, which does not wait for anything, retires it.
+/// Under TSO the store may sit in CPU 1's buffer across the retirement and land after.
+const MEM_LATE_COMMIT: &str = r#"
+model "store lands after retirement";
+cpus 2..2 default 2;
+option hw_tso = true;
+shared req = 0;
+shared flag = 0;
+proc owner() {
+    flag = 1;
+    retire(req);
+}
+proc other() {
+    req = 5;
+}
+scenario s { cpu 0: owner(); cpu 1: other(); }
+"#;
+
+#[test]
+fn g_mem_judges_another_cpus_store_with_and_without_store_buffers() {
+    for tso in ["false", "true"] {
+        let o = check(MEM_STORE_AFTER, 2, &[("hw_tso", tso)], Options::default());
+        assert_eq!(property(&o), Some("G-MEM"), "hw_tso={tso}: {o:?}");
+        let Outcome::Violation { message, .. } = &o else { unreachable!() };
+        assert_eq!(message, "CPU 1 wrote req after CPU 0 considered the request complete and free to reuse");
+    }
+}
+
+#[test]
+fn the_owners_buffered_store_reclaims_its_retired_storage() {
+    for tso in ["false", "true"] {
+        let o = check(MEM_OWNER_REUSES, 2, &[("hw_tso", tso)], Options::default());
+        assert_eq!(o, Outcome::Verified, "hw_tso={tso}");
+    }
+}
+
+#[test]
+fn a_store_that_commits_after_the_retirement_is_g_mem() {
+    let p = program(MEM_LATE_COMMIT);
+    let mut s = session(&p, 2, "s", &[]);
+    let e = s.step(Choice::Step(1)).expect("CPU 1 buffers its store");
+    assert!(e.violation.is_none(), "issued before the retirement");
+    let e = s.step(Choice::Step(0)).expect("CPU 0 retires");
+    assert!(e.effects.iter().any(|e| matches!(e, Effect::Retire { cpu: 0, .. })), "{:?}", e.effects);
+    let e = s.step(Choice::Drain(1)).expect("the store lands");
+    let v = e.violation.as_ref().expect("G-MEM on the commit");
+    assert_eq!(v.property, "G-MEM");
+    assert_eq!(
+        v.message,
+        "a store of CPU 1 to req reached memory (from its store buffer) after CPU 0 considered the request complete and free to reuse"
+    );
+    // The owner's own buffered store landing after its retirement is no violation.
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(0)).expect("CPU 0 buffers flag and retires");
+    let e = s.step(Choice::Drain(0)).expect("flag lands");
+    assert!(e.violation.is_none());
+    let o = check(MEM_LATE_COMMIT, 2, &[], Options::default());
+    assert_eq!(property(&o), Some("G-MEM"), "{o:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// LAPIC in-service priority and EOI (Intel SDM Vol. 3A §11.8.3.1, "Task and Processor
+// Priorities": the processor-priority class is the class (bits 7:4) of the highest
+// vector in service, and a pending vector is dispatched only if its class is *above*
+// it; §11.8.5, "Signaling Interrupt Servicing Completion": EOI clears the highest-
+// priority bit of the ISR).
+
+/// CPU 1's LO handler re-enables interrupts before its EOI. CPU 0 sends LO, then a
+/// vector of the same class, one of a lower class, and one of a higher class.
+const LAPIC: &str = r#"
+model "lapic in-service priority";
+cpus 2..2 default 2;
+vector LO = 0x40;
+vector SAME = 0x41;
+vector LOWER = 0x30;
+vector HI = 0x80;
+shared w = 0;
+handler LO {
+    enable_interrupts();
+    local x = w;
+    eoi();
+}
+handler SAME { eoi(); }
+handler LOWER { eoi(); }
+handler HI { eoi(); }
+proc sender() {
+    send_ipi(bit(1), LO);
+    send_ipi(bit(1), SAME);
+    send_ipi(bit(1), LOWER);
+    send_ipi(bit(1), HI);
+}
+scenario s { cpu 0: sender(); cpu 1: idle; }
+"#;
+
+const LO: u8 = 0;
+const SAME: u8 = 1;
+const LOWER: u8 = 2;
+const HI: u8 = 3;
+
+fn irqs(s: &mut Session, cpu: u8) -> Vec<Choice> {
+    s.enabled().into_iter().filter(|c| matches!(c, Choice::Irq(x, _) if *x == cpu)).collect()
+}
+
+#[test]
+fn same_and_lower_classes_stay_masked_a_higher_class_nests_and_eoi_clears_the_highest() {
+    let p = program(LAPIC);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(0)).expect("send LO");
+    s.step(Choice::Irq(1, LO)).expect("LO delivered");
+    s.step(Choice::Step(1)).expect("the handler sets IF before its EOI");
+    assert!(s.state().cpus[1].intr);
+    s.step(Choice::Step(0)).expect("send SAME");
+    s.step(Choice::Step(0)).expect("send LOWER");
+    assert_eq!(s.state().cpus[1].irr, 1 << SAME | 1 << LOWER);
+    assert_eq!(irqs(&mut s, 1), vec![], "class 4 in service masks classes 4 and 3");
+    s.step(Choice::Step(0)).expect("send HI");
+    assert_eq!(irqs(&mut s, 1), vec![Choice::Irq(1, HI)], "class 8 is above class 4: it nests");
+    s.step(Choice::Irq(1, HI)).expect("HI nests");
+    assert_eq!(s.state().cpus[1].isr, 1 << LO | 1 << HI);
+    let e = s.step(Choice::Step(1)).expect("HI's EOI and IRET").effects.clone();
+    assert!(e.contains(&Effect::Eoi { cpu: 1, vector: HI }), "EOI clears the highest in service: {e:?}");
+    assert!(e.contains(&Effect::Iret { cpu: 1, vector: HI }));
+    assert_eq!(s.state().cpus[1].isr, 1 << LO, "LO is still in service");
+    assert!(s.state().cpus[1].intr, "IRET restores the IF=1 the LO handler had set");
+    assert_eq!(irqs(&mut s, 1), vec![], "LO in service still masks SAME and LOWER");
+    s.step(Choice::Step(1)).expect("LO handler reads");
+    let e = s.step(Choice::Step(1)).expect("LO's EOI and IRET").effects.clone();
+    assert!(e.contains(&Effect::Eoi { cpu: 1, vector: LO }), "{e:?}");
+    assert_eq!(s.state().cpus[1].isr, 0);
+    assert_eq!(irqs(&mut s, 1), vec![Choice::Irq(1, SAME)], "the highest pending goes first");
+    s.step(Choice::Irq(1, SAME)).expect("SAME");
+    s.step(Choice::Step(1)).expect("SAME's EOI");
+    assert_eq!(irqs(&mut s, 1), vec![Choice::Irq(1, LOWER)]);
+}
+
+// ---------------------------------------------------------------------------------------
+// NMIs (Intel SDM Vol. 3A §6.7.1, "Handling Multiple NMIs": while an NMI handler runs,
+// further NMIs are blocked until the next IRET, and one is latched and delivered after
+// it; IRET pops the EFLAGS saved on entry, so IF is what it was when the NMI came).
+
+const NMI: &str = r#"
+model "nmi";
+cpus 1..1 default 1;
+option hw_nmi = 2;
+shared n = 0;
+shared seen = -1;
+nmi {
+    local x = n;
+    n = x + 1;
+}
+proc t() {
+    disable_interrupts();
+    local a = n;
+    seen = a;
+    enable_interrupts();
+}
+scenario s { cpu 0: t(); }
+"#;
+
+fn nmi_depth(s: &Session) -> usize {
+    s.state().cpus[0].stack.iter().filter(|a| a.ctx == Ctx::Nmi).count()
+}
+
+#[test]
+fn nmi_return_restores_the_interrupt_flag_it_interrupted() {
+    for (cli_first, want_if) in [(true, false), (false, true)] {
+        let p = program(NMI);
+        let mut s = session(&p, 1, "s", &[]);
+        if cli_first {
+            s.step(Choice::Step(0)).expect("cli");
+        }
+        assert_eq!(s.state().cpus[0].intr, want_if);
+        s.step(Choice::Nmi(0)).expect("NMI");
+        assert!(!s.state().cpus[0].intr, "an NMI handler runs with IF=0");
+        s.step(Choice::Step(0)).expect("NMI reads n");
+        let e = s.step(Choice::Step(0)).expect("NMI writes n and returns").effects.clone();
+        assert!(e.contains(&Effect::NmiExit { cpu: 0 }), "{e:?}");
+        assert_eq!(s.state().cpus[0].intr, want_if, "IRET restores IF (cli first: {cli_first})");
+    }
+}
+
+#[test]
+fn a_second_nmi_during_the_handler_is_latched_and_runs_after_the_first_returns() {
+    let p = program(NMI);
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Nmi(0)).expect("first NMI");
+    s.step(Choice::Step(0)).expect("the handler reads n = 0");
+    let e = s.step(Choice::Nmi(0)).expect("second NMI").effects.clone();
+    assert_eq!(e, vec![Effect::NmiLatched { cpu: 0 }], "blocked, not nested");
+    assert_eq!(nmi_depth(&s), 1);
+    assert!(!s.enabled().contains(&Choice::Nmi(0)), "no NMI left, and one is latched");
+    let e = s.step(Choice::Step(0)).expect("the first handler writes n = 1 and returns").effects.clone();
+    let exit = e.iter().position(|x| *x == Effect::NmiExit { cpu: 0 }).expect("exit");
+    let enter = e.iter().position(|x| *x == Effect::NmiEnter { cpu: 0 }).expect("the latched NMI enters");
+    assert!(exit < enter, "{e:?}");
+    assert_eq!(nmi_depth(&s), 1);
+    assert!(!s.state().cpus[0].nmi_latch);
+    s.step(Choice::Step(0)).expect("the second handler reads n");
+    s.step(Choice::Step(0)).expect("and writes it");
+    assert_eq!(nmi_depth(&s), 0);
+    let n = (0..s.state().mem.len() as u32).find(|&a| s.machine.addr_name(a) == "n").unwrap();
+    assert_eq!(s.state().mem[n as usize], 2, "the handlers ran one after the other, not interleaved");
+}
+
+// ---------------------------------------------------------------------------------------
+// Store-buffer forwarding (Intel SDM Vol. 3A §8.2.3.5, "Intra-Processor Forwarding Is
+// Allowed"; Owens, Sarkar, Sewell, "A better x86 memory model: x86-TSO": a read is
+// satisfied by the *newest* buffered write to its address).
+
+const FORWARD: &str = r#"
+model "forwarding";
+cpus 2..2 default 2;
+option hw_tso = true;
+shared x = 0;
+proc t() {
+    x = 1;
+    x = 2;
+    local v = x;
+    assert(v == 2, "a load sees the newest buffered store");
+}
+proc other() { local v = x; }
+scenario s { cpu 0: t(); cpu 1: other(); }
+"#;
+
+#[test]
+fn a_load_sees_the_newest_of_two_buffered_stores_to_its_word() {
+    let p = program(FORWARD);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(0)).expect("x = 1");
+    s.step(Choice::Step(0)).expect("x = 2");
+    assert_eq!(s.state().cpus[0].sb.len(), 2);
+    let e = s.step(Choice::Step(0)).expect("load").effects.clone();
+    assert!(e.contains(&Effect::Read { cpu: 0, addr: 0, value: 2 }), "{e:?}");
+    let e = s.step(Choice::Step(1)).expect("the other CPU reads memory").effects.clone();
+    assert!(e.contains(&Effect::Read { cpu: 1, addr: 0, value: 0 }), "{e:?}");
+    let e = s.step(Choice::Drain(0)).expect("drain the oldest").effects.clone();
+    assert_eq!(e, vec![Effect::StoreCommitted { cpu: 0, addr: 0, old: 0, new: 1 }]);
+    assert_eq!(check(FORWARD, 2, &[], Options::default()), Outcome::Verified);
+}
+
+// ---------------------------------------------------------------------------------------
+// A page walk into a freed frame.
+
+const WALK: &str = r#"
+model "walk into a freed frame";
+cpus 1..1 default 1;
+aspace mm;
+map mm 0x1000 writable;
+proc t() {
+    local f = pte_read(mm, 0x1000);
+    free_page(f);
+    user_load(0x1000);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_page_walk_through_a_present_pte_into_a_freed_frame_is_g_stale() {
+    let p = program(WALK);
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Step(0)).expect("pte_read");
+    s.step(Choice::Step(0)).expect("free");
+    assert!(s.state().cpus[0].tlb.is_empty(), "nothing cached: the access walks");
+    let e = s.step(Choice::Step(0)).expect("access");
+    let v = e.violation.clone().expect("G-STALE");
+    assert_eq!(v.property, "G-STALE");
+    assert_eq!(v.message, "use after free: CPU 0 read va 0x1000 through the page table into frame 0, which is free");
+    match check(WALK, 1, &[], Options::default()) {
+        Outcome::Violation { property, choices, .. } => assert_eq!((property.as_str(), choices.len()), ("G-STALE", 3)),
+        o => panic!("{o:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// CPU symmetry: the refusal "a CPU number is tested for zero" end to end.
+
+/// Every CPU, CPU 0 included, runs `p`; after a step, each tests its own number for
+/// zero and takes one of two paths. In the machine exactly one CPU takes the zero path
+/// and the others the other, so no counter passes its bound. A reduction that accepted
+/// the test would step a renamed state in which a CPU's number is no longer the one it
+/// tested, and could send two CPUs down one path.
+const ZERO_TEST: &str = include_str!("cases/symmetry-cpu-zero.sdm");
+
+/// The same model with another way of singling out CPU 0 (`COND` is the test).
+const CPU_ZERO_BY: &str = include_str!("cases/symmetry-cpu-zero-by.sdm");
+
+#[test]
+fn testing_a_cpu_number_for_zero_is_refused_and_the_verdict_is_the_full_one() {
+    let p = program(ZERO_TEST);
+    for ncpu in [2, 3] {
+        let m = session(&p, ncpu, "s", &[]).machine;
+        let line = ZERO_TEST.lines().position(|l| l.contains("if (self)")).unwrap() + 1;
+        let full = check(ZERO_TEST, ncpu, &[], Options { symmetry: false, ..Options::default() });
+        assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
+        assert_eq!(check(ZERO_TEST, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
+        let sym = m.symmetry();
+        let r = sym.refusal().expect("refused");
+        assert_eq!(
+            r,
+            format!("line {line}: a CPU number is tested for zero, and CPU 0 is interchangeable (`if (self) {{`)")
+        );
+    }
+}
+
+/// Every way of singling out CPU 0 that the analysis knows is refused, with its rule;
+/// the verdict with symmetry requested is the full one. Each rule is needed: with it
+/// removed, the reduced search finds a violation the machine cannot reach (checked by
+/// applying that mutant; see the report of issue #20).
+#[test]
+fn every_way_of_singling_out_cpu_0_is_refused() {
+    let cases = [
+        ("self < 1", "orders CPU numbers"),
+        ("self + 1 == 1", "arithmetic on a CPU number"),
+        ("self == 0", "compares a CPU number with a plain number"),
+        ("bit(self) == 1", "compares a CPU mask with a plain number"),
+        ("has(1, self)", "has() of a plain number and a CPU number"),
+        ("lowest(bit(self)) == 0", "`lowest()` picks a CPU by its number"),
+        ("min(self, 1) == 0", "min()/max() of CPU numbers"),
+    ];
+    for (cond, why) in cases {
+        let src = CPU_ZERO_BY.replace("COND", cond);
+        let p = program(&src);
+        let full = check(&src, 2, &[], Options { symmetry: false, ..Options::default() });
+        assert_eq!(full, Outcome::Verified, "`{cond}`");
+        assert_eq!(check(&src, 2, &[], Options::default()), full, "`{cond}`, symmetry requested");
+        let m = session(&p, 2, "s", &[]).machine;
+        let sym = m.symmetry();
+        let r = sym.refusal().unwrap_or_else(|| panic!("`{cond}` accepted"));
+        assert!(r.contains(why), "`{cond}`: {r}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// G-DIRTY: only a write through a TLB entry caching D=1 escapes the dirty bit.
+
+const DIRTY: &str = r#"
+model "dirty bit";
+cpus 1..1 default 1;
+option write_again = false;
+aspace mm;
+map mm 0x1000 writable;
+proc t() {
+    user_store(0x1000);
+    local d = pte_clear_dirty(mm, 0x1000);
+    local f = pte_read(mm, 0x1000);
+    page_clean(f);
+    user_load(0x1000);
+    if (write_again) { user_store(0x1000); }
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_read_through_a_stale_dirty_entry_is_no_lost_modification_a_write_is() {
+    assert_eq!(check(DIRTY, 1, &[], Options::default()), Outcome::Verified, "a read changes nothing");
+    match check(DIRTY, 1, &[("write_again", "true")], Options::default()) {
+        Outcome::Violation { property, choices, .. } => assert_eq!((property.as_str(), choices.len()), ("G-DIRTY", 6)),
+        o => panic!("{o:?}"),
+    }
+}

@@ -1,0 +1,316 @@
+//! `cargo xtask mutants [--sample N] [--minutes M] [--group NAME]`: mutation testing
+//! with cargo-mutants (installed with `cargo install --locked` when missing) over the
+//! code whose mistakes the tests must catch: the engine's machine, checker and symmetry
+//! modules, the trace crate's parsers and reconstruction. Each group runs with a fast
+//! subset of its crate's tests; the whole run stops at its time budget and what finished
+//! is reported. The score and the surviving mutants go to `docs/mutants.md` (a sample's
+//! to `target/mutants-sample.md`).
+//!
+//! `--sample N` tests about N mutants per crate, spread over its list (cargo-mutants
+//! `--shard`), for a bounded run in the test command.
+
+use crate::util::{output, root, run, sh};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+struct Group {
+    name: &'static str,
+    package: &'static str,
+    files: &'static [&'static str],
+    /// `cargo test` arguments after the package: the tests that judge this code and run
+    /// in seconds (the slow integration tests stay out, or a mutant takes minutes).
+    tests: &'static [&'static str],
+}
+
+const ENGINE_TESTS: &[&str] = &[
+    "--lib",
+    "--test",
+    "machine",
+    "--test",
+    "semantics",
+    "--test",
+    "props",
+    "--test",
+    "tso",
+    "--test",
+    "por",
+    "--test",
+    "same_depth",
+    "--test",
+    "checker",
+    "--test",
+    "difffuzz",
+];
+
+const GROUPS: &[Group] = &[
+    Group {
+        name: "machine",
+        package: "sdlab-engine",
+        files: &[
+            "crates/engine/src/machine/mod.rs",
+            "crates/engine/src/machine/exec.rs",
+            "crates/engine/src/machine/state.rs",
+            "crates/engine/src/machine/tso.rs",
+            "crates/engine/src/machine/window.rs",
+            "crates/engine/src/machine/request.rs",
+            "crates/engine/src/machine/broadcast.rs",
+        ],
+        tests: ENGINE_TESTS,
+    },
+    Group {
+        name: "checker",
+        package: "sdlab-engine",
+        files: &[
+            "crates/engine/src/checker.rs",
+            "crates/engine/src/dfs.rs",
+            "crates/engine/src/canon.rs",
+            "crates/engine/src/level.rs",
+            "crates/engine/src/fpset.rs",
+        ],
+        tests: ENGINE_TESTS,
+    },
+    Group {
+        name: "symmetry",
+        package: "sdlab-engine",
+        files: &["crates/engine/src/machine/symmetry/*.rs"],
+        tests: &["--test", "symmetry", "--test", "semantics", "--test", "difffuzz"],
+    },
+    Group {
+        name: "trace parsers",
+        package: "sdlab-trace",
+        files: &[
+            "crates/trace/src/reader.rs",
+            "crates/trace/src/detect.rs",
+            "crates/trace/src/lines.rs",
+            "crates/trace/src/ftrace.rs",
+            "crates/trace/src/ktr_freebsd.rs",
+            "crates/trace/src/ktr_dragonfly.rs",
+        ],
+        tests: &[],
+    },
+    Group {
+        name: "trace reconstruction",
+        package: "sdlab-trace",
+        files: &["crates/trace/src/replay/*.rs"],
+        tests: &[],
+    },
+];
+
+/// Outcomes of one group, from cargo-mutants' `mutants.out` lists.
+#[derive(Default)]
+struct Tally {
+    listed: usize,
+    caught: Vec<String>,
+    missed: Vec<String>,
+    timeout: Vec<String>,
+    unviable: Vec<String>,
+    finished: bool,
+}
+
+/// Whether the mutant `line` (`path:line:col: description`) is in `pattern`: a file, or
+/// `dir/*.rs` for the files directly in `dir`.
+fn in_pattern(line: &str, pattern: &str) -> bool {
+    let path = line.split(':').next().unwrap_or("");
+    match pattern.strip_suffix("*.rs") {
+        Some(dir) => path.strip_prefix(dir).is_some_and(|f| !f.contains('/') && f.ends_with(".rs")),
+        None => path == pattern,
+    }
+}
+
+pub fn run_mutants(args: &[String]) -> Result<(), String> {
+    let mut sample = None;
+    let mut minutes = 15u64;
+    let mut only = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--sample", Some(n)) if n.parse::<usize>().is_ok_and(|n| n > 0) => sample = n.parse().ok(),
+            ("--minutes", Some(n)) if n.parse::<u64>().is_ok_and(|n| n > 0) => minutes = n.parse().unwrap_or(15),
+            ("--group", Some(g)) => only = Some(g.clone()),
+            _ => return Err("mutants takes `--sample N`, `--minutes M` and `--group NAME`".into()),
+        }
+    }
+    install()?;
+    let groups: Vec<&Group> =
+        GROUPS.iter().filter(|g| only.as_ref().is_none_or(|o| g.name.starts_with(o.as_str()))).collect();
+    // One cargo-mutants run per crate (one copy of the tree, one baseline build), its
+    // outcomes sorted into the groups by file. The engine gets three quarters of the time.
+    let mut packages: Vec<&str> = groups.iter().map(|g| g.package).collect();
+    packages.dedup();
+    let deadline = Instant::now() + Duration::from_secs(minutes * 60);
+    let mut report = Vec::new();
+    for (i, package) in packages.iter().enumerate() {
+        let mine: Vec<&Group> = groups.iter().copied().filter(|g| g.package == *package).collect();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let share = if i + 1 == packages.len() { left } else { left * 3 / 4 };
+        let lines = crate_run(package, &mine, sample, share)?;
+        for g in mine {
+            let pick = |v: &[String]| -> Vec<String> {
+                v.iter().filter(|l| g.files.iter().any(|p| in_pattern(l, p))).cloned().collect()
+            };
+            report.push((
+                g,
+                Tally {
+                    listed: pick(&lines.listed).len(),
+                    caught: pick(&lines.caught),
+                    missed: pick(&lines.missed),
+                    timeout: pick(&lines.timeout),
+                    unviable: pick(&lines.unviable),
+                    finished: lines.finished,
+                },
+            ));
+        }
+    }
+    // A sample (the test command's) never overwrites the repository's report of a full run.
+    let path = match sample {
+        Some(_) => root().join("target/mutants-sample.md"),
+        None => root().join("docs/mutants.md"),
+    };
+    std::fs::write(&path, render(&report, sample, minutes)).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("mutants: wrote {}", path.display());
+    Ok(())
+}
+
+fn install() -> Result<(), String> {
+    if output(sh("cargo").args(["mutants", "--version"])).is_some() {
+        return Ok(());
+    }
+    println!("mutants: installing cargo-mutants (a few minutes, once)");
+    run(sh("cargo").args(["install", "--locked", "cargo-mutants"]))
+}
+
+/// What one crate's run left: every mutant listed, and the outcome lists.
+struct Lines {
+    listed: Vec<String>,
+    caught: Vec<String>,
+    missed: Vec<String>,
+    timeout: Vec<String>,
+    unviable: Vec<String>,
+    finished: bool,
+}
+
+fn crate_run(package: &str, groups: &[&Group], sample: Option<usize>, budget: Duration) -> Result<Lines, String> {
+    let out: PathBuf = root().join("target/mutants").join(package);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut common = vec!["mutants".to_string(), "--package".into(), package.into(), "--no-shuffle".into()];
+    for f in groups.iter().flat_map(|g| g.files) {
+        common.push("--file".into());
+        common.push((*f).into());
+    }
+    common.push("--output".into());
+    common.push(out.display().to_string());
+    let listed: Vec<String> = output(sh("cargo").args(&common).arg("--list"))
+        .ok_or("cargo mutants --list failed")?
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    let mut c = sh("cargo");
+    c.args(&common).args(["--timeout", "120", "--build-timeout", "600"]);
+    if let Some(n) = sample {
+        // Shard 0 of listed/n shards: every (listed/n)-th mutant of the list.
+        c.arg("--shard").arg(format!("0/{}", listed.len().div_ceil(n).max(1))).args(["--sharding", "round-robin"]);
+    }
+    let mut tests: Vec<&str> = Vec::new();
+    for g in groups {
+        for t in g.tests.chunks(2) {
+            if !tests.chunks(2).any(|u| u == t) {
+                tests.extend_from_slice(t);
+            }
+        }
+    }
+    if !tests.is_empty() {
+        c.arg("--").args(&tests);
+    }
+    println!("mutants: {package}: {} mutants, {} s", listed.len(), budget.as_secs());
+    // Its own process group, so that the builds and tests it started stop with it.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
+    let mut child = c.spawn().map_err(|e| format!("cargo mutants: {e}"))?;
+    let end = Instant::now() + budget;
+    let mut interrupted: Option<Instant> = None;
+    let finished = loop {
+        match child.try_wait() {
+            // cargo-mutants exits with 1 on a usage error and 4 when the tests fail
+            // without mutation: then no outcome means anything.
+            Ok(Some(st)) if interrupted.is_none() && matches!(st.code(), Some(1 | 4)) => {
+                return Err(format!("cargo mutants on {package} failed ({st}), see its output above"))
+            }
+            Ok(Some(_)) => break interrupted.is_none(),
+            Ok(None) if interrupted.is_some_and(|t| t.elapsed() > Duration::from_secs(60)) => {
+                signal(child.id(), "KILL");
+                let _ = child.wait();
+                break false;
+            }
+            Ok(None) if interrupted.is_none() && Instant::now() >= end => {
+                // Out of time: cargo-mutants stops on an interrupt and keeps what finished.
+                println!("mutants: {package}: out of time, stopping");
+                signal(child.id(), "INT");
+                interrupted = Some(Instant::now());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(500)),
+            Err(e) => return Err(format!("cargo mutants: {e}")),
+        }
+    };
+    let read = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(out.join("mutants.out").join(name))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Ok(Lines {
+        listed,
+        caught: read("caught.txt"),
+        missed: read("missed.txt"),
+        timeout: read("timeout.txt"),
+        unviable: read("unviable.txt"),
+        finished,
+    })
+}
+
+/// Send `sig` to the process group led by `pid`.
+fn signal(pid: u32, sig: &str) {
+    let _ = output(sh("kill").arg(format!("-{sig}")).arg("--").arg(format!("-{pid}")));
+}
+
+fn render(report: &[(&Group, Tally)], sample: Option<usize>, minutes: u64) -> String {
+    let mut s = String::from("# Mutation testing\n\n");
+    let _ = writeln!(
+        s,
+        "Written by `cargo xtask mutants{}` (cargo-mutants, a budget of {minutes} min). Score = caught / \
+         (caught + missed); a mutant whose tests time out is listed apart, \
+         not scored; unviable mutants do not build. Each group runs the tests listed, not the whole suite.\n",
+        sample.map(|n| format!(" --sample {n}")).unwrap_or_default()
+    );
+    s.push_str("| group | mutants | tested | caught | missed | timeout | unviable | score |\n|---|---|---|---|---|---|---|---|\n");
+    for (g, t) in report {
+        let tested = t.caught.len() + t.missed.len() + t.timeout.len() + t.unviable.len();
+        let judged = t.caught.len() + t.missed.len();
+        let score =
+            if judged == 0 { "–".into() } else { format!("{:.0} %", 100.0 * t.caught.len() as f64 / judged as f64) };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {tested}{} | {} | {} | {} | {} | {score} |",
+            g.name,
+            t.listed,
+            if t.finished { "" } else { " (stopped at the budget)" },
+            t.caught.len(),
+            t.missed.len(),
+            t.timeout.len(),
+            t.unviable.len()
+        );
+    }
+    for (g, t) in report {
+        if t.missed.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n## Surviving mutants: {}\n", g.name);
+        for m in &t.missed {
+            let _ = writeln!(s, "- `{m}`");
+        }
+    }
+    s
+}
