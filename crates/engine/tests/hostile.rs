@@ -462,3 +462,110 @@ fn fuzzer_findings_stay_fixed() {
     }
     assert_eq!(n, 10, "inputs in {}", dir.display());
 }
+
+// ---- 8. variants found in review -------------------------------------------------------
+
+#[test]
+fn arithmetic_that_does_not_fit_a_word_is_named() {
+    // Not "division by zero": the quotient is 2^31.
+    let d = refused(&format!("{HEAD}const N = (-2147483647 - 1) / -1;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `N`: -2147483648 / -1 overflows a 32-bit word"), "{d:?}");
+    let d = refused(&format!("{HEAD}const N = (-2147483647 - 1) % -1;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "-2147483648 % -1 overflows a 32-bit word"), "{d:?}");
+    // `1 << 40` was 256 (the count masked), `1 << -1` was i32::MIN.
+    let d = refused(&format!("{HEAD}const N = 1 << 40;\nshared a[N];\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `N`: shift by 40: shift counts run from 0 to 31"), "{d:?}");
+    let d = refused(&format!("{HEAD}const N = 1 >> -1;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "shift by -1"), "{d:?}");
+    let d = refused(&format!("{HEAD}const N = 5 % 0;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `N`: division by zero"), "{d:?}");
+    // At run time, the same faults, located.
+    let src = format!(
+        "{HEAD}shared x = 0;\nproc f() {{\n  local a = -2147483647 - 1;\n  local b = -1;\n  x = a / b;\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = s.step(Choice::Step(0)).expect_err("fault");
+    assert_eq!((f.line, f.message.as_str()), (6, "-2147483648 / -1 overflows a 32-bit word"));
+    let src =
+        format!("{HEAD}shared x = 0;\nproc f() {{\n  local a = 33;\n  x = 1 << a;\n}}\nscenario s {{ cpu 0: f(); }}\n");
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = s.step(Choice::Step(0)).expect_err("fault");
+    assert_eq!((f.line, f.message.as_str()), (5, "shift by 33: shift counts run from 0 to 31"));
+    // In range, shifts are C's: logical right shift of the word.
+    let src = format!(
+        "{HEAD}shared x = 0;\nproc f() {{\n  local a = 31;\n  x = (1 << a) >> a;\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    s.step(Choice::Step(0)).expect("step");
+    assert_eq!(s.state().mem[0], 1);
+}
+
+#[test]
+fn what_a_machine_evaluates_from_declarations_is_located() {
+    // These failed only when a machine was built, as `sdlab: error: ...` without a line.
+    let d = refused(&format!("{HEAD}aspace a;\nmap a 0 writable;\nmap a 0 readonly;\n{TAIL}"));
+    assert!(has(&d, 4, 1, "address 0x0 is mapped twice in `a`"), "{d:?}");
+    let d = refused(&format!("{HEAD}aspace a;\nmap a 1 / 0 writable;\n{TAIL}"));
+    assert!(has(&d, 3, 1, "mapped address: division by zero"), "{d:?}");
+    let d = refused(&format!("{HEAD}cpus 1..4;\npercpu p = 1 / (self - 2);\n{TAIL}"));
+    assert!(has(&d, 3, 8, "initial value of `p`: division by zero (at 3 CPUs)"), "{d:?}");
+    let d = refused(&format!("{HEAD}cpus 1..4;\nproc f(a) {{ }}\nscenario s {{ cpu *: f(4 / (NCPU - 3)); }}\n"));
+    assert!(has(&d, 4, 10, "argument of `f`: division by zero (at 3 CPUs)"), "{d:?}");
+    // A machine built by hand with other options still says where.
+    let p = common::program(&format!("{HEAD}option k = 1;\naspace a;\nmap a 0;\nmap a k;\n{TAIL}"));
+    let mut cfg = Config::new(&p);
+    cfg.set(&p, "k", "0").expect("any word");
+    assert_eq!(Machine::new(p.clone(), cfg).err(), Some("line 5: address 0x0 is mapped twice in `a`".into()));
+}
+
+#[test]
+fn scenarios_and_vectors_that_would_be_silently_ignored_are_refused() {
+    // The CLI ran this at 8 CPUs although the model allows 2 to 4.
+    let d = refused(&format!("{HEAD}cpus 2..4;\nproc f() {{ }}\nscenario s {{ cpu 7: f(); }}\n"));
+    assert!(has(&d, 4, 14, "CPU 7, but the model runs on at most 4 CPUs (CPUs 0 to 3)"), "{d:?}");
+    // A CPU named twice ran the first entry only.
+    let d = refused(&format!("{HEAD}proc f() {{ }}\nproc g() {{ }}\nscenario s {{ cpu 0: f(); cpu 0..1: g(); }}\n"));
+    assert!(has(&d, 4, 26, "scenario `s` names a CPU of this entry twice"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc f() {{ }}\nscenario s {{ cpu *: f(); cpu *: idle; }}\n"));
+    assert!(has(&d, 3, 26, "scenario `s` has two `cpu *` entries"), "{d:?}");
+    // Two names for one vector: one of the two handlers never ran.
+    let d = refused(&format!("{HEAD}vector V = 64;\nvector W = 0x40;\nhandler V {{ eoi(); }}\n{TAIL}"));
+    assert!(has(&d, 3, 8, "vector 64 is already `V`"), "{d:?}");
+}
+
+#[test]
+fn line_ends_and_invisible_characters() {
+    // CR-only line ends: the first `//` comment hid the rest of the model.
+    let src = "model \"m\";\r// note\rproc f() { x = 1; }\rscenario s { cpu 0: f(); }\r";
+    let d = refused(src);
+    assert!(has(&d, 3, 12, "unknown variable `x`"), "{d:?}");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(compile(&src.replace("x = 1;", "local x = 1;")).0.is_some());
+    // Mixed with CRLF, columns and lines stay right.
+    let d = refused("model \"m\";\r\nproc f() {\r x = 1; }\r\nscenario s { cpu 0: f(); }\r\n");
+    assert!(has(&d, 3, 2, "unknown variable `x`"), "{d:?}");
+    // A NUL, an escape, a byte-order mark: named by code, not written raw.
+    for (ch, code) in [('\0', "U+0000"), ('\x1b', "U+001B"), ('\u{feff}', "U+FEFF"), ('\u{200b}', "U+200B")] {
+        let d = refused(&format!("{HEAD}{ch}\n{TAIL}"));
+        assert!(has(&d, 2, 1, &format!("unexpected character {code}")), "{d:?}");
+        assert!(!d[0].message.contains(ch), "{d:?}");
+    }
+}
+
+#[test]
+fn a_hostile_schedule_item_is_quoted_short() {
+    let item = "9".repeat(10_000_000);
+    let e = schedule::parse(&format!("0 {item}")).expect_err("not a step");
+    assert_eq!(
+        e,
+        format!(
+            "schedule item 2: `{}…` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)",
+            "9".repeat(40)
+        )
+    );
+    // Leading zeros are a number like any other.
+    assert_eq!(schedule::parse(&format!("{}1", "0".repeat(1_000_000))), Ok(vec![Choice::Step(1)]));
+}

@@ -34,6 +34,7 @@ pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
             format!("the model text is {} bytes; models of at most {} bytes are compiled", src.len(), MAX_SOURCE_BYTES);
         return (None, vec![Diagnostic::new(Span::FILE_START, msg)]);
     }
+    let src = &*super::unify_line_ends(src);
     let (file, mut diags, dropped) = parse(src);
     let mut c = Compiler::new(src, &file);
     c.run(&file, diags.is_empty());
@@ -53,18 +54,21 @@ pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
     }
 }
 
-/// The memory layout of every CPU count the model allows, with default options: an array
-/// too large (or a size that is not positive) is reported at its declaration, in the
-/// editor, instead of when a machine is built.
+/// What a machine evaluates from the declarations, for every CPU count the model allows,
+/// with default options: an array too large (or a size that is not positive), an initial
+/// value, mapped address or scenario argument that faults, an address mapped twice, each
+/// reported at its declaration, in the editor, instead of when a machine is built.
 fn check_layouts(prog: &Program, file: &File) -> Vec<Diagnostic> {
     let (lo, hi, _) = prog.cpus;
     let options: Vec<i32> = prog.options.iter().map(|o| o.default).collect();
     let prog = std::sync::Arc::new(prog.clone());
     for ncpu in lo..=hi {
-        if let Err((decl, msg)) = crate::machine::layout(&prog, ncpu, &options) {
+        if let Err((decl, msg)) = crate::machine::check_declarations(&prog, ncpu, &options) {
             let span = match decl {
                 Decl::Var(v) => file.vars.get(v).map(|v| v.span),
                 Decl::Const(c) => file.consts.get(c).map(|c| c.2),
+                Decl::Map(i) => file.maps.get(i).map(|m| m.span),
+                Decl::Scenario(i) => file.scenarios.get(i).map(|s| s.span),
             }
             .unwrap_or(Span::FILE_START);
             let at = if lo == hi { String::new() } else { format!(" (at {ncpu} CPUs)") };
@@ -266,6 +270,11 @@ impl Compiler {
                 self.err(*span, "at most 32 vectors per model");
                 continue;
             }
+            // Two names for one vector would give it two handlers, one of them never run.
+            if let Some(other) = self.prog.vectors.iter().find(|x| i64::from(x.number) == *v) {
+                self.err(*span, format!("vector {v} is already `{}`", other.name));
+                continue;
+            }
             let i = self.prog.vectors.len() as u8;
             self.declare(name, Global::Vector(i), *span);
             self.prog.vectors.push(VectorDecl { name: name.clone(), number: *v as u8, handler: u16::MAX });
@@ -322,6 +331,7 @@ impl Compiler {
                 va,
                 present: m.mode != "unmapped",
                 writable: m.mode == "writable",
+                line: m.span.line,
             });
         }
         // Procedures are declared before any body is compiled, so calls may go forward.
@@ -402,11 +412,27 @@ impl Compiler {
                 self.err(c.span, "CPU numbers run from 0 to 31, low to high");
                 continue;
             }
-            if last != i64::from(u32::MAX) {
-                min_cpus = min_cpus.max(last as u32 + 1);
-            } else {
-                min_cpus = min_cpus.max(first as u32 + 1);
+            let (_, hi, _) = self.prog.cpus;
+            let named = if last != i64::from(u32::MAX) { last } else { first };
+            if !matches!(c.sel, CpuSel::Rest) && named >= i64::from(hi) {
+                // The scenario could never run: the machine never has that CPU.
+                self.err(
+                    c.span,
+                    format!("CPU {named}, but the model runs on at most {hi} CPUs (CPUs 0 to {})", hi - 1),
+                );
+                continue;
             }
+            // A CPU named twice would run the first entry's procedure, silently.
+            let taken = |s: &CpuSpec| s.first != u32::MAX && i64::from(s.first) <= last && first <= i64::from(s.last);
+            if !matches!(c.sel, CpuSel::Rest) && cpus.iter().any(taken) {
+                self.err(c.span, format!("scenario `{}` names a CPU of this entry twice", s.name));
+                continue;
+            }
+            if matches!(c.sel, CpuSel::Rest) && cpus.iter().any(|s: &CpuSpec| s.first == u32::MAX) {
+                self.err(c.span, format!("scenario `{}` has two `cpu *` entries", s.name));
+                continue;
+            }
+            min_cpus = min_cpus.max(named as u32 + 1);
             let mut spec = CpuSpec { first: first as u32, last: last as u32, proc: None, args: vec![], aspace: None };
             if matches!(c.sel, CpuSel::Rest) {
                 spec.first = u32::MAX; // marks "every CPU not named before"

@@ -169,8 +169,15 @@ pub fn lex(src: &str) -> Vec<Token> {
             continue;
         }
         let ch = src[i..].chars().next().unwrap_or('?');
+        // A control or invisible character (NUL, ESC, a byte-order mark) is named by its
+        // code, not written raw into a message that a terminal or the page shows.
+        let shown = if ch.is_control() || (!ch.is_ascii() && ch.escape_debug().count() > 1) {
+            format!("U+{:04X}", u32::from(ch))
+        } else {
+            format!("`{ch}`")
+        };
         out.push(Token {
-            tok: Tok::Error(format!("unexpected character `{ch}`")),
+            tok: Tok::Error(format!("unexpected character {shown}")),
             span: span(start, start + ch.len_utf8(), line, line_start),
         });
         i += ch.len_utf8();

@@ -851,13 +851,27 @@ impl Machine {
                         BinOp::Le => (x <= y) as i32,
                         BinOp::Gt => (x > y) as i32,
                         BinOp::Ge => (x >= y) as i32,
-                        BinOp::Shl => x.wrapping_shl(y as u32),
-                        BinOp::Shr => ((x as u32).wrapping_shr(y as u32)) as i32,
+                        // C leaves a shift by the word's width or more undefined and x86
+                        // masks the count; either way `1 << 40` is a model error, as
+                        // `bit(40)` is.
+                        BinOp::Shl | BinOp::Shr if !(0..32).contains(&y) => {
+                            return Err(format!("shift by {y}: shift counts run from 0 to 31"));
+                        }
+                        BinOp::Shl => x << y,
+                        BinOp::Shr => ((x as u32) >> y) as i32,
                         BinOp::Add => x.wrapping_add(y),
                         BinOp::Sub => x.wrapping_sub(y),
                         BinOp::Mul => x.wrapping_mul(y),
-                        BinOp::Div => x.checked_div(y).ok_or("division by zero")?,
-                        BinOp::Rem => x.checked_rem(y).ok_or("division by zero")?,
+                        BinOp::Div | BinOp::Rem if y == 0 => return Err("division by zero".into()),
+                        // The one quotient that does not fit a word (x86's IDIV faults on it).
+                        BinOp::Div | BinOp::Rem if x == i32::MIN && y == -1 => {
+                            return Err(format!(
+                                "{x} {} -1 overflows a 32-bit word",
+                                if b == BinOp::Div { '/' } else { '%' }
+                            ));
+                        }
+                        BinOp::Div => x / y,
+                        BinOp::Rem => x % y,
                     }
                 }
                 Op::Func(f, n) => {
