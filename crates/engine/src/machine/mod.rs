@@ -82,14 +82,17 @@ impl Config {
 
     /// Set an option from text (`true`, `false`, `on`, `off`, or a number).
     pub fn set(&mut self, prog: &Program, name: &str, value: &str) -> Result<(), String> {
+        // Words typed on a command line or taken from a link are quoted cut.
+        let quote = |t: &str| crate::diag::clip(t.to_string(), 60);
         let i = prog.option_index(name).ok_or_else(|| {
             let names: Vec<&str> = prog.options.iter().map(|o| o.name.as_str()).collect();
-            format!("unknown option `{name}` (this model has: {})", names.join(", "))
+            let names = crate::diag::clip(names.join(", "), crate::diag::MAX_MESSAGE_CHARS);
+            format!("unknown option `{}` (this model has: {names})", quote(name))
         })?;
         let v = match value {
             "true" | "on" | "yes" => 1,
             "false" | "off" | "no" => 0,
-            v => v.parse::<i32>().map_err(|_| format!("option `{name}` takes true/false or a number, not `{v}`"))?,
+            v => v.parse::<i32>().map_err(|_| format!("option `{name}` takes true/false or a number, not `{}`", quote(v)))?,
         };
         check_option(prog, i, v)?;
         let n = self.options.len();
