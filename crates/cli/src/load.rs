@@ -137,13 +137,11 @@ pub fn config(
     let mut cfg = Config::new(p);
     let names = || p.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
     cfg.scenario = match scenario.or(default_scenario.filter(|d| p.scenario_index(d).is_some())) {
-        Some(s) => p
-            .scenario_index(s)
-            .ok_or_else(|| {
-                let s = sdlab_engine::diag::clip(s.to_string(), 60);
-                let names = sdlab_engine::diag::clip(names(), sdlab_engine::diag::MAX_MESSAGE_CHARS);
-                Error::Input(format!("model `{}` has no scenario `{s}` (it has: {names})", l.name))
-            })?,
+        Some(s) => p.scenario_index(s).ok_or_else(|| {
+            let s = sdlab_engine::diag::clip(s.to_string(), 60);
+            let names = sdlab_engine::diag::clip(names(), sdlab_engine::diag::MAX_MESSAGE_CHARS);
+            Error::Input(format!("model `{}` has no scenario `{s}` (it has: {names})", l.name))
+        })?,
         None if p.scenarios.is_empty() => return Err(Error::Input(format!("model `{}` has no scenario", l.name))),
         None => 0,
     };

@@ -92,7 +92,9 @@ impl Config {
         let v = match value {
             "true" | "on" | "yes" => 1,
             "false" | "off" | "no" => 0,
-            v => v.parse::<i32>().map_err(|_| format!("option `{name}` takes true/false or a number, not `{}`", quote(v)))?,
+            v => v
+                .parse::<i32>()
+                .map_err(|_| format!("option `{name}` takes true/false or a number, not `{}`", quote(v)))?,
         };
         check_option(prog, i, v)?;
         let n = self.options.len();
