@@ -273,8 +273,12 @@ pub fn check_declarations(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Re
         if ncpu < sc.min_cpus || sc.cpus.iter().all(|s| s.args.is_empty()) {
             continue;
         }
-        for c in 0..ncpu {
-            m.thread_args(sc, c).map_err(|e| (Decl::Scenario(i), e))?;
+        // Arguments cannot name `self`, so each entry's are evaluated once, at a CPU it
+        // covers (the editor compiles on every keystroke: not once per CPU).
+        for spec in &sc.cpus {
+            if let Some(c) = (0..ncpu).find(|&c| sc.spec_for(c).is_some_and(|s| std::ptr::eq(s, spec))) {
+                m.thread_args(sc, c).map_err(|e| (Decl::Scenario(i), e))?;
+            }
         }
     }
     Ok(())
@@ -488,12 +492,16 @@ impl Machine {
         let mut mem = vec![0i32; base as usize];
         for (i, (v, l)) in self.prog.vars.iter().zip(&self.vars).enumerate() {
             if let Some(init) = v.init {
+                // The value depends on the row's CPU (`self`) only: one evaluation a row,
+                // not one a word (65 536 words at every CPU count took a second).
                 let row_len = l.dims.iter().skip(usize::from(v.per_cpu)).product::<u32>().max(1);
-                for k in 0..l.size() {
-                    let row = if v.per_cpu { k / row_len } else { 0 };
-                    mem[(l.base + k) as usize] = self
+                let rows = if v.per_cpu { l.size() / row_len } else { 1 };
+                let words = &mut mem[l.base as usize..(l.base + l.size()) as usize];
+                for (row, chunk) in (0..rows).zip(words.chunks_mut(words.len().div_ceil(rows as usize).max(1))) {
+                    let x = self
                         .const_eval(init, row)
                         .map_err(|e| (Decl::Var(i), format!("initial value of `{}`: {e}", v.name)))?;
+                    chunk.fill(x);
                 }
             }
         }
