@@ -575,12 +575,12 @@ fn compiling_is_fast_for_large_initialised_memory_and_many_scenarios() {
     // The editor compiles on every keystroke, and the compiler builds the memory of every
     // CPU count: initial values were evaluated once per word (2 million evaluations of a
     // 120-operator expression), scenario arguments once per CPU.
-    let sum = vec!["NCPU"; 120].join(" + ");
+    let sum = ["NCPU"; 120].join(" + ");
     let mut src = format!("model \"m\";\ncpus 1..32;\nshared a[60000] = {sum};\npercpu p[100] = self * 2 + NCPU;\n");
     src.push_str("proc f(a, b, c, d, e, g, h, i) { }\n");
-    let arg = vec!["NCPU"; 10].join(" + ");
+    let arg = ["NCPU"; 10].join(" + ");
     for k in 0..1200 {
-        src.push_str(&format!("scenario s{k} {{ cpu *: f({}); }}\n", vec![arg.as_str(); 8].join(", ")));
+        src.push_str(&format!("scenario s{k} {{ cpu *: f({}); }}\n", [arg.as_str(); 8].join(", ")));
     }
     let t = std::time::Instant::now();
     let p = common::program(&src);
