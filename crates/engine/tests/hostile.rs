@@ -595,3 +595,17 @@ fn compiling_is_fast_for_large_initialised_memory_and_many_scenarios() {
     assert_eq!((s.mem[60_000], s.mem[60_099], s.mem[60_100], s.mem[60_299]), (3, 3, 5, 7));
     assert_eq!(s.mem.len(), 60_300);
 }
+
+#[test]
+fn control_characters_in_shown_text_are_refused() {
+    // A title, a message or a narration with an escape sequence acted on the terminal
+    // that printed it.
+    let d = refused("model \"a\x1b[31mb\";\nproc f() { assert(0, \"x\x07\"); }\nscenario s { cpu 0: f(); }\n");
+    assert!(has(&d, 1, 9, "control character U+001B: strings and `///` text hold printable text only"), "{d:?}");
+    assert!(has(&d, 2, 24, "control character U+0007"), "{d:?}");
+    assert_eq!(d.len(), 2, "{d:?}");
+    let d = refused(&format!("{HEAD}/// a\x1bb\n{TAIL}"));
+    assert!(has(&d, 2, 6, "control character U+001B"), "{d:?}");
+    // A tab is text.
+    assert!(compile(&format!("model \"a\tb\";\n/// x\ty\n{TAIL}")).0.is_some());
+}
