@@ -609,3 +609,38 @@ fn control_characters_in_shown_text_are_refused() {
     // A tab is text.
     assert!(compile(&format!("model \"a\tb\";\n/// x\ty\n{TAIL}")).0.is_some());
 }
+
+#[test]
+fn counters_that_would_wrap_or_stick_are_faults() {
+    // The depths saturated at 65 535: the 65 536th exit then faulted for no reason.
+    for (enter, name) in [("critical_enter", "critical_enter"), ("pin", "pin")] {
+        let src = format!(
+            "{HEAD}shared x = 0;\nproc f() {{\n  while (1) {{\n    {enter}();\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+        );
+        let p = common::program(&src);
+        let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+        let f = loop {
+            if let Err(f) = s.step(Choice::Step(0)) {
+                break f;
+            }
+        };
+        assert_eq!(s.steps(), 65_535, "{name}");
+        assert_eq!((f.line, f.message.as_str()), (5, format!("{name} nested more than 65535 deep").as_str()));
+    }
+    // A frame's generation wrapped after 65 536 frees, and a TLB entry of its first
+    // allocation looked fresh again.
+    let src = format!(
+        "{HEAD}frames 1;\nshared x = 0;\nproc f() {{\n  while (1) {{\n    local p = alloc_page();\n    free_page(p);\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = loop {
+        if let Err(f) = s.step(Choice::Step(0)) {
+            break f;
+        }
+    };
+    assert_eq!(
+        (f.line, f.message.as_str()),
+        (7, "free_page: frame 0 was freed 65535 times; its generation count is full")
+    );
+}

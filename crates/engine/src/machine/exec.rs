@@ -313,7 +313,9 @@ impl Machine {
             Kind::CritEnter | Kind::CritExit => {
                 let cpu = &mut s.cpus[c];
                 if matches!(ins.kind, Kind::CritEnter) {
-                    cpu.crit = cpu.crit.saturating_add(1);
+                    // A depth that stopped at 65 535 would let the 65 536th exit fault
+                    // for no reason: the excess is a model error.
+                    cpu.crit = cpu.crit.checked_add(1).ok_or("critical_enter nested more than 65535 deep")?;
                 } else {
                     cpu.crit = cpu.crit.checked_sub(1).ok_or("critical_exit without critical_enter")?;
                 }
@@ -322,7 +324,7 @@ impl Machine {
             Kind::Pin | Kind::Unpin => {
                 let cpu = &mut s.cpus[c];
                 if matches!(ins.kind, Kind::Pin) {
-                    cpu.pin = cpu.pin.saturating_add(1);
+                    cpu.pin = cpu.pin.checked_add(1).ok_or("pin nested more than 65535 deep")?;
                 } else {
                     cpu.pin = cpu.pin.checked_sub(1).ok_or("unpin without pin")?;
                 }
@@ -476,8 +478,14 @@ impl Machine {
                 if !fr.allocated {
                     return Err(format!("free_page: frame {f} is already free (double free)"));
                 }
+                // A generation that wrapped around would make a TLB entry of the first
+                // allocation look fresh again, and hide a stale access.
+                let gen = fr
+                    .gen
+                    .checked_add(1)
+                    .ok_or(format!("free_page: frame {f} was freed 65535 times; its generation count is full"))?;
                 fr.allocated = false;
-                fr.gen = fr.gen.wrapping_add(1);
+                fr.gen = gen;
                 fx.push(Effect::FrameFree { cpu: c8, frame: f as u16 });
             }
             Kind::LoadCr3 { aspace, flush } => {
