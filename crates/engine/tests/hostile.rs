@@ -644,3 +644,14 @@ fn counters_that_would_wrap_or_stick_are_faults() {
         (7, "free_page: frame 0 was freed 65535 times; its generation count is full")
     );
 }
+
+#[test]
+fn hardware_switches_declared_as_numbers_take_0_or_1() {
+    // `option hw_tso = 5;` ran with hw_tso=5 shown, and TSO on.
+    let d = refused(&format!("{HEAD}option hw_tso = 5;\n{TAIL}"));
+    assert!(has(&d, 2, 8, "option `hw_tso` is 5, but it takes 0 to 1"), "{d:?}");
+    let p = common::program(&format!("{HEAD}option hw_speculative_fill = 0;\n{TAIL}"));
+    let mut cfg = Config::new(&p);
+    assert_eq!(cfg.set(&p, "hw_speculative_fill", "2"), Err("option `hw_speculative_fill` takes 0 to 1, not 2".into()));
+    cfg.set(&p, "hw_speculative_fill", "1").expect("a switch");
+}

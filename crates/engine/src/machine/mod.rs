@@ -34,6 +34,8 @@ pub const MAX_CPUS: u32 = 32;
 pub fn option_range(name: &str, is_bool: bool) -> (i32, i32) {
     match name {
         _ if is_bool => (0, 1),
+        // Switches of the hardware, even when a model declares them with a number.
+        "hw_tso" | "hw_irr_latch" | "hw_speculative_fill" => (0, 1),
         "hw_nmi" | "hw_ipi_loss" => (0, 255),
         _ => (i32::MIN, i32::MAX),
     }
