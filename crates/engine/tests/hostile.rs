@@ -655,3 +655,10 @@ fn hardware_switches_declared_as_numbers_take_0_or_1() {
     assert_eq!(cfg.set(&p, "hw_speculative_fill", "2"), Err("option `hw_speculative_fill` takes 0 to 1, not 2".into()));
     cfg.set(&p, "hw_speculative_fill", "1").expect("a switch");
 }
+
+#[test]
+fn a_race_with_fewer_cpus_than_its_scenario_needs_is_refused() {
+    let src = format!("{HEAD}cpus 2..8;\nproc f() {{ }}\nscenario s {{ cpu 5: f(); cpu *: idle; }}\nrace r \"t\" {{ cpus 2; scenario s; expect assert; }}\n");
+    let d = refused(&src);
+    assert!(has(&d, 5, 6, "race `r`: 2 CPUs, but scenario `s` needs at least 6"), "{d:?}");
+}

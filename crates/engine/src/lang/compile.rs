@@ -524,6 +524,14 @@ impl Compiler {
             return;
         }
         let cpus = cpus as u32;
+        // The gallery would offer a race whose machine cannot be built.
+        let sc = &self.prog.scenarios[scenario];
+        if cpus < sc.min_cpus {
+            let msg =
+                format!("race `{}`: {cpus} CPUs, but scenario `{}` needs at least {}", r.name, sc.name, sc.min_cpus);
+            self.err(r.span, msg);
+            return;
+        }
         self.prog.races.push(RaceDecl {
             name: r.name.clone(),
             title: r.title.clone(),
