@@ -662,3 +662,14 @@ fn a_race_with_fewer_cpus_than_its_scenario_needs_is_refused() {
     let d = refused(&src);
     assert!(has(&d, 5, 6, "race `r`: 2 CPUs, but scenario `s` needs at least 6"), "{d:?}");
 }
+
+#[test]
+fn a_race_field_given_twice_is_refused() {
+    let race = "race r \"t\" { cpus 2; cpus 3; expect assert; }\n";
+    let d = refused(&format!("{HEAD}{TAIL}{race}"));
+    assert!(has(&d, 4, 22, "race field `cpus` is given twice"), "{d:?}");
+    assert_eq!(d.len(), 1, "{d:?}");
+    let race = "race r \"t\" { set b = true; set b = false; expect assert; }\n";
+    let d = refused(&format!("{HEAD}option b = true;\n{TAIL}{race}"));
+    assert!(has(&d, 5, 32, "race `r`: option `b` is set twice"), "{d:?}");
+}

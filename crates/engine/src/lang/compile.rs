@@ -481,6 +481,9 @@ impl Compiler {
         let mut sets = Vec::new();
         for (opt, v, span) in &r.sets {
             match self.prog.option_index(opt) {
+                Some(i) if sets.iter().any(|&(j, _)| j == i) => {
+                    self.err(*span, format!("race `{}`: option `{opt}` is set twice", r.name));
+                }
                 Some(i) => {
                     let o = &self.prog.options[i];
                     match i32::try_from(*v).map_err(|_| format!("{v} does not fit in a 32-bit word")).and_then(|v| {

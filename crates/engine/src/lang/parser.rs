@@ -367,8 +367,14 @@ impl Parser {
                 let title = self.string()?;
                 let mut r = RaceItem { name, title, span, ..RaceItem::default() };
                 self.expect_punct("{")?;
+                let mut seen: Vec<String> = Vec::new();
                 while !self.eat_punct("}") {
                     let (key, kspan) = self.ident("`cpus`, `scenario`, `set`, `expect`, `kind` or `story`")?;
+                    // A second `cpus` or `expect` silently replaced the first.
+                    if key != "set" && seen.contains(&key) {
+                        return self.error_at(kspan, format!("race field `{key}` is given twice"));
+                    }
+                    seen.push(key.clone());
                     match key.as_str() {
                         "cpus" => r.cpus = Some(self.int()?),
                         "scenario" => r.scenario = Some(self.ident("a scenario name")?),
