@@ -673,3 +673,29 @@ fn a_race_field_given_twice_is_refused() {
     let d = refused(&format!("{HEAD}option b = true;\n{TAIL}{race}"));
     assert!(has(&d, 5, 32, "race `r`: option `b` is set twice"), "{d:?}");
 }
+
+#[test]
+fn a_parameter_named_twice_is_an_error_not_a_panic() {
+    // Slots were counted by distinct names: `b` took the slot of the second `a`, and the
+    // table of local names was one short (index out of bounds).
+    let d = refused(&format!("{HEAD}proc g(a, a) {{ }}\n{TAIL}"));
+    assert!(has(&d, 2, 6, "parameter `a` is named twice"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc g(a, a, b) {{ local c = a + b; }}\n{TAIL}"));
+    assert_eq!(d.len(), 1, "{d:?}");
+}
+
+#[test]
+fn a_declaration_made_once_is_refused_the_second_time() {
+    // The second `cpus`, `frames`, `model` or `nmi` replaced the first without a word.
+    for (decl, col) in [
+        ("model \"b\";", 1),
+        ("cpus 2..4; cpus 3..5;", 12),
+        ("frames 2; frames 3;", 11),
+        ("nmi { local a = 1; } nmi { local b = 2; }", 22),
+    ] {
+        let d = refused(&format!("{HEAD}{decl}\n{TAIL}"));
+        let kw = decl.split_whitespace().next().unwrap_or_default();
+        assert!(has(&d, 2, col, &format!("`{kw}` is declared twice")), "{decl}: {d:?}");
+        assert_eq!(d.len(), 1, "{decl}: {d:?}");
+    }
+}

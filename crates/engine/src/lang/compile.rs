@@ -122,6 +122,9 @@ struct Compiler {
     nest: u32,
     // Per-procedure state.
     locals: HashMap<String, u16>,
+    /// Slots given out in this procedure: parameters first. Not `locals.len()`: a
+    /// parameter named twice takes two slots under one name.
+    next_local: u16,
     code: Vec<Instr>,
     spans: Vec<Span>,
     loops: Vec<(Vec<usize>, Vec<usize>)>,
@@ -178,6 +181,7 @@ impl Compiler {
             nest: 0,
             globals: HashMap::new(),
             locals: HashMap::new(),
+            next_local: 0,
             code: vec![],
             spans: vec![],
             loops: vec![],
@@ -617,15 +621,21 @@ impl Compiler {
         self.loops.clear();
         self.cond_text.clear();
         self.in_proc = true;
-        for (i, name) in p.params.iter().enumerate() {
-            if self.locals.insert(name.clone(), i as u16).is_some() {
+        self.next_local = 0;
+        for name in &p.params {
+            let i = self.next_local;
+            self.next_local += 1;
+            if self.locals.insert(name.clone(), i).is_some() {
                 self.err(p.span, format!("parameter `{name}` is named twice"));
             }
         }
         self.block(&p.body);
         let end_line = self.code.last().map_or(p.span.line, |i| i.line);
         self.emit_at(Kind::Return, &Ctx { line: end_line, narr: NO_NARRATION, span: p.span }, false);
-        let mut names = vec![String::new(); self.locals.len()];
+        // Slots stop counting at u16::MAX ("procedure too large" below), so size by the
+        // largest slot too.
+        let slots = self.locals.values().map(|&i| usize::from(i) + 1).max().unwrap_or(0);
+        let mut names = vec![String::new(); slots.max(usize::from(self.next_local))];
         for (n, &i) in &self.locals {
             names[i as usize] = n.clone();
         }
@@ -677,7 +687,8 @@ impl Compiler {
         if self.globals.contains_key(name) {
             self.err(span, format!("local `{name}` would hide a global of the same name"));
         }
-        let i = self.locals.len() as u16;
+        let i = self.next_local;
+        self.next_local = self.next_local.saturating_add(1);
         self.locals.insert(name.to_string(), i);
         i
     }
