@@ -699,3 +699,15 @@ fn a_declaration_made_once_is_refused_the_second_time() {
         assert_eq!(d.len(), 1, "{decl}: {d:?}");
     }
 }
+
+#[test]
+fn locals_and_parameters_cannot_take_reserved_names() {
+    let d = refused(&format!("{HEAD}proc g() {{ local self = 2; local NCPU = 1; local bit = 3; }}\n{TAIL}"));
+    for (col, name) in [(12, "self"), (28, "NCPU"), (44, "bit")] {
+        assert!(has(&d, 2, col, &format!("`{name}` is a reserved name")), "{d:?}");
+    }
+    let d = refused(&format!("{HEAD}proc g(self) {{ }}\n{TAIL}"));
+    assert!(has(&d, 2, 6, "parameter `self`: a reserved name"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc g() {{ for true in 0..2 {{ }} }}\n{TAIL}"));
+    assert!(has(&d, 2, 12, "`true` is a reserved name"), "{d:?}");
+}

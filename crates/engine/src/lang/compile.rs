@@ -212,8 +212,7 @@ impl Compiler {
     }
 
     fn declare(&mut self, name: &str, g: Global, span: Span) {
-        const RESERVED: [&str; 6] = ["self", "NCPU", "true", "false", "local", "idle"];
-        if RESERVED.contains(&name) || Func::by_name(name).is_some() || builtin_stmt(name) {
+        if reserved(name) {
             self.err(span, format!("`{name}` is a reserved name"));
         } else if self.globals.insert(name.to_string(), g).is_some() {
             self.err(span, format!("`{name}` is declared twice"));
@@ -625,6 +624,9 @@ impl Compiler {
         for name in &p.params {
             let i = self.next_local;
             self.next_local += 1;
+            if reserved(name) {
+                self.err(p.span, format!("parameter `{name}`: a reserved name"));
+            }
             if self.locals.insert(name.clone(), i).is_some() {
                 self.err(p.span, format!("parameter `{name}` is named twice"));
             }
@@ -684,7 +686,11 @@ impl Compiler {
         if let Some(&i) = self.locals.get(name) {
             return i;
         }
-        if self.globals.contains_key(name) {
+        if reserved(name) {
+            // `local self = 2;` was accepted, and `self` then meant the CPU or the local
+            // depending on where it was read.
+            self.err(span, format!("`{name}` is a reserved name"));
+        } else if self.globals.contains_key(name) {
             self.err(span, format!("local `{name}` would hide a global of the same name"));
         }
         let i = self.next_local;
@@ -1442,6 +1448,12 @@ impl Compiler {
             }
         }
     }
+}
+
+/// Names the language gives a meaning: no declaration, local or parameter may take them.
+fn reserved(name: &str) -> bool {
+    const RESERVED: [&str; 6] = ["self", "NCPU", "true", "false", "local", "idle"];
+    RESERVED.contains(&name) || Func::by_name(name).is_some() || builtin_stmt(name)
 }
 
 /// An option value the machine would not run as given is refused where it is written.
