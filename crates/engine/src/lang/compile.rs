@@ -624,7 +624,7 @@ impl Compiler {
         for name in &p.params {
             let i = self.next_local;
             self.next_local += 1;
-            if reserved(name) {
+            if reserved(name) && name != "idle" {
                 self.err(p.span, format!("parameter `{name}`: a reserved name"));
             }
             if self.locals.insert(name.clone(), i).is_some() {
@@ -686,7 +686,8 @@ impl Compiler {
         if let Some(&i) = self.locals.get(name) {
             return i;
         }
-        if reserved(name) {
+        // `idle` is reserved for scenarios only (`cpu 1: idle;`); a local may be called so.
+        if reserved(name) && name != "idle" {
             // `local self = 2;` was accepted, and `self` then meant the CPU or the local
             // depending on where it was read.
             self.err(span, format!("`{name}` is a reserved name"));
