@@ -232,7 +232,18 @@ fn words(v: &[u8]) -> Vec<(usize, usize)> {
 fn mutate(rng: &mut Rng, v: &mut Vec<u8>, seeds: &[&str]) {
     let len = v.len();
     let at = rng.below(len + 1);
-    match rng.below(14) {
+    match rng.below(15) {
+        14 => {
+            // A name repeated in its list (`g(a, a)`, `shared x, x`, `view ring q(a, a, b)`):
+            // the compiler once indexed by distinct names and panicked on a repeated
+            // parameter.
+            let w = words(v);
+            if !w.is_empty() {
+                let (s, e) = *rng.pick(&w);
+                let name: Vec<u8> = b", ".iter().chain(&v[s..e]).copied().collect();
+                v.splice(e..e, name);
+            }
+        }
         12 | 13 => {
             // One name for another of the same text: the model often still compiles, and
             // means something its author did not write (a variable for a constant, a

@@ -47,7 +47,16 @@ pub fn model(model: &str) -> Result<Loaded, Error> {
     let (name, source) = if let Some(b) = models::find(model) {
         (b.id.to_string(), b.source.to_string())
     } else if Path::new(model).exists() || model.ends_with(".sdm") {
-        let text = std::fs::read_to_string(model).map_err(|e| Error::Input(format!("cannot read `{model}`: {e}")))?;
+        // One byte past the compiler's limit is enough for its message; bytes that are
+        // not UTF-8 become U+FFFD, which the compiler then reports where they are.
+        let max = sdlab_engine::lang::compile::MAX_SOURCE_BYTES;
+        let bytes = read_capped(Path::new(model), max + 1)?;
+        if bytes.len() > max {
+            return Err(Error::Input(format!(
+                "`{model}` is more than {max} bytes; models of at most {max} bytes are compiled"
+            )));
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         (model.to_string(), text)
     } else {
         return Err(Error::Input(format!(
@@ -85,10 +94,17 @@ const QUOTE_AFTER: usize = 80;
 /// when it is long) and a caret under the span.
 pub fn render(name: &str, source: &str, d: &Diagnostic) -> String {
     let mut s = format!("{name}:{}:{}: {}", d.span.line, d.span.col, d.message);
+    let source = sdlab_engine::lang::unify_line_ends(source);
     let Some(line) = source.lines().nth(d.span.line.saturating_sub(1) as usize) else { return s };
     let col = d.span.col.saturating_sub(1) as usize;
     let first = col.saturating_sub(QUOTE_BEFORE);
-    let mut shown: String = line.chars().skip(first).take(QUOTE_BEFORE + QUOTE_AFTER).collect();
+    // Control characters (an escape sequence, a NUL) are not sent to the terminal.
+    let mut shown: String = line
+        .chars()
+        .skip(first)
+        .take(QUOTE_BEFORE + QUOTE_AFTER)
+        .map(|c| if c.is_control() && c != '\t' { '\u{FFFD}' } else { c })
+        .collect();
     let cut_after = line.chars().nth(first + QUOTE_BEFORE + QUOTE_AFTER).is_some();
     let visible = shown.chars().count();
     let col_in = col - first;
@@ -121,9 +137,11 @@ pub fn config(
     let mut cfg = Config::new(p);
     let names = || p.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
     cfg.scenario = match scenario.or(default_scenario.filter(|d| p.scenario_index(d).is_some())) {
-        Some(s) => p
-            .scenario_index(s)
-            .ok_or_else(|| Error::Input(format!("model `{}` has no scenario `{s}` (it has: {})", l.name, names())))?,
+        Some(s) => p.scenario_index(s).ok_or_else(|| {
+            let s = sdlab_engine::diag::clip(s.to_string(), 60);
+            let names = sdlab_engine::diag::clip(names(), sdlab_engine::diag::MAX_MESSAGE_CHARS);
+            Error::Input(format!("model `{}` has no scenario `{s}` (it has: {names})", l.name))
+        })?,
         None if p.scenarios.is_empty() => return Err(Error::Input(format!("model `{}` has no scenario", l.name))),
         None => 0,
     };
@@ -180,11 +198,30 @@ pub fn options_text(p: &Program, cfg: &Config) -> String {
         .join(" ")
 }
 
+/// A schedule of `run`'s longest run (200 000 steps) in JSON takes a few MB; a file at this
+/// size is something else (`/dev/zero`, a disk image) and is not read to its end.
+const MAX_SCHEDULE_BYTES: usize = 64 << 20;
+
+/// At most `limit` bytes of the file: reading a device or a huge file stops there instead
+/// of taking all memory.
+fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Error::Input(format!("cannot read `{}`: {e}", path.display()));
+    let f = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    f.take(limit as u64).read_to_end(&mut bytes).map_err(cannot)?;
+    Ok(bytes)
+}
+
 /// Read a schedule file: the text form (`0 1 i1.0 …`), or JSON with a `schedule` or
 /// `counterexample` field holding that text or an array of steps (a bare array too).
 pub fn schedule_file(path: &Path) -> Result<Vec<Choice>, Error> {
     let shown = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Input(format!("cannot read `{shown}`: {e}")))?;
+    let bytes = read_capped(path, MAX_SCHEDULE_BYTES)?;
+    if bytes.len() >= MAX_SCHEDULE_BYTES {
+        return Err(Error::Input(format!("`{shown}`: schedule files are read up to {MAX_SCHEDULE_BYTES} bytes")));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::Input(format!("`{shown}` is not UTF-8 text")))?;
     let trimmed = text.trim_start();
     let items = if trimmed.starts_with('{') || trimmed.starts_with('[') {
         let v: serde_json::Value =

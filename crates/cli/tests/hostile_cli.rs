@@ -104,3 +104,35 @@ fn the_model_fuzzer_runs_clean_for_a_few_seconds() {
     assert!(v["iterations"].as_u64().is_some_and(|n| n > 10), "{v}");
     assert!(v["compiled"].as_u64().is_some_and(|n| n > 0), "{v}");
 }
+
+#[test]
+fn hostile_files_are_read_bounded() {
+    // A 10 MB schedule item was echoed whole into the error.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let sched = dir.join(format!("hostile-{}-digits.txt", std::process::id()));
+    std::fs::write(&sched, "9".repeat(10_000_000)).expect("write");
+    let o = sdlab(&["run", "freebsd-scoreboard", "--schedule", sched.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 2);
+    assert!(o.stderr.len() < 300, "{} bytes of stderr", o.stderr.len());
+    assert!(text(&o.stderr).contains(&format!("schedule item 1: `{}…` is not a schedule step", "9".repeat(40))));
+    // A device is not read to its end (it took all memory).
+    let o = sdlab(&["run", "freebsd-scoreboard", "--schedule", "/dev/zero"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(text(&o.stderr), "sdlab: error: `/dev/zero`: schedule files are read up to 67108864 bytes\n");
+    let o = sdlab(&["check", "/dev/zero"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(
+        text(&o.stderr),
+        "sdlab: error: `/dev/zero` is more than 1048576 bytes; models of at most 1048576 bytes are compiled\n"
+    );
+    // Bytes that are not UTF-8 are located like any unexpected character, and a quoted
+    // line sends no control character to the terminal.
+    let path = dir.join(format!("hostile-{}-bytes.sdm", std::process::id()));
+    std::fs::write(&path, b"model \"m\";\nproc f() { \x1b[2J\xff x = 1; }\nscenario s { cpu 0: f(); }\n")
+        .expect("write");
+    let o = check(&path);
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains(&format!("{}:2:12: unexpected character U+001B", path.display())), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}

@@ -460,5 +460,254 @@ fn fuzzer_findings_stay_fixed() {
         on_small_stack(move || exercise(&text, &name));
         n += 1;
     }
-    assert_eq!(n, 10, "inputs in {}", dir.display());
+    assert_eq!(n, 11, "inputs in {}", dir.display());
+}
+
+// ---- 8. variants found in review -------------------------------------------------------
+
+#[test]
+fn arithmetic_that_does_not_fit_a_word_is_named() {
+    // Not "division by zero": the quotient is 2^31.
+    let d = refused(&format!("{HEAD}const N = (-2147483647 - 1) / -1;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `N`: -2147483648 / -1 overflows a 32-bit word"), "{d:?}");
+    let d = refused(&format!("{HEAD}const N = (-2147483647 - 1) % -1;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "-2147483648 % -1 overflows a 32-bit word"), "{d:?}");
+    // `1 << 40` was 256 (the count masked), `1 << -1` was i32::MIN.
+    let d = refused(&format!("{HEAD}const N = 1 << 40;\nshared a[N];\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `N`: shift by 40: shift counts run from 0 to 31"), "{d:?}");
+    let d = refused(&format!("{HEAD}const N = 1 >> -1;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "shift by -1"), "{d:?}");
+    let d = refused(&format!("{HEAD}const N = 5 % 0;\n{TAIL}"));
+    assert!(has(&d, 2, 7, "constant `N`: division by zero"), "{d:?}");
+    // At run time, the same faults, located.
+    let src = format!(
+        "{HEAD}shared x = 0;\nproc f() {{\n  local a = -2147483647 - 1;\n  local b = -1;\n  x = a / b;\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = s.step(Choice::Step(0)).expect_err("fault");
+    assert_eq!((f.line, f.message.as_str()), (6, "-2147483648 / -1 overflows a 32-bit word"));
+    let src =
+        format!("{HEAD}shared x = 0;\nproc f() {{\n  local a = 33;\n  x = 1 << a;\n}}\nscenario s {{ cpu 0: f(); }}\n");
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = s.step(Choice::Step(0)).expect_err("fault");
+    assert_eq!((f.line, f.message.as_str()), (5, "shift by 33: shift counts run from 0 to 31"));
+    // In range, shifts are C's: logical right shift of the word.
+    let src = format!(
+        "{HEAD}shared x = 0;\nproc f() {{\n  local a = 31;\n  x = (1 << a) >> a;\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    s.step(Choice::Step(0)).expect("step");
+    assert_eq!(s.state().mem[0], 1);
+}
+
+#[test]
+fn what_a_machine_evaluates_from_declarations_is_located() {
+    // These failed only when a machine was built, as `sdlab: error: ...` without a line.
+    let d = refused(&format!("{HEAD}aspace a;\nmap a 0 writable;\nmap a 0 readonly;\n{TAIL}"));
+    assert!(has(&d, 4, 1, "address 0x0 is mapped twice in `a`"), "{d:?}");
+    let d = refused(&format!("{HEAD}aspace a;\nmap a 1 / 0 writable;\n{TAIL}"));
+    assert!(has(&d, 3, 1, "mapped address: division by zero"), "{d:?}");
+    let d = refused(&format!("{HEAD}cpus 1..4;\npercpu p = 1 / (self - 2);\n{TAIL}"));
+    assert!(has(&d, 3, 8, "initial value of `p`: division by zero (at 3 CPUs)"), "{d:?}");
+    let d = refused(&format!("{HEAD}cpus 1..4;\nproc f(a) {{ }}\nscenario s {{ cpu *: f(4 / (NCPU - 3)); }}\n"));
+    assert!(has(&d, 4, 10, "argument of `f`: division by zero (at 3 CPUs)"), "{d:?}");
+    // A machine built by hand with other options still says where.
+    let p = common::program(&format!("{HEAD}option k = 1;\naspace a;\nmap a 0;\nmap a k;\n{TAIL}"));
+    let mut cfg = Config::new(&p);
+    cfg.set(&p, "k", "0").expect("any word");
+    assert_eq!(Machine::new(p.clone(), cfg).err(), Some("line 5: address 0x0 is mapped twice in `a`".into()));
+}
+
+#[test]
+fn scenarios_and_vectors_that_would_be_silently_ignored_are_refused() {
+    // The CLI ran this at 8 CPUs although the model allows 2 to 4.
+    let d = refused(&format!("{HEAD}cpus 2..4;\nproc f() {{ }}\nscenario s {{ cpu 7: f(); }}\n"));
+    assert!(has(&d, 4, 14, "CPU 7, but the model runs on at most 4 CPUs (CPUs 0 to 3)"), "{d:?}");
+    // A CPU named twice ran the first entry only.
+    let d = refused(&format!("{HEAD}proc f() {{ }}\nproc g() {{ }}\nscenario s {{ cpu 0: f(); cpu 0..1: g(); }}\n"));
+    assert!(has(&d, 4, 26, "scenario `s` names a CPU of this entry twice"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc f() {{ }}\nscenario s {{ cpu *: f(); cpu *: idle; }}\n"));
+    assert!(has(&d, 3, 26, "scenario `s` has two `cpu *` entries"), "{d:?}");
+    // Two names for one vector: one of the two handlers never ran.
+    let d = refused(&format!("{HEAD}vector V = 64;\nvector W = 0x40;\nhandler V {{ eoi(); }}\n{TAIL}"));
+    assert!(has(&d, 3, 8, "vector 64 is already `V`"), "{d:?}");
+}
+
+#[test]
+fn line_ends_and_invisible_characters() {
+    // CR-only line ends: the first `//` comment hid the rest of the model.
+    let src = "model \"m\";\r// note\rproc f() { x = 1; }\rscenario s { cpu 0: f(); }\r";
+    let d = refused(src);
+    assert!(has(&d, 3, 12, "unknown variable `x`"), "{d:?}");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(compile(&src.replace("x = 1;", "local x = 1;")).0.is_some());
+    // Mixed with CRLF, columns and lines stay right.
+    let d = refused("model \"m\";\r\nproc f() {\r x = 1; }\r\nscenario s { cpu 0: f(); }\r\n");
+    assert!(has(&d, 3, 2, "unknown variable `x`"), "{d:?}");
+    // A NUL, an escape, a byte-order mark: named by code, not written raw.
+    for (ch, code) in [('\0', "U+0000"), ('\x1b', "U+001B"), ('\u{feff}', "U+FEFF"), ('\u{200b}', "U+200B")] {
+        let d = refused(&format!("{HEAD}{ch}\n{TAIL}"));
+        assert!(has(&d, 2, 1, &format!("unexpected character {code}")), "{d:?}");
+        assert!(!d[0].message.contains(ch), "{d:?}");
+    }
+}
+
+#[test]
+fn a_hostile_schedule_item_is_quoted_short() {
+    let item = "9".repeat(10_000_000);
+    let e = schedule::parse(&format!("0 {item}")).expect_err("not a step");
+    assert_eq!(
+        e,
+        format!(
+            "schedule item 2: `{}…` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)",
+            "9".repeat(40)
+        )
+    );
+    // Leading zeros are a number like any other.
+    assert_eq!(schedule::parse(&format!("{}1", "0".repeat(1_000_000))), Ok(vec![Choice::Step(1)]));
+}
+
+#[test]
+fn compiling_is_fast_for_large_initialised_memory_and_many_scenarios() {
+    // The editor compiles on every keystroke, and the compiler builds the memory of every
+    // CPU count: initial values were evaluated once per word (2 million evaluations of a
+    // 120-operator expression), scenario arguments once per CPU.
+    let sum = ["NCPU"; 120].join(" + ");
+    let mut src = format!("model \"m\";\ncpus 1..32;\nshared a[60000] = {sum};\npercpu p[100] = self * 2 + NCPU;\n");
+    src.push_str("proc f(a, b, c, d, e, g, h, i) { }\n");
+    let arg = ["NCPU"; 10].join(" + ");
+    for k in 0..1200 {
+        src.push_str(&format!("scenario s{k} {{ cpu *: f({}); }}\n", [arg.as_str(); 8].join(", ")));
+    }
+    let t = std::time::Instant::now();
+    let p = common::program(&src);
+    // About 0.1 s in a debug build; 2.6 s before.
+    assert!(t.elapsed().as_secs_f64() < 1.0, "{:?}", t.elapsed());
+    let mut cfg = Config::new(&p);
+    cfg.ncpu = 3;
+    let m = Machine::new(p.clone(), cfg).expect("machine");
+    let s = m.initial();
+    assert_eq!((s.mem[0], s.mem[59_999]), (360, 360));
+    // p[cpu][k] = 2 cpu + 3, a row per CPU.
+    assert_eq!((s.mem[60_000], s.mem[60_099], s.mem[60_100], s.mem[60_299]), (3, 3, 5, 7));
+    assert_eq!(s.mem.len(), 60_300);
+}
+
+#[test]
+fn control_characters_in_shown_text_are_refused() {
+    // A title, a message or a narration with an escape sequence acted on the terminal
+    // that printed it.
+    let d = refused("model \"a\x1b[31mb\";\nproc f() { assert(0, \"x\x07\"); }\nscenario s { cpu 0: f(); }\n");
+    assert!(has(&d, 1, 9, "control character U+001B: strings and `///` text hold printable text only"), "{d:?}");
+    assert!(has(&d, 2, 24, "control character U+0007"), "{d:?}");
+    assert_eq!(d.len(), 2, "{d:?}");
+    let d = refused(&format!("{HEAD}/// a\x1bb\n{TAIL}"));
+    assert!(has(&d, 2, 6, "control character U+001B"), "{d:?}");
+    // A tab is text.
+    assert!(compile(&format!("model \"a\tb\";\n/// x\ty\n{TAIL}")).0.is_some());
+}
+
+#[test]
+fn counters_that_would_wrap_or_stick_are_faults() {
+    // The depths saturated at 65 535: the 65 536th exit then faulted for no reason.
+    for (enter, name) in [("critical_enter", "critical_enter"), ("pin", "pin")] {
+        let src = format!(
+            "{HEAD}shared x = 0;\nproc f() {{\n  while (1) {{\n    {enter}();\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+        );
+        let p = common::program(&src);
+        let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+        let f = loop {
+            if let Err(f) = s.step(Choice::Step(0)) {
+                break f;
+            }
+        };
+        assert_eq!(s.steps(), 65_535, "{name}");
+        assert_eq!((f.line, f.message.as_str()), (5, format!("{name} nested more than 65535 deep").as_str()));
+    }
+    // A frame's generation wrapped after 65 536 frees, and a TLB entry of its first
+    // allocation looked fresh again.
+    let src = format!(
+        "{HEAD}frames 1;\nshared x = 0;\nproc f() {{\n  while (1) {{\n    local p = alloc_page();\n    free_page(p);\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = loop {
+        if let Err(f) = s.step(Choice::Step(0)) {
+            break f;
+        }
+    };
+    assert_eq!(
+        (f.line, f.message.as_str()),
+        (7, "free_page: frame 0 was freed 65535 times; its generation count is full")
+    );
+}
+
+#[test]
+fn hardware_switches_declared_as_numbers_take_0_or_1() {
+    // `option hw_tso = 5;` ran with hw_tso=5 shown, and TSO on.
+    let d = refused(&format!("{HEAD}option hw_tso = 5;\n{TAIL}"));
+    assert!(has(&d, 2, 8, "option `hw_tso` is 5, but it takes 0 to 1"), "{d:?}");
+    let p = common::program(&format!("{HEAD}option hw_speculative_fill = 0;\n{TAIL}"));
+    let mut cfg = Config::new(&p);
+    assert_eq!(cfg.set(&p, "hw_speculative_fill", "2"), Err("option `hw_speculative_fill` takes 0 to 1, not 2".into()));
+    cfg.set(&p, "hw_speculative_fill", "1").expect("a switch");
+}
+
+#[test]
+fn a_race_with_fewer_cpus_than_its_scenario_needs_is_refused() {
+    let src = format!("{HEAD}cpus 2..8;\nproc f() {{ }}\nscenario s {{ cpu 5: f(); cpu *: idle; }}\nrace r \"t\" {{ cpus 2; scenario s; expect assert; }}\n");
+    let d = refused(&src);
+    assert!(has(&d, 5, 6, "race `r`: 2 CPUs, but scenario `s` needs at least 6"), "{d:?}");
+}
+
+#[test]
+fn a_race_field_given_twice_is_refused() {
+    let race = "race r \"t\" { cpus 2; cpus 3; expect assert; }\n";
+    let d = refused(&format!("{HEAD}{TAIL}{race}"));
+    assert!(has(&d, 4, 22, "race field `cpus` is given twice"), "{d:?}");
+    assert_eq!(d.len(), 1, "{d:?}");
+    let race = "race r \"t\" { set b = true; set b = false; expect assert; }\n";
+    let d = refused(&format!("{HEAD}option b = true;\n{TAIL}{race}"));
+    assert!(has(&d, 5, 32, "race `r`: option `b` is set twice"), "{d:?}");
+}
+
+#[test]
+fn a_parameter_named_twice_is_an_error_not_a_panic() {
+    // Slots were counted by distinct names: `b` took the slot of the second `a`, and the
+    // table of local names was one short (index out of bounds).
+    let d = refused(&format!("{HEAD}proc g(a, a) {{ }}\n{TAIL}"));
+    assert!(has(&d, 2, 6, "parameter `a` is named twice"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc g(a, a, b) {{ local c = a + b; }}\n{TAIL}"));
+    assert_eq!(d.len(), 1, "{d:?}");
+}
+
+#[test]
+fn a_declaration_made_once_is_refused_the_second_time() {
+    // The second `cpus`, `frames`, `model` or `nmi` replaced the first without a word.
+    for (decl, col) in [
+        ("model \"b\";", 1),
+        ("cpus 2..4; cpus 3..5;", 12),
+        ("frames 2; frames 3;", 11),
+        ("nmi { local a = 1; } nmi { local b = 2; }", 22),
+    ] {
+        let d = refused(&format!("{HEAD}{decl}\n{TAIL}"));
+        let kw = decl.split_whitespace().next().unwrap_or_default();
+        assert!(has(&d, 2, col, &format!("`{kw}` is declared twice")), "{decl}: {d:?}");
+        assert_eq!(d.len(), 1, "{decl}: {d:?}");
+    }
+}
+
+#[test]
+fn locals_and_parameters_cannot_take_reserved_names() {
+    let d = refused(&format!("{HEAD}proc g() {{ local self = 2; local NCPU = 1; local bit = 3; }}\n{TAIL}"));
+    for (col, name) in [(12, "self"), (28, "NCPU"), (44, "bit")] {
+        assert!(has(&d, 2, col, &format!("`{name}` is a reserved name")), "{d:?}");
+    }
+    let d = refused(&format!("{HEAD}proc g(self) {{ }}\n{TAIL}"));
+    assert!(has(&d, 2, 6, "parameter `self`: a reserved name"), "{d:?}");
+    let d = refused(&format!("{HEAD}proc g() {{ for true in 0..2 {{ }} }}\n{TAIL}"));
+    assert!(has(&d, 2, 12, "`true` is a reserved name"), "{d:?}");
 }

@@ -157,6 +157,11 @@ pub fn encode(l: &Link) -> String {
     parts.join("&")
 }
 
+/// A value from the link quoted in a message: at most 40 characters of it.
+fn cut(v: &str) -> String {
+    sdlab_engine::diag::clip(v.to_string(), 40)
+}
+
 /// Parse a link's fragment (without `#`). The model's program is looked up by the caller
 /// through `program_of`, which says whether the id is bundled.
 pub fn decode(
@@ -191,19 +196,20 @@ pub fn decode(
         match k {
             "v" => version = Some(v.to_string()),
             "m" => link.model = unescape(v)?,
-            "n" => link.ncpu = v.parse().map_err(|_| format!("the CPU count `{v}` is not a number"))?,
+            "n" => link.ncpu = v.parse().map_err(|_| format!("the CPU count `{}` is not a number", cut(v)))?,
             "s" => link.scenario = unescape(v)?,
             "o" => {
                 for item in v.split(',').filter(|i| !i.is_empty()) {
                     let (name, val) =
-                        item.split_once(':').ok_or_else(|| format!("option `{item}` is not name:value"))?;
-                    let val = val.parse().map_err(|_| format!("option `{name}` has the non-number `{val}`"))?;
+                        item.split_once(':').ok_or_else(|| format!("option `{}` is not name:value", cut(item)))?;
+                    let val =
+                        val.parse().map_err(|_| format!("option `{}` has the non-number `{}`", cut(name), cut(val)))?;
                     link.options.push((unescape(name)?, val));
                 }
             }
-            "seed" => link.seed = v.parse().map_err(|_| format!("the seed `{v}` is not a number"))?,
+            "seed" => link.seed = v.parse().map_err(|_| format!("the seed `{}` is not a number", cut(v)))?,
             "x" => link.schedule = schedule::parse(&v.replace(',', " "))?,
-            "at" => at = Some(v.parse::<usize>().map_err(|_| format!("the step `{v}` is not a number"))?),
+            "at" => at = Some(v.parse::<usize>().map_err(|_| format!("the step `{}` is not a number", cut(v)))?),
             "view" => link.gallery = v == "gallery",
             "presenter" => link.presenter = v == "1",
             "src" => link.source = Some(unpack_source(v)?),
@@ -212,14 +218,15 @@ pub fn decode(
             "co" => {
                 for item in v.split(',').filter(|i| !i.is_empty()) {
                     let (name, val) =
-                        item.split_once(':').ok_or_else(|| format!("B's option `{item}` is not name:value"))?;
-                    let val =
-                        val.parse::<i32>().map_err(|_| format!("B's option `{name}` has the non-number `{val}`"))?;
+                        item.split_once(':').ok_or_else(|| format!("B's option `{}` is not name:value", cut(item)))?;
+                    let val = val
+                        .parse::<i32>()
+                        .map_err(|_| format!("B's option `{}` has the non-number `{}`", cut(name), cut(val)))?;
                     cmp_set.push((unescape(name)?, val));
                 }
             }
             "cx" => cmp_x = Some(schedule::parse(&v.replace(',', " ")).map_err(|e| format!("B's schedule: {e}"))?),
-            "cseed" => cmp_seed = Some(v.parse::<u64>().map_err(|_| format!("B's seed `{v}` is not a number"))?),
+            "cseed" => cmp_seed = Some(v.parse::<u64>().map_err(|_| format!("B's seed `{}` is not a number", cut(v)))?),
             k if k.starts_with("note") => {
                 let step = k[4..]
                     .parse::<usize>()
@@ -238,7 +245,9 @@ pub fn decode(
     }
     match version.as_deref() {
         Some(VERSION) => {}
-        Some(v) => return Err(format!("the link is of version {v}; this Shootdown Lab reads version {VERSION}")),
+        Some(v) => {
+            return Err(format!("the link is of version {}; this Shootdown Lab reads version {VERSION}", cut(v)))
+        }
         None => return Err("the link has no version (v=1)".into()),
     }
     let prog = match (&link.source, link.model.as_str()) {
@@ -254,12 +263,12 @@ pub fn decode(
             }
         },
         (Some(_), _) => return Err("a model source in the link needs m=edited".into()),
-        (None, id) => program_of(id).ok_or_else(|| format!("the link names an unknown model `{id}`"))?,
+        (None, id) => program_of(id).ok_or_else(|| format!("the link names an unknown model `{}`", cut(id)))?,
     };
     let mut cfg = Config::new(&prog);
     cfg.scenario = prog
         .scenario_index(&link.scenario)
-        .ok_or_else(|| format!("model `{}` has no scenario `{}`", link.model, link.scenario))?;
+        .ok_or_else(|| format!("model `{}` has no scenario `{}`", cut(&link.model), cut(&link.scenario)))?;
     let (lo, hi, _) = prog.cpus;
     if link.ncpu < lo || link.ncpu > hi {
         return Err(format!("{} CPUs: this model runs on {lo} to {hi}", link.ncpu));

@@ -34,6 +34,7 @@ pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
             format!("the model text is {} bytes; models of at most {} bytes are compiled", src.len(), MAX_SOURCE_BYTES);
         return (None, vec![Diagnostic::new(Span::FILE_START, msg)]);
     }
+    let src = &*super::unify_line_ends(src);
     let (file, mut diags, dropped) = parse(src);
     let mut c = Compiler::new(src, &file);
     c.run(&file, diags.is_empty());
@@ -53,18 +54,21 @@ pub fn compile(src: &str) -> (Option<Program>, Vec<Diagnostic>) {
     }
 }
 
-/// The memory layout of every CPU count the model allows, with default options: an array
-/// too large (or a size that is not positive) is reported at its declaration, in the
-/// editor, instead of when a machine is built.
+/// What a machine evaluates from the declarations, for every CPU count the model allows,
+/// with default options: an array too large (or a size that is not positive), an initial
+/// value, mapped address or scenario argument that faults, an address mapped twice, each
+/// reported at its declaration, in the editor, instead of when a machine is built.
 fn check_layouts(prog: &Program, file: &File) -> Vec<Diagnostic> {
     let (lo, hi, _) = prog.cpus;
     let options: Vec<i32> = prog.options.iter().map(|o| o.default).collect();
     let prog = std::sync::Arc::new(prog.clone());
     for ncpu in lo..=hi {
-        if let Err((decl, msg)) = crate::machine::layout(&prog, ncpu, &options) {
+        if let Err((decl, msg)) = crate::machine::check_declarations(&prog, ncpu, &options) {
             let span = match decl {
                 Decl::Var(v) => file.vars.get(v).map(|v| v.span),
                 Decl::Const(c) => file.consts.get(c).map(|c| c.2),
+                Decl::Map(i) => file.maps.get(i).map(|m| m.span),
+                Decl::Scenario(i) => file.scenarios.get(i).map(|s| s.span),
             }
             .unwrap_or(Span::FILE_START);
             let at = if lo == hi { String::new() } else { format!(" (at {ncpu} CPUs)") };
@@ -118,6 +122,9 @@ struct Compiler {
     nest: u32,
     // Per-procedure state.
     locals: HashMap<String, u16>,
+    /// Slots given out in this procedure: parameters first. Not `locals.len()`: a
+    /// parameter named twice takes two slots under one name.
+    next_local: u16,
     code: Vec<Instr>,
     spans: Vec<Span>,
     loops: Vec<(Vec<usize>, Vec<usize>)>,
@@ -174,6 +181,7 @@ impl Compiler {
             nest: 0,
             globals: HashMap::new(),
             locals: HashMap::new(),
+            next_local: 0,
             code: vec![],
             spans: vec![],
             loops: vec![],
@@ -204,8 +212,7 @@ impl Compiler {
     }
 
     fn declare(&mut self, name: &str, g: Global, span: Span) {
-        const RESERVED: [&str; 6] = ["self", "NCPU", "true", "false", "local", "idle"];
-        if RESERVED.contains(&name) || Func::by_name(name).is_some() || builtin_stmt(name) {
+        if reserved(name) {
             self.err(span, format!("`{name}` is a reserved name"));
         } else if self.globals.insert(name.to_string(), g).is_some() {
             self.err(span, format!("`{name}` is declared twice"));
@@ -266,6 +273,11 @@ impl Compiler {
                 self.err(*span, "at most 32 vectors per model");
                 continue;
             }
+            // Two names for one vector would give it two handlers, one of them never run.
+            if let Some(other) = self.prog.vectors.iter().find(|x| i64::from(x.number) == *v) {
+                self.err(*span, format!("vector {v} is already `{}`", other.name));
+                continue;
+            }
             let i = self.prog.vectors.len() as u8;
             self.declare(name, Global::Vector(i), *span);
             self.prog.vectors.push(VectorDecl { name: name.clone(), number: *v as u8, handler: u16::MAX });
@@ -322,6 +334,7 @@ impl Compiler {
                 va,
                 present: m.mode != "unmapped",
                 writable: m.mode == "writable",
+                line: m.span.line,
             });
         }
         // Procedures are declared before any body is compiled, so calls may go forward.
@@ -402,11 +415,27 @@ impl Compiler {
                 self.err(c.span, "CPU numbers run from 0 to 31, low to high");
                 continue;
             }
-            if last != i64::from(u32::MAX) {
-                min_cpus = min_cpus.max(last as u32 + 1);
-            } else {
-                min_cpus = min_cpus.max(first as u32 + 1);
+            let (_, hi, _) = self.prog.cpus;
+            let named = if last != i64::from(u32::MAX) { last } else { first };
+            if !matches!(c.sel, CpuSel::Rest) && named >= i64::from(hi) {
+                // The scenario could never run: the machine never has that CPU.
+                self.err(
+                    c.span,
+                    format!("CPU {named}, but the model runs on at most {hi} CPUs (CPUs 0 to {})", hi - 1),
+                );
+                continue;
             }
+            // A CPU named twice would run the first entry's procedure, silently.
+            let taken = |s: &CpuSpec| s.first != u32::MAX && i64::from(s.first) <= last && first <= i64::from(s.last);
+            if !matches!(c.sel, CpuSel::Rest) && cpus.iter().any(taken) {
+                self.err(c.span, format!("scenario `{}` names a CPU of this entry twice", s.name));
+                continue;
+            }
+            if matches!(c.sel, CpuSel::Rest) && cpus.iter().any(|s: &CpuSpec| s.first == u32::MAX) {
+                self.err(c.span, format!("scenario `{}` has two `cpu *` entries", s.name));
+                continue;
+            }
+            min_cpus = min_cpus.max(named as u32 + 1);
             let mut spec = CpuSpec { first: first as u32, last: last as u32, proc: None, args: vec![], aspace: None };
             if matches!(c.sel, CpuSel::Rest) {
                 spec.first = u32::MAX; // marks "every CPU not named before"
@@ -455,6 +484,9 @@ impl Compiler {
         let mut sets = Vec::new();
         for (opt, v, span) in &r.sets {
             match self.prog.option_index(opt) {
+                Some(i) if sets.iter().any(|&(j, _)| j == i) => {
+                    self.err(*span, format!("race `{}`: option `{opt}` is set twice", r.name));
+                }
                 Some(i) => {
                     let o = &self.prog.options[i];
                     match i32::try_from(*v).map_err(|_| format!("{v} does not fit in a 32-bit word")).and_then(|v| {
@@ -498,6 +530,14 @@ impl Compiler {
             return;
         }
         let cpus = cpus as u32;
+        // The gallery would offer a race whose machine cannot be built.
+        let sc = &self.prog.scenarios[scenario];
+        if cpus < sc.min_cpus {
+            let msg =
+                format!("race `{}`: {cpus} CPUs, but scenario `{}` needs at least {}", r.name, sc.name, sc.min_cpus);
+            self.err(r.span, msg);
+            return;
+        }
         self.prog.races.push(RaceDecl {
             name: r.name.clone(),
             title: r.title.clone(),
@@ -580,15 +620,24 @@ impl Compiler {
         self.loops.clear();
         self.cond_text.clear();
         self.in_proc = true;
-        for (i, name) in p.params.iter().enumerate() {
-            if self.locals.insert(name.clone(), i as u16).is_some() {
+        self.next_local = 0;
+        for name in &p.params {
+            let i = self.next_local;
+            self.next_local += 1;
+            if reserved(name) && name != "idle" {
+                self.err(p.span, format!("parameter `{name}`: a reserved name"));
+            }
+            if self.locals.insert(name.clone(), i).is_some() {
                 self.err(p.span, format!("parameter `{name}` is named twice"));
             }
         }
         self.block(&p.body);
         let end_line = self.code.last().map_or(p.span.line, |i| i.line);
         self.emit_at(Kind::Return, &Ctx { line: end_line, narr: NO_NARRATION, span: p.span }, false);
-        let mut names = vec![String::new(); self.locals.len()];
+        // Slots stop counting at u16::MAX ("procedure too large" below), so size by the
+        // largest slot too.
+        let slots = self.locals.values().map(|&i| usize::from(i) + 1).max().unwrap_or(0);
+        let mut names = vec![String::new(); slots.max(usize::from(self.next_local))];
         for (n, &i) in &self.locals {
             names[i as usize] = n.clone();
         }
@@ -637,10 +686,16 @@ impl Compiler {
         if let Some(&i) = self.locals.get(name) {
             return i;
         }
-        if self.globals.contains_key(name) {
+        // `idle` is reserved for scenarios only (`cpu 1: idle;`); a local may be called so.
+        if reserved(name) && name != "idle" {
+            // `local self = 2;` was accepted, and `self` then meant the CPU or the local
+            // depending on where it was read.
+            self.err(span, format!("`{name}` is a reserved name"));
+        } else if self.globals.contains_key(name) {
             self.err(span, format!("local `{name}` would hide a global of the same name"));
         }
-        let i = self.locals.len() as u16;
+        let i = self.next_local;
+        self.next_local = self.next_local.saturating_add(1);
         self.locals.insert(name.to_string(), i);
         i
     }
@@ -1394,6 +1449,12 @@ impl Compiler {
             }
         }
     }
+}
+
+/// Names the language gives a meaning: no declaration, local or parameter may take them.
+fn reserved(name: &str) -> bool {
+    const RESERVED: [&str; 6] = ["self", "NCPU", "true", "false", "local", "idle"];
+    RESERVED.contains(&name) || Func::by_name(name).is_some() || builtin_stmt(name)
 }
 
 /// An option value the machine would not run as given is refused where it is written.

@@ -81,6 +81,12 @@ pub fn lex(src: &str) -> Vec<Token> {
         }
         if src[i..].starts_with("///") {
             let end = src[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            if let Some(at) = control_char(&src[i + 3..end]) {
+                let at = i + 3 + at;
+                out.push(Token { tok: Tok::Error(control_message(src, at)), span: span(at, at + 1, line, line_start) });
+                i = end;
+                continue;
+            }
             let text = src[i + 3..end].trim().to_string();
             out.push(Token { tok: Tok::Doc(text), span: span(start, end, line, line_start) });
             i = end;
@@ -148,7 +154,11 @@ pub fn lex(src: &str) -> Vec<Token> {
             while end < bytes.len() && bytes[end] != b'"' && bytes[end] != b'\n' {
                 end += 1;
             }
-            if end < bytes.len() && bytes[end] == b'"' {
+            if let Some(at) = control_char(&src[i + 1..end]) {
+                let at = i + 1 + at;
+                out.push(Token { tok: Tok::Error(control_message(src, at)), span: span(at, at + 1, line, line_start) });
+                i = end + usize::from(end < bytes.len() && bytes[end] == b'"');
+            } else if end < bytes.len() && bytes[end] == b'"' {
                 out.push(Token {
                     tok: Tok::Str(src[i + 1..end].to_string()),
                     span: span(start, end + 1, line, line_start),
@@ -169,12 +179,31 @@ pub fn lex(src: &str) -> Vec<Token> {
             continue;
         }
         let ch = src[i..].chars().next().unwrap_or('?');
+        // A control or invisible character (NUL, ESC, a byte-order mark) is named by its
+        // code, not written raw into a message that a terminal or the page shows.
+        let shown = if ch.is_control() || (!ch.is_ascii() && ch.escape_debug().count() > 1) {
+            format!("U+{:04X}", u32::from(ch))
+        } else {
+            format!("`{ch}`")
+        };
         out.push(Token {
-            tok: Tok::Error(format!("unexpected character `{ch}`")),
+            tok: Tok::Error(format!("unexpected character {shown}")),
             span: span(start, start + ch.len_utf8(), line, line_start),
         });
         i += ch.len_utf8();
     }
     out.push(Token { tok: Tok::Eof, span: span(bytes.len(), bytes.len(), line, line_start) });
     out
+}
+
+/// The byte offset of the first control character (a tab aside) in text that is shown to
+/// the user as it is: strings and `///` narration reach terminals and the page, and an
+/// escape sequence in them would act on the terminal.
+fn control_char(text: &str) -> Option<usize> {
+    text.char_indices().find(|&(_, c)| c.is_control() && c != '\t').map(|(i, _)| i)
+}
+
+fn control_message(src: &str, at: usize) -> String {
+    let code = src[at..].chars().next().map_or(0, u32::from);
+    format!("control character U+{code:04X}: strings and `///` text hold printable text only")
 }

@@ -217,6 +217,17 @@ impl Parser {
 
     fn item(&mut self, f: &mut File, doc: Option<String>) -> PResult<()> {
         let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario, race, view)")?;
+        // Declarations a model makes once: a second one silently replaced the first.
+        let given = match kw.as_str() {
+            "model" => f.title.is_some(),
+            "cpus" => f.cpus_default.is_some(),
+            "frames" => f.frames_span != Span::default(),
+            "nmi" => f.nmi.is_some(),
+            _ => false,
+        };
+        if given {
+            return self.error_at(span, format!("`{kw}` is declared twice"));
+        }
         match kw.as_str() {
             "model" => {
                 f.title = Some(self.string()?);
@@ -367,8 +378,14 @@ impl Parser {
                 let title = self.string()?;
                 let mut r = RaceItem { name, title, span, ..RaceItem::default() };
                 self.expect_punct("{")?;
+                let mut seen: Vec<String> = Vec::new();
                 while !self.eat_punct("}") {
                     let (key, kspan) = self.ident("`cpus`, `scenario`, `set`, `expect`, `kind` or `story`")?;
+                    // A second `cpus` or `expect` silently replaced the first.
+                    if key != "set" && seen.contains(&key) {
+                        return self.error_at(kspan, format!("race field `{key}` is given twice"));
+                    }
+                    seen.push(key.clone());
                     match key.as_str() {
                         "cpus" => r.cpus = Some(self.int()?),
                         "scenario" => r.scenario = Some(self.ident("a scenario name")?),

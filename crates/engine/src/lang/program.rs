@@ -367,6 +367,7 @@ pub struct MapDecl {
     pub va: ExprRef,
     pub present: bool,
     pub writable: bool,
+    pub line: u32,
 }
 
 /// A `view` declaration: presentation only. The machine, the state and the checker never

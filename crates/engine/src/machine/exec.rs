@@ -316,7 +316,9 @@ impl Machine {
             Kind::CritEnter | Kind::CritExit => {
                 let cpu = &mut s.cpus[c];
                 if matches!(ins.kind, Kind::CritEnter) {
-                    cpu.crit = cpu.crit.saturating_add(1);
+                    // A depth that stopped at 65 535 would let the 65 536th exit fault
+                    // for no reason: the excess is a model error.
+                    cpu.crit = cpu.crit.checked_add(1).ok_or("critical_enter nested more than 65535 deep")?;
                 } else {
                     cpu.crit = cpu.crit.checked_sub(1).ok_or("critical_exit without critical_enter")?;
                 }
@@ -325,7 +327,7 @@ impl Machine {
             Kind::Pin | Kind::Unpin => {
                 let cpu = &mut s.cpus[c];
                 if matches!(ins.kind, Kind::Pin) {
-                    cpu.pin = cpu.pin.saturating_add(1);
+                    cpu.pin = cpu.pin.checked_add(1).ok_or("pin nested more than 65535 deep")?;
                 } else {
                     cpu.pin = cpu.pin.checked_sub(1).ok_or("unpin without pin")?;
                 }
@@ -479,8 +481,14 @@ impl Machine {
                 if !fr.allocated {
                     return Err(format!("free_page: frame {f} is already free (double free)"));
                 }
+                // A generation that wrapped around would make a TLB entry of the first
+                // allocation look fresh again, and hide a stale access.
+                let gen = fr
+                    .gen
+                    .checked_add(1)
+                    .ok_or(format!("free_page: frame {f} was freed 65535 times; its generation count is full"))?;
                 fr.allocated = false;
-                fr.gen = fr.gen.wrapping_add(1);
+                fr.gen = gen;
                 fx.push(Effect::FrameFree { cpu: c8, frame: f as u16 });
             }
             Kind::LoadCr3 { aspace, flush } => {
@@ -854,13 +862,27 @@ impl Machine {
                         BinOp::Le => (x <= y) as i32,
                         BinOp::Gt => (x > y) as i32,
                         BinOp::Ge => (x >= y) as i32,
-                        BinOp::Shl => x.wrapping_shl(y as u32),
-                        BinOp::Shr => ((x as u32).wrapping_shr(y as u32)) as i32,
+                        // C leaves a shift by the word's width or more undefined and x86
+                        // masks the count; either way `1 << 40` is a model error, as
+                        // `bit(40)` is.
+                        BinOp::Shl | BinOp::Shr if !(0..32).contains(&y) => {
+                            return Err(format!("shift by {y}: shift counts run from 0 to 31"));
+                        }
+                        BinOp::Shl => x << y,
+                        BinOp::Shr => ((x as u32) >> y) as i32,
                         BinOp::Add => x.wrapping_add(y),
                         BinOp::Sub => x.wrapping_sub(y),
                         BinOp::Mul => x.wrapping_mul(y),
-                        BinOp::Div => x.checked_div(y).ok_or("division by zero")?,
-                        BinOp::Rem => x.checked_rem(y).ok_or("division by zero")?,
+                        BinOp::Div | BinOp::Rem if y == 0 => return Err("division by zero".into()),
+                        // The one quotient that does not fit a word (x86's IDIV faults on it).
+                        BinOp::Div | BinOp::Rem if x == i32::MIN && y == -1 => {
+                            return Err(format!(
+                                "{x} {} -1 overflows a 32-bit word",
+                                if b == BinOp::Div { '/' } else { '%' }
+                            ));
+                        }
+                        BinOp::Div => x / y,
+                        BinOp::Rem => x % y,
                     }
                 }
                 Op::Func(f, n) => {

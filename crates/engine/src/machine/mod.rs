@@ -20,7 +20,7 @@ pub use tso::STORE_BUFFER_SIZE;
 
 mod effects;
 
-use crate::lang::program::{Kind, Program};
+use crate::lang::program::{Kind, Program, Scenario};
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -34,6 +34,8 @@ pub const MAX_CPUS: u32 = 32;
 pub fn option_range(name: &str, is_bool: bool) -> (i32, i32) {
     match name {
         _ if is_bool => (0, 1),
+        // Switches of the hardware, even when a model declares them with a number.
+        "hw_tso" | "hw_irr_latch" | "hw_speculative_fill" => (0, 1),
         "hw_nmi" | "hw_ipi_loss" => (0, 255),
         _ => (i32::MIN, i32::MAX),
     }
@@ -82,14 +84,19 @@ impl Config {
 
     /// Set an option from text (`true`, `false`, `on`, `off`, or a number).
     pub fn set(&mut self, prog: &Program, name: &str, value: &str) -> Result<(), String> {
+        // Words typed on a command line or taken from a link are quoted cut.
+        let quote = |t: &str| crate::diag::clip(t.to_string(), 60);
         let i = prog.option_index(name).ok_or_else(|| {
             let names: Vec<&str> = prog.options.iter().map(|o| o.name.as_str()).collect();
-            format!("unknown option `{name}` (this model has: {})", names.join(", "))
+            let names = crate::diag::clip(names.join(", "), crate::diag::MAX_MESSAGE_CHARS);
+            format!("unknown option `{}` (this model has: {names})", quote(name))
         })?;
         let v = match value {
             "true" | "on" | "yes" => 1,
             "false" | "off" | "no" => 0,
-            v => v.parse::<i32>().map_err(|_| format!("option `{name}` takes true/false or a number, not `{v}`"))?,
+            v => v
+                .parse::<i32>()
+                .map_err(|_| format!("option `{name}` takes true/false or a number, not `{}`", quote(v)))?,
         };
         check_option(prog, i, v)?;
         let n = self.options.len();
@@ -151,7 +158,10 @@ impl fmt::Display for Choice {
 impl FromStr for Choice {
     type Err = String;
     fn from_str(s: &str) -> Result<Choice, String> {
-        let bad = || format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)");
+        let bad = || {
+            let s = crate::diag::clip(s.to_string(), 40);
+            format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)")
+        };
         let num = |t: &str| t.parse::<u16>().map_err(|_| bad());
         let pair = |t: &str| -> Result<(u8, u16), String> {
             let (a, b) = t.split_once('.').ok_or_else(bad)?;
@@ -252,11 +262,38 @@ pub fn layout(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Result<Vec<Var
     m.layout_vars()
 }
 
+/// Everything `Machine::new` evaluates from declarations for `ncpu` CPUs and these option
+/// values (layout, initial values, mapped addresses, scenario arguments), so that the
+/// compiler can report a failure at the declaration instead of when a machine is built.
+pub fn check_declarations(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Result<(), (Decl, String)> {
+    let cfg = Config { ncpu, scenario: 0, options: options.to_vec() };
+    let mut m = Machine::bare(prog.clone(), cfg).with_consts()?;
+    m.vars = m.layout_vars()?;
+    m.initial_memory()?;
+    m.map_slots()?;
+    for (i, sc) in prog.scenarios.iter().enumerate() {
+        if ncpu < sc.min_cpus || sc.cpus.iter().all(|s| s.args.is_empty()) {
+            continue;
+        }
+        // Arguments cannot name `self`, so each entry's are evaluated once, at a CPU it
+        // covers (the editor compiles on every keystroke: not once per CPU).
+        for spec in &sc.cpus {
+            if let Some(c) = (0..ncpu).find(|&c| sc.spec_for(c).is_some_and(|s| std::ptr::eq(s, spec))) {
+                m.thread_args(sc, c).map_err(|e| (Decl::Scenario(i), e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A declaration by its index in `Program::consts` or `Program::vars`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decl {
     Const(usize),
     Var(usize),
+    /// An index into `Program::maps`.
+    Map(usize),
+    Scenario(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -337,30 +374,21 @@ impl Machine {
         let nmis = u8::try_from(opt("hw_nmi", 0)).map_err(|_| "option `hw_nmi` takes 0 to 255")?;
         let ipi_losses = u8::try_from(opt("hw_ipi_loss", 0)).map_err(|_| "option `hw_ipi_loss` takes 0 to 255")?;
         let mut m = Machine::bare(prog.clone(), cfg).with_consts().map_err(|(_, e)| e)?;
-        m.vars = m.layout_vars().map_err(|(v, e)| match v {
-            Decl::Var(v) => prog.vars.get(v).map_or(e.clone(), |d| format!("line {}: {e}", d.line)),
-            Decl::Const(_) => e,
-        })?;
-        let base = m.vars.last().map_or(0, |l| l.base + l.size());
-        let mut mem = vec![0i32; base as usize];
-        for (v, l) in prog.vars.iter().zip(&m.vars) {
-            if let Some(init) = v.init {
-                let row_len = l.dims.iter().skip(usize::from(v.per_cpu)).product::<u32>().max(1);
-                for k in 0..l.size() {
-                    let row = if v.per_cpu { k / row_len } else { 0 };
-                    mem[(l.base + k) as usize] =
-                        m.const_eval(init, row).map_err(|e| format!("initial value of `{}`: {e}", v.name))?;
-                }
-            }
-        }
+        let located = |(d, e): (Decl, String)| {
+            let line = match d {
+                Decl::Var(v) => prog.vars.get(v).map(|d| d.line),
+                Decl::Map(i) => prog.maps.get(i).map(|d| d.line),
+                Decl::Scenario(i) => prog.scenarios.get(i).map(|d| d.line),
+                Decl::Const(_) => None,
+            };
+            line.map_or(e.clone(), |l| format!("line {l}: {e}"))
+        };
+        m.vars = m.layout_vars().map_err(located)?;
+        let mem = m.initial_memory().map_err(located)?;
+        m.slots = m.map_slots().map_err(located)?;
         let mut frames = Vec::new();
         let mut ptes = Vec::new();
         for map in &prog.maps {
-            let va = m.const_eval(map.va, 0).map_err(|e| format!("mapped address: {e}"))?;
-            if m.slots.iter().any(|s| s.aspace == map.aspace && s.va == va) {
-                return Err(format!("address {va:#x} is mapped twice in `{}`", prog.aspaces[map.aspace as usize]));
-            }
-            m.slots.push(Slot { aspace: map.aspace, va });
             let frame = frames.len() as u16;
             if map.present {
                 frames.push(PageFrame { allocated: true, clean: false, hidden: false, gen: 0 });
@@ -399,8 +427,9 @@ impl Machine {
                 if let Some(p) = spec.proc {
                     let proc = &prog.procs[p as usize];
                     cpu.locals = vec![0; proc.local_names.len()];
-                    for (i, a) in spec.args.iter().enumerate() {
-                        cpu.locals[i] = m.const_eval(*a, c).map_err(|e| format!("argument of `{}`: {e}", proc.name))?;
+                    let args = m.thread_args(sc, c).map_err(|e| format!("line {}: {e}", sc.line))?;
+                    for (l, a) in cpu.locals.iter_mut().zip(args) {
+                        *l = a;
                     }
                     cpu.stack.push(Activation {
                         proc: p,
@@ -457,6 +486,52 @@ impl Machine {
             initial: State::empty(),
             initial_trace: Vec::new(),
         }
+    }
+
+    /// Shared memory with every variable at its initial value (`vars` laid out).
+    fn initial_memory(&self) -> Result<Vec<i32>, (Decl, String)> {
+        let base = self.vars.last().map_or(0, |l| l.base + l.size());
+        let mut mem = vec![0i32; base as usize];
+        for (i, (v, l)) in self.prog.vars.iter().zip(&self.vars).enumerate() {
+            if let Some(init) = v.init {
+                // The value depends on the row's CPU (`self`) only: one evaluation a row,
+                // not one a word (65 536 words at every CPU count took a second).
+                let row_len = l.dims.iter().skip(usize::from(v.per_cpu)).product::<u32>().max(1);
+                let rows = if v.per_cpu { l.size() / row_len } else { 1 };
+                let words = &mut mem[l.base as usize..(l.base + l.size()) as usize];
+                for (row, chunk) in (0..rows).zip(words.chunks_mut(words.len().div_ceil(rows as usize).max(1))) {
+                    let x = self
+                        .const_eval(init, row)
+                        .map_err(|e| (Decl::Var(i), format!("initial value of `{}`: {e}", v.name)))?;
+                    chunk.fill(x);
+                }
+            }
+        }
+        Ok(mem)
+    }
+
+    /// The page-table slot of every `map`, in order; an address mapped twice in one
+    /// address space is refused.
+    fn map_slots(&self) -> Result<Vec<Slot>, (Decl, String)> {
+        let mut slots: Vec<Slot> = Vec::with_capacity(self.prog.maps.len());
+        let mut seen = std::collections::HashSet::new();
+        for (i, map) in self.prog.maps.iter().enumerate() {
+            let va = self.const_eval(map.va, 0).map_err(|e| (Decl::Map(i), format!("mapped address: {e}")))?;
+            if !seen.insert((map.aspace, va)) {
+                let space = self.prog.aspaces.get(map.aspace as usize).map_or("?", |s| s.as_str());
+                return Err((Decl::Map(i), format!("address {va:#x} is mapped twice in `{space}`")));
+            }
+            slots.push(Slot { aspace: map.aspace, va });
+        }
+        Ok(slots)
+    }
+
+    /// The arguments scenario `sc` passes to the procedure CPU `c` runs.
+    fn thread_args(&self, sc: &Scenario, c: u32) -> Result<Vec<i32>, String> {
+        let Some(spec) = sc.spec_for(c) else { return Ok(vec![]) };
+        let Some(p) = spec.proc else { return Ok(vec![]) };
+        let name = self.prog.procs.get(p as usize).map_or("?", |p| p.name.as_str());
+        spec.args.iter().map(|a| self.const_eval(*a, c).map_err(|e| format!("argument of `{name}`: {e}"))).collect()
     }
 
     fn with_consts(mut self) -> Result<Machine, (Decl, String)> {
