@@ -246,7 +246,6 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
         let full_request = matches!(trace.events.get(start).map(|e| e.kind), Some(Kind::TlbFlush { pages: -1, .. }));
         // The initiator: its request, its queues and sends, its own local call, up to the
         // next request of its own.
-        let queued_last = legs.iter().filter_map(|l| l.queued).max().unwrap_or(r.start) as usize;
         let mut local_done = false;
         for (i, e) in trace.events.iter().enumerate().skip(start) {
             if e.cpu != r.initiator {
@@ -258,7 +257,7 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
             let Some(obs) = observe(&e.kind, Dialect::Linux, flush_func, &map) else { continue };
             let keep = match obs {
                 Obs::Flush { reason, .. } => i == start || reason == 3 || reason == 2,
-                Obs::Queue { .. } => i <= queued_last,
+                Obs::Queue { .. } => !local_done,
                 Obs::Send { .. } => i > start && !local_done,
                 Obs::CsdEntry { csd: 0 } => true,
                 Obs::CsdExit { csd: 0 } => {
@@ -281,9 +280,20 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
                 continue;
             }
             let seq = &mut seqs[mc as usize];
-            let (Some(recv), Some(done)) = (l.received, l.done) else { continue };
-            let (recv, done) = (recv as usize, done as usize);
             let on_cpu = |i: &usize| trace.events.get(*i).is_some_and(|e| e.cpu == l.cpu);
+            // The request's run, found by csd address and CPU rather than by the replay's
+            // pairing, so that a run logged before its queue (which no kernel can do) is
+            // still checked, and reported, instead of being left out.
+            let Some(q) = l.queued.map(|q| q as usize) else { continue };
+            let Some(Kind::CsdQueue { csd, .. }) = trace.events.get(q).map(|e| e.kind) else { continue };
+            let is_queue = |i: usize| matches!(trace.events[i].kind, Kind::CsdQueue { csd: c, .. } if c == csd);
+            let lo = (0..q).rev().find(|&i| is_queue(i)).map_or(0, |i| i + 1);
+            let hi = (q + 1..trace.events.len()).find(|&i| is_queue(i)).unwrap_or(trace.events.len());
+            let entry_of = |i: usize| matches!(trace.events[i].kind, Kind::CsdEntry { csd: c, .. } if c == csd);
+            let Some(recv) = (lo..hi).filter(on_cpu).find(|&i| entry_of(i)) else { continue };
+            let exit_of = |i: usize| matches!(trace.events[i].kind, Kind::CsdExit { csd: c, .. } if c == csd);
+            let Some(done) = (recv + 1..trace.events.len()).filter(on_cpu).find(|&i| exit_of(i)) else { continue };
+            let start = lo.min(recv);
             // The call-function handler open at the entry: the last entry before it on
             // this CPU with no exit in between.
             let mut irq = None;
@@ -309,10 +319,14 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
             if let Some(i) = irq {
                 push(i);
             }
-            for i in (recv..=done).filter(on_cpu) {
+            // The request's own flush: after its entry, before the next request's entry
+            // or the handler's exit (a flush logged after the exit is still this one's).
+            let last = exit.unwrap_or(done);
+            for i in (recv..=last).filter(on_cpu) {
                 match trace.events[i].kind {
                     Kind::TlbFlush { reason: 1, .. } => push(i),
-                    Kind::CsdEntry { .. } | Kind::CsdExit { .. } if i == recv || i == done => push(i),
+                    Kind::CsdEntry { .. } if i > recv => break,
+                    _ if i == recv || i == done => push(i),
                     _ => {}
                 }
             }
