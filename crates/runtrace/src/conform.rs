@@ -152,7 +152,8 @@ fn observe(kind: &Kind, dialect: Dialect, flush_func: Option<u32>, map: &dyn Fn(
         (Kind::IrqEntry { vector }, Dialect::Linux) if call_function_vector(vector) => Obs::IrqEntry { vector: None },
         (Kind::IrqExit { vector }, Dialect::Linux) if call_function_vector(vector) => Obs::IrqExit { vector: None },
         (Kind::IpiSend { targets, vector, all_but_self: false }, Dialect::Bsd) => {
-            Obs::Send { targets: mask(targets)?, vector: Some(vector) }
+            // DragonFly's ipiq_cpu_send names no vector: its reader says 0.
+            Obs::Send { targets: mask(targets)?, vector: (vector != 0).then_some(vector) }
         }
         (Kind::IpiqSend { mode, dcpu, func }, Dialect::Bsd) => {
             let what = match mode {
