@@ -291,7 +291,10 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
             let lo = (0..q).rev().find(|&i| is_queue(i)).map_or(0, |i| i + 1);
             let hi = (q + 1..trace.events.len()).find(|&i| is_queue(i)).unwrap_or(trace.events.len());
             let entry_of = |i: usize| matches!(trace.events[i].kind, Kind::CsdEntry { csd: c, .. } if c == csd);
-            let Some(recv) = (lo..hi).filter(on_cpu).find(|&i| entry_of(i)) else { continue };
+            // After the queue first; only when the target ran nothing of it before the next
+            // queue of the same csd, the last run logged since the previous queue.
+            let after = (q + 1..hi).filter(on_cpu).find(|&i| entry_of(i));
+            let Some(recv) = after.or_else(|| (lo..q).rev().filter(on_cpu).find(|&i| entry_of(i))) else { continue };
             let exit_of = |i: usize| matches!(trace.events[i].kind, Kind::CsdExit { csd: c, .. } if c == csd);
             let Some(done) = (recv + 1..trace.events.len()).filter(on_cpu).find(|&i| exit_of(i)) else { continue };
             let start = lo.min(recv);

@@ -152,3 +152,16 @@ fn a_flush_after_the_targets_completion_is_a_mismatch_at_the_flush() {
         "CPU 1 flushes (tlb_flush remote shootdown) after it reported completion of csd ffff88c2becbc280 (csd_function_exit at line 28): the initiator may already have gone on"
     );
 }
+
+#[test]
+fn an_emulated_freebsd_run_through_ktrdump_conforms() {
+    let m = conform::machine_for("freebsd-scoreboard", None, 4).expect("machine");
+    let mut s = Session::new(m);
+    while let Some(Ok(_)) = s.step_seeded(7) {}
+    let mut text = Vec::new();
+    sdlab_trace::export::freebsd(&sdlab_runtrace::session_to_trace(&s), &mut text).expect("write");
+    let trace = read(&text);
+    let results = check_all(&trace, "freebsd-scoreboard");
+    assert_eq!(results.len(), 1, "one window");
+    assert!(matches!(results[0].1, Verdict::Conforms(_)), "{:?}", results[0].1);
+}
