@@ -3,6 +3,8 @@
 //! format. The file is streamed into `sdlab_trace::Reader` in chunks, as the app's worker
 //! does with `Blob` slices.
 
+mod conform;
+
 use crate::{load, warn, Error};
 use sdlab_engine::{Machine, Session};
 use sdlab_trace::replay::{reconstruct, Stats};
@@ -24,6 +26,7 @@ enum Command {
     Stats(StatsArgs),
     Convert(ConvertArgs),
     Emulate(EmulateArgs),
+    Conform(conform::ConformArgs),
 }
 
 /// Parse a trace, reconstruct shootdown rounds and IPIs, print what was found.
@@ -50,6 +53,8 @@ enum Target {
     KtrdumpFreebsd,
     /// DragonFly `ktrdump -c -i -t -p` text (ipiq_* records).
     KtrdumpDragonfly,
+    /// Linux ftrace text (tlb_flush, csd_*, ipi_send_*, call_function_* records).
+    Ftrace,
 }
 
 /// Write a trace in another format.
@@ -92,6 +97,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         Command::Stats(a) => stats(a),
         Command::Convert(a) => convert(a),
         Command::Emulate(a) => emulate(a),
+        Command::Conform(a) => conform::main(a),
     }
 }
 
@@ -243,6 +249,7 @@ fn write_as(trace: &Trace, to: Target, output: Option<&Path>) -> Result<ExitCode
             Target::Perfetto => export::perfetto(trace, &reconstruct(trace), &mut out)?,
             Target::KtrdumpFreebsd => export::freebsd(trace, &mut out)?,
             Target::KtrdumpDragonfly => export::dragonfly(trace, &mut out)?,
+            Target::Ftrace => sdlab_runtrace::ftrace::write(trace, &mut out)?,
         }
         out.flush()
     };

@@ -6,6 +6,9 @@
 //! `ktr(...)` trace points. The trace crate's exporters then write it as ktrdump text or
 //! Perfetto JSON, and the Traces view replays it like a capture.
 
+pub mod conform;
+pub mod ftrace;
+
 use sdlab_engine::machine::{Effect, Machine};
 use sdlab_engine::session::LogEntry;
 use sdlab_engine::Session;
@@ -26,7 +29,7 @@ pub fn session_to_trace(session: &Session) -> Trace {
 
 /// The steps of `log`, run on `machine`, as a trace.
 pub fn log_to_trace(machine: &Machine, log: &[LogEntry]) -> Trace {
-    let mut b = Builder::new(machine.ncpu());
+    let mut b = Builder::new(machine);
     // Trace points a thread passes before its first step belong to time 0.
     for fx in machine.initial_effects() {
         b.effect(machine, 0, fx);
@@ -37,17 +40,35 @@ pub fn log_to_trace(machine: &Machine, log: &[LogEntry]) -> Trace {
     b.finish(log.len())
 }
 
-struct Builder {
-    events: Vec<Event>,
-    names: Names,
+/// The Linux function name of the csd requests a model's `csd_queue_cpu` trace points
+/// queue: the bundled Linux model queues nothing else.
+pub const CSD_FUNC: &str = "flush_tlb_func";
+
+/// The x86 vector a model's vector index stands for (`vector CALL_FUNCTION = 0xfb;`), as a
+/// kernel trace records it; the index itself when the program does not declare it.
+pub fn vector_number(m: &Machine, index: u8) -> u16 {
+    m.prog.vectors.get(usize::from(index)).map_or(u16::from(index), |v| u16::from(v.number))
+}
+
+/// Turns effects into events; also used one step at a time by [`conform`], so a replayed
+/// trace and an emulated one are read through the same mapping.
+pub(crate) struct Builder {
+    pub(crate) events: Vec<Event>,
+    pub(crate) names: Names,
     /// Interrupt nesting per CPU: a flush inside a handler is a remote shootdown.
     handler_depth: Vec<u32>,
     cpus: usize,
+    /// The model declares the kernel's own `tlb_flush` trace point (the Linux model does):
+    /// its records, with the kernel's reason and size, replace the generic ones derived
+    /// from TLB effects, which would otherwise appear twice.
+    own_tlb_flush: bool,
 }
 
 impl Builder {
-    fn new(cpus: usize) -> Builder {
-        Builder { events: Vec::new(), names: Names::default(), handler_depth: vec![0; cpus], cpus }
+    pub(crate) fn new(m: &Machine) -> Builder {
+        let cpus = m.ncpu();
+        let own_tlb_flush = m.prog.ktr_names.iter().any(|n| n == "tlb_flush");
+        Builder { events: Vec::new(), names: Names::default(), handler_depth: vec![0; cpus], cpus, own_tlb_flush }
     }
 
     fn push(&mut self, ts: u64, cpu: u8, kind: Kind) {
@@ -61,6 +82,11 @@ impl Builder {
         self.push(ts, cpu, Kind::Other { name });
     }
 
+    /// Forget the events pushed so far (the names stay interned).
+    pub(crate) fn clear(&mut self) {
+        self.events.clear();
+    }
+
     fn step(&mut self, m: &Machine, ts: u64, entry: &LogEntry) {
         for fx in &entry.effects {
             self.effect(m, ts, fx);
@@ -72,19 +98,19 @@ impl Builder {
         }
     }
 
-    fn effect(&mut self, m: &Machine, ts: u64, fx: &Effect) {
+    pub(crate) fn effect(&mut self, m: &Machine, ts: u64, fx: &Effect) {
         match *fx {
             Effect::IpiSent { cpu, targets, vector } => {
                 let targets = u64::from(targets);
-                self.push(ts, cpu, Kind::IpiSend { targets, vector: u16::from(vector), all_but_self: false });
+                self.push(ts, cpu, Kind::IpiSend { targets, vector: vector_number(m, vector), all_but_self: false });
             }
             Effect::IrqEnter { cpu, vector } => {
                 self.enter(cpu);
-                self.push(ts, cpu, Kind::IrqEntry { vector: u16::from(vector) });
+                self.push(ts, cpu, Kind::IrqEntry { vector: vector_number(m, vector) });
             }
             Effect::Iret { cpu, vector } => {
                 self.leave(cpu);
-                self.push(ts, cpu, Kind::IrqExit { vector: u16::from(vector) });
+                self.push(ts, cpu, Kind::IrqExit { vector: vector_number(m, vector) });
             }
             Effect::NmiEnter { cpu } => {
                 self.enter(cpu);
@@ -94,6 +120,7 @@ impl Builder {
                 self.leave(cpu);
                 self.push(ts, cpu, Kind::IrqExit { vector: NMI_VECTOR });
             }
+            Effect::TlbInvalidate { .. } | Effect::TlbFlush { .. } if self.own_tlb_flush => {}
             Effect::TlbInvalidate { cpu, .. } => {
                 let reason = self.reason(cpu);
                 self.push(ts, cpu, Kind::TlbFlush { pages: 1, reason });
@@ -125,7 +152,18 @@ impl Builder {
         let peer = args.last().map_or(0, |&a| a.clamp(0, i32::from(u16::MAX)) as u16);
         let func = if args.len() >= 2 { args[0] as u32 as u64 } else { 0 };
         let mask = args.first().map_or(0, |&a| a as u32 as u64);
+        let arg = |i: usize| args.get(i).copied().unwrap_or(0);
         let kind = match name {
+            // Linux tracepoints (include/trace/events/tlb.h, csd.h), arguments in the
+            // order the model writes them: tlb_flush(reason, pages), csd_queue_cpu(cpu,
+            // csd), csd_function_entry/exit(csd); csd 0 is the NULL csd of a local call.
+            "tlb_flush" => Kind::TlbFlush { pages: i64::from(arg(1)), reason: arg(0).clamp(0, 255) as u8 },
+            "csd_queue_cpu" => {
+                let func = self.names.intern(CSD_FUNC);
+                Kind::CsdQueue { target: arg(0).clamp(0, i32::from(u16::MAX)) as u16, csd: arg(1) as u32 as u64, func }
+            }
+            "csd_function_entry" => Kind::CsdEntry { csd: arg(0) as u32 as u64, func: self.names.intern(CSD_FUNC) },
+            "csd_function_exit" => Kind::CsdExit { csd: arg(0) as u32 as u64, func: self.names.intern(CSD_FUNC) },
             // The hardware IPI itself is already in the trace (from `IpiSent`); these records
             // restate it per target, as the kernels log it.
             "ipi_selected" | "ipi_cpu" | "smp_targeted_tlb_shootdown" | "ipiq_cpu_send" => return,
@@ -164,7 +202,7 @@ impl Builder {
         }
     }
 
-    fn finish(self, steps: usize) -> Trace {
+    pub(crate) fn finish(self, steps: usize) -> Trace {
         Trace {
             format: Format::Emulated,
             time: TimeBase::Ticks { hz: None },

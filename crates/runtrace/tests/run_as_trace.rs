@@ -22,7 +22,7 @@ fn every_ipi_sent_in_the_run_is_in_the_trace_at_its_step() {
                         && e.kind
                             == Kind::IpiSend {
                                 targets: u64::from(targets),
-                                vector: u16::from(vector),
+                                vector: sdlab_runtrace::vector_number(&s.machine, vector),
                                 all_but_self: false,
                             }
                 });

@@ -1,0 +1,167 @@
+//! Conformance: emulated runs read back conform to the model that made them; real rounds
+//! altered into impossible ones are mismatches at the altered line, with the reason.
+
+use sdlab_engine::Session;
+use sdlab_runtrace::conform::{self, Options, Verdict};
+use sdlab_trace::{Reader, Trace};
+
+fn read(text: &[u8]) -> Trace {
+    let mut r = Reader::new();
+    r.feed(text);
+    r.finish().expect("a trace")
+}
+
+/// A seeded run of `model` in `scenario` on `ncpu` CPUs, as ftrace text.
+fn emulate_linux(ncpu: usize, seed: u64) -> Vec<u8> {
+    let m = conform::machine_for("linux", Some("unmap_touch"), ncpu).expect("machine");
+    let mut s = Session::new(m);
+    for _ in 0..2000 {
+        match s.step_seeded(seed) {
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    let t = sdlab_runtrace::session_to_trace(&s);
+    let mut out = Vec::new();
+    sdlab_runtrace::ftrace::write(&t, &mut out).expect("write");
+    out
+}
+
+fn check_all(trace: &Trace, model: &str) -> Vec<(conform::Round, Verdict)> {
+    let rounds = conform::rounds(trace, conform::max_cpus(model));
+    rounds
+        .into_iter()
+        .map(|r| {
+            let scenario = None;
+            let m = conform::machine_for(model, scenario, r.cpus.len()).expect("machine");
+            let o = conform::check(&m, trace, &r, &Options::default(), &mut || true);
+            (r, o.verdict)
+        })
+        .collect()
+}
+
+#[test]
+fn emulated_linux_rounds_conform_and_their_schedules_replay() {
+    for ncpu in [2, 3, 4] {
+        for seed in 0..6 {
+            let text = emulate_linux(ncpu, seed);
+            let trace = read(&text);
+            let results = check_all(&trace, "linux");
+            assert_eq!(results.len(), 1, "{ncpu} CPUs seed {seed}: one round");
+            for (r, v) in results {
+                let Verdict::Conforms(m) = v else { panic!("{ncpu} CPUs seed {seed}: {v:?}") };
+                assert_eq!(m.steps.len(), r.events(), "every event matched once");
+                let mut s = Session::new(conform::machine_for("linux", None, r.cpus.len()).expect("machine"));
+                s.replay(&m.schedule).expect("the schedule replays");
+            }
+        }
+    }
+}
+
+const CAPTURE: &str = include_str!("../../../traces/linux-6.12-qemu-4cpu/munmap-4cpu-4pages.trace");
+
+/// The capture's header and lines `a..=b` (1-based), each optionally rewritten.
+fn window(a: usize, b: usize) -> Vec<String> {
+    let lines: Vec<&str> = CAPTURE.lines().collect();
+    let mut out: Vec<String> = lines[..12].iter().map(|s| s.to_string()).collect();
+    out.extend(lines[a - 1..b].iter().map(|s| s.to_string()));
+    out
+}
+
+/// `line` with its timestamp replaced (ftrace's `   3.800953:` field).
+fn retime(line: &str, ts: &str) -> String {
+    let colon = line.find(": ").expect("a record");
+    let start = line[..colon].rfind(' ').expect("a timestamp") + 1;
+    format!("{}{ts}{}", &line[..start], &line[colon..])
+}
+
+fn verdicts(lines: &[String]) -> Vec<Verdict> {
+    let text = lines.join("\n") + "\n";
+    check_all(&read(text.as_bytes()), "linux").into_iter().map(|(_, v)| v).collect()
+}
+
+fn mismatch(lines: &[String]) -> (u32, String) {
+    let text = lines.join("\n") + "\n";
+    let trace = read(text.as_bytes());
+    let results = check_all(&trace, "linux");
+    assert_eq!(results.len(), 1, "one round");
+    match &results[0].1 {
+        Verdict::Mismatch(m) => (trace.events[m.event as usize].line, m.reason.clone()),
+        v => panic!("expected a mismatch, got {v:?}"),
+    }
+}
+
+// Lines 165–187 of the capture are its first shootdown round: CPU 0 queues flush_tlb_func
+// for CPUs 1, 2 and 3 (csd …c280 each), sends one IPI mask, flushes itself, and the three
+// targets run the request in their call-function handlers.
+
+#[test]
+fn a_real_round_conforms_and_every_event_is_matched() {
+    let lines = window(165, 187);
+    let v = verdicts(&lines);
+    let [Verdict::Conforms(m)] = v.as_slice() else { panic!("{v:?}") };
+    assert_eq!(m.steps.len(), 23, "every record of the round is matched once");
+    let mut s = Session::new(conform::machine_for("linux", None, 4).expect("machine"));
+    s.replay(&m.schedule).expect("the schedule replays");
+}
+
+#[test]
+fn a_handler_moved_before_the_queue_is_a_mismatch_at_its_csd_entry() {
+    let lines = window(165, 187);
+    // CPU 3's handler (lines 173–177) moved to just after the request (line 165).
+    let mut altered = lines[..13].to_vec();
+    for (k, l) in lines[20..25].iter().enumerate() {
+        altered.push(retime(l, &format!("3.80095{}", 4 + k)));
+    }
+    altered.extend(lines[13..20].iter().cloned());
+    altered.extend(lines[25..].iter().cloned());
+    let (line, reason) = mismatch(&altered);
+    assert_eq!(line, 15, "{reason}");
+    assert_eq!(
+        reason,
+        "CPU 3 enters flush_tlb_func for csd ffff88c2bedbc280 before that csd was queued (csd_queue_cpu on CPU 0 at line 21)"
+    );
+}
+
+#[test]
+fn a_csd_queued_again_while_locked_is_a_mismatch_at_the_second_queue() {
+    let lines = window(165, 187);
+    // CPU 0 queues its csd for CPU 1 a second time before any target ran it.
+    let mut altered = lines[..16].to_vec();
+    altered.push(retime(&lines[13], "3.800970"));
+    altered.extend(lines[16..].iter().cloned());
+    let (line, reason) = mismatch(&altered);
+    assert_eq!(line, 17, "{reason}");
+    assert_eq!(
+        reason,
+        "CPU 0 queues csd ffff88c2becbc280 again while it is still locked: the request queued at line 14 has not finished (no csd_function_exit yet)"
+    );
+}
+
+#[test]
+fn a_flush_after_the_targets_completion_is_a_mismatch_at_the_flush() {
+    let mut lines = window(165, 187);
+    // CPU 1 (lines 178–182): the flush (180) and csd_function_exit (181) swapped.
+    let (flush, exit) = (lines[12 + 15].clone(), lines[12 + 16].clone());
+    lines[12 + 15] = retime(&exit, "3.801394");
+    lines[12 + 16] = retime(&flush, "3.801396");
+    let (line, reason) = mismatch(&lines);
+    assert_eq!(line, 29, "{reason}");
+    assert_eq!(
+        reason,
+        "CPU 1 flushes (tlb_flush remote shootdown) after it reported completion of csd ffff88c2becbc280 (csd_function_exit at line 28): the initiator may already have gone on"
+    );
+}
+
+#[test]
+fn an_emulated_freebsd_run_through_ktrdump_conforms() {
+    let m = conform::machine_for("freebsd-scoreboard", None, 4).expect("machine");
+    let mut s = Session::new(m);
+    while let Some(Ok(_)) = s.step_seeded(7) {}
+    let mut text = Vec::new();
+    sdlab_trace::export::freebsd(&sdlab_runtrace::session_to_trace(&s), &mut text).expect("write");
+    let trace = read(&text);
+    let results = check_all(&trace, "freebsd-scoreboard");
+    assert_eq!(results.len(), 1, "one window");
+    assert!(matches!(results[0].1, Verdict::Conforms(_)), "{:?}", results[0].1);
+}
