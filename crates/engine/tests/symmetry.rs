@@ -673,3 +673,24 @@ fn a_trace_only_loop_on_an_interchangeable_cpu_is_a_scratch_slot() {
     assert!(differs_only_there > 0, "the loop variable never told the sides apart");
     assert_equivariant(&m, 5000);
 }
+
+/// A CPU number that reaches a word through two copies, each in a procedure the analysis
+/// visits before the one that writes its source: the sorts need three passes to settle,
+/// and only the settled ones show that `a` computes with a CPU number. Judging after the
+/// first change-free pass (not after the first pass) is what makes that refusal.
+#[test]
+fn sorts_settle_before_the_model_is_judged() {
+    let src = "model \"chain\"; cpus 2..4 default 3;\n\
+               shared x = -1; shared y = -1; shared z = 0;\n\
+               proc a() { local v = x; z = v + 1; }\n\
+               proc b() { local v = y; x = v; }\n\
+               proc c() { y = self; }\n\
+               proc w() { c(); b(); a(); }\n\
+               scenario s \"x\" { cpu 0: idle; cpu *: w(); }\n";
+    let sym = machine(&program(src), 3, "s", &[]).symmetry();
+    let r = sym.refusal().unwrap_or_else(|| panic!("accepted: {}", sym.describe()));
+    assert!(r.starts_with("line 3: arithmetic on a CPU number"), "{r}");
+    // Without `a`'s arithmetic the same chain is accepted.
+    let sym = machine(&program(&src.replace("v + 1", "v")), 3, "s", &[]).symmetry();
+    assert_eq!(sym.describe(), "CPUs 1 and 2 are interchangeable");
+}
