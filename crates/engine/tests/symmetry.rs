@@ -694,3 +694,17 @@ fn sorts_settle_before_the_model_is_judged() {
     let sym = machine(&program(&src.replace("v + 1", "v")), 3, "s", &[]).symmetry();
     assert_eq!(sym.describe(), "CPUs 1 and 2 are interchangeable");
 }
+
+/// A constant used as a CPU mask is invariant when it holds each class whole or not at
+/// all: with CPUs 1 and 2 interchangeable, 6 (both) and 1 (CPU 0 alone) are, 3 (CPUs 0
+/// and 1) and 2 (CPU 1 alone) name one of the two and are refused.
+#[test]
+fn a_constant_mask_must_hold_each_class_whole_or_not_at_all() {
+    for ok in ["6", "1", "0"] {
+        let (p, _) = small("", &format!("    send_ipi({ok}, V);"));
+        assert!(machine(&p, 3, "s", &[]).symmetry().reduces(), "send_ipi({ok})");
+    }
+    for bad in ["3", "2"] {
+        assert_refused("", &format!("    send_ipi({bad}, V); // HERE"), "send_ipi's targets are a plain number");
+    }
+}
