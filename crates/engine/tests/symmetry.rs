@@ -708,3 +708,21 @@ fn a_constant_mask_must_hold_each_class_whole_or_not_at_all() {
         assert_refused("", &format!("    send_ipi({bad}, V); // HERE"), "send_ipi's targets are a plain number");
     }
 }
+
+/// A word holding CPU numbers may also hold a "none" beyond them (99, NCPU or -1 here):
+/// renaming leaves such values alone, in the initial state as in any other.
+#[test]
+fn a_cpu_word_may_hold_a_number_beyond_the_cpus() {
+    for none in ["99", "3", "-1"] {
+        let src = format!(
+            "model \"none\"; cpus 2..4 default 3; shared last = {none};\n\
+             proc w() {{ local l = last; if (l == {none}) {{ last = self; }} }}\n\
+             scenario s \"x\" {{ cpu 0: idle; cpu *: w(); }}"
+        );
+        let m = machine(&program(&src), 3, "s", &[]);
+        assert_eq!(m.symmetry().describe(), "CPUs 1 and 2 are interchangeable", "{none}");
+        assert_equivariant(&m, 5000);
+        let (full, orbits, _) = assert_reduction_agrees(&m);
+        assert!(orbits < full, "{none}");
+    }
+}
