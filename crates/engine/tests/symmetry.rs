@@ -726,3 +726,24 @@ fn a_cpu_word_may_hold_a_number_beyond_the_cpus() {
         assert!(orbits < full, "{none}");
     }
 }
+
+/// A mask is no index: `done[m]` with `m` a CPU mask is refused.
+#[test]
+fn a_mask_used_as_an_index_is_refused() {
+    assert_refused("    local m = all_cpus() & ~bit(self);\n    done[m] = 2; // HERE", "", "a CPU mask indexes `done`");
+}
+
+/// Two-dimensional variables whose CPU dimension is the first (a per-CPU array) or the
+/// last: renaming moves whole rows, or one column in each row, and commutes with steps.
+#[test]
+fn multi_dimensional_cpu_indexed_words_move_with_their_cpus() {
+    let src = "model \"rows\"; cpus 2..4 default 3;\n\
+               percpu q[2] = 0; shared r[2][NCPU] = 0;\n\
+               proc w() { q[1] = 5; r[1][self] = 7; q[0] = 1; r[0][self] = 3; }\n\
+               scenario s \"x\" { cpu 0: idle; cpu *: w(); }\n";
+    let m = machine(&program(src), 3, "s", &[]);
+    assert_eq!(m.symmetry().describe(), "CPUs 1 and 2 are interchangeable");
+    assert_equivariant(&m, 5000);
+    let (full, orbits, _) = assert_reduction_agrees(&m);
+    assert!(orbits < full);
+}
