@@ -747,3 +747,29 @@ fn multi_dimensional_cpu_indexed_words_move_with_their_cpus() {
     let (full, orbits, _) = assert_reduction_agrees(&m);
     assert!(orbits < full);
 }
+
+/// A CPU-indexed dimension may be longer than the CPUs: the rows beyond them stay put.
+#[test]
+fn rows_beyond_the_cpus_stay_put() {
+    let src = "model \"rows\"; cpus 2..4 default 3;\n\
+               shared d[4] = 0;\n\
+               proc w() { d[self] = 1; }\n\
+               scenario s \"x\" { cpu 0: idle; cpu *: w(); }\n";
+    let m = machine(&program(src), 3, "s", &[]);
+    assert_eq!(m.symmetry().describe(), "CPUs 1 and 2 are interchangeable");
+    assert_equivariant(&m, 5000);
+}
+
+/// A recursive procedure run by a CPU no renaming moves: its calls are followed once, and
+/// the analysis ends (run on a thread, so that a loop fails the test instead of hanging it).
+#[test]
+fn a_recursive_procedure_is_reached_once() {
+    let src = "model \"rec\"; cpus 2..4 default 3;\n\
+               proc down(k) { if (k > 0) { down(k - 1); } }\n\
+               scenario s \"x\" { cpu 0: down(3); cpu *: idle; }\n";
+    let m = machine(&program(src), 3, "s", &[]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(m.symmetry().describe()));
+    let got = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the analysis ends");
+    assert_eq!(got, "CPUs 1 and 2 are interchangeable");
+}
