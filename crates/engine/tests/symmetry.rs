@@ -791,3 +791,21 @@ fn buffered_stores_are_renamed_by_the_word_they_write() {
         assert_equivariant(&m, 5000);
     }
 }
+
+/// Code an option makes dead is not judged: the branch on `fast` is folded, so neither the
+/// `else` part nor what follows a `return` is reached, and the arithmetic on `self` there
+/// refuses nothing; with the option false the same code is live and refused.
+#[test]
+fn code_an_option_makes_dead_is_not_judged() {
+    for body in ["if (fast) { z = 1; } else { z = self + 1; }", "if (fast) { return; } z = self + 1;"] {
+        let src = format!(
+            "model \"dead\"; cpus 2..4 default 3; option fast = true; shared z = 0;\n\
+             proc w() {{ {body} }}\n\
+             scenario s \"x\" {{ cpu 0: idle; cpu *: w(); }}"
+        );
+        let p = program(&src);
+        assert_eq!(machine(&p, 3, "s", &[]).symmetry().describe(), "CPUs 1 and 2 are interchangeable", "{body}");
+        let sym = machine(&p, 3, "s", &[("fast", "false")]).symmetry();
+        assert!(sym.refusal().is_some_and(|r| r.starts_with("line 2: arithmetic on a CPU number")), "{body}");
+    }
+}
