@@ -809,3 +809,26 @@ fn code_an_option_makes_dead_is_not_judged() {
         assert!(sym.refusal().is_some_and(|r| r.starts_with("line 2: arithmetic on a CPU number")), "{body}");
     }
 }
+
+/// The first CPU to take `last` records itself in its own per-CPU word, the second the
+/// first: the two differ only in whether their word names themselves (a CPU number) or
+/// holds their own bit (a mask). The representative must tell them apart by that alone,
+/// or both orderings of the same run are kept (more representatives than orbits).
+#[test]
+fn the_representative_tells_me_from_another_in_per_cpu_words() {
+    for (decl, mine, first) in [
+        ("percpu seen = -1;", "seen = self;", "seen = o;"),
+        ("percpu cpumask seen = 0;", "seen = bit(self);", "seen = bit(o);"),
+    ] {
+        let src = format!(
+            "model \"first\"; cpus 2..4 default 3; shared last = -1; {decl}\n\
+             proc w() {{ local o = xchg(last, self); if (o == -1) {{ {mine} }} else {{ {first} }} }}\n\
+             scenario s \"x\" {{ cpu 0: idle; cpu *: w(); }}"
+        );
+        let m = machine(&program(&src), 3, "s", &[]);
+        assert_eq!(m.symmetry().describe(), "CPUs 1 and 2 are interchangeable", "{decl}");
+        assert_equivariant(&m, 5000);
+        let (full, orbits, reduced) = assert_reduction_agrees(&m);
+        assert!(orbits < full, "{decl}: {full} {orbits} {reduced}");
+    }
+}
