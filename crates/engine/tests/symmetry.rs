@@ -838,3 +838,17 @@ fn the_representative_tells_me_from_another_in_per_cpu_words() {
         assert!(orbits < full, "{decl}: {full} {orbits} {reduced}");
     }
 }
+
+/// Two CPUs in the NMI handler at the same place, one with a second NMI latched: only
+/// the latch tells them apart, and the representative must see it.
+#[test]
+fn the_representative_sees_a_latched_nmi() {
+    let src = "model \"nmi\"; cpus 2..4 default 3; option hw_nmi = 3; shared z = 0;\n\
+               nmi { z = 1; z = 2; }\n\
+               scenario s \"x\" { cpu *: idle; }\n";
+    let m = machine(&program(src), 3, "s", &[]);
+    assert_eq!(m.symmetry().describe(), "CPUs 0–2 are interchangeable");
+    assert_equivariant(&m, 5000);
+    let (full, orbits, _) = assert_reduction_agrees(&m);
+    assert!(orbits < full);
+}
