@@ -852,3 +852,20 @@ fn the_representative_sees_a_latched_nmi() {
     let (full, orbits, _) = assert_reduction_agrees(&m);
     assert!(orbits < full);
 }
+
+/// A double-width CAS over a plain word and a per-CPU row (in either order): which words
+/// are adjacent depends on the numbering, so it is refused, at its line, whatever else.
+#[test]
+fn a_dcas_over_a_word_and_a_row_is_refused() {
+    for call in ["b, q[0]", "q[1], b"] {
+        let src = format!(
+            "model \"d\"; cpus 2..4 default 3; shared b = 0; percpu q[2] = 0;\n\
+             proc w() {{ local e0 = 0; local e1 = 0;\n\
+             local ok = dcas({call}, e0, e1, 5, 5); }}\n\
+             scenario s \"x\" {{ cpu 0: idle; cpu *: w(); }}"
+        );
+        let sym = machine(&program(&src), 3, "s", &[]).symmetry();
+        let r = sym.refusal().unwrap_or_else(|| panic!("{call}: accepted"));
+        assert!(r.starts_with("line 3: a double-width CAS pairs words whose adjacency depends"), "{call}: {r}");
+    }
+}
