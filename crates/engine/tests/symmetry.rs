@@ -853,13 +853,14 @@ fn the_representative_sees_a_latched_nmi() {
     assert!(orbits < full);
 }
 
-/// A double-width CAS over a plain word and a per-CPU row (in either order): which words
+/// A double-width CAS over a plain word and a per-CPU row (in either order), or over two
+/// per-CPU variables: which words
 /// are adjacent depends on the numbering, so it is refused, at its line, whatever else.
 #[test]
 fn a_dcas_over_a_word_and_a_row_is_refused() {
-    for call in ["b, q[0]", "q[1], b"] {
+    for call in ["b, q[0]", "q[1], b", "q[1], r[0]"] {
         let src = format!(
-            "model \"d\"; cpus 2..4 default 3; shared b = 0; percpu q[2] = 0;\n\
+            "model \"d\"; cpus 2..4 default 3; shared b = 0; percpu q[2] = 0; percpu r[2] = 0;\n\
              proc w() {{ local e0 = 0; local e1 = 0;\n\
              local ok = dcas({call}, e0, e1, 5, 5); }}\n\
              scenario s \"x\" {{ cpu 0: idle; cpu *: w(); }}"
