@@ -344,6 +344,7 @@ fn each_refusal_rule_names_its_line() {
         ("    owner = self + 1; // HERE", "", "arithmetic on a CPU number"),
         ("    local k = 0;\n    if (self < 2) { k = 1; } // HERE", "", "orders CPU numbers"),
         ("    local l = lowest(pending); // HERE", "", "`lowest()` picks a CPU"),
+        ("    invlpg(self); // HERE", "", "a CPU number or mask is used as a page-table or frame argument"),
         // Right after a branch, as the pick of a `for t in mask` loop is, but not one.
         (
             "    local m = all_cpus();\n    local l = 0;\n    if (m != 0) { l = lowest(m); } // HERE",
