@@ -3,8 +3,8 @@
 //! code whose mistakes the tests must catch: the engine's machine, checker and symmetry
 //! modules, the trace crate's parsers and reconstruction. Each group runs with a fast
 //! subset of its crate's tests; the whole run stops at its time budget and what finished
-//! is reported. The score and the surviving mutants go to `docs/mutants.md` (a sample's
-//! to `target/mutants-sample.md`).
+//! is reported. The score and the surviving mutants go to `target/mutants.md` (a sample's
+//! to `target/mutants-sample.md`), from which `docs/mutants.md` is curated.
 //!
 //! `--sample N` tests about N mutants per crate, spread over its list (cargo-mutants
 //! `--shard`), for a bounded run in the test command.
@@ -74,7 +74,7 @@ const GROUPS: &[Group] = &[
         name: "symmetry",
         package: "sdlab-engine",
         files: &["crates/engine/src/machine/symmetry/*.rs"],
-        tests: &["--test", "symmetry", "--test", "semantics", "--test", "difffuzz"],
+        tests: &["--lib", "--test", "symmetry", "--test", "semantics", "--test", "difffuzz"],
     },
     Group {
         name: "trace parsers",
@@ -162,10 +162,11 @@ pub fn run_mutants(args: &[String]) -> Result<(), String> {
             ));
         }
     }
-    // A sample (the test command's) never overwrites the repository's report of a full run.
+    // Generated reports stay under target/: docs/mutants.md is curated from them, with the
+    // reasons each remaining survivor is equivalent, which a new run cannot know.
     let path = match sample {
         Some(_) => root().join("target/mutants-sample.md"),
-        None => root().join("docs/mutants.md"),
+        None => root().join("target/mutants.md"),
     };
     std::fs::write(&path, render(&report, sample, minutes)).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("mutants: wrote {}", path.display());
