@@ -15,6 +15,7 @@
 //! or an encoding that does not restore the state. Each saves the input under --out,
 //! named by its hash.
 
+use crate::fuzz::Rng;
 use crate::{load, Error, FOUND};
 use sdlab_engine::checker::{Checker, Mode, Options};
 use sdlab_engine::{compile, models, schedule, Choice, Config, Machine, Program, Session, State};
@@ -66,29 +67,6 @@ const MAX_INPUT_TIME: Duration = Duration::from_secs(10);
 /// Steps of one random walk, and states of one check.
 const WALK: usize = 120;
 const CHECK_STATES: usize = 300;
-
-/// SplitMix64, as in `fuzz-trace`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
 
 const NUMBERS: &[&str] = &[
     "0",

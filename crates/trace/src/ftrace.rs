@@ -283,28 +283,45 @@ impl Linux {
             sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(rec.cpu as u64));
             return;
         };
-        let (ticks, ts) = match rec.ts {
+        self.push_timed(
+            cpu,
+            rec.ts,
+            loc,
+            "timestamp unit differs from the first record's (seconds vs. raw counter); skipped",
+            sink,
+            |sink| decode(rec.event, rec.payload, loc, sink),
+        );
+    }
+
+    /// One clock per file (a record in the other unit is skipped with `mismatch`), the CPU's
+    /// pending loss placed first, then the event `kind` makes (decoded only when kept).
+    fn push_timed(
+        &mut self,
+        cpu: u16,
+        ts: Ts,
+        loc: Loc,
+        mismatch: &'static str,
+        sink: &mut Sink,
+        kind: impl FnOnce(&mut Sink) -> Kind,
+    ) {
+        let (ticks, t) = match ts {
             Ts::Nanos(t) => (false, t),
             Ts::Ticks(t) => (true, t),
         };
         match self.clock {
             None => self.clock = Some(ticks),
             Some(c) if c != ticks => {
-                sink.warn(
-                    loc,
-                    WarningClass::Parse,
-                    "timestamp unit differs from the first record's (seconds vs. raw counter); skipped",
-                );
+                sink.warn(loc, WarningClass::Parse, mismatch);
                 return;
             }
             Some(_) => {}
         }
         if let Some(Some(p)) = self.lost.get_mut(cpu as usize).map(Option::take) {
-            sink.push(ts, cpu, p.loc, Kind::Lost { count: p.count });
+            sink.push(t, cpu, p.loc, Kind::Lost { count: p.count });
         }
-        self.last_ts = self.last_ts.max(ts);
-        let kind = decode(rec.event, rec.payload, loc, sink);
-        sink.push(ts, cpu, loc, kind);
+        self.last_ts = self.last_ts.max(t);
+        let kind = kind(sink);
+        sink.push(t, cpu, loc, kind);
     }
 
     pub(crate) fn finish(mut self, sink: &mut Sink) -> Finished {
@@ -359,27 +376,8 @@ impl Linux {
 
     /// Like `record`: one clock per file, pending losses placed first.
     fn graph_push(&mut self, cpu: u16, ts: Ts, loc: Loc, kind: Kind, sink: &mut Sink) {
-        let (ticks, t) = match ts {
-            Ts::Nanos(t) => (false, t),
-            Ts::Ticks(t) => (true, t),
-        };
-        match self.clock {
-            None => self.clock = Some(ticks),
-            Some(c) if c != ticks => {
-                sink.warn(
-                    loc,
-                    WarningClass::Parse,
-                    "some function_graph lines have funcgraph-abstime and some not; skipped",
-                );
-                return;
-            }
-            Some(_) => {}
-        }
-        if let Some(Some(p)) = self.lost.get_mut(cpu as usize).map(Option::take) {
-            sink.push(t, cpu, p.loc, Kind::Lost { count: p.count });
-        }
-        self.last_ts = self.last_ts.max(t);
-        sink.push(t, cpu, loc, kind);
+        let mismatch = "some function_graph lines have funcgraph-abstime and some not; skipped";
+        self.push_timed(cpu, ts, loc, mismatch, sink, |_| kind);
     }
 
     fn graph_record(&mut self, g: GraphLine<'_>, loc: Loc, sink: &mut Sink) {
