@@ -43,6 +43,14 @@ struct StatsArgs {
     /// ipi_matrix, events_per_cpu, …).
     #[arg(long)]
     json: bool,
+    /// Also write one CSV row per round (initiator, targets, per-target receive, flush
+    /// and done times, latency, evidence) to this file, `-` for standard output; see
+    /// docs/rounds-csv.md for the columns and DuckDB queries over many traces.
+    #[arg(long, value_name = "FILE.csv")]
+    rounds: Option<PathBuf>,
+    /// Also write one CSV row per target of every round to this file (`-`: standard output).
+    #[arg(long, value_name = "FILE.csv")]
+    legs: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -141,6 +149,18 @@ fn stats(args: StatsArgs) -> Result<ExitCode, Error> {
     let trace = read(&args.file)?;
     let replay = reconstruct(&trace);
     let s = replay.stats(&trace);
+    let name = args.file.display().to_string();
+    let csv_to_stdout = [&args.rounds, &args.legs].iter().any(|p| p.as_deref() == Some(Path::new("-")));
+    if let Some(path) = &args.rounds {
+        write_csv(path, |w| export::rounds_csv(&name, &trace, &replay, w))?;
+    }
+    if let Some(path) = &args.legs {
+        write_csv(path, |w| export::legs_csv(&name, &trace, &replay, w))?;
+    }
+    if csv_to_stdout {
+        // The CSV is the output; the summary would corrupt it.
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut out = BufWriter::new(crate::stdout());
     if args.json {
         serde_json::to_writer(&mut out, &s).map_err(io::Error::from)?;
@@ -158,6 +178,21 @@ fn stats(args: StatsArgs) -> Result<ExitCode, Error> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write a CSV table to `path` (`-`: standard output), created or truncated.
+fn write_csv(path: &Path, body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), Error> {
+    if path == Path::new("-") {
+        let mut out = BufWriter::new(crate::stdout());
+        body(&mut out)?;
+        out.flush()?;
+        return Ok(());
+    }
+    let shown = path.display();
+    let f = File::create(path).map_err(|e| Error::Input(format!("cannot write `{shown}`: {e}")))?;
+    let mut out = BufWriter::new(f);
+    body(&mut out).and_then(|()| out.flush()).map_err(|e| Error::Input(format!("cannot write `{shown}`: {e}")))?;
+    Ok(())
 }
 
 fn text<W: Write>(out: &mut W, path: &Path, s: &Stats) -> io::Result<()> {

@@ -134,3 +134,75 @@ fn bench_trace_reports_throughput_and_memory() {
     assert!(v["mb_per_sec"].as_f64().is_some_and(|x| x > 0.0));
     assert!(v["events_per_byte"].as_f64().is_some_and(|x| x > 0.0 && x < 1.0));
 }
+
+/// Split one CSV record (RFC 4180 quoting, no line breaks inside fields).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+#[test]
+fn stats_rounds_and_legs_csv_agree_with_the_json_counts() {
+    let file = capture("mprotect-4cpu-4pages.trace");
+    let v = json(&sdlab(&["trace", "stats", "--json", &file]));
+    let (rounds, legs) = (temp("rounds.csv"), temp("legs.csv"));
+    let o = sdlab(&["trace", "stats", &file, "--rounds", rounds.to_str().unwrap(), "--legs", legs.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // The summary is still printed when the tables go to files.
+    assert!(String::from_utf8_lossy(&o.stdout).contains("rounds: 401"));
+    let r = std::fs::read_to_string(&rounds).unwrap();
+    let rows: Vec<Vec<String>> = r.lines().map(csv_fields).collect();
+    let header = &rows[0];
+    assert_eq!(header.len(), 16);
+    assert_eq!(rows.len() as u64 - 1, v["rounds"].as_u64().unwrap());
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut targets = 0;
+    for (k, row) in rows[1..].iter().enumerate() {
+        assert_eq!(row.len(), 16, "row {k}: {row:?}");
+        assert_eq!(row[col("round")], k.to_string());
+        assert_eq!(row[col("evidence")], "csd");
+        assert_eq!(row[col("time_unit")], "us");
+        let n = row[col("targets")].split(',').count();
+        targets += n;
+        // Every per-target list has one entry per target, and a done time no later than the
+        // round's latency.
+        let latency: f64 = row[col("latency")].parse().unwrap();
+        for c in ["received", "flushed", "done"] {
+            assert_eq!(row[col(c)].split(',').count(), n, "round {k} {c}");
+        }
+        let done = row[col("done")].trim_matches(['[', ']']).split(", ").map(|x| x.parse::<f64>().unwrap());
+        assert!(done.fold(0.0, f64::max) <= latency, "round {k}");
+    }
+    let l = std::fs::read_to_string(&legs).unwrap();
+    assert_eq!(l.lines().count() - 1, targets);
+    let _ = (std::fs::remove_file(rounds), std::fs::remove_file(legs));
+}
+
+#[test]
+fn stats_rounds_to_standard_output_prints_the_csv_alone() {
+    let o = sdlab(&["trace", "stats", &capture("munmap-4cpu-4pages.trace"), "--rounds", "-"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.starts_with("trace,round,kind,initiator,targets,"), "{text:.200}");
+    assert_eq!(text.lines().count(), 202);
+}
+
+#[test]
+fn stats_rounds_to_an_unwritable_path_is_a_located_error() {
+    let o = sdlab(&["trace", "stats", &capture("munmap-4cpu-4pages.trace"), "--rounds", "/nonexistent/dir/r.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot write `/nonexistent/dir/r.csv`"), "{err}");
+}

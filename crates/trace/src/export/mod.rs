@@ -9,9 +9,11 @@
 
 mod ktrdump;
 mod perfetto;
+mod rounds;
 
 pub use ktrdump::{dragonfly, freebsd};
 pub use perfetto::perfetto;
+pub use rounds::{legs_csv, rounds_csv, LEG_COLUMNS, ROUND_COLUMNS};
 
 use crate::event::{Event, Kind, SendMode, Trace};
 

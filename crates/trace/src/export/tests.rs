@@ -125,3 +125,47 @@ fn dragonfly_layout_has_the_tsc_line_per_cpu_blocks_and_repeated_headers() {
     assert_eq!(lines[26], " 000001 1   1000000600       ipiq_sync_start      cpumask=00000005");
     assert_eq!(lines.len(), 27);
 }
+
+#[test]
+fn rounds_csv_has_one_row_per_round_with_per_target_phases_in_microseconds() {
+    let t = linux_round();
+    let mut out = Vec::new();
+    rounds_csv("a,b.trace", &t, &reconstruct(&t), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], ROUND_COLUMNS);
+    // Round start at 1000 ns; CPU 1 is the second target handled (t = 2140): entry at
+    // +5 ns, flush at +10, exit at +12, relative to the start; CPU 3 ran first (t = 1140),
+    // CPU 2 last (t = 3140), whose exit (line 22) ends the round. The name holds a comma:
+    // quoted.
+    assert_eq!(
+        lines[1],
+        "\"a,b.trace\",0,linux-tlb,0,\"[1, 2, 3]\",1,1.000,22,2.152,us,4,,\
+         \"[1.145, 2.145, 0.145]\",\"[1.150, 2.150, 0.150]\",\"[1.152, 2.152, 0.152]\",csd"
+    );
+    assert_eq!(lines.len(), 2);
+}
+
+#[test]
+fn legs_csv_has_one_row_per_target_with_the_lines_of_its_events() {
+    let t = linux_round();
+    let mut out = Vec::new();
+    legs_csv("x", &t, &reconstruct(&t), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], LEG_COLUMNS);
+    assert_eq!(lines.len(), 4);
+    // CPU 3: queued at +16 ns (line 4), entry at 1145 ns (line 10), exit at line 12.
+    assert_eq!(lines[3], "x,0,linux-tlb,0,3,0.016,0.145,0.150,0.152,4,10,12,us,csd");
+}
+
+#[test]
+fn rounds_csv_speaks_ticks_when_the_clock_is_unknown() {
+    let mut t = linux_round();
+    t.time = TimeBase::Ticks { hz: None };
+    let mut out = Vec::new();
+    rounds_csv("t", &t, &reconstruct(&t), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let row = text.lines().nth(1).unwrap();
+    assert_eq!(row, "t,0,linux-tlb,0,\"[1, 2, 3]\",1,1000,22,2152,ticks,4,,\"[1145, 2145, 145]\",\"[1150, 2150, 150]\",\"[1152, 2152, 152]\",csd");
+}
