@@ -7,7 +7,8 @@ use sdlab_engine::{schedule, Machine, Session};
 use serde::Serialize;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Find the shortest race: breadth-first search over all interleavings.
 ///
@@ -41,7 +42,33 @@ pub struct Args {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Progress on standard error while the search runs: `auto` (a line that rewrites
+    /// itself, when standard error is a terminal), `json` (one JSON object per line, about
+    /// twice a second, for scripts), `off`.
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = ProgressKind::Auto)]
+    progress: ProgressKind,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ProgressKind {
+    Auto,
+    Json,
+    Off,
+}
+
+/// Resident memory of this process in bytes, where the system says (Linux).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().strip_suffix("kB")?.trim();
+    kb.parse::<u64>().ok().map(|k| k * 1024)
+}
+
+fn megabytes(b: Option<u64>) -> String {
+    b.map_or(String::new(), |b| format!(", {} MB", b / (1 << 20)))
+}
+
+/// Set by Ctrl-C: the search stops at its next chunk and reports what it explored.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -98,22 +125,80 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let mut checker = Checker::new(machine.clone(), opts);
     let reductions = checker.reductions().to_string();
     let t0 = Instant::now();
-    let live = io::stderr().is_terminal();
-    while !checker.run(200_000) {
-        if live {
+    let live = args.progress == ProgressKind::Auto && io::stderr().is_terminal();
+    let json_progress = args.progress == ProgressKind::Json;
+    // Without a handler Ctrl-C kills the process and the minutes spent are lost; a
+    // handler that cannot be installed (one is already set) only costs that report.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let mut last_report = t0;
+    let mut interrupted = false;
+    while !checker.run(100_000) {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            interrupted = true;
+            break;
+        }
+        if (live || json_progress) && last_report.elapsed() >= Duration::from_millis(500) {
+            last_report = Instant::now();
             let pr = checker.progress();
+            let secs = t0.elapsed().as_secs_f64();
+            let rate = pr.states as f64 / secs.max(1e-9);
+            let rss = resident_bytes();
             // Not eprint!: it panics when stderr is a closed pipe.
-            let _ = write!(
-                io::stderr(),
-                "\r{} states, depth {}, {:.0} states/s   ",
-                pr.states,
-                pr.depth,
-                pr.states as f64 / t0.elapsed().as_secs_f64()
-            );
+            let _ = if json_progress {
+                writeln!(
+                    io::stderr(),
+                    "{}",
+                    serde_json::json!({
+                        "states": pr.states, "transitions": pr.transitions, "depth": pr.depth,
+                        "frontier": pr.frontier, "seconds": secs, "states_per_sec": rate,
+                        "resident_bytes": rss,
+                    })
+                )
+            } else {
+                write!(
+                    io::stderr(),
+                    "\r{} states, depth {}, {:.0} states/s{}   ",
+                    pr.states,
+                    pr.depth,
+                    rate,
+                    megabytes(rss)
+                )
+            };
         }
     }
     if live {
         let _ = write!(io::stderr(), "\r\x1b[K");
+    }
+    if interrupted {
+        let pr = checker.progress();
+        let secs = t0.elapsed().as_secs_f64();
+        let mut out = BufWriter::new(crate::stdout());
+        if args.json {
+            let v = serde_json::json!({
+                "model": l.name, "cpus": ncpu, "scenario": scenario, "verdict": "interrupted",
+                "states": pr.states, "transitions": pr.transitions, "depth": pr.depth,
+                "seconds": secs, "states_per_sec": pr.states as f64 / secs.max(1e-9),
+                "search": search, "reductions": reductions, "threads": threads,
+            });
+            writeln!(out, "{v}")?;
+        } else {
+            let proved = if args.dfs {
+                String::new()
+            } else {
+                format!("; every state within {} steps was explored", pr.depth.saturating_sub(1))
+            };
+            writeln!(
+                out,
+                "Interrupted: {} states ({} transitions) explored to depth {} in {secs:.2} s{}, no violation among them{proved}; nothing else was proved",
+                pr.states,
+                pr.transitions,
+                pr.depth,
+                megabytes(resident_bytes()),
+            )?;
+        }
+        out.flush()?;
+        // 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+        return Ok(ExitCode::from(130));
     }
     let seconds = t0.elapsed().as_secs_f64();
     let progress: Progress = checker.progress().clone();
