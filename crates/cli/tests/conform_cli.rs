@@ -83,6 +83,15 @@ fn an_altered_round_is_a_mismatch_at_the_altered_line() {
         m["reason"],
         "CPU 3 enters flush_tlb_func for csd ffff88c2bedbc280 before that csd was queued (csd_queue_cpu on CPU 0 at line 173)"
     );
+    // The prefix's run: one matched line per record of the prefix, and a schedule that
+    // `sdlab run` replays on the round's machine.
+    let r = &v["results"][0];
+    let prefix = r["prefix"].as_u64().expect("prefix") as usize;
+    assert_eq!(r["matched"].as_array().map(Vec::len), Some(prefix));
+    let sched = temp("prefix.schedule");
+    std::fs::write(&sched, r["prefix_schedule"].as_str().expect("prefix_schedule")).expect("write");
+    let run = sdlab(&["run", "linux", "--cpus", "4", "--scenario", "unmap_touch", "--schedule", path(&sched)]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stdout));
     let o = sdlab(&["trace", "conform", "--round", "0", path(&f)]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(

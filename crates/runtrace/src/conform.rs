@@ -349,7 +349,7 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
 }
 
 /// A matching run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Matched {
     /// The model's schedule (what `sdlab run --schedule` and the stepper load).
     pub schedule: Vec<Choice>,
@@ -363,6 +363,9 @@ pub struct Matched {
 pub struct Mismatch {
     /// Events of the round matched by the longest matching prefix.
     pub prefix: usize,
+    /// The shortest run of the model that matches that prefix: the stepper plays it to
+    /// show the machine where the kernel and the model part ways.
+    pub run: Matched,
     /// The event the model cannot produce there (index into `Trace::events`).
     pub event: u32,
     pub reason: String,
@@ -497,7 +500,10 @@ pub fn check(
             queue.push_back((nid, next));
         }
     }
-    let verdict = ctx.diagnose(trace, machine, &best.2, best.0);
+    let mut verdict = ctx.diagnose(trace, machine, &best.2, best.0);
+    if let Verdict::Mismatch(m) = &mut verdict {
+        m.run = path(&nodes, best.1, round);
+    }
     Outcome { verdict, states: nodes.len() }
 }
 
@@ -708,7 +714,8 @@ impl Ctx<'_> {
         let tcpu = |mc: usize| self.round.cpus.get(mc).copied().unwrap_or(0);
         let all = || seqs.iter().enumerate().flat_map(|(c, s)| s.iter().enumerate().map(move |(p, e)| (c, p, e)));
         let done = |c: usize, p: usize| p < k.cursor[c] as usize;
-        let mismatch = |event: u32, reason: String| Verdict::Mismatch(Mismatch { prefix, event, reason });
+        let mismatch =
+            |event: u32, reason: String| Verdict::Mismatch(Mismatch { prefix, run: Matched::default(), event, reason });
         // The handler's request, when the handler entry is what is blocked.
         let mut focus = (c, k.cursor[c] as usize, e);
         if let Obs::IrqEntry { .. } = e.obs {

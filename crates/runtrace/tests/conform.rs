@@ -86,7 +86,20 @@ fn mismatch(lines: &[String]) -> (u32, String) {
     let results = check_all(&trace, "linux");
     assert_eq!(results.len(), 1, "one round");
     match &results[0].1 {
-        Verdict::Mismatch(m) => (trace.events[m.event as usize].line, m.reason.clone()),
+        Verdict::Mismatch(m) => {
+            // The prefix's run is the machine the user is shown: it replays, and it makes
+            // exactly the prefix's events, each once, at steps within the run.
+            assert_eq!(m.run.steps.len(), m.prefix, "{m:?}");
+            let mut s = Session::new(conform::machine_for("linux", None, results[0].0.cpus.len()).expect("machine"));
+            s.replay(&m.run.schedule).expect("the prefix replays");
+            assert!(m.run.steps.iter().all(|&(step, _)| (step as usize) < m.run.schedule.len().max(1)));
+            let mut events: Vec<u32> = m.run.steps.iter().map(|&(_, e)| e).collect();
+            events.sort_unstable();
+            events.dedup();
+            assert_eq!(events.len(), m.prefix);
+            assert!(!events.contains(&m.event), "the mismatching event is not in the prefix");
+            (trace.events[m.event as usize].line, m.reason.clone())
+        }
         v => panic!("expected a mismatch, got {v:?}"),
     }
 }

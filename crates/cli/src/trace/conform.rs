@@ -128,7 +128,15 @@ pub fn main(args: ConformArgs) -> Result<ExitCode, Error> {
                 let (line, offset) = line_of(mm.event);
                 let text = raw_line(&mut raw, offset);
                 mismatches.push(serde_json::json!({"round": i, "line": line, "event": text, "reason": mm.reason, "prefix": mm.prefix}));
-                results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "mismatch", "states": o.states, "mismatch_line": line, "event": text, "reason": mm.reason, "prefix": mm.prefix}));
+                let matched: Vec<_> = mm
+                    .run
+                    .steps
+                    .iter()
+                    .map(|&(step, idx)| serde_json::json!({"step": step, "line": line_of(idx).0}))
+                    .collect();
+                // The prefix's run replays with `sdlab run --schedule` to the point where the
+                // kernel and the model part ways.
+                results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "mismatch", "states": o.states, "mismatch_line": line, "event": text, "reason": mm.reason, "prefix": mm.prefix, "prefix_schedule": schedule::format(&mm.run.schedule), "matched": matched}));
             }
             Verdict::Undecided(why) => {
                 undecided += 1;
