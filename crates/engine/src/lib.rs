@@ -8,18 +8,16 @@
 //! [`schedule`], no threads, no web dependencies. Nothing here panics on user input.
 
 pub mod bench;
-mod canon;
-pub mod checker;
-mod dfs;
 pub mod diag;
-mod fpset;
 pub mod lang;
-mod level;
 pub mod machine;
 pub mod models;
-mod pool;
 pub mod schedule;
+pub mod search;
 pub mod session;
+
+/// The search's old name, which the other crates import.
+pub use search as checker;
 
 pub use diag::{Diagnostic, Span};
 pub use lang::compile::compile;

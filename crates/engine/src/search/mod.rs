@@ -13,11 +13,17 @@
 //! states. The checker is driven in slices (`run(budget)`), has
 //! no threads and no clock, so the CLI and a web worker report progress and can cancel.
 
-pub(crate) use crate::fpset::FpSet;
-use crate::fpset::Shards;
+mod canon;
+mod dfs;
+mod level;
+mod pool;
+mod visited;
+
 use crate::machine::{Choice, Effect, Machine, State, Violation};
 use serde::Serialize;
 use std::hash::Hasher;
+pub(crate) use visited::FpSet;
+use visited::Shards;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -221,7 +227,7 @@ pub(crate) fn word_choice(w: u32) -> Choice {
 pub struct Checker {
     machine: Machine,
     /// The depth-first search, in depth-first mode or for the liveness pass.
-    dfs: Option<crate::dfs::Dfs>,
+    dfs: Option<dfs::Dfs>,
     /// Counts of the breadth-first pass, kept when the liveness pass takes over.
     bfs_done: bool,
     opts: Options,
@@ -240,8 +246,8 @@ pub struct Checker {
     next_offsets: Vec<u32>,
     /// The threads and per-thread buffers of the parallel level expansion (none with
     /// one thread, or where threads cannot start).
-    pool: Option<crate::pool::Pool>,
-    workers: Vec<crate::level::Worker>,
+    pool: Option<pool::Pool>,
+    workers: Vec<level::Worker>,
     level: u32,
     /// Records not yet expanded, in both levels.
     queued: u64,
@@ -256,7 +262,7 @@ pub struct Checker {
     /// The next successor, computed one choice ahead, and its encoding.
     ahead: State,
     /// CPU symmetry in force (breadth-first), and what the reductions are in words.
-    canon: Option<crate::canon::Canon>,
+    canon: Option<canon::Canon>,
     reductions: String,
     words_ahead: Vec<u32>,
     en2: Vec<Choice>,
@@ -266,7 +272,7 @@ pub struct Checker {
 impl Checker {
     pub fn new(machine: Machine, opts: Options) -> Checker {
         let s0 = machine.initial();
-        let dfs = (opts.mode == Mode::Dfs).then(|| crate::dfs::Dfs::new(&machine, opts.por, true));
+        let dfs = (opts.mode == Mode::Dfs).then(|| dfs::Dfs::new(&machine, opts.por, true));
         let mut c = Checker {
             dfs,
             bfs_done: false,
@@ -297,7 +303,7 @@ impl Checker {
             opts,
         };
         if c.opts.mode == Mode::Bfs && c.opts.symmetry {
-            let (canon, text) = crate::canon::Canon::new(&c.machine);
+            let (canon, text) = canon::Canon::new(&c.machine);
             c.reductions = match canon {
                 Some(_) => format!("CPU symmetry ({text})"),
                 None => format!("none ({text})"),
@@ -309,13 +315,12 @@ impl Checker {
             c.reductions = "none".into();
         }
         if c.opts.threads > 1 && c.opts.mode == Mode::Bfs {
-            c.pool = crate::pool::Pool::new(c.opts.threads);
+            c.pool = pool::Pool::new(c.opts.threads);
         }
         if let Some(pool) = &c.pool {
             c.seen = Shards::new(pool.workers());
             let (m, canon) = (&c.machine, &c.canon);
-            c.workers =
-                (0..pool.workers()).map(|_| crate::level::Worker::new(canon.as_ref().map(|k| k.fork(m)))).collect();
+            c.workers = (0..pool.workers()).map(|_| level::Worker::new(canon.as_ref().map(|k| k.fork(m)))).collect();
         }
         c.seen.insert(fingerprint(&s0));
         c.progress.states = 1;
@@ -339,7 +344,7 @@ impl Checker {
         fx: &mut Vec<Effect>,
         words: &mut Vec<u32>,
         seen: &Shards,
-        canon: &mut Option<crate::canon::Canon>,
+        canon: &mut Option<canon::Canon>,
     ) -> (Result<crate::machine::Stepped, crate::machine::Fault>, u128) {
         let r = m.step(s, c, fx);
         if r.is_err() {
@@ -425,7 +430,7 @@ impl Checker {
                     self.links = Vec::new();
                     self.cur = Vec::new();
                     self.next = Vec::new();
-                    self.dfs = Some(crate::dfs::Dfs::new(&self.machine, false, false));
+                    self.dfs = Some(dfs::Dfs::new(&self.machine, false, false));
                     return false;
                 }
                 self.outcome = Some(Outcome::Verified);
@@ -625,8 +630,8 @@ impl Checker {
                 Some(Outcome::Limit { reason: format!("depth limit of {} steps reached", self.opts.max_depth) });
             return;
         }
-        let frontier = crate::level::Frontier { records: &self.cur, offsets: &self.cur_offsets, depth: self.level };
-        let grown = crate::level::Grown {
+        let frontier = level::Frontier { records: &self.cur, offsets: &self.cur_offsets, depth: self.level };
+        let grown = level::Grown {
             links: &mut self.links,
             next: &mut self.next,
             next_offsets: &mut self.next_offsets,
@@ -634,7 +639,7 @@ impl Checker {
             queued: &mut self.queued,
         };
         let Some(pool) = &self.pool else { return };
-        self.outcome = crate::level::expand(
+        self.outcome = level::expand(
             pool,
             &self.machine,
             &frontier,
