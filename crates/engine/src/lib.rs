@@ -4,8 +4,10 @@
 //! Data flow: model text → [`compile`] → [`Program`] → [`Machine`] (+ [`Config`]) →
 //! `enabled(&State)` / `step(&mut State, Choice)` → [`Effect`]s.
 //!
-//! Invariants: no file system, no clock, no randomness but the seeded one in
-//! [`schedule`], no threads, no web dependencies. Nothing here panics on user input.
+//! Invariants: no file system, no randomness but the seeded one in [`schedule`], no web
+//! dependencies, and no threads or clock outside `search/pool.rs` (the breadth-first
+//! levels' pool, native only, whose result does not depend on them; see [`search`]).
+//! Nothing here panics on user input.
 
 pub mod bench;
 pub mod diag;

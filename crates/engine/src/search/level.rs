@@ -26,9 +26,11 @@
 //! ends the search, and otherwise the workers' parts are appended in slice order.
 
 use super::canon::Canon;
+use super::fingerprint::hash128;
+use super::frontier::{path_to, push_record, read_record, word_choice};
+use super::outcome::{strings, violation, Outcome, Progress};
 use super::pool::Pool;
 use super::visited::Shards;
-use super::{hash128, path_to, push_record, read_record, strings, violation, word_choice, Outcome, Progress};
 use crate::machine::{Choice, Effect, Machine, State, Violation};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
