@@ -4,22 +4,22 @@
 //! Data flow: model text → [`compile`] → [`Program`] → [`Machine`] (+ [`Config`]) →
 //! `enabled(&State)` / `step(&mut State, Choice)` → [`Effect`]s.
 //!
-//! Invariants: no file system, no clock, no randomness but the seeded one in
-//! [`schedule`], no threads, no web dependencies. Nothing here panics on user input.
+//! Invariants: no file system, no randomness but the seeded one in [`schedule`], no web
+//! dependencies, and no threads or clock outside `search/pool.rs` (the breadth-first
+//! levels' pool, native only, whose result does not depend on them; see [`search`]).
+//! Nothing here panics on user input.
 
 pub mod bench;
-mod canon;
-pub mod checker;
-mod dfs;
 pub mod diag;
-mod fpset;
 pub mod lang;
-mod level;
 pub mod machine;
 pub mod models;
-mod pool;
 pub mod schedule;
+pub mod search;
 pub mod session;
+
+/// The search's old name, which the other crates import.
+pub use search as checker;
 
 pub use diag::{Diagnostic, Span};
 pub use lang::compile::compile;

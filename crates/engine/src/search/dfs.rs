@@ -57,7 +57,10 @@
 //! A private step neither reads nor writes IRR bits or the budget, so another CPU's loss
 //! commutes with it and cannot enable or disable it.
 
-use crate::checker::{hash128, strings, violation, FpSet, Options, Outcome, PassThrough, Progress};
+use super::fingerprint::{hash128, PassThrough};
+use super::options::Options;
+use super::outcome::{strings, violation, Outcome, Progress};
+use super::visited::FpSet;
 use crate::lang::program::Kind;
 use crate::machine::{Choice, Effect, Fault, Machine, State, Stepped};
 use std::collections::HashMap;

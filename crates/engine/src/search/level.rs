@@ -25,11 +25,13 @@
 //! Then the first event in sequential order (a violation, a stuck state, the state limit)
 //! ends the search, and otherwise the workers' parts are appended in slice order.
 
-use crate::canon::Canon;
-use crate::checker::{hash128, path_to, push_record, read_record, strings, violation, word_choice, Outcome, Progress};
-use crate::fpset::Shards;
+use super::canon::Canon;
+use super::fingerprint::hash128;
+use super::frontier::{path_to, push_record, read_record, word_choice};
+use super::outcome::{strings, violation, Outcome, Progress};
+use super::pool::Pool;
+use super::visited::Shards;
 use crate::machine::{Choice, Effect, Machine, State, Violation};
-use crate::pool::Pool;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
