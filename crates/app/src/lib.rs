@@ -107,6 +107,15 @@ pub fn App() -> Html {
             }
         }))
     };
+    // "Play in the machine" opens the stepper on the guide it left (see traces::conform).
+    let open_algorithms = {
+        let to_algorithms = to_algorithms.clone();
+        traces::OpenAlgorithms(Callback::from(move |()| {
+            if let Ok(e) = MouseEvent::new("click") {
+                to_algorithms.emit(e);
+            }
+        }))
+    };
     let link = |m: Mode, label: &str, href: String, onclick: Callback<MouseEvent>| {
         let active = *mode == m;
         html! {
@@ -125,6 +134,7 @@ pub fn App() -> Html {
                 </nav>
             </header>
             <ContextProvider<stepper::run_trace::OpenTraces> context={open_traces}>
+            <ContextProvider<traces::OpenAlgorithms> context={open_algorithms}>
                 <main id="app">
                     if *mode == Mode::Traces {
                         <traces::Traces />
@@ -132,6 +142,7 @@ pub fn App() -> Html {
                         <stepper::Stepper />
                     }
                 </main>
+            </ContextProvider<traces::OpenAlgorithms>>
             </ContextProvider<stepper::run_trace::OpenTraces>>
         </>
     }

@@ -4,6 +4,7 @@
 //! so the logic has native tests and can be fuzzed with random actions.
 
 pub mod compare;
+pub mod guide;
 pub mod permalink;
 pub mod protocol;
 pub mod state;

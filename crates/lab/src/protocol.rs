@@ -1,5 +1,7 @@
 //! Messages between the page and the checker's web worker, as JSON strings.
 
+use sdlab_engine::schedule;
+use sdlab_runtrace::conform;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -74,3 +76,101 @@ pub enum TraceReply {
 /// however they are cut; 16 MiB slices (three in flight) measured 209 MB/s against 162 MB/s
 /// for 4 MiB (web/bench-trace.mjs, 123 MB), and progress still moves several times a second.
 pub const TRACE_CHUNK: u32 = 16 << 20;
+
+/// Conformance in the worker (`sdlab_runtrace::conform`): the page posts a JS object
+/// `{ conform: <ConformRequest JSON>, events: ArrayBuffer }` (the events as `crate::wire`
+/// records, transferred) and the worker answers with `ConformReply` JSON strings: one
+/// `Round` per round as it is decided, then `Done`.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct ConformRequest {
+    /// The trace without its events.
+    pub trace: sdlab_trace::Trace,
+    pub model: String,
+    pub scenario: Option<String>,
+    /// The rounds to check, by the event index they start at; empty checks every round.
+    pub starts: Vec<u32>,
+    pub max_states: usize,
+    /// Wall-clock budget per round.
+    pub seconds: f64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConformReply {
+    Ready,
+    /// How many rounds will be checked (sent before the first is).
+    Planned {
+        rounds: usize,
+    },
+    Round(RoundVerdict),
+    Done {
+        rounds: usize,
+        seconds: f64,
+    },
+    Error {
+        message: String,
+    },
+}
+
+/// One round's verdict, in trace terms: event indices into the trace the page holds.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RoundVerdict {
+    /// The event index the round starts at (the replay round's start; 0 for a ktrdump window).
+    pub start: u32,
+    /// The trace CPU of each model CPU.
+    pub cpus: Vec<u16>,
+    /// Expected events of the round.
+    pub events: usize,
+    pub states: usize,
+    pub seconds: f64,
+    pub verdict: ConformVerdict,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum ConformVerdict {
+    /// `schedule` in `schedule::format` text; `matched` pairs a step (0-based) with the
+    /// event index it produced.
+    Conforms { schedule: String, matched: Vec<(u32, u32)> },
+    /// The shortest run matching the longest prefix, and the event it cannot produce next.
+    Mismatch { schedule: String, matched: Vec<(u32, u32)>, prefix: usize, event: u32, reason: String },
+    /// Bound reached, or the round could not be set up: never read as conforming.
+    Undecided { reason: String },
+}
+
+impl ConformVerdict {
+    pub fn word(&self) -> &'static str {
+        match self {
+            ConformVerdict::Conforms { .. } => "conforms",
+            ConformVerdict::Mismatch { .. } => "mismatch",
+            ConformVerdict::Undecided { .. } => "undecided",
+        }
+    }
+}
+
+impl RoundVerdict {
+    /// The verdict the worker sends for `round`, from the search's outcome.
+    pub fn new(round: &conform::Round, outcome: conform::Outcome, seconds: f64) -> RoundVerdict {
+        let verdict = match outcome.verdict {
+            conform::Verdict::Conforms(m) => {
+                ConformVerdict::Conforms { schedule: schedule::format(&m.schedule), matched: m.steps }
+            }
+            conform::Verdict::Mismatch(mm) => ConformVerdict::Mismatch {
+                schedule: schedule::format(&mm.run.schedule),
+                matched: mm.run.steps,
+                prefix: mm.prefix,
+                event: mm.event,
+                reason: mm.reason,
+            },
+            conform::Verdict::Undecided(reason) => ConformVerdict::Undecided { reason },
+        };
+        RoundVerdict {
+            start: round.start,
+            cpus: round.cpus.clone(),
+            events: round.events(),
+            states: outcome.states,
+            seconds,
+            verdict,
+        }
+    }
+}

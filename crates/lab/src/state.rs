@@ -5,6 +5,7 @@
 //! tests drive the same code.
 
 use crate::compare::{self, Compare, Follow};
+use crate::guide::Guide;
 use crate::permalink;
 use crate::protocol::CheckReply;
 use sdlab_engine::machine::{Choice, Config, Machine};
@@ -49,6 +50,8 @@ pub struct Pane {
     pub gif_panel: bool,
     /// A GIF is being recorded: the run its frames follow, and the step to return to.
     pub recording: Option<(Vec<Choice>, usize)>,
+    /// A kernel trace's round being played: its run is the plan, its lines are shown.
+    pub guide: Option<Guide>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -139,6 +142,8 @@ pub enum Action {
     GifFrame(usize),
     /// Back to the step shown before recording.
     GifEnd,
+    /// Play a kernel trace's round: its model and CPUs, its run loaded at step 0.
+    LoadGuide(Box<Guide>),
 }
 
 pub const DEFAULT_MODEL: &str = "freebsd-scoreboard";
@@ -176,6 +181,7 @@ impl Pane {
             compare: None,
             gif_panel: false,
             recording: None,
+            guide: None,
         }
     }
 }
@@ -283,6 +289,7 @@ impl Pane {
                     cycle_start: None,
                 });
                 self.editor = false;
+                self.guide = None;
                 self.compare = link.compare.map(|c| {
                     let follow = match c.own {
                         Some((choices, seed)) => Follow::Own { choices, seed },
@@ -358,12 +365,55 @@ impl Pane {
         }
         self.running = false;
         self.plan = None;
+        self.guide = None;
         self.check_gen += 1;
         if matches!(self.check, CheckStatus::Running { .. }) {
             self.check = CheckStatus::Failed("cancelled: the configuration changed".into());
         } else {
             self.check = CheckStatus::Idle;
         }
+    }
+
+    /// Open a trace round's run: the guide's model with its CPUs, the run loaded as the
+    /// plan at step 0. The run must replay on the machine before anything changes; a guide
+    /// that does not is refused with the reason and the page stays as it was.
+    fn load_guide(&mut self, g: Guide) {
+        let built = load_bundled(&g.model).and_then(|(prog, _)| {
+            let mut cfg = Config::new(&prog);
+            cfg.ncpu = u32::try_from(g.cpus.len()).map_err(|_| "too many CPUs".to_string())?;
+            if let Some(sc) = &g.scenario {
+                cfg.scenario =
+                    prog.scenario_index(sc).ok_or_else(|| format!("model `{}` has no scenario `{sc}`", g.model))?;
+            }
+            let mut probe = Session::new(Machine::new(prog.clone(), cfg.clone())?);
+            probe.replay(&g.schedule).map_err(|(k, f)| format!("its run does not replay at step {k}: {f}"))?;
+            Ok((prog, cfg))
+        });
+        match built {
+            Ok((prog, cfg)) => {
+                self.model_id = g.model.clone();
+                self.prog = prog;
+                self.gallery = false;
+                self.editor = false;
+                self.compare = None;
+                self.rebuild(cfg);
+                self.plan = Some(Plan {
+                    choices: g.schedule.clone(),
+                    property: String::new(),
+                    message: String::new(),
+                    cycle_start: None,
+                });
+                self.guide = Some(g);
+            }
+            Err(e) => self.error = Some(format!("{} cannot be played in the machine: {e}", g.title)),
+        }
+    }
+
+    /// The guide, while the steps taken follow its run (a step off it leaves the trace).
+    pub fn guide_on_track(&self) -> Option<&Guide> {
+        let g = self.guide.as_ref()?;
+        let taken = self.session.schedule();
+        g.schedule.starts_with(&taken).then_some(g)
     }
 
     fn check_reply(&mut self, r: CheckReply) {
@@ -615,7 +665,11 @@ impl Pane {
                     s.check_gen += 1;
                     s.check = CheckStatus::Failed("cancelled".into());
                 }
-                Action::DropPlan => s.plan = None,
+                Action::DropPlan => {
+                    s.plan = None;
+                    s.guide = None;
+                }
+                Action::LoadGuide(g) => s.load_guide(*g),
                 Action::SetModel(id) => match load_bundled(&id) {
                     Ok((prog, machine)) => {
                         s.model_id = id;
@@ -625,6 +679,7 @@ impl Pane {
                         s.error = None;
                         s.running = false;
                         s.plan = None;
+                        s.guide = None;
                         s.check_gen += 1;
                         s.check = CheckStatus::Idle;
                     }

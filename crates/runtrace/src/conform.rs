@@ -206,10 +206,23 @@ impl Round {
 /// The rounds of a trace: Linux shootdown rounds (by csd evidence), or for the ktrdump
 /// dialects one window of the whole trace from the model's initial state.
 pub fn rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
-    match trace.format {
-        Format::FreeBsdKtr | Format::DragonFlyKtr | Format::Emulated => whole(trace, max_cpus),
-        _ => linux_rounds(trace, max_cpus),
+    if whole_window(trace.format) {
+        whole(trace, max_cpus)
+    } else {
+        linux_rounds(trace, max_cpus)
     }
+}
+
+/// Whether a trace of this format is checked as one window from the model's initial
+/// state (the ktrdump dialects and the product's own runs) rather than round by round.
+pub fn whole_window(format: Format) -> bool {
+    matches!(format, Format::FreeBsdKtr | Format::DragonFlyKtr | Format::Emulated)
+}
+
+/// Whether a reconstructed Linux round is checked: a TLB shootdown with csd evidence
+/// (a queued request), which is what the search matches.
+pub fn checks_round(r: &sdlab_trace::replay::Round) -> bool {
+    r.kind == RoundKind::LinuxTlb && r.legs.iter().any(|l| l.queued.is_some())
 }
 
 fn whole(trace: &Trace, max_cpus: usize) -> Vec<Round> {
@@ -231,11 +244,8 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
     let replay = reconstruct(trace);
     let flush_func = (0..trace.names.len() as u32).find(|&s| trace.names.get(s) == crate::CSD_FUNC);
     let mut out = Vec::new();
-    for r in replay.rounds.iter().filter(|r| r.kind == RoundKind::LinuxTlb) {
+    for r in replay.rounds.iter().filter(|r| checks_round(r)) {
         let legs: Vec<_> = r.legs.iter().filter(|l| l.queued.is_some()).collect();
-        if legs.is_empty() {
-            continue;
-        }
         let mut cpus = vec![r.initiator];
         let mut targets: Vec<u16> = legs.iter().map(|l| l.cpu).collect();
         targets.sort_unstable();
@@ -858,4 +868,31 @@ pub fn machine_for(id: &str, scenario: Option<&str>, ncpu: usize) -> Result<Mach
 /// The most CPUs model `id` allows (0 when there is no such model).
 pub fn max_cpus(id: &str) -> usize {
     sdlab_engine::models::find(id).and_then(|b| sdlab_engine::compile(b.source).0).map_or(0, |p| p.cpus.1 as usize)
+}
+
+/// The machines rounds are checked on, one per CPU count, built on first use: compiling
+/// the model per round would cost more than checking most rounds.
+pub struct Machines {
+    model: String,
+    scenario: Option<String>,
+    by_ncpu: Vec<Option<Result<Machine, String>>>,
+}
+
+impl Machines {
+    pub fn new(model: &str, scenario: Option<&str>) -> Machines {
+        Machines { model: model.to_string(), scenario: scenario.map(str::to_string), by_ncpu: Vec::new() }
+    }
+
+    /// The machine for `ncpu` CPUs, or why there is none (too many CPUs for the model, no
+    /// such scenario, …).
+    pub fn get(&mut self, ncpu: usize) -> Result<&Machine, &str> {
+        if self.by_ncpu.len() <= ncpu {
+            self.by_ncpu.resize_with(ncpu + 1, || None);
+        }
+        let (model, scenario) = (&self.model, self.scenario.as_deref());
+        match self.by_ncpu[ncpu].get_or_insert_with(|| machine_for(model, scenario, ncpu)) {
+            Ok(m) => Ok(m),
+            Err(why) => Err(why.as_str()),
+        }
+    }
 }

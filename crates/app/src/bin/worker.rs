@@ -4,10 +4,13 @@
 //! parsed), parses it and posts the events as one transferred buffer. Cancelling either
 //! is terminating the worker.
 
-use sdlab_app::protocol::{CheckReply, CheckRequest, TraceReply, TRACE_CHUNK};
+use sdlab_app::protocol::{
+    CheckReply, CheckRequest, ConformReply, ConformRequest, RoundVerdict, TraceReply, TRACE_CHUNK,
+};
 use sdlab_engine::checker::{Checker, Options, Outcome};
 use sdlab_engine::machine::{Config, Machine};
 use sdlab_engine::{compile, schedule};
+use sdlab_runtrace::conform;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -146,11 +149,63 @@ async fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Resul
     scope.post_message_with_transfer(&msg, &transfer).map_err(|_| "the events could not be sent to the page".into())
 }
 
+fn post_conform(scope: &DedicatedWorkerGlobalScope, r: &ConformReply) {
+    if let Ok(text) = serde_json::to_string(r) {
+        let _ = scope.post_message(&JsValue::from_str(&text));
+    }
+}
+
+/// Check the requested rounds one after another, posting each verdict as it is decided.
+/// The same search as `sdlab trace conform`, on the same machines.
+fn conform_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), String> {
+    let json = js_sys::Reflect::get(req, &JsValue::from_str("conform"))
+        .ok()
+        .and_then(|j| j.as_string())
+        .ok_or("the request carries no conformance job")?;
+    let req_json: ConformRequest = serde_json::from_str(&json).map_err(|e| format!("bad request: {e}"))?;
+    let buffer =
+        js_sys::Reflect::get(req, &JsValue::from_str("events")).map_err(|_| "the request carries no events")?;
+    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+    let mut trace = req_json.trace;
+    trace.events = sdlab_app::wire::decode(&bytes)?;
+    drop(bytes);
+    if sdlab_engine::models::find(&req_json.model).is_none() {
+        return Err(format!("no bundled model `{}`", req_json.model));
+    }
+    let rounds = conform::rounds(&trace, conform::max_cpus(&req_json.model));
+    let chosen: Vec<&conform::Round> =
+        rounds.iter().filter(|r| req_json.starts.is_empty() || req_json.starts.contains(&r.start)).collect();
+    post_conform(scope, &ConformReply::Planned { rounds: chosen.len() });
+    let opts = conform::Options { max_states: req_json.max_states, skew: 0 };
+    let mut machines = conform::Machines::new(&req_json.model, req_json.scenario.as_deref());
+    let t0 = now();
+    for r in &chosen {
+        let r0 = now();
+        let outcome = match machines.get(r.cpus.len()) {
+            Err(why) => conform::Outcome { verdict: conform::Verdict::Undecided(why.to_string()), states: 0 },
+            Ok(machine) => {
+                let deadline = r0 + req_json.seconds;
+                conform::check(machine, &trace, r, &opts, &mut || now() < deadline)
+            }
+        };
+        let round = RoundVerdict::new(r, outcome, now() - r0);
+        post_conform(scope, &ConformReply::Round(round));
+    }
+    post_conform(scope, &ConformReply::Done { rounds: chosen.len(), seconds: now() - t0 });
+    Ok(())
+}
+
 fn main() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply_to = scope.clone();
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
         let data = m.data();
+        if !data.is_string() && js_sys::Reflect::has(&data, &JsValue::from_str("conform")).unwrap_or(false) {
+            if let Err(message) = conform_trace(&reply_to, &data) {
+                post_conform(&reply_to, &ConformReply::Error { message });
+            }
+            return;
+        }
         if !data.is_string() {
             let scope = reply_to.clone();
             wasm_bindgen_futures::spawn_local(async move {

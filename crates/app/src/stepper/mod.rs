@@ -7,6 +7,7 @@ mod editor;
 pub mod export;
 mod gallery;
 mod gif;
+pub mod guide;
 mod memory;
 mod palette;
 mod race;
@@ -268,6 +269,7 @@ fn machine(lab: &Lab, dispatch: &Callback<Action>, ncpu: usize, label: &'static 
     html! {
         <div class="machine" tabindex="0" aria-label={label}>
             <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
+            <guide::GuidePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
             <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
             <div class="cpus">

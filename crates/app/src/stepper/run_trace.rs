@@ -55,7 +55,9 @@ pub fn RunExport(p: &Props) -> Html {
             let mut out = Vec::new();
             let written = match what.as_str() {
                 "open" => {
-                    handoff::offer(handoff::Run { name: format!("{stem} (emulated run)"), trace, text });
+                    let scenario = s.prog.scenarios.get(s.cfg.scenario).map(|sc| sc.name.clone()).unwrap_or_default();
+                    let origin = (s.model_id != sdlab_lab::permalink::EDITED).then(|| (s.model_id.clone(), scenario));
+                    handoff::offer(handoff::Run { name: format!("{stem} (emulated run)"), trace, text, origin });
                     if let Some(open) = &open {
                         open.0.emit(());
                     }

@@ -24,9 +24,14 @@ impl Lab {
         Lab { inner: Rc::new(RefCell::new(Pane::opening())), version: 0 }
     }
 
-    /// The stepper as the page's address asks for it: a permalink, or the default.
+    /// The stepper as the page's address asks for it: a permalink, or the default; or a
+    /// kernel trace's round the Traces mode has just asked to play.
     pub fn from_location() -> Lab {
         let lab = Lab::new();
+        if let Some(g) = super::guide::take() {
+            lab.inner.borrow_mut().apply(Action::LoadGuide(Box::new(g)));
+            return lab;
+        }
         let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
         let frag = hash.trim_start_matches('#');
         if !frag.is_empty() {

@@ -10,6 +10,8 @@ pub struct Run {
     pub name: String,
     pub trace: Trace,
     pub text: String,
+    /// The bundled model and scenario that made the run: conformance checks against them.
+    pub origin: Option<(String, String)>,
 }
 
 thread_local! {

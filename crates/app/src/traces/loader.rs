@@ -29,6 +29,10 @@ pub const SAMPLES: &[(&str, &str)] = &[
         "dragonfly-4cpu-seed7.ktrdump",
         "Emulated, not a real kernel: a run of the DragonFly model written as ktrdump (ipiq rings, a cpusync round)",
     ),
+    (
+        "munmap-handler-before-queue.trace",
+        "Altered, not a real run: one round of the munmap capture with CPU 3's handler moved before the request was queued (a conformance mismatch)",
+    ),
 ];
 
 /// The sample a link names (`#traces&sample=NAME`, NAME without its extension).

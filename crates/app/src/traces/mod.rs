@@ -2,6 +2,7 @@
 //! shootdown rounds and events, chart it, export it.
 
 mod charts;
+pub mod conform;
 mod export;
 pub mod handoff;
 mod kinds;
@@ -13,12 +14,18 @@ mod timeline;
 
 use kinds::CATS;
 use loader::Slot;
+use sdlab_runtrace::conform as conform_search;
 use state::{Action, Load, Panel, TraceLab};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
+
+/// Switches the page to the Algorithms mode (given by the app): "play in the machine"
+/// hands the stepper a guide and calls this.
+#[derive(Clone, PartialEq)]
+pub struct OpenAlgorithms(pub Callback<()>);
 
 /// The keyboard of the Traces mode, as its help lists it.
 pub const KEYS: &[(&str, &str)] = &[
@@ -56,6 +63,26 @@ const CAPTURE: [(&str, &str); 4] = [
 pub fn Traces() -> Html {
     let lab = use_reducer(TraceLab::default);
     let slot: Slot = use_mut_ref(|| None);
+    let conform_slot: conform::Slot = use_mut_ref(|| None);
+    let open_algorithms = use_context::<OpenAlgorithms>().map(|o| o.0).unwrap_or_default();
+    {
+        // A round asked to be played opens in the stepper once the worker has decided it.
+        let ready = lab.conform.play.and_then(|start| lab.conform.verdicts.get(&start).cloned());
+        let (d, m, blob, c, open) =
+            (lab.dispatcher(), lab.model.clone(), lab.blob.clone(), lab.conform.clone(), open_algorithms.clone());
+        use_effect_with(ready, move |ready| {
+            if let (Some(v), Some(m)) = (ready.clone(), m) {
+                d.dispatch(Action::Played);
+                if v.verdict.word() != "undecided" {
+                    let row = (!conform_search::whole_window(m.trace.format))
+                        .then(|| m.rounds.iter().position(|r| r.start_idx == v.start))
+                        .flatten();
+                    let d = Callback::from(move |a| d.dispatch(a));
+                    conform::play(m, blob, &c, v, row, open, d);
+                }
+            }
+        });
+    }
     let tl = use_memo((), |_| timeline::Handle::default());
     let dispatch = {
         let d = lab.dispatcher();
@@ -70,6 +97,7 @@ pub fn Traces() -> Html {
                 let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&run.text));
                 if let Ok(blob) = web_sys::Blob::new_with_str_sequence(&parts) {
                     let mut m = model::Model::new(run.name, run.trace, model::Timing::default());
+                    m.origin = run.origin;
                     m.timing.build_ms = js_sys::Date::now() - t0;
                     d.emit(Action::Loaded(Rc::new(m), blob));
                 }
@@ -296,7 +324,7 @@ pub fn Traces() -> Html {
                 <p class="dim">{ "Drop a file here, use “Open a trace…”, or load a sample captured from Linux 6.12 on 4 CPUs. The file stays in this browser." }</p>
             </div>
         },
-        Some(m) => loaded(&lab, m, &dispatch, &tl),
+        Some(m) => loaded(&lab, m, &dispatch, &tl, &conform_slot, &open_algorithms),
     };
     html! {
         <section class={classes!("traces", dragging.then_some("dragging"))} aria-label="Traces" {ondragover} {ondragleave} {ondrop}>
@@ -317,7 +345,14 @@ fn wasm_memory_bytes() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timeline::Handle) -> Html {
+fn loaded(
+    lab: &TraceLab,
+    m: &Rc<model::Model>,
+    d: &Callback<Action>,
+    tl: &timeline::Handle,
+    conform_slot: &conform::Slot,
+    open_algorithms: &Callback<()>,
+) -> Html {
     let t = &m.trace;
     let complete = m.rounds.iter().filter(|r| r.end.is_some()).count();
     let warnings = t.warning_count + m.replay.warning_count;
@@ -382,6 +417,36 @@ fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timel
         let d = d.clone();
         Callback::from(move |i: Option<u32>| d.emit(Action::Select(i)))
     };
+    let on_check = {
+        let (d, m, c, slot) = (d.clone(), m.clone(), lab.conform.clone(), conform_slot.clone());
+        Callback::from(move |starts: Vec<u32>| {
+            let rounds = if starts.is_empty() { conform::checkable(&m).len() } else { starts.len() };
+            d.emit(Action::ConformBegin { rounds, play: None });
+            conform::start(&m, &c, starts, d.clone(), slot.clone());
+        })
+    };
+    let on_play = {
+        let (d, m, c, slot, blob) = (d.clone(), m.clone(), lab.conform.clone(), conform_slot.clone(), lab.blob.clone());
+        let open = open_algorithms.clone();
+        Callback::from(move |start: u32| match c.verdicts.get(&start) {
+            Some(v) if v.verdict.word() != "undecided" => {
+                let row = m.rounds.iter().position(|r| r.start_idx == start);
+                let row = (!conform_search::whole_window(m.trace.format)).then_some(row).flatten();
+                conform::play(m.clone(), blob.clone(), &c, v.clone(), row, open.clone(), d.clone());
+            }
+            _ => {
+                d.emit(Action::ConformBegin { rounds: 1, play: Some(start) });
+                conform::start(&m, &c, vec![start], d.clone(), slot.clone());
+            }
+        })
+    };
+    let on_cancel = {
+        let (d, slot) = (d.clone(), conform_slot.clone());
+        Callback::from(move |()| {
+            slot.borrow_mut().take();
+            d.emit(Action::Conform(crate::protocol::ConformReply::Error { message: "cancelled".into() }));
+        })
+    };
     let tabs = [
         (Panel::Details, "tab-details", "Event".to_string()),
         (Panel::Rounds, "tab-rounds", format!("Rounds ({})", m.rounds.len())),
@@ -401,7 +466,9 @@ fn loaded(lab: &TraceLab, m: &Rc<model::Model>, d: &Callback<Action>, tl: &timel
             html! { <panels::Details model={m.clone()} blob={lab.blob.clone()} selected={lab.selected} dispatch={d.clone()} /> }
         }
         Panel::Rounds => {
-            html! { <panels::Rounds model={m.clone()} selected={lab.round} page={lab.round_page} by_latency={lab.by_latency} dispatch={d.clone()} /> }
+            html! { <panels::Rounds model={m.clone()} selected={lab.round} page={lab.round_page} by_latency={lab.by_latency} dispatch={d.clone()}
+            conform={lab.conform.clone()} mismatches_only={lab.mismatches_only}
+            on_check={on_check.clone()} on_play={on_play.clone()} on_cancel={on_cancel.clone()} /> }
         }
         Panel::Charts => html! { <charts::Charts model={m.clone()} /> },
         Panel::Warnings => html! { <panels::Warnings model={m.clone()} /> },

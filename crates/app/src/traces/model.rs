@@ -92,6 +92,8 @@ pub struct Model {
     pub notes: Vec<String>,
     pub end: u64,
     pub timing: Timing,
+    /// For a run of the stepper: the bundled model and scenario that made it.
+    pub origin: Option<(String, String)>,
 }
 
 /// Where the time to open a trace went, shown with the trace and read by the benchmark.
@@ -175,7 +177,7 @@ impl Model {
         let mut slowest: Vec<usize> = (0..rounds.len()).collect();
         slowest.sort_by_key(|&r| std::cmp::Reverse(rounds[r].latency().map_or(0, |l| l + 1)));
         let notes = replay.notes(&trace);
-        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, slowest, notes, end, timing }
+        Model { name, trace, replay, handlers, funcs, waits, arrows, rounds, slowest, notes, end, timing, origin: None }
     }
 
     pub fn ncpu(&self) -> usize {

@@ -1,11 +1,13 @@
 //! The panels under the timeline: the selected event (fields and raw line), the
 //! reconstructed rounds, the warnings, and step mode's reconstructed state.
 
+use super::conform::{badge, checkable, Conformance};
 use super::kinds::cpu_colour;
 use super::kinds::{describe, Cat};
 use super::loader::raw_line;
 use super::model::Model;
 use super::state::{Action, ROUNDS_PER_PAGE};
+use sdlab_runtrace::conform as search;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -72,6 +74,74 @@ pub struct RoundsProps {
     pub page: usize,
     pub by_latency: bool,
     pub dispatch: Callback<Action>,
+    pub conform: Rc<Conformance>,
+    pub mismatches_only: bool,
+    /// Check these rounds (by start event; all when empty) in the worker.
+    pub on_check: Callback<Vec<u32>>,
+    /// Play the round starting at this event in the machine.
+    pub on_play: Callback<u32>,
+    pub on_cancel: Callback<()>,
+}
+
+/// Conformance of the trace to a model: which model, a button to check every round, the
+/// job's progress and the counts, the mismatch filter, and for a window trace its verdict.
+fn conform_bar(p: &RoundsProps, checkable: &[u32]) -> Html {
+    let c = &p.conform;
+    let d = p.dispatch.clone();
+    let on_model = Callback::from(move |e: Event| {
+        if let Some(sel) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
+            d.emit(Action::ConformModel(sel.value()));
+        }
+    });
+    let (ok, bad, open) = c.counts();
+    let status = if c.running {
+        format!("checking {} of {} rounds…", c.verdicts.len().min(c.planned.max(1)), c.planned)
+    } else if c.verdicts.is_empty() {
+        format!("{} rounds to check", checkable.len())
+    } else {
+        let rate = c.last.map(|(n, s)| format!(" · {:.1} rounds/s", n as f64 / s.max(1e-3))).unwrap_or_default();
+        format!("{ok} conform, {bad} mismatch, {open} undecided of {} checked{rate}", c.verdicts.len())
+    };
+    let whole = search::whole_window(p.model.trace.format);
+    let check_all = {
+        let on = p.on_check.clone();
+        Callback::from(move |_| on.emit(Vec::new()))
+    };
+    let cancel = {
+        let on = p.on_cancel.clone();
+        Callback::from(move |_| on.emit(()))
+    };
+    let play_whole = {
+        let on = p.on_play.clone();
+        Callback::from(move |_| on.emit(0))
+    };
+    let (sym, class, words) = badge(c.verdicts.get(&0));
+    html! {
+        <div class="row conform-bar" id="conform-bar">
+            <label>{ "conformance to the model " }
+                <select id="conform-model" onchange={on_model} aria-label="Model to check the rounds against">
+                    { for sdlab_engine::models::BUNDLED.iter().map(|b| html! { <option value={b.id} selected={b.id == c.model}>{ b.id }</option> }) }
+                </select>
+            </label>
+            if whole {
+                <button id="conform-play" onclick={play_whole} disabled={c.running}
+                        title="Find a run of the model that produces this trace, and play it in the machine">{ "▶ play the trace in the machine" }</button>
+                <span id="conform-whole" class={classes!("conform", class)} title={words.clone()}>{ format!("{sym} {words}") }</span>
+            } else {
+                <button id="conform-check" onclick={check_all} disabled={c.running || checkable.is_empty()}>{ "check every round" }</button>
+                if c.running {
+                    <button id="conform-cancel" onclick={cancel}>{ "cancel" }</button>
+                }
+                <span id="conform-status" role="status" data-conform={ok.to_string()} data-mismatch={bad.to_string()} data-undecided={open.to_string()}>{ status }</span>
+                <label class="opt"><input type="checkbox" id="rounds-mismatches" checked={p.mismatches_only}
+                    onchange={{ let d = p.dispatch.clone(); let on = !p.mismatches_only; Callback::from(move |_| d.emit(Action::MismatchesOnly(on))) }} />
+                    { "only mismatches" }</label>
+            }
+            if let Some(e) = &c.error {
+                <span id="conform-error" class="error" role="alert">{ e }</span>
+            }
+        </div>
+    }
 }
 
 #[function_component]
@@ -85,22 +155,53 @@ pub fn Rounds(p: &RoundsProps) -> Html {
         </details>
     };
     if n == 0 {
+        let whole = search::whole_window(m.trace.format);
         return html! {
             <div class="rounds">
                 <p id="rounds-empty" class="dim">{ "No rounds found in this trace." }</p>
+                if whole {
+                    { conform_bar(p, &[0]) }
+                }
                 { notes }
             </div>
         };
     }
     let shootdowns = m.rounds.iter().filter(|r| r.kind.is_tlb_shootdown()).count();
-    let pages = n.div_ceil(ROUNDS_PER_PAGE);
+    let checkable = checkable(m);
+    let whole = search::whole_window(m.trace.format);
+    // The rows listed, in the order asked for: every round, or the mismatching ones.
+    let order: Vec<usize> = (0..n)
+        .map(|pos| if p.by_latency { m.slowest.get(pos).copied().unwrap_or(pos) } else { pos })
+        .filter(|&r| {
+            !p.mismatches_only
+                || p.conform.verdicts.get(&m.rounds[r].start_idx).is_some_and(|v| v.verdict.word() == "mismatch")
+        })
+        .collect();
+    let listed = order.len();
+    let pages = listed.div_ceil(ROUNDS_PER_PAGE).max(1);
     let page = p.page.min(pages - 1);
     let complete = m.rounds.iter().filter(|r| r.end.is_some()).count();
     let rel =
         |t: Option<u64>, start: u64| t.map_or("—".to_string(), |t| format!("+{}", m.dur(t.saturating_sub(start))));
-    let rows = (page * ROUNDS_PER_PAGE..((page + 1) * ROUNDS_PER_PAGE).min(n)).map(|pos| {
-        let r = if p.by_latency { m.slowest.get(pos).copied().unwrap_or(pos) } else { pos };
+    let rows = order.iter().skip(page * ROUNDS_PER_PAGE).take(ROUNDS_PER_PAGE).map(|&r| {
         let round = &m.rounds[r];
+        let start = round.start_idx;
+        let model_cell = if whole {
+            html! { <td class="dim">{ "whole trace" }</td> }
+        } else if checkable.binary_search(&start).is_ok() {
+            let (sym, class, words) = badge(p.conform.verdicts.get(&start));
+            let on = p.on_play.clone();
+            let play = Callback::from(move |_| on.emit(start));
+            html! {
+                <td class="conform-cell">
+                    <span class={classes!("conform", class)} title={words.clone()} aria-label={words}>{ sym }</span>
+                    <button class="round-play" onclick={play} disabled={p.conform.running && p.conform.play.is_some()}
+                            title="Play this round in the machine: the model's run that produces its events">{ "▶ play" }</button>
+                </td>
+            }
+        } else {
+            html! { <td class="dim" title="no csd evidence: conformance checks TLB shootdown rounds with queued requests">{ "—" }</td> }
+        };
         let d = p.dispatch.clone();
         let onclick = Callback::from(move |_| d.emit(Action::SelectRound(r)));
         let targets = round.targets.iter().map(|t| {
@@ -120,6 +221,7 @@ pub fn Rounds(p: &RoundsProps) -> Html {
                 <td><ul class="targets">{ for targets }</ul></td>
                 <td>{ round.end.map_or("incomplete".to_string(), |e| m.at(e)) }</td>
                 <td class="num">{ round.latency().map_or("—".to_string(), |l| m.dur(l)) }</td>
+                { model_cell }
             </tr>
         }
     });
@@ -139,15 +241,19 @@ pub fn Rounds(p: &RoundsProps) -> Html {
                 <label class="opt"><input type="checkbox" id="rounds-slowest" checked={p.by_latency}
                     onchange={{ let d = p.dispatch.clone(); let on = !p.by_latency; Callback::from(move |_| d.emit(Action::RoundOrder(on))) }} />
                     { "slowest first" }</label>
+                if p.mismatches_only {
+                    <span id="rounds-listed">{ format!("{listed} listed") }</span>
+                }
                 <span class="pager">
                     <button onclick={prev} disabled={page == 0} aria-label="Previous page of rounds">{ "‹" }</button>
                     { format!(" page {} of {pages} ", page + 1) }
                     <button onclick={next} disabled={page + 1 >= pages} aria-label="Next page of rounds">{ "›" }</button>
                 </span>
             </div>
+            { conform_bar(p, &checkable) }
             <div class="table-scroll" tabindex="0" aria-label="Rounds">
                 <table id="rounds-table">
-                    <thead><tr><th>{ "round" }</th><th>{ "kind" }</th><th>{ "initiator" }</th><th>{ "start" }</th><th>{ "targets: receive, flush, done" }</th><th>{ "complete" }</th><th>{ "latency" }</th></tr></thead>
+                    <thead><tr><th>{ "round" }</th><th>{ "kind" }</th><th>{ "initiator" }</th><th>{ "start" }</th><th>{ "targets: receive, flush, done" }</th><th>{ "complete" }</th><th>{ "latency" }</th><th>{ "model" }</th></tr></thead>
                     <tbody>{ for rows }</tbody>
                 </table>
             </div>

@@ -2,8 +2,10 @@
 //! where step mode stands. The model and its lane index sit behind `Rc`s, so an action
 //! copies a handful of pointers, never the events.
 
+use super::conform::Conformance;
 use super::kinds::{Cat, CATS};
 use super::model::{LaneIndex, Model};
+use crate::protocol::ConformReply;
 use sdlab_trace::Event;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -124,6 +126,10 @@ pub struct TraceLab {
     /// The rounds table lists the slowest first instead of in time order.
     pub by_latency: bool,
     pub help: bool,
+    /// The rounds' conformance to a model, as the worker decides them.
+    pub conform: Rc<Conformance>,
+    /// The rounds table lists only rounds the model cannot produce.
+    pub mismatches_only: bool,
 }
 
 impl PartialEq for Model {
@@ -133,7 +139,11 @@ impl PartialEq for Model {
 }
 
 pub enum Action {
-    Reading { name: String, bytes: u64, total: u64 },
+    Reading {
+        name: String,
+        bytes: u64,
+        total: u64,
+    },
     Building(String),
     Loaded(Rc<Model>, web_sys::Blob),
     Failed(String),
@@ -152,6 +162,18 @@ pub enum Action {
     StepTo(u32),
     Panel(Panel),
     ToggleHelp,
+    /// A conformance job started on these rounds (all when empty); `play` opens that
+    /// round in the stepper once decided.
+    ConformBegin {
+        rounds: usize,
+        play: Option<u32>,
+    },
+    Conform(ConformReply),
+    /// Check against another bundled model from now on.
+    ConformModel(String),
+    MismatchesOnly(bool),
+    /// The round asked for has been handed to the stepper.
+    Played,
 }
 
 pub const ROUNDS_PER_PAGE: usize = 100;
@@ -172,6 +194,8 @@ impl Default for TraceLab {
             round_page: 0,
             by_latency: false,
             help: false,
+            conform: Rc::default(),
+            mismatches_only: false,
         }
     }
 }
@@ -232,6 +256,7 @@ impl Reducible for TraceLab {
             Action::Loaded(m, blob) => {
                 let end = m.end as f64;
                 s = TraceLab { panel: s.panel, help: s.help, by_latency: s.by_latency, ..TraceLab::default() };
+                s.conform = Rc::new(Conformance::for_model(&m));
                 s.model = Some(m);
                 s.blob = Some(blob);
                 s.reindex();
@@ -321,6 +346,25 @@ impl Reducible for TraceLab {
             }
             Action::Panel(p) => s.panel = p,
             Action::ToggleHelp => s.help = !s.help,
+            Action::ConformBegin { rounds, play } => {
+                let c = Rc::make_mut(&mut s.conform);
+                c.running = true;
+                c.planned = rounds;
+                c.error = None;
+                c.play = play;
+            }
+            Action::Conform(r) => Rc::make_mut(&mut s.conform).apply(r),
+            Action::ConformModel(id) => {
+                let origin = s.model.as_ref().and_then(|m| m.origin.clone());
+                let scenario = origin.filter(|(m, _)| *m == id).map(|(_, sc)| sc);
+                s.conform = Rc::new(Conformance { model: id, scenario, ..Conformance::default() });
+                s.mismatches_only = false;
+            }
+            Action::MismatchesOnly(on) => {
+                s.mismatches_only = on;
+                s.round_page = 0;
+            }
+            Action::Played => Rc::make_mut(&mut s.conform).play = None,
         }
         Rc::new(s)
     }

@@ -82,8 +82,7 @@ pub fn main(args: ConformArgs) -> Result<ExitCode, Error> {
     let mut mismatches = Vec::new();
     let mut results = Vec::new();
     let mut checked = 0usize;
-    // One machine per CPU count: compiling the model per round would dominate the time.
-    let mut machines: Vec<Option<Result<sdlab_engine::Machine, String>>> = Vec::new();
+    let mut machines = conform::Machines::new(&model, args.scenario.as_deref());
     for (i, r) in rounds.iter().enumerate() {
         if args.round.is_some_and(|n| n != i) {
             continue;
@@ -92,25 +91,14 @@ pub fn main(args: ConformArgs) -> Result<ExitCode, Error> {
         let line_of = |idx: u32| trace.events.get(idx as usize).map_or((0, 0), |e| (e.line, e.offset));
         let start_line = line_of(r.start).0;
         let cpus: Vec<u16> = r.cpus.clone();
-        let n = r.cpus.len();
-        if machines.len() <= n {
-            machines.resize_with(n + 1, || None);
-        }
-        if machines[n].is_none() {
-            machines[n] = Some(conform::machine_for(&model, args.scenario.as_deref(), n));
-        }
-        let machine = match &machines[n] {
-            Some(Ok(m)) => m,
-            Some(Err(why)) if why.contains("scenario") || why.contains("compile") => {
-                return Err(Error::Input(why.clone()))
-            }
-            Some(Err(why)) => {
-                let why = why.clone();
+        let machine = match machines.get(r.cpus.len()) {
+            Ok(m) => m,
+            Err(why) if why.contains("scenario") || why.contains("compile") => return Err(Error::Input(why.into())),
+            Err(why) => {
                 undecided += 1;
                 results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "undecided", "reason": why, "states": 0}));
                 continue;
             }
-            None => continue,
         };
         let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
         let o = conform::check(machine, &trace, r, &opts, &mut || Instant::now() < deadline);
