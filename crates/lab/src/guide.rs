@@ -52,8 +52,9 @@ pub struct Guide {
 
 impl Guide {
     /// A guide from the worker's verdict on one round of `trace`; `raw` gives the text of
-    /// an event's line (the page reads it from the file). An undecided round has no run to
-    /// play, and a schedule that does not parse is refused here, where it enters.
+    /// an event's line (the page reads it from the file). The run starts from the verdict's
+    /// scenario, else `scenario`. An undecided round has no run to play, and a schedule that
+    /// does not parse is refused here, where it enters.
     pub fn from_verdict(
         title: String,
         model: &str,
@@ -100,7 +101,7 @@ impl Guide {
         Ok(Guide {
             title,
             model: model.to_string(),
-            scenario: scenario.map(str::to_string),
+            scenario: v.scenario.clone().or_else(|| scenario.map(str::to_string)),
             cpus: v.cpus.clone(),
             schedule,
             lines,

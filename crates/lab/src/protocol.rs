@@ -119,6 +119,9 @@ pub struct RoundVerdict {
     pub start: u32,
     /// The trace CPU of each model CPU.
     pub cpus: Vec<u16>,
+    /// The model's scenario the run starts from (none when the round was not decided).
+    #[serde(default)]
+    pub scenario: Option<String>,
     /// Expected events of the round.
     pub events: usize,
     pub states: usize,
@@ -150,7 +153,12 @@ impl ConformVerdict {
 
 impl RoundVerdict {
     /// The verdict the worker sends for `round`, from the search's outcome.
-    pub fn new(round: &conform::Round, outcome: conform::Outcome, seconds: f64) -> RoundVerdict {
+    pub fn new(
+        round: &conform::Round,
+        outcome: conform::Outcome,
+        scenario: Option<String>,
+        seconds: f64,
+    ) -> RoundVerdict {
         let verdict = match outcome.verdict {
             conform::Verdict::Conforms(m) => {
                 ConformVerdict::Conforms { schedule: schedule::format(&m.schedule), matched: m.steps }
@@ -167,6 +175,7 @@ impl RoundVerdict {
         RoundVerdict {
             start: round.start,
             cpus: round.cpus.clone(),
+            scenario,
             events: round.events(),
             states: outcome.states,
             seconds,

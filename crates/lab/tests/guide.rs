@@ -20,9 +20,9 @@ fn read(text: &str) -> Trace {
 fn verdict(trace: &Trace, k: usize) -> RoundVerdict {
     let rounds = conform::rounds(trace, conform::max_cpus("linux"));
     let r = &rounds[k];
-    let m = conform::machine_for("linux", None, r.cpus.len()).expect("machine");
-    let o = conform::check(&m, trace, r, &Options::default(), &mut || true);
-    let v = RoundVerdict::new(r, o, 0.0);
+    let mut machines = conform::Machines::new("linux", None);
+    let (o, scenario) = machines.check(trace, r, &Options::default(), &mut || true);
+    let v = RoundVerdict::new(r, o, scenario, 0.0);
     // Through the worker's JSON, as the page gets it.
     let text = serde_json::to_string(&v).expect("serialise");
     serde_json::from_str(&text).expect("parse")

@@ -42,7 +42,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { max_states: 200_000, skew: 0 }
+        Options { max_states: 1_000_000, skew: 0 }
     }
 }
 
@@ -870,29 +870,102 @@ pub fn max_cpus(id: &str) -> usize {
     sdlab_engine::models::find(id).and_then(|b| sdlab_engine::compile(b.source).0).map_or(0, |p| p.cpus.1 as usize)
 }
 
-/// The machines rounds are checked on, one per CPU count, built on first use: compiling
-/// the model per round would cost more than checking most rounds.
+/// The machines rounds are checked on, per scenario and CPU count, built on first use:
+/// compiling the model per round would cost more than checking most rounds.
+///
+/// Without a scenario asked for, a round is checked from the model's default scenario
+/// first ([`LINUX_SCENARIO`] for Linux, else the first), then from each other one: a
+/// kernel round may start from any of the situations the model's scenarios set up (a
+/// target fresh from a context switch, a lazy one, …), and a run the product emulated from
+/// any scenario must read back as conforming.
 pub struct Machines {
     model: String,
-    scenario: Option<String>,
-    by_ncpu: Vec<Option<Result<Machine, String>>>,
+    scenarios: Vec<String>,
+    /// `[scenario][ncpu]`.
+    built: Vec<Vec<Option<Result<Machine, String>>>>,
 }
 
 impl Machines {
     pub fn new(model: &str, scenario: Option<&str>) -> Machines {
-        Machines { model: model.to_string(), scenario: scenario.map(str::to_string), by_ncpu: Vec::new() }
+        let scenarios = match scenario {
+            Some(s) => vec![s.to_string()],
+            None => {
+                let names: Vec<String> = sdlab_engine::models::find(model)
+                    .and_then(|b| sdlab_engine::compile(b.source).0)
+                    .map(|p| p.scenarios.iter().map(|s| s.name.clone()).collect())
+                    .unwrap_or_default();
+                let first = names.iter().position(|n| model == "linux" && n == LINUX_SCENARIO).unwrap_or(0);
+                let mut order: Vec<String> = names.get(first).cloned().into_iter().collect();
+                order.extend(names.iter().enumerate().filter(|&(i, _)| i != first).map(|(_, n)| n.clone()));
+                order
+            }
+        };
+        let built = vec![Vec::new(); scenarios.len().max(1)];
+        Machines { model: model.to_string(), scenarios, built }
     }
 
-    /// The machine for `ncpu` CPUs, or why there is none (too many CPUs for the model, no
-    /// such scenario, …).
-    pub fn get(&mut self, ncpu: usize) -> Result<&Machine, &str> {
-        if self.by_ncpu.len() <= ncpu {
-            self.by_ncpu.resize_with(ncpu + 1, || None);
+    /// The machine for scenario `k` (in the order tried) with `ncpu` CPUs, or why there is
+    /// none (too many CPUs for the model, too few for the scenario, no such scenario, …).
+    pub fn get(&mut self, k: usize, ncpu: usize) -> Result<&Machine, &str> {
+        let Some(row) = self.built.get_mut(k) else { return Err("no such scenario") };
+        if row.len() <= ncpu {
+            row.resize_with(ncpu + 1, || None);
         }
-        let (model, scenario) = (&self.model, self.scenario.as_deref());
-        match self.by_ncpu[ncpu].get_or_insert_with(|| machine_for(model, scenario, ncpu)) {
+        let (model, scenario) = (&self.model, self.scenarios.get(k).map(String::as_str));
+        match row[ncpu].get_or_insert_with(|| machine_for(model, scenario, ncpu)) {
             Ok(m) => Ok(m),
             Err(why) => Err(why.as_str()),
         }
+    }
+
+    /// Check `round` from each scenario in turn until one produces it. The verdict is a
+    /// mismatch only when every scenario that fits the round's CPUs was searched to the end
+    /// without producing it (its prefix and reason are those of the scenario that matched
+    /// the most events); undecided when some scenario was not decided. The scenario of the
+    /// run (or of the mismatch's prefix) comes with it.
+    pub fn check(
+        &mut self,
+        trace: &Trace,
+        round: &Round,
+        opts: &Options,
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> (Outcome, Option<String>) {
+        let mut states = 0;
+        let mut best: Option<(Mismatch, usize)> = None;
+        let mut undecided: Option<String> = None;
+        let mut unfit: Option<String> = None;
+        for k in 0..self.scenarios.len().max(1) {
+            let machine = match self.get(k, round.cpus.len()) {
+                Ok(m) => m,
+                // A scenario for more CPUs than the round has is not this round's.
+                Err(why) => {
+                    unfit.get_or_insert_with(|| why.to_string());
+                    continue;
+                }
+            };
+            let o = check(machine, trace, round, opts, keep_going);
+            states += o.states;
+            match o.verdict {
+                Verdict::Conforms(m) => {
+                    return (Outcome { verdict: Verdict::Conforms(m), states }, self.scenarios.get(k).cloned())
+                }
+                Verdict::Mismatch(mm) => {
+                    if best.as_ref().is_none_or(|(b, _)| mm.prefix > b.prefix) {
+                        best = Some((mm, k));
+                    }
+                }
+                Verdict::Undecided(why) => {
+                    undecided.get_or_insert(why);
+                }
+            }
+        }
+        let verdict = match (undecided, best) {
+            (Some(why), _) => Verdict::Undecided(why),
+            (None, Some((mm, k))) => {
+                return (Outcome { verdict: Verdict::Mismatch(mm), states }, self.scenarios.get(k).cloned())
+            }
+            (None, None) => Verdict::Undecided(unfit.unwrap_or_else(|| "the model has no scenario".into())),
+        };
+        (Outcome { verdict, states }, None)
     }
 }

@@ -178,3 +178,54 @@ fn an_emulated_freebsd_run_through_ktrdump_conforms() {
     assert_eq!(results.len(), 1, "one window");
     assert!(matches!(results[0].1, Verdict::Conforms(_)), "{:?}", results[0].1);
 }
+
+/// A seeded run of `model` from `scenario`, written as its kernel's trace and read back.
+fn emulated(model: &str, scenario: &str, ncpu: usize, seed: u64) -> Option<Trace> {
+    let m = conform::machine_for(model, Some(scenario), ncpu).ok()?;
+    let mut s = Session::new(m);
+    for _ in 0..2000 {
+        match s.step_seeded(seed) {
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    let t = sdlab_runtrace::session_to_trace(&s);
+    let mut out = Vec::new();
+    match model {
+        "linux" => sdlab_runtrace::ftrace::write(&t, &mut out).expect("write"),
+        "dragonfly" => sdlab_trace::export::dragonfly(&t, &mut out).expect("write"),
+        _ => sdlab_trace::export::freebsd(&t, &mut out).expect("write"),
+    }
+    Some(read(&out))
+}
+
+#[test]
+fn every_models_emulated_runs_from_every_scenario_read_back_as_conforming() {
+    let mut checked = 0;
+    for b in sdlab_engine::models::BUNDLED {
+        let prog = sdlab_engine::compile(b.source).0.expect("bundled models compile");
+        for sc in &prog.scenarios {
+            for ncpu in [2, 3] {
+                for seed in 0..2 {
+                    let Some(trace) = emulated(b.id, &sc.name, ncpu, seed) else { continue };
+                    // As the user runs it: no scenario named, the search finds the one.
+                    let mut machines = conform::Machines::new(b.id, None);
+                    for r in conform::rounds(&trace, conform::max_cpus(b.id)) {
+                        let (o, found) = machines.check(&trace, &r, &Options::default(), &mut || true);
+                        assert!(
+                            matches!(o.verdict, Verdict::Conforms(_)),
+                            "{} from {} on {ncpu} CPUs, seed {seed}, round at event {}: {:?}",
+                            b.id,
+                            sc.name,
+                            r.start,
+                            o.verdict
+                        );
+                        assert!(found.is_some());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 100, "{checked} rounds checked");
+}

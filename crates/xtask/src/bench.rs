@@ -8,11 +8,11 @@ use std::time::Instant;
 const STEPS_NATIVE: &str = "20000000";
 const STEPS_WASM: &str = "5000000";
 
-/// `cargo xtask bench [steps] [checker] [trace]`: the named sections, or all of them.
+/// `cargo xtask bench [steps] [checker] [trace] [conform]`: the named sections, or all of them.
 pub fn run(which: &[String]) -> Result<(), String> {
     let all = which.is_empty();
-    if let Some(bad) = which.iter().find(|w| !["steps", "checker", "trace"].contains(&w.as_str())) {
-        return Err(format!("unknown benchmark `{bad}` (steps, checker, trace)"));
+    if let Some(bad) = which.iter().find(|w| !["steps", "checker", "trace", "conform"].contains(&w.as_str())) {
+        return Err(format!("unknown benchmark `{bad}` (steps, checker, trace, conform)"));
     }
     // The trace section needs no browser: only the others set it up.
     if all || which.iter().any(|w| w != "trace") {
@@ -32,6 +32,10 @@ pub fn run(which: &[String]) -> Result<(), String> {
         write_section("trace", &section)?;
         let browser = crate::bench_trace::browser_section(&machine(), Some(native))?;
         write_section("trace-browser", &browser)?;
+    }
+    if all || which.iter().any(|w| w == "conform") {
+        let section = crate::bench_conform::section(&machine())?;
+        write_section("conform", &section)?;
     }
     println!("BENCHMARKS.md updated");
     Ok(())

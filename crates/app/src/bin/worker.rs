@@ -181,14 +181,9 @@ fn conform_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<()
     let t0 = now();
     for r in &chosen {
         let r0 = now();
-        let outcome = match machines.get(r.cpus.len()) {
-            Err(why) => conform::Outcome { verdict: conform::Verdict::Undecided(why.to_string()), states: 0 },
-            Ok(machine) => {
-                let deadline = r0 + req_json.seconds;
-                conform::check(machine, &trace, r, &opts, &mut || now() < deadline)
-            }
-        };
-        let round = RoundVerdict::new(r, outcome, now() - r0);
+        let deadline = r0 + req_json.seconds;
+        let (outcome, scenario) = machines.check(&trace, r, &opts, &mut || now() < deadline);
+        let round = RoundVerdict::new(r, outcome, scenario, now() - r0);
         post_conform(scope, &ConformReply::Round(round));
     }
     post_conform(scope, &ConformReply::Done { rounds: chosen.len(), seconds: now() - t0 });

@@ -18,9 +18,9 @@ use web_sys::MessageEvent;
 use yew::Callback;
 
 /// Product states per round before it is left undecided, as the CLI's default.
-pub const MAX_STATES: usize = 200_000;
+pub const MAX_STATES: usize = 1_000_000;
 /// Seconds per round before it is left undecided (the page is slower than the CLI).
-pub const SECONDS: f64 = 20.0;
+pub const SECONDS: f64 = 30.0;
 
 /// What is known of the open trace's conformance to one model.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -132,7 +132,8 @@ fn conform_bar(p: &RoundsProps, checkable: &[u32]) -> Html {
                 if c.running {
                     <button id="conform-cancel" onclick={cancel}>{ "cancel" }</button>
                 }
-                <span id="conform-status" role="status" data-conform={ok.to_string()} data-mismatch={bad.to_string()} data-undecided={open.to_string()}>{ status }</span>
+                <span id="conform-status" role="status" data-conform={ok.to_string()} data-mismatch={bad.to_string()} data-undecided={open.to_string()}
+                      data-running={c.running.to_string()} data-seconds={c.last.map_or(String::new(), |(_, s)| format!("{s:.3}"))}>{ status }</span>
                 <label class="opt"><input type="checkbox" id="rounds-mismatches" checked={p.mismatches_only}
                     onchange={{ let d = p.dispatch.clone(); let on = !p.mismatches_only; Callback::from(move |_| d.emit(Action::MismatchesOnly(on))) }} />
                     { "only mismatches" }</label>

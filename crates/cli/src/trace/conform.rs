@@ -26,17 +26,18 @@ pub struct ConformArgs {
     /// dragonfly for DragonFly ktrdump).
     #[arg(long, value_name = "M")]
     model: Option<String>,
-    /// The model's scenario (default: unmap_touch for linux, the model's first otherwise).
+    /// The model's scenario (default: unmap_touch for linux, the model's first otherwise,
+    /// then every other scenario until one produces the round).
     #[arg(long, value_name = "S")]
     scenario: Option<String>,
     /// Check only this round (0-based, as listed).
     #[arg(long, value_name = "N")]
     round: Option<usize>,
     /// Product states per round before it is left undecided.
-    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     max_states: usize,
     /// Seconds per round before it is left undecided.
-    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    #[arg(long, value_name = "S", default_value_t = 30.0)]
     seconds: f64,
     /// Timestamps closer than this (trace units: ns for ftrace) do not order events.
     #[arg(long, value_name = "T", default_value_t = 0)]
@@ -82,6 +83,9 @@ pub fn main(args: ConformArgs) -> Result<ExitCode, Error> {
     let mut mismatches = Vec::new();
     let mut results = Vec::new();
     let mut checked = 0usize;
+    if let Some(sc) = &args.scenario {
+        conform::machine_for(&model, Some(sc), conform::max_cpus(&model)).map_err(Error::Input)?;
+    }
     let mut machines = conform::Machines::new(&model, args.scenario.as_deref());
     for (i, r) in rounds.iter().enumerate() {
         if args.round.is_some_and(|n| n != i) {
@@ -91,17 +95,8 @@ pub fn main(args: ConformArgs) -> Result<ExitCode, Error> {
         let line_of = |idx: u32| trace.events.get(idx as usize).map_or((0, 0), |e| (e.line, e.offset));
         let start_line = line_of(r.start).0;
         let cpus: Vec<u16> = r.cpus.clone();
-        let machine = match machines.get(r.cpus.len()) {
-            Ok(m) => m,
-            Err(why) if why.contains("scenario") || why.contains("compile") => return Err(Error::Input(why.into())),
-            Err(why) => {
-                undecided += 1;
-                results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "undecided", "reason": why, "states": 0}));
-                continue;
-            }
-        };
         let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
-        let o = conform::check(machine, &trace, r, &opts, &mut || Instant::now() < deadline);
+        let (o, scenario) = machines.check(&trace, r, &opts, &mut || Instant::now() < deadline);
         match o.verdict {
             Verdict::Conforms(m) => {
                 conforming += 1;
@@ -110,7 +105,7 @@ pub fn main(args: ConformArgs) -> Result<ExitCode, Error> {
                     .iter()
                     .map(|&(step, idx)| serde_json::json!({"step": step, "line": line_of(idx).0}))
                     .collect();
-                results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "conforms", "states": o.states, "schedule": schedule::format(&m.schedule), "matched": matched}));
+                results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "conforms", "scenario": scenario, "states": o.states, "schedule": schedule::format(&m.schedule), "matched": matched}));
             }
             Verdict::Mismatch(mm) => {
                 let (line, offset) = line_of(mm.event);
@@ -124,7 +119,7 @@ pub fn main(args: ConformArgs) -> Result<ExitCode, Error> {
                     .collect();
                 // The prefix's run replays with `sdlab run --schedule` to the point where the
                 // kernel and the model part ways.
-                results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "mismatch", "states": o.states, "mismatch_line": line, "event": text, "reason": mm.reason, "prefix": mm.prefix, "prefix_schedule": schedule::format(&mm.run.schedule), "matched": matched}));
+                results.push(serde_json::json!({"round": i, "line": start_line, "initiator": r.initiator, "cpus": cpus, "events": r.events(), "verdict": "mismatch", "scenario": scenario, "states": o.states, "mismatch_line": line, "event": text, "reason": mm.reason, "prefix": mm.prefix, "prefix_schedule": schedule::format(&mm.run.schedule), "matched": matched}));
             }
             Verdict::Undecided(why) => {
                 undecided += 1;
