@@ -127,9 +127,14 @@ pub fn RacePanel(props: &Props) -> Html {
             html! { <span id="check-result" class="check-result failed" role="status">{ m }</span> }
         }
     };
+    // A kernel trace's run: its last step breaks nothing, and the steps that logged a
+    // line of the trace are marked.
+    let guide = s.guide.as_ref().filter(|g| s.plan.as_ref().is_some_and(|p| p.choices == g.schedule));
+    let traced: std::collections::BTreeSet<usize> =
+        guide.map(|g| g.lines.iter().map(|l| l.step + 1).collect()).unwrap_or_default();
     let timeline = s.plan.as_ref().map(|p| {
         let now = s.session.steps();
-        let n = p.choices.len();
+        let n = if guide.is_some() { usize::MAX } else { p.choices.len() };
         let cells = p.choices.iter().enumerate().map(|(i, c)| {
             let step = i + 1;
             let d = props.dispatch.clone();
@@ -140,7 +145,8 @@ pub fn RacePanel(props: &Props) -> Html {
                 (step <= now).then_some("done"),
                 (step == now).then_some("now"),
                 (step == n).then_some("violation"),
-                in_cycle.then_some("cycle")
+                in_cycle.then_some("cycle"),
+                traced.contains(&step).then_some("traced")
             );
             html! {
                 <button class={class} style={format!("--cpu: {}", cpu_colour(c.cpu() as usize))} onclick={onclick}
@@ -154,6 +160,7 @@ pub fn RacePanel(props: &Props) -> Html {
         html! {
             <div id="timeline" class="timeline" aria-label="Counterexample timeline">
                 <span class="tl-label">{ match p.cycle_start {
+                    _ if guide.is_some() => format!("the kernel's round as a run ({} steps; ▾ marks a step that logged a trace line): ", p.choices.len()),
                     Some(k) => format!("lasso ({k} steps, then a cycle of {} that repeats): ", n - k),
                     None if p.property.is_empty() => format!("schedule from the link ({n} steps): "),
                     None => format!("counterexample ({n} steps): "),
