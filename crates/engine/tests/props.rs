@@ -194,7 +194,7 @@ fn new_builtins_give_located_errors() {
         assert!(prog.is_none(), "{stmt}");
         assert!(d.iter().any(|d| d.message.contains(msg) && d.span.line == 2), "{stmt}: {d:?}");
     }
-    let (p, d) = compile("model \"m\"; proc f() { } scenario s { cpu 0: f(); }\nrace r \"t\" { expect window; }\nrace q \"t\" { expect mem; }");
+    let (p, d) = compile("model \"m\"; proc f() { } scenario s { cpu 0: f(); }\nrace r \"t\" { kind mutation; cite \"§0.4\"; expect window; }\nrace q \"t\" { kind mutation; cite \"§0.4\"; expect mem; }");
     assert!(d.is_empty(), "{d:?}");
     let p = p.expect("compiles");
     assert_eq!(p.races[0].expect, "G-USERMODE-WINDOW");
