@@ -1108,7 +1108,7 @@ impl Compiler {
                 };
                 Kind::SendIpi { mask, vector }
             }
-            "invlpg" | "user_load" | "user_store" | "free_page" | "switch_to" | "page_clean" => {
+            "invlpg" | "user_load" | "user_store" | "free_page" | "switch_to" | "page_clean" | "page_save" => {
                 if !want(self, 1) {
                     return;
                 }
@@ -1119,6 +1119,7 @@ impl Compiler {
                     "user_store" => Kind::UserAccess { va: a, write: true },
                     "free_page" => Kind::Free(a),
                     "page_clean" => Kind::PageClean(a),
+                    "page_save" => Kind::PageSave(a),
                     _ => Kind::SwitchTo(a),
                 }
             }

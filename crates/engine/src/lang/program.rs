@@ -213,6 +213,8 @@ pub enum Kind {
         flush: ExprRef,
     },
     PageClean(ExprRef),
+    /// `page_save(f)`: the I/O writes the frame out; every store so far is saved.
+    PageSave(ExprRef),
     PteSet {
         aspace: ExprRef,
         va: ExprRef,
