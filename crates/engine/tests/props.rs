@@ -389,3 +389,38 @@ fn bundled_dirty_races_need_one_store_and_the_launder_that_waits_verifies() {
         assert_eq!(property(&not_waiting), "G-DIRTY", "{ncpu} CPUs");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// G-STALE through a speculative fill (issue #13): a walk through a PTE that maps a free
+// frame caches a translation that stays unsafe, even once the frame is allocated again.
+
+const FILL_FREED: &str = r#"
+model "speculative fill of a freed frame";
+cpus 1..1 default 1;
+option hw_speculative_fill = true;
+const VA = 0x1000;
+aspace mm;
+map mm VA writable;
+proc t() {
+    /// The kernel frees the frame before it clears the PTE (the bug).
+    local f = pte_read(mm, VA);
+    free_page(f);
+    /// The frame goes to a new owner.
+    local g = alloc_page();
+    user_load(VA);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_speculative_fill_from_a_pte_that_maps_a_free_frame_trips_g_stale() {
+    // Only the fill while the frame is free leads to the violation: a demand walk after
+    // the reallocation finds an allocated frame. The fill used to take the frame's
+    // current generation, so the entry looked fresh after the reallocation.
+    let o = check_with(FILL_FREED, 1, &[], false);
+    let Outcome::Violation { property, choices, message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-STALE");
+    assert!(choices.iter().any(|c| matches!(c, Choice::Fill(..))), "{choices:?}");
+    assert!(message.contains("speculative walk"), "{message}");
+    assert_eq!(check_with(FILL_FREED, 1, &[("hw_speculative_fill", "false")], false), Outcome::Verified);
+}

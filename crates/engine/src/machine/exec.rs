@@ -102,11 +102,17 @@ impl Machine {
                 {
                     return Err(not_enabled("no fill possible for that slot"));
                 }
+                // A walk through a PTE that maps a free frame caches a translation no use
+                // of which is safe: give it a generation the frame does not have, so that
+                // an access through it is a use after free (G-STALE), even once the frame
+                // is allocated again.
+                let fr = s.frames[pte.frame as usize];
+                let gen = if fr.allocated { fr.gen } else { fr.gen.wrapping_sub(1) };
                 let entry = TlbEntry {
                     aspace: sl.aspace,
                     va: sl.va,
                     frame: pte.frame,
-                    gen: s.frames[pte.frame as usize].gen,
+                    gen,
                     writable: pte.writable,
                     dirty: pte.dirty,
                 };
@@ -708,7 +714,12 @@ impl Machine {
         let frame = s.frames[entry.frame as usize];
         let stale = frame.gen != entry.gen;
         if stale && violation.is_none() {
-            let state = if frame.allocated { "freed and reallocated since" } else { "freed since" };
+            let state = match (frame.allocated, self.hw.speculative_fill) {
+                (true, false) => "freed and reallocated since",
+                (true, true) => "freed and reallocated since (or free when a speculative walk filled)",
+                (false, false) => "freed since",
+                (false, true) => "freed since (or free when a speculative walk filled)",
+            };
             *violation = Some(Violation {
                 property: "G-STALE",
                 cpu: c8,
