@@ -424,3 +424,20 @@ fn a_speculative_fill_from_a_pte_that_maps_a_free_frame_trips_g_stale() {
     assert!(message.contains("speculative walk"), "{message}");
     assert_eq!(check_with(FILL_FREED, 1, &[("hw_speculative_fill", "false")], false), Outcome::Verified);
 }
+
+// ---------------------------------------------------------------------------------------
+// freebsd-global X1 (issue #13): the kernel's I4 panic guards the deadlock.
+
+#[test]
+fn freebsd_global_i4_panics_before_the_x1_deadlock() {
+    let p = program(models::find("freebsd-global").expect("bundled").source);
+    let check = |opts: &[(&str, &str)]| {
+        Checker::new(session(&p, 2, "crossfire_locked", opts).machine, Options::default()).check().0
+    };
+    let o = check(&[]);
+    let Outcome::Violation { property: what, message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!((what.as_str(), message.contains("interrupts disabled")), ("assert", true), "{message}");
+    assert_eq!(property(&check(&[("i4_panic", "false")])), "G-DEADLOCK");
+    let x1 = p.races.iter().find(|r| r.name == "X1").expect("race X1");
+    assert_eq!(p.scenarios[x1.scenario].name, "crossfire_locked");
+}
