@@ -270,11 +270,12 @@ fn freebsd_di_races_and_what_prevents_them() {
         let o = check("freebsd-di", 2, "truncate", &[("di", di), ("finish_first", "true")]);
         assert_eq!(property(&o), "G-STALE", "di={di}");
     }
-    // DI-R2: a waiter that neither re-checks after counting itself nor arms the callout
-    // sleeps forever; either one alone is enough.
-    let lost = check("freebsd-di", 2, "truncate", &[("waiter_recheck", "false"), ("callout", "false")]);
+    // DI-R2: a waiter that neither re-checks after turnstile_trywait nor arms the callout
+    // sleeps forever; either one alone is enough (the re-check before trywait is not:
+    // props.rs).
+    let lost = check("freebsd-di", 2, "truncate", &[("trywait_recheck", "false"), ("callout", "false")]);
     assert_eq!(property(&lost), "G-NOLOST");
-    for opt in ["waiter_recheck", "callout"] {
+    for opt in ["waiter_recheck", "trywait_recheck", "callout"] {
         assert_eq!(check("freebsd-di", 2, "truncate", &[(opt, "false")]), Outcome::Verified, "{opt}=false alone");
     }
     // §6.3 F3 and §6.4 U6: the generation handed to the older block, and compared by CMPXCHG16B.

@@ -441,3 +441,20 @@ fn freebsd_global_i4_panics_before_the_x1_deadlock() {
     let x1 = p.races.iter().find(|r| r.name == "X1").expect("race X1");
     assert_eq!(p.scenarios[x1.scenario].name, "crossfire_locked");
 }
+
+// ---------------------------------------------------------------------------------------
+// freebsd-di DI_R2 (issue #13): the waiter's three guards, each modelled on its own.
+
+#[test]
+fn freebsd_di_the_trywait_recheck_or_the_callout_alone_prevents_the_lost_wakeup() {
+    let p = program(models::find("freebsd-di").expect("bundled").source);
+    let check =
+        |opts: &[(&str, &str)]| Checker::new(session(&p, 2, "truncate", opts).machine, Options::default()).check().0;
+    let off = |name: &'static str| (name, "false");
+    // The re-check after turnstile_trywait alone, or the callout alone: no lost wake-up.
+    assert_eq!(check(&[off("waiter_recheck"), off("callout")]), Outcome::Verified);
+    assert_eq!(check(&[off("waiter_recheck"), off("trywait_recheck")]), Outcome::Verified);
+    // The re-check before trywait alone leaves the window up to trywait open.
+    assert_eq!(property(&check(&[off("trywait_recheck"), off("callout")])), "G-NOLOST");
+    assert_eq!(property(&check(&[off("waiter_recheck"), off("trywait_recheck"), off("callout")])), "G-NOLOST");
+}
