@@ -458,3 +458,14 @@ fn freebsd_di_the_trywait_recheck_or_the_callout_alone_prevents_the_lost_wakeup(
     assert_eq!(property(&check(&[off("trywait_recheck"), off("callout")])), "G-NOLOST");
     assert_eq!(property(&check(&[off("waiter_recheck"), off("trywait_recheck"), off("callout")])), "G-NOLOST");
 }
+
+/// Issue #13: every bundled model changes page tables, so every one accepts speculative
+/// TLB fills (off by default).
+#[test]
+fn every_bundled_model_accepts_speculative_fills() {
+    for b in models::BUNDLED {
+        let p = program(b.source);
+        let i = p.option_index("hw_speculative_fill").unwrap_or_else(|| panic!("{}", b.id));
+        assert_eq!(p.options[i].default, 0, "{}", b.id);
+    }
+}
