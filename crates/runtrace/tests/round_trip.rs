@@ -76,7 +76,7 @@ fn dragonfly_ktrdump_of_a_run_reads_back_to_the_same_events() {
 
 #[test]
 fn dragonfly_model_run_keeps_its_ipiq_records_through_ktrdump() {
-    let s = race_session("dragonfly", "R4");
+    let s = race_session("dragonfly", "R6");
     let run = session_to_trace(&s);
     let ipiq = run.events.iter().filter(|e| is_ipiq(&e.kind)).count();
     let receives: Vec<_> = run.events.iter().filter(|e| matches!(e.kind, Kind::IpiqReceive { .. })).collect();
