@@ -467,3 +467,22 @@ fn the_committed_race_table_is_current() {
     );
     assert!(strip(&committed).len() >= 10);
 }
+
+/// `sdlab races --list`: every race with its kind and, on the next line, its citation.
+#[test]
+fn races_list_names_kind_and_citation() {
+    let o = sdlab(&["races", "--list"]);
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.len() >= 20 && lines.len().is_multiple_of(2), "{out}");
+    for pair in lines.chunks(2) {
+        let kind = ["[real bug]", "[reconstruction]", "[mutation]"].iter().any(|k| pair[0].ends_with(k));
+        assert!(kind, "{}", pair[0]);
+        assert!(pair[1].starts_with("    ") && pair[1].trim().len() > 5, "{}", pair[1]);
+    }
+    assert!(
+        out.contains("dillon-2004 async: Lost modification: a shootdown that does not wait (4.5B) [reconstruction]"),
+        "{out}"
+    );
+}
