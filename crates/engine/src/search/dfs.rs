@@ -191,6 +191,9 @@ impl Dfs {
             m.enabled(&f.state, &mut f.enabled);
         }
         f.todo.clear();
+        // On the stack before the reduction looks: the cycle proviso must see a private
+        // step that leads back to this very state (a self-loop) as a step onto the stack.
+        self.on_stack.insert(fp, self.stack.len());
         match self.por.then(|| self.ample(m, &f.state, &f.enabled, f.id)).flatten() {
             Some(c) => {
                 self.reduced += (f.enabled.len() - 1) as u64;
@@ -198,7 +201,6 @@ impl Dfs {
             }
             None => f.todo.extend_from_slice(&f.enabled),
         }
-        self.on_stack.insert(fp, self.stack.len());
         self.stack.push(f);
     }
 
