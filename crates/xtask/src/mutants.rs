@@ -30,6 +30,8 @@ const ENGINE_TESTS: &[&str] = &[
     "--test",
     "semantics",
     "--test",
+    "hardware",
+    "--test",
     "props",
     "--test",
     "tso",
