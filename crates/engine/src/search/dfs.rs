@@ -36,7 +36,11 @@
 //!     issues INVLPGB. It commutes with α's invalidations and closings (all remove).
 //! - C2, α is invisible: its effects are private, and no property is judged on them
 //!   (only user accesses, shared accesses, assertions and stuck states break one).
-//! - C3, the cycle proviso: α is not taken when its successor is on the stack.
+//! - C3, the cycle proviso: α is not taken alone when its successor is on the stack.
+//!   The state being expanded is on the stack when `ample` judges this (`push`), so a
+//!   private step back to that very state (a self-loop, `while (true) { fence(); }` with
+//!   IF=0) is not taken alone either: otherwise it would stand for every choice there,
+//!   and the other CPUs would never run from it (tests/cases/por-self-loop.sdm).
 //!
 //! So every reachable violation, deadlock and lost shootdown is still reached. The
 //! probe steps α and judges its effects, not the instruction's kind: an operand that
