@@ -4,7 +4,8 @@
 //! NMIs, PCID switches, assertions, request storage), each checked breadth-first with and
 //! without CPU symmetry, on 1 and 2 threads, depth-first and depth-first with
 //! partial-order reduction. The breadth-first modes must agree exactly (verdict,
-//! property, length); the depth-first ones on whether a safety property breaks; and every
+//! property, length; on 2 threads also the states, transitions, depth and the schedule
+//! itself); the depth-first ones on whether a safety property breaks; and every
 //! counterexample must replay to its property at its last step and not before.
 //!
 //! `cargo test -p sdlab-engine --test difffuzz` runs a bounded batch of 150 models (about 10 s);
@@ -276,16 +277,22 @@ fn differential(src: &str, ncpu: u32) -> Option<String> {
     cfg.ncpu = ncpu;
     let m = Machine::new(p.clone(), cfg).expect("machine");
     let mut results = Vec::new();
+    let mut counts = Vec::new();
     for (name, o) in modes() {
-        let out = Checker::new(m.clone(), o).check().0;
+        let (out, progress) = Checker::new(m.clone(), o).check();
         if matches!(out, Outcome::Limit { .. }) {
             return None;
         }
         assert_replays(&m, &out, &format!("{name}\n{src}"));
         results.push((name, out));
+        counts.push((progress.states, progress.transitions, progress.depth, progress.frontier));
     }
     let table = results.iter().map(|(n, o)| format!("{n}: {}", summary(o))).collect::<Vec<_>>().join(", ");
     let bfs = &results[0].1;
+    // Threads change nothing: the same states, transitions, depth and frontier left, the
+    // same schedule.
+    assert_eq!(counts[2], counts[0], "bfs --threads 2 counts differently: {table}\n{src}");
+    assert_eq!(results[2].1, *bfs, "bfs --threads 2 reports another run\n{src}");
     for (name, o) in &results[1..3] {
         assert_eq!(summary(o), summary(bfs), "{name} differs from bfs: {table}\n{src}");
     }
