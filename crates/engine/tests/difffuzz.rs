@@ -349,6 +349,7 @@ fn known_cases_agree_in_every_mode() {
         (include_str!("cases/por-fill-before-switch.sdm"), 2),
         (include_str!("cases/por-bcast-before-ack.sdm"), 2),
         (include_str!("cases/por-self-loop.sdm"), 2),
+        (include_str!("cases/por-irq-enabled-later.sdm"), 2),
         (include_str!("cases/same-depth-two-properties.sdm"), 2),
         (include_str!("cases/same-depth-two-properties.sdm"), 3),
         (include_str!("cases/fuzz-225-por-fill.sdm"), 2),
