@@ -214,7 +214,6 @@ impl Pane {
             scenario: self.prog.scenarios.get(self.cfg.scenario).map(|s| s.name.clone()).unwrap_or_default(),
             options: permalink::changed_options(&self.prog, &self.cfg),
             seed: self.seed,
-            schedule,
             at: self.session.steps(),
             gallery: self.gallery,
             presenter: self.presenter,
@@ -228,6 +227,8 @@ impl Pane {
                     Follow::Own { choices, seed } => Some((choices.clone(), *seed)),
                 },
             }),
+            cycle_start: self.plan.as_ref().filter(|p| p.choices == schedule).and_then(|p| p.cycle_start),
+            schedule,
         }
     }
 
@@ -264,11 +265,20 @@ impl Pane {
                 session
                     .replay(&link.schedule)
                     .map_err(|(k, f)| format!("its schedule does not replay at step {k}: {f}"))?;
+                // What the whole schedule breaks, read before going back to the step shown:
+                // a schedule that ends in a violation or a stuck state is a counterexample.
+                let broken = match link.cycle_start {
+                    Some(_) => Some(("G-NOLOST".to_string(), String::new())),
+                    None => session
+                        .first_violation()
+                        .map(|(_, v)| (v.property.to_string(), v.message.clone()))
+                        .or_else(|| session.stuck().map(|s| (s.property.to_string(), s.message))),
+                };
                 while session.steps() > link.at && session.back() {}
-                Ok((link, prog, cfg, session))
+                Ok((link, prog, cfg, session, broken))
             });
         match result {
-            Ok((link, prog, cfg, session)) => {
+            Ok((link, prog, cfg, session, broken)) => {
                 self.model_id = link.model.clone();
                 self.prog = prog;
                 self.cfg = cfg;
@@ -282,11 +292,15 @@ impl Pane {
                 self.check_gen += 1;
                 self.check = CheckStatus::Idle;
                 self.error = None;
-                self.plan = (link.at < link.schedule.len()).then(|| Plan {
+                // The schedule stays loaded while there are steps left to play, and at its
+                // end too when it is a counterexample, so that its timeline stays on screen
+                // and Home, → and End follow it again.
+                let (property, message) = broken.unwrap_or_default();
+                self.plan = (link.at < link.schedule.len() || !property.is_empty()).then_some(Plan {
                     choices: link.schedule,
-                    property: String::new(),
-                    message: String::new(),
-                    cycle_start: None,
+                    property,
+                    message,
+                    cycle_start: link.cycle_start,
                 });
                 self.editor = false;
                 self.guide = None;
