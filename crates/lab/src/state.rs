@@ -61,6 +61,26 @@ pub struct Plan {
     pub message: String,
     /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
     pub cycle_start: Option<usize>,
+    /// The step after which the violation can no longer be avoided, when it is not the
+    /// last (`cause::unavoidable_after`); None for a lasso or a schedule with nothing broken.
+    pub cause: Option<usize>,
+}
+
+impl Plan {
+    /// A counterexample or a schedule to follow, with the step that makes its race found
+    /// on `machine` (the configuration it runs in).
+    pub fn new(
+        machine: &Machine,
+        choices: Vec<Choice>,
+        property: String,
+        message: String,
+        cycle_start: Option<usize>,
+    ) -> Plan {
+        let cause = (!property.is_empty() && cycle_start.is_none())
+            .then(|| crate::cause::unavoidable_after(machine, &choices, crate::cause::BUDGET))
+            .flatten();
+        Plan { choices, property, message, cycle_start, cause }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -232,6 +252,15 @@ impl Pane {
         }
     }
 
+    /// The declared race this configuration is, while a counterexample is loaded: the
+    /// gallery's story of it stays on screen beside the timeline. Found from the
+    /// configuration, so that a link to the race finds it too.
+    pub fn race(&self) -> Option<&sdlab_engine::lang::program::RaceDecl> {
+        let plan = self.plan.as_ref().filter(|p| !p.property.is_empty())?;
+        let mut mine = self.prog.races.iter().filter(|r| Config::for_race(&self.prog, r) == self.cfg);
+        mine.clone().find(|r| r.expect == plan.property).or_else(|| mine.next())
+    }
+
     /// Compile the editor's text and, if it compiles, run it in the closest configuration:
     /// the same CPU count, scenario and option values where the edited model has them.
     fn apply_edit(&mut self) {
@@ -296,12 +325,8 @@ impl Pane {
                 // end too when it is a counterexample, so that its timeline stays on screen
                 // and Home, → and End follow it again.
                 let (property, message) = broken.unwrap_or_default();
-                self.plan = (link.at < link.schedule.len() || !property.is_empty()).then_some(Plan {
-                    choices: link.schedule,
-                    property,
-                    message,
-                    cycle_start: link.cycle_start,
-                });
+                self.plan = (link.at < link.schedule.len() || !property.is_empty())
+                    .then(|| Plan::new(&self.session.machine, link.schedule, property, message, link.cycle_start));
                 self.editor = false;
                 self.guide = None;
                 self.compare = link.compare.map(|c| {
@@ -411,12 +436,8 @@ impl Pane {
                 self.editor = false;
                 self.compare = None;
                 self.rebuild(cfg);
-                self.plan = Some(Plan {
-                    choices: g.schedule.clone(),
-                    property: String::new(),
-                    message: String::new(),
-                    cycle_start: None,
-                });
+                self.plan =
+                    Some(Plan::new(&self.session.machine, g.schedule.clone(), String::new(), String::new(), None));
                 self.guide = Some(g);
             }
             Err(e) => self.error = Some(format!("{} cannot be played in the machine: {e}", g.title)),
@@ -482,7 +503,7 @@ impl Pane {
                                 self.session.reset();
                                 self.running = false;
                                 self.error = None;
-                                self.plan = Some(Plan { choices, property, message, cycle_start });
+                                self.plan = Some(Plan::new(&self.session.machine, choices, property, message, cycle_start));
                                 CheckStatus::Finished { text, violation: true }
                             }
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),

@@ -103,3 +103,25 @@ fn a_lasso_keeps_its_cycle_in_the_link() {
     bad.apply(Action::FromLink(link.replace(&format!("&cyc={}", n - 2), &format!("&cyc={n}"))));
     assert!(bad.error.is_some_and(|e| e.contains("cycle")), "a cycle past the end is refused");
 }
+
+#[test]
+fn the_step_that_makes_cve_2025_37964_and_its_story_are_found() {
+    let lab = show_me("linux", "LX1");
+    let p = lab.plan.as_ref().unwrap();
+    // After step 22 CPU 0 has freed the frame that CPU 1 still caches, having skipped CPU 1
+    // at step 16: from there every continuation reads it. Before it, CPU 1 could still
+    // touch the page first (a read before the free breaks nothing).
+    assert_eq!(p.cause, Some(22));
+    assert_eq!(
+        sdlab_lab::cause::unavoidable_after(&lab.session.machine, &p.choices, sdlab_lab::cause::BUDGET),
+        Some(22)
+    );
+    let race = lab.race().expect("the race's declaration is found from the configuration");
+    assert_eq!(race.name, "LX1");
+    // And after a link at the last step.
+    let mut at_end = show_me("linux", "LX1");
+    at_end.apply(Action::End);
+    let again = reopen(&at_end);
+    assert_eq!(again.plan.as_ref().and_then(|p| p.cause), Some(22));
+    assert_eq!(again.race().map(|r| r.name.as_str()), Some("LX1"));
+}
