@@ -4,7 +4,8 @@
 //! NMIs, PCID switches, assertions, request storage), each checked breadth-first with and
 //! without CPU symmetry, on 1 and 2 threads, depth-first and depth-first with
 //! partial-order reduction. The breadth-first modes must agree exactly (verdict,
-//! property, length); the depth-first ones on whether a safety property breaks; and every
+//! property, length; on 2 threads also the states, transitions, depth and the schedule
+//! itself); the depth-first ones on whether a safety property breaks; and every
 //! counterexample must replay to its property at its last step and not before.
 //!
 //! `cargo test -p sdlab-engine --test difffuzz` runs a bounded batch of 150 models (about 10 s);
@@ -12,7 +13,9 @@
 //! runs more (seeds from `SDLAB_DIFFFUZZ_SEED`, default 1). A finding is kept in
 //! `tests/cases/` and checked by `known_cases_agree_in_every_mode`: run against the code
 //! before issue #20's fixes, seed 225 (a handshake) found the fill that DFS+POR missed and
-//! seed 631 a fault/G-MEM tie reported differently with and without symmetry.
+//! seed 631 a fault/G-MEM tie reported differently with and without symmetry; run against
+//! the cycle proviso that missed self-loops, seed 46 (a looper) found DFS+POR verifying a
+//! G-USERMODE-WINDOW (`cases/por-self-loop.sdm` is the hand-written form).
 
 mod common;
 use common::replay::assert_replays;
@@ -154,17 +157,10 @@ fn handshake(seed: u64) -> (String, u32) {
     (src, 2)
 }
 
-/// A random model and its CPU count: every third one a handshake.
-fn model(seed: u64) -> (String, u32) {
-    if seed.is_multiple_of(3) {
-        return handshake(seed);
-    }
-    let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
-    let f = Features { tso: r.chance(30), fills: r.chance(30), nmi: r.chance(20), bcast: r.chance(25) };
-    let ncpu = 2 + r.below(2) as u32;
-    let mut n = 0;
+/// The declarations every non-handshake model starts with.
+fn header(r: &mut Rng, f: &Features, name: &str) -> String {
     let mut src = String::new();
-    let _ = writeln!(src, "model \"fuzz {seed}\";\ncpus 1..4 default 2;");
+    let _ = writeln!(src, "model \"{name}\";\ncpus 1..4 default 2;");
     let _ = writeln!(src, "option hw_tso = {};", f.tso);
     let _ = writeln!(src, "option hw_speculative_fill = {};", f.fills);
     let _ = writeln!(src, "option hw_nmi = {};", f.nmi as u32);
@@ -176,6 +172,55 @@ fn model(seed: u64) -> (String, u32) {
     if f.nmi {
         let _ = writeln!(src, "nmi {{\n    user_load(VA);\n}}");
     }
+    src
+}
+
+/// CPU 0 turns interrupts off, says it is ready and then runs private steps for ever (a
+/// cycle of one step back to its own state, or of two); the other CPUs wait for it and
+/// then do what may break a property. Every state after the ready flag has CPU 0 in its
+/// loop, so a reduction that let CPU 0's step stand for all there would never run the
+/// others: the shape of the cycle proviso's mistakes (`cases/por-self-loop.sdm`).
+fn looper(seed: u64) -> (String, u32) {
+    let mut r = Rng(seed.wrapping_mul(0xE703_7ED1_A0B4_28DB) ^ 0x8EBC_6AF0_9C88_C6E3);
+    let f = Features { tso: r.chance(20), fills: r.chance(30), nmi: false, bcast: r.chance(25) };
+    let ncpu = 2 + r.below(2) as u32;
+    let mut src = header(&mut r, &f, &format!("looper {seed}"));
+    let private = ["fence(seq_cst);", "invlpg(VA);", "flush_tlb();", "load_cr3(mm1, 1);"];
+    let _ = writeln!(src, "proc a() {{\n    disable_interrupts();");
+    for _ in 0..r.below(3) {
+        let _ = writeln!(src, "    {}", private[r.below(private.len())]);
+    }
+    let _ = writeln!(src, "    x = 1;\n    while (true) {{");
+    for _ in 0..1 + r.below(2) {
+        let _ = writeln!(src, "        {}", private[r.below(private.len())]);
+    }
+    let _ = writeln!(src, "    }}\n}}\nproc b() {{\n    while (x == 0) {{ pause(); }}");
+    let mut n = 0;
+    for _ in 0..1 + r.below(3) {
+        statement(&mut r, &f, &mut n, &mut src);
+    }
+    if r.chance(60) {
+        // Something to find: an access in the window just opened.
+        let _ = writeln!(src, "    fence(seq_cst);\n    ack_window(VA);\n    user_load(VA);");
+    }
+    let _ = writeln!(src, "}}\nscenario s {{ cpu 0: a() in mm1; cpu *: b() in mm1; }}");
+    (src, ncpu)
+}
+
+/// A random model and its CPU count: every third one a handshake, every ninth (from 1)
+/// a CPU that loops privately for ever.
+fn model(seed: u64) -> (String, u32) {
+    if seed.is_multiple_of(3) {
+        return handshake(seed);
+    }
+    if seed % 9 == 1 {
+        return looper(seed);
+    }
+    let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
+    let f = Features { tso: r.chance(30), fills: r.chance(30), nmi: r.chance(20), bcast: r.chance(25) };
+    let ncpu = 2 + r.below(2) as u32;
+    let mut n = 0;
+    let mut src = header(&mut r, &f, &format!("fuzz {seed}"));
     let symmetric = r.chance(50);
     let procs = if symmetric { 1 } else { ncpu as usize };
     for p in 0..procs {
@@ -232,16 +277,22 @@ fn differential(src: &str, ncpu: u32) -> Option<String> {
     cfg.ncpu = ncpu;
     let m = Machine::new(p.clone(), cfg).expect("machine");
     let mut results = Vec::new();
+    let mut counts = Vec::new();
     for (name, o) in modes() {
-        let out = Checker::new(m.clone(), o).check().0;
+        let (out, progress) = Checker::new(m.clone(), o).check();
         if matches!(out, Outcome::Limit { .. }) {
             return None;
         }
         assert_replays(&m, &out, &format!("{name}\n{src}"));
         results.push((name, out));
+        counts.push((progress.states, progress.transitions, progress.depth, progress.frontier));
     }
     let table = results.iter().map(|(n, o)| format!("{n}: {}", summary(o))).collect::<Vec<_>>().join(", ");
     let bfs = &results[0].1;
+    // Threads change nothing: the same states, transitions, depth and frontier left, the
+    // same schedule.
+    assert_eq!(counts[2], counts[0], "bfs --threads 2 counts differently: {table}\n{src}");
+    assert_eq!(results[2].1, *bfs, "bfs --threads 2 reports another run\n{src}");
     for (name, o) in &results[1..3] {
         assert_eq!(summary(o), summary(bfs), "{name} differs from bfs: {table}\n{src}");
     }
@@ -297,6 +348,8 @@ fn known_cases_agree_in_every_mode() {
     let cases: &[(&str, u32)] = &[
         (include_str!("cases/por-fill-before-switch.sdm"), 2),
         (include_str!("cases/por-bcast-before-ack.sdm"), 2),
+        (include_str!("cases/por-self-loop.sdm"), 2),
+        (include_str!("cases/por-irq-enabled-later.sdm"), 2),
         (include_str!("cases/same-depth-two-properties.sdm"), 2),
         (include_str!("cases/same-depth-two-properties.sdm"), 3),
         (include_str!("cases/fuzz-225-por-fill.sdm"), 2),

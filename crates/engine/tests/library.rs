@@ -1,8 +1,9 @@
 //! The other bundled algorithms: each correct variant verifies, each known race is found
 //! with the property named in shared/research/algorithms.md, and every counterexample
-//! replays in a session to the same end.
+//! replays in a session to the reported property at the reported step.
 
 mod common;
+use common::replay::assert_replays;
 use common::*;
 use sdlab_engine::checker::{Checker, Options, Outcome};
 use sdlab_engine::session::LogEntry;
@@ -12,11 +13,7 @@ fn check(model: &str, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Outco
     let p = program(models::find(model).expect("bundled").source);
     let m = session(&p, ncpu, scenario, opts).machine;
     let (o, _) = Checker::new(m.clone(), Options::default()).check();
-    if !o.choices().is_empty() {
-        let mut s = Session::new(m);
-        s.replay(o.choices()).expect("the counterexample replays");
-        assert!(s.first_violation().is_some() || s.stuck().is_some(), "{model} {opts:?}: replay ends in the violation");
-    }
+    assert_replays(&m, &o, &format!("{model} {scenario} {ncpu} CPUs {opts:?}"));
     o
 }
 

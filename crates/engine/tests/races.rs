@@ -1,5 +1,6 @@
 //! Every race a bundled model declares (its gallery entry) is found by the checker with
-//! the declared property, in the declared configuration, and its counterexample replays.
+//! the declared property, in the declared configuration, and its counterexample replays to
+//! that property at the reported step.
 
 mod common;
 use sdlab_engine::checker::{Checker, Options, Outcome};
@@ -14,11 +15,9 @@ fn every_declared_race_is_found_as_declared() {
             let cfg = Config::for_race(&p, r);
             let m = Machine::new(p.clone(), cfg).unwrap_or_else(|e| panic!("{} {}: {e}", b.id, r.name));
             let (o, _) = Checker::new(m.clone(), Options::default()).check();
-            let Outcome::Violation { property, choices, .. } = &o else { panic!("{} {}: {o:?}", b.id, r.name) };
+            let Outcome::Violation { property, .. } = &o else { panic!("{} {}: {o:?}", b.id, r.name) };
             assert_eq!(property, &r.expect, "{} {}", b.id, r.name);
-            let mut s = Session::new(m);
-            s.replay(choices).expect("replays");
-            assert!(s.first_violation().is_some() || s.stuck().is_some(), "{} {}", b.id, r.name);
+            common::replay::assert_replays(&m, &o, &format!("{} {}", b.id, r.name));
             assert!(!r.story.is_empty() && !r.title.is_empty());
             assert!(lang::program::RACE_KINDS.contains(&r.kind.as_str()), "{} {}: kind {:?}", b.id, r.name, r.kind);
             assert!(!r.cite.trim().is_empty(), "{} {}: no citation", b.id, r.name);

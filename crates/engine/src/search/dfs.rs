@@ -36,7 +36,11 @@
 //!     issues INVLPGB. It commutes with α's invalidations and closings (all remove).
 //! - C2, α is invisible: its effects are private, and no property is judged on them
 //!   (only user accesses, shared accesses, assertions and stuck states break one).
-//! - C3, the cycle proviso: α is not taken when its successor is on the stack.
+//! - C3, the cycle proviso: α is not taken alone when its successor is on the stack.
+//!   The state being expanded is on the stack when `ample` judges this (`push`), so a
+//!   private step back to that very state (a self-loop, `while (true) { fence(); }` with
+//!   IF=0) is not taken alone either: otherwise it would stand for every choice there,
+//!   and the other CPUs would never run from it (tests/cases/por-self-loop.sdm).
 //!
 //! So every reachable violation, deadlock and lost shootdown is still reached. The
 //! probe steps α and judges its effects, not the instruction's kind: an operand that
@@ -191,6 +195,9 @@ impl Dfs {
             m.enabled(&f.state, &mut f.enabled);
         }
         f.todo.clear();
+        // On the stack before the reduction looks: the cycle proviso must see a private
+        // step that leads back to this very state (a self-loop) as a step onto the stack.
+        self.on_stack.insert(fp, self.stack.len());
         match self.por.then(|| self.ample(m, &f.state, &f.enabled, f.id)).flatten() {
             Some(c) => {
                 self.reduced += (f.enabled.len() - 1) as u64;
@@ -198,7 +205,6 @@ impl Dfs {
             }
             None => f.todo.extend_from_slice(&f.enabled),
         }
-        self.on_stack.insert(fp, self.stack.len());
         self.stack.push(f);
     }
 
