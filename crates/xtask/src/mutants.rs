@@ -32,6 +32,8 @@ const ENGINE_TESTS: &[&str] = &[
     "--test",
     "hardware",
     "--test",
+    "hostile",
+    "--test",
     "props",
     "--test",
     "tso",
