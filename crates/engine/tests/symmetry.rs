@@ -559,8 +559,8 @@ fn the_checker_under_symmetry_keeps_verdicts_and_shortest_lengths() {
     assert!(violations >= 4 && verified >= 4, "{violations} violations, {verified} verified");
 }
 
-/// The reduced checker agrees with the full one (verdict, property, length) and its
-/// counterexample replays to what it reports. Returns whether CPUs were merged.
+/// The reduced checker agrees with the full one (verdict, property, length) and both
+/// counterexamples replay to what they report, at the reported step. Returns whether CPUs were merged.
 fn assert_checker_agrees(src: &str, ncpu: u32) -> bool {
     use sdlab_engine::checker::{Checker, Options, Outcome};
     let p = program(src);
@@ -575,12 +575,10 @@ fn assert_checker_agrees(src: &str, ncpu: u32) -> bool {
         Outcome::Limit { .. } => "limit".into(),
     };
     assert_eq!(what(&reduced), what(&full), "{src}");
-    if !matches!(reduced, Outcome::Verified) {
-        let mut s = Session::new(m.clone());
-        let replayed = s.replay(reduced.choices());
-        let shows = replayed.is_err() || s.first_violation().is_some() || s.stuck().is_some();
-        assert!(shows, "{src}: the reduced counterexample shows nothing when replayed");
-    }
+    // Both counterexamples replay to the reported property (or fault), with its message,
+    // at the reported step.
+    common::replay::assert_replays(&m, &full, &format!("full\n{src}"));
+    common::replay::assert_replays(&m, &reduced, &format!("reduced\n{src}"));
     m.symmetry().reduces()
 }
 
