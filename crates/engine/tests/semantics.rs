@@ -372,7 +372,8 @@ fn testing_a_cpu_number_for_zero_is_refused_and_the_verdict_is_the_full_one() {
 /// Every way of singling out CPU 0 that the analysis knows is refused, with its rule;
 /// the verdict with symmetry requested is the full one. Each rule is needed: with it
 /// removed, the reduced search finds a violation the machine cannot reach (checked by
-/// applying that mutant; see the report of issue #20).
+/// applying that mutant; docs/mutants.md lists them). `bit(0)` is the exception: with
+/// its rule removed, the comparison's rule refuses the model instead.
 #[test]
 fn every_way_of_singling_out_cpu_0_is_refused() {
     let cases = [
@@ -383,6 +384,10 @@ fn every_way_of_singling_out_cpu_0_is_refused() {
         ("has(1, self)", "has() of a plain number and a CPU number"),
         ("lowest(bit(self)) == 0", "`lowest()` picks a CPU by its number"),
         ("min(self, 1) == 0", "min()/max() of CPU numbers"),
+        ("popcount(self) == 0", "popcount() of a CPU number"),
+        ("~self == -1", "`~` of a CPU number"),
+        ("bit(0) == bit(self)", "bit() of a plain number"),
+        ("(bit(self) & 1) != 0", "bit by bit"),
     ];
     for (cond, why) in cases {
         let src = CPU_ZERO_BY.replace("COND", cond);
