@@ -898,3 +898,39 @@ fn a_dcas_over_a_word_and_a_row_is_refused() {
         assert!(r.starts_with("line 3: a double-width CAS pairs words whose adjacency depends"), "{call}: {r}");
     }
 }
+
+/// The initiator (CPU 0) waits for a responder to be ready, then releases them one at a
+/// time in index order, asserting something of the first one it releases. In the machine
+/// CPU 1 comes first whichever responder is ready; a renamed state does not follow that
+/// order (a representative in which the *other* responder is ready is stepped as if it
+/// were the original), so a reduction would explore only one of "the first released is
+/// ready" and "the first released is not", and miss the violation of one of the two
+/// assertions. The analysis refuses the loop, and both verdicts are the full ones. (With
+/// the two `for`-loop rules removed, the rule on the loop variable still refuses it: the
+/// body reads `t`, and a body that does not cannot tell the order.)
+#[test]
+fn a_for_loop_that_takes_steps_is_refused_and_the_verdict_is_the_full_one() {
+    use sdlab_engine::checker::{Checker, Options, Outcome};
+    let src = include_str!("cases/symmetry-for-order.sdm");
+    for (want, message) in [("", "the first released is not ready"), ("!", "the first released is ready")] {
+        let src = src.replace("WANT ", want).replace("MESSAGE", message);
+        let p = program(&src);
+        let m = machine(&p, 3, "s", &[]);
+        let line = src.lines().position(|l| l.contains("for t in")).unwrap() + 1;
+        let r = m.symmetry().refusal().map(str::to_string).unwrap_or_default();
+        assert!(
+            r.starts_with(&format!(
+                "line {line}: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps"
+            )),
+            "{r}"
+        );
+        assert!(!assert_checker_agrees(&src, 3), "not reduced");
+        let o = Options { symmetry: false, liveness: false, ..Options::default() };
+        match Checker::new(m, o).check().0 {
+            Outcome::Violation { property, message: got, .. } => {
+                assert_eq!((property.as_str(), got.as_str()), ("assert", message))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
