@@ -333,7 +333,7 @@ fn hostile(rng: &mut Rng) -> String {
         3 => format!(
             "{head}proc f() {{\n  local a = {n};\n  assert(a == {m});\n}}\nscenario s {{ cpu 0: f(); cpu *: idle; }}\n"
         ),
-        4 => format!("{head}cpus {n}..{m};\noption hw_nmi = {n};\noption hw_ipi_loss = {m};\nnmi {{ }}\n{tail}race r \"t\" {{ cpus {m}; set hw_nmi = {m}; expect assert; }}\n"),
+        4 => format!("{head}cpus {n}..{m};\noption hw_nmi = {n};\noption hw_ipi_loss = {m};\nnmi {{ }}\n{tail}race r \"t\" {{ kind mutation; cite \"c\"; cpus {m}; set hw_nmi = {m}; expect assert; }}\n"),
         5 => {
             let k = [10, 1000, 2000, 40_000][rng.below(4)];
             let locals: String = (0..k).map(|i| format!("local v{i} = {i};\n")).collect();

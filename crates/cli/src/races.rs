@@ -1,6 +1,7 @@
 //! `sdlab races`: check every race the bundled models declare (their gallery entries) and
-//! print one row each: what was expected, what the checker found, states, time and the
-//! length of the shortest counterexample. `docs/races.md` is this command's output.
+//! print one row each: its kind (real bug, reconstruction or mutation) and citation, what
+//! was expected, what the checker found, states, time and the length of the shortest
+//! counterexample. `docs/races.md` is this command's output; `--list` skips the checking.
 
 use crate::{load, Error, FOUND};
 use sdlab_engine::checker::{Checker, Options, Outcome};
@@ -19,6 +20,17 @@ pub struct Args {
     /// Print one JSON array.
     #[arg(long)]
     json: bool,
+    /// Only list the races with their kind and citation; check nothing.
+    #[arg(long, conflicts_with_all = ["json", "markdown"])]
+    list: bool,
+}
+
+/// How a race's kind reads in a table.
+fn kind_words(kind: &str) -> &str {
+    match kind {
+        "bug" => "real bug",
+        other => other,
+    }
 }
 
 #[derive(Serialize)]
@@ -27,6 +39,7 @@ struct Row {
     race: String,
     title: String,
     kind: String,
+    cite: String,
     cpus: u32,
     scenario: String,
     expected: String,
@@ -38,6 +51,17 @@ struct Row {
 }
 
 pub fn main(args: Args) -> Result<ExitCode, Error> {
+    if args.list {
+        let mut out = crate::stdout();
+        for b in models::BUNDLED {
+            let l = load::compiled(b.id.to_string(), b.source)?;
+            for r in &l.prog.races {
+                writeln!(out, "{} {}: {} [{}]\n    {}", b.id, r.name, r.title, kind_words(&r.kind), r.cite)?;
+            }
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut rows = Vec::new();
     for b in models::BUNDLED {
         let l = load::compiled(b.id.to_string(), b.source)?;
@@ -56,6 +80,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
                 race: r.name.clone(),
                 title: r.title.clone(),
                 kind: r.kind.clone(),
+                cite: r.cite.clone(),
                 cpus: r.cpus,
                 scenario: l.prog.scenarios[r.scenario].name.clone(),
                 expected: r.expect.clone(),
@@ -81,17 +106,25 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         )?;
         writeln!(
             out,
-            "| model | race | kind | CPUs | scenario | expected | found | states | transitions | steps | seconds |"
+            "Kind: **real bug** (it happened in a kernel; the source names the fix), **reconstruction** (an \
+             interleaving inferred from a design or a document; the source names the section) or **mutation** (a \
+             deliberately broken variant that shows why a step exists). Sections are those of \
+             shared/research/algorithms.md; seeds are the source documents.\n"
         )?;
-        writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(
+            out,
+            "| model | race | kind | source | CPUs | scenario | expected | found | states | transitions | steps | seconds |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
         for r in &rows {
             writeln!(
                 out,
-                "| {} | {} {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |",
+                "| {} | {} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |",
                 r.model,
                 r.race,
                 r.title,
-                r.kind,
+                kind_words(&r.kind),
+                r.cite.replace('|', "\\|"),
                 r.cpus,
                 r.scenario,
                 r.expected,
@@ -106,8 +139,16 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         for r in &rows {
             writeln!(
                 out,
-                "{:<20} {:<9} {:<10} expected {:<10} found {:<10} {:>8} states {:>4} steps {:.3} s",
-                r.model, r.race, r.kind, r.expected, r.found, r.states, r.length, r.seconds
+                "{:<20} {:<16} {:<14} expected {:<17} found {:<17} {:>8} states {:>4} steps {:.3} s\n    {}",
+                r.model,
+                r.race,
+                kind_words(&r.kind),
+                r.expected,
+                r.found,
+                r.states,
+                r.length,
+                r.seconds,
+                r.cite
             )?;
         }
     }

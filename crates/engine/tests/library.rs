@@ -76,17 +76,18 @@ fn dillon_2004_rendezvous_and_the_freebsd_dirty_bit_race() {
     for ncpu in [2, 3] {
         assert_eq!(check("dillon-2004", ncpu, "launder", &[]), Outcome::Verified, "{ncpu} CPUs");
     }
-    // Modify, then shoot down synchronously: a write in the window before the target's
-    // invalidation goes through the cached D=1 entry and is recorded nowhere.
-    let o = check("dillon-2004", 2, "launder", &[("quiesce_first", "false")]);
-    assert_eq!(property(&o), "G-DIRTY");
-    // The 2004 asynchronous shootdown (§4.5B): the write can even follow the decision.
+    // Modify, then shoot down synchronously, then write the page out: a write in the
+    // window before the target's invalidation goes through the cached D=1 entry, but it
+    // lands before the I/O copies the page, so nothing is lost (issue #13: the launder
+    // used to write the page out before clearing D, which loses a write under any design).
+    for ncpu in [2, 3] {
+        assert_eq!(check("dillon-2004", ncpu, "launder", &[("quiesce_first", "false")]), Outcome::Verified);
+    }
+    // A shootdown that does not wait (§4.5B): the write can follow the I/O and the decision.
     let o = check("dillon-2004", 2, "launder", &[("quiesce_first", "false"), ("synchronous", "false")]);
     assert_eq!(property(&o), "G-DIRTY");
-    let Outcome::Violation { message, choices, .. } = &o else { unreachable!() };
+    let Outcome::Violation { message, .. } = &o else { unreachable!() };
     assert!(message.contains("after the kernel declared the frame clean"), "{message}");
-    let sync = check("dillon-2004", 2, "launder", &[("quiesce_first", "false")]);
-    assert!(choices.len() < sync.choices().len(), "the asynchronous race is the shorter one");
 }
 
 #[test]

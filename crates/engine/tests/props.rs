@@ -194,7 +194,7 @@ fn new_builtins_give_located_errors() {
         assert!(prog.is_none(), "{stmt}");
         assert!(d.iter().any(|d| d.message.contains(msg) && d.span.line == 2), "{stmt}: {d:?}");
     }
-    let (p, d) = compile("model \"m\"; proc f() { } scenario s { cpu 0: f(); }\nrace r \"t\" { expect window; }\nrace q \"t\" { expect mem; }");
+    let (p, d) = compile("model \"m\"; proc f() { } scenario s { cpu 0: f(); }\nrace r \"t\" { kind mutation; cite \"§0.4\"; expect window; }\nrace q \"t\" { kind mutation; cite \"§0.4\"; expect mem; }");
     assert!(d.is_empty(), "{d:?}");
     let p = p.expect("compiles");
     assert_eq!(p.races[0].expect, "G-USERMODE-WINDOW");
@@ -269,4 +269,158 @@ fn too_many_retired_words_is_a_located_fault() {
         Err(e) => assert!(e.contains("line 3") && e.contains("more than 64 words"), "{e}"),
         Ok(_) => panic!("the runaway retire loop is a model error"),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// G-DIRTY (issue #13): every user store is unseen until the kernel reads a dirty bit set
+// for the frame or writes the frame out (`page_save`); holding the page clean while no
+// dirty bit records such a store, or freeing it once clean, loses it.
+
+/// One CPU, in program order: the kernel reads D, a user store sets it through the A/D
+/// assist, and the kernel writes the PTE back read-only, erasing it (PR 61852's shape).
+const ERASE: &str = r#"
+model "erased dirty bit";
+cpus 1..1 default 1;
+option look_again = false "read the dirty bit after the store";
+option erase = true "write the PTE back with a plain store";
+option free_dirty = false "after page_clean, store again and free without a look";
+const VA = 0x1000;
+aspace mm;
+map mm VA writable;
+proc t() {
+    local f = pte_read(mm, VA);
+    local d = pte_dirty(mm, VA);
+    user_store(VA);
+    if (look_again) { d = pte_dirty(mm, VA); }
+    if (erase) { pte_set(mm, VA, f, 1); }
+    if (d == 0) { page_clean(f); }
+    if (free_dirty) {
+        user_store(VA);
+        free_page(f);
+    }
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn g_dirty_a_single_store_whose_dirty_bit_the_kernel_erases_is_lost() {
+    // The store went through a TLB entry with D=0, so no write ever escaped the dirty bit:
+    // the property that only watched writes through D=1 entries verified this.
+    assert_eq!(property(&check_with(ERASE, 1, &[], false)), "G-DIRTY");
+    // The kernel looked at D after the store: it knows the page is dirty.
+    assert_eq!(check_with(ERASE, 1, &[("look_again", "true")], false), Outcome::Verified);
+    // No erasure: the dirty bit still records the store, so holding the page clean
+    // loses nothing yet (the next look finds it) ...
+    assert_eq!(check_with(ERASE, 1, &[("erase", "false"), ("look_again", "false")], false), Outcome::Verified);
+    // ... but freeing the page without that look does.
+    let o = check_with(ERASE, 1, &[("erase", "false"), ("free_dirty", "true")], false);
+    let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-DIRTY");
+    assert!(message.contains("frees frame 0, held clean"), "{message}");
+}
+
+/// One CPU: a TLB entry caching the page writable with D=0, then the PTE changes under it
+/// (no INVLPG) and the CPU stores through the entry.
+const REWALK: &str = r#"
+model "A/D assist re-walk";
+cpus 1..1 default 1;
+option unmap = false "clear the PTE and free the frame (else: write-protect it)";
+const VA = 0x1000;
+aspace mm;
+map mm VA writable;
+proc t() {
+    user_load(VA);
+    local f = pte_read(mm, VA);
+    if (unmap) {
+        f = pte_clear(mm, VA);
+        free_page(f);
+    } else {
+        pte_set(mm, VA, f, 0);
+    }
+    user_store(VA);
+    local d = pte_dirty(mm, VA);
+    assert(d == 0, "the assist set D in a PTE that no longer allows the store");
+    user_load(VA);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_store_through_a_clean_entry_rewalks_and_faults_on_a_pte_no_longer_writable() {
+    // Read-only now: the assist used to set D in it, and the store landed.
+    assert_eq!(check_with(REWALK, 1, &[], false), Outcome::Verified);
+    // Gone and freed: the store used to land in the freed frame (G-STALE). The fault drops
+    // the entry, so the read after it faults too instead of using it.
+    assert_eq!(check_with(REWALK, 1, &[("unmap", "true")], false), Outcome::Verified);
+    let p = program(REWALK);
+    let mut s = session(&p, 1, "s", &[("unmap", "true")]);
+    let mut faults = 0;
+    let mut stores = 0;
+    while let Some(r) = s.step_seeded(1) {
+        for e in &r.expect("no fault").effects {
+            match e {
+                Effect::PageFault { .. } => faults += 1,
+                Effect::UserAccess { write: true, .. } => stores += 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!((faults, stores), (2, 0));
+}
+
+#[test]
+fn bundled_dirty_races_need_one_store_and_the_launder_that_waits_verifies() {
+    let p = program(models::find("dillon-2004").expect("bundled").source);
+    let c = p.races.iter().find(|r| r.name == "C").expect("race C");
+    assert_eq!(p.scenarios[c.scenario].name, "protect_once", "race C with a single store");
+    let check = |sc: &str, ncpu: u32, opts: &[(&str, &str)]| {
+        Checker::new(session(&p, ncpu, sc, opts).machine, Options::default()).check().0
+    };
+    for ncpu in [2, 3] {
+        let once = check("protect_once", ncpu, &[("quiesce_first", "false")]);
+        assert_eq!(property(&once), "G-DIRTY", "{ncpu} CPUs");
+        for fix in [&[("quiesce_first", "false"), ("pte_atomic", "true")][..], &[]] {
+            assert_eq!(check("protect_once", ncpu, fix), Outcome::Verified, "{ncpu} CPUs {fix:?}");
+        }
+        // The premise kernels keep: the dirty bit is cleared and the shootdown done before
+        // the I/O, so a store in the window before the target's INVLPG is on disk.
+        assert_eq!(check("launder", ncpu, &[("quiesce_first", "false")]), Outcome::Verified, "{ncpu} CPUs");
+        let not_waiting = check("launder", ncpu, &[("quiesce_first", "false"), ("synchronous", "false")]);
+        assert_eq!(property(&not_waiting), "G-DIRTY", "{ncpu} CPUs");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// G-STALE through a speculative fill (issue #13): a walk through a PTE that maps a free
+// frame caches a translation that stays unsafe, even once the frame is allocated again.
+
+const FILL_FREED: &str = r#"
+model "speculative fill of a freed frame";
+cpus 1..1 default 1;
+option hw_speculative_fill = true;
+const VA = 0x1000;
+aspace mm;
+map mm VA writable;
+proc t() {
+    /// The kernel frees the frame before it clears the PTE (the bug).
+    local f = pte_read(mm, VA);
+    free_page(f);
+    /// The frame goes to a new owner.
+    local g = alloc_page();
+    user_load(VA);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_speculative_fill_from_a_pte_that_maps_a_free_frame_trips_g_stale() {
+    // Only the fill while the frame is free leads to the violation: a demand walk after
+    // the reallocation finds an allocated frame. The fill used to take the frame's
+    // current generation, so the entry looked fresh after the reallocation.
+    let o = check_with(FILL_FREED, 1, &[], false);
+    let Outcome::Violation { property, choices, message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property, "G-STALE");
+    assert!(choices.iter().any(|c| matches!(c, Choice::Fill(..))), "{choices:?}");
+    assert!(message.contains("speculative walk"), "{message}");
+    assert_eq!(check_with(FILL_FREED, 1, &[("hw_speculative_fill", "false")], false), Outcome::Verified);
 }

@@ -19,6 +19,8 @@ fn every_declared_race_is_found_as_declared() {
             assert_eq!(property, &r.expect, "{} {}", b.id, r.name);
             common::replay::assert_replays(&m, &o, &format!("{} {}", b.id, r.name));
             assert!(!r.story.is_empty() && !r.title.is_empty());
+            assert!(lang::program::RACE_KINDS.contains(&r.kind.as_str()), "{} {}: kind {:?}", b.id, r.name, r.kind);
+            assert!(!r.cite.trim().is_empty(), "{} {}: no citation", b.id, r.name);
             n += 1;
         }
     }
@@ -28,15 +30,24 @@ fn every_declared_race_is_found_as_declared() {
 #[test]
 fn race_declarations_are_checked() {
     let base = "model \"m\"; option o = true; proc f() { } scenario s { cpu 0: f(); }\n";
+    let k = "kind mutation; cite \"§0\";";
     for (race, msg) in [
-        ("race r \"t\" { scenario nope; expect stale; }", "no scenario `nope`"),
-        ("race r \"t\" { set nope = 1; expect stale; }", "no option `nope`"),
-        ("race r \"t\" { expect sometimes; }", "unknown property `sometimes`"),
-        ("race r \"t\" { cpus 2; }", "needs `expect PROPERTY;`"),
-        ("race r \"t\" { colour red; }", "unknown race field `colour`"),
+        (format!("race r \"t\" {{ {k} scenario nope; expect stale; }}"), "no scenario `nope`"),
+        (format!("race r \"t\" {{ {k} set nope = 1; expect stale; }}"), "no option `nope`"),
+        (format!("race r \"t\" {{ {k} expect sometimes; }}"), "unknown property `sometimes`"),
+        (format!("race r \"t\" {{ {k} cpus 2; }}"), "needs `expect PROPERTY;`"),
+        (format!("race r \"t\" {{ {k} colour red; }}"), "unknown race field `colour`"),
+        // Provenance is required: the gallery and docs/races.md show it.
+        ("race r \"t\" { cite \"§1\"; expect stale; }".into(), "race `r` needs `kind bug;`"),
+        ("race r \"t\" { kind bug; expect stale; }".into(), "race `r` needs `cite \"...\";`"),
+        ("race r \"t\" { kind design; cite \"§1\"; expect stale; }".into(), "unknown kind `design`"),
+        ("race r \"t\" { kind bug; cite \" \"; expect stale; }".into(), "an empty citation"),
     ] {
         let (p, d) = compile(&format!("{base}{race}"));
         assert!(p.is_none());
         assert!(d.iter().any(|d| d.message.contains(msg) && d.span.line == 2), "{race}: {d:?}");
     }
+    let (p, d) = compile(&format!("{base}race r \"t\" {{ {k} expect stale; story \"s\"; }}"));
+    let p = p.unwrap_or_else(|| panic!("{d:?}"));
+    assert_eq!((p.races[0].kind.as_str(), p.races[0].cite.as_str()), ("mutation", "§0"));
 }

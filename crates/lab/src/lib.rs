@@ -3,6 +3,7 @@
 //! (`sdlab-app`) draws it and wires it to the page; nothing here knows of yew or web-sys,
 //! so the logic has native tests and can be fuzzed with random actions.
 
+pub mod cause;
 pub mod compare;
 pub mod guide;
 pub mod permalink;

@@ -72,6 +72,9 @@ pub struct Link {
     /// Compare mode (`cmp=1`): B's options and, unless B follows A's choices, its own
     /// schedule and seed. Links without it (all links before compare mode) open as before.
     pub compare: Option<LinkCompare>,
+    /// A lasso counterexample (`cyc=k`): the schedule's steps after the k-th repeat
+    /// forever. A safety counterexample needs no field: its schedule ends in the violation.
+    pub cycle_start: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +131,9 @@ pub fn encode(l: &Link) -> String {
     if !l.schedule.is_empty() {
         parts.push(format!("x={}", schedule::format(&l.schedule).replace(' ', ",")));
         parts.push(format!("at={}", l.at));
+        if let Some(k) = l.cycle_start {
+            parts.push(format!("cyc={k}"));
+        }
     }
     if l.gallery {
         parts.push("view=gallery".into());
@@ -185,6 +191,7 @@ pub fn decode(
         notes: vec![],
         source: None,
         compare: None,
+        cycle_start: None,
     };
     let (mut cmp, mut cmp_set, mut cmp_x, mut cmp_seed) = (false, vec![], None, None);
     let mut version = None;
@@ -210,6 +217,10 @@ pub fn decode(
             "seed" => link.seed = v.parse().map_err(|_| format!("the seed `{}` is not a number", cut(v)))?,
             "x" => link.schedule = schedule::parse(&v.replace(',', " "))?,
             "at" => at = Some(v.parse::<usize>().map_err(|_| format!("the step `{}` is not a number", cut(v)))?),
+            "cyc" => {
+                link.cycle_start =
+                    Some(v.parse::<usize>().map_err(|_| format!("the cycle start `{}` is not a number", cut(v)))?)
+            }
             "view" => link.gallery = v == "gallery",
             "presenter" => link.presenter = v == "1",
             "src" => link.source = Some(unpack_source(v)?),
@@ -292,6 +303,9 @@ pub fn decode(
     link.at = at.unwrap_or(link.schedule.len());
     if link.at > link.schedule.len() {
         return Err(format!("the link shows step {} of a {}-step schedule", link.at, link.schedule.len()));
+    }
+    if link.cycle_start.is_some_and(|k| k >= link.schedule.len()) {
+        return Err(format!("the cycle of the link starts after the last of its {} steps", link.schedule.len()));
     }
     Ok((link, cfg, prog))
 }

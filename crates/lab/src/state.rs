@@ -61,6 +61,26 @@ pub struct Plan {
     pub message: String,
     /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
     pub cycle_start: Option<usize>,
+    /// The step after which the violation can no longer be avoided, when it is not the
+    /// last (`cause::unavoidable_after`); None for a lasso or a schedule with nothing broken.
+    pub cause: Option<usize>,
+}
+
+impl Plan {
+    /// A counterexample or a schedule to follow, with the step that makes its race found
+    /// on `machine` (the configuration it runs in).
+    pub fn new(
+        machine: &Machine,
+        choices: Vec<Choice>,
+        property: String,
+        message: String,
+        cycle_start: Option<usize>,
+    ) -> Plan {
+        let cause = (!property.is_empty() && cycle_start.is_none())
+            .then(|| crate::cause::unavoidable_after(machine, &choices, crate::cause::BUDGET))
+            .flatten();
+        Plan { choices, property, message, cycle_start, cause }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -214,7 +234,6 @@ impl Pane {
             scenario: self.prog.scenarios.get(self.cfg.scenario).map(|s| s.name.clone()).unwrap_or_default(),
             options: permalink::changed_options(&self.prog, &self.cfg),
             seed: self.seed,
-            schedule,
             at: self.session.steps(),
             gallery: self.gallery,
             presenter: self.presenter,
@@ -228,7 +247,18 @@ impl Pane {
                     Follow::Own { choices, seed } => Some((choices.clone(), *seed)),
                 },
             }),
+            cycle_start: self.plan.as_ref().filter(|p| p.choices == schedule).and_then(|p| p.cycle_start),
+            schedule,
         }
+    }
+
+    /// The declared race this configuration is, while a counterexample is loaded: the
+    /// gallery's story of it stays on screen beside the timeline. Found from the
+    /// configuration, so that a link to the race finds it too.
+    pub fn race(&self) -> Option<&sdlab_engine::lang::program::RaceDecl> {
+        let plan = self.plan.as_ref().filter(|p| !p.property.is_empty())?;
+        let mut mine = self.prog.races.iter().filter(|r| Config::for_race(&self.prog, r) == self.cfg);
+        mine.clone().find(|r| r.expect == plan.property).or_else(|| mine.next())
     }
 
     /// Compile the editor's text and, if it compiles, run it in the closest configuration:
@@ -264,11 +294,20 @@ impl Pane {
                 session
                     .replay(&link.schedule)
                     .map_err(|(k, f)| format!("its schedule does not replay at step {k}: {f}"))?;
+                // What the whole schedule breaks, read before going back to the step shown:
+                // a schedule that ends in a violation or a stuck state is a counterexample.
+                let broken = match link.cycle_start {
+                    Some(_) => Some(("G-NOLOST".to_string(), String::new())),
+                    None => session
+                        .first_violation()
+                        .map(|(_, v)| (v.property.to_string(), v.message.clone()))
+                        .or_else(|| session.stuck().map(|s| (s.property.to_string(), s.message))),
+                };
                 while session.steps() > link.at && session.back() {}
-                Ok((link, prog, cfg, session))
+                Ok((link, prog, cfg, session, broken))
             });
         match result {
-            Ok((link, prog, cfg, session)) => {
+            Ok((link, prog, cfg, session, broken)) => {
                 self.model_id = link.model.clone();
                 self.prog = prog;
                 self.cfg = cfg;
@@ -282,12 +321,12 @@ impl Pane {
                 self.check_gen += 1;
                 self.check = CheckStatus::Idle;
                 self.error = None;
-                self.plan = (link.at < link.schedule.len()).then(|| Plan {
-                    choices: link.schedule,
-                    property: String::new(),
-                    message: String::new(),
-                    cycle_start: None,
-                });
+                // The schedule stays loaded while there are steps left to play, and at its
+                // end too when it is a counterexample, so that its timeline stays on screen
+                // and Home, → and End follow it again.
+                let (property, message) = broken.unwrap_or_default();
+                self.plan = (link.at < link.schedule.len() || !property.is_empty())
+                    .then(|| Plan::new(&self.session.machine, link.schedule, property, message, link.cycle_start));
                 self.editor = false;
                 self.guide = None;
                 self.compare = link.compare.map(|c| {
@@ -397,12 +436,8 @@ impl Pane {
                 self.editor = false;
                 self.compare = None;
                 self.rebuild(cfg);
-                self.plan = Some(Plan {
-                    choices: g.schedule.clone(),
-                    property: String::new(),
-                    message: String::new(),
-                    cycle_start: None,
-                });
+                self.plan =
+                    Some(Plan::new(&self.session.machine, g.schedule.clone(), String::new(), String::new(), None));
                 self.guide = Some(g);
             }
             Err(e) => self.error = Some(format!("{} cannot be played in the machine: {e}", g.title)),
@@ -468,7 +503,7 @@ impl Pane {
                                 self.session.reset();
                                 self.running = false;
                                 self.error = None;
-                                self.plan = Some(Plan { choices, property, message, cycle_start });
+                                self.plan = Some(Plan::new(&self.session.machine, choices, property, message, cycle_start));
                                 CheckStatus::Finished { text, violation: true }
                             }
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),

@@ -1,5 +1,5 @@
 //! The gallery: every bundled algorithm and, under it, every known race it declares,
-//! with its story; "show me" loads the race's configuration and finds the shortest
+//! with its kind (real bug, reconstruction or mutation), its citation and its story; "show me" loads the race's configuration and finds the shortest
 //! counterexample live in the checker's worker.
 
 use super::state::{Action, Lab};
@@ -48,7 +48,7 @@ pub fn Gallery(props: &Props) -> Html {
                             let show = Callback::from(move |_: MouseEvent| d.emit(Action::LoadRace(id.clone(), i)));
                             let kind = match r.kind.as_str() {
                                 "bug" => "real bug",
-                                "design" => "design limit",
+                                "reconstruction" => "reconstruction",
                                 _ => "mutation",
                             };
                             let scenario = p.scenarios.get(r.scenario).map(|s| s.name.as_str()).unwrap_or("");
@@ -61,6 +61,7 @@ pub fn Gallery(props: &Props) -> Html {
                                         <button class="show-race" onclick={show} aria-label={format!("Show me: {}", r.title)}>{ "show me" }</button>
                                     </div>
                                     <p>{ &r.story }</p>
+                                    <p class="cite dim">{ "Source: " }<cite>{ &r.cite }</cite></p>
                                 </li>
                             }
                         }) }

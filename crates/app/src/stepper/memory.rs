@@ -52,7 +52,7 @@ pub fn MemoryPane(props: &Props) -> Html {
                         <td>{ i }</td>
                         <td>{ if f.allocated { "allocated" } else { "free" } }
                             { if f.clean { " · declared clean" } else { "" } }
-                            { if f.hidden { " · ⚠ unrecorded write" } else { "" } }</td>
+                            { if f.unseen { " · written since the kernel saw it dirty" } else { "" } }</td>
                         <td>{ f.gen }</td>
                     </tr>
                 }) }</tbody>

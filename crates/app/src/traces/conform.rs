@@ -87,7 +87,7 @@ pub fn checkable(m: &Model) -> Vec<u32> {
     if search::whole_window(m.trace.format) {
         vec![0]
     } else {
-        m.replay.rounds.iter().filter(|r| search::checks_round(r)).map(|r| r.start).collect()
+        m.replay.rounds.iter().filter(|r| search::checks_round(m.replay.evidence, r)).map(|r| r.start).collect()
     }
 }
 

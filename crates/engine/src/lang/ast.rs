@@ -122,7 +122,10 @@ pub struct RaceItem {
     pub sets: Vec<(String, i64, Span)>,
     pub expect: Option<(String, Span)>,
     pub story: String,
-    pub kind: String,
+    /// `bug`, `reconstruction` or `mutation`, with its span.
+    pub kind: Option<(String, Span)>,
+    /// Where the race comes from: a commit, CVE, PR or list post, or a document's section.
+    pub cite: Option<(String, Span)>,
     pub span: Span,
 }
 

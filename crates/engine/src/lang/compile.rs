@@ -471,6 +471,34 @@ impl Compiler {
     }
 
     fn race(&mut self, r: &ast::RaceItem) {
+        // Every race says where it comes from: the gallery and docs/races.md show it.
+        let kind = match &r.kind {
+            Some((k, span)) if !RACE_KINDS.contains(&k.as_str()) => {
+                self.err(*span, format!("race `{}`: unknown kind `{k}` (bug, reconstruction, mutation)", r.name));
+                String::new()
+            }
+            Some((k, _)) => k.clone(),
+            None => {
+                let msg = format!("race `{}` needs `kind bug;`, `kind reconstruction;` or `kind mutation;`", r.name);
+                self.err(r.span, msg);
+                String::new()
+            }
+        };
+        let cite = match &r.cite {
+            Some((c, span)) if c.trim().is_empty() => {
+                self.err(*span, format!("race `{}`: an empty citation", r.name));
+                String::new()
+            }
+            Some((c, _)) => c.clone(),
+            None => {
+                let msg = format!(
+                    "race `{}` needs `cite \"...\";`: the fix's commit, CVE, PR or list post, or the section it is reconstructed from",
+                    r.name
+                );
+                self.err(r.span, msg);
+                String::new()
+            }
+        };
         let scenario = match &r.scenario {
             Some((name, span)) => match self.prog.scenario_index(name) {
                 Some(i) => i,
@@ -546,7 +574,8 @@ impl Compiler {
             sets,
             expect: expect.to_string(),
             story: r.story.clone(),
-            kind: if r.kind.is_empty() { "mutation".into() } else { r.kind.clone() },
+            kind,
+            cite,
         });
     }
 
@@ -1079,7 +1108,7 @@ impl Compiler {
                 };
                 Kind::SendIpi { mask, vector }
             }
-            "invlpg" | "user_load" | "user_store" | "free_page" | "switch_to" | "page_clean" => {
+            "invlpg" | "user_load" | "user_store" | "free_page" | "switch_to" | "page_clean" | "page_save" => {
                 if !want(self, 1) {
                     return;
                 }
@@ -1090,6 +1119,7 @@ impl Compiler {
                     "user_store" => Kind::UserAccess { va: a, write: true },
                     "free_page" => Kind::Free(a),
                     "page_clean" => Kind::PageClean(a),
+                    "page_save" => Kind::PageSave(a),
                     _ => Kind::SwitchTo(a),
                 }
             }

@@ -380,7 +380,7 @@ impl Parser {
                 self.expect_punct("{")?;
                 let mut seen: Vec<String> = Vec::new();
                 while !self.eat_punct("}") {
-                    let (key, kspan) = self.ident("`cpus`, `scenario`, `set`, `expect`, `kind` or `story`")?;
+                    let (key, kspan) = self.ident("`cpus`, `scenario`, `set`, `expect`, `kind`, `cite` or `story`")?;
                     // A second `cpus` or `expect` silently replaced the first.
                     if key != "set" && seen.contains(&key) {
                         return self.error_at(kspan, format!("race field `{key}` is given twice"));
@@ -404,12 +404,16 @@ impl Parser {
                         "expect" => {
                             r.expect = Some(self.ident("a property: stale, dirty, deadlock, nolost or assert")?)
                         }
-                        "kind" => r.kind = self.ident("`bug`, `mutation` or `design`")?.0,
+                        "kind" => r.kind = Some(self.ident("`bug`, `reconstruction` or `mutation`")?),
+                        "cite" => {
+                            let span = self.span();
+                            r.cite = Some((self.string()?, span));
+                        }
                         "story" => r.story = self.string()?,
                         _ => {
                             return self.error_at(
                                 kspan,
-                                format!("unknown race field `{key}` (cpus, scenario, set, expect, kind, story)"),
+                                format!("unknown race field `{key}` (cpus, scenario, set, expect, kind, cite, story)"),
                             );
                         }
                     }

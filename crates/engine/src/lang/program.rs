@@ -213,6 +213,8 @@ pub enum Kind {
         flush: ExprRef,
     },
     PageClean(ExprRef),
+    /// `page_save(f)`: the I/O writes the frame out; every store so far is saved.
+    PageSave(ExprRef),
     PteSet {
         aspace: ExprRef,
         va: ExprRef,
@@ -344,6 +346,9 @@ impl Scenario {
     }
 }
 
+/// The kinds of race a model may declare (`kind KIND;`).
+pub const RACE_KINDS: [&str; 3] = ["bug", "reconstruction", "mutation"];
+
 /// A known race declared by the model: the configuration that shows it and the
 /// property the checker must report.
 #[derive(Clone, Debug, Serialize)]
@@ -357,8 +362,13 @@ pub struct RaceDecl {
     /// `G-STALE`, `G-DIRTY`, `G-DEADLOCK`, `G-NOLOST`, `G-USERMODE-WINDOW`, `G-MEM` or `assert`.
     pub expect: String,
     pub story: String,
-    /// `bug` (seen in a real kernel), `mutation` (a variant the design rules out), `design`.
+    /// `bug` (seen in a real kernel and fixed there), `reconstruction` (an interleaving
+    /// inferred from a design or a document) or `mutation` (a deliberately broken variant
+    /// that shows why a step exists).
     pub kind: String,
+    /// Where it comes from: the fix's commit, CVE, PR or list post for a bug; the
+    /// document and section for a reconstruction or a mutation.
+    pub cite: String,
 }
 
 #[derive(Clone, Debug)]

@@ -94,7 +94,10 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         Effect::FrameAlloc { cpu, frame } => format!("CPU {cpu} allocates frame {frame}"),
         Effect::FrameFree { cpu, frame } => format!("CPU {cpu} frees frame {frame}"),
         Effect::FrameClean { cpu, frame } => {
-            format!("CPU {cpu} declares frame {frame} clean: its contents are saved, later writes must set a dirty bit")
+            format!("CPU {cpu} declares frame {frame} clean: its contents are the copy on disk, later writes must set a dirty bit")
+        }
+        Effect::FrameSave { cpu, frame } => {
+            format!("CPU {cpu} writes frame {frame} out: every store so far is on disk")
         }
         Effect::AddressSpace { cpu, aspace } => {
             format!("CPU {cpu} switches to address space {}", m.aspace_name(aspace))

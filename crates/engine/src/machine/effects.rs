@@ -146,6 +146,11 @@ pub enum Effect {
         cpu: u8,
         frame: u16,
     },
+    /// `page_save`: the frame's contents are written out (the I/O).
+    FrameSave {
+        cpu: u8,
+        frame: u16,
+    },
     AddressSpace {
         cpu: u8,
         aspace: u8,

@@ -102,11 +102,17 @@ impl Machine {
                 {
                     return Err(not_enabled("no fill possible for that slot"));
                 }
+                // A walk through a PTE that maps a free frame caches a translation no use
+                // of which is safe: give it a generation the frame does not have, so that
+                // an access through it is a use after free (G-STALE), even once the frame
+                // is allocated again.
+                let fr = s.frames[pte.frame as usize];
+                let gen = if fr.allocated { fr.gen } else { fr.gen.wrapping_sub(1) };
                 let entry = TlbEntry {
                     aspace: sl.aspace,
                     va: sl.va,
                     frame: pte.frame,
-                    gen: s.frames[pte.frame as usize].gen,
+                    gen,
                     writable: pte.writable,
                     dirty: pte.dirty,
                 };
@@ -385,20 +391,40 @@ impl Machine {
                 if let Some(d) = dst {
                     self.set_local(s, c, d, result);
                 }
+                // The kernel has read a dirty bit set (G-DIRTY): it knows the page is dirty,
+                // and every store so far is its to save.
+                if matches!(ins.kind, Kind::PteClearDirty { .. } | Kind::PteDirty { .. }) && old.dirty {
+                    if let Some(fr) = s.frames.get_mut(old.frame as usize) {
+                        fr.unseen = false;
+                    }
+                }
+            }
+            Kind::PageSave(f) => {
+                let f = self.eval(s, c, f, &mut read)?;
+                let fr = usize::try_from(f)
+                    .ok()
+                    .and_then(|i| s.frames.get_mut(i))
+                    .ok_or(format!("page_save: there is no frame {f}"))?;
+                // The I/O copies the frame as it is now: every store so far is on disk.
+                fr.unseen = false;
+                fx.push(Effect::FrameSave { cpu: c8, frame: f as u16 });
             }
             Kind::PageClean(f) => {
                 let f = self.eval(s, c, f, &mut read)?;
+                // A store whose dirty bit a PTE still holds is not lost: the kernel's next
+                // look at the bit (before it frees the page) finds it.
+                let recorded = s.ptes.iter().any(|p| i32::from(p.frame) == f && p.dirty);
                 let fr = usize::try_from(f)
                     .ok()
                     .and_then(|i| s.frames.get_mut(i))
                     .ok_or(format!("page_clean: there is no frame {f}"))?;
                 fr.clean = true;
-                if fr.hidden {
+                if fr.unseen && !recorded {
                     *violation = Some(Violation {
                         property: "G-DIRTY",
                         cpu: c8,
                         message: format!(
-                            "lost modification: CPU {c} declares frame {f} clean, but a write reached it through a TLB entry caching D=1 after the PTE's dirty bit was cleared, so the kernel never saw it"
+                            "lost modification: CPU {c} declares frame {f} clean, but a store reached it since the kernel last read a dirty bit set for it or wrote it out, and no dirty bit records that store"
                         ),
                     });
                 }
@@ -466,7 +492,7 @@ impl Machine {
                     .iter()
                     .position(|f| !f.allocated)
                     .ok_or("alloc_page: no free frame (declare more with `frames N;`)")?;
-                s.frames[f].allocated = true;
+                s.frames[f] = PageFrame { allocated: true, clean: false, unseen: false, ..s.frames[f] };
                 fx.push(Effect::FrameAlloc { cpu: c8, frame: f as u16 });
                 if let Some(d) = dst {
                     self.set_local(s, c, d, f as i32);
@@ -487,8 +513,16 @@ impl Machine {
                     .gen
                     .checked_add(1)
                     .ok_or(format!("free_page: frame {f} was freed 65535 times; its generation count is full"))?;
-                fr.allocated = false;
-                fr.gen = gen;
+                if fr.clean && fr.unseen {
+                    *violation = Some(Violation {
+                        property: "G-DIRTY",
+                        cpu: c8,
+                        message: format!(
+                            "lost modification: CPU {c} frees frame {f}, held clean, but a store reached it since the kernel last read a dirty bit set for it or wrote it out"
+                        ),
+                    });
+                }
+                *fr = PageFrame { allocated: false, clean: false, unseen: false, gen };
                 fx.push(Effect::FrameFree { cpu: c8, frame: f as u16 });
             }
             Kind::LoadCr3 { aspace, flush } => {
@@ -663,10 +697,29 @@ impl Machine {
             fx.push(Effect::PageFault { cpu: c8, va });
             return Ok(());
         }
+        let slot = self.slot_of(asp, va);
+        if write && !entry.dirty {
+            // The A/D assist: a store through an entry caching D=0 walks the page table
+            // again to set D, and faults (dropping the entry) if the PTE is no longer
+            // present or writable, before the store lands (Intel SDM vol. 3A §4.8).
+            if !slot.is_some_and(|i| s.ptes[i].present && s.ptes[i].writable) {
+                let cpu = &mut s.cpus[c];
+                let before = cpu.tlb.len();
+                cpu.tlb.retain(|e| !(e.aspace == asp && e.va == va));
+                fx.push(Effect::TlbInvalidate { cpu: c8, va, removed: (before - cpu.tlb.len()) as u8 });
+                fx.push(Effect::PageFault { cpu: c8, va });
+                return Ok(());
+            }
+        }
         let frame = s.frames[entry.frame as usize];
         let stale = frame.gen != entry.gen;
         if stale && violation.is_none() {
-            let state = if frame.allocated { "freed and reallocated since" } else { "freed since" };
+            let state = match (frame.allocated, self.hw.speculative_fill) {
+                (true, false) => "freed and reallocated since",
+                (true, true) => "freed and reallocated since (or free when a speculative walk filled)",
+                (false, false) => "freed since",
+                (false, true) => "freed since (or free when a speculative walk filled)",
+            };
             *violation = Some(Violation {
                 property: "G-STALE",
                 cpu: c8,
@@ -677,32 +730,34 @@ impl Machine {
                 ),
             });
         }
+        if write {
+            // G-DIRTY: every store counts as unseen until the kernel reads a dirty bit set
+            // in a PTE mapping the frame, or writes the frame out (`page_save`).
+            s.frames[entry.frame as usize].unseen = true;
+        }
         if write && entry.dirty {
-            // The A/D assist only runs for a clean TLB entry: this write leaves no trace in
-            // the PTE if its dirty bit has been cleared since the entry was filled.
-            let pte_dirty = self.slot_of(asp, va).is_some_and(|i| {
+            // The A/D assist only runs for a clean TLB entry: this store leaves no trace in
+            // the PTE if its dirty bit has been cleared since the entry was filled. Into a
+            // frame the kernel holds clean, nothing can record it any more.
+            let pte_dirty = slot.is_some_and(|i| {
                 let p = s.ptes[i];
                 p.present && p.frame == entry.frame && p.dirty
             });
-            if !pte_dirty {
-                s.frames[entry.frame as usize].hidden = true;
-                if frame.clean && violation.is_none() {
-                    *violation = Some(Violation {
-                        property: "G-DIRTY",
-                        cpu: c8,
-                        message: format!(
-                            "lost modification: CPU {c} wrote va {va:#x} (frame {}) through a TLB entry that still caches D=1 after the kernel declared the frame clean; no dirty bit records the write",
-                            entry.frame
-                        ),
-                    });
-                }
+            if !pte_dirty && frame.clean && violation.is_none() {
+                *violation = Some(Violation {
+                    property: "G-DIRTY",
+                    cpu: c8,
+                    message: format!(
+                        "lost modification: CPU {c} wrote va {va:#x} (frame {}) through a TLB entry that still caches D=1 after the kernel declared the frame clean; no dirty bit records the write",
+                        entry.frame
+                    ),
+                });
             }
         }
         if write && !entry.dirty {
-            s.frames[entry.frame as usize].clean = false;
-            // The x86 A/D assist: the first write through a clean entry sets D in the PTE.
-            if let Some(slot) = self.slot_of(asp, va) {
-                if s.ptes[slot].present && s.ptes[slot].frame == entry.frame {
+            // The re-walk above found the PTE present and writable: set its D.
+            if let Some(slot) = slot {
+                if s.ptes[slot].frame == entry.frame {
                     s.ptes[slot].dirty = true;
                     fx.push(Effect::DirtyAssist { cpu: c8, slot: slot as u16 });
                 }

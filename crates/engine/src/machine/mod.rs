@@ -391,7 +391,7 @@ impl Machine {
         for map in &prog.maps {
             let frame = frames.len() as u16;
             if map.present {
-                frames.push(PageFrame { allocated: true, clean: false, hidden: false, gen: 0 });
+                frames.push(PageFrame { allocated: true, clean: false, unseen: false, gen: 0 });
             }
             ptes.push(Pte {
                 frame: if map.present { frame } else { 0 },
@@ -402,7 +402,7 @@ impl Machine {
             });
         }
         for _ in 0..prog.extra_frames {
-            frames.push(PageFrame { allocated: false, clean: false, hidden: false, gen: 0 });
+            frames.push(PageFrame { allocated: false, clean: false, unseen: false, gen: 0 });
         }
         let mut cpus = Vec::new();
         for c in 0..m.cfg.ncpu {

@@ -112,12 +112,14 @@ pub struct Pte {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct PageFrame {
     pub allocated: bool,
-    /// The kernel has declared the contents saved (`page_clean`): from then on every
-    /// write must show in the PTE's dirty bit (G-DIRTY).
+    /// The kernel holds the page clean (`page_clean`): its contents are the copy on
+    /// disk, and a store the kernel does not see before it frees the page is lost (G-DIRTY).
     pub clean: bool,
-    /// A write went through a TLB entry caching D=1 while the PTE's dirty bit was clear:
-    /// the hardware recorded it nowhere.
-    pub hidden: bool,
+    /// Written since: a user store reached the frame since the kernel last read a dirty
+    /// bit set in a PTE mapping it, or wrote it out (`page_save`). Declaring the page
+    /// clean while no PTE's dirty bit records the store, or freeing it once clean, loses
+    /// the store (G-DIRTY).
+    pub unseen: bool,
     /// Bumped at every free, so a translation cached before the free is recognisable.
     pub gen: u16,
 }
@@ -388,7 +390,7 @@ impl State {
         }
         i += self.ptes.len();
         for (d, f) in o[i..i + self.frames.len()].iter_mut().zip(&self.frames) {
-            *d = f.allocated as u32 | (f.clean as u32) << 1 | (f.hidden as u32) << 2 | (f.gen as u32) << 16;
+            *d = f.allocated as u32 | (f.clean as u32) << 1 | (f.unseen as u32) << 2 | (f.gen as u32) << 16;
         }
         i += self.frames.len();
         for (d, b) in o[i..i + 3 * self.bcast.len()].chunks_exact_mut(3).zip(&self.bcast) {
@@ -507,7 +509,7 @@ impl State {
         self.frames.extend(w[i..i + nframes].iter().map(|&f| PageFrame {
             allocated: bit(f, 0),
             clean: bit(f, 1),
-            hidden: bit(f, 2),
+            unseen: bit(f, 2),
             gen: (f >> 16) as u16,
         }));
         i += nframes;

@@ -55,7 +55,8 @@ pub(super) fn drains_first(kind: &Kind) -> bool {
         | Kind::PteCmpset { .. }
         | Kind::Alloc { .. }
         | Kind::Free(_)
-        | Kind::PageClean(_) => true,
+        | Kind::PageClean(_)
+        | Kind::PageSave(_) => true,
         _ => false,
     }
 }

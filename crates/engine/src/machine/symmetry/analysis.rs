@@ -470,6 +470,7 @@ impl An<'_> {
             Kind::LoadCr3 { aspace, flush } => self.plains(&[aspace, flush], moves),
             Kind::Invlpgb { aspace, va } => self.plains(&[aspace, va], moves),
             Kind::PageClean(e)
+            | Kind::PageSave(e)
             | Kind::Invlpg(e)
             | Kind::Free(e)
             | Kind::SwitchTo(e)

@@ -1,0 +1,68 @@
+//! The step that makes a race: in a counterexample, the first step after which every way
+//! the run could go on breaks the property (or never finishes). Found by exploring the
+//! machine's states from a step of the run, within a budget of states; the steps are
+//! probed by bisection, since a violation unavoidable after step k stays unavoidable
+//! after step k + 1 of the same run.
+
+use sdlab_engine::machine::{Choice, Machine, State};
+use std::collections::{HashSet, VecDeque};
+
+/// States explored from one step before giving up (a probe of a 2-CPU race explores a few
+/// thousand; the budget keeps the page responsive on larger ones).
+pub const BUDGET: usize = 20_000;
+
+/// Can the run still finish (every CPU idle, nothing enabled) without breaking a property,
+/// from `s`? None when the budget ran out before the answer.
+fn avoidable(m: &Machine, s: &State, budget: usize) -> Option<bool> {
+    let mut seen: HashSet<State> = HashSet::new();
+    let mut queue = VecDeque::from([s.clone()]);
+    seen.insert(s.clone());
+    let (mut en, mut fx) = (Vec::new(), Vec::new());
+    while let Some(s) = queue.pop_front() {
+        m.enabled(&s, &mut en);
+        if en.is_empty() && s.cpus.iter().all(|c| c.stack.is_empty()) {
+            return Some(true);
+        }
+        for &c in &en {
+            let mut next = s.clone();
+            fx.clear();
+            match m.step(&mut next, c, &mut fx) {
+                Ok(st) if st.violation.is_none() => {
+                    if seen.len() >= budget {
+                        return None;
+                    }
+                    if seen.insert(next.clone()) {
+                        queue.push_back(next);
+                    }
+                }
+                // A violation or a model fault: not a way around the race.
+                _ => {}
+            }
+        }
+    }
+    Some(false)
+}
+
+/// The first step of `choices` after which the end it reaches (a violation, or a state
+/// that cannot finish) can no longer be avoided; None if that is only its last step, if
+/// the run does not replay, or if a probe ran out of budget.
+pub fn unavoidable_after(m: &Machine, choices: &[Choice], budget: usize) -> Option<usize> {
+    let mut states = vec![m.initial()];
+    let mut fx = Vec::new();
+    for &c in choices {
+        let mut s = states.last()?.clone();
+        m.step(&mut s, c, &mut fx).ok()?;
+        states.push(s);
+    }
+    let n = choices.len();
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if avoidable(m, &states[mid], budget)? {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo < n).then_some(lo)
+}

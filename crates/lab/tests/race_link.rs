@@ -1,0 +1,127 @@
+//! A loaded counterexample survives its permalink at every step, the last included: the
+//! reopened page has the plan (the timeline), the violation at its step and forward steps
+//! that follow the counterexample, not the seed (issue #19, item 1).
+
+use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::schedule;
+use sdlab_lab::permalink;
+use sdlab_lab::protocol::CheckReply;
+use sdlab_lab::state::{Action, Pane};
+
+/// The gallery's "show me" for `model`'s race `name`, with the checker run natively and
+/// its reply fed to the pane as the worker would.
+fn show_me(model: &str, name: &str) -> Pane {
+    let mut lab = Pane::opening();
+    let (prog, _) = sdlab_lab::state::load_bundled(model).unwrap();
+    let r = prog.races.iter().position(|r| r.name == name).unwrap();
+    lab.apply(Action::LoadRace(model.into(), r));
+    assert!(lab.check_requested, "show me asks for a check");
+    let gen = lab.check_gen + 1;
+    lab.apply(Action::CheckStarted(gen));
+    let (outcome, p) = Checker::new(lab.session.machine.clone(), Options::default()).check();
+    let Outcome::Violation { property, message, choices, cycle_start, .. } = outcome else {
+        panic!("{model}/{name}: no violation: {outcome:?}")
+    };
+    lab.apply(Action::CheckReply(
+        gen,
+        CheckReply::Done {
+            verdict: "violation".into(),
+            property: Some(property),
+            message: Some(message),
+            schedule: Some(schedule::format(&choices)),
+            cycle_start,
+            states: p.states,
+            transitions: p.transitions,
+            depth: p.depth,
+            seconds: 0.1,
+            reductions: String::new(),
+        },
+    ));
+    assert!(lab.plan.is_some(), "the counterexample is loaded");
+    lab
+}
+
+fn reopen(lab: &Pane) -> Pane {
+    let mut fresh = Pane::opening();
+    fresh.apply(Action::FromLink(permalink::encode(&lab.link())));
+    assert_eq!(fresh.error, None);
+    fresh
+}
+
+#[test]
+fn a_link_at_any_step_of_a_counterexample_keeps_it() {
+    let mut lab = show_me("linux", "LX1");
+    let plan = lab.plan.clone().unwrap();
+    let n = plan.choices.len();
+    assert_eq!(plan.property, "G-STALE");
+    for at in [0, 1, n / 2, n - 1, n] {
+        lab.apply(Action::JumpTo(at));
+        assert_eq!(lab.session.steps(), at);
+        let again = reopen(&lab);
+        assert_eq!(again.session.steps(), at, "at={at}");
+        let p = again.plan.as_ref().unwrap_or_else(|| panic!("at={at}: the link dropped the counterexample"));
+        assert_eq!(p.choices, plan.choices, "at={at}");
+        assert_eq!(p.property, "G-STALE", "at={at}: the timeline says counterexample, not a schedule");
+        assert_eq!(again.session.first_violation().map(|(k, _)| k), (at == n).then_some(n), "at={at}");
+    }
+    // End, then the link; Home there keeps the schedule in the link, and End plays it
+    // again to the violation, not the seed.
+    lab.apply(Action::End);
+    let mut again = reopen(&lab);
+    assert_eq!(again.session.steps(), n);
+    again.apply(Action::JumpTo(0));
+    assert!(permalink::encode(&again.link()).contains("&x="), "Home keeps the schedule");
+    again.apply(Action::End);
+    assert_eq!(again.session.first_violation().map(|(k, _)| k), Some(n));
+}
+
+#[test]
+fn a_users_own_run_at_its_end_reopens_without_a_counterexample() {
+    let mut lab = Pane::opening();
+    for _ in 0..5 {
+        lab.apply(Action::StepSeeded);
+    }
+    let again = reopen(&lab);
+    assert_eq!(again.session.steps(), 5);
+    assert!(again.plan.is_none(), "a run with nothing broken is no counterexample");
+}
+
+/// No bundled race ends in a lasso today (their lost shootdowns end stuck), so the lasso
+/// is made by hand: the link carries where its cycle starts.
+#[test]
+fn a_lasso_keeps_its_cycle_in_the_link() {
+    let mut lab = show_me("freebsd-scoreboard", "E1");
+    let n = lab.plan.as_ref().unwrap().choices.len();
+    lab.plan.as_mut().unwrap().cycle_start = Some(n - 2);
+    lab.apply(Action::End);
+    let link = permalink::encode(&lab.link());
+    assert!(link.contains(&format!("&cyc={}", n - 2)), "{link}");
+    let again = reopen(&lab);
+    let p = again.plan.as_ref().expect("the lasso is kept");
+    assert_eq!((p.cycle_start, p.property.as_str()), (Some(n - 2), "G-NOLOST"));
+    let mut bad = Pane::opening();
+    bad.apply(Action::FromLink(link.replace(&format!("&cyc={}", n - 2), &format!("&cyc={n}"))));
+    assert!(bad.error.is_some_and(|e| e.contains("cycle")), "a cycle past the end is refused");
+}
+
+#[test]
+fn the_step_that_makes_cve_2025_37964_and_its_story_are_found() {
+    let lab = show_me("linux", "LX1");
+    let p = lab.plan.as_ref().unwrap();
+    // After step 22 CPU 0 has freed the frame that CPU 1 still caches, having skipped CPU 1
+    // at step 16: from there every continuation reads it. Before it, CPU 1 could still
+    // touch the page first (a read before the free breaks nothing).
+    assert_eq!(p.cause, Some(22));
+    assert_eq!(
+        sdlab_lab::cause::unavoidable_after(&lab.session.machine, &p.choices, sdlab_lab::cause::BUDGET),
+        Some(22)
+    );
+    let race = lab.race().expect("the race's declaration is found from the configuration");
+    assert_eq!(race.name, "LX1");
+    // And after a link at the last step.
+    let mut at_end = show_me("linux", "LX1");
+    at_end.apply(Action::End);
+    let again = reopen(&at_end);
+    assert_eq!(again.plan.as_ref().and_then(|p| p.cause), Some(22));
+    assert_eq!(again.race().map(|r| r.name.as_str()), Some("LX1"));
+}
