@@ -305,6 +305,19 @@ fn a_load_sees_the_newest_of_two_buffered_stores_to_its_word() {
     assert_eq!(check(FORWARD, 2, &[], Options::default()), Outcome::Verified);
 }
 
+/// The stepper's history is budgeted by `State::approx_bytes`: a buffered store counts
+/// as what it takes in memory.
+#[test]
+fn a_buffered_store_counts_in_a_snapshots_size() {
+    let p = program(FORWARD);
+    let mut s = session(&p, 2, "s", &[]);
+    let before = s.state().approx_bytes();
+    s.step(Choice::Step(0)).expect("x = 1");
+    s.step(Choice::Step(0)).expect("x = 2");
+    assert_eq!(s.state().cpus[0].sb.len(), 2);
+    assert_eq!(s.state().approx_bytes(), before + 2 * std::mem::size_of::<sdlab_engine::machine::Store>());
+}
+
 // ---------------------------------------------------------------------------------------
 // A page walk into a freed frame.
 
