@@ -201,9 +201,10 @@ fn same_and_lower_classes_stay_masked_a_higher_class_nests_and_eoi_clears_the_hi
 }
 
 // ---------------------------------------------------------------------------------------
-// NMIs (Intel SDM Vol. 3A §6.7.1, "Handling Multiple NMIs": while an NMI handler runs,
-// further NMIs are blocked until the next IRET, and one is latched and delivered after
-// it; IRET pops the EFLAGS saved on entry, so IF is what it was when the NMI came).
+// NMIs (Intel SDM Vol. 3A §7.7.1, §6.7.1 in editions before 2024, "Handling Multiple
+// NMIs": while an NMI handler runs, further NMIs are blocked until the next IRET, and one
+// is latched and delivered after it; IRET pops the EFLAGS saved on entry, so IF is what
+// it was when the NMI came).
 
 const NMI: &str = r#"
 model "nmi";
@@ -270,9 +271,9 @@ fn a_second_nmi_during_the_handler_is_latched_and_runs_after_the_first_returns()
 }
 
 // ---------------------------------------------------------------------------------------
-// Store-buffer forwarding (Intel SDM Vol. 3A §8.2.3.5, "Intra-Processor Forwarding Is
-// Allowed"; Owens, Sarkar, Sewell, "A better x86 memory model: x86-TSO": a read is
-// satisfied by the *newest* buffered write to its address).
+// Store-buffer forwarding (Intel SDM Vol. 3A §9.2.3.5, §8.2.3.5 in editions before 2024,
+// "Intra-Processor Forwarding Is Allowed"; Owens, Sarkar, Sewell, "A better x86 memory
+// model: x86-TSO": a read is satisfied by the *newest* buffered write to its address).
 
 const FORWARD: &str = r#"
 model "forwarding";
