@@ -416,6 +416,26 @@ fn every_way_of_singling_out_cpu_0_is_refused() {
     }
 }
 
+/// Every CPU writes CPU 0's slot of a CPU-indexed word (`mark[0]`) and then takes the
+/// zero path if its own slot is set: only CPU 0 can. A reduction that accepted the plain
+/// index would rename the written slot with the CPU that wrote it and send two CPUs down
+/// the zero path.
+const CPU_ZERO_INDEX: &str = include_str!("cases/symmetry-cpu-zero-index.sdm");
+
+#[test]
+fn a_plain_number_indexing_a_cpu_indexed_word_is_refused_and_the_verdict_is_the_full_one() {
+    let p = program(CPU_ZERO_INDEX);
+    for ncpu in [2, 3] {
+        let full = check(CPU_ZERO_INDEX, ncpu, &[], Options { symmetry: false, ..Options::default() });
+        assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
+        assert_eq!(check(CPU_ZERO_INDEX, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
+        let line = CPU_ZERO_INDEX.lines().position(|l| l.contains("mark[0] = 1")).unwrap() + 1;
+        let m = session(&p, ncpu, "s", &[]).machine;
+        let r = m.symmetry().refusal().map(str::to_string).unwrap_or_default();
+        assert!(r.starts_with(&format!("line {line}: `mark` is indexed by CPU numbers")), "{r}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // G-DIRTY: only a write through a TLB entry caching D=1 escapes the dirty bit.
 
