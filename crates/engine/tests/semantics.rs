@@ -436,6 +436,26 @@ fn a_plain_number_indexing_a_cpu_indexed_word_is_refused_and_the_verdict_is_the_
     }
 }
 
+/// Every CPU sends an IPI to the plain mask 1 (CPU 0), whose handler marks the CPU it
+/// runs on; a CPU whose own mark is set takes the zero path: only CPU 0 can. A reduction
+/// that accepted the plain mask would send the IPI to whichever CPU a renaming put in
+/// CPU 0's place, and two CPUs could be marked.
+const CPU_ZERO_IPI: &str = include_str!("cases/symmetry-cpu-zero-ipi.sdm");
+
+#[test]
+fn an_ipi_to_a_plain_number_is_refused_and_the_verdict_is_the_full_one() {
+    let p = program(CPU_ZERO_IPI);
+    for ncpu in [2, 3] {
+        let full = check(CPU_ZERO_IPI, ncpu, &[], Options { symmetry: false, ..Options::default() });
+        assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
+        assert_eq!(check(CPU_ZERO_IPI, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
+        let line = CPU_ZERO_IPI.lines().position(|l| l.contains("send_ipi(1, V)")).unwrap() + 1;
+        let m = session(&p, ncpu, "s", &[]).machine;
+        let r = m.symmetry().refusal().map(str::to_string).unwrap_or_default();
+        assert!(r.starts_with(&format!("line {line}: send_ipi's targets are a plain number")), "{r}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // G-DIRTY: only a write through a TLB entry caching D=1 escapes the dirty bit.
 
