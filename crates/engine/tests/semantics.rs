@@ -456,6 +456,27 @@ fn an_ipi_to_a_plain_number_is_refused_and_the_verdict_is_the_full_one() {
     }
 }
 
+/// Every CPU writes word 1 of a plain array, then takes the zero path if the word its
+/// own mask indexes (`slot[bit(self)]`) holds what was written: only CPU 0's mask is 1.
+/// Refused at the mask index, and the verdict with symmetry requested is the full one.
+/// (With the rule removed this model still verifies: the runs a renaming adds here are
+/// renamings of real ones. No model yet shows this rule needed for a verdict.)
+const CPU_ZERO_MASK_INDEX: &str = include_str!("cases/symmetry-cpu-zero-mask-index.sdm");
+
+#[test]
+fn a_cpu_mask_used_as_an_index_is_refused_and_the_verdict_is_the_full_one() {
+    let p = program(CPU_ZERO_MASK_INDEX);
+    for ncpu in [2, 3] {
+        let full = check(CPU_ZERO_MASK_INDEX, ncpu, &[], Options { symmetry: false, ..Options::default() });
+        assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
+        assert_eq!(check(CPU_ZERO_MASK_INDEX, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
+        let line = CPU_ZERO_MASK_INDEX.lines().position(|l| l.contains("slot[bit(self)]")).unwrap() + 1;
+        let m = session(&p, ncpu, "s", &[]).machine;
+        let r = m.symmetry().refusal().map(str::to_string).unwrap_or_default();
+        assert!(r.starts_with(&format!("line {line}: a CPU mask indexes `slot`")), "{r}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // G-DIRTY: only a write through a TLB entry caching D=1 escapes the dirty bit.
 
