@@ -34,6 +34,8 @@ const ENGINE_TESTS: &[&str] = &[
     "--test",
     "hostile",
     "--test",
+    "pinned",
+    "--test",
     "props",
     "--test",
     "tso",
