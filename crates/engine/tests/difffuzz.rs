@@ -3,8 +3,7 @@
 //! private steps, store buffers, acknowledgement windows, INVLPGB, speculative fills,
 //! NMIs, PCID switches, dirty bits, assertions, request storage), each checked
 //! breadth-first with and without CPU symmetry, on 1 and 2 threads, depth-first and
-//! depth-first with
-//! partial-order reduction. The breadth-first modes must agree exactly (verdict,
+//! depth-first with partial-order reduction. The breadth-first modes must agree exactly (verdict,
 //! property, length; on 2 threads also the states, transitions, depth and the schedule
 //! itself); the depth-first ones on whether a safety property breaks; and every
 //! counterexample must replay to its property at its last step and not before.
