@@ -1,9 +1,9 @@
 //! Differential testing of the search modes (issue #20): small random models, seeded,
 //! that use what the reductions must get right (interchangeable CPUs, IF=0 sections with
 //! private steps, store buffers, acknowledgement windows, INVLPGB, speculative fills,
-//! NMIs, PCID switches, assertions, request storage), each checked breadth-first with and
-//! without CPU symmetry, on 1 and 2 threads, depth-first and depth-first with
-//! partial-order reduction. The breadth-first modes must agree exactly (verdict,
+//! NMIs, PCID switches, dirty bits, assertions, request storage), each checked
+//! breadth-first with and without CPU symmetry, on 1 and 2 threads, depth-first and
+//! depth-first with partial-order reduction. The breadth-first modes must agree exactly (verdict,
 //! property, length; on 2 threads also the states, transitions, depth and the schedule
 //! itself); the depth-first ones on whether a safety property breaks; and every
 //! counterexample must replay to its property at its last step and not before.
@@ -207,14 +207,57 @@ fn looper(seed: u64) -> (String, u32) {
     (src, ncpu)
 }
 
+/// Dirty bits (G-DIRTY): CPU 0 is the kernel, which reads or clears the page's dirty bit,
+/// maybe invalidates (itself, or the others by IPI), writes the page out and holds it
+/// clean; the other CPUs (interchangeable) store to the page and read it.
+fn dirty(seed: u64) -> (String, u32) {
+    let mut r = Rng(seed.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ 0xA076_1D64_78BD_642F);
+    let ncpu = 2 + r.below(2) as u32;
+    let mut src = String::new();
+    let _ = writeln!(src, "model \"dirty {seed}\";\ncpus 1..4 default 2;");
+    let _ = writeln!(src, "option hw_tso = {};", r.chance(20));
+    let _ = writeln!(src, "option hw_speculative_fill = {};", r.chance(30));
+    let _ = writeln!(src, "const VA = 0x1000;\nvector V = 0x40;\naspace mm1;\nmap mm1 VA writable;\nframes 2;");
+    let _ = writeln!(src, "shared x = 0;\nhandler V {{\n    invlpg(VA);\n    eoi();\n}}");
+    let kernel = [
+        "local dK = pte_clear_dirty(mm1, VA);",
+        "local dK = pte_clear_dirty(mm1, VA);",
+        "local dK = pte_dirty(mm1, VA);",
+        "send_ipi(all_cpus() & ~bit(self), V);",
+        "invlpg(VA);",
+        "local fK = pte_read(mm1, VA);\n    page_save(fK);",
+        "local fK = pte_read(mm1, VA);\n    page_clean(fK);",
+        "user_store(VA);",
+        "while (x == 0) { pause(); }",
+    ];
+    let _ = writeln!(src, "proc k() {{");
+    for i in 0..2 + r.below(4) {
+        let _ = writeln!(src, "    {}", kernel[r.below(kernel.len())].replace('K', &i.to_string()));
+    }
+    let _ = writeln!(src, "    local f = pte_read(mm1, VA);\n    page_clean(f);\n}}");
+    let user = ["user_store(VA);", "user_store(VA);", "user_load(VA);", "fence(seq_cst);", "invlpg(VA);", "x = 1;"];
+    let _ = writeln!(src, "proc w() {{");
+    if r.chance(30) {
+        let _ = writeln!(src, "    disable_interrupts();");
+    }
+    for _ in 0..1 + r.below(4) {
+        let _ = writeln!(src, "    {}", user[r.below(user.len())]);
+    }
+    let _ = writeln!(src, "    x = 1;\n}}\nscenario s {{ cpu 0: k() in mm1; cpu *: w() in mm1; }}");
+    (src, ncpu)
+}
+
 /// A random model and its CPU count: every third one a handshake, every ninth (from 1)
-/// a CPU that loops privately for ever.
+/// a CPU that loops privately for ever, every ninth (from 4) a page's dirty bit.
 fn model(seed: u64) -> (String, u32) {
     if seed.is_multiple_of(3) {
         return handshake(seed);
     }
     if seed % 9 == 1 {
         return looper(seed);
+    }
+    if seed % 9 == 4 {
+        return dirty(seed);
     }
     let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03);
     let f = Features { tso: r.chance(30), fills: r.chance(30), nmi: r.chance(20), bcast: r.chance(25) };

@@ -2,8 +2,11 @@
 //! a small model whose verdict (breadth-first, and depth-first with partial-order
 //! reduction) depends on the rule, so that a mistake in the machine changes a verdict, not
 //! only a step a session test looks at (issue #20; `tests/semantics.rs` has the
-//! step-by-step versions). Section numbers are those of the Intel SDM Vol. 3A that the
-//! other docs cite (§8.2 for memory ordering, §11 for the APIC).
+//! step-by-step versions). Section numbers are those of the Intel SDM Vol. 3A editions
+//! from 2024 on, in which chapter 4 is "Linear-Address Pre-Processing" (the APIC is
+//! chapter 11, as the repository's other citations have it); older editions number the
+//! chapters from Paging on one lower (§10.8 for §11.8, §8.2 for §9.2, §6.7 for §7.7,
+//! §4.10 for §5.10). Each section is named by its title too.
 //!
 //! Each test was checked to fail with the mistake its comment names applied to the
 //! machine (docs/mutants.md, "The seven mutants of issue #20").
@@ -149,10 +152,10 @@ fn a_higher_class_nests_and_its_eoi_clears_the_highest_vector_in_service() {
 }
 
 // ---------------------------------------------------------------------------------------
-// NMIs. §6.7.1 ("Handling Multiple NMIs"): while an NMI handler runs, the processor
+// NMIs. §7.7.1 ("Handling Multiple NMIs"): while an NMI handler runs, the processor
 // blocks further NMIs until the next IRET; one arriving meanwhile is held pending and
-// delivered after that IRET. §6.12.1 (the interrupt-handler procedure): IRET restores
-// EFLAGS from the stack, so IF is what it was when the NMI arrived.
+// delivered after that IRET. §7.12.1 ("Exception- or Interrupt-Handler Procedures"):
+// IRET restores EFLAGS from the stack, so IF is what it was when the NMI arrived.
 
 /// CPU 0 runs a section with IF=0 in which an NMI may arrive; CPU 1 sends it an IPI
 /// whose handler asserts that it is not inside the section. Kills: IRET from the NMI
@@ -221,7 +224,7 @@ fn a_second_nmi_waits_for_the_first_handlers_return_and_then_runs() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Store buffers. §8.2.3.5 ("Intra-Processor Forwarding Is Allowed") and x86-TSO (Owens,
+// Store buffers. §9.2.3.5 ("Intra-Processor Forwarding Is Allowed") and x86-TSO (Owens,
 // Sarkar, Sewell, 2009): a load is satisfied by the newest store to its address in the
 // CPU's own store buffer.
 
@@ -250,7 +253,7 @@ fn a_load_is_satisfied_by_the_newest_of_two_buffered_stores_to_its_word() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Page walks. §4.10.2 ("Translation Lookaside Buffers"): with no TLB entry for the page,
+// Page walks. §5.10.2 ("Translation Lookaside Buffers"): with no TLB entry for the page,
 // an access walks the paging structures in memory and uses the frame the PTE maps; a
 // present PTE that maps a frame the kernel freed leads the access into that frame.
 
