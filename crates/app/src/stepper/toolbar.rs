@@ -1,8 +1,36 @@
 //! Configuration (CPUs, scenario, the model's options) and the run controls.
 
 use super::state::{Action, Lab};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+/// Copy `text`: through the Clipboard API where the page may use it, else by the older
+/// `copy` command on the selected link field. Whether it was copied.
+async fn copy_text(text: String, field: Option<HtmlInputElement>) -> bool {
+    let get = |on: &JsValue, key: &str| js_sys::Reflect::get(on, &JsValue::from_str(key)).ok();
+    let Some(window) = web_sys::window() else { return false };
+    let write = get(&window, "navigator")
+        .and_then(|n| get(&n, "clipboard"))
+        .filter(|c| c.is_object())
+        .and_then(|c| get(&c, "writeText").and_then(|f| f.dyn_into::<js_sys::Function>().ok()).map(|f| (c, f)));
+    if let Some((clipboard, write)) = write {
+        if let Ok(Ok(promise)) =
+            write.call1(&clipboard, &JsValue::from_str(&text)).map(|p| p.dyn_into::<js_sys::Promise>())
+        {
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                return true;
+            }
+        }
+    }
+    let Some(field) = field else { return false };
+    field.select();
+    let exec = get(&window, "document").and_then(|d| {
+        let f = get(&d, "execCommand")?.dyn_into::<js_sys::Function>().ok()?;
+        f.call1(&d, &JsValue::from_str("copy")).ok()
+    });
+    exec.is_some_and(|copied| copied.is_truthy())
+}
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -13,15 +41,29 @@ pub struct Props {
 #[function_component]
 pub fn Toolbar(props: &Props) -> Html {
     let sharing = use_state(|| false);
+    // What Share did, said where a person sees it: copied, or how to copy by hand.
+    let share_status = use_state(|| None::<(bool, &'static str)>);
     let share_ref = use_node_ref();
     {
         let share_ref = share_ref.clone();
+        let share_status = share_status.clone();
         use_effect_with(*sharing, move |on| {
+            share_status.set(None);
             if *on {
-                if let Some(input) = share_ref.cast::<HtmlInputElement>() {
+                let input = share_ref.cast::<HtmlInputElement>();
+                if let Some(input) = &input {
                     let _ = input.focus();
                     input.select();
                 }
+                let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let copied = copy_text(href, input).await;
+                    share_status.set(Some(if copied {
+                        (true, "Link copied")
+                    } else {
+                        (false, "The browser did not let the page copy: press Ctrl+C (⌘C) to copy the selected link")
+                    }));
+                });
             }
         });
     }
@@ -119,9 +161,11 @@ pub fn Toolbar(props: &Props) -> Html {
                 <button id="compare" onclick={act(|| Action::ToggleCompare)} aria-pressed={s.compare.is_some().to_string()}
                         title="Two runs side by side, stepped together, with their first difference marked (c)">{ "Compare" }</button>
                 <super::run_trace::RunExport lab={props.lab.clone()} />
-                <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
+                <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="Copy a link to exactly this state">{ "Share" }</button>
                 if *sharing {
                     <input id="share-link" ref={share_ref} class="share-link" readonly=true value={href} aria-label="Link to this state: copy it" />
+                    <span id="share-status" class={classes!("share-status", share_status.is_some_and(|(ok, _)| ok).then_some("ok"))}
+                          role="status">{ share_status.map_or("", |(_, m)| m) }</span>
                 }
                 <label for="cpus">{ "CPUs " }
                     <select id="cpus" onchange={on_cpus}>
