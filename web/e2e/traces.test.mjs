@@ -119,6 +119,10 @@ export default [
         return n;
       });
       assert(ink > 3000, `the timeline has ink: ${ink}`);
+      // Where the events come from is said with them: a real kernel on emulated CPUs.
+      const prov = await page.textContent('#trace-provenance');
+      assert(/QEMU/.test(prov) && /emulated/.test(prov) && /not on real hardware/.test(prov), `provenance: ${prov}`);
+      assert(await page.isVisible('#trace-provenance'), 'the provenance is on screen');
       await screenshot('traces-sample');
     },
   },

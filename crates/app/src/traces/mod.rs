@@ -321,7 +321,7 @@ pub fn Traces() -> Html {
         None => html! {
             <div class="drop-zone" id="drop-zone">
                 <p>{ "Open a kernel trace to replay it: Linux ftrace text (/sys/kernel/tracing/trace, trace-cmd report, latency format) or ktrdump output of FreeBSD or DragonFly." }</p>
-                <p class="dim">{ "Drop a file here, use “Open a trace…”, or load a sample captured from Linux 6.12 on 4 CPUs. The file stays in this browser." }</p>
+                <p class="dim">{ "Drop a file here, use “Open a trace…”, or load a sample captured from Linux 6.12 on 4 CPUs emulated by QEMU (software emulation, not real hardware). The file stays in this browser." }</p>
             </div>
         },
         Some(m) => loaded(&lab, m, &dispatch, &tl, &conform_slot, &open_algorithms),
@@ -369,6 +369,9 @@ fn loaded(
                 <button class="link warn" id="warnings-link" onclick={{ let d = d.clone(); Callback::from(move |_| d.emit(Action::Panel(Panel::Warnings))) }}>
                     { format!(" · ⚠ {warnings} warnings") }
                 </button>
+            }
+            if let Some(p) = loader::provenance(&m.name) {
+                <p id="trace-provenance" class="provenance">{ p }</p>
             }
         </div>
     };
