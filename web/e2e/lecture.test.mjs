@@ -252,6 +252,8 @@ export default [
       const said = report.find((r) => r.sel === '.narration .said');
       assert(said.size >= 22, `narration is ${said.size}px`);
       assert((await page.locator('.toolbar .options').isVisible()) === false, 'option row hidden');
+      // What a demo needs stays: the gallery and Share.
+      for (const kept of ['#open-gallery', '#share', '#find-race']) assert(await page.isVisible(kept), `${kept} is kept in presenter mode`);
       const sh = await page.evaluate(() => document.scrollingElement.scrollHeight);
       assert(sh <= 720, `page scrolls: ${sh}`);
       await screenshot('presenter');
