@@ -209,6 +209,11 @@ export default [
       assert(JSON.stringify(await queuedAt()) === '[0,1,1,1]', `requests queued for CPUs 1-3: ${await queuedAt()}`);
       await page.keyboard.press(',');
       await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 2, at0);
+      // In step mode the arrows step too (they pan the timeline otherwise).
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 3, at0);
+      await page.keyboard.press('ArrowLeft');
+      await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 2, at0);
       await screenshot('traces-step');
       await page.keyboard.press('Escape');
       await page.waitForSelector('#step-state', { state: 'detached' });

@@ -29,7 +29,7 @@ pub struct OpenAlgorithms(pub Callback<()>);
 
 /// The keyboard of the Traces mode, as its help lists it.
 pub const KEYS: &[(&str, &str)] = &[
-    ("← →", "pan the timeline"),
+    ("← →", "pan the timeline; in step mode, previous / next event"),
     ("+ −  (or wheel)", "zoom in / out (the wheel zooms around the pointer)"),
     ("0", "fit the whole trace"),
     ("s", "step mode on / off"),
@@ -104,14 +104,31 @@ pub fn Traces() -> Html {
             }
         });
     }
+    // Whether step mode is on, for the key listener installed once (it reads it per key).
+    let stepping = use_mut_ref(|| false);
+    *stepping.borrow_mut() = lab.step.is_some();
     {
         // Keys act on the timeline's view directly (no re-render) or go to the reducer.
         let d = dispatch.clone();
         let tl = (*tl).clone();
+        let stepping = stepping.clone();
         use_effect_with((), move |_| {
             crate::keys::listen(move |e: KeyboardEvent| {
                 if crate::keys::typing(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
                     return;
+                }
+                // In step mode the arrows step, as in the Algorithms mode.
+                if *stepping.borrow() {
+                    let dir = match e.key().as_str() {
+                        "ArrowRight" => Some(1),
+                        "ArrowLeft" => Some(-1),
+                        _ => None,
+                    };
+                    if let Some(dir) = dir {
+                        e.prevent_default();
+                        d.emit(Action::Step(dir));
+                        return;
+                    }
                 }
                 let mut s = tl.0.borrow_mut();
                 let handled = match e.key().as_str() {
