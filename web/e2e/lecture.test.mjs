@@ -259,4 +259,29 @@ export default [
       await screenshot('presenter');
     },
   },
+  {
+    name: 'presenter mode: the E4 demo, an option unticked in the drawer, whole sentences, then the race found',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&seed=1&presenter=1');
+      await page.waitForSelector('.stepper.presenter');
+      assert(!(await page.isVisible('#opt-initiator_if')), 'the drawer starts closed');
+      const summary = await page.textContent('#options-drawer summary');
+      assert(/Options \(0 of \d+ changed/.test(summary), summary);
+      await page.click('#options-drawer summary');
+      assert(await page.isVisible('#opt-initiator_if'), 'the option is in the open drawer');
+      const cut = await page.$$eval('#options-drawer .opt', (ls) => ls.filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent));
+      assert(cut.length === 0, `whole sentences: ${JSON.stringify(cut)}`);
+      const figures = [];
+      await audit(page, 'presenter mode, option drawer open', figures);
+      console.log('    ' + figures.join('\n    '));
+      await screenshot('presenter-options-drawer');
+      await page.uncheck('#opt-initiator_if');
+      assert(page.url().includes('o=initiator_if:0'), page.url());
+      assert((await page.textContent('#options-drawer summary')).includes('(1 of'), 'the summary counts the change');
+      await page.click('#find-race');
+      await page.waitForSelector('#check-result.found', { timeout: 60000 });
+      assert((await page.textContent('#check-result')).includes('G-DEADLOCK'), await page.textContent('#check-result'));
+    },
+  },
 ];

@@ -105,6 +105,7 @@ pub fn Toolbar(props: &Props) -> Html {
     };
     let (lo, hi, _) = prog.cpus;
     let steps = s.session.steps();
+    let changed = super::permalink::changed_options(prog, &s.cfg).len();
     let options = prog.options.iter().enumerate().map(|(i, o)| {
         let value = s.cfg.options[i];
         let d = d.clone();
@@ -195,7 +196,16 @@ pub fn Toolbar(props: &Props) -> Html {
                     <span id="step-count" class="count">{ format!("step {steps}") }</span>
                 </span>
             </div>
-            <div class="row options">{ for options }</div>
+            if s.presenter {
+                // Presenter mode has no room for the option row, but a demo unticks options:
+                // a drawer, closed until opened, with each option's whole sentence.
+                <details id="options-drawer" class="options-drawer">
+                    <summary>{ format!("Options ({changed} of {} changed from the model's defaults)", prog.options.len()) }</summary>
+                    <div class="drawer-options">{ for options }</div>
+                </details>
+            } else {
+                <div class="row options">{ for options }</div>
+            }
         </section>
     }
 }
