@@ -117,6 +117,9 @@ export default [
       await page.waitForSelector('#banner.violation');
       assert((await page.$$eval('#step-log li.cause', (l) => l.map((e) => e.getAttribute('value') ?? e.textContent))).length === 1, 'the log marks it too');
       await screenshot('race-story');
+      // The speed menu offers the whole run in 30 seconds, the length of a demo.
+      const demo = await page.$eval('#speed-demo', (o) => [o.value, o.textContent]);
+      assert(demo[0] === String(Math.floor(30000 / marks.length)) && demo[1] === `${marks.length} steps in 30 s`, JSON.stringify(demo));
       // The story and the marks come back with the link.
       await page.reload();
       await page.waitForSelector('#banner.violation');

@@ -106,6 +106,14 @@ pub fn Toolbar(props: &Props) -> Html {
     let (lo, hi, _) = prog.cpus;
     let steps = s.session.steps();
     let changed = super::permalink::changed_options(prog, &s.cfg).len();
+    // A loaded run played whole in about 30 seconds, the length of a demo in a lecture.
+    let demo_speed = s
+        .plan
+        .as_ref()
+        .map(|p| p.choices.len())
+        .filter(|&n| n > 0)
+        .map(|n| ((30_000 / n.min(30_000)) as u32, n))
+        .map(|(ms, n)| (ms.clamp(20, 5000), n));
     let options = prog.options.iter().enumerate().map(|(i, o)| {
         let value = s.cfg.options[i];
         let d = d.clone();
@@ -190,6 +198,9 @@ pub fn Toolbar(props: &Props) -> Html {
                             { for [(1000, "slow"), (400, "normal"), (120, "fast"), (30, "very fast")].iter().map(|(ms, name)| html! {
                                 <option value={ms.to_string()} selected={*ms == s.speed_ms}>{ *name }</option>
                             }) }
+                            if let Some((ms, n)) = demo_speed {
+                                <option id="speed-demo" value={ms.to_string()} selected={ms == s.speed_ms}>{ format!("{n} steps in 30 s") }</option>
+                            }
                         </select>
                     </label>
                     <label for="seed">{ "seed " }<input id="seed" type="number" min="0" value={s.seed.to_string()} onchange={on_seed} /></label>
