@@ -204,9 +204,12 @@ export default [
       await page.waitForSelector('#check-result', { timeout: 60000 });
       assert((await page.textContent('#check-result')).includes('Verified'), 'f finds (no) race');
       await page.keyboard.press('p');
+      // The page renders after the key event: wait for it rather than race it.
+      await page.waitForFunction(() => document.querySelector('.stepper').classList.contains('presenter'), null, { timeout: 5000 }).catch(() => {});
       assert(await page.$eval('.stepper', (e) => e.classList.contains('presenter')), 'p: presenter mode');
       assert(page.url().includes('presenter=1'), 'presenter mode is in the link');
       await page.keyboard.press('p');
+      await page.waitForFunction(() => !document.querySelector('.stepper').classList.contains('presenter'), null, { timeout: 5000 }).catch(() => {});
       assert(!(await page.$eval('.stepper', (e) => e.classList.contains('presenter'))), 'p again: off');
       // Every control is reachable with Tab.
       const focusable = await page.$$eval('button:not([disabled]), select, input', (els) => els.filter((e) => e.tabIndex >= 0 && e.offsetParent !== null).length);
