@@ -117,6 +117,14 @@ export default [
       await page.waitForSelector('#banner.violation');
       assert((await page.$$eval('#step-log li.cause', (l) => l.map((e) => e.getAttribute('value') ?? e.textContent))).length === 1, 'the log marks it too');
       await screenshot('race-story');
+      // A TLB is marked changed only when an entry came or went: step 1 fills CPU 1's, and
+      // step 18's INVLPG on CPU 0 finds nothing.
+      await page.click('#timeline .tl-step[data-step="1"]');
+      assert((await page.locator('.cpu-card[data-cpu="1"] .tlb.changed').count()) === 1, 'a fill changes the TLB');
+      await page.click('#timeline .tl-step[data-step="18"]');
+      assert((await page.textContent('#narration')).includes('no entry was cached'), await page.textContent('#narration'));
+      assert((await page.locator('.cpu-card .tlb.changed').count()) === 0, 'an INVLPG that found nothing changed nothing');
+      await page.click('#timeline .tl-step[data-step="27"]');
       // The speed menu offers the whole run in 30 seconds, the length of a demo.
       const demo = await page.$eval('#speed-demo', (o) => [o.value, o.textContent]);
       assert(demo[0] === String(Math.floor(30000 / marks.length)) && demo[1] === `${marks.length} steps in 30 s`, JSON.stringify(demo));
