@@ -50,4 +50,39 @@ export default [
       assert(keyDl.suggestedFilename().endsWith('.svg'), 'e exports SVG');
     },
   },
+  {
+    name: 'export: the code pane and the step log keep their scroll, so the cursor is in the exported image',
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&o=initiator_if:0&seed=1');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      for (let i = 0; i < 6; i++) await page.keyboard.press('0');
+      // Where a person sees the cursor: a line far enough down that the pane has scrolled.
+      const live = await page.evaluate(() => {
+        const root = document.querySelector('.stepper').getBoundingClientRect();
+        const line = document.querySelector('.src-line.cursor');
+        const r = line.getBoundingClientRect();
+        return { id: line.id, scrolled: document.querySelector('.source').scrollTop, colour: getComputedStyle(line).getPropertyValue('--cursor').trim(),
+          x: r.left - root.left + 1.5, y: r.top - root.top + r.height / 2 };
+      });
+      assert(live.scrolled > 100, `the code pane has scrolled to the cursor: ${JSON.stringify(live)}`);
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+      const svg = fs.readFileSync(await dl.path(), 'utf8');
+      const px = await page.evaluate(async ([text, x, y]) => {
+        const img = new Image();
+        img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(text);
+        await img.decode();
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth;
+        c.height = img.naturalHeight;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        return [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data].slice(0, 3);
+      }, [svg, live.x, live.y]);
+      const want = live.colour.match(/[0-9a-f]{2}/gi).map((h) => parseInt(h, 16));
+      const off = Math.max(...want.map((v, i) => Math.abs(v - px[i])));
+      assert(off < 40, `the exported image shows ${live.id}'s cursor (${live.colour}) where the page does: got rgb(${px})`);
+    },
+  },
 ];

@@ -18,7 +18,110 @@ async function snapshot(page) {
   }));
 }
 
+// The gallery's "show me" for one race: the worker finds it, the stepper loads it at step 0.
+export async function showMe(page, baseUrl, model, race) {
+  await page.goto(baseUrl + '/');
+  await page.waitForSelector('#var-scoreboard');
+  await page.click('#open-gallery');
+  await page.click(`#gallery [data-model='${model}'] [data-race='${race}'] .show-race`);
+  await page.waitForSelector('#check-result.found', { timeout: 60000 });
+  return Number(/in (\d+) steps/.exec(await page.textContent('#check-result'))[1]);
+}
+
+// What a person sees of a loaded counterexample: the strip, its marked step, the banner,
+// the step, and the line the code pane shows (the cursor line nearest the pane's middle).
+async function raceView(page) {
+  return page.evaluate(() => {
+    const pane = document.querySelector('.source').getBoundingClientRect();
+    const inView = (sel) => [...document.querySelectorAll(sel)].filter((l) => {
+      const r = l.getBoundingClientRect();
+      return r.top >= pane.top && r.bottom <= pane.bottom;
+    }).map((l) => l.id + ':' + l.dataset.cpus).join(' ');
+    return {
+      step: document.querySelector('#step-count').textContent.trim(),
+      strip: document.querySelector('#timeline .tl-label')?.textContent ?? '',
+      cells: document.querySelectorAll('#timeline .tl-step').length,
+      marked: document.querySelectorAll('#timeline .tl-step.violation').length,
+      banner: document.querySelector('#banner')?.textContent ?? '',
+      // The line the last step executed (the violation's) and the CPUs' cursors on screen.
+      lastInView: inView('.src-line.last'),
+      cursorsInView: inView('.src-line.cursor'),
+      allCursors: [...document.querySelectorAll('.src-line.cursor')].map((l) => l.id + ':' + l.dataset.cpus).join(' '),
+    };
+  });
+}
+
 export default [
+  {
+    name: 'permalink: a counterexample at its last step survives reload, a new tab and Share',
+    fn: async ({ page, baseUrl, context, screenshot }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      const n = await showMe(page, baseUrl, 'linux', 'LX1');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      await page.keyboard.press('End');
+      await page.waitForSelector('#banner.violation');
+      const url = page.url();
+      assert(url.includes(`&at=${n}`), `the address ends at the last step: ${url}`);
+      const before = await raceView(page);
+      assert(before.strip.startsWith('counterexample'), before.strip);
+      assert(before.cells === n && before.marked === 1, JSON.stringify(before));
+      assert(before.banner.includes(`(G-STALE) at step ${n}`), before.banner);
+      assert(before.lastInView !== '' || before.cursorsInView !== '', `the code shows the last step's line: ${JSON.stringify(before)}`);
+      const check = async (p, how) => {
+        await p.waitForSelector('#banner.violation', { timeout: 10000 });
+        await p.waitForTimeout(100);
+        const after = await raceView(p);
+        assert(JSON.stringify(after) === JSON.stringify(before), `${how}:\n${JSON.stringify(before)}\n${JSON.stringify(after)}`);
+      };
+      await page.reload();
+      await check(page, 'reload');
+      const other = await context.newPage();
+      await other.setViewportSize({ width: 1280, height: 720 });
+      await other.goto(url);
+      await check(other, 'the link in a new tab');
+      await other.click('#share');
+      const shared = await other.inputValue('#share-link');
+      const third = await context.newPage();
+      await third.setViewportSize({ width: 1280, height: 720 });
+      await third.goto(shared);
+      await check(third, 'the link Share gave');
+      await screenshot('race-link-last-step');
+      // Home keeps the counterexample: End plays it again to the violation, not the seed.
+      await third.click('.source', { position: { x: 5, y: 5 } });
+      await third.keyboard.press('Home');
+      assert(third.url().includes('&x='), `Home keeps the schedule: ${third.url()}`);
+      assert((await raceView(third)).cells === n, 'the strip stays at step 0');
+      await third.keyboard.press('End');
+      await check(third, 'Home then End');
+      await other.close();
+      await third.close();
+    },
+  },
+  {
+    name: 'share: Share copies the link and says so',
+    fn: async ({ page, baseUrl, context }) => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseUrl).origin });
+      await page.goto(baseUrl + '/');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      for (let i = 0; i < 4; i++) await page.keyboard.press(String(i % 3));
+      await page.click('#share');
+      await page.waitForFunction(() => document.querySelector('#share-status')?.textContent !== '', null, { timeout: 5000 });
+      const said = await page.textContent('#share-status');
+      assert(said === 'Link copied', `Share says: ${said}`);
+      assert(await page.isVisible('#share-status'), 'the message is on screen');
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      assert(copied === page.url() || copied === (await page.inputValue('#share-link')), `clipboard: ${copied}`);
+      assert(copied.includes('&x=') && copied.includes('&at=4'), copied);
+      // Without the Clipboard API the selected field is copied the older way.
+      await page.evaluate(() => Object.defineProperty(navigator, 'clipboard', { value: undefined }));
+      await page.click('#share');
+      await page.click('#share');
+      await page.waitForFunction(() => document.querySelector('#share-status')?.textContent !== '', null, { timeout: 5000 });
+      const fallback = await page.textContent('#share-status');
+      assert(fallback === 'Link copied' || fallback.includes('Ctrl+C'), `fallback says: ${fallback}`);
+    },
+  },
   {
     name: 'permalink: a link reopens the exact state, and forward steps continue the schedule',
     fn: async ({ page, baseUrl, context }) => {

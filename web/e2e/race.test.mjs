@@ -95,4 +95,45 @@ export default [
       assert(/reductions: none \(no CPU symmetry: line \d+: a `for` loop over a CPU mask visits CPUs in index order/.test(result), result);
     },
   },
+  {
+    name: 'show me: the race\'s story stays on screen and the step that makes it is marked with the violating one',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await open(page, baseUrl);
+      await page.click('#open-gallery');
+      const entry = "#gallery [data-model='linux'] [data-race='LX1']";
+      const story = (await page.textContent(`${entry} p`)).trim();
+      await page.click(`${entry} .show-race`);
+      await page.waitForSelector('#check-result.found', { timeout: 60000 });
+      const shown = await page.textContent('#race-story');
+      assert(shown.includes(story), `the gallery's story is on screen: ${shown}`);
+      assert(await page.isVisible('#race-story'), 'visible');
+      const marks = await page.$$eval('#timeline .tl-step', (cells) => cells.map((c, i) => [i + 1, c.className, c.textContent]));
+      const cause = marks.filter(([, c]) => c.includes('cause'));
+      const bad = marks.filter(([, c]) => c.includes('violation'));
+      assert(cause.length === 1 && cause[0][0] === 22, `the causing step is 22: ${JSON.stringify(cause)}`);
+      assert(bad.length === 1 && bad[0][0] === marks.length, 'the violating step is the last');
+      assert((await page.textContent('#timeline .tl-label')).includes('after step 22'), 'the label says what ◆ means');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      await page.keyboard.press('End');
+      await page.waitForSelector('#banner.violation');
+      assert((await page.$$eval('#step-log li.cause', (l) => l.map((e) => e.getAttribute('value') ?? e.textContent))).length === 1, 'the log marks it too');
+      await screenshot('race-story');
+      // A TLB is marked changed only when an entry came or went: step 1 fills CPU 1's, and
+      // step 18's INVLPG on CPU 0 finds nothing.
+      await page.click('#timeline .tl-step[data-step="1"]');
+      assert((await page.locator('.cpu-card[data-cpu="1"] .tlb.changed').count()) === 1, 'a fill changes the TLB');
+      await page.click('#timeline .tl-step[data-step="18"]');
+      assert((await page.textContent('#narration')).includes('no entry was cached'), await page.textContent('#narration'));
+      assert((await page.locator('.cpu-card .tlb.changed').count()) === 0, 'an INVLPG that found nothing changed nothing');
+      await page.click('#timeline .tl-step[data-step="27"]');
+      // The speed menu offers the whole run in 30 seconds, the length of a demo.
+      const demo = await page.$eval('#speed-demo', (o) => [o.value, o.textContent]);
+      assert(demo[0] === String(Math.floor(30000 / marks.length)) && demo[1] === `${marks.length} steps in 30 s`, JSON.stringify(demo));
+      // The story and the marks come back with the link.
+      await page.reload();
+      await page.waitForSelector('#banner.violation');
+      assert((await page.textContent('#race-story')).includes(story), 'the story survives the link');
+      assert((await page.locator('#timeline .tl-step.cause').count()) === 1, 'the mark survives the link');
+    },
+  },
 ];

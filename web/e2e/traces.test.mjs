@@ -119,6 +119,10 @@ export default [
         return n;
       });
       assert(ink > 3000, `the timeline has ink: ${ink}`);
+      // Where the events come from is said with them: a real kernel on emulated CPUs.
+      const prov = await page.textContent('#trace-provenance');
+      assert(/QEMU/.test(prov) && /emulated/.test(prov) && /not on real hardware/.test(prov), `provenance: ${prov}`);
+      assert(await page.isVisible('#trace-provenance'), 'the provenance is on screen');
       await screenshot('traces-sample');
     },
   },
@@ -204,6 +208,11 @@ export default [
       await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 3, at0);
       assert(JSON.stringify(await queuedAt()) === '[0,1,1,1]', `requests queued for CPUs 1-3: ${await queuedAt()}`);
       await page.keyboard.press(',');
+      await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 2, at0);
+      // In step mode the arrows step too (they pan the timeline otherwise).
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 3, at0);
+      await page.keyboard.press('ArrowLeft');
       await page.waitForFunction((a) => Number(document.querySelector('#step-state').dataset.at) === a + 2, at0);
       await screenshot('traces-step');
       await page.keyboard.press('Escape');

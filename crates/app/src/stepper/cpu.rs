@@ -25,9 +25,14 @@ pub fn CpuCard(props: &Props) -> Html {
     let st = s.session.state();
     let cpu = &st.cpus[c];
     let last = s.session.log.last();
+    // "changed" only when an entry came or went: an INVLPG that found nothing changed nothing.
     let touched_tlb = last.is_some_and(|e| {
-        e.effects.iter().any(|f| {
-            matches!(f, Effect::TlbFill { cpu, .. } | Effect::TlbInvalidate { cpu, .. } | Effect::TlbFlush { cpu, .. } | Effect::BcastReach { cpu, .. } if *cpu as usize == c)
+        e.effects.iter().any(|f| match f {
+            Effect::TlbFill { cpu, .. } => *cpu as usize == c,
+            Effect::TlbInvalidate { cpu, removed, .. }
+            | Effect::TlbFlush { cpu, removed }
+            | Effect::BcastReach { cpu, removed, .. } => *cpu as usize == c && *removed > 0,
+            _ => false,
         })
     });
     let just_stepped = last.is_some_and(|e| e.cpu as usize == c);

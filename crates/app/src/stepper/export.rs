@@ -22,10 +22,41 @@ fn styles(doc: &web_sys::Document) -> String {
     css
 }
 
+/// Scrolled panes keep what they show: the serialised copy has no scroll position, so
+/// each scrolled element of the copy clips, and its children are moved up (and left) by
+/// the distance the live one is scrolled. Without it the code pane shows line 1 and the
+/// step log its first steps, and the cursor is in no exported frame.
+fn keep_scroll(el: &web_sys::Element, copy: &web_sys::Element) -> Result<(), JsValue> {
+    let (live, copies) = (el.query_selector_all("*")?, copy.query_selector_all("*")?);
+    for i in 0..live.length().min(copies.length()) {
+        let (Some(l), Some(c)) = (
+            live.item(i).and_then(|l| l.dyn_into::<web_sys::Element>().ok()),
+            copies.item(i).and_then(|c| c.dyn_into::<web_sys::Element>().ok()),
+        ) else {
+            continue;
+        };
+        let (top, left) = (l.scroll_top(), l.scroll_left());
+        if top == 0 && left == 0 {
+            continue;
+        }
+        let style = c.get_attribute("style").unwrap_or_default();
+        c.set_attribute("style", &format!("{style};overflow:hidden"))?;
+        let kids = c.children();
+        for k in 0..kids.length() {
+            if let Some(kid) = kids.item(k) {
+                let style = kid.get_attribute("style").unwrap_or_default();
+                kid.set_attribute("style", &format!("{style};position:relative;top:-{top}px;left:-{left}px"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A copy of the element whose form controls carry their live state as attributes: the
 /// serialiser writes attributes, and a checkbox ticked by a click changed only a property.
 fn with_form_state(el: &web_sys::Element) -> Result<web_sys::Element, JsValue> {
     let copy: web_sys::Element = el.clone_node_with_deep(true)?.dyn_into()?;
+    keep_scroll(el, &copy)?;
     let (live, copies) = (el.query_selector_all("input, select")?, copy.query_selector_all("input, select")?);
     for i in 0..live.length().min(copies.length()) {
         let (Some(l), Some(c)) = (live.item(i), copies.item(i).and_then(|c| c.dyn_into::<web_sys::Element>().ok()))

@@ -8,6 +8,16 @@ pub fn cpu_colour(c: usize) -> &'static str {
     CPU_COLOURS[c % CPU_COLOURS.len()]
 }
 
+/// A CPU's number as a chip of its colour with dark text (colour as text would be
+/// unreadable: yellow on white is 1.3:1); a plain number where the axis is not CPUs.
+pub fn cpu_label(is_cpu: bool, c: usize) -> yew::Html {
+    if is_cpu {
+        yew::html! { <span class="chip" style={format!("--cpu: {}", cpu_colour(c))}>{ c }</span> }
+    } else {
+        yew::html! { { c } }
+    }
+}
+
 /// Numbers that look like addresses read better in hex.
 pub fn word(v: i32) -> String {
     if v >= 0x1000 {

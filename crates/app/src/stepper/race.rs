@@ -135,24 +135,36 @@ pub fn RacePanel(props: &Props) -> Html {
     let timeline = s.plan.as_ref().map(|p| {
         let now = s.session.steps();
         let n = if guide.is_some() { usize::MAX } else { p.choices.len() };
+        let cause = p.cause.filter(|_| guide.is_none());
         let cells = p.choices.iter().enumerate().map(|(i, c)| {
             let step = i + 1;
             let d = props.dispatch.clone();
             let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
             let in_cycle = p.cycle_start.is_some_and(|k| step > k);
+            let is_cause = cause == Some(step);
             let class = classes!(
                 "tl-step",
                 (step <= now).then_some("done"),
                 (step == now).then_some("now"),
                 (step == n).then_some("violation"),
+                is_cause.then_some("cause"),
                 in_cycle.then_some("cycle"),
                 traced.contains(&step).then_some("traced")
             );
+            let what = if step == n {
+                " — the violating step"
+            } else if is_cause {
+                " — after this step the violation can no longer be avoided"
+            } else {
+                ""
+            };
             html! {
                 <button class={class} style={format!("--cpu: {}", cpu_colour(c.cpu() as usize))} onclick={onclick}
-                        title={format!("step {step}: {c}{}", if step == n { " — the violating step" } else { "" })}
-                        aria-label={if step == n { format!("⚠ step {step}: the violating step, CPU {}", c.cpu()) } else { format!("{} step {step}: CPU {}", c.cpu(), c.cpu()) }}>
-                    { if step == n { "⚠".to_string() } else { c.cpu().to_string() } }
+                        data-step={step.to_string()} title={format!("step {step}: {c}{what}")}
+                        aria-label={if step == n { format!("⚠ step {step}: the violating step, CPU {}", c.cpu()) }
+                                    else if is_cause { format!("◆ step {step}: CPU {}; after it the violation can no longer be avoided", c.cpu()) }
+                                    else { format!("{} step {step}: CPU {}", c.cpu(), c.cpu()) }}>
+                    { if step == n { "⚠".to_string() } else if is_cause { format!("◆{}", c.cpu()) } else { c.cpu().to_string() } }
                 </button>
             }
         });
@@ -163,11 +175,22 @@ pub fn RacePanel(props: &Props) -> Html {
                     _ if guide.is_some() => format!("the kernel's round as a run ({} steps; ▾ marks a step that logged a trace line): ", p.choices.len()),
                     Some(k) => format!("lasso ({k} steps, then a cycle of {} that repeats): ", n - k),
                     None if p.property.is_empty() => format!("schedule from the link ({n} steps): "),
-                    None => format!("counterexample ({n} steps): "),
+                    None => match cause {
+                        Some(k) => format!("counterexample ({n} steps; ◆ after step {k} it can no longer be avoided; ⚠ step {n} breaks the property): "),
+                        None => format!("counterexample ({n} steps): "),
+                    },
                 } }</span>
                 { for cells }
                 <button class="small" onclick={Callback::from(move |_| d.emit(Action::DropPlan))} title="Forget the counterexample">{ "×" }</button>
             </div>
+        }
+    });
+    // The race's story, as the gallery tells it, while its counterexample is on screen.
+    let story = s.race().map(|r| {
+        html! {
+            <p id="race-story" class="race-story">
+                <strong>{ format!("{}. ", r.title) }</strong>{ &r.story }
+            </p>
         }
     });
     html! {
@@ -180,6 +203,7 @@ pub fn RacePanel(props: &Props) -> Html {
                 { status }
             </div>
             { for timeline }
+            { for story }
         </section>
     }
 }

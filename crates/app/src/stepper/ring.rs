@@ -22,7 +22,7 @@ pub struct Props {
 
 /// Line styles of the pointers, so that colour is not the only cue.
 const POINTER_STYLE: [(&str, &str); 4] =
-    [("#b3261e", ""), ("#0072b2", "5 3"), ("#4d4d4d", "2 2"), ("#7b3294", "8 2 2 2")];
+    [("#8a1510", ""), ("#00558a", "5 3"), ("#4d4d4d", "2 2"), ("#6a1b9a", "8 2 2 2")];
 const ZONES: [&str; 3] = ["queued", "taken", "taken"];
 
 /// One ring's values, read from the state.

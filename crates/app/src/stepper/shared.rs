@@ -3,7 +3,7 @@
 //! variables as one table with a row per CPU, cpumasks as bit boxes, scalars as words.
 //! Variables a `view` declaration names are drawn by that view instead (rings: `ring.rs`).
 
-use super::palette::{cpu_colour, word};
+use super::palette::{cpu_colour, cpu_label, word};
 use super::ring::RingView;
 use super::state::Lab;
 use sdlab_engine::lang::program::ViewKind;
@@ -90,9 +90,9 @@ pub fn SharedPane(props: &Props) -> Html {
                     <figcaption>{ &v.name }<span class="dim">{ axes.unwrap_or_default() }{ caption.unwrap_or_default() }</span></figcaption>
                     <table>
                         <thead><tr><th></th>{ for (0..cols).map(|c| html! {
-                            <th style={cpu_axes.then(|| format!("color: {}", cpu_colour(c as usize)))}>{ c }</th> }) }</tr></thead>
+                            <th>{ cpu_label(cpu_axes, c as usize) }</th> }) }</tr></thead>
                         <tbody>{ for (0..rows).map(|r| html! {
-                            <tr><th style={cpu_axes.then(|| format!("color: {}", cpu_colour(r as usize)))}>{ r }</th>
+                            <tr><th>{ cpu_label(cpu_axes, r as usize) }</th>
                             { for (0..cols).map(|c| {
                                 let k = r * cols + c;
                                 let val = value(k);
@@ -118,7 +118,7 @@ pub fn SharedPane(props: &Props) -> Html {
                     <figcaption>{ &v.name }</figcaption>
                     <div class={cell_class(l.base, false)}>{ for (0..ncpu).map(|c| {
                         let on = val & (1 << c) != 0;
-                        html! { <span class={classes!("bitbox", on.then_some("on"))} style={on.then(|| format!("background: {}", cpu_colour(c)))}
+                        html! { <span class={classes!("bitbox", on.then_some("on"))} style={on.then(|| format!("--cpu: {}", cpu_colour(c)))}
                                      title={format!("CPU {c}: {}", if on { "in the mask" } else { "not in the mask" })}>{ c }</span> }
                     }) }</div>
                 </figure>
@@ -141,7 +141,7 @@ pub fn SharedPane(props: &Props) -> Html {
                 <table>
                     <thead><tr><th>{ "CPU" }</th>{ for percpu_cols.iter().map(|&i| html! { <th>{ &m.prog.vars[i].name }</th> }) }</tr></thead>
                     <tbody>{ for (0..ncpu).map(|c| html! {
-                        <tr><th style={format!("color: {}", cpu_colour(c))}>{ c }</th>
+                        <tr><th>{ cpu_label(true, c) }</th>
                         { for percpu_cols.iter().map(|&i| {
                             let addr = m.vars[i].base + c as u32;
                             let val = st.mem[addr as usize];
@@ -149,7 +149,7 @@ pub fn SharedPane(props: &Props) -> Html {
                                 // A per-CPU cpumask (cs_mack, ipimask) reads as bits, like a shared one.
                                 html! { <td class={cell_class(addr, false)} aria-label={mask_words(val as u32, ncpu)}>{ for (0..ncpu).map(|b| {
                                     let on = val as u32 & (1 << b) != 0;
-                                    html! { <span class={classes!("bitbox", "mini", on.then_some("on"))} style={on.then(|| format!("background: {}", cpu_colour(b)))} aria-hidden="true">{ b }</span> }
+                                    html! { <span class={classes!("bitbox", "mini", on.then_some("on"))} style={on.then(|| format!("--cpu: {}", cpu_colour(b)))} aria-hidden="true">{ b }</span> }
                                 }) }</td> }
                             } else {
                                 html! { <td class={cell_class(addr, false)}>{ word(val) }</td> }

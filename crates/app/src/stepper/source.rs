@@ -71,8 +71,12 @@ pub fn SourcePane(props: &Props) -> Html {
     let st = s.session.state();
     let cursors: Vec<Option<u32>> = (0..m.ncpu()).map(|c| m.cursor(st, c)).collect();
     let last = s.session.log.last().map(|e| (e.cpu, e.line));
-    let focus_line =
-        last.and_then(|(c, _)| cursors.get(c as usize).copied().flatten()).or(cursors.iter().flatten().next().copied());
+    // The cursor of the CPU that just moved; if it has finished (a run's last step), the
+    // line it executed last, where a violation is; else any CPU's cursor.
+    let focus_line = last
+        .and_then(|(c, _)| cursors.get(c as usize).copied().flatten())
+        .or(last.map(|(_, l)| l).filter(|l| *l > 0))
+        .or(cursors.iter().flatten().next().copied());
     {
         let pane = pane.clone();
         use_effect_with((props.lab.version, focus_line), move |(_, line)| {
@@ -106,7 +110,7 @@ pub fn SourcePane(props: &Props) -> Html {
                 <span class="ln">{ n }</span>
                 <span class="badges">
                     { for here.iter().map(|&c| html! {
-                        <span class="badge" style={format!("background: {}", cpu_colour(c))} title={format!("CPU {c} executes this line next")}>{ c }</span>
+                        <span class="badge chip" style={format!("--cpu: {}", cpu_colour(c))} title={format!("CPU {c} executes this line next")}>{ c }</span>
                     }) }
                 </span>
                 <code>{ line_html(text) }</code>

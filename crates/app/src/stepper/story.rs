@@ -146,6 +146,13 @@ pub fn StepLog(props: &Props) -> Html {
     // Steps that produced a line of the kernel trace being played.
     let traced =
         s.guide_on_track().map(|g| g.lines.iter().map(|l| l.step + 1).collect::<std::collections::BTreeSet<_>>());
+    // The step after which the loaded counterexample's violation can no longer be avoided.
+    let taken = s.session.schedule();
+    let cause = s
+        .plan
+        .as_ref()
+        .filter(|p| p.choices.starts_with(&taken) || taken.starts_with(&p.choices))
+        .and_then(|p| p.cause);
     let n = s.session.log.len();
     let start = n.saturating_sub(300);
     html! {
@@ -156,7 +163,7 @@ pub fn StepLog(props: &Props) -> Html {
                     let d = props.dispatch.clone();
                     let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
                     html! {
-                        <li class={classes!((first_bad == Some(step)).then_some("bad"), traced.as_ref().is_some_and(|t| t.contains(&step)).then_some("traced"))} style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}
+                        <li class={classes!((first_bad == Some(step)).then_some("bad"), (cause == Some(step)).then_some("cause"), traced.as_ref().is_some_and(|t| t.contains(&step)).then_some("traced"))} style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}
                             onclick={onclick} title="Go back to this step">
                             <span class="cpu">{ format!("CPU {}", e.cpu) }</span>
                             { if e.line > 0 { format!(" L{} ", e.line) } else { " ".to_string() } }

@@ -1,8 +1,36 @@
 //! Configuration (CPUs, scenario, the model's options) and the run controls.
 
 use super::state::{Action, Lab};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+/// Copy `text`: through the Clipboard API where the page may use it, else by the older
+/// `copy` command on the selected link field. Whether it was copied.
+async fn copy_text(text: String, field: Option<HtmlInputElement>) -> bool {
+    let get = |on: &JsValue, key: &str| js_sys::Reflect::get(on, &JsValue::from_str(key)).ok();
+    let Some(window) = web_sys::window() else { return false };
+    let write = get(&window, "navigator")
+        .and_then(|n| get(&n, "clipboard"))
+        .filter(|c| c.is_object())
+        .and_then(|c| get(&c, "writeText").and_then(|f| f.dyn_into::<js_sys::Function>().ok()).map(|f| (c, f)));
+    if let Some((clipboard, write)) = write {
+        if let Ok(Ok(promise)) =
+            write.call1(&clipboard, &JsValue::from_str(&text)).map(|p| p.dyn_into::<js_sys::Promise>())
+        {
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                return true;
+            }
+        }
+    }
+    let Some(field) = field else { return false };
+    field.select();
+    let exec = get(&window, "document").and_then(|d| {
+        let f = get(&d, "execCommand")?.dyn_into::<js_sys::Function>().ok()?;
+        f.call1(&d, &JsValue::from_str("copy")).ok()
+    });
+    exec.is_some_and(|copied| copied.is_truthy())
+}
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -13,15 +41,29 @@ pub struct Props {
 #[function_component]
 pub fn Toolbar(props: &Props) -> Html {
     let sharing = use_state(|| false);
+    // What Share did, said where a person sees it: copied, or how to copy by hand.
+    let share_status = use_state(|| None::<(bool, &'static str)>);
     let share_ref = use_node_ref();
     {
         let share_ref = share_ref.clone();
+        let share_status = share_status.clone();
         use_effect_with(*sharing, move |on| {
+            share_status.set(None);
             if *on {
-                if let Some(input) = share_ref.cast::<HtmlInputElement>() {
+                let input = share_ref.cast::<HtmlInputElement>();
+                if let Some(input) = &input {
                     let _ = input.focus();
                     input.select();
                 }
+                let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let copied = copy_text(href, input).await;
+                    share_status.set(Some(if copied {
+                        (true, "Link copied")
+                    } else {
+                        (false, "The browser did not let the page copy: press Ctrl+C (⌘C) to copy the selected link")
+                    }));
+                });
             }
         });
     }
@@ -63,6 +105,15 @@ pub fn Toolbar(props: &Props) -> Html {
     };
     let (lo, hi, _) = prog.cpus;
     let steps = s.session.steps();
+    let changed = super::permalink::changed_options(prog, &s.cfg).len();
+    // A loaded run played whole in about 30 seconds, the length of a demo in a lecture.
+    let demo_speed = s
+        .plan
+        .as_ref()
+        .map(|p| p.choices.len())
+        .filter(|&n| n > 0)
+        .map(|n| ((30_000 / n.min(30_000)) as u32, n))
+        .map(|(ms, n)| (ms.clamp(20, 5000), n));
     let options = prog.options.iter().enumerate().map(|(i, o)| {
         let value = s.cfg.options[i];
         let d = d.clone();
@@ -119,9 +170,11 @@ pub fn Toolbar(props: &Props) -> Html {
                 <button id="compare" onclick={act(|| Action::ToggleCompare)} aria-pressed={s.compare.is_some().to_string()}
                         title="Two runs side by side, stepped together, with their first difference marked (c)">{ "Compare" }</button>
                 <super::run_trace::RunExport lab={props.lab.clone()} />
-                <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="A link to exactly this state">{ "Share" }</button>
+                <button id="share" onclick={toggle_share} aria-expanded={sharing.to_string()} title="Copy a link to exactly this state">{ "Share" }</button>
                 if *sharing {
                     <input id="share-link" ref={share_ref} class="share-link" readonly=true value={href} aria-label="Link to this state: copy it" />
+                    <span id="share-status" class={classes!("share-status", share_status.is_some_and(|(ok, _)| ok).then_some("ok"))}
+                          role="status">{ share_status.map_or("", |(_, m)| m) }</span>
                 }
                 <label for="cpus">{ "CPUs " }
                     <select id="cpus" onchange={on_cpus}>
@@ -145,13 +198,25 @@ pub fn Toolbar(props: &Props) -> Html {
                             { for [(1000, "slow"), (400, "normal"), (120, "fast"), (30, "very fast")].iter().map(|(ms, name)| html! {
                                 <option value={ms.to_string()} selected={*ms == s.speed_ms}>{ *name }</option>
                             }) }
+                            if let Some((ms, n)) = demo_speed {
+                                <option id="speed-demo" value={ms.to_string()} selected={ms == s.speed_ms}>{ format!("{n} steps in 30 s") }</option>
+                            }
                         </select>
                     </label>
                     <label for="seed">{ "seed " }<input id="seed" type="number" min="0" value={s.seed.to_string()} onchange={on_seed} /></label>
                     <span id="step-count" class="count">{ format!("step {steps}") }</span>
                 </span>
             </div>
-            <div class="row options">{ for options }</div>
+            if s.presenter {
+                // Presenter mode has no room for the option row, but a demo unticks options:
+                // a drawer, closed until opened, with each option's whole sentence.
+                <details id="options-drawer" class="options-drawer">
+                    <summary>{ format!("Options ({changed} of {} changed from the model's defaults)", prog.options.len()) }</summary>
+                    <div class="drawer-options">{ for options }</div>
+                </details>
+            } else {
+                <div class="row options">{ for options }</div>
+            }
         </section>
     }
 }

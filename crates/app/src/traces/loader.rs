@@ -23,8 +23,8 @@ const BYTES_PER_EVENT: f64 = 120.0;
 
 /// The bundled samples: copied into `dist/samples/` by trunk (index.html).
 pub const SAMPLES: &[(&str, &str)] = &[
-    ("munmap-4cpu-4pages.trace", "Linux 6.12, 4 CPUs: munmap of 4 pages, 200 times (ranged flushes)"),
-    ("mprotect-4cpu-64pages.trace", "Linux 6.12, 4 CPUs: mprotect of 64 pages, 200 times (full flushes)"),
+    ("munmap-4cpu-4pages.trace", "Linux 6.12 in QEMU, 4 emulated CPUs: munmap of 4 pages, 200 times (ranged flushes)"),
+    ("mprotect-4cpu-64pages.trace", "Linux 6.12 in QEMU, 4 emulated CPUs: mprotect of 64 pages, 200 times (full flushes)"),
     (
         "dragonfly-4cpu-seed7.ktrdump",
         "Emulated, not a real kernel: a run of the DragonFly model written as ktrdump (ipiq rings, a cpusync round)",
@@ -34,6 +34,21 @@ pub const SAMPLES: &[(&str, &str)] = &[
         "Altered, not a real run: one round of the munmap capture with CPU 3's handler moved before the request was queued (a conformance mismatch)",
     ),
 ];
+
+/// Where a bundled sample's events come from, said on screen with the trace: a lecture
+/// must not take an emulator's latencies for hardware's. None for the user's own files.
+pub fn provenance(name: &str) -> Option<&'static str> {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if file.ends_with(".trace") && SAMPLES.iter().any(|(f, _)| *f == file) && !file.starts_with("munmap-handler") {
+        Some("Provenance: a real, unmodified Linux 6.12 kernel (Debian 6.12.95) on 4 CPUs emulated in software by QEMU 7.2 (TCG, no KVM), not on real hardware. The order of events is the kernel's; the times are the emulator's: IPI rounds of milliseconds here take microseconds on real CPUs.")
+    } else if file.starts_with("munmap-handler") {
+        Some("Provenance: altered by hand, not a real run: one round of the QEMU-emulated Linux 6.12 munmap capture with CPU 3's handler moved before the request was queued.")
+    } else if file.ends_with(".ktrdump") && SAMPLES.iter().any(|(f, _)| *f == file) {
+        Some("Provenance: emulated, not a real kernel: a seeded run of the DragonFly model on this page's emulated machine, written in ktrdump's layout (one tick per step).")
+    } else {
+        None
+    }
+}
 
 /// The sample a link names (`#traces&sample=NAME`, NAME without its extension).
 pub fn sample_named(stem: &str) -> Option<&'static str> {

@@ -29,7 +29,7 @@ pub struct OpenAlgorithms(pub Callback<()>);
 
 /// The keyboard of the Traces mode, as its help lists it.
 pub const KEYS: &[(&str, &str)] = &[
-    ("← →", "pan the timeline"),
+    ("← →", "pan the timeline; in step mode, previous / next event"),
     ("+ −  (or wheel)", "zoom in / out (the wheel zooms around the pointer)"),
     ("0", "fit the whole trace"),
     ("s", "step mode on / off"),
@@ -104,14 +104,31 @@ pub fn Traces() -> Html {
             }
         });
     }
+    // Whether step mode is on, for the key listener installed once (it reads it per key).
+    let stepping = use_mut_ref(|| false);
+    *stepping.borrow_mut() = lab.step.is_some();
     {
         // Keys act on the timeline's view directly (no re-render) or go to the reducer.
         let d = dispatch.clone();
         let tl = (*tl).clone();
+        let stepping = stepping.clone();
         use_effect_with((), move |_| {
             crate::keys::listen(move |e: KeyboardEvent| {
                 if crate::keys::typing(&e) || e.ctrl_key() || e.meta_key() || e.alt_key() {
                     return;
+                }
+                // In step mode the arrows step, as in the Algorithms mode.
+                if *stepping.borrow() {
+                    let dir = match e.key().as_str() {
+                        "ArrowRight" => Some(1),
+                        "ArrowLeft" => Some(-1),
+                        _ => None,
+                    };
+                    if let Some(dir) = dir {
+                        e.prevent_default();
+                        d.emit(Action::Step(dir));
+                        return;
+                    }
                 }
                 let mut s = tl.0.borrow_mut();
                 let handled = match e.key().as_str() {
@@ -321,7 +338,7 @@ pub fn Traces() -> Html {
         None => html! {
             <div class="drop-zone" id="drop-zone">
                 <p>{ "Open a kernel trace to replay it: Linux ftrace text (/sys/kernel/tracing/trace, trace-cmd report, latency format) or ktrdump output of FreeBSD or DragonFly." }</p>
-                <p class="dim">{ "Drop a file here, use “Open a trace…”, or load a sample captured from Linux 6.12 on 4 CPUs. The file stays in this browser." }</p>
+                <p class="dim">{ "Drop a file here, use “Open a trace…”, or load a sample captured from Linux 6.12 on 4 CPUs emulated by QEMU (software emulation, not real hardware). The file stays in this browser." }</p>
             </div>
         },
         Some(m) => loaded(&lab, m, &dispatch, &tl, &conform_slot, &open_algorithms),
@@ -369,6 +386,9 @@ fn loaded(
                 <button class="link warn" id="warnings-link" onclick={{ let d = d.clone(); Callback::from(move |_| d.emit(Action::Panel(Panel::Warnings))) }}>
                     { format!(" · ⚠ {warnings} warnings") }
                 </button>
+            }
+            if let Some(p) = loader::provenance(&m.name) {
+                <p id="trace-provenance" class="provenance">{ p }</p>
             }
         </div>
     };
