@@ -406,7 +406,7 @@ fn check_finds_e1_and_e2() {
     assert_eq!(code(&o), 1);
     let j = json(&o);
     assert_eq!(j["property"], "G-USERMODE-WINDOW");
-    assert!(j["message"].as_str().is_some_and(|m| m.contains("before invalidating")), "{j}");
+    assert!(j["message"].as_str().is_some_and(|m| m.contains("acknowledged but not yet invalidated")), "{j}");
     let o = sdlab(&[
         "check",
         "freebsd-scoreboard",

@@ -14,8 +14,10 @@ use sdlab_engine::checker::{Checker, Mode, Options, Outcome};
 const FILL_BEFORE_SWITCH: &str = include_str!("cases/por-fill-before-switch.sdm");
 
 /// CPU 0, interrupts off, acknowledges with a fence that opens its window on the page,
-/// then waits for CPU 1's INVLPGB to complete and touches the page. An arrival after the
-/// fence closes the window; an arrival before it leaves the window open for the access.
+/// then waits for CPU 1's INVLPGB to complete and touches the page twice. An arrival
+/// after the fence closes the window; an arrival before it leaves the window open, so the
+/// first access fills the TLB and the second uses that entry in the window (an access that
+/// misses is no violation, issue #13).
 const BCAST_BEFORE_ACK: &str = include_str!("cases/por-bcast-before-ack.sdm");
 
 /// CPU 0, interrupts off, says it is ready and then fences forever: its fence leads back
@@ -57,7 +59,7 @@ fn a_fill_enabled_later_keeps_the_cr3_load_out_of_the_ample_set() {
 #[test]
 fn a_broadcast_enabled_later_keeps_the_window_opening_fence_out_of_the_ample_set() {
     let bfs = run(BCAST_BEFORE_ACK, Mode::Bfs, false);
-    assert_eq!(property_and_len(&bfs), ("G-USERMODE-WINDOW", 11), "{bfs:?}");
+    assert_eq!(property_and_len(&bfs), ("G-USERMODE-WINDOW", 12), "{bfs:?}");
     for por in [false, true] {
         let o = run(BCAST_BEFORE_ACK, Mode::Dfs, por);
         assert_eq!(property_and_len(&o).0, "G-USERMODE-WINDOW", "por={por}: {o:?}");

@@ -26,6 +26,7 @@ fn property(o: &Outcome) -> &str {
 const WINDOW: &str = r#"
 model "window";
 option late = true "read before invalidating";
+option touch = true "read the page first, so that the TLB caches it";
 const VA = 0x1000;
 aspace p;
 map p VA writable;
@@ -36,7 +37,7 @@ proc init() {
     free_page(f);
 }
 proc resp() {
-    user_load(VA);
+    if (touch) { user_load(VA); }
     /// Acknowledge before invalidating.
     ack = 1;
     ack_window(VA);
@@ -64,6 +65,29 @@ fn window_fires_on_an_access_between_ack_and_invalidate() {
     let v = e.violation.clone().expect("violation");
     assert_eq!(v.property, "G-USERMODE-WINDOW");
     assert!(v.message.contains("0x1000"), "{}", v.message);
+}
+
+#[test]
+fn window_fires_only_on_an_access_that_could_use_the_cached_translation() {
+    // Nothing cached: the read in the window walks the page table as it is now, and
+    // faults or finds the page, but uses no stale translation (issue #13).
+    for por in [false, true] {
+        assert_eq!(check_with(WINDOW, 2, &[("touch", "false")], por), Outcome::Verified, "por {por}");
+    }
+    // The bundled window races: the access that breaks the window hits the TLB.
+    for (model, race) in [("freebsd-scoreboard", "E2_window"), ("linux", "AX1_window"), ("dragonfly", "R5")] {
+        let p = program(models::find(model).expect("bundled").source);
+        let r = p.races.iter().find(|r| r.name == race).expect("race");
+        let m = Machine::new(p.clone(), Config::for_race(&p, r)).expect("machine");
+        let (o, _) = Checker::new(m.clone(), Options::default()).check();
+        let Outcome::Violation { property, choices, .. } = &o else { panic!("{race}: {o:?}") };
+        assert_eq!(property, "G-USERMODE-WINDOW", "{race}");
+        let mut s = Session::new(m);
+        s.replay(choices).expect("replays");
+        let last = s.log.last().expect("a step");
+        assert!(last.effects.iter().any(|e| matches!(e, Effect::UserAccess { .. })), "{race}: {:?}", last.effects);
+        assert!(!last.effects.iter().any(|e| matches!(e, Effect::PageFault { .. })), "{race}: {:?}", last.effects);
+    }
 }
 
 #[test]

@@ -6,8 +6,9 @@ use common::*;
 use sdlab_engine::checker::{Checker, Options, Outcome};
 
 /// Interchangeable CPUs race for `x`. The winner reads `y` twice and asserts on it (an
-/// assertion failure at step 4); a loser opens its window and touches the page (a
-/// G-USERMODE-WINDOW at step 4: both CPUs' exchanges, then two of its steps).
+/// assertion failure at step 4); a loser touches the page, so that its TLB caches it,
+/// opens its window and touches the page again (a G-USERMODE-WINDOW at step 4: both
+/// CPUs' exchanges, then two of its steps).
 const TWO_AT_ONE_DEPTH: &str = include_str!("cases/same-depth-two-properties.sdm");
 
 fn run(ncpu: u32, o: Options) -> Outcome {

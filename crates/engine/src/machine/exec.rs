@@ -632,12 +632,23 @@ impl Machine {
         fx: &mut Vec<Effect>,
         violation: &mut Option<Violation>,
     ) -> R<()> {
-        // The window forbids the access whatever the TLB holds, so it is judged before the
-        // TLB changes; a use after free by the same access is the more telling report.
+        // The window forbids a use of the entry being invalidated, so it is judged on the
+        // TLB before the access changes it. An access in the window that also reads a
+        // freed frame is reported as the window's, with the consequence named: the
+        // window is the property the early acknowledgement breaks, and a search then
+        // reports the same property whichever of the two it reaches first.
         let window = self.window_violation(s, c, va, write);
+        let before = violation.is_some();
         self.user_access_tlb(s, c, va, write, fx, violation)?;
-        if violation.is_none() {
-            *violation = window;
+        if let Some(mut w) = window {
+            match violation {
+                Some(v) if !before && v.property == "G-STALE" => {
+                    w.message.push_str("; and the frame is already freed: a use after free");
+                    *violation = Some(w);
+                }
+                None => *violation = Some(w),
+                Some(_) => {}
+            }
         }
         Ok(())
     }

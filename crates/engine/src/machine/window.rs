@@ -1,6 +1,8 @@
 //! G-USERMODE-WINDOW (algorithms.md §0.4): a responder that acknowledges before it
-//! invalidates (`ack_window(va)`) must not touch `va` until the invalidation, whatever
-//! its TLB holds at that moment. The window is per CPU and part of the state.
+//! invalidates (`ack_window(va)`) must not use its cached translation of `va` until the
+//! invalidation: an access that hits the TLB entry in the window is a violation, one that
+//! misses walks the current page table and is not (issue #13). The window is per CPU and
+//! part of the state.
 
 use super::*;
 
@@ -31,15 +33,19 @@ impl Machine {
     }
 
     /// The violation of a user access by CPU c to `va` in its current address space, if
-    /// its window is open on that page.
+    /// its window is open on that page and the access could use the translation the
+    /// invalidation is meant to remove: its TLB still caches the page. An access that
+    /// misses walks the page table as it is now (the machine has no paging-structure
+    /// cache), so it sees the change and uses nothing stale (issue #13).
     pub(super) fn window_violation(&self, s: &State, c: usize, va: i32, write: bool) -> Option<Violation> {
         let cpu = &s.cpus[c];
         let w = cpu.window?;
-        (w.aspace == cpu.aspace && w.va == va).then(|| Violation {
+        let hit = cpu.tlb.iter().any(|e| e.aspace == cpu.aspace && e.va == va);
+        (w.aspace == cpu.aspace && w.va == va && hit).then(|| Violation {
             property: "G-USERMODE-WINDOW",
             cpu: c as u8,
             message: format!(
-                "CPU {c} {} va {va:#x} after acknowledging its invalidation and before invalidating it{}: the initiator may already have reused the page",
+                "CPU {c} {} va {va:#x} through the TLB entry it has acknowledged but not yet invalidated{}: the initiator may already have reused the page",
                 if write { "wrote" } else { "read" },
                 if cpu.in_nmi() { " (from an NMI handler)" } else { "" }
             ),
