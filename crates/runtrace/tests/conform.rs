@@ -60,9 +60,14 @@ fn emulated_linux_rounds_conform_and_their_schedules_replay() {
 
 const CAPTURE: &str = include_str!("../../../traces/linux-6.12-qemu-4cpu/munmap-4cpu-4pages.trace");
 
-/// The capture's header and lines `a..=b` (1-based), each optionally rewritten.
+/// The 6.12 capture's header and lines `a..=b` (1-based).
 fn window(a: usize, b: usize) -> Vec<String> {
-    let lines: Vec<&str> = CAPTURE.lines().collect();
+    window_of(CAPTURE, a, b)
+}
+
+/// A capture's 12-line header and its lines `a..=b` (1-based).
+fn window_of(capture: &str, a: usize, b: usize) -> Vec<String> {
+    let lines: Vec<&str> = capture.lines().collect();
     let mut out: Vec<String> = lines[..12].iter().map(|s| s.to_string()).collect();
     out.extend(lines[a - 1..b].iter().map(|s| s.to_string()));
     out
@@ -235,16 +240,9 @@ fn every_models_emulated_runs_from_every_scenario_read_back_as_conforming() {
 // flush. Lines 227–237 of the 6.1 munmap capture are one such round on four CPUs.
 const CAPTURE_6_1: &str = include_str!("../../../traces/linux-6.1-qemu-4cpu/munmap-4cpu-4pages.trace");
 
-fn window_6_1(a: usize, b: usize) -> Vec<String> {
-    let lines: Vec<&str> = CAPTURE_6_1.lines().collect();
-    let mut out: Vec<String> = lines[..12].iter().map(|s| s.to_string()).collect();
-    out.extend(lines[a - 1..b].iter().map(|s| s.to_string()));
-    out
-}
-
 #[test]
 fn a_linux_6_1_round_without_csd_events_conforms_on_what_it_records() {
-    let lines = window_6_1(227, 237);
+    let lines = window_of(CAPTURE_6_1, 227, 237);
     assert!(lines[12].contains("remote ipi send"), "{}", lines[12]);
     let trace = read((lines.join("\n") + "\n").as_bytes());
     let results = check_all(&trace, "linux");
@@ -261,7 +259,7 @@ fn a_linux_6_1_round_without_csd_events_conforms_on_what_it_records() {
 
 #[test]
 fn a_linux_6_1_flush_outside_its_handler_is_a_mismatch_at_the_flush() {
-    let mut lines = window_6_1(227, 237);
+    let mut lines = window_of(CAPTURE_6_1, 227, 237);
     // CPU 2 (lines 232–234): its handler returns before it flushes.
     let (flush, exit) = (lines[12 + 6].clone(), lines[12 + 7].clone());
     lines[12 + 6] = retime(&exit, "2.941215");
