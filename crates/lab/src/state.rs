@@ -525,7 +525,9 @@ pub fn describe_property(p: &str) -> String {
         "G-STALE" => "a use after free through a stale TLB entry (G-STALE)".into(),
         "G-DEADLOCK" => "a deadlock (G-DEADLOCK)".into(),
         "G-NOLOST" => "a lost shootdown (G-NOLOST)".into(),
-        "G-USERMODE-WINDOW" => "a use of a cached translation between acknowledgement and invalidation (G-USERMODE-WINDOW)".into(),
+        "G-USERMODE-WINDOW" => {
+            "a use of a cached translation between acknowledgement and invalidation (G-USERMODE-WINDOW)".into()
+        }
         "G-MEM" => "request storage read after its owner reused it (G-MEM)".into(),
         "assert" => "a failed assertion".into(),
         other => other.to_string(),
