@@ -259,18 +259,7 @@ fn a_load_is_satisfied_by_the_newest_of_two_buffered_stores_to_its_word() {
 
 /// CPU 0 frees the frame its present PTE maps, then touches the page; nothing is cached,
 /// so the access walks into the free frame. Kills: a walk that does not judge the frame.
-const WALK_INTO_FREED: &str = r#"
-model "a walk into a freed frame";
-cpus 1..1 default 1;
-aspace mm;
-map mm 0x1000 writable;
-proc t() {
-    local f = pte_read(mm, 0x1000);
-    free_page(f);
-    user_load(0x1000);
-}
-scenario s { cpu 0: t() in mm; }
-"#;
+const WALK_INTO_FREED: &str = include_str!("cases/walk-into-freed.sdm");
 
 #[test]
 fn a_page_walk_through_a_present_pte_into_a_freed_frame_is_g_stale() {

@@ -322,18 +322,7 @@ fn a_buffered_store_counts_in_a_snapshots_size() {
 // ---------------------------------------------------------------------------------------
 // A page walk into a freed frame.
 
-const WALK: &str = r#"
-model "walk into a freed frame";
-cpus 1..1 default 1;
-aspace mm;
-map mm 0x1000 writable;
-proc t() {
-    local f = pte_read(mm, 0x1000);
-    free_page(f);
-    user_load(0x1000);
-}
-scenario s { cpu 0: t() in mm; }
-"#;
+const WALK: &str = include_str!("cases/walk-into-freed.sdm");
 
 #[test]
 fn a_page_walk_through_a_present_pte_into_a_freed_frame_is_g_stale() {
