@@ -220,7 +220,7 @@ export default [
     },
   },
   {
-    name: 'traces: charts (latency histogram, IPI heatmap, events per CPU) are drawn',
+    name: 'traces: charts (latency histogram, per-round breakdown, IPI heatmap, events per CPU) are drawn',
     fn: async ({ page, baseUrl, screenshot }) => {
       await openTraces(page, baseUrl);
       await loadSample(page);
@@ -232,6 +232,17 @@ export default [
       }
       const bars = await page.$$eval('#chart-latency svg rect', (r) => r.length);
       assert(bars >= 30, `histogram bars: ${bars}`);
+      // Where the slowest rounds' time went: the median round and the nine slowest, each
+      // split into five parts named in a legend under the bars.
+      await page.waitForSelector('#chart-breakdown svg');
+      const texts = await page.$$eval('#chart-breakdown svg text', (t) => t.map((e) => e.textContent.trim()));
+      for (const part of ['initiator, before the IPI', 'IPI delivery', 'handler, to the flush',
+        'flush, to the acknowledgement', 'initiator notices']) {
+        assert(texts.includes(part), `the breakdown's legend lacks "${part}": ${texts}`);
+      }
+      assert(texts.filter((t) => /^median: round \d+$/.test(t)).length === 1, `no median row: ${texts}`);
+      const slowest = texts.filter((t) => /^round \d+ → CPU \d+$/.test(t)).length;
+      assert(slowest === 9, `${slowest} slowest rounds labelled: ${texts}`);
       await screenshot('traces-charts');
     },
   },

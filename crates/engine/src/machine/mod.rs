@@ -57,19 +57,47 @@ fn check_option(prog: &Program, i: usize, v: i32) -> Result<(), ConfigError> {
 /// by a user are quoted cut.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
-    Cpus { ncpu: u32 },
-    NoScenario { index: usize, count: usize },
-    TooFewCpus { scenario: String, need: u32 },
+    Cpus {
+        ncpu: u32,
+    },
+    NoScenario {
+        index: usize,
+        count: usize,
+    },
+    TooFewCpus {
+        scenario: String,
+        need: u32,
+    },
     /// The configuration holds a value for another number of options than the model has.
-    OptionCount { have: usize, want: usize },
-    UnknownOption { name: String, known: Vec<String> },
+    OptionCount {
+        have: usize,
+        want: usize,
+    },
+    UnknownOption {
+        name: String,
+        known: Vec<String>,
+    },
     /// Not `true`/`false`/`on`/`off`/`yes`/`no` or a number.
-    OptionText { name: String, text: String },
-    OptionRange { name: String, value: i32, lo: i32, hi: i32, is_bool: bool },
-    TooManyMaps { count: usize },
+    OptionText {
+        name: String,
+        text: String,
+    },
+    OptionRange {
+        name: String,
+        value: i32,
+        lo: i32,
+        hi: i32,
+        is_bool: bool,
+    },
+    TooManyMaps {
+        count: usize,
+    },
     /// A declaration that cannot be laid out or evaluated for this configuration (an
     /// array too large, an initial value that faults), with its line when it has one.
-    Declaration { line: Option<u32>, message: String },
+    Declaration {
+        line: Option<u32>,
+        message: String,
+    },
     /// A CPU's code faults before the first step (in the local code it runs at start).
     Start(Fault),
 }
@@ -151,9 +179,9 @@ impl Config {
         let v = match value {
             "true" | "on" | "yes" => 1,
             "false" | "off" | "no" => 0,
-            v => v
-                .parse::<i32>()
-                .map_err(|_| ConfigError::OptionText { name: name.to_string(), text: v.to_string() })?,
+            v => {
+                v.parse::<i32>().map_err(|_| ConfigError::OptionText { name: name.to_string(), text: v.to_string() })?
+            }
         };
         check_option(prog, i, v)?;
         let (have, want) = (self.options.len(), prog.options.len());
