@@ -331,6 +331,24 @@ fn freebsd_scoreboard_pcid_and_activation_order() {
     assert_eq!(property(&o), "G-STALE");
 }
 
+/// Dillon's rendezvous on the 2004 cpusync (issue #13): the released slave counts
+/// itself out of cs_count before it runs fin2, so an NMI that reads user memory in
+/// between uses the translation the master has removed (R5_2004). Without such an NMI,
+/// or with the window unjudged (the page is cached, not freed, here), it verifies.
+#[test]
+fn dillon_2004_cpusync_counts_out_before_fin2() {
+    let nmi = [("nmi_reads_user", "true"), ("hw_nmi", "1")];
+    let o = check("dillon-2004", 2, "pageout", &nmi);
+    assert_eq!(property(&o), "G-USERMODE-WINDOW", "{o:?}");
+    let Outcome::Violation { message, .. } = &o else { unreachable!() };
+    assert!(message.contains("from an NMI handler"), "{message}");
+    let unjudged = [("nmi_reads_user", "true"), ("hw_nmi", "1"), ("check_window", "false")];
+    assert_eq!(check("dillon-2004", 2, "pageout", &unjudged), Outcome::Verified);
+    for ncpu in [2, 3] {
+        assert_eq!(check("dillon-2004", ncpu, "pageout", &[("hw_nmi", "1")]), Outcome::Verified, "{ncpu} CPUs");
+    }
+}
+
 /// The other FreeBSD 2004 interleavings (§4.5A, §4.5C) next to Dillon's rendezvous.
 #[test]
 fn dillon_2004_pageout_and_protect() {
