@@ -42,6 +42,21 @@ fn freebsd_global_mutex_scheme() {
     }
 }
 
+/// Mach's idle path (issue #13): an idle CPU gets its kernel-pmap updates queued, not
+/// an interrupt, and processes them in MARK_CPU_ACTIVE before it rejoins cpus_active.
+#[test]
+fn mach_idle_cpu_processes_queued_updates_when_it_wakes() {
+    for ncpu in [2, 3] {
+        assert_eq!(check("mach", ncpu, "idle_wake", &[]), Outcome::Verified, "{ncpu} CPUs");
+    }
+    for mutation in ["wake_checks_updates", "wake_leaves_idle_first"] {
+        let o = check("mach", 2, "idle_wake", &[(mutation, "false")]);
+        assert_eq!(property(&o), "G-NOLOST", "{mutation}: {o:?}");
+        // In the counterexample CPU 0 found CPU 1 idle and sent it no interrupt.
+        assert!(!o.choices().iter().any(|c| matches!(c, Choice::Irq(1, _))), "{mutation}: {o:?}");
+    }
+}
+
 #[test]
 fn mach_shootdown() {
     for ncpu in [2, 3] {
