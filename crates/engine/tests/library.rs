@@ -486,7 +486,24 @@ fn linux_invlpgb_broadcast_and_migration() {
     }
 }
 
-/// §3.8 R7: Xipiq lost on its way (hw_ipi_loss), and the LOOPRECOVER watchdog.
+/// §3.5 (iii), §3.8 R7: the 2016+ Xinvltlb path (pmap_inval_smp), a lost Xinvltlb and
+/// its LOOPRECOVER watchdog, and the target's wait for the originator's PTE swap (R8).
+#[test]
+fn dragonfly_pmap_inval_smp_handshake_and_watchdog() {
+    for ncpu in [2, 3] {
+        assert_eq!(check("dragonfly", ncpu, "xinvltlb_free", &[]), Outcome::Verified, "{ncpu} CPUs");
+    }
+    // The watchdog (on by default, as LOOPRECOVER is compiled in) survives a lost Xinvltlb.
+    assert_eq!(check("dragonfly", 2, "xinvltlb_free", &[("hw_ipi_loss", "1")]), Outcome::Verified);
+    let o = check("dragonfly", 2, "xinvltlb_free", &[("hw_ipi_loss", "1"), ("inval_watchdog", "false")]);
+    assert_eq!(property(&o), "G-NOLOST", "{o:?}");
+    assert!(o.choices().iter().any(|c| matches!(c, Choice::Lose(1, _))), "{:?}", o.choices());
+    let o = check("dragonfly", 2, "xinvltlb_free", &[("inval_target_waits", "false")]);
+    assert_eq!(property(&o), "G-STALE", "{o:?}");
+}
+
+/// §3.8 R7 on the older cpusync path (R7_cpusync): Xipiq lost on its way
+/// (hw_ipi_loss), and option loop_recover grafting the watchdog onto the cpusync wait.
 #[test]
 fn dragonfly_lost_xipiq_and_the_watchdog() {
     // Without the watchdog, one lost IPI leaves the master waiting for stage 1 forever.
