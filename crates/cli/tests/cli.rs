@@ -1,6 +1,6 @@
 //! End-to-end tests of the `sdlab` binary: exit codes, JSON shapes, replay.
 
-use sdlab_engine::{compile, models, schedule, Choice, Config, Machine, Session};
+use sdlab_engine::{compile, models, schedule, Choice, Config, Machine, Property, Session};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -121,7 +121,7 @@ fn deadlock_schedule() -> String {
         }
     }
     assert!(s.enabled().is_empty());
-    assert_eq!(s.stuck().expect("stuck").property, "G-DEADLOCK");
+    assert_eq!(s.stuck().expect("stuck").property, Property::Deadlock);
     schedule::format(&s.schedule())
 }
 

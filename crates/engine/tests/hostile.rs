@@ -216,13 +216,13 @@ fn a_failing_assertion_over_locals_is_a_violation() {
     let mut s = Session::new(m);
     let e = s.step(Choice::Step(0)).expect("the assertion's step");
     let v = e.violation.as_ref().expect("violation");
-    assert_eq!((v.property, v.message.as_str(), e.line), ("assert", "a is 2", 4));
+    assert_eq!((v.property, v.message.as_str(), e.line), (Property::Assert, "a is 2", 4));
     for mode in [Mode::Bfs, Mode::Dfs] {
         let m = Machine::new(p.clone(), Config::new(&p)).expect("machine");
         let (out, _) = Checker::new(m, Options { mode, ..Options::default() }).check();
         match out {
             Outcome::Violation { property, message, schedule, .. } => {
-                assert_eq!((property.as_str(), message.as_str()), ("assert", "a is 2"));
+                assert_eq!((property.code(), message.as_str()), ("assert", "a is 2"));
                 assert_eq!(schedule, ["0"]);
             }
             other => panic!("{mode:?}: {other:?}"),
@@ -236,7 +236,7 @@ fn a_local_assertion_after_a_step_is_a_violation() {
     let p = common::program(src);
     let (out, _) = Checker::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"), Options::default()).check();
     assert!(
-        matches!(&out, Outcome::Violation { property, message, .. } if property == "assert" && message == "assertion `a == 3` failed"),
+        matches!(&out, Outcome::Violation { property, message, .. } if *property == Property::Assert && message == "assertion `a == 3` failed"),
         "{out:?}"
     );
 }

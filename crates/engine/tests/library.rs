@@ -19,7 +19,7 @@ fn check(model: &str, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Outco
 
 fn property(o: &Outcome) -> &str {
     match o {
-        Outcome::Violation { property, .. } => property,
+        Outcome::Violation { property, .. } => property.code(),
         Outcome::Verified => "verified",
         _ => "other",
     }
@@ -295,7 +295,7 @@ fn freebsd_di_races_and_what_prevents_them() {
     assert_eq!(property(&o), "G-STALE");
     let o = check("freebsd-di", 3, "two_unmaps", &[("wide_cas", "false")]);
     let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
-    assert_eq!((property.as_str(), message.contains("CPU 2")), ("G-STALE", true), "{message}");
+    assert_eq!((property.code(), message.contains("CPU 2")), ("G-STALE", true), "{message}");
 }
 
 #[test]
@@ -383,7 +383,7 @@ fn dillon_2004_pageout_and_protect() {
     for quiesce in ["false", "true"] {
         let o = check("dillon-2004", 2, "pageout", &[("quiesce_first", quiesce), ("remove_first", "false")]);
         let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
-        assert_eq!(property, "assert", "quiesce_first={quiesce}");
+        assert_eq!(*property, Property::Assert, "quiesce_first={quiesce}");
         assert!(message.contains("caching a dirty page"), "{message}");
     }
     // 4.5C: pmap_protect's plain read and write of the PTE erase a dirty bit set between

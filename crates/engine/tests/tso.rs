@@ -82,7 +82,7 @@ fn outcome(src: &str, opts: &[(&str, &str)], o: Options) -> Outcome {
 
 fn property(o: &Outcome) -> Option<&str> {
     match o {
-        Outcome::Violation { property, .. } => Some(property),
+        Outcome::Violation { property, .. } => Some(property.code()),
         _ => None,
     }
 }

@@ -92,8 +92,7 @@ fn b_choice(b: &mut Session, follow: &Follow, seed: u64, i: usize, a: Option<Cho
 
 fn why_stopped(s: &Session) -> String {
     if let Some(st) = s.stuck() {
-        let what = if st.property == "G-DEADLOCK" { "deadlock" } else { "lost shootdown" };
-        return format!("is stuck: {what} ({})", st.property);
+        return format!("is stuck: {} ({})", st.property.label(), st.property);
     }
     if s.state().cpus.iter().all(|c| c.stack.is_empty()) {
         return "has finished: every CPU is idle".into();

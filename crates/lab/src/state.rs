@@ -7,9 +7,9 @@
 use crate::compare::{self, Compare, Follow};
 use crate::guide::Guide;
 use crate::permalink;
-use crate::protocol::CheckReply;
+use crate::protocol::{CheckReply, Verdict};
 use sdlab_engine::machine::{Choice, Config, Machine};
-use sdlab_engine::{compile, models, schedule, Program, Session};
+use sdlab_engine::{compile, models, schedule, Program, Property, Session};
 use std::sync::Arc;
 
 pub struct Pane {
@@ -57,7 +57,8 @@ pub struct Pane {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub choices: Vec<Choice>,
-    pub property: String,
+    /// What the schedule breaks; None for a schedule to follow that breaks nothing.
+    pub property: Option<Property>,
     pub message: String,
     /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
     pub cycle_start: Option<usize>,
@@ -72,11 +73,11 @@ impl Plan {
     pub fn new(
         machine: &Machine,
         choices: Vec<Choice>,
-        property: String,
+        property: Option<Property>,
         message: String,
         cycle_start: Option<usize>,
     ) -> Plan {
-        let cause = (!property.is_empty() && cycle_start.is_none())
+        let cause = (property.is_some() && cycle_start.is_none())
             .then(|| crate::cause::unavoidable_after(machine, &choices, crate::cause::BUDGET))
             .flatten();
         Plan { choices, property, message, cycle_start, cause }
@@ -256,9 +257,9 @@ impl Pane {
     /// gallery's story of it stays on screen beside the timeline. Found from the
     /// configuration, so that a link to the race finds it too.
     pub fn race(&self) -> Option<&sdlab_engine::lang::program::RaceDecl> {
-        let plan = self.plan.as_ref().filter(|p| !p.property.is_empty())?;
+        let property = self.plan.as_ref()?.property?;
         let mut mine = self.prog.races.iter().filter(|r| Config::for_race(&self.prog, r) == self.cfg);
-        mine.clone().find(|r| r.expect == plan.property).or_else(|| mine.next())
+        mine.clone().find(|r| r.expect == property).or_else(|| mine.next())
     }
 
     /// Compile the editor's text and, if it compiles, run it in the closest configuration:
@@ -297,11 +298,11 @@ impl Pane {
                 // What the whole schedule breaks, read before going back to the step shown:
                 // a schedule that ends in a violation or a stuck state is a counterexample.
                 let broken = match link.cycle_start {
-                    Some(_) => Some(("G-NOLOST".to_string(), String::new())),
+                    Some(_) => Some((Property::NoLost, String::new())),
                     None => session
                         .first_violation()
-                        .map(|(_, v)| (v.property.to_string(), v.message.clone()))
-                        .or_else(|| session.stuck().map(|s| (s.property.to_string(), s.message))),
+                        .map(|(_, v)| (v.property, v.message.clone()))
+                        .or_else(|| session.stuck().map(|s| (s.property, s.message))),
                 };
                 while session.steps() > link.at && session.back() {}
                 Ok((link, prog, cfg, session, broken))
@@ -324,8 +325,8 @@ impl Pane {
                 // The schedule stays loaded while there are steps left to play, and at its
                 // end too when it is a counterexample, so that its timeline stays on screen
                 // and Home, → and End follow it again.
-                let (property, message) = broken.unwrap_or_default();
-                self.plan = (link.at < link.schedule.len() || !property.is_empty())
+                let (property, message) = broken.map_or((None, String::new()), |(p, m)| (Some(p), m));
+                self.plan = (link.at < link.schedule.len() || property.is_some())
                     .then(|| Plan::new(&self.session.machine, link.schedule, property, message, link.cycle_start));
                 self.editor = false;
                 self.guide = None;
@@ -436,8 +437,7 @@ impl Pane {
                 self.editor = false;
                 self.compare = None;
                 self.rebuild(cfg);
-                self.plan =
-                    Some(Plan::new(&self.session.machine, g.schedule.clone(), String::new(), String::new(), None));
+                self.plan = Some(Plan::new(&self.session.machine, g.schedule.clone(), None, String::new(), None));
                 self.guide = Some(g);
             }
             Err(e) => self.error = Some(format!("{} cannot be played in the machine: {e}", g.title)),
@@ -474,14 +474,14 @@ impl Pane {
                 let stats = format!(
                     "{states} states, {transitions} transitions, depth {depth}, {seconds:.2} s ({rate:.0} states/s)"
                 );
-                self.check = match verdict.as_str() {
-                    "verified" => CheckStatus::Finished {
+                self.check = match verdict {
+                    Verdict::Verified => CheckStatus::Finished {
                         text: format!(
                             "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: {reductions}). {stats}"
                         ),
                         violation: false,
                     },
-                    "violation" => {
+                    Verdict::Violation => {
                         // The plan must replay on this machine before it is loaded: a reply
                         // is only trusted as far as the engine confirms it.
                         let choices = sched.as_deref().map(schedule::parse).transpose().and_then(|c| {
@@ -493,11 +493,10 @@ impl Pane {
                         match choices {
                             Ok(choices) => {
                                 let choices = choices.unwrap_or_default();
-                                let property = property.unwrap_or_default();
                                 let message = message.unwrap_or_default();
                                 let text = format!(
                                     "Found {} in {} steps, the shortest possible; loaded at step 0: press → to play it. {stats}",
-                                    describe_property(&property),
+                                    property.map_or_else(|| "a violation".to_string(), Property::describe),
                                     choices.len()
                                 );
                                 self.session.reset();
@@ -509,28 +508,14 @@ impl Pane {
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
                         }
                     }
-                    "limit" => CheckStatus::Failed(format!(
+                    Verdict::Limit => CheckStatus::Failed(format!(
                         "Stopped: {}. Nothing was proved; try fewer CPUs. {stats}",
                         message.unwrap_or_default()
                     )),
-                    _ => CheckStatus::Failed(format!("Model error: {}", message.unwrap_or_default())),
+                    Verdict::Fault => CheckStatus::Failed(format!("Model error: {}", message.unwrap_or_default())),
                 };
             }
         }
-    }
-}
-
-pub fn describe_property(p: &str) -> String {
-    match p {
-        "G-STALE" => "a use after free through a stale TLB entry (G-STALE)".into(),
-        "G-DEADLOCK" => "a deadlock (G-DEADLOCK)".into(),
-        "G-NOLOST" => "a lost shootdown (G-NOLOST)".into(),
-        "G-USERMODE-WINDOW" => {
-            "a use of a cached translation between acknowledgement and invalidation (G-USERMODE-WINDOW)".into()
-        }
-        "G-MEM" => "request storage read after its owner reused it (G-MEM)".into(),
-        "assert" => "a failed assertion".into(),
-        other => other.to_string(),
     }
 }
 

@@ -42,11 +42,7 @@ async fn find_b_race(
     let text = match c.outcome() {
         Some(Outcome::Violation { property, choices, .. }) => {
             d.emit(Action::CompareVariant(set, Follow::Own { choices: choices.clone(), seed }));
-            format!(
-                "B plays its shortest counterexample: {} in {} steps.",
-                super::state::describe_property(property),
-                choices.len()
-            )
+            format!("B plays its shortest counterexample: {} in {} steps.", property.describe(), choices.len())
         }
         Some(Outcome::Limit { reason }) => format!("B's search stopped: {reason}. Nothing found; try fewer CPUs."),
         Some(Outcome::Fault { message, .. }) => format!("B's model faults: {message}"),

@@ -255,7 +255,7 @@ impl Machine {
             Kind::Assert { cond, msg } => {
                 if self.eval(s, c, cond, &mut read)? == 0 {
                     *violation = Some(Violation {
-                        property: "assert",
+                        property: Property::Assert,
                         cpu: c8,
                         message: self.prog.messages[msg as usize].clone(),
                     });
@@ -328,24 +328,13 @@ impl Machine {
                 fx.push(Effect::Interrupts { cpu: c8, enabled: on });
             }
             Kind::CritEnter | Kind::CritExit => {
-                let cpu = &mut s.cpus[c];
-                if matches!(ins.kind, Kind::CritEnter) {
-                    // A depth that stopped at 65 535 would let the 65 536th exit fault
-                    // for no reason: the excess is a model error.
-                    cpu.crit = cpu.crit.checked_add(1).ok_or("critical_enter nested more than 65535 deep")?;
-                } else {
-                    cpu.crit = cpu.crit.checked_sub(1).ok_or("critical_exit without critical_enter")?;
-                }
-                fx.push(Effect::Critical { cpu: c8, depth: cpu.crit });
+                let enter = matches!(ins.kind, Kind::CritEnter);
+                let depth = nest(&mut s.cpus[c].crit, enter, "critical_enter", "critical_exit")?;
+                fx.push(Effect::Critical { cpu: c8, depth });
             }
             Kind::Pin | Kind::Unpin => {
-                let cpu = &mut s.cpus[c];
-                if matches!(ins.kind, Kind::Pin) {
-                    cpu.pin = cpu.pin.checked_add(1).ok_or("pin nested more than 65535 deep")?;
-                } else {
-                    cpu.pin = cpu.pin.checked_sub(1).ok_or("unpin without pin")?;
-                }
-                fx.push(Effect::Pinned { cpu: c8, depth: cpu.pin });
+                let depth = nest(&mut s.cpus[c].pin, matches!(ins.kind, Kind::Pin), "pin", "unpin")?;
+                fx.push(Effect::Pinned { cpu: c8, depth });
             }
             Kind::SendIpi { mask, vector } => {
                 let m = self.eval(s, c, mask, &mut read)? as u32 & self.all_cpus();
@@ -431,7 +420,7 @@ impl Machine {
                 fr.clean = true;
                 if fr.unseen && !recorded {
                     *violation = Some(Violation {
-                        property: "G-DIRTY",
+                        property: Property::Dirty,
                         cpu: c8,
                         message: format!(
                             "lost modification: CPU {c} declares frame {f} clean, but a store reached it since the kernel last read a dirty bit set for it or wrote it out, and no dirty bit records that store"
@@ -523,7 +512,7 @@ impl Machine {
                     .ok_or(format!("free_page: frame {f} was freed 65535 times; its generation count is full"))?;
                 if fr.clean && fr.unseen {
                     *violation = Some(Violation {
-                        property: "G-DIRTY",
+                        property: Property::Dirty,
                         cpu: c8,
                         message: format!(
                             "lost modification: CPU {c} frees frame {f}, held clean, but a store reached it since the kernel last read a dirty bit set for it or wrote it out"
@@ -650,7 +639,7 @@ impl Machine {
         self.user_access_tlb(s, c, va, write, fx, violation)?;
         if let Some(mut w) = window {
             match violation {
-                Some(v) if !before && v.property == "G-STALE" => {
+                Some(v) if !before && v.property == Property::Stale => {
                     w.message.push_str("; and the frame is already freed: a use after free");
                     *violation = Some(w);
                 }
@@ -699,7 +688,7 @@ impl Machine {
                 };
                 if !s.frames[pte.frame as usize].allocated {
                     *violation = Some(Violation {
-                        property: "G-STALE",
+                        property: Property::Stale,
                         cpu: c8,
                         message: format!(
                             "use after free: CPU {c} {} va {va:#x} through the page table into frame {}, which is free",
@@ -744,7 +733,7 @@ impl Machine {
                 (false, true) => "freed since (or free when a speculative walk filled)",
             };
             *violation = Some(Violation {
-                property: "G-STALE",
+                property: Property::Stale,
                 cpu: c8,
                 message: format!(
                     "use after free: CPU {c} {} va {va:#x} through a stale TLB entry into frame {}, {state} the entry was filled",
@@ -768,7 +757,7 @@ impl Machine {
             });
             if !pte_dirty && frame.clean && violation.is_none() {
                 *violation = Some(Violation {
-                    property: "G-DIRTY",
+                    property: Property::Dirty,
                     cpu: c8,
                     message: format!(
                         "lost modification: CPU {c} wrote va {va:#x} (frame {}) through a TLB entry that still caches D=1 after the kernel declared the frame clean; no dirty bit records the write",
@@ -994,4 +983,16 @@ impl Machine {
         }
         Ok(if sp > 0 { st[sp - 1] } else { 0 })
     }
+}
+
+/// One level deeper (`enter`) or shallower in a nesting count: critical sections, pins.
+/// A depth that stopped at 65 535 would let the 65 536th exit fault for no reason, so the
+/// excess is a model error, as is an exit with nothing to leave.
+fn nest(depth: &mut u16, enter: bool, open: &str, close: &str) -> R<u16> {
+    *depth = if enter {
+        depth.checked_add(1).ok_or_else(|| format!("{open} nested more than 65535 deep"))?
+    } else {
+        depth.checked_sub(1).ok_or_else(|| format!("{close} without {open}"))?
+    };
+    Ok(*depth)
 }

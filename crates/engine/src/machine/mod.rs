@@ -21,6 +21,7 @@ pub use tso::STORE_BUFFER_SIZE;
 mod effects;
 
 use crate::lang::program::{Kind, Program, Scenario};
+pub use crate::property::Property;
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -192,8 +193,7 @@ impl FromStr for Choice {
 /// A property broken by a step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
-    /// `G-STALE`, `assert`, …
-    pub property: &'static str,
+    pub property: Property,
     pub cpu: u8,
     pub message: String,
 }
@@ -247,7 +247,7 @@ pub struct Wait {
 pub struct Stuck {
     /// `G-DEADLOCK` when a waiter has the interrupt it needs masked, or waits in a handler
     /// for the context it interrupted (see `Machine::self_deadlocked`), else `G-NOLOST`.
-    pub property: &'static str,
+    pub property: Property,
     pub waits: Vec<Wait>,
     pub message: String,
 }
@@ -726,9 +726,9 @@ impl Machine {
             parts.push(p);
         }
         let (property, lead) = if deadlock {
-            ("G-DEADLOCK", "Deadlock: no CPU can make progress. ")
+            (Property::Deadlock, "Deadlock: no CPU can make progress. ")
         } else {
-            ("G-NOLOST", "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
+            (Property::NoLost, "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
         };
         Some(Stuck { property, message: format!("{lead}{}.", parts.join("; ")), waits })
     }
