@@ -126,11 +126,7 @@ impl Pte {
     pub fn word(&self) -> u32 {
         // Destructured without `..`: a new field left out does not compile.
         let Pte { frame, present, writable, dirty, accessed } = *self;
-        frame as u32
-            | (present as u32) << 16
-            | (writable as u32) << 17
-            | (dirty as u32) << 18
-            | (accessed as u32) << 19
+        frame as u32 | (present as u32) << 16 | (writable as u32) << 17 | (dirty as u32) << 18 | (accessed as u32) << 19
     }
 
     /// The PTE of a word made by [`Pte::word`].
