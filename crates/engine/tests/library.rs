@@ -57,6 +57,19 @@ fn mach_idle_cpu_processes_queued_updates_when_it_wakes() {
     }
 }
 
+/// §1.4 (issue #13): the reason D25510's initiator keeps interrupts enabled, another
+/// kind of IPI that needs its cooperation: an smp_rendezvous under smp_ipi_mtx.
+#[test]
+fn scoreboard_initiator_serves_an_smp_rendezvous_while_it_waits() {
+    for ncpu in [2, 3] {
+        assert_eq!(check("freebsd-scoreboard", ncpu, "rendezvous", &[]), Outcome::Verified, "{ncpu} CPUs");
+    }
+    let o = check("freebsd-scoreboard", 2, "rendezvous", &[("initiator_if", "false")]);
+    assert_eq!(property(&o), "G-DEADLOCK", "{o:?}");
+    // In the shortest deadlock CPU 0 took no interrupt at all: neither IPI is ever served.
+    assert!(!o.choices().iter().any(|c| matches!(c, Choice::Irq(..))), "{:?}", o.choices());
+}
+
 #[test]
 fn mach_shootdown() {
     for ncpu in [2, 3] {
