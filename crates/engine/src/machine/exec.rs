@@ -42,6 +42,10 @@ impl Machine {
                 }
                 let handler = self.prog.vectors[v as usize].handler;
                 self.frame_room(&s.cpus[c], handler).map_err(|m| Fault { cpu: c as u8, line: 0, message: m })?;
+                // Delivery waits for the interrupted code's stores (see `tso::drains_first`).
+                if self.hw.tso {
+                    self.drain_all(s, c, fx);
+                }
                 let cpu = &mut s.cpus[c];
                 cpu.irr &= !(1 << v);
                 cpu.isr |= 1 << v;
@@ -67,6 +71,10 @@ impl Machine {
                     cpu.nmi_latch = true;
                     fx.push(Effect::NmiLatched { cpu: c as u8 });
                 } else {
+                    if self.hw.tso {
+                        self.drain_all(s, c, fx);
+                    }
+                    let cpu = &mut s.cpus[c];
                     let saved_if = cpu.intr;
                     cpu.intr = false;
                     self.push_activation(cpu, nmi, Ctx::Nmi, saved_if);
@@ -361,7 +369,9 @@ impl Machine {
             | Kind::PteClearDirty { aspace, va, dst }
             | Kind::PteDirty { aspace, va, dst } => {
                 let slot = self.slot(s, c, aspace, va)?;
-                let old = s.ptes[slot];
+                // The locked operations drained the buffer first; a plain read sees the
+                // CPU's own buffered `pte_set`.
+                let old = self.pte_view(s, c, slot);
                 // What the operation writes back (None for a read) and what it returns.
                 let frame = if old.present { old.frame as i32 } else { -1 };
                 let (new, result) = match ins.kind {
@@ -426,10 +436,8 @@ impl Machine {
                 if f < 0 || f as usize >= s.frames.len() {
                     return Err(format!("pte_set: there is no frame {f}"));
                 }
-                let old = s.ptes[slot];
                 let new = Pte { frame: f as u16, present: true, writable: w, dirty: false, accessed: false };
-                s.ptes[slot] = new;
-                fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+                self.store_pte(s, c, slot, new, fx);
             }
             Kind::PteCmpset { aspace, va, frame, dirty, writable, dst } => {
                 let slot = self.slot(s, c, aspace, va)?;
@@ -654,6 +662,10 @@ impl Machine {
         let c8 = c as u8;
         let asp = s.cpus[c].aspace;
         let hit = s.cpus[c].tlb.iter().position(|e| e.aspace == asp && e.va == va);
+        // A miss walks, and so does a store through an entry caching D=0 (the assist).
+        if hit.is_none_or(|i| write && !s.cpus[c].tlb[i].dirty) {
+            self.drain_for_walk(s, c, fx);
+        }
         let entry = match hit {
             Some(i) => s.cpus[c].tlb[i],
             None => {

@@ -72,10 +72,22 @@ pub struct Cpu {
 }
 
 /// A store waiting in a CPU's store buffer: visible to that CPU, not yet to the others.
+/// A `pte_set` is a plain store too (Linux's set_pte, FreeBSD's pte_store): its entry has
+/// `addr` = [`PTE_STORE`] | the page-table slot and `value` = the PTE as [`Pte::word`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Store {
     pub addr: u32,
     pub value: i32,
+}
+
+/// Tag of a buffered store to a page-table entry (no shared word has this bit).
+pub const PTE_STORE: u32 = 1 << 31;
+
+impl Store {
+    /// The page-table slot a buffered `pte_set` writes, if this is one.
+    pub fn pte_slot(&self) -> Option<usize> {
+        (self.addr & PTE_STORE != 0).then_some((self.addr & !PTE_STORE) as usize)
+    }
 }
 
 pub const NO_ASPACE: u8 = u8::MAX;
@@ -107,6 +119,21 @@ pub struct Pte {
     pub writable: bool,
     pub dirty: bool,
     pub accessed: bool,
+}
+
+impl Pte {
+    /// The PTE as one word: the frame in bits 0-15, then P, W, D and A.
+    pub fn word(&self) -> u32 {
+        // Destructured without `..`: a new field left out does not compile.
+        let Pte { frame, present, writable, dirty, accessed } = *self;
+        frame as u32 | (present as u32) << 16 | (writable as u32) << 17 | (dirty as u32) << 18 | (accessed as u32) << 19
+    }
+
+    /// The PTE of a word made by [`Pte::word`].
+    pub fn from_word(p: u32) -> Pte {
+        let bit = |k: u32| p & (1 << k) != 0;
+        Pte { frame: p as u16, present: bit(16), writable: bit(17), dirty: bit(18), accessed: bit(19) }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -409,12 +436,7 @@ impl State {
             }
         }
         for (d, p) in o[i..i + ptes.len()].iter_mut().zip(ptes) {
-            let Pte { frame, present, writable, dirty, accessed } = *p;
-            *d = frame as u32
-                | (present as u32) << 16
-                | (writable as u32) << 17
-                | (dirty as u32) << 18
-                | (accessed as u32) << 19;
+            *d = p.word();
         }
         i += ptes.len();
         for (d, f) in o[i..i + frames.len()].iter_mut().zip(frames) {
@@ -530,13 +552,7 @@ impl State {
             };
         }
         ptes.clear();
-        ptes.extend(w[i..i + nptes].iter().map(|&p| Pte {
-            frame: p as u16,
-            present: bit(p, 16),
-            writable: bit(p, 17),
-            dirty: bit(p, 18),
-            accessed: bit(p, 19),
-        }));
+        ptes.extend(w[i..i + nptes].iter().map(|&p| Pte::from_word(p)));
         i += nptes;
         frames.clear();
         frames.extend(w[i..i + nframes].iter().map(|&f| PageFrame {
