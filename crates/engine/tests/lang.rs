@@ -174,3 +174,19 @@ fn the_reference_names_every_builtin() {
         assert!(expect.contains(&format!("\"{}\"", p.keyword())), "the grammar's expect rule lacks `{}`", p.keyword());
     }
 }
+
+/// A name declared twice points at its first declaration, and a reserved name says what
+/// the language means by it: the diagnostic carries a label and a note, not only a message.
+#[test]
+fn diagnostics_carry_labels_and_notes() {
+    let d = first_error("model \"m\";\nshared w;\nshared w;\nproc main() { }\nscenario s { cpu *: main(); }");
+    assert_eq!((d.span.line, d.message.as_str()), (3, "`w` is declared twice"));
+    assert_eq!(
+        d.labels.iter().map(|l| (l.span.line, l.message.as_str())).collect::<Vec<_>>(),
+        [(2, "first declared here")]
+    );
+    let d = first_error("model \"m\";\nproc pin() { }\nproc main() { }\nscenario s { cpu *: main(); }");
+    assert_eq!(d.notes, ["`pin` is a built-in statement: pin the thread to this CPU (sched_pin)"]);
+    let d = first_error("model \"m\";\nshared w;\nproc main() { local w = 1; }\nscenario s { cpu *: main(); }");
+    assert_eq!(d.labels.iter().map(|l| l.span.line).collect::<Vec<_>>(), [2], "{d:?}");
+}

@@ -122,6 +122,8 @@ struct Compiler {
     prog: Program,
     diags: Vec<Diagnostic>,
     globals: HashMap<String, Global>,
+    /// Where each global was declared, for "declared twice".
+    declared_at: HashMap<String, Span>,
     /// Diagnostics found beyond `KEPT_DIAGNOSTICS`.
     dropped: usize,
     /// Nesting of the statement being compiled (bounded by the parser; checked again).
@@ -186,6 +188,7 @@ impl Compiler {
             dropped: 0,
             nest: 0,
             globals: HashMap::new(),
+            declared_at: HashMap::new(),
             locals: HashMap::new(),
             next_local: 0,
             code: vec![],
@@ -201,8 +204,12 @@ impl Compiler {
     }
 
     fn err(&mut self, span: Span, msg: impl Into<String>) {
+        self.report(Diagnostic::new(span, msg));
+    }
+
+    fn report(&mut self, d: Diagnostic) {
         if self.diags.len() < KEPT_DIAGNOSTICS {
-            self.diags.push(Diagnostic::new(span, msg));
+            self.diags.push(d);
         } else {
             self.dropped += 1;
         }
@@ -219,9 +226,16 @@ impl Compiler {
 
     fn declare(&mut self, name: &str, g: Global, span: Span) {
         if reserved(name) {
-            self.err(span, format!("`{name}` is a reserved name"));
+            self.report(reserved_here(name, span));
         } else if self.globals.insert(name.to_string(), g).is_some() {
-            self.err(span, format!("`{name}` is declared twice"));
+            let d = Diagnostic::new(span, format!("`{name}` is declared twice"));
+            let d = match self.declared_at.get(name) {
+                Some(&first) => d.with_label(first, "first declared here"),
+                None => d,
+            };
+            self.report(d);
+        } else {
+            self.declared_at.insert(name.to_string(), span);
         }
     }
 
@@ -406,6 +420,18 @@ impl Compiler {
 fn reserved(name: &str) -> bool {
     const RESERVED: [&str; 6] = ["self", "NCPU", "true", "false", "local", "idle"];
     RESERVED.contains(&name) || Func::by_name(name).is_some() || builtins::find(name).is_some() || name == "assert"
+}
+
+/// "`name` is a reserved name", with what the name means in the language.
+fn reserved_here(name: &str, span: Span) -> Diagnostic {
+    let d = Diagnostic::new(span, format!("`{name}` is a reserved name"));
+    if let Some(b) = builtins::find(name) {
+        d.with_note(format!("`{name}` is a built-in statement: {}", b.help))
+    } else if Func::by_name(name).is_some() {
+        d.with_note(format!("`{name}(...)` is a built-in function of expressions"))
+    } else {
+        d.with_note("the language gives this name its own meaning; choose another")
+    }
 }
 
 /// An option value the machine would not run as given is refused where it is written.

@@ -36,9 +36,14 @@ impl Compiler {
         if reserved(name) && name != "idle" {
             // `local self = 2;` was accepted, and `self` then meant the CPU or the local
             // depending on where it was read.
-            self.err(span, format!("`{name}` is a reserved name"));
+            self.report(reserved_here(name, span));
         } else if self.globals.contains_key(name) {
-            self.err(span, format!("local `{name}` would hide a global of the same name"));
+            let d = Diagnostic::new(span, format!("local `{name}` would hide a global of the same name"));
+            let d = match self.declared_at.get(name) {
+                Some(&g) => d.with_label(g, "the global is declared here"),
+                None => d,
+            };
+            self.report(d);
         }
         let i = self.next_local;
         self.next_local = self.next_local.saturating_add(1);
