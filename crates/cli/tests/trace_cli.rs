@@ -228,3 +228,30 @@ fn stats_rounds_to_an_unwritable_path_is_a_located_error() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("cannot write `/nonexistent/dir/r.csv`"), "{err}");
 }
+
+/// The bundled `traces/emulated/` files are what the commands traces/README.md gives write
+/// today (crates/trace/tests/emulated_ktrdump.rs pins their reconstruction), so a change of
+/// a model or an exporter that moves them is seen and the files regenerated.
+#[test]
+fn the_bundled_emulated_ktrdump_files_are_what_the_readme_commands_write() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../traces/README.md")).expect("README");
+    let commands: Vec<&str> = readme.lines().filter_map(|l| l.strip_prefix("    sdlab trace emulate ")).collect();
+    assert_eq!(commands.len(), 3, "{commands:?}");
+    for (command, file) in commands.iter().zip([
+        "dragonfly-4cpu-seed7",
+        "freebsd-scoreboard-4cpu-seed7",
+        "freebsd-scoreboard-crossfire-4cpu-seed3",
+    ]) {
+        let mut args = vec!["trace", "emulate"];
+        args.extend(command.split_whitespace());
+        let o = sdlab(&args);
+        assert_eq!(o.status.code(), Some(0), "{command}: {}", String::from_utf8_lossy(&o.stderr));
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../traces/emulated/{file}.ktrdump"));
+        let bundled = std::fs::read(&path).expect("bundled file");
+        assert!(
+            o.stdout == bundled,
+            "traces/emulated/{file}.ktrdump is not what `sdlab trace emulate {command}` writes: regenerate it"
+        );
+    }
+}
