@@ -335,7 +335,7 @@ fn schedule_text_with_huge_numbers_is_an_error() {
 fn configuration_indices_are_checked() {
     let (p, _) = three_cpus();
     let cfg = Config { scenario: 99, ..Config::new(&p) };
-    assert_eq!(Machine::new(p.clone(), cfg).err(), Some("no scenario number 99 (the model has 3)".into()));
+    assert_eq!(Machine::new(p.clone(), cfg).err(), Some("no scenario number 99 (the model has 4)".into()));
     let cfg = Config { options: vec![], ..Config::new(&p) };
     assert!(Machine::new(p.clone(), cfg).is_err());
     let cfg = Config { ncpu: 33, ..Config::new(&p) };
