@@ -104,7 +104,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let options = load::options_json(&p, &cfg);
     let options_text = load::options_text(&p, &cfg);
     let ncpu = cfg.ncpu;
-    let machine = Machine::new(p.clone(), cfg).map_err(Error::Input)?;
+    let machine = Machine::new(p.clone(), cfg).map_err(|e| Error::Input(e.into()))?;
     let opts = Options {
         max_states: args.max_states,
         mode: if args.dfs { Mode::Dfs } else { Mode::Bfs },

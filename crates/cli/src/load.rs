@@ -184,7 +184,7 @@ pub fn config(
         let Some((name, value)) = s.split_once('=') else {
             return Err(Error::Input(format!("--set `{s}`: expected NAME=VALUE, e.g. --set rescan=false")));
         };
-        cfg.set(p, name.trim(), value.trim()).map_err(Error::Input)?;
+        cfg.set(p, name.trim(), value.trim()).map_err(|e| Error::Input(e.into()))?;
     }
     Ok(cfg)
 }

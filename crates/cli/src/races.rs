@@ -58,7 +58,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     for b in models::BUNDLED {
         let l = load::compiled(b.id.to_string(), b.source)?;
         for r in &l.prog.races {
-            let m = Machine::new(l.prog.clone(), Config::for_race(&l.prog, r)).map_err(Error::Input)?;
+            let m = Machine::new(l.prog.clone(), Config::for_race(&l.prog, r)).map_err(|e| Error::Input(e.into()))?;
             let t0 = Instant::now();
             let (o, p) = Checker::new(m, Options::default()).check();
             let found = match &o {

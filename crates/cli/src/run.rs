@@ -103,7 +103,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let options = load::options_json(&p, &cfg);
     let options_text = load::options_text(&p, &cfg);
     let ncpu = cfg.ncpu;
-    let machine = Machine::new(p.clone(), cfg).map_err(Error::Input)?;
+    let machine = Machine::new(p.clone(), cfg).map_err(|e| Error::Input(e.into()))?;
     let mut session = Session::new(machine);
 
     let mut out = BufWriter::new(crate::stdout());

@@ -258,12 +258,12 @@ fn machine_rejects_bad_configurations_with_messages() {
     let p = scoreboard();
     let mut cfg = Config::new(&p);
     cfg.ncpu = 0;
-    assert!(Machine::new(p.clone(), cfg.clone()).unwrap_err().contains("1 to 32"));
+    assert!(Machine::new(p.clone(), cfg.clone()).unwrap_err().to_string().contains("1 to 32"));
     cfg.ncpu = 1;
     cfg.scenario = p.scenario_index("crossfire").expect("scenario");
-    assert!(Machine::new(p.clone(), cfg).unwrap_err().contains("at least 2 CPUs"));
+    assert!(Machine::new(p.clone(), cfg).unwrap_err().to_string().contains("at least 2 CPUs"));
     let mut cfg = Config::new(&p);
-    assert!(cfg.set(&p, "nope", "1").unwrap_err().contains("unknown option"));
+    assert!(cfg.set(&p, "nope", "1").unwrap_err().to_string().contains("unknown option"));
     assert!(cfg.set(&p, "rescan", "maybe").is_err());
 }
 
@@ -285,7 +285,7 @@ fn runtime_model_errors_are_located_faults() {
     let mut cfg = Config::new(p.as_ref().expect("ok"));
     cfg.ncpu = 1;
     let err = Machine::new(std::sync::Arc::new(p.expect("ok")), cfg).unwrap_err();
-    assert!(err.contains("endless loop"), "{err}");
+    assert!(err.to_string().contains("endless loop"), "{err}");
 }
 
 const KTR: &str = r#"

@@ -290,7 +290,7 @@ fn too_many_retired_words_is_a_located_fault() {
     let mut cfg = Config::new(&p);
     cfg.ncpu = 1;
     match Machine::new(p.clone(), cfg) {
-        Err(e) => assert!(e.contains("line 3") && e.contains("more than 64 words"), "{e}"),
+        Err(e) => assert!(e.to_string().contains("line 3") && e.to_string().contains("more than 64 words"), "{e}"),
         Ok(_) => panic!("the runaway retire loop is a model error"),
     }
 }

@@ -276,7 +276,9 @@ impl Compare {
     fn rebuild(&mut self, a: &Pane) {
         // After a change of model, options the new model lacks are forgotten.
         self.set.retain(|(n, _)| a.prog.option_index(n).is_some());
-        let built = self.b_config(a).and_then(|cfg| Machine::new(a.prog.clone(), cfg.clone()).map(|m| (cfg, m)));
+        let built = self
+            .b_config(a)
+            .and_then(|cfg| Machine::new(a.prog.clone(), cfg.clone()).map(|m| (cfg, m)).map_err(String::from));
         let (cfg, machine) = match built {
             Ok(x) => {
                 self.error = None;

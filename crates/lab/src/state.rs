@@ -401,7 +401,7 @@ impl Pane {
                 self.session = Session::new(m);
                 self.error = None;
             }
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
         self.running = false;
         self.plan = None;
@@ -484,7 +484,7 @@ impl Pane {
                     Verdict::Violation => {
                         // The plan must replay on this machine before it is loaded: a reply
                         // is only trusted as far as the engine confirms it.
-                        let choices = sched.as_deref().map(schedule::parse).transpose().and_then(|c| {
+                        let choices = sched.as_deref().map(schedule::parse).transpose().map_err(String::from).and_then(|c| {
                             let c = c.unwrap_or_default();
                             let mut probe = Session::new(self.session.machine.clone());
                             probe.replay(&c).map_err(|(k, f)| format!("it does not replay at step {k}: {f}"))?;
@@ -711,7 +711,7 @@ impl Pane {
                 Action::SetOption(i, v) => {
                     let mut cfg = s.cfg.clone();
                     let set = match s.prog.options.get(i) {
-                        Some(o) => cfg.set(&s.prog, &o.name, &v.to_string()),
+                        Some(o) => cfg.set(&s.prog, &o.name, &v.to_string()).map_err(String::from),
                         None => Err(format!("this model has no option number {i}")),
                     };
                     match set {

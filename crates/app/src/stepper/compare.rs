@@ -138,7 +138,7 @@ pub fn ComparePanel(props: &Props) -> Html {
                 sched_error.set(None);
                 d.emit(Action::CompareFollow(Follow::Own { choices, seed: own_seed }));
             }
-            Err(err) => sched_error.set(Some(err)),
+            Err(err) => sched_error.set(Some(err.to_string())),
         })
     };
     let close = {
@@ -168,14 +168,14 @@ pub fn ComparePanel(props: &Props) -> Html {
             let mut cfg = a_cfg.clone();
             for (n, v) in &set {
                 if let Err(e) = cfg.set(&prog, n, &v.to_string()) {
-                    search.set(Some(e));
+                    search.set(Some(e.to_string()));
                     return;
                 }
             }
             let machine = match Machine::new(prog.clone(), cfg) {
                 Ok(m) => m,
                 Err(e) => {
-                    search.set(Some(e));
+                    search.set(Some(e.to_string()));
                     return;
                 }
             };
