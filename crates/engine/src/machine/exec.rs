@@ -42,10 +42,6 @@ impl Machine {
                 }
                 let handler = self.prog.vectors[v as usize].handler;
                 self.frame_room(&s.cpus[c], handler).map_err(|m| Fault { cpu: c as u8, line: 0, message: m })?;
-                // Delivery waits for the interrupted code's stores (see `tso::drains_first`).
-                if self.hw.tso {
-                    self.drain_all(s, c, fx);
-                }
                 let cpu = &mut s.cpus[c];
                 cpu.irr &= !(1 << v);
                 cpu.isr |= 1 << v;
@@ -71,10 +67,6 @@ impl Machine {
                     cpu.nmi_latch = true;
                     fx.push(Effect::NmiLatched { cpu: c as u8 });
                 } else {
-                    if self.hw.tso {
-                        self.drain_all(s, c, fx);
-                    }
-                    let cpu = &mut s.cpus[c];
                     let saved_if = cpu.intr;
                     cpu.intr = false;
                     self.push_activation(cpu, nmi, Ctx::Nmi, saved_if);

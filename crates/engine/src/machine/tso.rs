@@ -5,13 +5,16 @@
 //! and Sewell: the one reordering x86 allows is a load overtaking the CPU's older stores
 //! to other words (the SB litmus test, research §0.3).
 //!
-//! Interrupt and NMI delivery commit the buffer before the handler's first instruction.
-//! The SDM does not list event delivery among the serializing instructions (vol. 3A §9.3,
-//! §8.3 before 2024; IRET is one), but its P6-family performance event SB_DRAINS (vol.
-//! 3B, "Performance-Monitoring Events") names interrupt acknowledgment among what drains
-//! the store buffer. Without the drain a handler could read another CPU's word before
-//! its own CPU's older stores were visible, as in the SB litmus test with the load moved
-//! into the handler (tests/tso.rs).
+//! Interrupt and NMI delivery do not commit the buffer: the SDM lists no event delivery
+//! among the serializing instructions (vol. 3A §9.3, §8.3 before 2024) and its ordering
+//! rules (§9.2.2) name only I/O, locked and serializing instructions; IRET, which is
+//! serializing, commits it. Linux does not count on delivery either: membarrier's
+//! ipi_mb() fences in the handler ("IPIs should be serializing but paranoid"). A handler
+//! may therefore read another CPU's word before its own CPU's older stores are visible
+//! (the SB litmus test with the load moved into the handler, tests/tso.rs): the weaker
+//! machine, so that a verification does not rest on a drain the architecture does not
+//! promise. (A P6-family performance event, SB_DRAINS, counts drains at interrupt
+//! acknowledgment on that microarchitecture; it is no architectural guarantee.)
 //!
 //! Instructions that wait for the buffer to empty on x86 commit it in their own step,
 //! oldest first, each commit an effect, instead of being disabled until drain choices
