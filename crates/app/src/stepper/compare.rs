@@ -64,6 +64,7 @@ pub struct Props {
 /// The controls of the comparison: B's options, how B steps, and the difference in words.
 #[function_component]
 pub fn ComparePanel(props: &Props) -> Html {
+    crate::renders::count("ComparePanel");
     let sched_error = use_state(|| None::<String>);
     let search = use_state(|| None::<String>);
     let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
@@ -258,6 +259,7 @@ pub struct TimelineProps {
 /// One run's projected steps as cells, the current step and the first difference marked.
 #[function_component]
 pub fn CompareTimeline(props: &TimelineProps) -> Html {
+    crate::renders::count("CompareTimeline");
     let s = props.lab.inner.borrow();
     let Some(cmp) = &s.compare else { return html! {} };
     let is_b = props.pane == "b";

@@ -16,6 +16,7 @@ pub struct Props {
 
 #[function_component]
 pub fn CpuCard(props: &Props) -> Html {
+    crate::renders::count("CpuCard");
     let c = props.cpu;
     let mut s = props.lab.inner.borrow_mut();
     let enabled = s.session.enabled();

@@ -237,6 +237,7 @@ pub struct Props {
 
 #[function_component]
 pub fn GifPanel(props: &Props) -> Html {
+    crate::renders::count("GifPanel");
     let range = {
         let lab = props.lab.clone();
         use_state(move || default_range(&lab))

@@ -15,6 +15,7 @@ pub struct Props {
 
 #[function_component]
 pub fn MemoryPane(props: &Props) -> Html {
+    crate::renders::count("MemoryPane");
     let s = props.lab.inner.borrow();
     let m = &s.session.machine;
     let st = s.session.state();

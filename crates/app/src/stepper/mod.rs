@@ -80,6 +80,7 @@ pub struct StepperProps {
 
 #[function_component]
 pub fn Stepper(props: &StepperProps) -> Html {
+    crate::renders::count("Stepper");
     let address_bar = props.address_bar;
     let lab = use_reducer(move || if address_bar { Lab::from_location() } else { Lab::new() });
     let dispatch = {

@@ -76,6 +76,7 @@ pub struct Props {
 
 #[function_component]
 pub fn RacePanel(props: &Props) -> Html {
+    crate::renders::count("RacePanel");
     let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
     let s = props.lab.inner.borrow();
     let is_running = matches!(s.check, CheckStatus::Running { .. });

@@ -31,6 +31,7 @@ fn mask_words(val: u32, ncpu: usize) -> String {
 
 #[function_component]
 pub fn SharedPane(props: &Props) -> Html {
+    crate::renders::count("SharedPane");
     let s = props.lab.inner.borrow();
     let m = &s.session.machine;
     let st = s.session.state();

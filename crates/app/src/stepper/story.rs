@@ -17,6 +17,7 @@ pub struct Props {
 
 #[function_component]
 pub fn Banner(props: &Props) -> Html {
+    crate::renders::count("Banner");
     let s = props.lab.inner.borrow();
     if let Some((step, v)) = s.session.first_violation() {
         return html! {
@@ -63,6 +64,7 @@ pub fn Banner(props: &Props) -> Html {
 /// The lecturer's note for the step on screen, and the editor to write one.
 #[function_component]
 pub fn Note(props: &Props) -> Html {
+    crate::renders::count("Note");
     let editing = use_state(|| false);
     let s = props.lab.inner.borrow();
     let note = s.notes.get(&s.session.steps()).cloned();
@@ -99,6 +101,7 @@ pub fn Note(props: &Props) -> Html {
 
 #[function_component]
 pub fn Narration(props: &Props) -> Html {
+    crate::renders::count("Narration");
     let s = props.lab.inner.borrow();
     let m = &s.session.machine;
     match s.session.log.last() {
@@ -131,6 +134,7 @@ pub fn Narration(props: &Props) -> Html {
 
 #[function_component]
 pub fn StepLog(props: &Props) -> Html {
+    crate::renders::count("StepLog");
     let list = use_node_ref();
     {
         let list = list.clone();

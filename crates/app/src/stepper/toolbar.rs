@@ -40,6 +40,7 @@ pub struct Props {
 
 #[function_component]
 pub fn Toolbar(props: &Props) -> Html {
+    crate::renders::count("Toolbar");
     let sharing = use_state(|| false);
     // What Share did, said where a person sees it: copied, or how to copy by hand.
     let share_status = use_state(|| None::<(bool, &'static str)>);
