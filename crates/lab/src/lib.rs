@@ -9,3 +9,4 @@ pub mod guide;
 pub mod permalink;
 pub mod protocol;
 pub mod state;
+pub mod view;

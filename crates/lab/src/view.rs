@@ -1,0 +1,212 @@
+//! View models: what a leaf component of the stepper draws, built once per action from a
+//! `Pane` (by the app's root component, which renders once per action). Each is plain
+//! data with `PartialEq`, so a component whose view model did not change is not drawn
+//! again: at 8 CPUs a step redraws the one or two CPU cards it touched, not eight.
+//! Building reads the pane only (`&Pane`): nothing borrows mutably while the page draws.
+
+use crate::state::Pane;
+use sdlab_engine::machine::{describe_store_buffer, Choice, Ctx, Effect, NO_ASPACE};
+
+/// A word as the page shows it: numbers that look like addresses in hex.
+pub fn word(v: i32) -> String {
+    if v >= 0x1000 {
+        format!("{v:#x}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// One LAPIC vector of a CPU card: its name and number, and its IRR and ISR bits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LapicRow {
+    pub name: String,
+    pub number: u32,
+    pub irr: bool,
+    pub isr: bool,
+}
+
+/// One TLB entry of a CPU card.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlbRow {
+    pub va: i32,
+    pub frame: u32,
+    pub writable: bool,
+    pub dirty: bool,
+    /// Its frame was freed (the generation moved on) since the entry was filled.
+    pub stale: bool,
+}
+
+/// Everything a CPU card draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpuView {
+    pub cpu: usize,
+    /// The last step was this CPU's.
+    pub just_stepped: bool,
+    /// The main button: what the CPU's own next move is ("CPU 2: take IPI").
+    pub step_label: String,
+    /// The CPU's own next move, when it has one (the main button is disabled otherwise).
+    pub preferred: Option<Choice>,
+    /// The other enabled choices of this CPU, as buttons.
+    pub extra: Vec<(String, Choice)>,
+    /// The context stack, "kernel › irq IPI", or "idle".
+    pub ctx: String,
+    /// "spinning: …", "idle: takes interrupts only" or "in proc at line n".
+    pub status: String,
+    pub intr: bool,
+    pub crit: u32,
+    pub pin: u32,
+    /// The loaded address space's name.
+    pub aspace: String,
+    /// The page of an open acknowledgement window (G-USERMODE-WINDOW).
+    pub window: Option<i32>,
+    /// INVLPGBs this CPU issued that have not reached every TLB yet.
+    pub issued: Vec<String>,
+    pub lapic: Vec<LapicRow>,
+    pub tlb: Vec<TlbRow>,
+    /// An entry came or went in the last step (an INVLPG that found nothing changed nothing).
+    pub tlb_changed: bool,
+    /// The model runs with `hw_tso`: the store buffer is drawn.
+    pub tso: bool,
+    pub store_buffer: Vec<String>,
+    pub store_buffer_changed: bool,
+    /// What the last step read, when the last step was this CPU's and read a word.
+    pub last_read: Option<String>,
+}
+
+/// The card of every CPU of the pane's machine.
+pub fn cpus(p: &Pane) -> Vec<CpuView> {
+    let m = &p.session.machine;
+    let st = p.session.state();
+    let mut enabled = Vec::new();
+    m.enabled(st, &mut enabled);
+    let last = p.session.log.last();
+    (0..m.ncpu()).map(|c| cpu(p, c, &enabled, last)).collect()
+}
+
+fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::session::LogEntry>) -> CpuView {
+    let m = &p.session.machine;
+    let prog = &m.prog;
+    let st = p.session.state();
+    let cpu = &st.cpus[c];
+    let cc = c as u8;
+    // The CPU's own move: a deliverable interrupt first, else its step, else a drain
+    // (the order of `Pane::preferred`).
+    let preferred = enabled
+        .iter()
+        .find(|x| matches!(x, Choice::Irq(k, _) if *k == cc))
+        .or_else(|| enabled.iter().find(|x| **x == Choice::Step(cc)))
+        .or_else(|| enabled.iter().find(|x| **x == Choice::Drain(cc)))
+        .copied();
+    let tlb_changed = last.is_some_and(|e| {
+        e.effects.iter().any(|f| match f {
+            Effect::TlbFill { cpu, .. } => *cpu as usize == c,
+            Effect::TlbInvalidate { cpu, removed, .. }
+            | Effect::TlbFlush { cpu, removed }
+            | Effect::BcastReach { cpu, removed, .. } => *cpu as usize == c && *removed > 0,
+            _ => false,
+        })
+    });
+    let just_stepped = last.is_some_and(|e| e.cpu as usize == c);
+    let store_buffer_changed = last.is_some_and(|e| {
+        e.effects.iter().any(|f| {
+            matches!(f, Effect::StoreBuffered { cpu, .. } | Effect::StoreCommitted { cpu, .. } if *cpu as usize == c)
+        })
+    });
+    let store_buffer = describe_store_buffer(m, &cpu.sb);
+    let ctxs: Vec<String> = cpu
+        .stack
+        .iter()
+        .filter(|a| a.ctx_base)
+        .map(|a| match a.ctx {
+            Ctx::Thread if prog.procs[a.proc as usize].user => "user".to_string(),
+            Ctx::Thread => "kernel".to_string(),
+            Ctx::Irq(v) => format!("irq {}", m.vector_name(v)),
+            Ctx::Nmi => "nmi".to_string(),
+        })
+        .collect();
+    let status = if let Some(w) = m.wait(st, c) {
+        let reads = w.reads.map(|(n, v)| format!(" ({n} = {v})")).unwrap_or_default();
+        format!("spinning: {}{reads}", w.condition)
+    } else if let Some(a) = cpu.stack.last() {
+        format!("in {} at line {}", prog.procs[a.proc as usize].name, m.cursor(st, c).unwrap_or(0))
+    } else {
+        "idle: takes interrupts only".to_string()
+    };
+    let lapic = prog
+        .vectors
+        .iter()
+        .enumerate()
+        .map(|(v, d)| LapicRow {
+            name: d.name.clone(),
+            number: d.number as u32,
+            irr: cpu.irr & (1 << v) != 0,
+            isr: cpu.isr & (1 << v) != 0,
+        })
+        .collect();
+    let tlb = cpu
+        .tlb
+        .iter()
+        .map(|e| TlbRow {
+            va: e.va,
+            frame: e.frame as u32,
+            writable: e.writable,
+            dirty: e.dirty,
+            stale: st.frames[e.frame as usize].gen != e.gen,
+        })
+        .collect();
+    let extra = enabled
+        .iter()
+        .filter(|ch| ch.cpu() as usize == c && Some(**ch) != preferred)
+        .map(|ch| {
+            let label = match *ch {
+                Choice::Step(_) => "step".to_string(),
+                Choice::Irq(_, v) => format!("take {}", m.vector_name(v)),
+                Choice::Nmi(_) => "NMI".to_string(),
+                Choice::Fill(_, sl) => format!("fill {:#x}", m.slots[sl as usize].va),
+                Choice::Drain(_) => format!("commit {}", store_buffer.first().map_or("", String::as_str)),
+                Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
+                Choice::Bcast(_, k) => st
+                    .bcast
+                    .get(k as usize)
+                    .map_or_else(|| "INVLPGB".into(), |b| format!("INVLPGB {:#x} arrives", b.va)),
+            };
+            (label, *ch)
+        })
+        .collect();
+    let step_label = match preferred {
+        Some(Choice::Irq(_, v)) => format!("CPU {c}: take {}", m.vector_name(v)),
+        Some(Choice::Drain(_)) => format!("CPU {c}: commit {}", store_buffer.first().map_or("", String::as_str)),
+        Some(_) => format!("CPU {c}: step"),
+        None => format!("CPU {c}"),
+    };
+    let issued = st.bcast.iter().filter(|b| b.issuer as usize == c).map(|b| format!("{:#x}", b.va)).collect();
+    let aspace = if cpu.aspace == NO_ASPACE { "kernel".to_string() } else { m.aspace_name(cpu.aspace).to_string() };
+    let last_read = last.filter(|e| e.cpu as usize == c).and_then(|e| {
+        e.effects.iter().find_map(|f| match f {
+            Effect::Read { addr, value, .. } => Some(format!("read {} = {}", m.addr_name(*addr), word(*value))),
+            _ => None,
+        })
+    });
+    CpuView {
+        cpu: c,
+        just_stepped,
+        step_label,
+        preferred,
+        extra,
+        ctx: if ctxs.is_empty() { "idle".to_string() } else { ctxs.join(" › ") },
+        status,
+        intr: cpu.intr,
+        crit: cpu.crit as u32,
+        pin: cpu.pin as u32,
+        aspace,
+        window: cpu.window.map(|w| w.va),
+        issued,
+        lapic,
+        tlb,
+        tlb_changed,
+        tso: m.hw.tso,
+        store_buffer,
+        store_buffer_changed,
+        last_read,
+    }
+}
