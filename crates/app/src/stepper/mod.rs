@@ -43,12 +43,19 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Esc", "close the help or the GIF panel"),
 ];
 
-fn key_action(e: &KeyboardEvent) -> Option<Action> {
+/// What a key asks for: an action on the lab, or the export of the view (a download,
+/// done by the listener: mapping a key has no effect of its own).
+enum Key {
+    Act(Action),
+    ExportSvg,
+}
+
+fn key_action(e: &KeyboardEvent) -> Option<Key> {
     if e.ctrl_key() || e.meta_key() || e.alt_key() {
         return None;
     }
     let key = e.key();
-    Some(match key.as_str() {
+    Some(Key::Act(match key.as_str() {
         "ArrowRight" => Action::StepSeeded,
         "ArrowLeft" => Action::Back,
         " " => Action::ToggleRun,
@@ -60,14 +67,11 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
         "?" => Action::ToggleHelp,
         "g" => Action::ToggleGif,
         "c" => Action::ToggleCompare,
-        "e" => {
-            let _ = export::export_svg(".stepper", "shootdown-lab.svg");
-            return None;
-        }
+        "e" => return Some(Key::ExportSvg),
         "Escape" => Action::Dismiss,
         k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => Action::StepCpu(k.as_bytes()[0] - b'0'),
         _ => return None,
-    })
+    }))
 }
 
 #[derive(Properties, PartialEq)]
@@ -83,9 +87,21 @@ pub fn Stepper(props: &StepperProps) -> Html {
     crate::renders::count("Stepper");
     let address_bar = props.address_bar;
     let lab = use_reducer(move || if address_bar { Lab::from_location() } else { Lab::new() });
+    // One callback for the page's life: a component whose props hold it is not redrawn
+    // because the stepper was.
     let dispatch = {
         let d = lab.dispatcher();
-        Callback::from(move |a: Action| d.dispatch(a))
+        use_callback((), move |a: Action, _| d.dispatch(a))
+    };
+    // B's clicks move A (and so B): a CPU's choice in B is that CPU's step in A.
+    let dispatch_b = {
+        let d = lab.dispatcher();
+        use_callback((), move |a: Action, _| {
+            d.dispatch(match a {
+                Action::Choose(c) => Action::StepCpu(c.cpu()),
+                a => a,
+            })
+        })
     };
     {
         let d = lab.dispatcher();
@@ -98,9 +114,15 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 if crate::keys::typing(&e) || (e.key() == " " && activates) {
                     return;
                 }
-                if let Some(a) = key_action(&e) {
-                    e.prevent_default();
-                    d.dispatch(a);
+                match key_action(&e) {
+                    Some(Key::Act(a)) => {
+                        e.prevent_default();
+                        d.dispatch(a);
+                    }
+                    Some(Key::ExportSvg) => {
+                        let _ = export::export_svg(".stepper", "shootdown-lab.svg");
+                    }
+                    None => {}
                 }
             })
         });
@@ -162,10 +184,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
     } else if let Some(b) = comparing {
         // B is drawn by A's components from its own state; its clicks move A (and so B).
         let lab_b = state::Lab { inner: b, version: lab.version };
-        let dispatch_b = dispatch.reform(|a| match a {
-            Action::Choose(c) => Action::StepCpu(c.cpu()),
-            a => a,
-        });
+        let cards_b = sdlab_lab::view::cpus(&lab_b.inner.borrow());
         let (a_words, b_words) = {
             let s = lab.inner.borrow();
             let b_set = s
@@ -203,7 +222,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 <section class="pane pane-a" aria-label="Run A">
                     <h2 class="pane-head"><span class="pane-tag">{ "A" }</span>{ format!(" {a_words}") }</h2>
                     <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="a" />
-                    { machine(&lab, &dispatch, ncpu, "Run A: the machine") }
+                    { machine(&lab, &dispatch, "Run A: the machine") }
                 </section>
                 <section id="compare-pane" class="pane pane-b" aria-label="Run B">
                     <h2 class="pane-head"><span class="pane-tag">{ "B" }</span>{ format!(" {b_words}") }</h2>
@@ -212,7 +231,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                         <story::Narration lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
                         <story::Banner lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
                         <div class="cpus">
-                            { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab_b.clone()} cpu={c} dispatch={dispatch_b.clone()} /> }) }
+                            { for cards_b.into_iter().map(|v| html! { <cpu::CpuCard key={v.cpu.to_string()} view={v.clone()} dispatch={dispatch_b.clone()} /> }) }
                         </div>
                         <div class="lower">
                             <shared::SharedPane lab={lab_b.clone()} idp="b-" />
@@ -231,7 +250,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 } else {
                     <source::SourcePane lab={lab.clone()} />
                 }
-                { machine(&lab, &dispatch, ncpu, "The machine") }
+                { machine(&lab, &dispatch, "The machine") }
             </div>
         }
     };
@@ -266,7 +285,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
 
 /// The run's machine: narration, note, banner, a card per CPU, shared words, memory and
 /// the step log (run B of a comparison has its own, without notes and with prefixed ids).
-fn machine(lab: &Lab, dispatch: &Callback<Action>, ncpu: usize, label: &'static str) -> Html {
+fn machine(lab: &Lab, dispatch: &Callback<Action>, label: &'static str) -> Html {
     html! {
         <div class="machine" tabindex="0" aria-label={label}>
             <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
@@ -274,7 +293,7 @@ fn machine(lab: &Lab, dispatch: &Callback<Action>, ncpu: usize, label: &'static 
             <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
             <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
             <div class="cpus">
-                { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
+                { for sdlab_lab::view::cpus(&lab.inner.borrow()).into_iter().map(|v| html! { <cpu::CpuCard key={v.cpu.to_string()} view={v.clone()} dispatch={dispatch.clone()} /> }) }
             </div>
             <div class="lower">
                 <shared::SharedPane lab={lab.clone()} />

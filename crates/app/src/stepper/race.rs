@@ -80,9 +80,15 @@ pub fn RacePanel(props: &Props) -> Html {
     let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
     let s = props.lab.inner.borrow();
     let is_running = matches!(s.check, CheckStatus::Running { .. });
-    if !is_running {
-        // A finished, cancelled or superseded check: let its worker go.
-        running.borrow_mut().take();
+    {
+        // A finished, cancelled or superseded check: let its worker go (after the render,
+        // which only draws).
+        let running = running.clone();
+        use_effect_with(is_running, move |is_running| {
+            if !*is_running {
+                running.borrow_mut().take();
+            }
+        });
     }
     {
         // Start a requested check (the button, or a gallery entry) once per request.
