@@ -210,3 +210,75 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
         last_read,
     }
 }
+
+/// One page-table entry as the memory pane draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PteRow {
+    pub space: String,
+    pub va: i32,
+    /// The frame it maps, when present.
+    pub frame: Option<u32>,
+    pub writable: bool,
+    pub accessed: bool,
+    pub dirty: bool,
+    /// The last step wrote it.
+    pub changed: bool,
+}
+
+/// One page frame as the memory pane draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameRow {
+    pub allocated: bool,
+    pub clean: bool,
+    pub unseen: bool,
+    pub gen: u32,
+    /// The last step freed or allocated it.
+    pub changed: bool,
+}
+
+/// What the memory pane draws: the page table and the page frames.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemoryView {
+    pub ptes: Vec<PteRow>,
+    pub frames: Vec<FrameRow>,
+}
+
+pub fn memory(p: &Pane) -> MemoryView {
+    let m = &p.session.machine;
+    let st = p.session.state();
+    let effects = p.session.log.last().map_or(&[][..], |e| &e.effects[..]);
+    let ptes = m
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(i, sl)| {
+            let e = st.ptes[i];
+            PteRow {
+                space: m.aspace_name(sl.aspace).to_string(),
+                va: sl.va,
+                frame: e.present.then_some(e.frame as u32),
+                writable: e.writable,
+                accessed: e.accessed,
+                dirty: e.dirty,
+                changed: effects.iter().any(|f| matches!(f, Effect::PteWrite { slot, .. } if *slot as usize == i)),
+            }
+        })
+        .collect();
+    let frames = st
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            FrameRow {
+            allocated: f.allocated,
+            clean: f.clean,
+            unseen: f.unseen,
+            gen: f.gen as u32,
+            changed: effects.iter().any(|e| {
+                matches!(e, Effect::FrameFree { frame, .. } | Effect::FrameAlloc { frame, .. } if *frame as usize == i)
+            }),
+        }
+        })
+        .collect();
+    MemoryView { ptes, frames }
+}

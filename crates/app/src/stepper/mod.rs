@@ -235,7 +235,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                         </div>
                         <div class="lower">
                             <shared::SharedPane lab={lab_b.clone()} idp="b-" />
-                            <memory::MemoryPane lab={lab_b.clone()} idp="b-" />
+                            <memory::MemoryPane view={sdlab_lab::view::memory(&lab_b.inner.borrow())} idp="b-" />
                             <story::StepLog lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
                         </div>
                     </div>
@@ -297,7 +297,7 @@ fn machine(lab: &Lab, dispatch: &Callback<Action>, label: &'static str) -> Html 
             </div>
             <div class="lower">
                 <shared::SharedPane lab={lab.clone()} />
-                <memory::MemoryPane lab={lab.clone()} />
+                <memory::MemoryPane view={sdlab_lab::view::memory(&lab.inner.borrow())} />
                 <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
             </div>
         </div>
