@@ -104,6 +104,8 @@ export default [
       const story = (await page.textContent(`${entry} p`)).trim();
       await page.click(`${entry} .show-race`);
       await page.waitForSelector('#check-result.found', { timeout: 60000 });
+      // The causing step is found in the worker and marked when its answer comes.
+      await page.waitForSelector('#timeline .tl-step.cause', { timeout: 30000 });
       const shown = await page.textContent('#race-story');
       assert(shown.includes(story), `the gallery's story is on screen: ${shown}`);
       assert(await page.isVisible('#race-story'), 'visible');
@@ -133,6 +135,7 @@ export default [
       await page.reload();
       await page.waitForSelector('#banner.violation');
       assert((await page.textContent('#race-story')).includes(story), 'the story survives the link');
+      await page.waitForSelector('#timeline .tl-step.cause', { timeout: 30000 });
       assert((await page.locator('#timeline .tl-step.cause').count()) === 1, 'the mark survives the link');
     },
   },

@@ -7,7 +7,7 @@
 use crate::compare::{self, Compare, Follow};
 use crate::guide::Guide;
 use crate::permalink;
-use crate::protocol::CheckReply;
+use crate::protocol::{CauseReply, CauseRequest, CheckReply};
 use sdlab_engine::machine::{Choice, Config, Machine};
 use sdlab_engine::{compile, models, schedule, Program, Session};
 use std::sync::Arc;
@@ -62,24 +62,19 @@ pub struct Plan {
     /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
     pub cycle_start: Option<usize>,
     /// The step after which the violation can no longer be avoided, when it is not the
-    /// last (`cause::unavoidable_after`); None for a lasso or a schedule with nothing broken.
+    /// last (`cause::unavoidable_after`); None for a lasso or a schedule with nothing broken,
+    /// and until the worker has answered.
     pub cause: Option<usize>,
+    /// The cause is still to be found (`Pane::cause_request`, `Action::CauseFound`).
+    pub cause_pending: bool,
 }
 
 impl Plan {
-    /// A counterexample or a schedule to follow, with the step that makes its race found
-    /// on `machine` (the configuration it runs in).
-    pub fn new(
-        machine: &Machine,
-        choices: Vec<Choice>,
-        property: String,
-        message: String,
-        cycle_start: Option<usize>,
-    ) -> Plan {
-        let cause = (!property.is_empty() && cycle_start.is_none())
-            .then(|| crate::cause::unavoidable_after(machine, &choices, crate::cause::BUDGET))
-            .flatten();
-        Plan { choices, property, message, cycle_start, cause }
+    /// A counterexample or a schedule to follow; the step that makes its race is asked of
+    /// the worker (`Pane::cause_request`) when it broke a property and is not a lasso.
+    pub fn new(choices: Vec<Choice>, property: String, message: String, cycle_start: Option<usize>) -> Plan {
+        let cause_pending = !property.is_empty() && cycle_start.is_none();
+        Plan { choices, property, message, cycle_start, cause: None, cause_pending }
     }
 }
 
@@ -125,6 +120,9 @@ pub enum Action {
     CheckStarted(u64),
     CheckReply(u64, CheckReply),
     CheckCancelled,
+    /// The worker's answer to `Pane::cause_request`: taken only if it answers the request
+    /// still pending (the same model, configuration and counterexample).
+    CauseFound(CauseReply),
     /// Forget a loaded counterexample; forward steps follow the seed again.
     DropPlan,
     /// Ask for a check of the current configuration.
@@ -252,6 +250,19 @@ impl Pane {
         }
     }
 
+    /// What the worker must be asked for the step that makes the loaded counterexample's
+    /// race (`cause::answer`), while it is not known yet.
+    pub fn cause_request(&self) -> Option<CauseRequest> {
+        let p = self.plan.as_ref().filter(|p| p.cause_pending)?;
+        Some(CauseRequest {
+            source: self.prog.source.clone(),
+            ncpu: self.cfg.ncpu,
+            scenario: self.cfg.scenario,
+            options: self.cfg.options.clone(),
+            schedule: schedule::format(&p.choices),
+        })
+    }
+
     /// The declared race this configuration is, while a counterexample is loaded: the
     /// gallery's story of it stays on screen beside the timeline. Found from the
     /// configuration, so that a link to the race finds it too.
@@ -326,7 +337,7 @@ impl Pane {
                 // and Home, → and End follow it again.
                 let (property, message) = broken.unwrap_or_default();
                 self.plan = (link.at < link.schedule.len() || !property.is_empty())
-                    .then(|| Plan::new(&self.session.machine, link.schedule, property, message, link.cycle_start));
+                    .then(|| Plan::new(link.schedule, property, message, link.cycle_start));
                 self.editor = false;
                 self.guide = None;
                 self.compare = link.compare.map(|c| {
@@ -436,8 +447,7 @@ impl Pane {
                 self.editor = false;
                 self.compare = None;
                 self.rebuild(cfg);
-                self.plan =
-                    Some(Plan::new(&self.session.machine, g.schedule.clone(), String::new(), String::new(), None));
+                self.plan = Some(Plan::new(g.schedule.clone(), String::new(), String::new(), None));
                 self.guide = Some(g);
             }
             Err(e) => self.error = Some(format!("{} cannot be played in the machine: {e}", g.title)),
@@ -503,7 +513,7 @@ impl Pane {
                                 self.session.reset();
                                 self.running = false;
                                 self.error = None;
-                                self.plan = Some(Plan::new(&self.session.machine, choices, property, message, cycle_start));
+                                self.plan = Some(Plan::new(choices, property, message, cycle_start));
                                 CheckStatus::Finished { text, violation: true }
                             }
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
@@ -543,6 +553,7 @@ fn moves(a: &Action) -> bool {
             | Action::CheckStarted(_)
             | Action::CheckReply(..)
             | Action::CheckCancelled
+            | Action::CauseFound(_)
             | Action::ToggleHelp
             | Action::ToggleGif
             | Action::EditText(_)
@@ -701,6 +712,14 @@ impl Pane {
                 Action::CheckCancelled => {
                     s.check_gen += 1;
                     s.check = CheckStatus::Failed("cancelled".into());
+                }
+                Action::CauseFound(reply) => {
+                    if s.cause_request().as_ref() == Some(&reply.request) {
+                        if let Some(p) = s.plan.as_mut() {
+                            p.cause = reply.step.filter(|&k| k > 0 && k < p.choices.len());
+                            p.cause_pending = false;
+                        }
+                    }
                 }
                 Action::DropPlan => {
                     s.plan = None;
