@@ -6,6 +6,7 @@
 pub mod cause;
 pub mod compare;
 pub mod guide;
+pub mod narrate;
 pub mod permalink;
 pub mod protocol;
 pub mod state;

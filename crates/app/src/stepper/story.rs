@@ -106,12 +106,12 @@ pub fn Narration(props: &Props) -> Html {
     let m = &s.session.machine;
     match s.session.log.last() {
         Some(e) => {
-            let facts = e.summary(m);
+            // By meaning (`sdlab_lab::narrate`): CPU sets, constants by name, addresses in
+            // hex, no update that changes nothing, and a comment the machine contradicts
+            // as the algorithm's belief.
+            let facts = sdlab_lab::narrate::Words::new(m).facts(m, e);
             let (said, facts) = match &e.narration {
-                Some(n) => (
-                    n.clone(),
-                    facts.strip_prefix(n.as_str()).map(|f| f.trim_start_matches(" — ").to_string()).unwrap_or(facts),
-                ),
+                Some(n) => (sdlab_lab::narrate::said(s.session.state(), n), facts),
                 None => (facts, String::new()),
             };
             html! {
@@ -159,6 +159,7 @@ pub fn StepLog(props: &Props) -> Html {
         .and_then(|p| p.cause);
     let n = s.session.log.len();
     let start = n.saturating_sub(300);
+    let words = sdlab_lab::narrate::Words::new(m);
     html! {
         <section class="log-pane" aria-label="Step log">
             <ol id={format!("{}step-log", props.idp)} ref={list} start={(start + 1).to_string()} tabindex="0" aria-label="Steps taken">
@@ -171,7 +172,7 @@ pub fn StepLog(props: &Props) -> Html {
                             onclick={onclick} title="Go back to this step">
                             <span class="cpu">{ format!("CPU {}", e.cpu) }</span>
                             { if e.line > 0 { format!(" L{} ", e.line) } else { " ".to_string() } }
-                            { e.summary(m) }
+                            { words.summary(m, e) }
                         </li>
                     }
                 }) }
