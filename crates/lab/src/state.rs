@@ -94,12 +94,63 @@ pub enum CheckStatus {
     Failed(String),
 }
 
+/// Where "run CPU n to its next …" stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Goal {
+    /// The CPU sends an IPI or takes one.
+    Ipi,
+    /// The CPU acknowledges: a step the model's comment calls an acknowledgement that
+    /// writes shared memory, or an acknowledgement window opening.
+    Ack,
+    /// A property breaks.
+    Violation,
+}
+
+impl Goal {
+    pub fn words(self) -> &'static str {
+        match self {
+            Goal::Ipi => "IPI",
+            Goal::Ack => "acknowledgement",
+            Goal::Violation => "violation",
+        }
+    }
+
+    /// Does this step of `cpu` reach the goal?
+    pub fn reached(self, cpu: u8, e: &sdlab_engine::session::LogEntry) -> bool {
+        use sdlab_engine::machine::Effect;
+        match self {
+            Goal::Ipi => e
+                .effects
+                .iter()
+                .any(|f| matches!(f, Effect::IpiSent { cpu: c, .. } | Effect::IrqEnter { cpu: c, .. } if *c == cpu)),
+            Goal::Ack => {
+                let said = e.narration.as_deref().unwrap_or("").to_lowercase();
+                let writes = e.effects.iter().any(|f| match *f {
+                    Effect::Write { old, new, .. } | Effect::Rmw { old, new, .. } => old != new,
+                    Effect::StoreBuffered { .. } => true,
+                    _ => false,
+                });
+                let named = said.contains("acknowledg") && !said.contains("reset") && !said.contains("no acknowledg");
+                e.effects.iter().any(|f| matches!(f, Effect::WindowOpen { cpu: c, .. } if *c == cpu))
+                    || (named && writes)
+            }
+            Goal::Violation => e.violation.is_some(),
+        }
+    }
+}
+
+/// Steps "run CPU n to …" takes at most before it stops and says so.
+pub const RUN_TO_LIMIT: usize = 2_000;
+
 pub enum Action {
     /// Take this exact choice.
     Choose(Choice),
     /// The CPU's own next move: a deliverable interrupt first (the LAPIC takes it at
     /// the next instruction boundary), else its next step.
     StepCpu(u8),
+    /// Pacing: step this CPU (None: the CPU of the last step, else CPU 0) by its own moves
+    /// until it reaches the goal, a violation, or cannot move.
+    RunTo(Option<u8>, Goal),
     /// One step of the seeded schedule.
     StepSeeded,
     Back,
@@ -369,6 +420,29 @@ impl Pane {
             .copied()
     }
 
+    /// Step CPU `c` by its own moves until `goal`, a violation, or no move; says why it
+    /// stopped when the goal was not reached.
+    fn run_to(&mut self, c: u8, goal: Goal) {
+        for k in 0..RUN_TO_LIMIT {
+            let Some(ch) = self.preferred(c) else {
+                let why = match self.session.machine.wait(self.session.state(), c as usize) {
+                    Some(w) => format!("it is spinning: `{}` still holds", w.condition),
+                    None => "it has nothing left to do".to_string(),
+                };
+                self.error = Some(format!("CPU {c} reached no {} in {k} steps: {why}.", goal.words()));
+                return;
+            };
+            if !self.take(ch) {
+                return;
+            }
+            let Some(e) = self.session.log.last() else { return };
+            if goal.reached(c, e) || e.violation.is_some() {
+                return;
+            }
+        }
+        self.error = Some(format!("CPU {c} reached no {} in {RUN_TO_LIMIT} steps.", goal.words()));
+    }
+
     fn take(&mut self, c: Choice) -> bool {
         match self.session.step(c) {
             Ok(_) => {
@@ -603,6 +677,13 @@ impl Pane {
                         if n == 1 { "" } else { "s" },
                         n.saturating_sub(1)
                     ));
+                }
+                Action::RunTo(Some(c), _) if usize::from(c) >= s.session.machine.ncpu() => {
+                    s.error = Some(format!("There is no CPU {c}: this machine has {} CPUs.", s.session.machine.ncpu()));
+                }
+                Action::RunTo(c, goal) => {
+                    let c = c.or_else(|| s.session.log.last().map(|e| e.cpu)).unwrap_or(0);
+                    s.run_to(c, goal);
                 }
                 Action::StepCpu(c) => match s.preferred(c) {
                     Some(ch) => {

@@ -282,3 +282,104 @@ pub fn memory(p: &Pane) -> MemoryView {
         .collect();
     MemoryView { ptes, frames }
 }
+
+/// A row of the step log: one step (1-based), or repeated iterations folded into one row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogRow {
+    Step(usize),
+    /// Steps `first..=last` repeat the `period` steps just before them, `times` more times.
+    Folded {
+        first: usize,
+        last: usize,
+        period: usize,
+        times: usize,
+    },
+}
+
+/// Longest block folded (steps per iteration), and the fewest repetitions that fold.
+const MAX_PERIOD: usize = 8;
+const MIN_REPEATS: usize = 3;
+
+/// The step log with repeated loop iterations folded: where a block of up to 8 steps
+/// (the same choices at the same lines) repeats at least 3 times in a row, the first
+/// iteration is shown and the others become one row. `keys[i]` is step `i + 1`'s
+/// (choice, line); a step `keep` marks (a violation, the causing step, the last step) is
+/// never folded away.
+pub fn fold_log<K: PartialEq>(keys: &[K], keep: impl Fn(usize) -> bool) -> Vec<LogRow> {
+    let n = keys.len();
+    let mut rows = Vec::new();
+    let mut i = 0;
+    while i < n {
+        // The period that covers the most steps from i.
+        let mut best: Option<(usize, usize)> = None;
+        for p in 1..=MAX_PERIOD.min((n - i) / MIN_REPEATS) {
+            let mut r = 1;
+            while i + (r + 1) * p <= n && (0..p).all(|j| keys[i + r * p + j] == keys[i + j]) {
+                r += 1;
+            }
+            if r >= MIN_REPEATS && best.is_none_or(|(bp, br)| r * p > bp * br) {
+                best = Some((p, r));
+            }
+        }
+        let Some((p, r)) = best else {
+            rows.push(LogRow::Step(i + 1));
+            i += 1;
+            continue;
+        };
+        // Whole iterations after the first, stopping before a kept step.
+        let mut times = r - 1;
+        while times > 0 && (i + p..i + (1 + times) * p).any(|k| keep(k + 1)) {
+            times -= 1;
+        }
+        rows.extend((i..i + p).map(|k| LogRow::Step(k + 1)));
+        if times >= MIN_REPEATS - 1 {
+            rows.push(LogRow::Folded { first: i + p + 1, last: i + (1 + times) * p, period: p, times });
+            i += (1 + times) * p;
+        } else {
+            i += p;
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_iterations_fold_into_one_row() {
+        // 1 2 | a b a b a b a b | 3
+        let keys = [1, 2, 10, 11, 10, 11, 10, 11, 10, 11, 3];
+        let rows = fold_log(&keys, |_| false);
+        assert_eq!(
+            rows,
+            vec![
+                LogRow::Step(1),
+                LogRow::Step(2),
+                LogRow::Step(3),
+                LogRow::Step(4),
+                LogRow::Folded { first: 5, last: 10, period: 2, times: 3 },
+                LogRow::Step(11),
+            ]
+        );
+        // Every step is shown or folded, once.
+        let covered: usize = rows
+            .iter()
+            .map(|r| match r {
+                LogRow::Step(_) => 1,
+                LogRow::Folded { first, last, .. } => last - first + 1,
+            })
+            .sum();
+        assert_eq!(covered, keys.len());
+    }
+
+    #[test]
+    fn two_repeats_do_not_fold_and_kept_steps_stay_visible() {
+        assert!(fold_log(&[5, 5, 1], |_| false).iter().all(|r| matches!(r, LogRow::Step(_))));
+        // Step 6 (inside the repetition) is the violation: the folding stops before it.
+        let keys = [7; 8];
+        let rows = fold_log(&keys, |k| k == 6);
+        assert!(rows.contains(&LogRow::Step(6)), "{rows:?}");
+        assert!(rows.contains(&LogRow::Folded { first: 2, last: 5, period: 1, times: 4 }), "{rows:?}");
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Lab};
+use sdlab_lab::view::{fold_log, LogRow};
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -160,16 +161,41 @@ pub fn StepLog(props: &Props) -> Html {
     let n = s.session.log.len();
     let start = n.saturating_sub(300);
     let words = sdlab_lab::narrate::Words::new(m);
+    // Repeated loop iterations folded into one row each; marked steps and the last stay.
+    let keys: Vec<_> = s.session.log[start..].iter().map(|e| (e.choice, e.line)).collect();
+    let keep = |k: usize| {
+        let step = start + k;
+        step == n
+            || first_bad == Some(step)
+            || cause == Some(step)
+            || traced.as_ref().is_some_and(|t| t.contains(&step))
+    };
+    let rows = fold_log(&keys, keep);
     html! {
         <section class="log-pane" aria-label="Step log">
             <ol id={format!("{}step-log", props.idp)} ref={list} start={(start + 1).to_string()} tabindex="0" aria-label="Steps taken">
-                { for s.session.log[start..].iter().enumerate().map(|(i, e)| {
-                    let step = start + i + 1;
+                { for rows.into_iter().map(|row| {
+                    let step = match row {
+                        LogRow::Step(k) => start + k,
+                        LogRow::Folded { first, last, period, times } => {
+                            let (first, last) = (start + first, start + last);
+                            let d = props.dispatch.clone();
+                            let onclick = Callback::from(move |_| d.emit(Action::JumpTo(last)));
+                            let what = if period == 1 { "the step above".to_string() } else { format!("the {period} steps above") };
+                            return html! {
+                                <li class="folded" value={first.to_string()} onclick={onclick}
+                                    title={format!("Steps {first}–{last} are folded; click to go to step {last}")}>
+                                    { format!("↻ steps {first}–{last}: {what} again, {times} more times") }
+                                </li>
+                            };
+                        }
+                    };
+                    let e = &s.session.log[step - 1];
                     let d = props.dispatch.clone();
                     let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
                     html! {
                         <li class={classes!((first_bad == Some(step)).then_some("bad"), (cause == Some(step)).then_some("cause"), traced.as_ref().is_some_and(|t| t.contains(&step)).then_some("traced"))} style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}
-                            onclick={onclick} title="Go back to this step">
+                            value={step.to_string()} onclick={onclick} title="Go back to this step">
                             <span class="cpu">{ format!("CPU {}", e.cpu) }</span>
                             { if e.line > 0 { format!(" L{} ", e.line) } else { " ".to_string() } }
                             { words.summary(m, e) }
