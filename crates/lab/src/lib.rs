@@ -5,6 +5,7 @@
 
 pub mod cause;
 pub mod compare;
+pub mod glossary;
 pub mod guide;
 pub mod narrate;
 pub mod permalink;

@@ -57,10 +57,10 @@ pub fn CpuCard(props: &Props) -> Html {
             <div class="ctx" title="context stack">{ &v.ctx }</div>
             <div class="status">{ &v.status }</div>
             <div class="flags">
-                <span class={classes!("flag", (!v.intr).then_some("off"))} data-flag="if">{ format!("IF={}", v.intr as u8) }</span>
+                <span class={classes!("flag", (!v.intr).then_some("off"))} data-flag="if" title={sdlab_lab::glossary::meaning("IF")}>{ format!("IF={}", v.intr as u8) }</span>
                 <span class="flag" data-flag="crit">{ format!("crit={}", v.crit) }</span>
                 <span class="flag" data-flag="pin">{ format!("pin={}", v.pin) }</span>
-                <span class="flag" title="loaded address space">{ format!("cr3={}", v.aspace) }</span>
+                <span class="flag" title={format!("loaded address space. {}", sdlab_lab::glossary::meaning("PCID"))}>{ format!("cr3={}", v.aspace) }</span>
                 if let Some(w) = v.window {
                     <span class="flag off" data-flag="window"
                           title="acknowledged, not yet invalidated: no access to this page until the invalidation (G-USERMODE-WINDOW)">
@@ -71,15 +71,15 @@ pub fn CpuCard(props: &Props) -> Html {
                         { format!("INVLPGB in flight: {}", v.issued.join(", ")) }</span>
                 }
             </div>
-            <table class="lapic"><thead><tr><th>{ "vector" }</th><th>{ "IRR" }</th><th>{ "ISR" }</th></tr></thead>
+            <table class="lapic"><thead><tr><th>{ "vector" }</th><th title={sdlab_lab::glossary::meaning("IRR")}>{ "IRR" }</th><th title={sdlab_lab::glossary::meaning("ISR")}>{ "ISR" }</th></tr></thead>
                 <tbody>{ for lapic }</tbody></table>
             <table class={classes!("tlb", v.tlb_changed.then_some("changed"))}>
-                <caption>{ format!("TLB ({})", v.tlb.len()) }</caption>
+                <caption title={sdlab_lab::glossary::meaning("TLB")}>{ format!("TLB ({})", v.tlb.len()) }</caption>
                 <tbody>{ for tlb }</tbody>
             </table>
             if v.tso {
                 <div class={classes!("store-buffer", v.store_buffer_changed.then_some("changed"))}
-                     title="x86-TSO store buffer, oldest first: stores this CPU sees and the others do not yet">
+                     title={format!("Store buffer, oldest first: stores this CPU sees and the others do not yet. {}", sdlab_lab::glossary::meaning("TSO"))}>
                     <span class="caption">{ "store buffer" }</span>
                     if v.store_buffer.is_empty() {
                         <span class="dim">{ " empty" }</span>

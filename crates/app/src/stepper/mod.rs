@@ -40,7 +40,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("e", "export this view as SVG"),
     ("g", "export a range of steps as an animated GIF"),
     ("c", "compare two runs side by side"),
-    ("?", "this help"),
+    ("?", "this help and the glossary (IRR, ISR, IF, PCID, csd, lazy TLB, TSO, each property)"),
     ("Esc", "close the help or the GIF panel"),
 ];
 
@@ -267,6 +267,10 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 <div id="help" class="help" role="dialog" aria-label="Keyboard shortcuts">
                     <h2>{ "Keyboard" }</h2>
                     <table>{ for KEYS.iter().map(|(k, what)| html! { <tr><th><kbd>{ *k }</kbd></th><td>{ *what }</td></tr> }) }</table>
+                    <h2 id="glossary-title">{ "Glossary" }</h2>
+                    <dl id="glossary" class="glossary" aria-labelledby="glossary-title">
+                        { for sdlab_lab::glossary::GLOSSARY.iter().map(|(t, m)| html! { <><dt>{ *t }</dt><dd>{ *m }</dd></> }) }
+                    </dl>
                     <button id="close-help" onclick={{ let d = dispatch.clone(); Callback::from(move |_| d.emit(Action::ToggleHelp)) }}>{ "close (?)" }</button>
                 </div>
             }
