@@ -124,7 +124,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                         d.dispatch(a);
                     }
                     Some(Key::ExportSvg) => {
-                        let _ = export::export_svg(".stepper", "shootdown-lab.svg");
+                        let _ = export::export_svg(export::VIEW, "shootdown-lab.svg");
                     }
                     None => {}
                 }

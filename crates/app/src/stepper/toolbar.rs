@@ -168,9 +168,9 @@ pub fn Toolbar(props: &Props) -> Html {
                 <button id="edit-model" onclick={act(|| Action::ToggleEditor)} aria-pressed={s.editor.to_string()} title="Edit this model, then run and check the edited version">{ "Edit model" }</button>
                 <button id="presenter" onclick={act(|| Action::TogglePresenter)} aria-pressed={s.presenter.to_string()} title="Large type and high contrast for a lecture hall (p)">{ "Presenter" }</button>
                 <button id="help-button" onclick={act(|| Action::ToggleHelp)} title="Keyboard shortcuts (?)">{ "?" }</button>
-                <button id="export-svg" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_svg(".stepper", "shootdown-lab.svg"); })}
+                <button id="export-svg" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_svg(super::export::VIEW, "shootdown-lab.svg"); })}
                         title="Save this view as SVG, for slides (e)">{ "SVG" }</button>
-                <button id="export-png" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_png(".stepper", "shootdown-lab.png"); })}
+                <button id="export-png" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_png(super::export::VIEW, "shootdown-lab.png"); })}
                         title="Save this view as PNG, for slides">{ "PNG" }</button>
                 <button id="export-gif" onclick={act(|| Action::ToggleGif)} aria-pressed={s.gif_panel.to_string()}
                         title="Save a range of steps as an animated GIF, for slides (g)">{ "GIF" }</button>
