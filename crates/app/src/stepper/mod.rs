@@ -294,11 +294,18 @@ pub fn Stepper(props: &StepperProps) -> Html {
 /// The run's machine: narration, note, banner, a card per CPU, shared words, memory and
 /// the step log (run B of a comparison has its own, without notes and with prefixed ids).
 fn machine(lab: &Lab, dispatch: &Callback<Action>, label: &'static str) -> Html {
+    let (has_guide, note) = {
+        let s = lab.inner.borrow();
+        let step = s.session.steps();
+        (s.guide.is_some(), s.notes.get(&step).map(|n| (step, n.clone())))
+    };
     html! {
         <div class="machine" tabindex="0" aria-label={label}>
             <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
-            <guide::GuidePanel lab={lab.clone()} dispatch={dispatch.clone()} />
-            <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
+            if has_guide {
+                <guide::GuidePanel lab={lab.clone()} dispatch={dispatch.clone()} />
+            }
+            <story::Note note={note} dispatch={dispatch.clone()} />
             <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
             <div class="cpus">
                 { for sdlab_lab::view::cpus(&lab.inner.borrow()).into_iter().map(|v| html! { <cpu::CpuCard key={v.cpu.to_string()} view={v.clone()} dispatch={dispatch.clone()} /> }) }

@@ -62,13 +62,26 @@ pub fn Banner(props: &Props) -> Html {
     html! {}
 }
 
-/// The lecturer's note for the step on screen, and the editor to write one.
+#[derive(Properties, PartialEq)]
+pub struct NoteProps {
+    /// The step on screen and its note, when it has one (no step otherwise: a step
+    /// without a note does not redraw this).
+    pub note: Option<(usize, String)>,
+    #[prop_or_default]
+    pub idp: AttrValue,
+    pub dispatch: Callback<Action>,
+}
+
+/// The lecturer's note for the step on screen, and the editor to write one. It takes only
+/// the step and its note, so a step without notes on either side does not redraw it.
 #[function_component]
-pub fn Note(props: &Props) -> Html {
+pub fn Note(props: &NoteProps) -> Html {
     crate::renders::count("Note");
     let editing = use_state(|| false);
-    let s = props.lab.inner.borrow();
-    let note = s.notes.get(&s.session.steps()).cloned();
+    let (step, note) = match &props.note {
+        Some((k, n)) => (Some(*k), Some(n.clone())),
+        None => (None, None),
+    };
     let toggle = {
         let editing = editing.clone();
         Callback::from(move |_: MouseEvent| editing.set(!*editing))
@@ -85,12 +98,12 @@ pub fn Note(props: &Props) -> Html {
     html! {
         <div class="note-row">
             if let Some(n) = &note {
-                <aside id={format!("{}note", props.idp)} class="note" aria-label={format!("Note for step {}", s.session.steps())}>{ n }</aside>
+                <aside id={format!("{}note", props.idp)} class="note" aria-label={format!("Note for step {}", step.unwrap_or_default())}>{ n }</aside>
             }
             if *editing {
                 <input id={format!("{}note-input", props.idp)} class="note-input" value={note.clone().unwrap_or_default()} onchange={save}
                        maxlength={super::permalink::MAX_NOTE.to_string()} placeholder="a note shown at this step (Enter to keep, empty to remove)"
-                       aria-label={format!("Note for step {}", s.session.steps())} />
+                       aria-label="Note for the step on screen" />
             } else {
                 <button id={format!("{}add-note", props.idp)} class="small" onclick={toggle} title="Attach a note to this step; it is kept in the link">
                     { if note.is_some() { "edit note" } else { "add a note to this step" } }
