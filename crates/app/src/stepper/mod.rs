@@ -183,6 +183,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
         (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed, s.editor, comparing, s.gif_panel)
     };
     let lab = (*lab).clone();
+    let is_comparing = comparing.is_some();
     let stage = if show_gallery {
         html! { <gallery::Gallery lab={lab.clone()} dispatch={dispatch.clone()} /> }
     } else if let Some(b) = comparing {
@@ -278,7 +279,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
             <div class="race-slot" hidden={show_gallery}>
                 <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             </div>
-            if !show_gallery {
+            if !show_gallery && is_comparing {
                 <compare::ComparePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             }
             { stage }
