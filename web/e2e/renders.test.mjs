@@ -22,6 +22,7 @@ export default [
       const totals = {};
       let redrawnCards = 0;
       let changedCards = 0;
+      const problems = [];
       for (let i = 0; i < 10; i++) {
         const before = await page.evaluate(cards);
         const count = await page.evaluate(() => {
@@ -38,12 +39,13 @@ export default [
         for (const [k, v] of Object.entries(renders)) totals[k] = (totals[k] ?? 0) + v;
         redrawnCards += redrawn;
         changedCards += changed;
-        assert(changed > 0, `step ${i + 1}: no CPU card changed on screen (the step did not show)`);
-        assert(redrawn >= changed, `step ${i + 1}: ${changed} cards changed on screen but only ${redrawn} rendered`);
-        assert(redrawn <= changed, `step ${i + 1}: ${redrawn} CPU cards rendered, ${changed} of the 8 changed on screen`);
+        if (changed === 0) problems.push(`step ${i + 1}: no CPU card changed on screen (the step did not show)`);
+        if (redrawn < changed) problems.push(`step ${i + 1}: ${changed} cards changed on screen but only ${redrawn} rendered`);
+        if (redrawn > changed) problems.push(`step ${i + 1}: ${redrawn} CPU cards rendered, ${changed} of the 8 changed on screen`);
       }
       const all = Object.values(totals).reduce((a, b) => a + b, 0);
       console.log(`renders per step at 8 CPUs (10 steps): ${JSON.stringify(totals)}; ${all / 10} components per step; CPU cards ${redrawnCards / 10} per step, ${changedCards / 10} changed on screen`);
+      assert(problems.length === 0, problems.join('; '));
     },
   },
 ];
