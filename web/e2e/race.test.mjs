@@ -46,7 +46,8 @@ export default [
       await page.click('#find-race');
       await page.waitForSelector('#check-result', { timeout: 60000 });
       const result = await page.textContent('#check-result');
-      assert(/Verified: no violation in \d+ states/.test(result), result);
+      // unmap_free on 2 CPUs: `sdlab check freebsd-scoreboard --cpus 2` and pinned.rs say 403.
+      assert(result.includes('Verified: no violation in 403 states'), result);
       // A big configuration: progress shows, the page answers clicks, cancel stops it.
       await page.selectOption('#cpus', '4');
       await page.selectOption('#scenario', { label: 'crossfire' });
@@ -69,7 +70,8 @@ export default [
       await page.click('#find-race');
       await page.waitForSelector('#check-result', { timeout: 60000 });
       let result = await page.textContent('#check-result');
-      assert(/Verified: no violation in \d+ states/.test(result), result);
+      // launder on 3 CPUs with symmetry: `sdlab check dillon-2004 --cpus 3` and pinned.rs say 1160.
+      assert(result.includes('Verified: no violation in 1160 states'), result);
       assert(result.includes('CPU symmetry (CPUs 1 and 2 are interchangeable)'), result);
       // The shootdown that does not wait (race 4.5B) with the reduction on: the schedule
       // found among representatives is a run of this machine, and plays to its dirty-bit banner.

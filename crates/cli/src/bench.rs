@@ -59,7 +59,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let l = load::model(&args.model)?;
     let cfg = load::config(&l, Some(args.cpus), args.scenario.as_deref(), Some("crossfire"), &args.set)?;
     let scenario = l.prog.scenarios[cfg.scenario].name.clone();
-    let machine = Machine::new(l.prog.clone(), cfg).map_err(Error::Input)?;
+    let machine = Machine::new(l.prog.clone(), cfg).map_err(|e| Error::Input(e.into()))?;
     let t0 = Instant::now();
     let walk = sdlab_engine::bench::random_steps(black_box(&machine), args.seed, args.steps);
     black_box(walk.checksum);

@@ -3,6 +3,7 @@
 
 use crate::{load, Error, BAD_INPUT, FOUND};
 use sdlab_engine::checker::{Checker, Mode, Options, Outcome, Progress};
+use sdlab_engine::Property;
 use sdlab_engine::{schedule, Machine, Session};
 use serde::Serialize;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -77,7 +78,7 @@ struct Report<'a> {
     scenario: &'a str,
     options: load::OptionValues,
     verdict: &'static str,
-    property: Option<&'a str>,
+    property: Option<Property>,
     message: Option<&'a str>,
     states: u64,
     transitions: u64,
@@ -103,7 +104,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let options = load::options_json(&p, &cfg);
     let options_text = load::options_text(&p, &cfg);
     let ncpu = cfg.ncpu;
-    let machine = Machine::new(p.clone(), cfg).map_err(Error::Input)?;
+    let machine = Machine::new(p.clone(), cfg).map_err(|e| Error::Input(e.into()))?;
     let opts = Options {
         max_states: args.max_states,
         mode: if args.dfs { Mode::Dfs } else { Mode::Bfs },
@@ -205,9 +206,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let outcome = checker.outcome().cloned().unwrap_or(Outcome::Verified);
     let (verdict, property, message, code) = match &outcome {
         Outcome::Verified => ("verified", None, None, 0),
-        Outcome::Violation { property, message, .. } => {
-            ("violation", Some(property.as_str()), Some(message.as_str()), FOUND)
-        }
+        Outcome::Violation { property, message, .. } => ("violation", Some(*property), Some(message.as_str()), FOUND),
         Outcome::Fault { message, .. } => ("fault", None, Some(message.as_str()), BAD_INPUT),
         Outcome::Limit { reason } => ("limit", None, Some(reason.as_str()), BAD_INPUT),
     };

@@ -91,12 +91,32 @@ const QUOTE_BEFORE: usize = 60;
 const QUOTE_AFTER: usize = 80;
 
 /// `name:line:col: message`, then the offending line (a window of it around the column
-/// when it is long) and a caret under the span.
+/// when it is long) and a caret under the span; then each label the same way
+/// (`name:line:col: first declared here`, its line quoted unless it is the same line), and
+/// each note as `= note: …`.
 pub fn render(name: &str, source: &str, d: &Diagnostic) -> String {
-    let mut s = format!("{name}:{}:{}: {}", d.span.line, d.span.col, d.message);
     let source = sdlab_engine::lang::unify_line_ends(source);
-    let Some(line) = source.lines().nth(d.span.line.saturating_sub(1) as usize) else { return s };
-    let col = d.span.col.saturating_sub(1) as usize;
+    let mut s = format!("{name}:{}:{}: {}", d.span.line, d.span.col, d.message);
+    s.push_str(&snippet(&source, d.span));
+    for l in &d.labels {
+        s.push_str(&format!("\n{name}:{}:{}: {}", l.span.line, l.span.col, l.message));
+        // A label on the line already quoted is told by its column alone.
+        if l.span.line != d.span.line {
+            s.push_str(&snippet(&source, l.span));
+        }
+    }
+    for n in &d.notes {
+        s.push_str(&format!("\n  = note: {n}"));
+    }
+    s
+}
+
+/// The line of `span` (a window of it when it is long) and a caret under the span, each
+/// line starting with a newline; empty when the line does not exist.
+fn snippet(source: &str, span: sdlab_engine::Span) -> String {
+    let mut s = String::new();
+    let Some(line) = source.lines().nth(span.line.saturating_sub(1) as usize) else { return s };
+    let col = span.col.saturating_sub(1) as usize;
     let first = col.saturating_sub(QUOTE_BEFORE);
     // Control characters (an escape sequence, a NUL) are not sent to the terminal.
     let mut shown: String = line
@@ -108,7 +128,7 @@ pub fn render(name: &str, source: &str, d: &Diagnostic) -> String {
     let cut_after = line.chars().nth(first + QUOTE_BEFORE + QUOTE_AFTER).is_some();
     let visible = shown.chars().count();
     let col_in = col - first;
-    let len = source.get(d.span.start as usize..d.span.end as usize).map_or(1, |t| t.chars().count().max(1));
+    let len = source.get(span.start as usize..span.end as usize).map_or(1, |t| t.chars().count().max(1));
     let len = len.min(visible.saturating_sub(col_in).max(1));
     let mut lead: String = shown.chars().take(col_in).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
     if first > 0 {
@@ -118,7 +138,7 @@ pub fn render(name: &str, source: &str, d: &Diagnostic) -> String {
     if cut_after {
         shown.push('…');
     }
-    let num = d.span.line.to_string();
+    let num = span.line.to_string();
     let pad = " ".repeat(num.len());
     s.push_str(&format!("\n{pad} |\n{num} | {shown}\n{pad} | {lead}{}", "^".repeat(len)));
     s
@@ -164,7 +184,7 @@ pub fn config(
         let Some((name, value)) = s.split_once('=') else {
             return Err(Error::Input(format!("--set `{s}`: expected NAME=VALUE, e.g. --set rescan=false")));
         };
-        cfg.set(p, name.trim(), value.trim()).map_err(Error::Input)?;
+        cfg.set(p, name.trim(), value.trim()).map_err(|e| Error::Input(e.into()))?;
     }
     Ok(cfg)
 }

@@ -5,7 +5,7 @@
 
 use crate::{load, Error, FOUND};
 use sdlab_engine::checker::{Checker, Options, Outcome};
-use sdlab_engine::{models, Config, Machine};
+use sdlab_engine::{models, Config, Machine, Property, RaceKind};
 use serde::Serialize;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -25,24 +25,16 @@ pub struct Args {
     list: bool,
 }
 
-/// How a race's kind reads in a table.
-fn kind_words(kind: &str) -> &str {
-    match kind {
-        "bug" => "real bug",
-        other => other,
-    }
-}
-
 #[derive(Serialize)]
 struct Row {
     model: String,
     race: String,
     title: String,
-    kind: String,
+    kind: RaceKind,
     cite: String,
     cpus: u32,
     scenario: String,
-    expected: String,
+    expected: Property,
     found: String,
     states: u64,
     transitions: u64,
@@ -56,7 +48,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         for b in models::BUNDLED {
             let l = load::compiled(b.id.to_string(), b.source)?;
             for r in &l.prog.races {
-                writeln!(out, "{} {}: {} [{}]\n    {}", b.id, r.name, r.title, kind_words(&r.kind), r.cite)?;
+                writeln!(out, "{} {}: {} [{}]\n    {}", b.id, r.name, r.title, r.kind.label(), r.cite)?;
             }
         }
         out.flush()?;
@@ -66,11 +58,11 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     for b in models::BUNDLED {
         let l = load::compiled(b.id.to_string(), b.source)?;
         for r in &l.prog.races {
-            let m = Machine::new(l.prog.clone(), Config::for_race(&l.prog, r)).map_err(Error::Input)?;
+            let m = Machine::new(l.prog.clone(), Config::for_race(&l.prog, r)).map_err(|e| Error::Input(e.into()))?;
             let t0 = Instant::now();
             let (o, p) = Checker::new(m, Options::default()).check();
             let found = match &o {
-                Outcome::Violation { property, .. } => property.clone(),
+                Outcome::Violation { property, .. } => property.to_string(),
                 Outcome::Verified => "verified".into(),
                 Outcome::Fault { .. } => "model error".into(),
                 Outcome::Limit { .. } => "limit".into(),
@@ -79,11 +71,11 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
                 model: b.id.to_string(),
                 race: r.name.clone(),
                 title: r.title.clone(),
-                kind: r.kind.clone(),
+                kind: r.kind,
                 cite: r.cite.clone(),
                 cpus: r.cpus,
                 scenario: l.prog.scenarios[r.scenario].name.clone(),
-                expected: r.expect.clone(),
+                expected: r.expect,
                 found,
                 states: p.states,
                 transitions: p.transitions,
@@ -123,7 +115,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
                 r.model,
                 r.race,
                 r.title,
-                kind_words(&r.kind),
+                r.kind.label(),
                 r.cite.replace('|', "\\|"),
                 r.cpus,
                 r.scenario,
@@ -142,7 +134,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
                 "{:<20} {:<16} {:<14} expected {:<17} found {:<17} {:>8} states {:>4} steps {:.3} s\n    {}",
                 r.model,
                 r.race,
-                kind_words(&r.kind),
+                r.kind.label(),
                 r.expected,
                 r.found,
                 r.states,
@@ -153,6 +145,6 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         }
     }
     out.flush()?;
-    let all_found = rows.iter().all(|r| r.found == r.expected);
+    let all_found = rows.iter().all(|r| r.found == r.expected.code());
     Ok(if all_found { ExitCode::SUCCESS } else { ExitCode::from(FOUND) })
 }

@@ -4,7 +4,7 @@
 use crate::{load, Error, BAD_INPUT, FOUND};
 use sdlab_engine::machine::Fault;
 use sdlab_engine::session::MAX_STEPS;
-use sdlab_engine::{schedule, Choice, Machine, Session, Stuck};
+use sdlab_engine::{schedule, Choice, Machine, Property, Session, Stuck};
 use serde::Serialize;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -53,7 +53,7 @@ enum Stop {
 
 #[derive(Serialize)]
 struct ViolationReport<'a> {
-    property: &'a str,
+    property: Property,
     cpu: u8,
     step: usize,
     message: &'a str,
@@ -103,7 +103,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let options = load::options_json(&p, &cfg);
     let options_text = load::options_text(&p, &cfg);
     let ncpu = cfg.ncpu;
-    let machine = Machine::new(p.clone(), cfg).map_err(Error::Input)?;
+    let machine = Machine::new(p.clone(), cfg).map_err(|e| Error::Input(e.into()))?;
     let mut session = Session::new(machine);
 
     let mut out = BufWriter::new(crate::stdout());
@@ -207,15 +207,15 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             writeln!(out, "VIOLATION {} at step {} (CPU {}): {}", v.property, v.step, v.cpu, v.message)?;
         }
         if let Some(s) = &stuck {
-            let label = if s.property == "G-DEADLOCK" { "DEADLOCK" } else { "STUCK" };
+            let label = if s.property == Property::Deadlock { "DEADLOCK" } else { "STUCK" };
             writeln!(out, "{label} {} after step {steps}: {}", s.property, s.message)?;
         }
         let result = match stop {
             _ if violation.is_some() => {
-                format!("violation of {} after {steps} steps", violation.as_ref().map_or("", |v| v.property))
+                format!("violation of {} after {steps} steps", violation.as_ref().map_or("", |v| v.property.code()))
             }
             _ if stuck.is_some() => {
-                format!("stuck ({}) after {steps} steps", stuck.as_ref().map_or("", |s| s.property))
+                format!("stuck ({}) after {steps} steps", stuck.as_ref().map_or("", |s| s.property.code()))
             }
             Stop::Fault => format!("model error at step {}", steps + 1),
             _ if finished => format!("ok: every thread finished after {steps} steps, no violation"),

@@ -252,7 +252,7 @@ fn text<W: Write>(out: &mut W, path: &Path, s: &Stats) -> io::Result<()> {
 
 fn emulate(args: EmulateArgs) -> Result<ExitCode, Error> {
     let (l, cfg) = args.target.load()?;
-    let machine = Machine::new(l.prog.clone(), cfg).map_err(Error::Input)?;
+    let machine = Machine::new(l.prog.clone(), cfg).map_err(|e| Error::Input(e.into()))?;
     let mut session = Session::new(machine);
     for _ in 0..args.steps {
         match session.step_seeded(args.seed) {

@@ -1,5 +1,7 @@
-//! Located diagnostics: plain data, shaped like codespan-reporting's, so the CLI and the
-//! app can both render them without the engine knowing how.
+//! Located diagnostics: plain data, shaped like codespan-reporting's (a primary span and
+//! message, secondary labels pointing at other places, notes), so the CLI and the app can
+//! both render them without the engine knowing how. Every diagnostic is an error: a model
+//! with one does not compile, so there is no severity to carry.
 
 use serde::Serialize;
 use std::fmt;
@@ -28,11 +30,32 @@ impl Span {
 pub struct Diagnostic {
     pub span: Span,
     pub message: String,
+    /// Other places that explain this one ("first declared here").
+    pub labels: Vec<Label>,
+    /// What to do about it, or why it is an error.
+    pub notes: Vec<String>,
+}
+
+/// A secondary place in the source and what it has to do with the diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
 }
 
 impl Diagnostic {
     pub fn new(span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { span, message: clip(message.into(), MAX_MESSAGE_CHARS) }
+        Diagnostic { span, message: clip(message.into(), MAX_MESSAGE_CHARS), labels: Vec::new(), notes: Vec::new() }
+    }
+
+    pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label { span, message: clip(message.into(), MAX_MESSAGE_CHARS) });
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(clip(note.into(), MAX_MESSAGE_CHARS));
+        self
     }
 }
 

@@ -1,7 +1,7 @@
 //! Deterministic schedules: a seeded pick among the enabled choices, and the text form
 //! of a schedule (`0 1 i1.0 2 …`) that files, permalinks and counterexamples store.
 
-use crate::machine::Choice;
+use crate::machine::{BadChoice, Choice};
 
 /// SplitMix64: tiny, seedable, the same on every platform.
 pub fn splitmix64(mut x: u64) -> u64 {
@@ -25,11 +25,32 @@ pub fn format(choices: &[Choice]) -> String {
     choices.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")
 }
 
-/// Parse a schedule; the error names the position of the bad item (1-based).
-pub fn parse(text: &str) -> Result<Vec<Choice>, String> {
+/// A schedule item that is not a step, and its position (1-based).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleError {
+    pub item: usize,
+    pub error: BadChoice,
+}
+
+impl std::fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "schedule item {}: {}", self.item, self.error)
+    }
+}
+
+impl std::error::Error for ScheduleError {}
+
+impl From<ScheduleError> for String {
+    fn from(e: ScheduleError) -> String {
+        e.to_string()
+    }
+}
+
+/// Parse a schedule; the error names the position of the bad item.
+pub fn parse(text: &str) -> Result<Vec<Choice>, ScheduleError> {
     text.split(|c: char| c.is_whitespace() || c == ',')
         .filter(|t| !t.is_empty())
         .enumerate()
-        .map(|(i, t)| t.parse::<Choice>().map_err(|e| format!("schedule item {}: {e}", i + 1)))
+        .map(|(i, t)| t.parse::<Choice>().map_err(|error| ScheduleError { item: i + 1, error }))
         .collect()
 }

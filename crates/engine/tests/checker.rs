@@ -44,10 +44,10 @@ fn e4_initiators_with_interrupts_disabled_deadlock_with_two_cpus() {
     let opts = [("initiator_if", "false")];
     let (o, _) = check(2, "crossfire", &opts);
     let Outcome::Violation { property, message, schedule, .. } = &o else { panic!("{o:?}") };
-    assert_eq!(property, "G-DEADLOCK");
+    assert_eq!(*property, Property::Deadlock);
     assert!(message.contains("CPU 0") && message.contains("CPU 1"), "{message}");
     let s = replay(2, "crossfire", &opts, &o);
-    assert_eq!(s.stuck().expect("stuck after replay").property, "G-DEADLOCK");
+    assert_eq!(s.stuck().expect("stuck after replay").property, Property::Deadlock);
     // Shortest: every step of the schedule is needed. Dropping the last one leaves a
     // state that is not stuck yet.
     let mut shorter = replay(2, "crossfire", &opts, &o);
@@ -61,7 +61,7 @@ fn e1_no_rescan_loses_a_shootdown_with_three_cpus_but_not_two() {
     let opts = [("rescan", "false")];
     let (o, _) = check(3, "crossfire", &opts);
     let Outcome::Violation { property, .. } = &o else { panic!("{o:?}") };
-    assert_eq!(property, "G-NOLOST");
+    assert_eq!(*property, Property::NoLost);
     let s = replay(3, "crossfire", &opts, &o);
     assert!(s.stuck().expect("stuck").waits.iter().all(|w| w.interrupts_enabled));
     let (o2, _) = check(2, "crossfire", &opts);
@@ -72,7 +72,7 @@ fn e1_no_rescan_loses_a_shootdown_with_three_cpus_but_not_two() {
 fn e1_lapic_without_the_irr_latch_loses_a_shootdown() {
     let (o, _) = check(3, "crossfire", &[("hw_irr_latch", "false")]);
     let Outcome::Violation { property, .. } = &o else { panic!("{o:?}") };
-    assert_eq!(property, "G-NOLOST");
+    assert_eq!(*property, Property::NoLost);
 }
 
 #[test]
@@ -80,18 +80,18 @@ fn e2_nmi_in_the_ack_window_gives_a_stale_use_with_two_cpus() {
     // With the window property checked, the same NMI is caught at the read itself.
     let (o, _) = check(2, "unmap_free", &[("nmi_reads_user", "true"), ("hw_nmi", "1")]);
     let (Outcome::Violation { property, .. }, Outcome::Violation { choices, .. }) = (&o, &o) else { panic!("{o:?}") };
-    assert_eq!(property, "G-USERMODE-WINDOW");
+    assert_eq!(*property, Property::UsermodeWindow);
     let window_len = choices.len();
     let opts = [("nmi_reads_user", "true"), ("hw_nmi", "1"), ("check_window", "false")];
     let (o, _) = check(2, "unmap_free", &opts);
     assert!(o.choices().len() > window_len, "the window breaks before the frame is freed");
     let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
-    assert_eq!(property, "G-STALE");
+    assert_eq!(*property, Property::Stale);
     assert!(message.contains("0x1000"), "{message}");
     let s = replay(2, "unmap_free", &opts, &o);
     let (step, v) = s.first_violation().expect("violation on replay");
     assert_eq!(step, o.choices().len(), "the violation is the last step");
-    assert_eq!(v.property, "G-STALE");
+    assert_eq!(v.property, Property::Stale);
     // Without the NMI's user read, the same machine verifies.
     let (o, _) = check(2, "unmap_free", &[("hw_nmi", "1")]);
     assert_eq!(o, Outcome::Verified);
@@ -178,7 +178,7 @@ fn check_with(ncpu: u32, scenario: &str, opts: &[(&str, &str)], o: Options) -> (
 
 fn property(o: &Outcome) -> Option<&str> {
     match o {
-        Outcome::Violation { property, .. } => Some(property),
+        Outcome::Violation { property, .. } => Some(property.code()),
         _ => None,
     }
 }
@@ -245,7 +245,7 @@ fn a_waiter_that_is_never_released_is_a_lasso() {
     let m = session(&p, 2, "s", &[]).machine;
     let (o, _) = Checker::new(m.clone(), Options::default()).check();
     let Outcome::Violation { property, message, cycle_start, choices, .. } = &o else { panic!("{o:?}") };
-    assert_eq!(property, "G-NOLOST");
+    assert_eq!(*property, Property::NoLost);
     assert!(message.contains("CPU 0 waits forever"), "{message}");
     let k = cycle_start.expect("a lasso");
     assert!(k < choices.len());

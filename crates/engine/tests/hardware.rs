@@ -33,7 +33,7 @@ fn both(src: &str, ncpu: u32) -> [(Outcome, Progress); 2] {
 fn verdict(o: &Outcome) -> Option<(&str, &str, usize)> {
     match o {
         Outcome::Verified => None,
-        Outcome::Violation { property, message, choices, .. } => Some((property, message, choices.len())),
+        Outcome::Violation { property, message, choices, .. } => Some((property.code(), message, choices.len())),
         other => panic!("expected a verdict, got {other:?}"),
     }
 }

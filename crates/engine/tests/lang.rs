@@ -118,3 +118,75 @@ fn the_language_reference_example_compiles_and_runs() {
         assert!(s.state().mem[1..ncpu as usize].iter().all(|&d| d == 1));
     }
 }
+
+/// Every built-in of the table is reserved: a model's procedure, variable or local of the
+/// same name is refused where it is declared, instead of being shadowed by the built-in
+/// (once `proc load_cr3()` compiled and was never called).
+#[test]
+fn every_builtin_name_is_reserved() {
+    for b in lang::builtins::TABLE {
+        let name = b.name;
+        for src in [
+            format!("model \"m\";\nproc {name}() {{ }}\nproc main() {{ }}\nscenario s {{ cpu *: main(); }}"),
+            format!("model \"m\";\nshared {name};\nproc main() {{ }}\nscenario s {{ cpu *: main(); }}"),
+            format!("model \"m\";\nproc main() {{ local {name} = 1; }}\nscenario s {{ cpu *: main(); }}"),
+        ] {
+            let d = first_error(&src);
+            assert!(d.message.contains(&format!("`{name}` is a reserved name")), "{name}: {}", d.message);
+        }
+    }
+}
+
+/// A call checks its count and its result against the table: a built-in that returns
+/// nothing cannot be assigned, one that returns something can.
+#[test]
+fn builtin_calls_follow_the_table() {
+    for b in lang::builtins::TABLE {
+        let lang::builtins::Arity::Exactly(n) = b.arity else { continue };
+        let args = vec!["1"; n as usize + 1].join(", ");
+        let src = format!("model \"m\";\nproc main() {{ {}({args}); }}\nscenario s {{ cpu *: main(); }}", b.name);
+        let d = first_error(&src);
+        assert!(d.message.contains(&format!("takes {n} argument(s), {} given", n + 1)), "{}: {}", b.name, d.message);
+        if !b.returns {
+            let args = vec!["1"; n as usize].join(", ");
+            let src = format!(
+                "model \"m\";\nproc main() {{ local x = {}({args}); }}\nscenario s {{ cpu *: main(); }}",
+                b.name
+            );
+            let d = first_error(&src);
+            assert!(d.message.contains("returns no value"), "{}: {}", b.name, d.message);
+        }
+    }
+}
+
+/// The language reference documents every built-in.
+#[test]
+fn the_reference_names_every_builtin() {
+    let doc = include_str!("../../../docs/model-language.md");
+    for b in lang::builtins::TABLE {
+        let call = format!("{}(", b.name);
+        let shown =
+            doc.match_indices(&call).any(|(i, _)| !doc[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'));
+        assert!(shown, "docs/model-language.md does not show `{call}…)`");
+    }
+    let expect = doc.lines().find(|l| l.trim_start().starts_with("| \"expect\"")).expect("the grammar's expect rule");
+    for p in Property::ALL {
+        assert!(expect.contains(&format!("\"{}\"", p.keyword())), "the grammar's expect rule lacks `{}`", p.keyword());
+    }
+}
+
+/// A name declared twice points at its first declaration, and a reserved name says what
+/// the language means by it: the diagnostic carries a label and a note, not only a message.
+#[test]
+fn diagnostics_carry_labels_and_notes() {
+    let d = first_error("model \"m\";\nshared w;\nshared w;\nproc main() { }\nscenario s { cpu *: main(); }");
+    assert_eq!((d.span.line, d.message.as_str()), (3, "`w` is declared twice"));
+    assert_eq!(
+        d.labels.iter().map(|l| (l.span.line, l.message.as_str())).collect::<Vec<_>>(),
+        [(2, "first declared here")]
+    );
+    let d = first_error("model \"m\";\nproc pin() { }\nproc main() { }\nscenario s { cpu *: main(); }");
+    assert_eq!(d.notes, ["`pin` is a built-in statement: pin the thread to this CPU (sched_pin)"]);
+    let d = first_error("model \"m\";\nshared w;\nproc main() { local w = 1; }\nscenario s { cpu *: main(); }");
+    assert_eq!(d.labels.iter().map(|l| l.span.line).collect::<Vec<_>>(), [2], "{d:?}");
+}

@@ -41,7 +41,7 @@ fn run(src: &str, mode: Mode, por: bool) -> Outcome {
 
 fn property_and_len(o: &Outcome) -> (&str, usize) {
     match o {
-        Outcome::Violation { property, choices, .. } => (property, choices.len()),
+        Outcome::Violation { property, choices, .. } => (property.code(), choices.len()),
         other => panic!("expected a violation, got {other:?}"),
     }
 }

@@ -17,7 +17,7 @@ fn check_with(src: &str, ncpu: u32, opts: &[(&str, &str)], dfs_por: bool) -> Out
 
 fn property(o: &Outcome) -> &str {
     match o {
-        Outcome::Violation { property, .. } => property,
+        Outcome::Violation { property, .. } => property.code(),
         _ => panic!("expected a violation, got {o:?}"),
     }
 }
@@ -63,7 +63,7 @@ fn window_fires_on_an_access_between_ack_and_invalidate() {
     assert!(s.state().cpus[1].window.is_some(), "the window opens with the acknowledging step");
     let e = s.step(Choice::Step(1)).expect("step");
     let v = e.violation.clone().expect("violation");
-    assert_eq!(v.property, "G-USERMODE-WINDOW");
+    assert_eq!(v.property, Property::UsermodeWindow);
     assert!(v.message.contains("0x1000"), "{}", v.message);
 }
 
@@ -81,7 +81,7 @@ fn window_fires_only_on_an_access_that_could_use_the_cached_translation() {
         let m = Machine::new(p.clone(), Config::for_race(&p, r)).expect("machine");
         let (o, _) = Checker::new(m.clone(), Options::default()).check();
         let Outcome::Violation { property, choices, .. } = &o else { panic!("{race}: {o:?}") };
-        assert_eq!(property, "G-USERMODE-WINDOW", "{race}");
+        assert_eq!(*property, Property::UsermodeWindow, "{race}");
         let mut s = Session::new(m);
         s.replay(choices).expect("replays");
         let last = s.log.last().expect("a step");
@@ -221,8 +221,8 @@ fn new_builtins_give_located_errors() {
     let (p, d) = compile("model \"m\"; proc f() { } scenario s { cpu 0: f(); }\nrace r \"t\" { kind mutation; cite \"§0.4\"; expect window; }\nrace q \"t\" { kind mutation; cite \"§0.4\"; expect mem; }");
     assert!(d.is_empty(), "{d:?}");
     let p = p.expect("compiles");
-    assert_eq!(p.races[0].expect, "G-USERMODE-WINDOW");
-    assert_eq!(p.races[1].expect, "G-MEM");
+    assert_eq!(p.races[0].expect, Property::UsermodeWindow);
+    assert_eq!(p.races[1].expect, Property::Mem);
 }
 
 /// The new races of the bundled models, and the configurations that fix them: depth-first
@@ -249,8 +249,8 @@ fn bundled_window_mem_and_broadcast_races_agree_across_searches() {
         let verdict = |o: Options| {
             let (out, _) = Checker::new(m.clone(), o).check();
             match out {
-                Outcome::Violation { property, .. } => property,
-                Outcome::Verified => "verified".into(),
+                Outcome::Violation { property, .. } => property.code(),
+                Outcome::Verified => "verified",
                 other => panic!("{model} {scenario} {opts:?}: {other:?}"),
             }
         };
@@ -290,7 +290,7 @@ fn too_many_retired_words_is_a_located_fault() {
     let mut cfg = Config::new(&p);
     cfg.ncpu = 1;
     match Machine::new(p.clone(), cfg) {
-        Err(e) => assert!(e.contains("line 3") && e.contains("more than 64 words"), "{e}"),
+        Err(e) => assert!(e.to_string().contains("line 3") && e.to_string().contains("more than 64 words"), "{e}"),
         Ok(_) => panic!("the runaway retire loop is a model error"),
     }
 }
@@ -339,7 +339,7 @@ fn g_dirty_a_single_store_whose_dirty_bit_the_kernel_erases_is_lost() {
     // ... but freeing the page without that look does.
     let o = check_with(ERASE, 1, &[("erase", "false"), ("free_dirty", "true")], false);
     let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
-    assert_eq!(property, "G-DIRTY");
+    assert_eq!(*property, Property::Dirty);
     assert!(message.contains("frees frame 0, held clean"), "{message}");
 }
 
@@ -443,7 +443,7 @@ fn a_speculative_fill_from_a_pte_that_maps_a_free_frame_trips_g_stale() {
     // current generation, so the entry looked fresh after the reallocation.
     let o = check_with(FILL_FREED, 1, &[], false);
     let Outcome::Violation { property, choices, message, .. } = &o else { panic!("{o:?}") };
-    assert_eq!(property, "G-STALE");
+    assert_eq!(*property, Property::Stale);
     assert!(choices.iter().any(|c| matches!(c, Choice::Fill(..))), "{choices:?}");
     assert!(message.contains("speculative walk"), "{message}");
     assert_eq!(check_with(FILL_FREED, 1, &[("hw_speculative_fill", "false")], false), Outcome::Verified);
@@ -460,7 +460,7 @@ fn freebsd_global_i4_panics_before_the_x1_deadlock() {
     };
     let o = check(&[]);
     let Outcome::Violation { property: what, message, .. } = &o else { panic!("{o:?}") };
-    assert_eq!((what.as_str(), message.contains("interrupts disabled")), ("assert", true), "{message}");
+    assert_eq!((*what, message.contains("interrupts disabled")), (Property::Assert, true), "{message}");
     assert_eq!(property(&check(&[("i4_panic", "false")])), "G-DEADLOCK");
     let x1 = p.races.iter().find(|r| r.name == "X1").expect("race X1");
     assert_eq!(p.scenarios[x1.scenario].name, "crossfire_locked");

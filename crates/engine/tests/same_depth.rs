@@ -31,7 +31,7 @@ fn every_breadth_first_mode_reports_the_same_property_at_the_shortest_depth() {
         for (what, o) in modes {
             match run(ncpu, o) {
                 Outcome::Violation { property, choices, .. } => {
-                    assert_eq!((property.as_str(), choices.len()), ("G-USERMODE-WINDOW", 4), "{ncpu} CPUs, {what}")
+                    assert_eq!((property.code(), choices.len()), ("G-USERMODE-WINDOW", 4), "{ncpu} CPUs, {what}")
                 }
                 other => panic!("{ncpu} CPUs, {what}: {other:?}"),
             }

@@ -15,7 +15,7 @@ fn check(src: &str, ncpu: u32, opts: &[(&str, &str)], o: Options) -> Outcome {
 
 fn property(o: &Outcome) -> Option<&str> {
     match o {
-        Outcome::Violation { property, .. } => Some(property),
+        Outcome::Violation { property, .. } => Some(property.code()),
         _ => None,
     }
 }
@@ -111,7 +111,7 @@ fn a_store_that_commits_after_the_retirement_is_g_mem() {
     assert!(e.effects.iter().any(|e| matches!(e, Effect::Retire { cpu: 0, .. })), "{:?}", e.effects);
     let e = s.step(Choice::Drain(1)).expect("the store lands");
     let v = e.violation.as_ref().expect("G-MEM on the commit");
-    assert_eq!(v.property, "G-MEM");
+    assert_eq!(v.property, Property::Mem);
     assert_eq!(
         v.message,
         "a store of CPU 1 to req reached memory (from its store buffer) after CPU 0 considered the request complete and free to reuse"
@@ -333,10 +333,10 @@ fn a_page_walk_through_a_present_pte_into_a_freed_frame_is_g_stale() {
     assert!(s.state().cpus[0].tlb.is_empty(), "nothing cached: the access walks");
     let e = s.step(Choice::Step(0)).expect("access");
     let v = e.violation.clone().expect("G-STALE");
-    assert_eq!(v.property, "G-STALE");
+    assert_eq!(v.property, Property::Stale);
     assert_eq!(v.message, "use after free: CPU 0 read va 0x1000 through the page table into frame 0, which is free");
     match check(WALK, 1, &[], Options::default()) {
-        Outcome::Violation { property, choices, .. } => assert_eq!((property.as_str(), choices.len()), ("G-STALE", 3)),
+        Outcome::Violation { property, choices, .. } => assert_eq!((property.code(), choices.len()), ("G-STALE", 3)),
         o => panic!("{o:?}"),
     }
 }
@@ -490,7 +490,7 @@ scenario s { cpu 0: t() in mm; }
 fn a_read_through_a_stale_dirty_entry_is_no_lost_modification_a_write_is() {
     assert_eq!(check(DIRTY, 1, &[], Options::default()), Outcome::Verified, "a read changes nothing");
     match check(DIRTY, 1, &[("write_again", "true")], Options::default()) {
-        Outcome::Violation { property, choices, .. } => assert_eq!((property.as_str(), choices.len()), ("G-DIRTY", 6)),
+        Outcome::Violation { property, choices, .. } => assert_eq!((property.code(), choices.len()), ("G-DIRTY", 6)),
         o => panic!("{o:?}"),
     }
 }

@@ -82,7 +82,7 @@ fn outcome(src: &str, opts: &[(&str, &str)], o: Options) -> Outcome {
 
 fn property(o: &Outcome) -> Option<&str> {
     match o {
-        Outcome::Violation { property, .. } => Some(property),
+        Outcome::Violation { property, .. } => Some(property.code()),
         _ => None,
     }
 }
@@ -281,4 +281,198 @@ fn a_cycle_that_never_drains_a_buffered_store_is_no_lost_wakeup() {
         let o = outcome(BUSY_AFTER_STORE, &[], Options { mode, ..Options::default() });
         assert_eq!(o, Outcome::Verified, "{mode:?}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Interrupt delivery commits the store buffer. The SDM's P6-family performance event
+// SB_DRAINS (vol. 3B, "Performance-Monitoring Events") names interrupt acknowledgment
+// among what drains the store buffer; vol. 3A §9.3 "Serializing Instructions" (§8.3
+// before 2024) is what a drain means: every buffered write is in memory before the next
+// instruction, here the handler's first.
+
+/// The SB litmus test with CPU 0's load moved into an interrupt handler: CPU 0 stores x and
+/// is interrupted; its handler reads y. CPU 1 stores y, fences, reads x. With the drain at
+/// delivery, a handler that read y = 0 ran after x reached memory, so CPU 1 reads x = 1.
+/// Without it (the old semantics) x could still sit in CPU 0's buffer: both read 0.
+const IRQ_SB: &str = r#"
+model "store buffer and interrupt delivery";
+cpus 2..2 default 2;
+option hw_tso = true;
+vector V = 0x40;
+shared x = 0;
+shared y = 0;
+shared r0 = -1;
+handler V {
+    local s = x;
+    local v = y;
+    if (s == 1) { r0 = v; } else { r0 = 2; }
+    eoi();
+}
+proc stores() {
+    x = 1;
+}
+proc reads() {
+    send_ipi(bit(0), V);
+    y = 1;
+    fence(seq_cst);
+    local a = x;
+    while (r0 == -1) { pause(); }
+    local h = r0;
+    assert(h != 0 || a != 0, "SB through a handler: both read 0");
+}
+scenario s { cpu 0: stores(); cpu 1: reads(); }
+"#;
+
+#[test]
+fn interrupt_delivery_commits_the_interrupted_codes_stores_first() {
+    let p = program(IRQ_SB);
+    let mut s = session(&p, 2, "s", &[]);
+    let x = addr(&s.machine, "x") as u32;
+    s.step(Choice::Step(1)).expect("send_ipi");
+    s.step(Choice::Step(0)).expect("x = 1");
+    assert_eq!(s.state().cpus[0].sb.len(), 1, "x waits in the buffer");
+    let e = s.step(Choice::Irq(0, 0)).expect("delivery").effects.clone();
+    assert_eq!(
+        e[..2],
+        [Effect::StoreCommitted { cpu: 0, addr: x, old: 0, new: 1 }, Effect::IrqEnter { cpu: 0, vector: 0 }],
+        "the buffer commits before the handler runs"
+    );
+    for mode in [Mode::Bfs, Mode::Dfs] {
+        for por in [false, true] {
+            let o = outcome(IRQ_SB, &[], Options { mode, por, ..Options::default() });
+            assert_eq!(o, Outcome::Verified, "{mode:?} por={por}");
+        }
+    }
+}
+
+/// Same for an NMI: CPU 0's store is in memory before the NMI handler's first load.
+const NMI_SB: &str = r#"
+model "store buffer and NMI delivery";
+cpus 2..2 default 2;
+option hw_tso = true;
+option hw_nmi = 1;
+shared x = 0;
+shared y = 0;
+shared r0 = -1;
+nmi {
+    local s = x;
+    local v = y;
+    if (s == 1) { r0 = v; } else { r0 = 2; }
+}
+proc stores() {
+    x = 1;
+}
+proc reads() {
+    y = 1;
+    fence(seq_cst);
+    local a = x;
+    while (r0 == -1) { pause(); }
+    local h = r0;
+    assert(h != 0 || a != 0, "SB through an NMI handler: both read 0");
+}
+scenario s { cpu 0: stores(); cpu 1: reads(); }
+"#;
+
+#[test]
+fn nmi_delivery_commits_the_interrupted_codes_stores_first() {
+    let p = program(NMI_SB);
+    let mut s = session(&p, 2, "s", &[]);
+    let x = addr(&s.machine, "x") as u32;
+    s.step(Choice::Step(0)).expect("x = 1");
+    let e = s.step(Choice::Nmi(0)).expect("NMI").effects.clone();
+    assert_eq!(e[..2], [Effect::StoreCommitted { cpu: 0, addr: x, old: 0, new: 1 }, Effect::NmiEnter { cpu: 0 }]);
+    // Only the runs in which the NMI hits CPU 0 bear on the drain; one hitting CPU 1
+    // leaves r0 at -1 and CPU 1 waiting, which the search reports as stuck, not an
+    // assert.
+    let o = outcome(NMI_SB, &[], Options::default());
+    assert_ne!(property(&o), Some("assert"), "{o:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// `pte_set` is a plain store. Linux's set_pte (native_set_pte: WRITE_ONCE of the entry)
+// and FreeBSD's pte_store are ordinary MOVs, not locked instructions: under TSO the new
+// PTE waits in the store buffer like any store (SDM vol. 3A §9.2.3.5 forwarding, §8.2.3.5
+// before 2024). Another CPU's page walk reads the page table in memory; the CPU's own
+// plain `pte_read` sees its buffered store.
+
+/// CPU 0 maps the page and then reads y; CPU 1 stores y, fences, and reads the PTE. With
+/// a buffered PTE store both can see the old state (the SB outcome); a locked PTE write
+/// (the old semantics) makes that impossible.
+const PTE_SB: &str = r#"
+model "a PTE store waits in the buffer";
+cpus 2..2 default 2;
+option hw_tso = true;
+aspace mm;
+map mm 0x1000 unmapped;
+frames 1;
+shared y = 0;
+shared r0 = -1;
+shared r1 = -1;
+proc maps() {
+    pte_set(mm, 0x1000, 0, 1);
+    local mine = pte_read(mm, 0x1000);
+    assert(mine == 0, "a CPU does not see its own buffered PTE store");
+    local v = y;
+    r0 = v;
+}
+proc looks() {
+    y = 1;
+    fence(seq_cst);
+    local f = pte_read(mm, 0x1000);
+    r1 = f;
+    while (r0 == -1) { pause(); }
+    local a = r0;
+    assert(a != 0 || f != -1, "SB through a PTE: both saw the old state");
+}
+scenario s { cpu 0: maps() in mm; cpu 1: looks() in mm; }
+"#;
+
+#[test]
+fn pte_set_waits_in_the_store_buffer_and_its_cpu_reads_it_there() {
+    let p = program(PTE_SB);
+    let mut s = session(&p, 2, "s", &[]);
+    let e = s.step(Choice::Step(0)).expect("pte_set").effects.clone();
+    assert!(matches!(e[..], [Effect::StoreBuffered { cpu: 0, .. }]), "{e:?}");
+    assert!(!s.state().ptes[0].present, "not in the page table yet");
+    let d = describe_store_buffer(&s.machine, &s.state().cpus[0].sb);
+    assert_eq!(d, vec!["PTE mm 0x1000 ← frame 0 (writable)".to_string()]);
+    assert_encoding_round_trips(s.state());
+    s.step(Choice::Step(0)).expect("CPU 0 reads its own PTE store");
+    let e = s.step(Choice::Drain(0)).expect("drain").effects.clone();
+    assert!(matches!(e[..], [Effect::PteWrite { slot: 0, .. }]), "{e:?}");
+    assert!(s.state().ptes[0].present && s.state().ptes[0].writable);
+    let o = outcome(PTE_SB, &[], Options::default());
+    assert_eq!(property(&o), Some("assert"), "{o:?}");
+    let Outcome::Violation { message, .. } = &o else { unreachable!() };
+    assert!(message.contains("SB through a PTE"), "{o:?}");
+    assert!(o.choices().contains(&Choice::Drain(0)), "{o:?}");
+}
+
+/// A CPU that maps a page and touches it at once walks into the new PTE: its own walk
+/// commits the buffer first (the walk's accessed-bit update is locked, SDM vol. 3A
+/// §9.1.2.1 "Automatic Locking").
+const MAP_AND_TOUCH: &str = r#"
+model "map and touch";
+cpus 1..1 default 1;
+option hw_tso = true;
+aspace mm;
+map mm 0x1000 unmapped;
+frames 1;
+proc t() {
+    local f = alloc_page();
+    pte_set(mm, 0x1000, f, 1);
+    user_store(0x1000);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_cpus_own_walk_commits_its_buffered_pte_store_first() {
+    let p = program(MAP_AND_TOUCH);
+    let mut s = session(&p, 1, "s", &[]);
+    step_while_can(&mut s, 0);
+    let fx: Vec<Effect> = s.log.iter().flat_map(|st| st.effects.clone()).collect();
+    assert!(fx.iter().any(|e| matches!(e, Effect::PteWrite { slot: 0, .. })), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::PageFault { .. })), "{fx:?}");
+    assert!(fx.iter().any(|e| matches!(e, Effect::UserAccess { write: true, .. })), "{fx:?}");
 }

@@ -92,8 +92,7 @@ fn b_choice(b: &mut Session, follow: &Follow, seed: u64, i: usize, a: Option<Cho
 
 fn why_stopped(s: &Session) -> String {
     if let Some(st) = s.stuck() {
-        let what = if st.property == "G-DEADLOCK" { "deadlock" } else { "lost shootdown" };
-        return format!("is stuck: {what} ({})", st.property);
+        return format!("is stuck: {} ({})", st.property.label(), st.property);
     }
     if s.state().cpus.iter().all(|c| c.stack.is_empty()) {
         return "has finished: every CPU is idle".into();
@@ -277,7 +276,9 @@ impl Compare {
     fn rebuild(&mut self, a: &Pane) {
         // After a change of model, options the new model lacks are forgotten.
         self.set.retain(|(n, _)| a.prog.option_index(n).is_some());
-        let built = self.b_config(a).and_then(|cfg| Machine::new(a.prog.clone(), cfg.clone()).map(|m| (cfg, m)));
+        let built = self
+            .b_config(a)
+            .and_then(|cfg| Machine::new(a.prog.clone(), cfg.clone()).map(|m| (cfg, m)).map_err(String::from));
         let (cfg, machine) = match built {
             Ok(x) => {
                 self.error = None;

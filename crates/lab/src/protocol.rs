@@ -1,6 +1,6 @@
 //! Messages between the page and the checker's web worker, as JSON strings.
 
-use sdlab_engine::schedule;
+use sdlab_engine::{schedule, Property};
 use sdlab_runtrace::conform;
 use serde::{Deserialize, Serialize};
 
@@ -25,8 +25,8 @@ pub enum CheckReply {
         seconds: f64,
     },
     Done {
-        verdict: String,
-        property: Option<String>,
+        verdict: Verdict,
+        property: Option<Property>,
         message: Option<String>,
         /// The counterexample in schedule text form.
         schedule: Option<String>,
@@ -43,6 +43,18 @@ pub enum CheckReply {
     Error {
         message: String,
     },
+}
+
+/// How a search ended (`sdlab_engine::search::Outcome` without its payload).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Verified,
+    Violation,
+    /// A model error was reached.
+    Fault,
+    /// The state limit stopped the search: nothing was proved.
+    Limit,
 }
 
 /// Trace parsing in the same worker (one wasm build, one download). The page posts a JS

@@ -7,9 +7,9 @@
 use crate::compare::{self, Compare, Follow};
 use crate::guide::Guide;
 use crate::permalink;
-use crate::protocol::{CauseReply, CauseRequest, CheckReply};
+use crate::protocol::{CauseReply, CauseRequest, CheckReply, Verdict};
 use sdlab_engine::machine::{Choice, Config, Machine};
-use sdlab_engine::{compile, models, schedule, Program, Session};
+use sdlab_engine::{compile, models, schedule, Program, Property, Session};
 use std::sync::Arc;
 
 pub struct Pane {
@@ -57,7 +57,8 @@ pub struct Pane {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub choices: Vec<Choice>,
-    pub property: String,
+    /// What the schedule breaks; None for a schedule to follow that breaks nothing.
+    pub property: Option<Property>,
     pub message: String,
     /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
     pub cycle_start: Option<usize>,
@@ -72,8 +73,8 @@ pub struct Plan {
 impl Plan {
     /// A counterexample or a schedule to follow; the step that makes its race is asked of
     /// the worker (`Pane::cause_request`) when it broke a property and is not a lasso.
-    pub fn new(choices: Vec<Choice>, property: String, message: String, cycle_start: Option<usize>) -> Plan {
-        let cause_pending = !property.is_empty() && cycle_start.is_none();
+    pub fn new(choices: Vec<Choice>, property: Option<Property>, message: String, cycle_start: Option<usize>) -> Plan {
+        let cause_pending = property.is_some() && cycle_start.is_none();
         Plan { choices, property, message, cycle_start, cause: None, cause_pending }
     }
 }
@@ -318,9 +319,9 @@ impl Pane {
     /// gallery's story of it stays on screen beside the timeline. Found from the
     /// configuration, so that a link to the race finds it too.
     pub fn race(&self) -> Option<&sdlab_engine::lang::program::RaceDecl> {
-        let plan = self.plan.as_ref().filter(|p| !p.property.is_empty())?;
+        let property = self.plan.as_ref()?.property?;
         let mut mine = self.prog.races.iter().filter(|r| Config::for_race(&self.prog, r) == self.cfg);
-        mine.clone().find(|r| r.expect == plan.property).or_else(|| mine.next())
+        mine.clone().find(|r| r.expect == property).or_else(|| mine.next())
     }
 
     /// Compile the editor's text and, if it compiles, run it in the closest configuration:
@@ -359,11 +360,11 @@ impl Pane {
                 // What the whole schedule breaks, read before going back to the step shown:
                 // a schedule that ends in a violation or a stuck state is a counterexample.
                 let broken = match link.cycle_start {
-                    Some(_) => Some(("G-NOLOST".to_string(), String::new())),
+                    Some(_) => Some((Property::NoLost, String::new())),
                     None => session
                         .first_violation()
-                        .map(|(_, v)| (v.property.to_string(), v.message.clone()))
-                        .or_else(|| session.stuck().map(|s| (s.property.to_string(), s.message))),
+                        .map(|(_, v)| (v.property, v.message.clone()))
+                        .or_else(|| session.stuck().map(|s| (s.property, s.message))),
                 };
                 while session.steps() > link.at && session.back() {}
                 Ok((link, prog, cfg, session, broken))
@@ -386,8 +387,8 @@ impl Pane {
                 // The schedule stays loaded while there are steps left to play, and at its
                 // end too when it is a counterexample, so that its timeline stays on screen
                 // and Home, → and End follow it again.
-                let (property, message) = broken.unwrap_or_default();
-                self.plan = (link.at < link.schedule.len() || !property.is_empty())
+                let (property, message) = broken.map_or((None, String::new()), |(p, m)| (Some(p), m));
+                self.plan = (link.at < link.schedule.len() || property.is_some())
                     .then(|| Plan::new(link.schedule, property, message, link.cycle_start));
                 self.editor = false;
                 self.guide = None;
@@ -485,7 +486,7 @@ impl Pane {
                 self.session = Session::new(m);
                 self.error = None;
             }
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
         self.running = false;
         self.plan = None;
@@ -521,7 +522,7 @@ impl Pane {
                 self.editor = false;
                 self.compare = None;
                 self.rebuild(cfg);
-                self.plan = Some(Plan::new(g.schedule.clone(), String::new(), String::new(), None));
+                self.plan = Some(Plan::new(g.schedule.clone(), None, String::new(), None));
                 self.guide = Some(g);
             }
             Err(e) => self.error = Some(format!("{} cannot be played in the machine: {e}", g.title)),
@@ -558,17 +559,17 @@ impl Pane {
                 let stats = format!(
                     "{states} states, {transitions} transitions, depth {depth}, {seconds:.2} s ({rate:.0} states/s)"
                 );
-                self.check = match verdict.as_str() {
-                    "verified" => CheckStatus::Finished {
+                self.check = match verdict {
+                    Verdict::Verified => CheckStatus::Finished {
                         text: format!(
                             "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: {reductions}). {stats}"
                         ),
                         violation: false,
                     },
-                    "violation" => {
+                    Verdict::Violation => {
                         // The plan must replay on this machine before it is loaded: a reply
                         // is only trusted as far as the engine confirms it.
-                        let choices = sched.as_deref().map(schedule::parse).transpose().and_then(|c| {
+                        let choices = sched.as_deref().map(schedule::parse).transpose().map_err(String::from).and_then(|c| {
                             let c = c.unwrap_or_default();
                             let mut probe = Session::new(self.session.machine.clone());
                             probe.replay(&c).map_err(|(k, f)| format!("it does not replay at step {k}: {f}"))?;
@@ -577,11 +578,10 @@ impl Pane {
                         match choices {
                             Ok(choices) => {
                                 let choices = choices.unwrap_or_default();
-                                let property = property.unwrap_or_default();
                                 let message = message.unwrap_or_default();
                                 let text = format!(
                                     "Found {} in {} steps, the shortest possible; loaded at step 0: press → to play it. {stats}",
-                                    describe_property(&property),
+                                    property.map_or_else(|| "a violation".to_string(), Property::describe),
                                     choices.len()
                                 );
                                 self.session.reset();
@@ -593,28 +593,14 @@ impl Pane {
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
                         }
                     }
-                    "limit" => CheckStatus::Failed(format!(
+                    Verdict::Limit => CheckStatus::Failed(format!(
                         "Stopped: {}. Nothing was proved; try fewer CPUs. {stats}",
                         message.unwrap_or_default()
                     )),
-                    _ => CheckStatus::Failed(format!("Model error: {}", message.unwrap_or_default())),
+                    Verdict::Fault => CheckStatus::Failed(format!("Model error: {}", message.unwrap_or_default())),
                 };
             }
         }
-    }
-}
-
-pub fn describe_property(p: &str) -> String {
-    match p {
-        "G-STALE" => "a use after free through a stale TLB entry (G-STALE)".into(),
-        "G-DEADLOCK" => "a deadlock (G-DEADLOCK)".into(),
-        "G-NOLOST" => "a lost shootdown (G-NOLOST)".into(),
-        "G-USERMODE-WINDOW" => {
-            "a use of a cached translation between acknowledgement and invalidation (G-USERMODE-WINDOW)".into()
-        }
-        "G-MEM" => "request storage read after its owner reused it (G-MEM)".into(),
-        "assert" => "a failed assertion".into(),
-        other => other.to_string(),
     }
 }
 
@@ -826,7 +812,7 @@ impl Pane {
                 Action::SetOption(i, v) => {
                     let mut cfg = s.cfg.clone();
                     let set = match s.prog.options.get(i) {
-                        Some(o) => cfg.set(&s.prog, &o.name, &v.to_string()),
+                        Some(o) => cfg.set(&s.prog, &o.name, &v.to_string()).map_err(String::from),
                         None => Err(format!("this model has no option number {i}")),
                     };
                     match set {

@@ -4,8 +4,9 @@
 
 use sdlab_engine::checker::{Checker, Options, Outcome};
 use sdlab_engine::schedule;
+use sdlab_engine::Property;
 use sdlab_lab::permalink;
-use sdlab_lab::protocol::CheckReply;
+use sdlab_lab::protocol::{CheckReply, Verdict};
 use sdlab_lab::state::{Action, Pane};
 
 /// The gallery's "show me" for `model`'s race `name`, with the checker run natively and
@@ -25,7 +26,7 @@ fn show_me(model: &str, name: &str) -> Pane {
     lab.apply(Action::CheckReply(
         gen,
         CheckReply::Done {
-            verdict: "violation".into(),
+            verdict: Verdict::Violation,
             property: Some(property),
             message: Some(message),
             schedule: Some(schedule::format(&choices)),
@@ -64,7 +65,7 @@ fn a_link_at_any_step_of_a_counterexample_keeps_it() {
     let mut lab = show_me("linux", "LX1");
     let plan = lab.plan.clone().unwrap();
     let n = plan.choices.len();
-    assert_eq!(plan.property, "G-STALE");
+    assert_eq!(plan.property, Some(Property::Stale));
     for at in [0, 1, n / 2, n - 1, n] {
         lab.apply(Action::JumpTo(at));
         assert_eq!(lab.session.steps(), at);
@@ -72,7 +73,7 @@ fn a_link_at_any_step_of_a_counterexample_keeps_it() {
         assert_eq!(again.session.steps(), at, "at={at}");
         let p = again.plan.as_ref().unwrap_or_else(|| panic!("at={at}: the link dropped the counterexample"));
         assert_eq!(p.choices, plan.choices, "at={at}");
-        assert_eq!(p.property, "G-STALE", "at={at}: the timeline says counterexample, not a schedule");
+        assert_eq!(p.property, Some(Property::Stale), "at={at}: the timeline says counterexample, not a schedule");
         assert_eq!(again.session.first_violation().map(|(k, _)| k), (at == n).then_some(n), "at={at}");
     }
     // End, then the link; Home there keeps the schedule in the link, and End plays it
@@ -109,7 +110,7 @@ fn a_lasso_keeps_its_cycle_in_the_link() {
     assert!(link.contains(&format!("&cyc={}", n - 2)), "{link}");
     let again = reopen(&lab);
     let p = again.plan.as_ref().expect("the lasso is kept");
-    assert_eq!((p.cycle_start, p.property.as_str()), (Some(n - 2), "G-NOLOST"));
+    assert_eq!((p.cycle_start, p.property), (Some(n - 2), Some(Property::NoLost)));
     let mut bad = Pane::opening();
     bad.apply(Action::FromLink(link.replace(&format!("&cyc={}", n - 2), &format!("&cyc={n}"))));
     assert!(bad.error.is_some_and(|e| e.contains("cycle")), "a cycle past the end is refused");

@@ -10,10 +10,10 @@
 //! `REGRESSIONS` so that it runs every time.
 
 use sdlab_engine::machine::Choice;
-use sdlab_engine::models;
+use sdlab_engine::{models, Property};
 use sdlab_lab::compare::Follow;
 use sdlab_lab::permalink;
-use sdlab_lab::protocol::CheckReply;
+use sdlab_lab::protocol::{CheckReply, Verdict};
 use sdlab_lab::state::{Action, Goal, Pane};
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
@@ -114,7 +114,7 @@ fn choice(r: &mut Rng) -> Choice {
 }
 
 fn reply(r: &mut Rng) -> CheckReply {
-    let verdict = r.pick(&["verified", "violation", "limit", "fault", ""]).to_string();
+    let verdict = *r.pick(&[Verdict::Verified, Verdict::Violation, Verdict::Limit, Verdict::Fault]);
     let schedule =
         Some(r.pick(&["0 1 0 1", "i1.0 0", "x y z", "", "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0", "9 9 200"]).to_string());
     match r.below(3) {
@@ -122,7 +122,7 @@ fn reply(r: &mut Rng) -> CheckReply {
         1 => CheckReply::Error { message: "boom".into() },
         _ => CheckReply::Done {
             verdict,
-            property: Some(r.pick(&["G-STALE", "G-DEADLOCK", "nonsense"]).to_string()),
+            property: r.pick(&[Some(Property::Stale), Some(Property::Deadlock), None]).to_owned(),
             message: Some("m".into()),
             schedule,
             cycle_start: r.pick(&[None, Some(0), Some(3), Some(usize::MAX)]).to_owned(),

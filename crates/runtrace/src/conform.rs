@@ -992,7 +992,7 @@ pub fn machine_for(id: &str, scenario: Option<&str>, ncpu: usize) -> Result<Mach
     if let Some(s) = scenario {
         cfg.scenario = prog.scenario_index(s).ok_or_else(|| format!("model `{id}` has no scenario `{s}`"))?;
     }
-    Machine::new(std::sync::Arc::new(prog), cfg)
+    Ok(Machine::new(std::sync::Arc::new(prog), cfg)?)
 }
 
 /// The most CPUs model `id` allows (0 when there is no such model).

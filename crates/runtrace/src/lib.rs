@@ -93,7 +93,8 @@ impl Builder {
         }
         if let Some(v) = &entry.violation {
             // An identifier, as ktrdump IDs are: `violation_G_STALE`.
-            let id: String = v.property.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            let id: String =
+                v.property.code().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
             self.other(ts, v.cpu, &format!("violation_{id}"));
         }
     }

@@ -186,6 +186,36 @@ pub enum Kind {
     },
 }
 
+impl Kind {
+    /// The event's kernel-facing name, one per kind (every IPI-queue send mode is
+    /// `ipiq_send`; a foreign event is `other`). The exports name sends by mode and a
+    /// foreign event by its own name: `export::kind_name`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::IpiSend { .. } => "ipi_send",
+            Kind::IrqEntry { .. } => "irq_entry",
+            Kind::IrqExit { .. } => "irq_exit",
+            Kind::CsdQueue { .. } => "csd_queue_cpu",
+            Kind::CsdEntry { .. } => "csd_function_entry",
+            Kind::CsdExit { .. } => "csd_function_exit",
+            Kind::TlbFlush { .. } => "tlb_flush",
+            Kind::IpiqSend { .. } => "ipiq_send",
+            Kind::IpiqSendFail { .. } => "ipiq_send_fail",
+            Kind::IpiqSendEnd { .. } => "ipiq_send_end",
+            Kind::IpiqReceive { .. } => "ipiq_receive",
+            Kind::SyncStart { .. } => "ipiq_sync_start",
+            Kind::SyncEnd { .. } => "ipiq_sync_end",
+            Kind::SyncQuick { .. } => "ipiq_sync_quick",
+            Kind::SchedSwitch { .. } => "sched_switch",
+            Kind::Marker => "marker",
+            Kind::Lost { .. } => "lost",
+            Kind::Other { .. } => "other",
+            Kind::FuncEntry { .. } => "funcgraph_entry",
+            Kind::FuncExit { .. } => "funcgraph_exit",
+        }
+    }
+}
+
 /// One normalized trace record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Event {

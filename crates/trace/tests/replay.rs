@@ -96,3 +96,51 @@ fn dragonfly_ipiq_messages_pair_fifo_and_the_cpusync_round_completes() {
     assert_eq!(snap.in_flight, [0]);
     assert_eq!(snap.pending[2], 1);
 }
+
+/// lwkt_cpusync_interlock and lwkt_cpusync_quick send to the mask and only then log
+/// `ipiq_sync_start`/`ipiq_sync_quick` (sys/kern/lwkt_ipiq.c): a fast target receives
+/// before the round starts. Its receive is still its leg's; a quick round whose every
+/// target already ran the function completes at its own start.
+#[test]
+fn dragonfly_targets_that_receive_before_the_sync_record_are_the_rounds() {
+    let text = "\
+TSC frequency is 2000.000 MHz
+index  cpu timestamp        ID                   trace
+ 000100 0   9000001000       ipiq_send_norm       func=0xffffffff80600000 arg1=0x0 arg2=0 scpu=0 dcpu=1
+ 000101 0   9000001100       ipiq_send_norm       func=0xffffffff80600000 arg1=0x0 arg2=0 scpu=0 dcpu=2
+ 000102 0   9000002000       ipiq_sync_quick      cpumask=00000006
+ 000103 0   9000003000       ipiq_send_norm       func=0xffffffff80600100 arg1=0x0 arg2=0 scpu=0 dcpu=1
+ 000104 0   9000004000       ipiq_sync_start      cpumask=00000002
+ 000105 0   9000006000       ipiq_sync_end        cpumask=00000002
+index  cpu timestamp        ID                   trace
+ 000a00 1   9000001500       ipiq_receive         func=0xffffffff80600000 arg1=0x0 arg2=0 scpu=0 dcpu=1
+ 000a01 1   9000003500       ipiq_receive         func=0xffffffff80600100 arg1=0x0 arg2=0 scpu=0 dcpu=1
+index  cpu timestamp        ID                   trace
+ 000050 2   9000001800       ipiq_receive         func=0xffffffff80600000 arg1=0x0 arg2=0 scpu=0 dcpu=2
+";
+    let t = read(text);
+    let r = reconstruct(&t);
+    assert_eq!((r.warning_count, r.orphans_at_start, r.unfinished_at_end), (0, 0, 0));
+    let line = |i: Option<u32>| i.map(|i| t.events[i as usize].line);
+    let rounds: Vec<_> = r
+        .rounds
+        .iter()
+        .map(|x| {
+            let legs: Vec<_> = x.legs.iter().map(|l| (l.cpu, line(l.received), line(l.done))).collect();
+            (x.kind, line(Some(x.start)), line(x.end), legs)
+        })
+        .collect();
+    assert_eq!(
+        rounds,
+        [
+            // Both targets ran the function before line 5: complete at its start.
+            (
+                RoundKind::DragonFlyCpusyncQuick,
+                Some(5),
+                Some(5),
+                vec![(1, Some(10), Some(10)), (2, Some(13), Some(13))]
+            ),
+            (RoundKind::DragonFlyCpusync, Some(7), Some(8), vec![(1, Some(11), Some(8))]),
+        ]
+    );
+}

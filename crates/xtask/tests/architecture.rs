@@ -127,3 +127,25 @@ fn the_scan_would_see_a_breach() {
         CAPABILITIES.iter().filter(|(_, needles, _)| needles.iter().any(|n| breach.contains(n))).collect();
     assert_eq!(caught.len(), 2, "a clock and a file read must both be caught");
 }
+
+/// The map's "Where to find" table: every file it names exists and holds the symbol it
+/// names, so that a newcomer following it lands on the code.
+#[test]
+fn the_where_to_find_table_points_at_real_code() {
+    let map = fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let table = map.split("## Where to find").nth(1).expect("a \"Where to find\" section");
+    let table = table.split("\n## ").next().unwrap_or(table);
+    let mut rows = 0;
+    for line in table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| looking for")) {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        assert_eq!(cells.len(), 3, "a row of three cells: {line}");
+        let symbol = cells[2].trim_end_matches(" |").trim_matches('`');
+        let files: Vec<&str> = cells[1].split(", ").map(|f| f.trim_matches('`')).collect();
+        for f in &files {
+            let text = fs::read_to_string(root().join(f)).unwrap_or_else(|e| panic!("{line}: {f}: {e}"));
+            assert!(text.contains(symbol), "{f} does not contain `{symbol}` ({line})");
+        }
+        rows += 1;
+    }
+    assert!(rows >= 20, "the table has {rows} rows");
+}

@@ -5,7 +5,8 @@
 //! is terminating the worker.
 
 use sdlab_app::protocol::{
-    CauseRequest, CheckReply, CheckRequest, ConformReply, ConformRequest, RoundVerdict, TraceReply, TRACE_CHUNK,
+    CauseRequest, CheckReply, CheckRequest, ConformReply, ConformRequest, RoundVerdict, TraceReply, Verdict,
+    TRACE_CHUNK,
 };
 use sdlab_engine::checker::{Checker, Options, Outcome};
 use sdlab_engine::machine::{Config, Machine};
@@ -51,10 +52,10 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
     let p = c.progress().clone();
     let outcome = c.outcome().cloned().unwrap_or(Outcome::Verified);
     let (verdict, property, message) = match &outcome {
-        Outcome::Verified => ("verified", None, None),
-        Outcome::Violation { property, message, .. } => ("violation", Some(property.clone()), Some(message.clone())),
-        Outcome::Fault { message, .. } => ("fault", None, Some(message.clone())),
-        Outcome::Limit { reason } => ("limit", None, Some(reason.clone())),
+        Outcome::Verified => (Verdict::Verified, None, None),
+        Outcome::Violation { property, message, .. } => (Verdict::Violation, Some(*property), Some(message.clone())),
+        Outcome::Fault { message, .. } => (Verdict::Fault, None, Some(message.clone())),
+        Outcome::Limit { reason } => (Verdict::Limit, None, Some(reason.clone())),
     };
     let choices = outcome.choices();
     let cycle_start = match &outcome {
@@ -64,7 +65,7 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
     post(
         scope,
         &CheckReply::Done {
-            verdict: verdict.into(),
+            verdict,
             property,
             message,
             schedule: (!choices.is_empty()).then(|| schedule::format(choices)),

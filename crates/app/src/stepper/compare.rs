@@ -6,7 +6,7 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Lab};
-use crate::protocol::{CheckReply, CheckRequest};
+use crate::protocol::{CheckReply, CheckRequest, Verdict};
 use crate::worker_script::Running;
 use sdlab_engine::machine::Machine;
 use sdlab_engine::schedule;
@@ -40,24 +40,23 @@ fn find_b_race(
             CheckReply::Ready => return,
             CheckReply::Progress { states, .. } => format!("Finding B's race: {states} states explored…"),
             CheckReply::Error { message } => format!("B's search failed: {message}"),
-            CheckReply::Done { verdict, property, message, schedule: sched, .. } => match verdict.as_str() {
-                "violation" => match sched.as_deref().map(schedule::parse) {
+            CheckReply::Done { verdict, property, message, schedule: sched, .. } => match verdict {
+                Verdict::Violation => match sched.as_deref().map(schedule::parse) {
                     Some(Ok(choices)) => {
-                        let property = property.unwrap_or_default();
                         let n = choices.len();
                         d.emit(Action::CompareVariant(set.clone(), Follow::Own { choices, seed }));
-                        format!(
-                            "B plays its shortest counterexample: {} in {n} steps.",
-                            super::state::describe_property(&property)
-                        )
+                        let what = property.map_or_else(|| "a violation".to_string(), |p| p.describe());
+                        format!("B plays its shortest counterexample: {what} in {n} steps.")
                     }
                     _ => "B's counterexample does not parse.".into(),
                 },
-                "limit" => {
+                Verdict::Limit => {
                     format!("B's search stopped: {}. Nothing found; try fewer CPUs.", message.unwrap_or_default())
                 }
-                "fault" => format!("B's model faults: {}", message.unwrap_or_default()),
-                _ => "B's variant verifies: no race in this configuration, so B keeps its schedule.".into(),
+                Verdict::Fault => format!("B's model faults: {}", message.unwrap_or_default()),
+                Verdict::Verified => {
+                    "B's variant verifies: no race in this configuration, so B keeps its schedule.".into()
+                }
             },
         };
         status.set(Some(words));
@@ -154,7 +153,7 @@ pub fn ComparePanel(props: &Props) -> Html {
                 sched_error.set(None);
                 d.emit(Action::CompareFollow(Follow::Own { choices, seed: own_seed }));
             }
-            Err(err) => sched_error.set(Some(err)),
+            Err(err) => sched_error.set(Some(err.to_string())),
         })
     };
     let close = {
@@ -184,12 +183,12 @@ pub fn ComparePanel(props: &Props) -> Html {
             let mut cfg = a_cfg.clone();
             for (n, v) in &set {
                 if let Err(e) = cfg.set(&prog, n, &v.to_string()) {
-                    search.set(Some(e));
+                    search.set(Some(e.to_string()));
                     return;
                 }
             }
             if let Err(e) = Machine::new(prog.clone(), cfg.clone()) {
-                search.set(Some(e));
+                search.set(Some(e.to_string()));
                 return;
             }
             let req = CheckRequest {

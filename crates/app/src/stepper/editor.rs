@@ -67,7 +67,13 @@ pub fn Editor(props: &Props) -> Html {
             </div>
             <ul id="diagnostics" class="diagnostics" aria-live="polite">
                 { for s.edit_diags.iter().take(20).map(|d| html! {
-                    <li>{ format!("line {}, column {}: {}", d.span.line, d.span.col, d.message) }</li>
+                    <li>
+                        { format!("line {}, column {}: {}", d.span.line, d.span.col, d.message) }
+                        { for d.labels.iter().map(|l| html! {
+                            <span class="diag-label">{ format!(" (line {}, column {}: {})", l.span.line, l.span.col, l.message) }</span>
+                        }) }
+                        { for d.notes.iter().map(|n| html! { <div class="diag-note">{ format!("note: {n}") }</div> }) }
+                    </li>
                 }) }
             </ul>
         </section>

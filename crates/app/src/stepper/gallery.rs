@@ -13,18 +13,6 @@ pub struct Props {
     pub dispatch: Callback<Action>,
 }
 
-fn property_words(p: &str) -> &'static str {
-    match p {
-        "G-STALE" => "use after free through a stale TLB entry",
-        "G-DIRTY" => "lost modification",
-        "G-DEADLOCK" => "deadlock",
-        "G-NOLOST" => "lost shootdown",
-        "G-USERMODE-WINDOW" => "access between acknowledgement and invalidation",
-        "G-MEM" => "request storage used after its owner reused it",
-        _ => "assertion",
-    }
-}
-
 #[function_component]
 pub fn Gallery(props: &Props) -> Html {
     crate::renders::count("Gallery");
@@ -47,18 +35,13 @@ pub fn Gallery(props: &Props) -> Html {
                             let d = props.dispatch.clone();
                             let id = id.to_string();
                             let show = Callback::from(move |_: MouseEvent| d.emit(Action::LoadRace(id.clone(), i)));
-                            let kind = match r.kind.as_str() {
-                                "bug" => "real bug",
-                                "reconstruction" => "reconstruction",
-                                _ => "mutation",
-                            };
                             let scenario = p.scenarios.get(r.scenario).map(|s| s.name.as_str()).unwrap_or("");
                             html! {
-                                <li class="gallery-race" data-race={r.name.clone()} data-expect={r.expect.clone()}>
+                                <li class="gallery-race" data-race={r.name.clone()} data-expect={r.expect.code()}>
                                     <div class="race-head">
                                         <strong>{ &r.title }</strong>
-                                        <span class={classes!("kind", r.kind.clone())}>{ kind }</span>
-                                        <span class="dim">{ format!(" {} · {} CPUs · {scenario}", property_words(&r.expect), r.cpus) }</span>
+                                        <span class={classes!("kind", r.kind.keyword())}>{ r.kind.label() }</span>
+                                        <span class="dim">{ format!(" {} · {} CPUs · {scenario}", r.expect.label(), r.cpus) }</span>
                                         <button class="show-race" onclick={show} aria-label={format!("Show me: {}", r.title)}>{ "show me" }</button>
                                     </div>
                                     <p>{ &r.story }</p>

@@ -203,7 +203,7 @@ pub fn RacePanel(props: &Props) -> Html {
                 <span class="tl-label">{ match p.cycle_start {
                     _ if guide.is_some() => format!("the kernel's round as a run ({} steps; ▾ marks a step that logged a trace line): ", p.choices.len()),
                     Some(k) => format!("lasso ({k} steps, then a cycle of {} that repeats): ", n - k),
-                    None if p.property.is_empty() => format!("schedule from the link ({n} steps): "),
+                    None if p.property.is_none() => format!("schedule from the link ({n} steps): "),
                     None => match cause {
                         Some(k) => format!("counterexample ({n} steps; ◆ after step {k} it can no longer be avoided; ⚠ step {n} breaks the property): "),
                         None => format!("counterexample ({n} steps): "),

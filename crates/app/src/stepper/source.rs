@@ -2,16 +2,10 @@
 
 use super::palette::cpu_colour;
 use super::state::Lab;
+use sdlab_engine::lang::builtins::{self, KEYWORDS};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 use yew::prelude::*;
-
-const KEYWORDS: &[&str] = &[
-    "model", "cpus", "option", "const", "vector", "shared", "percpu", "cpumask", "aspace", "map", "frames", "proc",
-    "user", "handler", "nmi", "scenario", "cpu", "idle", "in", "local", "if", "else", "while", "for", "break",
-    "continue", "return", "assert", "mark", "true", "false", "self", "NCPU", "race", "expect", "story", "kind", "view",
-    "by",
-];
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -26,6 +20,8 @@ fn highlight(code: &str) -> Html {
             let w = std::mem::take(word);
             if KEYWORDS.contains(&w.as_str()) {
                 out.push(html! { <span class="kw">{ w }</span> });
+            } else if let Some(b) = builtins::find(&w) {
+                out.push(html! { <span class="builtin" title={b.help}>{ w }</span> });
             } else {
                 out.push(html! { { w } });
             }

@@ -3,6 +3,7 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Lab};
+use sdlab_engine::Property;
 use sdlab_lab::view::{fold_log, LogRow};
 use web_sys::HtmlElement;
 use yew::prelude::*;
@@ -31,13 +32,13 @@ pub fn Banner(props: &Props) -> Html {
         let k = p.cycle_start.unwrap_or(0);
         return html! {
             <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
-                <strong>{ format!("Lost wake-up ({}) after step {}: ", p.property, s.session.steps()) }</strong>
+                <strong>{ format!("Lost wake-up ({}) after step {}: ", p.property.unwrap_or(Property::NoLost), s.session.steps()) }</strong>
                 { format!("{} Steps {}–{} bring the machine back to the state after step {k}: they repeat forever.", p.message, k + 1, p.choices.len()) }
             </div>
         };
     }
     if let Some(stuck) = s.session.stuck() {
-        let title = if stuck.property == "G-DEADLOCK" { "Deadlock" } else { "Lost shootdown" };
+        let title = if stuck.property == Property::Deadlock { "Deadlock" } else { "Lost shootdown" };
         return html! {
             <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
                 <strong>{ format!("{title} ({}) after step {}: ", stuck.property, s.session.steps()) }</strong>

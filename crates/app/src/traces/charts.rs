@@ -1,6 +1,6 @@
 //! Charts drawn with plotters into SVG strings, inserted as markup: the shootdown latency
-//! histogram, IPI counts per (sender, receiver) and events per CPU over time. Each is
-//! computed once per loaded trace.
+//! histogram, where the slowest rounds' time went, IPI counts per (sender, receiver) and
+//! events per CPU over time. Each is computed once per loaded trace.
 
 use super::kinds::cpu_colour;
 use super::model::Model;
@@ -191,6 +191,84 @@ fn per_cpu_svg(m: &Model) -> Result<String, String> {
     Ok(svg)
 }
 
+/// Colours of the breakdown's parts (Okabe-Ito, told apart with any colour vision).
+const PART_COLOURS: [&str; 5] = ["#999999", "#E69F00", "#56B4E9", "#009E73", "#CC79A7"];
+/// Rounds drawn in the breakdown: the median round, then the slowest.
+const BREAKDOWN_ROWS: usize = 10;
+
+/// Stacked bars: the median round and the slowest rounds, each split into the five parts
+/// of `Round::breakdown` along the target the initiator waited for longest.
+fn breakdown_svg(m: &Model) -> Result<String, String> {
+    let scale = m.unit_seconds().map_or(1.0, |u| u * 1e6);
+    let unit = if m.unit_seconds().is_some() { "µs" } else { "ticks" };
+    let mut done: Vec<(usize, super::model::Breakdown)> =
+        m.rounds.iter().enumerate().filter_map(|(i, r)| r.breakdown().map(|b| (i, b))).collect();
+    done.sort_by_key(|(_, b)| std::cmp::Reverse(b.total()));
+    let mut rows: Vec<(String, super::model::Breakdown)> = Vec::new();
+    if let Some((i, b)) = done.get(done.len() / 2) {
+        rows.push((format!("median: round {}", i + 1), *b));
+    }
+    for (i, b) in done.iter().take(BREAKDOWN_ROWS - 1) {
+        rows.push((format!("round {} → CPU {}", i + 1, b.cpu), *b));
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W + 60, H + 70)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (upper, lower) = root.split_vertically(H);
+        if rows.is_empty() {
+            root.draw(&Text::new("no complete rounds", (W as i32 / 2 - 60, H as i32 / 2), ("sans-serif", 14)))
+                .map_err(|e| e.to_string())?;
+        } else {
+            let hi = rows.iter().map(|(_, b)| b.total() as f64 * scale).fold(0.0, f64::max).max(1e-9);
+            let n = rows.len() as u32;
+            let mut chart = ChartBuilder::on(&upper)
+                .caption("Where the slowest rounds' time went", ("sans-serif", 15))
+                .margin(8)
+                .x_label_area_size(30)
+                .y_label_area_size(130)
+                .build_cartesian_2d(0f64..hi * 1.02, (0u32..n - 1).into_segmented())
+                .map_err(|e| e.to_string())?;
+            let labels: Vec<String> = rows.iter().map(|(l, _)| l.clone()).collect();
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .x_labels(5)
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .x_desc(format!("time ({unit})"))
+                .y_labels(n as usize)
+                .y_label_formatter(&|y| match y {
+                    SegmentValue::CenterOf(y) if *y < n => labels[(n - 1 - y) as usize].clone(),
+                    _ => String::new(),
+                })
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (k, colour) in PART_COLOURS.iter().enumerate() {
+                chart
+                    .draw_series(rows.iter().enumerate().map(|(row, (_, b))| {
+                        let parts = b.parts();
+                        let x0: u64 = parts[..k].iter().map(|p| p.1).sum();
+                        let x1 = x0 + parts[k].1;
+                        let y = n - 1 - row as u32;
+                        let (y0, y1) = (SegmentValue::Exact(y), SegmentValue::Exact(y + 1));
+                        Rectangle::new([(x0 as f64 * scale, y0), (x1 as f64 * scale, y1)], hex(colour).filled())
+                    }))
+                    .map_err(|e| e.to_string())?;
+            }
+            // The legend under the chart, where it hides no bar.
+            for (k, (name, _)) in rows[0].1.parts().iter().enumerate() {
+                let (x, y) = (12 + (k as i32 % 2) * 240, 8 + (k as i32 / 2) * 20);
+                lower
+                    .draw(&Rectangle::new([(x, y), (x + 12, y + 12)], hex(PART_COLOURS[k]).filled()))
+                    .map_err(|e| e.to_string())?;
+                lower.draw(&Text::new(*name, (x + 17, y), ("sans-serif", 12))).map_err(|e| e.to_string())?;
+            }
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: Rc<Model>,
@@ -201,6 +279,11 @@ pub fn Charts(p: &Props) -> Html {
     let svgs = use_memo(p.model.clone(), |m| {
         [
             ("chart-latency", "Histogram of shootdown round latencies", latency_svg(m)),
+            (
+                "chart-breakdown",
+                "The median and the slowest rounds split into delivery, handler, flush, acknowledgement and notice",
+                breakdown_svg(m),
+            ),
             ("chart-heatmap", "IPI counts per sender and receiver CPU", heatmap_svg(m)),
             ("chart-per-cpu", "Events per CPU over time", per_cpu_svg(m)),
         ]
@@ -216,5 +299,30 @@ pub fn Charts(p: &Props) -> Html {
                 Err(e) => html! { <p class="dim">{ format!("{label}: {e}") }</p> },
             }) }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bundled Linux 6.12 capture: the breakdown draws its median and slowest rounds,
+    /// five parts each, with the five parts named in the legend.
+    #[test]
+    fn the_breakdown_chart_draws_every_part_of_each_row() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../traces/linux-6.12-qemu-4cpu/munmap-4cpu-4pages.trace");
+        let bytes = std::fs::read(path).expect("the bundled capture");
+        let trace = sdlab_trace::parse(&bytes).expect("parses");
+        let m = Model::new("munmap".into(), trace, Default::default());
+        let complete = m.rounds.iter().filter(|r| r.breakdown().is_some()).count();
+        assert!(complete >= BREAKDOWN_ROWS, "{complete} complete rounds");
+        let svg = breakdown_svg(&m).expect("draws");
+        for (name, _) in m.rounds.iter().find_map(|r| r.breakdown()).expect("one").parts() {
+            assert!(svg.contains(name), "the legend lacks {name}");
+        }
+        assert!(svg.contains("median: round"), "{svg}");
+        // One rectangle per part and row (zero-width parts included), plus the legend's.
+        let rects = svg.matches("<rect").count();
+        assert!(rects >= BREAKDOWN_ROWS * 5 + 5, "{rects} rectangles");
     }
 }

@@ -61,6 +61,65 @@ impl Round {
     pub fn latency(&self) -> Option<u64> {
         self.end.map(|e| e.saturating_sub(self.start))
     }
+
+    /// Where the round's time went, along the target the initiator waited for longest
+    /// (the last to acknowledge). None while the round or that target is unfinished.
+    pub fn breakdown(&self) -> Option<Breakdown> {
+        let end = self.end?;
+        let t = self.targets.iter().filter(|t| t.done.is_some()).max_by_key(|t| t.done)?;
+        let (received, done) = (t.received?, t.done?);
+        // Times come from one clock per CPU; a target whose clock runs behind the
+        // initiator's by a little must not make a segment negative.
+        let queued = t.queued.max(self.start);
+        let received = received.max(queued);
+        let flushed = t.flushed.unwrap_or(done).clamp(received, done.max(received));
+        let done = done.max(flushed);
+        let end = end.max(done);
+        Some(Breakdown {
+            cpu: t.cpu,
+            send: queued - self.start,
+            delivery: received - queued,
+            to_flush: flushed - received,
+            to_ack: done - flushed,
+            notice: end - done,
+            flush_seen: t.flushed.is_some(),
+        })
+    }
+}
+
+/// A round's latency in five consecutive parts, in trace time: the initiator's work
+/// before the IPI is queued, the IPI's delivery to the handler, the handler up to its
+/// TLB flush, the flush up to the acknowledgement, and the initiator noticing the last
+/// acknowledgement. They add up to the round's latency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Breakdown {
+    /// The target the initiator waited for longest.
+    pub cpu: u16,
+    pub send: u64,
+    pub delivery: u64,
+    pub to_flush: u64,
+    pub to_ack: u64,
+    pub notice: u64,
+    /// The target logged its flush (a `tlb_flush` event); else `to_flush` holds the whole
+    /// handler and `to_ack` is 0.
+    pub flush_seen: bool,
+}
+
+impl Breakdown {
+    /// The parts with their names, in time order.
+    pub fn parts(&self) -> [(&'static str, u64); 5] {
+        [
+            ("initiator, before the IPI", self.send),
+            ("IPI delivery", self.delivery),
+            ("handler, to the flush", self.to_flush),
+            ("flush, to the acknowledgement", self.to_ack),
+            ("initiator notices", self.notice),
+        ]
+    }
+
+    pub fn total(&self) -> u64 {
+        self.parts().iter().map(|p| p.1).sum()
+    }
 }
 
 /// What the timeline draws from: per lane, the indices of the events that pass the
@@ -274,5 +333,54 @@ impl Model {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(targets: Vec<Target>, end: Option<u64>) -> Round {
+        Round {
+            kind: sdlab_trace::replay::RoundKind::LinuxTlb,
+            initiator: 0,
+            start: 100,
+            start_idx: 0,
+            targets,
+            end,
+            end_idx: None,
+            pages: None,
+        }
+    }
+
+    fn target(cpu: u16, queued: u64, received: u64, flushed: Option<u64>, done: u64) -> Target {
+        Target {
+            cpu,
+            queued,
+            received: Some(received),
+            flushed,
+            done: Some(done),
+            queued_idx: 0,
+            received_idx: None,
+            done_idx: None,
+        }
+    }
+
+    #[test]
+    fn the_breakdown_follows_the_last_target_and_adds_up_to_the_latency() {
+        let r = round(vec![target(1, 110, 130, Some(150), 160), target(2, 112, 140, Some(170), 200)], Some(230));
+        let b = r.breakdown().expect("complete");
+        assert_eq!((b.cpu, b.send, b.delivery, b.to_flush, b.to_ack, b.notice), (2, 12, 28, 30, 30, 30));
+        assert_eq!(Some(b.total()), r.latency());
+        // No flush logged: the handler's whole time is before the acknowledgement.
+        let r = round(vec![target(1, 110, 130, None, 160)], Some(170));
+        let b = r.breakdown().expect("complete");
+        assert_eq!((b.to_flush, b.to_ack, b.flush_seen), (30, 0, false));
+        // Unfinished rounds have none; clocks slightly apart never give a negative part.
+        assert_eq!(round(vec![target(1, 110, 130, None, 160)], None).breakdown(), None);
+        let r = round(vec![target(1, 90, 95, Some(120), 118)], Some(119));
+        let b = r.breakdown().expect("complete");
+        assert_eq!(Some(b.total()), Some(b.send + b.delivery + b.to_flush + b.to_ack + b.notice));
+        assert!(b.total() >= r.latency().unwrap_or(0));
     }
 }

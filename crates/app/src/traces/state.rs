@@ -68,36 +68,9 @@ impl Filter {
                 let needle = self.text.to_lowercase();
                 sym.is_some_and(|s| syms.get(s as usize).copied().unwrap_or(false))
                     || Cat::of(&e.kind).label().contains(&needle)
-                    || kind_name(&e.kind).contains(&needle)
+                    || e.kind.name().contains(&needle)
             }
         }
-    }
-}
-
-/// The event's kernel-facing name, which the text filter also matches.
-pub fn kind_name(k: &sdlab_trace::Kind) -> &'static str {
-    use sdlab_trace::Kind::*;
-    match k {
-        IpiSend { .. } => "ipi_send",
-        IrqEntry { .. } => "irq_entry",
-        IrqExit { .. } => "irq_exit",
-        CsdQueue { .. } => "csd_queue_cpu",
-        CsdEntry { .. } => "csd_function_entry",
-        CsdExit { .. } => "csd_function_exit",
-        TlbFlush { .. } => "tlb_flush",
-        IpiqSend { .. } => "ipiq_send",
-        IpiqSendFail { .. } => "ipiq_send_fail",
-        IpiqSendEnd { .. } => "ipiq_send_end",
-        IpiqReceive { .. } => "ipiq_receive",
-        SyncStart { .. } => "ipiq_sync_start",
-        SyncEnd { .. } => "ipiq_sync_end",
-        SyncQuick { .. } => "ipiq_sync_quick",
-        SchedSwitch { .. } => "sched_switch",
-        Marker => "marker",
-        Lost { .. } => "lost",
-        Other { .. } => "other",
-        FuncEntry { .. } => "funcgraph_entry",
-        FuncExit { .. } => "funcgraph_exit",
     }
 }
 

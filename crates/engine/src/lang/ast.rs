@@ -1,6 +1,7 @@
 //! Syntax tree of a model file, as the parser builds it. Spans everywhere, so the
 //! compiler can locate every error.
 
+use super::program::{BinOp, UnOp};
 use crate::diag::Span;
 
 #[derive(Clone, Debug)]
@@ -20,8 +21,8 @@ pub enum ExprKind {
     /// `a[i]`, `a[i][j]`, `x[cpu]` for another CPU's per-CPU variable.
     Index(String, Vec<Expr>),
     Call(String, Vec<Expr>),
-    Unary(&'static str, Box<Expr>),
-    Binary(&'static str, Box<Expr>, Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
 }
 
 #[derive(Clone, Debug)]

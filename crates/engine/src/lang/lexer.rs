@@ -10,7 +10,7 @@ pub enum Tok {
     Str(String),
     /// A `///` narration comment, already stripped of the slashes.
     Doc(String),
-    Punct(&'static str),
+    Punct(Punct),
     Error(String),
     Eof,
 }
@@ -21,10 +21,61 @@ pub struct Token {
     pub span: Span,
 }
 
-const PUNCTS: [&str; 32] = [
-    "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "..", "->", "{", "}", "(", ")", "[", "]", ";", ",", ":", "=", "+",
-    "-", "*", "/", "%", "&", "|", "^", "!", "~", "<", ">",
-];
+/// Declares `Punct` and its spellings from one list. Longer spellings come first: the
+/// lexer takes the first that matches (`<<` before `<`).
+macro_rules! puncts {
+    ($($variant:ident $text:literal),* $(,)?) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Punct {
+            $($variant,)*
+        }
+
+        impl Punct {
+            pub const ALL: &[Punct] = &[$(Punct::$variant,)*];
+
+            pub fn text(self) -> &'static str {
+                match self {
+                    $(Punct::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+puncts! {
+    Shl "<<",
+    Shr ">>",
+    Le "<=",
+    Ge ">=",
+    EqEq "==",
+    Ne "!=",
+    AndAnd "&&",
+    OrOr "||",
+    DotDot "..",
+    Arrow "->",
+    LBrace "{",
+    RBrace "}",
+    LParen "(",
+    RParen ")",
+    LBracket "[",
+    RBracket "]",
+    Semi ";",
+    Comma ",",
+    Colon ":",
+    Assign "=",
+    Plus "+",
+    Minus "-",
+    Star "*",
+    Slash "/",
+    Percent "%",
+    Amp "&",
+    Pipe "|",
+    Caret "^",
+    Bang "!",
+    Tilde "~",
+    Lt "<",
+    Gt ">",
+}
 
 /// Columns count characters from the line start. Tokens come in source order, so the
 /// count carries on from the previous token of the line: linear in the line's length,
@@ -173,9 +224,10 @@ pub fn lex(src: &str) -> Vec<Token> {
             }
             continue;
         }
-        if let Some(p) = PUNCTS.iter().find(|p| src[i..].starts_with(**p)) {
-            out.push(Token { tok: Tok::Punct(p), span: span(start, start + p.len(), line, line_start) });
-            i += p.len();
+        if let Some(&p) = Punct::ALL.iter().find(|p| src[i..].starts_with(p.text())) {
+            let end = start + p.text().len();
+            out.push(Token { tok: Tok::Punct(p), span: span(start, end, line, line_start) });
+            i += p.text().len();
             continue;
         }
         let ch = src[i..].chars().next().unwrap_or('?');

@@ -1,9 +1,10 @@
 //! The model language: lexer, parser, compiler. `compile(text)` is the boundary.
 
-pub mod ast;
+pub(crate) mod ast;
+pub mod builtins;
 pub mod compile;
-pub mod lexer;
-pub mod parser;
+pub(crate) mod lexer;
+pub(crate) mod parser;
 pub mod program;
 
 /// `src` with every carriage return that does not start a CRLF pair turned into a line

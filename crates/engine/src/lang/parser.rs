@@ -9,7 +9,8 @@
 //! walks recursively.
 
 use super::ast::*;
-use super::lexer::{lex, Tok, Token};
+use super::lexer::{lex, Punct, Tok, Token};
+use super::program::{BinOp, UnOp};
 use crate::diag::{Diagnostic, Span, MAX_DIAGNOSTICS};
 
 /// Nesting of statements and parentheses.
@@ -60,13 +61,13 @@ impl Parser {
         }
         t
     }
-    fn at_punct(&self, p: &str) -> bool {
+    fn at_punct(&self, p: Punct) -> bool {
         matches!(self.peek(), Tok::Punct(q) if *q == p)
     }
     fn at_kw(&self, k: &str) -> bool {
         matches!(self.peek(), Tok::Ident(q) if q == k)
     }
-    fn eat_punct(&mut self, p: &str) -> bool {
+    fn eat_punct(&mut self, p: Punct) -> bool {
         if self.at_punct(p) {
             self.bump();
             true
@@ -88,7 +89,7 @@ impl Parser {
             Tok::Int(v) => format!("number {v}"),
             Tok::Str(_) => "a string".into(),
             Tok::Doc(_) => "a `///` comment".into(),
-            Tok::Punct(p) => format!("`{p}`"),
+            Tok::Punct(p) => format!("`{}`", p.text()),
             Tok::Error(e) => e.clone(),
             Tok::Eof => "the end of the file".into(),
         }
@@ -127,11 +128,11 @@ impl Parser {
         }
         Ok(Expr { kind, span, height })
     }
-    fn expect_punct(&mut self, p: &str) -> PResult<Span> {
+    fn expect_punct(&mut self, p: Punct) -> PResult<Span> {
         if self.at_punct(p) {
             Ok(self.bump().span)
         } else {
-            self.error(&format!("`{p}`"))
+            self.error(&format!("`{}`", p.text()))
         }
     }
     fn ident(&mut self, what: &str) -> PResult<(String, Span)> {
@@ -143,7 +144,7 @@ impl Parser {
         }
     }
     fn int(&mut self) -> PResult<i64> {
-        let neg = self.eat_punct("-");
+        let neg = self.eat_punct(Punct::Minus);
         if let Tok::Int(v) = *self.peek() {
             self.bump();
             Ok(if neg { -v } else { v })
@@ -174,8 +175,8 @@ impl Parser {
     /// `race` (`cpus`, `scenario`) are not taken for declarations.
     fn recover(&mut self, from: usize) {
         let mut depth = self.toks[from.min(self.pos)..self.pos].iter().fold(0u32, |d, t| match t.tok {
-            Tok::Punct("{") => d + 1,
-            Tok::Punct("}") => d.saturating_sub(1),
+            Tok::Punct(Punct::LBrace) => d + 1,
+            Tok::Punct(Punct::RBrace) => d.saturating_sub(1),
             _ => d,
         });
         loop {
@@ -183,8 +184,8 @@ impl Parser {
                 Tok::Eof => return,
                 Tok::Ident(k) if depth == 0 && ITEM_KEYWORDS.contains(&k.as_str()) => return,
                 Tok::Doc(_) if depth == 0 => return,
-                Tok::Punct("{") => depth += 1,
-                Tok::Punct("}") => depth = depth.saturating_sub(1),
+                Tok::Punct(Punct::LBrace) => depth += 1,
+                Tok::Punct(Punct::RBrace) => depth = depth.saturating_sub(1),
                 _ => {}
             }
             self.bump();
@@ -232,20 +233,20 @@ impl Parser {
             "model" => {
                 f.title = Some(self.string()?);
                 f.doc.extend(doc);
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
             }
             "cpus" => {
                 f.cpus_span = span;
                 let lo = self.int()?;
-                self.expect_punct("..")?;
+                self.expect_punct(Punct::DotDot)?;
                 let hi = self.int()?;
                 let def = if self.eat_kw("default") { self.int()? } else { lo };
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 f.cpus_default = Some((lo, hi, def));
             }
             "option" => {
                 let (name, span) = self.ident("an option name")?;
-                self.expect_punct("=")?;
+                self.expect_punct(Punct::Assign)?;
                 let (default, is_bool) = if self.eat_kw("true") {
                     (1, true)
                 } else if self.eat_kw("false") {
@@ -255,21 +256,21 @@ impl Parser {
                 };
                 let text = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
                 let doc = if text.is_empty() { doc.unwrap_or_default() } else { text };
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 f.options.push(OptionItem { name, default, is_bool, doc, span });
             }
             "const" => {
                 let (name, span) = self.ident("a constant name")?;
-                self.expect_punct("=")?;
+                self.expect_punct(Punct::Assign)?;
                 let e = self.expr()?;
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 f.consts.push((name, e, span));
             }
             "vector" => {
                 let (name, span) = self.ident("a vector name")?;
-                self.expect_punct("=")?;
+                self.expect_punct(Punct::Assign)?;
                 let v = self.int()?;
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 f.vectors.push((name, v, span));
             }
             "shared" | "percpu" => {
@@ -279,22 +280,22 @@ impl Parser {
                 loop {
                     let (name, span) = self.ident("a variable name")?;
                     let mut dims = Vec::new();
-                    while self.eat_punct("[") {
+                    while self.eat_punct(Punct::LBracket) {
                         dims.push(self.expr()?);
-                        self.expect_punct("]")?;
+                        self.expect_punct(Punct::RBracket)?;
                     }
-                    let init = if self.eat_punct("=") { Some(self.expr()?) } else { None };
+                    let init = if self.eat_punct(Punct::Assign) { Some(self.expr()?) } else { None };
                     let mark = if self.eat_kw("mark") { Some(self.int()?) } else { None };
                     f.vars.push(VarItem { name, per_cpu, is_mask, dims, init, mark, doc: doc.clone(), span });
-                    if !self.eat_punct(",") {
+                    if !self.eat_punct(Punct::Comma) {
                         break;
                     }
                 }
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
             }
             "aspace" => {
                 let (name, span) = self.ident("an address-space name")?;
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 f.aspaces.push((name, span));
             }
             "map" => {
@@ -310,13 +311,13 @@ impl Parser {
                 } else {
                     "writable".into()
                 };
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 f.maps.push(MapItem { aspace, va, mode, span });
             }
             "frames" => {
                 f.frames_span = span;
                 f.frames = self.int()?;
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
             }
             "user" | "proc" => {
                 let user = kw == "user";
@@ -324,15 +325,15 @@ impl Parser {
                     return self.error("`proc` after `user`");
                 }
                 let (name, span) = self.ident("a procedure name")?;
-                self.expect_punct("(")?;
+                self.expect_punct(Punct::LParen)?;
                 let mut params = Vec::new();
-                while !self.at_punct(")") {
+                while !self.at_punct(Punct::RParen) {
                     params.push(self.ident("a parameter name")?.0);
-                    if !self.eat_punct(",") {
+                    if !self.eat_punct(Punct::Comma) {
                         break;
                     }
                 }
-                self.expect_punct(")")?;
+                self.expect_punct(Punct::RParen)?;
                 let body = self.block()?;
                 f.procs.push(ProcItem { name, params, body, user, doc, span });
             }
@@ -349,37 +350,37 @@ impl Parser {
             "view" => {
                 let kind = self.ident("a kind of view: `ring` or `matrix`")?;
                 let (name, _) = self.ident("a view name")?;
-                self.expect_punct("(")?;
+                self.expect_punct(Punct::LParen)?;
                 let mut args = Vec::new();
-                while !self.at_punct(")") {
+                while !self.at_punct(Punct::RParen) {
                     args.push(self.ident("a variable name")?);
-                    if !self.eat_punct(",") {
+                    if !self.eat_punct(Punct::Comma) {
                         break;
                     }
                 }
-                self.expect_punct(")")?;
+                self.expect_punct(Punct::RParen)?;
                 let mut axes = Vec::new();
                 if self.eat_kw("by") {
-                    self.expect_punct("(")?;
-                    while !self.at_punct(")") {
+                    self.expect_punct(Punct::LParen)?;
+                    while !self.at_punct(Punct::RParen) {
                         axes.push(self.ident("an axis name")?);
-                        if !self.eat_punct(",") {
+                        if !self.eat_punct(Punct::Comma) {
                             break;
                         }
                     }
-                    self.expect_punct(")")?;
+                    self.expect_punct(Punct::RParen)?;
                 }
                 let caption = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 f.views.push(ViewItem { kind, name, args, axes, caption, doc, span });
             }
             "race" => {
                 let (name, span) = self.ident("a race name")?;
                 let title = self.string()?;
                 let mut r = RaceItem { name, title, span, ..RaceItem::default() };
-                self.expect_punct("{")?;
+                self.expect_punct(Punct::LBrace)?;
                 let mut seen: Vec<String> = Vec::new();
-                while !self.eat_punct("}") {
+                while !self.eat_punct(Punct::RBrace) {
                     let (key, kspan) = self.ident("`cpus`, `scenario`, `set`, `expect`, `kind`, `cite` or `story`")?;
                     // A second `cpus` or `expect` silently replaced the first.
                     if key != "set" && seen.contains(&key) {
@@ -391,7 +392,7 @@ impl Parser {
                         "scenario" => r.scenario = Some(self.ident("a scenario name")?),
                         "set" => {
                             let (opt, ospan) = self.ident("an option name")?;
-                            self.expect_punct("=")?;
+                            self.expect_punct(Punct::Assign)?;
                             let v = if self.eat_kw("true") {
                                 1
                             } else if self.eat_kw("false") {
@@ -402,7 +403,8 @@ impl Parser {
                             r.sets.push((opt, v, ospan));
                         }
                         "expect" => {
-                            r.expect = Some(self.ident("a property: stale, dirty, deadlock, nolost or assert")?)
+                            r.expect =
+                                Some(self.ident("a property: stale, dirty, window, mem, assert, deadlock or nolost")?)
                         }
                         "kind" => r.kind = Some(self.ident("`bug`, `reconstruction` or `mutation`")?),
                         "cite" => {
@@ -417,7 +419,7 @@ impl Parser {
                             );
                         }
                     }
-                    self.expect_punct(";")?;
+                    self.expect_punct(Punct::Semi)?;
                 }
                 f.races.push(r);
             }
@@ -425,12 +427,12 @@ impl Parser {
                 let (name, span) = self.ident("a scenario name")?;
                 let text = if let Tok::Str(_) = self.peek() { self.string()? } else { String::new() };
                 let doc = if text.is_empty() { doc.unwrap_or_default() } else { text };
-                self.expect_punct("{")?;
+                self.expect_punct(Punct::LBrace)?;
                 let mut cpus = Vec::new();
-                while !self.at_punct("}") && !matches!(self.peek(), Tok::Eof) {
+                while !self.at_punct(Punct::RBrace) && !matches!(self.peek(), Tok::Eof) {
                     cpus.push(self.cpu_item()?);
                 }
-                self.expect_punct("}")?;
+                self.expect_punct(Punct::RBrace)?;
                 f.scenarios.push(ScenarioItem { name, doc, cpus, span });
             }
             _ => {
@@ -446,11 +448,11 @@ impl Parser {
         if !self.eat_kw("cpu") {
             return self.error("`cpu` (e.g. `cpu 0: unmap();`)");
         }
-        let sel = if self.eat_punct("*") {
+        let sel = if self.eat_punct(Punct::Star) {
             CpuSel::Rest
         } else {
             let lo = self.int()?;
-            if self.eat_punct("..") {
+            if self.eat_punct(Punct::DotDot) {
                 if let Tok::Int(_) = self.peek() {
                     CpuSel::Range(lo, self.int()?)
                 } else {
@@ -460,38 +462,38 @@ impl Parser {
                 CpuSel::One(lo)
             }
         };
-        self.expect_punct(":")?;
+        self.expect_punct(Punct::Colon)?;
         let call = if self.eat_kw("idle") {
             None
         } else {
             let (name, _) = self.ident("a procedure to run, or `idle`")?;
-            self.expect_punct("(")?;
+            self.expect_punct(Punct::LParen)?;
             let args = self.args()?;
             Some((name, args))
         };
         let aspace = if self.eat_kw("in") { Some(self.ident("an address-space name")?.0) } else { None };
-        self.expect_punct(";")?;
+        self.expect_punct(Punct::Semi)?;
         Ok(CpuItem { sel, call, aspace, span })
     }
 
     fn args(&mut self) -> PResult<Vec<Expr>> {
         let mut args = Vec::new();
-        while !self.at_punct(")") {
+        while !self.at_punct(Punct::RParen) {
             args.push(self.expr()?);
-            if !self.eat_punct(",") {
+            if !self.eat_punct(Punct::Comma) {
                 break;
             }
         }
-        self.expect_punct(")")?;
+        self.expect_punct(Punct::RParen)?;
         Ok(args)
     }
 
     fn block(&mut self) -> PResult<Vec<Stmt>> {
-        self.expect_punct("{")?;
+        self.expect_punct(Punct::LBrace)?;
         let mut out = Vec::new();
         loop {
             let doc = self.docs();
-            if self.eat_punct("}") {
+            if self.eat_punct(Punct::RBrace) {
                 return Ok(out);
             }
             if matches!(self.peek(), Tok::Eof) {
@@ -508,17 +510,17 @@ impl Parser {
                         self.bump();
                     }
                     // Statement-level recovery: skip to the end of this statement.
-                    while !matches!(self.peek(), Tok::Eof | Tok::Punct(";") | Tok::Punct("}")) {
+                    while !matches!(self.peek(), Tok::Eof | Tok::Punct(Punct::Semi) | Tok::Punct(Punct::RBrace)) {
                         self.bump();
                     }
-                    self.eat_punct(";");
+                    self.eat_punct(Punct::Semi);
                 }
             }
         }
     }
 
     fn body(&mut self) -> PResult<Vec<Stmt>> {
-        if self.at_punct("{") {
+        if self.at_punct(Punct::LBrace) {
             self.block()
         } else {
             let doc = self.docs();
@@ -541,20 +543,20 @@ impl Parser {
         let span = self.span();
         let kind = if self.eat_kw("local") {
             let (name, _) = self.ident("a local variable name")?;
-            let init = if self.eat_punct("=") { Some(self.expr()?) } else { None };
-            self.expect_punct(";")?;
+            let init = if self.eat_punct(Punct::Assign) { Some(self.expr()?) } else { None };
+            self.expect_punct(Punct::Semi)?;
             StmtKind::Local(name, init)
         } else if self.eat_kw("if") {
-            self.expect_punct("(")?;
+            self.expect_punct(Punct::LParen)?;
             let c = self.expr()?;
-            self.expect_punct(")")?;
+            self.expect_punct(Punct::RParen)?;
             let then = self.body()?;
             let els = if self.eat_kw("else") { self.body()? } else { Vec::new() };
             StmtKind::If(c, then, els)
         } else if self.eat_kw("while") {
-            self.expect_punct("(")?;
+            self.expect_punct(Punct::LParen)?;
             let c = self.expr()?;
-            self.expect_punct(")")?;
+            self.expect_punct(Punct::RParen)?;
             StmtKind::While(c, self.body()?)
         } else if self.eat_kw("for") {
             let (var, _) = self.ident("a loop variable")?;
@@ -562,36 +564,36 @@ impl Parser {
                 return self.error("`in`");
             }
             let first = self.expr()?;
-            if self.eat_punct("..") {
+            if self.eat_punct(Punct::DotDot) {
                 let last = self.expr()?;
                 StmtKind::ForRange(var, first, last, self.body()?)
             } else {
                 StmtKind::ForMask(var, first, self.body()?)
             }
         } else if self.eat_kw("break") {
-            self.expect_punct(";")?;
+            self.expect_punct(Punct::Semi)?;
             StmtKind::Break
         } else if self.eat_kw("continue") {
-            self.expect_punct(";")?;
+            self.expect_punct(Punct::Semi)?;
             StmtKind::Continue
         } else if self.eat_kw("return") {
-            self.expect_punct(";")?;
+            self.expect_punct(Punct::Semi)?;
             StmtKind::Return
         } else if self.eat_kw("assert") {
-            self.expect_punct("(")?;
+            self.expect_punct(Punct::LParen)?;
             let c = self.expr()?;
-            let msg = if self.eat_punct(",") { Some(self.string()?) } else { None };
-            self.expect_punct(")")?;
-            self.expect_punct(";")?;
+            let msg = if self.eat_punct(Punct::Comma) { Some(self.string()?) } else { None };
+            self.expect_punct(Punct::RParen)?;
+            self.expect_punct(Punct::Semi)?;
             StmtKind::Assert(c, msg)
         } else {
             let lhs = self.expr()?;
-            if self.eat_punct("=") {
+            if self.eat_punct(Punct::Assign) {
                 let rhs = self.expr()?;
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 StmtKind::Assign(lhs, rhs)
             } else if matches!(lhs.kind, ExprKind::Call(..)) {
-                self.expect_punct(";")?;
+                self.expect_punct(Punct::Semi)?;
                 StmtKind::Call(lhs)
             } else {
                 return self.error("`=` (a statement is an assignment, a call or a keyword)");
@@ -614,7 +616,7 @@ impl Parser {
     fn binary(&mut self, min_prec: u8) -> PResult<Expr> {
         let mut lhs = self.unary()?;
         while let Some((op, prec)) = match self.peek() {
-            Tok::Punct(p) => binop_prec(p).filter(|&prec| prec >= min_prec).map(|prec| (*p, prec)),
+            Tok::Punct(p) => binop(*p).filter(|&(_, prec)| prec >= min_prec),
             _ => None,
         } {
             self.bump();
@@ -628,8 +630,8 @@ impl Parser {
 
     fn unary(&mut self) -> PResult<Expr> {
         let span = self.span();
-        for op in ["!", "~", "-"] {
-            if self.eat_punct(op) {
+        for (punct, op) in [(Punct::Bang, UnOp::Not), (Punct::Tilde, UnOp::BitNot), (Punct::Minus, UnOp::Neg)] {
+            if self.eat_punct(punct) {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
                     self.depth -= 1;
@@ -652,10 +654,10 @@ impl Parser {
                 self.bump();
                 self.node(ExprKind::Int(v), span, 0)
             }
-            Tok::Punct("(") => {
+            Tok::Punct(Punct::LParen) => {
                 self.bump();
                 let mut e = self.expr()?;
-                let close = self.expect_punct(")")?;
+                let close = self.expect_punct(Punct::RParen)?;
                 // The parentheses belong to the expression's text (conditions are quoted in messages).
                 e.span = Span { start: span.start, end: close.end, line: span.line, col: span.col };
                 Ok(e)
@@ -668,15 +670,15 @@ impl Parser {
                 if name == "false" {
                     return self.node(ExprKind::Int(0), span, 0);
                 }
-                if self.eat_punct("(") {
+                if self.eat_punct(Punct::LParen) {
                     let args = self.args()?;
                     let below = args.iter().map(|a| a.height).max().unwrap_or(0);
                     return self.node(ExprKind::Call(name, args), span, below);
                 }
                 let mut idx = Vec::new();
-                while self.eat_punct("[") {
+                while self.eat_punct(Punct::LBracket) {
                     idx.push(self.expr()?);
-                    self.expect_punct("]")?;
+                    self.expect_punct(Punct::RBracket)?;
                 }
                 if idx.is_empty() {
                     self.node(ExprKind::Name(name), span, 0)
@@ -690,18 +692,28 @@ impl Parser {
     }
 }
 
-fn binop_prec(p: &str) -> Option<u8> {
+/// The binary operator a punctuation token spells, and its precedence (higher binds
+/// tighter).
+fn binop(p: Punct) -> Option<(BinOp, u8)> {
     Some(match p {
-        "||" => 1,
-        "&&" => 2,
-        "|" => 3,
-        "^" => 4,
-        "&" => 5,
-        "==" | "!=" => 6,
-        "<" | "<=" | ">" | ">=" => 7,
-        "<<" | ">>" => 8,
-        "+" | "-" => 9,
-        "*" | "/" | "%" => 10,
+        Punct::OrOr => (BinOp::Or, 1),
+        Punct::AndAnd => (BinOp::And, 2),
+        Punct::Pipe => (BinOp::BitOr, 3),
+        Punct::Caret => (BinOp::BitXor, 4),
+        Punct::Amp => (BinOp::BitAnd, 5),
+        Punct::EqEq => (BinOp::Eq, 6),
+        Punct::Ne => (BinOp::Ne, 6),
+        Punct::Lt => (BinOp::Lt, 7),
+        Punct::Le => (BinOp::Le, 7),
+        Punct::Gt => (BinOp::Gt, 7),
+        Punct::Ge => (BinOp::Ge, 7),
+        Punct::Shl => (BinOp::Shl, 8),
+        Punct::Shr => (BinOp::Shr, 8),
+        Punct::Plus => (BinOp::Add, 9),
+        Punct::Minus => (BinOp::Sub, 9),
+        Punct::Star => (BinOp::Mul, 10),
+        Punct::Slash => (BinOp::Div, 10),
+        Punct::Percent => (BinOp::Rem, 10),
         _ => return None,
     })
 }

@@ -2,6 +2,7 @@
 //! (DESIGN.md "Granularity"), expressions as short postfix programs in one pool.
 
 use crate::diag::Span;
+pub use crate::property::{Property, RaceKind};
 use serde::Serialize;
 
 /// A postfix expression: `len` ops starting at `start` in `Program::ops`.
@@ -346,9 +347,6 @@ impl Scenario {
     }
 }
 
-/// The kinds of race a model may declare (`kind KIND;`).
-pub const RACE_KINDS: [&str; 3] = ["bug", "reconstruction", "mutation"];
-
 /// A known race declared by the model: the configuration that shows it and the
 /// property the checker must report.
 #[derive(Clone, Debug, Serialize)]
@@ -359,13 +357,9 @@ pub struct RaceDecl {
     pub scenario: usize,
     /// (option index, value)
     pub sets: Vec<(usize, i32)>,
-    /// `G-STALE`, `G-DIRTY`, `G-DEADLOCK`, `G-NOLOST`, `G-USERMODE-WINDOW`, `G-MEM` or `assert`.
-    pub expect: String,
+    pub expect: Property,
     pub story: String,
-    /// `bug` (seen in a real kernel and fixed there), `reconstruction` (an interleaving
-    /// inferred from a design or a document) or `mutation` (a deliberately broken variant
-    /// that shows why a step exists).
-    pub kind: String,
+    pub kind: RaceKind,
     /// Where it comes from: the fix's commit, CVE, PR or list post for a bug; the
     /// document and section for a reconstruction or a mutation.
     pub cite: String,

@@ -19,8 +19,8 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
             format!("CPU {cpu} atomically updates {} from {old} to {new}", m.addr_name(addr))
         }
         Effect::StoreBuffered { cpu, addr, value } => format!(
-            "CPU {cpu} stores {} = {value} into its store buffer: the other CPUs do not see it yet",
-            m.addr_name(addr)
+            "CPU {cpu} stores {} into its store buffer: the other CPUs do not see it yet",
+            buffered(m, &Store { addr, value }, " = ")
         ),
         Effect::StoreCommitted { cpu, addr, old, new } => {
             format!("CPU {cpu}'s store buffer commits {} = {new} to memory (was {old})", m.addr_name(addr))
@@ -130,7 +130,19 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
 
 /// A store buffer's entries, oldest first: `loaded_mm[1] ← 9` (empty when none).
 pub fn describe_store_buffer(m: &Machine, sb: &[Store]) -> Vec<String> {
-    sb.iter().map(|e| format!("{} ← {}", m.addr_name(e.addr), e.value)).collect()
+    sb.iter().map(|e| buffered(m, e, " ← ")).collect()
+}
+
+/// `x = 5`, or for a buffered `pte_set` `PTE user 0x1000 = frame 2 (writable)`.
+fn buffered(m: &Machine, e: &Store, sep: &str) -> String {
+    match e.pte_slot().and_then(|i| m.slots.get(i)) {
+        Some(sl) => {
+            let p = super::Pte::from_word(e.value as u32);
+            let w = if p.writable { " (writable)" } else { "" };
+            format!("PTE {} {:#x}{sep}frame {}{w}", m.aspace_name(sl.aspace), sl.va, p.frame)
+        }
+        None => format!("{}{sep}{}", m.addr_name(e.addr), e.value),
+    }
 }
 
 /// A choice in words, for lists of what a run can do next.

@@ -42,6 +42,10 @@ impl Machine {
                 }
                 let handler = self.prog.vectors[v as usize].handler;
                 self.frame_room(&s.cpus[c], handler).map_err(|m| Fault { cpu: c as u8, line: 0, message: m })?;
+                // Delivery waits for the interrupted code's stores (see `tso::drains_first`).
+                if self.hw.tso {
+                    self.drain_all(s, c, fx);
+                }
                 let cpu = &mut s.cpus[c];
                 cpu.irr &= !(1 << v);
                 cpu.isr |= 1 << v;
@@ -67,6 +71,10 @@ impl Machine {
                     cpu.nmi_latch = true;
                     fx.push(Effect::NmiLatched { cpu: c as u8 });
                 } else {
+                    if self.hw.tso {
+                        self.drain_all(s, c, fx);
+                    }
+                    let cpu = &mut s.cpus[c];
                     let saved_if = cpu.intr;
                     cpu.intr = false;
                     self.push_activation(cpu, nmi, Ctx::Nmi, saved_if);
@@ -247,7 +255,7 @@ impl Machine {
             Kind::Assert { cond, msg } => {
                 if self.eval(s, c, cond, &mut read)? == 0 {
                     *violation = Some(Violation {
-                        property: "assert",
+                        property: Property::Assert,
                         cpu: c8,
                         message: self.prog.messages[msg as usize].clone(),
                     });
@@ -320,24 +328,13 @@ impl Machine {
                 fx.push(Effect::Interrupts { cpu: c8, enabled: on });
             }
             Kind::CritEnter | Kind::CritExit => {
-                let cpu = &mut s.cpus[c];
-                if matches!(ins.kind, Kind::CritEnter) {
-                    // A depth that stopped at 65 535 would let the 65 536th exit fault
-                    // for no reason: the excess is a model error.
-                    cpu.crit = cpu.crit.checked_add(1).ok_or("critical_enter nested more than 65535 deep")?;
-                } else {
-                    cpu.crit = cpu.crit.checked_sub(1).ok_or("critical_exit without critical_enter")?;
-                }
-                fx.push(Effect::Critical { cpu: c8, depth: cpu.crit });
+                let enter = matches!(ins.kind, Kind::CritEnter);
+                let depth = nest(&mut s.cpus[c].crit, enter, "critical_enter", "critical_exit")?;
+                fx.push(Effect::Critical { cpu: c8, depth });
             }
             Kind::Pin | Kind::Unpin => {
-                let cpu = &mut s.cpus[c];
-                if matches!(ins.kind, Kind::Pin) {
-                    cpu.pin = cpu.pin.checked_add(1).ok_or("pin nested more than 65535 deep")?;
-                } else {
-                    cpu.pin = cpu.pin.checked_sub(1).ok_or("unpin without pin")?;
-                }
-                fx.push(Effect::Pinned { cpu: c8, depth: cpu.pin });
+                let depth = nest(&mut s.cpus[c].pin, matches!(ins.kind, Kind::Pin), "pin", "unpin")?;
+                fx.push(Effect::Pinned { cpu: c8, depth });
             }
             Kind::SendIpi { mask, vector } => {
                 let m = self.eval(s, c, mask, &mut read)? as u32 & self.all_cpus();
@@ -372,7 +369,9 @@ impl Machine {
             | Kind::PteClearDirty { aspace, va, dst }
             | Kind::PteDirty { aspace, va, dst } => {
                 let slot = self.slot(s, c, aspace, va)?;
-                let old = s.ptes[slot];
+                // The locked operations drained the buffer first; a plain read sees the
+                // CPU's own buffered `pte_set`.
+                let old = self.pte_view(s, c, slot);
                 // What the operation writes back (None for a read) and what it returns.
                 let frame = if old.present { old.frame as i32 } else { -1 };
                 let (new, result) = match ins.kind {
@@ -421,7 +420,7 @@ impl Machine {
                 fr.clean = true;
                 if fr.unseen && !recorded {
                     *violation = Some(Violation {
-                        property: "G-DIRTY",
+                        property: Property::Dirty,
                         cpu: c8,
                         message: format!(
                             "lost modification: CPU {c} declares frame {f} clean, but a store reached it since the kernel last read a dirty bit set for it or wrote it out, and no dirty bit records that store"
@@ -437,10 +436,8 @@ impl Machine {
                 if f < 0 || f as usize >= s.frames.len() {
                     return Err(format!("pte_set: there is no frame {f}"));
                 }
-                let old = s.ptes[slot];
                 let new = Pte { frame: f as u16, present: true, writable: w, dirty: false, accessed: false };
-                s.ptes[slot] = new;
-                fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+                self.store_pte(s, c, slot, new, fx);
             }
             Kind::PteCmpset { aspace, va, frame, dirty, writable, dst } => {
                 let slot = self.slot(s, c, aspace, va)?;
@@ -515,7 +512,7 @@ impl Machine {
                     .ok_or(format!("free_page: frame {f} was freed 65535 times; its generation count is full"))?;
                 if fr.clean && fr.unseen {
                     *violation = Some(Violation {
-                        property: "G-DIRTY",
+                        property: Property::Dirty,
                         cpu: c8,
                         message: format!(
                             "lost modification: CPU {c} frees frame {f}, held clean, but a store reached it since the kernel last read a dirty bit set for it or wrote it out"
@@ -642,7 +639,7 @@ impl Machine {
         self.user_access_tlb(s, c, va, write, fx, violation)?;
         if let Some(mut w) = window {
             match violation {
-                Some(v) if !before && v.property == "G-STALE" => {
+                Some(v) if !before && v.property == Property::Stale => {
                     w.message.push_str("; and the frame is already freed: a use after free");
                     *violation = Some(w);
                 }
@@ -665,6 +662,10 @@ impl Machine {
         let c8 = c as u8;
         let asp = s.cpus[c].aspace;
         let hit = s.cpus[c].tlb.iter().position(|e| e.aspace == asp && e.va == va);
+        // A miss walks, and so does a store through an entry caching D=0 (the assist).
+        if hit.is_none_or(|i| write && !s.cpus[c].tlb[i].dirty) {
+            self.drain_for_walk(s, c, fx);
+        }
         let entry = match hit {
             Some(i) => s.cpus[c].tlb[i],
             None => {
@@ -687,7 +688,7 @@ impl Machine {
                 };
                 if !s.frames[pte.frame as usize].allocated {
                     *violation = Some(Violation {
-                        property: "G-STALE",
+                        property: Property::Stale,
                         cpu: c8,
                         message: format!(
                             "use after free: CPU {c} {} va {va:#x} through the page table into frame {}, which is free",
@@ -732,7 +733,7 @@ impl Machine {
                 (false, true) => "freed since (or free when a speculative walk filled)",
             };
             *violation = Some(Violation {
-                property: "G-STALE",
+                property: Property::Stale,
                 cpu: c8,
                 message: format!(
                     "use after free: CPU {c} {} va {va:#x} through a stale TLB entry into frame {}, {state} the entry was filled",
@@ -756,7 +757,7 @@ impl Machine {
             });
             if !pte_dirty && frame.clean && violation.is_none() {
                 *violation = Some(Violation {
-                    property: "G-DIRTY",
+                    property: Property::Dirty,
                     cpu: c8,
                     message: format!(
                         "lost modification: CPU {c} wrote va {va:#x} (frame {}) through a TLB entry that still caches D=1 after the kernel declared the frame clean; no dirty bit records the write",
@@ -982,4 +983,16 @@ impl Machine {
         }
         Ok(if sp > 0 { st[sp - 1] } else { 0 })
     }
+}
+
+/// One level deeper (`enter`) or shallower in a nesting count: critical sections, pins.
+/// A depth that stopped at 65 535 would let the 65 536th exit fault for no reason, so the
+/// excess is a model error, as is an exit with nothing to leave.
+fn nest(depth: &mut u16, enter: bool, open: &str, close: &str) -> R<u16> {
+    *depth = if enter {
+        depth.checked_add(1).ok_or_else(|| format!("{open} nested more than 65535 deep"))?
+    } else {
+        depth.checked_sub(1).ok_or_else(|| format!("{close} without {open}"))?
+    };
+    Ok(*depth)
 }

@@ -21,6 +21,7 @@ pub use tso::STORE_BUFFER_SIZE;
 mod effects;
 
 use crate::lang::program::{Kind, Program, Scenario};
+pub use crate::property::Property;
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -42,16 +43,103 @@ pub fn option_range(name: &str, is_bool: bool) -> (i32, i32) {
 }
 
 /// Why an option value is refused, naming the option and its range.
-fn check_option(prog: &Program, i: usize, v: i32) -> Result<(), String> {
+fn check_option(prog: &Program, i: usize, v: i32) -> Result<(), ConfigError> {
     let o = &prog.options[i];
     let (lo, hi) = option_range(&o.name, o.is_bool);
-    if o.is_bool && !(v == 0 || v == 1) {
-        return Err(format!("option `{}` is true or false, not {v}", o.name));
-    }
-    if v < lo || v > hi {
-        return Err(format!("option `{}` takes {lo} to {hi}, not {v}", o.name));
+    if (o.is_bool && !(v == 0 || v == 1)) || v < lo || v > hi {
+        return Err(ConfigError::OptionRange { name: o.name.clone(), value: v, lo, hi, is_bool: o.is_bool });
     }
     Ok(())
+}
+
+/// Why a configuration cannot be built into a machine (`Machine::new`) or set from text
+/// (`Config::set`). Its `Display` is the sentence a user reads; names and values typed
+/// by a user are quoted cut.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    Cpus {
+        ncpu: u32,
+    },
+    NoScenario {
+        index: usize,
+        count: usize,
+    },
+    TooFewCpus {
+        scenario: String,
+        need: u32,
+    },
+    /// The configuration holds a value for another number of options than the model has.
+    OptionCount {
+        have: usize,
+        want: usize,
+    },
+    UnknownOption {
+        name: String,
+        known: Vec<String>,
+    },
+    /// Not `true`/`false`/`on`/`off`/`yes`/`no` or a number.
+    OptionText {
+        name: String,
+        text: String,
+    },
+    OptionRange {
+        name: String,
+        value: i32,
+        lo: i32,
+        hi: i32,
+        is_bool: bool,
+    },
+    TooManyMaps {
+        count: usize,
+    },
+    /// A declaration that cannot be laid out or evaluated for this configuration (an
+    /// array too large, an initial value that faults), with its line when it has one.
+    Declaration {
+        line: Option<u32>,
+        message: String,
+    },
+    /// A CPU's code faults before the first step (in the local code it runs at start).
+    Start(Fault),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quote = |t: &str| crate::diag::clip(t.to_string(), 60);
+        match self {
+            ConfigError::Cpus { ncpu } => write!(f, "{ncpu} CPUs: the machine has 1 to {MAX_CPUS} CPUs"),
+            ConfigError::NoScenario { index, count } => write!(f, "no scenario number {index} (the model has {count})"),
+            ConfigError::TooFewCpus { scenario, need } => write!(f, "scenario `{scenario}` needs at least {need} CPUs"),
+            ConfigError::OptionCount { have, want } => {
+                write!(f, "option values do not match the model's options ({have} values for {want} options)")
+            }
+            ConfigError::UnknownOption { name, known } => {
+                let known = crate::diag::clip(known.join(", "), crate::diag::MAX_MESSAGE_CHARS);
+                write!(f, "unknown option `{}` (this model has: {known})", quote(name))
+            }
+            ConfigError::OptionText { name, text } => {
+                write!(f, "option `{name}` takes true/false or a number, not `{}`", quote(text))
+            }
+            ConfigError::OptionRange { name, value, is_bool: true, .. } => {
+                write!(f, "option `{name}` is true or false, not {value}")
+            }
+            ConfigError::OptionRange { name, value, lo, hi, .. } => {
+                write!(f, "option `{name}` takes {lo} to {hi}, not {value}")
+            }
+            ConfigError::TooManyMaps { count } => write!(f, "{count} mapped pages; at most {MAX_SLOTS}"),
+            ConfigError::Declaration { line: Some(l), message } => write!(f, "line {l}: {message}"),
+            ConfigError::Declaration { line: None, message } => f.write_str(message),
+            ConfigError::Start(fault) => write!(f, "{fault}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The crates above report errors as text; `?` turns a configuration error into its sentence.
+impl From<ConfigError> for String {
+    fn from(e: ConfigError) -> String {
+        e.to_string()
+    }
 }
 
 /// What a run is configured with: CPU count, scenario, option values.
@@ -83,26 +171,21 @@ impl Config {
     }
 
     /// Set an option from text (`true`, `false`, `on`, `off`, or a number).
-    pub fn set(&mut self, prog: &Program, name: &str, value: &str) -> Result<(), String> {
-        // Words typed on a command line or taken from a link are quoted cut.
-        let quote = |t: &str| crate::diag::clip(t.to_string(), 60);
-        let i = prog.option_index(name).ok_or_else(|| {
-            let names: Vec<&str> = prog.options.iter().map(|o| o.name.as_str()).collect();
-            let names = crate::diag::clip(names.join(", "), crate::diag::MAX_MESSAGE_CHARS);
-            format!("unknown option `{}` (this model has: {names})", quote(name))
+    pub fn set(&mut self, prog: &Program, name: &str, value: &str) -> Result<(), ConfigError> {
+        let i = prog.option_index(name).ok_or_else(|| ConfigError::UnknownOption {
+            name: name.to_string(),
+            known: prog.options.iter().map(|o| o.name.clone()).collect(),
         })?;
         let v = match value {
             "true" | "on" | "yes" => 1,
             "false" | "off" | "no" => 0,
-            v => v
-                .parse::<i32>()
-                .map_err(|_| format!("option `{name}` takes true/false or a number, not `{}`", quote(v)))?,
+            v => {
+                v.parse::<i32>().map_err(|_| ConfigError::OptionText { name: name.to_string(), text: v.to_string() })?
+            }
         };
         check_option(prog, i, v)?;
-        let n = self.options.len();
-        let slot =
-            self.options.get_mut(i).ok_or_else(|| format!("this configuration has {n} options, not {}", i + 1))?;
-        *slot = v;
+        let (have, want) = (self.options.len(), prog.options.len());
+        *self.options.get_mut(i).ok_or(ConfigError::OptionCount { have, want })? = v;
         Ok(())
     }
 }
@@ -155,15 +238,31 @@ impl fmt::Display for Choice {
     }
 }
 
+/// Text that is not a schedule step; its `Display` quotes it (cut) and shows the forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadChoice(pub String);
+
+impl fmt::Display for BadChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = crate::diag::clip(self.0.clone(), 40);
+        write!(f, "`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)")
+    }
+}
+
+impl std::error::Error for BadChoice {}
+
+impl From<BadChoice> for String {
+    fn from(e: BadChoice) -> String {
+        e.to_string()
+    }
+}
+
 impl FromStr for Choice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Choice, String> {
-        let bad = || {
-            let s = crate::diag::clip(s.to_string(), 40);
-            format!("`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)")
-        };
+    type Err = BadChoice;
+    fn from_str(s: &str) -> Result<Choice, BadChoice> {
+        let bad = || BadChoice(s.chars().take(64).collect());
         let num = |t: &str| t.parse::<u16>().map_err(|_| bad());
-        let pair = |t: &str| -> Result<(u8, u16), String> {
+        let pair = |t: &str| -> Result<(u8, u16), BadChoice> {
             let (a, b) = t.split_once('.').ok_or_else(bad)?;
             Ok((u8::try_from(num(a)?).map_err(|_| bad())?, num(b)?))
         };
@@ -192,8 +291,7 @@ impl FromStr for Choice {
 /// A property broken by a step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
-    /// `G-STALE`, `assert`, …
-    pub property: &'static str,
+    pub property: Property,
     pub cpu: u8,
     pub message: String,
 }
@@ -247,7 +345,7 @@ pub struct Wait {
 pub struct Stuck {
     /// `G-DEADLOCK` when a waiter has the interrupt it needs masked, or waits in a handler
     /// for the context it interrupted (see `Machine::self_deadlocked`), else `G-NOLOST`.
-    pub property: &'static str,
+    pub property: Property,
     pub waits: Vec<Wait>,
     pub message: String,
 }
@@ -350,39 +448,49 @@ pub struct Machine {
 impl Machine {
     /// Build the machine for a configuration: lay out memory, map pages, place each
     /// scenario thread on its CPU. Errors are for the user (bad CPU count, …).
-    pub fn new(prog: Arc<Program>, cfg: Config) -> Result<Machine, String> {
+    pub fn new(prog: Arc<Program>, cfg: Config) -> Result<Machine, ConfigError> {
         if cfg.ncpu == 0 || cfg.ncpu > MAX_CPUS {
-            return Err(format!("{} CPUs: the machine has 1 to {MAX_CPUS} CPUs", cfg.ncpu));
+            return Err(ConfigError::Cpus { ncpu: cfg.ncpu });
         }
         let sc = prog
             .scenarios
             .get(cfg.scenario)
-            .ok_or_else(|| format!("no scenario number {} (the model has {})", cfg.scenario, prog.scenarios.len()))?;
+            .ok_or(ConfigError::NoScenario { index: cfg.scenario, count: prog.scenarios.len() })?;
         if cfg.ncpu < sc.min_cpus {
-            return Err(format!("scenario `{}` needs at least {} CPUs", sc.name, sc.min_cpus));
+            return Err(ConfigError::TooFewCpus { scenario: sc.name.clone(), need: sc.min_cpus });
         }
         if cfg.options.len() != prog.options.len() {
-            return Err("option values do not match the model's options".into());
+            return Err(ConfigError::OptionCount { have: cfg.options.len(), want: prog.options.len() });
         }
         for (i, &v) in cfg.options.iter().enumerate() {
             check_option(&prog, i, v)?;
         }
         if prog.maps.len() > MAX_SLOTS {
-            return Err(format!("{} mapped pages; at most {MAX_SLOTS}", prog.maps.len()));
+            return Err(ConfigError::TooManyMaps { count: prog.maps.len() });
         }
         let opt = |name: &str, default: i32| prog.option_index(name).map_or(default, |i| cfg.options[i]);
-        let nmis = u8::try_from(opt("hw_nmi", 0)).map_err(|_| "option `hw_nmi` takes 0 to 255")?;
-        let ipi_losses = u8::try_from(opt("hw_ipi_loss", 0)).map_err(|_| "option `hw_ipi_loss` takes 0 to 255")?;
-        let mut m = Machine::bare(prog.clone(), cfg).with_consts().map_err(|(_, e)| e)?;
-        let located = |(d, e): (Decl, String)| {
+        let byte = |name: &str| {
+            let value = opt(name, 0);
+            u8::try_from(value).map_err(|_| ConfigError::OptionRange {
+                name: name.to_string(),
+                value,
+                lo: 0,
+                hi: 255,
+                is_bool: false,
+            })
+        };
+        let nmis = byte("hw_nmi")?;
+        let ipi_losses = byte("hw_ipi_loss")?;
+        let located = |(d, message): (Decl, String)| {
             let line = match d {
                 Decl::Var(v) => prog.vars.get(v).map(|d| d.line),
                 Decl::Map(i) => prog.maps.get(i).map(|d| d.line),
                 Decl::Scenario(i) => prog.scenarios.get(i).map(|d| d.line),
                 Decl::Const(_) => None,
             };
-            line.map_or(e.clone(), |l| format!("line {l}: {e}"))
+            ConfigError::Declaration { line, message }
         };
+        let mut m = Machine::bare(prog.clone(), cfg).with_consts().map_err(located)?;
         m.vars = m.layout_vars().map_err(located)?;
         let mem = m.initial_memory().map_err(located)?;
         m.slots = m.map_slots().map_err(located)?;
@@ -427,7 +535,9 @@ impl Machine {
                 if let Some(p) = spec.proc {
                     let proc = &prog.procs[p as usize];
                     cpu.locals = vec![0; proc.local_names.len()];
-                    let args = m.thread_args(sc, c).map_err(|e| format!("line {}: {e}", sc.line))?;
+                    let args = m
+                        .thread_args(sc, c)
+                        .map_err(|message| ConfigError::Declaration { line: Some(sc.line), message })?;
                     for (l, a) in cpu.locals.iter_mut().zip(args) {
                         *l = a;
                     }
@@ -456,7 +566,7 @@ impl Machine {
         };
         let mut fx = Vec::new();
         for c in 0..m.cfg.ncpu as usize {
-            m.settle(&mut s, c, &mut fx).map_err(|f| f.to_string())?;
+            m.settle(&mut s, c, &mut fx).map_err(ConfigError::Start)?;
         }
         m.initial = s;
         fx.retain(|e| matches!(e, Effect::Ktr { .. }));
@@ -726,9 +836,9 @@ impl Machine {
             parts.push(p);
         }
         let (property, lead) = if deadlock {
-            ("G-DEADLOCK", "Deadlock: no CPU can make progress. ")
+            (Property::Deadlock, "Deadlock: no CPU can make progress. ")
         } else {
-            ("G-NOLOST", "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
+            (Property::NoLost, "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
         };
         Some(Stuck { property, message: format!("{lead}{}.", parts.join("; ")), waits })
     }

@@ -51,7 +51,7 @@ impl Machine {
                     let owner = s.retired[i].owner;
                     if owner != cpu && found.is_none() {
                         found = Some(Violation {
-                            property: "G-MEM",
+                            property: Property::Mem,
                             cpu,
                             message: format!(
                                 "a store of CPU {cpu} to {} reached memory (from its store buffer) after CPU {owner} considered the request complete and free to reuse",
@@ -71,7 +71,7 @@ impl Machine {
                 }
             } else if found.is_none() {
                 found = Some(Violation {
-                    property: "G-MEM",
+                    property: Property::Mem,
                     cpu: c as u8,
                     message: format!(
                         "CPU {c} {what} {} after CPU {owner} considered the request complete and free to reuse",

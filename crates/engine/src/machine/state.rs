@@ -72,10 +72,22 @@ pub struct Cpu {
 }
 
 /// A store waiting in a CPU's store buffer: visible to that CPU, not yet to the others.
+/// A `pte_set` is a plain store too (Linux's set_pte, FreeBSD's pte_store): its entry has
+/// `addr` = [`PTE_STORE`] | the page-table slot and `value` = the PTE as [`Pte::word`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Store {
     pub addr: u32,
     pub value: i32,
+}
+
+/// Tag of a buffered store to a page-table entry (no shared word has this bit).
+pub const PTE_STORE: u32 = 1 << 31;
+
+impl Store {
+    /// The page-table slot a buffered `pte_set` writes, if this is one.
+    pub fn pte_slot(&self) -> Option<usize> {
+        (self.addr & PTE_STORE != 0).then_some((self.addr & !PTE_STORE) as usize)
+    }
 }
 
 pub const NO_ASPACE: u8 = u8::MAX;
@@ -107,6 +119,21 @@ pub struct Pte {
     pub writable: bool,
     pub dirty: bool,
     pub accessed: bool,
+}
+
+impl Pte {
+    /// The PTE as one word: the frame in bits 0-15, then P, W, D and A.
+    pub fn word(&self) -> u32 {
+        // Destructured without `..`: a new field left out does not compile.
+        let Pte { frame, present, writable, dirty, accessed } = *self;
+        frame as u32 | (present as u32) << 16 | (writable as u32) << 17 | (dirty as u32) << 18 | (accessed as u32) << 19
+    }
+
+    /// The PTE of a word made by [`Pte::word`].
+    pub fn from_word(p: u32) -> Pte {
+        let bit = |k: u32| p & (1 << k) != 0;
+        Pte { frame: p as u16, present: bit(16), writable: bit(17), dirty: bit(18), accessed: bit(19) }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -147,63 +174,95 @@ impl Cpu {
 
 // Written out so that `clone_from` reuses the buffers of the target: the checker
 // computes every successor into one scratch state, and only new states are copied.
+//
+// Every function here that lists the fields (`clone`, `clone_from`, `restore`, `encode`,
+// `decode_from`) destructures the struct without `..`: a field added to `State` or `Cpu`
+// and left out of one of them does not compile, instead of silently keeping stale data.
 impl Clone for State {
     fn clone(&self) -> Self {
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
         State {
-            mem: self.mem.clone(),
-            cpus: self.cpus.clone(),
-            ptes: self.ptes.clone(),
-            frames: self.frames.clone(),
-            nmis_left: self.nmis_left,
-            ipi_losses_left: self.ipi_losses_left,
-            bcast: self.bcast.clone(),
-            retired: self.retired.clone(),
+            mem: mem.clone(),
+            cpus: cpus.clone(),
+            ptes: ptes.clone(),
+            frames: frames.clone(),
+            nmis_left: *nmis_left,
+            ipi_losses_left: *ipi_losses_left,
+            bcast: bcast.clone(),
+            retired: retired.clone(),
         }
     }
     fn clone_from(&mut self, o: &Self) {
-        self.mem.clone_from(&o.mem);
-        self.cpus.clone_from(&o.cpus);
-        self.ptes.clone_from(&o.ptes);
-        self.frames.clone_from(&o.frames);
-        self.nmis_left = o.nmis_left;
-        self.ipi_losses_left = o.ipi_losses_left;
-        self.bcast.clone_from(&o.bcast);
-        self.retired.clone_from(&o.retired);
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
+        mem.clone_from(&o.mem);
+        cpus.clone_from(&o.cpus);
+        ptes.clone_from(&o.ptes);
+        frames.clone_from(&o.frames);
+        *nmis_left = o.nmis_left;
+        *ipi_losses_left = o.ipi_losses_left;
+        bcast.clone_from(&o.bcast);
+        retired.clone_from(&o.retired);
     }
 }
 
 impl Clone for Cpu {
     fn clone(&self) -> Self {
+        let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, thread_done, sb, window } = self;
         Cpu {
-            intr: self.intr,
-            crit: self.crit,
-            pin: self.pin,
-            aspace: self.aspace,
-            irr: self.irr,
-            isr: self.isr,
-            nmi_latch: self.nmi_latch,
-            stack: self.stack.clone(),
-            locals: self.locals.clone(),
-            tlb: self.tlb.clone(),
-            thread_done: self.thread_done,
-            sb: self.sb.clone(),
-            window: self.window,
+            intr: *intr,
+            crit: *crit,
+            pin: *pin,
+            aspace: *aspace,
+            irr: *irr,
+            isr: *isr,
+            nmi_latch: *nmi_latch,
+            stack: stack.clone(),
+            locals: locals.clone(),
+            tlb: tlb.clone(),
+            thread_done: *thread_done,
+            sb: sb.clone(),
+            window: *window,
         }
     }
     fn clone_from(&mut self, o: &Self) {
-        self.intr = o.intr;
-        self.crit = o.crit;
-        self.pin = o.pin;
-        self.aspace = o.aspace;
-        self.irr = o.irr;
-        self.isr = o.isr;
-        self.nmi_latch = o.nmi_latch;
-        self.stack.clone_from(&o.stack);
-        self.locals.clone_from(&o.locals);
-        self.tlb.clone_from(&o.tlb);
-        self.thread_done = o.thread_done;
-        self.sb.clone_from(&o.sb);
-        self.window = o.window;
+        o.copy_scalars_to(self);
+        let Cpu { stack, locals, tlb, sb, .. } = self;
+        stack.clone_from(&o.stack);
+        locals.clone_from(&o.locals);
+        tlb.clone_from(&o.tlb);
+        sb.clone_from(&o.sb);
+    }
+}
+
+impl Cpu {
+    /// Copy the fields held by value (everything but the stack, locals, TLB and store
+    /// buffer) to `d`: what another CPU's step may change in this one (an IPI sets IRR).
+    fn copy_scalars_to(&self, d: &mut Cpu) {
+        // The buffers are named too, so that a new field must be sorted into one group or the other.
+        let Cpu {
+            intr,
+            crit,
+            pin,
+            aspace,
+            irr,
+            isr,
+            nmi_latch,
+            stack: _,
+            locals: _,
+            tlb: _,
+            thread_done,
+            sb: _,
+            window,
+        } = *self;
+        d.intr = intr;
+        d.crit = crit;
+        d.pin = pin;
+        d.aspace = aspace;
+        d.irr = irr;
+        d.isr = isr;
+        d.nmi_latch = nmi_latch;
+        d.thread_done = thread_done;
+        d.window = window;
     }
 }
 
@@ -242,29 +301,22 @@ impl State {
     /// reaches into them, and copying them is most of the cost of `clone_from`. Debug
     /// builds check the result against `parent`, so a step that broke this would show.
     pub fn restore(&mut self, parent: &State, c: usize) {
-        self.mem.clone_from(&parent.mem);
-        self.ptes.clone_from(&parent.ptes);
-        self.frames.clone_from(&parent.frames);
-        self.nmis_left = parent.nmis_left;
-        self.ipi_losses_left = parent.ipi_losses_left;
-        self.bcast.clone_from(&parent.bcast);
-        self.retired.clone_from(&parent.retired);
-        if self.cpus.len() != parent.cpus.len() {
-            self.cpus.clone_from(&parent.cpus);
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
+        mem.clone_from(&parent.mem);
+        ptes.clone_from(&parent.ptes);
+        frames.clone_from(&parent.frames);
+        *nmis_left = parent.nmis_left;
+        *ipi_losses_left = parent.ipi_losses_left;
+        bcast.clone_from(&parent.bcast);
+        retired.clone_from(&parent.retired);
+        if cpus.len() != parent.cpus.len() {
+            cpus.clone_from(&parent.cpus);
         }
-        for (i, (d, p)) in self.cpus.iter_mut().zip(&parent.cpus).enumerate() {
+        for (i, (d, p)) in cpus.iter_mut().zip(&parent.cpus).enumerate() {
             if i == c {
                 d.clone_from(p);
             } else {
-                d.intr = p.intr;
-                d.crit = p.crit;
-                d.pin = p.pin;
-                d.aspace = p.aspace;
-                d.irr = p.irr;
-                d.isr = p.isr;
-                d.nmi_latch = p.nmi_latch;
-                d.thread_done = p.thread_done;
-                d.window = p.window;
+                p.copy_scalars_to(d);
             }
         }
         debug_assert!(self == parent, "a choice of CPU {c} changed another CPU's stack, locals, TLB or store buffer");
@@ -317,91 +369,92 @@ impl State {
     /// (pushing word by word, a capacity check each, cost as much as the step itself).
     pub fn encode(&self, out: &mut Vec<u32>) {
         let n = self.encoded_len();
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
         if out.len() != n {
             out.resize(n, 0);
         }
         let o = &mut out[..];
-        o[0] = self.mem.len() as u32;
-        debug_assert!(self.bcast.len() <= 0xFF && self.retired.len() <= 0xFF);
-        o[1] = self.cpus.len() as u32
-            | (self.nmis_left as u32) << 8
-            | (self.bcast.len() as u32) << 16
-            | (self.retired.len() as u32) << 24;
-        debug_assert!(self.ptes.len() < 1 << 24);
-        o[2] = self.ptes.len() as u32 | (self.ipi_losses_left as u32) << 24;
-        o[3] = self.frames.len() as u32;
+        o[0] = mem.len() as u32;
+        debug_assert!(bcast.len() <= 0xFF && retired.len() <= 0xFF);
+        o[1] = cpus.len() as u32 | (*nmis_left as u32) << 8 | (bcast.len() as u32) << 16 | (retired.len() as u32) << 24;
+        debug_assert!(ptes.len() < 1 << 24);
+        o[2] = ptes.len() as u32 | (*ipi_losses_left as u32) << 24;
+        o[3] = frames.len() as u32;
         let mut i = 4;
-        copy_words(&mut o[i..i + self.mem.len()], &self.mem);
-        i += self.mem.len();
-        for c in &self.cpus {
-            debug_assert!(c.stack.len() <= 0xFFFF && c.locals.len() <= super::MAX_CPU_LOCALS && c.tlb.len() <= 0xFFFF);
-            debug_assert!(c.sb.len() < 32);
+        copy_words(&mut o[i..i + mem.len()], mem);
+        i += mem.len();
+        for c in cpus {
+            let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, thread_done, sb, window } = c;
+            debug_assert!(stack.len() <= 0xFFFF && locals.len() <= super::MAX_CPU_LOCALS && tlb.len() <= 0xFFFF);
+            debug_assert!(sb.len() < 16);
             let h = &mut o[i..i + 5];
             // The store buffer's length sits in bits 3-7, unused before TSO: without it
             // the words (and so the fingerprints) are what they always were.
-            h[0] = c.intr as u32
-                | (c.nmi_latch as u32) << 1
-                | (c.thread_done as u32) << 2
-                | (c.sb.len() as u32) << 3
-                | (c.window.is_some() as u32) << 7
-                | (c.aspace as u32) << 8
-                | (c.stack.len() as u32) << 16;
-            h[1] = c.crit as u32 | (c.pin as u32) << 16;
-            h[2] = c.irr;
-            h[3] = c.isr;
-            h[4] = c.locals.len() as u32 | (c.tlb.len() as u32) << 16;
+            h[0] = *intr as u32
+                | (*nmi_latch as u32) << 1
+                | (*thread_done as u32) << 2
+                | (sb.len() as u32) << 3
+                | (window.is_some() as u32) << 7
+                | (*aspace as u32) << 8
+                | (stack.len() as u32) << 16;
+            h[1] = *crit as u32 | (*pin as u32) << 16;
+            h[2] = *irr;
+            h[3] = *isr;
+            h[4] = locals.len() as u32 | (tlb.len() as u32) << 16;
             i += 5;
-            for (d, a) in o[i..i + 3 * c.stack.len()].chunks_exact_mut(3).zip(&c.stack) {
-                let ctx = match a.ctx {
+            for (d, a) in o[i..i + 3 * stack.len()].chunks_exact_mut(3).zip(stack) {
+                let Activation { proc, pc, base, ctx, ctx_base, saved_if } = *a;
+                let ctx = match ctx {
                     Ctx::Thread => CTX_THREAD,
                     Ctx::Nmi => CTX_NMI,
                     Ctx::Irq(v) => 2 + v as u32,
                 };
-                d[0] = a.proc as u32 | ctx << 16 | (a.ctx_base as u32) << 30 | (a.saved_if as u32) << 31;
-                d[1] = a.pc;
-                d[2] = a.base;
+                d[0] = proc as u32 | ctx << 16 | (ctx_base as u32) << 30 | (saved_if as u32) << 31;
+                d[1] = pc;
+                d[2] = base;
             }
-            i += 3 * c.stack.len();
-            copy_words(&mut o[i..i + c.locals.len()], &c.locals);
-            i += c.locals.len();
-            for (d, e) in o[i..i + 3 * c.tlb.len()].chunks_exact_mut(3).zip(&c.tlb) {
-                d[0] = e.va as u32;
-                d[1] = e.frame as u32 | (e.gen as u32) << 16;
-                d[2] = e.aspace as u32 | (e.writable as u32) << 8 | (e.dirty as u32) << 9;
+            i += 3 * stack.len();
+            copy_words(&mut o[i..i + locals.len()], locals);
+            i += locals.len();
+            for (d, e) in o[i..i + 3 * tlb.len()].chunks_exact_mut(3).zip(tlb) {
+                let TlbEntry { aspace, va, frame, gen, writable, dirty } = *e;
+                d[0] = va as u32;
+                d[1] = frame as u32 | (gen as u32) << 16;
+                d[2] = aspace as u32 | (writable as u32) << 8 | (dirty as u32) << 9;
             }
-            i += 3 * c.tlb.len();
-            for (d, e) in o[i..i + 2 * c.sb.len()].chunks_exact_mut(2).zip(&c.sb) {
-                d[0] = e.addr;
-                d[1] = e.value as u32;
+            i += 3 * tlb.len();
+            for (d, e) in o[i..i + 2 * sb.len()].chunks_exact_mut(2).zip(sb) {
+                let Store { addr, value } = *e;
+                d[0] = addr;
+                d[1] = value as u32;
             }
-            i += 2 * c.sb.len();
-            if let Some(w) = c.window {
-                o[i] = w.aspace as u32;
-                o[i + 1] = w.va as u32;
+            i += 2 * sb.len();
+            if let Some(Window { aspace, va }) = *window {
+                o[i] = aspace as u32;
+                o[i + 1] = va as u32;
                 i += 2;
             }
         }
-        for (d, p) in o[i..i + self.ptes.len()].iter_mut().zip(&self.ptes) {
-            *d = p.frame as u32
-                | (p.present as u32) << 16
-                | (p.writable as u32) << 17
-                | (p.dirty as u32) << 18
-                | (p.accessed as u32) << 19;
+        for (d, p) in o[i..i + ptes.len()].iter_mut().zip(ptes) {
+            *d = p.word();
         }
-        i += self.ptes.len();
-        for (d, f) in o[i..i + self.frames.len()].iter_mut().zip(&self.frames) {
-            *d = f.allocated as u32 | (f.clean as u32) << 1 | (f.unseen as u32) << 2 | (f.gen as u32) << 16;
+        i += ptes.len();
+        for (d, f) in o[i..i + frames.len()].iter_mut().zip(frames) {
+            let PageFrame { allocated, clean, unseen, gen } = *f;
+            *d = allocated as u32 | (clean as u32) << 1 | (unseen as u32) << 2 | (gen as u32) << 16;
         }
-        i += self.frames.len();
-        for (d, b) in o[i..i + 3 * self.bcast.len()].chunks_exact_mut(3).zip(&self.bcast) {
-            d[0] = b.issuer as u32 | (b.aspace as u32) << 8;
-            d[1] = b.va as u32;
-            d[2] = b.pending;
+        i += frames.len();
+        for (d, b) in o[i..i + 3 * bcast.len()].chunks_exact_mut(3).zip(bcast) {
+            let Bcast { issuer, aspace, va, pending } = *b;
+            d[0] = issuer as u32 | (aspace as u32) << 8;
+            d[1] = va as u32;
+            d[2] = pending;
         }
-        i += 3 * self.bcast.len();
+        i += 3 * bcast.len();
         // Addresses are below MAX_MEM (2^16) and owners below 32.
-        for (d, r) in o[i..].iter_mut().zip(&self.retired) {
-            *d = r.addr | (r.owner as u32) << 24;
+        for (d, r) in o[i..].iter_mut().zip(retired) {
+            let Retired { addr, owner } = *r;
+            *d = addr | (owner as u32) << 24;
         }
     }
 
@@ -409,21 +462,22 @@ impl State {
     /// Returns the number of words read.
     pub fn decode_from(&mut self, w: &[u32]) -> usize {
         let bit = |x: u32, i: u32| (x >> i) & 1 != 0;
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
         let nmem = w[0] as usize;
         let ncpu = (w[1] & 0xFF) as usize;
-        self.nmis_left = (w[1] >> 8) as u8;
+        *nmis_left = (w[1] >> 8) as u8;
         let nbcast = ((w[1] >> 16) & 0xFF) as usize;
         let nretired = (w[1] >> 24) as usize;
         let nptes = (w[2] & 0xFF_FFFF) as usize;
-        self.ipi_losses_left = (w[2] >> 24) as u8;
+        *ipi_losses_left = (w[2] >> 24) as u8;
         let nframes = w[3] as usize;
         let mut i = 4;
-        self.mem.clear();
-        self.mem.extend(w[i..i + nmem].iter().map(|&x| x as i32));
+        mem.clear();
+        mem.extend(w[i..i + nmem].iter().map(|&x| x as i32));
         i += nmem;
-        self.cpus.truncate(ncpu);
-        while self.cpus.len() < ncpu {
-            self.cpus.push(Cpu {
+        cpus.truncate(ncpu);
+        while cpus.len() < ncpu {
+            cpus.push(Cpu {
                 intr: false,
                 crit: 0,
                 pin: 0,
@@ -439,29 +493,30 @@ impl State {
                 window: None,
             });
         }
-        for c in &mut self.cpus {
+        for c in cpus.iter_mut() {
+            let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, thread_done, sb, window } = c;
             let h = w[i];
-            c.intr = bit(h, 0);
-            c.nmi_latch = bit(h, 1);
-            c.thread_done = bit(h, 2);
+            *intr = bit(h, 0);
+            *nmi_latch = bit(h, 1);
+            *thread_done = bit(h, 2);
             let nsb = ((h >> 3) & 0xF) as usize;
-            c.aspace = (h >> 8) as u8;
+            *aspace = (h >> 8) as u8;
             let nstack = (h >> 16) as usize;
-            c.crit = w[i + 1] as u16;
-            c.pin = (w[i + 1] >> 16) as u16;
-            c.irr = w[i + 2];
-            c.isr = w[i + 3];
+            *crit = w[i + 1] as u16;
+            *pin = (w[i + 1] >> 16) as u16;
+            *irr = w[i + 2];
+            *isr = w[i + 3];
             let nlocals = (w[i + 4] & 0xFFFF) as usize;
             let ntlb = (w[i + 4] >> 16) as usize;
             i += 5;
-            c.stack.clear();
+            stack.clear();
             for a in w[i..i + 3 * nstack].chunks_exact(3) {
                 let ctx = match (a[0] >> 16) & 0x3FFF {
                     CTX_THREAD => Ctx::Thread,
                     CTX_NMI => Ctx::Nmi,
                     v => Ctx::Irq((v - 2) as u8),
                 };
-                c.stack.push(Activation {
+                stack.push(Activation {
                     proc: a[0] as u16,
                     pc: a[1],
                     base: a[2],
@@ -471,12 +526,12 @@ impl State {
                 });
             }
             i += 3 * nstack;
-            c.locals.clear();
-            c.locals.extend(w[i..i + nlocals].iter().map(|&x| x as i32));
+            locals.clear();
+            locals.extend(w[i..i + nlocals].iter().map(|&x| x as i32));
             i += nlocals;
-            c.tlb.clear();
+            tlb.clear();
             for e in w[i..i + 3 * ntlb].chunks_exact(3) {
-                c.tlb.push(TlbEntry {
+                tlb.push(TlbEntry {
                     va: e[0] as i32,
                     frame: e[1] as u16,
                     gen: (e[1] >> 16) as u16,
@@ -486,44 +541,37 @@ impl State {
                 });
             }
             i += 3 * ntlb;
-            c.sb.clear();
-            c.sb.extend(w[i..i + 2 * nsb].chunks_exact(2).map(|e| Store { addr: e[0], value: e[1] as i32 }));
+            sb.clear();
+            sb.extend(w[i..i + 2 * nsb].chunks_exact(2).map(|e| Store { addr: e[0], value: e[1] as i32 }));
             i += 2 * nsb;
-            c.window = if bit(h, 7) {
+            *window = if bit(h, 7) {
                 i += 2;
                 Some(Window { aspace: w[i - 2] as u8, va: w[i - 1] as i32 })
             } else {
                 None
             };
         }
-        self.ptes.clear();
-        self.ptes.extend(w[i..i + nptes].iter().map(|&p| Pte {
-            frame: p as u16,
-            present: bit(p, 16),
-            writable: bit(p, 17),
-            dirty: bit(p, 18),
-            accessed: bit(p, 19),
-        }));
+        ptes.clear();
+        ptes.extend(w[i..i + nptes].iter().map(|&p| Pte::from_word(p)));
         i += nptes;
-        self.frames.clear();
-        self.frames.extend(w[i..i + nframes].iter().map(|&f| PageFrame {
+        frames.clear();
+        frames.extend(w[i..i + nframes].iter().map(|&f| PageFrame {
             allocated: bit(f, 0),
             clean: bit(f, 1),
             unseen: bit(f, 2),
             gen: (f >> 16) as u16,
         }));
         i += nframes;
-        self.bcast.clear();
-        self.bcast.extend(w[i..i + 3 * nbcast].chunks_exact(3).map(|b| Bcast {
+        bcast.clear();
+        bcast.extend(w[i..i + 3 * nbcast].chunks_exact(3).map(|b| Bcast {
             issuer: b[0] as u8,
             aspace: (b[0] >> 8) as u8,
             va: b[1] as i32,
             pending: b[2],
         }));
         i += 3 * nbcast;
-        self.retired.clear();
-        self.retired
-            .extend(w[i..i + nretired].iter().map(|&r| Retired { addr: r & 0xFF_FFFF, owner: (r >> 24) as u8 }));
+        retired.clear();
+        retired.extend(w[i..i + nretired].iter().map(|&r| Retired { addr: r & 0xFF_FFFF, owner: (r >> 24) as u8 }));
         i + nretired
     }
 }

@@ -5,6 +5,14 @@
 //! and Sewell: the one reordering x86 allows is a load overtaking the CPU's older stores
 //! to other words (the SB litmus test, research §0.3).
 //!
+//! Interrupt and NMI delivery commit the buffer before the handler's first instruction.
+//! The SDM does not list event delivery among the serializing instructions (vol. 3A §9.3,
+//! §8.3 before 2024; IRET is one), but its P6-family performance event SB_DRAINS (vol.
+//! 3B, "Performance-Monitoring Events") names interrupt acknowledgment among what drains
+//! the store buffer. Without the drain a handler could read another CPU's word before
+//! its own CPU's older stores were visible, as in the SB litmus test with the load moved
+//! into the handler (tests/tso.rs).
+//!
 //! Instructions that wait for the buffer to empty on x86 commit it in their own step,
 //! oldest first, each commit an effect, instead of being disabled until drain choices
 //! have emptied it: a drain is a choice of its own in every state, so both readings
@@ -32,9 +40,13 @@ pub(super) fn forward(mem: &[i32], sb: &[Store], addr: u32) -> Option<i32> {
 }
 
 /// Whether an instruction waits for the store buffer to empty before it runs: locked
-/// instructions and MFENCE, the serialising ones (INVLPG, MOV to CR3), and the kernel
-/// operations the models abstract that are locked on x86 (PTE updates, the page
-/// allocator). `send_ipi` is one too: an xAPIC ICR write is an uncached store, which
+/// instructions and MFENCE, the serialising ones (INVLPG, MOV to CR3: Intel SDM vol. 3A
+/// §9.3 "Serializing Instructions", §8.3 in editions before 2024), and the kernel
+/// operations the models abstract that are locked on x86 (the PTE read-modify-writes
+/// pte_clear, pte_clear_dirty and pte_cmpset, which kernels do with XCHG or LOCK
+/// CMPXCHG; the page allocator). `pte_set` is not among them: Linux's set_pte and
+/// FreeBSD's pte_store are plain MOVs, so the new PTE waits in the buffer like any other
+/// store (`store_pte`). `send_ipi` is one too: an xAPIC ICR write is an uncached store, which
 /// leaves after every older store, and before an x2APIC WRMSR (not serialising) Linux
 /// puts weak_wrmsr_fence(); FreeBSD's shootdown relies on the same order (research
 /// §1.7). Plain loads and stores, user accesses, IF, pin and critical-depth changes,
@@ -51,7 +63,6 @@ pub(super) fn drains_first(kind: &Kind) -> bool {
         | Kind::SwitchTo(_)
         | Kind::PteClear { .. }
         | Kind::PteClearDirty { .. }
-        | Kind::PteSet { .. }
         | Kind::PteCmpset { .. }
         | Kind::Alloc { .. }
         | Kind::Free(_)
@@ -76,13 +87,58 @@ impl Machine {
         fx.push(Effect::StoreBuffered { cpu: c as u8, addr, value });
     }
 
-    /// Commit CPU c's oldest buffered store to memory; false if the buffer is empty.
+    /// A `pte_set`: a plain store of the whole PTE (set_pte, pte_store), to the page
+    /// table, or under TSO into the store buffer, where only this CPU's kernel reads see
+    /// it (`pte_view`) until it commits.
+    pub(super) fn store_pte(&self, s: &mut State, c: usize, slot: usize, new: Pte, fx: &mut Vec<Effect>) {
+        if !self.hw.tso {
+            let old = std::mem::replace(&mut s.ptes[slot], new);
+            fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+            return;
+        }
+        if s.cpus[c].sb.len() >= STORE_BUFFER_SIZE {
+            self.drain_one(s, c, fx);
+        }
+        let e = Store { addr: PTE_STORE | slot as u32, value: new.word() as i32 };
+        s.cpus[c].sb.push(e);
+        fx.push(Effect::StoreBuffered { cpu: c as u8, addr: e.addr, value: e.value });
+    }
+
+    /// The PTE in `slot` as CPU c's own plain loads see it: its newest buffered
+    /// `pte_set` of the slot, else the page table.
+    pub(super) fn pte_view(&self, s: &State, c: usize, slot: usize) -> Pte {
+        match s.cpus[c].sb.iter().rev().find(|e| e.pte_slot() == Some(slot)) {
+            Some(e) => Pte::from_word(e.value as u32),
+            None => s.ptes[slot],
+        }
+    }
+
+    /// Before CPU c walks its page table for a user access: a walk sees the CPU's own
+    /// earlier PTE stores (kernels map a page and touch it at once with nothing between,
+    /// as i386's kmap_atomic does), and sets the accessed and dirty bits with locked
+    /// operations (SDM vol. 3A §9.1.2.1 "Automatic Locking", §8.1.2.1 before 2024),
+    /// which wait for the older stores. So a walk with a PTE store in the buffer
+    /// commits the buffer first, oldest first. Another CPU's walk reads memory.
+    pub(super) fn drain_for_walk(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) {
+        if self.hw.tso && s.cpus[c].sb.iter().any(|e| e.pte_slot().is_some()) {
+            self.drain_all(s, c, fx);
+        }
+    }
+
+    /// Commit CPU c's oldest buffered store to memory, or to the page table for a
+    /// buffered `pte_set`; false if the buffer is empty.
     pub(super) fn drain_one(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) -> bool {
         let cpu = &mut s.cpus[c];
         if cpu.sb.is_empty() {
             return false;
         }
         let e = cpu.sb.remove(0);
+        if let Some(slot) = e.pte_slot() {
+            let new = Pte::from_word(e.value as u32);
+            let old = std::mem::replace(&mut s.ptes[slot], new);
+            fx.push(Effect::PteWrite { slot: slot as u16, old, new });
+            return true;
+        }
         let old = std::mem::replace(&mut s.mem[e.addr as usize], e.value);
         fx.push(Effect::StoreCommitted { cpu: c as u8, addr: e.addr, old, new: e.value });
         true

@@ -42,7 +42,7 @@ impl Machine {
         let w = cpu.window?;
         let hit = cpu.tlb.iter().any(|e| e.aspace == cpu.aspace && e.va == va);
         (w.aspace == cpu.aspace && w.va == va && hit).then(|| Violation {
-            property: "G-USERMODE-WINDOW",
+            property: Property::UsermodeWindow,
             cpu: c as u8,
             message: format!(
                 "CPU {c} {} va {va:#x} through the TLB entry it has acknowledged but not yet invalidated{}: the initiator may already have reused the page",

@@ -67,6 +67,7 @@ use super::outcome::{strings, violation, Outcome, Progress};
 use super::visited::FpSet;
 use crate::lang::program::Kind;
 use crate::machine::{Choice, Effect, Fault, Machine, State, Stepped};
+use crate::property::Property;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -370,7 +371,7 @@ impl Dfs {
                 let path = self.path(ch);
                 // The cycle starts after the i-th step of the path.
                 self.outcome = Some(Outcome::Violation {
-                    property: "G-NOLOST".into(),
+                    property: Property::NoLost,
                     message,
                     schedule: strings(&path),
                     choices: path,

@@ -2,6 +2,7 @@
 //! that every search phase words its outcomes with.
 
 use crate::machine::{Choice, Machine};
+use crate::property::Property;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -9,7 +10,7 @@ use serde::Serialize;
 pub enum Outcome {
     Verified,
     Violation {
-        property: String,
+        property: Property,
         message: String,
         /// The shortest schedule from the initial state to the violating step (or to
         /// the stuck state).
@@ -45,12 +46,9 @@ pub struct Progress {
 /// stuck states, then model faults. None for an outcome that is no event (verified, a
 /// limit, a lasso).
 pub(crate) fn rank(o: &Outcome) -> Option<u8> {
-    const ORDER: [&str; 7] = ["G-STALE", "G-DIRTY", "G-USERMODE-WINDOW", "G-MEM", "assert", "G-DEADLOCK", "G-NOLOST"];
     match o {
-        Outcome::Violation { property, cycle_start: None, .. } => {
-            Some(ORDER.iter().position(|p| p == property).unwrap_or(ORDER.len()) as u8)
-        }
-        Outcome::Fault { .. } => Some(ORDER.len() as u8 + 1),
+        Outcome::Violation { property, cycle_start: None, .. } => Some(*property as u8),
+        Outcome::Fault { .. } => Some(Property::ALL.len() as u8),
         _ => None,
     }
 }
@@ -79,14 +77,8 @@ pub(crate) fn strings(path: &[Choice]) -> Vec<String> {
     path.iter().map(|c| c.to_string()).collect()
 }
 
-pub(crate) fn violation(property: &str, message: String, path: Vec<Choice>) -> Outcome {
-    Outcome::Violation {
-        property: property.to_string(),
-        message,
-        schedule: strings(&path),
-        choices: path,
-        cycle_start: None,
-    }
+pub(crate) fn violation(property: Property, message: String, path: Vec<Choice>) -> Outcome {
+    Outcome::Violation { property, message, schedule: strings(&path), choices: path, cycle_start: None }
 }
 
 impl Outcome {

@@ -17,7 +17,7 @@ pub fn assert_replays(m: &Machine, o: &Outcome, what: &str) {
 pub fn replayed(m: &Machine, o: &Outcome, what: &str) -> Session {
     let mut s = Session::new(m.clone());
     let (choices, property, message) = match o {
-        Outcome::Violation { choices, property, message, .. } => (choices, Some(property.as_str()), message),
+        Outcome::Violation { choices, property, message, .. } => (choices, Some(*property), message),
         Outcome::Fault { choices, message, .. } => (choices, None, message),
         _ => return s,
     };
@@ -59,7 +59,7 @@ pub fn replayed(m: &Machine, o: &Outcome, what: &str) -> Session {
 }
 
 /// The session's state is the stuck state reported: its property and its message.
-fn assert_stuck(s: &Session, property: Option<&str>, message: &str, what: &str) {
+fn assert_stuck(s: &Session, property: Option<Property>, message: &str, what: &str) {
     let st = s.stuck().unwrap_or_else(|| panic!("{what}: the run ends neither broken nor stuck"));
     assert_eq!(Some(st.property), property, "{what}: the stuck state's property");
     assert_eq!(st.message, message, "{what}: the stuck state's message");

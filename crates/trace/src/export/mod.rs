@@ -20,28 +20,11 @@ use crate::event::{Event, Kind, SendMode, Trace};
 /// Event name as the replay and the exports label it.
 pub fn kind_name<'a>(trace: &'a Trace, kind: &Kind) -> &'a str {
     match *kind {
-        Kind::IpiSend { .. } => "ipi_send",
-        Kind::IrqEntry { .. } => "irq_entry",
-        Kind::IrqExit { .. } => "irq_exit",
-        Kind::CsdQueue { .. } => "csd_queue_cpu",
-        Kind::CsdEntry { .. } => "csd_function_entry",
-        Kind::CsdExit { .. } => "csd_function_exit",
-        Kind::TlbFlush { .. } => "tlb_flush",
         Kind::IpiqSend { mode: SendMode::Normal, .. } => "ipiq_send_norm",
         Kind::IpiqSend { mode: SendMode::Passive, .. } => "ipiq_send_pasv",
         Kind::IpiqSend { mode: SendMode::NonBlocking, .. } => "ipiq_send_nbio",
-        Kind::IpiqSendFail { .. } => "ipiq_send_fail",
-        Kind::IpiqSendEnd { .. } => "ipiq_send_end",
-        Kind::IpiqReceive { .. } => "ipiq_receive",
-        Kind::SyncStart { .. } => "ipiq_sync_start",
-        Kind::SyncEnd { .. } => "ipiq_sync_end",
-        Kind::SyncQuick { .. } => "ipiq_sync_quick",
-        Kind::SchedSwitch { .. } => "sched_switch",
-        Kind::Marker => "marker",
-        Kind::Lost { .. } => "lost",
         Kind::Other { name } => trace.names.get(name),
-        Kind::FuncEntry { .. } => "funcgraph_entry",
-        Kind::FuncExit { .. } => "funcgraph_exit",
+        ref k => k.name(),
     }
 }
 

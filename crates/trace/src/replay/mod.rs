@@ -40,13 +40,16 @@ pub enum RoundKind {
     /// DragonFly `ipiq_sync_start` … `ipiq_sync_end` on the initiator: a cpusync rendezvous
     /// (lwkt_cpusync_interlock/deinterlock in sys/kern/lwkt_ipiq.c). Not a TLB shootdown:
     /// DragonFly's pmap_inval_smp (sys/platform/pc64/x86_64/pmap_inval.c) signals its
-    /// targets with the Xinvltlb IPI and has no KTR point at all.
+    /// targets with the Xinvltlb IPI and has no KTR point at all. The initiator sends to
+    /// the mask *before* it logs `ipiq_sync_start`, so a leg's receive may precede the
+    /// round's start (the initiator's latest message to that CPU since its last sync record).
     #[serde(rename = "dragonfly-cpusync")]
     DragonFlyCpusync,
     /// DragonFly `ipiq_sync_quick` (lwkt_cpusync_quick, "typically only used for
     /// kernel_pmap updates"): the targets run the function without being quiesced. No KTR
     /// point marks the end, so the round completes at the last target's `ipiq_receive` of
-    /// the initiator's message, a lower bound of when the initiator stopped waiting.
+    /// the initiator's message, a lower bound of when the initiator stopped waiting (at the
+    /// start if every target received before `ipiq_sync_quick` was logged).
     #[serde(rename = "dragonfly-cpusync-quick")]
     DragonFlyCpusyncQuick,
     /// An emulated run (every handler is traced): one IPI send is a round; each target's

@@ -84,6 +84,11 @@ struct Lane {
     waiting: Option<u32>,
     /// Open DragonFly cpusync round.
     sync: Option<u32>,
+    /// The latest ipiq message this CPU sent to each other CPU since its last cpusync
+    /// boundary (start or end), and its receive if it came: (dcpu, send, receive). At most
+    /// one per target. lwkt_cpusync_interlock sends to the mask *before* it logs
+    /// `ipiq_sync_start`, so a target may receive before the round's start.
+    sent_before_sync: Vec<(u16, u32, Option<u32>)>,
     /// FreeBSD send burst: (round, last send ts, vector).
     burst: Option<(u32, u64, u16)>,
     seen_irq: bool,
@@ -754,6 +759,11 @@ impl<'t> Tracker<'t> {
         let depth = q.len() as u32;
         self.out.rings.push(RingSample { event: i, scpu: cpu, dcpu, depth });
         self.delta(i, Op::RingUp(cpu, dcpu));
+        let lane = self.lane(cpu);
+        if lane.sync.is_none() {
+            lane.sent_before_sync.retain(|&(t, _, _)| t != dcpu);
+            lane.sent_before_sync.push((dcpu, i, None));
+        }
     }
 
     fn ipiq_receive(&mut self, i: u32, e: &Event, scpu: u16) {
@@ -772,16 +782,28 @@ impl<'t> Tracker<'t> {
                 self.delta(s, Op::PendingUp(dcpu));
                 self.delta(i, Op::PendingDown(dcpu));
                 self.delta(i, Op::RingDown(scpu, dcpu));
+                if let Some(sent) = self
+                    .lanes
+                    .get_mut(scpu as usize)
+                    .and_then(|l| l.sent_before_sync.iter_mut().find(|(t, send, _)| *t == dcpu && *send == s))
+                {
+                    sent.2 = Some(i);
+                }
                 // `get`, not `lane`: a payload's CPU number must not size the lanes.
                 if let Some(r) = self.lanes.get(scpu as usize).and_then(|l| l.sync) {
                     let quick =
                         self.out.rounds.get(r as usize).is_some_and(|x| x.kind == RoundKind::DragonFlyCpusyncQuick);
                     let mut fresh = false;
+                    let start = self.out.rounds.get(r as usize).map_or(0, |x| x.start);
                     if let Some(l) =
                         self.out.rounds.get_mut(r as usize).and_then(|r| r.legs.iter_mut().find(|l| l.cpu == dcpu))
                     {
                         fresh = l.received.is_none();
-                        l.received.get_or_insert(i);
+                        // A receive before the start (see `sync_start`) is a guess that a
+                        // receive inside the round replaces.
+                        if l.received.is_none_or(|rx| rx < start) {
+                            l.received = Some(i);
+                        }
                         if quick && fresh {
                             // The target acks right after running the function it just
                             // dequeued (lwkt_cpusync_remote2): its receive is its leg's end.
@@ -801,10 +823,21 @@ impl<'t> Tracker<'t> {
     }
 
     fn sync_start(&mut self, i: u32, cpu: u16, mask: CpuMask, kind: RoundKind) {
-        let legs = bits(mask)
+        // Targets that already received the message sent just before this record (its
+        // latest to them since the last sync record): lwkt_cpusync_interlock sends to the
+        // mask, then logs sync_start. A receive inside the round takes precedence.
+        let sent = std::mem::take(&mut self.lane(cpu).sent_before_sync);
+        let early = |t: u16| sent.iter().find(|&&(d, _, _)| d == t).and_then(|&(_, _, rx)| rx);
+        let quick = kind == RoundKind::DragonFlyCpusyncQuick;
+        let legs: Vec<Leg> = bits(mask)
             .filter(|&t| t != cpu)
-            .map(|t| Leg { cpu: t, queued: Some(i), received: None, flushed: None, done: None })
+            .map(|t| {
+                let rx = early(t);
+                // A quick target acks when it runs the function (see `ipiq_receive`).
+                Leg { cpu: t, queued: Some(i), received: rx, flushed: None, done: if quick { rx } else { None } }
+            })
             .collect();
+        let acked = if quick { legs.iter().filter(|l| l.done.is_some()).count() } else { 0 };
         let id = self.open_round(Round {
             kind,
             initiator: cpu,
@@ -818,10 +851,19 @@ impl<'t> Tracker<'t> {
         let lane = self.lane(cpu);
         lane.seen_sync_start = true;
         lane.sync = Some(id);
+        // The initiator stops waiting no earlier than its own record: early acks complete
+        // the quick round at its start.
+        for _ in 0..acked {
+            self.leg_done(Some((id, 0)), i);
+        }
+        if self.out.rounds.get(id as usize).is_some_and(|x| x.end.is_some()) {
+            self.lane(cpu).sync = None;
+        }
     }
 
     fn sync_end(&mut self, i: u32, e: &Event) {
         let lane = self.lane(e.cpu);
+        lane.sent_before_sync.clear();
         match lane.sync.take() {
             Some(r) => {
                 if let Some(round) = self.out.rounds.get_mut(r as usize) {
