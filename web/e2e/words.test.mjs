@@ -21,7 +21,7 @@ export default [
       const all = said.join('\n');
       const noop = all.match(/from (-?\w+) to \1\b/);
       assert(!noop, `an update that changes nothing is narrated: ${noop?.[0]}`);
-      const mask = all.match(/pm_active = (\S+)/);
+      const mask = all.match(/pm_active = (\{[^}]*\}|\S+)/);
       assert(mask, 'the run reads pm_active (the test has something to look at)');
       assert(/^\{[\d, ]*\}/.test(mask[1]), `pm_active is said as a CPU set: ${mask[0]}`);
       assert(/smp_tlb_op(\[\d+\])? = OP_PG/.test(all), 'the op is said by its constant name');
