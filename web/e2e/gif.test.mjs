@@ -141,7 +141,7 @@ export default [
           toolbarBottom: document.querySelector('.toolbar').getBoundingClientRect().bottom - stage.top };
       });
       assert(live.scrolled > 100, `the code pane has scrolled to the cursor: ${JSON.stringify(live)}`);
-      const now = await step(page);
+      const now = (await step(page)).replace(/\D/g, '');
       await page.keyboard.press('g');
       await page.waitForSelector('#gif-panel');
       await page.fill('#gif-from', now);
