@@ -70,8 +70,8 @@ export default [
       await page.click('#find-race');
       await page.waitForSelector('#check-result', { timeout: 60000 });
       let result = await page.textContent('#check-result');
-      // launder on 3 CPUs with symmetry: `sdlab check dillon-2004 --cpus 3` and pinned.rs say 1160.
-      assert(result.includes('Verified: no violation in 1160 states'), result);
+      // launder on 3 CPUs with symmetry: crates/engine/tests/pinned.rs pins 1586 ("bfs").
+      assert(result.includes('Verified: no violation in 1586 states'), result);
       assert(result.includes('CPU symmetry (CPUs 1 and 2 are interchangeable)'), result);
       // The shootdown that does not wait (race 4.5B) with the reduction on: the schedule
       // found among representatives is a run of this machine, and plays to its dirty-bit banner.
