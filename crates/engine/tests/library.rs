@@ -316,7 +316,7 @@ fn freebsd_di_shootdown_traces_ipi_selected_per_target() {
     let p = program(models::find("freebsd-di").expect("bundled").source);
     let mut s = session(&p, 3, "reclaim", &[]);
     let traced = cpu0_ktr_records(&p, &step_cpu0_to_send(&mut s));
-    let want: Vec<(String, Vec<i32>)> = [1, 2].iter().map(|&t| ("ipi_selected".to_string(), vec![t, 0xf3])).collect();
+    let want: Vec<(String, Vec<i32>)> = [1, 2].iter().map(|&t| ("ipi_selected".to_string(), vec![t, 0xf5])).collect();
     assert_eq!(traced, want);
     assert_eq!(p.ktr_names, ["ipi_selected"], "DI itself logs no KTR records (§6.9)");
 }

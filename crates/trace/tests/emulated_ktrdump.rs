@@ -16,14 +16,15 @@
 //!   sync_start, then waits), CPU 3 after.
 //! - freebsd-scoreboard-4cpu-seed7.ktrdump: `grep -c '^ *[0-9]\+ \+[0-9] ' F` = 15 records,
 //!   6/3/3/3 on CPUs 0–3 (`awk '$1 ~ /^[0-9]+$/ {n[$2]++} END {for (c in n) print c,
-//!   n[c]}' F`); three `ipi_selected: cpu: N ipi: f3` from CPU 0 (N = 1, 2, 3).
+//!   n[c]}' F`); three `ipi_selected: cpu: N ipi: f4` from CPU 0 (N = 1, 2, 3): one burst.
 //! - freebsd-scoreboard-crossfire-4cpu-seed3.ktrdump: 30 records, 9/9/6/6; six
-//!   `ipi_selected`: CPU 0 to 1, 2, 3 and CPU 1 to 0, 2, 3.
+//!   `ipi_selected`: CPU 0 to 1, 2, 3 and CPU 1 to 0, 2, 3 (`grep -c 'ipi: f4' F` = 6): two
+//!   bursts.
 //!
-//! The FreeBSD files' IPIs carry the scoreboard model's `IPI_INVLOP = 0xf3`, which is none
-//! of the shootdown vectors (0xf4–0xf7, FreeBSD amd64's IPI_INVLOP … IPI_INVLCACHE) that
-//! make a FreeBSD round, so they have no rounds: KTR logs the send side only, and an IPI
-//! of another vector (0xf3 is IPI_RENDEZVOUS there) is no shootdown.
+//! The FreeBSD files' IPIs carry the scoreboard model's `IPI_INVLOP = 0xf4`, amd64's
+//! (apicvar.h: APIC_IPI_INTS = 0xf3 is IPI_RENDEZVOUS, IPI_INVLOP the next), one of the
+//! shootdown vectors 0xf4–0xf7 that make a FreeBSD round. KTR logs the send side only, so
+//! each burst is a round with its targets and no receive legs, never complete.
 //!
 //! `crates/cli/tests/trace_cli.rs` checks that the files are what the commands in
 //! traces/README.md write today.
@@ -81,7 +82,7 @@ fn the_emulated_dragonfly_run_is_one_cpusync_round_every_target_received() {
 }
 
 #[test]
-fn the_emulated_freebsd_runs_send_no_shootdown_vector_and_have_no_rounds() {
+fn the_emulated_freebsd_runs_have_one_round_per_burst_of_shootdown_ipis() {
     for (name, events, per_cpu, sends) in [
         ("freebsd-scoreboard-4cpu-seed7", 15, [6, 3, 3, 3], vec![(0, 0b1110)]),
         ("freebsd-scoreboard-crossfire-4cpu-seed3", 30, [9, 9, 6, 6], vec![(0, 0b1110), (1, 0b1101)]),
@@ -90,11 +91,11 @@ fn the_emulated_freebsd_runs_send_no_shootdown_vector_and_have_no_rounds() {
         let s = r.stats(&t);
         assert_eq!((t.format, t.events.len(), t.cpus), (Format::FreeBsdKtr, events, 4), "{name}");
         assert_eq!(s.events_per_cpu, per_cpu, "{name}");
-        // The IPIs each CPU sent, by target mask, all of vector 0xf3.
+        // The IPIs each CPU sent, by target mask, all of vector 0xf4 (IPI_INVLOP).
         let mut sent = Vec::new();
         for e in &t.events {
             if let Kind::IpiSend { targets, vector, .. } = e.kind {
-                assert_eq!(vector, 0xf3, "{name}");
+                assert_eq!(vector, 0xf4, "{name}");
                 match sent.iter_mut().find(|(c, _)| *c == e.cpu) {
                     Some((_, m)) => *m |= targets,
                     None => sent.push((e.cpu, targets)),
@@ -102,6 +103,17 @@ fn the_emulated_freebsd_runs_send_no_shootdown_vector_and_have_no_rounds() {
             }
         }
         assert_eq!(sent, sends, "{name}");
-        assert_eq!((s.rounds, r.arrows.len(), r.unfinished_at_end), (0, 0, 0), "{name}");
+        // One round per sender's burst: its initiator and targets, no legs, no end.
+        let rounds: Vec<(u16, u64)> = r.rounds.iter().map(|x| (x.initiator, x.targets)).collect();
+        let want: Vec<(u16, u64)> = sends.clone();
+        assert_eq!(rounds, want, "{name}");
+        for x in &r.rounds {
+            assert_eq!(
+                (x.kind, x.vector, x.end, x.legs.iter().filter(|l| l.received.is_some()).count()),
+                (RoundKind::FreeBsdShootdownIpis, Some(0xf4), None, 0),
+                "{name}"
+            );
+        }
+        assert_eq!((s.rounds, r.arrows.len()), (sends.len() as u64, 0), "{name}");
     }
 }
