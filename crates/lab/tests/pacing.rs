@@ -27,6 +27,15 @@ fn run_to_the_next_ipi_then_to_the_acknowledgement() {
                 .is_some_and(|e| e.effects.iter().any(|f| matches!(f, Effect::IpiSent { cpu, .. } if *cpu == c)))
         })
         .unwrap_or_else(|| panic!("no CPU sends an IPI in scenario {initiator}"));
+    // The initiator writes its request but acknowledges nothing: it runs until it waits.
+    let mut q = scoreboard(3);
+    q.apply(Action::RunTo(Some(sender), Goal::Ack));
+    let said = q.session.log.last().and_then(|e| e.narration.clone()).unwrap_or_default();
+    assert!(
+        q.error.as_deref().is_some_and(|e| e.starts_with(&format!("CPU {sender} reached no acknowledgement"))),
+        "the initiator's writes are not acknowledgements: stopped at {said:?}, {:?}",
+        q.error
+    );
     p.apply(Action::RunTo(Some(sender), Goal::Ipi));
     let n = p.session.steps();
     assert!(n > 1, "more than one step to the IPI");
