@@ -383,3 +383,87 @@ mod tests {
         assert!(rows.contains(&LogRow::Folded { first: 2, last: 5, period: 1, times: 4 }), "{rows:?}");
     }
 }
+
+/// The banner over the machine: a violation, a lost wake-up at the end of a lasso, a
+/// deadlock or lost shootdown, an error, or a finished run; None when there is nothing to say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BannerView {
+    /// "violation", "deadlock", "error" or "done" (the banner's class).
+    pub kind: &'static str,
+    /// In bold first, when there is one.
+    pub title: Option<String>,
+    pub text: String,
+    /// For a deadlock: each waiting CPU in words.
+    pub waits: Vec<String>,
+}
+
+pub fn banner(p: &Pane) -> Option<BannerView> {
+    use sdlab_engine::Property;
+    let steps = p.session.steps();
+    if let Some((step, v)) = p.session.first_violation() {
+        return Some(BannerView {
+            kind: "violation",
+            title: Some(format!("Violation ({}) at step {step}: ", v.property)),
+            text: v.message.clone(),
+            waits: vec![],
+        });
+    }
+    if let Some(plan) = p.plan.as_ref().filter(|q| q.cycle_start.is_some() && steps == q.choices.len()) {
+        let k = plan.cycle_start.unwrap_or(0);
+        return Some(BannerView {
+            kind: "deadlock",
+            title: Some(format!("Lost wake-up ({}) after step {steps}: ", plan.property.unwrap_or(Property::NoLost))),
+            text: format!(
+                "{} Steps {}–{} bring the machine back to the state after step {k}: they repeat forever.",
+                plan.message,
+                k + 1,
+                plan.choices.len()
+            ),
+            waits: vec![],
+        });
+    }
+    if let Some(stuck) = p.session.stuck() {
+        let title = if stuck.property == Property::Deadlock { "Deadlock" } else { "Lost shootdown" };
+        let waits = stuck
+            .waits
+            .iter()
+            .map(|w| {
+                let masked = if w.interrupts_enabled {
+                    String::new()
+                } else if w.masked.is_empty() {
+                    " (interrupts disabled)".into()
+                } else {
+                    format!(" — interrupts disabled, {} pending but masked", w.masked.join(", "))
+                };
+                format!(
+                    "CPU {} spins at line {} waiting while `{}`{}{masked}{}",
+                    w.cpu,
+                    w.line,
+                    w.condition,
+                    w.reads.as_ref().map(|(n, v)| format!(" — {n} is {v}")).unwrap_or_default(),
+                    if w.self_deadlock {
+                        " — in a handler, above the code it interrupted, the only code left that could end the wait"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        return Some(BannerView {
+            kind: "deadlock",
+            title: Some(format!("{title} ({}) after step {steps}: ", stuck.property)),
+            text: "no CPU can make progress.".into(),
+            waits,
+        });
+    }
+    if let Some(e) = &p.error {
+        return Some(BannerView { kind: "error", title: None, text: e.clone(), waits: vec![] });
+    }
+    let st = p.session.state();
+    (st.cpus.iter().all(|c| c.stack.is_empty()) && steps > 0).then(|| BannerView {
+        kind: "done",
+        title: None,
+        text: format!("Finished after {steps} steps: every CPU is idle, no property broken."),
+        waits: vec![],
+    })
+}

@@ -234,7 +234,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                     <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="b" />
                     <div class="machine" tabindex="0" aria-label="Run B: the machine">
                         <story::Narration lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
-                        <story::Banner lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
+                        <story::Banner view={sdlab_lab::view::banner(&lab_b.inner.borrow())} idp="b-" />
                         <div class="cpus">
                             { for cards_b.into_iter().map(|v| html! { <cpu::CpuCard key={v.cpu.to_string()} view={v.clone()} dispatch={dispatch_b.clone()} /> }) }
                         </div>
@@ -307,7 +307,7 @@ fn machine(lab: &Lab, dispatch: &Callback<Action>, label: &'static str) -> Html 
                 <guide::GuidePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             }
             <story::Note note={note} dispatch={dispatch.clone()} />
-            <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
+            <story::Banner view={sdlab_lab::view::banner(&lab.inner.borrow())} />
             <div class="cpus">
                 { for sdlab_lab::view::cpus(&lab.inner.borrow()).into_iter().map(|v| html! { <cpu::CpuCard key={v.cpu.to_string()} view={v.clone()} dispatch={dispatch.clone()} /> }) }
             </div>

@@ -3,8 +3,7 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Lab};
-use sdlab_engine::Property;
-use sdlab_lab::view::{fold_log, LogRow};
+use sdlab_lab::view::{fold_log, BannerView, LogRow};
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -17,50 +16,31 @@ pub struct Props {
     pub dispatch: Callback<Action>,
 }
 
+#[derive(Properties, PartialEq)]
+pub struct BannerProps {
+    /// Built once per action (`sdlab_lab::view::banner`): steps that change nothing it
+    /// says do not redraw it.
+    pub view: Option<BannerView>,
+    #[prop_or_default]
+    pub idp: AttrValue,
+}
+
 #[function_component]
-pub fn Banner(props: &Props) -> Html {
+pub fn Banner(props: &BannerProps) -> Html {
     crate::renders::count("Banner");
-    let s = props.lab.inner.borrow();
-    if let Some((step, v)) = s.session.first_violation() {
-        return html! {
-            <div id={format!("{}banner", props.idp)} class="banner violation" role="alert">
-                <strong>{ format!("Violation ({}) at step {step}: ", v.property) }</strong>{ &v.message }
-            </div>
-        };
+    let Some(b) = &props.view else { return html! {} };
+    let role = if matches!(b.kind, "violation" | "deadlock") { "alert" } else { "status" };
+    html! {
+        <div id={format!("{}banner", props.idp)} class={classes!("banner", b.kind)} role={role}>
+            if let Some(t) = &b.title {
+                <strong>{ t }</strong>
+            }
+            { &b.text }
+            if !b.waits.is_empty() {
+                <ul>{ for b.waits.iter().map(|w| html! { <li>{ w }</li> }) }</ul>
+            }
+        </div>
     }
-    if let Some(p) = s.plan.as_ref().filter(|p| p.cycle_start.is_some() && s.session.steps() == p.choices.len()) {
-        let k = p.cycle_start.unwrap_or(0);
-        return html! {
-            <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
-                <strong>{ format!("Lost wake-up ({}) after step {}: ", p.property.unwrap_or(Property::NoLost), s.session.steps()) }</strong>
-                { format!("{} Steps {}–{} bring the machine back to the state after step {k}: they repeat forever.", p.message, k + 1, p.choices.len()) }
-            </div>
-        };
-    }
-    if let Some(stuck) = s.session.stuck() {
-        let title = if stuck.property == Property::Deadlock { "Deadlock" } else { "Lost shootdown" };
-        return html! {
-            <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
-                <strong>{ format!("{title} ({}) after step {}: ", stuck.property, s.session.steps()) }</strong>
-                { "no CPU can make progress." }
-                <ul>{ for stuck.waits.iter().map(|w| html! {
-                    <li>{ format!("CPU {} spins at line {} waiting while `{}`{}{}{}", w.cpu, w.line, w.condition,
-                        w.reads.as_ref().map(|(n, v)| format!(" — {n} is {v}")).unwrap_or_default(),
-                        if w.interrupts_enabled { String::new() } else if w.masked.is_empty() { " (interrupts disabled)".into() }
-                        else { format!(" — interrupts disabled, {} pending but masked", w.masked.join(", ")) },
-                        if w.self_deadlock { " — in a handler, above the code it interrupted, the only code left that could end the wait" } else { "" }) }</li>
-                }) }</ul>
-            </div>
-        };
-    }
-    if let Some(e) = &s.error {
-        return html! { <div id={format!("{}banner", props.idp)} class="banner error" role="status">{ e }</div> };
-    }
-    let st = s.session.state();
-    if st.cpus.iter().all(|c| c.stack.is_empty()) && s.session.steps() > 0 {
-        return html! { <div id={format!("{}banner", props.idp)} class="banner done" role="status">{ format!("Finished after {} steps: every CPU is idle, no property broken.", s.session.steps()) }</div> };
-    }
-    html! {}
 }
 
 #[derive(Properties, PartialEq)]
