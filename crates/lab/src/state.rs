@@ -34,8 +34,6 @@ pub struct Pane {
     pub gallery: bool,
     /// Presenter mode: large type, high contrast, fewer controls.
     pub presenter: bool,
-    /// The keyboard help overlay.
-    pub help: bool,
     /// Embedded in a slide: minimal chrome (from the link; not a toggle).
     pub embed: bool,
     /// Notes a lecturer attached to steps, shown when the step is reached.
@@ -187,7 +185,6 @@ pub enum Action {
     /// Go to the last step: the end of the loaded schedule, or run the seed to the end.
     End,
     TogglePresenter,
-    ToggleHelp,
     /// Attach a note to the current step (empty text removes it).
     SetNote(String),
     ToggleEditor,
@@ -204,7 +201,7 @@ pub enum Action {
     /// B's options (all that differ from A's) and how it steps, at once.
     CompareVariant(Vec<(String, i32)>, Follow),
     ToggleGif,
-    /// Close the help overlay and the GIF panel (Escape).
+    /// Close the GIF panel (Escape; the help overlay is the page's own state).
     Dismiss,
     /// Start recording a GIF: forward steps follow the run on screen until `GifEnd`.
     GifBegin,
@@ -242,7 +239,6 @@ impl Pane {
             check_requested: false,
             gallery: false,
             presenter: false,
-            help: false,
             embed: false,
             notes: Default::default(),
             editor: false,
@@ -614,7 +610,6 @@ fn moves(a: &Action) -> bool {
             | Action::CheckReply(..)
             | Action::CheckCancelled
             | Action::CauseFound(_)
-            | Action::ToggleHelp
             | Action::ToggleGif
             | Action::EditText(_)
     )
@@ -729,7 +724,6 @@ impl Pane {
                     }
                 }
                 Action::TogglePresenter => s.presenter = !s.presenter,
-                Action::ToggleHelp => s.help = !s.help,
                 Action::ToggleEditor => {
                     s.editor = !s.editor;
                     s.compare = None;
@@ -859,10 +853,7 @@ impl Pane {
                     }
                 }
                 Action::ToggleGif => s.gif_panel = !s.gif_panel,
-                Action::Dismiss => {
-                    s.help = false;
-                    s.gif_panel = false;
-                }
+                Action::Dismiss => s.gif_panel = false,
                 Action::GifBegin => {
                     s.running = false;
                     let taken = s.session.schedule();

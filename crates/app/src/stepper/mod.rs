@@ -49,6 +49,22 @@ pub const KEYS: &[(&str, &str)] = &[
 enum Key {
     Act(Action),
     ExportSvg,
+    /// Open or close the help and glossary (page chrome, not the lab's state).
+    Help,
+}
+
+/// Page chrome that is no part of the run: the help dialog is open. Local to the page
+/// (`use_reducer`), not in the lab: opening it changes nothing a link or a step keeps.
+#[derive(PartialEq)]
+struct HelpOpen(bool);
+
+impl Reducible for HelpOpen {
+    /// Some(open), or None to toggle.
+    type Action = Option<bool>;
+
+    fn reduce(self: std::rc::Rc<Self>, open: Option<bool>) -> std::rc::Rc<Self> {
+        std::rc::Rc::new(HelpOpen(open.unwrap_or(!self.0)))
+    }
 }
 
 fn key_action(e: &KeyboardEvent) -> Option<Key> {
@@ -68,7 +84,7 @@ fn key_action(e: &KeyboardEvent) -> Option<Key> {
         "a" => Action::RunTo(None, state::Goal::Ack),
         "v" => Action::RunTo(None, state::Goal::Violation),
         "p" => Action::TogglePresenter,
-        "?" => Action::ToggleHelp,
+        "?" => return Some(Key::Help),
         "g" => Action::ToggleGif,
         "c" => Action::ToggleCompare,
         "e" => return Some(Key::ExportSvg),
@@ -107,8 +123,14 @@ pub fn Stepper(props: &StepperProps) -> Html {
             })
         })
     };
+    let help = use_reducer(|| HelpOpen(false));
+    let toggle_help = {
+        let h = help.dispatcher();
+        use_callback((), move |_: (), _| h.dispatch(None))
+    };
     {
         let d = lab.dispatcher();
+        let help_d = help.dispatcher();
         use_effect_with((), move |_| {
             crate::keys::listen(move |e: KeyboardEvent| {
                 // Leave typing in text fields alone, and let space toggle a focused
@@ -121,10 +143,17 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 match key_action(&e) {
                     Some(Key::Act(a)) => {
                         e.prevent_default();
+                        if matches!(a, Action::Dismiss) {
+                            help_d.dispatch(Some(false));
+                        }
                         d.dispatch(a);
                     }
                     Some(Key::ExportSvg) => {
                         let _ = export::export_svg(export::VIEW, "shootdown-lab.svg");
+                    }
+                    Some(Key::Help) => {
+                        e.prevent_default();
+                        help_d.dispatch(None);
                     }
                     None => {}
                 }
@@ -180,7 +209,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
     let (ncpu, show_gallery, presenter, help, embed, editing, comparing, gif_panel) = {
         let s = lab.inner.borrow();
         let comparing = s.compare.as_ref().map(|c| c.b.clone());
-        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed, s.editor, comparing, s.gif_panel)
+        (s.session.machine.ncpu(), s.gallery, s.presenter, help.0, s.embed, s.editor, comparing, s.gif_panel)
     };
     let lab = (*lab).clone();
     let is_comparing = comparing.is_some();
@@ -272,10 +301,10 @@ pub fn Stepper(props: &StepperProps) -> Html {
                     <dl id="glossary" class="glossary" aria-labelledby="glossary-title">
                         { for sdlab_lab::glossary::GLOSSARY.iter().map(|(t, m)| html! { <><dt>{ *t }</dt><dd>{ *m }</dd></> }) }
                     </dl>
-                    <button id="close-help" onclick={{ let d = dispatch.clone(); Callback::from(move |_| d.emit(Action::ToggleHelp)) }}>{ "close (?)" }</button>
+                    <button id="close-help" onclick={{ let t = toggle_help.clone(); Callback::from(move |_| t.emit(())) }}>{ "close (?)" }</button>
                 </div>
             }
-            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} />
+            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} toggle_help={toggle_help.clone()} />
             <div class="race-slot" hidden={show_gallery}>
                 <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             </div>

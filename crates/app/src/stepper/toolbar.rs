@@ -36,6 +36,8 @@ async fn copy_text(text: String, field: Option<HtmlInputElement>) -> bool {
 pub struct Props {
     pub lab: Lab,
     pub dispatch: Callback<Action>,
+    /// Opens or closes the help dialog (the page's own state).
+    pub toggle_help: Callback<()>,
 }
 
 #[function_component]
@@ -167,7 +169,7 @@ pub fn Toolbar(props: &Props) -> Html {
                 <button id="open-gallery" onclick={act(|| Action::ShowGallery(true))} title="Every algorithm and its known races">{ "Gallery of races" }</button>
                 <button id="edit-model" onclick={act(|| Action::ToggleEditor)} aria-pressed={s.editor.to_string()} title="Edit this model, then run and check the edited version">{ "Edit model" }</button>
                 <button id="presenter" onclick={act(|| Action::TogglePresenter)} aria-pressed={s.presenter.to_string()} title="Large type and high contrast for a lecture hall (p)">{ "Presenter" }</button>
-                <button id="help-button" onclick={act(|| Action::ToggleHelp)} title="Keyboard shortcuts (?)">{ "?" }</button>
+                <button id="help-button" onclick={props.toggle_help.reform(|_: MouseEvent| ())} title="Keyboard shortcuts (?)">{ "?" }</button>
                 <button id="export-svg" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_svg(super::export::VIEW, "shootdown-lab.svg"); })}
                         title="Save this view as SVG, for slides (e)">{ "SVG" }</button>
                 <button id="export-png" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_png(super::export::VIEW, "shootdown-lab.png"); })}
