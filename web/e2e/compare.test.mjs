@@ -219,7 +219,7 @@ export default [
     },
   },
   {
-    name: 'compare: B is a known race of the model, found on the page, against the schedule on screen',
+    name: 'compare: B is a known race of the model, found by the checker in a worker, against the schedule on screen',
     fn: async ({ page, baseUrl, context, screenshot }) => {
       await page.setViewportSize({ width: 1280, height: 720 });
       await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&seed=3');

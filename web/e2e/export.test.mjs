@@ -5,6 +5,17 @@ function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
 
+// Where a point of the exported element lands in the slide-sized image: the SVG's
+// viewBox is the element's box grown to 16:9 and the element sits at the foreignObject's x, y.
+export function toSlide(svg, x, y) {
+  const head = svg.slice(0, 600);
+  const [vw] = head.match(/viewBox="0 0 ([\d.]+) ([\d.]+)"/).slice(1).map(Number);
+  const width = Number(head.match(/width="([\d.]+)"/)[1]);
+  const fo = head.match(/<foreignObject x="([\d.]+)" y="([\d.]+)"/).slice(1).map(Number);
+  const k = width / vw;
+  return { x: (x + fo[0]) * k, y: (y + fo[1]) * k, k };
+}
+
 export default [
   {
     name: 'export: the current view as SVG and PNG files that decode',
@@ -29,7 +40,12 @@ export default [
         await img.decode();
         return [img.naturalWidth, img.naturalHeight];
       }, svg);
-      assert(size[0] > 800 && size[1] > 400, `the SVG renders: ${size}`);
+      assert(size[0] === 1920 && size[1] === 1080, `the SVG is slide-sized: ${size}`);
+      // The code and the machine, without the page's chrome.
+      for (const id of ['export-svg', 'share', 'run', 'cpus']) assert(!svg.includes(`id="${id}"`), `the export has no #${id}`);
+      assert(!svg.includes('class="toolbar"'), 'the export has no toolbar');
+      assert(!svg.includes('class="row options"'), 'the export has no option row');
+      assert(svg.includes('class="machine"') && svg.includes('src-line'), 'the machine and the code are in it');
       const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
       const png = fs.readFileSync(await pngDl.path());
       assert(png.subarray(1, 4).toString() === 'PNG', 'a PNG file');
@@ -43,7 +59,7 @@ export default [
         for (let i = 0; i < px.length; i += 4) if (px[i] < 128 && px[i + 1] < 128 && px[i + 2] < 128) ink++;
         return [bmp.width, bmp.height, ink];
       }, png.toString('base64'));
-      assert(w >= 1600 && h >= 800, `the PNG decodes at twice the size: ${w}x${h}`);
+      assert(w === 1920 && h === 1080, `the PNG decodes at slide size: ${w}x${h}`);
       assert(ink > 20000, `the PNG shows the view (dark pixels: ${ink})`);
       // The e key exports too.
       const [keyDl] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('e')]);
@@ -60,7 +76,7 @@ export default [
       for (let i = 0; i < 6; i++) await page.keyboard.press('0');
       // Where a person sees the cursor: a line far enough down that the pane has scrolled.
       const live = await page.evaluate(() => {
-        const root = document.querySelector('.stepper').getBoundingClientRect();
+        const root = document.querySelector('.stepper .stage').getBoundingClientRect();
         const line = document.querySelector('.src-line.cursor');
         const r = line.getBoundingClientRect();
         return { id: line.id, scrolled: document.querySelector('.source').scrollTop, colour: getComputedStyle(line).getPropertyValue('--cursor').trim(),
@@ -69,6 +85,7 @@ export default [
       assert(live.scrolled > 100, `the code pane has scrolled to the cursor: ${JSON.stringify(live)}`);
       const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
       const svg = fs.readFileSync(await dl.path(), 'utf8');
+      const at = toSlide(svg, live.x, live.y);
       const px = await page.evaluate(async ([text, x, y]) => {
         const img = new Image();
         img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(text);
@@ -79,7 +96,7 @@ export default [
         const ctx = c.getContext('2d');
         ctx.drawImage(img, 0, 0);
         return [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data].slice(0, 3);
-      }, [svg, live.x, live.y]);
+      }, [svg, at.x, at.y]);
       const want = live.colour.match(/[0-9a-f]{2}/gi).map((h) => parseInt(h, 16));
       const off = Math.max(...want.map((v, i) => Math.abs(v - px[i])));
       assert(off < 40, `the exported image shows ${live.id}'s cursor (${live.colour}) where the page does: got rgb(${px})`);

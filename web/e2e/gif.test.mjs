@@ -120,6 +120,54 @@ export default [
     },
   },
   {
+    name: 'gif: a frame is slide-sized, without chrome, and shows the code cursor where the page does',
+    timeout: 240000,
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&o=initiator_if:0&seed=1');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      for (let i = 0; i < 6; i++) await page.keyboard.press('0');
+      // Where a person sees the cursor, in the slide the export makes of the code and machine.
+      const live = await page.evaluate(() => {
+        const stage = document.querySelector('.stepper .stage').getBoundingClientRect();
+        const line = document.querySelector('.src-line.cursor');
+        const r = line.getBoundingClientRect();
+        const [w, h] = [Math.ceil(stage.width), Math.ceil(stage.height)];
+        const vw = Math.max(w, (h * 16) / 9);
+        const vh = (vw * 9) / 16;
+        return { scrolled: document.querySelector('.source').scrollTop, colour: getComputedStyle(line).getPropertyValue('--cursor').trim(),
+          x: r.left - stage.left + 1.5 + (vw - w) / 2, y: r.top - stage.top + r.height / 2 + (vh - h) / 2, vw,
+          toolbarBottom: document.querySelector('.toolbar').getBoundingClientRect().bottom - stage.top };
+      });
+      assert(live.scrolled > 100, `the code pane has scrolled to the cursor: ${JSON.stringify(live)}`);
+      const now = (await step(page)).replace(/\D/g, '');
+      await page.keyboard.press('g');
+      await page.waitForSelector('#gif-panel');
+      await page.fill('#gif-from', now);
+      await page.fill('#gif-to', now);
+      await page.press('#gif-to', 'Tab');
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 180000 }), page.click('#gif-make')]);
+      const bytes = fs.readFileSync(await dl.path());
+      const gif = gifBlocks(bytes);
+      assert(gif.frames === 1, `one frame: ${gif.frames}`);
+      assert(Math.abs(gif.width / gif.height - 16 / 9) < 0.01 && gif.width >= 1800, `a 16:9 slide: ${gif.width}x${gif.height}`);
+      const k = gif.width / live.vw;
+      const found = await page.evaluate(async ([b64, x, y]) => {
+        const blob = await (await fetch('data:image/gif;base64,' + b64)).blob();
+        const bmp = await createImageBitmap(blob);
+        const c = new OffscreenCanvas(bmp.width, bmp.height);
+        const ctx = c.getContext('2d');
+        ctx.drawImage(bmp, 0, 0);
+        const at = (px, py) => [...ctx.getImageData(Math.round(px), Math.round(py), 1, 1).data].slice(0, 3);
+        return { cursor: at(x, y) };
+      }, [bytes.toString('base64'), live.x * k, live.y * k]);
+      const want = live.colour.match(/[0-9a-f]{2}/gi).map((h) => parseInt(h, 16));
+      const off = Math.max(...want.map((v, i) => Math.abs(v - found.cursor[i])));
+      assert(off < 48, `the decoded frame shows the cursor (${live.colour}) where the page does: got rgb(${found.cursor})`);
+    },
+  },
+  {
     name: 'gif: a loaded counterexample is the default range, recorded to its violating step',
     timeout: 240000,
     fn: async ({ page, baseUrl }) => {

@@ -57,6 +57,8 @@ export default [
     fn: async ({ page, baseUrl, context, screenshot }) => {
       await page.setViewportSize({ width: 1280, height: 720 });
       const n = await showMe(page, baseUrl, 'linux', 'LX1');
+      // The step that makes the race comes from the worker a moment after the counterexample.
+      await page.waitForSelector('#timeline .tl-step.cause', { timeout: 30000 });
       await page.click('.source', { position: { x: 5, y: 5 } });
       await page.keyboard.press('End');
       await page.waitForSelector('#banner.violation');
@@ -69,6 +71,7 @@ export default [
       assert(before.lastInView !== '' || before.cursorsInView !== '', `the code shows the last step's line: ${JSON.stringify(before)}`);
       const check = async (p, how) => {
         await p.waitForSelector('#banner.violation', { timeout: 10000 });
+        await p.waitForSelector('#timeline .tl-step.cause', { timeout: 30000 });
         await p.waitForTimeout(100);
         const after = await raceView(p);
         assert(JSON.stringify(after) === JSON.stringify(before), `${how}:\n${JSON.stringify(before)}\n${JSON.stringify(after)}`);

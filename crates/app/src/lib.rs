@@ -3,6 +3,7 @@
 pub mod bench;
 mod keys;
 pub use sdlab_lab::protocol;
+pub mod renders;
 pub mod stepper;
 pub mod traces;
 pub mod wire;

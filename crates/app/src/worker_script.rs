@@ -35,3 +35,30 @@ impl Drop for Running {
         self.worker.terminate();
     }
 }
+
+/// One job in a fresh worker: `request` is posted once the worker has loaded (it says
+/// `CheckReply::Ready`), every other message it sends is handed to `reply` as text, and an
+/// error in the worker to `fail`. Dropping the returned `Running` cancels the job.
+pub fn job(
+    request: JsValue,
+    reply: impl Fn(String) + 'static,
+    fail: impl Fn(String) + 'static,
+) -> Result<Running, JsValue> {
+    use wasm_bindgen::JsCast;
+    let worker = spawn()?;
+    let w2 = worker.clone();
+    let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
+        let Some(text) = m.data().as_string() else { return };
+        if serde_json::from_str::<crate::protocol::CheckReply>(&text)
+            .is_ok_and(|r| r == crate::protocol::CheckReply::Ready)
+        {
+            let _ = w2.post_message(&request);
+        } else {
+            reply(text);
+        }
+    });
+    let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| fail(e.message()));
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    Ok(Running { worker, _onmessage: onmessage, _onerror: onerror })
+}

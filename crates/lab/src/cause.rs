@@ -2,9 +2,12 @@
 //! the run could go on breaks the property (or never finishes). Found by exploring the
 //! machine's states from a step of the run, within a budget of states; the steps are
 //! probed by bisection, since a violation unavoidable after step k stays unavoidable
-//! after step k + 1 of the same run.
+//! after step k + 1 of the same run. It can take a tenth of a second, so the page asks the
+//! web worker (`answer`, on a `CauseRequest`) and draws the mark when the reply comes.
 
-use sdlab_engine::machine::{Choice, Machine, State};
+use crate::protocol::{CauseReply, CauseRequest};
+use sdlab_engine::machine::{Choice, Config, Machine, State};
+use sdlab_engine::{compile, schedule};
 use std::collections::{HashSet, VecDeque};
 
 /// States explored from one step before giving up: every race of the gallery whose step is
@@ -66,4 +69,22 @@ pub fn unavoidable_after(m: &Machine, choices: &[Choice], budget: usize) -> Opti
         }
     }
     (lo > 0 && lo < n).then_some(lo)
+}
+
+/// The worker's answer to a `CauseRequest` (also what native tests apply).
+pub fn answer(req: &CauseRequest) -> CauseReply {
+    let found = (|| {
+        let prog = match compile(&req.source) {
+            (Some(p), d) if d.is_empty() => std::sync::Arc::new(p),
+            _ => return Err("the model does not compile".to_string()),
+        };
+        let cfg = Config { ncpu: req.ncpu, scenario: req.scenario, options: req.options.clone() };
+        let machine = Machine::new(prog, cfg)?;
+        let choices = schedule::parse(&req.schedule)?;
+        Ok(unavoidable_after(&machine, &choices, BUDGET))
+    })();
+    match found {
+        Ok(step) => CauseReply { request: req.clone(), step, error: None },
+        Err(e) => CauseReply { request: req.clone(), step: None, error: Some(e) },
+    }
 }

@@ -5,7 +5,10 @@
 
 pub mod cause;
 pub mod compare;
+pub mod glossary;
 pub mod guide;
+pub mod narrate;
 pub mod permalink;
 pub mod protocol;
 pub mod state;
+pub mod view;

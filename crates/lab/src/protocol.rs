@@ -195,3 +195,27 @@ impl RoundVerdict {
         }
     }
 }
+
+/// The step that makes a race (`cause::unavoidable_after`), found in the worker: the page
+/// posts a JS object `{ cause: <CauseRequest JSON> }` and the worker answers with one
+/// `CauseReply` JSON string. `Pane::cause_request` builds the request from the loaded
+/// counterexample, and the reply is taken only while the same request is still pending.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CauseRequest {
+    pub source: String,
+    pub ncpu: u32,
+    pub scenario: usize,
+    pub options: Vec<i32>,
+    /// The counterexample in schedule text form.
+    pub schedule: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CauseReply {
+    pub request: CauseRequest,
+    /// The step after which the violation can no longer be avoided, when it is not the last.
+    pub step: Option<usize>,
+    /// Why no answer could be given (the model does not compile, the run does not replay).
+    #[serde(default)]
+    pub error: Option<String>,
+}

@@ -7,7 +7,7 @@
 use crate::compare::{self, Compare, Follow};
 use crate::guide::Guide;
 use crate::permalink;
-use crate::protocol::{CheckReply, Verdict};
+use crate::protocol::{CauseReply, CauseRequest, CheckReply, Verdict};
 use sdlab_engine::machine::{Choice, Config, Machine};
 use sdlab_engine::{compile, models, schedule, Program, Property, Session};
 use std::sync::Arc;
@@ -34,8 +34,6 @@ pub struct Pane {
     pub gallery: bool,
     /// Presenter mode: large type, high contrast, fewer controls.
     pub presenter: bool,
-    /// The keyboard help overlay.
-    pub help: bool,
     /// Embedded in a slide: minimal chrome (from the link; not a toggle).
     pub embed: bool,
     /// Notes a lecturer attached to steps, shown when the step is reached.
@@ -63,24 +61,19 @@ pub struct Plan {
     /// For a lasso: steps before the cycle; the rest of `choices` repeats forever.
     pub cycle_start: Option<usize>,
     /// The step after which the violation can no longer be avoided, when it is not the
-    /// last (`cause::unavoidable_after`); None for a lasso or a schedule with nothing broken.
+    /// last (`cause::unavoidable_after`); None for a lasso or a schedule with nothing broken,
+    /// and until the worker has answered.
     pub cause: Option<usize>,
+    /// The cause is still to be found (`Pane::cause_request`, `Action::CauseFound`).
+    pub cause_pending: bool,
 }
 
 impl Plan {
-    /// A counterexample or a schedule to follow, with the step that makes its race found
-    /// on `machine` (the configuration it runs in).
-    pub fn new(
-        machine: &Machine,
-        choices: Vec<Choice>,
-        property: Option<Property>,
-        message: String,
-        cycle_start: Option<usize>,
-    ) -> Plan {
-        let cause = (property.is_some() && cycle_start.is_none())
-            .then(|| crate::cause::unavoidable_after(machine, &choices, crate::cause::BUDGET))
-            .flatten();
-        Plan { choices, property, message, cycle_start, cause }
+    /// A counterexample or a schedule to follow; the step that makes its race is asked of
+    /// the worker (`Pane::cause_request`) when it broke a property and is not a lasso.
+    pub fn new(choices: Vec<Choice>, property: Option<Property>, message: String, cycle_start: Option<usize>) -> Plan {
+        let cause_pending = property.is_some() && cycle_start.is_none();
+        Plan { choices, property, message, cycle_start, cause: None, cause_pending }
     }
 }
 
@@ -100,12 +93,63 @@ pub enum CheckStatus {
     Failed(String),
 }
 
+/// Where "run CPU n to its next …" stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Goal {
+    /// The CPU sends an IPI or takes one.
+    Ipi,
+    /// The CPU acknowledges: a step the model's comment calls an acknowledgement that
+    /// writes shared memory, or an acknowledgement window opening.
+    Ack,
+    /// A property breaks.
+    Violation,
+}
+
+impl Goal {
+    pub fn words(self) -> &'static str {
+        match self {
+            Goal::Ipi => "IPI",
+            Goal::Ack => "acknowledgement",
+            Goal::Violation => "violation",
+        }
+    }
+
+    /// Does this step of `cpu` reach the goal?
+    pub fn reached(self, cpu: u8, e: &sdlab_engine::session::LogEntry) -> bool {
+        use sdlab_engine::machine::Effect;
+        match self {
+            Goal::Ipi => e
+                .effects
+                .iter()
+                .any(|f| matches!(f, Effect::IpiSent { cpu: c, .. } | Effect::IrqEnter { cpu: c, .. } if *c == cpu)),
+            Goal::Ack => {
+                let said = e.narration.as_deref().unwrap_or("").to_lowercase();
+                let writes = e.effects.iter().any(|f| match *f {
+                    Effect::Write { old, new, .. } | Effect::Rmw { old, new, .. } => old != new,
+                    Effect::StoreBuffered { .. } => true,
+                    _ => false,
+                });
+                let named = said.contains("acknowledg") && !said.contains("reset") && !said.contains("no acknowledg");
+                e.effects.iter().any(|f| matches!(f, Effect::WindowOpen { cpu: c, .. } if *c == cpu))
+                    || (named && writes)
+            }
+            Goal::Violation => e.violation.is_some(),
+        }
+    }
+}
+
+/// Steps "run CPU n to …" takes at most before it stops and says so.
+pub const RUN_TO_LIMIT: usize = 2_000;
+
 pub enum Action {
     /// Take this exact choice.
     Choose(Choice),
     /// The CPU's own next move: a deliverable interrupt first (the LAPIC takes it at
     /// the next instruction boundary), else its next step.
     StepCpu(u8),
+    /// Pacing: step this CPU (None: the CPU of the last step, else CPU 0) by its own moves
+    /// until it reaches the goal, a violation, or cannot move.
+    RunTo(Option<u8>, Goal),
     /// One step of the seeded schedule.
     StepSeeded,
     Back,
@@ -126,6 +170,9 @@ pub enum Action {
     CheckStarted(u64),
     CheckReply(u64, CheckReply),
     CheckCancelled,
+    /// The worker's answer to `Pane::cause_request`: taken only if it answers the request
+    /// still pending (the same model, configuration and counterexample).
+    CauseFound(CauseReply),
     /// Forget a loaded counterexample; forward steps follow the seed again.
     DropPlan,
     /// Ask for a check of the current configuration.
@@ -138,7 +185,6 @@ pub enum Action {
     /// Go to the last step: the end of the loaded schedule, or run the seed to the end.
     End,
     TogglePresenter,
-    ToggleHelp,
     /// Attach a note to the current step (empty text removes it).
     SetNote(String),
     ToggleEditor,
@@ -155,7 +201,7 @@ pub enum Action {
     /// B's options (all that differ from A's) and how it steps, at once.
     CompareVariant(Vec<(String, i32)>, Follow),
     ToggleGif,
-    /// Close the help overlay and the GIF panel (Escape).
+    /// Close the GIF panel (Escape; the help overlay is the page's own state).
     Dismiss,
     /// Start recording a GIF: forward steps follow the run on screen until `GifEnd`.
     GifBegin,
@@ -193,7 +239,6 @@ impl Pane {
             check_requested: false,
             gallery: false,
             presenter: false,
-            help: false,
             embed: false,
             notes: Default::default(),
             editor: false,
@@ -251,6 +296,19 @@ impl Pane {
             cycle_start: self.plan.as_ref().filter(|p| p.choices == schedule).and_then(|p| p.cycle_start),
             schedule,
         }
+    }
+
+    /// What the worker must be asked for the step that makes the loaded counterexample's
+    /// race (`cause::answer`), while it is not known yet.
+    pub fn cause_request(&self) -> Option<CauseRequest> {
+        let p = self.plan.as_ref().filter(|p| p.cause_pending)?;
+        Some(CauseRequest {
+            source: self.prog.source.clone(),
+            ncpu: self.cfg.ncpu,
+            scenario: self.cfg.scenario,
+            options: self.cfg.options.clone(),
+            schedule: schedule::format(&p.choices),
+        })
     }
 
     /// The declared race this configuration is, while a counterexample is loaded: the
@@ -327,7 +385,7 @@ impl Pane {
                 // and Home, → and End follow it again.
                 let (property, message) = broken.map_or((None, String::new()), |(p, m)| (Some(p), m));
                 self.plan = (link.at < link.schedule.len() || property.is_some())
-                    .then(|| Plan::new(&self.session.machine, link.schedule, property, message, link.cycle_start));
+                    .then(|| Plan::new(link.schedule, property, message, link.cycle_start));
                 self.editor = false;
                 self.guide = None;
                 self.compare = link.compare.map(|c| {
@@ -357,6 +415,29 @@ impl Pane {
             .or_else(|| en.iter().find(|x| **x == Choice::Step(c)))
             .or_else(|| en.iter().find(|x| **x == Choice::Drain(c)))
             .copied()
+    }
+
+    /// Step CPU `c` by its own moves until `goal`, a violation, or no move; says why it
+    /// stopped when the goal was not reached.
+    fn run_to(&mut self, c: u8, goal: Goal) {
+        for k in 0..RUN_TO_LIMIT {
+            let Some(ch) = self.preferred(c) else {
+                let why = match self.session.machine.wait(self.session.state(), c as usize) {
+                    Some(w) => format!("it is spinning: `{}` still holds", w.condition),
+                    None => "it has nothing left to do".to_string(),
+                };
+                self.error = Some(format!("CPU {c} reached no {} in {k} steps: {why}.", goal.words()));
+                return;
+            };
+            if !self.take(ch) {
+                return;
+            }
+            let Some(e) = self.session.log.last() else { return };
+            if goal.reached(c, e) || e.violation.is_some() {
+                return;
+            }
+        }
+        self.error = Some(format!("CPU {c} reached no {} in {RUN_TO_LIMIT} steps.", goal.words()));
     }
 
     fn take(&mut self, c: Choice) -> bool {
@@ -437,7 +518,7 @@ impl Pane {
                 self.editor = false;
                 self.compare = None;
                 self.rebuild(cfg);
-                self.plan = Some(Plan::new(&self.session.machine, g.schedule.clone(), None, String::new(), None));
+                self.plan = Some(Plan::new(g.schedule.clone(), None, String::new(), None));
                 self.guide = Some(g);
             }
             Err(e) => self.error = Some(format!("{} cannot be played in the machine: {e}", g.title)),
@@ -502,7 +583,7 @@ impl Pane {
                                 self.session.reset();
                                 self.running = false;
                                 self.error = None;
-                                self.plan = Some(Plan::new(&self.session.machine, choices, property, message, cycle_start));
+                                self.plan = Some(Plan::new(choices, property, message, cycle_start));
                                 CheckStatus::Finished { text, violation: true }
                             }
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
@@ -528,7 +609,7 @@ fn moves(a: &Action) -> bool {
             | Action::CheckStarted(_)
             | Action::CheckReply(..)
             | Action::CheckCancelled
-            | Action::ToggleHelp
+            | Action::CauseFound(_)
             | Action::ToggleGif
             | Action::EditText(_)
     )
@@ -577,6 +658,13 @@ impl Pane {
                         if n == 1 { "" } else { "s" },
                         n.saturating_sub(1)
                     ));
+                }
+                Action::RunTo(Some(c), _) if usize::from(c) >= s.session.machine.ncpu() => {
+                    s.error = Some(format!("There is no CPU {c}: this machine has {} CPUs.", s.session.machine.ncpu()));
+                }
+                Action::RunTo(c, goal) => {
+                    let c = c.or_else(|| s.session.log.last().map(|e| e.cpu)).unwrap_or(0);
+                    s.run_to(c, goal);
                 }
                 Action::StepCpu(c) => match s.preferred(c) {
                     Some(ch) => {
@@ -636,7 +724,6 @@ impl Pane {
                     }
                 }
                 Action::TogglePresenter => s.presenter = !s.presenter,
-                Action::ToggleHelp => s.help = !s.help,
                 Action::ToggleEditor => {
                     s.editor = !s.editor;
                     s.compare = None;
@@ -686,6 +773,14 @@ impl Pane {
                 Action::CheckCancelled => {
                     s.check_gen += 1;
                     s.check = CheckStatus::Failed("cancelled".into());
+                }
+                Action::CauseFound(reply) => {
+                    if s.cause_request().as_ref() == Some(&reply.request) {
+                        if let Some(p) = s.plan.as_mut() {
+                            p.cause = reply.step.filter(|&k| k > 0 && k < p.choices.len());
+                            p.cause_pending = false;
+                        }
+                    }
                 }
                 Action::DropPlan => {
                     s.plan = None;
@@ -758,10 +853,7 @@ impl Pane {
                     }
                 }
                 Action::ToggleGif => s.gif_panel = !s.gif_panel,
-                Action::Dismiss => {
-                    s.help = false;
-                    s.gif_panel = false;
-                }
+                Action::Dismiss => s.gif_panel = false,
                 Action::GifBegin => {
                     s.running = false;
                     let taken = s.session.schedule();

@@ -39,13 +39,24 @@ fn show_me(model: &str, name: &str) -> Pane {
         },
     ));
     assert!(lab.plan.is_some(), "the counterexample is loaded");
+    worker_finds_cause(&mut lab);
     lab
+}
+
+/// The worker's part: the step that makes the race, asked by the pane and answered by
+/// `cause::answer` as the worker does.
+fn worker_finds_cause(lab: &mut Pane) {
+    if let Some(req) = lab.cause_request() {
+        lab.apply(Action::CauseFound(sdlab_lab::cause::answer(&req)));
+    }
+    assert_eq!(lab.cause_request(), None, "the reply is taken");
 }
 
 fn reopen(lab: &Pane) -> Pane {
     let mut fresh = Pane::opening();
     fresh.apply(Action::FromLink(permalink::encode(&lab.link())));
     assert_eq!(fresh.error, None);
+    worker_finds_cause(&mut fresh);
     fresh
 }
 
@@ -125,4 +136,30 @@ fn the_step_that_makes_cve_2025_37964_and_its_story_are_found() {
     let again = reopen(&at_end);
     assert_eq!(again.plan.as_ref().and_then(|p| p.cause), Some(22));
     assert_eq!(again.race().map(|r| r.name.as_str()), Some("LX1"));
+}
+
+#[test]
+fn the_step_that_makes_the_race_is_asked_of_the_worker_and_only_its_answer_is_taken() {
+    let settled = show_me("linux", "LX1");
+    // Reopen the race's link without the worker: the page computes nothing itself.
+    let mut fresh = Pane::opening();
+    fresh.apply(Action::FromLink(permalink::encode(&settled.link())));
+    let req = fresh.cause_request().expect("a counterexample that broke a property asks for its cause");
+    assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), None, "nothing is marked before the answer");
+    // A late answer to another request (another schedule) is ignored.
+    let mut other = sdlab_lab::cause::answer(&req);
+    other.request.schedule = "0".into();
+    fresh.apply(Action::CauseFound(other));
+    assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), None);
+    assert!(fresh.cause_request().is_some(), "still pending");
+    // A reply naming a step past the run is not drawn.
+    let mut bogus = sdlab_lab::cause::answer(&req);
+    bogus.step = Some(10_000);
+    fresh.apply(Action::CauseFound(bogus));
+    assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), None);
+    // The answer to this request is.
+    let mut fresh = Pane::opening();
+    fresh.apply(Action::FromLink(permalink::encode(&settled.link())));
+    fresh.apply(Action::CauseFound(sdlab_lab::cause::answer(&req)));
+    assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), Some(22));
 }

@@ -14,7 +14,7 @@ use sdlab_engine::{models, Property};
 use sdlab_lab::compare::Follow;
 use sdlab_lab::permalink;
 use sdlab_lab::protocol::{CheckReply, Verdict};
-use sdlab_lab::state::{Action, Pane};
+use sdlab_lab::state::{Action, Goal, Pane};
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
@@ -138,7 +138,7 @@ fn reply(r: &mut Rng) -> CheckReply {
 fn action(r: &mut Rng, lab: &Pane) -> (String, Action) {
     let ids: Vec<&str> = models::BUNDLED.iter().map(|m| m.id).collect();
     let option_values = [-5, 0, 1, 2, 3, 255, 256, 99_999, i32::MIN, i32::MAX];
-    let a = match r.below(40) {
+    let a = match r.below(41) {
         0..=7 => Action::StepCpu(r.below(10) as u8),
         8..=9 => Action::Choose(choice(r)),
         10..=12 => Action::StepSeeded,
@@ -166,6 +166,10 @@ fn action(r: &mut Rng, lab: &Pane) -> (String, Action) {
         36 => Action::SetNote("n".repeat(r.below(700) as usize)),
         37 => Action::SetSeed(r.next()),
         38 => Action::Tick,
+        39 => Action::RunTo(
+            if r.below(3) == 0 { None } else { Some(r.below(10) as u8) },
+            *r.pick(&[Goal::Ipi, Goal::Ack, Goal::Violation]),
+        ),
         _ => match r.below(4) {
             0 => Action::ToggleRun,
             1 => Action::DropPlan,

@@ -5,7 +5,8 @@
 //! is terminating the worker.
 
 use sdlab_app::protocol::{
-    CheckReply, CheckRequest, ConformReply, ConformRequest, RoundVerdict, TraceReply, Verdict, TRACE_CHUNK,
+    CauseRequest, CheckReply, CheckRequest, ConformReply, ConformRequest, RoundVerdict, TraceReply, Verdict,
+    TRACE_CHUNK,
 };
 use sdlab_engine::checker::{Checker, Options, Outcome};
 use sdlab_engine::machine::{Config, Machine};
@@ -198,6 +199,19 @@ fn main() {
         if !data.is_string() && js_sys::Reflect::has(&data, &JsValue::from_str("conform")).unwrap_or(false) {
             if let Err(message) = conform_trace(&reply_to, &data) {
                 post_conform(&reply_to, &ConformReply::Error { message });
+            }
+            return;
+        }
+        if !data.is_string() && js_sys::Reflect::has(&data, &JsValue::from_str("cause")).unwrap_or(false) {
+            // The step that makes a loaded counterexample's race (bisection over bounded
+            // explorations: up to a tenth of a second, so not on the page's thread).
+            let json = js_sys::Reflect::get(&data, &JsValue::from_str("cause")).ok().and_then(|j| j.as_string());
+            let reply = match json.as_deref().map(serde_json::from_str::<CauseRequest>) {
+                Some(Ok(req)) => sdlab_lab::cause::answer(&req),
+                _ => return post(&reply_to, &CheckReply::Error { message: "bad cause request".into() }),
+            };
+            if let Ok(text) = serde_json::to_string(&reply) {
+                let _ = reply_to.post_message(&JsValue::from_str(&text));
             }
             return;
         }

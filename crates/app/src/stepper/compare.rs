@@ -6,49 +6,63 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Lab};
-use sdlab_engine::checker::{Checker, Options, Outcome};
+use crate::protocol::{CheckReply, CheckRequest, Verdict};
+use crate::worker_script::Running;
 use sdlab_engine::machine::Machine;
 use sdlab_engine::schedule;
 pub use sdlab_lab::compare::*;
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
+use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// Timeline cells drawn per run (the rest is summarised).
 const MAX_CELLS: usize = 400;
-/// States B's checker (on the page's thread, in slices) may store before it gives up.
+/// States B's checker (in the worker) may store before it gives up.
 const B_MAX_STATES: usize = 400_000;
 
-/// Find B's shortest counterexample on the page's thread, a slice at a time so the page
-/// stays responsive, then make it B's own schedule (with the options it needs).
-async fn find_b_race(
-    machine: Machine,
+/// Find B's shortest counterexample in a web worker (the checker of "Find a race", with
+/// B's options), reporting progress, then make it B's own schedule (with the options it
+/// needs). Dropping the returned job cancels the search.
+fn find_b_race(
+    req: CheckRequest,
     set: Vec<(String, i32)>,
     seed: u64,
     d: Callback<Action>,
     status: UseStateSetter<Option<String>>,
-    cancel: Rc<Cell<bool>>,
-) {
-    let mut c = Checker::new(machine, Options { max_states: B_MAX_STATES, ..Options::default() });
-    while !c.run(5_000) {
-        if cancel.get() {
-            return;
-        }
-        status.set(Some(format!("Finding B's race: {} states explored…", c.progress().states)));
-        yew::platform::time::sleep(Duration::ZERO).await;
-    }
-    let text = match c.outcome() {
-        Some(Outcome::Violation { property, choices, .. }) => {
-            d.emit(Action::CompareVariant(set, Follow::Own { choices: choices.clone(), seed }));
-            format!("B plays its shortest counterexample: {} in {} steps.", property.describe(), choices.len())
-        }
-        Some(Outcome::Limit { reason }) => format!("B's search stopped: {reason}. Nothing found; try fewer CPUs."),
-        Some(Outcome::Fault { message, .. }) => format!("B's model faults: {message}"),
-        _ => "B's variant verifies: no race in this configuration, so B keeps its schedule.".into(),
+) -> Option<Running> {
+    let text = serde_json::to_string(&req).ok()?;
+    let failed = status.clone();
+    let on_reply = move |text: String| {
+        let Ok(reply) = serde_json::from_str::<CheckReply>(&text) else { return };
+        let words = match reply {
+            CheckReply::Ready => return,
+            CheckReply::Progress { states, .. } => format!("Finding B's race: {states} states explored…"),
+            CheckReply::Error { message } => format!("B's search failed: {message}"),
+            CheckReply::Done { verdict, property, message, schedule: sched, .. } => match verdict {
+                Verdict::Violation => match sched.as_deref().map(schedule::parse) {
+                    Some(Ok(choices)) => {
+                        let n = choices.len();
+                        d.emit(Action::CompareVariant(set.clone(), Follow::Own { choices, seed }));
+                        let what = property.map_or_else(|| "a violation".to_string(), |p| p.describe());
+                        format!("B plays its shortest counterexample: {what} in {n} steps.")
+                    }
+                    _ => "B's counterexample does not parse.".into(),
+                },
+                Verdict::Limit => {
+                    format!("B's search stopped: {}. Nothing found; try fewer CPUs.", message.unwrap_or_default())
+                }
+                Verdict::Fault => format!("B's model faults: {}", message.unwrap_or_default()),
+                Verdict::Verified => {
+                    "B's variant verifies: no race in this configuration, so B keeps its schedule.".into()
+                }
+            },
+        };
+        status.set(Some(words));
     };
-    status.set(Some(text));
+    let on_error = move |e: String| failed.set(Some(format!("B's search stopped: {e}")));
+    crate::worker_script::job(JsValue::from_str(&text), on_reply, on_error).ok()
 }
 
 #[derive(Properties, PartialEq)]
@@ -60,15 +74,16 @@ pub struct Props {
 /// The controls of the comparison: B's options, how B steps, and the difference in words.
 #[function_component]
 pub fn ComparePanel(props: &Props) -> Html {
+    crate::renders::count("ComparePanel");
     let sched_error = use_state(|| None::<String>);
     let search = use_state(|| None::<String>);
-    let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
+    let job: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
+    let s = props.lab.inner.borrow();
     {
         // Leaving compare mode stops B's search.
-        let cancel = cancel.clone();
-        use_effect_with((), move |_| move || cancel.borrow().set(true));
+        let job = job.clone();
+        use_effect_with(s.compare.is_some(), move |_| move || drop(job.borrow_mut().take()));
     }
-    let s = props.lab.inner.borrow();
     let Some(cmp) = &s.compare else { return html! {} };
     let d = props.dispatch.clone();
     let b_cfg = cmp.b.borrow().cfg.clone();
@@ -156,7 +171,7 @@ pub fn ComparePanel(props: &Props) -> Html {
         .collect();
     // Start B's search: with the options of race `r`, or B's own options.
     let start_search = {
-        let (d, search, cancel) = (d.clone(), search.clone(), cancel.clone());
+        let (d, search, job) = (d.clone(), search.clone(), job.clone());
         let (prog, a_cfg, b_set, seed) = (s.prog.clone(), s.cfg.clone(), cmp.set.clone(), s.seed);
         move |race: Option<usize>| {
             let set: Vec<(String, i32)> = match race.and_then(|r| prog.races.get(r)) {
@@ -172,18 +187,24 @@ pub fn ComparePanel(props: &Props) -> Html {
                     return;
                 }
             }
-            let machine = match Machine::new(prog.clone(), cfg) {
-                Ok(m) => m,
-                Err(e) => {
-                    search.set(Some(e.to_string()));
-                    return;
-                }
+            if let Err(e) = Machine::new(prog.clone(), cfg.clone()) {
+                search.set(Some(e.to_string()));
+                return;
+            }
+            let req = CheckRequest {
+                source: prog.source.clone(),
+                ncpu: cfg.ncpu,
+                scenario: cfg.scenario,
+                options: cfg.options.clone(),
+                max_states: B_MAX_STATES,
             };
-            cancel.borrow().set(true);
-            let flag = Rc::new(Cell::new(false));
-            *cancel.borrow_mut() = flag.clone();
             search.set(Some("Finding B's race…".into()));
-            yew::platform::spawn_local(find_b_race(machine, set, seed, d.clone(), search.setter(), flag));
+            // A new search replaces the one in flight.
+            let started = find_b_race(req, set, seed, d.clone(), search.setter());
+            if started.is_none() {
+                search.set(Some("B's search could not start its worker.".into()));
+            }
+            *job.borrow_mut() = started;
         }
     };
     let on_race = {
@@ -254,6 +275,7 @@ pub struct TimelineProps {
 /// One run's projected steps as cells, the current step and the first difference marked.
 #[function_component]
 pub fn CompareTimeline(props: &TimelineProps) -> Html {
+    crate::renders::count("CompareTimeline");
     let s = props.lab.inner.borrow();
     let Some(cmp) = &s.compare else { return html! {} };
     let is_b = props.pane == "b";

@@ -15,6 +15,7 @@ pub struct Props {
 
 #[function_component]
 pub fn Editor(props: &Props) -> Html {
+    crate::renders::count("Editor");
     let layer = use_node_ref();
     let gutter = use_node_ref();
     let s = props.lab.inner.borrow();

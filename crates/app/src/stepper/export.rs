@@ -1,5 +1,7 @@
-//! Export the view on screen for slides: SVG (the page's own markup and styles inside a
-//! foreignObject, so it stays crisp and selectable) and PNG (that SVG drawn on a canvas).
+//! Export the view on screen for slides: the code and the machine, without the page's
+//! chrome, at slide size (1920×1080), with scrolled panes as they are on screen (the code
+//! at the cursor). SVG (the page's own markup and styles inside a foreignObject, so it
+//! stays crisp and selectable), PNG (that SVG drawn on a canvas) and the GIF's frames.
 //! Everything happens in the browser; nothing is uploaded.
 
 use wasm_bindgen::prelude::*;
@@ -85,19 +87,41 @@ fn with_form_state(el: &web_sys::Element) -> Result<web_sys::Element, JsValue> {
     Ok(copy)
 }
 
-/// The element's markup and the page's styles as a standalone SVG document.
+/// What an export shows: the code and the machine (in compare mode both runs), without
+/// the toolbar, the options or any control around them.
+pub const VIEW: &str = ".stepper .stage";
+
+/// The size of a slide: every export is drawn at it (16:9, a 1080p projector).
+pub const SLIDE: (f64, f64) = (1920.0, 1080.0);
+
+/// The element's markup and the page's styles as a standalone SVG document at slide size:
+/// the element at its size on screen, scaled to fill a 16:9 slide (centred, white around),
+/// inside the stepper's classes and style (presenter mode, the CPU-count variable), so the
+/// page's rules apply as on screen. Returns the SVG and its size in pixels.
 pub fn svg_of(selector: &str) -> Result<(String, f64, f64), JsValue> {
     let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let el = doc.query_selector(selector)?.ok_or("nothing to export")?;
     let rect = el.get_bounding_client_rect();
-    let (w, h) = (rect.width().ceil(), rect.height().ceil());
+    let (w, h) = (rect.width().ceil().max(1.0), rect.height().ceil().max(1.0));
     let copy = with_form_state(&el)?;
     let markup = web_sys::XmlSerializer::new()?.serialize_to_string(&copy)?;
+    let (class, style) = match el.closest(".stepper")? {
+        Some(s) => (s.get_attribute("class").unwrap_or_default(), s.get_attribute("style").unwrap_or_default()),
+        None => (String::new(), String::new()),
+    };
+    let attr = |v: &str| v.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
     let css = styles(&doc).replace("]]>", "]]&gt;");
+    // The viewBox: the element's box grown to 16:9, the element in its middle.
+    let (sw, sh) = SLIDE;
+    let vw = w.max(h * sw / sh);
+    let vh = vw * sh / sw;
+    let (x, y) = ((vw - w) / 2.0, (vh - h) / 2.0);
     let svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><foreignObject x="0" y="0" width="{w}" height="{h}"><div xmlns="http://www.w3.org/1999/xhtml" style="width:{w}px;height:{h}px;background:#fff;font-family:system-ui,sans-serif;font-size:13px"><style><![CDATA[{css}]]></style>{markup}</div></foreignObject></svg>"#
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{sw}" height="{sh}" viewBox="0 0 {vw} {vh}"><rect width="{vw}" height="{vh}" fill="#fff"/><foreignObject x="{x}" y="{y}" width="{w}" height="{h}"><div xmlns="http://www.w3.org/1999/xhtml" style="width:{w}px;height:{h}px;background:#fff;font-family:system-ui,sans-serif;font-size:13px"><style><![CDATA[{css}]]></style><div class="{}" style="{};height:{h}px">{markup}</div></div></foreignObject></svg>"##,
+        attr(&class),
+        attr(&style)
     );
-    Ok((svg, w, h))
+    Ok((svg, sw, sh))
 }
 
 fn download(blob: &Blob, name: &str) -> Result<(), JsValue> {
@@ -123,7 +147,7 @@ pub fn export_svg(selector: &str, name: &str) -> Result<(), JsValue> {
     download(&Blob::new_with_str_sequence_and_options(&parts, &opts)?, name)
 }
 
-/// Draw the SVG on a canvas at twice the size (sharp on a projector) and save a PNG.
+/// Draw the SVG on a canvas at slide size and save a PNG.
 pub fn export_png(selector: &str, name: &str) -> Result<(), JsValue> {
     let (svg, w, h) = svg_of(selector)?;
     let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
@@ -134,11 +158,10 @@ pub fn export_png(selector: &str, name: &str) -> Result<(), JsValue> {
     let onload = Closure::once_into_js(move || {
         let run = || -> Result<(), JsValue> {
             let canvas: HtmlCanvasElement = doc.create_element("canvas")?.dyn_into()?;
-            canvas.set_width((w * 2.0) as u32);
-            canvas.set_height((h * 2.0) as u32);
+            canvas.set_width(w as u32);
+            canvas.set_height(h as u32);
             let ctx: web_sys::CanvasRenderingContext2d =
                 canvas.get_context("2d")?.ok_or("no 2d context")?.dyn_into()?;
-            ctx.scale(2.0, 2.0)?;
             ctx.set_fill_style_str("#ffffff");
             ctx.fill_rect(0.0, 0.0, w, h);
             ctx.draw_image_with_html_image_element(&img2, 0.0, 0.0)?;

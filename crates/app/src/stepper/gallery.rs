@@ -15,6 +15,7 @@ pub struct Props {
 
 #[function_component]
 pub fn Gallery(props: &Props) -> Html {
+    crate::renders::count("Gallery");
     let library: Rc<Vec<(&'static str, Program)>> =
         use_memo((), |_| models::BUNDLED.iter().filter_map(|b| compile(b.source).0.map(|p| (b.id, p))).collect());
     let d = props.dispatch.clone();

@@ -191,7 +191,7 @@ async fn frames(job: &Job) -> Result<(Vec<u8>, String), String> {
             short = Some(at);
             break;
         }
-        let (svg, w, h) = export::svg_of(".stepper").map_err(|e| format!("cannot read the view: {e:?}"))?;
+        let (svg, w, h) = export::svg_of(export::VIEW).map_err(|e| format!("cannot read the view: {e:?}"))?;
         if out.is_none() {
             let scale = (MAX_FRAME_PIXELS / (w * h).max(1.0)).sqrt().min(1.0);
             let (gw, gh) = (((w * scale) as u32).clamp(1, 4000), ((h * scale) as u32).clamp(1, 4000));
@@ -237,6 +237,7 @@ pub struct Props {
 
 #[function_component]
 pub fn GifPanel(props: &Props) -> Html {
+    crate::renders::count("GifPanel");
     let range = {
         let lab = props.lab.clone();
         use_state(move || default_range(&lab))

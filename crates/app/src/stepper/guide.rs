@@ -29,6 +29,7 @@ pub struct Props {
 
 #[function_component]
 pub fn GuidePanel(props: &Props) -> Html {
+    crate::renders::count("GuidePanel");
     let s = props.lab.inner.borrow();
     let Some(g) = s.guide.as_ref() else { return html! {} };
     let steps = s.session.steps();

@@ -1,13 +1,13 @@
 //! Page tables and page frames, with the frame life cycle that makes a use-after-free
-//! through a stale TLB entry visible.
+//! through a stale TLB entry visible. It draws `sdlab_lab::view::MemoryView`, so the many
+//! steps that touch no PTE and no frame do not redraw it.
 
-use super::state::Lab;
-use sdlab_engine::machine::Effect;
+use sdlab_lab::view::MemoryView;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
-    pub lab: Lab,
+    pub view: MemoryView,
     /// Prefix of the element ids, so that a second pane (compare mode) repeats none.
     #[prop_or_default]
     pub idp: AttrValue,
@@ -15,40 +15,27 @@ pub struct Props {
 
 #[function_component]
 pub fn MemoryPane(props: &Props) -> Html {
-    let s = props.lab.inner.borrow();
-    let m = &s.session.machine;
-    let st = s.session.state();
-    let last = s.session.log.last();
-    let pte_changed = |slot: usize| {
-        last.is_some_and(|e| {
-            e.effects.iter().any(|f| matches!(f, Effect::PteWrite { slot: s, .. } if *s as usize == slot))
-        })
-    };
-    let frame_changed = |fr: usize| {
-        last.is_some_and(|e| e.effects.iter().any(|f| matches!(f, Effect::FrameFree { frame, .. } | Effect::FrameAlloc { frame, .. } if *frame as usize == fr)))
-    };
+    crate::renders::count("MemoryPane");
+    let v = &props.view;
     html! {
         <section class="memory-pane" aria-label="Page table and frames">
             <table id={format!("{}page-table", props.idp)}>
                 <caption>{ "page table" }</caption>
                 <thead><tr><th>{ "space" }</th><th>{ "va" }</th><th>{ "PTE" }</th><th>{ "bits" }</th></tr></thead>
-                <tbody>{ for m.slots.iter().enumerate().map(|(i, sl)| {
-                    let p = st.ptes[i];
-                    html! {
-                        <tr class={classes!(pte_changed(i).then_some("written"))}>
-                            <td>{ m.aspace_name(sl.aspace) }</td>
-                            <td>{ format!("{:#x}", sl.va) }</td>
-                            <td>{ if p.present { format!("→ frame {}", p.frame) } else { "not present".to_string() } }</td>
-                            <td>{ format!("{}{}{}", if p.writable { "W" } else { "-" }, if p.accessed { "A" } else { "-" }, if p.dirty { "D" } else { "-" }) }</td>
-                        </tr>
-                    }
+                <tbody>{ for v.ptes.iter().map(|p| html! {
+                    <tr class={classes!(p.changed.then_some("written"))}>
+                        <td>{ &p.space }</td>
+                        <td>{ format!("{:#x}", p.va) }</td>
+                        <td>{ p.frame.map_or_else(|| "not present".to_string(), |f| format!("→ frame {f}")) }</td>
+                        <td>{ format!("{}{}{}", if p.writable { "W" } else { "-" }, if p.accessed { "A" } else { "-" }, if p.dirty { "D" } else { "-" }) }</td>
+                    </tr>
                 }) }</tbody>
             </table>
             <table id={format!("{}frames", props.idp)}>
                 <caption>{ "page frames" }</caption>
                 <thead><tr><th>{ "frame" }</th><th>{ "state" }</th><th>{ "gen" }</th></tr></thead>
-                <tbody>{ for st.frames.iter().enumerate().map(|(i, f)| html! {
-                    <tr class={classes!((!f.allocated).then_some("free"), frame_changed(i).then_some("written"))}>
+                <tbody>{ for v.frames.iter().enumerate().map(|(i, f)| html! {
+                    <tr class={classes!((!f.allocated).then_some("free"), f.changed.then_some("written"))}>
                         <td>{ i }</td>
                         <td>{ if f.allocated { "allocated" } else { "free" } }
                             { if f.clean { " · declared clean" } else { "" } }

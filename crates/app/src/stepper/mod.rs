@@ -32,6 +32,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("→", "one step (the loaded schedule, else the seed)"),
     ("←", "back one step"),
     ("Home / End", "first step / last step"),
+    ("i / a / v", "run the CPU of the last step to its next IPI / acknowledgement / violation"),
     ("space", "run or pause"),
     ("r", "reset"),
     ("f", "find a race"),
@@ -39,16 +40,39 @@ pub const KEYS: &[(&str, &str)] = &[
     ("e", "export this view as SVG"),
     ("g", "export a range of steps as an animated GIF"),
     ("c", "compare two runs side by side"),
-    ("?", "this help"),
+    ("?", "this help and the glossary (IRR, ISR, IF, PCID, csd, lazy TLB, TSO, each property)"),
     ("Esc", "close the help or the GIF panel"),
 ];
 
-fn key_action(e: &KeyboardEvent) -> Option<Action> {
+/// What a key asks for: an action on the lab, or the export of the view (a download,
+/// done by the listener: mapping a key has no effect of its own).
+enum Key {
+    Act(Action),
+    ExportSvg,
+    /// Open or close the help and glossary (page chrome, not the lab's state).
+    Help,
+}
+
+/// Page chrome that is no part of the run: the help dialog is open. Local to the page
+/// (`use_reducer`), not in the lab: opening it changes nothing a link or a step keeps.
+#[derive(PartialEq)]
+struct HelpOpen(bool);
+
+impl Reducible for HelpOpen {
+    /// Some(open), or None to toggle.
+    type Action = Option<bool>;
+
+    fn reduce(self: std::rc::Rc<Self>, open: Option<bool>) -> std::rc::Rc<Self> {
+        std::rc::Rc::new(HelpOpen(open.unwrap_or(!self.0)))
+    }
+}
+
+fn key_action(e: &KeyboardEvent) -> Option<Key> {
     if e.ctrl_key() || e.meta_key() || e.alt_key() {
         return None;
     }
     let key = e.key();
-    Some(match key.as_str() {
+    Some(Key::Act(match key.as_str() {
         "ArrowRight" => Action::StepSeeded,
         "ArrowLeft" => Action::Back,
         " " => Action::ToggleRun,
@@ -56,18 +80,18 @@ fn key_action(e: &KeyboardEvent) -> Option<Action> {
         "Home" => Action::JumpTo(0),
         "End" => Action::End,
         "f" => Action::RequestCheck,
+        "i" => Action::RunTo(None, state::Goal::Ipi),
+        "a" => Action::RunTo(None, state::Goal::Ack),
+        "v" => Action::RunTo(None, state::Goal::Violation),
         "p" => Action::TogglePresenter,
-        "?" => Action::ToggleHelp,
+        "?" => return Some(Key::Help),
         "g" => Action::ToggleGif,
         "c" => Action::ToggleCompare,
-        "e" => {
-            let _ = export::export_svg(".stepper", "shootdown-lab.svg");
-            return None;
-        }
+        "e" => return Some(Key::ExportSvg),
         "Escape" => Action::Dismiss,
         k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => Action::StepCpu(k.as_bytes()[0] - b'0'),
         _ => return None,
-    })
+    }))
 }
 
 #[derive(Properties, PartialEq)]
@@ -80,14 +104,33 @@ pub struct StepperProps {
 
 #[function_component]
 pub fn Stepper(props: &StepperProps) -> Html {
+    crate::renders::count("Stepper");
     let address_bar = props.address_bar;
     let lab = use_reducer(move || if address_bar { Lab::from_location() } else { Lab::new() });
+    // One callback for the page's life: a component whose props hold it is not redrawn
+    // because the stepper was.
     let dispatch = {
         let d = lab.dispatcher();
-        Callback::from(move |a: Action| d.dispatch(a))
+        use_callback((), move |a: Action, _| d.dispatch(a))
+    };
+    // B's clicks move A (and so B): a CPU's choice in B is that CPU's step in A.
+    let dispatch_b = {
+        let d = lab.dispatcher();
+        use_callback((), move |a: Action, _| {
+            d.dispatch(match a {
+                Action::Choose(c) => Action::StepCpu(c.cpu()),
+                a => a,
+            })
+        })
+    };
+    let help = use_reducer(|| HelpOpen(false));
+    let toggle_help = {
+        let h = help.dispatcher();
+        use_callback((), move |_: (), _| h.dispatch(None))
     };
     {
         let d = lab.dispatcher();
+        let help_d = help.dispatcher();
         use_effect_with((), move |_| {
             crate::keys::listen(move |e: KeyboardEvent| {
                 // Leave typing in text fields alone, and let space toggle a focused
@@ -97,9 +140,22 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 if crate::keys::typing(&e) || (e.key() == " " && activates) {
                     return;
                 }
-                if let Some(a) = key_action(&e) {
-                    e.prevent_default();
-                    d.dispatch(a);
+                match key_action(&e) {
+                    Some(Key::Act(a)) => {
+                        e.prevent_default();
+                        if matches!(a, Action::Dismiss) {
+                            help_d.dispatch(Some(false));
+                        }
+                        d.dispatch(a);
+                    }
+                    Some(Key::ExportSvg) => {
+                        let _ = export::export_svg(export::VIEW, "shootdown-lab.svg");
+                    }
+                    Some(Key::Help) => {
+                        e.prevent_default();
+                        help_d.dispatch(None);
+                    }
+                    None => {}
                 }
             })
         });
@@ -153,18 +209,16 @@ pub fn Stepper(props: &StepperProps) -> Html {
     let (ncpu, show_gallery, presenter, help, embed, editing, comparing, gif_panel) = {
         let s = lab.inner.borrow();
         let comparing = s.compare.as_ref().map(|c| c.b.clone());
-        (s.session.machine.ncpu(), s.gallery, s.presenter, s.help, s.embed, s.editor, comparing, s.gif_panel)
+        (s.session.machine.ncpu(), s.gallery, s.presenter, help.0, s.embed, s.editor, comparing, s.gif_panel)
     };
     let lab = (*lab).clone();
+    let is_comparing = comparing.is_some();
     let stage = if show_gallery {
         html! { <gallery::Gallery lab={lab.clone()} dispatch={dispatch.clone()} /> }
     } else if let Some(b) = comparing {
         // B is drawn by A's components from its own state; its clicks move A (and so B).
         let lab_b = state::Lab { inner: b, version: lab.version };
-        let dispatch_b = dispatch.reform(|a| match a {
-            Action::Choose(c) => Action::StepCpu(c.cpu()),
-            a => a,
-        });
+        let cards_b = sdlab_lab::view::cpus(&lab_b.inner.borrow());
         let (a_words, b_words) = {
             let s = lab.inner.borrow();
             let b_set = s
@@ -202,20 +256,20 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 <section class="pane pane-a" aria-label="Run A">
                     <h2 class="pane-head"><span class="pane-tag">{ "A" }</span>{ format!(" {a_words}") }</h2>
                     <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="a" />
-                    { machine(&lab, &dispatch, ncpu, "Run A: the machine") }
+                    { machine(&lab, &dispatch, "Run A: the machine") }
                 </section>
                 <section id="compare-pane" class="pane pane-b" aria-label="Run B">
                     <h2 class="pane-head"><span class="pane-tag">{ "B" }</span>{ format!(" {b_words}") }</h2>
                     <compare::CompareTimeline lab={lab.clone()} dispatch={dispatch.clone()} pane="b" />
                     <div class="machine" tabindex="0" aria-label="Run B: the machine">
                         <story::Narration lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
-                        <story::Banner lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
+                        <story::Banner view={sdlab_lab::view::banner(&lab_b.inner.borrow())} idp="b-" />
                         <div class="cpus">
-                            { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab_b.clone()} cpu={c} dispatch={dispatch_b.clone()} /> }) }
+                            { for cards_b.into_iter().map(|v| html! { <cpu::CpuCard key={v.cpu.to_string()} view={v.clone()} dispatch={dispatch_b.clone()} /> }) }
                         </div>
                         <div class="lower">
                             <shared::SharedPane lab={lab_b.clone()} idp="b-" />
-                            <memory::MemoryPane lab={lab_b.clone()} idp="b-" />
+                            <memory::MemoryPane view={sdlab_lab::view::memory(&lab_b.inner.borrow())} idp="b-" />
                             <story::StepLog lab={lab_b.clone()} dispatch={dispatch_b.clone()} idp="b-" />
                         </div>
                     </div>
@@ -230,7 +284,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 } else {
                     <source::SourcePane lab={lab.clone()} />
                 }
-                { machine(&lab, &dispatch, ncpu, "The machine") }
+                { machine(&lab, &dispatch, "The machine") }
             </div>
         }
     };
@@ -243,14 +297,18 @@ pub fn Stepper(props: &StepperProps) -> Html {
                 <div id="help" class="help" role="dialog" aria-label="Keyboard shortcuts">
                     <h2>{ "Keyboard" }</h2>
                     <table>{ for KEYS.iter().map(|(k, what)| html! { <tr><th><kbd>{ *k }</kbd></th><td>{ *what }</td></tr> }) }</table>
-                    <button id="close-help" onclick={{ let d = dispatch.clone(); Callback::from(move |_| d.emit(Action::ToggleHelp)) }}>{ "close (?)" }</button>
+                    <h2 id="glossary-title">{ "Glossary" }</h2>
+                    <dl id="glossary" class="glossary" aria-labelledby="glossary-title">
+                        { for sdlab_lab::glossary::GLOSSARY.iter().map(|(t, m)| html! { <><dt>{ *t }</dt><dd>{ *m }</dd></> }) }
+                    </dl>
+                    <button id="close-help" onclick={{ let t = toggle_help.clone(); Callback::from(move |_| t.emit(())) }}>{ "close (?)" }</button>
                 </div>
             }
-            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} />
+            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} toggle_help={toggle_help.clone()} />
             <div class="race-slot" hidden={show_gallery}>
                 <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             </div>
-            if !show_gallery {
+            if !show_gallery && is_comparing {
                 <compare::ComparePanel lab={lab.clone()} dispatch={dispatch.clone()} />
             }
             { stage }
@@ -265,19 +323,26 @@ pub fn Stepper(props: &StepperProps) -> Html {
 
 /// The run's machine: narration, note, banner, a card per CPU, shared words, memory and
 /// the step log (run B of a comparison has its own, without notes and with prefixed ids).
-fn machine(lab: &Lab, dispatch: &Callback<Action>, ncpu: usize, label: &'static str) -> Html {
+fn machine(lab: &Lab, dispatch: &Callback<Action>, label: &'static str) -> Html {
+    let (has_guide, note) = {
+        let s = lab.inner.borrow();
+        let step = s.session.steps();
+        (s.guide.is_some(), s.notes.get(&step).map(|n| (step, n.clone())))
+    };
     html! {
         <div class="machine" tabindex="0" aria-label={label}>
             <story::Narration lab={lab.clone()} dispatch={dispatch.clone()} />
-            <guide::GuidePanel lab={lab.clone()} dispatch={dispatch.clone()} />
-            <story::Note lab={lab.clone()} dispatch={dispatch.clone()} />
-            <story::Banner lab={lab.clone()} dispatch={dispatch.clone()} />
+            if has_guide {
+                <guide::GuidePanel lab={lab.clone()} dispatch={dispatch.clone()} />
+            }
+            <story::Note note={note} dispatch={dispatch.clone()} />
+            <story::Banner view={sdlab_lab::view::banner(&lab.inner.borrow())} />
             <div class="cpus">
-                { for (0..ncpu).map(|c| html! { <cpu::CpuCard lab={lab.clone()} cpu={c} dispatch={dispatch.clone()} /> }) }
+                { for sdlab_lab::view::cpus(&lab.inner.borrow()).into_iter().map(|v| html! { <cpu::CpuCard key={v.cpu.to_string()} view={v.clone()} dispatch={dispatch.clone()} /> }) }
             </div>
             <div class="lower">
                 <shared::SharedPane lab={lab.clone()} />
-                <memory::MemoryPane lab={lab.clone()} />
+                <memory::MemoryPane view={sdlab_lab::view::memory(&lab.inner.borrow())} />
                 <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
             </div>
         </div>

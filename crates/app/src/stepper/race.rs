@@ -4,7 +4,7 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, CheckStatus, Lab};
-use crate::protocol::{CheckReply, CheckRequest};
+use crate::protocol::{CauseReply, CheckReply, CheckRequest};
 use crate::worker_script::Running;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -76,12 +76,20 @@ pub struct Props {
 
 #[function_component]
 pub fn RacePanel(props: &Props) -> Html {
+    crate::renders::count("RacePanel");
     let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
+    let cause_job: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
     let s = props.lab.inner.borrow();
     let is_running = matches!(s.check, CheckStatus::Running { .. });
-    if !is_running {
-        // A finished, cancelled or superseded check: let its worker go.
-        running.borrow_mut().take();
+    {
+        // A finished, cancelled or superseded check: let its worker go (after the render,
+        // which only draws).
+        let running = running.clone();
+        use_effect_with(is_running, move |is_running| {
+            if !*is_running {
+                running.borrow_mut().take();
+            }
+        });
     }
     {
         // Start a requested check (the button, or a gallery entry) once per request.
@@ -92,6 +100,27 @@ pub fn RacePanel(props: &Props) -> Html {
         use_effect_with((props.lab.version, requested), move |_| {
             if requested {
                 start_check(&lab, &d, &running);
+            }
+        });
+    }
+    {
+        // The step that makes a loaded counterexample's race is found in a worker of its
+        // own; a new counterexample (or none) drops the job in flight.
+        let job: Rc<RefCell<Option<Running>>> = cause_job.clone();
+        let d = props.dispatch.clone();
+        use_effect_with(s.cause_request(), move |req| {
+            job.borrow_mut().take();
+            if let Some(req) = req {
+                let msg = js_sys::Object::new();
+                let text = serde_json::to_string(req).unwrap_or_default();
+                let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("cause"), &JsValue::from_str(&text));
+                let on_reply = move |text: String| {
+                    if let Ok(r) = serde_json::from_str::<CauseReply>(&text) {
+                        d.emit(Action::CauseFound(r));
+                    }
+                };
+                // Without a worker the race is still marked at its violating step.
+                *job.borrow_mut() = crate::worker_script::job(msg.into(), on_reply, |_| {}).ok();
             }
         });
     }

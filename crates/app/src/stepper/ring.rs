@@ -84,6 +84,7 @@ fn short_names(names: &[String]) -> Vec<String> {
 
 #[function_component]
 pub fn RingView(props: &Props) -> Html {
+    crate::renders::count("RingView");
     let chosen = use_state(|| None::<u32>);
     let last_auto = use_mut_ref(|| None::<u32>);
     let s = props.lab.inner.borrow();

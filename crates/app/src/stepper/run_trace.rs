@@ -40,6 +40,7 @@ pub struct Props {
 
 #[function_component]
 pub fn RunExport(p: &Props) -> Html {
+    crate::renders::count("RunExport");
     let open = use_context::<OpenTraces>();
     let error = use_state(|| None::<String>);
     let onchange = {

@@ -31,6 +31,7 @@ fn mask_words(val: u32, ncpu: usize) -> String {
 
 #[function_component]
 pub fn SharedPane(props: &Props) -> Html {
+    crate::renders::count("SharedPane");
     let s = props.lab.inner.borrow();
     let m = &s.session.machine;
     let st = s.session.state();
@@ -67,6 +68,7 @@ pub fn SharedPane(props: &Props) -> Html {
         blocks.push(html! { <RingView lab={props.lab.clone()} view={i} idp={props.idp.clone()} /> });
     }
     let mut percpu_cols: Vec<usize> = Vec::new();
+    let (mut scalars, mut scalars_at): (Vec<Html>, usize) = (Vec::new(), 0);
     for (i, (v, l)) in m.prog.vars.iter().zip(&m.vars).enumerate() {
         if in_view.contains(&(i as u16)) {
             continue;
@@ -124,14 +126,23 @@ pub fn SharedPane(props: &Props) -> Html {
                 </figure>
             }
         } else {
-            html! {
+            // Plain words share one flowing row (name and value side by side), so a model
+            // with many of them keeps the per-CPU table in view.
+            if scalars.is_empty() {
+                scalars_at = blocks.len();
+            }
+            scalars.push(html! {
                 <figure class="scalar" id={format!("{}var-{}", props.idp, v.name)} title={doc}>
                     <figcaption>{ &v.name }</figcaption>
                     <span class={cell_class(l.base, v.mark == Some(value(0)))}>{ word(value(0)) }</span>
                 </figure>
-            }
+            });
+            continue;
         };
         blocks.push(block);
+    }
+    if !scalars.is_empty() {
+        blocks.insert(scalars_at, html! { <div class="scalars">{ for scalars }</div> });
     }
     let percpu = (!percpu_cols.is_empty()).then(|| {
         let title = percpu_cols.iter().filter_map(|&i| m.prog.vars[i].doc.clone()).next().unwrap_or_default();

@@ -61,6 +61,7 @@ pub(super) fn line_html(text: &str) -> Html {
 
 #[function_component]
 pub fn SourcePane(props: &Props) -> Html {
+    crate::renders::count("SourcePane");
     let pane = use_node_ref();
     let s = props.lab.inner.borrow();
     let m = &s.session.machine;

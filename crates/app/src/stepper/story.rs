@@ -3,7 +3,7 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Lab};
-use sdlab_engine::Property;
+use sdlab_lab::view::{fold_log, BannerView, LogRow};
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -16,57 +16,53 @@ pub struct Props {
     pub dispatch: Callback<Action>,
 }
 
-#[function_component]
-pub fn Banner(props: &Props) -> Html {
-    let s = props.lab.inner.borrow();
-    if let Some((step, v)) = s.session.first_violation() {
-        return html! {
-            <div id={format!("{}banner", props.idp)} class="banner violation" role="alert">
-                <strong>{ format!("Violation ({}) at step {step}: ", v.property) }</strong>{ &v.message }
-            </div>
-        };
-    }
-    if let Some(p) = s.plan.as_ref().filter(|p| p.cycle_start.is_some() && s.session.steps() == p.choices.len()) {
-        let k = p.cycle_start.unwrap_or(0);
-        return html! {
-            <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
-                <strong>{ format!("Lost wake-up ({}) after step {}: ", p.property.unwrap_or(Property::NoLost), s.session.steps()) }</strong>
-                { format!("{} Steps {}–{} bring the machine back to the state after step {k}: they repeat forever.", p.message, k + 1, p.choices.len()) }
-            </div>
-        };
-    }
-    if let Some(stuck) = s.session.stuck() {
-        let title = if stuck.property == Property::Deadlock { "Deadlock" } else { "Lost shootdown" };
-        return html! {
-            <div id={format!("{}banner", props.idp)} class="banner deadlock" role="alert">
-                <strong>{ format!("{title} ({}) after step {}: ", stuck.property, s.session.steps()) }</strong>
-                { "no CPU can make progress." }
-                <ul>{ for stuck.waits.iter().map(|w| html! {
-                    <li>{ format!("CPU {} spins at line {} waiting while `{}`{}{}{}", w.cpu, w.line, w.condition,
-                        w.reads.as_ref().map(|(n, v)| format!(" — {n} is {v}")).unwrap_or_default(),
-                        if w.interrupts_enabled { String::new() } else if w.masked.is_empty() { " (interrupts disabled)".into() }
-                        else { format!(" — interrupts disabled, {} pending but masked", w.masked.join(", ")) },
-                        if w.self_deadlock { " — in a handler, above the code it interrupted, the only code left that could end the wait" } else { "" }) }</li>
-                }) }</ul>
-            </div>
-        };
-    }
-    if let Some(e) = &s.error {
-        return html! { <div id={format!("{}banner", props.idp)} class="banner error" role="status">{ e }</div> };
-    }
-    let st = s.session.state();
-    if st.cpus.iter().all(|c| c.stack.is_empty()) && s.session.steps() > 0 {
-        return html! { <div id={format!("{}banner", props.idp)} class="banner done" role="status">{ format!("Finished after {} steps: every CPU is idle, no property broken.", s.session.steps()) }</div> };
-    }
-    html! {}
+#[derive(Properties, PartialEq)]
+pub struct BannerProps {
+    /// Built once per action (`sdlab_lab::view::banner`): steps that change nothing it
+    /// says do not redraw it.
+    pub view: Option<BannerView>,
+    #[prop_or_default]
+    pub idp: AttrValue,
 }
 
-/// The lecturer's note for the step on screen, and the editor to write one.
 #[function_component]
-pub fn Note(props: &Props) -> Html {
+pub fn Banner(props: &BannerProps) -> Html {
+    crate::renders::count("Banner");
+    let Some(b) = &props.view else { return html! {} };
+    let role = if matches!(b.kind, "violation" | "deadlock") { "alert" } else { "status" };
+    html! {
+        <div id={format!("{}banner", props.idp)} class={classes!("banner", b.kind)} role={role}>
+            if let Some(t) = &b.title {
+                <strong>{ t }</strong>
+            }
+            { &b.text }
+            if !b.waits.is_empty() {
+                <ul>{ for b.waits.iter().map(|w| html! { <li>{ w }</li> }) }</ul>
+            }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NoteProps {
+    /// The step on screen and its note, when it has one (no step otherwise: a step
+    /// without a note does not redraw this).
+    pub note: Option<(usize, String)>,
+    #[prop_or_default]
+    pub idp: AttrValue,
+    pub dispatch: Callback<Action>,
+}
+
+/// The lecturer's note for the step on screen, and the editor to write one. It takes only
+/// the step and its note, so a step without notes on either side does not redraw it.
+#[function_component]
+pub fn Note(props: &NoteProps) -> Html {
+    crate::renders::count("Note");
     let editing = use_state(|| false);
-    let s = props.lab.inner.borrow();
-    let note = s.notes.get(&s.session.steps()).cloned();
+    let (step, note) = match &props.note {
+        Some((k, n)) => (Some(*k), Some(n.clone())),
+        None => (None, None),
+    };
     let toggle = {
         let editing = editing.clone();
         Callback::from(move |_: MouseEvent| editing.set(!*editing))
@@ -83,12 +79,12 @@ pub fn Note(props: &Props) -> Html {
     html! {
         <div class="note-row">
             if let Some(n) = &note {
-                <aside id={format!("{}note", props.idp)} class="note" aria-label={format!("Note for step {}", s.session.steps())}>{ n }</aside>
+                <aside id={format!("{}note", props.idp)} class="note" aria-label={format!("Note for step {}", step.unwrap_or_default())}>{ n }</aside>
             }
             if *editing {
                 <input id={format!("{}note-input", props.idp)} class="note-input" value={note.clone().unwrap_or_default()} onchange={save}
                        maxlength={super::permalink::MAX_NOTE.to_string()} placeholder="a note shown at this step (Enter to keep, empty to remove)"
-                       aria-label={format!("Note for step {}", s.session.steps())} />
+                       aria-label="Note for the step on screen" />
             } else {
                 <button id={format!("{}add-note", props.idp)} class="small" onclick={toggle} title="Attach a note to this step; it is kept in the link">
                     { if note.is_some() { "edit note" } else { "add a note to this step" } }
@@ -100,16 +96,17 @@ pub fn Note(props: &Props) -> Html {
 
 #[function_component]
 pub fn Narration(props: &Props) -> Html {
+    crate::renders::count("Narration");
     let s = props.lab.inner.borrow();
     let m = &s.session.machine;
     match s.session.log.last() {
         Some(e) => {
-            let facts = e.summary(m);
+            // By meaning (`sdlab_lab::narrate`): CPU sets, constants by name, addresses in
+            // hex, no update that changes nothing, and a comment the machine contradicts
+            // as the algorithm's belief.
+            let facts = sdlab_lab::narrate::Words::new(m).facts(m, e);
             let (said, facts) = match &e.narration {
-                Some(n) => (
-                    n.clone(),
-                    facts.strip_prefix(n.as_str()).map(|f| f.trim_start_matches(" — ").to_string()).unwrap_or(facts),
-                ),
+                Some(n) => (sdlab_lab::narrate::said(s.session.state(), n), facts),
                 None => (facts, String::new()),
             };
             html! {
@@ -132,6 +129,7 @@ pub fn Narration(props: &Props) -> Html {
 
 #[function_component]
 pub fn StepLog(props: &Props) -> Html {
+    crate::renders::count("StepLog");
     let list = use_node_ref();
     {
         let list = list.clone();
@@ -156,19 +154,45 @@ pub fn StepLog(props: &Props) -> Html {
         .and_then(|p| p.cause);
     let n = s.session.log.len();
     let start = n.saturating_sub(300);
+    let words = sdlab_lab::narrate::Words::new(m);
+    // Repeated loop iterations folded into one row each; marked steps and the last stay.
+    let keys: Vec<_> = s.session.log[start..].iter().map(|e| (e.choice, e.line)).collect();
+    let keep = |k: usize| {
+        let step = start + k;
+        step == n
+            || first_bad == Some(step)
+            || cause == Some(step)
+            || traced.as_ref().is_some_and(|t| t.contains(&step))
+    };
+    let rows = fold_log(&keys, keep);
     html! {
         <section class="log-pane" aria-label="Step log">
             <ol id={format!("{}step-log", props.idp)} ref={list} start={(start + 1).to_string()} tabindex="0" aria-label="Steps taken">
-                { for s.session.log[start..].iter().enumerate().map(|(i, e)| {
-                    let step = start + i + 1;
+                { for rows.into_iter().map(|row| {
+                    let step = match row {
+                        LogRow::Step(k) => start + k,
+                        LogRow::Folded { first, last, period, times } => {
+                            let (first, last) = (start + first, start + last);
+                            let d = props.dispatch.clone();
+                            let onclick = Callback::from(move |_| d.emit(Action::JumpTo(last)));
+                            let what = if period == 1 { "the step above".to_string() } else { format!("the {period} steps above") };
+                            return html! {
+                                <li class="folded" value={first.to_string()} onclick={onclick}
+                                    title={format!("Steps {first}–{last} are folded; click to go to step {last}")}>
+                                    { format!("↻ steps {first}–{last}: {what} again, {times} more times") }
+                                </li>
+                            };
+                        }
+                    };
+                    let e = &s.session.log[step - 1];
                     let d = props.dispatch.clone();
                     let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
                     html! {
                         <li class={classes!((first_bad == Some(step)).then_some("bad"), (cause == Some(step)).then_some("cause"), traced.as_ref().is_some_and(|t| t.contains(&step)).then_some("traced"))} style={format!("--cpu: {}", cpu_colour(e.cpu as usize))}
-                            onclick={onclick} title="Go back to this step">
+                            value={step.to_string()} onclick={onclick} title="Go back to this step">
                             <span class="cpu">{ format!("CPU {}", e.cpu) }</span>
                             { if e.line > 0 { format!(" L{} ", e.line) } else { " ".to_string() } }
-                            { e.summary(m) }
+                            { words.summary(m, e) }
                         </li>
                     }
                 }) }

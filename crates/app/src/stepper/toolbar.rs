@@ -1,6 +1,6 @@
 //! Configuration (CPUs, scenario, the model's options) and the run controls.
 
-use super::state::{Action, Lab};
+use super::state::{Action, Goal, Lab};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -36,11 +36,16 @@ async fn copy_text(text: String, field: Option<HtmlInputElement>) -> bool {
 pub struct Props {
     pub lab: Lab,
     pub dispatch: Callback<Action>,
+    /// Opens or closes the help dialog (the page's own state).
+    pub toggle_help: Callback<()>,
 }
 
 #[function_component]
 pub fn Toolbar(props: &Props) -> Html {
+    crate::renders::count("Toolbar");
     let sharing = use_state(|| false);
+    // Pacing: the CPU "run to its next …" moves (page chrome: local to the toolbar).
+    let run_cpu = use_state(|| 0u8);
     // What Share did, said where a person sees it: copied, or how to copy by hand.
     let share_status = use_state(|| None::<(bool, &'static str)>);
     let share_ref = use_node_ref();
@@ -78,6 +83,10 @@ pub fn Toolbar(props: &Props) -> Html {
     let act = |a: fn() -> Action| {
         let d = d.clone();
         Callback::from(move |_: MouseEvent| d.emit(a()))
+    };
+    let act_with = |c: u8, goal: Goal| {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| d.emit(Action::RunTo(Some(c), goal)))
     };
     // A <select> of numbers: its value, parsed, becomes an action.
     let on_number = |to: fn(u32) -> Action| {
@@ -160,10 +169,10 @@ pub fn Toolbar(props: &Props) -> Html {
                 <button id="open-gallery" onclick={act(|| Action::ShowGallery(true))} title="Every algorithm and its known races">{ "Gallery of races" }</button>
                 <button id="edit-model" onclick={act(|| Action::ToggleEditor)} aria-pressed={s.editor.to_string()} title="Edit this model, then run and check the edited version">{ "Edit model" }</button>
                 <button id="presenter" onclick={act(|| Action::TogglePresenter)} aria-pressed={s.presenter.to_string()} title="Large type and high contrast for a lecture hall (p)">{ "Presenter" }</button>
-                <button id="help-button" onclick={act(|| Action::ToggleHelp)} title="Keyboard shortcuts (?)">{ "?" }</button>
-                <button id="export-svg" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_svg(".stepper", "shootdown-lab.svg"); })}
+                <button id="help-button" onclick={props.toggle_help.reform(|_: MouseEvent| ())} title="Keyboard shortcuts (?)">{ "?" }</button>
+                <button id="export-svg" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_svg(super::export::VIEW, "shootdown-lab.svg"); })}
                         title="Save this view as SVG, for slides (e)">{ "SVG" }</button>
-                <button id="export-png" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_png(".stepper", "shootdown-lab.png"); })}
+                <button id="export-png" onclick={Callback::from(|_: MouseEvent| { let _ = super::export::export_png(super::export::VIEW, "shootdown-lab.png"); })}
                         title="Save this view as PNG, for slides">{ "PNG" }</button>
                 <button id="export-gif" onclick={act(|| Action::ToggleGif)} aria-pressed={s.gif_panel.to_string()}
                         title="Save a range of steps as an animated GIF, for slides (g)">{ "GIF" }</button>
@@ -193,6 +202,29 @@ pub fn Toolbar(props: &Props) -> Html {
                     <button id="back" onclick={act(|| Action::Back)} disabled={steps == 0} title="Undo one step (←)">{ "◀ back" }</button>
                     <button id="step" onclick={act(|| Action::StepSeeded)} title="One step of the seeded schedule (→)">{ "step ▶" }</button>
                     <button id="run" onclick={act(|| Action::ToggleRun)} title="Run or pause (space)">{ if s.running { "‖ pause" } else { "▶▶ run" } }</button>
+                    <span class="run-to" role="group" aria-label="Run one CPU to its next event">
+                        <label for="run-cpu">{ "run CPU " }
+                            <select id="run-cpu" onchange={{
+                                let run_cpu = run_cpu.clone();
+                                Callback::from(move |e: Event| {
+                                    if let Ok(c) = e.target_unchecked_into::<HtmlSelectElement>().value().parse() {
+                                        run_cpu.set(c);
+                                    }
+                                })
+                            }}>
+                                { for (0..s.session.machine.ncpu() as u8).map(|c| html! {
+                                    <option value={c.to_string()} selected={c == *run_cpu}>{ c }</option>
+                                }) }
+                            </select>
+                        </label>
+                        { " to its next " }
+                        <button id="run-to-ipi" onclick={act_with(*run_cpu, Goal::Ipi)}
+                                title="Step this CPU until it sends or takes an IPI (i: the CPU of the last step)">{ "IPI" }</button>
+                        <button id="run-to-ack" onclick={act_with(*run_cpu, Goal::Ack)}
+                                title="Step this CPU until it acknowledges (a: the CPU of the last step)">{ "ack" }</button>
+                        <button id="run-to-violation" onclick={act_with(*run_cpu, Goal::Violation)}
+                                title="Step this CPU until a property breaks (v: the CPU of the last step)">{ "violation" }</button>
+                    </span>
                     <label for="speed">{ "speed " }
                         <select id="speed" onchange={on_speed}>
                             { for [(1000, "slow"), (400, "normal"), (120, "fast"), (30, "very fast")].iter().map(|(ms, name)| html! {

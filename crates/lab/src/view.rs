@@ -1,0 +1,469 @@
+//! View models: what a leaf component of the stepper draws, built once per action from a
+//! `Pane` (by the app's root component, which renders once per action). Each is plain
+//! data with `PartialEq`, so a component whose view model did not change is not drawn
+//! again: at 8 CPUs a step redraws the one or two CPU cards it touched, not eight.
+//! Building reads the pane only (`&Pane`): nothing borrows mutably while the page draws.
+
+use crate::state::Pane;
+use sdlab_engine::machine::{describe_store_buffer, Choice, Ctx, Effect, NO_ASPACE};
+
+/// A word as the page shows it: numbers that look like addresses in hex.
+pub fn word(v: i32) -> String {
+    if v >= 0x1000 {
+        format!("{v:#x}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// One LAPIC vector of a CPU card: its name and number, and its IRR and ISR bits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LapicRow {
+    pub name: String,
+    pub number: u32,
+    pub irr: bool,
+    pub isr: bool,
+}
+
+/// One TLB entry of a CPU card.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlbRow {
+    pub va: i32,
+    pub frame: u32,
+    pub writable: bool,
+    pub dirty: bool,
+    /// Its frame was freed (the generation moved on) since the entry was filled.
+    pub stale: bool,
+}
+
+/// Everything a CPU card draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpuView {
+    pub cpu: usize,
+    /// The last step was this CPU's.
+    pub just_stepped: bool,
+    /// The main button: what the CPU's own next move is ("CPU 2: take IPI").
+    pub step_label: String,
+    /// The CPU's own next move, when it has one (the main button is disabled otherwise).
+    pub preferred: Option<Choice>,
+    /// The other enabled choices of this CPU, as buttons.
+    pub extra: Vec<(String, Choice)>,
+    /// The context stack, "kernel › irq IPI", or "idle".
+    pub ctx: String,
+    /// "spinning: …", "idle: takes interrupts only" or "in proc at line n".
+    pub status: String,
+    pub intr: bool,
+    pub crit: u32,
+    pub pin: u32,
+    /// The loaded address space's name.
+    pub aspace: String,
+    /// The page of an open acknowledgement window (G-USERMODE-WINDOW).
+    pub window: Option<i32>,
+    /// INVLPGBs this CPU issued that have not reached every TLB yet.
+    pub issued: Vec<String>,
+    pub lapic: Vec<LapicRow>,
+    pub tlb: Vec<TlbRow>,
+    /// An entry came or went in the last step (an INVLPG that found nothing changed nothing).
+    pub tlb_changed: bool,
+    /// The model runs with `hw_tso`: the store buffer is drawn.
+    pub tso: bool,
+    pub store_buffer: Vec<String>,
+    pub store_buffer_changed: bool,
+    /// What the last step read, when the last step was this CPU's and read a word.
+    pub last_read: Option<String>,
+}
+
+/// The card of every CPU of the pane's machine.
+pub fn cpus(p: &Pane) -> Vec<CpuView> {
+    let m = &p.session.machine;
+    let st = p.session.state();
+    let mut enabled = Vec::new();
+    m.enabled(st, &mut enabled);
+    let last = p.session.log.last();
+    (0..m.ncpu()).map(|c| cpu(p, c, &enabled, last)).collect()
+}
+
+fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::session::LogEntry>) -> CpuView {
+    let m = &p.session.machine;
+    let prog = &m.prog;
+    let st = p.session.state();
+    let cpu = &st.cpus[c];
+    let cc = c as u8;
+    // The CPU's own move: a deliverable interrupt first, else its step, else a drain
+    // (the order of `Pane::preferred`).
+    let preferred = enabled
+        .iter()
+        .find(|x| matches!(x, Choice::Irq(k, _) if *k == cc))
+        .or_else(|| enabled.iter().find(|x| **x == Choice::Step(cc)))
+        .or_else(|| enabled.iter().find(|x| **x == Choice::Drain(cc)))
+        .copied();
+    let tlb_changed = last.is_some_and(|e| {
+        e.effects.iter().any(|f| match f {
+            Effect::TlbFill { cpu, .. } => *cpu as usize == c,
+            Effect::TlbInvalidate { cpu, removed, .. }
+            | Effect::TlbFlush { cpu, removed }
+            | Effect::BcastReach { cpu, removed, .. } => *cpu as usize == c && *removed > 0,
+            _ => false,
+        })
+    });
+    let just_stepped = last.is_some_and(|e| e.cpu as usize == c);
+    let store_buffer_changed = last.is_some_and(|e| {
+        e.effects.iter().any(|f| {
+            matches!(f, Effect::StoreBuffered { cpu, .. } | Effect::StoreCommitted { cpu, .. } if *cpu as usize == c)
+        })
+    });
+    let store_buffer = describe_store_buffer(m, &cpu.sb);
+    let ctxs: Vec<String> = cpu
+        .stack
+        .iter()
+        .filter(|a| a.ctx_base)
+        .map(|a| match a.ctx {
+            Ctx::Thread if prog.procs[a.proc as usize].user => "user".to_string(),
+            Ctx::Thread => "kernel".to_string(),
+            Ctx::Irq(v) => format!("irq {}", m.vector_name(v)),
+            Ctx::Nmi => "nmi".to_string(),
+        })
+        .collect();
+    let status = if let Some(w) = m.wait(st, c) {
+        let reads = w.reads.map(|(n, v)| format!(" ({n} = {v})")).unwrap_or_default();
+        format!("spinning: {}{reads}", w.condition)
+    } else if let Some(a) = cpu.stack.last() {
+        format!("in {} at line {}", prog.procs[a.proc as usize].name, m.cursor(st, c).unwrap_or(0))
+    } else {
+        "idle: takes interrupts only".to_string()
+    };
+    let lapic = prog
+        .vectors
+        .iter()
+        .enumerate()
+        .map(|(v, d)| LapicRow {
+            name: d.name.clone(),
+            number: d.number as u32,
+            irr: cpu.irr & (1 << v) != 0,
+            isr: cpu.isr & (1 << v) != 0,
+        })
+        .collect();
+    let tlb = cpu
+        .tlb
+        .iter()
+        .map(|e| TlbRow {
+            va: e.va,
+            frame: e.frame as u32,
+            writable: e.writable,
+            dirty: e.dirty,
+            stale: st.frames[e.frame as usize].gen != e.gen,
+        })
+        .collect();
+    let extra = enabled
+        .iter()
+        .filter(|ch| ch.cpu() as usize == c && Some(**ch) != preferred)
+        .map(|ch| {
+            let label = match *ch {
+                Choice::Step(_) => "step".to_string(),
+                Choice::Irq(_, v) => format!("take {}", m.vector_name(v)),
+                Choice::Nmi(_) => "NMI".to_string(),
+                Choice::Fill(_, sl) => format!("fill {:#x}", m.slots[sl as usize].va),
+                Choice::Drain(_) => format!("commit {}", store_buffer.first().map_or("", String::as_str)),
+                Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
+                Choice::Bcast(_, k) => st
+                    .bcast
+                    .get(k as usize)
+                    .map_or_else(|| "INVLPGB".into(), |b| format!("INVLPGB {:#x} arrives", b.va)),
+            };
+            (label, *ch)
+        })
+        .collect();
+    let step_label = match preferred {
+        Some(Choice::Irq(_, v)) => format!("CPU {c}: take {}", m.vector_name(v)),
+        Some(Choice::Drain(_)) => format!("CPU {c}: commit {}", store_buffer.first().map_or("", String::as_str)),
+        Some(_) => format!("CPU {c}: step"),
+        None => format!("CPU {c}"),
+    };
+    let issued = st.bcast.iter().filter(|b| b.issuer as usize == c).map(|b| format!("{:#x}", b.va)).collect();
+    let aspace = if cpu.aspace == NO_ASPACE { "kernel".to_string() } else { m.aspace_name(cpu.aspace).to_string() };
+    let last_read = last.filter(|e| e.cpu as usize == c).and_then(|e| {
+        e.effects.iter().find_map(|f| match f {
+            Effect::Read { addr, value, .. } => Some(format!("read {} = {}", m.addr_name(*addr), word(*value))),
+            _ => None,
+        })
+    });
+    CpuView {
+        cpu: c,
+        just_stepped,
+        step_label,
+        preferred,
+        extra,
+        ctx: if ctxs.is_empty() { "idle".to_string() } else { ctxs.join(" › ") },
+        status,
+        intr: cpu.intr,
+        crit: cpu.crit as u32,
+        pin: cpu.pin as u32,
+        aspace,
+        window: cpu.window.map(|w| w.va),
+        issued,
+        lapic,
+        tlb,
+        tlb_changed,
+        tso: m.hw.tso,
+        store_buffer,
+        store_buffer_changed,
+        last_read,
+    }
+}
+
+/// One page-table entry as the memory pane draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PteRow {
+    pub space: String,
+    pub va: i32,
+    /// The frame it maps, when present.
+    pub frame: Option<u32>,
+    pub writable: bool,
+    pub accessed: bool,
+    pub dirty: bool,
+    /// The last step wrote it.
+    pub changed: bool,
+}
+
+/// One page frame as the memory pane draws it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameRow {
+    pub allocated: bool,
+    pub clean: bool,
+    pub unseen: bool,
+    pub gen: u32,
+    /// The last step freed or allocated it.
+    pub changed: bool,
+}
+
+/// What the memory pane draws: the page table and the page frames.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemoryView {
+    pub ptes: Vec<PteRow>,
+    pub frames: Vec<FrameRow>,
+}
+
+pub fn memory(p: &Pane) -> MemoryView {
+    let m = &p.session.machine;
+    let st = p.session.state();
+    let effects = p.session.log.last().map_or(&[][..], |e| &e.effects[..]);
+    let ptes = m
+        .slots
+        .iter()
+        .enumerate()
+        .map(|(i, sl)| {
+            let e = st.ptes[i];
+            PteRow {
+                space: m.aspace_name(sl.aspace).to_string(),
+                va: sl.va,
+                frame: e.present.then_some(e.frame as u32),
+                writable: e.writable,
+                accessed: e.accessed,
+                dirty: e.dirty,
+                changed: effects.iter().any(|f| matches!(f, Effect::PteWrite { slot, .. } if *slot as usize == i)),
+            }
+        })
+        .collect();
+    let frames = st
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            FrameRow {
+            allocated: f.allocated,
+            clean: f.clean,
+            unseen: f.unseen,
+            gen: f.gen as u32,
+            changed: effects.iter().any(|e| {
+                matches!(e, Effect::FrameFree { frame, .. } | Effect::FrameAlloc { frame, .. } if *frame as usize == i)
+            }),
+        }
+        })
+        .collect();
+    MemoryView { ptes, frames }
+}
+
+/// A row of the step log: one step (1-based), or repeated iterations folded into one row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogRow {
+    Step(usize),
+    /// Steps `first..=last` repeat the `period` steps just before them, `times` more times.
+    Folded {
+        first: usize,
+        last: usize,
+        period: usize,
+        times: usize,
+    },
+}
+
+/// Longest block folded (steps per iteration), and the fewest repetitions that fold.
+const MAX_PERIOD: usize = 8;
+const MIN_REPEATS: usize = 3;
+
+/// The step log with repeated loop iterations folded: where a block of up to 8 steps
+/// (the same choices at the same lines) repeats at least 3 times in a row, the first
+/// iteration is shown and the others become one row. `keys[i]` is step `i + 1`'s
+/// (choice, line); a step `keep` marks (a violation, the causing step, the last step) is
+/// never folded away.
+pub fn fold_log<K: PartialEq>(keys: &[K], keep: impl Fn(usize) -> bool) -> Vec<LogRow> {
+    let n = keys.len();
+    let mut rows = Vec::new();
+    let mut i = 0;
+    while i < n {
+        // The period that covers the most steps from i.
+        let mut best: Option<(usize, usize)> = None;
+        for p in 1..=MAX_PERIOD.min((n - i) / MIN_REPEATS) {
+            let mut r = 1;
+            while i + (r + 1) * p <= n && (0..p).all(|j| keys[i + r * p + j] == keys[i + j]) {
+                r += 1;
+            }
+            if r >= MIN_REPEATS && best.is_none_or(|(bp, br)| r * p > bp * br) {
+                best = Some((p, r));
+            }
+        }
+        let Some((p, r)) = best else {
+            rows.push(LogRow::Step(i + 1));
+            i += 1;
+            continue;
+        };
+        // Whole iterations after the first, stopping before a kept step.
+        let mut times = r - 1;
+        while times > 0 && (i + p..i + (1 + times) * p).any(|k| keep(k + 1)) {
+            times -= 1;
+        }
+        rows.extend((i..i + p).map(|k| LogRow::Step(k + 1)));
+        if times >= MIN_REPEATS - 1 {
+            rows.push(LogRow::Folded { first: i + p + 1, last: i + (1 + times) * p, period: p, times });
+            i += (1 + times) * p;
+        } else {
+            i += p;
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_iterations_fold_into_one_row() {
+        // 1 2 | a b a b a b a b | 3
+        let keys = [1, 2, 10, 11, 10, 11, 10, 11, 10, 11, 3];
+        let rows = fold_log(&keys, |_| false);
+        assert_eq!(
+            rows,
+            vec![
+                LogRow::Step(1),
+                LogRow::Step(2),
+                LogRow::Step(3),
+                LogRow::Step(4),
+                LogRow::Folded { first: 5, last: 10, period: 2, times: 3 },
+                LogRow::Step(11),
+            ]
+        );
+        // Every step is shown or folded, once.
+        let covered: usize = rows
+            .iter()
+            .map(|r| match r {
+                LogRow::Step(_) => 1,
+                LogRow::Folded { first, last, .. } => last - first + 1,
+            })
+            .sum();
+        assert_eq!(covered, keys.len());
+    }
+
+    #[test]
+    fn two_repeats_do_not_fold_and_kept_steps_stay_visible() {
+        assert!(fold_log(&[5, 5, 1], |_| false).iter().all(|r| matches!(r, LogRow::Step(_))));
+        // Step 6 (inside the repetition) is the violation: the folding stops before it.
+        let keys = [7; 8];
+        let rows = fold_log(&keys, |k| k == 6);
+        assert!(rows.contains(&LogRow::Step(6)), "{rows:?}");
+        assert!(rows.contains(&LogRow::Folded { first: 2, last: 5, period: 1, times: 4 }), "{rows:?}");
+    }
+}
+
+/// The banner over the machine: a violation, a lost wake-up at the end of a lasso, a
+/// deadlock or lost shootdown, an error, or a finished run; None when there is nothing to say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BannerView {
+    /// "violation", "deadlock", "error" or "done" (the banner's class).
+    pub kind: &'static str,
+    /// In bold first, when there is one.
+    pub title: Option<String>,
+    pub text: String,
+    /// For a deadlock: each waiting CPU in words.
+    pub waits: Vec<String>,
+}
+
+pub fn banner(p: &Pane) -> Option<BannerView> {
+    use sdlab_engine::Property;
+    let steps = p.session.steps();
+    if let Some((step, v)) = p.session.first_violation() {
+        return Some(BannerView {
+            kind: "violation",
+            title: Some(format!("Violation ({}) at step {step}: ", v.property)),
+            text: v.message.clone(),
+            waits: vec![],
+        });
+    }
+    if let Some(plan) = p.plan.as_ref().filter(|q| q.cycle_start.is_some() && steps == q.choices.len()) {
+        let k = plan.cycle_start.unwrap_or(0);
+        return Some(BannerView {
+            kind: "deadlock",
+            title: Some(format!("Lost wake-up ({}) after step {steps}: ", plan.property.unwrap_or(Property::NoLost))),
+            text: format!(
+                "{} Steps {}–{} bring the machine back to the state after step {k}: they repeat forever.",
+                plan.message,
+                k + 1,
+                plan.choices.len()
+            ),
+            waits: vec![],
+        });
+    }
+    if let Some(stuck) = p.session.stuck() {
+        let title = if stuck.property == Property::Deadlock { "Deadlock" } else { "Lost shootdown" };
+        let waits = stuck
+            .waits
+            .iter()
+            .map(|w| {
+                let masked = if w.interrupts_enabled {
+                    String::new()
+                } else if w.masked.is_empty() {
+                    " (interrupts disabled)".into()
+                } else {
+                    format!(" — interrupts disabled, {} pending but masked", w.masked.join(", "))
+                };
+                format!(
+                    "CPU {} spins at line {} waiting while `{}`{}{masked}{}",
+                    w.cpu,
+                    w.line,
+                    w.condition,
+                    w.reads.as_ref().map(|(n, v)| format!(" — {n} is {v}")).unwrap_or_default(),
+                    if w.self_deadlock {
+                        " — in a handler, above the code it interrupted, the only code left that could end the wait"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect();
+        return Some(BannerView {
+            kind: "deadlock",
+            title: Some(format!("{title} ({}) after step {steps}: ", stuck.property)),
+            text: "no CPU can make progress.".into(),
+            waits,
+        });
+    }
+    if let Some(e) = &p.error {
+        return Some(BannerView { kind: "error", title: None, text: e.clone(), waits: vec![] });
+    }
+    let st = p.session.state();
+    (st.cpus.iter().all(|c| c.stack.is_empty()) && steps > 0).then(|| BannerView {
+        kind: "done",
+        title: None,
+        text: format!("Finished after {steps} steps: every CPU is idle, no property broken."),
+        waits: vec![],
+    })
+}

@@ -1,0 +1,63 @@
+// A step re-renders only the components whose props changed. At 8 CPUs, each of ten
+// seeded steps (→): `window.sdlabRenders` (crates/app/src/renders.rs) is cleared, the
+// key pressed, and the CPU cards (and the memory pane and banner) that drew again are
+// compared with those whose markup on screen changed: every redrawn one must show a
+// difference (drawing again what is already shown is wasted work). The totals per
+// component are printed for BENCHMARKS.md.
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const cards = () => [...document.querySelectorAll('#app .machine .cpu-card, .machine .cpu-card')].map((c) => c.outerHTML);
+
+const panes = () => ({
+  memory: document.querySelector('.machine .memory-pane')?.outerHTML ?? '',
+  banner: document.querySelector('#banner')?.outerHTML ?? '',
+});
+
+export default [
+  {
+    name: 'renders: a step at 8 CPUs redraws only the CPU cards, memory pane and banner that changed',
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=8&s=unmap_free&seed=1');
+      await page.waitForFunction(() => document.querySelectorAll('.machine .cpu-card').length === 8);
+      await page.waitForTimeout(300);
+      const totals = {};
+      let redrawnCards = 0;
+      let changedCards = 0;
+      const problems = [];
+      for (let i = 0; i < 10; i++) {
+        const before = await page.evaluate(cards);
+        const paneBefore = await page.evaluate(panes);
+        const count = await page.evaluate(() => {
+          window.sdlabRenders = {};
+          return document.querySelector('#step-count').textContent;
+        });
+        await page.keyboard.press('ArrowRight');
+        await page.waitForFunction((c) => document.querySelector('#step-count').textContent !== c, count);
+        await page.waitForTimeout(100);
+        const after = await page.evaluate(cards);
+        const paneAfter = await page.evaluate(panes);
+        const renders = await page.evaluate(() => window.sdlabRenders);
+        const changed = after.filter((h, k) => h !== before[k]).length;
+        const redrawn = renders.CpuCard ?? 0;
+        for (const [k, v] of Object.entries(renders)) totals[k] = (totals[k] ?? 0) + v;
+        redrawnCards += redrawn;
+        changedCards += changed;
+        // The memory pane and the banner: drawn again only when what they show changed.
+        for (const [name, k] of [['MemoryPane', 'memory'], ['Banner', 'banner']]) {
+          if (paneBefore[k] === paneAfter[k] && renders[name]) problems.push(`step ${i + 1}: ${name} rendered with nothing changed on screen`);
+          if (paneBefore[k] !== paneAfter[k] && !renders[name]) problems.push(`step ${i + 1}: ${name} changed without a render?`);
+        }
+        if (changed === 0) problems.push(`step ${i + 1}: no CPU card changed on screen (the step did not show)`);
+        if (redrawn < changed) problems.push(`step ${i + 1}: ${changed} cards changed on screen but only ${redrawn} rendered`);
+        if (redrawn > changed) problems.push(`step ${i + 1}: ${redrawn} CPU cards rendered, ${changed} of the 8 changed on screen`);
+      }
+      const all = Object.values(totals).reduce((a, b) => a + b, 0);
+      console.log(`renders per step at 8 CPUs (10 steps): ${JSON.stringify(totals)}; ${all / 10} components per step; CPU cards ${redrawnCards / 10} per step, ${changedCards / 10} changed on screen`);
+      assert(problems.length === 0, problems.join('; '));
+    },
+  },
+];
