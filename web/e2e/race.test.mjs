@@ -98,6 +98,26 @@ export default [
     },
   },
   {
+    name: 'a § citation in the gallery opens that section of the bundled algorithm reference',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await open(page, baseUrl);
+      await page.click('#open-gallery');
+      const cite = "#gallery [data-model='freebsd-scoreboard'] [data-race='E4'] .cite .cite-link[data-section='1.6']";
+      assert((await page.textContent(cite)).trim() === '§1.6', 'the citation reads as written');
+      await page.click(cite);
+      await page.waitForSelector('#reference');
+      const title = (await page.textContent('#reference h2')).trim();
+      assert(title.startsWith('§1.6 (e) Known races'), `the section's heading: ${title}`);
+      const body = await page.textContent('#reference .reference-body');
+      assert(body.includes('E4') && !body.includes('### 1.7'), 'the passage, up to the next section');
+      const box = await page.$eval('#reference', (e) => e.getBoundingClientRect().toJSON());
+      assert(box.x >= 0 && box.y >= 0 && box.x + box.width <= 1280 && box.y + box.height <= 720, `on screen: ${JSON.stringify(box)}`);
+      await screenshot('reference');
+      await page.click('#close-reference');
+      await page.waitForSelector('#reference', { state: 'detached' });
+    },
+  },
+  {
     name: 'show me: the race\'s story stays on screen and the step that makes it is marked with the violating one',
     fn: async ({ page, baseUrl, screenshot }) => {
       await open(page, baseUrl);

@@ -10,5 +10,6 @@ pub mod guide;
 pub mod narrate;
 pub mod permalink;
 pub mod protocol;
+pub mod reference;
 pub mod state;
 pub mod view;

@@ -11,6 +11,8 @@ use yew::prelude::*;
 pub struct Props {
     pub lab: Lab,
     pub dispatch: Callback<Action>,
+    /// Opens a section of the algorithm reference (a § in a story or citation).
+    pub open_ref: Callback<String>,
 }
 
 #[function_component]
@@ -44,8 +46,8 @@ pub fn Gallery(props: &Props) -> Html {
                                         <span class="dim">{ format!(" {} · {} CPUs · {scenario}", r.expect.label(), r.cpus) }</span>
                                         <button class="show-race" onclick={show} aria-label={format!("Show me: {}", r.title)}>{ "show me" }</button>
                                     </div>
-                                    <p>{ &r.story }</p>
-                                    <p class="cite dim">{ "Source: " }<cite>{ &r.cite }</cite></p>
+                                    <p>{ super::cited::cited(&r.story, &props.open_ref) }</p>
+                                    <p class="cite dim">{ "Source: " }<cite>{ super::cited::cited(&r.cite, &props.open_ref) }</cite></p>
                                 </li>
                             }
                         }) }

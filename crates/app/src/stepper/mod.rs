@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub use sdlab_lab::permalink;
+mod cited;
 mod cpu;
 mod editor;
 pub mod export;
@@ -124,6 +125,12 @@ pub fn Stepper(props: &StepperProps) -> Html {
         })
     };
     let help = use_reducer(|| HelpOpen(false));
+    // The section of the algorithm reference on screen (page chrome, like the help).
+    let reference = use_state(|| None::<String>);
+    let open_ref = {
+        let r = reference.clone();
+        use_callback((), move |id: String, _| r.set(Some(id)))
+    };
     let toggle_help = {
         let h = help.dispatcher();
         use_callback((), move |_: (), _| h.dispatch(None))
@@ -214,7 +221,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
     let lab = (*lab).clone();
     let is_comparing = comparing.is_some();
     let stage = if show_gallery {
-        html! { <gallery::Gallery lab={lab.clone()} dispatch={dispatch.clone()} /> }
+        html! { <gallery::Gallery lab={lab.clone()} dispatch={dispatch.clone()} open_ref={open_ref.clone()} /> }
     } else if let Some(b) = comparing {
         // B is drawn by A's components from its own state; its clicks move A (and so B).
         let lab_b = state::Lab { inner: b, version: lab.version };
@@ -304,9 +311,17 @@ pub fn Stepper(props: &StepperProps) -> Html {
                     <button id="close-help" onclick={{ let t = toggle_help.clone(); Callback::from(move |_| t.emit(())) }}>{ "close (?)" }</button>
                 </div>
             }
+            if let Some(s) = reference.as_ref().and_then(|id| sdlab_lab::reference::section(id)) {
+                <div id="reference" class="help reference" role="dialog" aria-label="Algorithm reference" data-section={s.id.clone()}>
+                    <h2>{ format!("§{}", s.title) }</h2>
+                    <p class="dim">{ "From the algorithm reference bundled with the app (docs/algorithms.md)." }</p>
+                    <pre class="reference-body">{ s.body.clone() }</pre>
+                    <button id="close-reference" onclick={{ let r = reference.clone(); Callback::from(move |_| r.set(None)) }}>{ "close" }</button>
+                </div>
+            }
             <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} toggle_help={toggle_help.clone()} />
             <div class="race-slot" hidden={show_gallery}>
-                <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} />
+                <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} open_ref={open_ref.clone()} />
             </div>
             if !show_gallery && is_comparing {
                 <compare::ComparePanel lab={lab.clone()} dispatch={dispatch.clone()} />

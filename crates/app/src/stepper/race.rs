@@ -72,6 +72,8 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
 pub struct Props {
     pub lab: Lab,
     pub dispatch: Callback<Action>,
+    /// Opens a section of the algorithm reference (a § in the race's story).
+    pub open_ref: Callback<String>,
 }
 
 #[function_component]
@@ -218,7 +220,7 @@ pub fn RacePanel(props: &Props) -> Html {
     let story = s.race().map(|r| {
         html! {
             <p id="race-story" class="race-story">
-                <strong>{ format!("{}. ", r.title) }</strong>{ &r.story }
+                <strong>{ format!("{}. ", r.title) }</strong>{ super::cited::cited(&r.story, &props.open_ref) }
             </p>
         }
     });
