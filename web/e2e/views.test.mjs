@@ -152,6 +152,39 @@ export default [
     },
   },
   {
+    name: 'views: in the DragonFly ring deadlock every step that writes a ring brings the ring view on screen',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/');
+      await page.waitForSelector('#var-scoreboard');
+      await page.click('#open-gallery');
+      await page.click("#gallery [data-model='dragonfly'] [data-race='R1'] .show-race");
+      await page.waitForSelector('#check-result.found', { timeout: 60000 });
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      // Scroll the machine pane away from the rings first, as a lecturer looking elsewhere would.
+      await page.$eval('.machine', (m) => { m.scrollTop = m.scrollHeight; });
+      let ringSteps = 0;
+      for (let i = 0; i < 80; i++) {
+        await page.keyboard.press('ArrowRight');
+        await page.waitForTimeout(30);
+        const touched = await page.getAttribute('html', 'data-touched');
+        if (touched !== 'view-ipiq') continue;
+        ringSteps += 1;
+        // Seen as a person sees it: the ring's centre is on screen and is the ring, not
+        // something drawn over it or a pane scrolled past it.
+        const seen = await page.$eval('#view-ipiq .ring-main', (r) => {
+          const b = r.getBoundingClientRect();
+          const x = b.x + Math.min(b.width / 2, 40), y = b.y + Math.min(b.height / 2, 40);
+          const hit = document.elementFromPoint(x, y);
+          return { inside: x >= 0 && y >= 0 && x < innerWidth && y < innerHeight, hit: !!hit && r.contains(hit) };
+        });
+        assert(seen.inside && seen.hit, `step ${i + 1} writes the ring and the ring is on screen: ${JSON.stringify(seen)}`);
+      }
+      assert(ringSteps > 0, 'the counterexample writes the rings');
+      await screenshot('views-dragonfly-ring-in-view');
+    },
+  },
+  {
     name: 'views: the DragonFly flood fills ring 0 → 1, followed by the view, and its queue wraps past the last slot',
     fn: async ({ page, baseUrl, screenshot }) => {
       await openDragonfly(page, baseUrl);

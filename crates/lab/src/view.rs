@@ -467,3 +467,28 @@ pub fn banner(p: &Pane) -> Option<BannerView> {
         waits: vec![],
     })
 }
+
+/// The DOM id (without the pane's prefix) of the structure the last step wrote: the ring
+/// view that draws the word, the per-CPU table, or the variable's own figure. The page
+/// scrolls it into view, so that what a step changes is on screen (a DragonFly ring, a
+/// scoreboard row below the fold). None when the step wrote no shared word.
+pub fn touched(p: &Pane) -> Option<String> {
+    let m = &p.session.machine;
+    let e = p.session.log.last()?;
+    let addr = e.effects.iter().rev().find_map(|fx| match *fx {
+        Effect::Write { addr, .. } | Effect::Rmw { addr, .. } | Effect::StoreCommitted { addr, .. } => Some(addr),
+        _ => None,
+    })?;
+    let v = m.vars.iter().position(|l| addr >= l.base && addr < l.base + l.size())?;
+    let decl = &m.prog.vars[v];
+    let ring = m.prog.views.iter().find(|w| {
+        w.kind == sdlab_engine::lang::program::ViewKind::Ring
+            && w.vars.contains(&(v as u16))
+            && w.ring(&m.prog, &m.vars).is_ok()
+    });
+    Some(match ring {
+        Some(w) => format!("view-{}", w.name),
+        None if decl.per_cpu && m.vars[v].dims.len() == 1 => "percpu-vars".to_string(),
+        None => format!("var-{}", decl.name),
+    })
+}

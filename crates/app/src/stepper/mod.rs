@@ -213,6 +213,28 @@ pub fn Stepper(props: &StepperProps) -> Html {
             move || drop(t)
         });
     }
+    {
+        // What the step changed stays on screen: its structure is scrolled into view
+        // (the nearest edge, and only when it is not visible already).
+        let touched = {
+            let s = lab.inner.borrow();
+            (!s.gallery && !s.editor).then(|| sdlab_lab::view::touched(&s)).flatten()
+        };
+        use_effect_with((lab.version, touched), |(_, touched)| {
+            let doc = web_sys::window().and_then(|w| w.document());
+            // Said on the page too, for the e2e walk that checks it is on screen.
+            if let Some(root) = doc.as_ref().and_then(|d| d.document_element()) {
+                let _ = root.set_attribute("data-touched", touched.as_deref().unwrap_or(""));
+            }
+            let el = touched.as_ref().and_then(|id| doc?.get_element_by_id(id));
+            if let Some(el) = el {
+                let opts = web_sys::ScrollIntoViewOptions::new();
+                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                opts.set_inline(web_sys::ScrollLogicalPosition::Nearest);
+                el.scroll_into_view_with_scroll_into_view_options(&opts);
+            }
+        });
+    }
     let (ncpu, show_gallery, presenter, help, embed, editing, comparing, gif_panel) = {
         let s = lab.inner.borrow();
         let comparing = s.compare.as_ref().map(|c| c.b.clone());
