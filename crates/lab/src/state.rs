@@ -569,6 +569,11 @@ impl Pane {
                             let c = c.unwrap_or_default();
                             let mut probe = Session::new(self.session.machine.clone());
                             probe.replay(&c).map_err(|(k, f)| format!("it does not replay at step {k}: {f}"))?;
+                            // A lasso's cycle starts at one of its steps (a link could not
+                            // say otherwise: the permalink decoder refuses it).
+                            if let Some(k) = cycle_start.filter(|&k| k >= c.len()) {
+                                return Err(format!("its cycle starts at step {k}, after the last of its {} steps", c.len()));
+                            }
                             Ok(Some(c))
                         });
                         match choices {
