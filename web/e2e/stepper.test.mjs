@@ -34,6 +34,43 @@ function assert(cond, msg) {
 
 export default [
   {
+    name: 'the code pane wraps long lines: no comment or statement is cut at the pane\'s edge at 1280x720',
+    fn: async ({ page, baseUrl, screenshot }) => {
+      for (const presenter of [false, true]) {
+        await page.setViewportSize({ width: 1280, height: 720 });
+        await page.goto(baseUrl + '/');
+        await page.waitForSelector('#var-scoreboard');
+        if (presenter) {
+          await page.click('.source', { position: { x: 5, y: 5 } });
+          await page.keyboard.press('p');
+          await page.waitForSelector('.stepper.presenter');
+        }
+        const cut = await page.evaluate(() => {
+          const pane = document.querySelector('.source').getBoundingClientRect();
+          return [...document.querySelectorAll('.src-line code')]
+            .filter((c) => c.getBoundingClientRect().right > pane.right + 1 || c.scrollWidth > c.clientWidth + 1)
+            .map((c) => c.textContent.slice(0, 60));
+        });
+        assert(cut.length === 0, `${presenter ? 'presenter' : 'normal'}: lines cut at the edge: ${JSON.stringify(cut.slice(0, 5))}`);
+        // A wrapped line takes the height it needs: no line's text runs into the next.
+        const overlaps = await page.evaluate(() => {
+          const out = [];
+          const lines = [...document.querySelectorAll('.src-line')];
+          for (let i = 1; i < lines.length; i++) {
+            const a = lines[i - 1].querySelector('code').getBoundingClientRect();
+            const b = lines[i].getBoundingClientRect();
+            if (a.bottom > b.top + 0.5) out.push(lines[i - 1].textContent.slice(0, 50));
+          }
+          return out;
+        });
+        assert(overlaps.length === 0, `${presenter ? 'presenter' : 'normal'}: lines running into the next: ${JSON.stringify(overlaps.slice(0, 3))}`);
+        const overflow = await page.$eval('.source', (s) => s.scrollWidth - s.clientWidth);
+        assert(overflow <= 1, `the pane scrolls sideways by ${overflow}px`);
+      }
+      await screenshot('code-wrapped-presenter');
+    },
+  },
+  {
     name: 'three CPUs fit a 1280x720 projector without scrolling',
     fn: async ({ page, baseUrl, screenshot }) => {
       await open(page, baseUrl);
