@@ -127,6 +127,9 @@ pub fn read(path: &Path) -> Result<Trace, Error> {
             Err(e) => return Err(Error::Input(format!("cannot read `{shown}`: {e}"))),
         };
         reader.feed(&buf[..n]);
+        if reader.gave_up() {
+            break;
+        }
     }
     reader.finish().map_err(|e| match e.line {
         0 => Error::Input(format!("{shown}: not a trace: {}", e.reason)),

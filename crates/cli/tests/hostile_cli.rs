@@ -136,3 +136,31 @@ fn hostile_files_are_read_bounded() {
     assert!(err.contains(&format!("{}:2:12: unexpected character U+001B", path.display())), "{err}");
     assert!(!err.contains('\x1b'), "{err:?}");
 }
+
+/// An endless input that is no trace (/dev/zero) is refused once the reader has seen
+/// enough to know, with a located reason, instead of being read forever.
+#[cfg(unix)]
+#[test]
+fn an_endless_input_that_is_no_trace_is_refused_without_reading_it_all() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sdlab"))
+        .args(["trace", "stats", "/dev/zero"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the sdlab binary runs");
+    // A hang, not a speed: a minute is far beyond the few milliseconds the refusal takes.
+    let t0 = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if t0.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("`sdlab trace stats /dev/zero` is still reading after a minute");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().expect("output");
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("/dev/zero:1: not a trace: binary data"), "{err}");
+}

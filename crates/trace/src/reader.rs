@@ -240,6 +240,12 @@ impl Reader {
         };
     }
 
+    /// The input was found to be no trace: `finish` will say why, and reading on cannot
+    /// change that (an endless input, such as /dev/zero, is not read to its end).
+    pub fn gave_up(&self) -> bool {
+        matches!(self.state, State::Failed(_))
+    }
+
     /// Bytes fed so far (for progress bars).
     pub fn bytes_fed(&self) -> u64 {
         self.fed
