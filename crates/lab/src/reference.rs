@@ -54,6 +54,25 @@ pub fn section(id: &str) -> Option<Section> {
     Some(Section { id: id.to_string(), title, body })
 }
 
+/// The section numbers a citation may name, read once from the reference: each
+/// heading's leading number (`1.6`, `3`, the appendices' `E`) and each bold race
+/// paragraph's (`4.5` of `**4.5B — …**`). `section` finds each of them.
+fn cited_ids() -> &'static std::collections::HashSet<String> {
+    static IDS: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    IDS.get_or_init(|| {
+        let number = |t: &str| {
+            let n = t.split([' ', '—']).next().unwrap_or("").trim_end_matches('.');
+            n.trim_end_matches(['A', 'B', 'C', 'D']).trim_end_matches('.').to_string()
+        };
+        ALGORITHMS
+            .lines()
+            .filter_map(|l| heading(l).map(|(_, t)| t).or_else(|| l.strip_prefix("**")))
+            .map(number)
+            .filter(|n| !n.is_empty() && section(n).is_some())
+            .collect()
+    })
+}
+
 /// `text` split into plain runs and citations (`§1.6`, `§ 3.8`, `§4.5B`) of sections the
 /// reference has; a § that names none stays text.
 pub fn pieces(text: &str) -> Vec<Piece> {
@@ -76,9 +95,8 @@ pub fn pieces(text: &str) -> Vec<Piece> {
         // A letter right after the number names one race of a section (4.5B).
         let letter = digits[number.len()..].chars().next().filter(|c| c.is_ascii_uppercase() && number.contains('.'));
         let id_len = number.len() + letter.map_or(0, |_| 1);
-        let found = (!number.is_empty()).then(|| section(number)).flatten();
-        match found {
-            Some(_) => {
+        match !number.is_empty() && cited_ids().contains(number) {
+            true => {
                 if !plain.is_empty() {
                     out.push(Piece::Text(std::mem::take(&mut plain)));
                 }
@@ -86,7 +104,7 @@ pub fn pieces(text: &str) -> Vec<Piece> {
                 out.push(Piece::Cite { label, id: number.to_string() });
                 rest = &digits[id_len..];
             }
-            None => {
+            false => {
                 plain.push('§');
                 rest = after;
             }

@@ -193,15 +193,23 @@ impl Clone for State {
         }
     }
     fn clone_from(&mut self, o: &Self) {
+        self.copy_all_but_cpus(o).clone_from(&o.cpus);
+    }
+}
+
+impl State {
+    /// Copy every field but the CPUs from `o`, reusing the buffers; the CPUs are left to
+    /// the caller (`clone_from` copies them whole, `restore` only what a step can change).
+    fn copy_all_but_cpus(&mut self, o: &State) -> &mut Vec<Cpu> {
         let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
         mem.clone_from(&o.mem);
-        cpus.clone_from(&o.cpus);
         ptes.clone_from(&o.ptes);
         frames.clone_from(&o.frames);
         *nmis_left = o.nmis_left;
         *ipi_losses_left = o.ipi_losses_left;
         bcast.clone_from(&o.bcast);
         retired.clone_from(&o.retired);
+        cpus
     }
 }
 
@@ -301,14 +309,7 @@ impl State {
     /// reaches into them, and copying them is most of the cost of `clone_from`. Debug
     /// builds check the result against `parent`, so a step that broke this would show.
     pub fn restore(&mut self, parent: &State, c: usize) {
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
-        mem.clone_from(&parent.mem);
-        ptes.clone_from(&parent.ptes);
-        frames.clone_from(&parent.frames);
-        *nmis_left = parent.nmis_left;
-        *ipi_losses_left = parent.ipi_losses_left;
-        bcast.clone_from(&parent.bcast);
-        retired.clone_from(&parent.retired);
+        let cpus = self.copy_all_but_cpus(parent);
         if cpus.len() != parent.cpus.len() {
             cpus.clone_from(&parent.cpus);
         }
