@@ -3,7 +3,7 @@
 //! has (nothing built, no `dist/`), on a free port, until the page and its wasm are served.
 //!
 //! This exists because the serve command once failed on every fresh clone while every test
-//! passed: trunk refuses to start when a path in Trunk.toml's `[watch] ignore` does not
+//! passed: trunk refuses to start when a path in Trunk.toml's `[watch]` table does not
 //! exist, and only `cargo xtask test` itself created that path.
 
 use crate::util::{describe, root, sh};

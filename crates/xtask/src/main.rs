@@ -61,48 +61,12 @@ fn serve(args: &[String]) -> Result<(), String> {
         _ => return Err("serve takes only `--port N`".into()),
     };
     setup::all(false)?;
-    make_watch_ignores()?;
     let dist = root().join("target/serve-dist");
     println!("serving a release build on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
     // Release: a lecture wants the fast build (the trace parser and the checker at full
     // speed, a wasm a quarter of the debug size); `cargo xtask test` builds the same
     // profile, so a machine that has run the tests serves at once.
     run(sh("trunk").args(["serve", "--release", "--disable-address-lookup", "--port", &port, "--dist"]).arg(&dist))
-}
-
-/// trunk refuses to start when a path in Trunk.toml's `[watch] ignore` is missing, and a
-/// fresh clone has none of the build outputs listed there: create each missing one.
-fn make_watch_ignores() -> Result<(), String> {
-    let toml = std::fs::read_to_string(root().join("Trunk.toml")).map_err(|e| format!("Trunk.toml: {e}"))?;
-    for dir in watch_ignores(&toml) {
-        let p = root().join(&dir);
-        if !p.exists() {
-            std::fs::create_dir_all(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        }
-    }
-    Ok(())
-}
-
-/// The paths of `ignore = [...]` in the `[watch]` table (one line, as Trunk.toml has it).
-fn watch_ignores(toml: &str) -> Vec<String> {
-    let mut in_watch = false;
-    for line in toml.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_watch = line == "[watch]";
-        } else if let Some(list) = line.strip_prefix("ignore").map(str::trim_start).and_then(|l| l.strip_prefix('=')) {
-            if in_watch {
-                return list
-                    .trim()
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .split(',')
-                    .map(|s| s.trim().trim_matches('"').to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
-            }
-        }
-    }
-    Vec::new()
 }
 
 /// Every fuzzer, each for `seconds`: the trace readers, the model compiler and runner (the
@@ -238,14 +202,33 @@ fn test() -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::watch_ignores;
-
+    /// trunk watches what Trunk.toml's `[watch] watch` lists. Every entry must be in a fresh
+    /// clone (trunk refuses a missing one), and none may hold build output: a watched
+    /// target/ overflows inotify during trunk's own build, and trunk 0.21.14 then panics.
     #[test]
-    fn reads_the_watch_ignore_list() {
-        let toml =
-            "[build]\nignore = [\"no\"]\n[watch]\nignore = [\"web/node_modules\", \"dist\"]\n[serve]\nport = 1\n";
-        assert_eq!(watch_ignores(toml), ["web/node_modules", "dist"]);
-        let project = std::fs::read_to_string(crate::util::root().join("Trunk.toml")).unwrap();
-        assert!(!watch_ignores(&project).is_empty(), "the project's Trunk.toml is read");
+    fn trunk_watches_tracked_sources_only() {
+        let toml = std::fs::read_to_string(crate::util::root().join("Trunk.toml")).unwrap();
+        let table = toml.split("[watch]").nth(1).expect("Trunk.toml has a [watch] table");
+        let line = table.lines().find(|l| l.trim_start().starts_with("watch")).expect("[watch] lists what to watch");
+        let paths: Vec<&str> = line
+            .split('[')
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(']')
+            .split(',')
+            .map(|p| p.trim().trim_matches('"'))
+            .collect();
+        assert!(paths.contains(&"crates") && paths.contains(&"index.html"), "{paths:?}");
+        let out = std::process::Command::new("git")
+            .args(["ls-files", "--"])
+            .args(&paths)
+            .current_dir(crate::util::root())
+            .output()
+            .unwrap();
+        let tracked = String::from_utf8(out.stdout).unwrap();
+        for p in &paths {
+            assert!(tracked.lines().any(|f| f == *p || f.starts_with(&format!("{p}/"))), "{p} is not in a clone");
+            assert!(!["target", "dist", "web/node_modules", "."].contains(p), "{p} holds build output");
+        }
     }
 }
