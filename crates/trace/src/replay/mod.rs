@@ -290,26 +290,10 @@ pub fn reconstruct(trace: &Trace) -> Replay {
     for (i, e) in trace.events.iter().enumerate() {
         t.event(i as u32, e);
     }
-    let out = t.finish();
-    let ts = trace.events.iter().map(|e| e.ts).collect();
-    let checkpoints = index::checkpoints(trace, &out.deltas);
-    Replay {
-        rounds: out.rounds,
-        arrows: out.arrows,
-        bars: out.bars,
-        rings: out.rings,
-        per_cpu: out.per_cpu,
-        warnings: out.warnings,
-        warning_count: out.warning_count,
-        orphans_at_start: out.orphans_at_start,
-        unfinished_at_end: out.unfinished_at_end,
-        evidence: out.evidence,
-        legs_by_time: out.legs_by_time,
-        legs_ambiguous: out.legs_ambiguous,
-        ts,
-        deltas: out.deltas,
-        checkpoints,
-    }
+    let mut replay = t.finish();
+    replay.ts = trace.events.iter().map(|e| e.ts).collect();
+    replay.checkpoints = index::checkpoints(trace, &replay.deltas);
+    replay
 }
 
 impl Replay {

@@ -1,7 +1,7 @@
 //! The one pass over the events: small per-protocol trackers that pair sends with
 //! receives and build rounds, bars and state deltas.
 
-use super::{Arrow, ArrowKind, Bar, BarKind, Delta, Evidence, Leg, Op, RingSample, Round, RoundKind};
+use super::{Arrow, ArrowKind, Bar, BarKind, Delta, Evidence, Leg, Op, Replay, RingSample, Round, RoundKind};
 use crate::event::{CpuMask, Event, Format, Kind, Sym, Trace, Warning, WarningClass, CPU_LIMIT, MAX_WARNINGS};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -44,24 +44,6 @@ const MAX_OPEN_TLB_ROUNDS: usize = 256;
 
 /// Nesting of shootdown-path functions kept per CPU (function_graph traces).
 const MAX_OPEN_FUNCS: usize = 64;
-
-pub(super) struct Output {
-    pub rounds: Vec<Round>,
-    pub arrows: Vec<Arrow>,
-    pub bars: Vec<Bar>,
-    pub rings: Vec<RingSample>,
-    pub per_cpu: Vec<Vec<u32>>,
-    pub warnings: Vec<Warning>,
-    pub warning_count: u64,
-    pub orphans_at_start: u64,
-    pub unfinished_at_end: u64,
-    pub deltas: Vec<Delta>,
-    pub evidence: Option<Evidence>,
-    /// Legs given to a round by time and CPU alone (no csd address to match).
-    pub legs_by_time: u64,
-    /// Of those, legs that had more than one open round to choose from.
-    pub legs_ambiguous: u64,
-}
 
 /// A round leg waiting for its target: (round, leg).
 type LegRef = Option<(u32, u16)>;
@@ -127,7 +109,7 @@ pub(super) struct Tracker<'t> {
     remaining: Vec<(u32, bool, u32)>,
     /// Rounds of traces without csd events (Linux before 6.4), while they can still gain legs.
     tlb_open: Vec<TlbStart>,
-    out: Output,
+    out: Replay,
 }
 
 /// An initiator's `tlb_flush (4)` in a trace without csd events. The round itself is made
@@ -174,7 +156,7 @@ impl<'t> Tracker<'t> {
             rings: HashMap::new(),
             remaining: Vec::new(),
             tlb_open: Vec::new(),
-            out: Output {
+            out: Replay {
                 rounds: Vec::new(),
                 arrows: Vec::new(),
                 bars: Vec::new(),
@@ -184,10 +166,13 @@ impl<'t> Tracker<'t> {
                 warning_count: 0,
                 orphans_at_start: 0,
                 unfinished_at_end: 0,
-                deltas: Vec::new(),
                 evidence,
                 legs_by_time: 0,
                 legs_ambiguous: 0,
+                // The time index is built by `reconstruct` once the deltas are known.
+                ts: Vec::new(),
+                deltas: Vec::new(),
+                checkpoints: Vec::new(),
             },
         }
     }
@@ -880,7 +865,8 @@ impl<'t> Tracker<'t> {
         }
     }
 
-    pub fn finish(mut self) -> Output {
+    /// The reconstruction, all but its time index (`ts`, `checkpoints`).
+    pub fn finish(mut self) -> Replay {
         for r in 0..self.remaining.len() as u32 {
             if !self.remaining[r as usize].1 {
                 self.seal(r);
