@@ -264,7 +264,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
                         Ok(e) => {
                             let at = if e.line > 0 { format!("L{}", e.line) } else { "-".to_string() };
                             let e = e.clone();
-                            writeln!(out, "{:>4}  CPU {:<2} {at:<5} {}", i + 1, e.cpu, e.summary(&s.machine))?;
+                            writeln!(out, "{:>4}  CPU {:<2} {at:<5} {}", i + 1, e.cpu, e.summary(s.machine()))?;
                         }
                         Err(f) => writeln!(out, "{:>4}  {f}", i + 1)?,
                     }

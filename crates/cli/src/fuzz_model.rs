@@ -462,8 +462,8 @@ fn replay_text(s: &mut Session, rng: &mut Rng) {
     if let Ok(choices) = schedule::parse(&text) {
         let _ = s.replay(&choices);
     }
-    for e in &s.log {
-        let _ = e.summary(&s.machine);
+    for e in s.log() {
+        let _ = e.summary(s.machine());
     }
 }
 

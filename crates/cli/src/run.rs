@@ -60,12 +60,12 @@ struct ViolationReport<'a> {
 }
 
 #[derive(Serialize)]
-struct FaultReport<'a> {
+struct FaultReport {
     cpu: u8,
     line: u32,
     step: usize,
     choice: String,
-    message: &'a str,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -82,7 +82,7 @@ struct Report<'a> {
     deadlock: bool,
     stuck: Option<&'a Stuck>,
     finished: bool,
-    fault: Option<FaultReport<'a>>,
+    fault: Option<FaultReport>,
     stopped: Stop,
 }
 
@@ -147,10 +147,10 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             fault = Some((n, choice, f));
             break Stop::Fault;
         }
-        if let Some(e) = session.log.last() {
+        if let Some(e) = session.log().last() {
             if !args.json {
                 let at = if e.line > 0 { format!("L{}", e.line) } else { "-".to_string() };
-                writeln!(out, "{n:>4}  CPU {:<2} {at:<5} {}", e.cpu, e.summary(&session.machine))?;
+                writeln!(out, "{n:>4}  CPU {:<2} {at:<5} {}", e.cpu, e.summary(session.machine()))?;
             }
             if e.violation.is_some() {
                 break Stop::Violation;
@@ -172,7 +172,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         line: f.line,
         step: *step,
         choice: c.to_string(),
-        message: &f.message,
+        message: f.error.to_string(),
     });
     let code = if fault.is_some() {
         BAD_INPUT
@@ -234,9 +234,9 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     drop(out);
     if let Some((step, c, f)) = &fault {
         let msg = if f.line > 0 {
-            format!("{}:{}: CPU {}: {} (step {step}, choice {c})", l.name, f.line, f.cpu, f.message)
+            format!("{}:{}: CPU {}: {} (step {step}, choice {c})", l.name, f.line, f.cpu, f.error)
         } else if replay.is_some() {
-            format!("{}: schedule step {step} (`{c}`): {}", l.name, f.message)
+            format!("{}: schedule step {step} (`{c}`): {}", l.name, f.error)
         } else {
             format!("{}: step {step}: {f}", l.name)
         };

@@ -25,6 +25,6 @@ pub use search as checker;
 pub use diag::{Diagnostic, Span};
 pub use lang::compile::compile;
 pub use lang::program::Program;
-pub use machine::{Choice, Config, Effect, Fault, Machine, State, Stepped, Stuck, Violation};
+pub use machine::{Choice, Config, Effect, Fault, Machine, Refused, RunError, State, Stepped, Stuck, Violation};
 pub use property::{Property, RaceKind};
 pub use session::Session;

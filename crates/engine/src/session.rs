@@ -1,7 +1,7 @@
 //! A run being stepped: the machine, the snapshot history for exact O(1) back-steps,
 //! and a log of what each step did. The app and the CLI both drive runs through this.
 
-use crate::machine::{describe_effect, Choice, Effect, Fault, Machine, State, Stuck, Violation};
+use crate::machine::{describe_effect, Choice, Effect, Fault, Machine, RunError, State, Stuck, Violation};
 use crate::schedule;
 
 /// Longest run a session keeps (each step keeps one snapshot).
@@ -43,11 +43,11 @@ impl LogEntry {
 
 #[derive(Clone, Debug)]
 pub struct Session {
-    pub machine: Machine,
+    machine: Machine,
     history: Vec<State>,
     /// `State::approx_bytes` of every snapshot in `history`.
     history_bytes: usize,
-    pub log: Vec<LogEntry>,
+    log: Vec<LogEntry>,
     fx: Vec<Effect>,
     en: Vec<Choice>,
 }
@@ -57,6 +57,19 @@ impl Session {
         let s0 = machine.initial();
         let history_bytes = s0.approx_bytes();
         Session { machine, history: vec![s0], history_bytes, log: Vec::new(), fx: Vec::new(), en: Vec::new() }
+    }
+
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    pub fn into_machine(self) -> Machine {
+        self.machine
+    }
+
+    /// Every step taken, in order; entry i is step i + 1.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
     }
 
     pub fn state(&self) -> &State {
@@ -80,11 +93,7 @@ impl Session {
     /// Take one choice. A choice that is not enabled is an error, not a panic.
     pub fn step(&mut self, choice: Choice) -> Result<&LogEntry, Fault> {
         if self.log.len() >= MAX_STEPS {
-            return Err(Fault {
-                cpu: choice.cpu(),
-                line: 0,
-                message: format!("the run is {MAX_STEPS} steps long, the most a session keeps"),
-            });
+            return Err(Fault { cpu: choice.cpu(), line: 0, error: RunError::RunTooLong { max: MAX_STEPS } });
         }
         let mut s = self.state().clone();
         self.fx.clear();
@@ -94,12 +103,11 @@ impl Session {
             return Err(Fault {
                 cpu: choice.cpu(),
                 line: 0,
-                message: format!(
-                    "the run's {} snapshots take {} MB, the most a session keeps (states of this model are {} KB)",
-                    self.history.len(),
-                    self.history_bytes >> 20,
-                    bytes >> 10
-                ),
+                error: RunError::HistoryFull {
+                    snapshots: self.history.len(),
+                    mb: self.history_bytes >> 20,
+                    state_kb: bytes >> 10,
+                },
             });
         }
         self.history_bytes += bytes;

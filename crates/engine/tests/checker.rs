@@ -18,7 +18,7 @@ fn check(ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> (Outcome, checker:
 /// what the session shows at its end.
 fn replay(ncpu: u32, scenario: &str, opts: &[(&str, &str)], o: &Outcome) -> Session {
     let p = scoreboard();
-    let m = session(&p, ncpu, scenario, opts).machine;
+    let m = session(&p, ncpu, scenario, opts).into_machine();
     replayed(&m, o, &format!("{scenario}/{ncpu}/{opts:?}"))
 }
 
@@ -137,7 +137,7 @@ fn counterexamples_are_shortest() {
         (2, "unmap_free", vec![("nmi_reads_user", "true"), ("hw_nmi", "1")]),
     ] {
         let (o, _) = check(ncpu, scenario, &opts);
-        let m = session(&p, ncpu, scenario, &opts).machine;
+        let m = session(&p, ncpu, scenario, &opts).into_machine();
         assert_eq!(o.choices().len(), independent_shortest(&m), "{scenario} {opts:?}");
     }
 }
@@ -146,7 +146,7 @@ fn counterexamples_are_shortest() {
 fn limits_stop_with_a_message() {
     let p = scoreboard();
     let s = session(&p, 3, "crossfire", &[]);
-    let (o, progress) = Checker::new(s.machine, Options { max_states: 1000, ..Options::default() }).check();
+    let (o, progress) = Checker::new(s.into_machine(), Options { max_states: 1000, ..Options::default() }).check();
     let Outcome::Limit { reason } = o else { panic!("{o:?}") };
     assert!(reason.contains("state limit of 1000"), "{reason}");
     assert_eq!(progress.states, 1000);
@@ -156,8 +156,8 @@ fn limits_stop_with_a_message() {
 fn checking_in_slices_gives_the_same_result() {
     let p = scoreboard();
     let s = session(&p, 3, "crossfire", &[("rescan", "false")]);
-    let (whole, wp) = Checker::new(s.machine.clone(), Options::default()).check();
-    let mut c = Checker::new(s.machine, Options::default());
+    let (whole, wp) = Checker::new(s.machine().clone(), Options::default()).check();
+    let mut c = Checker::new(s.into_machine(), Options::default());
     let mut slices = 0;
     while !c.run(997) {
         slices += 1;
@@ -169,7 +169,7 @@ fn checking_in_slices_gives_the_same_result() {
 
 fn check_with(ncpu: u32, scenario: &str, opts: &[(&str, &str)], o: Options) -> (Outcome, checker::Progress) {
     let p = scoreboard();
-    let m = session(&p, ncpu, scenario, opts).machine;
+    let m = session(&p, ncpu, scenario, opts).into_machine();
     let what = format!("{scenario}/{ncpu}/{opts:?} {:?} por={}", o.mode, o.por);
     let r = Checker::new(m.clone(), o).check();
     assert_replays(&m, &r.0, &what);
@@ -242,7 +242,7 @@ scenario s { cpu 0: waiter(); cpu 1: spinner(); }
 #[test]
 fn a_waiter_that_is_never_released_is_a_lasso() {
     let p = program(LIVELOCK);
-    let m = session(&p, 2, "s", &[]).machine;
+    let m = session(&p, 2, "s", &[]).into_machine();
     let (o, _) = Checker::new(m.clone(), Options::default()).check();
     let Outcome::Violation { property, message, cycle_start, choices, .. } = &o else { panic!("{o:?}") };
     assert_eq!(*property, Property::NoLost);

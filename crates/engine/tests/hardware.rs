@@ -21,7 +21,7 @@ use sdlab_engine::checker::{Checker, Mode, Options, Outcome, Progress};
 /// replays to the reported property at the reported step.
 fn both(src: &str, ncpu: u32) -> [(Outcome, Progress); 2] {
     let p = program(src);
-    let m = session(&p, ncpu, "s", &[]).machine;
+    let m = session(&p, ncpu, "s", &[]).into_machine();
     let bfs = Checker::new(m.clone(), Options::default()).check();
     let por = Checker::new(m.clone(), Options { mode: Mode::Dfs, por: true, ..Options::default() }).check();
     assert_replays(&m, &bfs.0, "bfs");

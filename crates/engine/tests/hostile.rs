@@ -330,7 +330,8 @@ fn choices_that_name_nothing_are_errors() {
         Choice::Lose(0, 255),
     ] {
         let f = sess.step(c).expect_err("not possible");
-        assert!(f.message.starts_with(&format!("choice {c} is not possible now")), "{c}: {}", f.message);
+        assert!(matches!(f.error, RunError::NotPossible { choice, .. } if choice == c), "{c}: {f}");
+        assert!(f.to_string().contains(&format!("choice {c} is not possible now: ")), "{c}: {f}");
     }
     assert_eq!(sess.steps(), 0);
 }
@@ -376,8 +377,9 @@ fn a_session_of_large_states_stops_at_its_memory_budget() {
         }
     };
     assert_eq!(s.steps(), 1020);
+    assert_eq!(fault.error, RunError::HistoryFull { snapshots: 1021, mb: 255, state_kb: 256 });
     assert_eq!(
-        fault.message,
+        fault.error.to_string(),
         "the run's 1021 snapshots take 255 MB, the most a session keeps (states of this model are 256 KB)"
     );
     // Stepping back frees room for a step again.
@@ -504,13 +506,15 @@ fn arithmetic_that_does_not_fit_a_word_is_named() {
     let p = common::program(&src);
     let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
     let f = s.step(Choice::Step(0)).expect_err("fault");
-    assert_eq!((f.line, f.message.as_str()), (6, "-2147483648 / -1 overflows a 32-bit word"));
+    assert_eq!((f.line, &f.error), (6, &RunError::DivisionOverflow { x: i32::MIN, op: '/' }));
+    assert_eq!(f.error.to_string(), "-2147483648 / -1 overflows a 32-bit word");
     let src =
         format!("{HEAD}shared x = 0;\nproc f() {{\n  local a = 33;\n  x = 1 << a;\n}}\nscenario s {{ cpu 0: f(); }}\n");
     let p = common::program(&src);
     let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
     let f = s.step(Choice::Step(0)).expect_err("fault");
-    assert_eq!((f.line, f.message.as_str()), (5, "shift by 33: shift counts run from 0 to 31"));
+    assert_eq!((f.line, &f.error), (5, &RunError::ShiftOutOfRange { by: 33 }));
+    assert_eq!(f.error.to_string(), "shift by 33: shift counts run from 0 to 31");
     // In range, shifts are C's: logical right shift of the word.
     let src = format!(
         "{HEAD}shared x = 0;\nproc f() {{\n  local a = 31;\n  x = (1 << a) >> a;\n}}\nscenario s {{ cpu 0: f(); }}\n"
@@ -646,7 +650,8 @@ fn counters_that_would_wrap_or_stick_are_faults() {
             }
         };
         assert_eq!(s.steps(), 65_535, "{name}");
-        assert_eq!((f.line, f.message.as_str()), (5, format!("{name} nested more than 65535 deep").as_str()));
+        assert_eq!((f.line, &f.error), (5, &RunError::NestedTooDeep { open: name }));
+        assert_eq!(f.error.to_string(), format!("{name} nested more than 65535 deep"));
     }
     // A frame's generation wrapped after 65 536 frees, and a TLB entry of its first
     // allocation looked fresh again.
@@ -660,10 +665,8 @@ fn counters_that_would_wrap_or_stick_are_faults() {
             break f;
         }
     };
-    assert_eq!(
-        (f.line, f.message.as_str()),
-        (7, "free_page: frame 0 was freed 65535 times; its generation count is full")
-    );
+    assert_eq!((f.line, &f.error), (7, &RunError::GenerationFull { frame: 0 }));
+    assert_eq!(f.error.to_string(), "free_page: frame 0 was freed 65535 times; its generation count is full");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use sdlab_engine::*;
 
 fn check(model: &str, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Outcome {
     let p = program(models::find(model).expect("bundled").source);
-    let m = session(&p, ncpu, scenario, opts).machine;
+    let m = session(&p, ncpu, scenario, opts).into_machine();
     let (o, _) = Checker::new(m.clone(), Options::default()).check();
     assert_replays(&m, &o, &format!("{model} {scenario} {ncpu} CPUs {opts:?}"));
     o
@@ -96,7 +96,7 @@ fn mach_shootdown() {
     assert!(message.contains("CPU 0"), "{message}");
     // The same speculative fills cannot hurt the scoreboard, which clears the PTE first.
     let p = scoreboard();
-    let m = session(&p, 2, "unmap_free", &[("hw_speculative_fill", "true")]).machine;
+    let m = session(&p, 2, "unmap_free", &[("hw_speculative_fill", "true")]).into_machine();
     assert_eq!(Checker::new(m, Options::default()).check().0, Outcome::Verified);
 }
 
@@ -229,7 +229,7 @@ fn dragonfly_trace_points_follow_the_kernel() {
             seed += 1;
         }
         let mut names = Vec::new();
-        for e in &s.log {
+        for e in s.log() {
             let sent = e.effects.iter().any(|f| matches!(f, Effect::IpiSent { .. }));
             for f in &e.effects {
                 if let Effect::Ktr { cpu, name, .. } = f {

@@ -40,7 +40,7 @@ fn a_schedule_replays_identically() {
         let mut b = session(&p, 3, "crossfire", &[]);
         b.replay(&schedule::parse(&text).expect("parses")).expect("replays");
         assert_eq!(a.state(), b.state());
-        for (x, y) in a.log.iter().zip(&b.log) {
+        for (x, y) in a.log().iter().zip(b.log()) {
             assert_eq!(x.effects, y.effects);
             assert_eq!(x.line, y.line);
         }
@@ -68,7 +68,7 @@ fn correct_scoreboard_never_breaks_under_random_schedules() {
                 let st = s.state();
                 assert!(st.cpus.iter().all(|c| c.stack.is_empty() && c.isr == 0 && c.irr == 0));
                 // Every request was acknowledged: no scoreboard word is left at 0.
-                let sb = &s.machine.vars[p.vars.iter().position(|v| v.name == "scoreboard").expect("var")];
+                let sb = &s.machine().vars()[p.vars.iter().position(|v| v.name == "scoreboard").expect("var")];
                 assert!(st.mem[sb.base as usize..(sb.base + sb.size()) as usize].iter().all(|&w| w != 0));
                 // The freed frame is cached by no TLB.
                 for c in &st.cpus {
@@ -116,7 +116,7 @@ fn handler_without_rescan_loses_a_merged_shootdown() {
         step_until(&mut s, 0, "I12");
         step_until(&mut s, 1, "I12");
         // CPU 2 got two IPIs before taking any: they merged into one IRR bit.
-        assert!(s.log.last().expect("step").effects.iter().any(|e| matches!(e, Effect::IpiMerged { cpu: 2, .. })));
+        assert!(s.log().last().expect("step").effects.iter().any(|e| matches!(e, Effect::IpiMerged { cpu: 2, .. })));
         while let Some(r) = s.step_seeded(3) {
             r.expect("no fault");
         }
@@ -278,7 +278,8 @@ fn runtime_model_errors_are_located_faults() {
     let mut s = session(&p, 2, "s", &[]);
     let f = s.step(Choice::Step(0)).unwrap_err();
     assert_eq!(f.line, 3);
-    assert!(f.message.contains("index 5 is out of bounds for `a` (size 2)"), "{}", f.message);
+    assert_eq!(f.error, sdlab_engine::RunError::IndexOutOfBounds { var: "a".into(), index: 5, size: 2 });
+    assert_eq!(f.to_string(), "line 3: CPU 0: index 5 is out of bounds for `a` (size 2)");
     let (p, d) =
         compile("model \"m\"; proc f() { local i = 0; while (i < 1) { i = i - 1; } } scenario s { cpu 0: f(); }");
     assert!(d.is_empty());
@@ -308,7 +309,7 @@ scenario s { cpu 0: a(); cpu *: idle; }
 fn ktrs(m: &Machine, fx: &[Effect]) -> Vec<String> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Ktr { cpu, name, .. } => Some(format!("{cpu}:{}{:?}", m.prog.ktr_name(*name), e.ktr_args())),
+            Effect::Ktr { cpu, name, .. } => Some(format!("{cpu}:{}{:?}", m.prog().ktr_name(*name), e.ktr_args())),
             _ => None,
         })
         .collect()
@@ -320,24 +321,24 @@ fn ktr_records_a_trace_point_in_the_step_before_it_and_changes_nothing() {
     assert_eq!(p.ktr_names, ["start", "wrote", "sent", "recv"]);
     let mut s = session(&p, 2, "s", &[]);
     // A trace point before the thread's first step belongs to no step.
-    assert_eq!(ktrs(&s.machine, s.machine.initial_effects()), ["0:start[]"]);
+    assert_eq!(ktrs(s.machine(), s.machine().initial_effects()), ["0:start[]"]);
     let e = s.step(Choice::Step(0)).expect("read").effects.clone();
-    assert!(ktrs(&s.machine, &e).is_empty());
+    assert!(ktrs(s.machine(), &e).is_empty());
     let e = s.step(Choice::Step(0)).expect("write").effects.clone();
-    assert_eq!(ktrs(&s.machine, &e), ["0:wrote[1, 0, 64]"], "folds into the write, like local computation");
+    assert_eq!(ktrs(s.machine(), &e), ["0:wrote[1, 0, 64]"], "folds into the write, like local computation");
     let e = s.step(Choice::Step(0)).expect("send").effects.clone();
-    assert_eq!(ktrs(&s.machine, &e), ["0:sent[1, 64]"]);
+    assert_eq!(ktrs(s.machine(), &e), ["0:sent[1, 64]"]);
     let e = s.step(Choice::Irq(1, 0)).expect("deliver").effects.clone();
-    assert_eq!(ktrs(&s.machine, &e), ["1:recv[1]"], "a trace point at the top of a handler folds into its entry");
-    let d = machine::describe_effect(&s.machine, e.iter().find(|e| matches!(e, Effect::Ktr { .. })).expect("ktr"));
+    assert_eq!(ktrs(s.machine(), &e), ["1:recv[1]"], "a trace point at the top of a handler folds into its entry");
+    let d = machine::describe_effect(s.machine(), e.iter().find(|e| matches!(e, Effect::Ktr { .. })).expect("ktr"));
     assert_eq!(d, "CPU 1 traces recv(1)");
-    assert!(!s.log.last().expect("entry").summary(&s.machine).contains("traces"), "narration leaves it out");
+    assert!(!s.log().last().expect("entry").summary(s.machine()).contains("traces"), "narration leaves it out");
     // No state and no step of its own: the state space is that of the model without them.
     let bare: String = KTR.lines().filter(|l| !l.trim_start().starts_with("ktr(")).collect::<Vec<_>>().join("\n");
     let bare = bare.replace("ktr(recv, self); ", "");
     let count = |src: &str| {
         let p = program(src);
-        let (o, stats) = checker::Checker::new(session(&p, 2, "s", &[]).machine, Default::default()).check();
+        let (o, stats) = checker::Checker::new(session(&p, 2, "s", &[]).into_machine(), Default::default()).check();
         assert_eq!(o, checker::Outcome::Verified);
         (stats.states, stats.transitions)
     };
@@ -389,10 +390,10 @@ scenario lone { cpu 0: waiter(); cpu *: idle; }
     assert!(!s.enabled().contains(&Choice::Step(0)), "both words clear: CPU 0 waits");
     s.step(Choice::Step(1)).expect("b = 1");
     assert!(s.enabled().contains(&Choice::Step(0)), "b set: the wait ends");
-    let (o, _) = checker::Checker::new(s.machine.clone(), Default::default()).check();
+    let (o, _) = checker::Checker::new(s.machine().clone(), Default::default()).check();
     assert_eq!(o, checker::Outcome::Verified);
     // Alone, the waiter is a stuck state (a lost wake-up), not a busy loop.
-    let m = session(&p, 2, "lone", &[]).machine;
+    let m = session(&p, 2, "lone", &[]).into_machine();
     let (o, _) = checker::Checker::new(m, Default::default()).check();
     assert!(matches!(&o, checker::Outcome::Violation { property, .. } if *property == Property::NoLost), "{o:?}");
     // Only a spin-wait's condition may read several words, and at most four.
@@ -444,7 +445,7 @@ scenario both { cpu 0: race(1); cpu 1: race(2); }
 "#;
     let p = program(src);
     let mut s = session(&p, 2, "s", &[]);
-    let m = s.machine.clone();
+    let m = s.machine().clone();
     let word = |s: &Session, name: &str| {
         (0..s.state().mem.len() as u32).find(|&a| m.addr_name(a) == name).map(|a| s.state().mem[a as usize])
     };
@@ -467,9 +468,12 @@ scenario both { cpu 0: race(1); cpu 1: race(2); }
     // The two words must be adjacent, the low one first.
     let mut s = session(&p, 2, "bad", &[]);
     let f = s.step(Choice::Step(0)).unwrap_err();
-    assert!(f.message.contains("pair[0][0] and pair[1][0] are not adjacent"), "{}", f.message);
+    assert_eq!(
+        f.error,
+        sdlab_engine::RunError::DcasNotAdjacent { first: "pair[0][0]".into(), second: "pair[1][0]".into() }
+    );
     // Two CPUs racing on the same pair: exactly one wins, and the pair is never torn.
-    let m = session(&p, 2, "both", &[]).machine;
+    let m = session(&p, 2, "both", &[]).into_machine();
     let (o, stats) = checker::Checker::new(m, Default::default()).check();
     assert_eq!(o, checker::Outcome::Verified);
     assert!(stats.states > 3);
@@ -518,7 +522,7 @@ scenario s { cpu 0: protect() in p1; }
 "#;
     let p = program(src);
     let mut s = session(&p, 1, "s", &[]);
-    let m = s.machine.clone();
+    let m = s.machine().clone();
     let out = |s: &Session| {
         (0..s.state().mem.len() as u32).find(|&a| m.addr_name(a) == "out[0]").map(|a| s.state().mem[a as usize])
     };

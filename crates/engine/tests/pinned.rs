@@ -366,7 +366,7 @@ fn verdict(o: &Outcome) -> String {
 fn run(model: &str, scenario: &str, ncpu: u32, mode: &str) -> (String, u64, u64, u32) {
     let p = program(models::find(model).expect("bundled").source);
     let m = match scenario.strip_prefix("race:") {
-        None => session(&p, ncpu, scenario, &[]).machine,
+        None => session(&p, ncpu, scenario, &[]).into_machine(),
         Some(name) => {
             let race = p.races.iter().find(|r| r.name == name).expect("race");
             let mut cfg = Config::new(&p);

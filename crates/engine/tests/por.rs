@@ -36,7 +36,7 @@ const IRQ_ENABLED_LATER: &str = include_str!("cases/por-irq-enabled-later.sdm");
 fn run(src: &str, mode: Mode, por: bool) -> Outcome {
     let p = program(src);
     let o = Options { mode, por, symmetry: false, ..Options::default() };
-    Checker::new(session(&p, 2, "s", &[]).machine, o).check().0
+    Checker::new(session(&p, 2, "s", &[]).into_machine(), o).check().0
 }
 
 fn property_and_len(o: &Outcome) -> (&str, usize) {

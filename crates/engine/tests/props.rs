@@ -12,7 +12,7 @@ fn check_with(src: &str, ncpu: u32, opts: &[(&str, &str)], dfs_por: bool) -> Out
     let p = program(src);
     let s = session(&p, ncpu, &p.scenarios[0].name.clone(), opts);
     let o = if dfs_por { Options { mode: Mode::Dfs, por: true, ..Options::default() } } else { Options::default() };
-    Checker::new(s.machine, o).check().0
+    Checker::new(s.into_machine(), o).check().0
 }
 
 fn property(o: &Outcome) -> &str {
@@ -84,7 +84,7 @@ fn window_fires_only_on_an_access_that_could_use_the_cached_translation() {
         assert_eq!(*property, Property::UsermodeWindow, "{race}");
         let mut s = Session::new(m);
         s.replay(choices).expect("replays");
-        let last = s.log.last().expect("a step");
+        let last = s.log().last().expect("a step");
         assert!(last.effects.iter().any(|e| matches!(e, Effect::UserAccess { .. })), "{race}: {:?}", last.effects);
         assert!(!last.effects.iter().any(|e| matches!(e, Effect::PageFault { .. })), "{race}: {:?}", last.effects);
     }
@@ -174,7 +174,7 @@ fn broadcast_reaches_tlbs_only_through_its_choice_and_tlbsync_waits() {
     let en = s.enabled();
     assert!(!en.contains(&Choice::Step(0)), "TLBSYNC waits: {en:?}");
     assert!(en.contains(&Choice::Bcast(1, 0)) && en.contains(&Choice::Bcast(0, 0)), "{en:?}");
-    let w = s.machine.wait(s.state(), 0).expect("a wait");
+    let w = s.machine().wait(s.state(), 0).expect("a wait");
     assert!(w.condition.contains("TLBSYNC"), "{}", w.condition);
     s.step(Choice::Bcast(1, 0)).expect("reaches CPU 1");
     assert!(s.state().cpus[1].tlb.is_empty());
@@ -245,7 +245,7 @@ fn bundled_window_mem_and_broadcast_races_agree_across_searches() {
     ];
     for &(model, ncpu, scenario, opts) in cases {
         let p = program(models::find(model).expect("bundled").source);
-        let m = session(&p, ncpu, scenario, opts).machine;
+        let m = session(&p, ncpu, scenario, opts).into_machine();
         let verdict = |o: Options| {
             let (out, _) = Checker::new(m.clone(), o).check();
             match out {
@@ -398,7 +398,7 @@ fn bundled_dirty_races_need_one_store_and_the_launder_that_waits_verifies() {
     let c = p.races.iter().find(|r| r.name == "C").expect("race C");
     assert_eq!(p.scenarios[c.scenario].name, "protect_once", "race C with a single store");
     let check = |sc: &str, ncpu: u32, opts: &[(&str, &str)]| {
-        Checker::new(session(&p, ncpu, sc, opts).machine, Options::default()).check().0
+        Checker::new(session(&p, ncpu, sc, opts).into_machine(), Options::default()).check().0
     };
     for ncpu in [2, 3] {
         let once = check("protect_once", ncpu, &[("quiesce_first", "false")]);
@@ -456,7 +456,7 @@ fn a_speculative_fill_from_a_pte_that_maps_a_free_frame_trips_g_stale() {
 fn freebsd_global_i4_panics_before_the_x1_deadlock() {
     let p = program(models::find("freebsd-global").expect("bundled").source);
     let check = |opts: &[(&str, &str)]| {
-        Checker::new(session(&p, 2, "crossfire_locked", opts).machine, Options::default()).check().0
+        Checker::new(session(&p, 2, "crossfire_locked", opts).into_machine(), Options::default()).check().0
     };
     let o = check(&[]);
     let Outcome::Violation { property: what, message, .. } = &o else { panic!("{o:?}") };
@@ -472,8 +472,9 @@ fn freebsd_global_i4_panics_before_the_x1_deadlock() {
 #[test]
 fn freebsd_di_the_trywait_recheck_or_the_callout_alone_prevents_the_lost_wakeup() {
     let p = program(models::find("freebsd-di").expect("bundled").source);
-    let check =
-        |opts: &[(&str, &str)]| Checker::new(session(&p, 2, "truncate", opts).machine, Options::default()).check().0;
+    let check = |opts: &[(&str, &str)]| {
+        Checker::new(session(&p, 2, "truncate", opts).into_machine(), Options::default()).check().0
+    };
     let off = |name: &'static str| (name, "false");
     // The re-check after turnstile_trywait alone, or the callout alone: no lost wake-up.
     assert_eq!(check(&[off("waiter_recheck"), off("callout")]), Outcome::Verified);

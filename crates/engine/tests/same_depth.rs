@@ -13,7 +13,7 @@ const TWO_AT_ONE_DEPTH: &str = include_str!("cases/same-depth-two-properties.sdm
 
 fn run(ncpu: u32, o: Options) -> Outcome {
     let p = program(TWO_AT_ONE_DEPTH);
-    Checker::new(session(&p, ncpu, "s", &[]).machine, o).check().0
+    Checker::new(session(&p, ncpu, "s", &[]).into_machine(), o).check().0
 }
 
 #[test]

@@ -10,7 +10,7 @@ use sdlab_engine::*;
 
 fn check(src: &str, ncpu: u32, opts: &[(&str, &str)], o: Options) -> Outcome {
     let p = program(src);
-    Checker::new(session(&p, ncpu, "s", opts).machine, o).check().0
+    Checker::new(session(&p, ncpu, "s", opts).into_machine(), o).check().0
 }
 
 fn property(o: &Outcome) -> Option<&str> {
@@ -266,7 +266,7 @@ fn a_second_nmi_during_the_handler_is_latched_and_runs_after_the_first_returns()
     s.step(Choice::Step(0)).expect("the second handler reads n");
     s.step(Choice::Step(0)).expect("and writes it");
     assert_eq!(nmi_depth(&s), 0);
-    let n = (0..s.state().mem.len() as u32).find(|&a| s.machine.addr_name(a) == "n").unwrap();
+    let n = (0..s.state().mem.len() as u32).find(|&a| s.machine().addr_name(a) == "n").unwrap();
     assert_eq!(s.state().mem[n as usize], 2, "the handlers ran one after the other, not interleaved");
 }
 
@@ -358,7 +358,7 @@ const CPU_ZERO_BY: &str = include_str!("cases/symmetry-cpu-zero-by.sdm");
 fn testing_a_cpu_number_for_zero_is_refused_and_the_verdict_is_the_full_one() {
     let p = program(ZERO_TEST);
     for ncpu in [2, 3] {
-        let m = session(&p, ncpu, "s", &[]).machine;
+        let m = session(&p, ncpu, "s", &[]).into_machine();
         let line = ZERO_TEST.lines().position(|l| l.contains("if (self)")).unwrap() + 1;
         let full = check(ZERO_TEST, ncpu, &[], Options { symmetry: false, ..Options::default() });
         assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
@@ -398,7 +398,7 @@ fn every_way_of_singling_out_cpu_0_is_refused() {
         let full = check(&src, 2, &[], Options { symmetry: false, ..Options::default() });
         assert_eq!(full, Outcome::Verified, "`{cond}`");
         assert_eq!(check(&src, 2, &[], Options::default()), full, "`{cond}`, symmetry requested");
-        let m = session(&p, 2, "s", &[]).machine;
+        let m = session(&p, 2, "s", &[]).into_machine();
         let sym = m.symmetry();
         let r = sym.refusal().unwrap_or_else(|| panic!("`{cond}` accepted"));
         assert!(r.contains(why), "`{cond}`: {r}");
@@ -419,7 +419,7 @@ fn a_plain_number_indexing_a_cpu_indexed_word_is_refused_and_the_verdict_is_the_
         assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
         assert_eq!(check(CPU_ZERO_INDEX, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
         let line = CPU_ZERO_INDEX.lines().position(|l| l.contains("mark[0] = 1")).unwrap() + 1;
-        let m = session(&p, ncpu, "s", &[]).machine;
+        let m = session(&p, ncpu, "s", &[]).into_machine();
         let r = m.symmetry().refusal().map(str::to_string).unwrap_or_default();
         assert!(r.starts_with(&format!("line {line}: `mark` is indexed by CPU numbers")), "{r}");
     }
@@ -439,7 +439,7 @@ fn an_ipi_to_a_plain_number_is_refused_and_the_verdict_is_the_full_one() {
         assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
         assert_eq!(check(CPU_ZERO_IPI, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
         let line = CPU_ZERO_IPI.lines().position(|l| l.contains("send_ipi(1, V)")).unwrap() + 1;
-        let m = session(&p, ncpu, "s", &[]).machine;
+        let m = session(&p, ncpu, "s", &[]).into_machine();
         let r = m.symmetry().refusal().map(str::to_string).unwrap_or_default();
         assert!(r.starts_with(&format!("line {line}: send_ipi's targets are a plain number")), "{r}");
     }
@@ -460,7 +460,7 @@ fn a_cpu_mask_used_as_an_index_is_refused_and_the_verdict_is_the_full_one() {
         assert_eq!(full, Outcome::Verified, "{ncpu} CPUs");
         assert_eq!(check(CPU_ZERO_MASK_INDEX, ncpu, &[], Options::default()), full, "{ncpu} CPUs, symmetry requested");
         let line = CPU_ZERO_MASK_INDEX.lines().position(|l| l.contains("slot[bit(self)]")).unwrap() + 1;
-        let m = session(&p, ncpu, "s", &[]).machine;
+        let m = session(&p, ncpu, "s", &[]).into_machine();
         let r = m.symmetry().refusal().map(str::to_string).unwrap_or_default();
         assert!(r.starts_with(&format!("line {line}: a CPU mask indexes `slot`")), "{r}");
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 
 fn machine(p: &Arc<Program>, ncpu: u32, scenario: &str, opts: &[(&str, &str)]) -> Machine {
-    session(p, ncpu, scenario, opts).machine
+    session(p, ncpu, scenario, opts).into_machine()
 }
 
 fn bundled(id: &str) -> Arc<Program> {

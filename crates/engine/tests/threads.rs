@@ -57,7 +57,7 @@ fn verified_configurations_count_the_same_states_on_any_number_of_threads() {
         ("freebsd-di", "two_unmaps", 3, &[("di", "1")][..], (276_519, 742_535, 100)),
     ] {
         let p = common::program(models::find(model).unwrap().source);
-        let m = common::session(&p, ncpu, scenario, sets).machine;
+        let m = common::session(&p, ncpu, scenario, sets).into_machine();
         let (o, progress) = assert_same_on_threads(&m, opts.clone(), &format!("{model} {scenario}"));
         assert_eq!(o, Outcome::Verified, "{model} {scenario}");
         assert_eq!((progress.states, progress.transitions, progress.depth), pinned, "{model} {scenario}");
@@ -67,7 +67,7 @@ fn verified_configurations_count_the_same_states_on_any_number_of_threads() {
 #[test]
 fn a_state_limit_stops_at_the_same_state_on_any_number_of_threads() {
     let p = common::scoreboard();
-    let m = common::session(&p, 3, "crossfire", &[]).machine;
+    let m = common::session(&p, 3, "crossfire", &[]).into_machine();
     for max_states in [700, 5_000, 50_001] {
         let opts = Options { max_states, liveness: false, ..Options::default() };
         let (o, progress) = assert_same_on_threads(&m, opts, &format!("limit {max_states}"));

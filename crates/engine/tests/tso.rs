@@ -77,7 +77,7 @@ scenario s { cpu 0: ask(); cpu 1: answer(); }
 
 fn outcome(src: &str, opts: &[(&str, &str)], o: Options) -> Outcome {
     let p = program(src);
-    Checker::new(session(&p, 2, "s", opts).machine, o).check().0
+    Checker::new(session(&p, 2, "s", opts).into_machine(), o).check().0
 }
 
 fn property(o: &Outcome) -> Option<&str> {
@@ -104,12 +104,12 @@ fn both_loads_read_zero_only_with_store_buffers_and_no_fence() {
 fn a_cpu_reads_its_own_buffered_store_and_the_others_read_memory() {
     let p = program(STORES);
     let mut s = session(&p, 2, "s", &[]);
-    let x = addr(&s.machine, "x");
+    let x = addr(s.machine(), "x");
     let e = s.step(Choice::Step(0)).expect("store").effects.clone();
     assert_eq!(e, vec![Effect::StoreBuffered { cpu: 0, addr: x as u32, value: 5 }]);
     assert_eq!(s.state().mem[x], 0, "not in memory yet");
     assert_eq!(s.state().cpus[0].sb, vec![Store { addr: x as u32, value: 5 }]);
-    let d = describe_store_buffer(&s.machine, &s.state().cpus[0].sb);
+    let d = describe_store_buffer(s.machine(), &s.state().cpus[0].sb);
     assert_eq!(d, vec!["x ← 5".to_string()]);
     let e = s.step(Choice::Step(0)).expect("load").effects.clone();
     assert!(e.contains(&Effect::Read { cpu: 0, addr: x as u32, value: 5 }), "forwarded: {e:?}");
@@ -118,7 +118,7 @@ fn a_cpu_reads_its_own_buffered_store_and_the_others_read_memory() {
     assert!(s.enabled().contains(&Choice::Drain(0)));
     let e = s.step(Choice::Drain(0)).expect("drain").clone();
     assert_eq!(e.effects, vec![Effect::StoreCommitted { cpu: 0, addr: x as u32, old: 0, new: 5 }]);
-    assert_eq!(e.summary(&s.machine), "CPU 0's store buffer commits x = 5 to memory (was 0)");
+    assert_eq!(e.summary(s.machine()), "CPU 0's store buffer commits x = 5 to memory (was 0)");
     assert_eq!(s.state().mem[x], 5);
     assert!(s.step(Choice::Drain(1)).is_err(), "an empty buffer has nothing to drain");
 }
@@ -127,7 +127,7 @@ fn a_cpu_reads_its_own_buffered_store_and_the_others_read_memory() {
 fn a_locked_instruction_commits_the_buffer_first_and_a_full_buffer_its_oldest_store() {
     let p = program(STORES);
     let mut s = session(&p, 2, "s", &[]);
-    let [x, y, z, seen] = ["x", "y", "z", "seen"].map(|n| addr(&s.machine, n) as u32);
+    let [x, y, z, seen] = ["x", "y", "z", "seen"].map(|n| addr(s.machine(), n) as u32);
     for _ in 0..3 {
         s.step(Choice::Step(0)).expect("x = 5, load, seen = v");
     }
@@ -178,12 +178,16 @@ fn drains_are_schedule_steps_that_print_parse_and_replay() {
     let p = program(STORES);
     let mut s = session(&p, 2, "s", &[]);
     let f = s.step("d99".parse().expect("parses")).unwrap_err();
-    assert!(f.message.contains("no such CPU"), "{f:?}");
+    assert_eq!(
+        f.error,
+        sdlab_engine::RunError::NotPossible { choice: Choice::Drain(99), why: sdlab_engine::Refused::NoSuchCpu }
+    );
+    assert_eq!(f.to_string(), "CPU 99: choice d99 is not possible now: no such CPU");
     let sched: Vec<Choice> = ["0", "d0", "1"].iter().map(|t| t.parse().expect("step")).collect();
     s.replay(&sched).expect("replays");
     assert_eq!(s.schedule(), sched);
-    let x = addr(&s.machine, "x") as u32;
-    assert!(s.log[2].effects.contains(&Effect::Read { cpu: 1, addr: x, value: 5 }), "{:?}", s.log[2].effects);
+    let x = addr(s.machine(), "x") as u32;
+    assert!(s.log()[2].effects.contains(&Effect::Read { cpu: 1, addr: x, value: 5 }), "{:?}", s.log()[2].effects);
 }
 
 #[test]
@@ -198,7 +202,7 @@ fn without_hw_tso_there_are_no_buffers_and_no_drains() {
 
 fn linux(ncpu: u32, opts: &[(&str, &str)], o: Options) -> Outcome {
     let p = program(models::find("linux").expect("bundled").source);
-    Checker::new(session(&p, ncpu, "switch_back", opts).machine, o).check().0
+    Checker::new(session(&p, ncpu, "switch_back", opts).into_machine(), o).check().0
 }
 
 #[test]
@@ -229,7 +233,7 @@ fn depth_first_with_and_without_reduction_agrees_on_tso_models() {
         let src = models::find(src).map_or(src, |b| b.source);
         let p = program(src);
         let scenario = if src.contains("switch_back") { "switch_back" } else { "s" };
-        let run = |o: Options| Checker::new(session(&p, ncpu, scenario, opts).machine, o).check();
+        let run = |o: Options| Checker::new(session(&p, ncpu, scenario, opts).into_machine(), o).check();
         let (bfs, _) = run(Options::default());
         let dfs = Options { mode: Mode::Dfs, ..Options::default() };
         let (full, fp) = run(dfs.clone());
@@ -431,7 +435,7 @@ fn pte_set_waits_in_the_store_buffer_and_its_cpu_reads_it_there() {
     let e = s.step(Choice::Step(0)).expect("pte_set").effects.clone();
     assert!(matches!(e[..], [Effect::StoreBuffered { cpu: 0, .. }]), "{e:?}");
     assert!(!s.state().ptes[0].present, "not in the page table yet");
-    let d = describe_store_buffer(&s.machine, &s.state().cpus[0].sb);
+    let d = describe_store_buffer(s.machine(), &s.state().cpus[0].sb);
     assert_eq!(d, vec!["PTE mm 0x1000 ← frame 0 (writable)".to_string()]);
     assert_encoding_round_trips(s.state());
     s.step(Choice::Step(0)).expect("CPU 0 reads its own PTE store");
@@ -468,7 +472,7 @@ fn a_cpus_own_walk_commits_its_buffered_pte_store_first() {
     let p = program(MAP_AND_TOUCH);
     let mut s = session(&p, 1, "s", &[]);
     step_while_can(&mut s, 0);
-    let fx: Vec<Effect> = s.log.iter().flat_map(|st| st.effects.clone()).collect();
+    let fx: Vec<Effect> = s.log().iter().flat_map(|st| st.effects.clone()).collect();
     assert!(fx.iter().any(|e| matches!(e, Effect::PteWrite { slot: 0, .. })), "{fx:?}");
     assert!(!fx.iter().any(|e| matches!(e, Effect::PageFault { .. })), "{fx:?}");
     assert!(fx.iter().any(|e| matches!(e, Effect::UserAccess { write: true, .. })), "{fx:?}");

@@ -24,15 +24,15 @@ fn dragonfly_rings_cover_every_pair_at_every_cpu_count() {
     assert_eq!(v.axes, ["source", "target"]);
     for ncpu in 2..=4 {
         let s = session(&p, ncpu, "unmap_free", &[]);
-        let r = v.ring(&p, &s.machine.vars).expect("fits");
+        let r = v.ring(&p, s.machine().vars()).expect("fits");
         assert_eq!(r.rings, [ncpu, ncpu]);
         assert_eq!(r.count(), ncpu * ncpu);
         assert_eq!(r.size, 4);
         // Ring (1, 0): row 1·NCPU + 0 of ip_info, element [1][0] of windex.
         let ring = ncpu;
-        assert_eq!(s.machine.addr_name(r.slot_addr(ring, 2)), format!("ip_info[{ncpu}][2]"));
-        assert_eq!(s.machine.addr_name(r.pointer_addr(0, ring)), "windex[1][0]");
-        assert_eq!(s.machine.addr_name(r.pointer_addr(2, ring)), "xindex[1][0]");
+        assert_eq!(s.machine().addr_name(r.slot_addr(ring, 2)), format!("ip_info[{ncpu}][2]"));
+        assert_eq!(s.machine().addr_name(r.pointer_addr(0, ring)), "windex[1][0]");
+        assert_eq!(s.machine().addr_name(r.pointer_addr(2, ring)), "xindex[1][0]");
         assert_eq!(r.words(ring).count(), 4 + 3);
     }
 }
@@ -46,7 +46,8 @@ fn a_view_changes_no_state() {
     for scenario in ["unmap_free", "flood"] {
         let count = |p| {
             let s = session(p, 2, scenario, &[]);
-            let (o, progress) = Checker::new(s.machine, Options { max_states: 200_000, ..Options::default() }).check();
+            let (o, progress) =
+                Checker::new(s.machine().clone(), Options { max_states: 200_000, ..Options::default() }).check();
             (format!("{o:?}"), progress.states, progress.transitions)
         };
         assert_eq!(count(&with), count(&without), "{scenario}");

@@ -106,9 +106,9 @@ fn record(s: &mut Session, c: Choice, run: &mut Run) -> bool {
         run.end = Some(format!("faults: {f}"));
         return false;
     }
-    match s.log.last() {
+    match s.log().last() {
         Some(e) => {
-            let text = e.summary(&s.machine);
+            let text = e.summary(s.machine());
             let violation = e.violation.as_ref().map(|v| format!("{} ({})", v.property, v.message));
             let stop = violation.as_ref().map(|v| format!("breaks {v}"));
             run.steps.push(RunStep { choice: c, cpu: e.cpu, line: e.line, text, violation });
@@ -249,7 +249,7 @@ impl Compare {
             a.model_id.clone(),
             a.prog.clone(),
             a.cfg.clone(),
-            a.session.machine.clone(),
+            a.session.machine().clone(),
             a.seed,
         )));
         let mut c = Compare { set, follow, b, error: None, basis: Vec::new(), view: Comparison::default(), key: None };
@@ -286,7 +286,7 @@ impl Compare {
             }
             Err(e) => {
                 self.error = Some(format!("B cannot run with these options: {e}; B runs A's options"));
-                (a.cfg.clone(), a.session.machine.clone())
+                (a.cfg.clone(), a.session.machine().clone())
             }
         };
         let mut b = self.b.borrow_mut();
@@ -345,7 +345,7 @@ impl Compare {
         let key = (sched, self.b.borrow().cfg.clone(), self.follow.clone());
         if self.key.as_ref() != Some(&key) {
             let b = self.b.borrow();
-            self.view = project(&a.session.machine, a.seed, &key.0, &b.session.machine, &self.follow);
+            self.view = project(a.session.machine(), a.seed, &key.0, b.session.machine(), &self.follow);
             drop(b);
             self.key = Some(key);
         }

@@ -35,11 +35,11 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 impl Words {
     pub fn new(m: &Machine) -> Words {
-        let prog = &m.prog;
+        let prog = &m.prog();
         let masks = prog.vars.iter().map(|v| v.is_mask).collect();
         let var_index: HashMap<&str, usize> = prog.vars.iter().enumerate().map(|(i, v)| (v.name.as_str(), i)).collect();
         let consts: HashMap<&str, i32> =
-            prog.consts.iter().zip(&m.consts).map(|((n, _), v)| (n.as_str(), *v)).collect();
+            prog.consts.iter().zip(m.consts()).map(|((n, _), v)| (n.as_str(), *v)).collect();
         let mut names: HashMap<usize, Vec<(i32, String)>> = HashMap::new();
         // `var = CONST`, `var[i] = CONST`, `var == CONST`, `var != CONST`, outside comments.
         for line in prog.source.lines() {
@@ -98,7 +98,7 @@ impl Words {
     }
 
     fn var_of(m: &Machine, addr: u32) -> Option<usize> {
-        m.vars.iter().position(|l| addr >= l.base && addr < l.base + l.size())
+        m.vars().iter().position(|l| addr >= l.base && addr < l.base + l.size())
     }
 
     /// A word's value as it means: a CPU set, a constant's name, an address in hex.
@@ -220,8 +220,8 @@ mod tests {
         let (_, machine) = load_bundled("freebsd-scoreboard").unwrap();
         let w = Words::new(&machine);
         let addr = |name: &str| {
-            let i = machine.prog.vars.iter().position(|v| v.name == name).unwrap();
-            machine.vars[i].base
+            let i = machine.prog().vars.iter().position(|v| v.name == name).unwrap();
+            machine.vars()[i].base
         };
         assert_eq!(w.value(&machine, addr("pm_active"), 7), "{0, 1, 2}");
         assert_eq!(w.value(&machine, addr("pm_active"), 0), "{}");
@@ -237,18 +237,18 @@ mod tests {
         let (mut noops, mut addresses, mut masks) = (0, 0, 0);
         for model in ["freebsd-scoreboard", "dragonfly", "linux", "freebsd-di"] {
             let mut p = pane(model, 3);
-            let w = Words::new(&p.session.machine);
+            let w = Words::new(p.session.machine());
             for _ in 0..200 {
                 p.apply(Action::StepSeeded);
             }
             assert!(p.session.steps() > 10, "{model}: the run moves");
-            for e in &p.session.log {
-                let facts = w.facts(&p.session.machine, e);
+            for e in p.session.log() {
+                let facts = w.facts(p.session.machine(), e);
                 for f in &e.effects {
                     if let Effect::Rmw { old, new, .. } | Effect::Write { old, new, .. } = f {
                         if old == new {
                             noops += 1;
-                            let raw = describe_effect(&p.session.machine, f);
+                            let raw = describe_effect(p.session.machine(), f);
                             assert!(!facts.contains(&raw), "{model}: a no-op update narrated: {raw}");
                         }
                     }
@@ -258,10 +258,10 @@ mod tests {
                         Effect::Read { addr, value, .. }
                         | Effect::Write { addr, new: value, .. }
                         | Effect::Rmw { addr, new: value, .. } => {
-                            let var = Words::var_of(&p.session.machine, addr).unwrap();
-                            if p.session.machine.prog.vars[var].is_mask {
+                            let var = Words::var_of(p.session.machine(), addr).unwrap();
+                            if p.session.machine().prog().vars[var].is_mask {
                                 masks += 1;
-                                let raw = format!("{} = {value}", p.session.machine.addr_name(addr));
+                                let raw = format!("{} = {value}", p.session.machine().addr_name(addr));
                                 assert!(value < 2 || !facts.contains(&raw), "{model}: a raw mask: {facts}");
                             } else if value >= 0x1000 {
                                 addresses += 1;
@@ -293,7 +293,7 @@ mod tests {
         let clean = "Every TLB is clean: the frame goes back to the allocator.";
         assert_eq!(said(&st, clean), clean, "no TLB caches a freed frame: the comment is a fact");
         // CPU 1 caches slot 0's page in a generation its frame has left (freed since).
-        let (sl, pte) = (machine.slots[0], st.ptes[0]);
+        let (sl, pte) = (machine.slots()[0], st.ptes[0]);
         let entry = sdlab_engine::machine::TlbEntry {
             aspace: sl.aspace,
             va: sl.va,

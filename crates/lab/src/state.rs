@@ -219,7 +219,7 @@ impl Pane {
     /// The page as it opens: the default model at step 0.
     pub fn opening() -> Pane {
         let (prog, machine) = load_bundled(DEFAULT_MODEL).expect("the default model is bundled and builds");
-        Pane::with_machine(DEFAULT_MODEL.to_string(), prog, machine.cfg.clone(), machine, 1)
+        Pane::with_machine(DEFAULT_MODEL.to_string(), prog, machine.cfg().clone(), machine, 1)
     }
 
     /// A run of `machine` at step 0, with nothing else open.
@@ -422,7 +422,7 @@ impl Pane {
     fn run_to(&mut self, c: u8, goal: Goal) {
         for k in 0..RUN_TO_LIMIT {
             let Some(ch) = self.preferred(c) else {
-                let why = match self.session.machine.wait(self.session.state(), c as usize) {
+                let why = match self.session.machine().wait(self.session.state(), c as usize) {
                     Some(w) => format!("it is spinning: `{}` still holds", w.condition),
                     None => "it has nothing left to do".to_string(),
                 };
@@ -432,7 +432,7 @@ impl Pane {
             if !self.take(ch) {
                 return;
             }
-            let Some(e) = self.session.log.last() else { return };
+            let Some(e) = self.session.log().last() else { return };
             if goal.reached(c, e) || e.violation.is_some() {
                 return;
             }
@@ -567,7 +567,7 @@ impl Pane {
                         // is only trusted as far as the engine confirms it.
                         let choices = sched.as_deref().map(schedule::parse).transpose().map_err(String::from).and_then(|c| {
                             let c = c.unwrap_or_default();
-                            let mut probe = Session::new(self.session.machine.clone());
+                            let mut probe = Session::new(self.session.machine().clone());
                             probe.replay(&c).map_err(|(k, f)| format!("it does not replay at step {k}: {f}"))?;
                             // A lasso's cycle starts at one of its steps (a link could not
                             // say otherwise: the permalink decoder refuses it).
@@ -644,11 +644,11 @@ impl Pane {
                 return;
             }
             match action {
-                Action::Choose(c) if usize::from(c.cpu()) >= s.session.machine.ncpu() => {
+                Action::Choose(c) if usize::from(c.cpu()) >= s.session.machine().ncpu() => {
                     s.error = Some(format!(
                         "There is no CPU {}: this machine has {} CPUs.",
                         c.cpu(),
-                        s.session.machine.ncpu()
+                        s.session.machine().ncpu()
                     ));
                 }
                 Action::Choose(c) => {
@@ -656,19 +656,20 @@ impl Pane {
                 }
                 // A key or a click names a CPU: refuse one this machine does not have here,
                 // where the number enters, before anything indexes by it.
-                Action::StepCpu(c) if usize::from(c) >= s.session.machine.ncpu() => {
-                    let n = s.session.machine.ncpu();
+                Action::StepCpu(c) if usize::from(c) >= s.session.machine().ncpu() => {
+                    let n = s.session.machine().ncpu();
                     s.error = Some(format!(
                         "There is no CPU {c}: this machine has {n} CPU{} (0–{}). Choose more CPUs to step CPU {c}.",
                         if n == 1 { "" } else { "s" },
                         n.saturating_sub(1)
                     ));
                 }
-                Action::RunTo(Some(c), _) if usize::from(c) >= s.session.machine.ncpu() => {
-                    s.error = Some(format!("There is no CPU {c}: this machine has {} CPUs.", s.session.machine.ncpu()));
+                Action::RunTo(Some(c), _) if usize::from(c) >= s.session.machine().ncpu() => {
+                    s.error =
+                        Some(format!("There is no CPU {c}: this machine has {} CPUs.", s.session.machine().ncpu()));
                 }
                 Action::RunTo(c, goal) => {
-                    let c = c.or_else(|| s.session.log.last().map(|e| e.cpu)).unwrap_or(0);
+                    let c = c.or_else(|| s.session.log().last().map(|e| e.cpu)).unwrap_or(0);
                     s.run_to(c, goal);
                 }
                 Action::StepCpu(c) => match s.preferred(c) {
@@ -676,7 +677,7 @@ impl Pane {
                         s.take(ch);
                     }
                     None => {
-                        let why = match s.session.machine.wait(s.session.state(), c as usize) {
+                        let why = match s.session.machine().wait(s.session.state(), c as usize) {
                             Some(w) => format!("CPU {c} is spinning: `{}` still holds", w.condition),
                             None => format!("CPU {c} has nothing to do"),
                         };
@@ -795,7 +796,7 @@ impl Pane {
                 Action::SetModel(id) => match load_bundled(&id) {
                     Ok((prog, machine)) => {
                         s.model_id = id;
-                        s.cfg = machine.cfg.clone();
+                        s.cfg = machine.cfg().clone();
                         s.prog = prog;
                         s.session = Session::new(machine);
                         s.error = None;

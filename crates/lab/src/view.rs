@@ -75,17 +75,17 @@ pub struct CpuView {
 
 /// The card of every CPU of the pane's machine.
 pub fn cpus(p: &Pane) -> Vec<CpuView> {
-    let m = &p.session.machine;
+    let m = &p.session.machine();
     let st = p.session.state();
     let mut enabled = Vec::new();
     m.enabled(st, &mut enabled);
-    let last = p.session.log.last();
+    let last = p.session.log().last();
     (0..m.ncpu()).map(|c| cpu(p, c, &enabled, last)).collect()
 }
 
 fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::session::LogEntry>) -> CpuView {
-    let m = &p.session.machine;
-    let prog = &m.prog;
+    let m = &p.session.machine();
+    let prog = &m.prog();
     let st = p.session.state();
     let cpu = &st.cpus[c];
     let cc = c as u8;
@@ -162,7 +162,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
                 Choice::Step(_) => "step".to_string(),
                 Choice::Irq(_, v) => format!("take {}", m.vector_name(v)),
                 Choice::Nmi(_) => "NMI".to_string(),
-                Choice::Fill(_, sl) => format!("fill {:#x}", m.slots[sl as usize].va),
+                Choice::Fill(_, sl) => format!("fill {:#x}", m.slots()[sl as usize].va),
                 Choice::Drain(_) => format!("commit {}", store_buffer.first().map_or("", String::as_str)),
                 Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
                 Choice::Bcast(_, k) => st
@@ -204,7 +204,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
         lapic,
         tlb,
         tlb_changed,
-        tso: m.hw.tso,
+        tso: m.hw().tso,
         store_buffer,
         store_buffer_changed,
         last_read,
@@ -244,11 +244,11 @@ pub struct MemoryView {
 }
 
 pub fn memory(p: &Pane) -> MemoryView {
-    let m = &p.session.machine;
+    let m = &p.session.machine();
     let st = p.session.state();
-    let effects = p.session.log.last().map_or(&[][..], |e| &e.effects[..]);
+    let effects = p.session.log().last().map_or(&[][..], |e| &e.effects[..]);
     let ptes = m
-        .slots
+        .slots()
         .iter()
         .enumerate()
         .map(|(i, sl)| {
@@ -473,22 +473,22 @@ pub fn banner(p: &Pane) -> Option<BannerView> {
 /// scrolls it into view, so that what a step changes is on screen (a DragonFly ring, a
 /// scoreboard row below the fold). None when the step wrote no shared word.
 pub fn touched(p: &Pane) -> Option<String> {
-    let m = &p.session.machine;
-    let e = p.session.log.last()?;
+    let m = &p.session.machine();
+    let e = p.session.log().last()?;
     let addr = e.effects.iter().rev().find_map(|fx| match *fx {
         Effect::Write { addr, .. } | Effect::Rmw { addr, .. } | Effect::StoreCommitted { addr, .. } => Some(addr),
         _ => None,
     })?;
-    let v = m.vars.iter().position(|l| addr >= l.base && addr < l.base + l.size())?;
-    let decl = &m.prog.vars[v];
-    let ring = m.prog.views.iter().find(|w| {
+    let v = m.vars().iter().position(|l| addr >= l.base && addr < l.base + l.size())?;
+    let decl = &m.prog().vars[v];
+    let ring = m.prog().views.iter().find(|w| {
         w.kind == sdlab_engine::lang::program::ViewKind::Ring
             && w.vars.contains(&(v as u16))
-            && w.ring(&m.prog, &m.vars).is_ok()
+            && w.ring(m.prog(), m.vars()).is_ok()
     });
     Some(match ring {
         Some(w) => format!("view-{}", w.name),
-        None if decl.per_cpu && m.vars[v].dims.len() == 1 => "percpu-vars".to_string(),
+        None if decl.per_cpu && m.vars()[v].dims.len() == 1 => "percpu-vars".to_string(),
         None => format!("var-{}", decl.name),
     })
 }

@@ -57,7 +57,7 @@ fn a_real_round_plays_to_its_last_event_with_every_line_at_the_step_that_made_it
     pane.apply(Action::LoadGuide(Box::new(g.clone())));
     assert_eq!(pane.error, None);
     assert_eq!(pane.model_id, "linux");
-    assert_eq!(pane.session.machine.ncpu(), v.cpus.len());
+    assert_eq!(pane.session.machine().ncpu(), v.cpus.len());
     assert_eq!(pane.session.steps(), 0, "loaded at step 0");
     // Each step forward follows the run; the lines it produced were logged by the trace
     // CPU the stepping model CPU stands for, and raw text is the file's line.

@@ -15,14 +15,14 @@ fn scoreboard(ncpu: u32) -> Pane {
 #[test]
 fn run_to_the_next_ipi_then_to_the_acknowledgement() {
     let mut p = scoreboard(3);
-    let initiator = p.session.machine.prog.scenarios[p.cfg.scenario].name.clone();
+    let initiator = p.session.machine().prog().scenarios[p.cfg.scenario].name.clone();
     // Find the CPU that sends: the first whose run reaches an IPI it sends.
     let sender = (0..3u8)
         .find(|&c| {
             let mut q = scoreboard(3);
             q.apply(Action::RunTo(Some(c), Goal::Ipi));
             q.session
-                .log
+                .log()
                 .last()
                 .is_some_and(|e| e.effects.iter().any(|f| matches!(f, Effect::IpiSent { cpu, .. } if *cpu == c)))
         })
@@ -30,7 +30,7 @@ fn run_to_the_next_ipi_then_to_the_acknowledgement() {
     // The initiator writes its request but acknowledges nothing: it runs until it waits.
     let mut q = scoreboard(3);
     q.apply(Action::RunTo(Some(sender), Goal::Ack));
-    let said = q.session.log.last().and_then(|e| e.narration.clone()).unwrap_or_default();
+    let said = q.session.log().last().and_then(|e| e.narration.clone()).unwrap_or_default();
     assert!(
         q.error.as_deref().is_some_and(|e| e.starts_with(&format!("CPU {sender} reached no acknowledgement"))),
         "the initiator's writes are not acknowledgements: stopped at {said:?}, {:?}",
@@ -39,11 +39,11 @@ fn run_to_the_next_ipi_then_to_the_acknowledgement() {
     p.apply(Action::RunTo(Some(sender), Goal::Ipi));
     let n = p.session.steps();
     assert!(n > 1, "more than one step to the IPI");
-    assert!(p.session.log[..n - 1].iter().all(|e| !Goal::Ipi.reached(sender, e)), "it stops at the first IPI");
-    assert!(p.session.log.iter().all(|e| e.cpu == sender), "only that CPU moved");
+    assert!(p.session.log()[..n - 1].iter().all(|e| !Goal::Ipi.reached(sender, e)), "it stops at the first IPI");
+    assert!(p.session.log().iter().all(|e| e.cpu == sender), "only that CPU moved");
     let target = p
         .session
-        .log
+        .log()
         .last()
         .and_then(|e| {
             e.effects.iter().find_map(|f| match f {
@@ -54,12 +54,12 @@ fn run_to_the_next_ipi_then_to_the_acknowledgement() {
         .expect("the IPI has a target");
     // The target takes it and acknowledges: the run stops at the write of the acknowledgement.
     p.apply(Action::RunTo(Some(target), Goal::Ack));
-    let last = p.session.log.last().unwrap();
+    let last = p.session.log().last().unwrap();
     assert_eq!(last.cpu, target);
     assert!(Goal::Ack.reached(target, last), "{:?}", last.narration);
     assert!(last.narration.as_deref().unwrap_or("").to_lowercase().contains("acknowledg"), "{:?}", last.narration);
     assert!(
-        p.session.log[n..]
+        p.session.log()[n..]
             .iter()
             .any(|e| e.effects.iter().any(|f| matches!(f, Effect::IrqEnter { cpu, .. } if *cpu == target))),
         "it took the IPI first"

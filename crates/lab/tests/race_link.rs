@@ -19,7 +19,7 @@ fn show_me(model: &str, name: &str) -> Pane {
     assert!(lab.check_requested, "show me asks for a check");
     let gen = lab.check_gen + 1;
     lab.apply(Action::CheckStarted(gen));
-    let (outcome, p) = Checker::new(lab.session.machine.clone(), Options::default()).check();
+    let (outcome, p) = Checker::new(lab.session.machine().clone(), Options::default()).check();
     let Outcome::Violation { property, message, choices, cycle_start, .. } = outcome else {
         panic!("{model}/{name}: no violation: {outcome:?}")
     };
@@ -125,7 +125,7 @@ fn the_step_that_makes_cve_2025_37964_and_its_story_are_found() {
     // touch the page first (a read before the free breaks nothing).
     assert_eq!(p.cause, Some(22));
     assert_eq!(
-        sdlab_lab::cause::unavoidable_after(&lab.session.machine, &p.choices, sdlab_lab::cause::BUDGET),
+        sdlab_lab::cause::unavoidable_after(lab.session.machine(), &p.choices, sdlab_lab::cause::BUDGET),
         Some(22)
     );
     let race = lab.race().expect("the race's declaration is found from the configuration");

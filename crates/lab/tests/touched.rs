@@ -15,17 +15,17 @@ fn pane(model: &str) -> Pane {
 /// Step CPUs round-robin until a step writes shared memory; that step's structure.
 fn first_write(p: &mut Pane) -> (String, String) {
     for k in 0..400 {
-        let c = (k % p.session.machine.ncpu()) as u8;
+        let c = (k % p.session.machine().ncpu()) as u8;
         if p.session.step(Choice::Step(c)).is_err() {
             continue;
         }
-        let e = p.session.log.last().expect("a step");
+        let e = p.session.log().last().expect("a step");
         let wrote = e.effects.iter().find_map(|f| match *f {
             Effect::Write { addr, .. } | Effect::Rmw { addr, .. } | Effect::StoreCommitted { addr, .. } => Some(addr),
             _ => None,
         });
         if let Some(addr) = wrote {
-            return (p.session.machine.addr_name(addr), touched(p).expect("a write touches a structure"));
+            return (p.session.machine().addr_name(addr), touched(p).expect("a write touches a structure"));
         }
         assert_eq!(touched(p), None, "a step that writes nothing touches nothing");
     }
@@ -54,6 +54,6 @@ fn a_write_names_the_figure_that_draws_the_word() {
     let mut p = pane("freebsd-scoreboard");
     let (word, id) = first_write(&mut p);
     let var = word.split('[').next().unwrap_or(&word).to_string();
-    let per_cpu = p.session.machine.prog.vars.iter().any(|v| v.name == var && v.per_cpu);
+    let per_cpu = p.session.machine().prog().vars.iter().any(|v| v.name == var && v.per_cpu);
     assert_eq!(id, if per_cpu { "percpu-vars".to_string() } else { format!("var-{var}") }, "{word}");
 }

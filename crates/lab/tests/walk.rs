@@ -307,7 +307,7 @@ fn every_digit_key_at_every_cpu_count_answers_with_a_message() {
     let (lo, hi, _) = s.prog.cpus;
     for n in lo..=hi {
         s.apply(Action::SetCpus(n));
-        assert_eq!(s.session.machine.ncpu(), n as usize, "SetCpus({n})");
+        assert_eq!(s.session.machine().ncpu(), n as usize, "SetCpus({n})");
         for key in 0..=9u8 {
             s.apply(Action::Reset);
             s.apply(Action::StepCpu(key));

@@ -24,7 +24,7 @@ const NMI_VECTOR: u16 = 2;
 
 /// The run so far as a trace (one tick per step).
 pub fn session_to_trace(session: &Session) -> Trace {
-    log_to_trace(&session.machine, &session.log)
+    log_to_trace(session.machine(), session.log())
 }
 
 /// The steps of `log`, run on `machine`, as a trace.
@@ -47,7 +47,7 @@ pub const CSD_FUNC: &str = "flush_tlb_func";
 /// The x86 vector a model's vector index stands for (`vector CALL_FUNCTION = 0xfb;`), as a
 /// kernel trace records it; the index itself when the program does not declare it.
 pub fn vector_number(m: &Machine, index: u8) -> u16 {
-    m.prog.vectors.get(usize::from(index)).map_or(u16::from(index), |v| u16::from(v.number))
+    m.prog().vectors.get(usize::from(index)).map_or(u16::from(index), |v| u16::from(v.number))
 }
 
 /// Turns effects into events; also used one step at a time by [`conform`], so a replayed
@@ -67,7 +67,7 @@ pub(crate) struct Builder {
 impl Builder {
     pub(crate) fn new(m: &Machine) -> Builder {
         let cpus = m.ncpu();
-        let own_tlb_flush = m.prog.ktr_names.iter().any(|n| n == "tlb_flush");
+        let own_tlb_flush = m.prog().ktr_names.iter().any(|n| n == "tlb_flush");
         Builder { events: Vec::new(), names: Names::default(), handler_depth: vec![0; cpus], cpus, own_tlb_flush }
     }
 
@@ -137,9 +137,9 @@ impl Builder {
             Effect::BcastIssue { cpu, .. } => self.other(ts, cpu, "invlpgb"),
             Effect::BcastReach { cpu, .. } => self.other(ts, cpu, "invlpgb_arrive"),
             Effect::Tlbsync { cpu } => self.other(ts, cpu, "tlbsync"),
-            Effect::Ktr { cpu, name, .. } => self.ktr(ts, cpu, m.prog.ktr_name(name), fx.ktr_args()),
+            Effect::Ktr { cpu, name, .. } => self.ktr(ts, cpu, m.prog().ktr_name(name), fx.ktr_args()),
             Effect::Call { cpu, proc } => {
-                let name = m.prog.procs.get(proc as usize).map_or("?", |p| p.name.as_str()).to_owned();
+                let name = m.prog().procs.get(proc as usize).map_or("?", |p| p.name.as_str()).to_owned();
                 self.other(ts, cpu, &name);
             }
             _ => {}

@@ -12,7 +12,7 @@ fn every_ipi_sent_in_the_run_is_in_the_trace_at_its_step() {
     let s = race_session("freebsd-scoreboard", "E1");
     let t = session_to_trace(&s);
     let mut sent = 0;
-    for (step, entry) in s.log.iter().enumerate() {
+    for (step, entry) in s.log().iter().enumerate() {
         for fx in &entry.effects {
             if let Effect::IpiSent { cpu, targets, vector } = *fx {
                 sent += 1;
@@ -22,7 +22,7 @@ fn every_ipi_sent_in_the_run_is_in_the_trace_at_its_step() {
                         && e.kind
                             == Kind::IpiSend {
                                 targets: u64::from(targets),
-                                vector: sdlab_runtrace::vector_number(&s.machine, vector),
+                                vector: sdlab_runtrace::vector_number(s.machine(), vector),
                                 all_but_self: false,
                             }
                 });
@@ -55,9 +55,9 @@ fn a_handler_entry_always_follows_an_ipi_to_that_cpu_and_its_flushes_are_remote(
                 remote_flushes += 1;
                 // The step that made a remote flush ran a line of the handler, which the
                 // model's source places after `handler`.
-                let line = s.log[e.ts as usize].line as usize;
+                let line = s.log()[e.ts as usize].line as usize;
                 let handler_line =
-                    s.machine.prog.source.lines().position(|l| l.starts_with("handler ")).expect("a handler") + 1;
+                    s.machine().prog().source.lines().position(|l| l.starts_with("handler ")).expect("a handler") + 1;
                 assert!(line > handler_line, "remote flush at step {} from line {line}", e.ts);
             }
             _ => {}

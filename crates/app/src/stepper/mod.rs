@@ -238,7 +238,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
     let (ncpu, show_gallery, presenter, help, embed, editing, comparing, gif_panel) = {
         let s = lab.inner.borrow();
         let comparing = s.compare.as_ref().map(|c| c.b.clone());
-        (s.session.machine.ncpu(), s.gallery, s.presenter, help.0, s.embed, s.editor, comparing, s.gif_panel)
+        (s.session.machine().ncpu(), s.gallery, s.presenter, help.0, s.embed, s.editor, comparing, s.gif_panel)
     };
     let lab = (*lab).clone();
     let is_comparing = comparing.is_some();

@@ -88,15 +88,15 @@ pub fn RingView(props: &Props) -> Html {
     let chosen = use_state(|| None::<u32>);
     let last_auto = use_mut_ref(|| None::<u32>);
     let s = props.lab.inner.borrow();
-    let m = &s.session.machine;
+    let m = &s.session.machine();
     let st = s.session.state();
-    let Some(v) = m.prog.views.get(props.view) else { return html! {} };
-    let shape = match v.ring(&m.prog, &m.vars) {
+    let Some(v) = m.prog().views.get(props.view) else { return html! {} };
+    let shape = match v.ring(m.prog(), m.vars()) {
         Ok(shape) => shape,
         Err(e) => return html! { <p class="view-error">{ format!("view `{}`: {e}", v.name) }</p> },
     };
     let (mut written, mut read) = (HashSet::new(), HashSet::new());
-    for f in s.session.log.last().map(|e| e.effects.as_slice()).unwrap_or_default() {
+    for f in s.session.log().last().map(|e| e.effects.as_slice()).unwrap_or_default() {
         match f {
             Effect::Write { addr, .. } | Effect::Rmw { addr, .. } => {
                 written.insert(*addr);
@@ -120,12 +120,12 @@ pub fn RingView(props: &Props) -> Html {
         k
     };
     let sel = chosen.filter(|k| *k < shape.count()).unwrap_or(auto);
-    let names: Vec<String> = v.vars[1..].iter().map(|&i| m.prog.vars[i as usize].name.clone()).collect();
+    let names: Vec<String> = v.vars[1..].iter().map(|&i| m.prog().vars[i as usize].name.clone()).collect();
     let short = short_names(&names);
     let ring = &rings[sel as usize];
     let label = ring_label(&shape, sel);
     let n = shape.size;
-    let slot_name = m.prog.vars[v.vars[0] as usize].name.clone();
+    let slot_name = m.prog().vars[v.vars[0] as usize].name.clone();
 
     // Geometry of the main ring.
     let (cx, cy, r) = (100.0, 100.0, 62.0);

@@ -19,9 +19,9 @@ fn run_trace(session: &Session) -> (Trace, String) {
     let mut trace = sdlab_runtrace::session_to_trace(session);
     let mut text = String::from("step 0: the machine starts\n");
     let mut starts = vec![0u64];
-    for (i, entry) in session.log.iter().enumerate() {
+    for (i, entry) in session.log().iter().enumerate() {
         starts.push(text.len() as u64);
-        text.push_str(&format!("step {}: CPU {}: {}\n", i + 1, entry.cpu, entry.summary(&session.machine)));
+        text.push_str(&format!("step {}: CPU {}: {}\n", i + 1, entry.cpu, entry.summary(session.machine())));
     }
     for e in &mut trace.events {
         // `line` is the step's number from 1 (runtrace); line 1 of the text is the start.
@@ -52,7 +52,7 @@ pub fn RunExport(p: &Props) -> Html {
             select.set_value("");
             let s = lab.inner.borrow();
             let (trace, text) = run_trace(&s.session);
-            let stem = format!("{}-{}cpu-{}steps", s.model_id, s.cfg.ncpu, s.session.log.len());
+            let stem = format!("{}-{}cpu-{}steps", s.model_id, s.cfg.ncpu, s.session.log().len());
             let mut out = Vec::new();
             let written = match what.as_str() {
                 "open" => {

@@ -33,11 +33,11 @@ fn mask_words(val: u32, ncpu: usize) -> String {
 pub fn SharedPane(props: &Props) -> Html {
     crate::renders::count("SharedPane");
     let s = props.lab.inner.borrow();
-    let m = &s.session.machine;
+    let m = &s.session.machine();
     let st = s.session.state();
     let ncpu = m.ncpu();
     let (mut written, mut read) = (HashSet::new(), HashSet::new());
-    if let Some(e) = s.session.log.last() {
+    if let Some(e) = s.session.log().last() {
         for f in &e.effects {
             match f {
                 Effect::Write { addr, .. } | Effect::Rmw { addr, .. } | Effect::StoreCommitted { addr, .. } => {
@@ -60,16 +60,16 @@ pub fn SharedPane(props: &Props) -> Html {
     };
     let mut blocks: Vec<Html> = Vec::new();
     let mut in_view: HashSet<u16> = HashSet::new();
-    for (i, view) in m.prog.views.iter().enumerate().filter(|(_, w)| w.kind == ViewKind::Ring) {
+    for (i, view) in m.prog().views.iter().enumerate().filter(|(_, w)| w.kind == ViewKind::Ring) {
         // A ring that does not fit this machine says so, and its words stay in the generic view.
-        if view.ring(&m.prog, &m.vars).is_ok() {
+        if view.ring(m.prog(), m.vars()).is_ok() {
             in_view.extend(view.vars.iter().copied());
         }
         blocks.push(html! { <RingView lab={props.lab.clone()} view={i} idp={props.idp.clone()} /> });
     }
     let mut percpu_cols: Vec<usize> = Vec::new();
     let (mut scalars, mut scalars_at): (Vec<Html>, usize) = (Vec::new(), 0);
-    for (i, (v, l)) in m.prog.vars.iter().zip(&m.vars).enumerate() {
+    for (i, (v, l)) in m.prog().vars.iter().zip(m.vars()).enumerate() {
         if in_view.contains(&(i as u16)) {
             continue;
         }
@@ -83,7 +83,7 @@ pub fn SharedPane(props: &Props) -> Html {
             let (rows, cols) = (l.dims[0], l.dims[1]);
             let cpu_axes = rows as usize == ncpu && cols as usize == ncpu;
             // What the axes mean is the model's word (`view matrix ... by (ROWS, COLUMNS)`).
-            let view = m.prog.views.iter().find(|w| w.kind == ViewKind::Matrix && w.vars[0] as usize == i);
+            let view = m.prog().views.iter().find(|w| w.kind == ViewKind::Matrix && w.vars[0] as usize == i);
             let axes =
                 view.filter(|w| w.axes.len() == 2).map(|w| format!(" row = {}, column = {}", w.axes[0], w.axes[1]));
             let caption = view.filter(|w| !w.caption.is_empty()).map(|w| format!(" · {}", w.caption));
@@ -145,18 +145,18 @@ pub fn SharedPane(props: &Props) -> Html {
         blocks.insert(scalars_at, html! { <div class="scalars">{ for scalars }</div> });
     }
     let percpu = (!percpu_cols.is_empty()).then(|| {
-        let title = percpu_cols.iter().filter_map(|&i| m.prog.vars[i].doc.clone()).next().unwrap_or_default();
+        let title = percpu_cols.iter().filter_map(|&i| m.prog().vars[i].doc.clone()).next().unwrap_or_default();
         html! {
             <figure class="percpu" id={format!("{}percpu-vars", props.idp)} title={title}>
                 <figcaption>{ "per-CPU variables" }</figcaption>
                 <table>
-                    <thead><tr><th>{ "CPU" }</th>{ for percpu_cols.iter().map(|&i| html! { <th>{ &m.prog.vars[i].name }</th> }) }</tr></thead>
+                    <thead><tr><th>{ "CPU" }</th>{ for percpu_cols.iter().map(|&i| html! { <th>{ &m.prog().vars[i].name }</th> }) }</tr></thead>
                     <tbody>{ for (0..ncpu).map(|c| html! {
                         <tr><th>{ cpu_label(true, c) }</th>
                         { for percpu_cols.iter().map(|&i| {
-                            let addr = m.vars[i].base + c as u32;
+                            let addr = m.vars()[i].base + c as u32;
                             let val = st.mem[addr as usize];
-                            if m.prog.vars[i].is_mask {
+                            if m.prog().vars[i].is_mask {
                                 // A per-CPU cpumask (cs_mack, ipimask) reads as bits, like a shared one.
                                 html! { <td class={cell_class(addr, false)} aria-label={mask_words(val as u32, ncpu)}>{ for (0..ncpu).map(|b| {
                                     let on = val as u32 & (1 << b) != 0;

@@ -64,10 +64,10 @@ pub fn SourcePane(props: &Props) -> Html {
     crate::renders::count("SourcePane");
     let pane = use_node_ref();
     let s = props.lab.inner.borrow();
-    let m = &s.session.machine;
+    let m = &s.session.machine();
     let st = s.session.state();
     let cursors: Vec<Option<u32>> = (0..m.ncpu()).map(|c| m.cursor(st, c)).collect();
-    let last = s.session.log.last().map(|e| (e.cpu, e.line));
+    let last = s.session.log().last().map(|e| (e.cpu, e.line));
     // The cursor of the CPU that just moved; if it has finished (a run's last step), the
     // line it executed last, where a violation is; else any CPU's cursor.
     let focus_line = last

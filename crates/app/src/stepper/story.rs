@@ -98,8 +98,8 @@ pub fn Note(props: &NoteProps) -> Html {
 pub fn Narration(props: &Props) -> Html {
     crate::renders::count("Narration");
     let s = props.lab.inner.borrow();
-    let m = &s.session.machine;
-    match s.session.log.last() {
+    let m = &s.session.machine();
+    match s.session.log().last() {
         Some(e) => {
             // By meaning (`sdlab_lab::narrate`): CPU sets, constants by name, addresses in
             // hex, no update that changes nothing, and a comment the machine contradicts
@@ -120,7 +120,7 @@ pub fn Narration(props: &Props) -> Html {
         None => html! {
             <section id={format!("{}narration", props.idp)} class="narration" aria-live="polite">
                 <span class="who">{ "step 0" }</span>
-                <p class="said">{ m.prog.scenarios.get(m.cfg.scenario).map(|sc| sc.doc.clone()).unwrap_or_default() }</p>
+                <p class="said">{ m.prog().scenarios.get(m.cfg().scenario).map(|sc| sc.doc.clone()).unwrap_or_default() }</p>
                 <p class="facts">{ "Click a CPU (or press its number) to advance it one step, or press → for the seeded schedule." }</p>
             </section>
         },
@@ -140,7 +140,7 @@ pub fn StepLog(props: &Props) -> Html {
         });
     }
     let s = props.lab.inner.borrow();
-    let m = &s.session.machine;
+    let m = &s.session.machine();
     let first_bad = s.session.first_violation().map(|(n, _)| n);
     // Steps that produced a line of the kernel trace being played.
     let traced =
@@ -152,11 +152,11 @@ pub fn StepLog(props: &Props) -> Html {
         .as_ref()
         .filter(|p| p.choices.starts_with(&taken) || taken.starts_with(&p.choices))
         .and_then(|p| p.cause);
-    let n = s.session.log.len();
+    let n = s.session.log().len();
     let start = n.saturating_sub(300);
     let words = sdlab_lab::narrate::Words::new(m);
     // Repeated loop iterations folded into one row each; marked steps and the last stay.
-    let keys: Vec<_> = s.session.log[start..].iter().map(|e| (e.choice, e.line)).collect();
+    let keys: Vec<_> = s.session.log()[start..].iter().map(|e| (e.choice, e.line)).collect();
     let keep = |k: usize| {
         let step = start + k;
         step == n
@@ -184,7 +184,7 @@ pub fn StepLog(props: &Props) -> Html {
                             };
                         }
                     };
-                    let e = &s.session.log[step - 1];
+                    let e = &s.session.log()[step - 1];
                     let d = props.dispatch.clone();
                     let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
                     html! {

@@ -212,7 +212,7 @@ pub fn Toolbar(props: &Props) -> Html {
                                     }
                                 })
                             }}>
-                                { for (0..s.session.machine.ncpu() as u8).map(|c| html! {
+                                { for (0..s.session.machine().ncpu() as u8).map(|c| html! {
                                     <option value={c.to_string()} selected={c == *run_cpu}>{ c }</option>
                                 }) }
                             </select>

@@ -17,12 +17,12 @@ impl Machine {
         aspace: i32,
         va: i32,
         fx: &mut Vec<Effect>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunError> {
         if aspace < 0 || aspace as usize >= self.prog.aspaces.len() {
-            return Err(format!("invlpgb: no address space {aspace}"));
+            return Err(RunError::NoAddressSpace { op: "invlpgb", aspace });
         }
         if s.bcast.len() >= MAX_BCAST {
-            return Err(format!("invlpgb: more than {MAX_BCAST} broadcasts in flight (a TLBSYNC is missing?)"));
+            return Err(RunError::TooManyBroadcasts { max: MAX_BCAST });
         }
         s.bcast.push(Bcast { issuer: c as u8, aspace: aspace as u8, va, pending: self.all_cpus() });
         fx.push(Effect::BcastIssue { cpu: c as u8, aspace: aspace as u8, va });
@@ -43,11 +43,11 @@ impl Machine {
         }
     }
 
-    /// Broadcast k reaches CPU c's TLB.
-    pub(super) fn bcast_reach(&self, s: &mut State, c: usize, k: usize, fx: &mut Vec<Effect>) -> Result<(), String> {
+    /// Broadcast k reaches CPU c's TLB. False when no broadcast k is on its way to c.
+    pub(super) fn bcast_reach(&self, s: &mut State, c: usize, k: usize, fx: &mut Vec<Effect>) -> bool {
         let b = match s.bcast.get(k) {
             Some(b) if b.pending & (1 << c) != 0 => *b,
-            _ => return Err("no broadcast invalidation of that number is on its way to that CPU".into()),
+            _ => return false,
         };
         let cpu = &mut s.cpus[c];
         let before = cpu.tlb.len();
@@ -61,6 +61,6 @@ impl Machine {
         } else {
             s.bcast[k].pending = left;
         }
-        Ok(())
+        true
     }
 }

@@ -1,6 +1,7 @@
 //! Executing steps: expression evaluation, the instruction interpreter, interrupt and
 //! NMI entry, and the folding of local instructions into the next visible step.
 
+use super::fault::OpName;
 use super::*;
 use crate::lang::program::{BinOp, ExprRef, Func, Op, Place, RmwOp, UnOp};
 
@@ -8,27 +9,26 @@ use crate::lang::program::{BinOp, ExprRef, Func, Op, Place, RmwOp, UnOp};
 /// runaway loop.
 const FUEL: u32 = 10_000;
 
-type R<T> = Result<T, String>;
+type R<T> = Result<T, RunError>;
 
 impl Machine {
     /// Execute one choice. Returns what happened; effects are appended to `fx`.
     pub fn step(&self, s: &mut State, ch: Choice, fx: &mut Vec<Effect>) -> Result<Stepped, Fault> {
         let c = ch.cpu() as usize;
-        let not_enabled =
-            |why: &str| Fault { cpu: c as u8, line: 0, message: format!("choice {ch} is not possible now: {why}") };
+        let not_enabled = |why| Fault { cpu: c as u8, line: 0, error: RunError::NotPossible { choice: ch, why } };
         if c >= s.cpus.len() {
-            return Err(not_enabled("no such CPU"));
+            return Err(not_enabled(Refused::NoSuchCpu));
         }
         match ch {
             Choice::Step(_) => {
-                let Some(a) = s.cpus[c].stack.last().copied() else { return Err(not_enabled("the CPU is idle")) };
+                let Some(a) = s.cpus[c].stack.last().copied() else { return Err(not_enabled(Refused::Idle)) };
                 if self.spinning(s, c) {
-                    return Err(not_enabled("the CPU is spinning on a condition that still holds"));
+                    return Err(not_enabled(Refused::Spinning));
                 }
                 let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
                 let mut violation = None;
                 let start = fx.len();
-                self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, message: m })?;
+                self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, error: m })?;
                 // Judged before `settle`, which may retire what this step just read.
                 if let Some(v) = self.check_retired(s, c, &fx[start..]) {
                     violation.get_or_insert(v);
@@ -38,10 +38,10 @@ impl Machine {
             }
             Choice::Irq(_, v) => {
                 if self.deliverable(&s.cpus[c]) != Some(v) {
-                    return Err(not_enabled("that vector cannot be delivered"));
+                    return Err(not_enabled(Refused::NotDeliverable));
                 }
                 let handler = self.prog.vectors[v as usize].handler;
-                self.frame_room(&s.cpus[c], handler).map_err(|m| Fault { cpu: c as u8, line: 0, message: m })?;
+                self.frame_room(&s.cpus[c], handler).map_err(|m| Fault { cpu: c as u8, line: 0, error: m })?;
                 let cpu = &mut s.cpus[c];
                 cpu.irr &= !(1 << v);
                 cpu.isr |= 1 << v;
@@ -53,16 +53,16 @@ impl Machine {
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
             Choice::Nmi(_) => {
-                let Some(nmi) = self.prog.nmi else { return Err(not_enabled("the model has no NMI handler")) };
+                let Some(nmi) = self.prog.nmi else { return Err(not_enabled(Refused::NoNmiHandler)) };
                 if s.nmis_left == 0 {
-                    return Err(not_enabled("no NMI left to inject"));
+                    return Err(not_enabled(Refused::NoNmiLeft));
                 }
-                self.frame_room(&s.cpus[c], nmi).map_err(|m| Fault { cpu: c as u8, line: 0, message: m })?;
+                self.frame_room(&s.cpus[c], nmi).map_err(|m| Fault { cpu: c as u8, line: 0, error: m })?;
                 s.nmis_left -= 1;
                 let cpu = &mut s.cpus[c];
                 if cpu.in_nmi() {
                     if cpu.nmi_latch {
-                        return Err(not_enabled("an NMI is already latched"));
+                        return Err(not_enabled(Refused::NmiLatched));
                     }
                     cpu.nmi_latch = true;
                     fx.push(Effect::NmiLatched { cpu: c as u8 });
@@ -78,7 +78,7 @@ impl Machine {
             Choice::Lose(_, v) => {
                 let cpu = &mut s.cpus[c];
                 if s.ipi_losses_left == 0 || v >= 32 || cpu.irr & (1 << v) == 0 {
-                    return Err(not_enabled("no IPI of that vector is pending, or none may be lost"));
+                    return Err(not_enabled(Refused::NoIpiToLose));
                 }
                 s.ipi_losses_left -= 1;
                 cpu.irr &= !(1 << v);
@@ -86,12 +86,14 @@ impl Machine {
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
             Choice::Bcast(_, k) => {
-                self.bcast_reach(s, c, k as usize, fx).map_err(|m| not_enabled(&m))?;
+                if !self.bcast_reach(s, c, k as usize, fx) {
+                    return Err(not_enabled(Refused::NoBroadcast));
+                }
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
             Choice::Fill(_, slot) => {
                 let Some(sl) = self.slots.get(slot as usize).copied() else {
-                    return Err(not_enabled("no such page-table slot"));
+                    return Err(not_enabled(Refused::NoSuchSlot));
                 };
                 let pte = s.ptes[slot as usize];
                 let cpu = &mut s.cpus[c];
@@ -100,7 +102,7 @@ impl Machine {
                     || !pte.present
                     || cpu.tlb.iter().any(|e| e.aspace == sl.aspace && e.va == sl.va)
                 {
-                    return Err(not_enabled("no fill possible for that slot"));
+                    return Err(not_enabled(Refused::NoFill));
                 }
                 // A walk through a PTE that maps a free frame caches a translation no use
                 // of which is safe: give it a generation the frame does not have, so that
@@ -124,7 +126,7 @@ impl Machine {
             Choice::Drain(_) => {
                 let start = fx.len();
                 if !self.drain_one(s, c, fx) {
-                    return Err(not_enabled("the CPU's store buffer is empty"));
+                    return Err(not_enabled(Refused::StoreBufferEmpty));
                 }
                 // A store that lands on request storage retired meanwhile is G-MEM.
                 let violation = self.check_retired(s, c, &fx[start..]);
@@ -138,9 +140,7 @@ impl Machine {
     fn frame_room(&self, cpu: &Cpu, proc: u16) -> R<()> {
         let n = self.prog.procs.get(proc as usize).map_or(0, |p| p.local_names.len());
         if cpu.locals.len() + n > MAX_CPU_LOCALS {
-            return Err(format!(
-                "the CPU's activations would hold more than {MAX_CPU_LOCALS} locals: recursion too deep for a procedure this large"
-            ));
+            return Err(RunError::LocalsFull { max: MAX_CPU_LOCALS });
         }
         Ok(())
     }
@@ -171,20 +171,18 @@ impl Machine {
                 }
             }
             if fuel == 0 {
-                return Err(Fault {
-                    cpu: c as u8,
-                    line: ins.line,
-                    message: format!(
-                        "ran {FUEL} local instructions without a step that touches shared state: an endless loop?"
-                    ),
-                });
+                return Err(Fault { cpu: c as u8, line: ins.line, error: RunError::RunawayLoop { fuel: FUEL } });
             }
             fuel -= 1;
-            self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, message: m })?;
+            self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, error: m })?;
             if let Some(v) = violation.take() {
                 // Failing assertions stop the settling above; any other violation of a
                 // local instruction has nowhere to report from, so it is never lost.
-                return Err(Fault { cpu: c as u8, line: ins.line, message: v.message });
+                return Err(Fault {
+                    cpu: c as u8,
+                    line: ins.line,
+                    error: RunError::ViolationInLocalCode { message: v.message },
+                });
             }
         }
         Ok(())
@@ -192,7 +190,7 @@ impl Machine {
 
     fn exec(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>, violation: &mut Option<Violation>) -> R<()> {
         let c8 = c as u8;
-        let a = *s.cpus[c].stack.last().ok_or("idle CPU")?;
+        let a = *s.cpus[c].stack.last().ok_or(RunError::Internal("idle CPU"))?;
         let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
         let mut next = a.pc + 1;
         let mut read = None;
@@ -213,18 +211,18 @@ impl Machine {
             Kind::Call { proc, args, nargs } => {
                 let mut vals = [0i32; 16];
                 if nargs as usize > vals.len() {
-                    return Err("too many arguments".into());
+                    return Err(RunError::TooManyArguments);
                 }
                 for (i, v) in vals.iter_mut().enumerate().take(nargs as usize) {
                     *v = self.eval(s, c, self.prog.arg_pool[args as usize + i], &mut read)?;
                 }
                 self.flush_read(c8, &mut read, fx);
                 if s.cpus[c].stack.len() >= 64 {
-                    return Err("call stack deeper than 64: unbounded recursion?".into());
+                    return Err(RunError::CallTooDeep);
                 }
                 self.frame_room(&s.cpus[c], proc)?;
                 let cpu = &mut s.cpus[c];
-                cpu.stack.last_mut().ok_or("idle CPU")?.pc = next;
+                cpu.stack.last_mut().ok_or(RunError::Internal("idle CPU"))?.pc = next;
                 let base = cpu.locals.len() as u32;
                 let n = self.prog.procs[proc as usize].local_names.len();
                 cpu.locals.resize(base as usize + n, 0);
@@ -256,7 +254,7 @@ impl Machine {
             Kind::Rmw { op, place, a: ea, b: eb, dst } => {
                 let x = self.eval(s, c, ea, &mut read)?;
                 let y = self.eval(s, c, eb, &mut read)?;
-                let Place::Var { var, nidx, idx } = place else { return Err("atomic on a local".into()) };
+                let Place::Var { var, nidx, idx } = place else { return Err(RunError::OnALocal { op: "atomic" }) };
                 let addr = self.addr(s, c, var, nidx, &idx)?;
                 let old = s.mem[addr as usize];
                 let (new, result) = match op {
@@ -282,16 +280,12 @@ impl Machine {
                 let new = [self.eval(s, c, nlo, &mut read)?, self.eval(s, c, nhi, &mut read)?];
                 let (Place::Var { var: vl, nidx: nl, idx: il }, Place::Var { var: vh, nidx: nh, idx: ih }) = (lo, hi)
                 else {
-                    return Err("dcas on a local".into());
+                    return Err(RunError::OnALocal { op: "dcas" });
                 };
                 let a = self.addr(s, c, vl, nl, &il)?;
                 let b = self.addr(s, c, vh, nh, &ih)?;
                 if b != a + 1 {
-                    return Err(format!(
-                        "dcas: {} and {} are not adjacent words (the second must follow the first, as the two halves of a CMPXCHG16B operand)",
-                        self.addr_name(a),
-                        self.addr_name(b)
-                    ));
+                    return Err(RunError::DcasNotAdjacent { first: self.addr_name(a), second: self.addr_name(b) });
                 }
                 let base = s.cpus[c].stack.last().map_or(0, |t| t.base as usize);
                 let want = [s.cpus[c].locals[base + elo as usize], s.cpus[c].locals[base + ehi as usize]];
@@ -352,7 +346,7 @@ impl Machine {
                 let v = (0..self.prog.vectors.len())
                     .filter(|&v| cpu.isr & (1 << v) != 0)
                     .max_by_key(|&v| self.prog.vectors[v].number)
-                    .ok_or("EOI with no interrupt in service")?;
+                    .ok_or(RunError::EoiWithNothingInService)?;
                 cpu.isr &= !(1 << v);
                 fx.push(Effect::Eoi { cpu: c8, vector: v as u8 });
             }
@@ -395,7 +389,7 @@ impl Machine {
                 let fr = usize::try_from(f)
                     .ok()
                     .and_then(|i| s.frames.get_mut(i))
-                    .ok_or(format!("page_save: there is no frame {f}"))?;
+                    .ok_or(RunError::NoFrame { op: "page_save", frame: f })?;
                 // The I/O copies the frame as it is now: every store so far is on disk.
                 fr.unseen = false;
                 fx.push(Effect::FrameSave { cpu: c8, frame: f as u16 });
@@ -408,7 +402,7 @@ impl Machine {
                 let fr = usize::try_from(f)
                     .ok()
                     .and_then(|i| s.frames.get_mut(i))
-                    .ok_or(format!("page_clean: there is no frame {f}"))?;
+                    .ok_or(RunError::NoFrame { op: "page_clean", frame: f })?;
                 fr.clean = true;
                 if fr.unseen && !recorded {
                     *violation = Some(Violation {
@@ -426,7 +420,7 @@ impl Machine {
                 let f = self.eval(s, c, frame, &mut read)?;
                 let w = self.eval(s, c, writable, &mut read)? != 0;
                 if f < 0 || f as usize >= s.frames.len() {
-                    return Err(format!("pte_set: there is no frame {f}"));
+                    return Err(RunError::NoFrame { op: "pte_set", frame: f });
                 }
                 let new = Pte { frame: f as u16, present: true, writable: w, dirty: false, accessed: false };
                 self.store_pte(s, c, slot, new, fx);
@@ -476,11 +470,7 @@ impl Machine {
                 self.user_access(s, c, va, write, fx, violation)?;
             }
             Kind::Alloc { dst } => {
-                let f = s
-                    .frames
-                    .iter()
-                    .position(|f| !f.allocated)
-                    .ok_or("alloc_page: no free frame (declare more with `frames N;`)")?;
+                let f = s.frames.iter().position(|f| !f.allocated).ok_or(RunError::NoFreeFrame)?;
                 s.frames[f] = PageFrame { allocated: true, clean: false, unseen: false, ..s.frames[f] };
                 fx.push(Effect::FrameAlloc { cpu: c8, frame: f as u16 });
                 if let Some(d) = dst {
@@ -491,17 +481,14 @@ impl Machine {
                 let f = self.eval(s, c, f, &mut read)?;
                 let fr = s
                     .frames
-                    .get_mut(usize::try_from(f).map_err(|_| format!("free_page: there is no frame {f}"))?)
-                    .ok_or(format!("free_page: there is no frame {f}"))?;
+                    .get_mut(usize::try_from(f).map_err(|_| RunError::NoFrame { op: "free_page", frame: f })?)
+                    .ok_or(RunError::NoFrame { op: "free_page", frame: f })?;
                 if !fr.allocated {
-                    return Err(format!("free_page: frame {f} is already free (double free)"));
+                    return Err(RunError::DoubleFree { frame: f });
                 }
                 // A generation that wrapped around would make a TLB entry of the first
                 // allocation look fresh again, and hide a stale access.
-                let gen = fr
-                    .gen
-                    .checked_add(1)
-                    .ok_or(format!("free_page: frame {f} was freed 65535 times; its generation count is full"))?;
+                let gen = fr.gen.checked_add(1).ok_or(RunError::GenerationFull { frame: f })?;
                 if fr.clean && fr.unseen {
                     *violation = Some(Violation {
                         property: Property::Dirty,
@@ -518,7 +505,7 @@ impl Machine {
                 let asp = self.eval(s, c, aspace, &mut read)?;
                 let flush = self.eval(s, c, flush, &mut read)? != 0;
                 if asp < 0 || asp as usize >= self.prog.aspaces.len() {
-                    return Err(format!("load_cr3: no address space {asp}"));
+                    return Err(RunError::NoAddressSpace { op: "load_cr3", aspace: asp });
                 }
                 let cpu = &mut s.cpus[c];
                 cpu.aspace = asp as u8;
@@ -533,7 +520,7 @@ impl Machine {
             Kind::SwitchTo(asp) => {
                 let asp = self.eval(s, c, asp, &mut read)?;
                 if asp < 0 || asp as usize >= self.prog.aspaces.len() {
-                    return Err(format!("switch_to: no address space {asp}"));
+                    return Err(RunError::NoAddressSpace { op: "switch_to", aspace: asp });
                 }
                 let cpu = &mut s.cpus[c];
                 cpu.aspace = asp as u8;
@@ -555,7 +542,7 @@ impl Machine {
             }
             Kind::Tlbsync => fx.push(Effect::Tlbsync { cpu: c8 }),
             Kind::Retire(place) => {
-                let Place::Var { var, nidx, idx } = place else { return Err("retire on a local".into()) };
+                let Place::Var { var, nidx, idx } = place else { return Err(RunError::OnALocal { op: "retire" }) };
                 let addr = self.addr(s, c, var, nidx, &idx)?;
                 self.retire(s, c, addr, fx)?;
             }
@@ -783,13 +770,10 @@ impl Machine {
         let mut read = None;
         let a = self.eval(s, c, aspace, &mut read)?;
         let v = self.eval(s, c, va, &mut read)?;
-        self.slots.iter().position(|sl| sl.aspace as i32 == a && sl.va == v).ok_or_else(|| {
-            format!(
-                "no page-table entry for va {v:#x} in address space {} (declare it with `map {} {v:#x};`)",
-                self.aspace_name(a as u8),
-                self.aspace_name(a as u8)
-            )
-        })
+        self.slots
+            .iter()
+            .position(|sl| sl.aspace as i32 == a && sl.va == v)
+            .ok_or_else(|| RunError::NoPte { va: v, aspace: self.aspace_name(a as u8).to_string() })
     }
 
     fn set_local(&self, s: &mut State, c: usize, slot: u16, v: i32) {
@@ -835,8 +819,8 @@ impl Machine {
         for (k, &d) in l.dims.iter().enumerate() {
             let i = if k < implied { c as i32 } else { idx[k - implied] };
             if i < 0 || i as u32 >= d {
-                let name = &self.prog.vars[var as usize].name;
-                return Err(format!("index {i} is out of bounds for `{name}` (size {d})"));
+                let var = self.prog.vars[var as usize].name.clone();
+                return Err(RunError::IndexOutOfBounds { var, index: i, size: d });
             }
             off = off * d + i as u32;
         }
@@ -874,7 +858,7 @@ impl Machine {
         if e.len == 1 {
             match self.prog.ops[e.start as usize] {
                 Op::Int(v) => return Ok(v),
-                Op::Local(l) => return locals.get(l as usize).copied().ok_or_else(|| "local out of range".into()),
+                Op::Local(l) => return locals.get(l as usize).copied().ok_or(RunError::Internal("local out of range")),
                 _ => {}
             }
         }
@@ -884,16 +868,19 @@ impl Machine {
         for op in ops {
             let v = match *op {
                 Op::Int(v) => v,
-                Op::Local(l) => *locals.get(l as usize).ok_or("local out of range")?,
-                Op::Opt(o) => *self.cfg.options.get(o as usize).ok_or("option out of range")?,
-                Op::Konst(k) => *self.consts.get(k as usize).ok_or("constant used before it is defined")?,
+                Op::Local(l) => *locals.get(l as usize).ok_or(RunError::Internal("local out of range"))?,
+                Op::Opt(o) => *self.cfg.options.get(o as usize).ok_or(RunError::Internal("option out of range"))?,
+                Op::Konst(k) => {
+                    *self.consts.get(k as usize).ok_or(RunError::Internal("constant used before it is defined"))?
+                }
                 Op::Ncpu => self.cfg.ncpu as i32,
                 Op::SelfCpu => c as i32,
                 Op::Load { var, nidx } => {
                     let n = nidx as usize;
                     sp -= n;
                     let addr = self.index(c, var, &st[sp..sp + n])?;
-                    let v = tso::forward(mem, sb, addr).ok_or("shared memory is not available here")?;
+                    let v =
+                        tso::forward(mem, sb, addr).ok_or(RunError::Internal("shared memory is not available here"))?;
                     *read = Some((addr, v));
                     v
                 }
@@ -925,20 +912,18 @@ impl Machine {
                         // masks the count; either way `1 << 40` is a model error, as
                         // `bit(40)` is.
                         BinOp::Shl | BinOp::Shr if !(0..32).contains(&y) => {
-                            return Err(format!("shift by {y}: shift counts run from 0 to 31"));
+                            return Err(RunError::ShiftOutOfRange { by: y });
                         }
                         BinOp::Shl => x << y,
                         BinOp::Shr => ((x as u32) >> y) as i32,
                         BinOp::Add => x.wrapping_add(y),
                         BinOp::Sub => x.wrapping_sub(y),
                         BinOp::Mul => x.wrapping_mul(y),
-                        BinOp::Div | BinOp::Rem if y == 0 => return Err("division by zero".into()),
+                        BinOp::Div | BinOp::Rem if y == 0 => return Err(RunError::DivisionByZero),
                         // The one quotient that does not fit a word (x86's IDIV faults on it).
                         BinOp::Div | BinOp::Rem if x == i32::MIN && y == -1 => {
-                            return Err(format!(
-                                "{x} {} -1 overflows a 32-bit word",
-                                if b == BinOp::Div { '/' } else { '%' }
-                            ));
+                            let op = if b == BinOp::Div { '/' } else { '%' };
+                            return Err(RunError::DivisionOverflow { x, op });
                         }
                         BinOp::Div => x / y,
                         BinOp::Rem => x % y,
@@ -951,7 +936,7 @@ impl Machine {
                     match f {
                         Func::Bit => {
                             if !(0..32).contains(&a[0]) {
-                                return Err(format!("bit({}) is outside a 32-bit mask", a[0]));
+                                return Err(RunError::BitOutsideMask { bit: a[0] });
                             }
                             (1u32 << a[0]) as i32
                         }
@@ -980,11 +965,11 @@ impl Machine {
 /// One level deeper (`enter`) or shallower in a nesting count: critical sections, pins.
 /// A depth that stopped at 65 535 would let the 65 536th exit fault for no reason, so the
 /// excess is a model error, as is an exit with nothing to leave.
-fn nest(depth: &mut u16, enter: bool, open: &str, close: &str) -> R<u16> {
+fn nest(depth: &mut u16, enter: bool, open: OpName, close: OpName) -> R<u16> {
     *depth = if enter {
-        depth.checked_add(1).ok_or_else(|| format!("{open} nested more than 65535 deep"))?
+        depth.checked_add(1).ok_or(RunError::NestedTooDeep { open })?
     } else {
-        depth.checked_sub(1).ok_or_else(|| format!("{close} without {open}"))?
+        depth.checked_sub(1).ok_or(RunError::CloseWithoutOpen { open, close })?
     };
     Ok(*depth)
 }

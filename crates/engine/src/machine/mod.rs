@@ -6,6 +6,7 @@
 mod broadcast;
 mod describe;
 mod exec;
+mod fault;
 mod request;
 mod state;
 mod symmetry;
@@ -14,6 +15,7 @@ mod window;
 
 pub use describe::{describe_choice, describe_effect, describe_store_buffer};
 pub use effects::Effect;
+pub use fault::{Fault, Refused, RunError};
 pub use state::*;
 pub use symmetry::Symmetry;
 pub use tso::STORE_BUFFER_SIZE;
@@ -296,24 +298,6 @@ pub struct Violation {
     pub message: String,
 }
 
-/// A model error found while running (bad index, double free, …): the run stops.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Fault {
-    pub cpu: u8,
-    pub line: u32,
-    pub message: String,
-}
-
-impl fmt::Display for Fault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
-            write!(f, "line {}: CPU {}: {}", self.line, self.cpu, self.message)
-        } else {
-            write!(f, "CPU {}: {}", self.cpu, self.message)
-        }
-    }
-}
-
 /// What one step did, besides the effects it pushed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stepped {
@@ -434,15 +418,38 @@ pub const MAX_CPU_LOCALS: usize = 0xFFFF;
 /// The immutable world a `State` evolves in.
 #[derive(Clone, Debug)]
 pub struct Machine {
-    pub prog: Arc<Program>,
-    pub cfg: Config,
-    pub consts: Vec<i32>,
-    pub vars: Vec<VarLayout>,
-    pub slots: Vec<Slot>,
-    pub hw: Hardware,
+    pub(crate) prog: Arc<Program>,
+    pub(crate) cfg: Config,
+    pub(crate) consts: Vec<i32>,
+    pub(crate) vars: Vec<VarLayout>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) hw: Hardware,
     initial: State,
     /// Trace points (`Effect::Ktr`) passed while the threads settled on their first step.
     initial_trace: Vec<Effect>,
+}
+
+/// Read-only views of the world: a machine is built once by `new` and never changed, so
+/// that a `State` stays meaningful for as long as the machine lives.
+impl Machine {
+    pub fn prog(&self) -> &Arc<Program> {
+        &self.prog
+    }
+    pub fn cfg(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn consts(&self) -> &[i32] {
+        &self.consts
+    }
+    pub fn vars(&self) -> &[VarLayout] {
+        &self.vars
+    }
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+    pub fn hw(&self) -> &Hardware {
+        &self.hw
+    }
 }
 
 impl Machine {

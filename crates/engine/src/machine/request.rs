@@ -9,15 +9,11 @@ use super::*;
 const MAX_RETIRED: usize = 64;
 
 impl Machine {
-    pub(super) fn retire(&self, s: &mut State, c: usize, addr: u32, fx: &mut Vec<Effect>) -> Result<(), String> {
+    pub(super) fn retire(&self, s: &mut State, c: usize, addr: u32, fx: &mut Vec<Effect>) -> Result<(), RunError> {
         let r = Retired { addr, owner: c as u8 };
         match s.retired.binary_search_by_key(&addr, |r| r.addr) {
             Ok(i) => s.retired[i] = r,
-            Err(_) if s.retired.len() >= MAX_RETIRED => {
-                return Err(format!(
-                    "retire: more than {MAX_RETIRED} words of request storage retired at once (a request is a few words; is the model retiring in a loop?)"
-                ))
-            }
+            Err(_) if s.retired.len() >= MAX_RETIRED => return Err(RunError::TooManyRetired { max: MAX_RETIRED }),
             Err(i) => s.retired.insert(i, r),
         }
         fx.push(Effect::Retire { cpu: c as u8, addr });
