@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, launch } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const { server, url } = await serve(path.resolve(here, '../../dist'));
+const { server, url } = await serve(process.env.SDLAB_DIST ? path.resolve(process.env.SDLAB_DIST) : path.resolve(here, '../../dist'));
 const browser = await launch();
 try {
   const page = await browser.context.newPage();

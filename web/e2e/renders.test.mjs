@@ -14,11 +14,13 @@ const cards = () => [...document.querySelectorAll('#app .machine .cpu-card, .mac
 const panes = () => ({
   memory: document.querySelector('.machine .memory-pane')?.outerHTML ?? '',
   banner: document.querySelector('#banner')?.outerHTML ?? '',
+  race: document.querySelector('section.race')?.outerHTML ?? '',
+  runExport: document.querySelector('label[for="run-trace"]')?.outerHTML ?? '',
 });
 
 export default [
   {
-    name: 'renders: a step at 8 CPUs redraws only the CPU cards, memory pane and banner that changed',
+    name: 'renders: a step at 8 CPUs redraws only the CPU cards, memory pane, banner and race panel that changed',
     fn: async ({ page, baseUrl }) => {
       await page.setViewportSize({ width: 1280, height: 720 });
       await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=8&s=unmap_free&seed=1');
@@ -46,8 +48,9 @@ export default [
         for (const [k, v] of Object.entries(renders)) totals[k] = (totals[k] ?? 0) + v;
         redrawnCards += redrawn;
         changedCards += changed;
-        // The memory pane and the banner: drawn again only when what they show changed.
-        for (const [name, k] of [['MemoryPane', 'memory'], ['Banner', 'banner']]) {
+        // The memory pane, the banner, the race panel and the run's export menu: drawn
+        // again only when what they show changed.
+        for (const [name, k] of [['MemoryPane', 'memory'], ['Banner', 'banner'], ['RacePanel', 'race'], ['RunExport', 'runExport']]) {
           if (paneBefore[k] === paneAfter[k] && renders[name]) problems.push(`step ${i + 1}: ${name} rendered with nothing changed on screen`);
           if (paneBefore[k] !== paneAfter[k] && !renders[name]) problems.push(`step ${i + 1}: ${name} changed without a render?`);
         }
@@ -58,6 +61,31 @@ export default [
       const all = Object.values(totals).reduce((a, b) => a + b, 0);
       console.log(`renders per step at 8 CPUs (10 steps): ${JSON.stringify(totals)}; ${all / 10} components per step; CPU cards ${redrawnCards / 10} per step, ${changedCards / 10} changed on screen`);
       assert(problems.length === 0, problems.join('; '));
+    },
+  },
+  {
+    name: 'renders: with a schedule loaded, each step redraws the race panel (its timeline moves), and only it of the panels',
+    fn: async ({ page, baseUrl }) => {
+      await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=2&s=crossfire&o=initiator_if:0&seed=1&x=0,1,0,1&at=0');
+      await page.waitForSelector('#timeline');
+      await page.waitForTimeout(300);
+      for (let i = 0; i < 3; i++) {
+        const before = await page.evaluate(panes);
+        const count = await page.evaluate(() => {
+          window.sdlabRenders = {};
+          return document.querySelector('#step-count').textContent;
+        });
+        await page.keyboard.press('ArrowRight');
+        await page.waitForFunction((c) => document.querySelector('#step-count').textContent !== c, count);
+        await page.waitForTimeout(100);
+        const after = await page.evaluate(panes);
+        const renders = await page.evaluate(() => window.sdlabRenders);
+        assert(before.race !== after.race, `step ${i + 1}: the timeline did not move`);
+        assert(renders.RacePanel === 1, `step ${i + 1}: the race panel rendered ${renders.RacePanel ?? 0} times`);
+        assert(!renders.RunExport, `step ${i + 1}: the export menu rendered`);
+        const now = await page.evaluate(() => document.querySelector('#timeline .tl-step.now')?.dataset.step);
+        assert(now === String(i + 1), `step ${i + 1}: the timeline marks step ${now} as now`);
+      }
     },
   },
 ];

@@ -492,3 +492,85 @@ pub fn touched(p: &Pane) -> Option<String> {
         None => format!("var-{}", decl.name),
     })
 }
+
+/// One step of the counterexample timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineCell {
+    pub step: usize,
+    pub cpu: u8,
+    /// The choice as the schedule writes it (`0`, `i1.3`, …).
+    pub choice: String,
+    pub done: bool,
+    pub now: bool,
+    /// The violating step (the last of a counterexample).
+    pub violation: bool,
+    /// After this step the violation can no longer be avoided.
+    pub cause: bool,
+    pub in_cycle: bool,
+    /// The step logged a line of the kernel trace being played.
+    pub traced: bool,
+}
+
+/// The "Find a race" panel: the checker's status, the loaded schedule as a timeline, and
+/// the declared race's story while its counterexample is on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RaceView {
+    pub check: crate::state::CheckStatus,
+    /// A check was asked for and not started yet, and the generation it will run as.
+    pub check_requested: bool,
+    pub check_gen: u64,
+    pub timeline: Option<(String, Vec<TimelineCell>)>,
+    /// The race's title and story.
+    pub story: Option<(String, String)>,
+}
+
+pub fn race(p: &Pane) -> RaceView {
+    // A kernel trace's run: its last step breaks nothing, and the steps that logged a
+    // line of the trace are marked.
+    let guide = p.guide.as_ref().filter(|g| p.plan.as_ref().is_some_and(|q| q.choices == g.schedule));
+    let traced: std::collections::BTreeSet<usize> =
+        guide.map(|g| g.lines.iter().map(|l| l.step + 1).collect()).unwrap_or_default();
+    let timeline = p.plan.as_ref().map(|plan| {
+        let now = p.session.steps();
+        let n = if guide.is_some() { usize::MAX } else { plan.choices.len() };
+        let cause = plan.cause.filter(|_| guide.is_none());
+        let cells = (plan.choices.iter().enumerate())
+            .map(|(i, c)| {
+                let step = i + 1;
+                TimelineCell {
+                    step,
+                    cpu: c.cpu(),
+                    choice: c.to_string(),
+                    done: step <= now,
+                    now: step == now,
+                    violation: step == n,
+                    cause: cause == Some(step),
+                    in_cycle: plan.cycle_start.is_some_and(|k| step > k),
+                    traced: traced.contains(&step),
+                }
+            })
+            .collect();
+        let label = match plan.cycle_start {
+            _ if guide.is_some() => format!(
+                "the kernel's round as a run ({} steps; ▾ marks a step that logged a trace line): ",
+                plan.choices.len()
+            ),
+            Some(k) => format!("lasso ({k} steps, then a cycle of {} that repeats): ", n - k),
+            None if plan.property.is_none() => format!("schedule from the link ({n} steps): "),
+            None => match cause {
+                Some(k) => format!(
+                    "counterexample ({n} steps; ◆ after step {k} it can no longer be avoided; ⚠ step {n} breaks the property): "
+                ),
+                None => format!("counterexample ({n} steps): "),
+            },
+        };
+        (label, cells)
+    });
+    RaceView {
+        check: p.check.clone(),
+        check_requested: p.check_requested,
+        check_gen: p.check_gen,
+        timeline,
+        story: p.race().map(|r| (r.title.clone(), r.story.clone())),
+    }
+}

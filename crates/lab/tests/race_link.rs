@@ -130,6 +130,22 @@ fn the_step_that_makes_cve_2025_37964_and_its_story_are_found() {
     );
     let race = lab.race().expect("the race's declaration is found from the configuration");
     assert_eq!(race.name, "LX1");
+    // The race panel's view: the story, the cause and the violating step on the timeline.
+    let mut stepped = show_me("linux", "LX1");
+    stepped.apply(Action::JumpTo(3));
+    let v = sdlab_lab::view::race(&stepped);
+    assert_eq!(v.story.as_ref().map(|(t, _)| t.as_str()), Some(race.title.as_str()));
+    let (label, cells) = v.timeline.clone().expect("a timeline");
+    assert_eq!(cells.len(), p.choices.len());
+    assert!(label.contains("◆ after step 22"), "{label}");
+    let marked = |f: fn(&sdlab_lab::view::TimelineCell) -> bool| {
+        cells.iter().filter(|c| f(c)).map(|c| c.step).collect::<Vec<_>>()
+    };
+    assert_eq!(marked(|c| c.now), [3]);
+    assert_eq!(marked(|c| c.done), [1, 2, 3]);
+    assert_eq!(marked(|c| c.cause), [22]);
+    assert_eq!(marked(|c| c.violation), [p.choices.len()]);
+    assert_ne!(v, sdlab_lab::view::race(&lab), "a step moves the timeline, so the panel draws again");
     // And after a link at the last step.
     let mut at_end = show_me("linux", "LX1");
     at_end.apply(Action::End);

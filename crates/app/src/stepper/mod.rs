@@ -343,7 +343,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
             }
             <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} toggle_help={toggle_help.clone()} />
             <div class="race-slot" hidden={show_gallery}>
-                <race::RacePanel lab={lab.clone()} dispatch={dispatch.clone()} open_ref={open_ref.clone()} />
+                <race::RacePanel view={sdlab_lab::view::race(&lab.inner.borrow())} lab={lab.clone()} dispatch={dispatch.clone()} open_ref={open_ref.clone()} />
             </div>
             if !show_gallery && is_comparing {
                 <compare::ComparePanel lab={lab.clone()} dispatch={dispatch.clone()} />

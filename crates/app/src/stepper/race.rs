@@ -6,6 +6,7 @@ use super::palette::cpu_colour;
 use super::state::{Action, CheckStatus, Lab};
 use crate::protocol::{CauseReply, CheckReply, CheckRequest};
 use crate::worker_script::Running;
+use sdlab_lab::view::RaceView;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -68,12 +69,26 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
+    /// What the panel draws; the panel is drawn again only when this changes.
+    pub view: RaceView,
+    /// For starting a check (its source and configuration are read when it starts).
     pub lab: Lab,
     pub dispatch: Callback<Action>,
     /// Opens a section of the algorithm reference (a § in the race's story).
     pub open_ref: Callback<String>,
+}
+
+/// Equal when the view is: the lab behind it is the same `Rc` for the page's life, so a
+/// step that changes nothing here does not draw the panel again.
+impl PartialEq for Props {
+    fn eq(&self, o: &Self) -> bool {
+        self.view == o.view
+            && std::rc::Rc::ptr_eq(&self.lab.inner, &o.lab.inner)
+            && self.dispatch == o.dispatch
+            && self.open_ref == o.open_ref
+    }
 }
 
 #[function_component]
@@ -81,8 +96,8 @@ pub fn RacePanel(props: &Props) -> Html {
     crate::renders::count("RacePanel");
     let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
     let cause_job: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
-    let s = props.lab.inner.borrow();
-    let is_running = matches!(s.check, CheckStatus::Running { .. });
+    let v = &props.view;
+    let is_running = matches!(v.check, CheckStatus::Running { .. });
     {
         // A finished, cancelled or superseded check: let its worker go (after the render,
         // which only draws).
@@ -98,8 +113,7 @@ pub fn RacePanel(props: &Props) -> Html {
         let lab = props.lab.clone();
         let d = props.dispatch.clone();
         let running = running.clone();
-        let requested = s.check_requested;
-        use_effect_with((props.lab.version, requested), move |_| {
+        use_effect_with((v.check_gen, v.check_requested), move |&(_, requested)| {
             if requested {
                 start_check(&lab, &d, &running);
             }
@@ -110,7 +124,8 @@ pub fn RacePanel(props: &Props) -> Html {
         // own; a new counterexample (or none) drops the job in flight.
         let job: Rc<RefCell<Option<Running>>> = cause_job.clone();
         let d = props.dispatch.clone();
-        use_effect_with(s.cause_request(), move |req| {
+        let request = props.lab.inner.borrow().cause_request();
+        use_effect_with(request, move |req| {
             job.borrow_mut().take();
             if let Some(req) = req {
                 let msg = js_sys::Object::new();
@@ -138,7 +153,7 @@ pub fn RacePanel(props: &Props) -> Html {
             d.emit(Action::CheckCancelled);
         })
     };
-    let status = match &s.check {
+    let status = match &v.check {
         CheckStatus::Idle => html! {},
         CheckStatus::Running { states, depth, seconds } => {
             let rate = if *seconds > 0.0 { *states as f64 / seconds } else { 0.0 };
@@ -158,69 +173,51 @@ pub fn RacePanel(props: &Props) -> Html {
             html! { <span id="check-result" class="check-result failed" role="status">{ m }</span> }
         }
     };
-    // A kernel trace's run: its last step breaks nothing, and the steps that logged a
-    // line of the trace are marked.
-    let guide = s.guide.as_ref().filter(|g| s.plan.as_ref().is_some_and(|p| p.choices == g.schedule));
-    let traced: std::collections::BTreeSet<usize> =
-        guide.map(|g| g.lines.iter().map(|l| l.step + 1).collect()).unwrap_or_default();
-    let timeline = s.plan.as_ref().map(|p| {
-        let now = s.session.steps();
-        let n = if guide.is_some() { usize::MAX } else { p.choices.len() };
-        let cause = p.cause.filter(|_| guide.is_none());
-        let cells = p.choices.iter().enumerate().map(|(i, c)| {
-            let step = i + 1;
+    let timeline = v.timeline.as_ref().map(|(label, cells)| {
+        let cells = cells.iter().map(|c| {
+            let (step, cpu) = (c.step, c.cpu);
             let d = props.dispatch.clone();
             let onclick = Callback::from(move |_| d.emit(Action::JumpTo(step)));
-            let in_cycle = p.cycle_start.is_some_and(|k| step > k);
-            let is_cause = cause == Some(step);
             let class = classes!(
                 "tl-step",
-                (step <= now).then_some("done"),
-                (step == now).then_some("now"),
-                (step == n).then_some("violation"),
-                is_cause.then_some("cause"),
-                in_cycle.then_some("cycle"),
-                traced.contains(&step).then_some("traced")
+                c.done.then_some("done"),
+                c.now.then_some("now"),
+                c.violation.then_some("violation"),
+                c.cause.then_some("cause"),
+                c.in_cycle.then_some("cycle"),
+                c.traced.then_some("traced")
             );
-            let what = if step == n {
+            let what = if c.violation {
                 " — the violating step"
-            } else if is_cause {
+            } else if c.cause {
                 " — after this step the violation can no longer be avoided"
             } else {
                 ""
             };
             html! {
-                <button class={class} style={format!("--cpu: {}", cpu_colour(c.cpu() as usize))} onclick={onclick}
-                        data-step={step.to_string()} title={format!("step {step}: {c}{what}")}
-                        aria-label={if step == n { format!("⚠ step {step}: the violating step, CPU {}", c.cpu()) }
-                                    else if is_cause { format!("◆ step {step}: CPU {}; after it the violation can no longer be avoided", c.cpu()) }
-                                    else { format!("{} step {step}: CPU {}", c.cpu(), c.cpu()) }}>
-                    { if step == n { "⚠".to_string() } else if is_cause { format!("◆{}", c.cpu()) } else { c.cpu().to_string() } }
+                <button class={class} style={format!("--cpu: {}", cpu_colour(cpu as usize))} onclick={onclick}
+                        data-step={step.to_string()} title={format!("step {step}: {}{what}", c.choice)}
+                        aria-label={if c.violation { format!("⚠ step {step}: the violating step, CPU {cpu}") }
+                                    else if c.cause { format!("◆ step {step}: CPU {cpu}; after it the violation can no longer be avoided") }
+                                    else { format!("{cpu} step {step}: CPU {cpu}") }}>
+                    { if c.violation { "⚠".to_string() } else if c.cause { format!("◆{cpu}") } else { cpu.to_string() } }
                 </button>
             }
         });
         let d = props.dispatch.clone();
         html! {
             <div id="timeline" class="timeline" aria-label="Counterexample timeline">
-                <span class="tl-label">{ match p.cycle_start {
-                    _ if guide.is_some() => format!("the kernel's round as a run ({} steps; ▾ marks a step that logged a trace line): ", p.choices.len()),
-                    Some(k) => format!("lasso ({k} steps, then a cycle of {} that repeats): ", n - k),
-                    None if p.property.is_none() => format!("schedule from the link ({n} steps): "),
-                    None => match cause {
-                        Some(k) => format!("counterexample ({n} steps; ◆ after step {k} it can no longer be avoided; ⚠ step {n} breaks the property): "),
-                        None => format!("counterexample ({n} steps): "),
-                    },
-                } }</span>
+                <span class="tl-label">{ label }</span>
                 { for cells }
                 <button class="small" onclick={Callback::from(move |_| d.emit(Action::DropPlan))} title="Forget the counterexample">{ "×" }</button>
             </div>
         }
     });
     // The race's story, as the gallery tells it, while its counterexample is on screen.
-    let story = s.race().map(|r| {
+    let story = v.story.as_ref().map(|(title, story)| {
         html! {
             <p id="race-story" class="race-story">
-                <strong>{ format!("{}. ", r.title) }</strong>{ super::cited::cited(&r.story, &props.open_ref) }
+                <strong>{ format!("{title}. ") }</strong>{ super::cited::cited(story, &props.open_ref) }
             </p>
         }
     });

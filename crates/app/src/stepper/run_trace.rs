@@ -33,9 +33,18 @@ fn run_trace(session: &Session) -> (Trace, String) {
     (trace, text)
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
     pub lab: Lab,
+}
+
+/// The menu draws the same whatever the run; the run is read when an export is chosen.
+/// So one lab (the same `Rc` for the page's life) is one set of props: a step does not
+/// draw the menu again.
+impl PartialEq for Props {
+    fn eq(&self, o: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.lab.inner, &o.lab.inner)
+    }
 }
 
 #[function_component]
