@@ -525,6 +525,19 @@ fn dragonfly_pmap_inval_smp_handshake_and_watchdog() {
     assert_eq!(property(&o), "G-STALE", "{o:?}");
 }
 
+/// §3.5 (iii), issue #13: two originators on kernel_pmap at once (no CPULOCK_EXCL there).
+/// Each waits with interrupts off, so each quiesces for the other's command only in its
+/// own wait loop, as pmap_inval_intr does over smp_invmask. The model's wait used to watch
+/// its own mask alone, and this deadlocked (R9, which keeps that wait as a mutation).
+#[test]
+fn dragonfly_pmap_inval_smp_two_originators() {
+    assert_eq!(check("dragonfly", 2, "xinvltlb_crossfire", &[]), Outcome::Verified);
+    let no_dog = ("inval_watchdog", "false");
+    assert_eq!(check("dragonfly", 2, "xinvltlb_crossfire", &[no_dog]), Outcome::Verified);
+    let o = check("dragonfly", 2, "xinvltlb_crossfire", &[no_dog, ("inval_serve_others", "false")]);
+    assert_eq!(property(&o), "G-DEADLOCK", "{o:?}");
+}
+
 /// §3.8 R7 on the older cpusync path (R7_cpusync): Xipiq lost on its way
 /// (hw_ipi_loss), and option loop_recover grafting the watchdog onto the cpusync wait.
 #[test]
