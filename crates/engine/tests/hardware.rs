@@ -385,3 +385,20 @@ fn a_speculative_walk_fills_and_uses_the_paging_structure_cache() {
     }
     assert_verified(&SPECULATIVE_WALK.replace("option flush = false;", "option flush = true;"), 2);
 }
+
+/// The A/D assist is a walk too (§4.8 "Accessed and Dirty Flags": the processor sets D in
+/// the paging-structure entry when it first writes through it): a store through a TLB
+/// entry caching D=0 walks again, through the cached upper-level entry into the freed
+/// page table. Kills: an assist that reads the PTE without walking the upper level (the
+/// machine before issue #13's follow-up: the store went through, setting D in a PTE of a
+/// page table that was already freed).
+#[test]
+fn the_dirty_bit_assist_walks_through_the_paging_structure_cache() {
+    let store = WALK_THROUGH_FREED_TABLE.replace("    user_load(0x2000);\n}", "    user_store(0x1000);\n}");
+    let [(bfs, _), (por, _)] = both(&store, 2);
+    for (o, mode) in [(bfs, "bfs"), (por, "dfs --por")] {
+        let (p, m, _) = verdict(&o).unwrap_or_else(|| panic!("{mode}: verified"));
+        assert_eq!(p, "G-STALE", "{mode}");
+        assert!(m.contains("CPU 1's page walk for va 0x1000") && m.contains("paging-structure cache"), "{mode}: {m}");
+    }
+}

@@ -726,12 +726,25 @@ impl Machine {
             fx.push(Effect::PageFault { cpu: c8, va });
             return Ok(());
         }
-        let slot = self.slot_of(asp, va);
+        let slot = self.slot_of(asp, va).filter(|&i| !self.slots[i].table);
         if write && !entry.dirty {
             // The A/D assist: a store through an entry caching D=0 walks the page table
             // again to set D, and faults (dropping the entry) if the PTE is no longer
-            // present or writable, before the store lands (Intel SDM vol. 3A §4.8).
-            if !slot.is_some_and(|i| s.ptes[i].present && s.ptes[i].writable) {
+            // present or writable, before the store lands (Intel SDM vol. 3A §4.8). It is a
+            // walk like any other: through the upper-level entry or its cached copy.
+            let writable = match slot {
+                Some(i) => match self.walk(s, c, i, fx) {
+                    Walk::Leaf(p) => p.writable,
+                    Walk::Fault => false,
+                    Walk::Freed { frame, cached } => {
+                        fx.push(Effect::WalkFreed { cpu: c8, va, frame, cached });
+                        *violation = Some(self.freed_table_violation(c, va, frame, cached));
+                        return Ok(());
+                    }
+                },
+                None => false,
+            };
+            if !writable {
                 let cpu = &mut s.cpus[c];
                 let before = cpu.tlb.len();
                 cpu.tlb.retain(|e| !(e.aspace == asp && e.va == va));
