@@ -271,3 +271,134 @@ fn a_page_walk_through_a_present_pte_into_a_freed_frame_is_g_stale() {
         3,
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Paging-structure caches (issue #13). §4.10.3 ("Paging-Structure Caches"): a processor
+// may cache upper-level entries (a PDE-cache entry holds the physical address of the page
+// table a PDE points to) and use them for later walks without reading the entry again,
+// speculative walks included (§4.10.3.1, §4.10.2.3). §4.10.4.1 ("Operations that
+// Invalidate TLBs and Paging-Structure Caches"): INVLPG "also invalidates all entries in
+// all paging-structure caches associated with the current PCID, regardless of the linear
+// addresses to which they correspond"; MOV to CR3 with bit 63 clear invalidates the
+// entries of the new PCID, with bit 63 set (NOFLUSH) none. §4.10.4.4 ("Delayed
+// Invalidation"): modifying or freeing a page-table page requires invalidating the
+// paging-structure caches of every processor that may hold an entry pointing to it.
+
+/// CPU 1 reads 0x1000, which caches mm's upper-level entry; CPU 0 then unhooks mm's
+/// page-table page (clears the PDE) and frees it, with no flush; CPU 1 then reads 0x2000,
+/// which misses in its TLB and walks through the cached PDE into the freed page.
+/// Kills: walks that read the upper-level entry from memory every time (no cache), which
+/// fault at the cleared PDE, and the old machine, which read 0x2000's PTE straight from
+/// the page table.
+const WALK_THROUGH_FREED_TABLE: &str = r#"
+model "a walk through a cached PDE into a freed page table";
+cpus 2..2 default 2;
+aspace mm;
+map mm 0x1000 writable;
+map mm 0x2000 writable;
+map mm 0x3000 table;
+shared phase = 0;
+proc unhook() {
+    while (phase != 1) { pause(); }
+    local f = pte_clear(mm, 0x3000);
+    free_page(f);
+    phase = 2;
+}
+proc reader() {
+    user_load(0x1000);
+    phase = 1;
+    while (phase != 2) { pause(); }
+    user_load(0x2000);
+}
+scenario s { cpu 0: unhook() in mm; cpu 1: reader() in mm; }
+"#;
+
+#[test]
+fn a_walk_uses_the_cached_upper_level_entry_of_a_freed_page_table() {
+    let [(bfs, _), (por, _)] = both(WALK_THROUGH_FREED_TABLE, 2);
+    for (o, mode) in [(bfs, "bfs"), (por, "dfs --por")] {
+        let (p, m, _) = verdict(&o).unwrap_or_else(|| panic!("{mode}: verified"));
+        assert_eq!(p, "G-STALE", "{mode}");
+        assert!(
+            m.contains("CPU 1's page walk for va 0x2000 reads frame 2") && m.contains("paging-structure cache"),
+            "{mode}: {m}"
+        );
+    }
+}
+
+/// The same, with an INVLPG of an unrelated address (0x1000, not 0x2000) on CPU 1 before
+/// the page-table page is freed, or a CR3 load that flushes: either drops every cached
+/// upper-level entry of the PCID. A NOFLUSH CR3 load keeps it.
+/// Kills: INVLPG dropping only entries for its own address; NOFLUSH dropping them.
+#[test]
+fn invlpg_of_any_address_and_a_flushing_cr3_load_drop_the_cached_upper_level_entries() {
+    let with = |drop: &str| {
+        WALK_THROUGH_FREED_TABLE.replace(
+            "    user_load(0x1000);\n    phase = 1;",
+            &format!("    user_load(0x1000);\n    {drop}\n    phase = 1;"),
+        )
+    };
+    assert_verified(&with("invlpg(0x1000);"), 2);
+    assert_verified(&with("load_cr3(mm, 1);"), 2);
+    let [(bfs, _), _] = both(&with("load_cr3(mm, 0);"), 2);
+    assert_eq!(verdict(&bfs).map(|v| v.0), Some("G-STALE"));
+}
+
+/// With speculative fills, CPU 1 needs no access at all: it runs nothing, yet its walker
+/// caches the PDE and walks through it once the page table is freed. Unhooking the page
+/// table and then flushing CPU 1 (an INVLPG there, before the free) is safe: a walk then
+/// reads the cleared PDE and finds nothing. CPU 0 flushes its own cache (it walks too).
+/// Kills: speculative walks that do not fill or use the paging-structure cache.
+const SPECULATIVE_WALK: &str = r#"
+model "a speculative walk through a cached PDE";
+cpus 2..2 default 2;
+option hw_speculative_fill = true;
+option flush = false;
+aspace mm;
+map mm 0x1000 writable;
+map mm 0x3000 table;
+shared phase = 0;
+proc unhook() {
+    local f = pte_clear(mm, 0x3000);
+    invlpg(0x1000);
+    phase = 1;
+    if (flush) { while (phase != 2) { pause(); } }
+    free_page(f);
+}
+proc walker() {
+    if (flush) {
+        while (phase != 1) { pause(); }
+        invlpg(0x1000);
+        phase = 2;
+    }
+}
+scenario s { cpu 0: unhook() in mm; cpu 1: walker() in mm; }
+"#;
+
+#[test]
+fn a_speculative_walk_fills_and_uses_the_paging_structure_cache() {
+    let [(bfs, _), (por, _)] = both(SPECULATIVE_WALK, 2);
+    for (o, mode) in [(bfs, "bfs"), (por, "dfs --por")] {
+        let (p, m, _) = verdict(&o).unwrap_or_else(|| panic!("{mode}: verified"));
+        assert_eq!(p, "G-STALE", "{mode}");
+        assert!(m.contains("CPU 1's page walk") && m.contains("paging-structure cache"), "{mode}: {m}");
+    }
+    assert_verified(&SPECULATIVE_WALK.replace("option flush = false;", "option flush = true;"), 2);
+}
+
+/// The A/D assist is a walk too (§4.8 "Accessed and Dirty Flags": the processor sets D in
+/// the paging-structure entry when it first writes through it): a store through a TLB
+/// entry caching D=0 walks again, through the cached upper-level entry into the freed
+/// page table. Kills: an assist that reads the PTE without walking the upper level (the
+/// machine before issue #13's follow-up: the store went through, setting D in a PTE of a
+/// page table that was already freed).
+#[test]
+fn the_dirty_bit_assist_walks_through_the_paging_structure_cache() {
+    let store = WALK_THROUGH_FREED_TABLE.replace("    user_load(0x2000);\n}", "    user_store(0x1000);\n}");
+    let [(bfs, _), (por, _)] = both(&store, 2);
+    for (o, mode) in [(bfs, "bfs"), (por, "dfs --por")] {
+        let (p, m, _) = verdict(&o).unwrap_or_else(|| panic!("{mode}: verified"));
+        assert_eq!(p, "G-STALE", "{mode}");
+        assert!(m.contains("CPU 1's page walk for va 0x1000") && m.contains("paging-structure cache"), "{mode}: {m}");
+    }
+}

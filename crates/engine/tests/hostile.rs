@@ -530,6 +530,13 @@ fn what_a_machine_evaluates_from_declarations_is_located() {
     // These failed only when a machine was built, as `sdlab: error: ...` without a line.
     let d = refused(&format!("{HEAD}aspace a;\nmap a 0 writable;\nmap a 0 readonly;\n{TAIL}"));
     assert!(has(&d, 4, 1, "address 0x0 is mapped twice in `a`"), "{d:?}");
+    // One page-table page per address space (a `table`), and the state counts a CPU's
+    // paging-structure cache in 4 bits: at most 15 of them.
+    let d = refused(&format!("{HEAD}aspace a;\nmap a 0 table;\nmap a 1 table;\n{TAIL}"));
+    assert!(has(&d, 4, 1, "`a` has a `table` mapping already (one page-table page per address space)"), "{d:?}");
+    let many: String = (0..16).map(|i| format!("aspace a{i};\nmap a{i} 0 table;\n")).collect();
+    let d = refused(&format!("{HEAD}{many}{TAIL}"));
+    assert!(has(&d, 33, 1, "at most 15 `table` mappings"), "{d:?}");
     let d = refused(&format!("{HEAD}aspace a;\nmap a 1 / 0 writable;\n{TAIL}"));
     assert!(has(&d, 3, 1, "mapped address: division by zero"), "{d:?}");
     let d = refused(&format!("{HEAD}cpus 1..4;\npercpu p = 1 / (self - 2);\n{TAIL}"));

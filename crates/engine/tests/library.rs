@@ -447,18 +447,27 @@ fn linux_lazy_tlb_and_lx3() {
     for ncpu in [2, 3] {
         for lazy in ["false", "true"] {
             for scenario in ["lazy_back", "lazy_free_tables"] {
-                let o = check("linux", ncpu, scenario, &[("lazy_tlb", lazy)]);
-                assert_eq!(o, Outcome::Verified, "{scenario} lazy_tlb={lazy} {ncpu} CPUs");
+                for spec in ["false", "true"] {
+                    let o = check("linux", ncpu, scenario, &[("lazy_tlb", lazy), ("hw_speculative_fill", spec)]);
+                    assert_eq!(o, Outcome::Verified, "{scenario} lazy_tlb={lazy} speculative={spec} {ncpu} CPUs");
+                }
             }
         }
     }
-    // LX3: the lazy CPU skipped although the page-table page is freed: its page walker
-    // reads the freed page through the cached upper-level entry.
-    let o = check("linux", 2, "lazy_free_tables", &[("lazy_tlb", "true"), ("freed_tables_all", "false")]);
+    // LX3: the lazy CPU skipped although the page-table page is freed: its speculative
+    // page walk reads the freed page through the upper-level entry its paging-structure
+    // cache still holds. The model walks nothing by hand: without speculative walks the
+    // lazy kernel thread never walks, and nothing is found.
+    let lx3 = [("lazy_tlb", "true"), ("freed_tables_all", "false"), ("hw_speculative_fill", "true")];
+    let o = check("linux", 2, "lazy_free_tables", &lx3);
     let Outcome::Violation { message, .. } = &o else { panic!("{o:?}") };
     assert_eq!((property(&o), message.contains("CPU 1")), ("G-STALE", true), "{message}");
-    // Without lazy skipping, the same flush reaches CPU 1 anyway.
-    let o = check("linux", 2, "lazy_free_tables", &[("freed_tables_all", "false")]);
+    assert!(message.contains("paging-structure cache"), "{message}");
+    let o = check("linux", 2, "lazy_free_tables", &lx3[..2]);
+    assert_eq!(o, Outcome::Verified);
+    // Without lazy skipping, the same flush reaches CPU 1 anyway, and its INVLPG drops
+    // the cached entry (SDM §4.10.4.1).
+    let o = check("linux", 2, "lazy_free_tables", &[("freed_tables_all", "false"), ("hw_speculative_fill", "true")]);
     assert_eq!(o, Outcome::Verified);
 }
 
@@ -514,6 +523,19 @@ fn dragonfly_pmap_inval_smp_handshake_and_watchdog() {
     assert!(o.choices().iter().any(|c| matches!(c, Choice::Lose(1, _))), "{:?}", o.choices());
     let o = check("dragonfly", 2, "xinvltlb_free", &[("inval_target_waits", "false")]);
     assert_eq!(property(&o), "G-STALE", "{o:?}");
+}
+
+/// §3.5 (iii), issue #13: two originators on kernel_pmap at once (no CPULOCK_EXCL there).
+/// Each waits with interrupts off, so each quiesces for the other's command only in its
+/// own wait loop, as pmap_inval_intr does over smp_invmask. The model's wait used to watch
+/// its own mask alone, and this deadlocked (R9, which keeps that wait as a mutation).
+#[test]
+fn dragonfly_pmap_inval_smp_two_originators() {
+    assert_eq!(check("dragonfly", 2, "xinvltlb_crossfire", &[]), Outcome::Verified);
+    let no_dog = ("inval_watchdog", "false");
+    assert_eq!(check("dragonfly", 2, "xinvltlb_crossfire", &[no_dog]), Outcome::Verified);
+    let o = check("dragonfly", 2, "xinvltlb_crossfire", &[no_dog, ("inval_serve_others", "false")]);
+    assert_eq!(property(&o), "G-DEADLOCK", "{o:?}");
 }
 
 /// §3.8 R7 on the older cpusync path (R7_cpusync): Xipiq lost on its way

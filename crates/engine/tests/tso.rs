@@ -477,3 +477,55 @@ fn a_cpus_own_walk_commits_its_buffered_pte_store_first() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::PageFault { .. })), "{fx:?}");
     assert!(fx.iter().any(|e| matches!(e, Effect::UserAccess { write: true, .. })), "{fx:?}");
 }
+
+/// The same for a speculative walk (issue #13): a walk is a walk, and its locked
+/// accessed-bit update waits for the CPU's older stores whether an access or the
+/// speculation engine started it (SDM vol. 3A §9.1.2.1). The page moves from frame 0
+/// to frame 1 with the new PTE still in CPU 0's buffer; a speculative fill by CPU 0
+/// then caches frame 1, never the old frame 0 its buffer has overwritten.
+const REMAP_AND_SPECULATE: &str = r#"
+model "remap and speculate";
+cpus 1..1 default 1;
+option hw_tso = true;
+option hw_speculative_fill = true;
+aspace mm;
+map mm 0x1000 writable;
+frames 1;
+proc t() {
+    local f = alloc_page();
+    pte_set(mm, 0x1000, f, 1);
+    pause();
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_cpus_own_speculative_fill_commits_its_buffered_pte_store_first() {
+    let p = program(REMAP_AND_SPECULATE);
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Step(0)).expect("alloc_page");
+    s.step(Choice::Step(0)).expect("pte_set");
+    assert_eq!(s.state().cpus[0].sb.len(), 1, "the new PTE waits in the buffer");
+    assert!(s.state().cpus[0].tlb.is_empty());
+    assert!(s.enabled().contains(&Choice::Fill(0, 0)), "{:?}", s.enabled());
+    let fx = s.step(Choice::Fill(0, 0)).expect("the speculative fill").effects.clone();
+    assert!(fx.iter().any(|e| matches!(e, Effect::PteWrite { slot: 0, .. })), "committed first: {fx:?}");
+    let st = s.state();
+    assert!(st.cpus[0].sb.is_empty());
+    assert_eq!(st.cpus[0].tlb.iter().map(|e| e.frame).collect::<Vec<_>>(), vec![1], "the new frame, not the old");
+}
+
+/// Before its PTE store is committed, the page is not present in memory: a fill from
+/// memory would find nothing, but the CPU's own walk sees the store, so the fill is enabled.
+#[test]
+fn a_cpus_own_speculative_fill_sees_a_mapping_only_its_buffer_holds() {
+    let p = program(
+        &MAP_AND_TOUCH.replace("option hw_tso = true;", "option hw_tso = true;\noption hw_speculative_fill = true;"),
+    );
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Step(0)).expect("alloc_page");
+    s.step(Choice::Step(0)).expect("pte_set");
+    assert!(s.enabled().contains(&Choice::Fill(0, 0)), "{:?}", s.enabled());
+    s.step(Choice::Fill(0, 0)).expect("the speculative fill");
+    assert_eq!(s.state().cpus[0].tlb.iter().map(|e| e.frame).collect::<Vec<_>>(), vec![0]);
+}

@@ -65,6 +65,9 @@ pub struct CpuView {
     pub tlb: Vec<TlbRow>,
     /// An entry came or went in the last step (an INVLPG that found nothing changed nothing).
     pub tlb_changed: bool,
+    /// The paging-structure cache: "mm → frame 3", "⚠" when that page table was freed
+    /// since (empty in a model without a `map … table`).
+    pub psc: Vec<String>,
     /// The model runs with `hw_tso`: the store buffer is drawn.
     pub tso: bool,
     pub store_buffer: Vec<String>,
@@ -180,6 +183,15 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
         None => format!("CPU {c}"),
     };
     let issued = st.bcast.iter().filter(|b| b.issuer as usize == c).map(|b| format!("{:#x}", b.va)).collect();
+    let psc = cpu
+        .psc
+        .iter()
+        .map(|e| {
+            let fr = st.frames[e.frame as usize];
+            let freed = if !fr.allocated || fr.gen != e.gen { " ⚠ freed" } else { "" };
+            format!("{} → frame {}{freed}", m.aspace_name(e.aspace), e.frame)
+        })
+        .collect();
     let aspace = if cpu.aspace == NO_ASPACE { "kernel".to_string() } else { m.aspace_name(cpu.aspace).to_string() };
     let last_read = last.filter(|e| e.cpu as usize == c).and_then(|e| {
         e.effects.iter().find_map(|f| match f {
@@ -204,6 +216,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
         lapic,
         tlb,
         tlb_changed,
+        psc,
         tso: m.hw().tso,
         store_buffer,
         store_buffer_changed,

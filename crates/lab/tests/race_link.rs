@@ -179,3 +179,17 @@ fn the_step_that_makes_the_race_is_asked_of_the_worker_and_only_its_answer_is_ta
     fresh.apply(Action::CauseFound(sdlab_lab::cause::answer(&req)));
     assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), Some(22));
 }
+
+/// LX3 is found through the paging-structure cache (issue #13): the CPU card shows the
+/// cached upper-level entry, and marks it once the page table it points to is freed.
+#[test]
+fn lx3_shows_the_paging_structure_cache_on_the_cpu_card() {
+    let mut lab = show_me("linux", "LX3");
+    let n = lab.plan.as_ref().unwrap().choices.len();
+    lab.apply(Action::JumpTo(n - 1));
+    let cards = sdlab_lab::view::cpus(&lab);
+    assert_eq!(cards[1].psc.len(), 1, "{:?}", cards[1].psc);
+    assert!(cards[1].psc[0].starts_with("mm → frame") && cards[1].psc[0].ends_with("⚠ freed"), "{:?}", cards[1].psc);
+    lab.apply(Action::JumpTo(0));
+    assert!(sdlab_lab::view::cpus(&lab).iter().all(|c| c.psc.is_empty()), "nothing cached before any walk");
+}

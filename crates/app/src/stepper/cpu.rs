@@ -1,7 +1,8 @@
 //! One card per CPU: its context stack, IF, critical and pin depths, LAPIC IRR/ISR bits
-//! per vector, TLB entries (stale ones marked), its store buffer when the model runs
-//! with `hw_tso`, and the moves it can make. It draws `sdlab_lab::view::CpuView` and
-//! nothing else, so a step redraws only the cards whose view changed.
+//! per vector, TLB entries (stale ones marked), its paging-structure cache when the model
+//! has one, its store buffer when the model runs with `hw_tso`, and the moves it can make.
+//! It draws `sdlab_lab::view::CpuView` and nothing else, so a step redraws only the cards
+//! whose view changed.
 
 use super::palette::cpu_colour;
 use super::state::Action;
@@ -65,6 +66,11 @@ pub fn CpuCard(props: &Props) -> Html {
                     <span class="flag off" data-flag="window"
                           title="acknowledged, not yet invalidated: no access to this page until the invalidation (G-USERMODE-WINDOW)">
                         { format!("ack window {w:#x}") }</span>
+                }
+                if !v.psc.is_empty() {
+                    <span class={classes!("flag", v.psc.iter().any(|e| e.contains('⚠')).then_some("off"))} data-flag="psc"
+                          title="paging-structure cache: the upper-level entries this CPU's page walks use without reading the page table; INVLPG or a flushing CR3 load drops them">
+                        { format!("PSC: {}", v.psc.join(", ")) }</span>
                 }
                 if !v.issued.is_empty() {
                     <span class="flag" data-flag="invlpgb" title="INVLPGBs issued by this CPU still on their way (TLBSYNC waits for them)">

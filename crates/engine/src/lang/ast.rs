@@ -108,7 +108,7 @@ pub struct ScenarioItem {
 pub struct MapItem {
     pub aspace: String,
     pub va: Expr,
-    /// "writable", "readonly" or "unmapped"
+    /// "writable", "readonly", "unmapped" or "table"
     pub mode: String,
     pub span: Span,
 }

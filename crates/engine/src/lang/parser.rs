@@ -303,8 +303,8 @@ impl Parser {
                 let va = self.expr()?;
                 let mode = if let Tok::Ident(m) = self.peek() {
                     let m = m.clone();
-                    if !["writable", "readonly", "unmapped"].contains(&m.as_str()) {
-                        return self.error("`writable`, `readonly` or `unmapped`");
+                    if !["writable", "readonly", "unmapped", "table"].contains(&m.as_str()) {
+                        return self.error("`writable`, `readonly`, `unmapped` or `table`");
                     }
                     self.bump();
                     m

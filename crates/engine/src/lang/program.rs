@@ -371,6 +371,9 @@ pub struct MapDecl {
     pub va: ExprRef,
     pub present: bool,
     pub writable: bool,
+    /// An upper-level entry (`table`): its frame is the page-table page that holds every
+    /// other PTE of the address space, and walks go through it (paging-structure cache).
+    pub table: bool,
     pub line: u32,
 }
 

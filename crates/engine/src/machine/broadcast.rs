@@ -54,6 +54,11 @@ impl Machine {
         cpu.tlb.retain(|e| !(e.aspace == b.aspace && e.va == b.va));
         let removed = (before - cpu.tlb.len()) as u8;
         fx.push(Effect::BcastReach { cpu: c as u8, issuer: b.issuer, va: b.va, removed });
+        // The model's INVLPGB drops the upper-level entries cached for the address space
+        // too: Linux's form when page tables are freed (__invlpgb_flush_user_nr_nosync in
+        // arch/x86/include/asm/tlb.h sets INVLPGB_FINAL_ONLY only when none are). The
+        // final-translation-only form, which keeps them, is not modelled.
+        self.psc_drop(s, c, Some(b.aspace), fx);
         self.close_window(s, c, Some(b.aspace), Some(b.va), fx);
         let left = b.pending & !(1 << c);
         if left == 0 {

@@ -82,6 +82,17 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
             )
         }
         Effect::TlbFlush { cpu, removed } => format!("CPU {cpu} flushes its TLB ({removed} entries)"),
+        Effect::PscFill { cpu, aspace, frame } => format!(
+            "CPU {cpu}'s paging-structure cache keeps {}'s upper-level entry: its page table is frame {frame}",
+            m.aspace_name(aspace)
+        ),
+        Effect::WalkFreed { cpu, va, frame, cached } => format!(
+            "CPU {cpu}'s page walk for {va:#x} reads freed frame {frame} as a page table{}",
+            if cached { ", through its paging-structure cache" } else { "" }
+        ),
+        Effect::PscFlush { cpu, removed } => {
+            format!("CPU {cpu}'s paging-structure cache drops {removed} upper-level entries")
+        }
         Effect::UserAccess { cpu, va, frame, write, stale } => format!(
             "CPU {cpu} {} {va:#x} → frame {frame}{}",
             if write { "writes" } else { "reads" },

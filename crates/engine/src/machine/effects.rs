@@ -119,6 +119,25 @@ pub enum Effect {
         cpu: u8,
         removed: u8,
     },
+    /// A walk cached the upper-level entry of `aspace`, pointing to page-table page `frame`.
+    PscFill {
+        cpu: u8,
+        aspace: u8,
+        frame: u16,
+    },
+    /// A page walk read page-table page `frame`, freed since the upper-level entry
+    /// pointing to it was read (`cached`: from the paging-structure cache).
+    WalkFreed {
+        cpu: u8,
+        va: i32,
+        frame: u16,
+        cached: bool,
+    },
+    /// An invalidation dropped paging-structure-cache entries.
+    PscFlush {
+        cpu: u8,
+        removed: u8,
+    },
     UserAccess {
         cpu: u8,
         va: i32,

@@ -2,6 +2,7 @@
 //! NMI entry, and the folding of local instructions into the next visible step.
 
 use super::fault::OpName;
+use super::psc::Walk;
 use super::*;
 use crate::lang::program::{BinOp, ExprRef, Func, Op, Place, RmwOp, UnOp};
 
@@ -95,15 +96,27 @@ impl Machine {
                 let Some(sl) = self.slots.get(slot as usize).copied() else {
                     return Err(not_enabled(Refused::NoSuchSlot));
                 };
-                let pte = s.ptes[slot as usize];
-                let cpu = &mut s.cpus[c];
-                if !self.hw.speculative_fill
-                    || sl.aspace != cpu.aspace
-                    || !pte.present
-                    || cpu.tlb.iter().any(|e| e.aspace == sl.aspace && e.va == sl.va)
-                {
+                if !self.hw.speculative_fill || !self.fill_changes(s, c, slot as usize) {
                     return Err(not_enabled(Refused::NoFill));
                 }
+                // A speculative walk is a walk: like the demand walk, it sets the accessed
+                // bit with a locked operation (SDM vol. 3A §9.1.2.1), which waits for the
+                // CPU's older stores, so it sees the CPU's own buffered PTE (issue #13).
+                self.drain_for_walk(s, c, fx);
+                let pte = match self.walk(s, c, slot as usize, fx) {
+                    // A walk that only refilled the paging-structure cache.
+                    Walk::Leaf(_) if self.tlb_has(&s.cpus[c], sl) => {
+                        return Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None });
+                    }
+                    Walk::Leaf(pte) => pte,
+                    Walk::Fault => return Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None }),
+                    Walk::Freed { frame, cached } => {
+                        fx.push(Effect::WalkFreed { cpu: c as u8, va: sl.va, frame, cached });
+                        let violation = Some(self.freed_table_violation(c, sl.va, frame, cached));
+                        return Ok(Stepped { cpu: c as u8, at: None, line: 0, violation });
+                    }
+                };
+                let cpu = &mut s.cpus[c];
                 // A walk through a PTE that maps a free frame caches a translation no use
                 // of which is safe: give it a generation the frame does not have, so that
                 // an access through it is a use after free (G-STALE), even once the frame
@@ -453,6 +466,7 @@ impl Machine {
                 let asp = cpu.aspace;
                 cpu.tlb.retain(|e| !(e.va == va && e.aspace == asp));
                 fx.push(Effect::TlbInvalidate { cpu: c8, va, removed: (before - cpu.tlb.len()) as u8 });
+                self.psc_drop(s, c, Some(asp), fx);
                 self.close_window(s, c, Some(asp), Some(va), fx);
             }
             Kind::FlushTlb => {
@@ -463,6 +477,7 @@ impl Machine {
                 let asp = cpu.aspace;
                 cpu.tlb.retain(|e| e.aspace != asp);
                 fx.push(Effect::TlbFlush { cpu: c8, removed: (before - cpu.tlb.len()) as u8 });
+                self.psc_drop(s, c, Some(asp), fx);
                 self.close_window(s, c, Some(asp), None, fx);
             }
             Kind::UserAccess { va, write } => {
@@ -514,6 +529,7 @@ impl Machine {
                     let before = cpu.tlb.len();
                     cpu.tlb.retain(|e| e.aspace != asp as u8);
                     fx.push(Effect::TlbFlush { cpu: c8, removed: (before - cpu.tlb.len()) as u8 });
+                    self.psc_drop(s, c, Some(asp as u8), fx);
                     self.close_window(s, c, Some(asp as u8), None, fx);
                 }
             }
@@ -528,6 +544,7 @@ impl Machine {
                 cpu.tlb.clear();
                 fx.push(Effect::AddressSpace { cpu: c8, aspace: asp as u8 });
                 fx.push(Effect::TlbFlush { cpu: c8, removed });
+                self.psc_drop(s, c, None, fx);
                 self.close_window(s, c, None, None, fx);
             }
             Kind::AckWindow(va) => {
@@ -648,15 +665,23 @@ impl Machine {
         let entry = match hit {
             Some(i) => s.cpus[c].tlb[i],
             None => {
-                let Some(slot) = self.slot_of(asp, va) else {
+                // An upper-level entry is no page: an access to its address faults.
+                let Some(slot) = self.slot_of(asp, va).filter(|&i| !self.slots[i].table) else {
                     fx.push(Effect::PageFault { cpu: c8, va });
                     return Ok(());
                 };
-                let pte = s.ptes[slot];
-                if !pte.present {
-                    fx.push(Effect::PageFault { cpu: c8, va });
-                    return Ok(());
-                }
+                let pte = match self.walk(s, c, slot, fx) {
+                    Walk::Leaf(pte) => pte,
+                    Walk::Fault => {
+                        fx.push(Effect::PageFault { cpu: c8, va });
+                        return Ok(());
+                    }
+                    Walk::Freed { frame, cached } => {
+                        fx.push(Effect::WalkFreed { cpu: c8, va, frame, cached });
+                        *violation = Some(self.freed_table_violation(c, va, frame, cached));
+                        return Ok(());
+                    }
+                };
                 let e = TlbEntry {
                     aspace: asp,
                     va,
@@ -688,12 +713,25 @@ impl Machine {
             fx.push(Effect::PageFault { cpu: c8, va });
             return Ok(());
         }
-        let slot = self.slot_of(asp, va);
+        let slot = self.slot_of(asp, va).filter(|&i| !self.slots[i].table);
         if write && !entry.dirty {
             // The A/D assist: a store through an entry caching D=0 walks the page table
             // again to set D, and faults (dropping the entry) if the PTE is no longer
-            // present or writable, before the store lands (Intel SDM vol. 3A §4.8).
-            if !slot.is_some_and(|i| s.ptes[i].present && s.ptes[i].writable) {
+            // present or writable, before the store lands (Intel SDM vol. 3A §4.8). It is a
+            // walk like any other: through the upper-level entry or its cached copy.
+            let writable = match slot {
+                Some(i) => match self.walk(s, c, i, fx) {
+                    Walk::Leaf(p) => p.writable,
+                    Walk::Fault => false,
+                    Walk::Freed { frame, cached } => {
+                        fx.push(Effect::WalkFreed { cpu: c8, va, frame, cached });
+                        *violation = Some(self.freed_table_violation(c, va, frame, cached));
+                        return Ok(());
+                    }
+                },
+                None => false,
+            };
+            if !writable {
                 let cpu = &mut s.cpus[c];
                 let before = cpu.tlb.len();
                 cpu.tlb.retain(|e| !(e.aspace == asp && e.va == va));

@@ -7,6 +7,7 @@ mod broadcast;
 mod describe;
 mod exec;
 mod fault;
+mod psc;
 mod request;
 mod state;
 mod symmetry;
@@ -397,6 +398,8 @@ impl VarLayout {
 pub struct Slot {
     pub aspace: u8,
     pub va: i32,
+    /// The address space's upper-level entry (`map … table`), not a page's PTE.
+    pub table: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -411,6 +414,7 @@ pub struct Hardware {
 pub const MAX_MEM: u32 = 1 << 16;
 /// Page-table slots (`map` declarations): `Choice::Fill` and frames are 16-bit indices.
 const MAX_SLOTS: usize = 4096;
+const MAX_TABLES: usize = 15;
 /// Locals of all the activations on one CPU: the state's compact encoding counts them in
 /// 16 bits, and deep recursion of a procedure with many locals is a runaway model.
 pub const MAX_CPU_LOCALS: usize = 0xFFFF;
@@ -533,6 +537,7 @@ impl Machine {
                 stack: vec![],
                 locals: vec![],
                 tlb: vec![],
+                psc: vec![],
                 thread_done: true,
                 sb: vec![],
                 window: None,
@@ -638,7 +643,20 @@ impl Machine {
                 let space = self.prog.aspaces.get(map.aspace as usize).map_or("?", |s| s.as_str());
                 return Err((Decl::Map(i), format!("address {va:#x} is mapped twice in `{space}`")));
             }
-            slots.push(Slot { aspace: map.aspace, va });
+            if map.table {
+                let space = self.prog.aspaces.get(map.aspace as usize).map_or("?", |s| s.as_str());
+                if slots.iter().any(|s| s.table && s.aspace == map.aspace) {
+                    return Err((
+                        Decl::Map(i),
+                        format!("`{space}` has a `table` mapping already (one page-table page per address space)"),
+                    ));
+                }
+                // The state counts a CPU's paging-structure cache in 4 bits.
+                if slots.iter().filter(|s| s.table).count() >= MAX_TABLES {
+                    return Err((Decl::Map(i), format!("at most {MAX_TABLES} `table` mappings")));
+                }
+            }
+            slots.push(Slot { aspace: map.aspace, va, table: map.table });
         }
         Ok(slots)
     }
@@ -727,11 +745,8 @@ impl Machine {
                 out.push(Choice::Drain(c8));
             }
             if self.hw.speculative_fill && cpu.aspace != NO_ASPACE {
-                for (i, slot) in self.slots.iter().enumerate() {
-                    if slot.aspace == cpu.aspace
-                        && s.ptes[i].present
-                        && !cpu.tlb.iter().any(|e| e.aspace == slot.aspace && e.va == slot.va)
-                    {
+                for i in 0..self.slots.len() {
+                    if self.fill_changes(s, c, i) {
                         out.push(Choice::Fill(c8, i as u16));
                     }
                 }

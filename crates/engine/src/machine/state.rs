@@ -64,6 +64,10 @@ pub struct Cpu {
     pub stack: Vec<Activation>,
     pub locals: Vec<i32>,
     pub tlb: Vec<TlbEntry>,
+    /// Paging-structure cache (PDE cache, SDM vol. 3A §4.10.3): the page-table page a walk
+    /// last found through an address space's `table` entry. Always empty in a model
+    /// without one.
+    pub psc: Vec<PscEntry>,
     /// The scenario's thread has returned; the CPU idles with IF=1.
     pub thread_done: bool,
     /// x86-TSO store buffer (option `hw_tso`), oldest first; always empty without it.
@@ -162,6 +166,16 @@ pub struct TlbEntry {
     pub dirty: bool,
 }
 
+/// A paging-structure-cache entry: walks in `aspace` read its PTEs from page-table page
+/// `frame` without reading the upper-level entry again, until an invalidation drops it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct PscEntry {
+    pub aspace: u8,
+    pub frame: u16,
+    /// The frame's generation when the entry was filled: a later free makes it stale.
+    pub gen: u16,
+}
+
 impl Cpu {
     /// The context the CPU is running in right now.
     pub fn ctx(&self) -> Option<Ctx> {
@@ -215,7 +229,8 @@ impl State {
 
 impl Clone for Cpu {
     fn clone(&self) -> Self {
-        let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, thread_done, sb, window } = self;
+        let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, psc, thread_done, sb, window } =
+            self;
         Cpu {
             intr: *intr,
             crit: *crit,
@@ -227,6 +242,7 @@ impl Clone for Cpu {
             stack: stack.clone(),
             locals: locals.clone(),
             tlb: tlb.clone(),
+            psc: psc.clone(),
             thread_done: *thread_done,
             sb: sb.clone(),
             window: *window,
@@ -234,10 +250,11 @@ impl Clone for Cpu {
     }
     fn clone_from(&mut self, o: &Self) {
         o.copy_scalars_to(self);
-        let Cpu { stack, locals, tlb, sb, .. } = self;
+        let Cpu { stack, locals, tlb, psc, sb, .. } = self;
         stack.clone_from(&o.stack);
         locals.clone_from(&o.locals);
         tlb.clone_from(&o.tlb);
+        psc.clone_from(&o.psc);
         sb.clone_from(&o.sb);
     }
 }
@@ -258,6 +275,7 @@ impl Cpu {
             stack: _,
             locals: _,
             tlb: _,
+            psc: _,
             thread_done,
             sb: _,
             window,
@@ -278,7 +296,9 @@ impl Cpu {
 // states give equal words and the words give the state back (its frontier stores states
 // this way: one flat buffer instead of a dozen small allocations per state). Field
 // widths follow the machine's bounds: at most 32 CPUs and vectors (IRR/ISR are u32 bit
-// sets), slots and frames indexed by u16, stacks of at most 64 calls plus interrupts.
+// sets), slots and frames indexed by u16, stacks of at most 64 calls plus interrupts
+// (counted in 12 bits; the top 4 count the paging-structure cache, at most one entry per
+// `table` mapping, of which the machine allows 15).
 // A CPU's locals and TLB entries are counted in 16 bits each: the machine refuses an
 // activation that would take a CPU past `MAX_CPU_LOCALS` locals (a located fault), and a
 // TLB holds at most one entry per page-table slot (at most 4096), so the header word
@@ -336,6 +356,7 @@ impl State {
                         + c.stack.len() * size_of::<Activation>()
                         + c.locals.len() * 4
                         + c.tlb.len() * size_of::<TlbEntry>()
+                        + c.psc.len() * size_of::<PscEntry>()
                         + c.sb.len() * size_of::<Store>()
                 })
                 .sum::<usize>()
@@ -355,6 +376,7 @@ impl State {
                     5 + 3 * c.stack.len()
                         + c.locals.len()
                         + 3 * c.tlb.len()
+                        + 2 * c.psc.len()
                         + 2 * c.sb.len()
                         + 2 * c.window.is_some() as usize
                 })
@@ -385,8 +407,10 @@ impl State {
         copy_words(&mut o[i..i + mem.len()], mem);
         i += mem.len();
         for c in cpus {
-            let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, thread_done, sb, window } = c;
-            debug_assert!(stack.len() <= 0xFFFF && locals.len() <= super::MAX_CPU_LOCALS && tlb.len() <= 0xFFFF);
+            let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, psc, thread_done, sb, window } =
+                c;
+            debug_assert!(stack.len() < 1 << 12 && locals.len() <= super::MAX_CPU_LOCALS && tlb.len() <= 0xFFFF);
+            debug_assert!(psc.len() < 16);
             debug_assert!(sb.len() < 16);
             let h = &mut o[i..i + 5];
             // The store buffer's length sits in bits 3-7, unused before TSO: without it
@@ -397,7 +421,8 @@ impl State {
                 | (sb.len() as u32) << 3
                 | (window.is_some() as u32) << 7
                 | (*aspace as u32) << 8
-                | (stack.len() as u32) << 16;
+                | (stack.len() as u32) << 16
+                | (psc.len() as u32) << 28;
             h[1] = *crit as u32 | (*pin as u32) << 16;
             h[2] = *irr;
             h[3] = *isr;
@@ -424,6 +449,12 @@ impl State {
                 d[2] = aspace as u32 | (writable as u32) << 8 | (dirty as u32) << 9;
             }
             i += 3 * tlb.len();
+            for (d, e) in o[i..i + 2 * psc.len()].chunks_exact_mut(2).zip(psc) {
+                let PscEntry { aspace, frame, gen } = *e;
+                d[0] = aspace as u32;
+                d[1] = frame as u32 | (gen as u32) << 16;
+            }
+            i += 2 * psc.len();
             for (d, e) in o[i..i + 2 * sb.len()].chunks_exact_mut(2).zip(sb) {
                 let Store { addr, value } = *e;
                 d[0] = addr;
@@ -489,20 +520,23 @@ impl State {
                 stack: Vec::new(),
                 locals: Vec::new(),
                 tlb: Vec::new(),
+                psc: Vec::new(),
                 thread_done: false,
                 sb: Vec::new(),
                 window: None,
             });
         }
         for c in cpus.iter_mut() {
-            let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, thread_done, sb, window } = c;
+            let Cpu { intr, crit, pin, aspace, irr, isr, nmi_latch, stack, locals, tlb, psc, thread_done, sb, window } =
+                c;
             let h = w[i];
             *intr = bit(h, 0);
             *nmi_latch = bit(h, 1);
             *thread_done = bit(h, 2);
             let nsb = ((h >> 3) & 0xF) as usize;
             *aspace = (h >> 8) as u8;
-            let nstack = (h >> 16) as usize;
+            let nstack = ((h >> 16) & 0xFFF) as usize;
+            let npsc = (h >> 28) as usize;
             *crit = w[i + 1] as u16;
             *pin = (w[i + 1] >> 16) as u16;
             *irr = w[i + 2];
@@ -542,6 +576,13 @@ impl State {
                 });
             }
             i += 3 * ntlb;
+            psc.clear();
+            psc.extend(w[i..i + 2 * npsc].chunks_exact(2).map(|e| PscEntry {
+                aspace: e[0] as u8,
+                frame: e[1] as u16,
+                gen: (e[1] >> 16) as u16,
+            }));
+            i += 2 * npsc;
             sb.clear();
             sb.extend(w[i..i + 2 * nsb].chunks_exact(2).map(|e| Store { addr: e[0], value: e[1] as i32 }));
             i += 2 * nsb;

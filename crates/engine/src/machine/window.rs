@@ -35,8 +35,9 @@ impl Machine {
     /// The violation of a user access by CPU c to `va` in its current address space, if
     /// its window is open on that page and the access could use the translation the
     /// invalidation is meant to remove: its TLB still caches the page. An access that
-    /// misses walks the page table as it is now (the machine has no paging-structure
-    /// cache), so it sees the change and uses nothing stale (issue #13).
+    /// misses walks the page table as it is now (a paging-structure-cache entry points to
+    /// the page-table page, not to a copy of its PTEs), so it sees the change and uses
+    /// nothing stale (issue #13).
     pub(super) fn window_violation(&self, s: &State, c: usize, va: i32, write: bool) -> Option<Violation> {
         let cpu = &s.cpus[c];
         let w = cpu.window?;

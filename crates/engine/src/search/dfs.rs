@@ -442,7 +442,8 @@ impl Dfs {
 }
 
 /// Whether effect `e` of a step of CPU c touches only state of c that no other CPU's
-/// step reads or writes: its IF, critical and pin depths, TLB, loaded address space,
+/// step reads or writes: its IF, critical and pin depths, TLB and paging-structure
+/// cache, loaded address space,
 /// acknowledgement window, call stack and locals. Everything else (memory, store buffers,
 /// IRR and ISR, which `send_ipi` reads, page tables, frames, request storage,
 /// broadcasts) is shared.
@@ -454,6 +455,7 @@ fn private_effect(e: &Effect, c: u8) -> bool {
         | Effect::Pinned { cpu, .. }
         | Effect::TlbInvalidate { cpu, .. }
         | Effect::TlbFlush { cpu, .. }
+        | Effect::PscFlush { cpu, .. }
         | Effect::AddressSpace { cpu, .. }
         | Effect::WindowOpen { cpu, .. }
         | Effect::WindowClose { cpu, .. }
@@ -474,7 +476,8 @@ fn private_effect(e: &Effect, c: u8) -> bool {
 /// order "it, then α" is a run the reduced search would never try.
 struct EnvChoices {
     /// `hw_speculative_fill`: another CPU's `pte_set` enables `Fill(c, slot)`, which
-    /// reads c's address space and TLB and adds an entry.
+    /// reads c's address space, TLB and paging-structure cache and adds entries; another
+    /// CPU's `free_page` of a page-table page c caches enables one that reads it.
     fills: bool,
     /// The program issues INVLPGB: another CPU's `invlpgb` enables `Bcast(c, k)`, which
     /// closes c's window if it is open on that page.
@@ -496,7 +499,10 @@ impl EnvChoices {
     /// commutes (both only remove entries and close).
     fn conflicts(&self, fx: &[Effect]) -> bool {
         fx.iter().any(|e| match e {
-            Effect::AddressSpace { .. } | Effect::TlbInvalidate { .. } | Effect::TlbFlush { .. } => self.fills,
+            Effect::AddressSpace { .. }
+            | Effect::TlbInvalidate { .. }
+            | Effect::TlbFlush { .. }
+            | Effect::PscFlush { .. } => self.fills,
             Effect::WindowOpen { .. } => self.bcasts,
             _ => false,
         })

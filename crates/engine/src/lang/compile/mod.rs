@@ -353,7 +353,8 @@ impl Compiler {
                 aspace: a,
                 va,
                 present: m.mode != "unmapped",
-                writable: m.mode == "writable",
+                writable: m.mode == "writable" || m.mode == "table",
+                table: m.mode == "table",
                 line: m.span.line,
             });
         }
