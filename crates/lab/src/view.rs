@@ -405,7 +405,7 @@ pub fn gif_frames(from: usize, rows: &[LogRow]) -> Vec<(usize, Option<String>)> 
         LogRow::Step(k) => (k, None),
         LogRow::Folded { first, last, period, times } => {
             let what = if period == 1 { "the step before".to_string() } else { format!("the {period} steps before") };
-            (last, Some(format!("↻ ×{times}  steps {first}–{last}: {what}, {times} more times")))
+            (last, Some(format!("↻ ×{times}  steps {first}–{last} repeat {what}")))
         }
     }));
     frames

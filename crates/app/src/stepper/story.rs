@@ -163,7 +163,7 @@ pub fn StepLog(props: &Props) -> Html {
                             return html! {
                                 <li class="folded" value={first.to_string()} onclick={onclick}
                                     title={format!("Steps {first}–{last} are folded; click to go to step {last}")}>
-                                    { format!("↻ steps {first}–{last}: {what} again, {times} more times") }
+                                    { format!("↻ steps {first}–{last}: {what} again, {times} more time{}", if times == 1 { "" } else { "s" }) }
                                 </li>
                             };
                         }
