@@ -329,7 +329,12 @@ export default [
           for (let k = 1; k <= r.n; k++) if (at.has(k) && at.has(k - 1)) gaps.push([k, at.get(k) - at.get(k - 1)]);
           const inFold = (k) => r.folded.some(([a, b]) => k >= a && k <= b);
           const fast = gaps.filter(([k]) => inFold(k)), slow = gaps.filter(([k]) => !inFold(k));
-          assert(fast.every(([, g]) => g < 250), `${r.model}: folded steps go by fast: ${JSON.stringify(fast)}`);
+          // 40 ms a folded step, ~600 ms or more a shown one; a busy machine delays a timer
+          // now and then, so the folded ones are judged by their median and by never taking
+          // as long as the quickest shown step.
+          const median = (xs) => xs.map(([, g]) => g).sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+          const quickestShown = Math.min(...slow.map(([, g]) => g));
+          assert(median(fast) < 150 && fast.every(([, g]) => g < quickestShown), `${r.model}: folded steps go by fast: ${JSON.stringify(fast)}`);
           assert(slow.every(([, g]) => g > 500), `${r.model}: the steps the log shows get the time: ${JSON.stringify(slow)}`);
           console.log(`    ${r.model}: ${r.n} steps in ${(r.total / 1000).toFixed(1)} s; ${fast.length} folded steps fast, ${slow.length} shown steps at ~${Math.round(slow.reduce((a, [, g]) => a + g, 0) / Math.max(1, slow.length))} ms`);
         }
