@@ -3,6 +3,7 @@
 // blocks, independently of the encoder), and the stepper back where it was.
 import fs from 'node:fs';
 import { audit } from './compare.test.mjs';
+import { showMe } from './permalink.test.mjs';
 
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
@@ -206,6 +207,69 @@ export default [
       await page.click('.source', { position: { x: 5, y: 5 } });
       await page.keyboard.press('g');
       assert((await page.locator('#gif-panel').count()) === 0, 'g closes the panel');
+    },
+  },
+  {
+    name: 'gif: the DragonFly ring deadlock folds its repeated sends as the step log does, each fold one frame marked ↻ ×N',
+    timeout: 300000,
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      const n = await showMe(page, baseUrl, 'dragonfly', 'R1');
+      // The log at the last step, counted from the page: a row per step shown, one per fold.
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      await page.keyboard.press('End');
+      await page.waitForSelector('#banner.deadlock');
+      const log = await page.$$eval('#step-log > li', (lis) => lis.map((li) => {
+        const m = /steps (\d+)–(\d+)/.exec(li.textContent);
+        return li.classList.contains('folded') ? { first: Number(m[1]), last: Number(m[2]) } : { step: Number(li.value) };
+      }));
+      const covered = log.reduce((k, r) => k + (r.step ? 1 : r.last - r.first + 1), 0);
+      assert(covered === n, `the log's rows cover the ${n} steps once: ${covered}`);
+      const folds = log.map((r, i) => (r.first ? i : -1)).filter((i) => i >= 0);
+      assert(folds.length >= 2, `the repeated sends of both CPUs fold in the log: ${JSON.stringify(log)}`);
+      await page.keyboard.press('Home');
+      await page.keyboard.press('g');
+      await page.waitForSelector('#gif-panel');
+      assert((await page.inputValue('#gif-from')) === '0' && (await page.inputValue('#gif-to')) === String(n), 'the whole run is offered');
+      await page.selectOption('#gif-delay', '250');
+      const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 240000 }), page.click('#gif-make')]);
+      const bytes = fs.readFileSync(await dl.path());
+      const gif = gifBlocks(bytes);
+      // Step 0, then one frame per row of the log.
+      assert(gif.frames === log.length + 1, `${log.length + 1} frames (step 0 and ${log.length} rows of the log), found ${gif.frames}`);
+      const folded = folds.map((i) => i + 1);
+      for (let f = 0; f < gif.frames; f++) {
+        const want = f === gif.frames - 1 ? 75 : folded.includes(f) ? 50 : 25;
+        assert(gif.delays[f] === want, `frame ${f} shows ${gif.delays[f]} cs, not ${want}: ${gif.delays}`);
+      }
+      // The marker, as a person sees the decoded GIF: its yellow on the folded frames only.
+      const yellow = await page.evaluate(async ({ b64, frames }) => {
+        const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dec = new ImageDecoder({ data, type: 'image/gif' });
+        const out = [];
+        for (const frameIndex of frames) {
+          const { image } = await dec.decode({ frameIndex });
+          const c = new OffscreenCanvas(image.displayWidth, image.displayHeight);
+          const ctx = c.getContext('2d');
+          ctx.drawImage(image, 0, 0);
+          image.close();
+          const px = ctx.getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < px.length; i += 4) if (px[i] > 225 && Math.abs(px[i + 1] - 204) < 30 && px[i + 2] < 40) n++;
+          // The first folded frame, kept to be looked at.
+          const png = frameIndex === frames[2] ? await c.convertToBlob({ type: 'image/png' }) : null;
+          out.push([frameIndex, n, png ? [...new Uint8Array(await png.arrayBuffer())] : null]);
+        }
+        return out;
+      }, { b64: bytes.toString('base64'), frames: [0, folded[0] - 1, ...folded, gif.frames - 1] });
+      const kept = yellow.find(([, , png]) => png);
+      if (kept) fs.writeFileSync(new URL('./screenshots/gif-folded-frame.png', import.meta.url), Buffer.from(kept[2]));
+      for (const [f, px] of yellow) {
+        if (folded.includes(f)) assert(px > 5000, `folded frame ${f} shows the ↻ ×N marker: ${px} marker pixels`);
+        else assert(px < 50, `frame ${f} is not folded and has no marker: ${px} marker pixels`);
+      }
+      const msg = await page.textContent('#gif-message');
+      assert(msg.includes(`${gif.frames} frames`) && msg.includes('↻ ×N'), msg);
     },
   },
 ];

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod glossary;
 pub mod guide;
 pub mod narrate;
+pub mod pace;
 pub mod permalink;
 pub mod protocol;
 pub mod reference;

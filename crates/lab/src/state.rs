@@ -6,11 +6,15 @@
 
 use crate::compare::{self, Compare, Follow};
 use crate::guide::Guide;
+use crate::pace::{self, Pace};
 use crate::permalink;
 use crate::protocol::{CauseReply, CauseRequest, CheckReply, Verdict};
 use sdlab_engine::machine::{Choice, Config, Machine};
 use sdlab_engine::{compile, models, schedule, Program, Property, Session};
 use std::sync::Arc;
+
+/// The "normal" speed, and the one a demo falls back to when its plan is gone.
+pub const NORMAL_MS: u32 = 400;
 
 pub struct Pane {
     pub model_id: String,
@@ -19,7 +23,11 @@ pub struct Pane {
     pub session: Session,
     pub seed: u64,
     pub running: bool,
+    /// The delay between steps while running, or `pace::DEMO` for the loaded run in 30 s.
     pub speed_ms: u32,
+    /// The demo pace of the loaded plan (while `speed_ms` is `pace::DEMO`), with the
+    /// plan and cause it was worked out for.
+    pub demo: Option<(Vec<Choice>, Option<usize>, Pace)>,
     /// A message for the user: a model fault, or a configuration the machine refused.
     pub error: Option<String>,
     /// A counterexample loaded from the checker: stepping forward follows it.
@@ -231,7 +239,8 @@ impl Pane {
             session: Session::new(machine),
             seed,
             running: false,
-            speed_ms: 400,
+            speed_ms: NORMAL_MS,
+            demo: None,
             error: None,
             plan: None,
             check: CheckStatus::Idle,
@@ -703,7 +712,8 @@ impl Pane {
                         s.running = false;
                     }
                 }
-                Action::SetSpeed(ms) => s.speed_ms = ms.clamp(20, 5000),
+                Action::SetSpeed(pace::DEMO) => s.speed_ms = pace::DEMO,
+                Action::SetSpeed(ms) => s.speed_ms = ms.clamp(pace::MIN_MS, pace::MAX_MS),
                 Action::SetSeed(seed) => s.seed = seed,
                 Action::SetCpus(n) if !(s.prog.cpus.0..=s.prog.cpus.1).contains(&n) => {
                     let (lo, hi, _) = s.prog.cpus;
@@ -879,6 +889,49 @@ impl Pane {
                 }
             }
             s.sync_compare();
+            s.refresh_demo();
         }
+    }
+
+    /// The delay before the next step while running.
+    pub fn tick_ms(&self) -> u32 {
+        match &self.demo {
+            Some((_, _, pace)) if self.speed_ms == pace::DEMO => pace.delay_before(self.session.steps() + 1),
+            _ => self.speed_ms.max(pace::MIN_MS),
+        }
+    }
+
+    /// Keep the demo pace in step with the loaded plan: worked out again when the plan
+    /// or its cause changes (the cause is kept unfolded, as in the log), and the speed
+    /// back to normal when there is no plan left to fit into a demo.
+    fn refresh_demo(&mut self) {
+        if self.speed_ms != pace::DEMO {
+            self.demo = None;
+            return;
+        }
+        let Some(p) = self.plan.as_ref().filter(|p| !p.choices.is_empty()) else {
+            self.speed_ms = NORMAL_MS;
+            self.demo = None;
+            return;
+        };
+        if self.demo.as_ref().is_some_and(|(c, cause, _)| *c == p.choices && *cause == p.cause) {
+            return;
+        }
+        // The plan's steps as the log will show them once played: replayed aside, so the
+        // run on screen does not move. A plan that stops replaying (a fault) is paced over
+        // the steps it reached.
+        let mut run = Session::new(self.session.machine().clone());
+        let _ = run.replay(&p.choices);
+        let marks = crate::view::Marks {
+            first_bad: run.first_violation().map(|(n, _)| n),
+            cause: p.cause,
+            traced: self
+                .guide
+                .as_ref()
+                .filter(|g| g.schedule == p.choices)
+                .map(|g| g.lines.iter().map(|l| l.step + 1).collect()),
+        };
+        let rows = crate::view::fold_steps(run.log(), 0, run.steps(), &marks);
+        self.demo = Some((p.choices.clone(), p.cause, Pace::new(&rows, pace::DEMO_MS)));
     }
 }

@@ -309,13 +309,16 @@ pub enum LogRow {
     },
 }
 
-/// Longest block folded (steps per iteration), and the fewest repetitions that fold.
-const MAX_PERIOD: usize = 8;
-const MIN_REPEATS: usize = 3;
+/// Longest block folded (steps per iteration): DragonFly's `lwkt_send_ipiq` retry loop
+/// is 9 steps, which an 8-step limit left unfolded in its 64-step ring deadlock.
+const MAX_PERIOD: usize = 12;
+/// The fewest steps a folded row hides: a row that stands for one step saves nothing.
+const MIN_FOLDED: usize = 2;
 
-/// The step log with repeated loop iterations folded: where a block of up to 8 steps
-/// (the same choices at the same lines) repeats at least 3 times in a row, the first
-/// iteration is shown and the others become one row. `keys[i]` is step `i + 1`'s
+/// The step log with repeated loop iterations folded: where a block of up to 12 steps
+/// (the same choices at the same lines) comes again right after itself, hiding at least
+/// 2 steps (a single step repeated 3 times, a longer block twice), the first iteration is
+/// shown and the others become one row. `keys[i]` is step `i + 1`'s
 /// (choice, line); a step `keep` marks (a violation, the causing step, the last step) is
 /// never folded away.
 pub fn fold_log<K: PartialEq>(keys: &[K], keep: impl Fn(usize) -> bool) -> Vec<LogRow> {
@@ -325,12 +328,12 @@ pub fn fold_log<K: PartialEq>(keys: &[K], keep: impl Fn(usize) -> bool) -> Vec<L
     while i < n {
         // The period that covers the most steps from i.
         let mut best: Option<(usize, usize)> = None;
-        for p in 1..=MAX_PERIOD.min((n - i) / MIN_REPEATS) {
+        for p in 1..=MAX_PERIOD.min((n - i) / 2) {
             let mut r = 1;
             while i + (r + 1) * p <= n && (0..p).all(|j| keys[i + r * p + j] == keys[i + j]) {
                 r += 1;
             }
-            if r >= MIN_REPEATS && best.is_none_or(|(bp, br)| r * p > bp * br) {
+            if (r - 1) * p >= MIN_FOLDED && best.is_none_or(|(bp, br)| r * p > bp * br) {
                 best = Some((p, r));
             }
         }
@@ -345,7 +348,7 @@ pub fn fold_log<K: PartialEq>(keys: &[K], keep: impl Fn(usize) -> bool) -> Vec<L
             times -= 1;
         }
         rows.extend((i..i + p).map(|k| LogRow::Step(k + 1)));
-        if times >= MIN_REPEATS - 1 {
+        if times * p >= MIN_FOLDED {
             rows.push(LogRow::Folded { first: i + p + 1, last: i + (1 + times) * p, period: p, times });
             i += (1 + times) * p;
         } else {
@@ -353,6 +356,72 @@ pub fn fold_log<K: PartialEq>(keys: &[K], keep: impl Fn(usize) -> bool) -> Vec<L
         }
     }
     rows
+}
+
+/// The steps the log shows whatever repeats around them (1-based): the first violation,
+/// the step after which the loaded race is unavoidable, and the steps that produced a line
+/// of the kernel trace being played. The last step of a folded range is kept too
+/// (`fold_steps`), so a reader sees where the run stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Marks {
+    pub first_bad: Option<usize>,
+    pub cause: Option<usize>,
+    pub traced: Option<std::collections::BTreeSet<usize>>,
+}
+
+impl Marks {
+    pub fn of(p: &Pane) -> Marks {
+        let taken = p.session.schedule();
+        let cause = p
+            .plan
+            .as_ref()
+            .filter(|pl| pl.choices.starts_with(&taken) || taken.starts_with(&pl.choices))
+            .and_then(|pl| pl.cause);
+        Marks {
+            first_bad: p.session.first_violation().map(|(n, _)| n),
+            cause,
+            traced: p.guide_on_track().map(|g| g.lines.iter().map(|l| l.step + 1).collect()),
+        }
+    }
+
+    pub fn kept(&self, step: usize) -> bool {
+        self.first_bad == Some(step)
+            || self.cause == Some(step)
+            || self.traced.as_ref().is_some_and(|t| t.contains(&step))
+    }
+}
+
+/// Steps `from + 1..=to` of a log folded as the step log shows them, in absolute step
+/// numbers. The step log, the GIF export and the demo pace all call this, so a GIF has a
+/// frame for exactly the rows the log shows and the demo plays fast exactly what it folds.
+pub fn fold_steps(log: &[sdlab_engine::session::LogEntry], from: usize, to: usize, marks: &Marks) -> Vec<LogRow> {
+    let to = to.min(log.len());
+    let from = from.min(to);
+    let keys: Vec<_> = log[from..to].iter().map(|e| (e.choice, e.line)).collect();
+    fold_log(&keys, |k| from + k == to || marks.kept(from + k))
+        .into_iter()
+        .map(|r| match r {
+            LogRow::Step(k) => LogRow::Step(from + k),
+            LogRow::Folded { first, last, period, times } => {
+                LogRow::Folded { first: from + first, last: from + last, period, times }
+            }
+        })
+        .collect()
+}
+
+/// The frames of a GIF of steps `from..=rows' last`: the step `from`, then one frame per
+/// row of the folded log, a folded row showing its last step with a marker that says how
+/// many iterations it stands for. The marker is in words a slide can carry alone.
+pub fn gif_frames(from: usize, rows: &[LogRow]) -> Vec<(usize, Option<String>)> {
+    let mut frames = vec![(from, None)];
+    frames.extend(rows.iter().map(|r| match *r {
+        LogRow::Step(k) => (k, None),
+        LogRow::Folded { first, last, period, times } => {
+            let what = if period == 1 { "the step before".to_string() } else { format!("the {period} steps before") };
+            (last, Some(format!("↻ ×{times}  steps {first}–{last} repeat {what}")))
+        }
+    }));
+    frames
 }
 
 #[cfg(test)]
@@ -389,6 +458,9 @@ mod tests {
     #[test]
     fn two_repeats_do_not_fold_and_kept_steps_stay_visible() {
         assert!(fold_log(&[5, 5, 1], |_| false).iter().all(|r| matches!(r, LogRow::Step(_))));
+        // A 9-step loop (DragonFly's send retry) seen twice folds its second iteration.
+        let keys: Vec<u32> = [vec![1], (10..19).collect(), (10..19).collect(), vec![2]].concat();
+        assert_eq!(fold_log(&keys, |_| false)[10], LogRow::Folded { first: 11, last: 19, period: 9, times: 1 });
         // Step 6 (inside the repetition) is the violation: the folding stops before it.
         let keys = [7; 8];
         let rows = fold_log(&keys, |k| k == 6);

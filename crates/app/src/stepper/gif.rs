@@ -8,6 +8,7 @@
 
 use super::export;
 use super::state::{Action, Lab};
+use sdlab_lab::view::{fold_steps, gif_frames, Marks};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -172,26 +173,74 @@ struct Job {
     cancel: Rc<Cell<bool>>,
 }
 
+/// The background of the "↻ ×N" marker on a folded frame: a yellow no CPU and no rule
+/// of the page's styles uses, so the e2e walk finds the marker in the decoded GIF.
+const MARKER_FILL: &str = "#ffcc00";
+
+/// The SVG with the marker of a folded frame drawn over its top right corner, in the
+/// SVG's own units (its viewBox is the slide grown to the view), large enough to read on
+/// a projected slide.
+fn with_marker(svg: &str, text: &str) -> String {
+    let viewbox = svg.split("viewBox=\"0 0 ").nth(1).and_then(|v| v.split('"').next()).unwrap_or("1920 1080");
+    let vw = viewbox.split(' ').next().and_then(|w| w.parse::<f64>().ok()).unwrap_or(1920.0);
+    let font = (vw / 60.0).max(14.0);
+    // Wide enough for the text in any sans-serif: 0.62 em a character on average.
+    let width = text.chars().count() as f64 * font * 0.62 + font;
+    let (x, y) = (vw - width - font / 2.0, font / 2.0);
+    let escaped = text.replace('&', "&amp;").replace('<', "&lt;");
+    let marker = format!(
+        r##"<g font-family="system-ui,sans-serif" font-size="{font}" font-weight="700"><rect x="{x}" y="{y}" width="{width}" height="{h}" rx="{r}" fill="{MARKER_FILL}" stroke="#1a1a1a" stroke-width="{sw}"/><text x="{tx}" y="{ty}" fill="#1a1a1a">{escaped}</text></g>"##,
+        h = font * 1.8,
+        r = font / 3.0,
+        sw = font / 12.0,
+        tx = x + font / 2.0,
+        ty = y + font * 1.25,
+    );
+    match svg.rfind("</svg>") {
+        Some(end) => format!("{}{marker}</svg>", &svg[..end]),
+        None => svg.to_string(),
+    }
+}
+
 /// Record the frames; the caller returns the stepper to where it was.
 async fn frames(job: &Job) -> Result<(Vec<u8>, String), String> {
-    let total = job.to - job.from + 1;
     let t0 = js_sys::Date::now();
+    // The last step first: the log up to it is what folds, as the step log folds it.
+    job.dispatch.emit(Action::GifFrame(job.to));
+    sleep(Duration::ZERO).await;
+    let (plan, last) = {
+        let s = job.lab.inner.borrow();
+        let at = s.session.steps();
+        if at < job.from {
+            return Err(format!("The run has no step {}: nothing to record.", job.from));
+        }
+        let rows = fold_steps(s.session.log(), job.from, at, &Marks::of(&s));
+        (gif_frames(job.from, &rows), at)
+    };
+    let total = plan.len();
+    job.progress.set(Some((0, total)));
     let mut out: Option<(GifWriter, u32, u32, f64)> = None;
     let delay = (job.delay_ms / 10).clamp(2, 6000) as u16;
-    let mut short = None;
-    for (i, k) in (job.from..=job.to).enumerate() {
+    let mut folded = 0;
+    for (i, (k, marker)) in plan.iter().enumerate() {
         if job.cancel.get() {
             return Err("Cancelled: no GIF saved.".into());
         }
-        job.dispatch.emit(Action::GifFrame(k));
+        job.dispatch.emit(Action::GifFrame(*k));
         // Let Yew render the step before the markup is read.
         sleep(Duration::ZERO).await;
         let at = job.lab.inner.borrow().session.steps();
-        if at != k {
-            short = Some(at);
-            break;
+        if at != *k {
+            return Err(format!("The run did not reach step {k} again (it stopped at {at}): no GIF saved."));
         }
         let (svg, w, h) = export::svg_of(export::VIEW).map_err(|e| format!("cannot read the view: {e:?}"))?;
+        let svg = match marker {
+            Some(text) => {
+                folded += 1;
+                with_marker(&svg, text)
+            }
+            None => svg,
+        };
         if out.is_none() {
             let scale = (MAX_FRAME_PIXELS / (w * h).max(1.0)).sqrt().min(1.0);
             let (gw, gh) = (((w * scale) as u32).clamp(1, 4000), ((h * scale) as u32).clamp(1, 4000));
@@ -202,8 +251,14 @@ async fn frames(job: &Job) -> Result<(Vec<u8>, String), String> {
         };
         let rgba =
             export::rasterize(&svg, *gw, *gh, *scale).await.map_err(|e| format!("cannot draw a frame: {e:?}"))?;
-        // The last frame stays longer, so a looping slide pauses on the outcome.
-        gif.add(rgba, if i + 1 == total { delay.saturating_mul(3) } else { delay })?;
+        // The last frame stays longer, so a looping slide pauses on the outcome; a folded
+        // frame twice as long, so its marker can be read.
+        let shown = match (i + 1 == total, marker.is_some()) {
+            (true, _) => delay.saturating_mul(3),
+            (false, true) => delay.saturating_mul(2),
+            (false, false) => delay,
+        };
+        gif.add(rgba, shown)?;
         if gif.len() > MAX_BYTES {
             return Err(format!("The GIF passed {} MB at frame {}: choose fewer steps.", MAX_BYTES >> 20, i + 1));
         }
@@ -215,16 +270,23 @@ async fn frames(job: &Job) -> Result<(Vec<u8>, String), String> {
     };
     let n = gif.frames;
     let bytes = gif.finish()?;
-    // A run that ends early was recorded up to its last step.
-    let last = short.unwrap_or(job.to);
     let mut words = format!(
         "Saved steps {}–{last}: {n} frames, {gw}×{gh} pixels, {} KB, made in {:.1} s.",
         job.from,
         bytes.len().div_ceil(1024),
         (js_sys::Date::now() - t0) / 1000.0
     );
-    if let Some(s) = short {
-        words.push_str(&format!(" The run ends at step {s}, before step {}.", job.to));
+    if folded > 0 {
+        words.push_str(&format!(
+            " Repeated loop iterations are folded as in the step log: {folded} frame{} marked ↻ ×N stand{} for {} steps.",
+            if folded == 1 { "" } else { "s" },
+            if folded == 1 { "s" } else { "" },
+            (last - job.from + 1) - (n - folded)
+        ));
+    }
+    // A run that ends early was recorded up to its last step.
+    if last < job.to {
+        words.push_str(&format!(" The run ends at step {last}, before step {}.", job.to));
     }
     Ok((bytes, words))
 }
@@ -289,10 +351,11 @@ pub fn GifPanel(props: &Props) -> Html {
                 message.set(Some(format!("The range ends (step {to}) before it starts (step {from}).")));
                 return;
             }
+            // Checked on steps, before folding: folding needs the run played to `to` first.
             let count = to.saturating_sub(from).saturating_add(1);
             if count > MAX_FRAMES {
                 message.set(Some(format!(
-                    "{count} frames asked for; a GIF holds at most {MAX_FRAMES}. Choose a shorter range."
+                    "{count} steps asked for; a GIF holds at most {MAX_FRAMES}. Choose a shorter range."
                 )));
                 return;
             }
@@ -370,14 +433,14 @@ pub fn GifPanel(props: &Props) -> Html {
                     <span role="status">{ format!(" frame {done} of {total} ") }</span>
                     <button id="gif-cancel" onclick={stop}>{ "cancel" }</button>
                 } else {
-                    <button id="gif-make" onclick={make}>{ format!("Make the GIF ({} frames)", (to + 1).saturating_sub(from)) }</button>
+                    <button id="gif-make" onclick={make}>{ format!("Make the GIF ({} steps)", (to + 1).saturating_sub(from)) }</button>
                 }
                 <button id="gif-close" class="small" onclick={close} title="Close (g)">{ "close" }</button>
             </div>
             if let Some(m) = &*message {
                 <p id="gif-message" role="status">{ m }</p>
             }
-            <p class="dim">{ format!("One frame per step, as the SVG export draws the view; at most {MAX_FRAMES} frames. The last frame stays three times as long.") }</p>
+            <p class="dim">{ format!("One frame per row of the step log, as the SVG export draws the view: repeated loop iterations are folded into one frame marked ↻ ×N, shown twice as long. At most {MAX_FRAMES} steps. The last frame stays three times as long.") }</p>
         </section>
     }
 }

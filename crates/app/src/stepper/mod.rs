@@ -205,7 +205,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
         // timeout on the next change (or on pause) cancels it.
         let (running, speed) = {
             let s = lab.inner.borrow();
-            (s.running, s.speed_ms)
+            (s.running, s.tick_ms())
         };
         let d = lab.dispatcher();
         use_effect_with((lab.version, running, speed), move |(_, running, speed)| {

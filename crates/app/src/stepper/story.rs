@@ -3,7 +3,7 @@
 
 use super::palette::cpu_colour;
 use super::state::{Action, Lab};
-use sdlab_lab::view::{fold_log, BannerView, LogRow};
+use sdlab_lab::view::{fold_steps, BannerView, LogRow, Marks};
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
@@ -140,46 +140,30 @@ pub fn StepLog(props: &Props) -> Html {
         });
     }
     let s = props.lab.inner.borrow();
-    let m = &s.session.machine();
-    let first_bad = s.session.first_violation().map(|(n, _)| n);
-    // Steps that produced a line of the kernel trace being played.
-    let traced =
-        s.guide_on_track().map(|g| g.lines.iter().map(|l| l.step + 1).collect::<std::collections::BTreeSet<_>>());
-    // The step after which the loaded counterexample's violation can no longer be avoided.
-    let taken = s.session.schedule();
-    let cause = s
-        .plan
-        .as_ref()
-        .filter(|p| p.choices.starts_with(&taken) || taken.starts_with(&p.choices))
-        .and_then(|p| p.cause);
+    let m = s.session.machine();
+    // The violation, the step that made the race, the steps that produced a trace line.
+    let marks = Marks::of(&s);
+    let Marks { first_bad, cause, traced } = &marks;
+    let (first_bad, cause) = (*first_bad, *cause);
     let n = s.session.log().len();
     let start = n.saturating_sub(300);
     let words = sdlab_lab::narrate::Words::new(m);
     // Repeated loop iterations folded into one row each; marked steps and the last stay.
-    let keys: Vec<_> = s.session.log()[start..].iter().map(|e| (e.choice, e.line)).collect();
-    let keep = |k: usize| {
-        let step = start + k;
-        step == n
-            || first_bad == Some(step)
-            || cause == Some(step)
-            || traced.as_ref().is_some_and(|t| t.contains(&step))
-    };
-    let rows = fold_log(&keys, keep);
+    let rows = fold_steps(s.session.log(), start, n, &marks);
     html! {
         <section class="log-pane" aria-label="Step log">
             <ol id={format!("{}step-log", props.idp)} ref={list} start={(start + 1).to_string()} tabindex="0" aria-label="Steps taken">
                 { for rows.into_iter().map(|row| {
                     let step = match row {
-                        LogRow::Step(k) => start + k,
+                        LogRow::Step(k) => k,
                         LogRow::Folded { first, last, period, times } => {
-                            let (first, last) = (start + first, start + last);
                             let d = props.dispatch.clone();
                             let onclick = Callback::from(move |_| d.emit(Action::JumpTo(last)));
                             let what = if period == 1 { "the step above".to_string() } else { format!("the {period} steps above") };
                             return html! {
                                 <li class="folded" value={first.to_string()} onclick={onclick}
                                     title={format!("Steps {first}–{last} are folded; click to go to step {last}")}>
-                                    { format!("↻ steps {first}–{last}: {what} again, {times} more times") }
+                                    { format!("↻ steps {first}–{last}: {what} again, {times} more time{}", if times == 1 { "" } else { "s" }) }
                                 </li>
                             };
                         }

@@ -1,6 +1,7 @@
 //! Configuration (CPUs, scenario, the model's options) and the run controls.
 
 use super::state::{Action, Goal, Lab};
+use sdlab_lab::pace;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -115,14 +116,20 @@ pub fn Toolbar(props: &Props) -> Html {
     let (lo, hi, _) = prog.cpus;
     let steps = s.session.steps();
     let changed = super::permalink::changed_options(prog, &s.cfg).len();
-    // A loaded run played whole in about 30 seconds, the length of a demo in a lecture.
-    let demo_speed = s
-        .plan
-        .as_ref()
-        .map(|p| p.choices.len())
-        .filter(|&n| n > 0)
-        .map(|n| ((30_000 / n.min(30_000)) as u32, n))
-        .map(|(ms, n)| (ms.clamp(20, 5000), n));
+    // A loaded run played whole in about 30 seconds, the length of a demo in a lecture
+    // (`sdlab_lab::pace`): offered while there is a run to fit.
+    let demo_offered = s.plan.as_ref().is_some_and(|p| !p.choices.is_empty());
+    let demo_title = match &s.demo {
+        Some((_, _, pace)) if pace.shown < pace.steps => format!(
+            "The loaded run in about {} s: {} ms a step, the {} repeated steps the log folds at {} ms",
+            pace::DEMO_MS / 1000,
+            pace.step_ms,
+            pace.steps - pace.shown,
+            pace::FAST_MS
+        ),
+        Some((_, _, pace)) => format!("The loaded run in about {} s: {} ms a step", pace::DEMO_MS / 1000, pace.step_ms),
+        None => format!("The loaded run in about {} s, repeated loop iterations played fast", pace::DEMO_MS / 1000),
+    };
     let options = prog.options.iter().enumerate().map(|(i, o)| {
         let value = s.cfg.options[i];
         let d = d.clone();
@@ -226,12 +233,12 @@ pub fn Toolbar(props: &Props) -> Html {
                                 title="Step this CPU until a property breaks (v: the CPU of the last step)">{ "violation" }</button>
                     </span>
                     <label for="speed">{ "speed " }
-                        <select id="speed" onchange={on_speed}>
+                        <select id="speed" onchange={on_speed} title={(s.speed_ms == pace::DEMO).then_some(demo_title)}>
                             { for [(1000, "slow"), (400, "normal"), (120, "fast"), (30, "very fast")].iter().map(|(ms, name)| html! {
                                 <option value={ms.to_string()} selected={*ms == s.speed_ms}>{ *name }</option>
                             }) }
-                            if let Some((ms, n)) = demo_speed {
-                                <option id="speed-demo" value={ms.to_string()} selected={ms == s.speed_ms}>{ format!("{n} steps in 30 s") }</option>
+                            if demo_offered {
+                                <option id="speed-demo" value={pace::DEMO.to_string()} selected={s.speed_ms == pace::DEMO}>{ format!("{} s demo", pace::DEMO_MS / 1000) }</option>
                             }
                         </select>
                     </label>
