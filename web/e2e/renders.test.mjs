@@ -16,11 +16,24 @@ const panes = () => ({
   banner: document.querySelector('#banner')?.outerHTML ?? '',
   race: document.querySelector('section.race')?.outerHTML ?? '',
   runExport: document.querySelector('label[for="run-trace"]')?.outerHTML ?? '',
+  // The toolbar but for its step count, which has its own component.
+  toolbar: (document.querySelector('section.toolbar')?.outerHTML ?? '').replace(/<span id="step-count"[^<]*<\/span>/, ''),
 });
+
+// One step (→) with the render counters cleared first, waited for until the count moved.
+async function stepCounted(page) {
+  const count = await page.evaluate(() => {
+    window.sdlabRenders = {};
+    return document.querySelector('#step-count').textContent;
+  });
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((c) => document.querySelector('#step-count').textContent !== c, count);
+  await page.waitForTimeout(100);
+}
 
 export default [
   {
-    name: 'renders: a step at 8 CPUs redraws only the CPU cards, memory pane, banner and race panel that changed',
+    name: 'renders: a step at 8 CPUs redraws only the CPU cards, memory pane, banner, race panel and toolbar that changed',
     fn: async ({ page, baseUrl }) => {
       await page.setViewportSize({ width: 1280, height: 720 });
       await page.goto(baseUrl + '/#v=1&m=freebsd-scoreboard&n=8&s=unmap_free&seed=1');
@@ -33,13 +46,7 @@ export default [
       for (let i = 0; i < 10; i++) {
         const before = await page.evaluate(cards);
         const paneBefore = await page.evaluate(panes);
-        const count = await page.evaluate(() => {
-          window.sdlabRenders = {};
-          return document.querySelector('#step-count').textContent;
-        });
-        await page.keyboard.press('ArrowRight');
-        await page.waitForFunction((c) => document.querySelector('#step-count').textContent !== c, count);
-        await page.waitForTimeout(100);
+        await stepCounted(page);
         const after = await page.evaluate(cards);
         const paneAfter = await page.evaluate(panes);
         const renders = await page.evaluate(() => window.sdlabRenders);
@@ -48,9 +55,9 @@ export default [
         for (const [k, v] of Object.entries(renders)) totals[k] = (totals[k] ?? 0) + v;
         redrawnCards += redrawn;
         changedCards += changed;
-        // The memory pane, the banner, the race panel and the run's export menu: drawn
+        // The memory pane, the banner, the race panel, the run's export menu and the toolbar: drawn
         // again only when what they show changed.
-        for (const [name, k] of [['MemoryPane', 'memory'], ['Banner', 'banner'], ['RacePanel', 'race'], ['RunExport', 'runExport']]) {
+        for (const [name, k] of [['MemoryPane', 'memory'], ['Banner', 'banner'], ['RacePanel', 'race'], ['RunExport', 'runExport'], ['Toolbar', 'toolbar']]) {
           if (paneBefore[k] === paneAfter[k] && renders[name]) problems.push(`step ${i + 1}: ${name} rendered with nothing changed on screen`);
           if (paneBefore[k] !== paneAfter[k] && !renders[name]) problems.push(`step ${i + 1}: ${name} changed without a render?`);
         }
@@ -71,13 +78,7 @@ export default [
       await page.waitForTimeout(300);
       for (let i = 0; i < 3; i++) {
         const before = await page.evaluate(panes);
-        const count = await page.evaluate(() => {
-          window.sdlabRenders = {};
-          return document.querySelector('#step-count').textContent;
-        });
-        await page.keyboard.press('ArrowRight');
-        await page.waitForFunction((c) => document.querySelector('#step-count').textContent !== c, count);
-        await page.waitForTimeout(100);
+        await stepCounted(page);
         const after = await page.evaluate(panes);
         const renders = await page.evaluate(() => window.sdlabRenders);
         assert(before.race !== after.race, `step ${i + 1}: the timeline did not move`);

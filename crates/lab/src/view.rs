@@ -659,3 +659,42 @@ pub fn race(p: &Pane) -> RaceView {
         story: p.race().map(|r| (r.title.clone(), r.story.clone())),
     }
 }
+
+/// What the toolbar shows, for deciding when to draw it again: the configuration, the
+/// modes and the run controls' states, not the run itself (the step count has its own
+/// component), so a step that changes none of these does not draw the toolbar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolbarView {
+    /// The program by identity: a new model, or an edit that compiled, is a new one.
+    pub prog: usize,
+    pub model_id: String,
+    pub cfg: sdlab_engine::Config,
+    pub editor: bool,
+    pub presenter: bool,
+    pub gif_panel: bool,
+    pub compare: bool,
+    pub running: bool,
+    pub speed_ms: u32,
+    pub seed: u64,
+    pub can_go_back: bool,
+    pub demo_offered: bool,
+    pub demo: Option<crate::pace::Pace>,
+}
+
+pub fn toolbar(p: &Pane) -> ToolbarView {
+    ToolbarView {
+        prog: std::sync::Arc::as_ptr(&p.prog) as usize,
+        model_id: p.model_id.clone(),
+        cfg: p.cfg.clone(),
+        editor: p.editor,
+        presenter: p.presenter,
+        gif_panel: p.gif_panel,
+        compare: p.compare.is_some(),
+        running: p.running,
+        speed_ms: p.speed_ms,
+        seed: p.seed,
+        can_go_back: p.session.steps() > 0,
+        demo_offered: p.plan.as_ref().is_some_and(|q| !q.choices.is_empty()),
+        demo: p.demo.as_ref().map(|(_, _, pace)| pace.clone()),
+    }
+}

@@ -2,45 +2,12 @@
 //! demo speed, the iterations the step log folds going by fast; a GIF has one frame per
 //! row of the folded log.
 
-use sdlab_engine::checker::{Checker, Options, Outcome};
-use sdlab_engine::schedule;
+mod common;
+
+use common::show_me;
 use sdlab_lab::pace::{self, FAST_MS};
-use sdlab_lab::protocol::{CheckReply, Verdict};
 use sdlab_lab::state::{Action, Pane, NORMAL_MS};
 use sdlab_lab::view::{fold_steps, gif_frames, LogRow, Marks};
-
-/// The gallery's "show me", with the checker and the cause run natively as the worker would.
-fn show_me(model: &str, name: &str) -> Pane {
-    let mut lab = Pane::opening();
-    let (prog, _) = sdlab_lab::state::load_bundled(model).unwrap();
-    let r = prog.races.iter().position(|r| r.name == name).unwrap();
-    lab.apply(Action::LoadRace(model.into(), r));
-    let gen = lab.check_gen + 1;
-    lab.apply(Action::CheckStarted(gen));
-    let (outcome, p) = Checker::new(lab.session.machine().clone(), Options::default()).check();
-    let Outcome::Violation { property, message, choices, cycle_start, .. } = outcome else {
-        panic!("{model}/{name}: no violation: {outcome:?}")
-    };
-    lab.apply(Action::CheckReply(
-        gen,
-        CheckReply::Done {
-            verdict: Verdict::Violation,
-            property: Some(property),
-            message: Some(message),
-            schedule: Some(schedule::format(&choices)),
-            cycle_start,
-            states: p.states,
-            transitions: p.transitions,
-            depth: p.depth,
-            seconds: 0.1,
-            reductions: String::new(),
-        },
-    ));
-    if let Some(req) = lab.cause_request() {
-        lab.apply(Action::CauseFound(sdlab_lab::cause::answer(&req)));
-    }
-    lab
-}
 
 /// Play the loaded run as the page does (a tick after each `tick_ms`): the delays taken.
 fn play(lab: &mut Pane) -> Vec<u32> {

@@ -341,7 +341,9 @@ pub fn Stepper(props: &StepperProps) -> Html {
                     <button id="close-reference" onclick={{ let r = reference.clone(); Callback::from(move |_| r.set(None)) }}>{ "close" }</button>
                 </div>
             }
-            <toolbar::Toolbar lab={lab.clone()} dispatch={dispatch.clone()} toggle_help={toggle_help.clone()} />
+            <ContextProvider<toolbar::StepsNow> context={toolbar::StepsNow(lab.inner.borrow().session.steps())}>
+                <toolbar::Toolbar view={sdlab_lab::view::toolbar(&lab.inner.borrow())} lab={lab.clone()} dispatch={dispatch.clone()} toggle_help={toggle_help.clone()} />
+            </ContextProvider<toolbar::StepsNow>>
             <div class="race-slot" hidden={show_gallery}>
                 <race::RacePanel view={sdlab_lab::view::race(&lab.inner.borrow())} lab={lab.clone()} dispatch={dispatch.clone()} open_ref={open_ref.clone()} />
             </div>

@@ -2,6 +2,7 @@
 
 use super::state::{Action, Goal, Lab};
 use sdlab_lab::pace;
+use sdlab_lab::view::ToolbarView;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -33,12 +34,38 @@ async fn copy_text(text: String, field: Option<HtmlInputElement>) -> bool {
     exec.is_some_and(|copied| copied.is_truthy())
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct Props {
+    /// What the toolbar shows; it is drawn again only when this changes.
+    pub view: ToolbarView,
+    /// Read while drawing (the model's options and scenarios); the same `Rc` for the
+    /// page's life.
     pub lab: Lab,
     pub dispatch: Callback<Action>,
     /// Opens or closes the help dialog (the page's own state).
     pub toggle_help: Callback<()>,
+}
+
+impl PartialEq for Props {
+    fn eq(&self, o: &Self) -> bool {
+        self.view == o.view
+            && std::rc::Rc::ptr_eq(&self.lab.inner, &o.lab.inner)
+            && self.dispatch == o.dispatch
+            && self.toggle_help == o.toggle_help
+    }
+}
+
+/// The run's length, handed to the step count by context: it is the only thing in the
+/// toolbar that every step changes, and a context reaches its reader without drawing the
+/// (memoised) toolbar again.
+#[derive(Clone, Copy, PartialEq)]
+pub struct StepsNow(pub usize);
+
+#[function_component]
+fn StepCount() -> Html {
+    crate::renders::count("StepCount");
+    let steps = use_context::<StepsNow>().map_or(0, |s| s.0);
+    html! { <span id="step-count" class="count">{ format!("step {steps}") }</span> }
 }
 
 #[function_component]
@@ -114,20 +141,20 @@ pub fn Toolbar(props: &Props) -> Html {
         Callback::from(move |e: Event| d.emit(Action::SetModel(e.target_unchecked_into::<HtmlSelectElement>().value())))
     };
     let (lo, hi, _) = prog.cpus;
-    let steps = s.session.steps();
+    let v = &props.view;
     let changed = super::permalink::changed_options(prog, &s.cfg).len();
     // A loaded run played whole in about 30 seconds, the length of a demo in a lecture
     // (`sdlab_lab::pace`): offered while there is a run to fit.
-    let demo_offered = s.plan.as_ref().is_some_and(|p| !p.choices.is_empty());
-    let demo_title = match &s.demo {
-        Some((_, _, pace)) if pace.shown < pace.steps => format!(
+    let demo_offered = v.demo_offered;
+    let demo_title = match &v.demo {
+        Some(pace) if pace.shown < pace.steps => format!(
             "The loaded run in about {} s: {} ms a step, the {} repeated steps the log folds at {} ms",
             pace::DEMO_MS / 1000,
             pace.step_ms,
             pace.steps - pace.shown,
             pace::FAST_MS
         ),
-        Some((_, _, pace)) => format!("The loaded run in about {} s: {} ms a step", pace::DEMO_MS / 1000, pace.step_ms),
+        Some(pace) => format!("The loaded run in about {} s: {} ms a step", pace::DEMO_MS / 1000, pace.step_ms),
         None => format!("The loaded run in about {} s, repeated loop iterations played fast", pace::DEMO_MS / 1000),
     };
     let options = prog.options.iter().enumerate().map(|(i, o)| {
@@ -206,7 +233,7 @@ pub fn Toolbar(props: &Props) -> Html {
                 </label>
                 <span class="controls">
                     <button id="reset" onclick={act(|| Action::Reset)} title="Reset to step 0 (r)">{ "↺ reset" }</button>
-                    <button id="back" onclick={act(|| Action::Back)} disabled={steps == 0} title="Undo one step (←)">{ "◀ back" }</button>
+                    <button id="back" onclick={act(|| Action::Back)} disabled={!v.can_go_back} title="Undo one step (←)">{ "◀ back" }</button>
                     <button id="step" onclick={act(|| Action::StepSeeded)} title="One step of the seeded schedule (→)">{ "step ▶" }</button>
                     <button id="run" onclick={act(|| Action::ToggleRun)} title="Run or pause (space)">{ if s.running { "‖ pause" } else { "▶▶ run" } }</button>
                     <span class="run-to" role="group" aria-label="Run one CPU to its next event">
@@ -243,7 +270,7 @@ pub fn Toolbar(props: &Props) -> Html {
                         </select>
                     </label>
                     <label for="seed">{ "seed " }<input id="seed" type="number" min="0" value={s.seed.to_string()} onchange={on_seed} /></label>
-                    <span id="step-count" class="count">{ format!("step {steps}") }</span>
+                    <StepCount />
                 </span>
             </div>
             if s.presenter {
