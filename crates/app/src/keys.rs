@@ -1,6 +1,5 @@
 //! Document-wide keyboard shortcuts, shared by the stepper and the Traces mode.
 
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::KeyboardEvent;
 
@@ -17,14 +16,6 @@ pub fn typing(e: &KeyboardEvent) -> bool {
 /// Call `handler` on every keydown of the document until the returned function runs
 /// (a `use_effect` cleanup).
 pub fn listen(handler: impl Fn(KeyboardEvent) + 'static) -> impl FnOnce() {
-    let listener = Closure::<dyn Fn(KeyboardEvent)>::new(handler);
-    let doc = web_sys::window().and_then(|w| w.document());
-    if let Some(doc) = &doc {
-        let _ = doc.add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-    }
-    move || {
-        if let Some(doc) = doc {
-            let _ = doc.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
-        }
-    }
+    let doc = web_sys::window().and_then(|w| w.document()).map(Into::into);
+    crate::listen::listen(doc, &["keydown"], handler)
 }

@@ -2,6 +2,7 @@
 
 pub mod bench;
 mod keys;
+mod listen;
 pub use sdlab_lab::protocol;
 pub mod renders;
 pub mod stepper;
@@ -9,8 +10,6 @@ pub mod traces;
 pub mod wire;
 pub mod worker_script;
 
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// The fragment of the Traces mode. Algorithms links start with `v=`, so the two never
@@ -57,20 +56,9 @@ pub fn App() -> Html {
     {
         let mode = mode.clone();
         use_effect_with((), move |_| {
-            let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| mode.set(mode_of(&hash())));
-            let w = web_sys::window();
-            if let Some(w) = &w {
-                for ev in ["popstate", "hashchange"] {
-                    let _ = w.add_event_listener_with_callback(ev, listener.as_ref().unchecked_ref());
-                }
-            }
-            move || {
-                if let Some(w) = w {
-                    for ev in ["popstate", "hashchange"] {
-                        let _ = w.remove_event_listener_with_callback(ev, listener.as_ref().unchecked_ref());
-                    }
-                }
-            }
+            listen::listen(listen::window(), &["popstate", "hashchange"], move |_: web_sys::Event| {
+                mode.set(mode_of(&hash()))
+            })
         });
     }
     if let Some(req) = bench::request_from_url() {

@@ -22,7 +22,6 @@ mod toolbar;
 
 use gloo_timers::callback::Timeout;
 use state::{Action, Lab};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::KeyboardEvent;
 use yew::prelude::*;
@@ -185,19 +184,11 @@ pub fn Stepper(props: &StepperProps) -> Html {
         // A link pasted into this tab's address bar changes only the fragment.
         let d = lab.dispatcher();
         use_effect_with((), move |_| {
-            let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+            let target = crate::listen::window().filter(|_| address_bar);
+            crate::listen::listen(target, &["hashchange"], move |_: web_sys::Event| {
                 let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
                 d.dispatch(Action::FromLink(hash.trim_start_matches('#').to_string()));
-            });
-            let w = web_sys::window().filter(|_| address_bar);
-            if let Some(w) = &w {
-                let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = w {
-                    let _ = w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
-                }
-            }
+            })
         });
     }
     {

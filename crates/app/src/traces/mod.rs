@@ -17,7 +17,6 @@ use loader::Slot;
 use sdlab_runtrace::conform as conform_search;
 use state::{Action, Load, Panel, TraceLab};
 use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
@@ -193,16 +192,7 @@ pub fn Traces() -> Html {
                 }
             };
             follow();
-            let listener = Closure::<dyn Fn()>::new(follow);
-            let w = web_sys::window();
-            if let Some(w) = &w {
-                let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = w {
-                    let _ = w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
-                }
-            }
+            crate::listen::listen(crate::listen::window(), &["hashchange"], move |_: web_sys::Event| follow())
         });
     }
     {

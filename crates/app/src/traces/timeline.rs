@@ -539,16 +539,7 @@ pub fn Timeline(p: &Props) -> Html {
         // Redraw at the new size when the window changes.
         let h = p.handle.clone();
         use_effect_with((), move |_| {
-            let cb = Closure::<dyn Fn()>::new(move || h.0.borrow().draw());
-            let w = web_sys::window();
-            if let Some(w) = &w {
-                let _ = w.add_event_listener_with_callback("resize", cb.as_ref().unchecked_ref());
-            }
-            move || {
-                if let Some(w) = w {
-                    let _ = w.remove_event_listener_with_callback("resize", cb.as_ref().unchecked_ref());
-                }
-            }
+            crate::listen::listen(crate::listen::window(), &["resize"], move |_: web_sys::Event| h.0.borrow().draw())
         });
     }
     let onwheel = {
