@@ -28,14 +28,23 @@ const MAX_TOTAL = 3 << 20;
 // `selectors` name the panes; a pane inside another is not compared with it.
 async function panesApart(page, where, selectors) {
   const clash = await page.evaluate((selectors) => {
-    const els = [...new Set(selectors.flatMap((s) => [...document.querySelectorAll(s)]))].filter((e) => {
-      const r = e.getBoundingClientRect();
-      return r.width > 1 && r.height > 1 && getComputedStyle(e).visibility !== 'hidden';
-    });
+    // The part of an element a person can see: inside the window and inside every
+    // ancestor that clips it (a pane scrolled past it hides it).
     const box = (e) => {
       const r = e.getBoundingClientRect();
-      return { left: Math.max(0, r.left), top: Math.max(0, r.top), right: Math.min(innerWidth, r.right), bottom: Math.min(innerHeight, r.bottom) };
+      let b = { left: Math.max(0, r.left), top: Math.max(0, r.top), right: Math.min(innerWidth, r.right), bottom: Math.min(innerHeight, r.bottom) };
+      for (let a = e.parentElement; a; a = a.parentElement) {
+        const cs = getComputedStyle(a);
+        if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+        const q = a.getBoundingClientRect();
+        b = { left: Math.max(b.left, q.left), top: Math.max(b.top, q.top), right: Math.min(b.right, q.right), bottom: Math.min(b.bottom, q.bottom) };
+      }
+      return b;
     };
+    const els = [...new Set(selectors.flatMap((s) => [...document.querySelectorAll(s)]))].filter((e) => {
+      const b = box(e);
+      return b.right - b.left > 1 && b.bottom - b.top > 1 && getComputedStyle(e).visibility !== 'hidden';
+    });
     const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + [...e.classList].slice(0, 2).map((c) => '.' + c).join('');
     for (const a of els) {
       for (const b of els) {

@@ -77,6 +77,15 @@ async function audit(page, where) {
 
 const pointer = (page, p) => page.getAttribute(`#view-ipiq .ring-legend [data-pointer='${p}']`, 'data-value').then(Number);
 
+// Seen as a person sees it: the ring's centre is on screen and is the ring, not something
+// drawn over it or a pane scrolled past it.
+const ringOnScreen = (page) => page.$eval('#view-ipiq .ring-main', (r) => {
+  const b = r.getBoundingClientRect();
+  const x = b.x + Math.min(b.width / 2, 40), y = b.y + Math.min(b.height / 2, 40);
+  const hit = document.elementFromPoint(x, y);
+  return { inside: x >= 0 && y >= 0 && x < innerWidth && y < innerHeight, hit: !!hit && r.contains(hit) };
+});
+
 export default [
   {
     name: 'views: every model looks right at 2, 3 and 4 CPUs',
@@ -170,17 +179,23 @@ export default [
         const touched = await page.getAttribute('html', 'data-touched');
         if (touched !== 'view-ipiq') continue;
         ringSteps += 1;
-        // Seen as a person sees it: the ring's centre is on screen and is the ring, not
-        // something drawn over it or a pane scrolled past it.
-        const seen = await page.$eval('#view-ipiq .ring-main', (r) => {
-          const b = r.getBoundingClientRect();
-          const x = b.x + Math.min(b.width / 2, 40), y = b.y + Math.min(b.height / 2, 40);
-          const hit = document.elementFromPoint(x, y);
-          return { inside: x >= 0 && y >= 0 && x < innerWidth && y < innerHeight, hit: !!hit && r.contains(hit) };
-        });
+        const seen = await ringOnScreen(page);
         assert(seen.inside && seen.hit, `step ${i + 1} writes the ring and the ring is on screen: ${JSON.stringify(seen)}`);
       }
       assert(ringSteps > 0, 'the counterexample writes the rings');
+      // At the deadlock itself the rings the senders wait on are what matters, whatever
+      // the last step wrote: with the pane scrolled away, stepping onto the deadlock
+      // brings them back, beside the banner.
+      await page.$eval('.machine', (m) => { m.scrollTop = m.scrollHeight; });
+      await page.keyboard.press('ArrowLeft');
+      await page.waitForTimeout(30);
+      await page.$eval('.machine', (m) => { m.scrollTop = m.scrollHeight; });
+      await page.keyboard.press('ArrowRight');
+      await page.waitForSelector('#banner.deadlock');
+      await page.waitForTimeout(50);
+      assert((await page.getAttribute('html', 'data-touched')) === 'view-ipiq', 'at the deadlock the rings are the structure kept in view');
+      const atDeadlock = await ringOnScreen(page);
+      assert(atDeadlock.inside && atDeadlock.hit, `at the deadlock the ring is on screen: ${JSON.stringify(atDeadlock)}`);
       await screenshot('views-dragonfly-ring-in-view');
     },
   },

@@ -558,24 +558,38 @@ pub fn banner(p: &Pane) -> Option<BannerView> {
 /// scrolls it into view, so that what a step changes is on screen (a DragonFly ring, a
 /// scoreboard row below the fold). None when the step wrote no shared word.
 pub fn touched(p: &Pane) -> Option<String> {
-    let m = &p.session.machine();
+    let m = p.session.machine();
+    // Stuck, what matters is what the waits are waiting on (a full ring, a scoreboard
+    // row): the word the first waiting CPU reads, whatever the last step wrote.
+    if let Some(stuck) = p.session.stuck() {
+        let read = stuck.waits.iter().find_map(|w| w.reads.as_ref().map(|(name, _)| name.clone()));
+        let name = read.as_deref().map(|n| n.split('[').next().unwrap_or(n));
+        if let Some(v) = name.and_then(|n| m.prog().vars.iter().position(|d| d.name == n)) {
+            return Some(figure(m, v));
+        }
+    }
     let e = p.session.log().last()?;
     let addr = e.effects.iter().rev().find_map(|fx| match *fx {
         Effect::Write { addr, .. } | Effect::Rmw { addr, .. } | Effect::StoreCommitted { addr, .. } => Some(addr),
         _ => None,
     })?;
     let v = m.vars().iter().position(|l| addr >= l.base && addr < l.base + l.size())?;
+    Some(figure(m, v))
+}
+
+/// The DOM id (without the pane's prefix) of the figure that draws variable `v`.
+fn figure(m: &sdlab_engine::Machine, v: usize) -> String {
     let decl = &m.prog().vars[v];
     let ring = m.prog().views.iter().find(|w| {
         w.kind == sdlab_engine::lang::program::ViewKind::Ring
             && w.vars.contains(&(v as u16))
             && w.ring(m.prog(), m.vars()).is_ok()
     });
-    Some(match ring {
+    match ring {
         Some(w) => format!("view-{}", w.name),
         None if decl.per_cpu && m.vars()[v].dims.len() == 1 => "percpu-vars".to_string(),
         None => format!("var-{}", decl.name),
-    })
+    }
 }
 
 /// One step of the counterexample timeline.

@@ -219,10 +219,7 @@ pub fn Stepper(props: &StepperProps) -> Html {
             }
             let el = touched.as_ref().and_then(|id| doc?.get_element_by_id(id));
             if let Some(el) = el {
-                let opts = web_sys::ScrollIntoViewOptions::new();
-                opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
-                opts.set_inline(web_sys::ScrollLogicalPosition::Nearest);
-                el.scroll_into_view_with_scroll_into_view_options(&opts);
+                reveal(&el);
             }
         });
     }
@@ -376,5 +373,38 @@ fn machine(lab: &Lab, dispatch: &Callback<Action>, label: &'static str) -> Html 
                 <story::StepLog lab={lab.clone()} dispatch={dispatch.clone()} />
             </div>
         </div>
+    }
+}
+
+/// Scroll the pane that holds `el` (its nearest ancestor that scrolls) just enough to show
+/// it, and nothing else: `scrollIntoView` also scrolls every ancestor that clips, the
+/// layout's own boxes included, which slid the toolbar over the narration at 1280x720.
+fn reveal(el: &web_sys::Element) {
+    let Some(w) = web_sys::window() else { return };
+    let scrolls = |e: &web_sys::Element| {
+        e.scroll_height() > e.client_height()
+            && w.get_computed_style(e)
+                .ok()
+                .flatten()
+                .and_then(|st| st.get_property_value("overflow-y").ok())
+                .is_some_and(|o| o == "auto" || o == "scroll")
+    };
+    let mut pane = el.parent_element();
+    while let Some(p) = pane.as_ref().filter(|p| !scrolls(p)) {
+        pane = p.parent_element();
+    }
+    let Some(pane) = pane else { return };
+    let (e, c) = (el.get_bounding_client_rect(), pane.get_bounding_client_rect());
+    // Nearest edge: the top if it is above, else the bottom if it is below (but never past
+    // the top, for a structure taller than the pane).
+    let delta = if e.top() < c.top() {
+        e.top() - c.top()
+    } else if e.bottom() > c.bottom() {
+        (e.bottom() - c.bottom()).min(e.top() - c.top())
+    } else {
+        0.0
+    };
+    if delta != 0.0 {
+        pane.set_scroll_top(pane.scroll_top() + delta.round() as i32);
     }
 }
