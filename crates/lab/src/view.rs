@@ -168,6 +168,8 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
                 Choice::Fill(_, sl) => format!("fill {:#x}", m.slots()[sl as usize].va),
                 Choice::Drain(_) => format!("commit {}", store_buffer.first().map_or("", String::as_str)),
                 Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
+                Choice::Switch(_, t) => format!("switch to thread {t}"),
+                Choice::Migrate(t, _) => format!("thread {t} migrates here"),
                 Choice::Bcast(_, k) => st
                     .bcast
                     .get(k as usize)
