@@ -12,6 +12,9 @@
 //! leaves. An idle CPU (its thread has exited, or `cpu N: idle`) may always pick a
 //! thread from its run queue. `pin()` does not disable preemption (`sched_pin` only forbids
 //! migration): a pinned thread may be switched out, but stays on its CPU's run queue.
+//! With option `sched_switch_dsb` the switch path also executes DSB ISH: a CPU with
+//! broadcast invalidations of its own still in flight does not switch (FreeBSD r355427,
+//! arm64).
 //!
 //! Left for later: blocking and wake-up on wait channels, yields, timeouts, priorities,
 //! a preemption bound, and switching address spaces with the model's own activation code.
