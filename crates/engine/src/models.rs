@@ -23,6 +23,7 @@ pub const BUNDLED: &[Bundled] = &[
     Bundled { id: "linux", source: include_str!("../models/linux.sdm") },
     Bundled { id: "dragonfly", source: include_str!("../models/dragonfly.sdm") },
     Bundled { id: "freebsd-di", source: include_str!("../models/freebsd-di.sdm") },
+    Bundled { id: "arm64-tlbi", source: include_str!("../models/arm64-tlbi.sdm") },
 ];
 
 pub fn find(id: &str) -> Option<&'static Bundled> {

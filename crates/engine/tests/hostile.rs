@@ -338,12 +338,26 @@ fn choices_that_name_nothing_are_errors() {
 
 #[test]
 fn schedule_text_with_huge_numbers_is_an_error() {
-    for t in ["99999999999999999999", "i1.99999", "f300.1", "b1.256", "l1.9999999999", "n256", "d-1", "i", "é"] {
+    for t in [
+        "99999999999999999999",
+        "i1.99999",
+        "f300.1",
+        "b1.256",
+        "l1.9999999999",
+        "n256",
+        "d-1",
+        "i",
+        "é",
+        "s0.256",
+        "m256.1",
+        "s0",
+        "m",
+    ] {
         assert!(t.parse::<Choice>().is_err(), "{t}");
     }
     assert_eq!(
         schedule::parse("0 1 i1.0 184467440737095516150").map_err(|e| e.to_string()),
-        Err("schedule item 4: `184467440737095516150` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)".into())
+        Err("schedule item 4: `184467440737095516150` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2 or m2.1)".into())
     );
 }
 
@@ -594,7 +608,7 @@ fn a_hostile_schedule_item_is_quoted_short() {
     assert_eq!(
         e.to_string(),
         format!(
-            "schedule item 2: `{}…` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)",
+            "schedule item 2: `{}…` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2 or m2.1)",
             "9".repeat(40)
         )
     );

@@ -342,6 +342,15 @@ const TABLE: &[Row] = &[
     ("freebsd-di", "race:DI_F3", 3, "bfs", "G-STALE/64", 96544, 251895, 63),
     ("freebsd-di", "race:DI_F3", 3, "bfs-nosym", "G-STALE/64", 96544, 251895, 63),
     ("freebsd-di", "race:DI_F3", 3, "dfs-por", "G-STALE/82", 80076, 194238, 107),
+    ("arm64-tlbi", "preempt", 2, "bfs", "G-STALE/10", 1026, 2951, 9),
+    ("arm64-tlbi", "preempt", 2, "bfs-nosym", "G-STALE/10", 1026, 2951, 9),
+    ("arm64-tlbi", "preempt", 2, "dfs-por", "G-STALE/12", 1219, 4711, 22),
+    ("arm64-tlbi", "preempt", 3, "bfs", "G-STALE/9", 7778, 26284, 8),
+    ("arm64-tlbi", "preempt", 3, "bfs-nosym", "G-STALE/9", 7778, 26284, 8),
+    ("arm64-tlbi", "preempt", 3, "dfs-por", "G-STALE/18", 51025, 321345, 97),
+    ("arm64-tlbi", "race:R355427", 2, "bfs", "G-STALE/10", 1026, 2951, 9),
+    ("arm64-tlbi", "race:R355427", 2, "bfs-nosym", "G-STALE/10", 1026, 2951, 9),
+    ("arm64-tlbi", "race:R355427", 2, "dfs-por", "G-STALE/12", 1219, 4711, 22),
 ];
 
 const MODES: [&str; 3] = ["bfs", "bfs-nosym", "dfs-por"];
@@ -427,6 +436,11 @@ fn check_model(model: &str) {
         let got = run(m, scenario, ncpu, mode);
         assert_eq!(got, (verdict.to_string(), states, transitions, depth), "{m} {scenario} {ncpu} CPUs {mode}");
     }
+}
+
+#[test]
+fn arm64_tlbi() {
+    check_model("arm64-tlbi");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! Building reads the pane only (`&Pane`): nothing borrows mutably while the page draws.
 
 use crate::state::Pane;
-use sdlab_engine::machine::{describe_store_buffer, Choice, Ctx, Effect, NO_ASPACE};
+use sdlab_engine::machine::{describe_store_buffer, Choice, Ctx, Effect, NO_ASPACE, NO_THREAD};
 
 /// A word as the page shows it: numbers that look like addresses in hex.
 pub fn word(v: i32) -> String {
@@ -74,6 +74,9 @@ pub struct CpuView {
     pub store_buffer_changed: bool,
     /// What the last step read, when the last step was this CPU's and read a word.
     pub last_read: Option<String>,
+    /// In a scenario with threads: the thread the CPU runs and its run queue
+    /// ("thread 0 · queue 2, 3"); None without threads, where the card stays as it was.
+    pub threads: Option<String>,
 }
 
 /// The card of every CPU of the pane's machine.
@@ -168,6 +171,8 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
                 Choice::Fill(_, sl) => format!("fill {:#x}", m.slots()[sl as usize].va),
                 Choice::Drain(_) => format!("commit {}", store_buffer.first().map_or("", String::as_str)),
                 Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
+                Choice::Switch(_, t) => format!("switch to thread {t}"),
+                Choice::Migrate(t, _) => format!("thread {t} migrates here"),
                 Choice::Bcast(_, k) => st
                     .bcast
                     .get(k as usize)
@@ -199,6 +204,15 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
             _ => None,
         })
     });
+    let threads = st.current.get(c).map(|&t| {
+        let running = if t == NO_THREAD { "no thread".to_string() } else { format!("thread {t}") };
+        let queue: Vec<String> = st.threads.iter().filter(|q| q.cpu as usize == c).map(|q| q.id.to_string()).collect();
+        if queue.is_empty() {
+            format!("{running} · queue empty")
+        } else {
+            format!("{running} · queue {}", queue.join(", "))
+        }
+    });
     CpuView {
         cpu: c,
         just_stepped,
@@ -221,6 +235,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
         store_buffer,
         store_buffer_changed,
         last_read,
+        threads,
     }
 }
 

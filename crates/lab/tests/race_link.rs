@@ -150,3 +150,26 @@ fn lx3_shows_the_paging_structure_cache_on_the_cpu_card() {
     lab.apply(Action::JumpTo(0));
     assert!(sdlab_lab::view::cpus(&lab).iter().all(|c| c.psc.is_empty()), "nothing cached before any walk");
 }
+
+/// The arm64 race (issue #14): its counterexample switches and migrates threads, survives
+/// its link, and each CPU card names the thread it runs and its run queue.
+#[test]
+fn r355427_plays_to_its_banner_with_threads_on_the_cpu_cards() {
+    let mut lab = show_me("arm64-tlbi", "R355427");
+    let plan = lab.plan.clone().unwrap();
+    assert_eq!(schedule::format(&plan.choices), "1 0 0 s0.2 m0.1 s1.0 1 1 s1.1 1");
+    let cards = sdlab_lab::view::cpus(&lab);
+    assert_eq!(cards[0].threads.as_deref(), Some("thread 0 · queue 2"));
+    assert_eq!(cards[1].threads.as_deref(), Some("thread 1 · queue empty"));
+    lab.apply(Action::JumpTo(6));
+    let cards = sdlab_lab::view::cpus(&lab);
+    assert_eq!(cards[0].threads.as_deref(), Some("thread 2 · queue empty"));
+    assert_eq!(cards[1].threads.as_deref(), Some("thread 0 · queue 1"));
+    lab.apply(Action::End);
+    let again = reopen(&lab);
+    assert_eq!(again.session.first_violation().map(|(k, _)| k), Some(plan.choices.len()));
+    assert_eq!(again.plan.as_ref().unwrap().property, Some(Property::Stale));
+    // A model without threads keeps its cards as they were.
+    let lx1 = show_me("linux", "LX1");
+    assert!(sdlab_lab::view::cpus(&lx1).iter().all(|c| c.threads.is_none()));
+}

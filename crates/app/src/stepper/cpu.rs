@@ -56,6 +56,9 @@ pub fn CpuCard(props: &Props) -> Html {
                 { for extra }
             </header>
             <div class="ctx" title="context stack">{ &v.ctx }</div>
+            if let Some(t) = &v.threads {
+                <div class="threads" title="the thread this CPU runs, and its run queue (a switch or a migration is a button above)">{ t }</div>
+            }
             <div class="status">{ &v.status }</div>
             <div class="flags">
                 <span class={classes!("flag", (!v.intr).then_some("off"))} data-flag="if" title={sdlab_lab::glossary::meaning("IF")}>{ format!("IF={}", v.intr as u8) }</span>

@@ -101,6 +101,15 @@ pub struct ScenarioItem {
     pub name: String,
     pub doc: String,
     pub cpus: Vec<CpuItem>,
+    pub threads: Vec<ThreadItem>,
+    pub span: Span,
+}
+
+/// `thread N: f(args);`: a thread that starts runnable on CPU N's run queue.
+#[derive(Clone, Debug)]
+pub struct ThreadItem {
+    pub cpu: i64,
+    pub call: (String, Vec<Expr>),
     pub span: Span,
 }
 

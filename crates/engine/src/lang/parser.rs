@@ -429,11 +429,17 @@ impl Parser {
                 let doc = if text.is_empty() { doc.unwrap_or_default() } else { text };
                 self.expect_punct(Punct::LBrace)?;
                 let mut cpus = Vec::new();
+                let mut threads = Vec::new();
                 while !self.at_punct(Punct::RBrace) && !matches!(self.peek(), Tok::Eof) {
-                    cpus.push(self.cpu_item()?);
+                    let at = self.span();
+                    if self.eat_kw("thread") {
+                        threads.push(self.thread_item(at)?);
+                    } else {
+                        cpus.push(self.cpu_item()?);
+                    }
                 }
                 self.expect_punct(Punct::RBrace)?;
-                f.scenarios.push(ScenarioItem { name, doc, cpus, span });
+                f.scenarios.push(ScenarioItem { name, doc, cpus, threads, span });
             }
             _ => {
                 self.pos -= 1;
@@ -443,10 +449,27 @@ impl Parser {
         Ok(())
     }
 
+    /// After `thread`: `N: f(args);`. No `in`: a thread runs in the address space its
+    /// CPU has loaded (threads do not switch address spaces yet, issue #14).
+    fn thread_item(&mut self, span: Span) -> PResult<ThreadItem> {
+        let cpu = self.int()?;
+        self.expect_punct(Punct::Colon)?;
+        let (name, _) = self.ident("a procedure for the thread to run")?;
+        self.expect_punct(Punct::LParen)?;
+        let args = self.args()?;
+        if self.at_kw("in") {
+            return self.error(
+                "`;` (a queued thread runs in the address space its CPU has loaded; `in` is for `cpu` entries)",
+            );
+        }
+        self.expect_punct(Punct::Semi)?;
+        Ok(ThreadItem { cpu, call: (name, args), span })
+    }
+
     fn cpu_item(&mut self) -> PResult<CpuItem> {
         let span = self.span();
         if !self.eat_kw("cpu") {
-            return self.error("`cpu` (e.g. `cpu 0: unmap();`)");
+            return self.error("`cpu` or `thread` (e.g. `cpu 0: unmap();`)");
         }
         let sel = if self.eat_punct(Punct::Star) {
             CpuSel::Rest

@@ -333,7 +333,19 @@ pub struct Scenario {
     pub name: String,
     pub doc: String,
     pub cpus: Vec<CpuSpec>,
+    /// Threads that start runnable on a CPU's run queue (`thread N: f();`), in
+    /// declaration order; thread k here has id NCPU + k (CPU c's first thread has id c).
+    pub threads: Vec<ThreadSpec>,
     pub min_cpus: u32,
+    pub line: u32,
+}
+
+/// `thread N: f(args);` in a scenario: a thread that starts on CPU N's run queue.
+#[derive(Clone, Debug)]
+pub struct ThreadSpec {
+    pub cpu: u32,
+    pub proc: u16,
+    pub args: Vec<ExprRef>,
     pub line: u32,
 }
 

@@ -1,6 +1,6 @@
 //! One short sentence per effect, for narration, the step log and the CLI.
 
-use super::{Choice, Effect, Machine, Store};
+use super::{Choice, Effect, Machine, Store, NO_THREAD};
 
 fn cpus(mask: u32) -> String {
     let list: Vec<String> = (0..32).filter(|c| mask & (1 << c) != 0).map(|c| c.to_string()).collect();
@@ -115,6 +115,15 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         }
         Effect::Call { cpu, proc } => format!("CPU {cpu} calls {}", m.prog.procs[proc as usize].name),
         Effect::ThreadDone { cpu } => format!("CPU {cpu}'s thread finishes; the CPU idles with interrupts enabled"),
+        Effect::Switch { cpu, from, to } if from == NO_THREAD => {
+            format!("CPU {cpu}, idle, switches to thread {to} from its run queue")
+        }
+        Effect::Switch { cpu, from, to } => {
+            format!("context switch on CPU {cpu}: thread {from} is preempted (back on the run queue), thread {to} runs")
+        }
+        Effect::Migrate { thread, from, to } => {
+            format!("thread {thread} migrates from CPU {from}'s run queue to CPU {to}'s")
+        }
         Effect::WindowOpen { cpu, va } => {
             format!("CPU {cpu} has acknowledged before invalidating va {va:#x}: no user access to it until it does")
         }
@@ -166,5 +175,7 @@ pub fn describe_choice(m: &Machine, c: Choice) -> String {
         Choice::Drain(c) => format!("CPU {c}'s store buffer commits its oldest store"),
         Choice::Bcast(c, k) => format!("INVLPGB number {k} in flight reaches CPU {c}'s TLB"),
         Choice::Lose(c, v) => format!("CPU {c}'s pending {} is lost", m.vector_name(v)),
+        Choice::Switch(c, t) => format!("CPU {c} switches to thread {t}"),
+        Choice::Migrate(t, d) => format!("thread {t} migrates to CPU {d}"),
     }
 }

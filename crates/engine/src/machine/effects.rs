@@ -181,6 +181,19 @@ pub enum Effect {
     ThreadDone {
         cpu: u8,
     },
+    /// A context switch: CPU `cpu` queues thread `from` (`NO_THREAD` if it was idle) and
+    /// runs thread `to`.
+    Switch {
+        cpu: u8,
+        from: u8,
+        to: u8,
+    },
+    /// Queued thread `thread` moves from CPU `from`'s run queue to CPU `to`'s.
+    Migrate {
+        thread: u8,
+        from: u8,
+        to: u8,
+    },
     /// `ack_window`: CPU `cpu` acknowledged before invalidating `va`.
     WindowOpen {
         cpu: u8,

@@ -136,6 +136,15 @@ impl Machine {
                 fx.push(Effect::TlbFill { cpu: c as u8, entry });
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
+            Choice::Switch(_, t) => {
+                self.switch(s, c, t, fx).map_err(not_enabled)?;
+                self.settle(s, c, fx)?;
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
+            Choice::Migrate(t, _) => {
+                self.migrate(s, t, c, fx).map_err(not_enabled)?;
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
             Choice::Drain(_) => {
                 let start = fx.len();
                 if !self.drain_one(s, c, fx) {
@@ -594,6 +603,9 @@ impl Machine {
             Ctx::Thread => {
                 cpu.thread_done = true;
                 cpu.intr = true;
+                if let Some(cur) = s.current.get_mut(c) {
+                    *cur = NO_THREAD;
+                }
                 fx.push(Effect::ThreadDone { cpu: c8 });
             }
             Ctx::Irq(v) => {

@@ -40,6 +40,10 @@ pub enum Refused {
     NoSuchSlot,
     NoFill,
     StoreBufferEmpty,
+    NotQueued,
+    NotPreemptible,
+    Pinned,
+    SameCpu,
 }
 
 impl fmt::Display for Refused {
@@ -57,6 +61,12 @@ impl fmt::Display for Refused {
             Refused::NoSuchSlot => "no such page-table slot",
             Refused::NoFill => "no fill possible for that slot",
             Refused::StoreBufferEmpty => "the CPU's store buffer is empty",
+            Refused::NotQueued => "no such thread on that run queue",
+            Refused::NotPreemptible => {
+                "the CPU cannot switch here (interrupts disabled, a critical section, a handler, or stores buffered)"
+            }
+            Refused::Pinned => "the thread is pinned to its CPU",
+            Refused::SameCpu => "the thread is already on that CPU's run queue",
         })
     }
 }

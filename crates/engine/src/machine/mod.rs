@@ -9,6 +9,7 @@ mod exec;
 mod fault;
 mod psc;
 mod request;
+mod sched;
 mod state;
 mod symmetry;
 mod tso;
@@ -17,6 +18,7 @@ mod window;
 pub use describe::{describe_choice, describe_effect, describe_store_buffer};
 pub use effects::Effect;
 pub use fault::{Fault, Refused, RunError};
+pub use sched::MAX_QUEUED_THREADS;
 pub use state::*;
 pub use symmetry::Symmetry;
 pub use tso::STORE_BUFFER_SIZE;
@@ -211,6 +213,11 @@ pub enum Choice {
     /// The pending IPI of vector v (model vector index) at CPU c is lost, never delivered
     /// (option `hw_ipi_loss`: IPIs lost in practice, e.g. under a hypervisor).
     Lose(u8, u8),
+    /// CPU c switches to thread t from its run queue, queueing the thread it ran
+    /// (scenarios with `thread` entries only; see `sched.rs`).
+    Switch(u8, u8),
+    /// Queued thread t moves to CPU d's run queue (`Migrate(t, d)`; its CPU is d).
+    Migrate(u8, u8),
 }
 
 impl Choice {
@@ -222,7 +229,9 @@ impl Choice {
             | Choice::Nmi(c)
             | Choice::Drain(c)
             | Choice::Bcast(c, _)
-            | Choice::Lose(c, _) => c,
+            | Choice::Lose(c, _)
+            | Choice::Switch(c, _)
+            | Choice::Migrate(_, c) => c,
         }
     }
 }
@@ -237,6 +246,8 @@ impl fmt::Display for Choice {
             Choice::Drain(c) => write!(f, "d{c}"),
             Choice::Bcast(c, k) => write!(f, "b{c}.{k}"),
             Choice::Lose(c, v) => write!(f, "l{c}.{v}"),
+            Choice::Switch(c, t) => write!(f, "s{c}.{t}"),
+            Choice::Migrate(t, d) => write!(f, "m{t}.{d}"),
         }
     }
 }
@@ -248,7 +259,7 @@ pub struct BadChoice(pub String);
 impl fmt::Display for BadChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = crate::diag::clip(self.0.clone(), 40);
-        write!(f, "`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0 or l1.0)")
+        write!(f, "`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2 or m2.1)")
     }
 }
 
@@ -282,6 +293,14 @@ impl FromStr for Choice {
             Some(b'l') => {
                 let (c, v) = pair(&s[1..])?;
                 Ok(Choice::Lose(c, u8::try_from(v).map_err(|_| bad())?))
+            }
+            Some(b's') => {
+                let (c, t) = pair(&s[1..])?;
+                Ok(Choice::Switch(c, u8::try_from(t).map_err(|_| bad())?))
+            }
+            Some(b'm') => {
+                let (t, d) = pair(&s[1..])?;
+                Ok(Choice::Migrate(t, u8::try_from(d).map_err(|_| bad())?))
             }
             Some(b'n') => Ok(Choice::Nmi(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
             Some(b'd') => Ok(Choice::Drain(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
@@ -408,6 +427,10 @@ pub struct Hardware {
     pub speculative_fill: bool,
     /// x86-TSO store buffers (see `tso.rs`).
     pub tso: bool,
+    /// Option `sched_switch_dsb`: the context-switch path executes DSB ISH, so a CPU
+    /// switches only once its broadcast invalidations have reached every TLB (FreeBSD
+    /// r355427, arm64; see `sched.rs`).
+    pub switch_dsb: bool,
 }
 
 /// Words of shared memory, all variables together.
@@ -575,7 +598,12 @@ impl Machine {
             ipi_losses_left: ipi_losses,
             bcast: vec![],
             retired: vec![],
+            threads: vec![],
+            current: vec![],
         };
+        (s.threads, s.current) = m
+            .queued_threads(sc, &s.cpus)
+            .map_err(|message| ConfigError::Declaration { line: Some(sc.line), message })?;
         let mut fx = Vec::new();
         for c in 0..m.cfg.ncpu as usize {
             m.settle(&mut s, c, &mut fx).map_err(ConfigError::Start)?;
@@ -596,6 +624,7 @@ impl Machine {
                 irr_latch: opt("hw_irr_latch", 1) != 0,
                 speculative_fill: opt("hw_speculative_fill", 0) != 0,
                 tso: opt("hw_tso", 0) != 0,
+                switch_dsb: opt("sched_switch_dsb", 0) != 0,
             }
         };
         Machine {
@@ -761,6 +790,9 @@ impl Machine {
                     }
                 }
             }
+        }
+        if !s.threads.is_empty() {
+            self.sched_choices(s, out);
         }
     }
 

@@ -20,7 +20,33 @@ pub struct State {
     /// Request storage its owner has declared complete (`retire`): another CPU's access
     /// to it is G-MEM. Sorted by address.
     pub retired: Vec<Retired>,
+    /// Runnable threads waiting on a CPU's run queue (scenario `thread` entries, or a
+    /// thread preempted by a context switch), sorted by id so that one set of threads
+    /// has one state. Always empty in a scenario without `thread` entries.
+    pub threads: Vec<Thread>,
+    /// Per CPU, the id of the thread it runs (`NO_THREAD` once that thread has exited).
+    /// Empty in a scenario without `thread` entries, where each CPU runs one thread
+    /// forever and the id would say nothing.
+    pub current: Vec<u8>,
 }
+
+/// A runnable thread that is not running: what a context switch saves of it. Its IF is
+/// 1 and its critical-section depth 0, since a switch is only enabled there
+/// (`Machine::preemptible`), so neither is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Thread {
+    pub id: u8,
+    /// The CPU whose run queue holds it.
+    pub cpu: u8,
+    /// `pin()` depth: a pinned thread is never migrated to another run queue.
+    pub pin: u16,
+    /// Its activations (thread context only) and their locals, as on a CPU.
+    pub stack: Vec<Activation>,
+    pub locals: Vec<i32>,
+}
+
+/// `State::current` of a CPU whose thread has exited.
+pub const NO_THREAD: u8 = u8::MAX;
 
 /// One INVLPGB in flight: the invalidation of (aspace, va) still has to reach the TLB of
 /// every CPU in `pending`.
@@ -194,7 +220,7 @@ impl Cpu {
 // and left out of one of them does not compile, instead of silently keeping stale data.
 impl Clone for State {
     fn clone(&self) -> Self {
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
         State {
             mem: mem.clone(),
             cpus: cpus.clone(),
@@ -204,6 +230,8 @@ impl Clone for State {
             ipi_losses_left: *ipi_losses_left,
             bcast: bcast.clone(),
             retired: retired.clone(),
+            threads: threads.clone(),
+            current: current.clone(),
         }
     }
     fn clone_from(&mut self, o: &Self) {
@@ -215,7 +243,7 @@ impl State {
     /// Copy every field but the CPUs from `o`, reusing the buffers; the CPUs are left to
     /// the caller (`clone_from` copies them whole, `restore` only what a step can change).
     fn copy_all_but_cpus(&mut self, o: &State) -> &mut Vec<Cpu> {
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
         mem.clone_from(&o.mem);
         ptes.clone_from(&o.ptes);
         frames.clone_from(&o.frames);
@@ -223,6 +251,8 @@ impl State {
         *ipi_losses_left = o.ipi_losses_left;
         bcast.clone_from(&o.bcast);
         retired.clone_from(&o.retired);
+        threads.clone_from(&o.threads);
+        current.clone_from(&o.current);
         cpus
     }
 }
@@ -318,13 +348,15 @@ impl State {
             ipi_losses_left: 0,
             bcast: Vec::new(),
             retired: Vec::new(),
+            threads: Vec::new(),
+            current: Vec::new(),
         }
     }
 
     /// Make `self`, which was `parent` before one choice of CPU `c`, equal to `parent`
     /// again, copying only what such a choice can change: shared memory, page tables,
-    /// frames and the NMI budget, CPU c, and the other CPUs' scalar fields (an IPI sets
-    /// their IRR bits). The other CPUs' stacks, locals, TLBs and store buffers are left
+    /// frames and the NMI budget, CPU c, the other CPUs' scalar fields (an IPI sets
+    /// their IRR bits), and the queued threads (a switch or a migration changes them). The other CPUs' stacks, locals, TLBs and store buffers are left
     /// alone (a drain empties only its own CPU's buffer): no step
     /// reaches into them, and copying them is most of the cost of `clone_from`. Debug
     /// builds check the result against `parent`, so a step that broke this would show.
@@ -364,6 +396,12 @@ impl State {
             + self.frames.len() * size_of::<PageFrame>()
             + self.bcast.len() * size_of::<Bcast>()
             + self.retired.len() * size_of::<Retired>()
+            + self.current.len()
+            + self
+                .threads
+                .iter()
+                .map(|t| size_of::<Thread>() + t.stack.len() * size_of::<Activation>() + t.locals.len() * 4)
+                .sum::<usize>()
     }
 
     /// Number of words `encode` appends.
@@ -385,6 +423,8 @@ impl State {
             + self.frames.len()
             + 3 * self.bcast.len()
             + self.retired.len()
+            + self.current.len()
+            + self.threads.iter().map(|t| 2 + 3 * t.stack.len() + t.locals.len()).sum::<usize>()
     }
 
     /// Replace the contents of `out` with the compact encoding of the state. Every word
@@ -392,17 +432,22 @@ impl State {
     /// (pushing word by word, a capacity check each, cost as much as the step itself).
     pub fn encode(&self, out: &mut Vec<u32>) {
         let n = self.encoded_len();
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
         if out.len() != n {
             out.resize(n, 0);
         }
         let o = &mut out[..];
-        o[0] = mem.len() as u32;
+        // The thread counts sit in high bits that are zero without threads (memory holds
+        // at most 2^16 words, frames are u16 indices): a model without `thread` entries
+        // keeps the words it always had.
+        debug_assert!(mem.len() < 1 << 24 && current.len() <= 0xFF && threads.len() <= 0xFF);
+        o[0] = mem.len() as u32 | (current.len() as u32) << 24;
         debug_assert!(bcast.len() <= 0xFF && retired.len() <= 0xFF);
         o[1] = cpus.len() as u32 | (*nmis_left as u32) << 8 | (bcast.len() as u32) << 16 | (retired.len() as u32) << 24;
         debug_assert!(ptes.len() < 1 << 24);
         o[2] = ptes.len() as u32 | (*ipi_losses_left as u32) << 24;
-        o[3] = frames.len() as u32;
+        debug_assert!(frames.len() < 1 << 24);
+        o[3] = frames.len() as u32 | (threads.len() as u32) << 24;
         let mut i = 4;
         copy_words(&mut o[i..i + mem.len()], mem);
         i += mem.len();
@@ -428,17 +473,7 @@ impl State {
             h[3] = *isr;
             h[4] = locals.len() as u32 | (tlb.len() as u32) << 16;
             i += 5;
-            for (d, a) in o[i..i + 3 * stack.len()].chunks_exact_mut(3).zip(stack) {
-                let Activation { proc, pc, base, ctx, ctx_base, saved_if } = *a;
-                let ctx = match ctx {
-                    Ctx::Thread => CTX_THREAD,
-                    Ctx::Nmi => CTX_NMI,
-                    Ctx::Irq(v) => 2 + v as u32,
-                };
-                d[0] = proc as u32 | ctx << 16 | (ctx_base as u32) << 30 | (saved_if as u32) << 31;
-                d[1] = pc;
-                d[2] = base;
-            }
+            encode_stack(&mut o[i..i + 3 * stack.len()], stack);
             i += 3 * stack.len();
             copy_words(&mut o[i..i + locals.len()], locals);
             i += locals.len();
@@ -484,25 +519,44 @@ impl State {
         }
         i += 3 * bcast.len();
         // Addresses are below MAX_MEM (2^16) and owners below 32.
-        for (d, r) in o[i..].iter_mut().zip(retired) {
+        for (d, r) in o[i..i + retired.len()].iter_mut().zip(retired) {
             let Retired { addr, owner } = *r;
             *d = addr | (owner as u32) << 24;
         }
+        i += retired.len();
+        for (d, &t) in o[i..i + current.len()].iter_mut().zip(current) {
+            *d = t as u32;
+        }
+        i += current.len();
+        for t in threads {
+            let Thread { id, cpu, pin, stack, locals } = t;
+            debug_assert!(stack.len() < 1 << 16 && locals.len() <= super::MAX_CPU_LOCALS);
+            o[i] = *id as u32 | (*cpu as u32) << 8 | (stack.len() as u32) << 16;
+            o[i + 1] = *pin as u32 | (locals.len() as u32) << 16;
+            i += 2;
+            encode_stack(&mut o[i..i + 3 * stack.len()], stack);
+            i += 3 * stack.len();
+            copy_words(&mut o[i..i + locals.len()], locals);
+            i += locals.len();
+        }
+        debug_assert_eq!(i, n);
     }
 
     /// Overwrite the state with the one `w` encodes (from `encode`), reusing its buffers.
     /// Returns the number of words read.
     pub fn decode_from(&mut self, w: &[u32]) -> usize {
         let bit = |x: u32, i: u32| (x >> i) & 1 != 0;
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired } = self;
-        let nmem = w[0] as usize;
+        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
+        let nmem = (w[0] & 0xFF_FFFF) as usize;
+        let ncurrent = (w[0] >> 24) as usize;
         let ncpu = (w[1] & 0xFF) as usize;
         *nmis_left = (w[1] >> 8) as u8;
         let nbcast = ((w[1] >> 16) & 0xFF) as usize;
         let nretired = (w[1] >> 24) as usize;
         let nptes = (w[2] & 0xFF_FFFF) as usize;
         *ipi_losses_left = (w[2] >> 24) as u8;
-        let nframes = w[3] as usize;
+        let nframes = (w[3] & 0xFF_FFFF) as usize;
+        let nthreads = (w[3] >> 24) as usize;
         let mut i = 4;
         mem.clear();
         mem.extend(w[i..i + nmem].iter().map(|&x| x as i32));
@@ -544,22 +598,7 @@ impl State {
             let nlocals = (w[i + 4] & 0xFFFF) as usize;
             let ntlb = (w[i + 4] >> 16) as usize;
             i += 5;
-            stack.clear();
-            for a in w[i..i + 3 * nstack].chunks_exact(3) {
-                let ctx = match (a[0] >> 16) & 0x3FFF {
-                    CTX_THREAD => Ctx::Thread,
-                    CTX_NMI => Ctx::Nmi,
-                    v => Ctx::Irq((v - 2) as u8),
-                };
-                stack.push(Activation {
-                    proc: a[0] as u16,
-                    pc: a[1],
-                    base: a[2],
-                    ctx,
-                    ctx_base: bit(a[0], 30),
-                    saved_if: bit(a[0], 31),
-                });
-            }
+            decode_stack(stack, &w[i..i + 3 * nstack]);
             i += 3 * nstack;
             locals.clear();
             locals.extend(w[i..i + nlocals].iter().map(|&x| x as i32));
@@ -614,7 +653,63 @@ impl State {
         i += 3 * nbcast;
         retired.clear();
         retired.extend(w[i..i + nretired].iter().map(|&r| Retired { addr: r & 0xFF_FFFF, owner: (r >> 24) as u8 }));
-        i + nretired
+        i += nretired;
+        current.clear();
+        current.extend(w[i..i + ncurrent].iter().map(|&t| t as u8));
+        i += ncurrent;
+        threads.truncate(nthreads);
+        while threads.len() < nthreads {
+            threads.push(Thread { id: 0, cpu: 0, pin: 0, stack: Vec::new(), locals: Vec::new() });
+        }
+        for t in threads.iter_mut() {
+            let Thread { id, cpu, pin, stack, locals } = t;
+            *id = w[i] as u8;
+            *cpu = (w[i] >> 8) as u8;
+            let nstack = (w[i] >> 16) as usize;
+            *pin = w[i + 1] as u16;
+            let nlocals = (w[i + 1] >> 16) as usize;
+            i += 2;
+            decode_stack(stack, &w[i..i + 3 * nstack]);
+            i += 3 * nstack;
+            locals.clear();
+            locals.extend(w[i..i + nlocals].iter().map(|&x| x as i32));
+            i += nlocals;
+        }
+        i
+    }
+}
+
+fn encode_stack(o: &mut [u32], stack: &[Activation]) {
+    for (d, a) in o.chunks_exact_mut(3).zip(stack) {
+        let Activation { proc, pc, base, ctx, ctx_base, saved_if } = *a;
+        let ctx = match ctx {
+            Ctx::Thread => CTX_THREAD,
+            Ctx::Nmi => CTX_NMI,
+            Ctx::Irq(v) => 2 + v as u32,
+        };
+        d[0] = proc as u32 | ctx << 16 | (ctx_base as u32) << 30 | (saved_if as u32) << 31;
+        d[1] = pc;
+        d[2] = base;
+    }
+}
+
+fn decode_stack(stack: &mut Vec<Activation>, w: &[u32]) {
+    let bit = |x: u32, i: u32| (x >> i) & 1 != 0;
+    stack.clear();
+    for a in w.chunks_exact(3) {
+        let ctx = match (a[0] >> 16) & 0x3FFF {
+            CTX_THREAD => Ctx::Thread,
+            CTX_NMI => Ctx::Nmi,
+            v => Ctx::Irq((v - 2) as u8),
+        };
+        stack.push(Activation {
+            proc: a[0] as u16,
+            pc: a[1],
+            base: a[2],
+            ctx,
+            ctx_base: bit(a[0], 30),
+            saved_if: bit(a[0], 31),
+        });
     }
 }
 

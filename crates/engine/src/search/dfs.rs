@@ -7,7 +7,9 @@
 //! pending interrupt it can take) takes one in the cycle, and a store buffer that holds a
 //! store in every state of the cycle commits one in it. Only the cycles closed by DFS
 //! back edges are examined, so this finds fair non-progress cycles but is not a complete
-//! fair-cycle search (a nested-DFS/SCC analysis would be).
+//! fair-cycle search (a nested-DFS/SCC analysis would be). With threads, a context switch
+//! or a migration is the scheduler's choice and counts as no CPU's step; a switch enabled
+//! in every state of the cycle must be taken in it, a migration never has to be.
 //!
 //! **Partial-order reduction** (`por`): in a state where some CPU c runs with IF=0, no
 //! NMI can arrive, c has no other enabled choice, and c's next step α (with the local
@@ -45,6 +47,11 @@
 //! So every reachable violation, deadlock and lost shootdown is still reached. The
 //! probe steps α and judges its effects, not the instruction's kind: an operand that
 //! reads shared memory (`invlpg(va_var)`) or a folded `retire` makes it shared.
+//!
+//! **Threads** (a scenario with `thread` entries). A context switch replaces a CPU's
+//! whole private state (stack, locals, pin depth, IF), and a private step (`pin`, `sti`)
+//! decides whether a switch or a migration is enabled at all; rather than argue each
+//! pair, a configuration with threads takes no ample step: the search is the full one.
 //!
 //! **Store buffers** (`hw_tso`). A drain is a shared write by its CPU: it changes memory
 //! that every other CPU may read, so it is never an ample step, and it depends on the
@@ -213,6 +220,10 @@ impl Dfs {
     /// `id` is the frame's: the successor the cycle proviso computes is kept for it.
     fn ample(&mut self, m: &Machine, s: &State, enabled: &[Choice], id: u64) -> Option<Choice> {
         if m.prog.nmi.is_some() && s.nmis_left > 0 {
+            return None;
+        }
+        // Switches and migrations are taken as dependent on everything (module doc).
+        if m.has_threads() {
             return None;
         }
         'cpus: for (c, cpu) in s.cpus.iter().enumerate() {
@@ -418,15 +429,25 @@ impl Dfs {
         let steps: Vec<Choice> = frames[1..].iter().filter_map(|f| f.via).chain(std::iter::once(closing)).collect();
         let ncpu = m.ncpu();
         let waiter = (0..ncpu).find(|&c| frames.iter().all(|f| m.spinning(&f.state, c)))?;
+        // A switch or a migration is the scheduler's choice, not progress of the CPU it
+        // names: a cycle of migrations while a CPU could take a broadcast is not fair.
+        let cpu_choice = |x: &&Choice, d: u8| x.cpu() == d && !matches!(x, Choice::Switch(..) | Choice::Migrate(..));
         for d in 0..ncpu as u8 {
-            let always = frames.iter().all(|f| f.enabled.iter().any(|x| x.cpu() == d));
-            if always && !steps.iter().any(|x| x.cpu() == d) {
+            let always = frames.iter().all(|f| f.enabled.iter().any(|x| cpu_choice(&x, d)));
+            if always && !steps.iter().any(|x| cpu_choice(&x, d)) {
                 return None;
             }
             // A store buffer drains eventually whatever its CPU does meanwhile: a cycle
             // that keeps a store buffered forever is not a run of the hardware.
             let drain = Choice::Drain(d);
             if frames.iter().all(|f| f.enabled.contains(&drain)) && !steps.contains(&drain) {
+                return None;
+            }
+        }
+        // A fair scheduler eventually makes a switch that stays possible (weak fairness);
+        // it need never migrate.
+        for f in &frames[0].enabled {
+            if matches!(f, Choice::Switch(..)) && frames.iter().all(|g| g.enabled.contains(f)) && !steps.contains(f) {
                 return None;
             }
         }

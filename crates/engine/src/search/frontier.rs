@@ -17,6 +17,9 @@ pub(crate) fn choice_word(c: Choice) -> u32 {
         // Tag 0 with bit 9 set, the vector in bits 10..18 (steps and drains leave 9..30 clear).
         Choice::Lose(c, v) => 1 << 9 | (v as u32) << 10 | c as u32,
         Choice::Irq(c, v) => 1 << 30 | (v as u32) << 8 | c as u32,
+        // The IRQ tag, told apart by bits 29 and 28 (interrupts leave bits 16..30 clear).
+        Choice::Switch(c, t) => 1 << 30 | 1 << 29 | (t as u32) << 8 | c as u32,
+        Choice::Migrate(t, d) => 1 << 30 | 1 << 28 | (t as u32) << 8 | d as u32,
         Choice::Nmi(c) => 2 << 30 | c as u32,
         // Shares the NMI tag, told apart by bit 29 (NMIs leave bits 8..30 clear).
         Choice::Bcast(c, k) => 2 << 30 | 1 << 29 | (k as u32) << 8 | c as u32,
@@ -30,6 +33,8 @@ pub(crate) fn word_choice(w: u32) -> Choice {
         0 if w & 1 << 9 != 0 => Choice::Lose(c, (w >> 10) as u8),
         0 if w & 1 << 8 != 0 => Choice::Drain(c),
         0 => Choice::Step(c),
+        1 if w & 1 << 29 != 0 => Choice::Switch(c, (w >> 8) as u8),
+        1 if w & 1 << 28 != 0 => Choice::Migrate((w >> 8) as u8, c),
         1 => Choice::Irq(c, (w >> 8) as u8),
         2 if w & 1 << 29 != 0 => Choice::Bcast(c, (w >> 8) as u8),
         2 => Choice::Nmi(c),
@@ -128,6 +133,10 @@ mod tests {
             Choice::Drain(0),
             Choice::Bcast(0, 0),
             Choice::Lose(31, 255),
+            Choice::Switch(31, 255),
+            Choice::Switch(0, 39),
+            Choice::Migrate(39, 31),
+            Choice::Migrate(0, 0),
             Choice::Lose(0, 0),
             Choice::Lose(7, 1),
         ];

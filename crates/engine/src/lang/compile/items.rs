@@ -70,10 +70,40 @@ impl Compiler {
             }
             cpus.push(spec);
         }
+        let mut threads = Vec::new();
+        for t in &s.threads {
+            let (_, hi, _) = self.prog.cpus;
+            if !(0..i64::from(hi)).contains(&t.cpu) {
+                self.err(t.span, format!("thread on CPU {}, but the model runs on CPUs 0 to {}", t.cpu, hi - 1));
+                continue;
+            }
+            if threads.len() >= MAX_QUEUED_THREADS {
+                self.err(t.span, format!("more than {MAX_QUEUED_THREADS} queued threads in one scenario"));
+                continue;
+            }
+            let (name, args) = &t.call;
+            let proc = match self.globals.get(name) {
+                Some(&Global::Proc(p)) => {
+                    let want = self.arity[p as usize];
+                    if want != args.len() {
+                        self.err(t.span, format!("`{name}` takes {want} argument(s), {} given", args.len()));
+                    }
+                    p
+                }
+                _ => {
+                    self.err(t.span, format!("unknown procedure `{name}`"));
+                    continue;
+                }
+            };
+            min_cpus = min_cpus.max(t.cpu as u32 + 1);
+            let args = args.iter().map(|a| self.const_expr(a, false)).collect();
+            threads.push(ThreadSpec { cpu: t.cpu as u32, proc, args, line: t.span.line });
+        }
         self.prog.scenarios.push(Scenario {
             name: s.name.clone(),
             doc: s.doc.clone(),
             cpus,
+            threads,
             min_cpus,
             line: s.span.line,
         });

@@ -6,7 +6,7 @@ use super::builtins::{self, Arity, Builtin};
 use super::parser::{parse, MAX_DEPTH, MAX_EXPR_HEIGHT};
 use super::program::*;
 use crate::diag::{bound, clip, Diagnostic, Span, MAX_DIAGNOSTICS};
-use crate::machine::{option_range, Decl, MAX_CPUS as MACHINE_CPUS};
+use crate::machine::{option_range, Decl, MAX_CPUS as MACHINE_CPUS, MAX_QUEUED_THREADS};
 use std::collections::HashMap;
 
 mod call;

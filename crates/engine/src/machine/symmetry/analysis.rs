@@ -49,6 +49,17 @@ pub(super) fn analyse(m: &Machine) -> Symmetry {
     if classes.is_empty() {
         return sym;
     }
+    // A thread keeps its id when it migrates, and the state names queued threads by
+    // id and CPU: renaming CPUs would have to rename threads too, which `permute` does not.
+    if let Some(t) = m.prog.scenarios.get(m.cfg.scenario).and_then(|sc| sc.threads.first()) {
+        let text = m.prog.source_line(t.line);
+        sym.refusal = Some(format!(
+            "line {}: the scenario queues threads, which migrate between CPUs; CPU symmetry does not rename \
+             threads (`{text}`)",
+            t.line
+        ));
+        return sym;
+    }
     let moving = classes.iter().flatten().fold(0u32, |a, &c| a | 1 << c);
     let prog = &m.prog;
     let mut an = An {

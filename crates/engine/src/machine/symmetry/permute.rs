@@ -69,6 +69,10 @@ impl Symmetry {
             Choice::Drain(x) => Choice::Drain(p(x)),
             Choice::Bcast(x, k) => Choice::Bcast(p(x), k),
             Choice::Lose(x, v) => Choice::Lose(p(x), v),
+            // Never reached: the analysis refuses a scenario with threads (thread ids
+            // are not renamed with their CPUs).
+            Choice::Switch(x, t) => Choice::Switch(p(x), t),
+            Choice::Migrate(t, x) => Choice::Migrate(t, p(x)),
         }
     }
 

@@ -1,0 +1,243 @@
+//! Threads, context switches and migration (issue #14): where a switch is enabled, that a
+//! pinned thread stays on its CPU, that states with threads encode without ambiguity,
+//! the arm64 race r355427 found with its exact counterexample and its fixes verified,
+//! and the located errors of bad `thread` entries.
+
+mod common;
+use common::*;
+use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::machine::Ctx;
+use sdlab_engine::*;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+fn arm64() -> std::sync::Arc<Program> {
+    program(models::find("arm64-tlbi").expect("bundled").source)
+}
+
+fn machine(p: &std::sync::Arc<Program>, ncpu: u32, opts: &[(&str, &str)]) -> Machine {
+    session(p, ncpu, "preempt", opts).into_machine()
+}
+
+/// Every reachable state of `m` (the spaces here are small).
+fn reachable(m: &Machine) -> Vec<State> {
+    let mut seen = HashSet::new();
+    let mut todo = VecDeque::from([m.initial().clone()]);
+    let mut out = Vec::new();
+    let (mut en, mut fx) = (Vec::new(), Vec::new());
+    while let Some(s) = todo.pop_front() {
+        if !seen.insert(s.clone()) {
+            continue;
+        }
+        m.enabled(&s, &mut en);
+        for &ch in &en {
+            let mut next = s.clone();
+            fx.clear();
+            if let Ok(st) = m.step(&mut next, ch, &mut fx) {
+                if st.violation.is_none() {
+                    todo.push_back(next);
+                }
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+fn check(m: &Machine) -> (Outcome, u64) {
+    let (o, pr) = Checker::new(m.clone(), Options::default()).check();
+    common::replay::assert_replays(m, &o, "arm64-tlbi");
+    (o, pr.states)
+}
+
+fn schedule(o: &Outcome) -> (String, String) {
+    match o {
+        Outcome::Violation { property, choices, .. } => {
+            (property.to_string(), choices.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "))
+        }
+        other => panic!("no violation: {other:?}"),
+    }
+}
+
+#[test]
+fn r355427_is_found_with_its_shortest_counterexample_at_two_and_three_cpus() {
+    let p = arm64();
+    // CPU 1 caches the page; CPU 0 clears the PTE and issues the TLBI; the interrupt
+    // thread preempts it; it migrates and runs its DSB on the other CPU, which issued
+    // nothing; it frees the page; a reader still translates to it.
+    let (o, states) = check(&machine(&p, 2, &[]));
+    assert_eq!(schedule(&o), ("G-STALE".into(), "1 0 0 s0.2 m0.1 s1.0 1 1 s1.1 1".into()));
+    assert_eq!(states, 1026);
+    let (o, states) = check(&machine(&p, 3, &[]));
+    assert_eq!(schedule(&o), ("G-STALE".into(), "1 0 0 s0.3 m0.2 s2.0 2 2 1".into()));
+    assert_eq!(states, 7778);
+}
+
+#[test]
+fn r355427_fixed_by_a_dsb_in_the_switch_or_by_pinning_verifies_at_two_and_three_cpus() {
+    let p = arm64();
+    for (opt, pins) in [("sched_switch_dsb", [732, 28250]), ("pin_flush", [1078, 39926])] {
+        for (ncpu, want) in [2, 3].into_iter().zip(pins) {
+            let (o, states) = check(&machine(&p, ncpu, &[(opt, "true")]));
+            assert_eq!(o, Outcome::Verified, "{opt} at {ncpu} CPUs");
+            assert_eq!(states, want, "{opt} at {ncpu} CPUs");
+        }
+    }
+}
+
+#[test]
+fn the_declared_race_is_r355427_labelled_as_a_real_bug() {
+    let p = arm64();
+    let r = p.races.iter().find(|r| r.name == "R355427").expect("declared");
+    assert_eq!(r.kind, RaceKind::Bug);
+    assert!(r.cite.contains("r355427") && r.cite.contains("D22622"), "{}", r.cite);
+}
+
+const SMALL: &str = r#"model "switch points";
+cpus 2..2 default 2;
+vector V = 0x40;
+shared x = 0;
+handler V {
+    x = 10;
+    x = 11;
+    eoi();
+}
+proc a() {
+    x = 1;
+    disable_interrupts();
+    x = 2;
+    enable_interrupts();
+    critical_enter();
+    x = 3;
+    critical_exit();
+    x = 4;
+}
+proc b() {
+    x = 5;
+}
+proc kick() {
+    send_ipi(bit(0), V);
+}
+scenario s { cpu 0: a(); cpu 1: kick(); thread 0: b(); }
+"#;
+
+#[test]
+fn a_switch_is_enabled_exactly_at_thread_boundaries_with_if_set_and_no_critical_section() {
+    let p = program(SMALL);
+    let m = session(&p, 2, "s", &[]).into_machine();
+    let (mut seen_on, mut seen_off_if, mut seen_off_crit, mut seen_off_handler) = (false, false, false, false);
+    for s in reachable(&m) {
+        let cpu = &s.cpus[0];
+        let mut en = Vec::new();
+        m.enabled(&s, &mut en);
+        let queued = s.threads.iter().any(|t| t.cpu == 0);
+        let switch = en.iter().any(|c| matches!(c, Choice::Switch(0, _)));
+        let in_handler = cpu.stack.iter().any(|a| a.ctx != Ctx::Thread);
+        let allowed = cpu.stack.is_empty() || (cpu.intr && cpu.crit == 0 && !in_handler);
+        assert_eq!(switch, queued && allowed, "{s:?}");
+        if queued && !cpu.stack.is_empty() {
+            seen_on |= switch;
+            seen_off_if |= !cpu.intr && !in_handler;
+            seen_off_crit |= cpu.intr && cpu.crit > 0;
+            seen_off_handler |= in_handler;
+        }
+        // The machine refuses the switch where it is not enabled, whoever asks.
+        if queued && !allowed {
+            let t = s.threads.iter().find(|t| t.cpu == 0).unwrap().id;
+            let mut next = s.clone();
+            let err = m.step(&mut next, Choice::Switch(0, t), &mut Vec::new()).unwrap_err();
+            assert!(matches!(err.error, RunError::NotPossible { why: Refused::NotPreemptible, .. }), "{err:?}");
+        }
+    }
+    assert!(seen_on && seen_off_if && seen_off_crit && seen_off_handler);
+}
+
+/// Where thread `t` is (the CPU that runs it or queues it) and its pin depth.
+fn place(s: &State, t: u8) -> Option<(usize, u16)> {
+    if let Some(c) = s.current.iter().position(|&x| x == t) {
+        return Some((c, s.cpus[c].pin));
+    }
+    s.threads.iter().find(|q| q.id == t).map(|q| (q.cpu as usize, q.pin))
+}
+
+#[test]
+fn a_pinned_thread_never_migrates() {
+    let p = arm64();
+    let m = machine(&p, 3, &[("pin_flush", "true")]);
+    let (mut pinned_and_queued, mut moved_unpinned) = (0, 0);
+    for s in reachable(&m) {
+        let mut en = Vec::new();
+        m.enabled(&s, &mut en);
+        for t in s.threads.iter().filter(|t| t.pin > 0) {
+            pinned_and_queued += 1;
+            assert!(!en.iter().any(|c| matches!(c, Choice::Migrate(id, _) if *id == t.id)), "{s:?}");
+            let mut next = s.clone();
+            let to = (t.cpu + 1) % 3;
+            let err = m.step(&mut next, Choice::Migrate(t.id, to), &mut Vec::new()).unwrap_err();
+            assert!(matches!(err.error, RunError::NotPossible { why: Refused::Pinned, .. }), "{err:?}");
+        }
+        // Along every transition, a thread pinned before it is on the same CPU after it.
+        for &ch in &en {
+            let mut next = s.clone();
+            m.step(&mut next, ch, &mut Vec::new()).expect("enabled");
+            for t in 0..8u8 {
+                if let (Some((c, pin)), Some((d, _))) = (place(&s, t), place(&next, t)) {
+                    assert!(pin == 0 || c == d, "thread {t} pinned on CPU {c} is on CPU {d} after {ch}");
+                    moved_unpinned += usize::from(c != d);
+                }
+            }
+        }
+    }
+    assert!(pinned_and_queued > 0, "the unmapper is never preempted while pinned: the test shows nothing");
+    assert!(moved_unpinned > 0, "no thread ever migrates: the test shows nothing");
+}
+
+#[test]
+fn states_with_threads_encode_without_ambiguity() {
+    let p = arm64();
+    let mut words: HashMap<Vec<u32>, State> = HashMap::new();
+    for s in reachable(&machine(&p, 3, &[])) {
+        let w = assert_encoding_round_trips(&s);
+        if let Some(other) = words.insert(w, s.clone()) {
+            assert_eq!(other, s, "two states, one encoding");
+        }
+    }
+}
+
+#[test]
+fn neither_symmetry_nor_por_reduce_a_scenario_with_threads() {
+    let p = arm64();
+    let m = machine(&p, 3, &[]);
+    let sym = m.symmetry();
+    let r = sym.refusal().expect("refused");
+    let line = models::find("arm64-tlbi").unwrap().source.lines().position(|l| l.contains("thread 0:")).unwrap() + 1;
+    assert!(r.starts_with(&format!("line {line}: the scenario queues threads")), "{r}");
+    let full = Checker::new(m.clone(), Options { symmetry: false, ..Options::default() }).check();
+    let por = Checker::new(m, Options { mode: checker::Mode::Dfs, por: true, ..Options::default() }).check();
+    assert!(matches!(por.0, Outcome::Violation { .. }), "{:?}", por.0);
+    assert!(por.1.states >= full.1.states, "POR pruned a configuration with threads");
+}
+
+#[test]
+fn a_scenario_without_threads_never_switches() {
+    for b in models::BUNDLED.iter().filter(|b| b.id != "arm64-tlbi") {
+        let p = program(b.source);
+        let m = Machine::new(p.clone(), Config::new(&p)).expect("machine");
+        assert!(m.initial().threads.is_empty() && m.initial().current.is_empty(), "{}", b.id);
+        assert!(!m.has_threads(), "{}", b.id);
+    }
+}
+
+#[test]
+fn bad_thread_entries_are_located_errors() {
+    let base = "model \"t\";\ncpus 1..2 default 2;\naspace mm;\nproc f(a) { }\nscenario s { cpu 0: f(1); ENTRY }\n";
+    for (entry, want) in [
+        ("thread 2: f(1);", "thread on CPU 2"),
+        ("thread 0: g(1);", "unknown procedure `g`"),
+        ("thread 0: f();", "takes 1 argument"),
+        ("thread 0: f(1) in mm;", "`in` is for `cpu` entries"),
+        ("thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 1: f(1);", "more than 8 queued threads"),
+    ] {
+        let (_, d) = compile(&base.replace("ENTRY", entry));
+        assert!(d.iter().any(|d| d.message.contains(want) && d.span.line == 5), "{entry}: {d:?}");
+    }
+}
