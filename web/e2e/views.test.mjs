@@ -208,6 +208,10 @@ export default [
       // CPU 0 sends until it finds the ring over half full; polling its own empty rings
       // on the way does not pull the view away from the ring it fills.
       for (let i = 0; i < 40; i++) await page.keyboard.press('0');
+      // The page draws after the keys are handled, a moment later on a busy machine: wait
+      // for the 40th step's picture before reading it.
+      await page.waitForFunction(() => /step 40$/.test(document.querySelector('#step-count')?.textContent ?? ''), null, { timeout: 10000 })
+        .catch(async () => assert(false, `40 presses of 0 took 40 steps: ${await page.textContent('#step-count')}`));
       assert((await page.textContent('#view-ipiq .ring-pair')).trim() === '0 → 1', 'following the ring CPU 0 fills');
       assert((await page.locator('#view-ipiq .ring-main .slot.queued').count()) >= 3, 'over half of the 4 slots queued');
       assert(Number(await page.textContent("#view-ipiq .ring-pick[data-ring='1'] .ring-count")) >= 3, 'the thumbnail counts them');

@@ -157,7 +157,7 @@ fn lx3_shows_the_paging_structure_cache_on_the_cpu_card() {
 fn r355427_plays_to_its_banner_with_threads_on_the_cpu_cards() {
     let mut lab = show_me("arm64-tlbi", "R355427");
     let plan = lab.plan.clone().unwrap();
-    assert_eq!(schedule::format(&plan.choices), "1 0 0 s0.2 m0.1 s1.0 1 1 s1.1 1");
+    assert_eq!(sdlab_engine::schedule::format(&plan.choices), "1 0 0 s0.2 m0.1 s1.0 1 1 s1.1 1");
     let cards = sdlab_lab::view::cpus(&lab);
     assert_eq!(cards[0].threads.as_deref(), Some("thread 0 · queue 2"));
     assert_eq!(cards[1].threads.as_deref(), Some("thread 1 · queue empty"));

@@ -62,6 +62,7 @@ const GROUPS: &[Group] = &[
             "crates/engine/src/machine/request.rs",
             "crates/engine/src/machine/broadcast.rs",
             "crates/engine/src/machine/psc.rs",
+            "crates/engine/src/machine/sched.rs",
         ],
         tests: ENGINE_TESTS,
     },
