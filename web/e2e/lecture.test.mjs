@@ -163,7 +163,18 @@ export default [
       }
       // The longest narration of the CVE run, in presenter mode at 1280x720: the box grows.
       await page.setViewportSize({ width: 1280, height: 720 });
+      // The search's figures are shown while preparing and left out of the slide; the
+      // verdict stays in both.
+      const verdict = () => page.$eval('#check-result', (r) => ({
+        verdict: r.getBoundingClientRect().height > 0 && r.textContent.includes('Found'),
+        figures: (r.querySelector('.check-stats')?.getBoundingClientRect().width ?? 0) > 0,
+        text: r.textContent,
+      }));
+      const before = await verdict();
+      assert(before.verdict && before.figures && /\d+ states, \d+ transitions/.test(before.text), `normal view: ${JSON.stringify(before)}`);
       await page.click('#presenter');
+      const after = await verdict();
+      assert(after.verdict && !after.figures && after.text === before.text, `presenter mode: ${JSON.stringify(after)}`);
       await page.keyboard.press('Home');
       for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
       await noOverlap(page, 'a long narration in presenter mode');

@@ -93,9 +93,11 @@ pub enum CheckStatus {
         depth: u32,
         seconds: f64,
     },
-    /// The checker's verdict in words, and whether it is a violation.
+    /// The checker's verdict in words, the search's figures (states, time) apart so that
+    /// presenter mode can leave them out, and whether it is a violation.
     Finished {
         text: String,
+        stats: String,
         violation: bool,
     },
     Failed(String),
@@ -567,8 +569,9 @@ impl Pane {
                 self.check = match verdict {
                     Verdict::Verified => CheckStatus::Finished {
                         text: format!(
-                            "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: {reductions}). {stats}"
+                            "Verified: no violation in {states} states (exhaustive breadth-first search; reductions: {reductions})."
                         ),
+                        stats,
                         violation: false,
                     },
                     Verdict::Violation => {
@@ -590,7 +593,7 @@ impl Pane {
                                 let choices = choices.unwrap_or_default();
                                 let message = message.unwrap_or_default();
                                 let text = format!(
-                                    "Found {} in {} steps, the shortest possible; loaded at step 0: press → to play it. {stats}",
+                                    "Found {} in {} steps, the shortest possible; loaded at step 0: press → to play it.",
                                     property.map_or_else(|| "a violation".to_string(), Property::describe),
                                     choices.len()
                                 );
@@ -598,7 +601,7 @@ impl Pane {
                                 self.running = false;
                                 self.error = None;
                                 self.plan = Some(Plan::new(choices, property, message, cycle_start));
-                                CheckStatus::Finished { text, violation: true }
+                                CheckStatus::Finished { text, stats, violation: true }
                             }
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
                         }

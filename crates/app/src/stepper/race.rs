@@ -166,9 +166,11 @@ pub fn RacePanel(props: &Props) -> Html {
                 </span>
             }
         }
-        CheckStatus::Finished { text, violation } => {
-            html! { <span id="check-result" class={classes!("check-result", violation.then_some("found"))} role="status">{ text }</span> }
-        }
+        CheckStatus::Finished { text, stats, violation } => html! {
+            <span id="check-result" class={classes!("check-result", violation.then_some("found"))} role="status">
+                { format!("{text} ") }<span class="check-stats">{ stats }</span>
+            </span>
+        },
         CheckStatus::Failed(m) => {
             html! { <span id="check-result" class="check-result failed" role="status">{ m }</span> }
         }
