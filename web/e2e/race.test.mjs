@@ -84,7 +84,8 @@ export default [
       const n = Number(/in (\d+) steps/.exec(result)[1]);
       await page.click('body', { position: { x: 5, y: 5 } });
       for (let i = 0; i < n; i++) await page.keyboard.press('ArrowRight');
-      assert((await page.textContent('#step-count')).trim() === `step ${n}`, 'at the last step');
+      const at = (await page.textContent('#step-count')).trim();
+      assert(at === `step ${n}`, `at the last step: ${at} of ${n}`);
       const banner = await page.textContent('#banner');
       assert(banner.includes('G-DIRTY'), banner);
       // The scoreboard's targets are not interchangeable: the result says where.

@@ -53,6 +53,14 @@ for (const file of files) {
       if (!/^(data|blob):/.test(u) && new URL(u).origin !== origin) problems.push(`request left the app: ${u}`);
     });
     const screenshot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+    // A key press returns once the page has taken the key, not once it has drawn what the
+    // key did; on a busy machine a walk then read the step before the page showed it
+    // (twice in fresh-clone runs). Every press here waits for the next frame to be drawn.
+    const press = page.keyboard.press.bind(page.keyboard);
+    page.keyboard.press = async (...args) => {
+      await press(...args);
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)))).catch(() => {});
+    };
     const t0 = Date.now();
     try {
       await withTimeout(t.fn({ page, baseUrl, screenshot, context: browser.context }), t.timeout ?? 180000);
