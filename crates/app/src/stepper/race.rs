@@ -84,10 +84,7 @@ pub struct Props {
 /// step that changes nothing here does not draw the panel again.
 impl PartialEq for Props {
     fn eq(&self, o: &Self) -> bool {
-        self.view == o.view
-            && std::rc::Rc::ptr_eq(&self.lab.inner, &o.lab.inner)
-            && self.dispatch == o.dispatch
-            && self.open_ref == o.open_ref
+        self.view == o.view && self.lab.same_pane(&o.lab) && self.dispatch == o.dispatch && self.open_ref == o.open_ref
     }
 }
 

@@ -43,7 +43,7 @@ pub struct Props {
 /// draw the menu again.
 impl PartialEq for Props {
     fn eq(&self, o: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&self.lab.inner, &o.lab.inner)
+        self.lab.same_pane(&o.lab)
     }
 }
 

@@ -15,11 +15,17 @@ pub struct Lab {
 
 impl PartialEq for Lab {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner) && self.version == other.version
+        self.same_pane(other) && self.version == other.version
     }
 }
 
 impl Lab {
+    /// The same pane, whatever the version: one `Rc` for the page's life, so a component
+    /// that reads the pane only when asked (not while drawing) compares labs with this.
+    pub fn same_pane(&self, other: &Lab) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+
     pub fn new() -> Lab {
         Lab { inner: Rc::new(RefCell::new(Pane::opening())), version: 0 }
     }

@@ -49,7 +49,7 @@ pub struct Props {
 impl PartialEq for Props {
     fn eq(&self, o: &Self) -> bool {
         self.view == o.view
-            && std::rc::Rc::ptr_eq(&self.lab.inner, &o.lab.inner)
+            && self.lab.same_pane(&o.lab)
             && self.dispatch == o.dispatch
             && self.toggle_help == o.toggle_help
     }

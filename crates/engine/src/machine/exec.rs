@@ -117,12 +117,7 @@ impl Machine {
                     }
                 };
                 let cpu = &mut s.cpus[c];
-                // A walk through a PTE that maps a free frame caches a translation no use
-                // of which is safe: give it a generation the frame does not have, so that
-                // an access through it is a use after free (G-STALE), even once the frame
-                // is allocated again.
-                let fr = s.frames[pte.frame as usize];
-                let gen = if fr.allocated { fr.gen } else { fr.gen.wrapping_sub(1) };
+                let gen = s.frames[pte.frame as usize].gen_for_translation();
                 let entry = TlbEntry {
                     aspace: sl.aspace,
                     va: sl.va,

@@ -47,10 +47,7 @@ impl Machine {
                     if !pde.present {
                         return Walk::Fault;
                     }
-                    let fr = s.frames[pde.frame as usize];
-                    // As for a leaf fill through a PTE that maps a free frame: no use of
-                    // the entry is safe, so it gets a generation the frame does not have.
-                    let gen = if fr.allocated { fr.gen } else { fr.gen.wrapping_sub(1) };
+                    let gen = s.frames[pde.frame as usize].gen_for_translation();
                     let e = PscEntry { aspace: asp, frame: pde.frame, gen };
                     let cpu = &mut s.cpus[c];
                     cpu.psc.push(e);
@@ -59,8 +56,7 @@ impl Machine {
                     e
                 }
             };
-            let fr = s.frames[e.frame as usize];
-            if !fr.allocated || fr.gen != e.gen {
+            if !s.frames[e.frame as usize].holds(e.gen) {
                 return Walk::Freed { frame: e.frame, cached: cached.is_some() };
             }
         }
@@ -86,12 +82,8 @@ impl Machine {
         }
         if let Some(t) = self.table_of(sl.aspace) {
             match cpu.psc.iter().find(|e| e.aspace == sl.aspace) {
-                Some(e) => {
-                    let fr = s.frames[e.frame as usize];
-                    if !fr.allocated || fr.gen != e.gen {
-                        return true;
-                    }
-                }
+                Some(e) if !s.frames[e.frame as usize].holds(e.gen) => return true,
+                Some(_) => {}
                 None if self.pte_view(s, c, t).present => return true,
                 None => return false,
             }

@@ -181,6 +181,26 @@ pub struct PageFrame {
     pub gen: u16,
 }
 
+impl PageFrame {
+    /// The generation a translation read from a mapping of this frame records: the
+    /// frame's own while it is allocated. A walk through a mapping of a free frame caches
+    /// a translation no use of which is safe, so it gets a generation the frame does not
+    /// have: any access through it is a use after free (G-STALE), even once the frame is
+    /// allocated again.
+    pub fn gen_for_translation(&self) -> u16 {
+        if self.allocated {
+            self.gen
+        } else {
+            self.gen.wrapping_sub(1)
+        }
+    }
+
+    /// Whether a translation that recorded `gen` still names this allocation of the frame.
+    pub fn holds(&self, gen: u16) -> bool {
+        self.allocated && self.gen == gen
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct TlbEntry {
     pub aspace: u8,
