@@ -946,3 +946,69 @@ fn a_for_loop_that_takes_steps_is_refused_and_the_verdict_is_the_full_one() {
         }
     }
 }
+
+/// Two interchangeable CPUs that end alike but for one thing their TLBs or counters
+/// hold: the first to arrive (`xchg` on `last`) takes one path, the second the other,
+/// and both return. The two ways round are one orbit, so the reduced search must keep
+/// one representative of it: the representative must see what tells the CPUs apart.
+fn assert_one_representative_per_orbit(what: &str, decls: &str, first: &str, second: &str) {
+    for ncpu in [3, 4] {
+        let src = format!(
+            "model \"{what}\"; cpus 2..4 default 3; shared last = -1; shared turn = 0;\n{decls}\n\
+             proc w() {{ local o = xchg(last, self); if (o == -1) {{ {first} turn = 1; }} \
+             else {{ while (turn == 0) {{ pause(); }} {second} }} }}\n\
+             scenario s \"x\" {{ cpu 0: idle; cpu *: w() in mm; }}"
+        );
+        let m = machine(&program(&src), ncpu, "s", &[]);
+        assert!(m.symmetry().refusal().is_none(), "{what}: {:?}", m.symmetry().refusal());
+        assert_equivariant(&m, 20_000);
+        let (full, orbits, reduced) = assert_reduction_agrees(&m);
+        assert!(orbits < full, "{what} at {ncpu} CPUs: {full} {orbits} {reduced}");
+    }
+}
+
+/// The first CPU caches page A, the second page B (SDM vol. 3A §4.10.2: an entry is
+/// keyed by its page number): only the cached VA tells them apart.
+#[test]
+fn the_representative_sees_which_page_a_tlb_caches() {
+    assert_one_representative_per_orbit(
+        "page",
+        "aspace mm; map mm 0x1000 readonly; map mm 0x2000 readonly;",
+        "user_load(0x1000);",
+        "user_load(0x2000);",
+    );
+}
+
+/// The first CPU caches the page, the second remaps it to a new frame (no invalidation
+/// reaches the first) and caches it too: same VA, only the frame tells them apart.
+#[test]
+fn the_representative_sees_which_frame_a_tlb_entry_caches() {
+    assert_one_representative_per_orbit(
+        "frame",
+        "aspace mm; map mm 0x1000 readonly; frames 3;",
+        "user_load(0x1000);",
+        "local g = pte_clear(mm, 0x1000); local f = alloc_page(); pte_set(mm, 0x1000, f, 0); user_load(0x1000);",
+    );
+}
+
+/// The first CPU caches the page; the second frees its frame, gets the same frame back
+/// (one frame in all) with a new generation, maps it again and caches it: same VA and
+/// frame, only the generation tells the entries apart.
+#[test]
+fn the_representative_sees_a_tlb_entry_s_generation() {
+    assert_one_representative_per_orbit(
+        "generation",
+        "aspace mm; map mm 0x1000 unmapped; frames 1; shared fr = -1;",
+        "local f = alloc_page(); fr = f; pte_set(mm, 0x1000, f, 0); user_load(0x1000);",
+        "local g = pte_clear(mm, 0x1000); free_page(g); local f = alloc_page(); pte_set(mm, 0x1000, f, 0); user_load(0x1000);",
+    );
+}
+
+/// The first CPU returns pinned, or inside a critical section; the second does not:
+/// only the depth tells them apart.
+#[test]
+fn the_representative_sees_pin_and_critical_section_depths() {
+    for (what, first) in [("pin", "pin();"), ("critical section", "critical_enter();")] {
+        assert_one_representative_per_orbit(what, "aspace mm;", first, "");
+    }
+}

@@ -79,8 +79,11 @@ impl Symmetry {
     /// A member of `s`'s orbit, in `out`, and the renaming that takes `s` to it, in `perm`.
     /// Not the canonical least member (any member is sound; this one is cheap): the CPUs
     /// of each class are sorted by a fingerprint of their own record and their per-CPU
-    /// words, CPU numbers in them reduced to "me" or "another", ties in index order. With
-    /// no class, `out` is `s` and `perm` the identity.
+    /// words, ties in index order. In the fingerprint a CPU number is reduced to what
+    /// renaming keeps: "me", "a CPU of class k", or itself (a CPU no renaming moves, or
+    /// no CPU at all, like -1); a mask to my bit, its bits outside every class, and how
+    /// many CPUs of each class it holds. With no class, `out` is `s` and `perm` the
+    /// identity.
     pub fn representative(&self, s: &State, out: &mut State, perm: &mut Vec<u8>) {
         perm.clear();
         perm.extend(0..self.ncpu as u8);
@@ -90,10 +93,15 @@ impl Symmetry {
         }
         // At most 32 CPUs: a buffer on the stack, as this runs on every transition.
         let mut buf = [(0u64, 0u8); 32];
+        let mut masks = [0u32; 16];
+        let masks = &mut masks[..self.classes.len()];
+        for (m, class) in masks.iter_mut().zip(&self.classes) {
+            *m = class.iter().fold(0, |a, &c| a | 1 << c);
+        }
         for class in &self.classes {
             let keyed = &mut buf[..class.len()];
             for (k, &c) in keyed.iter_mut().zip(class) {
-                *k = (self.fingerprint(s, c as usize), c);
+                *k = (self.fingerprint(s, c as usize, masks), c);
             }
             keyed.sort_unstable();
             for (i, &(_, c)) in keyed.iter().enumerate() {
@@ -103,12 +111,27 @@ impl Symmetry {
         self.permute(s, perm, out);
     }
 
-    fn fingerprint(&self, s: &State, c: usize) -> u64 {
+    /// `classes`: per class, the mask of its CPUs.
+    fn fingerprint(&self, s: &State, c: usize, classes: &[u32]) -> u64 {
         let mut h = Mix(0xcbf2_9ce4_8422_2325);
-        let abstracted = |sort: Sort, v: i32| match sort {
-            Sort::Plain => v,
-            Sort::Cpu => (v == c as i32) as i32 | i32::MIN,
-            Sort::Mask => (v as u32).count_ones() as i32 | ((v >> c) & 1) << 8,
+        let moving = classes.iter().fold(0, |a, m| a | m);
+        let abstracted = |sort: Sort, v: i32| -> u64 {
+            match sort {
+                Sort::Plain => v as u32 as u64,
+                Sort::Cpu if v == c as i32 => 1 << 40,
+                Sort::Cpu => match classes.iter().position(|m| (0..32).contains(&v) && m >> v & 1 == 1) {
+                    Some(k) => (k as u64 + 2) << 40,
+                    None => v as u32 as u64,
+                },
+                Sort::Mask => {
+                    let v = v as u32;
+                    let mut x = ((v & !moving) as u64) << 1 | (v >> c & 1) as u64;
+                    for m in classes {
+                        x = x.wrapping_mul(0x0100_0000_01b3).wrapping_add((v & m).count_ones() as u64);
+                    }
+                    x
+                }
+            }
         };
         let cpu: &Cpu = &s.cpus[c];
         h.add(cpu.intr as u64 | (cpu.nmi_latch as u64) << 1 | (cpu.thread_done as u64) << 2 | (cpu.aspace as u64) << 8);
@@ -118,7 +141,7 @@ impl Symmetry {
             h.add(a.proc as u64 | (a.pc as u64) << 16);
             for (i, &sort) in self.locals[a.proc as usize].iter().enumerate() {
                 if let Some(&v) = cpu.locals.get(a.base as usize + i) {
-                    h.add(abstracted(sort, v) as u32 as u64);
+                    h.add(abstracted(sort, v));
                 }
             }
         }
@@ -129,13 +152,14 @@ impl Symmetry {
         h.add(cpu.window.map_or(u64::MAX, |w| w.va as u32 as u64));
         // Row c of every variable whose first dimension is a CPU one; where a later
         // dimension is a CPU one too, the row's words are summed, not listed, since their
-        // order follows the numbering. Mask words elsewhere: whether they hold c.
+        // order follows the numbering. CPU numbers and masks elsewhere, abstracted as in a
+        // row: which CPU a shared word names tells two CPUs apart as well as their own words.
         for v in &self.vars {
             if v.cpu_dim.first() != Some(&true) {
-                if v.content == Sort::Mask {
+                if v.content != Sort::Plain {
                     let size: u32 = v.dims.iter().product();
                     for k in 0..size {
-                        h.add(((s.mem[(v.base + k) as usize] >> c) & 1) as u64);
+                        h.add(abstracted(v.content, s.mem[(v.base + k) as usize]));
                     }
                 }
                 continue;
@@ -149,13 +173,13 @@ impl Symmetry {
                 let mut sum = 0u64;
                 for &x in words {
                     let mut e = Mix(0);
-                    e.add(abstracted(v.content, x) as u32 as u64);
+                    e.add(abstracted(v.content, x));
                     sum = sum.wrapping_add(e.0);
                 }
                 h.add(sum);
             } else {
                 for &x in words {
-                    h.add(abstracted(v.content, x) as u32 as u64);
+                    h.add(abstracted(v.content, x));
                 }
             }
         }
