@@ -61,6 +61,18 @@ fn compile_errors_are_located() {
             22,
             "does not fit in a 32-bit word",
         ),
+        (
+            "model \"m\";\naspace mm;\nproc f() { invlpgb(mm, 0x1000);\n  dsb_ish(); }\nscenario s { cpu 0: f(); }",
+            4,
+            3,
+            "already spells the broadcast invalidation `invlpgb` and `tlbsync`",
+        ),
+        (
+            "model \"m\";\naspace mm;\nproc f() { tlbi_is(mm, 0x1000); tlbsync(); }\nscenario s { cpu 0: f(); }",
+            3,
+            33,
+            "already spells the broadcast invalidation `tlbi_is` and `dsb_ish`",
+        ),
     ];
     for &(src, line, col, msg) in cases {
         let d = first_error(src);

@@ -580,3 +580,45 @@ fn an_ipi_may_be_lost_only_while_pending_and_within_the_budget() {
         assert!(bad.parse::<Choice>().is_err(), "{bad}");
     }
 }
+
+/// The broadcast invalidation is narrated with the names of the model's architecture:
+/// the arm64 model's step log says TLBI VALE1IS and DSB ISH, never AMD's INVLPGB and
+/// TLBSYNC; an x86 model says INVLPGB and TLBSYNC.
+#[test]
+fn a_broadcast_invalidation_is_narrated_in_its_architecture_s_names() {
+    let src = |issue: &str, wait: &str| {
+        format!(
+            "model \"b\"; cpus 2..2 default 2; aspace mm; map mm 0x1000 writable;\n\
+             proc f() {{ user_load(0x1000); }}\n\
+             proc g() {{ {issue}(mm, 0x1000); {wait}(); }}\n\
+             scenario s {{ cpu 0: g() in mm; cpu 1: f() in mm; }}"
+        )
+    };
+    for (issue, wait, names, not) in [
+        ("tlbi_is", "dsb_ish", ["TLBI VALE1IS", "DSB ISH"], "INVLPGB"),
+        ("invlpgb", "tlbsync", ["INVLPGB", "TLBSYNC"], "TLBI"),
+    ] {
+        let p = program(&src(issue, wait));
+        let mut s = session(&p, 2, "s", &[]);
+        let mut told = String::new();
+        let m = s.machine().clone();
+        // Issue, see the wait refused while the broadcast is in flight, let it reach
+        // both TLBs, then wait.
+        for e in &s.step(Choice::Step(0)).expect("issue").effects {
+            told += &machine::describe_effect(&m, e);
+            told.push('\n');
+        }
+        told += &m.wait(s.state(), 0).map(|w| w.condition + "\n").unwrap_or_default();
+        for c in [0, 1] {
+            told += &(machine::describe_choice(&m, Choice::Bcast(c, 0)) + "\n");
+            s.step(Choice::Bcast(c, 0)).expect("arrival");
+        }
+        for e in &s.step(Choice::Step(0)).expect("wait").effects {
+            told += &(machine::describe_effect(&m, e) + "\n");
+        }
+        for n in names {
+            assert!(told.contains(n), "{issue}: `{n}` missing from: {told}");
+        }
+        assert!(!told.contains(not), "{issue}: `{not}` in: {told}");
+    }
+}

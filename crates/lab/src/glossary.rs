@@ -17,6 +17,7 @@ pub const GLOSSARY: &[(&str, &str)] = &[
     ("lazy TLB", "A CPU running a kernel thread keeps the previous process's address space loaded without using it; Linux may skip its IPI and let it flush on the next switch."),
     ("TSO", "x86 total store order: each CPU's stores wait in a store buffer, so it sees its own stores before other CPUs do; a fence or a locked instruction drains the buffer."),
     ("INVLPGB", "AMD's broadcast invalidation: every TLB drops the page in its own time; TLBSYNC waits until they all have."),
+    ("TLBI …IS", "arm64's broadcast invalidation (inner shareable): every PE's TLB drops the page in its own time, with no IPI; DSB ISH waits only for the TLBIs this PE issued."),
     ("acknowledgement", "The target's word to the initiator that it is done (or, in some algorithms, that it has seen the request): the initiator waits for every one."),
     ("G-STALE", "Safety: no CPU uses a TLB entry of a frame that has been freed (use after free through a stale entry)."),
     ("G-DIRTY", "Safety: no write through a cached translation is lost after the frame was declared clean (a lost modification)."),

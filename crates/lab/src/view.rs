@@ -59,8 +59,10 @@ pub struct CpuView {
     pub aspace: String,
     /// The page of an open acknowledgement window (G-USERMODE-WINDOW).
     pub window: Option<i32>,
-    /// INVLPGBs this CPU issued that have not reached every TLB yet.
+    /// INVLPGBs (TLBIs on arm64) this CPU issued that have not reached every TLB yet.
     pub issued: Vec<String>,
+    /// The broadcast invalidation and its wait, as the model's architecture names them.
+    pub broadcast: (&'static str, &'static str),
     pub lapic: Vec<LapicRow>,
     pub tlb: Vec<TlbRow>,
     /// An entry came or went in the last step (an INVLPG that found nothing changed nothing).
@@ -160,6 +162,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
             stale: st.frames[e.frame as usize].gen != e.gen,
         })
         .collect();
+    let issue = m.prog().broadcast_names().0;
     let extra = enabled
         .iter()
         .filter(|ch| ch.cpu() as usize == c && Some(**ch) != preferred)
@@ -173,10 +176,9 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
                 Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
                 Choice::Switch(_, t) => format!("switch to thread {t}"),
                 Choice::Migrate(t, _) => format!("thread {t} migrates here"),
-                Choice::Bcast(_, k) => st
-                    .bcast
-                    .get(k as usize)
-                    .map_or_else(|| "INVLPGB".into(), |b| format!("INVLPGB {:#x} arrives", b.va)),
+                Choice::Bcast(_, k) => {
+                    st.bcast.get(k as usize).map_or_else(|| issue.into(), |b| format!("{issue} {:#x} arrives", b.va))
+                }
             };
             (label, *ch)
         })
@@ -227,6 +229,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
         aspace,
         window: cpu.window.map(|w| w.va),
         issued,
+        broadcast: m.prog().broadcast_names(),
         lapic,
         tlb,
         tlb_changed,

@@ -76,8 +76,8 @@ pub fn CpuCard(props: &Props) -> Html {
                         { format!("PSC: {}", v.psc.join(", ")) }</span>
                 }
                 if !v.issued.is_empty() {
-                    <span class="flag" data-flag="invlpgb" title="INVLPGBs issued by this CPU still on their way (TLBSYNC waits for them)">
-                        { format!("INVLPGB in flight: {}", v.issued.join(", ")) }</span>
+                    <span class="flag" data-flag="invlpgb" title={format!("{}s issued by this CPU still on their way ({} waits for them)", v.broadcast.0, v.broadcast.1)}>
+                        { format!("{} in flight: {}", v.broadcast.0, v.issued.join(", ")) }</span>
                 }
             </div>
             <table class="lapic"><thead><tr><th>{ "vector" }</th><th title={sdlab_lab::glossary::meaning("IRR")}>{ "IRR" }</th><th title={sdlab_lab::glossary::meaning("ISR")}>{ "ISR" }</th></tr></thead>

@@ -64,6 +64,8 @@ builtins! {
     SendIpi "send_ipi" Arity::Exactly(2), false, "send a vector to a CPU mask: sets IRR at every target";
     Invlpg "invlpg" Arity::Exactly(1), false, "drop this CPU's entry for a page";
     Invlpgb "invlpgb" Arity::Exactly(2), false, "broadcast the invalidation of (address space, page) to every TLB";
+    TlbiIs "tlbi_is" Arity::Exactly(2), false, "arm64 TLBI VALE1IS: invlpgb's broadcast, named as arm64 names it";
+    DsbIsh "dsb_ish" Arity::Exactly(0), false, "arm64 DSB ISH: tlbsync's wait for this PE's own TLBIs, named as arm64 names it";
     UserLoad "user_load" Arity::Exactly(1), false, "a user read through the TLB (a miss walks the page table)";
     UserStore "user_store" Arity::Exactly(1), false, "a user write through the TLB (sets the dirty bit)";
     FreePage "free_page" Arity::Exactly(1), false, "free a frame (its generation moves on)";

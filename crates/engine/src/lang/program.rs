@@ -523,8 +523,36 @@ pub struct Program {
     pub messages: Vec<String>,
     /// Names of the trace points the model's `ktr(...)` statements use, interned.
     pub ktr_names: Vec<String>,
+    /// How the model spells the broadcast invalidation, if it uses one.
+    pub broadcast: Option<BroadcastIsa>,
     /// Source span of every instruction, kept for editors (proc, pc) -> span.
     pub spans: Vec<Vec<Span>>,
+}
+
+/// The architecture whose names a model uses for the broadcast invalidation and its wait:
+/// AMD's INVLPGB and TLBSYNC, or arm64's TLBI ...IS and DSB ISH (algorithms.md §7.6, §7.7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BroadcastIsa {
+    X86,
+    Arm64,
+}
+
+impl BroadcastIsa {
+    /// (the broadcast, the wait), as the architecture's manual names them.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            BroadcastIsa::X86 => ("INVLPGB", "TLBSYNC"),
+            BroadcastIsa::Arm64 => ("TLBI VALE1IS", "DSB ISH"),
+        }
+    }
+
+    /// (the broadcast, the wait) as the model language's built-ins.
+    pub fn builtins(self) -> (&'static str, &'static str) {
+        match self {
+            BroadcastIsa::X86 => ("invlpgb", "tlbsync"),
+            BroadcastIsa::Arm64 => ("tlbi_is", "dsb_ish"),
+        }
+    }
 }
 
 impl Program {
@@ -536,6 +564,10 @@ impl Program {
     }
     pub fn narration(&self, i: &Instr) -> Option<&str> {
         (i.narr != NO_NARRATION).then(|| self.narrations[i.narr as usize].as_str())
+    }
+    /// (the broadcast invalidation, its wait) as this model's architecture names them.
+    pub fn broadcast_names(&self) -> (&'static str, &'static str) {
+        self.broadcast.unwrap_or(BroadcastIsa::X86).names()
     }
     /// The name of trace point `i` (`Effect::Ktr::name`), e.g. `ipiq_receive`.
     pub fn ktr_name(&self, i: u16) -> &str {

@@ -133,14 +133,19 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         }
         Effect::BcastIssue { cpu, aspace, va } => {
             format!(
-                "CPU {cpu} issues INVLPGB for {} va {va:#x}: every TLB will drop it, in its own time",
+                "CPU {cpu} issues {} for {} va {va:#x}: every TLB will drop it, in its own time",
+                m.prog.broadcast_names().0,
                 m.aspace_name(aspace)
             )
         }
         Effect::BcastReach { cpu, issuer, va, removed } => {
-            format!("CPU {issuer}'s INVLPGB of va {va:#x} reaches CPU {cpu}'s TLB ({removed} entry removed)")
+            let issue = m.prog.broadcast_names().0;
+            format!("CPU {issuer}'s {issue} of va {va:#x} reaches CPU {cpu}'s TLB ({removed} entry removed)")
         }
-        Effect::Tlbsync { cpu } => format!("CPU {cpu}'s TLBSYNC completes: its INVLPGBs have reached every TLB"),
+        Effect::Tlbsync { cpu } => {
+            let (issue, wait) = m.prog.broadcast_names();
+            format!("CPU {cpu}'s {wait} completes: its {issue}s have reached every TLB")
+        }
         Effect::Ktr { cpu, name, .. } => {
             let args: Vec<String> = e.ktr_args().iter().map(|a| a.to_string()).collect();
             format!("CPU {cpu} traces {}({})", m.prog.ktr_name(name), args.join(", "))
@@ -173,7 +178,7 @@ pub fn describe_choice(m: &Machine, c: Choice) -> String {
         Choice::Fill(c, s) => format!("CPU {c}'s TLB fills speculatively (slot {s})"),
         Choice::Nmi(c) => format!("an NMI hits CPU {c}"),
         Choice::Drain(c) => format!("CPU {c}'s store buffer commits its oldest store"),
-        Choice::Bcast(c, k) => format!("INVLPGB number {k} in flight reaches CPU {c}'s TLB"),
+        Choice::Bcast(c, k) => format!("{} number {k} in flight reaches CPU {c}'s TLB", m.prog.broadcast_names().0),
         Choice::Lose(c, v) => format!("CPU {c}'s pending {} is lost", m.vector_name(v)),
         Choice::Switch(c, t) => format!("CPU {c} switches to thread {t}"),
         Choice::Migrate(t, d) => format!("thread {t} migrates to CPU {d}"),

@@ -202,7 +202,7 @@ impl fmt::Display for RunError {
             ),
             RunError::EoiWithNothingInService => f.write_str("EOI with no interrupt in service"),
             RunError::TooManyBroadcasts { max } => {
-                write!(f, "invlpgb: more than {max} broadcasts in flight (a TLBSYNC is missing?)")
+                write!(f, "more than {max} broadcast invalidations in flight (is a wait for them, TLBSYNC or DSB ISH, missing?)")
             }
             RunError::TooManyRetired { max } => write!(
                 f,

@@ -839,7 +839,10 @@ impl Machine {
                 }
                 proc.cond_text.iter().find(|(pc, _)| *pc == a.pc).map(|(_, t)| t.clone()).unwrap_or_default()
             }
-            Kind::Tlbsync if self.tlbsync_waits(s, c) => "TLBSYNC: an INVLPGB of this CPU is still in flight".into(),
+            Kind::Tlbsync if self.tlbsync_waits(s, c) => {
+                let (issue, wait) = self.prog.broadcast_names();
+                format!("{wait}: an {issue} of this CPU is still in flight")
+            }
             _ => return None,
         };
         let masked = (0..self.prog.vectors.len())

@@ -34,6 +34,28 @@ impl Compiler {
         r
     }
 
+    /// The broadcast invalidation is spelt the x86 way (`invlpgb`, `tlbsync`) or the arm64
+    /// way (`tlbi_is`, `dsb_ish`), one per model: the machine's rule is the same, and the
+    /// narration names the instructions of the model's architecture.
+    fn broadcast_isa(&mut self, b: Builtin, span: Span) -> Option<()> {
+        let isa = if matches!(b, Builtin::TlbiIs | Builtin::DsbIsh) { BroadcastIsa::Arm64 } else { BroadcastIsa::X86 };
+        match self.prog.broadcast {
+            None => self.prog.broadcast = Some(isa),
+            Some(was) if was != isa => {
+                let (issue, wait) = was.builtins();
+                self.err(
+                    span,
+                    format!(
+                        "this model already spells the broadcast invalidation `{issue}` and `{wait}`: one architecture's names throughout"
+                    ),
+                );
+                return None;
+            }
+            Some(_) => {}
+        }
+        Some(())
+    }
+
     /// A shared word an atomic operates on, whose index is computed locally.
     fn rmw_place(&mut self, e: &ast::Expr, what: &str) -> Option<Place> {
         let place = self.place(e)?;
@@ -83,7 +105,8 @@ impl Compiler {
                 self.emit_at(Kind::Retire(place), ctx, false);
                 return None;
             }
-            Builtin::Invlpgb => {
+            Builtin::Invlpgb | Builtin::TlbiIs => {
+                self.broadcast_isa(b, span)?;
                 let aspace = self.local_only(&args[0]);
                 let va = self.local_only(&args[1]);
                 Kind::Invlpgb { aspace, va }
@@ -96,7 +119,10 @@ impl Compiler {
             Builtin::Unpin => Kind::Unpin,
             Builtin::Eoi => Kind::Eoi,
             Builtin::FlushTlb => Kind::FlushTlb,
-            Builtin::Tlbsync => Kind::Tlbsync,
+            Builtin::Tlbsync | Builtin::DsbIsh => {
+                self.broadcast_isa(b, span)?;
+                Kind::Tlbsync
+            }
             // Purely local: folds into the next step.
             Builtin::Pause => return None,
             Builtin::SendIpi => {

@@ -182,6 +182,7 @@ impl Compiler {
                 narrations: vec![],
                 messages: vec![],
                 ktr_names: vec![],
+                broadcast: None,
                 spans: vec![],
             },
             diags: vec![],
