@@ -3,6 +3,8 @@
 
 use crate::setup;
 use crate::util::{output, root, sh};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
 const STEPS_NATIVE: &str = "20000000";
@@ -41,13 +43,23 @@ pub fn run(which: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The best of three runs of a command that prints one JSON line with `steps_per_sec`:
-/// throughput is limited from above by the machine, from below by whatever else runs.
-fn best_of_three(mut run: impl FnMut() -> Option<String>) -> Option<String> {
-    (0..3).filter_map(|_| run()).max_by(|a, b| {
-        let (x, y) = (field(a, "steps_per_sec").unwrap_or(0.0), field(b, "steps_per_sec").unwrap_or(0.0));
-        x.total_cmp(&y)
-    })
+/// Three runs of a command that prints one JSON line with `steps_per_sec`: the best
+/// one's line (throughput is limited from above by the machine, from below by whatever
+/// else runs) and every run's `steps_per_sec`, slowest first, for the spread.
+fn three(mut run: impl FnMut() -> Option<String>) -> Option<(String, Vec<f64>)> {
+    let rate = |j: &str| field(j, "steps_per_sec").unwrap_or(0.0);
+    let mut all: Vec<String> = (0..3).filter_map(|_| run()).collect();
+    all.sort_by(|a, b| rate(a).total_cmp(&rate(b)));
+    let rates = all.iter().map(|j| rate(j)).collect();
+    all.pop().map(|best| (best, rates))
+}
+
+/// "min / median / max" of rates in millions, sorted ascending.
+fn spread_m(rates: &[f64]) -> String {
+    match rates {
+        [] => "—".into(),
+        r => format!("{:.2} / {:.2} / {:.2}", r[0] / 1e6, r[r.len() / 2] / 1e6, r[r.len() - 1] / 1e6),
+    }
 }
 
 /// Value of a numeric field in a one-line JSON object (enough for our own output).
@@ -67,7 +79,8 @@ fn steps() -> Result<String, String> {
     crate::util::run(sh("cargo").args(["build", "--quiet", "--profile", "bench", "-p", "sdlab-cli"]))?;
     // Where this cargo build put it: CARGO_TARGET_DIR when set, or a stale binary is timed.
     let sdlab = crate::bench_trace::target_dir().join("release/sdlab");
-    let native = best_of_three(|| {
+    let load_native = load_average();
+    let (native, native_rates) = three(|| {
         output(sh(&sdlab.to_string_lossy()).args(["bench-steps", "--cpus", "4", "--steps", STEPS_NATIVE, "--json"]))
             .and_then(|o| last_json_line(&o))
     })
@@ -75,7 +88,8 @@ fn steps() -> Result<String, String> {
     println!("{native}");
     println!("bench: wasm engine steps/s in headless Chromium ({STEPS_WASM} steps)");
     crate::util::run(sh("trunk").args(["build", "--release"]))?;
-    let wasm = best_of_three(|| {
+    let load_wasm = load_average();
+    let (wasm, wasm_rates) = three(|| {
         output(
             sh("node")
                 .arg(root().join("web/e2e/bench.mjs"))
@@ -94,23 +108,26 @@ fn steps() -> Result<String, String> {
          seeded random schedule (restarting when a run ends), best of three runs each. Native: `sdlab bench-steps` built with opt-level 3; \
          wasm: the same function in the release build of the app (engine at opt-level 3, the rest at opt-level z, wasm-opt -Oz) in headless Chromium.\n\n\
          {}\n\n\
-         | measure | value | target | met |\n|---|---|---|---|\n\
-         | native steps/s | {} | ≥ 20 M | {} |\n\
-         | wasm steps/s (Chromium) | {} | ≥ 0.7 × native | {} |\n\
-         | wasm / native | {:.2} | ≥ 0.70 | {} |\n\n\
+         | measure | value (best) | M steps/s min / median / max | load avg at start | target | met |\n|---|---|---|---|---|---|\n\
+         | native steps/s | {} | {} | {load_native:.2} | ≥ 20 M | {} |\n\
+         | wasm steps/s (Chromium) | {} | {} | {load_wasm:.2} | ≥ 0.7 × native | {} |\n\
+         | wasm / native | {:.2} | | | ≥ 0.70 | {} |\n\n\
          Raw: native `{native}`; wasm `{wasm}`.\n",
         machine(),
         m(n),
+        spread_m(&native_rates),
         if n >= 20e6 { "yes" } else { "no" },
         m(w),
+        spread_m(&wasm_rates),
         if w >= 0.7 * n { "yes" } else { "no" },
         w / n,
         if w >= 0.7 * n { "yes" } else { "no" },
     ))
 }
 
-/// Each measurement of the checker section is the fastest of this many runs: the bench
-/// machines are shared, and a neighbour's burst only ever makes a run slower.
+/// Each measurement of the checker section is the fastest of this many runs, given with
+/// the spread of all of them: the bench machines are shared, and a neighbour's burst
+/// only ever makes a run slower. A 4-CPU search runs half a minute, so three is what fits.
 const RUNS: usize = 3;
 /// Searches that end within a second are run this many times instead, ours and SPIN's
 /// alike: at tens of milliseconds one scheduler hiccup is a large part of a run.
@@ -125,74 +142,104 @@ fn runs(first: f64) -> usize {
     }
 }
 
-fn best_ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<String, String> {
-    let mut best: Option<(f64, String)> = None;
-    let mut n = RUNS;
-    let mut i = 0;
-    while i < n {
-        i += 1;
-        let (json, wall) = ours(cpus, sets, extra)?;
-        let t = field(&json, "seconds").unwrap_or(wall);
-        if i == 1 {
-            n = runs(t);
+/// The runs of one measurement, fastest first: each one's seconds and what it reported.
+struct Series<T> {
+    runs: Vec<(f64, T)>,
+    /// The 1-minute load average when the measurement started.
+    load: f64,
+}
+
+impl<T> Series<T> {
+    /// Run `run` until the measurement has as many runs as its first one's time calls
+    /// for (`runs`); `done` are runs already made (a sweep's best).
+    fn measure(mut run: impl FnMut() -> Result<(f64, T), String>, done: Vec<(f64, T)>) -> Result<Self, String> {
+        let load = load_average();
+        let mut runs_ = done;
+        if runs_.is_empty() {
+            runs_.push(run()?);
         }
-        if best.as_ref().is_none_or(|(b, _)| t < *b) {
-            best = Some((t, json));
+        while runs_.len() < runs(runs_[0].0) {
+            runs_.push(run()?);
+        }
+        runs_.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(Series { runs: runs_, load })
+    }
+
+    fn best(&self) -> &T {
+        &self.runs[0].1
+    }
+
+    fn min(&self) -> f64 {
+        self.runs[0].0
+    }
+
+    fn median(&self) -> f64 {
+        let n = self.runs.len();
+        if n % 2 == 1 {
+            self.runs[n / 2].0
+        } else {
+            (self.runs[n / 2 - 1].0 + self.runs[n / 2].0) / 2.0
         }
     }
-    best.map(|(_, j)| j).ok_or_else(|| "no run".into())
-}
 
-#[derive(Clone, Copy)]
-enum SpinSearch {
-    /// pan's default: depth-first, with SPIN's partial-order reduction.
-    Dfs,
-    /// `-DBFS`: breadth-first, shortest counterexamples.
-    Bfs,
-    /// `-DBFS_PAR` run with `-uN`: SPIN's multi-core breadth-first search.
-    BfsParallel(usize),
-}
-
-fn best_spin(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<SpinRun, String> {
-    let mut best: Option<SpinRun> = None;
-    let mut pan = build_pan(cpus, defines, search)?;
-    let mut n = RUNS;
-    let mut i = 0;
-    while i < n {
-        i += 1;
-        let r = run_pan(&mut pan)?;
-        if i == 1 {
-            n = runs(r.seconds);
-        }
-        if best.as_ref().is_none_or(|b| r.seconds < b.seconds) {
-            best = Some(r);
-        }
+    /// "min / median / max (n runs)", in seconds.
+    fn spread(&self) -> String {
+        let max = self.runs.last().map_or(0.0, |r| r.0);
+        let d = if max < 1.0 { 3 } else { 1 };
+        format!("{:.d$} / {:.d$} / {:.d$} ({})", self.min(), self.median(), max, self.runs.len())
     }
-    best.ok_or_else(|| "no run".into())
 }
 
-/// States per second, or "—" when the time is too short to divide by.
-fn rate(states: f64, seconds: f64) -> String {
-    if seconds < 0.01 {
-        "—".into()
+/// The 1-minute load average now: what else the shared machine was doing.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().and_then(|x| x.parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// `program` as a command whose peak resident set GNU time writes to `file` (`%M`, the
+/// kernel's maxrss in KiB, which is VmHWM), where the machine has `/usr/bin/time`: one
+/// way of measuring for our checker and SPIN's alike.
+fn with_peak_rss(program: &Path, file: &Path) -> Command {
+    if Path::new("/usr/bin/time").exists() {
+        let _ = std::fs::remove_file(file);
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let mut c = sh("/usr/bin/time");
+        c.args(["-f", "%M", "-o"]).arg(file).arg(program);
+        c
     } else {
-        format!("{:.0}", states / seconds)
+        sh(&program.to_string_lossy())
     }
 }
 
-/// Ours / SPIN's time; below 10 ms both are start-up noise and no ratio means anything.
-fn ratio(ours: f64, spin: f64) -> String {
-    if ours.max(spin) < 0.01 {
-        "— (both < 0.01 s)".into()
-    } else {
-        format!("{:.2}", ours / spin.max(1e-3))
+/// The peak resident set `with_peak_rss` wrote, in MB (its last line: GNU time puts a
+/// line about a non-zero exit status first).
+fn read_peak_rss(file: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let kib: f64 = text.lines().rev().find_map(|l| l.trim().parse().ok())?;
+    Some(kib / 1024.0)
+}
+
+/// One run of `sdlab check`: its JSON line and peak resident set.
+struct OursRun {
+    json: String,
+    rss_mb: Option<f64>,
+}
+
+impl OursRun {
+    fn get(&self, key: &str) -> f64 {
+        field(&self.json, key).unwrap_or(0.0)
     }
 }
 
-/// `sdlab check` on the scoreboard, as JSON.
-fn ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<(String, f64), String> {
+/// `sdlab check` on the scoreboard; the time is the search's own seconds.
+fn ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<(f64, OursRun), String> {
     let cpus = cpus.to_string();
-    let mut c = sh(&crate::bench_trace::target_dir().join("release/sdlab").to_string_lossy());
+    let rss = crate::bench_trace::target_dir().join("spin/sdlab.rss");
+    let mut c = with_peak_rss(&crate::bench_trace::target_dir().join("release/sdlab"), &rss);
     c.args([
         "check",
         "freebsd-scoreboard",
@@ -213,19 +260,99 @@ fn ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<(String, f64), Strin
     let out = c.output().map_err(|e| format!("sdlab check: {e}"))?;
     let wall = t0.elapsed().as_secs_f64();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    last_json_line(&text).map(|j| (j, wall)).ok_or_else(|| format!("sdlab check printed no JSON: {text}"))
+    let json = last_json_line(&text).ok_or_else(|| format!("sdlab check printed no JSON: {text}"))?;
+    let t = field(&json, "seconds").unwrap_or(wall);
+    Ok((t, OursRun { json, rss_mb: read_peak_rss(&rss) }))
+}
+
+fn best_ours(cpus: u32, sets: &[&str], extra: &[&str]) -> Result<Series<OursRun>, String> {
+    Series::measure(|| ours(cpus, sets, extra), Vec::new())
+}
+
+#[derive(Clone, Copy)]
+enum SpinSearch {
+    /// pan's default: depth-first, with SPIN's partial-order reduction.
+    Dfs,
+    /// `-DBFS`: breadth-first, shortest counterexamples.
+    Bfs,
+    /// `-DBFS_PAR` run with `-uN`: SPIN's multi-core breadth-first search.
+    BfsParallel(usize),
+}
+
+/// SPIN at its best on one search: pan's hash table has 2^w slots (`pan -w`), too few
+/// and its chains grow long, too many and clearing the table costs more than a small
+/// search (a fixed `-w28` is 2 GB, most of SPIN's time at 3 CPUs). The sweep runs w
+/// around log2 of `expect` states once each, and the fastest w gets the rest of its runs.
+fn best_spin(cpus: u32, defines: &[&str], search: SpinSearch, expect: f64) -> Result<Series<SpinRun>, String> {
+    let pan = build_pan(cpus, defines, search)?;
+    let k = (expect.max(1024.0).log2().ceil() as u32).min(30);
+    let first = run_pan(&pan, k)?;
+    // A short search can afford a wider sweep.
+    let top = if first.seconds < 1.0 { k + 2 } else { k + 1 };
+    let mut sweep = vec![first];
+    for w in (k - 1..=top).filter(|&w| w != k) {
+        sweep.push(run_pan(&pan, w)?);
+    }
+    // A table too small for BFS_PAR (no chaining) ends its search early: no result.
+    let mut sweep: Vec<(f64, SpinRun)> = sweep.into_iter().filter(|r| r.complete).map(|r| (r.seconds, r)).collect();
+    sweep.sort_by(|a, b| a.0.total_cmp(&b.0));
+    sweep.truncate(1);
+    let w = sweep.first().ok_or("pan did not complete its search at any -w of the sweep")?.1.w;
+    Series::measure(
+        || {
+            let r = run_pan(&pan, w)?;
+            if !r.complete {
+                return Err(format!("pan -w{w} did not complete its search"));
+            }
+            Ok((r.seconds, r))
+        },
+        sweep,
+    )
+}
+
+/// Ours / SPIN's time; below 10 ms both are start-up noise and no ratio means anything.
+fn ratio(ours: f64, spin: f64) -> String {
+    if ours.max(spin) < 0.01 {
+        "— (both < 0.01 s)".into()
+    } else {
+        format!("{:.2}", ours / spin.max(1e-3))
+    }
+}
+
+/// "yes" or "no" for a ratio against its goal (at most `goal`).
+fn met(x: f64, goal: f64) -> &'static str {
+    if x <= goal {
+        "yes"
+    } else {
+        "no"
+    }
 }
 
 struct SpinRun {
     states: u64,
     seconds: f64,
+    /// What pan says it used ("total actual memory usage").
     memory_mb: f64,
+    /// Peak resident set, measured as ours is.
+    rss_mb: Option<f64>,
     error: bool,
     depth: u64,
+    /// log2 of the hash table's slots (`-w`).
+    w: u32,
+    /// The search ran to its end or to an error, not out of table or queue memory.
+    complete: bool,
 }
 
-/// Generate and compile SPIN's verifier for bench/scoreboard.pml; returns how to run it.
-fn build_pan(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<std::process::Command, String> {
+/// A compiled verifier for bench/scoreboard.pml and its arguments but `-w`.
+struct Pan {
+    exe: PathBuf,
+    dir: PathBuf,
+    args: Vec<String>,
+}
+
+/// Generate and compile SPIN's verifier for bench/scoreboard.pml, in its own directory
+/// per configuration.
+fn build_pan(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<Pan, String> {
     let dir = crate::bench_trace::target_dir().join("spin");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let model = root().join("bench/scoreboard.pml");
@@ -234,8 +361,7 @@ fn build_pan(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<std::pro
     crate::util::run(sh("spin").current_dir(&dir).args(&d).arg("-a").arg(&model))?;
     let mut gcc = sh("gcc");
     gcc.current_dir(&dir).args(["-O2", "-DSAFETY", "-DMEMLIM=16000", "-o", "pan", "pan.c"]).args(&d);
-    let mut pan = sh(&dir.join("pan").to_string_lossy());
-    pan.current_dir(&dir).args(["-m1000000", "-w28"]);
+    let mut args = vec!["-m1000000".to_string()];
     match search {
         SpinSearch::Dfs => {}
         SpinSearch::Bfs => {
@@ -243,19 +369,21 @@ fn build_pan(cpus: u32, defines: &[&str], search: SpinSearch) -> Result<std::pro
         }
         SpinSearch::BfsParallel(cores) => {
             gcc.arg("-DBFS_PAR");
-            pan.arg(format!("-u{cores}"));
+            args.push(format!("-u{cores}"));
         }
     }
     crate::util::run(&mut gcc)?;
-    Ok(pan)
+    Ok(Pan { exe: dir.join("pan"), dir, args })
 }
 
-/// One run of a compiled verifier.
-fn run_pan(pan: &mut std::process::Command) -> Result<SpinRun, String> {
-    let dir = crate::bench_trace::target_dir().join("spin");
-    let _ = std::fs::remove_file(dir.join("scoreboard.pml.trail"));
+/// One run of a compiled verifier with a hash table of 2^w slots.
+fn run_pan(pan: &Pan, w: u32) -> Result<SpinRun, String> {
+    let _ = std::fs::remove_file(pan.dir.join("scoreboard.pml.trail"));
+    let rss = pan.dir.join("pan.rss");
+    let mut c = with_peak_rss(&pan.exe, &rss);
+    c.current_dir(&pan.dir).args(&pan.args).arg(format!("-w{w}"));
     let t0 = Instant::now();
-    let out = pan.output().map_err(|e| e.to_string())?;
+    let out = c.output().map_err(|e| e.to_string())?;
     let wall = t0.elapsed().as_secs_f64();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let num_before = |marker: &str| -> Option<f64> {
@@ -269,46 +397,128 @@ fn run_pan(pan: &mut std::process::Command) -> Result<SpinRun, String> {
             .find(|l| l.contains("elapsed time"))
             .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<f64>().ok()))
             .unwrap_or(wall),
-        memory_mb: num_before("total actual memory usage").unwrap_or(0.0),
+        // BFS_PAR says what it used shared and not.
+        memory_mb: num_before("total actual memory usage").unwrap_or_else(|| {
+            num_before("total shared memory usage").unwrap_or(0.0)
+                + num_before("total non-shared memory usage").unwrap_or(0.0)
+        }),
+        rss_mb: read_peak_rss(&rss),
         error: text.contains("errors: 1"),
         depth: text
             .lines()
             .find(|l| l.contains("invalid end state (at depth") || l.contains("assertion violated"))
             .and_then(|l| l.split(|c: char| !c.is_ascii_digit()).rfind(|t| !t.is_empty())?.parse().ok())
             .unwrap_or(0),
+        w,
+        complete: !["Search incomplete", "hash table is full", "states lost"].iter().any(|m| text.contains(m)),
     })
+}
+
+/// Which CPU counts the checker section measures: `SDLAB_BENCH_CPUS=3` runs one (a quick
+/// look), the default both.
+fn checker_cpus() -> Vec<u32> {
+    std::env::var("SDLAB_BENCH_CPUS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect::<Vec<u32>>())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| vec![3, 4])
+}
+
+/// A table row of one measurement: what ran, its states, its times, states/s, memory.
+fn row(
+    n: u32,
+    what: &str,
+    verdict: &str,
+    states: f64,
+    s: &Series<impl Sized>,
+    rss: Option<f64>,
+    extra: &str,
+) -> String {
+    let mb = |x: Option<f64>| x.map_or("—".into(), |m| format!("{m:.0} MB"));
+    let per = rss.filter(|_| states > 0.0).map_or("—".into(), |m| format!("{:.0}", m * 1048576.0 / states));
+    let rate = if s.min() < 0.01 { "—".into() } else { format!("{:.0}", states / s.min()) };
+    format!(
+        "| {n} | {what} | {verdict} | {states:.0} | {} | {rate} | {} | {per} | {extra} | {:.2} |\n",
+        s.spread(),
+        mb(rss),
+        s.load
+    )
 }
 
 fn checker() -> Result<String, String> {
     crate::util::run(sh("cargo").args(["build", "--quiet", "--profile", "bench", "-p", "sdlab-cli"]))?;
-    let mut rows = String::new();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for n in [2u32, 3, 4] {
+    let mut rows = String::new();
+    let mut goals = String::new();
+    for n in checker_cpus() {
         println!("bench: checker vs SPIN, {n} CPUs");
         let one = best_ours(n, &[], &["--no-liveness", "--threads", "1"])?;
-        let all = best_ours(n, &[], &["--no-liveness"])?;
-        let por = best_ours(n, &[], &["--no-liveness", "--dfs", "--por"])?;
-        let sp = best_spin(n, &[], SpinSearch::Dfs)?;
-        let par = best_spin(n, &[], SpinSearch::BfsParallel(cores))?;
-        let (bs, b1) = (field(&one, "states").unwrap_or(0.0), field(&one, "seconds").unwrap_or(0.0));
-        let bn = field(&all, "seconds").unwrap_or(0.0);
-        let (ps, pt) = (field(&por, "states").unwrap_or(0.0), field(&por, "seconds").unwrap_or(0.0));
-        let best = sp.seconds.min(par.seconds);
-        rows.push_str(&format!(
-            "| {n} | {} | {bs:.0} | {b1:.2} | {bn:.2} | {} | {ps:.0} | {pt:.2} | {} states, {:.2} s, {} states/s, {:.0} MB | {} states, {:.2} s | {} | {} | {} |\n",
-            if one.contains("\"verified\"") { "verified" } else { "other" },
-            rate(bs, bn),
-            sp.states,
-            sp.seconds,
-            rate(sp.states as f64, sp.seconds),
-            sp.memory_mb,
-            par.states,
-            par.seconds,
-            ratio(b1, sp.seconds),
-            ratio(bn, best),
-            ratio(pt, best),
+        let all = best_ours(n, &[], &["--no-liveness", "--threads", &cores.to_string()])?;
+        let por = best_ours(n, &[], &["--no-liveness", "--dfs", "--por", "--threads", "1"])?;
+        // SPIN stores 1.3–1.5 times our breadth-first count (no G-MEM words, its own
+        // statements): the sweep is centred there.
+        let expect = one.best().get("states") * 1.5;
+        let sp = best_spin(n, &[], SpinSearch::Dfs, expect)?;
+        let par = best_spin(n, &[], SpinSearch::BfsParallel(cores), expect)?;
+        let verdict = |o: &OursRun| {
+            let v = o.json.split("\"verdict\":\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("?");
+            v.to_string()
+        };
+        let o1 = one.best();
+        rows.push_str(&row(n, "ours, BFS, 1 thread", &verdict(o1), o1.get("states"), &one, o1.rss_mb, ""));
+        let oa = all.best();
+        let what = format!("ours, BFS, {cores} threads");
+        rows.push_str(&row(n, &what, &verdict(oa), oa.get("states"), &all, oa.rss_mb, ""));
+        let op = por.best();
+        rows.push_str(&row(n, "ours, DFS+POR, 1 thread", &verdict(op), op.get("states"), &por, op.rss_mb, ""));
+        let spin_verdict = |r: &SpinRun| if r.error { "error" } else { "no errors" };
+        for (what, s) in [("SPIN, DFS, 1 core".to_string(), &sp), (format!("SPIN, BFS_PAR, {cores} cores"), &par)] {
+            let b = s.best();
+            let extra = format!("`-w{}`, pan: {:.0} MB", b.w, b.memory_mb);
+            rows.push_str(&row(n, &what, spin_verdict(b), b.states as f64, s, b.rss_mb, &extra));
+        }
+        let spin_best = sp.min().min(par.min());
+        let spin_best_median = sp.median().min(par.median());
+        let r1 = one.min() / sp.min().max(1e-3);
+        let r2 = all.min() / spin_best.max(1e-3);
+        goals.push_str(&format!(
+            "| BFS 1 thread / SPIN DFS | {n} | {} | {} | ≤ 0.5 | {} |\n",
+            ratio(one.min(), sp.min()),
+            ratio(one.median(), sp.median()),
+            met(r1, 0.5),
         ));
+        let (goal2, met2) = if n == 4 { ("≤ 0.3", met(r2, 0.3)) } else { ("—", "—") };
+        goals.push_str(&format!(
+            "| BFS {cores} threads / SPIN's best (DFS or BFS_PAR) | {n} | {} | {} | {goal2} | {met2} |\n",
+            ratio(all.min(), spin_best),
+            ratio(all.median(), spin_best_median),
+        ));
+        goals.push_str(&format!(
+            "| DFS+POR / SPIN's best | {n} | {} | {} | — | — |\n",
+            ratio(por.min(), spin_best),
+            ratio(por.median(), spin_best_median),
+        ));
+        if let (Some(ours_mb), Some(spin_mb)) = (o1.rss_mb, sp.best().rss_mb) {
+            let (a, b) = (ours_mb * 1048576.0 / o1.get("states"), spin_mb * 1048576.0 / sp.best().states as f64);
+            let (goal, ok) = if n == 4 { ("≤ 0.5", met(a / b, 0.5)) } else { ("—", "—") };
+            goals.push_str(&format!(
+                "| memory per stored state, BFS 1 thread / SPIN DFS (peak RSS: {a:.0} vs {b:.0} bytes) | {n} | {:.2} | — | {goal} | {ok} |\n",
+                a / b
+            ));
+        }
     }
+    println!("bench: the liveness pass, 3 CPUs");
+    let live = best_ours(3, &[], &["--threads", "1"])?;
+    let lb = live.best();
+    let liveness = format!(
+        "With the liveness pass (`sdlab check` as a user runs it, without `--no-liveness`; SPIN's model has no \
+         liveness property to compare with), 3 CPUs, 1 thread: {}, {:.0} states, {} s (min / median / max of runs), \
+         peak RSS {} MB.",
+        lb.json.split("\"verdict\":\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("?"),
+        lb.get("states"),
+        live.spread(),
+        lb.rss_mb.map_or("—".into(), |m| format!("{m:.0}")),
+    );
     let mut races = String::new();
     for (name, n, set, define) in [
         ("E4 deadlock", 2u32, "initiator_if=false", "INITIATOR_CLI"),
@@ -316,54 +526,58 @@ fn checker() -> Result<String, String> {
     ] {
         println!("bench: shortest counterexample, {name}");
         let o = best_ours(n, &[set], &["--no-liveness"])?;
-        let sp = best_spin(n, &[define], SpinSearch::Bfs)?;
-        let t = field(&o, "seconds").unwrap_or(0.0);
+        let sp = best_spin(n, &[define], SpinSearch::Bfs, o.best().get("states") * 1.5)?;
+        let (ob, sb) = (o.best(), sp.best());
         races.push_str(&format!(
-            "| {name} | {n} | {} steps, {:.0} states, {t:.3} s ({} threads) | error found: {}, depth {}, {} states, {:.3} s | {} |\n",
-            field(&o, "length").unwrap_or(0.0),
-            field(&o, "states").unwrap_or(0.0),
-            field(&o, "threads").unwrap_or(1.0),
-            sp.error,
-            sp.depth,
-            sp.states,
-            sp.seconds,
-            ratio(t, sp.seconds),
+            "| {name} | {n} | {} steps, {:.0} states, {:.3} s ({} threads) | error found: {}, depth {}, {} states, {:.3} s (`-w{}`) | {} |\n",
+            ob.get("length"),
+            ob.get("states"),
+            o.min(),
+            ob.get("threads"),
+            sb.error,
+            sb.depth,
+            sb.states,
+            sp.min(),
+            sb.w,
+            ratio(o.min(), sp.min()),
         ));
     }
-    println!("bench: checker states/s in the browser worker");
-    let worker = output(sh("node").arg(root().join("web/e2e/bench-check.mjs")))
-        .and_then(|o| last_json_line(&o))
-        .unwrap_or_default();
-    // The worker runs the app as last built in dist/ (this section does not rebuild it):
-    // say when, so a figure from an older engine is not taken for the current one.
-    let dist_built = output(sh("date").args(["-u", "+%Y-%m-%d %H:%M UTC", "-r"]).arg(root().join("dist/index.html")))
-        .unwrap_or_default();
     let spin_version = output(sh("spin").arg("-V")).unwrap_or_default();
+    let rss_how = if Path::new("/usr/bin/time").exists() {
+        "peak resident set measured alike for both by GNU time (`%M`, the kernel's maxrss, which is VmHWM; \
+         for BFS_PAR that of pan's first process, whose shared memory holds the states)"
+    } else {
+        "no peak resident set (no /usr/bin/time on this machine)"
+    };
     Ok(format!(
         "## Model checker against SPIN\n\n\
          The FreeBSD scoreboard, scenario `crossfire`, checked by `sdlab check` (safety: assertions, G-STALE, \
          deadlocks and lost shootdowns; `--no-liveness`) and by SPIN on `bench/scoreboard.pml`, the same algorithm \
          at the same granularity (one shared access per atomic step, spin-waits as blocking guards; `pan -DSAFETY`, \
-         exhaustive storage, default depth-first search). Ours also checks what the Promela model does not: \
+         safety only, exhaustive storage). Ours also checks what the Promela model does not: \
          G-MEM (no CPU touches the initiator's request words after it retired them) and G-USERMODE-WINDOW \
          (between a handler's acknowledgement and its invalidation), which adds the retired words and the open \
-         windows to every state. SPIN's time is `pan`'s own (its generation and C \
-         compilation, about 1 s, are not counted). Every time is the fastest of {RUNS} runs, or of {SHORT_RUNS} when \
-         a run takes under a second, for SPIN as for ours (the machine is shared). \
-         Ratios are ours / SPIN's: below 1 is faster. Our breadth-first search runs on 1 thread and on all {cores} \
-         cores (`--threads`, the same states and result on any count); SPIN runs its default search on one core and \
-         its own multi-core breadth-first search (`-DBFS_PAR`, `pan -u{cores}`) on all; a search on all cores is \
-         compared with SPIN's faster of the two. {}\n\n\
+         windows to every state. SPIN's time is `pan`'s own (its generation and C compilation are not counted); \
+         ours is the search's own seconds. SPIN runs at its best: pan's hash table is sized by a sweep of `-w` \
+         around log2 of the state count, one run each, and the fastest size gets the remaining runs. Every \
+         measurement is {RUNS} runs, or {SHORT_RUNS} when a run takes under a second, for SPIN as for ours (the \
+         machine is shared): the fastest counts, and the spread is given. Our breadth-first search runs on 1 \
+         thread and on all {cores} cores (`--threads`, the same states and result on any count); SPIN runs its \
+         default depth-first search (with its partial-order reduction) on one core and its multi-core \
+         breadth-first search (`-DBFS_PAR`, `pan -u{cores}`) on all. Memory: {rss_how}; bytes per state = peak \
+         RSS / states stored. Every ratio is from runs of this one invocation. {}\n\n\
          {}\n\n\
-         | CPUs | verdict | BFS states | BFS s, 1 thread | BFS s, {cores} threads | BFS states/s, {cores} threads | DFS+POR states | DFS+POR s | SPIN (DFS, 1 core) | SPIN BFS_PAR ({cores} cores) | BFS 1 thread / SPIN DFS | BFS {cores} threads / SPIN best | DFS+POR / SPIN best |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n{rows}\n\
-         Shortest counterexamples (ours: breadth-first; SPIN: `-DBFS`):\n\n\
+         | CPUs | search | verdict | states | s min / median / max (runs) | states/s (best) | peak RSS | bytes per state | notes | load avg at start |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n{rows}\n\
+         | ratio (ours / SPIN's time; below 1 is faster) | CPUs | best / best | median / median | goal | met |\n\
+         |---|---|---|---|---|---|\n{goals}\n\
+         {liveness}\n\n\
+         Shortest counterexamples (ours: breadth-first; SPIN: `-DBFS`, table sized as above):\n\n\
          | race | CPUs | ours | SPIN | time ratio |\n|---|---|---|---|---|\n{races}\n\
-         SPIN's depth counts its own statements (loop bookkeeping, process creation), ours counts machine steps.\n\n\
-         In the browser (web worker, release build in dist/ of {}, headless Chromium, 3 CPUs): `{worker}`.\n",
+         SPIN's depth counts its own statements (loop bookkeeping, process creation), ours counts machine steps. \
+         The checker in the browser's worker has its own section.\n",
         spin_version.trim(),
         machine(),
-        dist_built.trim(),
     ))
 }
 
@@ -453,12 +667,33 @@ mod tests {
     }
 
     #[test]
-    fn best_of_three_takes_the_fastest_run() {
-        let mut runs = vec![Some("{\"steps_per_sec\":2}"), None, Some("{\"steps_per_sec\":5}")].into_iter();
-        assert_eq!(
-            best_of_three(|| runs.next().flatten().map(str::to_string)).as_deref(),
-            Some("{\"steps_per_sec\":5}")
-        );
-        assert_eq!(best_of_three(|| None), None);
+    fn three_takes_the_fastest_run_and_keeps_the_spread() {
+        let mut runs = vec![Some("{\"steps_per_sec\":5}"), None, Some("{\"steps_per_sec\":2}")].into_iter();
+        let (best, rates) = three(|| runs.next().flatten().map(str::to_string)).unwrap();
+        assert_eq!(best, "{\"steps_per_sec\":5}");
+        assert_eq!(rates, vec![2.0, 5.0]);
+        assert_eq!(spread_m(&[1e6, 2e6, 4e6]), "1.00 / 2.00 / 4.00");
+        assert!(three(|| None).is_none());
+    }
+
+    #[test]
+    fn series_sorts_its_runs_and_reads_the_spread() {
+        let mut t = vec![3.0, 1.0, 2.0].into_iter();
+        let s = Series::measure(|| Ok((t.next().unwrap_or(9.0), ())), Vec::new()).unwrap();
+        // The first run took 3 s: three runs, the fastest first.
+        assert_eq!(s.runs.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1.0, 2.0, 3.0]);
+        assert_eq!((s.min(), s.median()), (1.0, 2.0));
+        assert_eq!(s.spread(), "1.0 / 2.0 / 3.0 (3)");
+        // Under a second: ten runs.
+        let s = Series::measure(|| Ok((0.5, ())), Vec::new()).unwrap();
+        assert_eq!(s.runs.len(), SHORT_RUNS);
+    }
+
+    #[test]
+    fn reads_the_peak_rss_after_an_exit_status_line() {
+        let f = std::env::temp_dir().join(format!("sdlab-rss-test-{}", std::process::id()));
+        std::fs::write(&f, "Command exited with non-zero status 1\n2048\n").unwrap();
+        assert_eq!(read_peak_rss(&f), Some(2.0));
+        let _ = std::fs::remove_file(&f);
     }
 }

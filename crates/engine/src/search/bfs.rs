@@ -6,7 +6,7 @@
 
 use super::canon::Canon;
 use super::fingerprint::{fingerprint, hash128};
-use super::frontier::{path_to, push_record, read_record, word_choice, Levels};
+use super::frontier::{path_to, word_choice, Levels, Unpacker};
 use super::level::{self, Worker};
 use super::options::Options;
 use super::outcome::{rank, restate, strings, violation, Outcome, Progress};
@@ -52,6 +52,8 @@ pub(crate) struct Bfs {
     /// Parent node and the choice that led here, per node.
     links: Vec<(u32, Choice)>,
     levels: Levels,
+    /// Reads `levels.cur` from `levels.head` on.
+    unpack: Unpacker,
     /// None with one thread, or where threads cannot start.
     parallel: Option<Parallel>,
     /// CPU symmetry in force.
@@ -86,7 +88,7 @@ impl Bfs {
         m.enabled(&s0, &mut work.en2);
         s0.encode(&mut work.words);
         let levels = Levels::start(&work.en2, &work.words);
-        Bfs { seen, links: Vec::new(), levels, parallel, canon, work, outcome: None }
+        Bfs { seen, links: Vec::new(), levels, unpack: Unpacker::default(), parallel, canon, work, outcome: None }
     }
 
     /// Explore up to `budget` transitions.
@@ -117,10 +119,11 @@ impl Bfs {
     /// Expand the record at `levels.head`: step each of its choices, judge each successor.
     fn expand_record(&mut self, m: &Machine, opts: &Options, progress: &mut Progress) {
         let w = &mut self.work;
-        let (node, en, words) = read_record(&self.levels.cur[self.levels.head..]);
+        let (node, en, words, len) = self.unpack.read(&self.levels.cur[self.levels.head..]);
         w.en.clear();
         w.en.extend(en.iter().map(|&w| word_choice(w)));
-        self.levels.head += 2 + en.len() + w.state.decode_from(words);
+        w.state.decode_from(words);
+        self.levels.head += len;
         self.levels.queued -= 1;
         let depth = self.levels.depth;
         progress.depth = progress.depth.max(depth);
@@ -212,7 +215,7 @@ impl Bfs {
             });
             return false;
         }
-        push_record(&mut self.levels.next, &mut self.levels.next_offsets, id, &w.en2, &w.words);
+        self.levels.push(id, &w.en2, &w.words);
         self.levels.queued += 1;
         true
     }
@@ -237,13 +240,15 @@ impl Bfs {
         let mut state = State::empty();
         let mut next = State::empty();
         let mut en = Vec::new();
+        let mut unpack = Unpacker::default();
         let cur = &self.levels.cur;
         let w = &mut self.work;
         while at < cur.len() {
-            let (node, words_en, words) = read_record(&cur[at..]);
+            let (node, words_en, words, len) = unpack.read(&cur[at..]);
             en.clear();
             en.extend(words_en.iter().map(|&w| word_choice(w)));
-            at += 2 + words_en.len() + state.decode_from(words);
+            state.decode_from(words);
+            at += len;
             for &choice in &en {
                 next.clone_from(&state);
                 w.fx.clear();

@@ -27,7 +27,7 @@
 
 use super::canon::Canon;
 use super::fingerprint::hash128;
-use super::frontier::{path_to, push_record, read_record, word_choice};
+use super::frontier::{path_to, record_head, word_choice, Packer, Unpacker};
 use super::outcome::{strings, violation, Outcome, Progress};
 use super::pool::Pool;
 use super::visited::Shards;
@@ -85,6 +85,9 @@ pub(crate) struct Worker {
     stuck: Option<Stuck>,
     next: Vec<u32>,
     next_offsets: Vec<u32>,
+    /// Writes `next`, and reads the level's records in phase 1.
+    pack: Packer,
+    unpack: Unpacker,
     links: Vec<(u32, Choice)>,
     state: Option<State>,
     scratch: Option<State>,
@@ -109,8 +112,9 @@ pub(crate) struct Frontier<'a> {
 }
 
 impl Frontier<'_> {
-    fn record(&self, r: u32) -> (u32, &[u32], &[u32]) {
-        read_record(&self.records[self.offsets[r as usize] as usize..])
+    /// Record r's node and choices.
+    fn record(&self, r: u32) -> (u32, &[u32]) {
+        record_head(&self.records[self.offsets[r as usize] as usize..])
     }
 }
 
@@ -214,8 +218,9 @@ fn step_slice(m: &Machine, f: &Frontier, wk: &mut Worker, range: std::ops::Range
     wk.event = None;
     let state = wk.state.get_or_insert_with(|| m.initial());
     let scratch = wk.scratch.get_or_insert_with(|| m.initial());
+    wk.unpack.seek(f.records, f.offsets, range.start as usize);
     'records: for r in range {
-        let (_, en, words) = f.record(r);
+        let (_, en, words, _) = wk.unpack.read(&f.records[f.offsets[r as usize] as usize..]);
         state.decode_from(words);
         for (k, &cw) in en.iter().enumerate() {
             let choice = word_choice(cw);
@@ -257,7 +262,7 @@ fn keep_slice(m: &Machine, f: &Frontier, wk: &mut Worker, mut id: u32, links: &[
         if !wk.new[i].load(Ordering::Relaxed) {
             continue;
         }
-        let (node, en, _) = f.record(c.rec);
+        let (node, en) = f.record(c.rec);
         let choice = word_choice(en[c.k as usize]);
         let end = wk.cands.get(i + 1).map_or(wk.arena.len(), |d| d.at as usize);
         let words = &wk.arena[c.at as usize..end];
@@ -270,7 +275,7 @@ fn keep_slice(m: &Machine, f: &Frontier, wk: &mut Worker, mut id: u32, links: &[
             wk.stuck = Some(Stuck { at: i, outcome: violation(stuck.property, stuck.message, p) });
             return;
         }
-        push_record(&mut wk.next, &mut wk.next_offsets, id, &wk.en, words);
+        wk.pack.push(&mut wk.next, &mut wk.next_offsets, id, &wk.en, words);
         id += 1;
     }
 }
@@ -331,7 +336,7 @@ fn merge(f: &Frontier, workers: &[Worker], max_states: usize, g: &mut Grown) -> 
         }
         progress.states += new_before;
         let e = wk.event.as_ref()?;
-        let (node, en, _) = f.record(e.rec);
+        let (node, en) = f.record(e.rec);
         let mut p = path_to(links, node);
         p.push(word_choice(en[e.k as usize]));
         return Some(match &e.outcome {
