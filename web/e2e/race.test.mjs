@@ -163,4 +163,28 @@ export default [
       assert((await page.locator('#timeline .tl-step.cause').count()) === 1, 'the mark survives the link');
     },
   },
+  {
+    name: 'find a race: the state limit is sized from the device memory, and a stop at it says how far the search got',
+    fn: async ({ page, baseUrl }) => {
+      // A device that says it has 0.25 GiB (navigator.deviceMemory's smallest answer):
+      // the limit shrinks with it, and a 4-CPU check stops there instead of running on.
+      await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 0.25 }));
+      await open(page, baseUrl);
+      await page.selectOption('#cpus', '4');
+      await page.selectOption('#scenario', { label: 'crossfire' });
+      await page.click('#find-race');
+      await page.waitForSelector('#check-result', { timeout: 150000 });
+      const result = await page.textContent('#check-result');
+      const m = /state limit of (\d+) reached at depth (\d+)/.exec(result);
+      assert(m, result);
+      const [limit, depth] = [Number(m[1]), Number(m[2])];
+      // Half of 0.25 GiB at the measured cost per state: far below the 22 M states of a
+      // full 4-CPU check, far above nothing.
+      assert(limit > 200000 && limit < 3000000, `limit ${limit} sized from 0.25 GiB`);
+      assert(result.includes(`${limit} states`), `the states explored: ${result}`);
+      // Every level before the one being expanded was complete.
+      assert(result.includes(`Every run of up to ${depth - 1} steps was explored and breaks no property`), result);
+      assert(!result.includes('Nothing was proved'), result);
+    },
+  },
 ];

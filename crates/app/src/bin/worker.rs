@@ -42,8 +42,13 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
     let machine = Machine::new(prog, cfg)?;
     let mut c = Checker::new(machine, Options { max_states: req.max_states, ..Options::default() });
     let t0 = now();
+    // When the breadth-first (safety) search ended and the liveness pass began.
+    let mut safety_seconds = None;
     while !c.run(SLICE) {
         let p = c.progress();
+        if safety_seconds.is_none() && c.in_liveness_pass() {
+            safety_seconds = Some(now() - t0);
+        }
         post(
             scope,
             &CheckReply::Progress { states: p.states, transitions: p.transitions, depth: p.depth, seconds: now() - t0 },
@@ -75,9 +80,23 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
             depth: p.depth,
             seconds: now() - t0,
             reductions: c.reductions().to_string(),
+            // A limit in the breadth-first search: every level before the one being
+            // expanded is complete (a limit in the liveness pass says so in its reason).
+            explored_depth: (verdict == Verdict::Limit && safety_seconds.is_none()).then_some(p.depth),
+            safety_seconds,
+            memory_bytes: memory_bytes(),
+            workers: 1,
         },
     );
     Ok(())
+}
+
+/// The size of this worker's wasm memory, which only grows: its peak.
+fn memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size(0) as u64 * 65536;
+    #[cfg(not(target_arch = "wasm32"))]
+    0
 }
 
 fn post_trace(scope: &DedicatedWorkerGlobalScope, r: &TraceReply) {

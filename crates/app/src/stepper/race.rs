@@ -14,9 +14,20 @@ use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
 use yew::prelude::*;
 
-/// States the browser checker may store before it stops with a message (about 40 bytes
-/// each for the visited set, plus the frontier): well inside a tab's memory.
-const MAX_STATES: usize = 3_000_000;
+/// States the browser checker may store before it stops with a message saying how far
+/// it got: as many as the worker's wasm memory and the device's memory hold, at the
+/// measured cost per state (`protocol::state_limit`).
+fn max_states() -> usize {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
+    let gib = navigator.and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("deviceMemory")).ok());
+    crate::protocol::state_limit(gib.and_then(|g| g.as_f64()))
+}
+
+/// The last reply of a finished check, as the worker sent it, on `window.sdlabLastCheck`:
+/// what the page does not show (memory, the safety search's seconds) for the benchmark.
+fn keep_for_bench(text: &str) {
+    let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str("sdlabLastCheck"), &JsValue::from_str(text));
+}
 
 fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Running>>>) {
     {
@@ -27,7 +38,7 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
                 ncpu: s.cfg.ncpu,
                 scenario: s.cfg.scenario,
                 options: s.cfg.options.clone(),
-                max_states: MAX_STATES,
+                max_states: max_states(),
             };
             (req, s.check_gen + 1)
         };
@@ -52,7 +63,12 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
                 Ok(CheckReply::Ready) => {
                     let _ = w2.post_message(&JsValue::from_str(&text));
                 }
-                Ok(r) => d2.emit(Action::CheckReply(gen, r)),
+                Ok(r) => {
+                    if matches!(r, CheckReply::Done { .. }) {
+                        keep_for_bench(&data);
+                    }
+                    d2.emit(Action::CheckReply(gen, r))
+                }
                 Err(e) => d2.emit(Action::CheckReply(gen, CheckReply::Error { message: format!("bad reply: {e}") })),
             }
         });
@@ -154,7 +170,7 @@ pub fn RacePanel(props: &Props) -> Html {
         CheckStatus::Idle => html! {},
         CheckStatus::Running { states, depth, seconds } => {
             let rate = if *seconds > 0.0 { *states as f64 / seconds } else { 0.0 };
-            let frac = (*states as f64 / MAX_STATES as f64).min(1.0);
+            let frac = (*states as f64 / max_states() as f64).min(1.0);
             html! {
                 <span class="check-progress" role="status">
                     <progress max="1" value={format!("{frac:.4}")} aria-label="states explored, of the limit"></progress>
