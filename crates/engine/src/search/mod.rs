@@ -33,6 +33,7 @@ mod frontier;
 mod level;
 mod options;
 mod outcome;
+pub mod partition;
 mod pool;
 mod visited;
 
