@@ -187,4 +187,32 @@ export default [
       assert(!result.includes('Nothing was proved'), result);
     },
   },
+  {
+    name: 'find a race: on every core the browser offers, the same states, verdict and counterexample as on one worker',
+    fn: async ({ page, baseUrl, context }) => {
+      // E1 (a lost shootdown in 67 steps, 50 642 states): once with the page's workers
+      // (one per core: navigator.hardwareConcurrency, here set to 3), once on one worker.
+      const run = async (p, cores) => {
+        await p.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
+        await open(p, baseUrl);
+        await p.selectOption('#cpus', '3');
+        await p.selectOption('#scenario', { label: 'crossfire' });
+        await p.uncheck('#opt-rescan');
+        await p.click('#find-race');
+        await p.waitForSelector('#check-result', { timeout: 150000 });
+        const text = (await p.textContent('#check-result')).replace(/, [\d.]+ s \(\d+ states\/s\)/, '');
+        const steps = await p.$$eval('#timeline .tl-step', (cells) => cells.map((c) => c.getAttribute('title')));
+        const done = JSON.parse(await p.evaluate(() => window.sdlabLastCheck));
+        return { text, steps, workers: done.workers };
+      };
+      const many = await run(page, 3);
+      const other = await context.newPage();
+      const one = await run(other, 1);
+      await other.close();
+      assert(many.workers === 3 && one.workers === 1, `workers: ${many.workers} and ${one.workers}`);
+      assert(one.text.includes('G-NOLOST') && one.text.includes('in 67 steps') && one.text.includes('50642 states'), one.text);
+      assert(many.text === one.text, `the same verdict and counts:\n${many.text}\n${one.text}`);
+      assert(JSON.stringify(many.steps) === JSON.stringify(one.steps), 'the same counterexample, step by step');
+    },
+  },
 ];

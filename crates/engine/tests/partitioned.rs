@@ -5,8 +5,8 @@
 
 mod common;
 use common::*;
-use sdlab_engine::checker::partition::run_local;
-use sdlab_engine::checker::{Checker, Options};
+use sdlab_engine::checker::partition::{run_local, Liveness};
+use sdlab_engine::checker::{Checker, Options, Outcome};
 
 fn compare(what: &str, m: &sdlab_engine::Machine, symmetry: bool, max_states: usize) {
     let opts = Options { liveness: false, symmetry, max_states, ..Options::default() };
@@ -60,4 +60,27 @@ fn symmetric_cpus_give_the_same_counterexample_on_every_worker_count() {
     let p = program(sdlab_engine::models::find("dillon-2004").expect("bundled").source);
     let m = session(&p, 3, "launder", &[("quiesce_first", "false"), ("synchronous", "false")]).into_machine();
     compare("dillon-2004 4.5B", &m, true, 5_000_000);
+}
+
+#[test]
+fn the_liveness_pass_after_a_partitioned_search_is_the_checkers() {
+    // E1 with the rescan: safety holds; the checker's liveness pass then runs over the
+    // same machine and finds what it finds, with the same counts.
+    for (scenario, set) in [("crossfire", &[][..]), ("crossfire", &[("hw_irr_latch", "false")][..])] {
+        let m = session(&scoreboard(), 2, scenario, set).into_machine();
+        let (whole, pw) = Checker::new(m.clone(), Options::default()).check();
+        let (safety, ps) = run_local(&m, 2, true, 5_000_000);
+        let (o, p) = match safety {
+            Outcome::Verified => {
+                let mut l = Liveness::new(m.clone(), 5_000_000, ps);
+                loop {
+                    if let Some(o) = l.run(1000) {
+                        break (o, l.progress);
+                    }
+                }
+            }
+            other => (other, ps),
+        };
+        assert_eq!((o, p), (whole, pw), "{scenario} {set:?}");
+    }
 }

@@ -25,13 +25,28 @@ fn max_states() -> usize {
 
 /// The last reply of a finished check, as the worker sent it, on `window.sdlabLastCheck`:
 /// what the page does not show (memory, the safety search's seconds) for the benchmark.
-fn keep_for_bench(text: &str) {
+pub(super) fn keep_for_bench(text: &str) {
     let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str("sdlabLastCheck"), &JsValue::from_str(text));
 }
 
-fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Running>>>) {
+/// A check at work: one worker, or a pool of them (`race_pool.rs`). Dropping it
+/// terminates its workers, which is how a check is cancelled.
+pub enum Job {
+    One(#[allow(dead_code)] Running),
+    Pool(#[allow(dead_code)] Rc<RefCell<super::race_pool::Pool>>),
+}
+
+/// Web workers for a check: one per core the browser offers (`hardwareConcurrency`), at
+/// most 8.
+fn workers() -> usize {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
+    let cores = navigator.and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("hardwareConcurrency")).ok());
+    cores.and_then(|c| c.as_f64()).map_or(1, |c| c.clamp(1.0, 8.0) as usize)
+}
+
+fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Job>>>) {
     {
-        let (req, gen) = {
+        let (req, gen, machine) = {
             let s = lab.inner.borrow();
             let req = CheckRequest {
                 source: s.prog.source.clone(),
@@ -40,9 +55,18 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
                 options: s.cfg.options.clone(),
                 max_states: max_states(),
             };
-            (req, s.check_gen + 1)
+            (req, s.check_gen + 1, s.session.machine().clone())
         };
         running.borrow_mut().take();
+        let n = workers();
+        if n > 1 {
+            d.emit(Action::CheckStarted(gen));
+            match super::race_pool::start(machine, req, n, gen, d.clone()) {
+                Ok(pool) => *running.borrow_mut() = Some(Job::Pool(pool)),
+                Err(message) => d.emit(Action::CheckReply(gen, CheckReply::Error { message })),
+            }
+            return;
+        }
         let worker = match crate::worker_script::spawn() {
             Ok(w) => w,
             Err(e) => {
@@ -80,7 +104,7 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-        *running.borrow_mut() = Some(Running { worker, _onmessage: onmessage, _onerror: onerror });
+        *running.borrow_mut() = Some(Job::One(Running { worker, _onmessage: onmessage, _onerror: onerror }));
         d.emit(Action::CheckStarted(gen));
     }
 }
@@ -107,7 +131,7 @@ impl PartialEq for Props {
 #[function_component]
 pub fn RacePanel(props: &Props) -> Html {
     crate::renders::count("RacePanel");
-    let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
+    let running: Rc<RefCell<Option<Job>>> = use_mut_ref(|| None);
     let cause_job: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
     let v = &props.view;
     let is_running = matches!(v.check, CheckStatus::Running { .. });

@@ -32,8 +32,10 @@
 //! messages.
 
 use super::canon::Canon;
+use super::dfs::Dfs;
 use super::fingerprint::{fingerprint, hash128};
 use super::frontier::{choice_word, path_to, push_record, read_record, word_choice, ROOT};
+use super::options::Options;
 use super::outcome::{rank, restate, strings, violation, Outcome, Progress};
 use super::visited::FpSet;
 use crate::machine::{Choice, Effect, Machine, State};
@@ -552,5 +554,30 @@ pub fn run_local(m: &Machine, n: usize, symmetry: bool, max_states: usize) -> (O
                 }
             }
         }
+    }
+}
+
+/// The liveness pass that follows a breadth-first search which found nothing (as
+/// `Checker` runs it), on its own: after a partitioned search, one worker runs it, its
+/// counts going on from the search's.
+pub struct Liveness {
+    m: Machine,
+    opts: Options,
+    dfs: Box<Dfs>,
+    pub progress: Progress,
+}
+
+impl Liveness {
+    pub fn new(m: Machine, max_states: usize, progress: Progress) -> Liveness {
+        let dfs = Box::new(Dfs::new(&m, false, false));
+        Liveness { opts: Options { max_states, ..Options::default() }, dfs, progress, m }
+    }
+
+    /// Explore up to `budget` transitions; the outcome once the pass is over.
+    pub fn run(&mut self, budget: u64) -> Option<Outcome> {
+        if self.dfs.run(&self.m, &self.opts, budget, &mut self.progress) {
+            return Some(self.dfs.outcome.take().unwrap_or(Outcome::Verified));
+        }
+        None
     }
 }
