@@ -163,4 +163,56 @@ export default [
       assert((await page.locator('#timeline .tl-step.cause').count()) === 1, 'the mark survives the link');
     },
   },
+  {
+    name: 'find a race: the state limit is sized from the device memory, and a stop at it says how far the search got',
+    fn: async ({ page, baseUrl }) => {
+      // A device that says it has 0.25 GiB (navigator.deviceMemory's smallest answer):
+      // the limit shrinks with it, and a 4-CPU check stops there instead of running on.
+      await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 0.25 }));
+      await open(page, baseUrl);
+      await page.selectOption('#cpus', '4');
+      await page.selectOption('#scenario', { label: 'crossfire' });
+      await page.click('#find-race');
+      await page.waitForSelector('#check-result', { timeout: 150000 });
+      const result = await page.textContent('#check-result');
+      const m = /state limit of (\d+) reached at depth (\d+)/.exec(result);
+      assert(m, result);
+      const [limit, depth] = [Number(m[1]), Number(m[2])];
+      // Half of 0.25 GiB at the measured cost per state: far below the 22 M states of a
+      // full 4-CPU check, far above nothing.
+      assert(limit > 200000 && limit < 3000000, `limit ${limit} sized from 0.25 GiB`);
+      assert(result.includes(`${limit} states`), `the states explored: ${result}`);
+      // Every level before the one being expanded was complete.
+      assert(result.includes(`Every run of up to ${depth - 1} steps was explored and breaks no property`), result);
+      assert(!result.includes('Nothing was proved'), result);
+    },
+  },
+  {
+    name: 'find a race: on every core the browser offers, the same states, verdict and counterexample as on one worker',
+    fn: async ({ page, baseUrl, context }) => {
+      // E1 (a lost shootdown in 67 steps, 50 642 states): once with the page's workers
+      // (one per core: navigator.hardwareConcurrency, here set to 3), once on one worker.
+      const run = async (p, cores) => {
+        await p.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
+        await open(p, baseUrl);
+        await p.selectOption('#cpus', '3');
+        await p.selectOption('#scenario', { label: 'crossfire' });
+        await p.uncheck('#opt-rescan');
+        await p.click('#find-race');
+        await p.waitForSelector('#check-result', { timeout: 150000 });
+        const text = (await p.textContent('#check-result')).replace(/, [\d.]+ s \(\d+ states\/s\)/, '');
+        const steps = await p.$$eval('#timeline .tl-step', (cells) => cells.map((c) => c.getAttribute('title')));
+        const done = JSON.parse(await p.evaluate(() => window.sdlabLastCheck));
+        return { text, steps, workers: done.workers };
+      };
+      const many = await run(page, 3);
+      const other = await context.newPage();
+      const one = await run(other, 1);
+      await other.close();
+      assert(many.workers === 3 && one.workers === 1, `workers: ${many.workers} and ${one.workers}`);
+      assert(one.text.includes('G-NOLOST') && one.text.includes('in 67 steps') && one.text.includes('50642 states'), one.text);
+      assert(many.text === one.text, `the same verdict and counts:\n${many.text}\n${one.text}`);
+      assert(JSON.stringify(many.steps) === JSON.stringify(one.steps), 'the same counterexample, step by step');
+    },
+  },
 ];

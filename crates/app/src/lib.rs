@@ -4,6 +4,7 @@ pub mod bench;
 mod keys;
 mod listen;
 pub use sdlab_lab::protocol;
+pub mod parts;
 pub mod renders;
 pub mod stepper;
 pub mod traces;

@@ -39,10 +39,52 @@ pub enum CheckReply {
         /// The reductions the search applied, in words (`Checker::reductions`).
         #[serde(default)]
         reductions: String,
+        /// When the state limit stopped the breadth-first search: every run of up to
+        /// this many steps was explored (and broke no property).
+        #[serde(default)]
+        explored_depth: Option<u32>,
+        /// Seconds until the breadth-first (safety) search was over, when a liveness
+        /// pass followed it.
+        #[serde(default)]
+        safety_seconds: Option<f64>,
+        /// The worker's wasm memory at the end (it never shrinks: the peak), in bytes.
+        #[serde(default)]
+        memory_bytes: u64,
+        /// The web workers the search ran on.
+        #[serde(default = "one")]
+        workers: usize,
     },
     Error {
         message: String,
     },
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A web worker's memory cannot pass 4 GiB (wasm32 addresses); the search keeps an
+/// eighth of it free for the allocator's largest growth step beyond what the measured
+/// cost per state below already includes.
+pub const WASM_BUDGET: u64 = (4 << 30) / 8 * 7;
+
+/// Peak wasm memory of the checker per state it stores, measured in the page
+/// (`cargo xtask bench page`, BENCHMARKS.md: the worker's memory at the end of a 4-CPU
+/// scoreboard check over its states): the visited fingerprints (16 bytes a slot, at most
+/// 3/4 full, doubled when full), the parent links and the two frontier levels' encodings.
+pub const BYTES_PER_STATE: u64 = 100;
+
+/// The device memory assumed where the browser does not say (`navigator.deviceMemory` is
+/// Chromium's only; it reports at most 8 GiB).
+pub const DEVICE_MEMORY_UNKNOWN_GIB: f64 = 8.0;
+
+/// How many states "Find a race" may store in one worker: what fits both in the worker's
+/// wasm memory and in half the device's memory as the browser reports it, in GiB
+/// (`navigator.deviceMemory`), at the measured cost per state.
+pub fn state_limit(device_memory_gib: Option<f64>) -> usize {
+    let gib = device_memory_gib.filter(|g| g.is_finite() && *g > 0.0).unwrap_or(DEVICE_MEMORY_UNKNOWN_GIB);
+    let device = (gib * (1u64 << 30) as f64 / 2.0) as u64;
+    (device.min(WASM_BUDGET) / BYTES_PER_STATE) as usize
 }
 
 /// How a search ended (`sdlab_engine::search::Outcome` without its payload).
@@ -218,4 +260,24 @@ pub struct CauseReply {
     /// Why no answer could be given (the model does not compile, the run does not replay).
     #[serde(default)]
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{state_limit, BYTES_PER_STATE, WASM_BUDGET};
+
+    #[test]
+    fn the_state_limit_follows_the_device_memory_up_to_the_wasm_ceiling() {
+        // A phone that says 1 GiB: half of it.
+        assert_eq!(state_limit(Some(1.0)), ((1 << 29) / BYTES_PER_STATE) as usize);
+        // 8 GiB (Chromium's largest answer) or a browser that does not say: the worker's
+        // own ceiling, which holds the 22 M states of the scoreboard's 4-CPU check.
+        assert_eq!(state_limit(Some(8.0)), (WASM_BUDGET / BYTES_PER_STATE) as usize);
+        assert_eq!(state_limit(None), state_limit(Some(8.0)));
+        assert!(state_limit(None) > 22_011_628, "{}", state_limit(None));
+        // Nonsense from a page script is ignored, never a zero limit.
+        assert_eq!(state_limit(Some(f64::NAN)), state_limit(None));
+        assert_eq!(state_limit(Some(-1.0)), state_limit(None));
+        assert!(state_limit(Some(0.25)) > 100_000);
+    }
 }

@@ -561,6 +561,8 @@ impl Pane {
                 depth,
                 seconds,
                 reductions,
+                explored_depth,
+                ..
             } => {
                 let rate = states as f64 / seconds.max(1e-6);
                 let stats = format!(
@@ -606,10 +608,19 @@ impl Pane {
                             Err(e) => CheckStatus::Failed(format!("the counterexample does not parse: {e}")),
                         }
                     }
-                    Verdict::Limit => CheckStatus::Failed(format!(
-                        "Stopped: {}. Nothing was proved; try fewer CPUs. {stats}",
-                        message.unwrap_or_default()
-                    )),
+                    Verdict::Limit => CheckStatus::Failed(match explored_depth {
+                        // The breadth-first search stopped: every level before the one it
+                        // was expanding was complete, so the short runs were all checked.
+                        Some(d) => format!(
+                            "Stopped: {}, as many as this tab's memory holds. Every run of up to {d} steps was \
+                             explored and breaks no property; longer runs were not explored. {stats}",
+                            message.unwrap_or_default()
+                        ),
+                        None => format!(
+                            "Stopped: {}. Nothing was proved; try fewer CPUs. {stats}",
+                            message.unwrap_or_default()
+                        ),
+                    }),
                     Verdict::Fault => CheckStatus::Failed(format!("Model error: {}", message.unwrap_or_default())),
                 };
             }

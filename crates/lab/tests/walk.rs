@@ -133,6 +133,10 @@ fn reply(r: &mut Rng) -> CheckReply {
             depth: 3,
             seconds: 0.0,
             reductions: String::new(),
+            explored_depth: r.pick(&[None, Some(0), Some(2)]).to_owned(),
+            safety_seconds: None,
+            memory_bytes: 0,
+            workers: 1,
         },
     }
 }

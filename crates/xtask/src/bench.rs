@@ -10,11 +10,11 @@ use std::time::Instant;
 const STEPS_NATIVE: &str = "20000000";
 const STEPS_WASM: &str = "5000000";
 
-/// `cargo xtask bench [steps] [checker] [trace] [conform]`: the named sections, or all of them.
+/// `cargo xtask bench [steps] [checker] [trace] [conform] [page]`: the named sections, or all of them.
 pub fn run(which: &[String]) -> Result<(), String> {
     let all = which.is_empty();
-    if let Some(bad) = which.iter().find(|w| !["steps", "checker", "trace", "conform"].contains(&w.as_str())) {
-        return Err(format!("unknown benchmark `{bad}` (steps, checker, trace, conform)"));
+    if let Some(bad) = which.iter().find(|w| !["steps", "checker", "trace", "conform", "page"].contains(&w.as_str())) {
+        return Err(format!("unknown benchmark `{bad}` (steps, checker, trace, conform, page)"));
     }
     // The trace section needs no browser: only the others set it up.
     if all || which.iter().any(|w| w != "trace") {
@@ -38,6 +38,9 @@ pub fn run(which: &[String]) -> Result<(), String> {
     if all || which.iter().any(|w| w == "conform") {
         let section = crate::bench_conform::section(&machine())?;
         write_section("conform", &section)?;
+    }
+    if all || which.iter().any(|w| w == "page") {
+        write_section("checker-browser", &crate::bench_page::section(&machine())?)?;
     }
     println!("BENCHMARKS.md updated");
     Ok(())

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_conform;
+mod bench_page;
 mod bench_trace;
 mod fresh;
 mod mutants;
@@ -20,7 +21,7 @@ commands:
   serve [--port N]   install what is missing, build, serve the app on http://127.0.0.1:8080
   test               every test: fmt, clippy, native tests, wasm tests in Chromium, end-to-end
   dist               release build into dist/
-  bench [steps] [checker] [trace] [conform]  benchmarks (all, or the named sections), written to BENCHMARKS.md
+  bench [steps] [checker] [trace] [conform] [page]  benchmarks (all, or the named sections), written to BENCHMARKS.md
   fuzz [--seconds N] [--seed N] [--only trace|model|stepper]
                      fuzz the trace readers, the model compiler and runner, and the
                      stepper's actions (default 60 s each)

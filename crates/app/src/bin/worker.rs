@@ -4,13 +4,14 @@
 //! parsed), parses it and posts the events as one transferred buffer. Cancelling either
 //! is terminating the worker.
 
+use sdlab_app::parts;
 use sdlab_app::protocol::{
-    CauseRequest, CheckReply, CheckRequest, ConformReply, ConformRequest, RoundVerdict, TraceReply, Verdict,
-    TRACE_CHUNK,
+    CauseRequest, CheckReply, CheckRequest, ConformReply, ConformRequest, RoundVerdict, TraceReply, TRACE_CHUNK,
 };
+use sdlab_engine::checker::partition::{Liveness, Part};
 use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::compile;
 use sdlab_engine::machine::{Config, Machine};
-use sdlab_engine::{compile, schedule};
 use sdlab_runtrace::conform;
 use std::sync::Arc;
 use wasm_bindgen::prelude::*;
@@ -31,53 +32,33 @@ fn post(scope: &DedicatedWorkerGlobalScope, r: &CheckReply) {
 }
 
 fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), String> {
-    let prog = match compile(&req.source) {
-        (Some(p), d) if d.is_empty() => Arc::new(p),
-        (_, d) => return Err(d.first().map_or("the model does not compile".into(), |d| d.to_string())),
-    };
-    if req.options.len() != prog.options.len() {
-        return Err("option values do not match the model".into());
-    }
-    let cfg = Config { ncpu: req.ncpu, scenario: req.scenario, options: req.options };
-    let machine = Machine::new(prog, cfg)?;
-    let mut c = Checker::new(machine, Options { max_states: req.max_states, ..Options::default() });
+    let mut c = Checker::new(machine(&req)?, Options { max_states: req.max_states, ..Options::default() });
     let t0 = now();
+    // When the breadth-first (safety) search ended and the liveness pass began.
+    let mut safety_seconds = None;
     while !c.run(SLICE) {
         let p = c.progress();
+        if safety_seconds.is_none() && c.in_liveness_pass() {
+            safety_seconds = Some(now() - t0);
+        }
         post(
             scope,
             &CheckReply::Progress { states: p.states, transitions: p.transitions, depth: p.depth, seconds: now() - t0 },
         );
     }
-    let p = c.progress().clone();
     let outcome = c.outcome().cloned().unwrap_or(Outcome::Verified);
-    let (verdict, property, message) = match &outcome {
-        Outcome::Verified => (Verdict::Verified, None, None),
-        Outcome::Violation { property, message, .. } => (Verdict::Violation, Some(*property), Some(message.clone())),
-        Outcome::Fault { message, .. } => (Verdict::Fault, None, Some(message.clone())),
-        Outcome::Limit { reason } => (Verdict::Limit, None, Some(reason.clone())),
-    };
-    let choices = outcome.choices();
-    let cycle_start = match &outcome {
-        Outcome::Violation { cycle_start, .. } => *cycle_start,
-        _ => None,
-    };
-    post(
-        scope,
-        &CheckReply::Done {
-            verdict,
-            property,
-            message,
-            schedule: (!choices.is_empty()).then(|| schedule::format(choices)),
-            cycle_start,
-            states: p.states,
-            transitions: p.transitions,
-            depth: p.depth,
-            seconds: now() - t0,
-            reductions: c.reductions().to_string(),
-        },
-    );
+    let reply = parts::done(&outcome, c.progress(), now() - t0, c.reductions().to_string(), safety_seconds);
+    let reply = parts::with_memory(reply, memory_bytes(), 1);
+    post(scope, &reply);
     Ok(())
+}
+
+/// The size of this worker's wasm memory, which only grows: its peak.
+fn memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size(0) as u64 * 65536;
+    #[cfg(not(target_arch = "wasm32"))]
+    0
 }
 
 fn post_trace(scope: &DedicatedWorkerGlobalScope, r: &TraceReply) {
@@ -191,11 +172,121 @@ fn conform_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<()
     Ok(())
 }
 
+thread_local! {
+    /// This worker's part of a search split across workers (`sdlab_app::parts`).
+    static PART: std::cell::RefCell<Option<Part>> = const { std::cell::RefCell::new(None) };
+}
+
+fn machine(req: &CheckRequest) -> Result<Machine, String> {
+    let prog = match compile(&req.source) {
+        (Some(p), d) if d.is_empty() => Arc::new(p),
+        (_, d) => return Err(d.first().map_or("the model does not compile".into(), |d| d.to_string())),
+    };
+    if req.options.len() != prog.options.len() {
+        return Err("option values do not match the model".into());
+    }
+    let cfg = Config { ncpu: req.ncpu, scenario: req.scenario, options: req.options.clone() };
+    Machine::new(prog, cfg).map_err(|e| e.to_string())
+}
+
+fn post_part(scope: &DedicatedWorkerGlobalScope, op: &str, json: &str, bufs: Vec<Vec<u8>>) {
+    let (msg, transfer) = parts::message(op, json, bufs);
+    let _ = scope.post_message_with_transfer(&msg, &transfer);
+}
+
+/// One phase of a split search (`partition::Part`), answered with a part message; the
+/// liveness pass after it posts progress as a lone worker does, then its `Done`.
+fn part(scope: &DedicatedWorkerGlobalScope, op: &str, json: &str, bufs: Vec<Vec<u8>>) -> Result<(), String> {
+    if op == "new" {
+        let req: parts::PartRequest = serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
+        let p = Part::new(machine(&req.check)?, req.index, req.workers, true);
+        PART.with(|c| *c.borrow_mut() = Some(p));
+        post_part(scope, "ready", "", vec![]);
+        return Ok(());
+    }
+    if op == "liveness" {
+        let (req, states, transitions, depth): (CheckRequest, u64, u64, u32) =
+            serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
+        // The part's visited shard and records are no longer needed.
+        PART.with(|c| c.borrow_mut().take());
+        let progress = sdlab_engine::checker::Progress { states, transitions, depth, frontier: 0 };
+        let mut l = Liveness::new(machine(&req)?, req.max_states, progress);
+        let t0 = now();
+        let outcome = loop {
+            if let Some(o) = l.run(SLICE) {
+                break o;
+            }
+            let p = &l.progress;
+            post(
+                scope,
+                &CheckReply::Progress {
+                    states: p.states,
+                    transitions: p.transitions,
+                    depth: p.depth,
+                    seconds: now() - t0,
+                },
+            );
+        };
+        let reply = parts::with_memory(parts::done(&outcome, &l.progress, 0.0, String::new(), None), memory_bytes(), 1);
+        post_part(scope, "live-done", &serde_json::to_string(&reply).unwrap_or_default(), vec![]);
+        return Ok(());
+    }
+    PART.with(|c| {
+        let mut c = c.borrow_mut();
+        let p = c.as_mut().ok_or("no part of a search in this worker")?;
+        match op {
+            "expand" => {
+                let lists = p.expand();
+                post_part(scope, "expanded", "", lists.iter().map(|l| parts::u128s_to_bytes(l)).collect());
+            }
+            "dedup" => {
+                let lists: Vec<Vec<u128>> = bufs.iter().map(|b| parts::bytes_to_u128s(b)).collect();
+                let bits = p.dedup(&lists);
+                post_part(scope, "deduped", "", bits.iter().map(|b| b.iter().map(|&x| x as u8).collect()).collect());
+            }
+            "keep" => {
+                let bits: Vec<Vec<bool>> = bufs.iter().map(|b| b.iter().map(|&x| x != 0).collect()).collect();
+                let k = p.keep(&bits);
+                let events = serde_json::to_string(&parts::kept_events(&k)).map_err(|e| e.to_string())?;
+                post_part(scope, "kept", &events, vec![parts::u32s_to_bytes(&parts::pack_kept(&k))]);
+            }
+            "commit" => {
+                let base: u32 = serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
+                p.commit(base);
+                let reply = (p.records(), memory_bytes());
+                post_part(scope, "committed", &serde_json::to_string(&reply).unwrap_or_default(), vec![]);
+            }
+            "split" => {
+                let ends: Vec<usize> = serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
+                let pieces = p.split(&ends);
+                post_part(scope, "pieces", "", pieces.iter().map(|x| parts::u32s_to_bytes(x)).collect());
+            }
+            "join" => {
+                let pieces: Vec<Vec<u32>> = bufs.iter().map(|b| parts::bytes_to_u32s(b)).collect();
+                p.join(&pieces);
+                post_part(scope, "joined", "", vec![]);
+            }
+            "best" => {
+                let best = p.best_event().map(|(r, e)| (r, parts::WireEvent::new(0, 0, &e)));
+                post_part(scope, "best", &serde_json::to_string(&best).unwrap_or_default(), vec![]);
+            }
+            _ => return Err(format!("unknown part request `{op}`")),
+        }
+        Ok(())
+    })
+}
+
 fn main() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply_to = scope.clone();
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
         let data = m.data();
+        if let Some((op, json, bufs)) = parts::read(&data) {
+            if let Err(message) = part(&reply_to, &op, &json, bufs) {
+                post(&reply_to, &CheckReply::Error { message });
+            }
+            return;
+        }
         if !data.is_string() && js_sys::Reflect::has(&data, &JsValue::from_str("conform")).unwrap_or(false) {
             if let Err(message) = conform_trace(&reply_to, &data) {
                 post_conform(&reply_to, &ConformReply::Error { message });

@@ -12,6 +12,7 @@ pub mod guide;
 mod memory;
 mod palette;
 mod race;
+mod race_pool;
 mod ring;
 pub mod run_trace;
 mod shared;

@@ -14,24 +14,59 @@ use wasm_bindgen::JsCast;
 use web_sys::MessageEvent;
 use yew::prelude::*;
 
-/// States the browser checker may store before it stops with a message (about 40 bytes
-/// each for the visited set, plus the frontier): well inside a tab's memory.
-const MAX_STATES: usize = 3_000_000;
+/// States the browser checker may store before it stops with a message saying how far
+/// it got: as many as the worker's wasm memory and the device's memory hold, at the
+/// measured cost per state (`protocol::state_limit`).
+fn max_states() -> usize {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
+    let gib = navigator.and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("deviceMemory")).ok());
+    crate::protocol::state_limit(gib.and_then(|g| g.as_f64()))
+}
 
-fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Running>>>) {
+/// The last reply of a finished check, as the worker sent it, on `window.sdlabLastCheck`:
+/// what the page does not show (memory, the safety search's seconds) for the benchmark.
+pub(super) fn keep_for_bench(text: &str) {
+    let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str("sdlabLastCheck"), &JsValue::from_str(text));
+}
+
+/// A check at work: one worker, or a pool of them (`race_pool.rs`). Dropping it
+/// terminates its workers, which is how a check is cancelled.
+pub enum Job {
+    One(#[allow(dead_code)] Running),
+    Pool(#[allow(dead_code)] Rc<RefCell<super::race_pool::Pool>>),
+}
+
+/// Web workers for a check: one per core the browser offers (`hardwareConcurrency`), at
+/// most 8.
+fn workers() -> usize {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
+    let cores = navigator.and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("hardwareConcurrency")).ok());
+    cores.and_then(|c| c.as_f64()).map_or(1, |c| c.clamp(1.0, 8.0) as usize)
+}
+
+fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Job>>>) {
     {
-        let (req, gen) = {
+        let (req, gen, machine) = {
             let s = lab.inner.borrow();
             let req = CheckRequest {
                 source: s.prog.source.clone(),
                 ncpu: s.cfg.ncpu,
                 scenario: s.cfg.scenario,
                 options: s.cfg.options.clone(),
-                max_states: MAX_STATES,
+                max_states: max_states(),
             };
-            (req, s.check_gen + 1)
+            (req, s.check_gen + 1, s.session.machine().clone())
         };
         running.borrow_mut().take();
+        let n = workers();
+        if n > 1 {
+            d.emit(Action::CheckStarted(gen));
+            match super::race_pool::start(machine, req, n, gen, d.clone()) {
+                Ok(pool) => *running.borrow_mut() = Some(Job::Pool(pool)),
+                Err(message) => d.emit(Action::CheckReply(gen, CheckReply::Error { message })),
+            }
+            return;
+        }
         let worker = match crate::worker_script::spawn() {
             Ok(w) => w,
             Err(e) => {
@@ -52,7 +87,12 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
                 Ok(CheckReply::Ready) => {
                     let _ = w2.post_message(&JsValue::from_str(&text));
                 }
-                Ok(r) => d2.emit(Action::CheckReply(gen, r)),
+                Ok(r) => {
+                    if matches!(r, CheckReply::Done { .. }) {
+                        keep_for_bench(&data);
+                    }
+                    d2.emit(Action::CheckReply(gen, r))
+                }
                 Err(e) => d2.emit(Action::CheckReply(gen, CheckReply::Error { message: format!("bad reply: {e}") })),
             }
         });
@@ -64,7 +104,7 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Runn
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-        *running.borrow_mut() = Some(Running { worker, _onmessage: onmessage, _onerror: onerror });
+        *running.borrow_mut() = Some(Job::One(Running { worker, _onmessage: onmessage, _onerror: onerror }));
         d.emit(Action::CheckStarted(gen));
     }
 }
@@ -91,7 +131,7 @@ impl PartialEq for Props {
 #[function_component]
 pub fn RacePanel(props: &Props) -> Html {
     crate::renders::count("RacePanel");
-    let running: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
+    let running: Rc<RefCell<Option<Job>>> = use_mut_ref(|| None);
     let cause_job: Rc<RefCell<Option<Running>>> = use_mut_ref(|| None);
     let v = &props.view;
     let is_running = matches!(v.check, CheckStatus::Running { .. });
@@ -154,7 +194,7 @@ pub fn RacePanel(props: &Props) -> Html {
         CheckStatus::Idle => html! {},
         CheckStatus::Running { states, depth, seconds } => {
             let rate = if *seconds > 0.0 { *states as f64 / seconds } else { 0.0 };
-            let frac = (*states as f64 / MAX_STATES as f64).min(1.0);
+            let frac = (*states as f64 / max_states() as f64).min(1.0);
             html! {
                 <span class="check-progress" role="status">
                     <progress max="1" value={format!("{frac:.4}")} aria-label="states explored, of the limit"></progress>

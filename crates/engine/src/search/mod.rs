@@ -16,14 +16,16 @@
 //! in and comes out, and the helpers every phase words outcomes with), `bfs.rs` (levels
 //! over `frontier.rs`'s records), `canon.rs` (CPU symmetry for it), `level.rs` (one wide
 //! level on several threads), `dfs.rs` (depth-first search, partial-order reduction and
-//! the liveness pass), `fingerprint.rs`, `visited.rs`. Imports only go down that list
+//! the liveness pass), `partition.rs` (the breadth-first search split across workers
+//! that share no memory, for the page's web workers, and the liveness pass on its own),
+//! `fingerprint.rs`, `visited.rs`. Imports only go down that list
 //! to the shared files, never back to this one or between the phases.
 //!
 //! **Threads and the clock live in `pool.rs` only**: the fork-join pool that `level.rs`
 //! expands a level on, with `Options::threads > 1` (native: the CLI's `--threads`). It
 //! reads `Instant` to spin briefly before parking; nothing it computes depends on time
 //! or scheduling, so the result is the one-thread result. In the browser the search
-//! runs with one thread and never starts the pool.
+//! never starts the pool: the page splits it across web workers (`partition.rs`).
 
 mod bfs;
 mod canon;
@@ -33,6 +35,7 @@ mod frontier;
 mod level;
 mod options;
 mod outcome;
+pub mod partition;
 mod pool;
 mod visited;
 

@@ -33,6 +33,10 @@ pub fn show_me(model: &str, name: &str) -> Pane {
             depth: p.depth,
             seconds: 0.1,
             reductions: String::new(),
+            explored_depth: None,
+            safety_seconds: None,
+            memory_bytes: 0,
+            workers: 1,
         },
     ));
     assert!(lab.plan.is_some(), "the counterexample is loaded");

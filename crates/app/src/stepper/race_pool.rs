@@ -1,0 +1,308 @@
+//! "Find a race" on every core the browser offers: one web worker per core, each holding
+//! a part of the breadth-first search (`sdlab_engine::checker::partition`), the page
+//! coordinating the phases of each level by messages (`crate::parts`). The result is the
+//! one-worker result (the same states, verdict and counterexample); the liveness pass
+//! that follows a search that found nothing runs on worker 0 alone, the others let go.
+//! Dropping the pool terminates its workers, which is how a check is cancelled.
+
+use super::state::Action;
+use crate::parts::{self, PartRequest};
+use crate::protocol::{CheckReply, CheckRequest};
+use crate::worker_script::Running;
+use sdlab_engine::checker::partition::{Coordinator, Event, Kept, Merged};
+use sdlab_engine::checker::{Checker, Options, Outcome};
+use sdlab_engine::Machine;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::MessageEvent;
+use yew::Callback;
+
+/// What the pool waits for: one reply from every worker (from worker 0 in `Live`).
+#[derive(Clone, Copy, PartialEq)]
+enum Phase {
+    Ready,
+    Expand,
+    Dedup,
+    Keep,
+    Commit,
+    Split,
+    Join,
+    Best,
+    Live,
+    Over,
+}
+
+pub struct Pool {
+    workers: Vec<Running>,
+    coord: Coordinator,
+    req: CheckRequest,
+    phase: Phase,
+    /// The replies of the current phase, by worker: JSON and buffers.
+    got: Vec<Option<(String, Vec<JsValue>)>>,
+    gen: u64,
+    d: Callback<Action>,
+    t0: f64,
+    safety_seconds: Option<f64>,
+    memory: Vec<u64>,
+    reductions: String,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now() / 1000.0
+}
+
+/// Start a check of `m` (the configuration `req` describes) on `n` workers.
+pub fn start(
+    m: Machine,
+    req: CheckRequest,
+    n: usize,
+    gen: u64,
+    d: Callback<Action>,
+) -> Result<Rc<RefCell<Pool>>, String> {
+    let reductions = Checker::new(m.clone(), Options::default()).reductions().to_string();
+    let coord = Coordinator::new(m, n, true, req.max_states);
+    let pool = Rc::new(RefCell::new(Pool {
+        workers: Vec::new(),
+        coord,
+        req,
+        phase: Phase::Ready,
+        got: vec![None; n],
+        gen,
+        d,
+        t0: now(),
+        safety_seconds: None,
+        memory: vec![0; n],
+        reductions,
+    }));
+    let stuck = pool.borrow().coord.initial_outcome();
+    if let Some(o) = stuck {
+        pool.borrow_mut().finish(&o);
+        return Ok(pool);
+    }
+    for w in 0..n {
+        let worker = crate::worker_script::spawn().map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        let weak: Weak<RefCell<Pool>> = Rc::downgrade(&pool);
+        let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
+            let Some(pool) = weak.upgrade() else { return };
+            let mut p = pool.borrow_mut();
+            let data = m.data();
+            if let Some((op, json, bufs)) = parts::read_js(&data) {
+                p.reply(w, &op, json, bufs);
+            } else if let Some(text) = data.as_string() {
+                p.text(w, &text);
+            }
+        });
+        let d = pool.borrow().d.clone();
+        let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+            let message =
+                format!("the checker stopped: {} (the tab may be out of memory; try fewer CPUs)", e.message());
+            d.emit(Action::CheckReply(gen, CheckReply::Error { message }));
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        pool.borrow_mut().workers.push(Running { worker, _onmessage: onmessage, _onerror: onerror });
+    }
+    Ok(pool)
+}
+
+impl Pool {
+    fn send(&self, w: usize, op: &str, json: &str, bufs: Vec<JsValue>) {
+        if let Some(r) = self.workers.get(w) {
+            let (msg, transfer) = parts::message_js(op, json, bufs);
+            let _ = r.worker.post_message_with_transfer(&msg, &transfer);
+        }
+    }
+
+    fn all(&mut self, op: &str) {
+        for w in 0..self.workers.len() {
+            self.send(w, op, "", vec![]);
+        }
+    }
+
+    fn fail(&mut self, message: String) {
+        self.phase = Phase::Over;
+        self.d.emit(Action::CheckReply(self.gen, CheckReply::Error { message }));
+    }
+
+    /// A JSON string from worker `w`: it has loaded, or the liveness pass's progress,
+    /// or an error.
+    fn text(&mut self, w: usize, text: &str) {
+        match serde_json::from_str::<CheckReply>(text) {
+            Ok(CheckReply::Ready) => {
+                let req = PartRequest { check: self.req.clone(), index: w, workers: self.got.len() };
+                self.send(w, "new", &serde_json::to_string(&req).unwrap_or_default(), vec![]);
+            }
+            Ok(CheckReply::Progress { states, transitions, depth, .. }) => {
+                let seconds = now() - self.t0;
+                self.d.emit(Action::CheckReply(self.gen, CheckReply::Progress { states, transitions, depth, seconds }));
+            }
+            Ok(CheckReply::Error { message }) => self.fail(message),
+            Ok(_) => {}
+            Err(e) => self.fail(format!("bad reply: {e}")),
+        }
+    }
+
+    /// A part message from worker `w`: kept until every worker of the phase has answered.
+    fn reply(&mut self, w: usize, op: &str, json: String, bufs: Vec<JsValue>) {
+        if self.phase == Phase::Over {
+            return;
+        }
+        if op == "live-done" {
+            return self.live_done(&json);
+        }
+        if let Some(slot) = self.got.get_mut(w) {
+            *slot = Some((json, bufs));
+        }
+        if self.got.iter().any(Option::is_none) {
+            return;
+        }
+        let got: Vec<(String, Vec<JsValue>)> = self.got.iter_mut().filter_map(Option::take).collect();
+        let n = got.len();
+        match self.phase {
+            Phase::Ready | Phase::Join => {
+                self.phase = Phase::Expand;
+                self.all("expand");
+            }
+            Phase::Expand => {
+                // Owner o gets every worker's list for it, in worker order.
+                self.phase = Phase::Dedup;
+                for o in 0..n {
+                    let lists = got.iter().map(|(_, b)| b.get(o).cloned().unwrap_or(JsValue::UNDEFINED)).collect();
+                    self.send(o, "dedup", "", lists);
+                }
+            }
+            Phase::Dedup => {
+                self.phase = Phase::Keep;
+                for w in 0..n {
+                    let bits = got.iter().map(|(_, b)| b.get(w).cloned().unwrap_or(JsValue::UNDEFINED)).collect();
+                    self.send(w, "keep", "", bits);
+                }
+            }
+            Phase::Keep => self.merge(&got),
+            Phase::Commit => {
+                let mut counts = Vec::with_capacity(n);
+                for (w, (json, _)) in got.iter().enumerate() {
+                    let (count, memory): (usize, u64) = serde_json::from_str(json).unwrap_or((0, 0));
+                    counts.push(count);
+                    self.memory[w] = self.memory[w].max(memory);
+                }
+                self.phase = Phase::Split;
+                let cuts = self.coord.cuts(&counts);
+                for (w, ends) in cuts.iter().enumerate() {
+                    self.send(w, "split", &serde_json::to_string(ends).unwrap_or_default(), vec![]);
+                }
+            }
+            Phase::Split => {
+                self.phase = Phase::Join;
+                for v in 0..n {
+                    let pieces = got.iter().map(|(_, b)| b.get(v).cloned().unwrap_or(JsValue::UNDEFINED)).collect();
+                    self.send(v, "join", "", pieces);
+                }
+            }
+            Phase::Best => {
+                let answers: Result<Vec<Option<(u8, Event)>>, String> = got
+                    .iter()
+                    .map(|(json, _)| {
+                        let a: Option<(u8, parts::WireEvent)> =
+                            serde_json::from_str(json).map_err(|e| e.to_string())?;
+                        a.map(|(r, e)| Ok((r, e.event()?))).transpose()
+                    })
+                    .collect();
+                match answers {
+                    Ok(a) => {
+                        let o = self.coord.settle(a);
+                        self.finish(&o);
+                    }
+                    Err(e) => self.fail(format!("bad reply: {e}")),
+                }
+            }
+            Phase::Live | Phase::Over => {}
+        }
+    }
+
+    /// Phase 3's answers: the coordinator decides whether the search goes on.
+    fn merge(&mut self, got: &[(String, Vec<JsValue>)]) {
+        let kept: Result<Vec<Kept>, String> = got
+            .iter()
+            .map(|(json, bufs)| {
+                let ev: parts::KeptEvents = serde_json::from_str(json).map_err(|e| e.to_string())?;
+                let words = parts::bytes_to_u32s(&bufs.first().map(parts::bytes).unwrap_or_default());
+                parts::unpack_kept(&words, &ev)
+            })
+            .collect();
+        let kept = match kept {
+            Ok(k) => k,
+            Err(e) => return self.fail(format!("bad reply: {e}")),
+        };
+        let merged = self.coord.merge(&kept);
+        let p = self.coord.progress.clone();
+        let progress = CheckReply::Progress {
+            states: p.states,
+            transitions: p.transitions,
+            depth: p.depth,
+            seconds: now() - self.t0,
+        };
+        self.d.emit(Action::CheckReply(self.gen, progress));
+        match merged {
+            Merged::Next { bases } => {
+                self.phase = Phase::Commit;
+                for (w, b) in bases.iter().enumerate() {
+                    self.send(w, "commit", &b.to_string(), vec![]);
+                }
+            }
+            Merged::Event => {
+                self.phase = Phase::Best;
+                self.all("best");
+            }
+            Merged::Over(Outcome::Verified) => {
+                // Safety holds: the liveness pass on worker 0, the others let go.
+                self.safety_seconds = Some(now() - self.t0);
+                self.workers.truncate(1);
+                self.got.truncate(1);
+                self.phase = Phase::Live;
+                let job = (&self.req, p.states, p.transitions, p.depth);
+                self.send(0, "liveness", &serde_json::to_string(&job).unwrap_or_default(), vec![]);
+            }
+            Merged::Over(o) => self.finish(&o),
+        }
+    }
+
+    fn live_done(&mut self, json: &str) {
+        match serde_json::from_str::<CheckReply>(json) {
+            Ok(r @ CheckReply::Done { .. }) => {
+                if let CheckReply::Done { memory_bytes, .. } = &r {
+                    self.memory[0] = self.memory[0].max(*memory_bytes);
+                }
+                self.report(Some(r));
+            }
+            _ => self.fail("bad reply from the liveness pass".into()),
+        }
+    }
+
+    fn finish(&mut self, o: &Outcome) {
+        let r = parts::done(o, &self.coord.progress, 0.0, String::new(), None);
+        self.report(Some(r));
+    }
+
+    /// The `Done` with the pool's own clock, reductions and memory.
+    fn report(&mut self, r: Option<CheckReply>) {
+        self.phase = Phase::Over;
+        let Some(mut r) = r else { return };
+        if let CheckReply::Done { seconds, reductions, safety_seconds, explored_depth, .. } = &mut r {
+            *seconds = now() - self.t0;
+            *reductions = self.reductions.clone();
+            if self.safety_seconds.is_some() {
+                // Over in the liveness pass: a limit there says so in its reason.
+                *safety_seconds = self.safety_seconds;
+                *explored_depth = None;
+            }
+        }
+        let r = parts::with_memory(r, self.memory.iter().sum(), self.memory.len());
+        if let Ok(text) = serde_json::to_string(&r) {
+            super::race::keep_for_bench(&text);
+        }
+        self.d.emit(Action::CheckReply(self.gen, r));
+    }
+}
