@@ -241,3 +241,113 @@ fn bad_thread_entries_are_located_errors() {
         assert!(d.iter().any(|d| d.message.contains(want) && d.span.line == 5), "{entry}: {d:?}");
     }
 }
+
+/// One CPU, two threads: B sees A's first window (x = 1) and, after it waits for z, A's
+/// second window (z = 1; z = 2 lets B go on either way). Each window opens and closes with A running, so B gets into
+/// each only by preempting A there: two preemptions. B's wait for z makes the switch
+/// back to A free (a waiting thread is not preempted).
+const TWO_WINDOWS: &str = r#"model "two preemptions";
+cpus 1..1 default 1;
+shared x = 0;
+shared z = 0;
+proc a() {
+    x = 1;
+    x = 0;
+    z = 1;
+    z = 2;
+}
+proc b() {
+    local p = x;
+    while (z == 0) { pause(); }
+    local q = z;
+    assert(!(p == 1 && q == 1), "B saw both windows");
+}
+scenario s { cpu 0: a(); thread 0: b(); }
+"#;
+
+fn check_bounded(m: &Machine, bound: Option<u8>) -> (Outcome, u64, Option<String>) {
+    let c = Checker::new(m.clone(), Options { preemptions: bound, ..Options::default() });
+    let words = c.preemption_words();
+    let (o, pr) = c.check();
+    common::replay::assert_replays(m, &o, "bounded");
+    (o, pr.states, words)
+}
+
+#[test]
+fn a_race_that_needs_two_preemptions_is_found_with_bound_two_and_not_with_one() {
+    let p = program(TWO_WINDOWS);
+    let m = session(&p, 1, "s", &[]).into_machine();
+    let (o, states, words) = check_bounded(&m, Some(1));
+    assert_eq!((o, states, words.as_deref()), (Outcome::Verified, 34, Some("with up to 1 preemption")));
+    let (o, states, words) = check_bounded(&m, Some(2));
+    assert_eq!(words.as_deref(), Some("with up to 2 preemptions"));
+    assert_eq!(schedule(&o), ("assert".into(), "0 s0.1 0 s0.0 0 0 s0.1 0 0 0".into()));
+    assert_eq!(states, 66);
+    // Unbounded: the same shortest counterexample, over the states without a count.
+    let (o2, states, words) = check_bounded(&m, None);
+    assert_eq!((schedule(&o2), words.as_deref()), (schedule(&o), Some("with any number of preemptions")));
+    assert_eq!(states, 39);
+}
+
+#[test]
+fn r355427_needs_one_preemption_and_the_bound_is_part_of_the_state() {
+    let p = arm64();
+    // The switch away from the unmapper is free: it waits in its DSB (the TLBI is in
+    // flight); the switch away from CPU 1's reader is the one preemption.
+    let m = machine(&p, 2, &[]);
+    let (o, states, words) = check_bounded(&m, Some(0));
+    assert_eq!((o, states, words.as_deref()), (Outcome::Verified, 253, Some("with up to 0 preemptions")));
+    let (o, states, _) = check_bounded(&m, Some(1));
+    assert_eq!(schedule(&o), ("G-STALE".into(), "1 0 0 s0.2 m0.1 s1.0 1 1 s1.1 1".into()));
+    assert_eq!(states, 830);
+    // Without a bound the states are the first slice's (no count is kept).
+    assert_eq!(check_bounded(&m, None).1, 1026);
+}
+
+#[test]
+fn a_switch_past_the_bound_is_refused_and_a_switch_from_a_waiting_thread_is_free() {
+    let p = program(TWO_WINDOWS);
+    let m = session(&p, 1, "s", &[]).into_machine().with_preemption_bound(Some(0));
+    let mut s = m.initial();
+    let mut fx = Vec::new();
+    let err = m.step(&mut s.clone(), Choice::Switch(0, 1), &mut fx).unwrap_err();
+    assert!(matches!(err.error, RunError::NotPossible { why: Refused::PreemptionBound, .. }), "{err:?}");
+    // A finishes; the idle CPU takes B (free); B waits for z, which A left at 0.
+    for _ in 0..4 {
+        m.step(&mut s, Choice::Step(0), &mut fx).expect("A steps");
+    }
+    m.step(&mut s, Choice::Switch(0, 1), &mut fx).expect("free switch from an idle CPU");
+    assert_eq!(s.preemptions, 0);
+}
+
+/// A thread that loops (each test of `go` is a step) keeps the thread that would end the
+/// loop off its CPU unless the scheduler preempts it; CPU 1 waits for that thread.
+const BUSY: &str = r#"model "busy loop";
+cpus 2..2 default 2;
+shared go = 0;
+shared done = 0;
+shared n = 0;
+proc a() {
+    while (go == 0) {
+        local t = n;
+    }
+}
+proc w() {
+    while (done == 0) { pause(); }
+}
+proc b() {
+    go = 1;
+    done = 1;
+}
+scenario s { cpu 0: a(); cpu 1: w(); thread 0: b(); }
+"#;
+
+#[test]
+fn a_cycle_that_only_the_bound_keeps_going_is_no_lost_wake_up() {
+    let p = program(BUSY);
+    let m = session(&p, 2, "s", &[]).into_machine();
+    for bound in [None, Some(0), Some(1)] {
+        let (o, _, _) = check_bounded(&m, bound);
+        assert_eq!(o, Outcome::Verified, "bound {bound:?}");
+    }
+}

@@ -16,8 +16,18 @@
 //! broadcast invalidations of its own still in flight does not switch (FreeBSD r355427,
 //! arm64).
 //!
+//! **Preemption bound** (iterative context bounding, Musuvathi and Qadeer, PLDI 2007):
+//! a *preemption* is a switch away from a thread that could still step (it is neither
+//! spinning on a condition that holds nor finished). Under `with_preemption_bound(Some(k))`
+//! a path takes at most k; a switch away from a waiting or finished thread is free, as a
+//! thread that blocks gives up its CPU. The count is part of the state
+//! (`State::preemptions`), so a search over the bounded machine is exact for the bound
+//! (docs/checker.md). Without a bound nothing is counted and the states are those of the
+//! first slice. A bound never removes the last enabled choice of a state: it withholds a
+//! switch only where the thread it would preempt has a step.
+//!
 //! Left for later: blocking and wake-up on wait channels, yields, timeouts, priorities,
-//! a preemption bound, and switching address spaces with the model's own activation code.
+//! and switching address spaces with the model's own activation code.
 
 use super::*;
 
@@ -44,10 +54,40 @@ impl Machine {
             || (cpu.intr && cpu.crit == 0 && cpu.sb.is_empty() && cpu.stack.iter().all(|a| a.ctx == Ctx::Thread))
     }
 
+    /// The same machine with at most `bound` preemptions on any path (`None`: any number).
+    /// The checker sets it from `Options::preemptions`; the stepper runs without one.
+    pub fn with_preemption_bound(mut self, bound: Option<u8>) -> Machine {
+        self.preemption_bound = bound;
+        self
+    }
+
+    /// Whether a switch on CPU c now would be a preemption: its thread could still step.
+    pub fn would_preempt(&self, s: &State, c: usize) -> bool {
+        s.cpus.get(c).is_some_and(|cpu| !cpu.stack.is_empty()) && !self.spinning(s, c)
+    }
+
+    /// Whether the preemption bound withholds a switch on CPU c in `s`.
+    fn bound_withholds(&self, s: &State, c: usize) -> bool {
+        self.preemption_bound.is_some_and(|k| s.preemptions >= k) && self.would_preempt(s, c)
+    }
+
+    /// Whether `ch` is a switch the scheduler could make in `s` were there no preemption
+    /// bound: the liveness pass judges a cycle's fairness by these, so that a cycle in
+    /// which only the bound keeps a thread from running is no lost wake-up.
+    pub fn switch_possible_unbounded(&self, s: &State, ch: Choice) -> bool {
+        match ch {
+            Choice::Switch(c, t) => {
+                s.threads.iter().any(|q| q.id == t && q.cpu == c) && self.preemptible(s, c as usize)
+            }
+            _ => false,
+        }
+    }
+
     /// The `Switch` and `Migrate` choices enabled in `s`.
     pub(super) fn sched_choices(&self, s: &State, out: &mut Vec<Choice>) {
         for t in &s.threads {
-            if self.preemptible(s, t.cpu as usize) {
+            let c = t.cpu as usize;
+            if self.preemptible(s, c) && !self.bound_withholds(s, c) {
                 out.push(Choice::Switch(t.cpu, t.id));
             }
         }
@@ -63,6 +103,12 @@ impl Machine {
         let k = s.threads.iter().position(|t| t.id == id && t.cpu as usize == c).ok_or(Refused::NotQueued)?;
         if !self.preemptible(s, c) {
             return Err(Refused::NotPreemptible);
+        }
+        if self.bound_withholds(s, c) {
+            return Err(Refused::PreemptionBound);
+        }
+        if self.preemption_bound.is_some() && self.would_preempt(s, c) {
+            s.preemptions += 1;
         }
         let incoming = s.threads.remove(k);
         let from = s.current.get(c).copied().unwrap_or(NO_THREAD);
