@@ -914,7 +914,7 @@ impl Machine {
     fn self_deadlocked(&self, s: &State, c: usize) -> bool {
         let stack = &s.cpus[c].stack;
         let Some(top) = stack.last() else { return false };
-        top.ctx != Ctx::Thread
+        !matches!(top.ctx, Ctx::Thread | Ctx::Switch)
             && stack.iter().any(|a| a.ctx != top.ctx)
             && s.cpus.iter().enumerate().all(|(d, cpu)| d == c || cpu.stack.is_empty())
     }

@@ -26,8 +26,14 @@
 //! first slice. A bound never removes the last enabled choice of a state: it withholds a
 //! switch only where the thread it would preempt has a step.
 //!
-//! Left for later: blocking and wake-up on wait channels, yields, timeouts, priorities,
-//! and switching address spaces with the model's own activation code.
+//! **Switch-in code** (`on_switch NAME;`): each switch then runs the model's procedure
+//! `NAME(prev, next)` on the CPU, prev the loaded address space and next the incoming
+//! thread's own (its entry's `in`), with IF=0 and in context `Ctx::Switch`, where no
+//! switch is enabled (`enter_on_switch`). So each kernel's activation path (Linux's
+//! `switch_mm_irqs_off`, FreeBSD's `pmap_activate_sw`, ...) is model text, stepped and
+//! narrated, interruptible where its code sets IF=1.
+//!
+//! Left for later: blocking and wake-up on wait channels, yields, timeouts, priorities.
 
 use super::*;
 
@@ -136,6 +142,45 @@ impl Machine {
         }
         fx.push(Effect::Switch { cpu: c as u8, from, to: id });
         Ok(())
+    }
+
+    /// After a switch on CPU c: the model's `on_switch` code, if it declares one, runs on
+    /// top of the incoming thread as `NAME(prev, next)`, entered with IF=0 as every
+    /// kernel's switch path runs (Linux's `switch_mm_irqs_off`, FreeBSD's `cpu_switch`
+    /// under the thread lock), in context `Ctx::Switch`, where no switch is enabled; its
+    /// return restores IF=1. `prev` is the address space the CPU has loaded, `next` the
+    /// incoming thread's own (its entry's `in`); -1 for none (a kernel thread).
+    pub(super) fn enter_on_switch(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) -> Result<(), Fault> {
+        let Some(p) = self.prog.on_switch else { return Ok(()) };
+        let id = s.current.get(c).copied().unwrap_or(NO_THREAD);
+        let space = |a: u8| if a == NO_ASPACE { -1 } else { i32::from(a) };
+        let (prev, next) = (space(s.cpus[c].aspace), space(self.thread_aspace(id)));
+        let cpu = &mut s.cpus[c];
+        let n = self.prog.procs[p as usize].local_names.len();
+        if cpu.locals.len() + n > MAX_CPU_LOCALS || cpu.stack.len() >= 64 {
+            return Err(Fault { cpu: c as u8, line: 0, error: RunError::LocalsFull { max: MAX_CPU_LOCALS } });
+        }
+        let base = cpu.locals.len() as u32;
+        cpu.locals.resize(base as usize + n, 0);
+        cpu.locals[base as usize] = prev;
+        cpu.locals[base as usize + 1] = next;
+        cpu.stack.push(Activation { proc: p, pc: 0, base, ctx: Ctx::Switch, ctx_base: true, saved_if: true });
+        cpu.intr = false;
+        fx.push(Effect::Call { cpu: c as u8, proc: p });
+        Ok(())
+    }
+
+    /// The address space of thread `id`: its scenario entry's `in` (`NO_ASPACE` for a
+    /// kernel thread, or no such thread).
+    pub fn thread_aspace(&self, id: u8) -> u8 {
+        let Some(sc) = self.prog.scenarios.get(self.cfg.scenario) else { return NO_ASPACE };
+        let ncpu = self.cfg.ncpu;
+        let space = if u32::from(id) < ncpu {
+            sc.spec_for(u32::from(id)).and_then(|s| s.aspace)
+        } else {
+            sc.threads.get(usize::from(id) - ncpu as usize).and_then(|t| t.aspace)
+        };
+        space.unwrap_or(NO_ASPACE)
     }
 
     /// Queued thread `id` moves to CPU d's run queue.

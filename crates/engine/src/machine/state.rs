@@ -132,6 +132,9 @@ pub enum Ctx {
     Thread,
     Irq(u8),
     Nmi,
+    /// The model's `on_switch` code, entered by a context switch with IF=0 on top of the
+    /// incoming thread; its return restores IF=1 and the thread runs on (`sched.rs`).
+    Switch,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -386,6 +389,8 @@ impl Cpu {
 // never wraps into another state's.
 const CTX_THREAD: u32 = 0;
 const CTX_NMI: u32 = 1;
+/// Above every `2 + vector` (vectors are fewer than 32), within the 14 bits of the field.
+const CTX_SWITCH: u32 = 0x3FFF;
 
 impl State {
     /// A state with nothing in it: a buffer to `clone_from` or `decode_from` into.
@@ -764,6 +769,7 @@ fn encode_stack(o: &mut [u32], stack: &[Activation]) {
         let ctx = match ctx {
             Ctx::Thread => CTX_THREAD,
             Ctx::Nmi => CTX_NMI,
+            Ctx::Switch => CTX_SWITCH,
             Ctx::Irq(v) => 2 + v as u32,
         };
         d[0] = proc as u32 | ctx << 16 | (ctx_base as u32) << 30 | (saved_if as u32) << 31;
@@ -779,6 +785,7 @@ fn decode_stack(stack: &mut Vec<Activation>, w: &[u32]) {
         let ctx = match (a[0] >> 16) & 0x3FFF {
             CTX_THREAD => Ctx::Thread,
             CTX_NMI => Ctx::Nmi,
+            CTX_SWITCH => Ctx::Switch,
             v => Ctx::Irq((v - 2) as u8),
         };
         stack.push(Activation {
