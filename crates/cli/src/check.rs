@@ -40,6 +40,12 @@ pub struct Args {
     /// counts and counterexample are the same for every count.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: Option<u16>,
+    /// At most N preemptions on a path (a context switch away from a thread that could
+    /// still run), in a scenario with threads: iterative context bounding. The verdict
+    /// says which bound it holds for. Default: any number. A model without threads never
+    /// switches, so the bound changes nothing there.
+    #[arg(long, value_name = "N")]
+    preemptions: Option<u8>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -95,6 +101,11 @@ struct Report<'a> {
     reductions: &'a str,
     /// Threads of the breadth-first search (the result does not depend on it).
     threads: usize,
+    /// The preemption bound the verdict holds for (a scenario with threads; `null`: any
+    /// number, or no threads).
+    preemptions: Option<u8>,
+    /// What the verdict covers, in words ("with up to 2 preemptions"); `null` without threads.
+    scheduler: Option<&'a str>,
 }
 
 pub fn main(args: Args) -> Result<ExitCode, Error> {
@@ -111,6 +122,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         por: args.por,
         liveness: !args.no_liveness,
         symmetry: !args.no_symmetry,
+        preemptions: args.preemptions,
         threads: args
             .threads
             .map(usize::from)
@@ -125,6 +137,7 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
     let threads = if args.dfs { 1 } else { opts.threads };
     let mut checker = Checker::new(machine.clone(), opts);
     let reductions = checker.reductions().to_string();
+    let scheduler = checker.preemption_words();
     let t0 = Instant::now();
     let live = args.progress == ProgressKind::Auto && io::stderr().is_terminal();
     let json_progress = args.progress == ProgressKind::Json;
@@ -237,6 +250,8 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             search,
             reductions: &reductions,
             threads,
+            preemptions: scheduler.as_ref().and(args.preemptions),
+            scheduler: scheduler.as_deref(),
         };
         serde_json::to_writer(&mut out, &r).map_err(|e| Error::Io(e.into()))?;
         writeln!(out)?;
@@ -248,7 +263,8 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
         match &outcome {
             Outcome::Verified => writeln!(
                 out,
-                "Verified: no violation in {} states ({} transitions, depth {}); exhaustive {search}, reductions: {reductions}; {seconds:.2} s on {threads} thread{}",
+                "Verified{}: no violation in {} states ({} transitions, depth {}); exhaustive {search}, reductions: {reductions}; {seconds:.2} s on {threads} thread{}",
+                scheduler.as_ref().map(|w| format!(" {w}")).unwrap_or_default(),
                 progress.states,
                 progress.transitions,
                 progress.depth,
@@ -257,7 +273,13 @@ pub fn main(args: Args) -> Result<ExitCode, Error> {
             Outcome::Limit { reason } => writeln!(out, "Limit: {reason} ({} states in {seconds:.2} s); nothing was proved", progress.states)?,
             Outcome::Violation { .. } | Outcome::Fault { .. } => {
                 let what = property.map_or("model error".to_string(), |p| format!("violation {p}"));
-                writeln!(out, "Found {what} in {} steps ({} states explored in {seconds:.2} s):", choices.len(), progress.states)?;
+                let bound = scheduler.as_ref().map(|w| format!(", {w}")).unwrap_or_default();
+                writeln!(
+                    out,
+                    "Found {what} in {} steps ({} states explored in {seconds:.2} s{bound}):",
+                    choices.len(),
+                    progress.states
+                )?;
                 let mut s = Session::new(machine);
                 for (i, &c) in choices.iter().enumerate() {
                     match s.step(c) {

@@ -331,6 +331,32 @@ fn check_verifies_the_correct_scoreboard() {
 }
 
 #[test]
+fn check_preemptions_bounds_the_search_and_the_verdict_says_so() {
+    // arm64-tlbi's R355427 at 2 CPUs takes one preemption (tests/sched.rs).
+    let o = sdlab(&["check", "arm64-tlbi", "--preemptions", "0"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("Verified with up to 0 preemptions: no violation in 253 states"), "{}", stdout(&o));
+    let o = sdlab(&["check", "arm64-tlbi", "--preemptions", "1"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stdout(&o).contains("states explored in"), "{}", stdout(&o));
+    assert!(stdout(&o).contains(", with up to 1 preemption):"), "{}", stdout(&o));
+    let j = json(&sdlab(&["check", "arm64-tlbi", "--preemptions", "1", "--json"]));
+    assert_eq!(
+        (&j["preemptions"], &j["scheduler"]),
+        (&serde_json::json!(1), &serde_json::json!("with up to 1 preemption"))
+    );
+    let o = sdlab(&["check", "arm64-tlbi"]);
+    assert!(stdout(&o).contains(", with any number of preemptions):"), "{}", stdout(&o));
+    // A model without threads never switches: its verdict says nothing of preemptions.
+    let o = sdlab(&["check", "freebsd-scoreboard", "--cpus", "2", "--preemptions", "1"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("Verified: no violation in") && !stdout(&o).contains("preemption"), "{}", stdout(&o));
+    let o = sdlab(&["check", "arm64-tlbi", "--preemptions", "300"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("300"), "{}", stderr(&o));
+}
+
+#[test]
 fn check_finds_the_e4_deadlock_and_it_replays() {
     let o = sdlab(&[
         "check",

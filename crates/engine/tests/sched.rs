@@ -234,10 +234,217 @@ fn bad_thread_entries_are_located_errors() {
         ("thread 2: f(1);", "thread on CPU 2"),
         ("thread 0: g(1);", "unknown procedure `g`"),
         ("thread 0: f();", "takes 1 argument"),
-        ("thread 0: f(1) in mm;", "`in` is for `cpu` entries"),
         ("thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 0: f(1); thread 1: f(1);", "more than 8 queued threads"),
     ] {
         let (_, d) = compile(&base.replace("ENTRY", entry));
         assert!(d.iter().any(|d| d.message.contains(want) && d.span.line == 5), "{entry}: {d:?}");
     }
+}
+
+/// One CPU, two threads: B sees A's first window (x = 1) and, after it waits for z, A's
+/// second window (z = 1; z = 2 lets B go on either way). Each window opens and closes with A running, so B gets into
+/// each only by preempting A there: two preemptions. B's wait for z makes the switch
+/// back to A free (a waiting thread is not preempted).
+const TWO_WINDOWS: &str = r#"model "two preemptions";
+cpus 1..1 default 1;
+shared x = 0;
+shared z = 0;
+proc a() {
+    x = 1;
+    x = 0;
+    z = 1;
+    z = 2;
+}
+proc b() {
+    local p = x;
+    while (z == 0) { pause(); }
+    local q = z;
+    assert(!(p == 1 && q == 1), "B saw both windows");
+}
+scenario s { cpu 0: a(); thread 0: b(); }
+"#;
+
+fn check_bounded(m: &Machine, bound: Option<u8>) -> (Outcome, u64, Option<String>) {
+    let c = Checker::new(m.clone(), Options { preemptions: bound, ..Options::default() });
+    let words = c.preemption_words();
+    let (o, pr) = c.check();
+    common::replay::assert_replays(m, &o, "bounded");
+    (o, pr.states, words)
+}
+
+#[test]
+fn a_race_that_needs_two_preemptions_is_found_with_bound_two_and_not_with_one() {
+    let p = program(TWO_WINDOWS);
+    let m = session(&p, 1, "s", &[]).into_machine();
+    let (o, states, words) = check_bounded(&m, Some(1));
+    assert_eq!((o, states, words.as_deref()), (Outcome::Verified, 34, Some("with up to 1 preemption")));
+    let (o, states, words) = check_bounded(&m, Some(2));
+    assert_eq!(words.as_deref(), Some("with up to 2 preemptions"));
+    assert_eq!(schedule(&o), ("assert".into(), "0 s0.1 0 s0.0 0 0 s0.1 0 0 0".into()));
+    assert_eq!(states, 66);
+    // Unbounded: the same shortest counterexample, over the states without a count.
+    let (o2, states, words) = check_bounded(&m, None);
+    assert_eq!((schedule(&o2), words.as_deref()), (schedule(&o), Some("with any number of preemptions")));
+    assert_eq!(states, 39);
+}
+
+#[test]
+fn r355427_needs_one_preemption_and_the_bound_is_part_of_the_state() {
+    let p = arm64();
+    // The switch away from the unmapper is free: it waits in its DSB (the TLBI is in
+    // flight); the switch away from CPU 1's reader is the one preemption.
+    let m = machine(&p, 2, &[]);
+    let (o, states, words) = check_bounded(&m, Some(0));
+    assert_eq!((o, states, words.as_deref()), (Outcome::Verified, 253, Some("with up to 0 preemptions")));
+    let (o, states, _) = check_bounded(&m, Some(1));
+    assert_eq!(schedule(&o), ("G-STALE".into(), "1 0 0 s0.2 m0.1 s1.0 1 1 s1.1 1".into()));
+    assert_eq!(states, 830);
+    // Without a bound the states are the first slice's (no count is kept).
+    assert_eq!(check_bounded(&m, None).1, 1026);
+}
+
+#[test]
+fn a_switch_past_the_bound_is_refused_and_a_switch_from_a_waiting_thread_is_free() {
+    let p = program(TWO_WINDOWS);
+    let m = session(&p, 1, "s", &[]).into_machine().with_preemption_bound(Some(0));
+    let mut s = m.initial();
+    let mut fx = Vec::new();
+    let err = m.step(&mut s.clone(), Choice::Switch(0, 1), &mut fx).unwrap_err();
+    assert!(matches!(err.error, RunError::NotPossible { why: Refused::PreemptionBound, .. }), "{err:?}");
+    // A finishes; the idle CPU takes B (free); B waits for z, which A left at 0.
+    for _ in 0..4 {
+        m.step(&mut s, Choice::Step(0), &mut fx).expect("A steps");
+    }
+    m.step(&mut s, Choice::Switch(0, 1), &mut fx).expect("free switch from an idle CPU");
+    assert_eq!(s.preemptions, 0);
+}
+
+/// A thread that loops (each test of `go` is a step) keeps the thread that would end the
+/// loop off its CPU unless the scheduler preempts it; CPU 1 waits for that thread.
+const BUSY: &str = r#"model "busy loop";
+cpus 2..2 default 2;
+shared go = 0;
+shared done = 0;
+shared n = 0;
+proc a() {
+    while (go == 0) {
+        local t = n;
+    }
+}
+proc w() {
+    while (done == 0) { pause(); }
+}
+proc b() {
+    go = 1;
+    done = 1;
+}
+scenario s { cpu 0: a(); cpu 1: w(); thread 0: b(); }
+"#;
+
+#[test]
+fn a_cycle_that_only_the_bound_keeps_going_is_no_lost_wake_up() {
+    let p = program(BUSY);
+    let m = session(&p, 2, "s", &[]).into_machine();
+    for bound in [None, Some(0), Some(1)] {
+        let (o, _, _) = check_bounded(&m, bound);
+        assert_eq!(o, Outcome::Verified, "bound {bound:?}");
+    }
+}
+
+/// A model with its own switch-in code: it records the address spaces it is given and
+/// loads the next one, with an interrupt window (IF=1) in the middle.
+const SWITCHER: &str = r#"model "switch-in";
+cpus 2..2 default 2;
+vector V = 0x40;
+aspace mm1;
+aspace mm2;
+shared seen_prev = 9;
+shared seen_next = 9;
+shared hits = 0;
+handler V {
+    hits = 1;
+    eoi();
+}
+/// Switch-in: which spaces?
+proc sw(prev, next) {
+    seen_prev = prev;
+    enable_interrupts();
+    disable_interrupts();
+    if (next != -1) {
+        load_cr3(next, 1);
+    }
+    seen_next = next;
+}
+shared ran = 0;
+proc run() {
+    ran = 1;
+}
+proc kick() {
+    send_ipi(bit(0), V);
+}
+on_switch sw;
+scenario s { cpu 0: run() in mm1; cpu 1: kick(); thread 0: run() in mm2; thread 0: run(); }
+"#;
+
+#[test]
+fn a_switch_runs_the_models_on_switch_code_with_prev_and_next_and_interrupts_off() {
+    let p = program(SWITCHER);
+    let m = session(&p, 2, "s", &[]).into_machine();
+    let mm = |n: &str| p.aspaces.iter().position(|a| a == n).unwrap() as i32;
+    let mut s = m.initial();
+    let mut fx = Vec::new();
+    // Thread 2 (in mm2) preempts thread 0 (in mm1) before it starts.
+    m.step(&mut s, Choice::Switch(0, 2), &mut fx).expect("switch");
+    assert!(fx.iter().any(|e| matches!(e, Effect::Call { cpu: 0, .. })), "{fx:?}");
+    let cpu = &s.cpus[0];
+    assert_eq!((cpu.intr, cpu.ctx()), (false, Some(Ctx::Switch)));
+    assert_eq!(
+        m.cursor(&s, 0),
+        Some(SWITCHER.lines().position(|l| l.contains("seen_prev = prev")).unwrap() as u32 + 1)
+    );
+    let mut en = Vec::new();
+    m.enabled(&s, &mut en);
+    assert!(!en.iter().any(|c| matches!(c, Choice::Switch(0, _))), "no switch inside the switch path: {en:?}");
+    m.step(&mut s, Choice::Step(0), &mut fx).expect("seen_prev");
+    m.step(&mut s, Choice::Step(0), &mut fx).expect("sti");
+    // CPU 1's IPI arrives in the window the switch code opened: delivered, no switch.
+    m.step(&mut s, Choice::Step(1), &mut fx).expect("send");
+    m.enabled(&s, &mut en);
+    assert!(en.contains(&Choice::Irq(0, 0)) && !en.iter().any(|c| matches!(c, Choice::Switch(0, _))), "{en:?}");
+    m.step(&mut s, Choice::Irq(0, 0), &mut fx).expect("irq");
+    for _ in 0..2 {
+        m.step(&mut s, Choice::Step(0), &mut fx).expect("handler");
+    }
+    for _ in 0..3 {
+        m.step(&mut s, Choice::Step(0), &mut fx).expect("switch code");
+    }
+    let word =
+        |s: &State, name: &str| s.mem[m.vars()[p.vars.iter().position(|v| v.name == name).unwrap()].base as usize];
+    assert_eq!((word(&s, "seen_prev"), word(&s, "seen_next"), word(&s, "hits")), (mm("mm1"), mm("mm2"), 1));
+    let cpu = &s.cpus[0];
+    assert_eq!((cpu.intr, cpu.ctx()), (true, Some(Ctx::Thread)), "back in thread 2 with IF=1");
+    assert_eq!(i32::from(cpu.aspace), mm("mm2"));
+    // The kernel thread (3) gets next = -1, and mm2 stays loaded (lazy).
+    m.step(&mut s, Choice::Switch(0, 3), &mut fx).expect("switch to the kernel thread");
+    for _ in 0..5 {
+        m.step(&mut s, Choice::Step(0), &mut fx).expect("switch code");
+    }
+    assert_eq!((word(&s, "seen_prev"), word(&s, "seen_next"), i32::from(s.cpus[0].aspace)), (mm("mm2"), -1, mm("mm2")));
+}
+
+#[test]
+fn bad_on_switch_declarations_and_thread_spaces_are_located_errors() {
+    let base = "model \"t\";\ncpus 1..2 default 2;\naspace mm;\nproc f(a) { }\nproc g(a, b) { }\nITEM\nscenario s { cpu 0: f(1); ENTRY }\n";
+    for (item, entry, want, line) in [
+        ("", "thread 0: f(1) in mm;", "declares no `on_switch` procedure", 7),
+        ("on_switch g;", "thread 0: f(1) in nope;", "`nope` is not an address space", 7),
+        ("on_switch f;", "", "takes 1 parameter(s); a context switch passes two", 6),
+        ("on_switch h;", "", "no procedure `h`", 6),
+        ("on_switch g; on_switch g;", "", "`on_switch` is declared twice", 6),
+    ] {
+        let (_, d) = compile(&base.replace("ITEM", item).replace("ENTRY", entry));
+        assert!(d.iter().any(|d| d.message.contains(want) && d.span.line == line), "{item} {entry}: {d:?}");
+    }
+    let ok = base.replace("ITEM", "on_switch g;").replace("ENTRY", "thread 0: f(1) in mm;");
+    assert!(compile(&ok).1.is_empty());
 }

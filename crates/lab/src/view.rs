@@ -130,6 +130,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
             Ctx::Thread => "kernel".to_string(),
             Ctx::Irq(v) => format!("irq {}", m.vector_name(v)),
             Ctx::Nmi => "nmi".to_string(),
+            Ctx::Switch => "switch".to_string(),
         })
         .collect();
     let status = if let Some(w) = m.wait(st, c) {

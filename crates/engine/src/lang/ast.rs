@@ -110,6 +110,8 @@ pub struct ScenarioItem {
 pub struct ThreadItem {
     pub cpu: i64,
     pub call: (String, Vec<Expr>),
+    /// `in NAME`: the thread's address space, which `on_switch` code loads.
+    pub aspace: Option<String>,
     pub span: Span,
 }
 
@@ -168,6 +170,8 @@ pub struct File {
     pub procs: Vec<ProcItem>,
     pub handlers: Vec<(String, ProcItem)>,
     pub nmi: Option<ProcItem>,
+    /// `on_switch NAME;`: the procedure a context switch runs, and where it is declared.
+    pub on_switch: Option<(String, Span)>,
     pub scenarios: Vec<ScenarioItem>,
     pub races: Vec<RaceItem>,
     pub views: Vec<ViewItem>,

@@ -21,9 +21,25 @@ pub const MAX_EXPR_HEIGHT: u32 = 128;
 const KEPT_DIAGNOSTICS: usize = 4 * MAX_DIAGNOSTICS;
 
 /// The keywords that start a top-level declaration: where recovery from an error resumes.
-const ITEM_KEYWORDS: [&str; 17] = [
-    "model", "cpus", "option", "const", "vector", "shared", "percpu", "aspace", "map", "frames", "user", "proc",
-    "handler", "nmi", "view", "race", "scenario",
+const ITEM_KEYWORDS: [&str; 18] = [
+    "model",
+    "cpus",
+    "option",
+    "const",
+    "vector",
+    "shared",
+    "percpu",
+    "aspace",
+    "map",
+    "frames",
+    "user",
+    "proc",
+    "handler",
+    "nmi",
+    "view",
+    "race",
+    "scenario",
+    "on_switch",
 ];
 
 /// The syntax tree and the diagnostics, plus the number of diagnostics found beyond
@@ -217,13 +233,14 @@ impl Parser {
     }
 
     fn item(&mut self, f: &mut File, doc: Option<String>) -> PResult<()> {
-        let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario, race, view)")?;
+        let (kw, span) = self.ident("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, on_switch, scenario, race, view)")?;
         // Declarations a model makes once: a second one silently replaced the first.
         let given = match kw.as_str() {
             "model" => f.title.is_some(),
             "cpus" => f.cpus_default.is_some(),
             "frames" => f.frames_span != Span::default(),
             "nmi" => f.nmi.is_some(),
+            "on_switch" => f.on_switch.is_some(),
             _ => false,
         };
         if given {
@@ -347,6 +364,11 @@ impl Parser {
                 let body = self.block()?;
                 f.nmi = Some(ProcItem { name: "nmi".into(), params: vec![], body, user: false, doc, span });
             }
+            "on_switch" => {
+                let (name, _) = self.ident("the procedure a context switch runs, `NAME(prev, next)`")?;
+                self.expect_punct(Punct::Semi)?;
+                f.on_switch = Some((name, span));
+            }
             "view" => {
                 let kind = self.ident("a kind of view: `ring` or `matrix`")?;
                 let (name, _) = self.ident("a view name")?;
@@ -443,27 +465,23 @@ impl Parser {
             }
             _ => {
                 self.pos -= 1;
-                return self.error("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, scenario, race)");
+                return self.error("a declaration (model, option, const, vector, shared, percpu, aspace, map, frames, proc, handler, nmi, on_switch, scenario, race)");
             }
         }
         Ok(())
     }
 
-    /// After `thread`: `N: f(args);`. No `in`: a thread runs in the address space its
-    /// CPU has loaded (threads do not switch address spaces yet, issue #14).
+    /// After `thread`: `N: f(args) (in NAME)?;`. The address space is the thread's own,
+    /// which the model's `on_switch` code loads (the compiler checks there is one).
     fn thread_item(&mut self, span: Span) -> PResult<ThreadItem> {
         let cpu = self.int()?;
         self.expect_punct(Punct::Colon)?;
         let (name, _) = self.ident("a procedure for the thread to run")?;
         self.expect_punct(Punct::LParen)?;
         let args = self.args()?;
-        if self.at_kw("in") {
-            return self.error(
-                "`;` (a queued thread runs in the address space its CPU has loaded; `in` is for `cpu` entries)",
-            );
-        }
+        let aspace = if self.eat_kw("in") { Some(self.ident("an address space")?.0) } else { None };
         self.expect_punct(Punct::Semi)?;
-        Ok(ThreadItem { cpu, call: (name, args), span })
+        Ok(ThreadItem { cpu, call: (name, args), aspace, span })
     }
 
     fn cpu_item(&mut self) -> PResult<CpuItem> {

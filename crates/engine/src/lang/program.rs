@@ -346,6 +346,9 @@ pub struct ThreadSpec {
     pub cpu: u32,
     pub proc: u16,
     pub args: Vec<ExprRef>,
+    /// Its address space (`in NAME`), loaded by the model's `on_switch` code; `None`: a
+    /// kernel thread, which has none of its own.
+    pub aspace: Option<u8>,
     pub line: u32,
 }
 
@@ -513,6 +516,9 @@ pub struct Program {
     pub extra_frames: u32,
     pub procs: Vec<Proc>,
     pub nmi: Option<u16>,
+    /// `on_switch NAME;`: the procedure every context switch runs on its CPU, as
+    /// `NAME(prev, next)` (see `machine/sched.rs`).
+    pub on_switch: Option<u16>,
     pub scenarios: Vec<Scenario>,
     pub races: Vec<RaceDecl>,
     /// How the app draws some variables; no effect on the machine.

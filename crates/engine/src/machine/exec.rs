@@ -133,6 +133,7 @@ impl Machine {
             }
             Choice::Switch(_, t) => {
                 self.switch(s, c, t, fx).map_err(not_enabled)?;
+                self.enter_on_switch(s, c, fx)?;
                 self.settle(s, c, fx)?;
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
@@ -585,7 +586,9 @@ impl Machine {
         let c8 = c as u8;
         let iret = s.cpus[c].stack.last().is_some_and(|a| a.ctx_base && a.ctx != Ctx::Thread);
         if self.hw.tso && iret {
-            // IRET is serialising: the handler's stores are in memory before it returns.
+            // IRET is serialising: the handler's stores are in memory before it returns
+            // (and the end of `on_switch` code, like every real switch path, has executed
+            // a locked or serialising instruction).
             self.drain_all(s, c, fx);
         }
         let cpu = &mut s.cpus[c];
@@ -607,6 +610,7 @@ impl Machine {
                 cpu.intr = a.saved_if;
                 fx.push(Effect::Iret { cpu: c8, vector: v });
             }
+            Ctx::Switch => cpu.intr = a.saved_if,
             Ctx::Nmi => {
                 cpu.intr = a.saved_if;
                 fx.push(Effect::NmiExit { cpu: c8 });

@@ -44,6 +44,9 @@ pub enum Refused {
     NotPreemptible,
     Pinned,
     SameCpu,
+    /// The switch would preempt a thread that can still step, and the path has taken
+    /// as many preemptions as the bound allows (`Machine::with_preemption_bound`).
+    PreemptionBound,
 }
 
 impl fmt::Display for Refused {
@@ -67,6 +70,7 @@ impl fmt::Display for Refused {
             }
             Refused::Pinned => "the thread is pinned to its CPU",
             Refused::SameCpu => "the thread is already on that CPU's run queue",
+            Refused::PreemptionBound => "the switch would be one preemption more than the bound allows",
         })
     }
 }

@@ -451,6 +451,8 @@ pub struct Machine {
     pub(crate) vars: Vec<VarLayout>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) hw: Hardware,
+    /// At most this many preemptions on a path (`with_preemption_bound`); `None`: any number.
+    pub(crate) preemption_bound: Option<u8>,
     initial: State,
     /// Trace points (`Effect::Ktr`) passed while the threads settled on their first step.
     initial_trace: Vec<Effect>,
@@ -476,6 +478,10 @@ impl Machine {
     }
     pub fn hw(&self) -> &Hardware {
         &self.hw
+    }
+    /// The preemption bound in force (`with_preemption_bound`); `None`: any number.
+    pub fn preemption_bound(&self) -> Option<u8> {
+        self.preemption_bound
     }
 }
 
@@ -600,6 +606,7 @@ impl Machine {
             retired: vec![],
             threads: vec![],
             current: vec![],
+            preemptions: 0,
         };
         (s.threads, s.current) = m
             .queued_threads(sc, &s.cpus)
@@ -634,6 +641,7 @@ impl Machine {
             vars: Vec::new(),
             slots: Vec::new(),
             hw,
+            preemption_bound: None,
             initial: State::empty(),
             initial_trace: Vec::new(),
         }
@@ -909,7 +917,7 @@ impl Machine {
     fn self_deadlocked(&self, s: &State, c: usize) -> bool {
         let stack = &s.cpus[c].stack;
         let Some(top) = stack.last() else { return false };
-        top.ctx != Ctx::Thread
+        !matches!(top.ctx, Ctx::Thread | Ctx::Switch)
             && stack.iter().any(|a| a.ctx != top.ctx)
             && s.cpus.iter().enumerate().all(|(d, cpu)| d == c || cpu.stack.is_empty())
     }

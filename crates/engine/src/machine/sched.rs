@@ -16,8 +16,24 @@
 //! broadcast invalidations of its own still in flight does not switch (FreeBSD r355427,
 //! arm64).
 //!
-//! Left for later: blocking and wake-up on wait channels, yields, timeouts, priorities,
-//! a preemption bound, and switching address spaces with the model's own activation code.
+//! **Preemption bound** (iterative context bounding, Musuvathi and Qadeer, PLDI 2007):
+//! a *preemption* is a switch away from a thread that could still step (it is neither
+//! spinning on a condition that holds nor finished). Under `with_preemption_bound(Some(k))`
+//! a path takes at most k; a switch away from a waiting or finished thread is free, as a
+//! thread that blocks gives up its CPU. The count is part of the state
+//! (`State::preemptions`), so a search over the bounded machine is exact for the bound
+//! (docs/checker.md). Without a bound nothing is counted and the states are those of the
+//! first slice. A bound never removes the last enabled choice of a state: it withholds a
+//! switch only where the thread it would preempt has a step.
+//!
+//! **Switch-in code** (`on_switch NAME;`): each switch then runs the model's procedure
+//! `NAME(prev, next)` on the CPU, prev the loaded address space and next the incoming
+//! thread's own (its entry's `in`), with IF=0 and in context `Ctx::Switch`, where no
+//! switch is enabled (`enter_on_switch`). So each kernel's activation path (Linux's
+//! `switch_mm_irqs_off`, FreeBSD's `pmap_activate_sw`, ...) is model text, stepped and
+//! narrated, interruptible where its code sets IF=1.
+//!
+//! Left for later: blocking and wake-up on wait channels, yields, timeouts, priorities.
 
 use super::*;
 
@@ -44,10 +60,40 @@ impl Machine {
             || (cpu.intr && cpu.crit == 0 && cpu.sb.is_empty() && cpu.stack.iter().all(|a| a.ctx == Ctx::Thread))
     }
 
+    /// The same machine with at most `bound` preemptions on any path (`None`: any number).
+    /// The checker sets it from `Options::preemptions`; the stepper runs without one.
+    pub fn with_preemption_bound(mut self, bound: Option<u8>) -> Machine {
+        self.preemption_bound = bound;
+        self
+    }
+
+    /// Whether a switch on CPU c now would be a preemption: its thread could still step.
+    pub fn would_preempt(&self, s: &State, c: usize) -> bool {
+        s.cpus.get(c).is_some_and(|cpu| !cpu.stack.is_empty()) && !self.spinning(s, c)
+    }
+
+    /// Whether the preemption bound withholds a switch on CPU c in `s`.
+    fn bound_withholds(&self, s: &State, c: usize) -> bool {
+        self.preemption_bound.is_some_and(|k| s.preemptions >= k) && self.would_preempt(s, c)
+    }
+
+    /// Whether `ch` is a switch the scheduler could make in `s` were there no preemption
+    /// bound: the liveness pass judges a cycle's fairness by these, so that a cycle in
+    /// which only the bound keeps a thread from running is no lost wake-up.
+    pub fn switch_possible_unbounded(&self, s: &State, ch: Choice) -> bool {
+        match ch {
+            Choice::Switch(c, t) => {
+                s.threads.iter().any(|q| q.id == t && q.cpu == c) && self.preemptible(s, c as usize)
+            }
+            _ => false,
+        }
+    }
+
     /// The `Switch` and `Migrate` choices enabled in `s`.
     pub(super) fn sched_choices(&self, s: &State, out: &mut Vec<Choice>) {
         for t in &s.threads {
-            if self.preemptible(s, t.cpu as usize) {
+            let c = t.cpu as usize;
+            if self.preemptible(s, c) && !self.bound_withholds(s, c) {
                 out.push(Choice::Switch(t.cpu, t.id));
             }
         }
@@ -63,6 +109,12 @@ impl Machine {
         let k = s.threads.iter().position(|t| t.id == id && t.cpu as usize == c).ok_or(Refused::NotQueued)?;
         if !self.preemptible(s, c) {
             return Err(Refused::NotPreemptible);
+        }
+        if self.bound_withholds(s, c) {
+            return Err(Refused::PreemptionBound);
+        }
+        if self.preemption_bound.is_some() && self.would_preempt(s, c) {
+            s.preemptions += 1;
         }
         let incoming = s.threads.remove(k);
         let from = s.current.get(c).copied().unwrap_or(NO_THREAD);
@@ -90,6 +142,45 @@ impl Machine {
         }
         fx.push(Effect::Switch { cpu: c as u8, from, to: id });
         Ok(())
+    }
+
+    /// After a switch on CPU c: the model's `on_switch` code, if it declares one, runs on
+    /// top of the incoming thread as `NAME(prev, next)`, entered with IF=0 as every
+    /// kernel's switch path runs (Linux's `switch_mm_irqs_off`, FreeBSD's `cpu_switch`
+    /// under the thread lock), in context `Ctx::Switch`, where no switch is enabled; its
+    /// return restores IF=1. `prev` is the address space the CPU has loaded, `next` the
+    /// incoming thread's own (its entry's `in`); -1 for none (a kernel thread).
+    pub(super) fn enter_on_switch(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) -> Result<(), Fault> {
+        let Some(p) = self.prog.on_switch else { return Ok(()) };
+        let id = s.current.get(c).copied().unwrap_or(NO_THREAD);
+        let space = |a: u8| if a == NO_ASPACE { -1 } else { i32::from(a) };
+        let (prev, next) = (space(s.cpus[c].aspace), space(self.thread_aspace(id)));
+        let cpu = &mut s.cpus[c];
+        let n = self.prog.procs[p as usize].local_names.len();
+        if cpu.locals.len() + n > MAX_CPU_LOCALS || cpu.stack.len() >= 64 {
+            return Err(Fault { cpu: c as u8, line: 0, error: RunError::LocalsFull { max: MAX_CPU_LOCALS } });
+        }
+        let base = cpu.locals.len() as u32;
+        cpu.locals.resize(base as usize + n, 0);
+        cpu.locals[base as usize] = prev;
+        cpu.locals[base as usize + 1] = next;
+        cpu.stack.push(Activation { proc: p, pc: 0, base, ctx: Ctx::Switch, ctx_base: true, saved_if: true });
+        cpu.intr = false;
+        fx.push(Effect::Call { cpu: c as u8, proc: p });
+        Ok(())
+    }
+
+    /// The address space of thread `id`: its scenario entry's `in` (`NO_ASPACE` for a
+    /// kernel thread, or no such thread).
+    pub fn thread_aspace(&self, id: u8) -> u8 {
+        let Some(sc) = self.prog.scenarios.get(self.cfg.scenario) else { return NO_ASPACE };
+        let ncpu = self.cfg.ncpu;
+        let space = if u32::from(id) < ncpu {
+            sc.spec_for(u32::from(id)).and_then(|s| s.aspace)
+        } else {
+            sc.threads.get(usize::from(id) - ncpu as usize).and_then(|t| t.aspace)
+        };
+        space.unwrap_or(NO_ASPACE)
     }
 
     /// Queued thread `id` moves to CPU d's run queue.

@@ -28,6 +28,11 @@ pub struct State {
     /// Empty in a scenario without `thread` entries, where each CPU runs one thread
     /// forever and the id would say nothing.
     pub current: Vec<u8>,
+    /// Preemptions taken so far (a switch away from a thread that could still step),
+    /// counted only under a preemption bound (`Machine::with_preemption_bound`): then the
+    /// count is part of the state, so the search is exact for the bound. Always 0
+    /// without one.
+    pub preemptions: u8,
 }
 
 /// A runnable thread that is not running: what a context switch saves of it. Its IF is
@@ -127,6 +132,9 @@ pub enum Ctx {
     Thread,
     Irq(u8),
     Nmi,
+    /// The model's `on_switch` code, entered by a context switch with IF=0 on top of the
+    /// incoming thread; its return restores IF=1 and the thread runs on (`sched.rs`).
+    Switch,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -240,7 +248,19 @@ impl Cpu {
 // and left out of one of them does not compile, instead of silently keeping stale data.
 impl Clone for State {
     fn clone(&self) -> Self {
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
+        let State {
+            mem,
+            cpus,
+            ptes,
+            frames,
+            nmis_left,
+            ipi_losses_left,
+            bcast,
+            retired,
+            threads,
+            current,
+            preemptions,
+        } = self;
         State {
             mem: mem.clone(),
             cpus: cpus.clone(),
@@ -252,6 +272,7 @@ impl Clone for State {
             retired: retired.clone(),
             threads: threads.clone(),
             current: current.clone(),
+            preemptions: *preemptions,
         }
     }
     fn clone_from(&mut self, o: &Self) {
@@ -263,7 +284,19 @@ impl State {
     /// Copy every field but the CPUs from `o`, reusing the buffers; the CPUs are left to
     /// the caller (`clone_from` copies them whole, `restore` only what a step can change).
     fn copy_all_but_cpus(&mut self, o: &State) -> &mut Vec<Cpu> {
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
+        let State {
+            mem,
+            cpus,
+            ptes,
+            frames,
+            nmis_left,
+            ipi_losses_left,
+            bcast,
+            retired,
+            threads,
+            current,
+            preemptions,
+        } = self;
         mem.clone_from(&o.mem);
         ptes.clone_from(&o.ptes);
         frames.clone_from(&o.frames);
@@ -273,6 +306,7 @@ impl State {
         retired.clone_from(&o.retired);
         threads.clone_from(&o.threads);
         current.clone_from(&o.current);
+        *preemptions = o.preemptions;
         cpus
     }
 }
@@ -355,6 +389,8 @@ impl Cpu {
 // never wraps into another state's.
 const CTX_THREAD: u32 = 0;
 const CTX_NMI: u32 = 1;
+/// Above every `2 + vector` (vectors are fewer than 32), within the 14 bits of the field.
+const CTX_SWITCH: u32 = 0x3FFF;
 
 impl State {
     /// A state with nothing in it: a buffer to `clone_from` or `decode_from` into.
@@ -370,6 +406,7 @@ impl State {
             retired: Vec::new(),
             threads: Vec::new(),
             current: Vec::new(),
+            preemptions: 0,
         }
     }
 
@@ -452,7 +489,19 @@ impl State {
     /// (pushing word by word, a capacity check each, cost as much as the step itself).
     pub fn encode(&self, out: &mut Vec<u32>) {
         let n = self.encoded_len();
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
+        let State {
+            mem,
+            cpus,
+            ptes,
+            frames,
+            nmis_left,
+            ipi_losses_left,
+            bcast,
+            retired,
+            threads,
+            current,
+            preemptions,
+        } = self;
         if out.len() != n {
             out.resize(n, 0);
         }
@@ -464,8 +513,10 @@ impl State {
         o[0] = mem.len() as u32 | (current.len() as u32) << 24;
         debug_assert!(bcast.len() <= 0xFF && retired.len() <= 0xFF);
         o[1] = cpus.len() as u32 | (*nmis_left as u32) << 8 | (bcast.len() as u32) << 16 | (retired.len() as u32) << 24;
-        debug_assert!(ptes.len() < 1 << 24);
-        o[2] = ptes.len() as u32 | (*ipi_losses_left as u32) << 24;
+        // Page-table slots are at most 4096 (`MAX_SLOTS`); the preemption count sits in
+        // bits 16-23, zero without a bound.
+        debug_assert!(ptes.len() < 1 << 16);
+        o[2] = ptes.len() as u32 | (*preemptions as u32) << 16 | (*ipi_losses_left as u32) << 24;
         debug_assert!(frames.len() < 1 << 24);
         o[3] = frames.len() as u32 | (threads.len() as u32) << 24;
         let mut i = 4;
@@ -566,14 +617,27 @@ impl State {
     /// Returns the number of words read.
     pub fn decode_from(&mut self, w: &[u32]) -> usize {
         let bit = |x: u32, i: u32| (x >> i) & 1 != 0;
-        let State { mem, cpus, ptes, frames, nmis_left, ipi_losses_left, bcast, retired, threads, current } = self;
+        let State {
+            mem,
+            cpus,
+            ptes,
+            frames,
+            nmis_left,
+            ipi_losses_left,
+            bcast,
+            retired,
+            threads,
+            current,
+            preemptions,
+        } = self;
         let nmem = (w[0] & 0xFF_FFFF) as usize;
         let ncurrent = (w[0] >> 24) as usize;
         let ncpu = (w[1] & 0xFF) as usize;
         *nmis_left = (w[1] >> 8) as u8;
         let nbcast = ((w[1] >> 16) & 0xFF) as usize;
         let nretired = (w[1] >> 24) as usize;
-        let nptes = (w[2] & 0xFF_FFFF) as usize;
+        let nptes = (w[2] & 0xFFFF) as usize;
+        *preemptions = (w[2] >> 16) as u8;
         *ipi_losses_left = (w[2] >> 24) as u8;
         let nframes = (w[3] & 0xFF_FFFF) as usize;
         let nthreads = (w[3] >> 24) as usize;
@@ -705,6 +769,7 @@ fn encode_stack(o: &mut [u32], stack: &[Activation]) {
         let ctx = match ctx {
             Ctx::Thread => CTX_THREAD,
             Ctx::Nmi => CTX_NMI,
+            Ctx::Switch => CTX_SWITCH,
             Ctx::Irq(v) => 2 + v as u32,
         };
         d[0] = proc as u32 | ctx << 16 | (ctx_base as u32) << 30 | (saved_if as u32) << 31;
@@ -720,6 +785,7 @@ fn decode_stack(stack: &mut Vec<Activation>, w: &[u32]) {
         let ctx = match (a[0] >> 16) & 0x3FFF {
             CTX_THREAD => Ctx::Thread,
             CTX_NMI => Ctx::Nmi,
+            CTX_SWITCH => Ctx::Switch,
             v => Ctx::Irq((v - 2) as u8),
         };
         stack.push(Activation {

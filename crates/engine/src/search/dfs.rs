@@ -8,8 +8,9 @@
 //! store in every state of the cycle commits one in it. Only the cycles closed by DFS
 //! back edges are examined, so this finds fair non-progress cycles but is not a complete
 //! fair-cycle search (a nested-DFS/SCC analysis would be). With threads, a context switch
-//! or a migration is the scheduler's choice and counts as no CPU's step; a switch enabled
-//! in every state of the cycle must be taken in it, a migration never has to be.
+//! or a migration is the scheduler's choice and counts as no CPU's step; a queued thread
+//! that some CPU could switch to in every state of the cycle (ignoring the preemption
+//! bound) must be switched to in it, a migration never has to be.
 //!
 //! **Partial-order reduction** (`por`): in a state where some CPU c runs with IF=0, no
 //! NMI can arrive, c has no other enabled choice, and c's next step α (with the local
@@ -444,10 +445,21 @@ impl Dfs {
                 return None;
             }
         }
-        // A fair scheduler eventually makes a switch that stays possible (weak fairness);
-        // it need never migrate.
-        for f in &frames[0].enabled {
-            if matches!(f, Choice::Switch(..)) && frames.iter().all(|g| g.enabled.contains(f)) && !steps.contains(f) {
+        // A fair scheduler eventually runs a queued thread that some CPU could switch to
+        // in every state of the cycle, on whichever run queue it sits (migrating it back
+        // and forth does not starve it); it need never migrate. Could means without the
+        // preemption bound: a cycle in which only the bound keeps a thread off its CPU is
+        // no run of a fair scheduler.
+        for t in &frames[0].state.threads {
+            let runs = |g: &Frame| {
+                g.state
+                    .threads
+                    .iter()
+                    .any(|q| q.id == t.id && m.switch_possible_unbounded(&g.state, Choice::Switch(q.cpu, q.id)))
+            };
+            if frames.iter().all(|g| runs(g))
+                && !steps.iter().any(|x| matches!(x, Choice::Switch(_, id) if *id == t.id))
+            {
                 return None;
             }
         }

@@ -71,6 +71,7 @@ pub struct Checker {
 
 impl Checker {
     pub fn new(machine: Machine, opts: Options) -> Checker {
+        let machine = machine.with_preemption_bound(opts.preemptions);
         let mut canon = None;
         let reductions = match opts.mode {
             Mode::Bfs if opts.symmetry => {
@@ -113,6 +114,17 @@ impl Checker {
     /// or "none (no CPU symmetry: line 101: …)" saying why none applies.
     pub fn reductions(&self) -> &str {
         &self.reductions
+    }
+
+    /// What a verdict covers, in words, for a scenario with threads: "with up to 2
+    /// preemptions", or "with any number of preemptions" without a bound. `None` without
+    /// threads, where nothing is ever preempted.
+    pub fn preemption_words(&self) -> Option<String> {
+        self.machine.has_threads().then(|| match self.opts.preemptions {
+            None => "with any number of preemptions".to_string(),
+            Some(1) => "with up to 1 preemption".to_string(),
+            Some(k) => format!("with up to {k} preemptions"),
+        })
     }
 
     /// Explore up to `budget` transitions; returns whether the check is over.

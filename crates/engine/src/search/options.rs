@@ -38,6 +38,10 @@ pub struct Options {
     /// configuration has some (`Machine::symmetry`, canon.rs). The liveness pass and the
     /// depth-first search never reduce by symmetry.
     pub symmetry: bool,
+    /// At most this many preemptions on a path, in a scenario with threads (iterative
+    /// context bounding, `Machine::with_preemption_bound`); `None`, the default: any
+    /// number. Without threads nothing is ever switched, so every bound is 0 in effect.
+    pub preemptions: Option<u8>,
 }
 
 impl Default for Options {
@@ -52,6 +56,7 @@ impl Default for Options {
             parallel_level: 1024,
             parallel_chunk: 4096,
             symmetry: true,
+            preemptions: None,
         }
     }
 }

@@ -71,6 +71,7 @@ impl Compiler {
             cpus.push(spec);
         }
         let mut threads = Vec::new();
+        let has_switch = self.prog.on_switch.is_some();
         for t in &s.threads {
             let (_, hi, _) = self.prog.cpus;
             if !(0..i64::from(hi)).contains(&t.cpu) {
@@ -97,7 +98,23 @@ impl Compiler {
             };
             min_cpus = min_cpus.max(t.cpu as u32 + 1);
             let args = args.iter().map(|a| self.const_expr(a, false)).collect();
-            threads.push(ThreadSpec { cpu: t.cpu as u32, proc, args, line: t.span.line });
+            let mut aspace = None;
+            if let Some(a) = &t.aspace {
+                match self.globals.get(a) {
+                    Some(&Global::Aspace(i)) => aspace = Some(i),
+                    _ => self.err(t.span, format!("`{a}` is not an address space")),
+                }
+                if !has_switch {
+                    self.err(
+                        t.span,
+                        format!(
+                            "thread in `{a}`, but the model declares no `on_switch` procedure to load it \
+                             (a thread's address space is loaded by the model's own switch code)"
+                        ),
+                    );
+                }
+            }
+            threads.push(ThreadSpec { cpu: t.cpu as u32, proc, args, aspace, line: t.span.line });
         }
         self.prog.scenarios.push(Scenario {
             name: s.name.clone(),

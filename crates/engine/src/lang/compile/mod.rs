@@ -174,6 +174,7 @@ impl Compiler {
                 extra_frames: 0,
                 procs: vec![],
                 nmi: None,
+                on_switch: None,
                 scenarios: vec![],
                 races: vec![],
                 views: vec![],
@@ -399,6 +400,19 @@ impl Compiler {
         }
         for p in all {
             self.proc(p);
+        }
+        if let Some((name, span)) = &f.on_switch {
+            match self.globals.get(name) {
+                Some(&Global::Proc(p)) if self.arity[p as usize] == 2 => self.prog.on_switch = Some(p),
+                Some(&Global::Proc(p)) => self.err(
+                    *span,
+                    format!(
+                        "`on_switch {name}`: `{name}` takes {} parameter(s); a context switch passes two, (prev, next)",
+                        self.arity[p as usize]
+                    ),
+                ),
+                _ => self.err(*span, format!("`on_switch {name}`: no procedure `{name}`")),
+            }
         }
         for s in &f.scenarios {
             self.scenario(s);
