@@ -34,7 +34,7 @@
 use super::canon::Canon;
 use super::dfs::Dfs;
 use super::fingerprint::{fingerprint, hash128};
-use super::frontier::{choice_word, path_to, push_record, read_record, word_choice, ROOT};
+use super::frontier::{choice_word, path_to, word_choice, ROOT};
 use super::options::Options;
 use super::outcome::{rank, restate, strings, violation, Outcome, Progress};
 use super::visited::FpSet;
@@ -580,4 +580,23 @@ impl Liveness {
         }
         None
     }
+}
+
+/// Append a whole record to `buf` (and where it starts to `offsets`): the node, its
+/// enabled choices and the state's encoding. A worker's level is read by record number,
+/// so its records are whole, not packed against the one before as the one-process
+/// frontier's are.
+fn push_record(buf: &mut Vec<u32>, offsets: &mut Vec<u32>, node: u32, en: &[Choice], words: &[u32]) {
+    offsets.push(buf.len() as u32);
+    buf.push(node);
+    buf.push(en.len() as u32);
+    buf.extend(en.iter().map(|&c| choice_word(c)));
+    buf.extend_from_slice(words);
+}
+
+/// The record starting `buf`: its node, its choices (as `choice_word`s) and the words
+/// from its encoding on.
+fn read_record(buf: &[u32]) -> (u32, &[u32], &[u32]) {
+    let n = buf[1] as usize;
+    (buf[0], &buf[2..2 + n], &buf[2 + n..])
 }
