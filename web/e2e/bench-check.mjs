@@ -18,9 +18,9 @@ try {
   if (process.env.SDLAB_DEVICE_MEMORY) {
     await page.addInitScript((g) => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => g }), +process.env.SDLAB_DEVICE_MEMORY);
   }
-  // SDLAB_WORKERS=n: the page sees n cores (navigator.hardwareConcurrency), so it checks on n workers.
+  // SDLAB_WORKERS=n: the page sees n + 1 cores (navigator.hardwareConcurrency), so it checks on n workers.
   if (process.env.SDLAB_WORKERS) {
-    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), +process.env.SDLAB_WORKERS);
+    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n + 1 }), +process.env.SDLAB_WORKERS);
   }
   await page.goto(url + '/');
   await page.waitForSelector('#find-race');
