@@ -14,9 +14,13 @@ const { server, url } = await serve(process.env.SDLAB_DIST ? path.resolve(proces
 const browser = await launch();
 try {
   const page = await browser.context.newPage();
-  // SDLAB_WORKERS=n: the page sees n cores (navigator.hardwareConcurrency), so it checks on n workers.
+  // SDLAB_DEVICE_MEMORY=g: the page sees g GiB (navigator.deviceMemory), which sizes its state limit.
+  if (process.env.SDLAB_DEVICE_MEMORY) {
+    await page.addInitScript((g) => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => g }), +process.env.SDLAB_DEVICE_MEMORY);
+  }
+  // SDLAB_WORKERS=n: the page sees n + 1 cores (navigator.hardwareConcurrency), so it checks on n workers.
   if (process.env.SDLAB_WORKERS) {
-    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), +process.env.SDLAB_WORKERS);
+    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n + 1 }), +process.env.SDLAB_WORKERS);
   }
   await page.goto(url + '/');
   await page.waitForSelector('#find-race');

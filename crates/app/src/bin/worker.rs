@@ -235,10 +235,7 @@ fn part(scope: &DedicatedWorkerGlobalScope, op: &str, json: &str, bufs: Vec<Vec<
         let mut c = c.borrow_mut();
         let p = c.as_mut().ok_or("no part of a search in this worker")?;
         match op {
-            "expand" => {
-                let lists = p.expand();
-                post_part(scope, "expanded", "", lists.iter().map(|l| parts::u128s_to_bytes(l)).collect());
-            }
+            "expand" => expand(scope, p),
             "dedup" => {
                 let lists: Vec<Vec<u128>> = bufs.iter().map(|b| parts::bytes_to_u128s(b)).collect();
                 let bits = p.dedup(&lists);
@@ -251,20 +248,23 @@ fn part(scope: &DedicatedWorkerGlobalScope, op: &str, json: &str, bufs: Vec<Vec<
                 post_part(scope, "kept", &events, vec![parts::u32s_to_bytes(&parts::pack_kept(&k))]);
             }
             "commit" => {
-                let base: u32 = serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
+                // The next level: expanded here when the slices stay as they are, else
+                // cut into pieces for the other workers first.
+                let (base, ends): (u32, Option<Vec<usize>>) =
+                    serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
                 p.commit(base);
-                let reply = (p.records(), memory_bytes());
-                post_part(scope, "committed", &serde_json::to_string(&reply).unwrap_or_default(), vec![]);
-            }
-            "split" => {
-                let ends: Vec<usize> = serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
-                let pieces = p.split(&ends);
-                post_part(scope, "pieces", "", pieces.iter().map(|x| parts::u32s_to_bytes(x)).collect());
+                match ends {
+                    Some(ends) => {
+                        let pieces = p.split(&ends);
+                        post_part(scope, "pieces", "", pieces.iter().map(|x| parts::u32s_to_bytes(x)).collect());
+                    }
+                    None => expand(scope, p),
+                }
             }
             "join" => {
                 let pieces: Vec<Vec<u32>> = bufs.iter().map(|b| parts::bytes_to_u32s(b)).collect();
                 p.join(&pieces);
-                post_part(scope, "joined", "", vec![]);
+                expand(scope, p);
             }
             "best" => {
                 let best = p.best_event().map(|(r, e)| (r, parts::WireEvent::new(0, 0, &e)));
@@ -274,6 +274,13 @@ fn part(scope: &DedicatedWorkerGlobalScope, op: &str, json: &str, bufs: Vec<Vec<
         }
         Ok(())
     })
+}
+
+/// Phase 1 on this worker's slice: its fingerprints for each owner, and its memory.
+fn expand(scope: &DedicatedWorkerGlobalScope, p: &mut Part) {
+    let lists = p.expand();
+    let bufs = lists.iter().map(|l| parts::u128s_to_bytes(l)).collect();
+    post_part(scope, "expanded", &memory_bytes().to_string(), bufs);
 }
 
 fn main() {

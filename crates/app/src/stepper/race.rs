@@ -36,12 +36,15 @@ pub enum Job {
     Pool(#[allow(dead_code)] Rc<RefCell<super::race_pool::Pool>>),
 }
 
-/// Web workers for a check: one per core the browser offers (`hardwareConcurrency`), at
-/// most 8.
+/// Web workers for a check: one per core the browser offers (`hardwareConcurrency`) but
+/// one, at least one and at most 8. The core left is the page's: it coordinates every
+/// level, and each level waits for the slowest worker, so a worker that shares its core
+/// with the page (or with another program) holds up the others (BENCHMARKS.md: on 2
+/// busy cores two workers ran at 0.6 x one worker's rate).
 fn workers() -> usize {
     let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
     let cores = navigator.and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("hardwareConcurrency")).ok());
-    cores.and_then(|c| c.as_f64()).map_or(1, |c| c.clamp(1.0, 8.0) as usize)
+    cores.and_then(|c| c.as_f64()).map_or(1, |c| (c - 1.0).clamp(1.0, 8.0) as usize)
 }
 
 fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Job>>>) {

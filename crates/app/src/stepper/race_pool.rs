@@ -26,9 +26,7 @@ enum Phase {
     Expand,
     Dedup,
     Keep,
-    Commit,
     Split,
-    Join,
     Best,
     Live,
     Over,
@@ -161,11 +159,14 @@ impl Pool {
         let got: Vec<(String, Vec<JsValue>)> = self.got.iter_mut().filter_map(Option::take).collect();
         let n = got.len();
         match self.phase {
-            Phase::Ready | Phase::Join => {
+            Phase::Ready => {
                 self.phase = Phase::Expand;
                 self.all("expand");
             }
             Phase::Expand => {
+                for (w, (json, _)) in got.iter().enumerate() {
+                    self.memory[w] = self.memory[w].max(json.parse().unwrap_or(0));
+                }
                 // Owner o gets every worker's list for it, in worker order.
                 self.phase = Phase::Dedup;
                 for o in 0..n {
@@ -181,21 +182,10 @@ impl Pool {
                 }
             }
             Phase::Keep => self.merge(&got),
-            Phase::Commit => {
-                let mut counts = Vec::with_capacity(n);
-                for (w, (json, _)) in got.iter().enumerate() {
-                    let (count, memory): (usize, u64) = serde_json::from_str(json).unwrap_or((0, 0));
-                    counts.push(count);
-                    self.memory[w] = self.memory[w].max(memory);
-                }
-                self.phase = Phase::Split;
-                let cuts = self.coord.cuts(&counts);
-                for (w, ends) in cuts.iter().enumerate() {
-                    self.send(w, "split", &serde_json::to_string(ends).unwrap_or_default(), vec![]);
-                }
-            }
             Phase::Split => {
-                self.phase = Phase::Join;
+                // Worker v gets its pieces from every worker, in worker order, and
+                // expands its new slice.
+                self.phase = Phase::Expand;
                 for v in 0..n {
                     let pieces = got.iter().map(|(_, b)| b.get(v).cloned().unwrap_or(JsValue::UNDEFINED)).collect();
                     self.send(v, "join", "", pieces);
@@ -247,9 +237,12 @@ impl Pool {
         self.d.emit(Action::CheckReply(self.gen, progress));
         match merged {
             Merged::Next { bases } => {
-                self.phase = Phase::Commit;
+                let counts: Vec<usize> = kept.iter().map(|k| k.links.len()).collect();
+                let cuts = self.coord.cuts(&counts);
+                self.phase = if cuts.is_some() { Phase::Split } else { Phase::Expand };
                 for (w, b) in bases.iter().enumerate() {
-                    self.send(w, "commit", &b.to_string(), vec![]);
+                    let ends = cuts.as_ref().and_then(|c| c.get(w));
+                    self.send(w, "commit", &serde_json::to_string(&(b, ends)).unwrap_or_default(), vec![]);
                 }
             }
             Merged::Event => {

@@ -358,8 +358,8 @@ impl Part {
 /// What the coordinator decides after a level's phase 3.
 #[derive(Debug, PartialEq)]
 pub enum Merged {
-    /// Go on: commit each worker's part with these node bases, then cut the next level
-    /// into slices with `Coordinator::cuts`.
+    /// Go on: commit each worker's part with these node bases, and cut the next level
+    /// into slices as `Coordinator::cuts` says.
     Next { bases: Vec<u32> },
     /// The level holds an event: ask every worker for `best_event` and hand the answers
     /// to `Coordinator::settle`.
@@ -463,11 +463,19 @@ impl Coordinator {
         Merged::Next { bases }
     }
 
-    /// After `Merged::Next`, each worker's new records (`counts[w]`, as `Part::records`
-    /// says after `commit`) are cut into equal contiguous slices: `cuts[w]` are the
-    /// `ends` worker `w` passes to `Part::split` (piece `v` goes to worker `v`).
-    pub fn cuts(&mut self, counts: &[usize]) -> Vec<Vec<usize>> {
+    /// After `Merged::Next`, how the next level is cut into slices, from each worker's
+    /// new records (`counts[w]`, the links of its `Kept`): None when they are within an
+    /// eighth of equal (each worker keeps its own, and no message moves records), else
+    /// `cuts[w]`, the `ends` worker `w` passes to `Part::split` (piece `v` goes to
+    /// worker `v`) for equal contiguous slices. The slices stay in the one-thread order
+    /// either way, so the result does not depend on it.
+    pub fn cuts(&mut self, counts: &[usize]) -> Option<Vec<Vec<usize>>> {
         let total: usize = counts.iter().sum();
+        let most = counts.iter().copied().max().unwrap_or(0);
+        if most * self.n <= total + total / 8 || total < 64 * self.n {
+            self.slices = counts.to_vec();
+            return None;
+        }
         let target = |v: usize| total * v / self.n;
         let mut start = 0;
         let mut cuts = Vec::with_capacity(counts.len());
@@ -477,7 +485,7 @@ impl Coordinator {
             start += c;
         }
         self.slices = (0..self.n).map(|v| target(v + 1) - target(v)).collect();
-        cuts
+        Some(cuts)
     }
 
     /// After `Merged::Event`: the workers' `best_event` answers, in worker order. The
@@ -546,11 +554,12 @@ pub fn run_local(m: &Machine, n: usize, symmetry: bool, max_states: usize) -> (O
                     p.commit(b);
                 }
                 let counts: Vec<usize> = parts.iter().map(Part::records).collect();
-                let cuts = coord.cuts(&counts);
-                let pieces: Vec<Vec<Vec<u32>>> = parts.iter_mut().zip(&cuts).map(|(p, c)| p.split(c)).collect();
-                for (v, p) in parts.iter_mut().enumerate() {
-                    let mine: Vec<Vec<u32>> = pieces.iter().map(|ps| ps[v].clone()).collect();
-                    p.join(&mine);
+                if let Some(cuts) = coord.cuts(&counts) {
+                    let pieces: Vec<Vec<Vec<u32>>> = parts.iter_mut().zip(&cuts).map(|(p, c)| p.split(c)).collect();
+                    for (v, p) in parts.iter_mut().enumerate() {
+                        let mine: Vec<Vec<u32>> = pieces.iter().map(|ps| ps[v].clone()).collect();
+                        p.join(&mine);
+                    }
                 }
             }
         }
