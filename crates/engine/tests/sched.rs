@@ -514,3 +514,42 @@ fn the_linux_scheduler_races_are_labelled() {
     assert!(matches!(kind("LXL_sched"), (RaceKind::Mutation, c) if c.contains("switch_mm_irqs_off")));
     assert!(matches!(kind("INVLPGB_sched"), (RaceKind::Mutation, c) if c.contains("cant_migrate")));
 }
+
+/// FreeBSD's scheduler-driven races (cpu_switch → pmap_activate_sw as the model's
+/// `on_switch` code), as for Linux above.
+#[test]
+fn freebsd_activation_races_are_found_and_their_fixes_verify() {
+    let p = scoreboard();
+    type Opts<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Opts, &str, u64, u64, Opts, u64); 2] = [
+        (
+            &[("activate_bit_first", "false"), ("hw_speculative_fill", "true")],
+            "s1.2 1 1 1 1 s1.1 1 1 f1.0 0 0 0 0 0 0 1 1 1",
+            40532,
+            8724,
+            &[("hw_speculative_fill", "true")],
+            114950,
+        ),
+        (
+            &[("pcid", "true"), ("pm_gen_late", "true")],
+            "1 0 0 s1.2 1 1 1 0 0 1 s1.1 1 1 1 0 0 0 1 1 1",
+            13146,
+            1696,
+            &[("pcid", "true")],
+            102749,
+        ),
+    ];
+    for (opts, want, states, bound0, fix, fixed) in cases {
+        let m = session(&p, 2, "sched_switch", opts).into_machine();
+        let (o, n, _) = check_bounded(&m, None);
+        assert_eq!((schedule(&o), n), (("G-STALE".into(), want.into()), states), "{opts:?}");
+        assert!(matches!(&o, Outcome::Violation { message, .. } if message.contains("stale TLB entry")), "{o:?}");
+        let (o, n, _) = check_bounded(&m, Some(0));
+        assert_eq!((o, n), (Outcome::Verified, bound0), "{opts:?} within 0 preemptions");
+        let m = session(&p, 2, "sched_switch", fix).into_machine();
+        assert_eq!(check_bounded(&m, None).0, Outcome::Verified, "{fix:?}");
+        assert_eq!(check_bounded(&m, None).1, fixed, "{fix:?}");
+    }
+    let kind = |n: &str| p.races.iter().find(|r| r.name == n).map(|r| r.kind).expect(n);
+    assert_eq!((kind("E5_sched"), kind("E3_sched")), (RaceKind::Mutation, RaceKind::Bug));
+}
