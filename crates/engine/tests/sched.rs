@@ -448,3 +448,108 @@ fn bad_on_switch_declarations_and_thread_spaces_are_located_errors() {
     let ok = base.replace("ITEM", "on_switch g;").replace("ENTRY", "thread 0: f(1) in mm;");
     assert!(compile(&ok).1.is_empty());
 }
+
+fn linux() -> std::sync::Arc<Program> {
+    program(models::find("linux").expect("bundled").source)
+}
+
+/// Linux's scheduler-driven races (context_switch as the model's `on_switch` code): each
+/// found with its shortest counterexample, none within 0 preemptions, and the real code
+/// verified. (scenario, options of the race, schedule, states; states within bound 0;
+/// the fix's options and states.)
+#[test]
+fn linux_switch_path_races_are_found_and_their_fixes_verify() {
+    let p = linux();
+    type Opts<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Opts, &str, u64, u64, Opts, u64); 3] = [
+        (
+            "sched_switch",
+            &[("switching_sentinel", "false")],
+            "1 0 0 s1.2 1 1 1 1 1 s1.1 1 1 1 1 1 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1",
+            25826,
+            1572,
+            &[],
+            165220,
+        ),
+        (
+            "sched_lazy",
+            &[("lazy_tlb", "true"), ("lazy_gen_check", "false")],
+            "1 0 0 0 0 0 0 0 s1.2 1 0 0 0 0 0 0 0 s1.1 1 1 1 1 1 1 1 1 1",
+            17131,
+            1400,
+            &[("lazy_tlb", "true")],
+            83446,
+        ),
+        (
+            "sched_migrate",
+            &[("use_invlpgb", "true"), ("cant_migrate", "false")],
+            "1 0 0 0 s0.2 m0.1 s1.0 1 1 1 s1.1 1 1",
+            6364,
+            799,
+            &[("use_invlpgb", "true")],
+            39633,
+        ),
+    ];
+    for (sc, opts, want, states, bound0, fix, fixed) in cases {
+        let m = session(&p, 2, sc, opts).into_machine();
+        let (o, n, _) = check_bounded(&m, None);
+        assert_eq!(schedule(&o), ("G-STALE".into(), want.into()), "{sc}");
+        assert!(matches!(&o, Outcome::Violation { message, .. } if message.contains("stale TLB entry")), "{o:?}");
+        assert_eq!(n, states, "{sc}");
+        let (o, n, words) = check_bounded(&m, Some(0));
+        assert_eq!((o, n, words.as_deref()), (Outcome::Verified, bound0, Some("with up to 0 preemptions")), "{sc}");
+        let m = session(&p, 2, sc, fix).into_machine();
+        let (o, n, _) = check_bounded(&m, None);
+        assert_eq!((o, n), (Outcome::Verified, fixed), "{sc} fixed");
+    }
+}
+
+#[test]
+fn the_linux_scheduler_races_are_labelled() {
+    let p = linux();
+    let kind = |n: &str| p.races.iter().find(|r| r.name == n).map(|r| (r.kind, r.cite.clone())).expect(n);
+    assert!(
+        matches!(kind("LX1_sched"), (RaceKind::Bug, c) if c.contains("CVE-2025-37964") && c.contains("fea4e317f9e7"))
+    );
+    assert!(matches!(kind("LXL_sched"), (RaceKind::Mutation, c) if c.contains("switch_mm_irqs_off")));
+    assert!(matches!(kind("INVLPGB_sched"), (RaceKind::Mutation, c) if c.contains("cant_migrate")));
+}
+
+/// FreeBSD's scheduler-driven races (cpu_switch → pmap_activate_sw as the model's
+/// `on_switch` code), as for Linux above.
+#[test]
+fn freebsd_activation_races_are_found_and_their_fixes_verify() {
+    let p = scoreboard();
+    type Opts<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Opts, &str, u64, u64, Opts, u64); 2] = [
+        (
+            &[("activate_bit_first", "false"), ("hw_speculative_fill", "true")],
+            "s1.2 1 1 1 1 s1.1 1 1 f1.0 0 0 0 0 0 0 1 1 1",
+            40532,
+            8724,
+            &[("hw_speculative_fill", "true")],
+            114950,
+        ),
+        (
+            &[("pcid", "true"), ("pm_gen_late", "true")],
+            "1 0 0 s1.2 1 1 1 0 0 1 s1.1 1 1 1 0 0 0 1 1 1",
+            13146,
+            1696,
+            &[("pcid", "true")],
+            102749,
+        ),
+    ];
+    for (opts, want, states, bound0, fix, fixed) in cases {
+        let m = session(&p, 2, "sched_switch", opts).into_machine();
+        let (o, n, _) = check_bounded(&m, None);
+        assert_eq!((schedule(&o), n), (("G-STALE".into(), want.into()), states), "{opts:?}");
+        assert!(matches!(&o, Outcome::Violation { message, .. } if message.contains("stale TLB entry")), "{o:?}");
+        let (o, n, _) = check_bounded(&m, Some(0));
+        assert_eq!((o, n), (Outcome::Verified, bound0), "{opts:?} within 0 preemptions");
+        let m = session(&p, 2, "sched_switch", fix).into_machine();
+        assert_eq!(check_bounded(&m, None).0, Outcome::Verified, "{fix:?}");
+        assert_eq!(check_bounded(&m, None).1, fixed, "{fix:?}");
+    }
+    let kind = |n: &str| p.races.iter().find(|r| r.name == n).map(|r| r.kind).expect(n);
+    assert_eq!((kind("E5_sched"), kind("E3_sched")), (RaceKind::Mutation, RaceKind::Bug));
+}

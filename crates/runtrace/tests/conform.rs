@@ -236,8 +236,15 @@ fn every_models_emulated_runs_from_every_scenario_read_back_as_conforming() {
     // crossfire: one per initiator's csd); every scenario of the seven models at 2 and 3
     // CPUs, but at 2 those that need 3 (freebsd-di's two_unmaps): the set is read from the
     // scenarios' declarations, so a new scenario is checked without touching this test.
+    // A scenario with queued threads (issue #14) may have the scheduler switch the target
+    // to another process before the shootdown, which then rightly sends no IPI: one
+    // window over the two seeds is what it must give.
     for ((id, sc, ncpu), &n) in &checked {
         let per_seed = if (*id, sc.as_str()) == ("linux", "crossfire") { 2 } else { 1 };
+        if sc.starts_with("sched_") {
+            assert!(n >= 1, "{id} {sc} on {ncpu} CPUs: no round in 2 seeds");
+            continue;
+        }
         assert_eq!(n, 2 * per_seed, "{id} {sc} on {ncpu} CPUs: rounds of 2 seeds");
     }
     let mut expected = std::collections::BTreeSet::new();

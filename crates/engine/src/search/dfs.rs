@@ -4,8 +4,10 @@
 //! that step form a cycle. It is reported as G-NOLOST (a lasso: the path to the cycle,
 //! then the cycle) when some CPU spin-waits in every state of the cycle and the cycle is
 //! *fair*: every CPU that has a choice enabled in every state of the cycle (a step, or a
-//! pending interrupt it can take) takes one in the cycle, and a store buffer that holds a
-//! store in every state of the cycle commits one in it. Only the cycles closed by DFS
+//! pending interrupt it can take) takes one in the cycle, a store buffer that holds a
+//! store in every state of the cycle commits one in it, an interrupt deliverable in some
+//! state of the cycle is delivered in it (the LAPIC does not wait), and an INVLPGB
+//! arrival enabled in every state of the cycle happens in it. Only the cycles closed by DFS
 //! back edges are examined, so this finds fair non-progress cycles but is not a complete
 //! fair-cycle search (a nested-DFS/SCC analysis would be). With threads, a context switch
 //! or a migration is the scheduler's choice and counts as no CPU's step; a queued thread
@@ -443,6 +445,24 @@ impl Dfs {
             let drain = Choice::Drain(d);
             if frames.iter().all(|f| f.enabled.contains(&drain)) && !steps.contains(&drain) {
                 return None;
+            }
+        }
+        for f in frames {
+            for &x in &f.enabled {
+                match x {
+                    // The LAPIC delivers a pending interrupt at the first instruction
+                    // boundary with IF=1 (strong fairness): a cycle that passes such a
+                    // boundary with the interrupt pending and never takes it is no run of
+                    // the hardware (a CPU that keeps switching threads, IF=0 in each
+                    // switch path and 1 between them, still takes its IPI).
+                    Choice::Irq(..) if !steps.contains(&x) => return None,
+                    // An INVLPGB reaches every TLB eventually, whatever that CPU does
+                    // meanwhile (weak fairness, as for a drain).
+                    Choice::Bcast(..) if !steps.contains(&x) && frames.iter().all(|g| g.enabled.contains(&x)) => {
+                        return None
+                    }
+                    _ => {}
+                }
             }
         }
         // A fair scheduler eventually runs a queued thread that some CPU could switch to
