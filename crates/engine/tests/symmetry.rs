@@ -1012,3 +1012,60 @@ fn the_representative_sees_pin_and_critical_section_depths() {
         assert_one_representative_per_orbit(what, "aspace mm;", first, "");
     }
 }
+
+/// Two interchangeable CPUs end with different values in a per-CPU word and nothing
+/// shared that tells them apart (the second resets `last`): the representative must see
+/// the difference in the word itself. `first` runs on the CPU that comes first (`o` is
+/// -1 there), `second` on the other (`o` names the first). At 3 CPUs only: with three
+/// interchangeable CPUs the words chain (each names the one before it), and a chain is
+/// told apart by who names whom, which no fingerprint of one CPU can see; ties in index
+/// order are then documented (`Symmetry::representative`), not a fault.
+fn assert_the_word_tells_them_apart(decl: &str, first: &str, second: &str) {
+    let ncpu = 3;
+    let src = format!(
+        "model \"word\"; cpus 2..4 default 3; shared last = -1; {decl}\n\
+             proc w() {{ local o = xchg(last, self); if (o == -1) {{ {first} }} else {{ {second} last = -1; }} }}\n\
+             scenario s \"x\" {{ cpu 0: idle; cpu *: w(); }}"
+    );
+    let m = machine(&program(&src), ncpu, "s", &[]);
+    assert!(m.symmetry().refusal().is_none(), "{first} / {second}: {:?}", m.symmetry().refusal());
+    assert_equivariant(&m, 20_000);
+    let (full, orbits, reduced) = assert_reduction_agrees(&m);
+    assert!(orbits < full, "{first} / {second} at {ncpu} CPUs: {full} {orbits} {reduced}");
+    assert_canonical(&m, &format!("{first} / {second}"));
+}
+
+/// Every renaming of every reachable state has the same representative as the state: the
+/// representative is canonical here whatever order the search meets the states in.
+fn assert_canonical(m: &Machine, what: &str) {
+    let sym = m.symmetry();
+    let (_, _, states) = search(m, false);
+    let (mut renamed, mut a, mut b, mut perm) = (State::empty(), State::empty(), State::empty(), Vec::new());
+    for s in &states {
+        sym.representative(s, &mut a, &mut perm);
+        for pi in permutations(&sym, m.ncpu()) {
+            sym.permute(s, &pi, &mut renamed);
+            sym.representative(&renamed, &mut b, &mut perm);
+            assert!(a == b, "{what}: two representatives of one orbit:\n{a:?}\n{b:?}");
+        }
+    }
+}
+
+/// In the representative's fingerprint a CPU number is "me", "a CPU of class k" or the
+/// value itself (-1, or CPU 0, which no renaming moves), and a mask is my bit, its bits
+/// outside every class and its count per class: each pair below differs in exactly one
+/// of these and must not tie.
+#[test]
+fn the_representative_tells_every_kind_of_cpu_number_and_mask_apart() {
+    let cpu = "percpu seen = -1;";
+    let mask = "percpu cpumask seen = 0;";
+    for (decl, first, second) in [
+        (cpu, "seen = -1;", "seen = o;"),
+        (cpu, "seen = self;", "seen = 0;"),
+        (cpu, "seen = 0;", "seen = o;"),
+        (mask, "seen = bit(self);", "seen = bit(o);"),
+        (mask, "seen = bit(0) | bit(self);", "seen = bit(self);"),
+    ] {
+        assert_the_word_tells_them_apart(decl, first, second);
+    }
+}
