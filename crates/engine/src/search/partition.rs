@@ -155,6 +155,15 @@ impl Part {
         read_record(&self.cur[self.cur_offsets[r as usize] as usize..])
     }
 
+    /// Record `r`'s node; its choices go to `en` and its state to `self.state`.
+    fn load(&mut self, r: u32, en: &mut Vec<Choice>) -> u32 {
+        let (node, choices, words) = read_record(&self.cur[self.cur_offsets[r as usize] as usize..]);
+        en.clear();
+        en.extend(choices.iter().map(|&w| word_choice(w)));
+        self.state.decode_from(words);
+        node
+    }
+
     /// Step choice `k` of record `r` (decoded in `self.state`) into `self.scratch`.
     fn step(&mut self, k: usize, choice: Choice, prev: Option<Choice>) -> Result<crate::machine::Stepped, String> {
         match prev {
@@ -174,14 +183,7 @@ impl Part {
         let mut out = vec![Vec::new(); self.n];
         let mut en = Vec::new();
         'records: for r in 0..self.records() as u32 {
-            let node = {
-                let (node, choices, _) = self.record(r);
-                en.clear();
-                en.extend(choices.iter().map(|&w| word_choice(w)));
-                node
-            };
-            let off = self.cur_offsets[r as usize] as usize;
-            self.state.decode_from(&self.cur[off + 2 + en.len()..]);
+            let node = self.load(r, &mut en);
             for (k, &choice) in en.iter().enumerate() {
                 let prev = k.checked_sub(1).map(|j| en[j]);
                 let event = match self.step(k, choice, prev) {
@@ -315,14 +317,7 @@ impl Part {
         let mut en = Vec::new();
         let mut en2 = Vec::new();
         for r in 0..self.records() as u32 {
-            let node = {
-                let (node, choices, _) = self.record(r);
-                en.clear();
-                en.extend(choices.iter().map(|&w| word_choice(w)));
-                node
-            };
-            let off = self.cur_offsets[r as usize] as usize;
-            self.state.decode_from(&self.cur[off + 2 + en.len()..]);
+            let node = self.load(r, &mut en);
             for &choice in &en {
                 let outcome = match self.step(0, choice, None) {
                     Err(message) => Outcome::Fault { message, schedule: vec![], choices: vec![] },
