@@ -198,10 +198,15 @@ pub fn browser_section(machine: &str, native_mb_per_s: Option<f64>) -> Result<St
     corpus(&file, BROWSER_BYTES)?;
     let load_before = load();
     println!("bench: Traces mode in headless Chromium (best of 3 by parse throughput)");
-    let run = best_by("parse_mb_per_s", || {
-        output(sh("node").arg(root().join("web/bench-trace.mjs")).arg(&file)).and_then(|o| last_json_line(&o))
-    })
-    .ok_or("web/bench-trace.mjs failed")?;
+    let runs: Vec<String> = (0..3)
+        .filter_map(|_| {
+            output(sh("node").arg(root().join("web/bench-trace.mjs")).arg(&file)).and_then(|o| last_json_line(&o))
+        })
+        .collect();
+    let speeds: Vec<f64> = runs.iter().map(|r| num(r, "parse_mb_per_s")).collect();
+    let best = speeds.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+    let run = best.map(|i| runs[i].clone()).ok_or("web/bench-trace.mjs failed")?;
+    let slowest = speeds.iter().copied().fold(f64::INFINITY, f64::min);
     println!("{run}");
     let load_after = load();
     let (wasm, tti, p95) =
@@ -216,12 +221,12 @@ pub fn browser_section(machine: &str, native_mb_per_s: Option<f64>) -> Result<St
         "## Trace replay in the browser\n\n\
          Input: {} events in {} bytes (the captures of `traces/linux-6.12-qemu-4cpu/`, each copy moved later in time), \
          opened through the Traces mode's file input in the release build in headless Chromium; best of three runs by \
-         parse throughput. Parse = the worker reading the file in Blob slices and parsing it (wasm, trace crate at \
+         parse throughput, the slowest beside it. Parse = the worker reading the file in Blob slices and parsing it (wasm, trace crate at \
          opt-level 3); interactive = file chosen until the timeline has drawn; frame time = the canvas draw measured \
          in the page with `performance.now()` while panning and zooming, worst p95 over the gestures.\n\n\
          {machine} Load average (1 min) before and after: {load_before}, {load_after} (the machine is shared).\n\n\
          | measure | value | goal | met |\n|---|---|---|---|\n\
-         | wasm parse in Chromium | {wasm:.0} MB/s | ≥ 250 MB/s | {} |\n\
+         | wasm parse in Chromium | {wasm:.0} MB/s ({slowest:.0}–{wasm:.0} over {} runs) | ≥ 300 MB/s (issue #18) | {} |\n\
          | of which the parser alone (time waiting for Blob slices taken out) | {parse_only:.0} MB/s | — | — |\n\
          | wasm / native (section above) | {ratio} | — | — |\n\
          | file chosen → interactive timeline | {:.2} s | < 2 s | {} |\n\
@@ -229,7 +234,8 @@ pub fn browser_section(machine: &str, native_mb_per_s: Option<f64>) -> Result<St
          Raw: `{run}`.\n",
         num(&run, "events"),
         num(&run, "bytes"),
-        met(wasm >= 250.0),
+        runs.len(),
+        met(wasm >= 300.0),
         tti / 1000.0,
         met(tti < 2000.0),
         met(p95 < 8.0),
