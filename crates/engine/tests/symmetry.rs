@@ -1090,3 +1090,17 @@ fn the_representative_sees_the_loaded_address_space_and_a_broadcast_in_flight() 
     let bcast = "aspace mm; map mm 0x1000 readonly;";
     assert_one_representative_per_orbit_at(&[3], "broadcast", bcast, "invlpgb(mm, 0x1000);", "");
 }
+
+/// A CPU number passed as a procedure's second argument keeps its sort, so the procedure's
+/// use of it is judged (here refused: `b` is compared with the plain 0); each argument of
+/// a call is judged by its own expression, not a neighbour's.
+#[test]
+fn a_cpu_number_passed_as_a_later_argument_keeps_its_sort() {
+    let src = "model \"arg\"; cpus 2..4 default 3; shared z = 0;\n\
+               proc g(a, b) { if (b == 0) { z = a; } }\n\
+               proc w() { g(5, self); }\n\
+               scenario s \"x\" { cpu *: w(); }";
+    let sym = machine(&program(src), 3, "s", &[]).symmetry();
+    let r = sym.refusal().unwrap_or_else(|| panic!("accepted: {}", sym.describe()));
+    assert!(r.contains("`b`") || r.contains("zero"), "{r}");
+}
