@@ -1104,3 +1104,16 @@ fn a_cpu_number_passed_as_a_later_argument_keeps_its_sort() {
     let r = sym.refusal().unwrap_or_else(|| panic!("accepted: {}", sym.describe()));
     assert!(r.contains("`b`") || r.contains("zero"), "{r}");
 }
+
+/// Testing a CPU number for zero is refused only when CPU 0 is interchangeable: with CPU 0
+/// fixed (idle here), "is it CPU 0" means the same after any renaming, and the model is
+/// reduced.
+#[test]
+fn testing_a_cpu_number_for_zero_is_accepted_when_cpu_0_is_fixed() {
+    let src = "model \"zero\"; cpus 2..4 default 3; shared last = -1; shared z = 0;\n\
+               proc w() { local o = xchg(last, self); if (o) { z = 1; } }\n\
+               scenario s \"x\" { cpu 0: idle; cpu *: w(); }";
+    let m = machine(&program(src), 3, "s", &[]);
+    assert_eq!(m.symmetry().refusal(), None);
+    assert_eq!(m.symmetry().describe(), "CPUs 1 and 2 are interchangeable");
+}
