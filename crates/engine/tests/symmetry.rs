@@ -1117,3 +1117,15 @@ fn testing_a_cpu_number_for_zero_is_accepted_when_cpu_0_is_fixed() {
     assert_eq!(m.symmetry().refusal(), None);
     assert_eq!(m.symmetry().describe(), "CPUs 1 and 2 are interchangeable");
 }
+
+/// A CPU-indexed word too short for every interchangeable CPU is refused: renaming would
+/// move a CPU's word out of bounds.
+#[test]
+fn a_cpu_indexed_word_too_short_for_the_cpus_is_refused() {
+    let src = "model \"short\"; cpus 2..4 default 3; shared a[2] = 0;\n\
+               proc w() { a[self] = 1; }\n\
+               scenario s \"x\" { cpu 0: idle; cpu *: w(); }";
+    let sym = machine(&program(src), 3, "s", &[]).symmetry();
+    let r = sym.refusal().unwrap_or_else(|| panic!("accepted: {}", sym.describe()));
+    assert!(r.starts_with("line 1:") && r.contains("`a`"), "{r}");
+}
