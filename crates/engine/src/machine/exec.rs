@@ -155,7 +155,7 @@ impl Machine {
 
     /// Whether CPU `cpu` can take an activation of `proc`: its locals, all activations
     /// together, stay within `MAX_CPU_LOCALS`, which the state's encoding counts in 16 bits.
-    fn frame_room(&self, cpu: &Cpu, proc: u16) -> R<()> {
+    pub(super) fn frame_room(&self, cpu: &Cpu, proc: u16) -> R<()> {
         let n = self.prog.procs.get(proc as usize).map_or(0, |p| p.local_names.len());
         if cpu.locals.len() + n > MAX_CPU_LOCALS {
             return Err(RunError::LocalsFull { max: MAX_CPU_LOCALS });
@@ -163,7 +163,7 @@ impl Machine {
         Ok(())
     }
 
-    fn push_activation(&self, cpu: &mut Cpu, proc: u16, ctx: Ctx, saved_if: bool) {
+    pub(super) fn push_activation(&self, cpu: &mut Cpu, proc: u16, ctx: Ctx, saved_if: bool) {
         let base = cpu.locals.len() as u32;
         let n = self.prog.procs[proc as usize].local_names.len();
         cpu.locals.resize(cpu.locals.len() + n, 0);

@@ -156,15 +156,16 @@ impl Machine {
         let space = |a: u8| if a == NO_ASPACE { -1 } else { i32::from(a) };
         let (prev, next) = (space(s.cpus[c].aspace), space(self.thread_aspace(id)));
         let cpu = &mut s.cpus[c];
-        let n = self.prog.procs[p as usize].local_names.len();
-        if cpu.locals.len() + n > MAX_CPU_LOCALS || cpu.stack.len() >= 64 {
-            return Err(Fault { cpu: c as u8, line: 0, error: RunError::LocalsFull { max: MAX_CPU_LOCALS } });
-        }
-        let base = cpu.locals.len() as u32;
-        cpu.locals.resize(base as usize + n, 0);
-        cpu.locals[base as usize] = prev;
-        cpu.locals[base as usize + 1] = next;
-        cpu.stack.push(Activation { proc: p, pc: 0, base, ctx: Ctx::Switch, ctx_base: true, saved_if: true });
+        let room = if cpu.stack.len() >= 64 {
+            Err(RunError::LocalsFull { max: MAX_CPU_LOCALS })
+        } else {
+            self.frame_room(cpu, p)
+        };
+        room.map_err(|error| Fault { cpu: c as u8, line: 0, error })?;
+        let base = cpu.locals.len();
+        self.push_activation(cpu, p, Ctx::Switch, true);
+        cpu.locals[base] = prev;
+        cpu.locals[base + 1] = next;
         cpu.intr = false;
         fx.push(Effect::Call { cpu: c as u8, proc: p });
         Ok(())
