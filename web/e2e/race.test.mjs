@@ -201,6 +201,9 @@ export default [
         await p.uncheck('#opt-rescan');
         await p.click('#find-race');
         await p.waitForSelector('#check-result', { timeout: 150000 });
+        // The step that makes the race is looked for in a worker of its own, after the
+        // check: its mark and label are part of the counterexample as shown.
+        await p.waitForSelector('#timeline[aria-busy="false"]', { timeout: 60000 });
         const text = (await p.textContent('#check-result')).replace(/, [\d.]+ s \(\d+ states\/s\)/, '');
         const steps = await p.$$eval('#timeline .tl-step', (cells) => cells.map((c) => c.getAttribute('title')));
         const done = JSON.parse(await p.evaluate(() => window.sdlabLastCheck));
@@ -213,7 +216,8 @@ export default [
       assert(many.workers === 3 && one.workers === 1, `workers: ${many.workers} and ${one.workers}`);
       assert(one.text.includes('G-NOLOST') && one.text.includes('in 67 steps') && one.text.includes('50642 states'), one.text);
       assert(many.text === one.text, `the same verdict and counts:\n${many.text}\n${one.text}`);
-      assert(JSON.stringify(many.steps) === JSON.stringify(one.steps), 'the same counterexample, step by step');
+      assert(JSON.stringify(many.steps) === JSON.stringify(one.steps), `the same counterexample, step by step:\n${JSON.stringify(many.steps)}\n${JSON.stringify(one.steps)}`);
+      assert(many.steps.filter((t) => t.includes('can no longer be avoided')).length === 1, 'the step that makes the race is marked');
     },
   },
 ];

@@ -638,6 +638,9 @@ pub struct RaceView {
     pub check_requested: bool,
     pub check_gen: u64,
     pub timeline: Option<(String, Vec<TimelineCell>)>,
+    /// The step that makes the loaded race is still being looked for (`Plan::cause_pending`):
+    /// the timeline's marks and label are not final yet.
+    pub cause_pending: bool,
     /// The race's title and story.
     pub story: Option<(String, String)>,
 }
@@ -679,6 +682,9 @@ pub fn race(p: &Pane) -> RaceView {
                 Some(k) => format!(
                     "counterexample ({n} steps; ◆ after step {k} it can no longer be avoided; ⚠ step {n} breaks the property): "
                 ),
+                None if plan.cause_pending => {
+                    format!("counterexample ({n} steps; looking for the step after which it can no longer be avoided…): ")
+                }
                 None => format!("counterexample ({n} steps): "),
             },
         };
@@ -689,6 +695,7 @@ pub fn race(p: &Pane) -> RaceView {
         check_requested: p.check_requested,
         check_gen: p.check_gen,
         timeline,
+        cause_pending: p.plan.as_ref().is_some_and(|q| q.cause_pending && guide.is_none()),
         story: p.race().map(|r| (r.title.clone(), r.story.clone())),
     }
 }

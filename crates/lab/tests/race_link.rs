@@ -133,8 +133,22 @@ fn the_step_that_makes_the_race_is_asked_of_the_worker_and_only_its_answer_is_ta
     // The answer to this request is.
     let mut fresh = Pane::opening();
     fresh.apply(Action::FromLink(permalink::encode(&settled.link())));
+    let pending = sdlab_lab::view::race(&fresh);
+    assert!(pending.cause_pending, "the timeline says the step is being looked for");
+    assert!(pending.timeline.as_ref().is_some_and(|(label, _)| label.contains("looking for the step")));
     fresh.apply(Action::CauseFound(sdlab_lab::cause::answer(&req)));
     assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), Some(22));
+    let done = sdlab_lab::view::race(&fresh);
+    assert!(!done.cause_pending);
+    assert!(done.timeline.as_ref().is_some_and(|(label, _)| label.contains("◆ after step 22")));
+    // A worker that could not answer settles it too: the violating step stays the mark.
+    let mut failed = Pane::opening();
+    failed.apply(Action::FromLink(permalink::encode(&settled.link())));
+    let mut none = sdlab_lab::cause::answer(&req);
+    (none.step, none.error) = (None, Some("no worker".into()));
+    failed.apply(Action::CauseFound(none));
+    let v = sdlab_lab::view::race(&failed);
+    assert!(!v.cause_pending && v.timeline.as_ref().is_some_and(|(l, _)| !l.contains("looking for")));
 }
 
 /// LX3 is found through the paging-structure cache (issue #13): the CPU card shows the

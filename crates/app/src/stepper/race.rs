@@ -171,13 +171,31 @@ pub fn RacePanel(props: &Props) -> Html {
                 let msg = js_sys::Object::new();
                 let text = serde_json::to_string(req).unwrap_or_default();
                 let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("cause"), &JsValue::from_str(&text));
-                let on_reply = move |text: String| {
-                    if let Ok(r) = serde_json::from_str::<CauseReply>(&text) {
-                        d.emit(Action::CauseFound(r));
+                let on_reply = {
+                    let d = d.clone();
+                    move |text: String| {
+                        if let Ok(r) = serde_json::from_str::<CauseReply>(&text) {
+                            d.emit(Action::CauseFound(r));
+                        }
                     }
                 };
-                // Without a worker the race is still marked at its violating step.
-                *job.borrow_mut() = crate::worker_script::job(msg.into(), on_reply, |_| {}).ok();
+                // Without a worker the race is still marked at its violating step, and the
+                // timeline stops saying that a step is being looked for.
+                let on_fail = {
+                    let (d, request) = (d.clone(), req.clone());
+                    move |message: String| {
+                        let error = Some(format!("the worker looking for the step stopped: {message}"));
+                        d.emit(Action::CauseFound(CauseReply { request: request.clone(), step: None, error }));
+                    }
+                };
+                match crate::worker_script::job(msg.into(), on_reply, on_fail) {
+                    Ok(running) => *job.borrow_mut() = Some(running),
+                    Err(e) => d.emit(Action::CauseFound(CauseReply {
+                        request: req.clone(),
+                        step: None,
+                        error: Some(format!("no worker to look for the step: {e:?}")),
+                    })),
+                }
             }
         });
     }
@@ -215,6 +233,7 @@ pub fn RacePanel(props: &Props) -> Html {
             html! { <span id="check-result" class="check-result failed" role="status">{ m }</span> }
         }
     };
+    let busy = v.cause_pending;
     let timeline = v.timeline.as_ref().map(|(label, cells)| {
         let cells = cells.iter().map(|c| {
             let (step, cpu) = (c.step, c.cpu);
@@ -248,7 +267,7 @@ pub fn RacePanel(props: &Props) -> Html {
         });
         let d = props.dispatch.clone();
         html! {
-            <div id="timeline" class="timeline" aria-label="Counterexample timeline">
+            <div id="timeline" class="timeline" aria-label="Counterexample timeline" aria-busy={busy.to_string()}>
                 <span class="tl-label">{ label }</span>
                 { for cells }
                 <button class="small" onclick={Callback::from(move |_| d.emit(Action::DropPlan))} title="Forget the counterexample">{ "×" }</button>
