@@ -58,4 +58,33 @@ export default [
       assert(/Interrupt Request Register/.test(hover), hover);
     },
   },
+  {
+    name: 'words: Shift+digit forces a context switch where the kernel could preempt, and says why not elsewhere',
+    fn: async ({ page, baseUrl }) => {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(baseUrl + '/#v=1&m=linux&n=2&s=sched_switch&seed=1');
+      await page.waitForSelector('.cpu-card[data-cpu="1"] .threads');
+      const threads = () => page.textContent('.cpu-card[data-cpu="1"] .threads');
+      const before = await threads();
+      await page.click('.source', { position: { x: 5, y: 5 } });
+      await page.keyboard.press('Shift+Digit1');
+      await page.waitForFunction(() => document.querySelector('#step-count').textContent.trim() === 'step 1');
+      const after = await threads();
+      assert(after !== before, `CPU 1's card names another thread: ${before} → ${after}`);
+      const log = await page.$$eval('#step-log li', (l) => l.map((e) => e.textContent));
+      assert(/context switch on CPU 1: thread 1 is preempted .*thread \d runs/.test(log.join('\n')), `the log says the switch: ${log}`);
+      // CPU 0 queues nothing: the banner says so, and no step is taken.
+      await page.keyboard.press('Shift+Digit0');
+      const banner = await page.evaluate(() => document.querySelector('#banner')?.textContent ?? '');
+      assert(banner.includes('CPU 0 cannot switch: its run queue is empty'), banner);
+      assert((await page.textContent('#step-count')).trim() === 'step 1', 'nothing moved');
+      await page.keyboard.press('Shift+Digit7');
+      const missing = await page.evaluate(() => document.querySelector('#banner')?.textContent ?? '');
+      assert(missing.includes('There is no CPU 7'), missing);
+      // The help lists the key.
+      await page.keyboard.press('?');
+      await page.waitForSelector('#help');
+      assert((await page.textContent('#help')).includes('Shift+0–9'), 'the help lists Shift+0–9');
+    },
+  },
 ];

@@ -9,7 +9,7 @@ use crate::guide::Guide;
 use crate::pace::{self, Pace};
 use crate::permalink;
 use crate::protocol::{CauseReply, CauseRequest, CheckReply, Verdict};
-use sdlab_engine::machine::{Choice, Config, Machine};
+use sdlab_engine::machine::{Choice, Config, Ctx, Machine};
 use sdlab_engine::{compile, models, schedule, Program, Property, Session};
 use std::sync::Arc;
 
@@ -157,6 +157,9 @@ pub enum Action {
     /// The CPU's own next move: a deliverable interrupt first (the LAPIC takes it at
     /// the next instruction boundary), else its next step.
     StepCpu(u8),
+    /// Force a context switch on this CPU to the first thread of its run queue, where the
+    /// kernel could preempt; otherwise say why it cannot.
+    SwitchCpu(u8),
     /// Pacing: step this CPU (None: the CPU of the last step, else CPU 0) by its own moves
     /// until it reaches the goal, a violation, or cannot move.
     RunTo(Option<u8>, Goal),
@@ -428,6 +431,47 @@ impl Pane {
             .copied()
     }
 
+    /// The switch a forced context switch on CPU `c` takes: to the first thread of its run
+    /// queue, when the machine enables it; else why not, in the machine's own terms
+    /// (`Machine::preemptible`).
+    pub fn forced_switch(&mut self, c: u8) -> Result<Choice, String> {
+        let en = self.session.enabled().to_vec();
+        let m = self.session.machine();
+        let n = m.ncpu();
+        if usize::from(c) >= n {
+            let s = if n == 1 { "" } else { "s" };
+            return Err(format!("There is no CPU {c}: this machine has {n} CPU{s} (0–{}).", n.saturating_sub(1)));
+        }
+        if !m.has_threads() {
+            return Err(format!(
+                "CPU {c} cannot switch: this scenario queues no threads, so each CPU runs its one thread (a scenario with `thread N: …` has a scheduler)."
+            ));
+        }
+        let st = self.session.state();
+        let queued = st.threads.iter().filter(|t| t.cpu == c).map(|t| t.id).collect::<Vec<_>>();
+        if let Some(ch) = queued.iter().map(|&t| Choice::Switch(c, t)).find(|ch| en.contains(ch)) {
+            return Ok(ch);
+        }
+        if queued.is_empty() {
+            return Err(format!("CPU {c} cannot switch: its run queue is empty."));
+        }
+        let cpu = &st.cpus[usize::from(c)];
+        let why = if cpu.stack.iter().any(|a| a.ctx == Ctx::Switch) {
+            "it is in the switch-in code, which no kernel preempts".to_string()
+        } else if cpu.stack.iter().any(|a| a.ctx != Ctx::Thread) {
+            "an interrupt handler is on its stack".to_string()
+        } else if !cpu.intr {
+            "interrupts are off (IF=0)".to_string()
+        } else if cpu.crit > 0 {
+            format!("it is in a critical section (crit={}), which defers preemption", cpu.crit)
+        } else if !cpu.sb.is_empty() {
+            "its store buffer still holds stores (the switch path drains it first)".to_string()
+        } else {
+            "the switch path waits for its broadcast invalidations to complete".to_string()
+        };
+        Err(format!("CPU {c} cannot switch now: {why}."))
+    }
+
     /// Step CPU `c` by its own moves until `goal`, a violation, or no move; says why it
     /// stopped when the goal was not reached.
     fn run_to(&mut self, c: u8, goal: Goal) {
@@ -695,6 +739,12 @@ impl Pane {
                     let c = c.or_else(|| s.session.log().last().map(|e| e.cpu)).unwrap_or(0);
                     s.run_to(c, goal);
                 }
+                Action::SwitchCpu(c) => match s.forced_switch(c) {
+                    Ok(ch) => {
+                        s.take(ch);
+                    }
+                    Err(why) => s.error = Some(why),
+                },
                 Action::StepCpu(c) => match s.preferred(c) {
                     Some(ch) => {
                         s.take(ch);

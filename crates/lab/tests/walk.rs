@@ -144,8 +144,9 @@ fn reply(r: &mut Rng) -> CheckReply {
 fn action(r: &mut Rng, lab: &Pane) -> (String, Action) {
     let ids: Vec<&str> = models::BUNDLED.iter().map(|m| m.id).collect();
     let option_values = [-5, 0, 1, 2, 3, 255, 256, 99_999, i32::MIN, i32::MAX];
-    let a = match r.below(41) {
+    let a = match r.below(42) {
         0..=7 => Action::StepCpu(r.below(10) as u8),
+        41 => Action::SwitchCpu(r.below(10) as u8),
         8..=9 => Action::Choose(choice(r)),
         10..=12 => Action::StepSeeded,
         13..=14 => Action::Back,

@@ -30,6 +30,7 @@ use yew::prelude::*;
 /// The keyboard, as the help overlay lists it.
 pub const KEYS: &[(&str, &str)] = &[
     ("0–9", "step that CPU (a pending interrupt first; else commit its oldest buffered store)"),
+    ("Shift+0–9", "switch that CPU to the first thread on its run queue, where the kernel could preempt"),
     ("→", "one step (the loaded schedule, else the seed)"),
     ("←", "back one step"),
     ("Home / End", "first step / last step"),
@@ -71,6 +72,10 @@ impl Reducible for HelpOpen {
 fn key_action(e: &KeyboardEvent) -> Option<Key> {
     if e.ctrl_key() || e.meta_key() || e.alt_key() {
         return None;
+    }
+    // Shift+digit by the key's place, not its character (which depends on the layout).
+    if let Some(d) = e.code().strip_prefix("Digit").filter(|_| e.shift_key()) {
+        return d.parse::<u8>().ok().map(|c| Key::Act(Action::SwitchCpu(c)));
     }
     let key = e.key();
     Some(Key::Act(match key.as_str() {
