@@ -217,7 +217,9 @@ fn value<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 ///
 /// - x86 (sys/x86/x86/mp_x86.c): `ipi_selected`/`ipi_cpu` `"%s: cpu: %d ipi: %x"` (one per
 ///   target), `ipi_all_but_self` `"%s: ipi: %x"`, and up to FreeBSD 12
-///   `smp_targeted_tlb_shootdown` `"%s: cpu: %d ipi: %x"`.
+///   `smp_targeted_tlb_shootdown` `"%s: cpu: %d ipi: %x"`. Before the cpuset_t
+///   conversion (i386/amd64 mp_machdep.c, FreeBSD 5 to 8), `ipi_selected` logged one
+///   record for the whole 32-bit mask, `"%s: cpus: %x ipi: %x"`.
 /// - arm/arm64 (sys/kern/subr_intr.c, older sys/arm64/arm64/mp_machdep.c): `ipi_cpu`
 ///   `"%s: cpu: %d, ipi: %x"`, `ipi_selected` and `ipi_all_but_self` `"%s: ipi: %x"`
 ///   (`ipi_selected` names no target: kept with an empty mask).
@@ -233,6 +235,7 @@ fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> Kind {
         .or_else(|| value(rest, b"ipi="))
         .map(|v| parse_hex(v).and_then(|v| u16::try_from(v).ok()));
     let cpu = value(rest, b"cpu: ").or_else(|| value(rest, b"cpu=")).map(parse_u64);
+    let cpus = value(rest, b"cpus: ").map(parse_hex);
     let plain = |sink: &mut Sink| Kind::Other { name: sink.intern(name) };
     match name {
         b"ipi_selected" | b"ipi_cpu" | b"smp_targeted_tlb_shootdown" | b"ipi_send" => match (cpu, ipi) {
@@ -243,9 +246,20 @@ fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> Kind {
                 sink.warn(loc, WarningClass::Parse, "IPI target beyond CPU 63 dropped from the mask");
                 Kind::IpiSend { targets: 0, vector, all_but_self: false }
             }
-            (None, Some(Some(vector))) if name == b"ipi_selected" => {
-                Kind::IpiSend { targets: 0, vector, all_but_self: false }
-            }
+            (None, Some(Some(vector))) if name == b"ipi_selected" => match cpus {
+                // The old x86 form: the targets as a hex mask (CPU n = bit n).
+                Some(Some(targets)) => Kind::IpiSend { targets, vector, all_but_self: false },
+                Some(None) => {
+                    sink.warn(
+                        loc,
+                        WarningClass::Parse,
+                        "ipi_selected with a `cpus:` mask that is not hex; kept as a plain event",
+                    );
+                    plain(sink)
+                }
+                // arm's form names no target.
+                None => Kind::IpiSend { targets: 0, vector, all_but_self: false },
+            },
             // riscv/mips log `ipi_send: sent` after each send.
             (None, None) if name == b"ipi_send" => plain(sink),
             _ => {

@@ -152,6 +152,30 @@ fn junk_rows_are_located_warnings() {
     assert_eq!(name(&t, t.events[0].kind), "ipi_selected");
 }
 
+/// FreeBSD 5 to 8 (i386/amd64 mp_machdep.c, before cpuset_t): `ipi_selected` logs one
+/// record for the whole mask, `"%s: cpus: %x ipi: %x"`; its targets are the mask's bits.
+#[test]
+fn an_old_ipi_selected_record_names_its_targets_as_a_hex_mask() {
+    let text = b"index cpu timestamp trace\n\
+                 ----- --- --------- -----\n\
+                 \x20   2   0          5000100 ipi_selected: cpus: e ipi: f5\n\
+                 \x20   1   0          5000000 ipi_selected: cpus: zz ipi: f5\n\
+                 \x20   0   1          4999000 ipi_selected: cpus: 0x80000001 ipi: f3\n";
+    let t = load(text);
+    let sends: Vec<(u64, u16)> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            Kind::IpiSend { targets, vector, .. } => Some((targets, vector)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends, [(0x8000_0001, 0xf3), (0b1110, 0xf5)]);
+    let got: Vec<(u32, WarningClass)> = t.warnings.iter().map(|w| (w.line, w.class)).collect();
+    assert_eq!(got, [(4, WarningClass::Parse)], "the mask that is not hex is a located warning");
+    assert_eq!(t.events.len(), 3, "and its line is kept as a plain event");
+}
+
 #[test]
 fn ddb_show_ktr_with_and_without_verbose_columns() {
     for (bytes, what) in [
