@@ -135,19 +135,19 @@ export default [
       const marks = await page.$$eval('#timeline .tl-step', (cells) => cells.map((c, i) => [i + 1, c.className, c.textContent]));
       const cause = marks.filter(([, c]) => c.includes('cause'));
       const bad = marks.filter(([, c]) => c.includes('violation'));
-      assert(cause.length === 1 && cause[0][0] === 22, `the causing step is 22: ${JSON.stringify(cause)}`);
+      assert(cause.length === 1 && cause[0][0] === 24, `the causing step is 24: ${JSON.stringify(cause)}`);
       assert(bad.length === 1 && bad[0][0] === marks.length, 'the violating step is the last');
-      assert((await page.textContent('#timeline .tl-label')).includes('after step 22'), 'the label says what ◆ means');
+      assert((await page.textContent('#timeline .tl-label')).includes('after step 24'), 'the label says what ◆ means');
       await page.click('.source', { position: { x: 5, y: 5 } });
       await page.keyboard.press('End');
       await page.waitForSelector('#banner.violation');
       assert((await page.$$eval('#step-log li.cause', (l) => l.map((e) => e.getAttribute('value') ?? e.textContent))).length === 1, 'the log marks it too');
       await screenshot('race-story');
       // A TLB is marked changed only when an entry came or went: step 1 fills CPU 1's, and
-      // step 18's INVLPG on CPU 0 finds nothing.
+      // step 20's INVLPG on CPU 0 finds nothing.
       await page.click('#timeline .tl-step[data-step="1"]');
       assert((await page.locator('.cpu-card[data-cpu="1"] .tlb.changed').count()) === 1, 'a fill changes the TLB');
-      await page.click('#timeline .tl-step[data-step="18"]');
+      await page.click('#timeline .tl-step[data-step="20"]');
       assert((await page.textContent('#narration')).includes('no entry was cached'), await page.textContent('#narration'));
       assert((await page.locator('.cpu-card .tlb.changed').count()) === 0, 'an INVLPG that found nothing changed nothing');
       await page.click('#timeline .tl-step[data-step="27"]');

@@ -570,3 +570,30 @@ fn dragonfly_lost_xipiq_and_the_watchdog() {
         }
     }
 }
+
+/// The Linux initiator's own flush follows flush_tlb_func's generation rule (arch/x86/mm/
+/// tlb.c: a partial flush only when `new_tlb_gen == local_tlb_gen + 1 == mm_tlb_gen`). CPU
+/// 0 caches VB; CPU 1 unmaps VB (generation 1) while CPU 0 unmaps VA (generation 2). CPU
+/// 0 lacks two generations, so its own flush is a full one, and CPU 1's request, found
+/// already covered when it arrives, loses nothing. An initiator that flushed only VA and
+/// called itself fresh up to 2 would read VB through a stale entry (G-STALE in 56 steps).
+#[test]
+fn the_linux_initiator_flushes_everything_when_it_lacks_more_than_one_generation() {
+    let probe = "
+proc cross_a() {
+    user_load(VB);
+    unmap_and_free(VA);
+    user_load(VB);
+}
+scenario cross_touch \"CPU 1 unmaps VB while CPU 0, which cached VB, unmaps VA\" {
+    cpu 0: cross_a() in mm;
+    cpu 1: unmap_and_free(VB) in mm;
+    cpu *: idle in mm;
+}
+";
+    let src = format!("{}{probe}", models::find("linux").expect("bundled").source);
+    let p = program(&src);
+    let m = session(&p, 2, "cross_touch", &[]).into_machine();
+    let (o, _) = Checker::new(m, Options::default()).check();
+    assert_eq!(o, Outcome::Verified);
+}

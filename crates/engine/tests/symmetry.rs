@@ -413,13 +413,13 @@ fn other_bundled_configurations_are_refused_with_a_reason() {
         (
             "freebsd-global",
             "unmap_free",
-            "line 100: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
+            "line 115: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
         ),
         ("mach", "unmap_free", "line 56: arithmetic on a CPU number"),
         (
             "linux",
             "unmap_touch",
-            "line 102: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
+            "line 105: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
         ),
         ("dragonfly", "unmap_free", "line 127: arithmetic on a CPU number"),
     ];

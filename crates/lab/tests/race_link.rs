@@ -77,13 +77,13 @@ fn a_lasso_keeps_its_cycle_in_the_link() {
 fn the_step_that_makes_cve_2025_37964_and_its_story_are_found() {
     let lab = show_me("linux", "LX1");
     let p = lab.plan.as_ref().unwrap();
-    // After step 22 CPU 0 has freed the frame that CPU 1 still caches, having skipped CPU 1
+    // After step 24 CPU 0 has freed the frame that CPU 1 still caches, having skipped CPU 1
     // at step 16: from there every continuation reads it. Before it, CPU 1 could still
     // touch the page first (a read before the free breaks nothing).
-    assert_eq!(p.cause, Some(22));
+    assert_eq!(p.cause, Some(24));
     assert_eq!(
         sdlab_lab::cause::unavoidable_after(lab.session.machine(), &p.choices, sdlab_lab::cause::BUDGET),
-        Some(22)
+        Some(24)
     );
     let race = lab.race().expect("the race's declaration is found from the configuration");
     assert_eq!(race.name, "LX1");
@@ -94,20 +94,20 @@ fn the_step_that_makes_cve_2025_37964_and_its_story_are_found() {
     assert_eq!(v.story.as_ref().map(|(t, _)| t.as_str()), Some(race.title.as_str()));
     let (label, cells) = v.timeline.clone().expect("a timeline");
     assert_eq!(cells.len(), p.choices.len());
-    assert!(label.contains("◆ after step 22"), "{label}");
+    assert!(label.contains("◆ after step 24"), "{label}");
     let marked = |f: fn(&sdlab_lab::view::TimelineCell) -> bool| {
         cells.iter().filter(|c| f(c)).map(|c| c.step).collect::<Vec<_>>()
     };
     assert_eq!(marked(|c| c.now), [3]);
     assert_eq!(marked(|c| c.done), [1, 2, 3]);
-    assert_eq!(marked(|c| c.cause), [22]);
+    assert_eq!(marked(|c| c.cause), [24]);
     assert_eq!(marked(|c| c.violation), [p.choices.len()]);
     assert_ne!(v, sdlab_lab::view::race(&lab), "a step moves the timeline, so the panel draws again");
     // And after a link at the last step.
     let mut at_end = show_me("linux", "LX1");
     at_end.apply(Action::End);
     let again = reopen(&at_end);
-    assert_eq!(again.plan.as_ref().and_then(|p| p.cause), Some(22));
+    assert_eq!(again.plan.as_ref().and_then(|p| p.cause), Some(24));
     assert_eq!(again.race().map(|r| r.name.as_str()), Some("LX1"));
 }
 
@@ -137,10 +137,10 @@ fn the_step_that_makes_the_race_is_asked_of_the_worker_and_only_its_answer_is_ta
     assert!(pending.cause_pending, "the timeline says the step is being looked for");
     assert!(pending.timeline.as_ref().is_some_and(|(label, _)| label.contains("looking for the step")));
     fresh.apply(Action::CauseFound(sdlab_lab::cause::answer(&req)));
-    assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), Some(22));
+    assert_eq!(fresh.plan.as_ref().and_then(|p| p.cause), Some(24));
     let done = sdlab_lab::view::race(&fresh);
     assert!(!done.cause_pending);
-    assert!(done.timeline.as_ref().is_some_and(|(label, _)| label.contains("◆ after step 22")));
+    assert!(done.timeline.as_ref().is_some_and(|(label, _)| label.contains("◆ after step 24")));
     // A worker that could not answer settles it too: the violating step stays the mark.
     let mut failed = Pane::opening();
     failed.apply(Action::FromLink(permalink::encode(&settled.link())));
