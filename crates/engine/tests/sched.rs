@@ -554,8 +554,8 @@ fn freebsd_activation_races_are_found_and_their_fixes_verify() {
     assert_eq!((kind("E5_sched"), kind("E3_sched")), (RaceKind::Mutation, RaceKind::Bug));
 }
 
-/// The activation and migration races of issue #14 written as model text (E3_unpinned,
-/// M_A4_sched, R4_sched): each found with its shortest counterexample, none within 0
+/// The activation and migration races of issue #14 written as model text (P1_unpinned,
+/// E3_unpinned, M_A4_sched, R4_sched): each found with its shortest counterexample, none within 0
 /// preemptions, each within 1, and the kernel's code verified with any number of
 /// preemptions.
 #[test]
@@ -565,7 +565,18 @@ fn activation_and_migration_races_need_the_scheduler_and_their_fixes_verify() {
     type Found<'a> = (&'a str, &'a str, &'a str, Opts<'a>, &'a str, u64);
     /// (states within bound 0, within bound 1, the fix's options, its states)
     type Bounds<'a> = (u64, u64, Opts<'a>, u64);
-    let cases: [(Found, Bounds); 3] = [
+    let cases: [(Found, Bounds); 4] = [
+        (
+            (
+                "freebsd-scoreboard",
+                "sched_migrate",
+                "P1_unpinned",
+                &[("pin_preipi", "false")],
+                "0 0 m2.1 s1.2 1 1 1 0 1 s0.3 m0.1 s1.0 1 1 1 1 1 1 0",
+                15551,
+            ),
+            (2138, 4444, &[], 36906),
+        ),
         (
             (
                 "freebsd-scoreboard",
