@@ -367,7 +367,7 @@ fn configuration_indices_are_checked() {
     let cfg = Config { scenario: 99, ..Config::new(&p) };
     assert_eq!(
         Machine::new(p.clone(), cfg).err().map(|e| e.to_string()),
-        Some("no scenario number 99 (the model has 5)".into())
+        Some("no scenario number 99 (the model has 6)".into())
     );
     let cfg = Config { options: vec![], ..Config::new(&p) };
     assert!(Machine::new(p.clone(), cfg).is_err());

@@ -19,7 +19,7 @@ fn bundled_models_compile_with_their_declarations() {
     }
     assert_eq!(
         p.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        ["unmap_free", "crossfire", "switch_back", "rendezvous", "sched_switch"]
+        ["unmap_free", "crossfire", "switch_back", "rendezvous", "sched_switch", "sched_migrate"]
     );
     // Narration comments reach the instructions.
     assert!(p.narrations.iter().any(|n| n.starts_with("H9: acknowledge BEFORE invalidating")));

@@ -553,3 +553,103 @@ fn freebsd_activation_races_are_found_and_their_fixes_verify() {
     let kind = |n: &str| p.races.iter().find(|r| r.name == n).map(|r| r.kind).expect(n);
     assert_eq!((kind("E5_sched"), kind("E3_sched")), (RaceKind::Mutation, RaceKind::Bug));
 }
+
+/// The activation and migration races of issue #14 written as model text (P1_unpinned,
+/// E3_unpinned, M_A4_sched, R4_sched): each found with its shortest counterexample, none within 0
+/// preemptions, each within 1, and the kernel's code verified with any number of
+/// preemptions.
+#[test]
+fn activation_and_migration_races_need_the_scheduler_and_their_fixes_verify() {
+    type Opts<'a> = &'a [(&'a str, &'a str)];
+    /// (model, scenario, race, the race's options, schedule, states)
+    type Found<'a> = (&'a str, &'a str, &'a str, Opts<'a>, &'a str, u64);
+    /// (states within bound 0, within bound 1, the fix's options, its states)
+    type Bounds<'a> = (u64, u64, Opts<'a>, u64);
+    let cases: [(Found, Bounds); 4] = [
+        (
+            (
+                "freebsd-scoreboard",
+                "sched_migrate",
+                "P1_unpinned",
+                &[("pin_preipi", "false")],
+                "0 0 m2.1 s1.2 1 1 1 0 1 s0.3 m0.1 s1.0 1 1 1 1 1 1 0",
+                15551,
+            ),
+            (2138, 4444, &[], 36906),
+        ),
+        (
+            (
+                "freebsd-scoreboard",
+                "sched_migrate",
+                "E3_unpinned",
+                &[("pcid", "true"), ("pin_preipi", "false")],
+                "0 0 0 0 s0.2 0 0 0 0 s0.3 0 m0.1 s1.0 1 0 0 0 0 1 1 0",
+                33090,
+            ),
+            (2663, 6588, &[("pcid", "true")], 103691),
+        ),
+        (
+            (
+                "mach",
+                "sched_switch",
+                "M_A4_sched",
+                &[("activate_using_locked", "false")],
+                "0 0 s1.2 1 1 s1.1 1 1 1 1 1 0 0 0 0 1 1 0 0 0 0 0 1",
+                6266,
+            ),
+            (694, 1116, &[], 43394),
+        ),
+        (
+            (
+                "dragonfly",
+                "sched_switch",
+                "R4_sched",
+                &[("switch_interlock", "false")],
+                "0 0 0 0 s1.2 1 0 0 0 0 1 s1.1 1 1 1 0 0 0 0 0 0 0 0 0 1",
+                5110,
+            ),
+            (2387, 1328, &[], 67320),
+        ),
+    ];
+    for ((model, sc, race, opts, want, states), (bound0, bound1, fix, fixed)) in cases {
+        let p = program(models::find(model).expect("bundled").source);
+        let r = p.races.iter().find(|r| r.name == race).expect(race);
+        assert_eq!((r.kind, p.scenarios[r.scenario].name.as_str(), r.cpus), (RaceKind::Mutation, sc, 2), "{race}");
+        let m = session(&p, 2, sc, opts).into_machine();
+        let (o, n, _) = check_bounded(&m, None);
+        assert_eq!((schedule(&o), n), (("G-STALE".into(), want.into()), states), "{race}");
+        assert!(matches!(&o, Outcome::Violation { message, .. } if message.contains("stale TLB entry")), "{o:?}");
+        let (o, n, words) = check_bounded(&m, Some(0));
+        assert_eq!((o, n, words.as_deref()), (Outcome::Verified, bound0, Some("with up to 0 preemptions")), "{race}");
+        let (o, n, _) = check_bounded(&m, Some(1));
+        assert_eq!(schedule(&o).0, "G-STALE", "{race} within 1 preemption");
+        assert_eq!(n, bound1, "{race} within 1 preemption");
+        let m = session(&p, 2, sc, fix).into_machine();
+        assert_eq!(check_bounded(&m, None).0, Outcome::Verified, "{race} fixed");
+        assert_eq!(check_bounded(&m, None).1, fixed, "{race} fixed");
+    }
+}
+
+/// DragonFly's switch between two threads of one process (CR3_sched): cpu_heavy_switch
+/// clears the CPU's pm_active bit even then, so skipping the CR3 reload when CR3 is
+/// unchanged leaves a stale entry. The race needs a switch but no preemption (the first
+/// thread may end), so it is found within 0 preemptions too; the unconditional reload
+/// verifies with any number.
+#[test]
+fn a_dragonfly_switch_that_keeps_an_unchanged_cr3_is_found_without_preemption() {
+    let p = program(models::find("dragonfly").expect("bundled").source);
+    let r = p.races.iter().find(|r| r.name == "CR3_sched").expect("CR3_sched");
+    assert_eq!((r.kind, p.scenarios[r.scenario].name.as_str()), (RaceKind::Mutation, "sched_same"));
+    let m = session(&p, 2, "sched_same", &[("switch_reload_cr3", "false")]).into_machine();
+    let (o, n, _) = check_bounded(&m, None);
+    assert_eq!(
+        (schedule(&o), n),
+        (("G-STALE".into(), "0 0 0 0 1 s1.2 1 0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1".into()), 9112)
+    );
+    assert!(matches!(&o, Outcome::Violation { message, .. } if message.contains("stale TLB entry")), "{o:?}");
+    let (o, n, _) = check_bounded(&m, Some(0));
+    assert_eq!((schedule(&o).1.split(' ').count(), n), (24, 495));
+    let m = session(&p, 2, "sched_same", &[]).into_machine();
+    assert_eq!(check_bounded(&m, None).0, Outcome::Verified);
+    assert_eq!(check_bounded(&m, None).1, 132623);
+}
