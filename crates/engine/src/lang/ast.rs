@@ -112,6 +112,8 @@ pub struct ThreadItem {
     pub call: (String, Vec<Expr>),
     /// `in NAME`: the thread's address space, which `on_switch` code loads.
     pub aspace: Option<String>,
+    /// `prio P`: its priority, higher runs first (0 without it).
+    pub prio: Option<(i64, Span)>,
     pub span: Span,
 }
 

@@ -480,8 +480,15 @@ impl Parser {
         self.expect_punct(Punct::LParen)?;
         let args = self.args()?;
         let aspace = if self.eat_kw("in") { Some(self.ident("an address space")?.0) } else { None };
+        let prio = if self.at_kw("prio") {
+            let at = self.span();
+            self.bump();
+            Some((self.int()?, at))
+        } else {
+            None
+        };
         self.expect_punct(Punct::Semi)?;
-        Ok(ThreadItem { cpu, call: (name, args), aspace, span })
+        Ok(ThreadItem { cpu, call: (name, args), aspace, prio, span })
     }
 
     fn cpu_item(&mut self) -> PResult<CpuItem> {

@@ -114,7 +114,14 @@ impl Compiler {
                     );
                 }
             }
-            threads.push(ThreadSpec { cpu: t.cpu as u32, proc, args, aspace, line: t.span.line });
+            let mut prio = 0;
+            if let Some((p, span)) = t.prio {
+                match u8::try_from(p) {
+                    Ok(p) => prio = p,
+                    Err(_) => self.err(span, format!("priority {p}: a priority is 0 to 255 (higher runs first)")),
+                }
+            }
+            threads.push(ThreadSpec { cpu: t.cpu as u32, proc, args, aspace, prio, line: t.span.line });
         }
         self.prog.scenarios.push(Scenario {
             name: s.name.clone(),
