@@ -267,3 +267,41 @@ fn bad_priorities_and_sleeps_are_located_errors_or_faults() {
         assert!(err.to_string().contains(msg), "{sc}: {err}");
     }
 }
+
+/// freebsd-di.sdm, race DI_R3: the first lock-less waiter yields, and a yield never goes
+/// to the lower-priority DI thread it waits for (found, the shortest counterexample, one
+/// preemption); the fix blocks with a 1-tick callout and verifies, with any number of
+/// preemptions and within each bound.
+#[test]
+fn di_r3_the_yielding_waiter_livelocks_and_the_blocking_one_verifies() {
+    let p = program(models::find("freebsd-di").expect("bundled").source);
+    let race = p.races.iter().find(|r| r.name == "DI_R3").expect("DI_R3");
+    assert_eq!((race.kind, race.expect), (RaceKind::Bug, Property::NoLost));
+    assert!(race.cite.contains("r349326"), "{}", race.cite);
+    let m = Machine::new(p.clone(), Config::for_race(&p, race)).expect("machine");
+    let (o, pr) = Checker::new(m.clone(), Options::default()).check();
+    common::replay::assert_replays(&m, &o, "DI_R3");
+    let Outcome::Violation { property, message, choices, .. } = &o else { panic!("{o:?}") };
+    let schedule: Vec<String> = choices.iter().map(|c| c.to_string()).collect();
+    assert_eq!(*property, Property::NoLost);
+    // The DI thread stamps the page and drops the PV-list lock; the waiter preempts it.
+    assert_eq!(schedule.join(" "), "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 s0.2 0 0 0 0");
+    assert!(message.starts_with("Livelock by priority inversion"), "{message}");
+    assert!(message.contains("so thread 0 (priority 0) queued on CPU 0 never runs"), "{message}");
+    assert_eq!(pr.states, 1005);
+    // Without preemptions it is found too: the DI thread waits for its shootdown's
+    // acknowledgement (a free switch), and once it could go on, it never runs again.
+    let (o, _) = Checker::new(m, Options { preemptions: Some(0), ..Options::default() }).check();
+    assert!(
+        matches!(o, Outcome::Violation { property: Property::NoLost, ref choices, .. } if choices.len() == 33),
+        "{o:?}"
+    );
+    // The fix, r349326.
+    let mut cfg = Config::for_race(&p, race);
+    cfg.set(&p, "di_wait", "2").expect("option");
+    let m = Machine::new(p.clone(), cfg).expect("machine");
+    for (bound, states) in [(None, 4849), (Some(0), 1946), (Some(1), 4833)] {
+        let (o, pr) = Checker::new(m.clone(), Options { preemptions: bound, ..Options::default() }).check();
+        assert_eq!((o, pr.states), (Outcome::Verified, states), "bound {bound:?}");
+    }
+}
