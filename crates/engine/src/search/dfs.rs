@@ -12,9 +12,7 @@
 //! fair-cycle search (a nested-DFS/SCC analysis would be). With threads, a context switch
 //! or a migration is the scheduler's choice and counts as no CPU's step; a queued thread
 //! that some CPU could switch to in every state of the cycle (ignoring the preemption
-//! bound) must be switched to in it, a thread that runs and can step in some state of
-//! the cycle must step in it (strong fairness of a time slice), a migration never has
-//! to be, and a callout
+//! bound) must be switched to in it, a migration never has to be, and a callout
 //! (`Choice::Timeout`) enabled in every state of the cycle must fire in it (weak fairness).
 //!
 //! **Partial-order reduction** (`por`): in a state where some CPU c runs with IF=0, no
@@ -79,7 +77,7 @@ use super::options::Options;
 use super::outcome::{strings, violation, Outcome, Progress};
 use super::visited::FpSet;
 use crate::lang::program::Kind;
-use crate::machine::{Choice, Effect, Fault, Machine, State, Stepped, NO_THREAD};
+use crate::machine::{Choice, Effect, Fault, Machine, State, Stepped};
 use crate::property::Property;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -491,26 +489,6 @@ impl Dfs {
                 && !steps.iter().any(|x| matches!(x, Choice::Switch(_, id) if *id == t.id))
             {
                 return None;
-            }
-        }
-        // A thread that has a CPU and can step there does step before it loses it (a time
-        // slice is longer than one instruction): a cycle in which a thread that can step
-        // is switched out, every time, before it does is no run of a scheduler.
-        if !frames[0].state.current.is_empty() {
-            let stepped: Vec<u8> = frames
-                .iter()
-                .zip(&steps)
-                .filter_map(|(f, x)| match *x {
-                    Choice::Step(d) => f.state.current.get(d as usize).copied(),
-                    _ => None,
-                })
-                .collect();
-            for f in frames {
-                for (d, &t) in f.state.current.iter().enumerate() {
-                    if t != NO_THREAD && f.enabled.contains(&Choice::Step(d as u8)) && !stepped.contains(&t) {
-                        return None;
-                    }
-                }
             }
         }
         let w = m.wait(&frames[0].state, waiter)?;
