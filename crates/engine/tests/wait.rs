@@ -28,6 +28,10 @@ scenario lower "hi (priority 2) and a thread of priority 1" {
     thread 0: hi() prio 2;
     thread 0: lo() prio 1;
 }
+scenario running "lo runs on CPU 0 with priority 3; hi (priority 2) waits on its queue" {
+    cpu 0: lo() prio 3;
+    thread 0: hi() prio 2;
+}
 scenario equal "hi and a thread of the same priority" {
     cpu 0: idle;
     thread 0: hi() prio 2;
@@ -67,6 +71,18 @@ fn an_idle_cpu_runs_its_best_thread_and_a_yield_never_goes_to_a_lower_priority()
     assert_eq!(s.mem[0], 2);
     // hi is done (its return folds into its last store): the idle CPU takes lo.
     assert_eq!(enabled(&m, &s), vec![Choice::Switch(0, 2)]);
+}
+
+#[test]
+fn a_cpu_entry_has_a_priority_too_and_a_worse_thread_does_not_preempt_it() {
+    let p = program(YIELD);
+    let m = session(&p, 1, "running", &[]).into_machine();
+    let mut s = m.initial().clone();
+    let mut fx = Vec::new();
+    assert_eq!((m.thread_prio(0), m.thread_prio(1)), (3, 2));
+    assert_eq!(enabled(&m, &s), vec![Choice::Step(0)]);
+    m.step(&mut s, Choice::Step(0), &mut fx).expect("lo's store, and its return");
+    assert_eq!(enabled(&m, &s), vec![Choice::Switch(0, 1)]);
 }
 
 #[test]
@@ -226,6 +242,7 @@ fn bad_priorities_and_sleeps_are_located_errors_or_faults() {
         ("thread 0: f() prio -1;", "a priority is 0 to 255"),
         ("thread 0: f() prio;", "a number"),
         ("thread 0: f() prio x;", "a number"),
+        ("cpu 1: f() prio 300;", "a priority is 0 to 255"),
     ] {
         let (p, d) = compile(&format!("{base}scenario s {{ cpu 0: f();\n{item} }}"));
         assert!(p.is_none(), "{item}");

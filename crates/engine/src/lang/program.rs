@@ -338,6 +338,8 @@ pub struct CpuSpec {
     pub proc: Option<u16>,
     pub args: Vec<ExprRef>,
     pub aspace: Option<u8>,
+    /// `prio P`: the scheduling priority of the entry's thread (0 without it).
+    pub prio: u8,
 }
 
 #[derive(Clone, Debug)]

@@ -33,8 +33,8 @@
 //! `switch_mm_irqs_off`, FreeBSD's `pmap_activate_sw`, ...) is model text, stepped and
 //! narrated, interruptible where its code sets IF=1.
 //!
-//! **Priorities** (`thread N: f() prio P;`, higher runs first, 0 by default and for every
-//! `cpu` entry's thread): a switch on CPU c goes to a runnable queued thread whose priority
+//! **Priorities** (`thread N: f() prio P;`, `cpu N: f() prio P;`, higher runs first, 0
+//! without `prio`): a switch on CPU c goes to a runnable queued thread whose priority
 //! is the best of c's run queue, and at least that of c's own thread while that thread
 //! competes for the CPU (it can step, or waits in a `yield()` loop). That is the rule of
 //! FreeBSD's ULE for the run queue it models: `tdq_choose` takes the first thread of the
@@ -125,11 +125,14 @@ impl Machine {
         }
     }
 
-    /// The priority of thread `id`: its `thread` entry's `prio`, 0 for a `cpu` entry's.
+    /// The priority of thread `id`: its scenario entry's `prio` (0 without one).
     pub fn thread_prio(&self, id: u8) -> u8 {
-        let ncpu = self.cfg.ncpu as usize;
-        let Some(k) = usize::from(id).checked_sub(ncpu) else { return 0 };
-        self.prog.scenarios.get(self.cfg.scenario).and_then(|sc| sc.threads.get(k)).map_or(0, |t| t.prio)
+        let Some(sc) = self.prog.scenarios.get(self.cfg.scenario) else { return 0 };
+        let ncpu = self.cfg.ncpu;
+        if u32::from(id) < ncpu {
+            return sc.spec_for(u32::from(id)).map_or(0, |s| s.prio);
+        }
+        sc.threads.get(usize::from(id) - ncpu as usize).map_or(0, |t| t.prio)
     }
 
     /// Whether CPU c's own thread competes for the CPU: it can step, or it waits in a
