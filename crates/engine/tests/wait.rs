@@ -101,7 +101,11 @@ fn a_yield_gives_the_cpu_to_a_thread_of_equal_priority_and_resumes_after_it() {
     assert!(matches!(err.error, RunError::NotPossible { why: Refused::Yielding, .. }), "{err:?}");
     fx.clear();
     m.step(&mut s, Choice::Switch(0, 2), &mut fx).expect("yield to lo");
-    assert_eq!(fx[0], Effect::Yield { cpu: 0, gave: true });
+    assert_eq!(fx[..2], [Effect::Yield { cpu: 0, gave: true }, Effect::Switch { cpu: 0, from: 1, to: 2, gave: true }]);
+    assert_eq!(
+        sdlab_engine::machine::describe_effect(&m, &fx[1]),
+        "context switch on CPU 0: thread 1 gives up the CPU (back on the run queue), thread 2 runs"
+    );
     assert_eq!(s.preemptions, 0);
     m.step(&mut s, Choice::Step(0), &mut fx).expect("y = 1");
     m.step(&mut s, Choice::Switch(0, 1), &mut fx).expect("back to hi");

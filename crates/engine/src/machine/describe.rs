@@ -115,10 +115,15 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         }
         Effect::Call { cpu, proc } => format!("CPU {cpu} calls {}", m.prog.procs[proc as usize].name),
         Effect::ThreadDone { cpu } => format!("CPU {cpu}'s thread finishes; the CPU idles with interrupts enabled"),
-        Effect::Switch { cpu, from, to } if from == NO_THREAD => {
+        Effect::Switch { cpu, from, to, .. } if from == NO_THREAD => {
             format!("CPU {cpu}, idle, switches to thread {to} from its run queue")
         }
-        Effect::Switch { cpu, from, to } => {
+        Effect::Switch { cpu, from, to, gave: true } => {
+            format!(
+                "context switch on CPU {cpu}: thread {from} gives up the CPU (back on the run queue), thread {to} runs"
+            )
+        }
+        Effect::Switch { cpu, from, to, gave: false } => {
             format!("context switch on CPU {cpu}: thread {from} is preempted (back on the run queue), thread {to} runs")
         }
         Effect::Migrate { thread, from, to } => {

@@ -182,11 +182,13 @@ pub enum Effect {
         cpu: u8,
     },
     /// A context switch: CPU `cpu` queues thread `from` (`NO_THREAD` if it was idle) and
-    /// runs thread `to`.
+    /// runs thread `to`; `gave` when `from` gave up the CPU (it waits, or yields) rather
+    /// than being preempted.
     Switch {
         cpu: u8,
         from: u8,
         to: u8,
+        gave: bool,
     },
     /// Queued thread `thread` moves from CPU `from`'s run queue to CPU `to`'s.
     Migrate {

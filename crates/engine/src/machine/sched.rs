@@ -211,7 +211,8 @@ impl Machine {
         if self.bound_withholds(s, c) {
             return Err(Refused::PreemptionBound);
         }
-        if self.preemption_bound.is_some() && self.would_preempt(s, c) {
+        let gave = !self.would_preempt(s, c);
+        if self.preemption_bound.is_some() && !gave {
             s.preemptions += 1;
         }
         if self.at_yield(s, c) {
@@ -246,7 +247,7 @@ impl Machine {
         if let Some(cur) = s.current.get_mut(c) {
             *cur = id;
         }
-        fx.push(Effect::Switch { cpu: c as u8, from, to: id });
+        fx.push(Effect::Switch { cpu: c as u8, from, to: id, gave });
         Ok(())
     }
 
