@@ -165,6 +165,10 @@ fn a_sleeping_thread_is_on_no_run_queue_until_a_wakeup_of_its_channel() {
     fx.clear();
     m.step(&mut s, Choice::Step(0), &mut fx).expect("sleep");
     assert_eq!(fx, vec![Effect::Sleep { cpu: 0, thread: 2, chan: 3, timo: false }]);
+    assert_eq!(
+        sdlab_engine::machine::describe_effect(&m, &fx[0]),
+        "thread 2 blocks on wait channel 3 until a wakeup; CPU 0 is free for another thread"
+    );
     let t = s.threads.iter().find(|t| t.id == 2).expect("the sleeper is saved");
     assert_eq!((t.wchan(), t.runnable()), (Some(3), false));
     assert!(s.cpus[0].stack.is_empty());
@@ -181,6 +185,10 @@ fn a_sleeping_thread_is_on_no_run_queue_until_a_wakeup_of_its_channel() {
     fx.clear();
     m.step(&mut s, Choice::Step(1), &mut fx).expect("wakeup");
     assert_eq!(fx[0], Effect::Wakeup { cpu: 1, chan: 3, woken: 1 });
+    assert_eq!(
+        sdlab_engine::machine::describe_effect(&m, &fx[0]),
+        "CPU 1 wakes wait channel 3: 1 thread(s) become runnable"
+    );
     assert!(enabled(&m, &s).contains(&Choice::Switch(0, 2)));
     m.step(&mut s, Choice::Switch(0, 2), &mut fx).expect("the woken thread runs");
     m.step(&mut s, Choice::Step(0), &mut fx).expect("done = 1");
@@ -216,6 +224,10 @@ fn a_callout_fires_and_wakes_its_thread() {
     fx.clear();
     m.step(&mut s, Choice::Timeout(0, 2), &mut fx).expect("the callout fires");
     assert_eq!(fx, vec![Effect::Timeout { cpu: 0, thread: 2 }]);
+    assert_eq!(
+        sdlab_engine::machine::describe_choice(&m, Choice::Timeout(0, 2)),
+        "the callout of thread 2 (CPU 0) fires: its sleep times out"
+    );
     assert!(s.threads.iter().any(|t| t.id == 2 && t.runnable()));
     let err = m.step(&mut s.clone(), Choice::Timeout(0, 2), &mut fx).unwrap_err();
     assert!(matches!(err.error, RunError::NotPossible { why: Refused::NoTimeout, .. }), "{err:?}");
