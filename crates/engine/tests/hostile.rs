@@ -357,7 +357,7 @@ fn schedule_text_with_huge_numbers_is_an_error() {
     }
     assert_eq!(
         schedule::parse("0 1 i1.0 184467440737095516150").map_err(|e| e.to_string()),
-        Err("schedule item 4: `184467440737095516150` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2 or m2.1)".into())
+        Err("schedule item 4: `184467440737095516150` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2, m2.1 or c0.2)".into())
     );
 }
 
@@ -608,7 +608,7 @@ fn a_hostile_schedule_item_is_quoted_short() {
     assert_eq!(
         e.to_string(),
         format!(
-            "schedule item 2: `{}…` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2 or m2.1)",
+            "schedule item 2: `{}…` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2, m2.1 or c0.2)",
             "9".repeat(40)
         )
     );

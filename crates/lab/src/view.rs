@@ -177,6 +177,7 @@ fn cpu(p: &Pane, c: usize, enabled: &[Choice], last: Option<&sdlab_engine::sessi
                 Choice::Lose(_, v) => format!("lose {}", m.vector_name(v)),
                 Choice::Switch(_, t) => format!("switch to thread {t}"),
                 Choice::Migrate(t, _) => format!("thread {t} migrates here"),
+                Choice::Timeout(_, t) => format!("thread {t}'s callout fires"),
                 Choice::Bcast(_, k) => {
                     st.bcast.get(k as usize).map_or_else(|| issue.into(), |b| format!("{issue} {:#x} arrives", b.va))
                 }

@@ -93,6 +93,8 @@ pub struct CpuItem {
     /// None: the CPU is idle (it only takes interrupts).
     pub call: Option<(String, Vec<Expr>)>,
     pub aspace: Option<String>,
+    /// `prio P`: its thread's priority, higher runs first (0 without it).
+    pub prio: Option<(i64, Span)>,
     pub span: Span,
 }
 
@@ -112,6 +114,8 @@ pub struct ThreadItem {
     pub call: (String, Vec<Expr>),
     /// `in NAME`: the thread's address space, which `on_switch` code loads.
     pub aspace: Option<String>,
+    /// `prio P`: its priority, higher runs first (0 without it).
+    pub prio: Option<(i64, Span)>,
     pub span: Span,
 }
 

@@ -90,6 +90,10 @@ builtins! {
     CloseWindow "close_window" Arity::Exactly(0), false, "close the window: nothing to invalidate (no step)";
     Retire "retire" Arity::Exactly(1), false, "the owner retires a request word (no step)";
     Ktr "ktr" Arity::Between(1, 4), false, "a KTR-style trace point: its name and up to three values (no step)";
+    Yield "yield" Arity::Exactly(0), false, "give the CPU to a runnable thread of equal or higher priority on its run queue (kern_yield)";
+    Sleep "sleep" Arity::Exactly(1), false, "block on a wait channel until a wakeup of it (sleepq_wait)";
+    SleepTimo "sleep_timo" Arity::Exactly(1), false, "block on a wait channel until a wakeup of it or a callout (sleepq_timedwait)";
+    Wakeup "wakeup" Arity::Exactly(1), false, "make every thread blocked on a wait channel runnable (wakeup)";
 }
 
 impl Builtin {

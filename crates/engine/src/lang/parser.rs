@@ -480,8 +480,19 @@ impl Parser {
         self.expect_punct(Punct::LParen)?;
         let args = self.args()?;
         let aspace = if self.eat_kw("in") { Some(self.ident("an address space")?.0) } else { None };
+        let prio = self.prio()?;
         self.expect_punct(Punct::Semi)?;
-        Ok(ThreadItem { cpu, call: (name, args), aspace, span })
+        Ok(ThreadItem { cpu, call: (name, args), aspace, prio, span })
+    }
+
+    /// A scenario entry's `prio P`, if it has one.
+    fn prio(&mut self) -> PResult<Option<(i64, Span)>> {
+        if !self.at_kw("prio") {
+            return Ok(None);
+        }
+        let at = self.span();
+        self.bump();
+        Ok(Some((self.int()?, at)))
     }
 
     fn cpu_item(&mut self) -> PResult<CpuItem> {
@@ -513,8 +524,9 @@ impl Parser {
             Some((name, args))
         };
         let aspace = if self.eat_kw("in") { Some(self.ident("an address-space name")?.0) } else { None };
+        let prio = self.prio()?;
         self.expect_punct(Punct::Semi)?;
-        Ok(CpuItem { sel, call, aspace, span })
+        Ok(CpuItem { sel, call, aspace, prio, span })
     }
 
     fn args(&mut self) -> PResult<Vec<Expr>> {

@@ -260,6 +260,18 @@ pub enum Kind {
         args: u32,
         nargs: u8,
     },
+    /// `yield()`: the thread offers its CPU to a runnable thread of its run queue whose
+    /// priority is at least its own (machine/sched.rs). As the body of a spin loop
+    /// (`while (c) { yield(); }`), the loop's wait stays runnable: see `Machine::spinning`.
+    Yield,
+    /// `sleep(chan)` / `sleep_timo(chan)`: the thread blocks on wait channel `chan` (a
+    /// local expression); with `timo`, a callout may wake it (`Choice::Timeout`).
+    Sleep {
+        chan: ExprRef,
+        timo: bool,
+    },
+    /// `wakeup(chan)`: every thread blocked on `chan` becomes runnable.
+    Wakeup(ExprRef),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -326,6 +338,8 @@ pub struct CpuSpec {
     pub proc: Option<u16>,
     pub args: Vec<ExprRef>,
     pub aspace: Option<u8>,
+    /// `prio P`: the scheduling priority of the entry's thread (0 without it).
+    pub prio: u8,
 }
 
 #[derive(Clone, Debug)]
@@ -349,6 +363,9 @@ pub struct ThreadSpec {
     /// Its address space (`in NAME`), loaded by the model's `on_switch` code; `None`: a
     /// kernel thread, which has none of its own.
     pub aspace: Option<u8>,
+    /// `prio P`: its scheduling priority, higher runs first; 0 without `prio`, the
+    /// priority of every `cpu` entry's thread (machine/sched.rs).
+    pub prio: u8,
     pub line: u32,
 }
 

@@ -115,14 +115,40 @@ pub fn describe_effect(m: &Machine, e: &Effect) -> String {
         }
         Effect::Call { cpu, proc } => format!("CPU {cpu} calls {}", m.prog.procs[proc as usize].name),
         Effect::ThreadDone { cpu } => format!("CPU {cpu}'s thread finishes; the CPU idles with interrupts enabled"),
-        Effect::Switch { cpu, from, to } if from == NO_THREAD => {
+        Effect::Switch { cpu, from, to, .. } if from == NO_THREAD => {
             format!("CPU {cpu}, idle, switches to thread {to} from its run queue")
         }
-        Effect::Switch { cpu, from, to } => {
+        Effect::Switch { cpu, from, to, gave: true } => {
+            format!(
+                "context switch on CPU {cpu}: thread {from} gives up the CPU (back on the run queue), thread {to} runs"
+            )
+        }
+        Effect::Switch { cpu, from, to, gave: false } => {
             format!("context switch on CPU {cpu}: thread {from} is preempted (back on the run queue), thread {to} runs")
         }
         Effect::Migrate { thread, from, to } => {
             format!("thread {thread} migrates from CPU {from}'s run queue to CPU {to}'s")
+        }
+        Effect::Yield { cpu, gave: true } => {
+            format!("CPU {cpu}'s thread yields: a thread of its priority or higher takes the CPU")
+        }
+        Effect::Yield { cpu, gave: false } => {
+            format!("CPU {cpu}'s thread yields, but no runnable thread of its priority or higher waits: it runs on")
+        }
+        Effect::Sleep { cpu, thread, chan, timo } => {
+            let until = if timo { "a wakeup or its 1-tick callout" } else { "a wakeup" };
+            format!("thread {thread} blocks on wait channel {chan} until {until}; CPU {cpu} is free for another thread")
+        }
+        Effect::Wakeup { cpu, chan, woken: 0 } => {
+            format!("CPU {cpu} wakes wait channel {chan}: nobody sleeps there")
+        }
+        Effect::Wakeup { cpu, chan, woken } => {
+            format!("CPU {cpu} wakes wait channel {chan}: {woken} thread(s) become runnable")
+        }
+        Effect::Timeout { cpu, thread } => {
+            format!(
+                "the callout fires: thread {thread}'s sleep times out, and it is runnable on CPU {cpu}'s queue again"
+            )
         }
         Effect::WindowOpen { cpu, va } => {
             format!("CPU {cpu} has acknowledged before invalidating va {va:#x}: no user access to it until it does")
@@ -182,5 +208,6 @@ pub fn describe_choice(m: &Machine, c: Choice) -> String {
         Choice::Lose(c, v) => format!("CPU {c}'s pending {} is lost", m.vector_name(v)),
         Choice::Switch(c, t) => format!("CPU {c} switches to thread {t}"),
         Choice::Migrate(t, d) => format!("thread {t} migrates to CPU {d}"),
+        Choice::Timeout(c, t) => format!("the callout of thread {t} (CPU {c}) fires: its sleep times out"),
     }
 }

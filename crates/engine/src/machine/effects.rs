@@ -182,17 +182,44 @@ pub enum Effect {
         cpu: u8,
     },
     /// A context switch: CPU `cpu` queues thread `from` (`NO_THREAD` if it was idle) and
-    /// runs thread `to`.
+    /// runs thread `to`; `gave` when `from` gave up the CPU (it waits, or yields) rather
+    /// than being preempted.
     Switch {
         cpu: u8,
         from: u8,
         to: u8,
+        gave: bool,
     },
     /// Queued thread `thread` moves from CPU `from`'s run queue to CPU `to`'s.
     Migrate {
         thread: u8,
         from: u8,
         to: u8,
+    },
+    /// CPU `cpu`'s thread executes `yield()`: `gave` when a thread of its priority or
+    /// higher takes the CPU (a `Switch` follows), else it runs on.
+    Yield {
+        cpu: u8,
+        gave: bool,
+    },
+    /// Thread `thread` blocks on wait channel `chan` and leaves CPU `cpu` idle; with
+    /// `timo`, a callout may wake it.
+    Sleep {
+        cpu: u8,
+        thread: u8,
+        chan: i32,
+        timo: bool,
+    },
+    /// CPU `cpu` wakes the `woken` threads blocked on `chan`.
+    Wakeup {
+        cpu: u8,
+        chan: i32,
+        woken: u8,
+    },
+    /// The callout of thread `thread`, asleep with CPU `cpu` as its home, fires.
+    Timeout {
+        cpu: u8,
+        thread: u8,
     },
     /// `ack_window`: CPU `cpu` acknowledged before invalidating `va`.
     WindowOpen {

@@ -26,6 +26,9 @@ impl Machine {
                 if self.spinning(s, c) {
                     return Err(not_enabled(Refused::Spinning));
                 }
+                if self.yield_gives_cpu(s, c) {
+                    return Err(not_enabled(Refused::Yielding));
+                }
                 let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
                 let mut violation = None;
                 let start = fx.len();
@@ -139,6 +142,10 @@ impl Machine {
             }
             Choice::Migrate(t, _) => {
                 self.migrate(s, t, c, fx).map_err(not_enabled)?;
+                Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
+            }
+            Choice::Timeout(_, t) => {
+                self.timeout(s, c, t, fx).map_err(not_enabled)?;
                 Ok(Stepped { cpu: c as u8, at: None, line: 0, violation: None })
             }
             Choice::Drain(_) => {
@@ -563,6 +570,23 @@ impl Machine {
                 self.invlpgb(s, c, asp, va, fx)?;
             }
             Kind::Tlbsync => fx.push(Effect::Tlbsync { cpu: c8 }),
+            // Reached only when nothing may take the CPU (`yield_gives_cpu`): it runs on.
+            Kind::Yield => fx.push(Effect::Yield { cpu: c8, gave: false }),
+            Kind::Sleep { chan, timo } => {
+                let chan = self.eval(s, c, chan, &mut read)?;
+                if self.hw.tso {
+                    // The sleep queue's spin lock is a locked instruction.
+                    self.drain_all(s, c, fx);
+                }
+                if let Some(top) = s.cpus[c].stack.last_mut() {
+                    top.pc = next;
+                }
+                self.sleep(s, c, chan, timo, fx)?;
+            }
+            Kind::Wakeup(chan) => {
+                let chan = self.eval(s, c, chan, &mut read)?;
+                self.wakeup(s, c, chan, fx)?;
+            }
             Kind::Retire(place) => {
                 let Place::Var { var, nidx, idx } = place else { return Err(RunError::OnALocal { op: "retire" }) };
                 let addr = self.addr(s, c, var, nidx, &idx)?;

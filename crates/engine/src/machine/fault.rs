@@ -47,6 +47,15 @@ pub enum Refused {
     /// The switch would preempt a thread that can still step, and the path has taken
     /// as many preemptions as the bound allows (`Machine::with_preemption_bound`).
     PreemptionBound,
+    /// A switch to a thread of lower priority than one that may run on the CPU, or, at a
+    /// `yield()`, to one the yield does not give the CPU to.
+    Priority,
+    /// The CPU's thread is at a `yield()` that gives its CPU away: it switches instead.
+    Yielding,
+    /// No thread sleeps with a timeout of that number on that CPU.
+    NoTimeout,
+    /// The thread sleeps on a wait channel: it is on no run queue.
+    Blocked,
 }
 
 impl fmt::Display for Refused {
@@ -71,6 +80,10 @@ impl fmt::Display for Refused {
             Refused::Pinned => "the thread is pinned to its CPU",
             Refused::SameCpu => "the thread is already on that CPU's run queue",
             Refused::PreemptionBound => "the switch would be one preemption more than the bound allows",
+            Refused::Priority => "a thread of higher priority may run on that CPU",
+            Refused::Yielding => "the thread yields its CPU to a thread of its run queue: a switch is next",
+            Refused::NoTimeout => "no thread of that CPU sleeps with a timeout of that number",
+            Refused::Blocked => "the thread is blocked on a wait channel, on no run queue",
         })
     }
 }
@@ -166,6 +179,16 @@ pub enum RunError {
         mb: usize,
         state_kb: usize,
     },
+    /// `sleep` where the thread may not block: in a handler or the switch path, with IF=0
+    /// or in a critical section, or in a scenario without `thread` entries (no scheduler).
+    CannotSleep {
+        why: &'static str,
+    },
+    /// A wait channel outside 0 to `MAX_WCHAN`.
+    BadWaitChannel {
+        op: OpName,
+        chan: i32,
+    },
     /// A compiled program that breaks the compiler's own invariants (a local or option out
     /// of range): a bug of ours, reported rather than panicked on.
     Internal(&'static str),
@@ -223,6 +246,10 @@ impl fmt::Display for RunError {
                 f,
                 "the run's {snapshots} snapshots take {mb} MB, the most a session keeps (states of this model are {state_kb} KB)"
             ),
+            RunError::CannotSleep { why } => write!(f, "sleep: a thread cannot block here: {why}"),
+            RunError::BadWaitChannel { op, chan } => {
+                write!(f, "{op}: wait channel {chan} is outside 0 to {}", super::state::MAX_WCHAN - 1)
+            }
             RunError::Internal(what) => f.write_str(what),
         }
     }

@@ -218,6 +218,9 @@ pub enum Choice {
     Switch(u8, u8),
     /// Queued thread t moves to CPU d's run queue (`Migrate(t, d)`; its CPU is d).
     Migrate(u8, u8),
+    /// A callout fires: thread t, blocked by `sleep_timo` with CPU c's run queue as its
+    /// home, becomes runnable there (`Timeout(c, t)`; an environment transition).
+    Timeout(u8, u8),
 }
 
 impl Choice {
@@ -231,6 +234,7 @@ impl Choice {
             | Choice::Bcast(c, _)
             | Choice::Lose(c, _)
             | Choice::Switch(c, _)
+            | Choice::Timeout(c, _)
             | Choice::Migrate(_, c) => c,
         }
     }
@@ -248,6 +252,7 @@ impl fmt::Display for Choice {
             Choice::Lose(c, v) => write!(f, "l{c}.{v}"),
             Choice::Switch(c, t) => write!(f, "s{c}.{t}"),
             Choice::Migrate(t, d) => write!(f, "m{t}.{d}"),
+            Choice::Timeout(c, t) => write!(f, "c{c}.{t}"),
         }
     }
 }
@@ -259,7 +264,7 @@ pub struct BadChoice(pub String);
 impl fmt::Display for BadChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = crate::diag::clip(self.0.clone(), 40);
-        write!(f, "`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2 or m2.1)")
+        write!(f, "`{s}` is not a schedule step (expected e.g. 2, i1.0, f0.3, n1, d1, b1.0, l1.0, s0.2, m2.1 or c0.2)")
     }
 }
 
@@ -301,6 +306,10 @@ impl FromStr for Choice {
             Some(b'm') => {
                 let (t, d) = pair(&s[1..])?;
                 Ok(Choice::Migrate(t, u8::try_from(d).map_err(|_| bad())?))
+            }
+            Some(b'c') => {
+                let (c, t) = pair(&s[1..])?;
+                Ok(Choice::Timeout(c, u8::try_from(t).map_err(|_| bad())?))
             }
             Some(b'n') => Ok(Choice::Nmi(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
             Some(b'd') => Ok(Choice::Drain(u8::try_from(num(&s[1..])?).map_err(|_| bad())?)),
@@ -775,7 +784,7 @@ impl Machine {
             if self.prog.nmi.is_some() && s.nmis_left > 0 && !(cpu.in_nmi() && cpu.nmi_latch) {
                 out.push(Choice::Nmi(c8));
             }
-            if !cpu.stack.is_empty() && !self.spinning(s, c) {
+            if !cpu.stack.is_empty() && !self.spinning(s, c) && !self.yield_gives_cpu(s, c) {
                 out.push(Choice::Step(c8));
             }
             if !cpu.sb.is_empty() {
@@ -872,13 +881,15 @@ impl Machine {
     pub fn stuck(&self, s: &State) -> Option<Stuck> {
         let mut en = Vec::new();
         self.enabled(s, &mut en);
-        if !en.is_empty() || s.cpus.iter().all(|c| c.stack.is_empty()) {
+        let blocked: Vec<&Thread> = s.threads.iter().filter(|t| !t.runnable()).collect();
+        if !en.is_empty() || (s.cpus.iter().all(|c| c.stack.is_empty()) && blocked.is_empty()) {
             return None;
         }
         let waits: Vec<Wait> = (0..s.cpus.len()).filter_map(|c| self.wait(s, c)).collect();
         let masked = waits.iter().any(|w| !w.interrupts_enabled && !w.masked.is_empty());
         let deadlock = masked || waits.iter().any(|w| w.self_deadlock);
         let mut parts = Vec::new();
+        let mut livelock = false;
         for w in &waits {
             let what = match &w.reads {
                 Some((name, v)) => format!("`{}` ({name} is {v})", w.condition),
@@ -898,10 +909,36 @@ impl Machine {
                     w.cpu
                 ));
             }
+            let c = w.cpu as usize;
+            if self.spin_yields(s, c) {
+                let me = self.thread_prio(s.current.get(c).copied().unwrap_or(NO_THREAD));
+                let lower: Vec<String> = s
+                    .threads
+                    .iter()
+                    .filter(|t| t.cpu == w.cpu && t.runnable() && self.thread_prio(t.id) < me)
+                    .map(|t| format!("thread {} (priority {})", t.id, self.thread_prio(t.id)))
+                    .collect();
+                p.push_str(&format!(
+                    ", yielding each round in vain (its priority is {me}; a yield gives the CPU only to a thread of that priority or higher)"
+                ));
+                if !lower.is_empty() {
+                    livelock = true;
+                    p.push_str(&format!(", so {} queued on CPU {c} never runs", lower.join(" and ")));
+                }
+            }
             parts.push(p);
+        }
+        for t in blocked {
+            let chan = t.wchan().unwrap_or(-1);
+            parts.push(format!("thread {} sleeps on wait channel {chan} and nothing is left to wake it", t.id));
         }
         let (property, lead) = if deadlock {
             (Property::Deadlock, "Deadlock: no CPU can make progress. ")
+        } else if livelock {
+            (
+                Property::NoLost,
+                "Livelock by priority inversion: a waiter yields forever, and the thread that would end its wait never gets the CPU. ",
+            )
         } else {
             (Property::NoLost, "Lost shootdown: a waiter will never be acknowledged, and nothing pending can wake it. ")
         };

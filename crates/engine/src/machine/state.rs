@@ -35,9 +35,9 @@ pub struct State {
     pub preemptions: u8,
 }
 
-/// A runnable thread that is not running: what a context switch saves of it. Its IF is
-/// 1 and its critical-section depth 0, since a switch is only enabled there
-/// (`Machine::preemptible`), so neither is stored.
+/// A thread that is not running: what a context switch or a sleep saves of it. Its IF
+/// is 1 and its critical-section depth 0, since a switch and a sleep are only possible
+/// there (`Machine::preemptible`, `Kind::Sleep`), so neither is stored.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Thread {
     pub id: u8,
@@ -48,6 +48,29 @@ pub struct Thread {
     /// Its activations (thread context only) and their locals, as on a CPU.
     pub stack: Vec<Activation>,
     pub locals: Vec<i32>,
+    /// `RUNNABLE`, or blocked: 1 + the wait channel it sleeps on, with `TIMO` set while
+    /// a callout may wake it (`sleep_timo`). Encoded in the first word's top byte, which
+    /// is 0 for a runnable thread, so models that never sleep keep their encoding.
+    pub wait: u8,
+}
+
+/// `Thread::wait` of a thread on a run queue.
+pub const RUNNABLE: u8 = 0;
+/// `Thread::wait`'s flag of a sleep with a timeout.
+pub const TIMO: u8 = 0x80;
+/// Wait channels a model may use: 0 to this, exclusive.
+pub const MAX_WCHAN: i32 = 0x7F;
+
+impl Thread {
+    /// Whether it is on its CPU's run queue (not blocked on a wait channel).
+    pub fn runnable(&self) -> bool {
+        self.wait == RUNNABLE
+    }
+
+    /// The wait channel it sleeps on, if blocked.
+    pub fn wchan(&self) -> Option<i32> {
+        (self.wait != RUNNABLE).then(|| i32::from(self.wait & !TIMO) - 1)
+    }
 }
 
 /// `State::current` of a CPU whose thread has exited.
@@ -600,9 +623,9 @@ impl State {
         }
         i += current.len();
         for t in threads {
-            let Thread { id, cpu, pin, stack, locals } = t;
-            debug_assert!(stack.len() < 1 << 16 && locals.len() <= super::MAX_CPU_LOCALS);
-            o[i] = *id as u32 | (*cpu as u32) << 8 | (stack.len() as u32) << 16;
+            let Thread { id, cpu, pin, stack, locals, wait } = t;
+            debug_assert!(stack.len() < 1 << 8 && locals.len() <= super::MAX_CPU_LOCALS);
+            o[i] = *id as u32 | (*cpu as u32) << 8 | (stack.len() as u32) << 16 | (*wait as u32) << 24;
             o[i + 1] = *pin as u32 | (locals.len() as u32) << 16;
             i += 2;
             encode_stack(&mut o[i..i + 3 * stack.len()], stack);
@@ -743,13 +766,14 @@ impl State {
         i += ncurrent;
         threads.truncate(nthreads);
         while threads.len() < nthreads {
-            threads.push(Thread { id: 0, cpu: 0, pin: 0, stack: Vec::new(), locals: Vec::new() });
+            threads.push(Thread { id: 0, cpu: 0, pin: 0, stack: Vec::new(), locals: Vec::new(), wait: RUNNABLE });
         }
         for t in threads.iter_mut() {
-            let Thread { id, cpu, pin, stack, locals } = t;
+            let Thread { id, cpu, pin, stack, locals, wait } = t;
             *id = w[i] as u8;
             *cpu = (w[i] >> 8) as u8;
-            let nstack = (w[i] >> 16) as usize;
+            let nstack = ((w[i] >> 16) & 0xFF) as usize;
+            *wait = (w[i] >> 24) as u8;
             *pin = w[i + 1] as u16;
             let nlocals = (w[i + 1] >> 16) as usize;
             i += 2;

@@ -12,7 +12,8 @@
 //! fair-cycle search (a nested-DFS/SCC analysis would be). With threads, a context switch
 //! or a migration is the scheduler's choice and counts as no CPU's step; a queued thread
 //! that some CPU could switch to in every state of the cycle (ignoring the preemption
-//! bound) must be switched to in it, a migration never has to be.
+//! bound) must be switched to in it, a migration never has to be, and a callout
+//! (`Choice::Timeout`) enabled in every state of the cycle must fire in it (weak fairness).
 //!
 //! **Partial-order reduction** (`por`): in a state where some CPU c runs with IF=0, no
 //! NMI can arrive, c has no other enabled choice, and c's next step α (with the local
@@ -434,7 +435,9 @@ impl Dfs {
         let waiter = (0..ncpu).find(|&c| frames.iter().all(|f| m.spinning(&f.state, c)))?;
         // A switch or a migration is the scheduler's choice, not progress of the CPU it
         // names: a cycle of migrations while a CPU could take a broadcast is not fair.
-        let cpu_choice = |x: &&Choice, d: u8| x.cpu() == d && !matches!(x, Choice::Switch(..) | Choice::Migrate(..));
+        let cpu_choice = |x: &&Choice, d: u8| {
+            x.cpu() == d && !matches!(x, Choice::Switch(..) | Choice::Migrate(..) | Choice::Timeout(..))
+        };
         for d in 0..ncpu as u8 {
             let always = frames.iter().all(|f| f.enabled.iter().any(|x| cpu_choice(&x, d)));
             if always && !steps.iter().any(|x| cpu_choice(&x, d)) {
@@ -459,6 +462,11 @@ impl Dfs {
                     // An INVLPGB reaches every TLB eventually, whatever that CPU does
                     // meanwhile (weak fairness, as for a drain).
                     Choice::Bcast(..) if !steps.contains(&x) && frames.iter().all(|g| g.enabled.contains(&x)) => {
+                        return None
+                    }
+                    // A callout armed by `sleep_timo` fires eventually (weak fairness):
+                    // a cycle that keeps a timeout pending and never fires it is no run.
+                    Choice::Timeout(..) if !steps.contains(&x) && frames.iter().all(|g| g.enabled.contains(&x)) => {
                         return None
                     }
                     _ => {}

@@ -28,6 +28,8 @@ pub(crate) fn choice_word(c: Choice) -> u32 {
         // The IRQ tag, told apart by bits 29 and 28 (interrupts leave bits 16..30 clear).
         Choice::Switch(c, t) => 1 << 30 | 1 << 29 | (t as u32) << 8 | c as u32,
         Choice::Migrate(t, d) => 1 << 30 | 1 << 28 | (t as u32) << 8 | d as u32,
+        // Both of those bits: a callout.
+        Choice::Timeout(c, t) => 1 << 30 | 1 << 29 | 1 << 28 | (t as u32) << 8 | c as u32,
         Choice::Nmi(c) => 2 << 30 | c as u32,
         // Shares the NMI tag, told apart by bit 29 (NMIs leave bits 8..30 clear).
         Choice::Bcast(c, k) => 2 << 30 | 1 << 29 | (k as u32) << 8 | c as u32,
@@ -41,6 +43,7 @@ pub(crate) fn word_choice(w: u32) -> Choice {
         0 if w & 1 << 9 != 0 => Choice::Lose(c, (w >> 10) as u8),
         0 if w & 1 << 8 != 0 => Choice::Drain(c),
         0 => Choice::Step(c),
+        1 if w & 3 << 28 == 3 << 28 => Choice::Timeout(c, (w >> 8) as u8),
         1 if w & 1 << 29 != 0 => Choice::Switch(c, (w >> 8) as u8),
         1 if w & 1 << 28 != 0 => Choice::Migrate((w >> 8) as u8, c),
         1 => Choice::Irq(c, (w >> 8) as u8),
@@ -290,6 +293,8 @@ mod tests {
             Choice::Switch(0, 39),
             Choice::Migrate(39, 31),
             Choice::Migrate(0, 0),
+            Choice::Timeout(0, 39),
+            Choice::Timeout(31, 255),
             Choice::Lose(0, 0),
             Choice::Lose(7, 1),
         ];

@@ -117,6 +117,11 @@ impl Compiler {
             Builtin::CriticalExit => Kind::CritExit,
             Builtin::Pin => Kind::Pin,
             Builtin::Unpin => Kind::Unpin,
+            Builtin::Yield => Kind::Yield,
+            Builtin::Sleep | Builtin::SleepTimo => {
+                Kind::Sleep { chan: self.local_only(&args[0]), timo: b == Builtin::SleepTimo }
+            }
+            Builtin::Wakeup => Kind::Wakeup(self.local_only(&args[0])),
             Builtin::Eoi => Kind::Eoi,
             Builtin::FlushTlb => Kind::FlushTlb,
             Builtin::Tlbsync | Builtin::DsbIsh => {

@@ -45,7 +45,9 @@ impl Compiler {
                 continue;
             }
             min_cpus = min_cpus.max(named as u32 + 1);
-            let mut spec = CpuSpec { first: first as u32, last: last as u32, proc: None, args: vec![], aspace: None };
+            let prio = self.prio(c.prio);
+            let mut spec =
+                CpuSpec { first: first as u32, last: last as u32, proc: None, args: vec![], aspace: None, prio };
             if matches!(c.sel, CpuSel::Rest) {
                 spec.first = u32::MAX; // marks "every CPU not named before"
             }
@@ -114,7 +116,8 @@ impl Compiler {
                     );
                 }
             }
-            threads.push(ThreadSpec { cpu: t.cpu as u32, proc, args, aspace, line: t.span.line });
+            let prio = self.prio(t.prio);
+            threads.push(ThreadSpec { cpu: t.cpu as u32, proc, args, aspace, prio, line: t.span.line });
         }
         self.prog.scenarios.push(Scenario {
             name: s.name.clone(),
@@ -124,6 +127,15 @@ impl Compiler {
             min_cpus,
             line: s.span.line,
         });
+    }
+
+    /// A scenario entry's priority: 0 without `prio`; 0 to 255, else a located error.
+    fn prio(&mut self, prio: Option<(i64, Span)>) -> u8 {
+        let Some((p, span)) = prio else { return 0 };
+        u8::try_from(p).unwrap_or_else(|_| {
+            self.err(span, format!("priority {p}: a priority is 0 to 255 (higher runs first)"));
+            0
+        })
     }
 
     pub(super) fn race(&mut self, r: &ast::RaceItem) {

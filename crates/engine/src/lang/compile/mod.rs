@@ -469,6 +469,7 @@ fn place_loads(p: &Place) -> u32 {
     }
 }
 
+/// `pause()`, or `yield()`: a spin loop's body that changes nothing but who may run.
 fn is_pause(s: &ast::Stmt) -> bool {
-    matches!(&s.kind, StmtKind::Call(e) if matches!(&e.kind, ExprKind::Call(n, a) if n == "pause" && a.is_empty()))
+    matches!(&s.kind, StmtKind::Call(e) if matches!(&e.kind, ExprKind::Call(n, a) if (n == "pause" || n == "yield") && a.is_empty()))
 }

@@ -486,7 +486,9 @@ impl An<'_> {
             | Kind::Free(e)
             | Kind::SwitchTo(e)
             | Kind::AckWindow(e)
-            | Kind::UserAccess { va: e, .. } => self.plains(&[e], moves),
+            | Kind::UserAccess { va: e, .. }
+            | Kind::Sleep { chan: e, .. }
+            | Kind::Wakeup(e) => self.plains(&[e], moves),
             Kind::Alloc { dst } => {
                 if let Some(d) = dst {
                     self.set_local(d, UNKNOWN);
@@ -519,7 +521,8 @@ impl An<'_> {
             | Kind::Eoi
             | Kind::FlushTlb
             | Kind::CloseWindow
-            | Kind::Tlbsync => {}
+            | Kind::Tlbsync
+            | Kind::Yield => {}
         }
     }
 

@@ -73,6 +73,7 @@ impl Symmetry {
             // are not renamed with their CPUs).
             Choice::Switch(x, t) => Choice::Switch(p(x), t),
             Choice::Migrate(t, x) => Choice::Migrate(t, p(x)),
+            Choice::Timeout(x, t) => Choice::Timeout(p(x), t),
         }
     }
 
