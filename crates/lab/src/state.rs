@@ -448,12 +448,18 @@ impl Pane {
             ));
         }
         let st = self.session.state();
-        let queued = st.threads.iter().filter(|t| t.cpu == c).map(|t| t.id).collect::<Vec<_>>();
+        let queued = st.threads.iter().filter(|t| t.cpu == c && t.runnable()).map(|t| t.id).collect::<Vec<_>>();
         if let Some(ch) = queued.iter().map(|&t| Choice::Switch(c, t)).find(|ch| en.contains(ch)) {
             return Ok(ch);
         }
         if queued.is_empty() {
-            return Err(format!("CPU {c} cannot switch: its run queue is empty."));
+            let asleep = st.threads.iter().filter(|t| t.cpu == c && !t.runnable()).count();
+            let more = match asleep {
+                0 => String::new(),
+                1 => " (its one other thread sleeps until a wakeup)".to_string(),
+                n => format!(" (its {n} other threads sleep until a wakeup)"),
+            };
+            return Err(format!("CPU {c} cannot switch: its run queue is empty{more}."));
         }
         let cpu = &st.cpus[usize::from(c)];
         let why = if cpu.stack.iter().any(|a| a.ctx == Ctx::Switch) {
@@ -466,6 +472,13 @@ impl Pane {
             format!("it is in a critical section (crit={}), which defers preemption", cpu.crit)
         } else if !cpu.sb.is_empty() {
             "its store buffer still holds stores (the switch path drains it first)".to_string()
+        } else if m.preemptible(st, usize::from(c)) {
+            let cur = st.current.get(usize::from(c)).copied().unwrap_or(u8::MAX);
+            format!(
+                "the scheduler runs the best thread, and none queued here (priority {}) beats thread {cur} (priority {})",
+                queued.iter().map(|&t| m.thread_prio(t)).max().unwrap_or(0),
+                m.thread_prio(cur)
+            )
         } else {
             "the switch path waits for its broadcast invalidations to complete".to_string()
         };

@@ -66,3 +66,22 @@ fn where_no_switch_is_possible_the_pane_says_why_and_nothing_moves() {
     let e = q.error.clone().unwrap_or_default();
     assert!(e.starts_with("CPU 1 cannot switch now: an interrupt handler is on its stack"), "{e}");
 }
+
+/// With priorities (freebsd-di's `inversion`: the DI thread at 0 runs on CPU 0, the
+/// waiter at 1 is queued), the scheduler runs the best thread: a forced switch takes the
+/// waiter, and a second one is refused, naming both priorities.
+#[test]
+fn a_forced_switch_never_runs_a_worse_thread() {
+    let mut p = Pane::opening();
+    p.apply(Action::SetModel("freebsd-di".into()));
+    let (prog, _) = load_bundled("freebsd-di").unwrap();
+    p.apply(Action::SetCpus(2));
+    p.apply(Action::SetScenario(prog.scenarios.iter().position(|s| s.name == "inversion").unwrap()));
+    p.apply(Action::SwitchCpu(0));
+    assert_eq!(p.error, None);
+    assert_eq!(p.session.steps(), 1);
+    p.apply(Action::SwitchCpu(0));
+    assert_eq!(p.session.steps(), 1, "no switch to the worse thread");
+    let e = p.error.clone().unwrap_or_default();
+    assert!(e.contains("none queued here (priority 0) beats thread") && e.ends_with("(priority 1)."), "{e}");
+}
