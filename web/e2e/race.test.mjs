@@ -150,7 +150,9 @@ export default [
       await page.click('#timeline .tl-step[data-step="20"]');
       assert((await page.textContent('#narration')).includes('no entry was cached'), await page.textContent('#narration'));
       assert((await page.locator('.cpu-card .tlb.changed').count()) === 0, 'an INVLPG that found nothing changed nothing');
-      await page.click('#timeline .tl-step[data-step="27"]');
+      // Back to the last step, the violation, which the link below must bring back.
+      await page.click(`#timeline .tl-step[data-step="${marks.length}"]`);
+      await page.waitForSelector('#banner.violation');
       // The speed menu offers the whole run in 30 seconds, the length of a demo (value 0:
       // paced from the folded log; lecture.test.mjs's demo speed walk times it).
       const demo = await page.$eval('#speed-demo', (o) => [o.value, o.textContent]);
