@@ -92,6 +92,8 @@ pub(super) struct Tracker<'t> {
     send_round: HashMap<u32, u32>,
     /// Handler entries that received round legs: entry event → legs.
     irq_legs: HashMap<u32, Vec<(u32, u16)>>,
+    /// Handler entries that already have an IPI arrow from a logged send (`ipi_send_*`).
+    irq_sent: HashSet<u32>,
     /// Whether any handler entry exists: without one, IPI sends are not paired at all.
     has_irq: bool,
     flush_sym: Option<Sym>,
@@ -143,6 +145,7 @@ impl<'t> Tracker<'t> {
             emulated: trace.format == Format::Emulated,
             send_round: HashMap::new(),
             irq_legs: HashMap::new(),
+            irq_sent: HashSet::new(),
             has_irq: trace.events.iter().any(|e| matches!(e.kind, Kind::IrqEntry { .. })),
             flush_sym,
             ttwu_sym,
@@ -433,6 +436,9 @@ impl<'t> Tracker<'t> {
             }
             !m
         });
+        if !paired.is_empty() && self.by_flush() {
+            self.irq_sent.insert(i);
+        }
         for s in paired {
             self.out.arrows.push(Arrow { kind: ArrowKind::Ipi, from: s, to: i });
             self.delta(s, Op::PendingUp(cpu));
@@ -517,6 +523,10 @@ impl<'t> Tracker<'t> {
             // waits for the targets is the end of the round.
             Kind::FuncExit { func } => !wait_ends.contains(&func),
             Kind::FuncEntry { .. } => true,
+            // Linux 6.4+ without csd events: the send itself (`ipi_send_cpumask` from
+            // smp_call_function_many_cond, after native_flush_tlb_multi traced the
+            // `remote ipi send` flush) is the middle of the round, not the end.
+            Kind::IpiSend { .. } => true,
             // Annotations of what the initiator does (a stack trace, a probe) are not a
             // sign it stopped waiting; its next flush or task switch is.
             Kind::Other { .. } => true,
@@ -593,7 +603,8 @@ impl<'t> Tracker<'t> {
         }
         match handler {
             Some((entry, _)) => {
-                if entry > s.start {
+                // A logged send already drew its arrow to this handler.
+                if entry > s.start && !self.irq_sent.contains(&entry) {
                     self.out.arrows.push(Arrow { kind: ArrowKind::Ipi, from: s.start, to: entry });
                     self.delta(s.start, Op::PendingUp(cpu));
                     self.delta(entry, Op::PendingDown(cpu));
