@@ -65,6 +65,9 @@ pub(crate) struct Linux {
     /// Per CPU: a loss announced but not yet placed in time.
     lost: Vec<Option<PendingLost>>,
     last_ts: u64,
+    /// Per CPU: its last record was an `ipi_send_cpu`/`ipi_send_cpumask`, as (event index in
+    /// the sink, targets); an `ipi_raise` of the same targets right after it is the same IPI.
+    ipi_sent: Vec<Option<(usize, u64)>>,
     graph: Graph,
 }
 
@@ -131,7 +134,14 @@ const MAX_COMMENT_BYTES: usize = 4096;
 
 impl Linux {
     pub(crate) fn new() -> Linux {
-        Linux { clock: None, header_cpus: 0, lost: Vec::new(), last_ts: 0, graph: Graph::default() }
+        Linux {
+            clock: None,
+            header_cpus: 0,
+            lost: Vec::new(),
+            last_ts: 0,
+            ipi_sent: Vec::new(),
+            graph: Graph::default(),
+        }
     }
 
     pub(crate) fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
@@ -283,6 +293,7 @@ impl Linux {
             sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(rec.cpu as u64));
             return;
         };
+        let before = sink.events.len();
         self.push_timed(
             cpu,
             rec.ts,
@@ -291,6 +302,46 @@ impl Linux {
             sink,
             |sink| decode(rec.event, rec.payload, loc, sink),
         );
+        if sink.events.len() > before {
+            self.one_ipi(cpu, rec.event, sink);
+        }
+    }
+
+    /// arm64 since 6.4 logs one IPI twice: kernel/smp.c traces `ipi_send_cpu`/
+    /// `ipi_send_cpumask`, then arch/arm64/kernel/smp.c smp_cross_call traces `ipi_raise` for
+    /// the same mask. An `ipi_raise` of the same targets as the CPU's record just before it,
+    /// an `ipi_send_*`, is that send: it stays a plain event, and the send takes its vector
+    /// (arm64 raises IPI_CALL_FUNC, "Function call interrupts", for a single target too, so
+    /// the send pairs with the target's `ipi_entry`). `record` just pushed `event`'s record.
+    fn one_ipi(&mut self, cpu: u16, event: &[u8], sink: &mut Sink) {
+        let last = sink.events.len() - 1;
+        let i = cpu as usize;
+        match (event, sink.events[last].kind) {
+            (b"ipi_send_cpu" | b"ipi_send_cpumask", Kind::IpiSend { targets, .. }) => {
+                if self.ipi_sent.len() <= i {
+                    self.ipi_sent.resize(i + 1, None);
+                }
+                self.ipi_sent[i] = Some((last, targets));
+            }
+            (b"ipi_raise", Kind::IpiSend { targets, vector, .. }) => {
+                let Some(slot) = self.ipi_sent.get_mut(i) else { return };
+                let Some((send, sent)) = slot.take() else { return };
+                if sent != targets {
+                    return;
+                }
+                if let Some(Kind::IpiSend { vector: v, .. }) = sink.events.get_mut(send).map(|e| &mut e.kind) {
+                    if vector != 0 {
+                        *v = vector;
+                    }
+                }
+                sink.events[last].kind = other(event, sink);
+            }
+            _ => {
+                if let Some(slot) = self.ipi_sent.get_mut(i) {
+                    *slot = None;
+                }
+            }
+        }
     }
 
     /// One clock per file (a record in the other unit is skipped with `mismatch`), the CPU's

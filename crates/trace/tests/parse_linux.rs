@@ -261,3 +261,44 @@ fn many_event_names_keep_their_own_symbols() {
         assert_eq!(other(&t, e), want);
     }
 }
+
+/// arm64 6.4+: kernel/smp.c traces `ipi_send_cpumask`/`ipi_send_cpu`, then
+/// arch/arm64/kernel/smp.c smp_cross_call traces `ipi_raise` for the same mask: one IPI, so
+/// one send per target (the raise stays a plain event), and a single-target send takes the
+/// raise's vector (IPI_CALL_FUNC, 252) so it pairs with the target's `ipi_entry`.
+#[test]
+fn arm64_ipi_raise_after_ipi_send_is_the_same_ipi() {
+    let text = "\
+# tracer: nop
+       a.out-1234    [000] d..2.   100.000003: ipi_send_cpumask: cpumask=00000000,00000006 callsite=smp_call_function_many_cond+0x1d6/0x4a0 callback=generic_smp_call_function_single_interrupt+0x0/0x20
+       a.out-1234    [000] d..2.   100.000003: ipi_raise: target_mask=00000000,00000006 (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000010: ipi_entry: (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000014: ipi_exit: (Function call interrupts)
+      <idle>-0       [002] d.h1.   100.000010: ipi_entry: (Function call interrupts)
+      <idle>-0       [002] d.h1.   100.000014: ipi_exit: (Function call interrupts)
+       a.out-1234    [000] d..2.   100.000020: ipi_send_cpu: cpu=1 callsite=generic_exec_single+0x1d6/0x4a0 callback=generic_smp_call_function_single_interrupt+0x0/0x20
+       a.out-1234    [000] d..2.   100.000020: ipi_raise: target_mask=00000000,00000002 (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000025: ipi_entry: (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000027: ipi_exit: (Function call interrupts)
+       a.out-1234    [000] d..2.   100.000030: ipi_raise: target_mask=00000000,00000004 (Rescheduling interrupts)
+";
+    let t = load(text.as_bytes());
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let sends: Vec<_> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            Kind::IpiSend { targets, vector, .. } => Some((e.line, targets, vector)),
+            _ => None,
+        })
+        .collect();
+    // Lines 3 and 9 are the raises of the sends on lines 2 and 8; line 12's raise has no send.
+    assert_eq!(sends, [(2, 0b110, 252), (8, 0b10, 252), (12, 0b100, 253)]);
+    assert_eq!(other(&t, &t.events[1]), "ipi_raise");
+    let r = sdlab_trace::replay::reconstruct(&t);
+    let line = |i: u32| t.events[i as usize].line;
+    let arrows: Vec<_> = r.arrows.iter().map(|a| (line(a.from), line(a.to))).collect();
+    assert_eq!(arrows, [(2, 4), (2, 6), (8, 10)]);
+    let s = r.stats(&t);
+    assert_eq!(s.ipi_matrix[0], [0, 2, 2]);
+}
