@@ -79,6 +79,8 @@ struct Graph {
     /// Synthetic clock of records without funcgraph-abstime: one tick per record, file order.
     ticks: u64,
     untimed_flagged: bool,
+    /// A record without the CPU column was warned about.
+    no_cpu_flagged: bool,
     /// Per CPU: open functions as (depth, symbol when on the shootdown path).
     stacks: Vec<Vec<(u16, Option<u32>)>>,
     /// A comment that goes on over the next lines: (cpu, time, where it began, lines so far).
@@ -173,10 +175,28 @@ impl Linux {
             Some(rec) => self.record(rec, loc, sink),
             None if is_callchain(line) => {}
             None if !self.graph.on && self.graph_line(line, loc, sink) => {}
+            None if self.console_line(line, loc, sink) => {}
             None => {
                 sink.warn(loc, WarningClass::Tokenize, "not an ftrace record (no `[cpu]`, timestamp and event name)")
             }
         }
+    }
+
+    /// A line of a console capture of ftrace_dump (ftrace_dump_on_oops, sysrq-z) that is not a
+    /// record: after the dmesg `[ sec.usec] ` or syslog `… kernel: ` prefix, a `CPU:N [LOST n
+    /// EVENTS]` annotation, or ftrace_dump's own `Dumping ftrace buffer:`, dashes and
+    /// `(ftrace buffer empty)` lines (kernel/trace/trace.c). Records with the prefix are found
+    /// by their `[cpu]` anchor or latency columns already. Only tried on lines that are not
+    /// records, so the per-line path does not pay for it.
+    fn console_line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) -> bool {
+        let Some(body) = console_body(line) else { return false };
+        let body = trim(body);
+        if body.starts_with(b"CPU") {
+            return self.cpu_annotation(body, loc, sink);
+        }
+        body == b"Dumping ftrace buffer:"
+            || body == b"(ftrace buffer empty)"
+            || (!body.is_empty() && body.iter().all(|&b| b == b'-'))
     }
 
     fn comment(&mut self, rest: &[u8], loc: Loc, sink: &mut Sink) {
@@ -199,8 +219,9 @@ impl Linux {
             return;
         }
         if let Some(p) = find(b"#P:", rest) {
+            // `#P:8` (trace header) or `HP:0 #P:8)` (latency header): the digits.
             let v = &rest[p + 3..];
-            if let Some(n) = parse_u64(&v[..token_end(v, 0)]) {
+            if let Some(n) = parse_u64(&v[..v.iter().position(|b| !b.is_ascii_digit()).unwrap_or(v.len())]) {
                 self.header_count(n, loc, sink);
             }
         }
@@ -432,6 +453,15 @@ impl Linux {
     }
 
     fn graph_record(&mut self, g: GraphLine<'_>, loc: Loc, sink: &mut Sink) {
+        if g.cpu.is_none() && !self.graph.no_cpu_flagged {
+            self.graph.no_cpu_flagged = true;
+            sink.warn(
+                loc,
+                WarningClass::Parse,
+                "function_graph output without the CPU column (options/funcgraph-cpu off): every event is put \
+                 on CPU 0",
+            );
+        }
         let Ok(cpu) = u16::try_from(g.cpu.unwrap_or(0)) else {
             sink.warn(loc, WarningClass::Parse, "CPU number out of range");
             return;
@@ -826,6 +856,21 @@ fn parse_latency(l: &[u8]) -> Option<Rec<'_>> {
         return Some(Rec { cpu: cpu as u32, ts, event, payload });
     }
     None
+}
+
+/// The text after a console prefix: dmesg's `[  137.398213] ` (a bracketed `sec.usec`) or a
+/// syslog line's `… kernel: `. `None` without one.
+fn console_body(line: &[u8]) -> Option<&[u8]> {
+    let start = skip_spaces(line, 0);
+    if line.get(start) == Some(&b'[') {
+        let close = find_byte(b']', &line[start..])? + start;
+        let stamp = trim(&line[start + 1..close]);
+        let dot = find_byte(b'.', stamp)?;
+        let digits = |t: &[u8]| !t.is_empty() && t.iter().all(u8::is_ascii_digit);
+        return (digits(&stamp[..dot]) && digits(&stamp[dot + 1..])).then(|| &line[close + 1..]);
+    }
+    let lim = line.len().min(ANCHOR_WINDOW);
+    find(b" kernel: ", &line[..lim]).map(|p| &line[p + 9..])
 }
 
 /// perf script `-g`: `\t<addr> <sym> (<dso>)` under a sample.

@@ -302,3 +302,61 @@ fn arm64_ipi_raise_after_ipi_send_is_the_same_ipi() {
     let s = r.stats(&t);
     assert_eq!(s.ipi_matrix[0], [0, 2, 2]);
 }
+
+/// ftrace_dump_on_oops on a serial console: every line has dmesg's `[ sec.usec] ` prefix.
+/// The loss annotation is a loss (placed at CPU 1's next record), not a line that is not a
+/// record, and ftrace_dump's own banner and dashes are skipped; same under syslog's prefix.
+#[test]
+fn console_capture_of_ftrace_dump_keeps_its_loss_annotation() {
+    let dmesg = "\
+[  137.398213] Dumping ftrace buffer:
+[  137.398213] ---------------------------------
+[  137.398213] CPU:1 [LOST 3712 EVENTS]
+[  137.398220]    a.out-1234      0d..1. 1234567us : tlb_flush: pages:1 reason:remote ipi send (4)
+[  137.398221]   <idle>-0         1d.h1. 1234575us : call_function_entry: vector=252
+[  137.398222]   <idle>-0         1d.h1. 1234577us : tlb_flush: pages:1 reason:remote shootdown (1)
+[  137.398223]   <idle>-0         1d.h1. 1234579us : call_function_exit: vector=252
+[  137.398224] ---------------------------------
+";
+    let syslog = dmesg.replace("[  137.398213] ", "Dec  7 06:00:01 box kernel: ");
+    for text in [dmesg.to_string(), syslog] {
+        let t = load(text.as_bytes());
+        assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+        let lost: Vec<_> =
+            t.events.iter().filter(|e| matches!(e.kind, Kind::Lost { .. })).map(|e| (e.line, e.cpu, e.kind)).collect();
+        assert_eq!(lost, [(3, 1, Kind::Lost { count: 3712 })]);
+        let r = sdlab_trace::replay::reconstruct(&t);
+        assert_eq!(r.rounds.len(), 1);
+        assert_eq!(r.stats(&t).latency_us.map(|l| l.max), Some(12.0));
+    }
+}
+
+/// The latency format's header ends `HP:0 #P:8)`: the `)` does not hide the CPU count.
+#[test]
+fn latency_header_cpu_count_before_a_parenthesis() {
+    let t = load(
+        b"# latency: 0 us, #10/10, CPU#0 | (M:desktop VP:0, KP:0, SP:0 HP:0 #P:8)\n\
+          \x20  a.out-1234      0d..2.    1us : tlb_flush: pages:1 reason:remote ipi send (4)\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.cpus, 8);
+}
+
+/// function_graph with funcgraph-cpu off: every event lands on CPU 0, which is said once,
+/// located at the first record, as the BSD readers say it for ktrdump without `-c`.
+#[test]
+fn function_graph_without_cpu_column_says_so() {
+    let t = load(
+        b"# tracer: function_graph\n\
+          #\n\
+          #     TIME         DURATION                  FUNCTION CALLS\n\
+          #      |           |   |                     |   |   |   |\n\
+          \x20 100.000001 |               |  flush_tlb_mm_range() {\n\
+          \x20 100.000002 |               |    /* tlb_flush: pages:1 reason:remote ipi send (4) */\n\
+          \x20 100.000011 |   9.000 us    |  }\n",
+    );
+    let got: Vec<_> = t.warnings.iter().map(|w| (w.line, w.class)).collect();
+    assert_eq!(got, [(5, WarningClass::Parse)], "{:?}", t.warnings);
+    assert!(t.warnings[0].reason.contains("CPU 0"));
+    assert!(t.events.iter().all(|e| e.cpu == 0));
+}
