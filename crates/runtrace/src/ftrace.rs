@@ -51,7 +51,7 @@ pub fn write(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
         _ => writeln!(out, "# converted by Shootdown Lab")?,
     }
     writeln!(out, "#")?;
-    let micros = trace.events.iter().all(|e| nanos(trace.time, e.ts) % 1000 == 0);
+    let micros = trace.events.iter().all(|e| nanos(trace.time, e.ts).is_multiple_of(1000));
     for e in &trace.events {
         let func = |sym: u32| trace.names.get(sym).to_owned();
         let payload = match e.kind {
