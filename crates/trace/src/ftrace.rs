@@ -171,7 +171,7 @@ impl Linux {
             b'<' if rest.starts_with(b"<stack trace>") || rest.starts_with(b"<user stack trace>") => return,
             _ => {}
         }
-        match parse_bracket(line).or_else(|| parse_latency(line)) {
+        match parse_bracket(line).or_else(|| parse_latency(line)).or_else(|| parse_latency_verbose(line)) {
             Some(rec) => self.record(rec, loc, sink),
             None if is_callchain(line) => {}
             None if !self.graph.on && self.graph_line(line, loc, sink) => {}
@@ -873,6 +873,43 @@ fn console_body(line: &[u8]) -> Option<&[u8]> {
     find(b" kernel: ", &line[..lim]).map(|p| &line[p + 9..])
 }
 
+/// The latency format with `trace_options verbose` (trace_output.c trace_print_lat_context):
+/// `comm pid cpu flags preempt idx [ts-hex] A.BBBms (+C.DDDms): event: …`, the comm `%16s`,
+/// then `%7d %3d %d %08x %08lx [%08llx]`, the time since the trace began in ms to the µs.
+/// The CPU is the third token before the `[…]` one from the end: four columns, idx last.
+fn parse_latency_verbose(l: &[u8]) -> Option<Rec<'_>> {
+    let ms_end = find(b"ms (+", l)?;
+    let ts_start = l[..ms_end].iter().rposition(|&b| b == b' ')? + 1;
+    let (whole, frac) = {
+        let t = &l[ts_start..ms_end];
+        let dot = find_byte(b'.', t)?;
+        (parse_u64(&t[..dot])?, &t[dot + 1..])
+    };
+    if frac.len() != 3 {
+        return None;
+    }
+    let ns = whole.checked_mul(1_000_000)?.checked_add(parse_u64(frac)?.checked_mul(1000)?)?;
+    // Tokens before the time, right to left: `[ts]`, idx, preempt, flags, cpu.
+    let mut end = l[..ts_start].trim_ascii_end().len();
+    let mut cpu = None;
+    for k in 0..5 {
+        let start = l[..end].iter().rposition(|&b| b == b' ').map_or(0, |p| p + 1);
+        let tok = &l[start..end];
+        match k {
+            0 if !(tok.starts_with(b"[") && tok.ends_with(b"]")) => return None,
+            4 => cpu = parse_u64(tok),
+            _ => {}
+        }
+        end = l[..start].trim_ascii_end().len();
+    }
+    let close = find(b"):", &l[ms_end..])? + ms_end + 2;
+    let (event, payload) = split_event(l, close);
+    if event.is_empty() {
+        return None;
+    }
+    Some(Rec { cpu: u32::try_from(cpu?).ok()?, ts: Ts::Nanos(ns), event, payload })
+}
+
 /// perf script `-g`: `\t<addr> <sym> (<dso>)` under a sample.
 fn is_callchain(line: &[u8]) -> bool {
     let a = skip_spaces(line, 0);
@@ -890,11 +927,16 @@ fn bit(cpu: u64, loc: Loc, sink: &mut Sink) -> u64 {
 }
 
 /// A cpumask as the kernel prints it (comma-grouped big-endian hex, `00000000,0000000e`),
-/// or as converters do (`0x0e`, decimal `14`). `None` if unreadable; bits past 63 are
-/// dropped with a warning.
+/// as a CPU list (`%*pbl`: `1-3,5`, `1,3`: a `-`, or a group after the first that is not 8
+/// hex digits), or as converters do (`0x0e`, decimal `14`). `None` if unreadable; bits past
+/// 63 are dropped with a warning.
 fn parse_mask(v: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
     if v.is_empty() {
         return None;
+    }
+    let later_group_short = v.split(|&b| b == b',').skip(1).any(|g| g.len() != 8);
+    if find_byte(b'-', v).is_some() || later_group_short {
+        return parse_cpu_list(v, loc, sink);
     }
     let hex = if let Some(h) = v.strip_prefix(b"0x").or_else(|| v.strip_prefix(b"0X")) {
         h
@@ -921,6 +963,56 @@ fn parse_mask(v: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
     }
     if k == 0 {
         return None;
+    }
+    if high {
+        sink.warn(loc, WarningClass::Parse, "IPI targets beyond CPU 63 dropped from the mask");
+    }
+    Some(mask)
+}
+
+/// A CPU list (`1-3,5`): decimal CPUs and ranges, comma-separated. CPUs past 63 are dropped
+/// with one warning; a range is walked only up to 63, so `0-4294967295` costs nothing.
+fn parse_cpu_list(v: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
+    let mut mask = 0u64;
+    let mut high = false;
+    for part in v.split(|&b| b == b',') {
+        let (lo, hi) = match find_byte(b'-', part) {
+            Some(d) => (parse_u64(&part[..d])?, parse_u64(&part[d + 1..])?),
+            None => {
+                let c = parse_u64(part)?;
+                (c, c)
+            }
+        };
+        if lo > hi {
+            return None;
+        }
+        high |= hi > 63;
+        for c in lo..=hi.min(63) {
+            mask |= 1 << c;
+        }
+    }
+    if high {
+        sink.warn(loc, WarningClass::Parse, "IPI targets beyond CPU 63 dropped from the mask");
+    }
+    Some(mask)
+}
+
+/// libtraceevent's `[FAILED TO PARSE]` rendering of a cpumask it has no format for:
+/// `cpumask=ARRAY[06, 00, …]`, the bitmap's bytes in memory order (little-endian: byte i
+/// holds CPUs 8i to 8i+7).
+fn parse_mask_array(payload: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
+    const KEY: &[u8] = b"cpumask=ARRAY[";
+    let p = find(KEY, payload)?;
+    let rest = &payload[p + KEY.len()..];
+    let body = &rest[..find_byte(b']', rest)?];
+    let mut mask = 0u64;
+    let mut high = false;
+    for (i, byte) in body.split(|&b| b == b',').enumerate() {
+        let b = parse_hex(trim(byte)).filter(|&b| b <= 0xff)?;
+        match i {
+            0..8 => mask |= b << (8 * i),
+            _ => high |= b != 0,
+        }
     }
     if high {
         sink.warn(loc, WarningClass::Parse, "IPI targets beyond CPU 63 dropped from the mask");
@@ -998,7 +1090,9 @@ fn decode(name: &[u8], payload: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
             }
             None => bad(sink, "no `cpu=N`"),
         },
-        b"ipi_send_cpumask" => match field_word(payload, b"cpumask=").and_then(|v| parse_mask(v, loc, sink)) {
+        b"ipi_send_cpumask" => match parse_mask_array(payload, loc, sink)
+            .or_else(|| field_word(payload, b"cpumask=").and_then(|v| parse_mask(v, loc, sink)))
+        {
             Some(targets) => {
                 let vector = match field(payload, b"callback=") {
                     Some(b"0x0") | Some(b"0") => VEC_RESCHEDULE,

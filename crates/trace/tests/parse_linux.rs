@@ -360,3 +360,49 @@ fn function_graph_without_cpu_column_says_so() {
     assert!(t.warnings[0].reason.contains("CPU 0"));
     assert!(t.events.iter().all(|e| e.cpu == 0));
 }
+
+fn sends(t: &Trace) -> Vec<(u32, u64)> {
+    t.events
+        .iter()
+        .filter_map(|e| match e.kind {
+            Kind::IpiSend { targets, .. } => Some((e.line, targets)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// cpumask forms besides the kernel's hex groups: a CPU list (`%*pbl`), and libtraceevent's
+/// `[FAILED TO PARSE]` byte array (little-endian), which both failed before.
+#[test]
+fn cpumask_as_a_cpu_list_and_as_a_failed_to_parse_byte_array() {
+    let t = load(
+        b"# tracer: nop\n\
+          \x20      a-1    [000] d..2.   100.000002: ipi_send_cpumask: cpumask=6 callsite=x+0x1/0x2 callback=f+0x0/0x20\n\
+          \x20      a-1    [000] d..2.   100.000003: ipi_send_cpumask: cpumask=1,3 callsite=x+0x1/0x2 callback=f+0x0/0x20\n\
+          \x20      a-1    [000] d..2.   100.000004: ipi_send_cpumask: cpumask=1-3,5 callsite=x+0x1/0x2 callback=f+0x0/0x20\n\
+          \x20      a-1    [000] d..2.   100.000005: ipi_send_cpumask: cpumask=00000001,00000006 callsite=x callback=f\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, 0b110), (3, 0b1010), (4, 0b101110), (5, 0x1_0000_0006)]);
+    let t = load(
+        b"cpus=4\n\
+          \x20  a.out-1234  [000]   100.000002: ipi_send_cpumask:     [FAILED TO PARSE] cpumask=ARRAY[06, 00, 00, 00, 00, 00, 00, 00] callsite=18446744071579453456 callback=18446744071579523456\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, 0b110)]);
+}
+
+/// The latency format with `verbose` (trace_print_lat_context): CPU in the third column, the
+/// time in ms to the µs.
+#[test]
+fn verbose_latency_format() {
+    let t = load(
+        b"# tracer: nop\n\
+          #\n\
+          \x20          a.out    1234   0 1 00000002 00000000 [00000000] 0.001ms (+0.001ms): tlb_flush: pages:1 reason:remote ipi send (4)\n\
+          \x20         <idle>       0   1 1 00000001 00000001 [00000000] 0.010ms (+0.009ms): call_function_entry: vector=252\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got: Vec<_> = t.events.iter().map(|e| (e.line, e.cpu, e.ts, e.kind)).collect();
+    assert_eq!(got, [(3, 0, 0, Kind::TlbFlush { pages: 1, reason: 4 }), (4, 1, 9_000, Kind::IrqEntry { vector: 252 })]);
+}
