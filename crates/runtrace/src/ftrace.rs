@@ -4,7 +4,7 @@
 //! `ipi_send_cpu[mask]` and the `call_function[_single]_entry/exit` vectors
 //! (include/trace/events/{tlb,csd,ipi}.h, arch/x86/include/asm/trace/irq_vectors.h).
 
-use sdlab_trace::{Kind, TimeBase, Trace};
+use sdlab_trace::{Format, Kind, TimeBase, Trace};
 use std::io::{self, Write};
 
 /// x86 vectors the ftrace parser names (arch/x86/include/asm/irq_vectors.h).
@@ -44,11 +44,14 @@ fn nanos(time: TimeBase, ts: u64) -> u64 {
 pub fn write(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# tracer: nop")?;
     writeln!(out, "#")?;
-    match trace.time {
-        TimeBase::Ticks { hz: None } | TimeBase::Ticks { hz: Some(0) } => {
-            writeln!(out, "# emulated by Shootdown Lab: one step per microsecond, not a capture")?
-        }
-        _ => writeln!(out, "# converted by Shootdown Lab")?,
+    match (trace.format, trace.time) {
+        (Format::Emulated, _) => writeln!(out, "# emulated by Shootdown Lab: one step per microsecond, not a capture")?,
+        (_, TimeBase::Ticks { hz: None | Some(0) }) => writeln!(
+            out,
+            "# converted by Shootdown Lab from {}: counter ticks of unknown frequency written as microseconds",
+            trace.format.name()
+        )?,
+        _ => writeln!(out, "# converted by Shootdown Lab from {}", trace.format.name())?,
     }
     writeln!(out, "#")?;
     let micros = trace.events.iter().all(|e| nanos(trace.time, e.ts).is_multiple_of(1000));
