@@ -211,3 +211,19 @@ fn an_ipi_send_from_the_initiator_belongs_to_its_round() {
     assert_eq!(s.rounds_complete, 1);
     assert!(s.latency_us.is_some_and(|l| l.max == 13.0), "{:?}", s.latency_us);
 }
+
+/// A reschedule IPI from the initiator (a wake-up, `callback=0x0`) is not part of its
+/// shootdown: it ends the round's taking of legs as any other record does, so a later
+/// remote flush (line 5) has no open round and the send makes no round.
+#[test]
+fn a_reschedule_ipi_from_the_initiator_ends_the_round() {
+    let text = "# tracer: nop\n#\n\
+       a-10 [000] d..1. 1.000001: tlb_flush: pages:1 reason:remote ipi send (4)\n\
+       a-10 [000] d..2. 1.000003: ipi_send_cpu: cpu=1 callsite=ttwu_queue_wakelist+0x1/0x2 callback=0x0\n\
+       b-11 [001] d..1. 1.000010: tlb_flush: pages:1 reason:remote shootdown (1)\n";
+    let t = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let r = reconstruct(&t);
+    assert!(r.rounds.is_empty(), "{:?}", r.rounds);
+    // The flush on line 5 is left without a round (an orphan: no round was made yet).
+    assert_eq!((r.orphans_at_start, r.warning_count), (1, 0), "{:?}", r.warnings);
+}

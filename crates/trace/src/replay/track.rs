@@ -10,6 +10,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 /// (0) pairs with the target's next handler entry on one of these.
 const LINUX_IPI_VECTORS: [u16; 3] = [251, 252, 253];
 
+/// The x86 reschedule vector; ARM's "Rescheduling interrupts" reason reads as it too.
+const LINUX_RESCHEDULE_VECTOR: u16 = 253;
+
 /// `tlb_flush` reason codes (numeric, the strings changed in 2025).
 const REASON_REMOTE_SHOOTDOWN: u8 = 1;
 const REASON_LOCAL_SHOOTDOWN: u8 = 2;
@@ -525,8 +528,9 @@ impl<'t> Tracker<'t> {
             Kind::FuncEntry { .. } => true,
             // Linux 6.4+ without csd events: the send itself (`ipi_send_cpumask` from
             // smp_call_function_many_cond, after native_flush_tlb_multi traced the
-            // `remote ipi send` flush) is the middle of the round, not the end.
-            Kind::IpiSend { .. } => true,
+            // `remote ipi send` flush) is the middle of the round, not the end. A reschedule
+            // IPI (a wake-up) is something else the initiator does.
+            Kind::IpiSend { vector, .. } => vector != LINUX_RESCHEDULE_VECTOR,
             // Annotations of what the initiator does (a stack trace, a probe) are not a
             // sign it stopped waiting; its next flush or task switch is.
             Kind::Other { .. } => true,
