@@ -61,7 +61,7 @@ enum Target {
     KtrdumpFreebsd,
     /// DragonFly `ktrdump -c -i -t -p` text (ipiq_* records).
     KtrdumpDragonfly,
-    /// Linux ftrace text (tlb_flush, csd_*, ipi_send_*, call_function_* records).
+    /// Linux ftrace text (tlb_flush, csd_*, ipi_send_*, call_function_* records), times scaled to seconds by the trace's time base.
     Ftrace,
 }
 

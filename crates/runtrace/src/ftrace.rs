@@ -4,7 +4,7 @@
 //! `ipi_send_cpu[mask]` and the `call_function[_single]_entry/exit` vectors
 //! (include/trace/events/{tlb,csd,ipi}.h, arch/x86/include/asm/trace/irq_vectors.h).
 
-use sdlab_trace::{Kind, Trace};
+use sdlab_trace::{Format, Kind, TimeBase, Trace};
 use std::io::{self, Write};
 
 /// x86 vectors the ftrace parser names (arch/x86/include/asm/irq_vectors.h).
@@ -25,12 +25,36 @@ fn reason_name(r: u8) -> &'static str {
     }
 }
 
-/// Write the Linux records of `trace` (other kinds are left out); one tick is one µs.
+/// An event time in ns, by the trace's time base: ns as they are, ticks of a known frequency
+/// scaled, and ticks of no stated frequency (emulated steps) read as one µs each, as the
+/// ktrdump writer reads them (export/ktrdump.rs prints ns as a 1000 MHz TSC).
+fn nanos(time: TimeBase, ts: u64) -> u64 {
+    match time {
+        TimeBase::Nanos => ts,
+        TimeBase::Ticks { hz: Some(hz) } if hz > 0 => {
+            u64::try_from(ts as u128 * 1_000_000_000 / hz as u128).unwrap_or(u64::MAX)
+        }
+        TimeBase::Ticks { .. } => ts.saturating_mul(1000),
+    }
+}
+
+/// Write the Linux records of `trace` (other kinds are left out). Times are scaled by
+/// `trace.time` to seconds; printed to the µs like the `trace` file when every time is a
+/// whole µs, else to the ns like trace-cmd with a ns clock.
 pub fn write(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# tracer: nop")?;
     writeln!(out, "#")?;
-    writeln!(out, "# emulated by Shootdown Lab: one step per microsecond, not a capture")?;
+    match (trace.format, trace.time) {
+        (Format::Emulated, _) => writeln!(out, "# emulated by Shootdown Lab: one step per microsecond, not a capture")?,
+        (_, TimeBase::Ticks { hz: None | Some(0) }) => writeln!(
+            out,
+            "# converted by Shootdown Lab from {}: counter ticks of unknown frequency written as microseconds",
+            trace.format.name()
+        )?,
+        _ => writeln!(out, "# converted by Shootdown Lab from {}", trace.format.name())?,
+    }
     writeln!(out, "#")?;
+    let micros = trace.events.iter().all(|e| nanos(trace.time, e.ts).is_multiple_of(1000));
     for e in &trace.events {
         let func = |sym: u32| trace.names.get(sym).to_owned();
         let payload = match e.kind {
@@ -69,15 +93,14 @@ pub fn write(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
             Kind::CsdExit { csd, func: f } => format!("csd_function_exit: func={}, csd={csd:016x}", func(f)),
             _ => continue,
         };
-        writeln!(
-            out,
-            "{:>16}-{:<7} [{:03}] d.h1. {:>6}.{:06}: {payload}",
-            "emulated",
-            0,
-            e.cpu,
-            e.ts / 1_000_000,
-            e.ts % 1_000_000
-        )?;
+        let ns = nanos(trace.time, e.ts);
+        let (secs, frac) = (ns / 1_000_000_000, ns % 1_000_000_000);
+        write!(out, "{:>16}-{:<7} [{:03}] d.h1. ", "emulated", 0, e.cpu)?;
+        if micros {
+            writeln!(out, "{secs:>6}.{:06}: {payload}", frac / 1000)?;
+        } else {
+            writeln!(out, "{secs:>6}.{frac:09}: {payload}")?;
+        }
     }
     Ok(())
 }

@@ -104,3 +104,48 @@ fn dragonfly_model_run_keeps_its_ipiq_records_through_ktrdump() {
     // and 20 records of the model's own trace points.
     round_trip(&s, dragonfly::<Vec<u8>>, Format::DragonFlyKtr, is_ipiq, 27);
 }
+
+/// A capture in ns written as ftrace text (`trace convert --to ftrace`) reads back with the
+/// same round and latency: the writer scales by the trace's time base (it once printed ns as
+/// µs, so a 13 µs round read back as 13 ms).
+#[test]
+fn ftrace_convert_of_a_ns_trace_keeps_its_latency() {
+    let text = "\
+# tracer: nop
+#
+       a.out-1234    [000] d..1.   100.000001: tlb_flush: pages:1 reason:remote ipi send (4)
+       a.out-1234    [000] d..2.   100.000003: ipi_send_cpumask: cpumask=00000000,00000006 callsite=smp_call_function_many_cond+0x1d6/0x4a0 callback=generic_smp_call_function_single_interrupt+0x0/0x20
+      <idle>-0       [001] d.h1.   100.000010: call_function_entry: vector=252
+      <idle>-0       [001] d.h1.   100.000012: tlb_flush: pages:1 reason:remote shootdown (1)
+      <idle>-0       [001] d.h1.   100.000014: call_function_exit: vector=252
+      <idle>-0       [002] d.h1.   100.000010: call_function_entry: vector=252
+      <idle>-0       [002] d.h1.   100.000012: tlb_flush: pages:1 reason:remote shootdown (1)
+      <idle>-0       [002] d.h1.   100.000014: call_function_exit: vector=252
+";
+    let latency = |t: &Trace| {
+        let r = sdlab_trace::replay::reconstruct(t);
+        let s = r.stats(t);
+        (s.rounds_complete, s.latency_us.map(|l| l.max))
+    };
+    let first = parse(text.as_bytes()).expect("reads");
+    assert_eq!(first.time, sdlab_trace::TimeBase::Nanos);
+    assert_eq!(latency(&first), (1, Some(13.0)));
+    let mut out = Vec::new();
+    sdlab_runtrace::ftrace::write(&first, &mut out).expect("writes to memory");
+    let back = parse(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.warning_count, 0, "{:?}", back.warnings);
+    assert_eq!(back.time, sdlab_trace::TimeBase::Nanos);
+    assert_eq!(latency(&back), (1, Some(13.0)), "\n{}", String::from_utf8_lossy(&out));
+    // Sub-µs times keep their ns digits.
+    let mut ns = first.clone();
+    ns.events[7].ts += 1;
+    let mut out = Vec::new();
+    sdlab_runtrace::ftrace::write(&ns, &mut out).expect("writes to memory");
+    let back = parse(&out).unwrap_or_else(|e| panic!("{e}"));
+    let ts = |t: &Trace| {
+        let mut v: Vec<_> = t.events.iter().map(|e| e.ts - t.events[0].ts).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ts(&back), ts(&ns));
+}

@@ -87,7 +87,8 @@ pub enum SendMode {
 pub enum Kind {
     /// An IPI raised by this CPU: Linux `ipi_send_cpu`/`ipi_send_cpumask`/`ipi_raise`,
     /// FreeBSD `ipi_selected`/`ipi_cpu`/`smp_targeted_tlb_shootdown`/`ipi_send` (one target
-    /// each; arm's `ipi_selected` names none: `targets` 0) and `ipi_all_but_self`
+    /// each; arm's `ipi_selected` names none: `targets` 0; where per-target `ipi_send`
+    /// records exist, only they), `ipi_all`/`ipi_self` (FreeBSD 5-8) and `ipi_all_but_self`
     /// (`all_but_self` set, targets unknown until the CPU count is),
     /// DragonFly `ipiq_cpu_send` (the hardware IPI actually raised).
     IpiSend {

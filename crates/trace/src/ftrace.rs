@@ -65,6 +65,9 @@ pub(crate) struct Linux {
     /// Per CPU: a loss announced but not yet placed in time.
     lost: Vec<Option<PendingLost>>,
     last_ts: u64,
+    /// Per CPU: its last record was an `ipi_send_cpu`/`ipi_send_cpumask`, as (event index in
+    /// the sink, targets); an `ipi_raise` of the same targets right after it is the same IPI.
+    ipi_sent: Vec<Option<(usize, u64)>>,
     graph: Graph,
 }
 
@@ -76,6 +79,8 @@ struct Graph {
     /// Synthetic clock of records without funcgraph-abstime: one tick per record, file order.
     ticks: u64,
     untimed_flagged: bool,
+    /// A record without the CPU column was warned about.
+    no_cpu_flagged: bool,
     /// Per CPU: open functions as (depth, symbol when on the shootdown path).
     stacks: Vec<Vec<(u16, Option<u32>)>>,
     /// A comment that goes on over the next lines: (cpu, time, where it began, lines so far).
@@ -131,7 +136,14 @@ const MAX_COMMENT_BYTES: usize = 4096;
 
 impl Linux {
     pub(crate) fn new() -> Linux {
-        Linux { clock: None, header_cpus: 0, lost: Vec::new(), last_ts: 0, graph: Graph::default() }
+        Linux {
+            clock: None,
+            header_cpus: 0,
+            lost: Vec::new(),
+            last_ts: 0,
+            ipi_sent: Vec::new(),
+            graph: Graph::default(),
+        }
     }
 
     pub(crate) fn line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) {
@@ -159,14 +171,32 @@ impl Linux {
             b'<' if rest.starts_with(b"<stack trace>") || rest.starts_with(b"<user stack trace>") => return,
             _ => {}
         }
-        match parse_bracket(line).or_else(|| parse_latency(line)) {
+        match parse_bracket(line).or_else(|| parse_latency(line)).or_else(|| parse_latency_verbose(line)) {
             Some(rec) => self.record(rec, loc, sink),
             None if is_callchain(line) => {}
             None if !self.graph.on && self.graph_line(line, loc, sink) => {}
+            None if self.console_line(line, loc, sink) => {}
             None => {
                 sink.warn(loc, WarningClass::Tokenize, "not an ftrace record (no `[cpu]`, timestamp and event name)")
             }
         }
+    }
+
+    /// A line of a console capture of ftrace_dump (ftrace_dump_on_oops, sysrq-z) that is not a
+    /// record: after the dmesg `[ sec.usec] ` or syslog `… kernel: ` prefix, a `CPU:N [LOST n
+    /// EVENTS]` annotation, or ftrace_dump's own `Dumping ftrace buffer:`, dashes and
+    /// `(ftrace buffer empty)` lines (kernel/trace/trace.c). Records with the prefix are found
+    /// by their `[cpu]` anchor or latency columns already. Only tried on lines that are not
+    /// records, so the per-line path does not pay for it.
+    fn console_line(&mut self, line: &[u8], loc: Loc, sink: &mut Sink) -> bool {
+        let Some(body) = console_body(line) else { return false };
+        let body = trim(body);
+        if body.starts_with(b"CPU") {
+            return self.cpu_annotation(body, loc, sink);
+        }
+        body == b"Dumping ftrace buffer:"
+            || body == b"(ftrace buffer empty)"
+            || (!body.is_empty() && body.iter().all(|&b| b == b'-'))
     }
 
     fn comment(&mut self, rest: &[u8], loc: Loc, sink: &mut Sink) {
@@ -189,8 +219,9 @@ impl Linux {
             return;
         }
         if let Some(p) = find(b"#P:", rest) {
+            // `#P:8` (trace header) or `HP:0 #P:8)` (latency header): the digits.
             let v = &rest[p + 3..];
-            if let Some(n) = parse_u64(&v[..token_end(v, 0)]) {
+            if let Some(n) = parse_u64(&v[..v.iter().position(|b| !b.is_ascii_digit()).unwrap_or(v.len())]) {
                 self.header_count(n, loc, sink);
             }
         }
@@ -283,6 +314,7 @@ impl Linux {
             sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(rec.cpu as u64));
             return;
         };
+        let before = sink.events.len();
         self.push_timed(
             cpu,
             rec.ts,
@@ -291,6 +323,46 @@ impl Linux {
             sink,
             |sink| decode(rec.event, rec.payload, loc, sink),
         );
+        if sink.events.len() > before {
+            self.one_ipi(cpu, rec.event, sink);
+        }
+    }
+
+    /// arm64 since 6.4 logs one IPI twice: kernel/smp.c traces `ipi_send_cpu`/
+    /// `ipi_send_cpumask`, then arch/arm64/kernel/smp.c smp_cross_call traces `ipi_raise` for
+    /// the same mask. An `ipi_raise` of the same targets as the CPU's record just before it,
+    /// an `ipi_send_*`, is that send: it stays a plain event, and the send takes its vector
+    /// (arm64 raises IPI_CALL_FUNC, "Function call interrupts", for a single target too, so
+    /// the send pairs with the target's `ipi_entry`). `record` just pushed `event`'s record.
+    fn one_ipi(&mut self, cpu: u16, event: &[u8], sink: &mut Sink) {
+        let last = sink.events.len() - 1;
+        let i = cpu as usize;
+        match (event, sink.events[last].kind) {
+            (b"ipi_send_cpu" | b"ipi_send_cpumask", Kind::IpiSend { targets, .. }) => {
+                if self.ipi_sent.len() <= i {
+                    self.ipi_sent.resize(i + 1, None);
+                }
+                self.ipi_sent[i] = Some((last, targets));
+            }
+            (b"ipi_raise", Kind::IpiSend { targets, vector, .. }) => {
+                let Some(slot) = self.ipi_sent.get_mut(i) else { return };
+                let Some((send, sent)) = slot.take() else { return };
+                if sent != targets {
+                    return;
+                }
+                if let Some(Kind::IpiSend { vector: v, .. }) = sink.events.get_mut(send).map(|e| &mut e.kind) {
+                    if vector != 0 {
+                        *v = vector;
+                    }
+                }
+                sink.events[last].kind = other(event, sink);
+            }
+            _ => {
+                if let Some(slot) = self.ipi_sent.get_mut(i) {
+                    *slot = None;
+                }
+            }
+        }
     }
 
     /// One clock per file (a record in the other unit is skipped with `mismatch`), the CPU's
@@ -381,6 +453,15 @@ impl Linux {
     }
 
     fn graph_record(&mut self, g: GraphLine<'_>, loc: Loc, sink: &mut Sink) {
+        if g.cpu.is_none() && !self.graph.no_cpu_flagged {
+            self.graph.no_cpu_flagged = true;
+            sink.warn(
+                loc,
+                WarningClass::Parse,
+                "function_graph output without the CPU column (options/funcgraph-cpu off): every event is put \
+                 on CPU 0",
+            );
+        }
         let Ok(cpu) = u16::try_from(g.cpu.unwrap_or(0)) else {
             sink.warn(loc, WarningClass::Parse, "CPU number out of range");
             return;
@@ -777,6 +858,58 @@ fn parse_latency(l: &[u8]) -> Option<Rec<'_>> {
     None
 }
 
+/// The text after a console prefix: dmesg's `[  137.398213] ` (a bracketed `sec.usec`) or a
+/// syslog line's `… kernel: `. `None` without one.
+fn console_body(line: &[u8]) -> Option<&[u8]> {
+    let start = skip_spaces(line, 0);
+    if line.get(start) == Some(&b'[') {
+        let close = find_byte(b']', &line[start..])? + start;
+        let stamp = trim(&line[start + 1..close]);
+        let dot = find_byte(b'.', stamp)?;
+        let digits = |t: &[u8]| !t.is_empty() && t.iter().all(u8::is_ascii_digit);
+        return (digits(&stamp[..dot]) && digits(&stamp[dot + 1..])).then(|| &line[close + 1..]);
+    }
+    let lim = line.len().min(ANCHOR_WINDOW);
+    find(b" kernel: ", &line[..lim]).map(|p| &line[p + 9..])
+}
+
+/// The latency format with `trace_options verbose` (trace_output.c trace_print_lat_context):
+/// `comm pid cpu flags preempt idx [ts-hex] A.BBBms (+C.DDDms): event: …`, the comm `%16s`,
+/// then `%7d %3d %d %08x %08lx [%08llx]`, the time since the trace began in ms to the µs.
+/// The CPU is the third token before the `[…]` one from the end: four columns, idx last.
+fn parse_latency_verbose(l: &[u8]) -> Option<Rec<'_>> {
+    let ms_end = find(b"ms (+", l)?;
+    let ts_start = l[..ms_end].iter().rposition(|&b| b == b' ')? + 1;
+    let (whole, frac) = {
+        let t = &l[ts_start..ms_end];
+        let dot = find_byte(b'.', t)?;
+        (parse_u64(&t[..dot])?, &t[dot + 1..])
+    };
+    if frac.len() != 3 {
+        return None;
+    }
+    let ns = whole.checked_mul(1_000_000)?.checked_add(parse_u64(frac)?.checked_mul(1000)?)?;
+    // Tokens before the time, right to left: `[ts]`, idx, preempt, flags, cpu.
+    let mut end = l[..ts_start].trim_ascii_end().len();
+    let mut cpu = None;
+    for k in 0..5 {
+        let start = l[..end].iter().rposition(|&b| b == b' ').map_or(0, |p| p + 1);
+        let tok = &l[start..end];
+        match k {
+            0 if !(tok.starts_with(b"[") && tok.ends_with(b"]")) => return None,
+            4 => cpu = parse_u64(tok),
+            _ => {}
+        }
+        end = l[..start].trim_ascii_end().len();
+    }
+    let close = find(b"):", &l[ms_end..])? + ms_end + 2;
+    let (event, payload) = split_event(l, close);
+    if event.is_empty() {
+        return None;
+    }
+    Some(Rec { cpu: u32::try_from(cpu?).ok()?, ts: Ts::Nanos(ns), event, payload })
+}
+
 /// perf script `-g`: `\t<addr> <sym> (<dso>)` under a sample.
 fn is_callchain(line: &[u8]) -> bool {
     let a = skip_spaces(line, 0);
@@ -794,11 +927,16 @@ fn bit(cpu: u64, loc: Loc, sink: &mut Sink) -> u64 {
 }
 
 /// A cpumask as the kernel prints it (comma-grouped big-endian hex, `00000000,0000000e`),
-/// or as converters do (`0x0e`, decimal `14`). `None` if unreadable; bits past 63 are
-/// dropped with a warning.
+/// as a CPU list (`%*pbl`: `1-3,5`, `1,3`: a `-`, or a group after the first that is not 8
+/// hex digits), or as converters do (`0x0e`, decimal `14`). `None` if unreadable; bits past
+/// 63 are dropped with a warning.
 fn parse_mask(v: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
     if v.is_empty() {
         return None;
+    }
+    let later_group_short = v.split(|&b| b == b',').skip(1).any(|g| g.len() != 8);
+    if find_byte(b'-', v).is_some() || later_group_short {
+        return parse_cpu_list(v, loc, sink);
     }
     let hex = if let Some(h) = v.strip_prefix(b"0x").or_else(|| v.strip_prefix(b"0X")) {
         h
@@ -825,6 +963,56 @@ fn parse_mask(v: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
     }
     if k == 0 {
         return None;
+    }
+    if high {
+        sink.warn(loc, WarningClass::Parse, "IPI targets beyond CPU 63 dropped from the mask");
+    }
+    Some(mask)
+}
+
+/// A CPU list (`1-3,5`): decimal CPUs and ranges, comma-separated. CPUs past 63 are dropped
+/// with one warning; a range is walked only up to 63, so `0-4294967295` costs nothing.
+fn parse_cpu_list(v: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
+    let mut mask = 0u64;
+    let mut high = false;
+    for part in v.split(|&b| b == b',') {
+        let (lo, hi) = match find_byte(b'-', part) {
+            Some(d) => (parse_u64(&part[..d])?, parse_u64(&part[d + 1..])?),
+            None => {
+                let c = parse_u64(part)?;
+                (c, c)
+            }
+        };
+        if lo > hi {
+            return None;
+        }
+        high |= hi > 63;
+        for c in lo..=hi.min(63) {
+            mask |= 1 << c;
+        }
+    }
+    if high {
+        sink.warn(loc, WarningClass::Parse, "IPI targets beyond CPU 63 dropped from the mask");
+    }
+    Some(mask)
+}
+
+/// libtraceevent's `[FAILED TO PARSE]` rendering of a cpumask it has no format for:
+/// `cpumask=ARRAY[06, 00, …]`, the bitmap's bytes in memory order (little-endian: byte i
+/// holds CPUs 8i to 8i+7).
+fn parse_mask_array(payload: &[u8], loc: Loc, sink: &mut Sink) -> Option<u64> {
+    const KEY: &[u8] = b"cpumask=ARRAY[";
+    let p = find(KEY, payload)?;
+    let rest = &payload[p + KEY.len()..];
+    let body = &rest[..find_byte(b']', rest)?];
+    let mut mask = 0u64;
+    let mut high = false;
+    for (i, byte) in body.split(|&b| b == b',').enumerate() {
+        let b = parse_hex(trim(byte)).filter(|&b| b <= 0xff)?;
+        match i {
+            0..8 => mask |= b << (8 * i),
+            _ => high |= b != 0,
+        }
     }
     if high {
         sink.warn(loc, WarningClass::Parse, "IPI targets beyond CPU 63 dropped from the mask");
@@ -902,7 +1090,9 @@ fn decode(name: &[u8], payload: &[u8], loc: Loc, sink: &mut Sink) -> Kind {
             }
             None => bad(sink, "no `cpu=N`"),
         },
-        b"ipi_send_cpumask" => match field_word(payload, b"cpumask=").and_then(|v| parse_mask(v, loc, sink)) {
+        b"ipi_send_cpumask" => match parse_mask_array(payload, loc, sink)
+            .or_else(|| field_word(payload, b"cpumask=").and_then(|v| parse_mask(v, loc, sink)))
+        {
             Some(targets) => {
                 let vector = match field(payload, b"callback=") {
                     Some(b"0x0") | Some(b"0") => VEC_RESCHEDULE,

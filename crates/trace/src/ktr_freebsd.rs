@@ -42,6 +42,22 @@ struct Row {
     ts: u64,
     kind: Kind,
     loc: Loc,
+    send: Send,
+}
+
+/// Which KTR_SMP record an IPI send came from, for what `finish` does with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Send {
+    /// Not an IPI send.
+    No,
+    /// `ipi_selected`/`ipi_cpu`/`ipi_all_but_self`/`ipi_self`/`smp_targeted_tlb_shootdown`
+    /// (the record's name): a send as logged by the machine-independent entry points.
+    Entry(&'static [u8]),
+    /// `ipi_all`: every CPU, the sender included (the mask is known once the CPUs are).
+    All(&'static [u8]),
+    /// `ipi_send` naming its CPU (riscv, mips, powerpc, loongarch): the per-target send the
+    /// entry points above call, so when a file has these, the entries are not further sends.
+    PerCpu,
 }
 
 #[derive(Debug)]
@@ -219,36 +235,57 @@ fn value<'a>(s: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 ///   target), `ipi_all_but_self` `"%s: ipi: %x"`, and up to FreeBSD 12
 ///   `smp_targeted_tlb_shootdown` `"%s: cpu: %d ipi: %x"`. Before the cpuset_t
 ///   conversion (i386/amd64 mp_machdep.c, FreeBSD 5 to 8), `ipi_selected` logged one
-///   record for the whole 32-bit mask, `"%s: cpus: %x ipi: %x"`.
+///   record for the whole 32-bit mask, `"%s: cpus: %x ipi: %x"`, and `ipi_all`
+///   (every CPU, the sender too) and `ipi_self` (the sender) `"%s: ipi: %x"`.
 /// - arm/arm64 (sys/kern/subr_intr.c, older sys/arm64/arm64/mp_machdep.c): `ipi_cpu`
 ///   `"%s: cpu: %d, ipi: %x"`, `ipi_selected` and `ipi_all_but_self` `"%s: ipi: %x"`
 ///   (`ipi_selected` names no target: kept with an empty mask).
-/// - riscv and mips (mp_machdep.c `ipi_send`): `"%s: cpu=%d, ipi=%x"`, then `"%s: sent"`.
-fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> Kind {
+/// - riscv (sys/riscv/riscv/intc.c, earlier mp_machdep.c), mips (sys/mips/mips/mp_machdep.c)
+///   and loongarch: `ipi_all_but_self` and `ipi_selected` log `"%s: ipi: %x"` (riscv's
+///   `ipi_selected` also `pc: %p`) and then call the static `ipi_send` for each target,
+///   which logs `"%s: cpu: %d, ipi: %x"` (older: `cpu=%d, ipi=%x`) and `"%s: sent"`.
+/// - powerpc (sys/powerpc/powerpc/mp_machdep.c): `ipi_send` `"%s: pc=%p, targetcpu=%d,
+///   IPI=%d"` (decimal), then `"%s: sent"`.
+///
+/// When a file has `ipi_send` records naming a CPU, those are the sends, and the entry
+/// records above them (`ipi_all_but_self`, `ipi_selected`, `ipi_cpu`, …) are kept as plain
+/// events rather than counted a second time (see `FreeBsd::finish`).
+fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> (Kind, Send) {
     let name = event_name(msg);
     // `event_name` stands in `ktr` for an empty prefix: the rest is then the whole message.
     let rest = msg.strip_prefix(name).unwrap_or(msg);
     if !name.starts_with(b"ipi_") && name != b"smp_targeted_tlb_shootdown" {
-        return Kind::Other { name: sink.intern(name) };
+        return (Kind::Other { name: sink.intern(name) }, Send::No);
     }
     let ipi = value(rest, b"ipi: ")
         .or_else(|| value(rest, b"ipi="))
-        .map(|v| parse_hex(v).and_then(|v| u16::try_from(v).ok()));
-    let cpu = value(rest, b"cpu: ").or_else(|| value(rest, b"cpu=")).map(parse_u64);
+        .map(|v| parse_hex(v).and_then(|v| u16::try_from(v).ok()))
+        .or_else(|| value(rest, b"IPI=").map(|v| parse_u64(v).and_then(|v| u16::try_from(v).ok())));
+    let cpu =
+        value(rest, b"targetcpu=").or_else(|| value(rest, b"cpu: ")).or_else(|| value(rest, b"cpu=")).map(parse_u64);
     let cpus = value(rest, b"cpus: ").map(parse_hex);
-    let plain = |sink: &mut Sink| Kind::Other { name: sink.intern(name) };
+    let plain = |sink: &mut Sink| (Kind::Other { name: sink.intern(name) }, Send::No);
+    // The record's name, for when `finish` keeps it as a plain event.
+    let entry = |_: &mut Sink| match name {
+        b"ipi_selected" => Send::Entry(b"ipi_selected"),
+        b"ipi_cpu" => Send::Entry(b"ipi_cpu"),
+        b"ipi_all_but_self" => Send::Entry(b"ipi_all_but_self"),
+        b"ipi_self" => Send::Entry(b"ipi_self"),
+        _ => Send::Entry(b"smp_targeted_tlb_shootdown"),
+    };
+    let per_cpu = |sink: &mut Sink| if name == b"ipi_send" { Send::PerCpu } else { entry(sink) };
     match name {
         b"ipi_selected" | b"ipi_cpu" | b"smp_targeted_tlb_shootdown" | b"ipi_send" => match (cpu, ipi) {
             (Some(Some(c)), Some(Some(vector))) if c < 64 => {
-                Kind::IpiSend { targets: 1 << c, vector, all_but_self: false }
+                (Kind::IpiSend { targets: 1 << c, vector, all_but_self: false }, per_cpu(sink))
             }
             (Some(Some(_)), Some(Some(vector))) => {
                 sink.warn(loc, WarningClass::Parse, "IPI target beyond CPU 63 dropped from the mask");
-                Kind::IpiSend { targets: 0, vector, all_but_self: false }
+                (Kind::IpiSend { targets: 0, vector, all_but_self: false }, per_cpu(sink))
             }
             (None, Some(Some(vector))) if name == b"ipi_selected" => match cpus {
                 // The old x86 form: the targets as a hex mask (CPU n = bit n).
-                Some(Some(targets)) => Kind::IpiSend { targets, vector, all_but_self: false },
+                Some(Some(targets)) => (Kind::IpiSend { targets, vector, all_but_self: false }, entry(sink)),
                 Some(None) => {
                     sink.warn(
                         loc,
@@ -257,20 +294,27 @@ fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> Kind {
                     );
                     plain(sink)
                 }
-                // arm's form names no target.
-                None => Kind::IpiSend { targets: 0, vector, all_but_self: false },
+                // arm's and riscv's form names no target.
+                None => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, entry(sink)),
             },
-            // riscv/mips log `ipi_send: sent` after each send.
+            // riscv/mips/powerpc log `ipi_send: sent` after each send.
             (None, None) if name == b"ipi_send" => plain(sink),
             _ => {
                 sink.warn(loc, WarningClass::Parse, "IPI message without `cpu: N ipi: HEX`; kept as a plain event");
                 plain(sink)
             }
         },
-        b"ipi_all_but_self" => match ipi {
-            Some(Some(vector)) => Kind::IpiSend { targets: 0, vector, all_but_self: true },
+        b"ipi_all_but_self" | b"ipi_all" | b"ipi_self" => match ipi {
+            Some(Some(vector)) => match name {
+                b"ipi_all_but_self" => (Kind::IpiSend { targets: 0, vector, all_but_self: true }, entry(sink)),
+                b"ipi_all" => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, Send::All(b"ipi_all")),
+                // `ipi_self`: the sender, set by `line` once the row's CPU is known.
+                _ => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, entry(sink)),
+            },
             _ => {
-                sink.warn(loc, WarningClass::Parse, "ipi_all_but_self without `ipi: HEX`; kept as a plain event");
+                sink.warn_with(loc, WarningClass::Parse, || {
+                    format!("{} without `ipi: HEX`; kept as a plain event", String::from_utf8_lossy(name))
+                });
                 plain(sink)
             }
         },
@@ -312,8 +356,13 @@ impl FreeBsd {
         let Some(cpu) = cpu_number(f.cpu.unwrap_or(0)) else {
             return sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(f.cpu.unwrap_or(0)));
         };
-        let kind = decode(f.msg, sink, loc);
-        self.rows.push(Row { index: f.index, cpu, ts: f.ts.unwrap_or(0), kind, loc });
+        let (mut kind, send) = decode(f.msg, sink, loc);
+        if let Kind::IpiSend { targets, .. } = &mut kind {
+            if event_name(f.msg) == b"ipi_self" {
+                *targets = 1u64.checked_shl(cpu as u32).unwrap_or(0);
+            }
+        }
+        self.rows.push(Row { index: f.index, cpu, ts: f.ts.unwrap_or(0), kind, loc, send });
     }
 
     pub(crate) fn finish(mut self, sink: &mut Sink) -> Finished {
@@ -374,15 +423,30 @@ impl FreeBsd {
         }
         let cpus = rows.iter().map(|r| r.cpu).max().unwrap_or(0).saturating_add(1);
         let all: CpuMask = if cpus >= 64 { !0 } else { (1u64 << cpus) - 1 };
+        let per_cpu = rows.iter().any(|r| r.send == Send::PerCpu);
+        let mut targets_seen: CpuMask = 0;
         for r in rows.iter() {
             let mut kind = r.kind;
-            if let Kind::IpiSend { targets, all_but_self: true, .. } = &mut kind {
-                if self.layout.cpu {
+            if let (true, Send::Entry(name) | Send::All(name)) = (per_cpu, r.send) {
+                // The per-target `ipi_send` records it leads to are the sends.
+                kind = Kind::Other { name: sink.intern(name) };
+            }
+            match &mut kind {
+                Kind::IpiSend { targets, all_but_self: true, .. } if self.layout.cpu => {
                     *targets = all & !(1u64.checked_shl(r.cpu as u32).unwrap_or(0));
                 }
+                Kind::IpiSend { targets, .. } if matches!(r.send, Send::All(_)) => *targets = all,
+                _ => {}
+            }
+            if let Kind::IpiSend { targets, .. } = kind {
+                // KTR logs only the sender: a target is the only sign of a CPU that logged
+                // nothing (powerpc's `ipi_send: …, targetcpu=3` from CPU 0).
+                targets_seen |= targets;
             }
             sink.push(r.ts, r.cpu, r.loc, kind);
         }
-        Finished { time: TimeBase::Ticks { hz: None }, cpus: 0 }
+        // Without a CPU column every event is on CPU 0 and the lanes mean nothing: one lane.
+        let cpus = if self.layout.cpu { (64 - targets_seen.leading_zeros()) as u16 } else { 0 };
+        Finished { time: TimeBase::Ticks { hz: None }, cpus }
     }
 }

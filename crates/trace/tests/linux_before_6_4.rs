@@ -179,3 +179,51 @@ fn sends_that_never_end_do_not_pile_up() {
     assert_eq!((r.rounds.len(), r.legs_by_time, r.legs_ambiguous), (1, 1, 1));
     assert_eq!(t.events[r.rounds[0].start as usize].line, 3 + 20_000 - 256 + 1);
 }
+
+/// Linux 6.4+ with ipi:ipi_send_cpumask but no csd:* events (the reviewer's lx_64.txt):
+/// native_flush_tlb_multi traces the `remote ipi send` flush, then smp_call_function_many_cond
+/// traces `ipi_send_cpumask` before it raises the IPI. The send is part of the round, not the
+/// initiator going on: one round to CPUs 1 and 2, 13 µs, its arrows from the send (line 4).
+#[test]
+fn an_ipi_send_from_the_initiator_belongs_to_its_round() {
+    let t = read(
+        "\
+       a.out-1234    [000] d..1.   100.000001: tlb_flush: pages:1 reason:remote ipi send (4)
+       a.out-1234    [000] d..2.   100.000003: ipi_send_cpumask: cpumask=00000000,00000006 callsite=smp_call_function_many_cond+0x1d6/0x4a0 callback=generic_smp_call_function_single_interrupt+0x0/0x20
+      <idle>-0       [001] d.h1.   100.000010: call_function_entry: vector=252
+      <idle>-0       [001] d.h1.   100.000012: tlb_flush: pages:1 reason:remote shootdown (1)
+      <idle>-0       [001] d.h1.   100.000014: call_function_exit: vector=252
+      <idle>-0       [002] d.h1.   100.000010: call_function_entry: vector=252
+      <idle>-0       [002] d.h1.   100.000012: tlb_flush: pages:1 reason:remote shootdown (1)
+      <idle>-0       [002] d.h1.   100.000014: call_function_exit: vector=252
+",
+    );
+    let r = reconstruct(&t);
+    assert_eq!(r.evidence, Some(Evidence::TlbIrq));
+    assert_eq!(r.rounds.len(), 1);
+    let x = &r.rounds[0];
+    assert_eq!((x.initiator, x.targets, x.end.is_some()), (0, 0b110, true));
+    let line = |i: u32| t.events[i as usize].line;
+    let arrows: Vec<_> = r.arrows.iter().map(|a| (line(a.from), line(a.to))).collect();
+    assert_eq!(arrows, [(4, 5), (4, 8)]);
+    assert_eq!((r.warning_count, r.orphans_at_start), (0, 0), "{:?}", r.warnings);
+    let s = r.stats(&t);
+    assert_eq!(s.rounds_complete, 1);
+    assert!(s.latency_us.is_some_and(|l| l.max == 13.0), "{:?}", s.latency_us);
+}
+
+/// A reschedule IPI from the initiator (a wake-up, `callback=0x0`) is not part of its
+/// shootdown: it ends the round's taking of legs as any other record does, so a later
+/// remote flush (line 5) has no open round and the send makes no round.
+#[test]
+fn a_reschedule_ipi_from_the_initiator_ends_the_round() {
+    let text = "# tracer: nop\n#\n\
+       a-10 [000] d..1. 1.000001: tlb_flush: pages:1 reason:remote ipi send (4)\n\
+       a-10 [000] d..2. 1.000003: ipi_send_cpu: cpu=1 callsite=ttwu_queue_wakelist+0x1/0x2 callback=0x0\n\
+       b-11 [001] d..1. 1.000010: tlb_flush: pages:1 reason:remote shootdown (1)\n";
+    let t = parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let r = reconstruct(&t);
+    assert!(r.rounds.is_empty(), "{:?}", r.rounds);
+    // The flush on line 5 is left without a round (an orphan: no round was made yet).
+    assert_eq!((r.orphans_at_start, r.warning_count), (1, 0), "{:?}", r.warnings);
+}

@@ -193,3 +193,95 @@ fn ddb_show_ktr_with_and_without_verbose_columns() {
     let slots: Vec<u64> = rows(&t, 1, &NEWEST_FIRST).iter().map(|r| r.0).collect();
     assert_eq!(slots, [1021, 1022, 1023, 0, 1, 2, 3]);
 }
+
+/// IPIs sent per (sender, receiver), as `trace stats` prints them.
+fn matrix(t: &Trace) -> Vec<Vec<u64>> {
+    sdlab_trace::replay::reconstruct(t).stats(t).ipi_matrix
+}
+
+/// riscv (sys/riscv/riscv/intc.c): `ipi_all_but_self` and `ipi_selected` log, then call
+/// `ipi_send` per target, which logs `cpu: N, ipi: X` and `sent`. Those are the sends: one
+/// IPI to CPU 1 and one to CPU 2, not three each.
+#[test]
+fn riscv_ipi_send_records_are_the_sends_and_the_entry_records_are_not_counted_again() {
+    let t = load(
+        b"\
+index  cpu timestamp        trace
+------ --- ---------------- -----
+   108   0       1000000800 ipi_send: sent
+   107   0       1000000700 ipi_send: cpu: 2, ipi: 4
+   106   0       1000000600 ipi_selected: pc: 0xffffffc000a0c100, ipi: 4
+
+   105   0       1000000500 ipi_send: sent
+   104   0       1000000400 ipi_send: cpu: 1, ipi: 4
+   103   0       1000000300 ipi_selected: pc: 0xffffffc000a0c000, ipi: 4
+
+   102   0       1000000200 ipi_selected: ipi: 4
+   101   0       1000000100 ipi_all_but_self: ipi: 4
+   100   2       1000000000 ktrace: marker
+",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let sends: Vec<(u32, u64)> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            Kind::IpiSend { targets, vector: 4, .. } => Some((e.line, targets)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends, [(8, 0b10), (4, 0b100)]);
+    let plain: Vec<String> = t.events.iter().filter(|e| e.line >= 9).map(|e| name(&t, e.kind)).collect();
+    assert_eq!(plain, ["ktrace", "ipi_all_but_self", "ipi_selected", "ipi_selected"]);
+    assert_eq!(matrix(&t)[0], [0, 1, 1]);
+}
+
+/// FreeBSD 5-8 x86 (i386/amd64 mp_machdep.c): `ipi_all` is every CPU, the sender too, and
+/// `ipi_self` the sender; both were dropped before.
+#[test]
+fn old_x86_ipi_all_and_ipi_self_name_their_targets() {
+    let t = load(
+        b"\
+index  cpu timestamp        trace
+------ --- ---------------- -----
+   103   1       1000000300 ipi_self: ipi: f3
+   102   0       1000000200 ipi_all: ipi: f3
+   101   0       1000000100 ipi_all_but_self: ipi: f3
+   100   2       1000000000 ipi_selected: cpus: 6 ipi: f3
+",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let sends: Vec<(u32, u16, u64)> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            Kind::IpiSend { targets, vector: 0xf3, .. } => Some((e.line, e.cpu, targets)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends, [(6, 2, 0b110), (5, 0, 0b110), (4, 0, 0b111), (3, 1, 0b10)]);
+    assert_eq!(matrix(&t), [vec![1, 2, 2], vec![0, 1, 0], vec![0, 1, 1]]);
+}
+
+/// powerpc (sys/powerpc/powerpc/mp_machdep.c): `ipi_send: pc=%p, targetcpu=%d, IPI=%d`
+/// (decimal), then `ipi_send: sent`. The targets make the trace 4 CPUs wide though only
+/// CPU 0 logged.
+#[test]
+fn powerpc_ipi_send_names_targetcpu_and_a_decimal_ipi() {
+    let t = load(
+        b"\
+index  cpu timestamp        trace
+------ --- ---------------- -----
+   103   0       1000000300 ipi_send: sent
+   102   0       1000000200 ipi_send: pc=0xc000000001a2b300, targetcpu=3, IPI=10
+   101   0       1000000100 ipi_send: sent
+   100   0       1000000000 ipi_send: pc=0xc000000001a2b000, targetcpu=1, IPI=2
+",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let sends: Vec<(u32, Kind)> =
+        t.events.iter().filter(|e| matches!(e.kind, Kind::IpiSend { .. })).map(|e| (e.line, e.kind)).collect();
+    assert_eq!(sends, [(6, send(1, 2)), (4, send(3, 10))]);
+    assert_eq!(t.cpus, 4);
+    assert_eq!(matrix(&t)[0], [0, 1, 0, 1]);
+}

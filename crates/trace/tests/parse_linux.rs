@@ -261,3 +261,148 @@ fn many_event_names_keep_their_own_symbols() {
         assert_eq!(other(&t, e), want);
     }
 }
+
+/// arm64 6.4+: kernel/smp.c traces `ipi_send_cpumask`/`ipi_send_cpu`, then
+/// arch/arm64/kernel/smp.c smp_cross_call traces `ipi_raise` for the same mask: one IPI, so
+/// one send per target (the raise stays a plain event), and a single-target send takes the
+/// raise's vector (IPI_CALL_FUNC, 252) so it pairs with the target's `ipi_entry`.
+#[test]
+fn arm64_ipi_raise_after_ipi_send_is_the_same_ipi() {
+    let text = "\
+# tracer: nop
+       a.out-1234    [000] d..2.   100.000003: ipi_send_cpumask: cpumask=00000000,00000006 callsite=smp_call_function_many_cond+0x1d6/0x4a0 callback=generic_smp_call_function_single_interrupt+0x0/0x20
+       a.out-1234    [000] d..2.   100.000003: ipi_raise: target_mask=00000000,00000006 (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000010: ipi_entry: (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000014: ipi_exit: (Function call interrupts)
+      <idle>-0       [002] d.h1.   100.000010: ipi_entry: (Function call interrupts)
+      <idle>-0       [002] d.h1.   100.000014: ipi_exit: (Function call interrupts)
+       a.out-1234    [000] d..2.   100.000020: ipi_send_cpu: cpu=1 callsite=generic_exec_single+0x1d6/0x4a0 callback=generic_smp_call_function_single_interrupt+0x0/0x20
+       a.out-1234    [000] d..2.   100.000020: ipi_raise: target_mask=00000000,00000002 (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000025: ipi_entry: (Function call interrupts)
+      <idle>-0       [001] d.h1.   100.000027: ipi_exit: (Function call interrupts)
+       a.out-1234    [000] d..2.   100.000030: ipi_raise: target_mask=00000000,00000004 (Rescheduling interrupts)
+";
+    let t = load(text.as_bytes());
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let sends: Vec<_> = t
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            Kind::IpiSend { targets, vector, .. } => Some((e.line, targets, vector)),
+            _ => None,
+        })
+        .collect();
+    // Lines 3 and 9 are the raises of the sends on lines 2 and 8; line 12's raise has no send.
+    assert_eq!(sends, [(2, 0b110, 252), (8, 0b10, 252), (12, 0b100, 253)]);
+    assert_eq!(other(&t, &t.events[1]), "ipi_raise");
+    let r = sdlab_trace::replay::reconstruct(&t);
+    let line = |i: u32| t.events[i as usize].line;
+    let arrows: Vec<_> = r.arrows.iter().map(|a| (line(a.from), line(a.to))).collect();
+    assert_eq!(arrows, [(2, 4), (2, 6), (8, 10)]);
+    let s = r.stats(&t);
+    assert_eq!(s.ipi_matrix[0], [0, 2, 2]);
+}
+
+/// ftrace_dump_on_oops on a serial console: every line has dmesg's `[ sec.usec] ` prefix.
+/// The loss annotation is a loss (placed at CPU 1's next record), not a line that is not a
+/// record, and ftrace_dump's own banner and dashes are skipped; same under syslog's prefix.
+#[test]
+fn console_capture_of_ftrace_dump_keeps_its_loss_annotation() {
+    let dmesg = "\
+[  137.398213] Dumping ftrace buffer:
+[  137.398213] ---------------------------------
+[  137.398213] CPU:1 [LOST 3712 EVENTS]
+[  137.398220]    a.out-1234      0d..1. 1234567us : tlb_flush: pages:1 reason:remote ipi send (4)
+[  137.398221]   <idle>-0         1d.h1. 1234575us : call_function_entry: vector=252
+[  137.398222]   <idle>-0         1d.h1. 1234577us : tlb_flush: pages:1 reason:remote shootdown (1)
+[  137.398223]   <idle>-0         1d.h1. 1234579us : call_function_exit: vector=252
+[  137.398224] ---------------------------------
+";
+    let syslog = dmesg.replace("[  137.398213] ", "Dec  7 06:00:01 box kernel: ");
+    for text in [dmesg.to_string(), syslog] {
+        let t = load(text.as_bytes());
+        assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+        let lost: Vec<_> =
+            t.events.iter().filter(|e| matches!(e.kind, Kind::Lost { .. })).map(|e| (e.line, e.cpu, e.kind)).collect();
+        assert_eq!(lost, [(3, 1, Kind::Lost { count: 3712 })]);
+        let r = sdlab_trace::replay::reconstruct(&t);
+        assert_eq!(r.rounds.len(), 1);
+        assert_eq!(r.stats(&t).latency_us.map(|l| l.max), Some(12.0));
+    }
+}
+
+/// The latency format's header ends `HP:0 #P:8)`: the `)` does not hide the CPU count.
+#[test]
+fn latency_header_cpu_count_before_a_parenthesis() {
+    let t = load(
+        b"# latency: 0 us, #10/10, CPU#0 | (M:desktop VP:0, KP:0, SP:0 HP:0 #P:8)\n\
+          \x20  a.out-1234      0d..2.    1us : tlb_flush: pages:1 reason:remote ipi send (4)\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.cpus, 8);
+}
+
+/// function_graph with funcgraph-cpu off: every event lands on CPU 0, which is said once,
+/// located at the first record, as the BSD readers say it for ktrdump without `-c`.
+#[test]
+fn function_graph_without_cpu_column_says_so() {
+    let t = load(
+        b"# tracer: function_graph\n\
+          #\n\
+          #     TIME         DURATION                  FUNCTION CALLS\n\
+          #      |           |   |                     |   |   |   |\n\
+          \x20 100.000001 |               |  flush_tlb_mm_range() {\n\
+          \x20 100.000002 |               |    /* tlb_flush: pages:1 reason:remote ipi send (4) */\n\
+          \x20 100.000011 |   9.000 us    |  }\n",
+    );
+    let got: Vec<_> = t.warnings.iter().map(|w| (w.line, w.class)).collect();
+    assert_eq!(got, [(5, WarningClass::Parse)], "{:?}", t.warnings);
+    assert!(t.warnings[0].reason.contains("CPU 0"));
+    assert!(t.events.iter().all(|e| e.cpu == 0));
+}
+
+fn sends(t: &Trace) -> Vec<(u32, u64)> {
+    t.events
+        .iter()
+        .filter_map(|e| match e.kind {
+            Kind::IpiSend { targets, .. } => Some((e.line, targets)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// cpumask forms besides the kernel's hex groups: a CPU list (`%*pbl`), and libtraceevent's
+/// `[FAILED TO PARSE]` byte array (little-endian), which both failed before.
+#[test]
+fn cpumask_as_a_cpu_list_and_as_a_failed_to_parse_byte_array() {
+    let t = load(
+        b"# tracer: nop\n\
+          \x20      a-1    [000] d..2.   100.000002: ipi_send_cpumask: cpumask=6 callsite=x+0x1/0x2 callback=f+0x0/0x20\n\
+          \x20      a-1    [000] d..2.   100.000003: ipi_send_cpumask: cpumask=1,3 callsite=x+0x1/0x2 callback=f+0x0/0x20\n\
+          \x20      a-1    [000] d..2.   100.000004: ipi_send_cpumask: cpumask=1-3,5 callsite=x+0x1/0x2 callback=f+0x0/0x20\n\
+          \x20      a-1    [000] d..2.   100.000005: ipi_send_cpumask: cpumask=00000001,00000006 callsite=x callback=f\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, 0b110), (3, 0b1010), (4, 0b101110), (5, 0x1_0000_0006)]);
+    let t = load(
+        b"cpus=4\n\
+          \x20  a.out-1234  [000]   100.000002: ipi_send_cpumask:     [FAILED TO PARSE] cpumask=ARRAY[06, 00, 00, 00, 00, 00, 00, 00] callsite=18446744071579453456 callback=18446744071579523456\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, 0b110)]);
+}
+
+/// The latency format with `verbose` (trace_print_lat_context): CPU in the third column, the
+/// time in ms to the µs.
+#[test]
+fn verbose_latency_format() {
+    let t = load(
+        b"# tracer: nop\n\
+          #\n\
+          \x20          a.out    1234   0 1 00000002 00000000 [00000000] 0.001ms (+0.001ms): tlb_flush: pages:1 reason:remote ipi send (4)\n\
+          \x20         <idle>       0   1 1 00000001 00000001 [00000000] 0.010ms (+0.009ms): call_function_entry: vector=252\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    let got: Vec<_> = t.events.iter().map(|e| (e.line, e.cpu, e.ts, e.kind)).collect();
+    assert_eq!(got, [(3, 0, 0, Kind::TlbFlush { pages: 1, reason: 4 }), (4, 1, 9_000, Kind::IrqEntry { vector: 252 })]);
+}

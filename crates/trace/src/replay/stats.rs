@@ -241,14 +241,14 @@ fn linux_notes(trace: &Trace, r: &Replay, evidence: Evidence, notes: &mut Vec<St
         }
         Evidence::TlbIrq | Evidence::TlbFlush => {
             let handlers = evidence == Evidence::TlbIrq;
+            let sends = trace.events.iter().any(|e| matches!(e.kind, crate::event::Kind::IpiSend { .. }));
             notes.push(format!(
                 "round evidence: {}: no csd events (Linux before 6.4, or not captured), so rounds are rebuilt \
                  from tlb_flush reasons{}. \
                  A round starts at the initiator's `remote ipi send` flush; a target's leg is its `remote shootdown` \
                  flush{}, given by time and CPU to the open round of another CPU. Certain: {}; inferred: which round \
-                 a leg belongs to ({} of {} legs had more than one open round and got the oldest) and the IPI arrows \
-                 (drawn from the `remote ipi send` flush, as the send itself is not logged). A target that skipped \
-                 its flush (lazy TLB, another mm) logs nothing and is not counted",
+                 a leg belongs to ({} of {} legs had more than one open round and got the oldest){}. A target that \
+                 skipped its flush (lazy TLB, another mm) logs nothing and is not counted",
                 evidence.name(),
                 if handlers { " and irq_vectors call-function handlers" } else { "" },
                 if handlers { " with the call_function(_single) handler around it" } else { "" },
@@ -260,6 +260,11 @@ fn linux_notes(trace: &Trace, r: &Replay, evidence: Evidence, notes: &mut Vec<St
                 },
                 r.legs_ambiguous,
                 r.legs_by_time,
+                if sends {
+                    " (IPI arrows come from the ipi_send_* records, Linux 6.4+)"
+                } else {
+                    " and the IPI arrows (drawn from the `remote ipi send` flush, as the send itself is not logged)"
+                },
             ));
             notes.push(if handlers {
                 "latency is from the initiator's tlb_flush (remote ipi send) to the last target's \

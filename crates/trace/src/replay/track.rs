@@ -10,6 +10,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 /// (0) pairs with the target's next handler entry on one of these.
 const LINUX_IPI_VECTORS: [u16; 3] = [251, 252, 253];
 
+/// The x86 reschedule vector; ARM's "Rescheduling interrupts" reason reads as it too.
+const LINUX_RESCHEDULE_VECTOR: u16 = 253;
+
 /// `tlb_flush` reason codes (numeric, the strings changed in 2025).
 const REASON_REMOTE_SHOOTDOWN: u8 = 1;
 const REASON_LOCAL_SHOOTDOWN: u8 = 2;
@@ -92,6 +95,8 @@ pub(super) struct Tracker<'t> {
     send_round: HashMap<u32, u32>,
     /// Handler entries that received round legs: entry event → legs.
     irq_legs: HashMap<u32, Vec<(u32, u16)>>,
+    /// Handler entries that already have an IPI arrow from a logged send (`ipi_send_*`).
+    irq_sent: HashSet<u32>,
     /// Whether any handler entry exists: without one, IPI sends are not paired at all.
     has_irq: bool,
     flush_sym: Option<Sym>,
@@ -143,6 +148,7 @@ impl<'t> Tracker<'t> {
             emulated: trace.format == Format::Emulated,
             send_round: HashMap::new(),
             irq_legs: HashMap::new(),
+            irq_sent: HashSet::new(),
             has_irq: trace.events.iter().any(|e| matches!(e.kind, Kind::IrqEntry { .. })),
             flush_sym,
             ttwu_sym,
@@ -433,6 +439,9 @@ impl<'t> Tracker<'t> {
             }
             !m
         });
+        if !paired.is_empty() && self.by_flush() {
+            self.irq_sent.insert(i);
+        }
         for s in paired {
             self.out.arrows.push(Arrow { kind: ArrowKind::Ipi, from: s, to: i });
             self.delta(s, Op::PendingUp(cpu));
@@ -517,6 +526,11 @@ impl<'t> Tracker<'t> {
             // waits for the targets is the end of the round.
             Kind::FuncExit { func } => !wait_ends.contains(&func),
             Kind::FuncEntry { .. } => true,
+            // Linux 6.4+ without csd events: the send itself (`ipi_send_cpumask` from
+            // smp_call_function_many_cond, after native_flush_tlb_multi traced the
+            // `remote ipi send` flush) is the middle of the round, not the end. A reschedule
+            // IPI (a wake-up) is something else the initiator does.
+            Kind::IpiSend { vector, .. } => vector != LINUX_RESCHEDULE_VECTOR,
             // Annotations of what the initiator does (a stack trace, a probe) are not a
             // sign it stopped waiting; its next flush or task switch is.
             Kind::Other { .. } => true,
@@ -593,7 +607,8 @@ impl<'t> Tracker<'t> {
         }
         match handler {
             Some((entry, _)) => {
-                if entry > s.start {
+                // A logged send already drew its arrow to this handler.
+                if entry > s.start && !self.irq_sent.contains(&entry) {
                     self.out.arrows.push(Arrow { kind: ArrowKind::Ipi, from: s.start, to: entry });
                     self.delta(s.start, Op::PendingUp(cpu));
                     self.delta(entry, Op::PendingDown(cpu));
