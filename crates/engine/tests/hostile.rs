@@ -789,3 +789,29 @@ fn an_address_space_number_out_of_range_is_a_located_fault() {
         }
     }
 }
+
+#[test]
+fn broadcasts_in_flight_and_retired_words_stop_at_their_limits() {
+    // 32 broadcast invalidations may be in flight at once; the 33rd is a fault.
+    let src = format!(
+        "{HEAD}aspace p;\nproc f() {{\n  while (1) {{\n    invlpgb(p, 0x1000);\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = loop {
+        if let Err(f) = s.step(Choice::Step(0)) {
+            break f;
+        }
+    };
+    assert_eq!(s.state().bcast.len(), 32);
+    assert_eq!((f.line, &f.error), (5, &RunError::TooManyBroadcasts { max: 32 }));
+    // 64 words may be retired at once; the 65th is a fault, retiring one again is not.
+    // The loop has no shared access, so it runs as the CPU settles before step 1.
+    let src = format!(
+        "{HEAD}shared w[65];\nproc f() {{\n  retire(w[0]);\n  for k in 0..65 {{\n    retire(w[k]);\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let e = Machine::new(p.clone(), Config::new(&p)).expect_err("65 words retired");
+    let machine::ConfigError::Start(f) = e else { panic!("{e:?}") };
+    assert_eq!((f.line, &f.error), (6, &RunError::TooManyRetired { max: 64 }));
+}
