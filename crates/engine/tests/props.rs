@@ -192,6 +192,51 @@ fn broadcast_reaches_tlbs_only_through_its_choice_and_tlbsync_waits() {
     }
 }
 
+/// CPU 1 caches two pages; CPU 0 unmaps one and broadcasts its invalidation.
+const BCAST_ONE_OF_TWO: &str = r#"
+model "bcast one of two";
+const VA = 0x1000;
+const VB = 0x2000;
+aspace p;
+map p VA writable;
+map p VB writable;
+proc init() {
+    local f = pte_clear(p, VA);
+    invlpgb(p, VA);
+    tlbsync();
+}
+user proc touch() {
+    user_load(VA);
+    user_load(VB);
+}
+scenario s { cpu 0: init() in p; cpu 1: touch() in p; }
+"#;
+
+/// An INVLPGB removes the issued page from each TLB it reaches, and no other page (AMD
+/// APM vol. 3, INVLPGB: the invalidation of one address; algorithms.md §7.6); it reaches
+/// each CPU once, so a second arrival at a CPU it has reached is refused while it is
+/// still on its way to another.
+#[test]
+fn a_broadcast_removes_only_its_page_and_reaches_each_cpu_once() {
+    let p = program(BCAST_ONE_OF_TWO);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(1)).expect("CPU 1 caches VA");
+    s.step(Choice::Step(1)).expect("CPU 1 caches VB");
+    s.step(Choice::Step(0)).expect("pte_clear");
+    s.step(Choice::Step(0)).expect("invlpgb");
+    let e = s.step(Choice::Bcast(1, 0)).expect("reaches CPU 1").clone();
+    assert_eq!(e.effects, vec![Effect::BcastReach { cpu: 1, issuer: 0, va: 0x1000, removed: 1 }]);
+    assert_eq!(e.summary(s.machine()), "CPU 0's INVLPGB of va 0x1000 reaches CPU 1's TLB (1 entry removed)");
+    let left: Vec<i32> = s.state().cpus[1].tlb.iter().map(|e| e.va).collect();
+    assert_eq!(left, vec![0x2000], "VB stays cached");
+    let f = s.step(Choice::Bcast(1, 0)).expect_err("CPU 1 was reached");
+    assert!(matches!(f.error, RunError::NotPossible { why: Refused::NoBroadcast, .. }), "{f:?}");
+    assert_eq!(s.enabled(), vec![Choice::Bcast(0, 0)], "still on its way to CPU 0, TLBSYNC waits");
+    let e = s.step(Choice::Bcast(0, 0)).expect("reaches CPU 0").clone();
+    assert_eq!(e.effects, vec![Effect::BcastReach { cpu: 0, issuer: 0, va: 0x1000, removed: 0 }]);
+    assert!(s.state().bcast.is_empty());
+}
+
 #[test]
 fn bcast_choices_round_trip_as_text_and_bad_tokens_are_errors() {
     for c in [Choice::Bcast(1, 0), Choice::Bcast(31, 7)] {
