@@ -101,6 +101,49 @@ fn window_does_not_fire_when_the_invalidation_comes_first() {
     assert!(s.state().cpus[1].window.is_none(), "invlpg closes the window");
 }
 
+/// One CPU, two pages: the window is on VA, the TLB may hold VB.
+const WINDOW_TWO_PAGES: &str = r#"
+model "window, two pages";
+option first = 0x2000 "the page read before the acknowledgement";
+option other = 0x2000 "the page invalidated in the window";
+const VA = 0x1000;
+const VB = 0x2000;
+aspace p;
+map p VA writable;
+map p VB writable;
+proc resp() {
+    user_load(first);
+    ack_window(VA);
+    invlpg(other);
+    user_load(VA);
+}
+scenario s { cpu 0: resp() in p; }
+"#;
+
+/// The window is on one page of one address space (algorithms.md §0.4): an INVLPG of
+/// another page leaves it open, and only a TLB entry of the window's page makes an
+/// access in it a violation; an access to that page that misses walks the page table as
+/// it is now (issue #13), whatever else the TLB caches.
+#[test]
+fn the_window_is_on_its_own_page_only() {
+    // The last access of `resp`: its step's violation, and the window then.
+    let last = |opts: &[(&str, &str)]| {
+        let p = program(WINDOW_TWO_PAGES);
+        let mut s = session(&p, 1, "s", opts);
+        let mut v = None;
+        while s.enabled().contains(&Choice::Step(0)) {
+            v = s.step(Choice::Step(0)).expect("step").violation.clone();
+        }
+        v.map(|v| v.property)
+    };
+    // VA cached, VB invalidated: the window stays open and the read of VA hits.
+    assert_eq!(last(&[("first", "4096")]), Some(Property::UsermodeWindow));
+    // VA cached and invalidated: closed.
+    assert_eq!(last(&[("first", "4096"), ("other", "4096")]), None);
+    // Only VB cached: the read of VA misses and walks.
+    assert_eq!(last(&[("other", "12288")]), None);
+}
+
 /// The initiator retires its request once acknowledged; with `late` the responder reads
 /// it after acknowledging.
 const MEM: &str = r#"
