@@ -494,3 +494,45 @@ fn a_read_through_a_stale_dirty_entry_is_no_lost_modification_a_write_is() {
         o => panic!("{o:?}"),
     }
 }
+
+/// One CPU walks in two address spaces, each with a page-table page, and then invalidates
+/// in the second one twice.
+const PSC_PER_SPACE: &str = r#"
+model "paging-structure caches per address space";
+aspace mm;
+aspace mm2;
+map mm 0x1000 writable;
+map mm 0x3000 table;
+map mm2 0x1000 writable;
+map mm2 0x3000 table;
+proc f() {
+    user_load(0x1000);
+    load_cr3(mm2, 0);
+    user_load(0x1000);
+    invlpg(0x1000);
+    invlpg(0x1000);
+}
+scenario s { cpu 0: f() in mm; }
+"#;
+
+/// A walk caches the upper-level entry of the address space it walks (SDM vol. 3A
+/// §4.10.3.1), a NOFLUSH CR3 load keeps the other space's, and INVLPG drops the entries of
+/// the current address space only, whatever the address (§4.10.4.1): the first INVLPG in
+/// mm2 drops one entry and keeps mm's, the second finds none to drop and says nothing.
+#[test]
+fn invlpg_drops_the_paging_structure_cache_entries_of_the_current_address_space_only() {
+    let p = program(PSC_PER_SPACE);
+    let mut s = session(&p, 1, "s", &[]);
+    let mut flushes = vec![];
+    while s.enabled().contains(&Choice::Step(0)) {
+        let e = s.step(Choice::Step(0)).expect("step");
+        flushes.push(e.effects.iter().filter(|e| matches!(e, Effect::PscFlush { .. })).cloned().collect::<Vec<_>>());
+        if flushes.len() == 3 {
+            assert_eq!(s.state().cpus[0].psc.len(), 2, "one entry per address space walked");
+        }
+    }
+    assert_eq!(flushes.len(), 5);
+    assert_eq!(flushes[3], vec![Effect::PscFlush { cpu: 0, removed: 1 }], "the first INVLPG in mm2");
+    assert_eq!(flushes[4], vec![], "the second: nothing left to drop");
+    assert_eq!(s.state().cpus[0].psc.iter().map(|e| e.aspace).collect::<Vec<_>>(), vec![0], "mm's stays");
+}
