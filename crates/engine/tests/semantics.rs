@@ -125,6 +125,21 @@ fn a_store_that_commits_after_the_retirement_is_g_mem() {
     assert_eq!(property(&o), Some("G-MEM"), "{o:?}");
 }
 
+/// A locked read-modify-write is an access like a store (algorithms.md §0.4): another
+/// CPU's atomic on retired storage is G-MEM, and the owner's reclaims it.
+#[test]
+fn g_mem_judges_a_locked_update_as_a_write() {
+    for tso in ["false", "true"] {
+        let other = MEM_STORE_AFTER.replace("    req = 5;", "    fetch_add(req, 4);");
+        let o = check(&other, 2, &[("hw_tso", tso)], Options::default());
+        let Outcome::Violation { message, .. } = &o else { panic!("hw_tso={tso}: {o:?}") };
+        assert_eq!(message, "CPU 1 updated req after CPU 0 considered the request complete and free to reuse");
+        let owner = MEM_OWNER_REUSES.replace("    req = 2;", "    fetch_add(req, 1);");
+        let o = check(&owner, 2, &[("hw_tso", tso)], Options::default());
+        assert_eq!(o, Outcome::Verified, "hw_tso={tso}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // LAPIC in-service priority and EOI (Intel SDM Vol. 3A §11.8.3.1, "Task and Processor
 // Priorities": the processor-priority class is the class (bits 7:4) of the highest
