@@ -759,3 +759,59 @@ fn locals_and_parameters_cannot_take_reserved_names() {
     let d = refused(&format!("{HEAD}proc g() {{ for true in 0..2 {{ }} }}\n{TAIL}"));
     assert!(has(&d, 2, 12, "`true` is a reserved name"), "{d:?}");
 }
+
+#[test]
+fn an_address_space_number_out_of_range_is_a_located_fault() {
+    // `invlpgb`, `load_cr3` and `switch_to` take an address space's number; a computed
+    // one outside the declared spaces is a fault of the step, and every declared one,
+    // the last included, is accepted.
+    for op in ["invlpgb(a, 0x1000)", "load_cr3(a, 0)", "switch_to(a)"] {
+        let src = |a: i32| {
+            format!("{HEAD}aspace p;\naspace q;\nproc f() {{\n  local a = {a};\n  {op};\n}}\nscenario s {{ cpu 0: f(); }}\n")
+        };
+        // The CPU's steps up to its first fault, or to its end.
+        let run = |a: i32| {
+            let p = common::program(&src(a));
+            let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+            while s.enabled().contains(&Choice::Step(0)) {
+                s.step(Choice::Step(0))?;
+            }
+            Ok::<_, Fault>(())
+        };
+        for a in [0, 1] {
+            run(a).unwrap_or_else(|f| panic!("{op} with a = {a}: {f}"));
+        }
+        let name = &op[..op.find('(').unwrap_or(0)];
+        for a in [2, -1] {
+            let f = run(a).expect_err("no such address space");
+            assert_eq!((f.line, &f.error), (6, &RunError::NoAddressSpace { op: name, aspace: a }), "{op}");
+            assert_eq!(f.error.to_string(), format!("{name}: no address space {a}"));
+        }
+    }
+}
+
+#[test]
+fn broadcasts_in_flight_and_retired_words_stop_at_their_limits() {
+    // 32 broadcast invalidations may be in flight at once; the 33rd is a fault.
+    let src = format!(
+        "{HEAD}aspace p;\nproc f() {{\n  while (1) {{\n    invlpgb(p, 0x1000);\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let f = loop {
+        if let Err(f) = s.step(Choice::Step(0)) {
+            break f;
+        }
+    };
+    assert_eq!(s.state().bcast.len(), 32);
+    assert_eq!((f.line, &f.error), (5, &RunError::TooManyBroadcasts { max: 32 }));
+    // 64 words may be retired at once; the 65th is a fault, retiring one again is not.
+    // The loop has no shared access, so it runs as the CPU settles before step 1.
+    let src = format!(
+        "{HEAD}shared w[65];\nproc f() {{\n  retire(w[0]);\n  for k in 0..65 {{\n    retire(w[k]);\n  }}\n}}\nscenario s {{ cpu 0: f(); }}\n"
+    );
+    let p = common::program(&src);
+    let e = Machine::new(p.clone(), Config::new(&p)).expect_err("65 words retired");
+    let machine::ConfigError::Start(f) = e else { panic!("{e:?}") };
+    assert_eq!((f.line, &f.error), (6, &RunError::TooManyRetired { max: 64 }));
+}

@@ -101,6 +101,49 @@ fn window_does_not_fire_when_the_invalidation_comes_first() {
     assert!(s.state().cpus[1].window.is_none(), "invlpg closes the window");
 }
 
+/// One CPU, two pages: the window is on VA, the TLB may hold VB.
+const WINDOW_TWO_PAGES: &str = r#"
+model "window, two pages";
+option first = 0x2000 "the page read before the acknowledgement";
+option other = 0x2000 "the page invalidated in the window";
+const VA = 0x1000;
+const VB = 0x2000;
+aspace p;
+map p VA writable;
+map p VB writable;
+proc resp() {
+    user_load(first);
+    ack_window(VA);
+    invlpg(other);
+    user_load(VA);
+}
+scenario s { cpu 0: resp() in p; }
+"#;
+
+/// The window is on one page of one address space (algorithms.md §0.4): an INVLPG of
+/// another page leaves it open, and only a TLB entry of the window's page makes an
+/// access in it a violation; an access to that page that misses walks the page table as
+/// it is now (issue #13), whatever else the TLB caches.
+#[test]
+fn the_window_is_on_its_own_page_only() {
+    // The last access of `resp`: its step's violation, and the window then.
+    let last = |opts: &[(&str, &str)]| {
+        let p = program(WINDOW_TWO_PAGES);
+        let mut s = session(&p, 1, "s", opts);
+        let mut v = None;
+        while s.enabled().contains(&Choice::Step(0)) {
+            v = s.step(Choice::Step(0)).expect("step").violation.clone();
+        }
+        v.map(|v| v.property)
+    };
+    // VA cached, VB invalidated: the window stays open and the read of VA hits.
+    assert_eq!(last(&[("first", "4096")]), Some(Property::UsermodeWindow));
+    // VA cached and invalidated: closed.
+    assert_eq!(last(&[("first", "4096"), ("other", "4096")]), None);
+    // Only VB cached: the read of VA misses and walks.
+    assert_eq!(last(&[("other", "12288")]), None);
+}
+
 /// The initiator retires its request once acknowledged; with `late` the responder reads
 /// it after acknowledging.
 const MEM: &str = r#"
@@ -190,6 +233,51 @@ fn broadcast_reaches_tlbs_only_through_its_choice_and_tlbsync_waits() {
             assert_eq!(property(&o), "G-STALE", "{ncpu} CPUs, por {por}");
         }
     }
+}
+
+/// CPU 1 caches two pages; CPU 0 unmaps one and broadcasts its invalidation.
+const BCAST_ONE_OF_TWO: &str = r#"
+model "bcast one of two";
+const VA = 0x1000;
+const VB = 0x2000;
+aspace p;
+map p VA writable;
+map p VB writable;
+proc init() {
+    local f = pte_clear(p, VA);
+    invlpgb(p, VA);
+    tlbsync();
+}
+user proc touch() {
+    user_load(VA);
+    user_load(VB);
+}
+scenario s { cpu 0: init() in p; cpu 1: touch() in p; }
+"#;
+
+/// An INVLPGB removes the issued page from each TLB it reaches, and no other page (AMD
+/// APM vol. 3, INVLPGB: the invalidation of one address; algorithms.md §7.6); it reaches
+/// each CPU once, so a second arrival at a CPU it has reached is refused while it is
+/// still on its way to another.
+#[test]
+fn a_broadcast_removes_only_its_page_and_reaches_each_cpu_once() {
+    let p = program(BCAST_ONE_OF_TWO);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(1)).expect("CPU 1 caches VA");
+    s.step(Choice::Step(1)).expect("CPU 1 caches VB");
+    s.step(Choice::Step(0)).expect("pte_clear");
+    s.step(Choice::Step(0)).expect("invlpgb");
+    let e = s.step(Choice::Bcast(1, 0)).expect("reaches CPU 1").clone();
+    assert_eq!(e.effects, vec![Effect::BcastReach { cpu: 1, issuer: 0, va: 0x1000, removed: 1 }]);
+    assert_eq!(e.summary(s.machine()), "CPU 0's INVLPGB of va 0x1000 reaches CPU 1's TLB (1 entry removed)");
+    let left: Vec<i32> = s.state().cpus[1].tlb.iter().map(|e| e.va).collect();
+    assert_eq!(left, vec![0x2000], "VB stays cached");
+    let f = s.step(Choice::Bcast(1, 0)).expect_err("CPU 1 was reached");
+    assert!(matches!(f.error, RunError::NotPossible { why: Refused::NoBroadcast, .. }), "{f:?}");
+    assert_eq!(s.enabled(), vec![Choice::Bcast(0, 0)], "still on its way to CPU 0, TLBSYNC waits");
+    let e = s.step(Choice::Bcast(0, 0)).expect("reaches CPU 0").clone();
+    assert_eq!(e.effects, vec![Effect::BcastReach { cpu: 0, issuer: 0, va: 0x1000, removed: 0 }]);
+    assert!(s.state().bcast.is_empty());
 }
 
 #[test]

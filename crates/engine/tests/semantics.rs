@@ -125,6 +125,21 @@ fn a_store_that_commits_after_the_retirement_is_g_mem() {
     assert_eq!(property(&o), Some("G-MEM"), "{o:?}");
 }
 
+/// A locked read-modify-write is an access like a store (algorithms.md §0.4): another
+/// CPU's atomic on retired storage is G-MEM, and the owner's reclaims it.
+#[test]
+fn g_mem_judges_a_locked_update_as_a_write() {
+    for tso in ["false", "true"] {
+        let other = MEM_STORE_AFTER.replace("    req = 5;", "    fetch_add(req, 4);");
+        let o = check(&other, 2, &[("hw_tso", tso)], Options::default());
+        let Outcome::Violation { message, .. } = &o else { panic!("hw_tso={tso}: {o:?}") };
+        assert_eq!(message, "CPU 1 updated req after CPU 0 considered the request complete and free to reuse");
+        let owner = MEM_OWNER_REUSES.replace("    req = 2;", "    fetch_add(req, 1);");
+        let o = check(&owner, 2, &[("hw_tso", tso)], Options::default());
+        assert_eq!(o, Outcome::Verified, "hw_tso={tso}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // LAPIC in-service priority and EOI (Intel SDM Vol. 3A §11.8.3.1, "Task and Processor
 // Priorities": the processor-priority class is the class (bits 7:4) of the highest
@@ -493,4 +508,46 @@ fn a_read_through_a_stale_dirty_entry_is_no_lost_modification_a_write_is() {
         Outcome::Violation { property, choices, .. } => assert_eq!((property.code(), choices.len()), ("G-DIRTY", 6)),
         o => panic!("{o:?}"),
     }
+}
+
+/// One CPU walks in two address spaces, each with a page-table page, and then invalidates
+/// in the second one twice.
+const PSC_PER_SPACE: &str = r#"
+model "paging-structure caches per address space";
+aspace mm;
+aspace mm2;
+map mm 0x1000 writable;
+map mm 0x3000 table;
+map mm2 0x1000 writable;
+map mm2 0x3000 table;
+proc f() {
+    user_load(0x1000);
+    load_cr3(mm2, 0);
+    user_load(0x1000);
+    invlpg(0x1000);
+    invlpg(0x1000);
+}
+scenario s { cpu 0: f() in mm; }
+"#;
+
+/// A walk caches the upper-level entry of the address space it walks (SDM vol. 3A
+/// §4.10.3.1), a NOFLUSH CR3 load keeps the other space's, and INVLPG drops the entries of
+/// the current address space only, whatever the address (§4.10.4.1): the first INVLPG in
+/// mm2 drops one entry and keeps mm's, the second finds none to drop and says nothing.
+#[test]
+fn invlpg_drops_the_paging_structure_cache_entries_of_the_current_address_space_only() {
+    let p = program(PSC_PER_SPACE);
+    let mut s = session(&p, 1, "s", &[]);
+    let mut flushes = vec![];
+    while s.enabled().contains(&Choice::Step(0)) {
+        let e = s.step(Choice::Step(0)).expect("step");
+        flushes.push(e.effects.iter().filter(|e| matches!(e, Effect::PscFlush { .. })).cloned().collect::<Vec<_>>());
+        if flushes.len() == 3 {
+            assert_eq!(s.state().cpus[0].psc.len(), 2, "one entry per address space walked");
+        }
+    }
+    assert_eq!(flushes.len(), 5);
+    assert_eq!(flushes[3], vec![Effect::PscFlush { cpu: 0, removed: 1 }], "the first INVLPG in mm2");
+    assert_eq!(flushes[4], vec![], "the second: nothing left to drop");
+    assert_eq!(s.state().cpus[0].psc.iter().map(|e| e.aspace).collect::<Vec<_>>(), vec![0], "mm's stays");
 }

@@ -449,6 +449,50 @@ fn pte_set_waits_in_the_store_buffer_and_its_cpu_reads_it_there() {
     assert!(o.choices().contains(&Choice::Drain(0)), "{o:?}");
 }
 
+/// Two plain stores and two PTE stores on one CPU, nothing else running.
+const PTE_AMONG_STORES: &str = r#"
+model "PTE stores among plain stores";
+cpus 1..1 default 1;
+option hw_tso = true;
+aspace mm;
+map mm 0x1000 unmapped;
+map mm 0x2000 unmapped;
+frames 2;
+shared x = 0;
+shared y = 0;
+proc f() {
+    x = 1;
+    pte_set(mm, 0x1000, 0, 1);
+    y = 2;
+    pte_set(mm, 0x2000, 1, 1);
+}
+scenario s { cpu 0: f(); }
+"#;
+
+/// A `pte_set` joins the buffer behind the CPU's older stores like any store: into a
+/// buffer with room it commits nothing, into a full one it first commits the oldest
+/// entry, so the buffer never holds more than `STORE_BUFFER_SIZE` (the same rule as a
+/// plain store, `a_locked_instruction_commits_the_buffer_first_and_a_full_buffer_its_oldest_store`).
+#[test]
+fn a_pte_store_takes_a_free_buffer_entry_and_a_full_buffer_commits_its_oldest_first() {
+    let p = program(PTE_AMONG_STORES);
+    let mut s = session(&p, 1, "s", &[]);
+    let x = addr(s.machine(), "x") as u32;
+    s.step(Choice::Step(0)).expect("x = 1");
+    let e = s.step(Choice::Step(0)).expect("pte_set with room").effects.clone();
+    assert!(matches!(e[..], [Effect::StoreBuffered { cpu: 0, .. }]), "nothing commits: {e:?}");
+    assert_eq!(s.state().cpus[0].sb.len(), 2);
+    let e = s.step(Choice::Step(0)).expect("y = 2 into a full buffer").effects.clone();
+    assert_eq!(e[0], Effect::StoreCommitted { cpu: 0, addr: x, old: 0, new: 1 }, "{e:?}");
+    let e = s.step(Choice::Step(0)).expect("pte_set into a full buffer").effects.clone();
+    assert!(
+        matches!(e[..2], [Effect::PteWrite { slot: 0, .. }, Effect::StoreBuffered { cpu: 0, .. }]),
+        "the oldest entry, the first PTE store, commits first: {e:?}"
+    );
+    assert_eq!(s.state().cpus[0].sb.len(), STORE_BUFFER_SIZE);
+    assert!(s.state().ptes[0].present && !s.state().ptes[1].present);
+}
+
 /// A CPU that maps a page and touches it at once walks into the new PTE: its own walk
 /// commits the buffer first (the walk's accessed-bit update is locked, SDM vol. 3A
 /// §9.1.2.1 "Automatic Locking").
