@@ -53,7 +53,7 @@ fn verified_configurations_count_the_same_states_on_any_number_of_threads() {
         ("freebsd-scoreboard", "crossfire", 3, &[][..], (210_702, 620_177, 93)),
         ("freebsd-scoreboard", "unmap_free", 3, &[][..], (25_453, 68_509, 52)),
         ("freebsd-global", "crossfire", 3, &[("generation", "false")][..], (1_686, 3_900, 52)),
-        ("linux", "crossfire", 3, &[][..], (696_493, 1_987_338, 93)),
+        ("linux", "crossfire", 3, &[][..], (508_637, 1_447_902, 91)),
         ("freebsd-di", "two_unmaps", 3, &[("di", "1")][..], (276_519, 742_535, 100)),
     ] {
         let p = common::program(models::find(model).unwrap().source);

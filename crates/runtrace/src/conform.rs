@@ -312,6 +312,7 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
         let map = |c: u16| cpus.iter().position(|&x| x == c).map(|p| p as u16);
         let n = cpus.len();
         let mut seqs: Vec<Vec<Expected>> = vec![Vec::new(); n];
+        let mut overlap: Option<String> = None;
         let start = r.start as usize;
         let full_request = matches!(trace.events.get(start).map(|e| e.kind), Some(Kind::TlbFlush { pages: -1, .. }));
         // The initiator: its request, its queues and sends, its own local call, up to the
@@ -344,6 +345,10 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
             }
         }
         // Each target: the handler around its request, the request's entry, flush and exit.
+        let sent = seqs[0].iter().fold(0u64, |m, e| match e.obs {
+            Obs::Send { targets, .. } => m | targets,
+            _ => m,
+        });
         for l in &legs {
             let Some(mc) = map(l.cpu) else { continue };
             if mc == 0 {
@@ -366,6 +371,32 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
             let Some(recv) = after.or_else(|| (lo..q).rev().filter(on_cpu).find(|&i| entry_of(i))) else { continue };
             let exit_of = |i: usize| matches!(trace.events[i].kind, Kind::CsdExit { csd: c, .. } if c == csd);
             let Some(done) = (recv + 1..trace.events.len()).filter(on_cpu).find(|&i| exit_of(i)) else { continue };
+            // A target that ran another CPU's request since this round began, and then
+            // nothing of this one (flush_tlb_func found its TLB fresh: the other request's
+            // flush covered this one's generation), did what a model of one round cannot:
+            // there, every request finds its target behind. Say so instead of a mismatch.
+            // Likewise a target whose queue already held another CPU's request when this
+            // round queued its own: llist_add said it was not first, so this round sent it
+            // no IPI, and another round's IPI ran this request.
+            if sent & (1 << mc) == 0 && overlap.is_none() {
+                overlap = Some(format!(
+                    "CPU {} was sent no IPI by this round (its call_single_queue already held another CPU's request, event {q}'s llist_add was not first); a model of one round cannot show a request run by another round's IPI",
+                    l.cpu
+                ));
+            }
+            let flushed =
+                (recv..done).filter(on_cpu).any(|i| matches!(trace.events[i].kind, Kind::TlbFlush { reason: 1, .. }));
+            if !flushed && overlap.is_none() {
+                let other = (start..recv)
+                    .filter(on_cpu)
+                    .find(|&i| matches!(trace.events[i].kind, Kind::CsdEntry { csd: c, .. } if c != csd && c != 0));
+                if let Some(i) = other {
+                    overlap = Some(format!(
+                        "CPU {} ran another round's request first (event {}), whose flush left nothing for this one; a model of one round cannot show a request that another round's flush has covered",
+                        l.cpu, i
+                    ));
+                }
+            }
             let start = lo.min(recv);
             // The call-function handler open at the entry: the last entry before it on
             // this CPU with no exit in between.
@@ -410,7 +441,8 @@ fn linux_rounds(trace: &Trace, max_cpus: usize) -> Vec<Round> {
         for s in &mut seqs {
             s.sort_by_key(|e| e.index);
         }
-        let unfit = (n > max_cpus).then(|| format!("{n} CPUs take part; the model allows at most {max_cpus}"));
+        let unfit =
+            (n > max_cpus).then(|| format!("{n} CPUs take part; the model allows at most {max_cpus}")).or(overlap);
         out.push(Round { cpus, initiator: r.initiator, start: r.start, seqs, full_request, recorded, unfit });
     }
     out

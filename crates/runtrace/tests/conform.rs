@@ -207,6 +207,7 @@ fn emulated(model: &str, scenario: &str, ncpu: usize, seed: u64) -> Option<Trace
 #[test]
 fn every_models_emulated_runs_from_every_scenario_read_back_as_conforming() {
     let mut checked = std::collections::BTreeMap::new();
+    let mut overlapped = std::collections::BTreeMap::new();
     for b in sdlab_engine::models::BUNDLED {
         let prog = sdlab_engine::compile(b.source).0.expect("bundled models compile");
         for sc in &prog.scenarios {
@@ -217,6 +218,16 @@ fn every_models_emulated_runs_from_every_scenario_read_back_as_conforming() {
                     let mut machines = conform::Machines::new(b.id, None);
                     for r in conform::rounds(&trace, conform::max_cpus(b.id)) {
                         let (o, found) = machines.check(&trace, &r, &Options::default(), &mut || true);
+                        // Two Linux initiators at once: a target may find one request covered
+                        // by the other's flush, which a one-round model cannot show; the round
+                        // says so rather than conform or mismatch.
+                        if let Verdict::Undecided(why) = &o.verdict {
+                            if why.contains("a model of one round cannot show") {
+                                assert_eq!((b.id, sc.name.as_str()), ("linux", "crossfire"), "{why}");
+                                *overlapped.entry((b.id, sc.name.clone(), ncpu)).or_insert(0) += 1;
+                                continue;
+                            }
+                        }
                         assert!(
                             matches!(o.verdict, Verdict::Conforms(_)),
                             "{} from {} on {ncpu} CPUs, seed {seed}, round at event {}: {:?}",
@@ -239,6 +250,14 @@ fn every_models_emulated_runs_from_every_scenario_read_back_as_conforming() {
     // A scenario with queued threads (issue #14) may have the scheduler switch the target
     // to another process before the shootdown, which then rightly sends no IPI: one
     // window over the two seeds is what it must give.
+    // At 3 CPUs the two initiators' rounds interleave: three of the four windows (two
+    // seeds, two initiators) have a request covered by the other round's full flush or a
+    // target the other round's IPI woke; the fourth and every 2-CPU window conform.
+    let o: Vec<_> = overlapped.iter().map(|((id, sc, ncpu), n)| (*id, sc.as_str(), *ncpu, *n)).collect();
+    assert_eq!(o, [("linux", "crossfire", 3, 3)], "windows a one-round model cannot show");
+    for (k, n) in &overlapped {
+        *checked.entry(k.clone()).or_insert(0) += n;
+    }
     for ((id, sc, ncpu), &n) in &checked {
         let per_seed = if (*id, sc.as_str()) == ("linux", "crossfire") { 2 } else { 1 };
         if sc.starts_with("sched_") {
