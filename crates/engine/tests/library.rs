@@ -597,3 +597,22 @@ scenario cross_touch \"CPU 1 unmaps VB while CPU 0, which cached VB, unmaps VA\"
     let (o, _) = Checker::new(m, Options::default()).check();
     assert_eq!(o, Outcome::Verified);
 }
+
+/// Amit's RFC kept a flush that frees page tables synchronous (algorithms.md §8.2 (1)):
+/// with the asynchronous flush on, freeing a page-table page verifies while CPU 1's walker
+/// caches the entry pointing to it, at 2 and 3 CPUs; acknowledging such a flush early lets
+/// a speculative walk read the freed page as a page table (AX4), found as a use after free
+/// at the walk, after the free.
+#[test]
+fn an_asynchronous_flush_that_frees_page_tables_stays_synchronous() {
+    let base = [("async_ack", "true"), ("hw_speculative_fill", "true"), ("check_window", "false")];
+    for ncpu in [2, 3] {
+        assert_eq!(check("linux", ncpu, "lazy_free_tables", &base), Outcome::Verified, "{ncpu} CPUs");
+    }
+    let mut opts = base.to_vec();
+    opts.push(("async_freed_tables", "true"));
+    let o = check("linux", 2, "lazy_free_tables", &opts);
+    let Outcome::Violation { property, message, .. } = &o else { panic!("{o:?}") };
+    assert_eq!(property.code(), "G-STALE");
+    assert!(message.contains("as a page table") && message.contains("freed"), "{message}");
+}

@@ -419,7 +419,7 @@ fn other_bundled_configurations_are_refused_with_a_reason() {
         (
             "linux",
             "unmap_touch",
-            "line 106: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
+            "line 110: a `for` loop over a CPU mask visits CPUs in index order, and its body takes steps",
         ),
         ("dragonfly", "unmap_free", "line 127: arithmetic on a CPU number"),
     ];
