@@ -581,6 +581,26 @@ fn an_ipi_may_be_lost_only_while_pending_and_within_the_budget() {
     }
 }
 
+/// Every pending vector, and only a pending one, may be lost (docs/model-language.md,
+/// "Lost IPIs": a pending IPI, an IRR bit, may be lost): with V and HI both pending
+/// either may go, with V alone only V.
+#[test]
+fn each_pending_vector_and_no_other_may_be_lost() {
+    let src = LAPIC.replace("option hw_irr_latch = true;", "option hw_irr_latch = true;\noption hw_ipi_loss = 1;");
+    let p = program(&src);
+    let mut s = session(&p, 2, "s", &[]);
+    let losses =
+        |s: &mut Session| s.enabled().into_iter().filter(|c| matches!(c, Choice::Lose(..))).collect::<Vec<_>>();
+    s.step(Choice::Step(0)).expect("send V");
+    assert_eq!(losses(&mut s), vec![Choice::Lose(1, 0)], "HI is not pending");
+    s.step(Choice::Step(0)).expect("send V again: merged");
+    s.step(Choice::Step(0)).expect("send HI");
+    assert_eq!(losses(&mut s), vec![Choice::Lose(1, 0), Choice::Lose(1, 1)]);
+    let e = s.step(Choice::Lose(1, 1)).expect("HI lost").effects.clone();
+    assert_eq!(e, vec![Effect::IpiLost { cpu: 1, vector: 1 }]);
+    assert_eq!(s.state().cpus[1].irr, 1 << 0, "V is still pending");
+}
+
 /// The broadcast invalidation is narrated with the names of the model's architecture:
 /// the arm64 model's step log says TLBI VALE1IS and DSB ISH, never AMD's INVLPGB and
 /// TLBSYNC; an x86 model says INVLPGB and TLBSYNC.

@@ -215,6 +215,45 @@ fn same_and_lower_classes_stay_masked_a_higher_class_nests_and_eoi_clears_the_hi
     assert_eq!(irqs(&mut s, 1), vec![Choice::Irq(1, LOWER)]);
 }
 
+/// The processor-priority class is that of the highest vector in service, whatever the
+/// order the model declares its vectors in (§11.8.3.1): here the higher vector is
+/// declared second, and while it is in service the lower one, pending, stays masked.
+const LAPIC_HIGH_DECLARED_SECOND: &str = r#"
+model "lapic in-service priority, the high vector declared second";
+cpus 2..2 default 2;
+vector LOW = 0x40;
+vector HIGH = 0x80;
+shared w = 0;
+handler LOW { eoi(); }
+handler HIGH {
+    enable_interrupts();
+    local x = w;
+    eoi();
+}
+proc sender() {
+    send_ipi(bit(1), HIGH);
+    send_ipi(bit(1), LOW);
+}
+scenario s { cpu 0: sender(); cpu 1: idle; }
+"#;
+
+#[test]
+fn a_vector_in_service_masks_a_lower_class_declared_before_it() {
+    let (low, high) = (0u8, 1u8);
+    let p = program(LAPIC_HIGH_DECLARED_SECOND);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(0)).expect("send HIGH");
+    s.step(Choice::Irq(1, high)).expect("HIGH delivered");
+    s.step(Choice::Step(1)).expect("the handler sets IF before its EOI");
+    s.step(Choice::Step(0)).expect("send LOW");
+    assert_eq!(s.state().cpus[1].isr, 1 << high);
+    assert_eq!(s.state().cpus[1].irr, 1 << low);
+    assert_eq!(irqs(&mut s, 1), vec![], "class 8 in service masks class 4");
+    s.step(Choice::Step(1)).expect("HIGH's handler reads");
+    s.step(Choice::Step(1)).expect("HIGH's EOI and IRET");
+    assert_eq!(irqs(&mut s, 1), vec![Choice::Irq(1, low)], "nothing in service: LOW is delivered");
+}
+
 // ---------------------------------------------------------------------------------------
 // NMIs (Intel SDM Vol. 3A §7.7.1, §6.7.1 in editions before 2024, "Handling Multiple
 // NMIs": while an NMI handler runs, further NMIs are blocked until the next IRET, and one
@@ -283,6 +322,20 @@ fn a_second_nmi_during_the_handler_is_latched_and_runs_after_the_first_returns()
     assert_eq!(nmi_depth(&s), 0);
     let n = (0..s.state().mem.len() as u32).find(|&a| s.machine().addr_name(a) == "n").unwrap();
     assert_eq!(s.state().mem[n as usize], 2, "the handlers ran one after the other, not interleaved");
+}
+
+/// An NMI may arrive while the handler of another runs (§7.7.1: it is held pending, not
+/// refused), so the environment offers it until one is latched.
+#[test]
+fn a_second_nmi_may_arrive_while_the_first_handler_runs() {
+    let p = program(NMI);
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Nmi(0)).expect("first NMI");
+    assert_eq!(nmi_depth(&s), 1);
+    assert!(s.enabled().contains(&Choice::Nmi(0)), "one NMI left, none latched: {:?}", s.enabled());
+    s.step(Choice::Nmi(0)).expect("second NMI, latched");
+    assert!(s.state().cpus[0].nmi_latch);
+    assert!(!s.enabled().contains(&Choice::Nmi(0)), "{:?}", s.enabled());
 }
 
 // ---------------------------------------------------------------------------------------
