@@ -581,6 +581,51 @@ fn an_ipi_may_be_lost_only_while_pending_and_within_the_budget() {
     }
 }
 
+/// The same for a vector declared second: while HI is in service a second HI waits in
+/// the IRR with the latch (SDM vol. 3A §11.8.4: "the IRR and ISR can queue two
+/// interrupts for each interrupt vector") and is dropped without it (`hw_irr_latch`).
+#[test]
+fn the_in_service_latch_holds_for_every_vector() {
+    let src = LAPIC.replace(
+        "proc sender() { send_ipi(bit(1), V); send_ipi(bit(1), V); send_ipi(bit(1), HI); }",
+        "proc sender() { send_ipi(bit(1), HI); send_ipi(bit(1), HI); }",
+    );
+    for (latch, expect_pending) in [("true", true), ("false", false)] {
+        let p = program(&src);
+        let mut s = session(&p, 2, "s", &[("hw_irr_latch", latch)]);
+        s.step(Choice::Step(0)).expect("send HI");
+        s.step(Choice::Irq(1, 1)).expect("deliver HI");
+        assert_eq!(s.state().cpus[1].isr, 1 << 1);
+        let e = s.step(Choice::Step(0)).expect("send HI again").effects.clone();
+        if expect_pending {
+            assert!(e.contains(&Effect::IpiPending { cpu: 1, vector: 1 }), "{e:?}");
+            assert_eq!(s.state().cpus[1].irr, 1 << 1);
+        } else {
+            assert!(e.contains(&Effect::IpiDropped { cpu: 1, vector: 1 }), "{e:?}");
+            assert_eq!(s.state().cpus[1].irr, 0);
+        }
+    }
+}
+
+/// The IRR holds one bit per vector: an IPI of a vector already pending collapses into
+/// that bit (SDM vol. 3A §11.8.4, "Interrupt Acceptance for Fixed Interrupts": "any
+/// additional interrupts issued for the same interrupt vector are collapsed into the
+/// single bit in the IRR"), for every vector, not only the first declared.
+#[test]
+fn a_second_ipi_of_any_pending_vector_merges() {
+    let src = LAPIC.replace("send_ipi(bit(1), HI); }", "send_ipi(bit(1), HI); send_ipi(bit(1), HI); }");
+    let p = program(&src);
+    let mut s = session(&p, 2, "s", &[]);
+    for _ in 0..2 {
+        s.step(Choice::Step(0)).expect("send V");
+    }
+    let e = s.step(Choice::Step(0)).expect("send HI").effects.clone();
+    assert!(e.contains(&Effect::IpiPending { cpu: 1, vector: 1 }), "{e:?}");
+    let e = s.step(Choice::Step(0)).expect("send HI again").effects.clone();
+    assert!(e.contains(&Effect::IpiMerged { cpu: 1, vector: 1 }), "{e:?}");
+    assert_eq!(s.state().cpus[1].irr, 1 << 0 | 1 << 1);
+}
+
 /// Every pending vector, and only a pending one, may be lost (docs/model-language.md,
 /// "Lost IPIs": a pending IPI, an IRR bit, may be lost): with V and HI both pending
 /// either may go, with V alone only V.

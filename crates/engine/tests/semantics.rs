@@ -583,6 +583,44 @@ proc f() {
 scenario s { cpu 0: f() in mm; }
 "#;
 
+/// CPU 0 walks for 0x1000 (its TLB and its paging-structure cache fill), then INVLPGs
+/// another page, which drops the cache's entry for the address space (§4.10.4.1) but not
+/// the TLB's entry for 0x1000.
+const PSC_REFILL: &str = r#"
+model "a speculative walk that only refills the paging-structure cache";
+option hw_speculative_fill = true;
+aspace mm;
+map mm 0x1000 writable;
+map mm 0x2000 writable;
+map mm 0x3000 table;
+proc f() {
+    user_load(0x1000);
+    invlpg(0x2000);
+    pause();
+}
+scenario s { cpu 0: f() in mm; }
+"#;
+
+/// A speculative walk for a page the TLB already caches still walks the upper level and
+/// may cache the entry it reads (§4.10.3.1), and leaves the TLB's one entry for the page
+/// as it was: no second translation of the same page.
+#[test]
+fn a_speculative_walk_for_a_cached_page_refills_only_the_paging_structure_cache() {
+    let p = program(PSC_REFILL);
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Step(0)).expect("user_load");
+    s.step(Choice::Step(0)).expect("invlpg");
+    assert!(s.state().cpus[0].psc.is_empty());
+    assert_eq!(s.state().cpus[0].tlb.len(), 1);
+    let slot = s.machine().slots().iter().position(|sl| sl.va == 0x1000 && !sl.table).expect("slot") as u16;
+    assert!(s.enabled().contains(&Choice::Fill(0, slot)), "{:?}", s.enabled());
+    let e = s.step(Choice::Fill(0, slot)).expect("the speculative walk").effects.clone();
+    assert!(e.iter().any(|e| matches!(e, Effect::PscFill { cpu: 0, .. })), "{e:?}");
+    assert!(!e.iter().any(|e| matches!(e, Effect::TlbFill { .. })), "{e:?}");
+    assert_eq!(s.state().cpus[0].tlb.len(), 1, "one entry for the page");
+    assert_eq!(s.state().cpus[0].psc.len(), 1);
+}
+
 /// A walk caches the upper-level entry of the address space it walks (SDM vol. 3A
 /// §4.10.3.1), a NOFLUSH CR3 load keeps the other space's, and INVLPG drops the entries of
 /// the current address space only, whatever the address (§4.10.4.1): the first INVLPG in
