@@ -583,6 +583,42 @@ proc f() {
 scenario s { cpu 0: f() in mm; }
 "#;
 
+/// A free frame can carry the G-DIRTY flags: the kernel may hold it clean
+/// (`page_clean`), and a store through a stale TLB entry (itself G-STALE) reaches it.
+const ALLOC_AFTER_FREE: &str = r#"
+model "a frame allocated again";
+aspace mm;
+map mm 0x1000 writable;
+proc t() {
+    user_store(0x1000);
+    local f = pte_clear(mm, 0x1000);
+    free_page(f);
+    page_clean(f);
+    user_store(0x1000);
+    local g = alloc_page();
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+/// `alloc_page` hands out a new page: nothing the kernel held of the frame's previous
+/// life carries over, neither a clean copy on disk nor a store no dirty bit recorded
+/// (docs/model-language.md, G-DIRTY), whatever the free frame carried.
+#[test]
+fn an_allocated_frame_starts_neither_clean_nor_with_an_unseen_store() {
+    let p = program(ALLOC_AFTER_FREE);
+    let mut s = session(&p, 1, "s", &[]);
+    for _ in 0..4 {
+        s.step(Choice::Step(0)).expect("store, pte_clear, free, page_clean");
+    }
+    let st = s.step(Choice::Step(0)).expect("a store through the stale entry");
+    assert_eq!(st.violation.as_ref().map(|v| v.property.code()), Some("G-STALE"));
+    let f = s.state().frames[0];
+    assert!(!f.allocated && f.clean && f.unseen, "{f:?}");
+    s.step(Choice::Step(0)).expect("alloc_page");
+    let f = s.state().frames[0];
+    assert!(f.allocated && !f.clean && !f.unseen, "{f:?}");
+}
+
 /// CPU 0 walks for 0x1000 (its TLB and its paging-structure cache fill), then INVLPGs
 /// another page, which drops the cache's entry for the address space (§4.10.4.1) but not
 /// the TLB's entry for 0x1000.
