@@ -646,6 +646,96 @@ fn each_pending_vector_and_no_other_may_be_lost() {
     assert_eq!(s.state().cpus[1].irr, 1 << 0, "V is still pending");
 }
 
+/// CPU 0 issues a broadcast invalidation and waits for it, then raises `flag` and waits
+/// for `ack`; CPU 1 waits for `flag`, then acknowledges.
+const WAITS: &str = r#"
+model "waits";
+cpus 2..2 default 2;
+aspace mm;
+map mm 0x1000 writable;
+shared flag = 0;
+shared ack = 0;
+proc ask() {
+    invlpgb(mm, 0x1000);
+    tlbsync();
+    flag = 1;
+    while (ack == 0) { pause(); }
+}
+proc answer() {
+    while (flag == 0) { pause(); }
+    ack = 1;
+}
+scenario s { cpu 0: ask() in mm; cpu 1: answer() in mm; }
+"#;
+
+/// `Machine::wait` (what the stepper and a deadlock report say a CPU waits for) names
+/// the loop the CPU sits on, and only while the CPU waits: a spin loop whose condition
+/// still holds, or a TLBSYNC with a broadcast of its own CPU in flight (AMD APM vol. 3,
+/// TLBSYNC: it waits for the CPU's earlier INVLPGBs to complete).
+#[test]
+fn a_wait_is_reported_only_while_the_cpu_waits_and_names_its_own_loop() {
+    let p = program(WAITS);
+    let mut s = session(&p, 2, "s", &[]);
+    let m = s.machine().clone();
+    let w = m.wait(s.state(), 1).expect("CPU 1 waits for flag");
+    assert_eq!(w.condition, "flag == 0");
+    assert_eq!(w.reads, Some(("flag".to_string(), 0)));
+    assert!(m.wait(s.state(), 0).is_none(), "CPU 0 is about to issue, not waiting");
+    s.step(Choice::Step(0)).expect("invlpgb");
+    let w = m.wait(s.state(), 0).expect("TLBSYNC waits for the broadcast");
+    assert!(w.condition.contains("TLBSYNC"), "{}", w.condition);
+    s.step(Choice::Bcast(0, 0)).expect("reaches CPU 0");
+    s.step(Choice::Bcast(1, 0)).expect("reaches CPU 1");
+    assert!(m.wait(s.state(), 0).is_none(), "at TLBSYNC with nothing in flight: no wait");
+    s.step(Choice::Step(0)).expect("tlbsync");
+    s.step(Choice::Step(0)).expect("flag = 1");
+    assert!(m.wait(s.state(), 1).is_none(), "flag is 1: CPU 1's loop would exit");
+    let w = m.wait(s.state(), 0).expect("CPU 0 waits for ack");
+    assert_eq!(w.condition, "ack == 0");
+}
+
+/// CPU 1 masks interrupts and waits for `go`; CPU 0 sends it X, the second vector
+/// declared, and waits for X's handler to acknowledge.
+const MASKED_WAIT: &str = r#"
+model "a wait with interrupts masked";
+cpus 2..2 default 2;
+vector V = 0x40;
+vector X = 0x80;
+shared go = 0;
+shared ack = 0;
+handler V { eoi(); }
+handler X { ack = 1; eoi(); }
+proc ask() {
+    send_ipi(bit(1), X);
+    while (ack == 0) { pause(); }
+}
+proc masked() {
+    disable_interrupts();
+    while (go == 0) { pause(); }
+}
+scenario s { cpu 0: ask(); cpu 1: masked(); }
+"#;
+
+/// With IF=0 the CPU takes no maskable interrupt (SDM vol. 3A §7.8.1, "Masking Maskable
+/// Hardware Interrupts", §6.8.1 before 2024), so a waiter with IF=0 and an IPI pending
+/// that would end another CPU's wait is a deadlock, not a lost IPI, whichever vector is
+/// pending: the report names it.
+#[test]
+fn a_waiter_with_interrupts_masked_and_any_vector_pending_is_a_deadlock() {
+    let p = program(MASKED_WAIT);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(1)).expect("cli");
+    s.step(Choice::Step(0)).expect("send X");
+    assert_eq!(s.state().cpus[1].irr, 1 << 1);
+    let m = s.machine().clone();
+    let w = m.wait(s.state(), 1).expect("CPU 1 waits");
+    assert!(!w.interrupts_enabled);
+    assert_eq!(w.masked, vec!["X".to_string()]);
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-DEADLOCK", "{}", stuck.message);
+    assert!(stuck.message.contains("its pending X can never be taken"), "{}", stuck.message);
+}
+
 /// The broadcast invalidation is narrated with the names of the model's architecture:
 /// the arm64 model's step log says TLBI VALE1IS and DSB ISH, never AMD's INVLPGB and
 /// TLBSYNC; an x86 model says INVLPGB and TLBSYNC.
