@@ -699,6 +699,7 @@ fn a_wait_is_reported_only_while_the_cpu_waits_and_names_its_own_loop() {
 const MASKED_WAIT: &str = r#"
 model "a wait with interrupts masked";
 cpus 2..2 default 2;
+option hw_ipi_loss = 0;
 vector V = 0x40;
 vector X = 0x80;
 shared go = 0;
@@ -719,9 +720,9 @@ scenario s { cpu 0: ask(); cpu 1: masked(); }
 /// With IF=0 the CPU takes no maskable interrupt (SDM vol. 3A §7.8.1, "Masking Maskable
 /// Hardware Interrupts", §6.8.1 before 2024), so a waiter with IF=0 and an IPI pending
 /// that would end another CPU's wait is a deadlock, not a lost IPI, whichever vector is
-/// pending: the report names it.
+/// pending: the report names it. With nothing pending the same wait is G-NOLOST.
 #[test]
-fn a_waiter_with_interrupts_masked_and_any_vector_pending_is_a_deadlock() {
+fn a_masked_waiter_is_a_deadlock_with_any_vector_pending_and_g_nolost_with_none() {
     let p = program(MASKED_WAIT);
     let mut s = session(&p, 2, "s", &[]);
     s.step(Choice::Step(1)).expect("cli");
@@ -734,6 +735,14 @@ fn a_waiter_with_interrupts_masked_and_any_vector_pending_is_a_deadlock() {
     let stuck = m.stuck(s.state()).expect("no choice is enabled");
     assert_eq!(stuck.property.code(), "G-DEADLOCK", "{}", stuck.message);
     assert!(stuck.message.contains("its pending X can never be taken"), "{}", stuck.message);
+    // The IPI lost instead: nothing is pending that IF=0 holds back, and the wait that
+    // never ends is a lost shootdown, not a deadlock.
+    let mut s = session(&p, 2, "s", &[("hw_ipi_loss", "1")]);
+    s.step(Choice::Step(1)).expect("cli");
+    s.step(Choice::Step(0)).expect("send X");
+    s.step(Choice::Lose(1, 1)).expect("X lost");
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
 }
 
 /// The broadcast invalidation is narrated with the names of the model's architecture:
