@@ -745,6 +745,59 @@ fn a_masked_waiter_is_a_deadlock_with_any_vector_pending_and_g_nolost_with_none(
     assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
 }
 
+/// CPU 1's handler waits for `lock` to be released. In `held`, CPU 1's own thread took
+/// the lock and was interrupted holding it; in `other`, CPU 0 took it and finished, and
+/// the handler interrupted nothing (CPU 1 is idle).
+const HANDLER_WAITS: &str = r#"
+model "a handler waits for a lock";
+cpus 2..2 default 2;
+vector V = 0x40;
+shared lock = 0;
+handler V {
+    while (lock != 0) { pause(); }
+    eoi();
+}
+proc holder() {
+    lock = 1;
+    pause();
+    lock = 0;
+}
+proc sender() { send_ipi(bit(1), V); }
+proc taker() {
+    lock = 1;
+    send_ipi(bit(1), V);
+}
+scenario held { cpu 0: sender(); cpu 1: holder(); }
+scenario other { cpu 0: taker(); cpu 1: idle; }
+"#;
+
+/// docs/checker.md, G-DEADLOCK: a CPU that waits in a handler while no other CPU has work
+/// left, so that only the context it interrupted could end the wait, is deadlocked with
+/// itself (Mach's M-D1). A handler that interrupted nothing and waits for a CPU that has
+/// finished is a wait nobody will end: G-NOLOST.
+#[test]
+fn a_handler_waiting_for_the_code_it_interrupted_is_a_deadlock_with_itself() {
+    let p = program(HANDLER_WAITS);
+    let mut s = session(&p, 2, "held", &[]);
+    s.step(Choice::Step(1)).expect("CPU 1 takes the lock");
+    s.step(Choice::Step(0)).expect("send V");
+    s.step(Choice::Irq(1, 0)).expect("V interrupts the holder");
+    let m = s.machine().clone();
+    assert!(m.wait(s.state(), 1).expect("the handler waits").self_deadlock);
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-DEADLOCK", "{}", stuck.message);
+    assert!(stuck.message.contains("only the code it interrupted on CPU 1"), "{}", stuck.message);
+
+    let mut s = session(&p, 2, "other", &[]);
+    s.step(Choice::Step(0)).expect("CPU 0 takes the lock");
+    s.step(Choice::Step(0)).expect("send V");
+    s.step(Choice::Irq(1, 0)).expect("V on the idle CPU 1");
+    let m = s.machine().clone();
+    assert!(!m.wait(s.state(), 1).expect("the handler waits").self_deadlock);
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
+}
+
 /// The broadcast invalidation is narrated with the names of the model's architecture:
 /// the arm64 model's step log says TLBI VALE1IS and DSB ISH, never AMD's INVLPGB and
 /// TLBSYNC; an x86 model says INVLPGB and TLBSYNC.
