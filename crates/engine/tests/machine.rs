@@ -798,6 +798,46 @@ fn a_handler_waiting_for_the_code_it_interrupted_is_a_deadlock_with_itself() {
     assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
 }
 
+/// CPU 0 runs `sleeper` (priority 1), which blocks on a channel nobody wakes; then
+/// `waiter` (priority 2) waits for `flag`, yielding each round; no thread will set it.
+const YIELDING_OVER_A_SLEEPER: &str = r#"
+model "a yielding waiter over a sleeping thread";
+cpus 1..1 default 1;
+shared flag = 0;
+proc sleeper() { sleep(1); }
+proc waiter() {
+    while (flag == 0) { yield(); }
+}
+scenario s { cpu 0: sleeper() prio 1; thread 0: waiter() prio 2; }
+"#;
+
+/// docs/checker.md, G-NOLOST: a waiter that yields in vain is a livelock by priority
+/// inversion only when a *runnable* thread of lower priority is queued on its CPU and
+/// never gets it (wait.rs, DI_R3). A lower thread that sleeps is no such thread: it could
+/// not run anyway. The wait is a lost shootdown, and the report names the sleeper as
+/// such, not as starved.
+#[test]
+fn a_yielding_waiter_over_a_sleeping_thread_is_a_lost_shootdown_not_a_livelock() {
+    let p = program(YIELDING_OVER_A_SLEEPER);
+    let mut s = session(&p, 1, "s", &[]);
+    let mut steps = 0;
+    while s.machine().stuck(s.state()).is_none() {
+        let en = s.enabled();
+        // The sleeper first, to its sleep; then whatever the scheduler offers.
+        let ch = en.iter().find(|c| matches!(c, Choice::Step(_))).or(en.first()).copied().expect("a choice");
+        s.step(ch).expect("step");
+        steps += 1;
+        assert!(steps < 20, "never stuck");
+    }
+    assert!(s.state().threads.iter().any(|t| !t.runnable()), "the sleeper sleeps");
+    let stuck = s.machine().stuck(s.state()).expect("stuck");
+    assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
+    assert!(stuck.message.starts_with("Lost shootdown"), "{}", stuck.message);
+    assert!(stuck.message.contains("yielding each round in vain"), "{}", stuck.message);
+    assert!(stuck.message.contains("sleeps on wait channel 1"), "{}", stuck.message);
+    assert!(!stuck.message.contains("never runs"), "{}", stuck.message);
+}
+
 /// The broadcast invalidation is narrated with the names of the model's architecture:
 /// the arm64 model's step log says TLBI VALE1IS and DSB ISH, never AMD's INVLPGB and
 /// TLBSYNC; an x86 model says INVLPGB and TLBSYNC.
