@@ -581,6 +581,263 @@ fn an_ipi_may_be_lost_only_while_pending_and_within_the_budget() {
     }
 }
 
+/// The same for a vector declared second: while HI is in service a second HI waits in
+/// the IRR with the latch (SDM vol. 3A §11.8.4: "the IRR and ISR can queue two
+/// interrupts for each interrupt vector") and is dropped without it (`hw_irr_latch`).
+#[test]
+fn the_in_service_latch_holds_for_every_vector() {
+    let src = LAPIC.replace(
+        "proc sender() { send_ipi(bit(1), V); send_ipi(bit(1), V); send_ipi(bit(1), HI); }",
+        "proc sender() { send_ipi(bit(1), HI); send_ipi(bit(1), HI); }",
+    );
+    for (latch, expect_pending) in [("true", true), ("false", false)] {
+        let p = program(&src);
+        let mut s = session(&p, 2, "s", &[("hw_irr_latch", latch)]);
+        s.step(Choice::Step(0)).expect("send HI");
+        s.step(Choice::Irq(1, 1)).expect("deliver HI");
+        assert_eq!(s.state().cpus[1].isr, 1 << 1);
+        let e = s.step(Choice::Step(0)).expect("send HI again").effects.clone();
+        if expect_pending {
+            assert!(e.contains(&Effect::IpiPending { cpu: 1, vector: 1 }), "{e:?}");
+            assert_eq!(s.state().cpus[1].irr, 1 << 1);
+        } else {
+            assert!(e.contains(&Effect::IpiDropped { cpu: 1, vector: 1 }), "{e:?}");
+            assert_eq!(s.state().cpus[1].irr, 0);
+        }
+    }
+}
+
+/// The IRR holds one bit per vector: an IPI of a vector already pending collapses into
+/// that bit (SDM vol. 3A §11.8.4, "Interrupt Acceptance for Fixed Interrupts": "any
+/// additional interrupts issued for the same interrupt vector are collapsed into the
+/// single bit in the IRR"), for every vector, not only the first declared.
+#[test]
+fn a_second_ipi_of_any_pending_vector_merges() {
+    let src = LAPIC.replace("send_ipi(bit(1), HI); }", "send_ipi(bit(1), HI); send_ipi(bit(1), HI); }");
+    let p = program(&src);
+    let mut s = session(&p, 2, "s", &[]);
+    for _ in 0..2 {
+        s.step(Choice::Step(0)).expect("send V");
+    }
+    let e = s.step(Choice::Step(0)).expect("send HI").effects.clone();
+    assert!(e.contains(&Effect::IpiPending { cpu: 1, vector: 1 }), "{e:?}");
+    let e = s.step(Choice::Step(0)).expect("send HI again").effects.clone();
+    assert!(e.contains(&Effect::IpiMerged { cpu: 1, vector: 1 }), "{e:?}");
+    assert_eq!(s.state().cpus[1].irr, 1 << 0 | 1 << 1);
+}
+
+/// Every pending vector, and only a pending one, may be lost (docs/model-language.md,
+/// "Lost IPIs": a pending IPI, an IRR bit, may be lost): with V and HI both pending
+/// either may go, with V alone only V.
+#[test]
+fn each_pending_vector_and_no_other_may_be_lost() {
+    let src = LAPIC.replace("option hw_irr_latch = true;", "option hw_irr_latch = true;\noption hw_ipi_loss = 1;");
+    let p = program(&src);
+    let mut s = session(&p, 2, "s", &[]);
+    let losses =
+        |s: &mut Session| s.enabled().into_iter().filter(|c| matches!(c, Choice::Lose(..))).collect::<Vec<_>>();
+    s.step(Choice::Step(0)).expect("send V");
+    assert_eq!(losses(&mut s), vec![Choice::Lose(1, 0)], "HI is not pending");
+    s.step(Choice::Step(0)).expect("send V again: merged");
+    s.step(Choice::Step(0)).expect("send HI");
+    assert_eq!(losses(&mut s), vec![Choice::Lose(1, 0), Choice::Lose(1, 1)]);
+    let e = s.step(Choice::Lose(1, 1)).expect("HI lost").effects.clone();
+    assert_eq!(e, vec![Effect::IpiLost { cpu: 1, vector: 1 }]);
+    assert_eq!(s.state().cpus[1].irr, 1 << 0, "V is still pending");
+}
+
+/// CPU 0 issues a broadcast invalidation and waits for it, then raises `flag` and waits
+/// for `ack`; CPU 1 waits for `flag`, then acknowledges.
+const WAITS: &str = r#"
+model "waits";
+cpus 2..2 default 2;
+aspace mm;
+map mm 0x1000 writable;
+shared flag = 0;
+shared ack = 0;
+proc ask() {
+    invlpgb(mm, 0x1000);
+    tlbsync();
+    flag = 1;
+    while (ack == 0) { pause(); }
+}
+proc answer() {
+    while (flag == 0) { pause(); }
+    ack = 1;
+}
+scenario s { cpu 0: ask() in mm; cpu 1: answer() in mm; }
+"#;
+
+/// `Machine::wait` (what the stepper and a deadlock report say a CPU waits for) names
+/// the loop the CPU sits on, and only while the CPU waits: a spin loop whose condition
+/// still holds, or a TLBSYNC with a broadcast of its own CPU in flight (AMD APM vol. 3,
+/// TLBSYNC: it waits for the CPU's earlier INVLPGBs to complete).
+#[test]
+fn a_wait_is_reported_only_while_the_cpu_waits_and_names_its_own_loop() {
+    let p = program(WAITS);
+    let mut s = session(&p, 2, "s", &[]);
+    let m = s.machine().clone();
+    let w = m.wait(s.state(), 1).expect("CPU 1 waits for flag");
+    assert_eq!(w.condition, "flag == 0");
+    assert_eq!(w.reads, Some(("flag".to_string(), 0)));
+    assert!(m.wait(s.state(), 0).is_none(), "CPU 0 is about to issue, not waiting");
+    s.step(Choice::Step(0)).expect("invlpgb");
+    let w = m.wait(s.state(), 0).expect("TLBSYNC waits for the broadcast");
+    assert!(w.condition.contains("TLBSYNC"), "{}", w.condition);
+    s.step(Choice::Bcast(0, 0)).expect("reaches CPU 0");
+    s.step(Choice::Bcast(1, 0)).expect("reaches CPU 1");
+    assert!(m.wait(s.state(), 0).is_none(), "at TLBSYNC with nothing in flight: no wait");
+    s.step(Choice::Step(0)).expect("tlbsync");
+    s.step(Choice::Step(0)).expect("flag = 1");
+    assert!(m.wait(s.state(), 1).is_none(), "flag is 1: CPU 1's loop would exit");
+    let w = m.wait(s.state(), 0).expect("CPU 0 waits for ack");
+    assert_eq!(w.condition, "ack == 0");
+}
+
+/// CPU 1 masks interrupts and waits for `go`; CPU 0 sends it X, the second vector
+/// declared, and waits for X's handler to acknowledge.
+const MASKED_WAIT: &str = r#"
+model "a wait with interrupts masked";
+cpus 2..2 default 2;
+option hw_ipi_loss = 0;
+vector V = 0x40;
+vector X = 0x80;
+shared go = 0;
+shared ack = 0;
+handler V { eoi(); }
+handler X { ack = 1; eoi(); }
+proc ask() {
+    send_ipi(bit(1), X);
+    while (ack == 0) { pause(); }
+}
+proc masked() {
+    disable_interrupts();
+    while (go == 0) { pause(); }
+}
+scenario s { cpu 0: ask(); cpu 1: masked(); }
+"#;
+
+/// With IF=0 the CPU takes no maskable interrupt (SDM vol. 3A §7.8.1, "Masking Maskable
+/// Hardware Interrupts", §6.8.1 before 2024), so a waiter with IF=0 and an IPI pending
+/// that would end another CPU's wait is a deadlock, not a lost IPI, whichever vector is
+/// pending: the report names it. With nothing pending the same wait is G-NOLOST.
+#[test]
+fn a_masked_waiter_is_a_deadlock_with_any_vector_pending_and_g_nolost_with_none() {
+    let p = program(MASKED_WAIT);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(1)).expect("cli");
+    s.step(Choice::Step(0)).expect("send X");
+    assert_eq!(s.state().cpus[1].irr, 1 << 1);
+    let m = s.machine().clone();
+    let w = m.wait(s.state(), 1).expect("CPU 1 waits");
+    assert!(!w.interrupts_enabled);
+    assert_eq!(w.masked, vec!["X".to_string()]);
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-DEADLOCK", "{}", stuck.message);
+    assert!(stuck.message.contains("its pending X can never be taken"), "{}", stuck.message);
+    // The IPI lost instead: nothing is pending that IF=0 holds back, and the wait that
+    // never ends is a lost shootdown, not a deadlock.
+    let mut s = session(&p, 2, "s", &[("hw_ipi_loss", "1")]);
+    s.step(Choice::Step(1)).expect("cli");
+    s.step(Choice::Step(0)).expect("send X");
+    s.step(Choice::Lose(1, 1)).expect("X lost");
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
+}
+
+/// CPU 1's handler waits for `lock` to be released. In `held`, CPU 1's own thread took
+/// the lock and was interrupted holding it; in `other`, CPU 0 took it and finished, and
+/// the handler interrupted nothing (CPU 1 is idle).
+const HANDLER_WAITS: &str = r#"
+model "a handler waits for a lock";
+cpus 2..2 default 2;
+vector V = 0x40;
+shared lock = 0;
+handler V {
+    while (lock != 0) { pause(); }
+    eoi();
+}
+proc holder() {
+    lock = 1;
+    pause();
+    lock = 0;
+}
+proc sender() { send_ipi(bit(1), V); }
+proc taker() {
+    lock = 1;
+    send_ipi(bit(1), V);
+}
+scenario held { cpu 0: sender(); cpu 1: holder(); }
+scenario other { cpu 0: taker(); cpu 1: idle; }
+"#;
+
+/// docs/checker.md, G-DEADLOCK: a CPU that waits in a handler while no other CPU has work
+/// left, so that only the context it interrupted could end the wait, is deadlocked with
+/// itself (Mach's M-D1). A handler that interrupted nothing and waits for a CPU that has
+/// finished is a wait nobody will end: G-NOLOST.
+#[test]
+fn a_handler_waiting_for_the_code_it_interrupted_is_a_deadlock_with_itself() {
+    let p = program(HANDLER_WAITS);
+    let mut s = session(&p, 2, "held", &[]);
+    s.step(Choice::Step(1)).expect("CPU 1 takes the lock");
+    s.step(Choice::Step(0)).expect("send V");
+    s.step(Choice::Irq(1, 0)).expect("V interrupts the holder");
+    let m = s.machine().clone();
+    assert!(m.wait(s.state(), 1).expect("the handler waits").self_deadlock);
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-DEADLOCK", "{}", stuck.message);
+    assert!(stuck.message.contains("only the code it interrupted on CPU 1"), "{}", stuck.message);
+
+    let mut s = session(&p, 2, "other", &[]);
+    s.step(Choice::Step(0)).expect("CPU 0 takes the lock");
+    s.step(Choice::Step(0)).expect("send V");
+    s.step(Choice::Irq(1, 0)).expect("V on the idle CPU 1");
+    let m = s.machine().clone();
+    assert!(!m.wait(s.state(), 1).expect("the handler waits").self_deadlock);
+    let stuck = m.stuck(s.state()).expect("no choice is enabled");
+    assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
+}
+
+/// CPU 0 runs `sleeper` (priority 1), which blocks on a channel nobody wakes; then
+/// `waiter` (priority 2) waits for `flag`, yielding each round; no thread will set it.
+const YIELDING_OVER_A_SLEEPER: &str = r#"
+model "a yielding waiter over a sleeping thread";
+cpus 1..1 default 1;
+shared flag = 0;
+proc sleeper() { sleep(1); }
+proc waiter() {
+    while (flag == 0) { yield(); }
+}
+scenario s { cpu 0: sleeper() prio 1; thread 0: waiter() prio 2; }
+"#;
+
+/// docs/checker.md, G-NOLOST: a waiter that yields in vain is a livelock by priority
+/// inversion only when a *runnable* thread of lower priority is queued on its CPU and
+/// never gets it (wait.rs, DI_R3). A lower thread that sleeps is no such thread: it could
+/// not run anyway. The wait is a lost shootdown, and the report names the sleeper as
+/// such, not as starved.
+#[test]
+fn a_yielding_waiter_over_a_sleeping_thread_is_a_lost_shootdown_not_a_livelock() {
+    let p = program(YIELDING_OVER_A_SLEEPER);
+    let mut s = session(&p, 1, "s", &[]);
+    let mut steps = 0;
+    while s.machine().stuck(s.state()).is_none() {
+        let en = s.enabled();
+        // The sleeper first, to its sleep; then whatever the scheduler offers.
+        let ch = en.iter().find(|c| matches!(c, Choice::Step(_))).or(en.first()).copied().expect("a choice");
+        s.step(ch).expect("step");
+        steps += 1;
+        assert!(steps < 20, "never stuck");
+    }
+    assert!(s.state().threads.iter().any(|t| !t.runnable()), "the sleeper sleeps");
+    let stuck = s.machine().stuck(s.state()).expect("stuck");
+    assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
+    assert!(stuck.message.starts_with("Lost shootdown"), "{}", stuck.message);
+    assert!(stuck.message.contains("yielding each round in vain"), "{}", stuck.message);
+    assert!(stuck.message.contains("sleeps on wait channel 1"), "{}", stuck.message);
+    assert!(!stuck.message.contains("never runs"), "{}", stuck.message);
+}
+
 /// The broadcast invalidation is narrated with the names of the model's architecture:
 /// the arm64 model's step log says TLBI VALE1IS and DSB ISH, never AMD's INVLPGB and
 /// TLBSYNC; an x86 model says INVLPGB and TLBSYNC.

@@ -215,6 +215,45 @@ fn same_and_lower_classes_stay_masked_a_higher_class_nests_and_eoi_clears_the_hi
     assert_eq!(irqs(&mut s, 1), vec![Choice::Irq(1, LOWER)]);
 }
 
+/// The processor-priority class is that of the highest vector in service, whatever the
+/// order the model declares its vectors in (§11.8.3.1): here the higher vector is
+/// declared second, and while it is in service the lower one, pending, stays masked.
+const LAPIC_HIGH_DECLARED_SECOND: &str = r#"
+model "lapic in-service priority, the high vector declared second";
+cpus 2..2 default 2;
+vector LOW = 0x40;
+vector HIGH = 0x80;
+shared w = 0;
+handler LOW { eoi(); }
+handler HIGH {
+    enable_interrupts();
+    local x = w;
+    eoi();
+}
+proc sender() {
+    send_ipi(bit(1), HIGH);
+    send_ipi(bit(1), LOW);
+}
+scenario s { cpu 0: sender(); cpu 1: idle; }
+"#;
+
+#[test]
+fn a_vector_in_service_masks_a_lower_class_declared_before_it() {
+    let (low, high) = (0u8, 1u8);
+    let p = program(LAPIC_HIGH_DECLARED_SECOND);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(0)).expect("send HIGH");
+    s.step(Choice::Irq(1, high)).expect("HIGH delivered");
+    s.step(Choice::Step(1)).expect("the handler sets IF before its EOI");
+    s.step(Choice::Step(0)).expect("send LOW");
+    assert_eq!(s.state().cpus[1].isr, 1 << high);
+    assert_eq!(s.state().cpus[1].irr, 1 << low);
+    assert_eq!(irqs(&mut s, 1), vec![], "class 8 in service masks class 4");
+    s.step(Choice::Step(1)).expect("HIGH's handler reads");
+    s.step(Choice::Step(1)).expect("HIGH's EOI and IRET");
+    assert_eq!(irqs(&mut s, 1), vec![Choice::Irq(1, low)], "nothing in service: LOW is delivered");
+}
+
 // ---------------------------------------------------------------------------------------
 // NMIs (Intel SDM Vol. 3A §7.7.1, §6.7.1 in editions before 2024, "Handling Multiple
 // NMIs": while an NMI handler runs, further NMIs are blocked until the next IRET, and one
@@ -283,6 +322,20 @@ fn a_second_nmi_during_the_handler_is_latched_and_runs_after_the_first_returns()
     assert_eq!(nmi_depth(&s), 0);
     let n = (0..s.state().mem.len() as u32).find(|&a| s.machine().addr_name(a) == "n").unwrap();
     assert_eq!(s.state().mem[n as usize], 2, "the handlers ran one after the other, not interleaved");
+}
+
+/// An NMI may arrive while the handler of another runs (§7.7.1: it is held pending, not
+/// refused), so the environment offers it until one is latched.
+#[test]
+fn a_second_nmi_may_arrive_while_the_first_handler_runs() {
+    let p = program(NMI);
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Nmi(0)).expect("first NMI");
+    assert_eq!(nmi_depth(&s), 1);
+    assert!(s.enabled().contains(&Choice::Nmi(0)), "one NMI left, none latched: {:?}", s.enabled());
+    s.step(Choice::Nmi(0)).expect("second NMI, latched");
+    assert!(s.state().cpus[0].nmi_latch);
+    assert!(!s.enabled().contains(&Choice::Nmi(0)), "{:?}", s.enabled());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -529,6 +582,80 @@ proc f() {
 }
 scenario s { cpu 0: f() in mm; }
 "#;
+
+/// A free frame can carry the G-DIRTY flags: the kernel may hold it clean
+/// (`page_clean`), and a store through a stale TLB entry (itself G-STALE) reaches it.
+const ALLOC_AFTER_FREE: &str = r#"
+model "a frame allocated again";
+aspace mm;
+map mm 0x1000 writable;
+proc t() {
+    user_store(0x1000);
+    local f = pte_clear(mm, 0x1000);
+    free_page(f);
+    page_clean(f);
+    user_store(0x1000);
+    local g = alloc_page();
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+/// `alloc_page` hands out a new page: nothing the kernel held of the frame's previous
+/// life carries over, neither a clean copy on disk nor a store no dirty bit recorded
+/// (docs/model-language.md, G-DIRTY), whatever the free frame carried.
+#[test]
+fn an_allocated_frame_starts_neither_clean_nor_with_an_unseen_store() {
+    let p = program(ALLOC_AFTER_FREE);
+    let mut s = session(&p, 1, "s", &[]);
+    for _ in 0..4 {
+        s.step(Choice::Step(0)).expect("store, pte_clear, free, page_clean");
+    }
+    let st = s.step(Choice::Step(0)).expect("a store through the stale entry");
+    assert_eq!(st.violation.as_ref().map(|v| v.property.code()), Some("G-STALE"));
+    let f = s.state().frames[0];
+    assert!(!f.allocated && f.clean && f.unseen, "{f:?}");
+    s.step(Choice::Step(0)).expect("alloc_page");
+    let f = s.state().frames[0];
+    assert!(f.allocated && !f.clean && !f.unseen, "{f:?}");
+}
+
+/// CPU 0 walks for 0x1000 (its TLB and its paging-structure cache fill), then INVLPGs
+/// another page, which drops the cache's entry for the address space (§4.10.4.1) but not
+/// the TLB's entry for 0x1000.
+const PSC_REFILL: &str = r#"
+model "a speculative walk that only refills the paging-structure cache";
+option hw_speculative_fill = true;
+aspace mm;
+map mm 0x1000 writable;
+map mm 0x2000 writable;
+map mm 0x3000 table;
+proc f() {
+    user_load(0x1000);
+    invlpg(0x2000);
+    pause();
+}
+scenario s { cpu 0: f() in mm; }
+"#;
+
+/// A speculative walk for a page the TLB already caches still walks the upper level and
+/// may cache the entry it reads (§4.10.3.1), and leaves the TLB's one entry for the page
+/// as it was: no second translation of the same page.
+#[test]
+fn a_speculative_walk_for_a_cached_page_refills_only_the_paging_structure_cache() {
+    let p = program(PSC_REFILL);
+    let mut s = session(&p, 1, "s", &[]);
+    s.step(Choice::Step(0)).expect("user_load");
+    s.step(Choice::Step(0)).expect("invlpg");
+    assert!(s.state().cpus[0].psc.is_empty());
+    assert_eq!(s.state().cpus[0].tlb.len(), 1);
+    let slot = s.machine().slots().iter().position(|sl| sl.va == 0x1000 && !sl.table).expect("slot") as u16;
+    assert!(s.enabled().contains(&Choice::Fill(0, slot)), "{:?}", s.enabled());
+    let e = s.step(Choice::Fill(0, slot)).expect("the speculative walk").effects.clone();
+    assert!(e.iter().any(|e| matches!(e, Effect::PscFill { cpu: 0, .. })), "{e:?}");
+    assert!(!e.iter().any(|e| matches!(e, Effect::TlbFill { .. })), "{e:?}");
+    assert_eq!(s.state().cpus[0].tlb.len(), 1, "one entry for the page");
+    assert_eq!(s.state().cpus[0].psc.len(), 1);
+}
 
 /// A walk caches the upper-level entry of the address space it walks (SDM vol. 3A
 /// §4.10.3.1), a NOFLUSH CR3 load keeps the other space's, and INVLPG drops the entries of

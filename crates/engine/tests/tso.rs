@@ -573,3 +573,41 @@ fn a_cpus_own_speculative_fill_sees_a_mapping_only_its_buffer_holds() {
     s.step(Choice::Fill(0, 0)).expect("the speculative fill");
     assert_eq!(s.state().cpus[0].tlb.iter().map(|e| e.frame).collect::<Vec<_>>(), vec![0]);
 }
+
+/// A walk commits the buffer only when the buffer holds a PTE store of the CPU's own,
+/// which the walk must see. With plain stores alone it leaves them buffered: the
+/// processor sets a paging-structure entry's accessed flag only "if it is not already
+/// set" (SDM vol. 3A §5.8 "Accessed and Dirty Flags", §4.8 before 2024), so a walk
+/// through an accessed entry does no locked update and waits for no older store, and a
+/// walk is no serializing instruction (§9.3, §8.3 before 2024). The model keeps the
+/// weaker of the two machines, as for interrupt delivery above.
+const STORE_THEN_WALK: &str = r#"
+model "store then walk";
+cpus 2..2 default 2;
+option hw_tso = true;
+aspace mm;
+map mm 0x1000 writable;
+frames 1;
+shared x = 0;
+proc t() {
+    x = 1;
+    user_load(0x1000);
+}
+proc other() { local v = x; }
+scenario s { cpu 0: t() in mm; cpu 1: other(); }
+"#;
+
+#[test]
+fn a_walk_with_only_plain_stores_in_the_buffer_leaves_them_there() {
+    let p = program(STORE_THEN_WALK);
+    let mut s = session(&p, 2, "s", &[]);
+    s.step(Choice::Step(0)).expect("x = 1");
+    assert!(s.state().cpus[0].tlb.is_empty(), "the load misses the TLB and walks");
+    let fx = s.step(Choice::Step(0)).expect("user_load").effects.clone();
+    assert!(fx.iter().any(|e| matches!(e, Effect::UserAccess { write: false, .. })), "{fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::StoreCommitted { .. })), "the walk committed x: {fx:?}");
+    assert_eq!(s.state().cpus[0].sb, vec![Store { addr: 0, value: 1 }]);
+    let x = addr(s.machine(), "x") as u32;
+    let fx = s.step(Choice::Step(1)).expect("CPU 1 reads x").effects.clone();
+    assert!(fx.contains(&Effect::Read { cpu: 1, addr: x, value: 0 }), "{fx:?}");
+}
