@@ -266,26 +266,26 @@ fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> (Kind, Send) {
     let cpus = value(rest, b"cpus: ").map(parse_hex);
     let plain = |sink: &mut Sink| (Kind::Other { name: sink.intern(name) }, Send::No);
     // The record's name, for when `finish` keeps it as a plain event.
-    let entry = |_: &mut Sink| match name {
-        b"ipi_selected" => Send::Entry(b"ipi_selected"),
-        b"ipi_cpu" => Send::Entry(b"ipi_cpu"),
-        b"ipi_all_but_self" => Send::Entry(b"ipi_all_but_self"),
-        b"ipi_self" => Send::Entry(b"ipi_self"),
-        _ => Send::Entry(b"smp_targeted_tlb_shootdown"),
-    };
-    let per_cpu = |sink: &mut Sink| if name == b"ipi_send" { Send::PerCpu } else { entry(sink) };
+    let entry = Send::Entry(match name {
+        b"ipi_selected" => b"ipi_selected",
+        b"ipi_cpu" => b"ipi_cpu",
+        b"ipi_all_but_self" => b"ipi_all_but_self",
+        b"ipi_self" => b"ipi_self",
+        _ => b"smp_targeted_tlb_shootdown",
+    });
+    let per_cpu = if name == b"ipi_send" { Send::PerCpu } else { entry };
     match name {
         b"ipi_selected" | b"ipi_cpu" | b"smp_targeted_tlb_shootdown" | b"ipi_send" => match (cpu, ipi) {
             (Some(Some(c)), Some(Some(vector))) if c < 64 => {
-                (Kind::IpiSend { targets: 1 << c, vector, all_but_self: false }, per_cpu(sink))
+                (Kind::IpiSend { targets: 1 << c, vector, all_but_self: false }, per_cpu)
             }
             (Some(Some(_)), Some(Some(vector))) => {
                 sink.warn(loc, WarningClass::Parse, "IPI target beyond CPU 63 dropped from the mask");
-                (Kind::IpiSend { targets: 0, vector, all_but_self: false }, per_cpu(sink))
+                (Kind::IpiSend { targets: 0, vector, all_but_self: false }, per_cpu)
             }
             (None, Some(Some(vector))) if name == b"ipi_selected" => match cpus {
                 // The old x86 form: the targets as a hex mask (CPU n = bit n).
-                Some(Some(targets)) => (Kind::IpiSend { targets, vector, all_but_self: false }, entry(sink)),
+                Some(Some(targets)) => (Kind::IpiSend { targets, vector, all_but_self: false }, entry),
                 Some(None) => {
                     sink.warn(
                         loc,
@@ -295,7 +295,7 @@ fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> (Kind, Send) {
                     plain(sink)
                 }
                 // arm's and riscv's form names no target.
-                None => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, entry(sink)),
+                None => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, entry),
             },
             // riscv/mips/powerpc log `ipi_send: sent` after each send.
             (None, None) if name == b"ipi_send" => plain(sink),
@@ -306,10 +306,10 @@ fn decode(msg: &[u8], sink: &mut Sink, loc: Loc) -> (Kind, Send) {
         },
         b"ipi_all_but_self" | b"ipi_all" | b"ipi_self" => match ipi {
             Some(Some(vector)) => match name {
-                b"ipi_all_but_self" => (Kind::IpiSend { targets: 0, vector, all_but_self: true }, entry(sink)),
+                b"ipi_all_but_self" => (Kind::IpiSend { targets: 0, vector, all_but_self: true }, entry),
                 b"ipi_all" => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, Send::All(b"ipi_all")),
-                // `ipi_self`: the sender, set by `line` once the row's CPU is known.
-                _ => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, entry(sink)),
+                // `ipi_self`: the sender, set by `finish` from the row's CPU.
+                _ => (Kind::IpiSend { targets: 0, vector, all_but_self: false }, entry),
             },
             _ => {
                 sink.warn_with(loc, WarningClass::Parse, || {
@@ -356,12 +356,7 @@ impl FreeBsd {
         let Some(cpu) = cpu_number(f.cpu.unwrap_or(0)) else {
             return sink.warn_with(loc, WarningClass::Parse, || cpu_limit_reason(f.cpu.unwrap_or(0)));
         };
-        let (mut kind, send) = decode(f.msg, sink, loc);
-        if let Kind::IpiSend { targets, .. } = &mut kind {
-            if event_name(f.msg) == b"ipi_self" {
-                *targets = 1u64.checked_shl(cpu as u32).unwrap_or(0);
-            }
-        }
+        let (kind, send) = decode(f.msg, sink, loc);
         self.rows.push(Row { index: f.index, cpu, ts: f.ts.unwrap_or(0), kind, loc, send });
     }
 
@@ -436,6 +431,9 @@ impl FreeBsd {
                     *targets = all & !(1u64.checked_shl(r.cpu as u32).unwrap_or(0));
                 }
                 Kind::IpiSend { targets, .. } if matches!(r.send, Send::All(_)) => *targets = all,
+                Kind::IpiSend { targets, .. } if r.send == Send::Entry(b"ipi_self") => {
+                    *targets = 1u64.checked_shl(r.cpu as u32).unwrap_or(0);
+                }
                 _ => {}
             }
             if let Kind::IpiSend { targets, .. } = kind {
