@@ -1,10 +1,11 @@
 //! Executing steps: expression evaluation, the instruction interpreter, interrupt and
 //! NMI entry, and the folding of local instructions into the next visible step.
 
+use super::compiled::{Grid, Leaf, MOp, Shape};
 use super::fault::OpName;
 use super::psc::Walk;
 use super::*;
-use crate::lang::program::{BinOp, ExprRef, Func, Op, Place, RmwOp, UnOp};
+use crate::lang::program::{BinOp, ExprRef, Func, Place, RmwOp, UnOp};
 
 /// Local instructions a CPU may run between two visible steps before we call it a
 /// runaway loop.
@@ -29,16 +30,16 @@ impl Machine {
                 if self.yield_gives_cpu(s, c) {
                     return Err(not_enabled(Refused::Yielding));
                 }
-                let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
+                let line = self.code.procs[a.proc as usize][a.pc as usize].line;
                 let mut violation = None;
                 let start = fx.len();
-                self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line: ins.line, error: m })?;
+                self.exec(s, c, fx, &mut violation).map_err(|m| Fault { cpu: c as u8, line, error: m })?;
                 // Judged before `settle`, which may retire what this step just read.
                 if let Some(v) = self.check_retired(s, c, &fx[start..]) {
                     violation.get_or_insert(v);
                 }
                 self.settle(s, c, fx)?;
-                Ok(Stepped { cpu: c as u8, at: Some((a.proc, a.pc)), line: ins.line, violation })
+                Ok(Stepped { cpu: c as u8, at: Some((a.proc, a.pc)), line, violation })
             }
             Choice::Irq(_, v) => {
                 if self.deliverable(&s.cpus[c]) != Some(v) {
@@ -182,10 +183,20 @@ impl Machine {
     pub(super) fn settle(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>) -> Result<(), Fault> {
         let mut fuel = FUEL;
         let mut violation = None;
-        while let Some(a) = s.cpus[c].stack.last() {
-            let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
+        while let Some(a) = s.cpus[c].stack.last_mut() {
+            let ins = &self.code.procs[a.proc as usize][a.pc as usize];
             if ins.visible {
                 return Ok(());
+            }
+            // Most of what a CPU passes between steps is jumps (loops, and the branches
+            // on options that compiled.rs resolved): taken here, without a dispatch.
+            if let Kind::Jump(t) = ins.kind {
+                if fuel == 0 {
+                    return Err(Fault { cpu: c as u8, line: ins.line, error: RunError::RunawayLoop { fuel: FUEL } });
+                }
+                fuel -= 1;
+                a.pc = t;
+                continue;
             }
             // An assertion over locals that fails is a violation like any other, so it
             // needs a step to be reported from: the CPU stops in front of it, and its next
@@ -216,7 +227,7 @@ impl Machine {
     fn exec(&self, s: &mut State, c: usize, fx: &mut Vec<Effect>, violation: &mut Option<Violation>) -> R<()> {
         let c8 = c as u8;
         let a = *s.cpus[c].stack.last().ok_or(RunError::Internal("idle CPU"))?;
-        let ins = self.prog.procs[a.proc as usize].code[a.pc as usize];
+        let ins = &self.code.procs[a.proc as usize][a.pc as usize];
         let mut next = a.pc + 1;
         let mut read = None;
         if self.hw.tso && tso::drains_first(&ins.kind) {
@@ -924,40 +935,138 @@ impl Machine {
         e: ExprRef,
         c: usize,
         locals: &[i32],
+        mem: (&[i32], &[Store]),
+        read: &mut Option<(u32, i32)>,
+    ) -> R<i32> {
+        let ops = &self.code.ops[e.start as usize..e.start as usize + e.len as usize];
+        if ops.len() > 1 {
+            if let Some(sh) = self.code.shape(e) {
+                return self.eval_shape(sh, c, locals, mem, read);
+            }
+        }
+        self.eval_ops(ops, c, locals, mem, read)
+    }
+
+    /// A function of the expression language on its arguments.
+    fn func(&self, f: Func, a: &[i32]) -> R<i32> {
+        Ok(match f {
+            Func::Bit => {
+                if !(0..32).contains(&a[0]) {
+                    return Err(RunError::BitOutsideMask { bit: a[0] });
+                }
+                (1u32 << a[0]) as i32
+            }
+            Func::AllCpus => self.all_cpus() as i32,
+            Func::Has => (a[1] >= 0 && a[1] < 32 && (a[0] as u32) & (1 << a[1]) != 0) as i32,
+            Func::Lowest => {
+                if a[0] == 0 {
+                    -1
+                } else {
+                    a[0].trailing_zeros() as i32
+                }
+            }
+            Func::Popcount => a[0].count_ones() as i32,
+            Func::Min => a[0].min(a[1]),
+            Func::Max => a[0].max(a[1]),
+        })
+    }
+
+    /// What the ops of `sh` evaluate to, as `eval_ops` would evaluate them.
+    #[inline]
+    fn eval_shape(
+        &self,
+        sh: &Shape,
+        c: usize,
+        locals: &[i32],
         (mem, sb): (&[i32], &[Store]),
         read: &mut Option<(u32, i32)>,
     ) -> R<i32> {
-        // Most expressions are a single constant or local: skip the stack machine.
-        if e.len == 1 {
-            match self.prog.ops[e.start as usize] {
-                Op::Int(v) => return Ok(v),
-                Op::Local(l) => return locals.get(l as usize).copied().ok_or(RunError::Internal("local out of range")),
+        let leaf = |l: Leaf, read: &mut Option<(u32, i32)>| -> R<i32> {
+            match l {
+                Leaf::Int(v) => Ok(v),
+                Leaf::Local(l) => locals.get(l as usize).copied().ok_or(RunError::Internal("local out of range")),
+                Leaf::SelfCpu => Ok(c as i32),
+                Leaf::At(addr) => Self::load(mem, sb, addr, read),
+                Leaf::Mine { base, n, var } => {
+                    let addr = if c < n as usize { base + c as u32 } else { self.index(c, var, &[])? };
+                    Self::load(mem, sb, addr, read)
+                }
+            }
+        };
+        let load = |g: Grid, i: Leaf, j: Leaf, read: &mut Option<(u32, i32)>| -> R<i32> {
+            let (i, j) = (leaf(i, read)?, leaf(j, read)?);
+            let addr = if (i as u32) < g.rows && (j as u32) < g.cols {
+                g.base + i as u32 * g.cols + j as u32
+            } else {
+                self.index(c, g.var, &[i, j][..g.rank as usize])?
+            };
+            Self::load(mem, sb, addr, read)
+        };
+        match *sh {
+            Shape::Bin(b, x, y) => {
+                let x = leaf(x, read)?;
+                binary(b, x, leaf(y, read)?)
+            }
+            Shape::Func(f, x) => self.func(f, &[leaf(x, read)?]),
+            Shape::Load(g, i, j) => load(g, i, j, read),
+            Shape::LoadBin(g, i, j, b, y) => {
+                let x = load(g, i, j, read)?;
+                binary(b, x, leaf(y, read)?)
+            }
+        }
+    }
+
+    /// A shared word as CPU c reads it (its store buffer forwards), recorded in `read`.
+    fn load(mem: &[i32], sb: &[Store], addr: u32, read: &mut Option<(u32, i32)>) -> R<i32> {
+        let v = tso::forward(mem, sb, addr).ok_or(RunError::Internal("shared memory is not available here"))?;
+        *read = Some((addr, v));
+        Ok(v)
+    }
+
+    pub(super) fn eval_ops(
+        &self,
+        ops: &[MOp],
+        c: usize,
+        locals: &[i32],
+        (mem, sb): (&[i32], &[Store]),
+        read: &mut Option<(u32, i32)>,
+    ) -> R<i32> {
+        // Most expressions are a single constant, local or load: skip the stack machine.
+        if let [op] = ops {
+            match *op {
+                MOp::Int(v) => return Ok(v),
+                MOp::Local(l) => {
+                    return locals.get(l as usize).copied().ok_or(RunError::Internal("local out of range"))
+                }
+                MOp::LoadAt(addr) => return Self::load(mem, sb, addr, read),
+                MOp::LoadMine { base, n, .. } if c < n as usize => return Self::load(mem, sb, base + c as u32, read),
                 _ => {}
             }
         }
         let mut st = [0i32; 32];
         let mut sp = 0usize;
-        let ops = &self.prog.ops[e.start as usize..e.start as usize + e.len as usize];
         for op in ops {
             let v = match *op {
-                Op::Int(v) => v,
-                Op::Local(l) => *locals.get(l as usize).ok_or(RunError::Internal("local out of range"))?,
-                Op::Opt(o) => *self.cfg.options.get(o as usize).ok_or(RunError::Internal("option out of range"))?,
-                Op::Konst(k) => {
+                MOp::Int(v) => v,
+                MOp::Local(l) => *locals.get(l as usize).ok_or(RunError::Internal("local out of range"))?,
+                MOp::Opt(o) => *self.cfg.options.get(o as usize).ok_or(RunError::Internal("option out of range"))?,
+                MOp::Konst(k) => {
                     *self.consts.get(k as usize).ok_or(RunError::Internal("constant used before it is defined"))?
                 }
-                Op::Ncpu => self.cfg.ncpu as i32,
-                Op::SelfCpu => c as i32,
-                Op::Load { var, nidx } => {
+                MOp::Ncpu => self.cfg.ncpu as i32,
+                MOp::SelfCpu => c as i32,
+                MOp::Load { var, nidx } => {
                     let n = nidx as usize;
                     sp -= n;
                     let addr = self.index(c, var, &st[sp..sp + n])?;
-                    let v =
-                        tso::forward(mem, sb, addr).ok_or(RunError::Internal("shared memory is not available here"))?;
-                    *read = Some((addr, v));
-                    v
+                    Self::load(mem, sb, addr, read)?
                 }
-                Op::Un(u) => {
+                MOp::LoadAt(addr) => Self::load(mem, sb, addr, read)?,
+                MOp::LoadMine { base, n, var } => {
+                    let addr = if c < n as usize { base + c as u32 } else { self.index(c, var, &[])? };
+                    Self::load(mem, sb, addr, read)?
+                }
+                MOp::Un(u) => {
                     sp -= 1;
                     let a = st[sp];
                     match u {
@@ -966,66 +1075,14 @@ impl Machine {
                         UnOp::Neg => a.wrapping_neg(),
                     }
                 }
-                Op::Bin(b) => {
+                MOp::Bin(b) => {
                     sp -= 2;
-                    let (x, y) = (st[sp], st[sp + 1]);
-                    match b {
-                        BinOp::Or => (x != 0 || y != 0) as i32,
-                        BinOp::And => (x != 0 && y != 0) as i32,
-                        BinOp::BitOr => x | y,
-                        BinOp::BitXor => x ^ y,
-                        BinOp::BitAnd => x & y,
-                        BinOp::Eq => (x == y) as i32,
-                        BinOp::Ne => (x != y) as i32,
-                        BinOp::Lt => (x < y) as i32,
-                        BinOp::Le => (x <= y) as i32,
-                        BinOp::Gt => (x > y) as i32,
-                        BinOp::Ge => (x >= y) as i32,
-                        // C leaves a shift by the word's width or more undefined and x86
-                        // masks the count; either way `1 << 40` is a model error, as
-                        // `bit(40)` is.
-                        BinOp::Shl | BinOp::Shr if !(0..32).contains(&y) => {
-                            return Err(RunError::ShiftOutOfRange { by: y });
-                        }
-                        BinOp::Shl => x << y,
-                        BinOp::Shr => ((x as u32) >> y) as i32,
-                        BinOp::Add => x.wrapping_add(y),
-                        BinOp::Sub => x.wrapping_sub(y),
-                        BinOp::Mul => x.wrapping_mul(y),
-                        BinOp::Div | BinOp::Rem if y == 0 => return Err(RunError::DivisionByZero),
-                        // The one quotient that does not fit a word (x86's IDIV faults on it).
-                        BinOp::Div | BinOp::Rem if x == i32::MIN && y == -1 => {
-                            let op = if b == BinOp::Div { '/' } else { '%' };
-                            return Err(RunError::DivisionOverflow { x, op });
-                        }
-                        BinOp::Div => x / y,
-                        BinOp::Rem => x % y,
-                    }
+                    binary(b, st[sp], st[sp + 1])?
                 }
-                Op::Func(f, n) => {
+                MOp::Func(f, n) => {
                     let n = n as usize;
                     sp -= n;
-                    let a = &st[sp..sp + n];
-                    match f {
-                        Func::Bit => {
-                            if !(0..32).contains(&a[0]) {
-                                return Err(RunError::BitOutsideMask { bit: a[0] });
-                            }
-                            (1u32 << a[0]) as i32
-                        }
-                        Func::AllCpus => self.all_cpus() as i32,
-                        Func::Has => (a[1] >= 0 && a[1] < 32 && (a[0] as u32) & (1 << a[1]) != 0) as i32,
-                        Func::Lowest => {
-                            if a[0] == 0 {
-                                -1
-                            } else {
-                                a[0].trailing_zeros() as i32
-                            }
-                        }
-                        Func::Popcount => a[0].count_ones() as i32,
-                        Func::Min => a[0].min(a[1]),
-                        Func::Max => a[0].max(a[1]),
-                    }
+                    self.func(f, &st[sp..sp + n])?
                 }
             };
             st[sp] = v;
@@ -1033,6 +1090,42 @@ impl Machine {
         }
         Ok(if sp > 0 { st[sp - 1] } else { 0 })
     }
+}
+
+/// A binary operator of the expression language.
+#[inline]
+fn binary(b: BinOp, x: i32, y: i32) -> R<i32> {
+    Ok(match b {
+        BinOp::Or => (x != 0 || y != 0) as i32,
+        BinOp::And => (x != 0 && y != 0) as i32,
+        BinOp::BitOr => x | y,
+        BinOp::BitXor => x ^ y,
+        BinOp::BitAnd => x & y,
+        BinOp::Eq => (x == y) as i32,
+        BinOp::Ne => (x != y) as i32,
+        BinOp::Lt => (x < y) as i32,
+        BinOp::Le => (x <= y) as i32,
+        BinOp::Gt => (x > y) as i32,
+        BinOp::Ge => (x >= y) as i32,
+        // C leaves a shift by the word's width or more undefined and x86 masks the count;
+        // either way `1 << 40` is a model error, as `bit(40)` is.
+        BinOp::Shl | BinOp::Shr if !(0..32).contains(&y) => {
+            return Err(RunError::ShiftOutOfRange { by: y });
+        }
+        BinOp::Shl => x << y,
+        BinOp::Shr => ((x as u32) >> y) as i32,
+        BinOp::Add => x.wrapping_add(y),
+        BinOp::Sub => x.wrapping_sub(y),
+        BinOp::Mul => x.wrapping_mul(y),
+        BinOp::Div | BinOp::Rem if y == 0 => return Err(RunError::DivisionByZero),
+        // The one quotient that does not fit a word (x86's IDIV faults on it).
+        BinOp::Div | BinOp::Rem if x == i32::MIN && y == -1 => {
+            let op = if b == BinOp::Div { '/' } else { '%' };
+            return Err(RunError::DivisionOverflow { x, op });
+        }
+        BinOp::Div => x / y,
+        BinOp::Rem => x % y,
+    })
 }
 
 /// One level deeper (`enter`) or shallower in a nesting count: critical sections, pins.

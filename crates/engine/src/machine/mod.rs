@@ -4,6 +4,7 @@
 //! is the plain data that changes. Every nondeterminism is a `Choice`.
 
 mod broadcast;
+mod compiled;
 mod describe;
 mod exec;
 mod fault;
@@ -465,6 +466,8 @@ pub struct Machine {
     initial: State,
     /// Trace points (`Effect::Ktr`) passed while the threads settled on their first step.
     initial_trace: Vec<Effect>,
+    /// The program's expressions and procedures as this machine runs them (compiled.rs).
+    code: Arc<compiled::Code>,
 }
 
 /// Read-only views of the world: a machine is built once by `new` and never changed, so
@@ -543,6 +546,7 @@ impl Machine {
         m.vars = m.layout_vars().map_err(located)?;
         let mem = m.initial_memory().map_err(located)?;
         m.slots = m.map_slots().map_err(located)?;
+        m.code = Arc::new(compiled::Code::resolve(&m));
         let mut frames = Vec::new();
         let mut ptes = Vec::new();
         for map in &prog.maps {
@@ -643,6 +647,7 @@ impl Machine {
                 switch_dsb: opt("sched_switch_dsb", 0) != 0,
             }
         };
+        let code = Arc::new(compiled::Code::as_written(&prog));
         Machine {
             prog,
             cfg,
@@ -653,6 +658,7 @@ impl Machine {
             preemption_bound: None,
             initial: State::empty(),
             initial_trace: Vec::new(),
+            code,
         }
     }
 
@@ -833,8 +839,8 @@ impl Machine {
     pub fn spinning(&self, s: &State, c: usize) -> bool {
         let Some(cpu) = s.cpus.get(c) else { return false };
         let Some(a) = cpu.stack.last() else { return false };
-        match self.prog.procs[a.proc as usize].code.get(a.pc as usize).map(|i| i.kind) {
-            Some(Kind::Branch { cond, spin: true, .. }) => matches!(self.eval(s, c, cond, &mut None), Ok(v) if v != 0),
+        match self.code.procs[a.proc as usize].get(a.pc as usize).map(|i| &i.kind) {
+            Some(&Kind::Branch { cond, spin: true, .. }) => matches!(self.eval(s, c, cond, &mut None), Ok(v) if v != 0),
             Some(Kind::Tlbsync) => self.tlbsync_waits(s, c),
             _ => false,
         }
