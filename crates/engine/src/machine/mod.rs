@@ -6,6 +6,7 @@
 mod broadcast;
 mod compiled;
 mod describe;
+mod eval;
 mod exec;
 mod fault;
 mod psc;
