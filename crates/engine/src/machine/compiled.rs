@@ -241,3 +241,110 @@ fn shape(m: &Machine, ops: &[MOp]) -> Option<(u16, Shape)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::program::Place;
+    use crate::machine::Config;
+    use std::sync::Arc;
+
+    const SRC: &str = r#"
+model "m";
+cpus 2..4 default 2;
+option fast = true;
+const K = 3;
+shared g = 7;
+percpu mine = 0;
+shared row[4] = 0;
+shared grid[NCPU][4] = 0;
+proc main(v) {
+    if (fast && K > 2) { g = 1; } else { g = 2; }
+    local a = v < K;
+    local b = bit(v);
+    local c = row[v];
+    local d = grid[self][v];
+    local e = grid[self][K] != v;
+    local f = mine;
+    local h = g;
+    local i = NCPU + K + all_cpus();
+    local j = v + v + v;
+}
+scenario s { cpu 0: main(1); }
+"#;
+
+    fn machine(fast: bool) -> Machine {
+        let (p, d) = crate::compile(SRC);
+        assert!(d.is_empty(), "{d:?}");
+        let p = Arc::new(p.expect("compiled"));
+        let mut cfg = Config::new(&p);
+        cfg.ncpu = 3;
+        cfg.set(&p, "fast", if fast { "true" } else { "false" }).expect("option");
+        Machine::new(p, cfg).expect("machine")
+    }
+
+    /// The sources of main's `local x = …` lines, in order.
+    fn locals(m: &Machine) -> Vec<ExprRef> {
+        m.prog.procs[0]
+            .code
+            .iter()
+            .filter_map(|i| match i.kind {
+                Kind::Eval { dst: Place::Local(l), src } if l >= 1 => Some(src),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_branch_on_options_and_constants_alone_is_the_jump_it_always_takes() {
+        for fast in [true, false] {
+            let m = machine(fast);
+            let (written, run) = (&m.prog.procs[0].code, &m.code.procs[0]);
+            assert_eq!(written.len(), run.len());
+            let pc = written.iter().position(|i| matches!(i.kind, Kind::Branch { .. })).expect("the if");
+            let Kind::Branch { else_to, .. } = written[pc].kind else { unreachable!() };
+            let want = if fast { pc as u32 + 1 } else { else_to };
+            assert_eq!(run[pc].kind, Kind::Jump(want), "fast = {fast}");
+            // Everything else, and every line and visibility, as written.
+            for (k, (w, r)) in written.iter().zip(run).enumerate() {
+                assert_eq!((w.line, w.visible), (r.line, r.visible));
+                if k != pc {
+                    assert_eq!(w.kind, r.kind, "pc {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn options_constants_and_addresses_are_resolved() {
+        let m = machine(true);
+        assert!(!m.code.ops.iter().any(|op| matches!(op, MOp::Opt(_) | MOp::Konst(_) | MOp::Ncpu)));
+        let l = locals(&m);
+        let ops = |e: ExprRef| &m.code.ops[e.start as usize..e.start as usize + e.len as usize];
+        let var = |name: &str| m.prog.vars.iter().position(|v| v.name == name).unwrap();
+        let mine = &m.vars[var("mine")];
+        assert_eq!(ops(l[5]), [MOp::LoadMine { base: mine.base, n: 3, var: var("mine") as u16 }]);
+        assert_eq!(ops(l[6]), [MOp::LoadAt(m.vars[var("g")].base)]);
+        // NCPU + K + all_cpus() = 3 + 3 + 0b111
+        assert_eq!(m.eval_ops(ops(l[7]), 0, &[], (&[], &[]), &mut None), Ok(13));
+        assert_eq!(ops(l[7]), [MOp::Int(3), MOp::Int(3), MOp::Bin(BinOp::Add), MOp::Int(7), MOp::Bin(BinOp::Add)]);
+    }
+
+    #[test]
+    fn the_common_shapes_are_found_and_no_others() {
+        let m = machine(true);
+        let l = locals(&m);
+        let var = |name: &str| m.prog.vars.iter().position(|v| v.name == name).unwrap() as u16;
+        let row = Grid { var: var("row"), rank: 1, base: m.vars[var("row") as usize].base, rows: 4, cols: 1 };
+        let grid = Grid { var: var("grid"), rank: 2, base: m.vars[var("grid") as usize].base, rows: 3, cols: 4 };
+        let v = Leaf::Local(0);
+        assert_eq!(m.code.shape(l[0]), Some(&Shape::Bin(BinOp::Lt, v, Leaf::Int(3))));
+        assert_eq!(m.code.shape(l[1]), Some(&Shape::Func(Func::Bit, v)));
+        assert_eq!(m.code.shape(l[2]), Some(&Shape::Load(row, v, Leaf::Int(0))));
+        assert_eq!(m.code.shape(l[3]), Some(&Shape::Load(grid, Leaf::SelfCpu, v)));
+        assert_eq!(m.code.shape(l[4]), Some(&Shape::LoadBin(grid, Leaf::SelfCpu, Leaf::Int(3), BinOp::Ne, v)));
+        // One op, or five that are no shape: the general path.
+        assert_eq!(m.code.shape(l[5]), None);
+        assert_eq!(m.code.shape(l[8]), None);
+    }
+}
