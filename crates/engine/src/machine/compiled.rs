@@ -269,6 +269,8 @@ proc main(v) {
     local h = g;
     local i = NCPU + K + all_cpus();
     local j = v + v + v;
+    local k = g != v;
+    local n = mine + 1;
 }
 scenario s { cpu 0: main(1); }
 "#;
@@ -343,6 +345,10 @@ scenario s { cpu 0: main(1); }
         assert_eq!(m.code.shape(l[2]), Some(&Shape::Load(row, v, Leaf::Int(0))));
         assert_eq!(m.code.shape(l[3]), Some(&Shape::Load(grid, Leaf::SelfCpu, v)));
         assert_eq!(m.code.shape(l[4]), Some(&Shape::LoadBin(grid, Leaf::SelfCpu, Leaf::Int(3), BinOp::Ne, v)));
+        let (g, mine) = (m.vars[var("g") as usize].base, m.vars[var("mine") as usize].base);
+        assert_eq!(m.code.shape(l[9]), Some(&Shape::Bin(BinOp::Ne, Leaf::At(g), v)));
+        let mine = Leaf::Mine { base: mine, n: 3, var: var("mine") };
+        assert_eq!(m.code.shape(l[10]), Some(&Shape::Bin(BinOp::Add, mine, Leaf::Int(1))));
         // One op, or five that are no shape: the general path.
         assert_eq!(m.code.shape(l[5]), None);
         assert_eq!(m.code.shape(l[8]), None);
