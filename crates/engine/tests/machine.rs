@@ -838,6 +838,44 @@ fn a_yielding_waiter_over_a_sleeping_thread_is_a_lost_shootdown_not_a_livelock()
     assert!(!stuck.message.contains("never runs"), "{}", stuck.message);
 }
 
+/// CPU 0's waiter yields each round inside a critical section; `other`, of the same
+/// priority, is queued on CPU 0 and runnable. No yield may give it the CPU (the critical
+/// section withholds every switch, and there is no other CPU to migrate to), so it waits
+/// because of the section, not because of its priority: the report must not name it as
+/// a thread that a higher-priority waiter starves (docs/checker.md, G-NOLOST; a livelock
+/// by priority inversion needs a *lower* runnable thread, sched.rs's yield rule).
+const YIELDING_IN_A_CRITICAL_SECTION: &str = r#"
+model "a yielding waiter in a critical section";
+cpus 1..1 default 1;
+shared flag = 0;
+proc waiter() {
+    critical_enter();
+    while (flag == 0) { yield(); }
+    critical_exit();
+}
+proc other() { flag = 1; }
+scenario s { cpu 0: waiter() prio 1; thread 0: other() prio 1; }
+"#;
+
+#[test]
+fn a_thread_of_the_waiter_s_own_priority_is_not_named_as_starved() {
+    let p = program(YIELDING_IN_A_CRITICAL_SECTION);
+    let mut s = session(&p, 1, "s", &[]);
+    let mut steps = 0;
+    while s.machine().stuck(s.state()).is_none() {
+        let ch = s.enabled().first().copied().expect("a choice");
+        s.step(ch).expect("step");
+        steps += 1;
+        assert!(steps < 20, "never stuck");
+    }
+    assert!(s.state().threads.iter().any(|t| t.runnable()), "`other` is queued and runnable");
+    let stuck = s.machine().stuck(s.state()).expect("stuck");
+    assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
+    assert!(stuck.message.starts_with("Lost shootdown"), "{}", stuck.message);
+    assert!(stuck.message.contains("yielding each round in vain (its priority is 1"), "{}", stuck.message);
+    assert!(!stuck.message.contains("never runs"), "{}", stuck.message);
+}
+
 /// The broadcast invalidation is narrated with the names of the model's architecture:
 /// the arm64 model's step log says TLBI VALE1IS and DSB ISH, never AMD's INVLPGB and
 /// TLBSYNC; an x86 model says INVLPGB and TLBSYNC.
