@@ -130,12 +130,13 @@ pub(super) struct Code {
 const NO_SHAPE: u32 = u32::MAX;
 
 impl Code {
-    /// The program as written: what evaluates the constants, sizes and initial values
-    /// before the machine can resolve anything.
+    /// The program's expressions as written, and no code: what evaluates the constants,
+    /// sizes and initial values before the machine can resolve anything (the editor does
+    /// that at every CPU count on each keystroke; no instruction runs before `resolve`).
     pub(super) fn as_written(prog: &Program) -> Code {
         Code {
             ops: prog.ops.iter().map(|&op| op.into()).collect(),
-            procs: prog.procs.iter().map(|p| p.code.clone()).collect(),
+            procs: Vec::new(),
             shape_at: Vec::new(),
             shapes: Vec::new(),
         }
