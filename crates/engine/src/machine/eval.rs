@@ -222,11 +222,12 @@ impl Machine {
         (mem, sb): (&[i32], &[Store]),
         read: &mut Option<(u32, i32)>,
     ) -> E<i32> {
-        // Most expressions are a single constant, local or load: skip the stack machine.
+        // Most expressions are a single constant, local, `self` or load: skip the stack machine.
         if let [op] = ops {
             match *op {
                 MOp::Int(v) => return Ok(v),
                 MOp::Local(l) => return locals.get(l as usize).copied().ok_or(Wrong::Internal(LOCAL)),
+                MOp::SelfCpu => return Ok(c as i32),
                 MOp::LoadAt(addr) => return load(mem, sb, addr, read),
                 MOp::LoadMine { base, n, .. } if c < n as usize => return load(mem, sb, base + c as u32, read),
                 _ => {}
