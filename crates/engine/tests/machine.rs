@@ -798,6 +798,18 @@ fn a_handler_waiting_for_the_code_it_interrupted_is_a_deadlock_with_itself() {
     assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
 }
 
+/// Take the choice `pick` makes until the machine is stuck (within 20 steps).
+fn run_until_stuck(s: &mut Session, pick: impl Fn(&[Choice]) -> Option<Choice>) {
+    for _ in 0..20 {
+        if s.machine().stuck(s.state()).is_some() {
+            return;
+        }
+        let ch = pick(&s.enabled()).expect("a choice");
+        s.step(ch).expect("step");
+    }
+    panic!("never stuck");
+}
+
 /// CPU 0 runs `sleeper` (priority 1), which blocks on a channel nobody wakes; then
 /// `waiter` (priority 2) waits for `flag`, yielding each round; no thread will set it.
 const YIELDING_OVER_A_SLEEPER: &str = r#"
@@ -820,15 +832,8 @@ scenario s { cpu 0: sleeper() prio 1; thread 0: waiter() prio 2; }
 fn a_yielding_waiter_over_a_sleeping_thread_is_a_lost_shootdown_not_a_livelock() {
     let p = program(YIELDING_OVER_A_SLEEPER);
     let mut s = session(&p, 1, "s", &[]);
-    let mut steps = 0;
-    while s.machine().stuck(s.state()).is_none() {
-        let en = s.enabled();
-        // The sleeper first, to its sleep; then whatever the scheduler offers.
-        let ch = en.iter().find(|c| matches!(c, Choice::Step(_))).or(en.first()).copied().expect("a choice");
-        s.step(ch).expect("step");
-        steps += 1;
-        assert!(steps < 20, "never stuck");
-    }
+    // The sleeper first, to its sleep; then whatever the scheduler offers.
+    run_until_stuck(&mut s, |en| en.iter().find(|c| matches!(c, Choice::Step(_))).or(en.first()).copied());
     assert!(s.state().threads.iter().any(|t| !t.runnable()), "the sleeper sleeps");
     let stuck = s.machine().stuck(s.state()).expect("stuck");
     assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
@@ -861,13 +866,7 @@ scenario s { cpu 0: waiter() prio 1; thread 0: other() prio 1; }
 fn a_thread_of_the_waiter_s_own_priority_is_not_named_as_starved() {
     let p = program(YIELDING_IN_A_CRITICAL_SECTION);
     let mut s = session(&p, 1, "s", &[]);
-    let mut steps = 0;
-    while s.machine().stuck(s.state()).is_none() {
-        let ch = s.enabled().first().copied().expect("a choice");
-        s.step(ch).expect("step");
-        steps += 1;
-        assert!(steps < 20, "never stuck");
-    }
+    run_until_stuck(&mut s, |en| en.first().copied());
     assert!(s.state().threads.iter().any(|t| t.runnable()), "`other` is queued and runnable");
     let stuck = s.machine().stuck(s.state()).expect("stuck");
     assert_eq!(stuck.property.code(), "G-NOLOST", "{}", stuck.message);
