@@ -11,6 +11,8 @@ use sdlab_engine::*;
 /// Every shape (`x op y`, `f(x)`, `a[i]`, `a[i][j]`, `a[i][j] op y`), with operands of
 /// every kind (constant, local, `self`, scalar and per-CPU loads), computed twice: by the
 /// shaped expression and by one the stack machine evaluates (a longer one that adds 0).
+/// `ring[one]` of the per-CPU `ring` names this CPU's word 1, which no shape may take for a
+/// one-dimensional array.
 const SHAPES: &str = r#"
 model "expression shapes";
 cpus 2..2 default 2;
@@ -20,6 +22,7 @@ shared g = 7;
 percpu mine = 0;
 shared row[4] = 0;
 shared grid[3][4] = 0;
+percpu ring[4] = 0;
 proc main(v) {
     mine = 10 + self;
     row[2] = 40;
@@ -46,6 +49,15 @@ proc main(v) {
     assert(s1 == s2 && s1 == 10 + self && g1 == g2 && g1 == 7, "per-CPU and scalar loads");
     local o = opt * K;
     assert(o == 6, "option times constant");
+    // Index 1 < NCPU: read as a row number, it would be another CPU's row.
+    local one = 1;
+    ring[one] = 70 + self;
+    local w = ring[one];
+    local w2 = ring[one] + 0;
+    assert(w == w2 && w == 70 + self, "a per-CPU array's word of this CPU");
+    local x = ring[one] == 70 + self;
+    local x2 = (ring[one] == 70 + self) + 0;
+    assert(x == x2 && x == 1, "a per-CPU array's word of this CPU, compared");
 }
 scenario s { cpu 0: main(50); cpu 1: main(50); }
 "#;
@@ -88,19 +100,22 @@ fn first_fault(src: &str, cpu: u8) -> String {
 
 #[test]
 fn an_index_outside_a_shaped_load_is_the_same_located_error() {
+    // `i` is 3 and `j` is 4: each the first index past its dimension.
     let grid = |expr: &str| {
         format!(
             "model \"m\";\ncpus 2..2 default 2;\nshared grid[3][4] = 0;\nshared row[4] = 0;\n\
-             proc main(i) {{\n    local x = {expr};\n}}\nscenario s {{ cpu 0: main(5); cpu 1: main(5); }}\n"
+             proc main(i, j) {{\n    local x = {expr};\n}}\nscenario s {{ cpu 0: main(3, 4); cpu 1: main(3, 4); }}\n"
         )
     };
     for (expr, want) in [
-        ("grid[i][0]", "index 5 is out of bounds for `grid` (size 3)"),
-        ("grid[0][i]", "index 5 is out of bounds for `grid` (size 4)"),
-        ("grid[-1][i]", "index -1 is out of bounds for `grid` (size 3)"),
-        ("grid[i][0] == 1", "index 5 is out of bounds for `grid` (size 3)"),
-        ("row[i]", "index 5 is out of bounds for `row` (size 4)"),
-        ("row[i] != 2", "index 5 is out of bounds for `row` (size 4)"),
+        ("grid[i][0]", "index 3 is out of bounds for `grid` (size 3)"),
+        ("grid[0][j]", "index 4 is out of bounds for `grid` (size 4)"),
+        ("grid[2][j]", "index 4 is out of bounds for `grid` (size 4)"),
+        ("grid[-1][j]", "index -1 is out of bounds for `grid` (size 3)"),
+        ("grid[i][0] == 1", "index 3 is out of bounds for `grid` (size 3)"),
+        ("grid[1][j] == 1", "index 4 is out of bounds for `grid` (size 4)"),
+        ("row[j]", "index 4 is out of bounds for `row` (size 4)"),
+        ("row[j] != 2", "index 4 is out of bounds for `row` (size 4)"),
     ] {
         let got = first_fault(&grid(expr), 0);
         assert!(got.contains("line 6"), "{expr}: {got}");
@@ -138,4 +153,28 @@ scenario s { cpu 0: main(); }
     let mut s = Session::new(Machine::new(p.clone(), cfg).expect("machine"));
     s.step(Choice::Step(0)).expect("x = i");
     assert_eq!(s.state().mem[0], 0);
+}
+
+/// The fuel counts every local instruction, jumps (taken without a dispatch) and the
+/// rest alike: a loop of three local instructions an iteration (the test, the increment,
+/// the jump back) runs out at 10 000 within 4 000 iterations and not within 3 000.
+#[test]
+fn the_fuel_counts_jumps_and_other_local_instructions_alike() {
+    let src = |n: u32| {
+        format!(
+            "model \"m\";\ncpus 2..2 default 2;\nshared x = 0;\nproc main() {{\n    local i = 0;\n\
+             while (i < {n}) {{\n        i = i + 1;\n    }}\n    x = i;\n}}\nscenario s {{ cpu 0: main(); }}\n"
+        )
+    };
+    let build = |n| {
+        let p = program(&src(n));
+        let mut cfg = Config::new(&p);
+        cfg.ncpu = 2;
+        Machine::new(p, cfg)
+    };
+    let err = build(4000).expect_err("runs away while settling");
+    assert!(err.to_string().contains("ran 10000 local instructions"), "{err}");
+    let mut s = Session::new(build(3000).expect("9 001 local instructions fit the fuel"));
+    s.step(Choice::Step(0)).expect("x = i");
+    assert_eq!(s.state().mem[0], 3000);
 }
