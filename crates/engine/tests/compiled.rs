@@ -100,11 +100,12 @@ fn first_fault(src: &str, cpu: u8) -> String {
 
 #[test]
 fn an_index_outside_a_shaped_load_is_the_same_located_error() {
-    // `i` is 3 and `j` is 4: each the first index past its dimension.
+    // `i` is 3 and `j` is 4: each the first index past its dimension; `k` is far past both.
     let grid = |expr: &str| {
         format!(
             "model \"m\";\ncpus 2..2 default 2;\nshared grid[3][4] = 0;\nshared row[4] = 0;\n\
-             proc main(i, j) {{\n    local x = {expr};\n}}\nscenario s {{ cpu 0: main(3, 4); cpu 1: main(3, 4); }}\n"
+             proc main(i, j, k) {{\n    local x = {expr};\n}}\n\
+             scenario s {{ cpu 0: main(3, 4, 9); cpu 1: main(3, 4, 9); }}\n"
         )
     };
     for (expr, want) in [
@@ -116,6 +117,9 @@ fn an_index_outside_a_shaped_load_is_the_same_located_error() {
         ("grid[1][j] == 1", "index 4 is out of bounds for `grid` (size 4)"),
         ("row[j]", "index 4 is out of bounds for `row` (size 4)"),
         ("row[j] != 2", "index 4 is out of bounds for `row` (size 4)"),
+        ("grid[k][0]", "index 9 is out of bounds for `grid` (size 3)"),
+        ("grid[0][k] != 1", "index 9 is out of bounds for `grid` (size 4)"),
+        ("row[k]", "index 9 is out of bounds for `row` (size 4)"),
     ] {
         let got = first_fault(&grid(expr), 0);
         assert!(got.contains("line 6"), "{expr}: {got}");

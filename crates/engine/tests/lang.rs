@@ -202,3 +202,42 @@ fn diagnostics_carry_labels_and_notes() {
     let d = first_error("model \"m\";\nshared w;\nproc main() { local w = 1; }\nscenario s { cpu *: main(); }");
     assert_eq!(d.labels.iter().map(|l| l.span.line).collect::<Vec<_>>(), [2], "{d:?}");
 }
+
+/// The expression language's functions and its less obvious operators, on the edge cases
+/// a model meets (docs/model-language.md, "expr"): a CPU outside the mask's 32 bits is not
+/// in it, `lowest` of the empty mask is -1, `>>` shifts in zeros (masks are unsigned), `/`
+/// and `%` round toward zero as in C. Each line is checked by an assertion of the model.
+#[test]
+fn expression_functions_and_operators_on_their_edge_cases() {
+    let src = r#"
+model "functions";
+cpus 3..3 default 3;
+shared done = 0;
+proc main(five, m1, top) {
+    assert(bit(0) == 1 && bit(31) == top, "bit");
+    assert(all_cpus() == 7, "all_cpus at 3 CPUs");
+    assert(has(five, 0) && !has(five, 1) && has(five, 2) && !has(five, 3), "has, low bits");
+    assert(has(top, 31) && !has(m1, 32) && !has(m1, -1) && !has(0, 0), "has, bits outside the mask");
+    assert(lowest(0) == -1 && lowest(12) == 2 && lowest(top) == 31 && lowest(m1) == 0, "lowest");
+    assert(popcount(0) == 0 && popcount(m1) == 32 && popcount(five) == 2, "popcount");
+    assert(min(m1, five) == m1 && max(m1, five) == five && min(five, five) == 5, "min and max");
+    assert(top >> 31 == 1 && m1 >> 28 == 15 && 1 << 31 == top, "shifts are of unsigned words");
+    assert(-7 / 2 == -3 && -7 % 2 == -1 && 7 % -2 == 1, "division rounds toward zero");
+    assert(~five == -6 && -five == -5 && !five == 0 && !0 == 1, "unary operators");
+    assert((five ^ 1) == 4 && (five | 2) == 7 && (five & 6) == 4, "bitwise operators");
+    done = 1;
+}
+scenario s { cpu 0: main(5, -1, bit(31)); }
+"#;
+    let (p, d) = compile(src);
+    assert!(d.is_empty(), "{d:?}");
+    let p = std::sync::Arc::new(p.expect("compiled"));
+    let mut cfg = Config::new(&p);
+    cfg.ncpu = 3;
+    let mut s = Session::new(Machine::new(p, cfg).expect("machine"));
+    while s.enabled().contains(&Choice::Step(0)) {
+        let e = s.step(Choice::Step(0)).expect("step");
+        assert!(e.violation.is_none(), "{:?}", e.violation);
+    }
+    assert_eq!(s.state().mem[0], 1, "ran to the end");
+}

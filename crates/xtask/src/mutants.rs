@@ -49,6 +49,8 @@ const ENGINE_TESTS: &[&str] = &[
     "difffuzz",
     "--test",
     "compiled",
+    "--test",
+    "lang",
 ];
 
 const GROUPS: &[Group] = &[
