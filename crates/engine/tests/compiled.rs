@@ -47,6 +47,9 @@ proc main(v) {
     local g1 = g;
     local g2 = g + 0;
     assert(s1 == s2 && s1 == 10 + self && g1 == g2 && g1 == 7, "per-CPU and scalar loads");
+    local s3 = mine + 0 + 0;
+    local g3 = g + 0 + 0;
+    assert(s3 == s1 && g3 == g1, "per-CPU and scalar loads on the stack machine");
     local o = opt * K;
     assert(o == 6, "option times constant");
     // Index 1 < NCPU: read as a row number, it would be another CPU's row.
