@@ -224,7 +224,7 @@ proc main(five, m1, top) {
     assert(top >> 31 == 1 && m1 >> 28 == 15 && 1 << 31 == top, "shifts are of unsigned words");
     assert(-7 / 2 == -3 && -7 % 2 == -1 && 7 % -2 == 1, "division rounds toward zero");
     assert(~five == -6 && -five == -5 && !five == 0 && !0 == 1, "unary operators");
-    assert((five ^ 1) == 4 && (five | 2) == 7 && (five & 6) == 4, "bitwise operators");
+    assert((five ^ 4) == 1 && (five | 4) == 5 && (five & 6) == 4, "bitwise operators");
     done = 1;
 }
 scenario s { cpu 0: main(5, -1, bit(31)); }
