@@ -225,6 +225,8 @@ proc main(five, m1, top) {
     assert(-7 / 2 == -3 && -7 % 2 == -1 && 7 % -2 == 1, "division rounds toward zero");
     assert(~five == -6 && -five == -5 && !five == 0 && !0 == 1, "unary operators");
     assert((five ^ 4) == 1 && (five | 4) == 5 && (five & 6) == 4, "bitwise operators");
+    assert(!(five > five) && five >= five && !(five < five) && five <= five, "comparisons at equality");
+    assert(five > 4 && !(five >= 6) && five < 6 && !(five <= 4) && m1 < five, "comparisons, signed");
     done = 1;
 }
 scenario s { cpu 0: main(5, -1, bit(31)); }
