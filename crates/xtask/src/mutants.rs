@@ -47,6 +47,8 @@ const ENGINE_TESTS: &[&str] = &[
     "checker",
     "--test",
     "difffuzz",
+    "--test",
+    "search_mutants",
 ];
 
 const GROUPS: &[Group] = &[
