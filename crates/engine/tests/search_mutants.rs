@@ -102,3 +102,147 @@ fn the_state_limit_leaves_the_same_frontier_in_every_breadth_first_mode() {
         assert_eq!(run(&m, o).0, Outcome::Verified, "{what}");
     }
 }
+
+/// One CPU that waits for a flag nobody sets: its initial state is already stuck.
+const WAITS_FROM_THE_START: &str = r#"
+model "a waiter alone";
+cpus 1..1 default 1;
+shared ready = 0;
+proc waiter() {
+    while (ready == 0) { pause(); }
+}
+scenario s { cpu 0: waiter(); }
+"#;
+
+/// A stuck initial state is a counterexample of no steps, reported as soon as the check
+/// is made, before any slice runs, in both modes, with nothing explored.
+#[test]
+fn a_stuck_initial_state_is_a_counterexample_of_no_steps() {
+    let m = session(&program(WAITS_FROM_THE_START), 1, "s", &[]).into_machine();
+    for o in [Options::default(), Options { mode: Mode::Dfs, ..Options::default() }] {
+        let mut c = Checker::new(m.clone(), o.clone());
+        let Some(Outcome::Violation { property, schedule, cycle_start: None, message, .. }) = c.outcome().cloned()
+        else {
+            panic!("{:?}: {:?}", o.mode, c.outcome())
+        };
+        assert_eq!((property.code(), schedule.len()), ("G-NOLOST", 0), "{:?}", o.mode);
+        assert!(message.contains("CPU 0 spins at line 6"), "{message}");
+        assert!(c.run(1000), "the check is over");
+        assert_eq!(counts(c.progress()), (1, 0, 0, 0), "{:?}", o.mode);
+    }
+}
+
+/// The reductions in force, in the words the CLI and the page show: CPU symmetry only
+/// breadth-first and only where CPUs are interchangeable, the partial-order reduction
+/// only depth-first with `por`.
+#[test]
+fn the_reductions_in_force_are_named_for_each_mode() {
+    let p = program(include_str!("cases/same-depth-two-properties.sdm"));
+    let m = session(&p, 3, "s", &[]).into_machine();
+    let words = |o: Options| Checker::new(m.clone(), o).reductions().to_string();
+    assert_eq!(words(Options::default()), "CPU symmetry (CPUs 0–2 are interchangeable)");
+    assert_eq!(words(Options { symmetry: false, ..Options::default() }), "none");
+    assert_eq!(words(Options { mode: Mode::Dfs, ..Options::default() }), "none");
+    assert_eq!(
+        words(Options { mode: Mode::Dfs, por: true, ..Options::default() }),
+        "partial-order reduction (private steps)"
+    );
+    // `por` means nothing breadth-first: the symmetry is what is in force there.
+    assert_eq!(words(Options { por: true, ..Options::default() }), "CPU symmetry (CPUs 0–2 are interchangeable)");
+    let lone = session(&program(WAITS_FROM_THE_START), 1, "s", &[]).into_machine();
+    assert_eq!(
+        Checker::new(lone, Options::default()).reductions(),
+        "none (no CPU symmetry: no two CPUs run the same scenario entry)"
+    );
+}
+
+/// After a breadth-first search that finds nothing, the liveness pass runs (and says
+/// so) until the end: in slices of 100 transitions, unmap_free's breadth-first search
+/// takes 690, then the pass 690 more; a finished check stays finished. Without
+/// `liveness` the check ends after the breadth-first search.
+#[test]
+fn the_liveness_pass_runs_after_a_safe_breadth_first_search_and_says_so() {
+    let m = unmap_free_2();
+    let mut c = Checker::new(m.clone(), Options::default());
+    let mut slices = Vec::new();
+    while !c.run(100) {
+        slices.push((c.progress().transitions, c.in_liveness_pass()));
+    }
+    assert_eq!(slices.iter().filter(|s| !s.1).map(|s| s.0).max(), Some(604), "{slices:?}");
+    assert_eq!(slices.iter().filter(|s| s.1).map(|s| s.0).min(), Some(690), "{slices:?}");
+    assert!(slices.windows(2).all(|w| w[0].1 <= w[1].1), "the pass comes last: {slices:?}");
+    assert_eq!((c.outcome(), c.in_liveness_pass()), (Some(&Outcome::Verified), false));
+    assert_eq!(c.progress().transitions, 1380);
+    assert!(c.run(100));
+    assert_eq!(c.progress().transitions, 1380);
+    let mut c = Checker::new(m, Options { liveness: false, ..Options::default() });
+    while !c.run(100) {
+        assert!(!c.in_liveness_pass());
+    }
+    assert_eq!((c.outcome(), c.progress().transitions), (Some(&Outcome::Verified), 690));
+}
+
+/// A thread that a preemption can interrupt (tests/sched.rs's two windows).
+const PREEMPTIBLE: &str = r#"
+model "two windows";
+cpus 1..1 default 1;
+shared x = 0;
+shared z = 0;
+proc a() {
+    x = 1;
+    x = 0;
+    z = 1;
+    z = 2;
+}
+proc b() {
+    local p = x;
+    while (z == 0) { pause(); }
+    local q = z;
+    assert(!(p == 1 && q == 1), "B saw both windows");
+}
+scenario s { cpu 0: a(); thread 0: b(); }
+"#;
+
+/// What a verdict covers under a preemption bound, in words; nothing without threads.
+#[test]
+fn the_preemption_bound_is_worded_only_for_scenarios_with_threads() {
+    let m = session(&program(PREEMPTIBLE), 1, "s", &[]).into_machine();
+    let words =
+        |b: Option<u8>| Checker::new(m.clone(), Options { preemptions: b, ..Options::default() }).preemption_words();
+    assert_eq!(words(None).as_deref(), Some("with any number of preemptions"));
+    assert_eq!(words(Some(1)).as_deref(), Some("with up to 1 preemption"));
+    assert_eq!(words(Some(2)).as_deref(), Some("with up to 2 preemptions"));
+    assert_eq!(words(Some(0)).as_deref(), Some("with up to 0 preemptions"));
+    let none = Checker::new(unmap_free_2(), Options { preemptions: Some(1), ..Options::default() });
+    assert_eq!(none.preemption_words(), None);
+}
+
+/// tests/cases/same-depth-two-properties.sdm breaks an assertion and G-USERMODE-WINDOW
+/// at the same depth, the window (the better rank) in several runs of 4 steps: one per
+/// loser on 3 CPUs without symmetry. The search reports the first of the best rank in
+/// the order it expands states, CPU 0 winning and CPU 1 reading: the same run, with the
+/// same counts at the first event, on one thread, two, and any number of workers.
+#[test]
+fn of_several_events_at_the_shortest_depth_the_first_of_the_best_rank_is_reported() {
+    let p = program(include_str!("cases/same-depth-two-properties.sdm"));
+    for (ncpu, symmetry, expect) in
+        [(2, true, (7, 9, 3, 2)), (2, false, (13, 15, 3, 5)), (3, true, (10, 17, 3, 4)), (3, false, (31, 40, 3, 17))]
+    {
+        let m = session(&p, ncpu, "s", &[]).into_machine();
+        let what = format!("{ncpu} CPUs, symmetry {symmetry}");
+        let base = Options { symmetry, liveness: false, ..Options::default() };
+        let mut results: Vec<(String, (Outcome, Progress))> =
+            breadth_first_modes(base).into_iter().map(|(w, o)| (w.to_string(), run(&m, o))).collect();
+        results.extend((1..=3).map(|n| (format!("{n} workers"), run_local(&m, n, symmetry, 5_000_000))));
+        for (mode, (o, pr)) in &results {
+            let Outcome::Violation { property, schedule, message, .. } = o else { panic!("{what}, {mode}: {o:?}") };
+            assert_eq!(
+                (property.code(), schedule.join(" ")),
+                ("G-USERMODE-WINDOW", "0 1 1 1".into()),
+                "{what}, {mode}"
+            );
+            assert!(message.starts_with("CPU 1 read va 0x1000"), "{what}, {mode}: {message}");
+            assert_eq!(counts(pr), expect, "{what}, {mode}");
+        }
+    }
+}
