@@ -246,3 +246,145 @@ fn of_several_events_at_the_shortest_depth_the_first_of_the_best_rank_is_reporte
         }
     }
 }
+
+/// The liveness pass explores the full space, without symmetry, and counts what it
+/// stores against the same state limit: dillon-2004's protect_once on 3 CPUs has 296
+/// states up to symmetry (the breadth-first search, whose limit is judged on them) and 524
+/// in all (the pass). A limit of 297 or 524 lets the first finish and stops the second,
+/// 525 lets both finish; the pass adds transitions, never states, to the counts.
+#[test]
+fn the_liveness_pass_stops_at_the_state_limit_on_the_states_it_stores() {
+    let p = program(sdlab_engine::models::find("dillon-2004").expect("bundled").source);
+    let m = session(&p, 3, "protect_once", &[]).into_machine();
+    for (limit, transitions) in [(297, 1271), (524, 1784)] {
+        let (o, pr) = run(&m, Options { max_states: limit, ..Options::default() });
+        let reason = format!("safety verified, but the liveness pass reached the state limit of {limit}");
+        assert_eq!(o, Outcome::Limit { reason }, "limit {limit}");
+        assert_eq!(counts(&pr), (296, transitions, 30, 0), "limit {limit}");
+    }
+    let (o, pr) = run(&m, Options { max_states: 525, ..Options::default() });
+    assert_eq!((o, counts(&pr)), (Outcome::Verified, (296, 1786, 30, 0)));
+    // The breadth-first search itself stops at its 296th state.
+    let (o, pr) = run(&m, Options { max_states: 296, ..Options::default() });
+    let reason = "state limit of 296 reached at depth 30 with 3 states still to explore".to_string();
+    assert_eq!((o, counts(&pr)), (Outcome::Limit { reason }, (296, 642, 29, 3)));
+}
+
+/// Depth-first, the state limit is judged on each new state: the search stops at the
+/// state that reaches it, with that many states counted.
+#[test]
+fn the_state_limit_stops_depth_first_at_that_many_states() {
+    let m = unmap_free_2();
+    for por in [false, true] {
+        for limit in [3, 100, 375] {
+            let o = Options { mode: Mode::Dfs, por, max_states: limit, ..Options::default() };
+            let (out, pr) = run(&m, o);
+            assert_eq!(out, Outcome::Limit { reason: format!("state limit of {limit} reached") }, "por {por}");
+            assert_eq!(pr.states, limit as u64, "por {por}");
+        }
+    }
+    // 375 states with the reduction (tests/pinned.rs), 403 without.
+    let o = Options { mode: Mode::Dfs, por: true, max_states: 376, ..Options::default() };
+    assert_eq!(run(&m, o).0, Outcome::Verified);
+}
+
+/// The partitioned search driven phase by phase as the page drives it (`run_local`'s
+/// loop), checking what each worker holds between levels: every state stored by exactly
+/// one worker (the stored fingerprints add up to the states counted), the level's records
+/// spread over the workers (they add up to the frontier) and, after a cut, in equal
+/// contiguous slices; the coordinator's depth one more per level. Returns the outcome and
+/// the number of levels that were cut.
+fn partitioned_by_hand(m: &Machine, n: usize, symmetry: bool) -> (Outcome, Progress, usize) {
+    use sdlab_engine::checker::partition::{Coordinator, Kept, Merged, Part};
+    let mut coord = Coordinator::new(m.clone(), n, symmetry, 5_000_000);
+    assert_eq!(coord.initial_outcome(), None);
+    let mut parts: Vec<Part> = (0..n).map(|i| Part::new(m.clone(), i, n, symmetry)).collect();
+    for (i, p) in parts.iter().enumerate() {
+        assert_eq!((p.index(), p.records()), (i, usize::from(i == 0)), "worker {i} at the start");
+    }
+    assert_eq!(parts.iter().map(Part::stored).sum::<usize>(), 1);
+    let mut cut_levels = 0;
+    for level in 0.. {
+        assert_eq!(coord.depth(), level);
+        let sent: Vec<Vec<Vec<u128>>> = parts.iter_mut().map(Part::expand).collect();
+        for s in &sent {
+            assert_eq!(s.len(), n);
+        }
+        let answers: Vec<Vec<Vec<bool>>> = parts
+            .iter_mut()
+            .enumerate()
+            .map(|(o, p)| p.dedup(&sent.iter().map(|s| s[o].clone()).collect::<Vec<_>>()))
+            .collect();
+        let kept: Vec<Kept> = parts
+            .iter_mut()
+            .enumerate()
+            .map(|(w, p)| p.keep(&answers.iter().map(|a| a[w].clone()).collect::<Vec<_>>()))
+            .collect();
+        match coord.merge(&kept) {
+            Merged::Over(o) => return (o, coord.progress.clone(), cut_levels),
+            Merged::Event => {
+                let best = parts.iter_mut().map(Part::best_event).collect();
+                let o = coord.settle(best);
+                return (o, coord.progress.clone(), cut_levels);
+            }
+            Merged::Next { bases } => {
+                assert_eq!(
+                    parts.iter().map(Part::stored).sum::<usize>() as u64,
+                    coord.progress.states,
+                    "level {level}: every state stored once"
+                );
+                for (p, b) in parts.iter_mut().zip(bases) {
+                    p.commit(b);
+                }
+                let counts: Vec<usize> = parts.iter().map(Part::records).collect();
+                let total: usize = counts.iter().sum();
+                assert_eq!(total as u64, coord.progress.frontier, "level {level}: the frontier");
+                if let Some(cuts) = coord.cuts(&counts) {
+                    cut_levels += 1;
+                    let pieces: Vec<Vec<Vec<u32>>> = parts.iter_mut().zip(&cuts).map(|(p, c)| p.split(c)).collect();
+                    for (v, p) in parts.iter_mut().enumerate() {
+                        let mine: Vec<Vec<u32>> = pieces.iter().map(|ps| ps[v].clone()).collect();
+                        p.join(&mine);
+                    }
+                    let after: Vec<usize> = parts.iter().map(Part::records).collect();
+                    assert_eq!(after.iter().sum::<usize>(), total, "level {level}: no record lost in the cut");
+                    let (lo, hi) = (after.iter().min().unwrap(), after.iter().max().unwrap());
+                    assert!(hi - lo <= 1, "level {level}: equal slices after the cut: {after:?}");
+                } else {
+                    let most = counts.iter().copied().max().unwrap_or(0);
+                    assert!(
+                        most * n <= total + total / 8 || total < 64 * n,
+                        "level {level}: slices left uneven: {counts:?}"
+                    );
+                }
+            }
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn partitioned_workers_store_each_state_once_and_share_each_level_evenly() {
+    let sb = scoreboard();
+    let mut cut = 0;
+    for (scenario, ncpu, set, verdict) in
+        [("unmap_free", 3, &[][..], "verified"), ("crossfire", 2, &[("initiator_if", "false")][..], "G-DEADLOCK")]
+    {
+        let m = session(&sb, ncpu, scenario, set).into_machine();
+        for symmetry in [true, false] {
+            let one = run(&m, Options { symmetry, liveness: false, ..Options::default() });
+            for n in [2, 3] {
+                let (o, p, cut_levels) = partitioned_by_hand(&m, n, symmetry);
+                let what = format!("{scenario} {set:?}, {n} workers, symmetry {symmetry}");
+                let v = match &o {
+                    Outcome::Violation { property, .. } => property.code(),
+                    _ => "verified",
+                };
+                assert_eq!(v, verdict, "{what}");
+                assert_eq!((o, p), one.clone(), "{what}");
+                cut += cut_levels;
+            }
+        }
+    }
+    assert!(cut > 0, "some level is cut again");
+}
