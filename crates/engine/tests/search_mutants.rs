@@ -391,3 +391,64 @@ fn partitioned_workers_store_each_state_once_and_share_each_level_evenly() {
     }
     assert!(cut > 0, "some level is cut again");
 }
+
+/// CPU 0 sends an IPI to CPU 1 and waits for its handler; CPU 1 keeps masking and
+/// unmasking interrupts. A cycle of CPU 1's loop passes an instruction boundary with IF=1
+/// and the interrupt pending, where the LAPIC delivers it (SDM vol. 3A §7.8.1): a cycle
+/// that never takes it is no run of the hardware, though CPU 1 takes its steps in it.
+const TOGGLER: &str = r#"
+model "a pending interrupt is taken at the first IF=1 boundary";
+cpus 2..2 default 2;
+vector V = 0x40;
+shared acked = 0;
+shared busy = 0;
+handler V {
+    acked = 1;
+    eoi();
+}
+proc sender() {
+    send_ipi(bit(1), V);
+    while (acked == 0) { pause(); }
+}
+proc toggler() {
+    while (true) {
+        disable_interrupts();
+        busy = 1;
+        enable_interrupts();
+    }
+}
+scenario s { cpu 0: sender(); cpu 1: toggler(); }
+"#;
+
+/// CPU 0 issues an INVLPGB and waits in TLBSYNC until it has reached every TLB; CPU 1
+/// runs a loop forever. Once the invalidation has reached CPU 0's own TLB, a cycle of CPU
+/// 1's loop with the arrival at CPU 1 enabled throughout and never taken is no run: an
+/// INVLPGB reaches every TLB eventually, whatever that CPU does meanwhile.
+const BROADCAST_PENDING: &str = r#"
+model "a broadcast reaches every TLB";
+cpus 2..2 default 2;
+aspace mm;
+map mm 0x1000 writable;
+shared busy = 0;
+proc issuer() {
+    invlpgb(mm, 0x1000);
+    tlbsync();
+}
+proc spinner() {
+    while (true) { busy = 1; busy = 0; }
+}
+scenario s { cpu 0: issuer() in mm; cpu 1: spinner() in mm; }
+"#;
+
+/// The liveness pass (after a breadth-first search, and the depth-first search's own)
+/// reports no lost wake-up where only an unfair cycle keeps the waiter waiting.
+#[test]
+fn a_cycle_that_never_delivers_a_pending_interrupt_or_broadcast_is_no_lost_wakeup() {
+    for (what, src) in [("interrupt", TOGGLER), ("broadcast", BROADCAST_PENDING)] {
+        let m = session(&program(src), 2, "s", &[]).into_machine();
+        for mode in [Mode::Bfs, Mode::Dfs] {
+            let (o, _) = run(&m, Options { mode, ..Options::default() });
+            assert_eq!(o, Outcome::Verified, "{what}, {mode:?}");
+        }
+    }
+}
