@@ -452,3 +452,62 @@ fn a_cycle_that_never_delivers_a_pending_interrupt_or_broadcast_is_no_lost_wakeu
         }
     }
 }
+
+/// The states reachable from `m`'s initial state, by a search that keeps whole states
+/// (no fingerprints, no frontier encoding, no threads).
+fn independent_states(m: &Machine) -> u64 {
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![m.initial()];
+    seen.insert(m.initial());
+    let (mut en, mut fx) = (Vec::new(), Vec::new());
+    while let Some(s) = todo.pop() {
+        m.enabled(&s, &mut en);
+        for &c in &en {
+            let mut t = s.clone();
+            m.step(&mut t, c, &mut fx).expect("no fault");
+            if seen.insert(t.clone()) {
+                todo.push(t);
+            }
+        }
+    }
+    seen.len() as u64
+}
+
+/// In these models a loop leads back to states met before on shorter paths, the initial
+/// state among them (CPU 1's loop, before CPU 0 has moved), which the search stored
+/// before the first level was expanded. Every breadth-first mode stores each reachable
+/// state exactly once, on one thread or two, on every level or the wide ones only.
+#[test]
+fn a_state_met_again_on_a_longer_path_is_stored_once_in_every_breadth_first_mode() {
+    let models = [("interrupt", TOGGLER), ("broadcast", BROADCAST_PENDING), ("lasso", LIVELOCK)];
+    for (what, src) in models {
+        let m = session(&program(src), 2, "s", &[]).into_machine();
+        let all = independent_states(&m);
+        let base = Options { symmetry: false, liveness: false, ..Options::default() };
+        for (mode, o) in breadth_first_modes(base) {
+            let (out, p) = run(&m, o);
+            assert_eq!((out, p.states), (Outcome::Verified, all), "{what}, {mode}");
+        }
+        for n in [1, 2, 3] {
+            assert_eq!(run_local(&m, n, false, 5_000_000).1.states, all, "{what}, {n} workers");
+        }
+    }
+}
+
+/// checker.rs's lasso: CPU 0 waits for a flag, CPU 1 writes another word forever.
+const LIVELOCK: &str = r#"
+model "a waiter that is never released";
+cpus 2..2 default 2;
+shared ready = 0;
+shared busy = 0;
+proc waiter() {
+    while (ready == 0) { pause(); }
+}
+proc spinner() {
+    while (true) {
+        busy = 1;
+        busy = 0;
+    }
+}
+scenario s { cpu 0: waiter(); cpu 1: spinner(); }
+"#;
