@@ -511,3 +511,141 @@ proc spinner() {
 }
 scenario s { cpu 0: waiter(); cpu 1: spinner(); }
 "#;
+
+/// CPU 0 waits for `ready`; CPU 1 sends itself an IPI forever, and its handler takes it.
+/// The cycle of sending, delivery, handler and return is fair: the interrupt pending in
+/// it is taken in it, so CPU 0 waits forever in a run of the hardware.
+const SELF_IPI_FOREVER: &str = r#"
+model "interrupts taken forever while a waiter waits";
+cpus 2..2 default 2;
+vector V = 0x40;
+shared ready = 0;
+shared n = 0;
+handler V {
+    n = 1;
+    eoi();
+}
+proc waiter() {
+    while (ready == 0) { pause(); }
+}
+proc pinger() {
+    while (true) {
+        send_ipi(bit(1), V);
+        n = 0;
+    }
+}
+scenario s { cpu 0: waiter(); cpu 1: pinger(); }
+"#;
+
+/// CPU 0 waits for `ready`; CPU 3 flips `x` forever; CPU 1 could leave its loop (and set
+/// `ready`) only while x is 1, CPU 2 only while x is 0. Neither is enabled in every state
+/// of CPU 3's cycle, so under weak fairness the cycle is a run in which CPU 0 waits
+/// forever, though in every state of it some CPU other than CPU 3 could move.
+const NEVER_CONTINUOUSLY_ENABLED: &str = r#"
+model "each waiter enabled half of the time";
+cpus 4..4 default 4;
+shared ready = 0;
+shared x = 0;
+proc waiter() {
+    while (ready == 0) { pause(); }
+}
+proc on_one() {
+    while (x == 0) { pause(); }
+    ready = 1;
+}
+proc on_zero() {
+    while (x == 1) { pause(); }
+    ready = 1;
+}
+proc flipper() {
+    while (true) {
+        x = 1;
+        x = 0;
+    }
+}
+scenario s { cpu 0: waiter(); cpu 1: on_one(); cpu 2: on_zero(); cpu 3: flipper(); }
+"#;
+
+/// Lassos, in both modes (the breadth-first search's liveness pass and the depth-first
+/// search): each cycle takes what it has pending (the interrupt, both arrivals of the
+/// INVLPGB, the callout) or has it pending only at times (the callout cancelled by each
+/// wake-up), and the flipper's leaves no CPU continuously enabled and idle.
+#[test]
+fn a_fair_cycle_is_a_lasso_though_it_takes_interrupts_or_others_could_move_at_times() {
+    let cases = [
+        (SELF_IPI_FOREVER, 2, "1 i1.0 1 1 1", 0, 0),
+        (NEVER_CONTINUOUSLY_ENABLED, 4, "3 3", 0, 0),
+        (BROADCASTS_FOREVER, 2, "1 b0.0 b1.0 1", 0, 0),
+        (NAPS_FOREVER, 2, "s0.2 0 c0.2 s0.2", 1, 1),
+        (WOKEN_FOREVER, 3, "s0.3 0 2 s0.3", 1, 1),
+    ];
+    for (src, ncpu, schedule, start, waiter) in cases {
+        let m = session(&program(src), ncpu, "s", &[]).into_machine();
+        for mode in [Mode::Bfs, Mode::Dfs] {
+            let (o, _) = run(&m, Options { mode, ..Options::default() });
+            let Outcome::Violation { property, schedule: s, cycle_start, message, .. } = &o else {
+                panic!("{schedule}, {mode:?}: {o:?}")
+            };
+            let got = (property.code(), s.join(" "), *cycle_start);
+            assert_eq!(got, ("G-NOLOST", schedule.into(), Some(start)), "{mode:?}");
+            let lead = format!("Lost wake-up: CPU {waiter} waits forever");
+            assert!(message.starts_with(&lead), "{message}");
+        }
+    }
+}
+
+/// CPU 0 waits for `ready`; CPU 1 issues INVLPGB and waits for it in TLBSYNC, forever.
+/// Each arrival pending in the cycle is taken in it.
+const BROADCASTS_FOREVER: &str = r#"
+model "broadcasts forever while a CPU waits";
+cpus 2..2 default 2;
+aspace mm;
+map mm 0x1000 writable;
+shared ready = 0;
+proc waiter() {
+    while (ready == 0) { pause(); }
+}
+proc flusher() {
+    while (true) {
+        invlpgb(mm, 0x1000);
+        tlbsync();
+    }
+}
+scenario s { cpu 0: waiter() in mm; cpu 1: flusher() in mm; }
+"#;
+
+/// CPU 1 waits for `done`; a thread on CPU 0 sleeps with a callout, forever: the callout
+/// pending in the cycle fires in it.
+const NAPS_FOREVER: &str = r#"
+model "a callout fires forever while a CPU waits";
+cpus 2..2 default 2;
+const CH = 3;
+shared done = 0;
+proc napper() {
+    while (true) { sleep_timo(CH); }
+}
+proc watcher() {
+    while (done == 0) { pause(); }
+}
+scenario s { cpu 0: idle; cpu 1: watcher(); thread 0: napper(); }
+"#;
+
+/// A thread on CPU 0 sleeps with a callout, forever; CPU 2 wakes it, forever; CPU 1
+/// waits for `done`. In the cycle the thread is woken by CPU 2, and the callout, pending
+/// while it sleeps, is cancelled by the wake-up before it fires.
+const WOKEN_FOREVER: &str = r#"
+model "a callout cancelled by each wake-up";
+cpus 3..3 default 3;
+const CH = 3;
+shared done = 0;
+proc napper() {
+    while (true) { sleep_timo(CH); }
+}
+proc watcher() {
+    while (done == 0) { pause(); }
+}
+proc waker() {
+    while (true) { wakeup(CH); }
+}
+scenario s { cpu 0: idle; cpu 1: watcher(); cpu 2: waker(); thread 0: napper(); }
+"#;
