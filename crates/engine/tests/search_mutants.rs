@@ -118,7 +118,8 @@ scenario s { cpu 0: waiter(); }
 "#;
 
 /// A stuck initial state is a counterexample of no steps, reported as soon as the check
-/// is made, before any slice runs, in both modes, with nothing explored.
+/// is made, before any slice runs, in both modes and by the partitioned search, with
+/// nothing explored.
 #[test]
 fn a_stuck_initial_state_is_a_counterexample_of_no_steps() {
     let m = session(&program(WAITS_FROM_THE_START), 1, "s", &[]).into_machine();
@@ -132,6 +133,12 @@ fn a_stuck_initial_state_is_a_counterexample_of_no_steps() {
         assert!(message.contains("CPU 0 spins at line 6"), "{message}");
         assert!(c.run(1000), "the check is over");
         assert_eq!(counts(c.progress()), (1, 0, 0, 0), "{:?}", o.mode);
+    }
+    // The partitioned search says so before any worker expands anything.
+    let (one, _) = run(&m, Options::default());
+    for n in [1, 2] {
+        let (o, p) = run_local(&m, n, true, 5_000_000);
+        assert_eq!((o, p.states, p.transitions), (one.clone(), 1, 0), "{n} workers");
     }
 }
 
