@@ -48,9 +48,51 @@ const ENGINE_TESTS: &[&str] = &[
     "--test",
     "difffuzz",
     "--test",
+    "search_mutants",
+    "--test",
+    "wait",
+    "--test",
     "compiled",
     "--test",
     "lang",
+];
+
+/// The checker group also runs `tests/partitioned.rs` (4 s), the only test of the
+/// breadth-first search split across workers (`search/partition.rs`).
+const CHECKER_TESTS: &[&str] = &[
+    "--lib",
+    "--test",
+    "machine",
+    "--test",
+    "semantics",
+    "--test",
+    "hardware",
+    "--test",
+    "hostile",
+    "--test",
+    "pinned",
+    "--test",
+    "props",
+    "--test",
+    "tso",
+    "--test",
+    "por",
+    "--test",
+    "same_depth",
+    "--test",
+    "checker",
+    "--test",
+    "difffuzz",
+    "--test",
+    "search_mutants",
+    "--test",
+    "wait",
+    "--test",
+    "compiled",
+    "--test",
+    "lang",
+    "--test",
+    "partitioned",
 ];
 
 const GROUPS: &[Group] = &[
@@ -70,7 +112,7 @@ const GROUPS: &[Group] = &[
         ],
         tests: ENGINE_TESTS,
     },
-    Group { name: "checker", package: "sdlab-engine", files: &["crates/engine/src/search/*.rs"], tests: ENGINE_TESTS },
+    Group { name: "checker", package: "sdlab-engine", files: &["crates/engine/src/search/*.rs"], tests: CHECKER_TESTS },
     Group {
         name: "symmetry",
         package: "sdlab-engine",
@@ -108,6 +150,25 @@ struct Tally {
     timeout: Vec<String>,
     unviable: Vec<String>,
     finished: bool,
+}
+
+/// The groups' test arguments, each target once: `--lib` alone, `--test NAME` as a pair.
+/// (Cutting the lists into pairs of words went wrong after `--lib`, which has no value:
+/// a target in one list and not in another became a test-name filter.)
+fn union_of_tests<'a>(groups: &[&'a Group]) -> Vec<&'a str> {
+    let mut units: Vec<&[&str]> = Vec::new();
+    for g in groups {
+        let mut rest = g.tests;
+        while let Some(first) = rest.first() {
+            let n = if *first == "--test" { 2 } else { 1 };
+            let (unit, tail) = rest.split_at(n.min(rest.len()));
+            if !units.contains(&unit) {
+                units.push(unit);
+            }
+            rest = tail;
+        }
+    }
+    units.concat()
 }
 
 /// Whether the mutant `line` (`path:line:col: description`) is in `pattern`: a file, or
@@ -215,14 +276,7 @@ fn crate_run(package: &str, groups: &[&Group], sample: Option<usize>, budget: Du
         // Shard 0 of listed/n shards: every (listed/n)-th mutant of the list.
         c.arg("--shard").arg(format!("0/{}", listed.len().div_ceil(n).max(1))).args(["--sharding", "round-robin"]);
     }
-    let mut tests: Vec<&str> = Vec::new();
-    for g in groups {
-        for t in g.tests.chunks(2) {
-            if !tests.chunks(2).any(|u| u == t) {
-                tests.extend_from_slice(t);
-            }
-        }
-    }
+    let tests = union_of_tests(groups);
     if !tests.is_empty() {
         c.arg("--").args(&tests);
     }
@@ -321,6 +375,30 @@ fn render(report: &[(&Group, Tally)], sample: Option<usize>, minutes: u64) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine's groups share one run: every target once, and every `--test` with
+    /// its name (no name left over as a filter of test names).
+    #[test]
+    fn the_engine_groups_tests_are_one_list_of_targets() {
+        let engine: Vec<&Group> = GROUPS.iter().filter(|g| g.package == "sdlab-engine").collect();
+        let tests = union_of_tests(&engine);
+        let mut targets = Vec::new();
+        let mut it = tests.iter();
+        while let Some(&a) = it.next() {
+            match a {
+                "--lib" => targets.push("lib"),
+                "--test" => targets.push(it.next().copied().expect("a target after --test")),
+                other => panic!("{other} is no target: {tests:?}"),
+            }
+        }
+        let mut unique = targets.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), targets.len(), "{targets:?}");
+        for t in ["lib", "pinned", "search_mutants", "wait", "partitioned", "symmetry"] {
+            assert!(targets.contains(&t), "{t} missing from {targets:?}");
+        }
+    }
 
     /// Every group's file patterns name files that exist: a module that moves (the
     /// checker went from `checker.rs`, `dfs.rs`, ... to `search/`) must take its group

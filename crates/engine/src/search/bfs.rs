@@ -99,7 +99,13 @@ impl Bfs {
                 return Ran::Paused;
             }
             self.levels.advance();
-            if self.levels.head == 0 && self.levels.cur_offsets.len() >= opts.parallel_level && self.parallel.is_some()
+            // A level at the depth limit goes to `expand_record`, which stops at its first
+            // record: the one place the limit is judged, so that the counts it leaves (the
+            // depth reached, the records still queued) are the same with threads.
+            if self.levels.head == 0
+                && self.levels.cur_offsets.len() >= opts.parallel_level
+                && self.parallel.is_some()
+                && self.levels.depth < opts.max_depth
             {
                 self.expand_level(m, opts, progress);
                 continue;
@@ -308,10 +314,6 @@ impl Bfs {
     /// The whole level in `cur` on the worker threads (`level.rs`).
     fn expand_level(&mut self, m: &Machine, opts: &Options, progress: &mut Progress) {
         let l = &mut self.levels;
-        if l.depth >= opts.max_depth {
-            self.outcome = Some(Outcome::Limit { reason: format!("depth limit of {} steps reached", opts.max_depth) });
-            return;
-        }
         let Some(p) = &mut self.parallel else { return };
         let frontier = level::Frontier { records: &l.cur, offsets: &l.cur_offsets, depth: l.depth };
         let grown = level::Grown {
