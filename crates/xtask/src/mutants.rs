@@ -102,6 +102,8 @@ const GROUPS: &[Group] = &[
         files: &[
             "crates/engine/src/machine/mod.rs",
             "crates/engine/src/machine/exec.rs",
+            "crates/engine/src/machine/eval.rs",
+            "crates/engine/src/machine/compiled.rs",
             "crates/engine/src/machine/state.rs",
             "crates/engine/src/machine/tso.rs",
             "crates/engine/src/machine/window.rs",
