@@ -656,3 +656,23 @@ proc waker() {
 }
 scenario s { cpu 0: idle; cpu 1: watcher(); cpu 2: waker(); thread 0: napper(); }
 "#;
+
+/// tests/cases/same-depth-fault-first.sdm: in the first step, CPU 0's indexing fault is
+/// met first (the search expands CPU 0's choices first) and CPU 1's assertion after it in
+/// the same level (the branch on `self` costs no step). A fault ranks after every property (`outcome::rank`), so the assertion is
+/// reported, in every breadth-first mode: a fault met first does not end the level's
+/// comparison.
+#[test]
+fn a_fault_met_first_yields_to_a_property_at_the_same_depth() {
+    let m = session(&program(include_str!("cases/same-depth-fault-first.sdm")), 2, "s", &[]).into_machine();
+    let base = Options { liveness: false, ..Options::default() };
+    let mut results: Vec<(String, (Outcome, Progress))> =
+        breadth_first_modes(base).into_iter().map(|(w, o)| (w.to_string(), run(&m, o))).collect();
+    results.extend((1..=3).map(|n| (format!("{n} workers"), run_local(&m, n, false, 1000))));
+    for (mode, (o, pr)) in &results {
+        let Outcome::Violation { property, schedule, message, .. } = o else { panic!("{mode}: {o:?}") };
+        assert_eq!((property.code(), schedule.join(" ")), ("assert", "1".into()), "{mode}: {message}");
+        assert_eq!(message, "CPU 1 sees a[0] set", "{mode}");
+        assert_eq!(counts(pr), (1, 1, 0, 0), "{mode}: the counts at the first event");
+    }
+}

@@ -273,4 +273,18 @@ mod tests {
             }
         }
     }
+
+    /// A search makes a pool per run: dropping it must end its threads, or every check
+    /// in a long session (the page's worker, a test binary) leaves parked threads behind.
+    /// The helpers hold the shared block until they return, so it outlives them only if
+    /// they are still there.
+    #[test]
+    fn dropping_the_pool_ends_its_helper_threads() {
+        let _w = watchdog();
+        let pool = Pool::new(3).expect("threads");
+        still_usable(&pool);
+        let shared = std::sync::Arc::downgrade(&pool.shared);
+        drop(pool);
+        assert!(shared.upgrade().is_none(), "a helper thread outlived its pool");
+    }
 }

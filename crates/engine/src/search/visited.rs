@@ -164,4 +164,42 @@ mod tests {
         // fps[0] is zero, which is stored as one.
         assert!(!s.insert(1));
     }
+
+    /// At most 3/4 full (what the bytes a stored state costs are computed from): 98 304
+    /// fingerprints fit the first table of 2^17 slots, the next doubles it.
+    #[test]
+    fn the_table_doubles_when_the_next_insert_would_pass_three_quarters_full() {
+        let mut s = FpSet::new();
+        let fp = |i: u128| (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835);
+        for i in 0..98_304 {
+            assert!(s.insert(fp(i)));
+        }
+        assert_eq!((s.len(), s.slots.len(), s.shift), (98_304, 1 << 17, 128 - 17));
+        assert!(s.insert(fp(98_304)));
+        assert_eq!((s.len(), s.slots.len(), s.shift), (98_305, 1 << 18, 128 - 18));
+        assert_eq!(s.slots.iter().filter(|&&f| f != 0).count(), 98_305);
+        assert!((0..98_305).all(|i| !s.insert(fp(i))));
+    }
+
+    /// A fingerprint's home slot is its top bits, and a taken home sends it to the next
+    /// free slot, wrapping at the end; growth keeps homes as the top bits of the new size.
+    #[test]
+    fn a_fingerprint_lives_at_its_top_bits_or_the_next_free_slot() {
+        let mut s = FpSet::new();
+        let at = |home: u128, low: u128| home << (128 - 17) | low;
+        assert!(s.insert(at(5, 1)));
+        assert!(s.insert(at(5, 2)));
+        assert!(s.insert(at((1 << 17) - 1, 3)));
+        assert!(s.insert(at((1 << 17) - 1, 4)));
+        assert_eq!(s.slots[5], at(5, 1));
+        assert_eq!(s.slots[6], at(5, 2));
+        assert_eq!(s.slots[(1 << 17) - 1], at((1 << 17) - 1, 3));
+        assert_eq!(s.slots[0], at((1 << 17) - 1, 4));
+        s.grow();
+        assert_eq!((s.slots[10], s.slots[11]), (at(5, 1), at(5, 2)));
+        // Copied in old slot order: the one that had wrapped to slot 0 comes first now.
+        assert_eq!(s.slots[(1 << 18) - 2], at((1 << 17) - 1, 4));
+        assert_eq!(s.slots[(1 << 18) - 1], at((1 << 17) - 1, 3));
+        assert!(!s.insert(at(5, 2)) && !s.insert(at((1 << 17) - 1, 4)));
+    }
 }
