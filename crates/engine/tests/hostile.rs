@@ -405,7 +405,13 @@ fn a_session_of_large_states_stops_at_its_memory_budget() {
 
 fn recursion(depth: u32) -> Arc<Program> {
     // 2001 locals per activation: 33 of them exceed the 16-bit count of the encoding.
-    let locals: String = (0..2000).map(|i| format!("local v{i} = {i};\n")).collect();
+    recursion_of(2001, depth)
+}
+
+/// `r` with `n` locals recursing until `depth` calls have been made (`depth + 1`
+/// activations).
+fn recursion_of(n: usize, depth: u32) -> Arc<Program> {
+    let locals: String = (0..n - 1).map(|i| format!("local v{i} = {i};\n")).collect();
     common::program(&format!(
         "model \"m\";\nshared depth = 0;\nproc r() {{\n{locals}local d = fetch_add(depth, 1);\nif (d < {depth}) {{ r(); }}\n}}\nscenario s {{ cpu 0: r(); cpu *: idle; }}\n"
     ))
@@ -425,6 +431,28 @@ fn recursion_just_below_the_locals_bound_round_trips() {
         let (out, progress) = Checker::new(m, Options { mode, ..Options::default() }).check();
         assert_eq!(out, Outcome::Verified, "{mode:?}");
         assert_eq!(progress.states, 33, "{mode:?}");
+    }
+}
+
+/// The bound is exact: 51 activations of 1285 locals are 65 535, the most the encoding
+/// counts, and run; a 52nd activation is the fault.
+#[test]
+fn the_locals_bound_admits_exactly_65535() {
+    for (depth, fits) in [(50, true), (51, false)] {
+        let p = recursion_of(1285, depth);
+        let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+        let mut last = None;
+        while let Some(r) = s.step_seeded(0) {
+            last = Some(r.map(|_| ()).map_err(|f| f.to_string()));
+            if last.as_ref().is_some_and(|r| r.is_err()) {
+                break;
+            }
+        }
+        match last {
+            Some(Ok(())) if fits => assert_eq!(s.state().cpus[0].locals.len(), 0, "the recursion returned"),
+            Some(Err(e)) if !fits => assert!(e.contains("more than 65535 locals"), "{e}"),
+            other => panic!("depth {depth}: {other:?}"),
+        }
     }
 }
 
