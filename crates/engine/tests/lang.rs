@@ -243,3 +243,24 @@ scenario s { cpu 0: main(5, -1, bit(31)); }
     }
     assert_eq!(s.state().mem[0], 1, "ran to the end");
 }
+
+/// A procedure may take 16 parameters (the compiler's bound); a call with all 16 passes
+/// each value to its parameter.
+#[test]
+fn a_call_with_the_most_arguments_passes_every_one() {
+    let params: Vec<String> = (0..16).map(|i| format!("p{i}")).collect();
+    let sum: Vec<String> = (0..16).map(|i| format!("p{i} * {}", 1 << i)).collect();
+    let args: Vec<String> = (0..16).map(|i| (i % 2).to_string()).collect();
+    let src = format!(
+        "model \"arguments\";\nshared got = 0;\nproc f({}) {{\n    got = {};\n}}\nproc main() {{\n    f({});\n}}\nscenario s {{ cpu 0: main(); cpu *: idle; }}\n",
+        params.join(", "),
+        sum.join(" + "),
+        args.join(", ")
+    );
+    let p = common::program(&src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    while s.enabled().contains(&Choice::Step(0)) {
+        s.step(Choice::Step(0)).expect("step");
+    }
+    assert_eq!(s.state().mem[0], 0xAAAA, "the odd parameters got 1, the even 0");
+}
