@@ -264,3 +264,43 @@ fn a_call_with_the_most_arguments_passes_every_one() {
     }
     assert_eq!(s.state().mem[0], 0xAAAA, "the odd parameters got 1, the even 0");
 }
+
+/// The locked atomics on words where the operation shows: an OR of a bit already set
+/// (not an XOR), an AND that clears, an add that wraps, a failed and a successful
+/// compare-exchange (SDM vol. 2: LOCK OR/AND/XADD/XCHG/CMPXCHG), each returning what the
+/// model language reference says.
+#[test]
+fn the_atomics_compute_and_return_what_the_instructions_do() {
+    let src = r#"
+model "atomics";
+shared w = 5;
+shared a = 6;
+shared big = 0x7FFFFFFF;
+shared x = 1;
+shared c = 3;
+shared done = 0;
+proc main() {
+    local o = atomic_or(w, 4);
+    assert(w == 5 && o == 5, "atomic_or keeps a bit already set and returns the old word");
+    o = atomic_and(a, 3);
+    assert(a == 2 && o == 6, "atomic_and clears and returns the old word");
+    o = fetch_add(big, 1);
+    assert(big == -2147483647 - 1 && o == 2147483647, "fetch_add wraps and returns the old word");
+    o = xchg(x, 9);
+    assert(x == 9 && o == 1, "xchg stores and returns the old word");
+    o = cmpxchg(c, 4, 7);
+    assert(c == 3 && o == 0, "a failed cmpxchg leaves the word");
+    o = cmpxchg(c, 3, 7);
+    assert(c == 7 && o == 1, "a cmpxchg that matches stores");
+    done = 1;
+}
+scenario s { cpu 0: main(); cpu *: idle; }
+"#;
+    let p = common::program(src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    while s.enabled().contains(&Choice::Step(0)) {
+        let e = s.step(Choice::Step(0)).expect("step");
+        assert!(e.violation.is_none(), "{:?}", e.violation);
+    }
+    assert_eq!(s.state().mem[5], 1, "ran to the end");
+}
