@@ -304,3 +304,51 @@ scenario s { cpu 0: main(); cpu *: idle; }
     }
     assert_eq!(s.state().mem[5], 1, "ran to the end");
 }
+
+/// `pte_cmpset` compares a PTE that is not present as frame -1, as the reference says:
+/// expecting any real frame of it fails and leaves it, expecting -1 succeeds.
+#[test]
+fn pte_cmpset_sees_a_cleared_entry_as_frame_minus_one() {
+    let src = r#"
+model "cmpset";
+aspace mm;
+map mm 0x1000 writable;
+shared done = 0;
+proc main() {
+    local f = pte_clear(mm, 0x1000);
+    local now = pte_read(mm, 0x1000);
+    assert(f >= 0 && now == -1, "cleared");
+    local ok = pte_cmpset(mm, 0x1000, 1, 0, 1);
+    assert(ok == 0, "a cleared entry is no frame 1");
+    ok = pte_cmpset(mm, 0x1000, f, 0, 1);
+    assert(ok == 0, "nor the frame it had");
+    ok = pte_cmpset(mm, 0x1000, -1, 0, 0);
+    assert(ok == 1, "a cleared entry is frame -1");
+    done = 1;
+}
+scenario s { cpu 0: main(); cpu *: idle; }
+"#;
+    let p = common::program(src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    while s.enabled().contains(&Choice::Step(0)) {
+        let e = s.step(Choice::Step(0)).expect("step");
+        assert!(e.violation.is_none(), "{:?}", e.violation);
+    }
+    assert_eq!(s.state().mem[0], 1, "ran to the end");
+}
+
+/// `pte_set` of a frame the machine does not have is the model's fault, located, for a
+/// negative number as for one past the last frame.
+#[test]
+fn pte_set_of_a_frame_that_does_not_exist_is_a_located_fault() {
+    for (frame, want) in [("-1", "pte_set: there is no frame -1"), ("NF", "pte_set: there is no frame 3")] {
+        let src = format!(
+            "model \"bad frame\";\naspace mm;\nmap mm 0x1000 writable;\nframes 2;\nconst NF = 3;\nproc main() {{\n    pte_set(mm, 0x1000, {frame}, 1);\n}}\nscenario s {{ cpu 0: main(); cpu *: idle; }}\n"
+        );
+        let p = common::program(&src);
+        let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+        assert_eq!(s.state().frames.len(), 3, "one mapped frame and two free ones");
+        let f = s.step(Choice::Step(0)).expect_err("no such frame");
+        assert_eq!((f.cpu, f.line, f.error.to_string()), (0, 7, want.to_string()), "{frame}");
+    }
+}

@@ -147,6 +147,12 @@ scenario wake "thread 2 sleeps, thread 3 wakes it" {
     thread 0: sleeper();
     thread 1: waker();
 }
+scenario order "the waker is thread 2, the sleeper thread 3" {
+    cpu 0: idle;
+    cpu 1: idle;
+    thread 0: waker();
+    thread 0: sleeper();
+}
 scenario alone "thread 3 sleeps and nobody wakes it; CPU 1 waits for it, CPU 2 ticks" {
     cpu 0: idle;
     cpu 1: watcher();
@@ -193,6 +199,25 @@ fn a_sleeping_thread_is_on_no_run_queue_until_a_wakeup_of_its_channel() {
     m.step(&mut s, Choice::Switch(0, 2), &mut fx).expect("the woken thread runs");
     m.step(&mut s, Choice::Step(0), &mut fx).expect("done = 1");
     assert_eq!(s.mem[0], 1, "done");
+}
+
+/// The saved threads are kept in id order, the order the state's encoding and its
+/// fingerprint take them in: a thread that goes to sleep is filed among those queued by
+/// its id, before a higher one (scenario `wake`) and after a lower one (`order`), as a
+/// switched-out thread is.
+#[test]
+fn a_sleeping_thread_is_filed_in_id_order() {
+    let p = program(SLEEP);
+    for (scenario, sleeper) in [("wake", 2u8), ("order", 3)] {
+        let m = session(&p, 2, scenario, &[]).into_machine();
+        let mut s = m.initial().clone();
+        let mut fx = Vec::new();
+        m.step(&mut s, Choice::Switch(0, sleeper), &mut fx).expect("switch to the sleeper");
+        m.step(&mut s, Choice::Step(0), &mut fx).expect("sleep");
+        let ids: Vec<u8> = s.threads.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [2, 3], "{scenario}");
+        assert!(!s.threads[usize::from(sleeper - 2)].runnable(), "{scenario}");
+    }
 }
 
 #[test]

@@ -56,6 +56,8 @@ const ENGINE_TESTS: &[&str] = &[
     "compiled",
     "--test",
     "lang",
+    "--test",
+    "encoding",
 ];
 
 /// The checker group also runs `tests/partitioned.rs` (4 s), the only test of the
