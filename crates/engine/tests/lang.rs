@@ -352,3 +352,47 @@ fn pte_set_of_a_frame_that_does_not_exist_is_a_located_fault() {
         assert_eq!((f.cpu, f.line, f.error.to_string()), (0, 7, want.to_string()), "{frame}");
     }
 }
+
+/// `invlpg` and `flush_tlb` act on the loaded address space only (entries are tagged by
+/// PCID and kept across switches, SDM vol. 3A §4.10.4.1): with both spaces' translations
+/// of one page cached, each drops the loaded space's entry and keeps the other, and says
+/// how many it removed.
+#[test]
+fn invlpg_and_flush_tlb_drop_only_the_loaded_space_s_entries() {
+    let src = r#"
+model "pcid";
+aspace mm1;
+aspace mm2;
+map mm1 0x1000 writable;
+map mm1 0x2000 writable;
+map mm2 0x1000 writable;
+proc main() {
+    load_cr3(mm2, 0);
+    user_load(0x1000);
+    load_cr3(mm1, 0);
+    user_load(0x1000);
+    user_load(0x2000);
+    invlpg(0x1000);
+    invlpg(0x1000);
+    flush_tlb();
+}
+scenario s { cpu 0: main(); cpu *: idle; }
+"#;
+    let p = common::program(src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    let mut removed = Vec::new();
+    while s.enabled().contains(&Choice::Step(0)) {
+        let e = s.step(Choice::Step(0)).expect("step");
+        for fx in &e.effects {
+            match *fx {
+                Effect::TlbInvalidate { removed: n, .. } => removed.push(("invlpg", n)),
+                Effect::TlbFlush { removed: n, .. } => removed.push(("flush_tlb", n)),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(removed, [("invlpg", 1), ("invlpg", 0), ("flush_tlb", 1)]);
+    let tlb = &s.state().cpus[0].tlb;
+    assert_eq!(tlb.len(), 1, "{tlb:?}");
+    assert_eq!((tlb[0].va, p.aspaces[tlb[0].aspace as usize].as_str()), (0x1000, "mm2"));
+}
