@@ -353,12 +353,12 @@ fn pte_set_of_a_frame_that_does_not_exist_is_a_located_fault() {
     }
 }
 
-/// `invlpg` and `flush_tlb` act on the loaded address space only (entries are tagged by
-/// PCID and kept across switches, SDM vol. 3A §4.10.4.1): with both spaces' translations
-/// of one page cached, each drops the loaded space's entry and keeps the other, and says
-/// how many it removed.
+/// `invlpg`, `flush_tlb` and a flushing `load_cr3` act on the loaded address space only
+/// (entries are tagged by PCID and kept across switches, SDM vol. 3A §4.10.4.1): with
+/// both spaces' translations cached, each drops the loaded space's entries and keeps the
+/// other's, and says how many it removed.
 #[test]
-fn invlpg_and_flush_tlb_drop_only_the_loaded_space_s_entries() {
+fn invlpg_flush_tlb_and_load_cr3_drop_only_the_loaded_space_s_entries() {
     let src = r#"
 model "pcid";
 aspace mm1;
@@ -374,6 +374,9 @@ proc main() {
     user_load(0x2000);
     invlpg(0x1000);
     invlpg(0x1000);
+    load_cr3(mm2, 1);
+    user_load(0x1000);
+    load_cr3(mm1, 0);
     flush_tlb();
 }
 scenario s { cpu 0: main(); cpu *: idle; }
@@ -386,12 +389,15 @@ scenario s { cpu 0: main(); cpu *: idle; }
         for fx in &e.effects {
             match *fx {
                 Effect::TlbInvalidate { removed: n, .. } => removed.push(("invlpg", n)),
-                Effect::TlbFlush { removed: n, .. } => removed.push(("flush_tlb", n)),
+                Effect::TlbFlush { removed: n, .. } => {
+                    let load = e.effects.iter().any(|f| matches!(f, Effect::AddressSpace { .. }));
+                    removed.push((if load { "load_cr3" } else { "flush_tlb" }, n))
+                }
                 _ => {}
             }
         }
     }
-    assert_eq!(removed, [("invlpg", 1), ("invlpg", 0), ("flush_tlb", 1)]);
+    assert_eq!(removed, [("invlpg", 1), ("invlpg", 0), ("load_cr3", 1), ("flush_tlb", 1)]);
     let tlb = &s.state().cpus[0].tlb;
     assert_eq!(tlb.len(), 1, "{tlb:?}");
     assert_eq!((tlb[0].va, p.aspaces[tlb[0].aspace as usize].as_str()), (0x1000, "mm2"));
