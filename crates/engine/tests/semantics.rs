@@ -678,3 +678,41 @@ fn invlpg_drops_the_paging_structure_cache_entries_of_the_current_address_space_
     assert_eq!(flushes[4], vec![], "the second: nothing left to drop");
     assert_eq!(s.state().cpus[0].psc.iter().map(|e| e.aspace).collect::<Vec<_>>(), vec![0], "mm's stays");
 }
+
+/// A store through an entry caching D=0 whose PTE is gone faults, and the assist drops
+/// that entry, that one only (SDM vol. 3A §4.8: the processor re-walks to set D and, on a
+/// fault, invalidates the translation it used); the other page's entry stays cached.
+const ASSIST_FAULT: &str = r#"
+model "the assist faults";
+cpus 1..1 default 1;
+aspace mm;
+map mm 0x1000 writable;
+map mm 0x2000 writable;
+proc t() {
+    user_load(0x1000);
+    user_load(0x2000);
+    local f = pte_clear(mm, 0x1000);
+    user_store(0x1000);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_faulting_dirty_bit_assist_drops_that_entry_only() {
+    let p = program(ASSIST_FAULT);
+    let mut s = session(&p, 1, "s", &[]);
+    let mut last = Vec::new();
+    while s.enabled().contains(&Choice::Step(0)) {
+        last = s.step(Choice::Step(0)).expect("step").effects.clone();
+    }
+    assert_eq!(
+        last,
+        [
+            Effect::TlbInvalidate { cpu: 0, va: 0x1000, removed: 1 },
+            Effect::PageFault { cpu: 0, va: 0x1000 },
+            Effect::ThreadDone { cpu: 0 }
+        ]
+    );
+    let tlb: Vec<i32> = s.state().cpus[0].tlb.iter().map(|e| e.va).collect();
+    assert_eq!(tlb, [0x2000]);
+}

@@ -611,3 +611,48 @@ fn a_walk_with_only_plain_stores_in_the_buffer_leaves_them_there() {
     let fx = s.step(Choice::Step(1)).expect("CPU 1 reads x").effects.clone();
     assert!(fx.contains(&Effect::Read { cpu: 1, addr: x, value: 0 }), "{fx:?}");
 }
+
+/// Only a walk commits the buffer: a load or a store that hits the TLB walks nothing
+/// and leaves a buffered PTE store where it is; a store through an entry caching D=0
+/// walks again to set D (the assist, SDM vol. 3A §4.8), and that walk commits it.
+const HITS: &str = r#"
+model "hits do not walk";
+cpus 1..1 default 1;
+option hw_tso = true;
+aspace mm;
+map mm 0x1000 writable;
+map mm 0x2000 unmapped;
+frames 1;
+proc t() {
+    user_load(0x1000);
+    pte_set(mm, 0x2000, 1, 1);
+    user_load(0x1000);
+    user_store(0x1000);
+    pte_set(mm, 0x2000, 1, 0);
+    user_store(0x1000);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn a_tlb_hit_commits_nothing_and_the_dirty_bit_assist_commits_the_buffer() {
+    let p = program(HITS);
+    let mut s = session(&p, 1, "s", &[]);
+    let mut after = Vec::new();
+    while s.enabled().contains(&Choice::Step(0)) {
+        s.step(Choice::Step(0)).expect("step");
+        let st = s.state();
+        after.push((st.cpus[0].sb.len(), st.ptes[1].present, st.ptes[1].writable));
+    }
+    assert_eq!(
+        after,
+        [
+            (0, false, false), // the load misses and walks: a TLB entry with D=0
+            (1, false, false), // the PTE store waits in the buffer
+            (1, false, false), // a load that hits walks nothing
+            (0, true, true),   // a store through D=0: the assist walks, committing the buffer
+            (1, true, true),   // another PTE store waits
+            (1, true, true),   // a store through the entry now caching D=1 walks nothing
+        ]
+    );
+}
