@@ -716,3 +716,31 @@ fn a_faulting_dirty_bit_assist_drops_that_entry_only() {
     let tlb: Vec<i32> = s.state().cpus[0].tlb.iter().map(|e| e.va).collect();
     assert_eq!(tlb, [0x2000]);
 }
+
+/// The assist sets D in the PTE it walked and in the entry it used, no other: with two
+/// pages cached D=0, a store to the second leaves the first clean in the TLB and in the
+/// page table.
+const ASSIST_SETS: &str = r#"
+model "the assist sets D";
+cpus 1..1 default 1;
+aspace mm;
+map mm 0x1000 writable;
+map mm 0x2000 writable;
+proc t() {
+    user_load(0x1000);
+    user_load(0x2000);
+    user_store(0x2000);
+}
+scenario s { cpu 0: t() in mm; }
+"#;
+
+#[test]
+fn the_dirty_bit_assist_marks_the_entry_and_pte_it_used() {
+    let p = program(ASSIST_SETS);
+    let mut s = session(&p, 1, "s", &[]);
+    step_while_can(&mut s, 0);
+    let st = s.state();
+    let tlb: Vec<(i32, bool)> = st.cpus[0].tlb.iter().map(|e| (e.va, e.dirty)).collect();
+    assert_eq!(tlb, [(0x1000, false), (0x2000, true)]);
+    assert_eq!((st.ptes[0].dirty, st.ptes[1].dirty), (false, true));
+}
