@@ -843,3 +843,16 @@ fn broadcasts_in_flight_and_retired_words_stop_at_their_limits() {
     let machine::ConfigError::Start(f) = e else { panic!("{e:?}") };
     assert_eq!((f.line, &f.error), (6, &RunError::TooManyRetired { max: 64 }));
 }
+
+/// The CLI and the page report a configuration error as text (`?` into a `String`): the
+/// text is the error's own sentence, option name and range included.
+#[test]
+fn a_configuration_error_as_text_is_its_sentence() {
+    let p = common::program("model \"m\";\noption hw_nmi = 0;\nproc f() {}\nscenario s { cpu 0: f(); }\n");
+    let mut cfg = Config::new(&p);
+    cfg.options[0] = 256;
+    let e = Machine::new(p.clone(), cfg).expect_err("hw_nmi takes 0 to 255");
+    let text = e.to_string();
+    assert_eq!(text, "option `hw_nmi` takes 0 to 255, not 256");
+    assert_eq!(String::from(e), text);
+}
