@@ -585,6 +585,13 @@ fn what_a_machine_evaluates_from_declarations_is_located() {
     assert!(has(&d, 3, 8, "initial value of `p`: division by zero (at 3 CPUs)"), "{d:?}");
     let d = refused(&format!("{HEAD}cpus 1..4;\nproc f(a) {{ }}\nscenario s {{ cpu *: f(4 / (NCPU - 3)); }}\n"));
     assert!(has(&d, 4, 10, "argument of `f`: division by zero (at 3 CPUs)"), "{d:?}");
+    // A scenario is checked from the fewest CPUs it names on, that count included (its
+    // `cpu 2` entry needs 3), and not below it, where it cannot run.
+    let d = refused(&format!("{HEAD}cpus 1..4;\nproc f(a) {{ }}\nscenario s {{ cpu 2: f(4 / (NCPU - 3)); }}\n"));
+    assert!(has(&d, 4, 10, "argument of `f`: division by zero (at 3 CPUs)"), "{d:?}");
+    common::program(&format!(
+        "{HEAD}cpus 1..4;\nproc f(a) {{ }}\nproc g() {{ }}\nscenario s {{ cpu *: f(4 / (NCPU - 1)); cpu 2: g(); }}\n"
+    ));
     // A machine built by hand with other options still says where.
     let p = common::program(&format!("{HEAD}option k = 1;\naspace a;\nmap a 0;\nmap a k;\n{TAIL}"));
     let mut cfg = Config::new(&p);
@@ -855,4 +862,22 @@ fn a_configuration_error_as_text_is_its_sentence() {
     let text = e.to_string();
     assert_eq!(text, "option `hw_nmi` takes 0 to 255, not 256");
     assert_eq!(String::from(e), text);
+    let bad = "q7".parse::<Choice>().expect_err("no such step");
+    let text = bad.to_string();
+    assert!(text.starts_with("`q7` is not a schedule step"), "{text}");
+    assert_eq!(String::from(bad), text);
+}
+
+/// The narration names constants with their values at the machine's configuration
+/// (`Machine::consts`): one computed from the CPU count and an option.
+#[test]
+fn a_machine_s_constants_are_those_of_its_configuration() {
+    let p = common::program(
+        "model \"m\";\ncpus 1..4;\noption k = 3;\nconst A = 7;\nconst B = NCPU * k + A;\nproc f() {}\nscenario s { cpu *: f(); }\n",
+    );
+    let mut cfg = Config::new(&p);
+    cfg.ncpu = 4;
+    cfg.set(&p, "k", "5").expect("any word");
+    let m = Machine::new(p.clone(), cfg).expect("machine");
+    assert_eq!(m.consts(), [7, 27]);
 }

@@ -365,16 +365,6 @@ pub struct Stuck {
     pub message: String,
 }
 
-/// Lay out the model's variables for `ncpu` CPUs and these option values: each one's base
-/// and dimensions. Sizes are computed in 64 bits and the whole must fit `MAX_MEM` words,
-/// so no size wraps around. The error names the declaration at fault.
-pub fn layout(prog: &Arc<Program>, ncpu: u32, options: &[i32]) -> Result<Vec<VarLayout>, (Decl, String)> {
-    let cfg = Config { ncpu, scenario: 0, options: options.to_vec() };
-    let m = Machine::bare(prog.clone(), cfg);
-    let m = m.with_consts()?;
-    m.layout_vars()
-}
-
 /// Everything `Machine::new` evaluates from declarations for `ncpu` CPUs and these option
 /// values (layout, initial values, mapped addresses, scenario arguments), so that the
 /// compiler can report a failure at the declaration instead of when a machine is built.
@@ -491,10 +481,6 @@ impl Machine {
     }
     pub fn hw(&self) -> &Hardware {
         &self.hw
-    }
-    /// The preemption bound in force (`with_preemption_bound`); `None`: any number.
-    pub fn preemption_bound(&self) -> Option<u8> {
-        self.preemption_bound
     }
 }
 
