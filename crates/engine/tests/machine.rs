@@ -916,3 +916,28 @@ fn a_broadcast_invalidation_is_narrated_in_its_architecture_s_names() {
         assert!(!told.contains(not), "{issue}: `{not}` in: {told}");
     }
 }
+
+/// The narration names a vector as the model declares it, in the IPI's send, its IRR bit
+/// and an IPI that merges into a pending one.
+#[test]
+fn the_narration_names_vectors_as_declared() {
+    let p = common::program(
+        "model \"v\";\ncpus 2..2 default 2;\nvector TLB_SHOOT = 0x40;\nhandler TLB_SHOOT { eoi(); }\nproc f() {\n  send_ipi(bit(1), TLB_SHOOT);\n  send_ipi(bit(1), TLB_SHOOT);\n}\nscenario s { cpu 0: f(); cpu 1: idle; }\n",
+    );
+    let mut s = common::session(&p, 2, "s", &[]);
+    let mut told = Vec::new();
+    for _ in 0..2 {
+        let e = s.step(Choice::Step(0)).expect("send").effects.clone();
+        told.extend(e.iter().map(|e| machine::describe_effect(s.machine(), e)));
+    }
+    assert_eq!(
+        told,
+        [
+            "CPU 0 sends TLB_SHOOT to CPU 1",
+            "TLB_SHOOT is now pending in CPU 1's IRR",
+            "CPU 0 sends TLB_SHOOT to CPU 1",
+            "TLB_SHOOT was already pending at CPU 1: the two IPIs merge into one IRR bit",
+            "CPU 0's thread finishes; the CPU idles with interrupts enabled",
+        ]
+    );
+}
