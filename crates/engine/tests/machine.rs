@@ -941,3 +941,18 @@ fn the_narration_names_vectors_as_declared() {
         ]
     );
 }
+
+/// The stepper lights each CPU's source line (`Machine::cursor`): the line of the
+/// statement it runs next, none for an idle CPU.
+#[test]
+fn the_cursor_is_the_line_a_cpu_runs_next() {
+    let p = common::program(
+        "model \"c\";\ncpus 2..2 default 2;\nshared x = 0;\nproc f() {\n  x = 1;\n  x = 2;\n}\nscenario s { cpu 0: f(); cpu 1: idle; }\n",
+    );
+    let mut s = common::session(&p, 2, "s", &[]);
+    let m = s.machine().clone();
+    assert_eq!((m.cursor(s.state(), 0), m.cursor(s.state(), 1)), (Some(5), None));
+    s.step(Choice::Step(0)).expect("x = 1");
+    assert_eq!(m.cursor(s.state(), 0), Some(6));
+    assert_eq!(m.cursor(s.state(), 7), None, "no such CPU");
+}
