@@ -244,6 +244,18 @@ scenario s { cpu 0: main(5, -1, bit(31)); }
     assert_eq!(s.state().mem[0], 1, "ran to the end");
 }
 
+/// CPU 0 of scenario `s` run alone to its end, every step free of violations (the
+/// models below assert what they compute).
+fn run_cpu0(src: &str) -> Session {
+    let p = common::program(src);
+    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
+    while s.enabled().contains(&Choice::Step(0)) {
+        let e = s.step(Choice::Step(0)).expect("step");
+        assert!(e.violation.is_none(), "{:?}", e.violation);
+    }
+    s
+}
+
 /// A procedure may take 16 parameters (the compiler's bound); a call with all 16 passes
 /// each value to its parameter.
 #[test]
@@ -257,11 +269,7 @@ fn a_call_with_the_most_arguments_passes_every_one() {
         sum.join(" + "),
         args.join(", ")
     );
-    let p = common::program(&src);
-    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
-    while s.enabled().contains(&Choice::Step(0)) {
-        s.step(Choice::Step(0)).expect("step");
-    }
+    let s = run_cpu0(&src);
     assert_eq!(s.state().mem[0], 0xAAAA, "the odd parameters got 1, the even 0");
 }
 
@@ -296,12 +304,7 @@ proc main() {
 }
 scenario s { cpu 0: main(); cpu *: idle; }
 "#;
-    let p = common::program(src);
-    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
-    while s.enabled().contains(&Choice::Step(0)) {
-        let e = s.step(Choice::Step(0)).expect("step");
-        assert!(e.violation.is_none(), "{:?}", e.violation);
-    }
+    let s = run_cpu0(src);
     assert_eq!(s.state().mem[5], 1, "ran to the end");
 }
 
@@ -328,12 +331,7 @@ proc main() {
 }
 scenario s { cpu 0: main(); cpu *: idle; }
 "#;
-    let p = common::program(src);
-    let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
-    while s.enabled().contains(&Choice::Step(0)) {
-        let e = s.step(Choice::Step(0)).expect("step");
-        assert!(e.violation.is_none(), "{:?}", e.violation);
-    }
+    let s = run_cpu0(src);
     assert_eq!(s.state().mem[0], 1, "ran to the end");
 }
 
