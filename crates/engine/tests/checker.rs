@@ -221,23 +221,8 @@ fn depth_first_with_and_without_reduction_agrees_with_breadth_first() {
     }
 }
 
-const LIVELOCK: &str = r#"
-model "a waiter that is never released";
-cpus 2..2 default 2;
-shared ready = 0;
-shared busy = 0;
-proc waiter() {
-    /// Wait for the flag that the other CPU never sets.
-    while (ready == 0) { pause(); }
-}
-proc spinner() {
-    while (true) {
-        busy = 1;
-        busy = 0;
-    }
-}
-scenario s { cpu 0: waiter(); cpu 1: spinner(); }
-"#;
+/// CPU 0 waits for a flag, CPU 1 writes another word forever.
+const LIVELOCK: &str = include_str!("cases/livelock.sdm");
 
 #[test]
 fn a_waiter_that_is_never_released_is_a_lasso() {

@@ -245,24 +245,7 @@ fn bad_thread_entries_are_located_errors() {
 /// second window (z = 1; z = 2 lets B go on either way). Each window opens and closes with A running, so B gets into
 /// each only by preempting A there: two preemptions. B's wait for z makes the switch
 /// back to A free (a waiting thread is not preempted).
-const TWO_WINDOWS: &str = r#"model "two preemptions";
-cpus 1..1 default 1;
-shared x = 0;
-shared z = 0;
-proc a() {
-    x = 1;
-    x = 0;
-    z = 1;
-    z = 2;
-}
-proc b() {
-    local p = x;
-    while (z == 0) { pause(); }
-    local q = z;
-    assert(!(p == 1 && q == 1), "B saw both windows");
-}
-scenario s { cpu 0: a(); thread 0: b(); }
-"#;
+const TWO_WINDOWS: &str = include_str!("cases/two-windows.sdm");
 
 fn check_bounded(m: &Machine, bound: Option<u8>) -> (Outcome, u64, Option<String>) {
     let c = Checker::new(m.clone(), Options { preemptions: bound, ..Options::default() });

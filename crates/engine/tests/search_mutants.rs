@@ -193,25 +193,7 @@ fn the_liveness_pass_runs_after_a_safe_breadth_first_search_and_says_so() {
 }
 
 /// A thread that a preemption can interrupt (tests/sched.rs's two windows).
-const PREEMPTIBLE: &str = r#"
-model "two windows";
-cpus 1..1 default 1;
-shared x = 0;
-shared z = 0;
-proc a() {
-    x = 1;
-    x = 0;
-    z = 1;
-    z = 2;
-}
-proc b() {
-    local p = x;
-    while (z == 0) { pause(); }
-    local q = z;
-    assert(!(p == 1 && q == 1), "B saw both windows");
-}
-scenario s { cpu 0: a(); thread 0: b(); }
-"#;
+const PREEMPTIBLE: &str = include_str!("cases/two-windows.sdm");
 
 /// What a verdict covers under a preemption bound, in words; nothing without threads.
 #[test]
@@ -502,22 +484,7 @@ fn a_state_met_again_on_a_longer_path_is_stored_once_in_every_breadth_first_mode
 }
 
 /// checker.rs's lasso: CPU 0 waits for a flag, CPU 1 writes another word forever.
-const LIVELOCK: &str = r#"
-model "a waiter that is never released";
-cpus 2..2 default 2;
-shared ready = 0;
-shared busy = 0;
-proc waiter() {
-    while (ready == 0) { pause(); }
-}
-proc spinner() {
-    while (true) {
-        busy = 1;
-        busy = 0;
-    }
-}
-scenario s { cpu 0: waiter(); cpu 1: spinner(); }
-"#;
+const LIVELOCK: &str = include_str!("cases/livelock.sdm");
 
 /// CPU 0 waits for `ready`; CPU 1 sends itself an IPI forever, and its handler takes it.
 /// The cycle of sending, delivery, handler and return is fair: the interrupt pending in
