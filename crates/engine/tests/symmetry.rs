@@ -1129,3 +1129,79 @@ fn a_cpu_indexed_word_too_short_for_the_cpus_is_refused() {
     let r = sym.refusal().unwrap_or_else(|| panic!("accepted: {}", sym.describe()));
     assert!(r.starts_with("line 1:") && r.contains("`a`"), "{r}");
 }
+
+/// `&&` and `||` test each operand for zero, which is no arithmetic: with CPU 0 fixed,
+/// `self && m` and `m || self` mean the same after any renaming, and the model is reduced
+/// (the arithmetic rule would refuse them).
+#[test]
+fn logical_and_and_or_test_their_operands_for_zero() {
+    for cond in ["self && has(pending, self)", "pending || self"] {
+        let (p, _) = small(&format!("    local b = 0;\n    if ({cond}) {{ b = 1; }}"), "");
+        let m = machine(&p, 3, "s", &[]);
+        assert_eq!(m.symmetry().refusal(), None, "{cond}");
+        assert_equivariant(&m, 5000);
+        assert_reduction_agrees(&m);
+    }
+}
+
+/// A number combined bit by bit is invariant as a mask only when both operands are: the
+/// counter's copy `o` may hold any bits, so `o & 6` (6 holding CPUs 1 and 2, a whole class)
+/// is a plain number, and sending to it is refused. Negating a CPU number is arithmetic
+/// on it (only `-` of a literal is a constant).
+#[test]
+fn a_mask_and_a_negation_are_judged_by_every_operand() {
+    assert_refused(
+        "    local o = count;\n    send_ipi(o & 6, V); // HERE",
+        "",
+        "send_ipi's targets are a plain number",
+    );
+    assert_refused("    local x = 0;\n    x = -self; // HERE", "", "arithmetic on a CPU number");
+}
+
+/// The words of a shared array of CPU numbers other than its first, the loaded address
+/// space, and a broadcast's issuer each tell two CPUs apart on their own (the template
+/// resets `last`, so nothing else does).
+#[test]
+fn the_representative_sees_later_words_of_a_cpu_array_the_address_space_and_a_broadcast_s_issuer() {
+    assert_the_word_tells_them_apart("shared who[3] = -1;", "who[2] = self;", "");
+    assert_the_word_tells_them_apart("aspace mm; aspace mm2;", "load_cr3(mm2, 0);", "");
+    assert_the_word_tells_them_apart("aspace mm; map mm 0x1000 readonly;", "invlpgb(mm, 0x1000);", "");
+}
+
+/// A broadcast invalidation (AMD APM vol. 3, INVLPGB) arrives at each CPU on its own:
+/// while it is in flight, the CPUs it has not reached yet are told apart from those it
+/// has. CPU 0 issues, CPUs 1-3 are idle.
+#[test]
+fn the_representative_sees_which_cpus_a_broadcast_has_yet_to_reach() {
+    let src = "model \"reach\"; cpus 2..4 default 4; aspace mm; map mm 0x1000 readonly;\n\
+               proc w() { invlpgb(mm, 0x1000); }\n\
+               scenario s \"x\" { cpu 0: w() in mm; cpu *: idle; }";
+    let m = machine(&program(src), 4, "s", &[]);
+    assert_eq!(m.symmetry().describe(), "CPUs 1–3 are interchangeable");
+    assert_equivariant(&m, 5000);
+    let (full, orbits, _) = assert_reduction_agrees(&m);
+    assert!(orbits < full, "{full} {orbits}");
+    assert_canonical(&m, "broadcast in flight");
+}
+
+/// With two classes, a mask's count per class tells masks apart that the same total
+/// would not: CPUs 1 and 2 are one class, 3 and 4 another (the first of them to arrive
+/// adds itself to `bm`), CPU 0 is idle (a local starts as 0, which must name no
+/// interchangeable CPU). The second of CPUs 1 and 2 to arrive keeps a mask of the first
+/// and of `bm` as it finds it, one CPU of each class for some orders; the first keeps an
+/// empty mask.
+#[test]
+fn the_representative_counts_a_mask_s_cpus_in_each_class() {
+    let src = "model \"classes\"; cpus 5..5 default 5; shared last = -1; shared lastb = -1;\n\
+               shared cpumask bm = 0;\n\
+               percpu cpumask seen = 0;\n\
+               proc a() { local o = xchg(last, self); local x = 0; if (o != -1) { x = bm; seen = bit(o) | x; last = -1; } }\n\
+               proc b() { local o = xchg(lastb, self); if (o == -1) { atomic_or(bm, bit(self)); } }\n\
+               scenario s \"x\" { cpu 0: idle; cpu 1..2: a(); cpu 3..4: b(); }";
+    let m = machine(&program(src), 5, "s", &[]);
+    assert_eq!(m.symmetry().refusal(), None);
+    assert_equivariant(&m, 20_000);
+    let (full, orbits, _) = assert_reduction_agrees(&m);
+    assert!(orbits < full, "{full} {orbits}");
+    assert_canonical(&m, "two classes");
+}
