@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use sdlab_engine::checker::partition::{run_local, Liveness};
+use sdlab_engine::checker::partition::{run_local, Coordinator, Liveness};
 use sdlab_engine::checker::{Checker, Options, Outcome};
 
 fn compare(what: &str, m: &sdlab_engine::Machine, symmetry: bool, max_states: usize) {
@@ -43,6 +43,37 @@ fn every_worker_count_gives_the_one_thread_result() {
         compare(&what, &m, true, 5_000_000);
         compare(&what, &m, false, 5_000_000);
     }
+}
+
+/// Every interleaving that lets a CPU read the counter at 13 is a violation (an
+/// assertion, or a fault writing past the end of an array), and many of them lie in the
+/// first violating level, spread over the workers' slices. The workers' answers are
+/// compared by rank (a property before a fault), then taken in worker order (the
+/// one-thread order), and under CPU symmetry a fault's schedule is made concrete as a
+/// property's is: the counterexample is the one-thread search's on any worker count.
+#[test]
+fn many_violations_in_one_level_give_the_one_thread_counterexample() {
+    let p = program(include_str!("cases/wide-level.sdm"));
+    for scenario in ["s", "faults", "mixed"] {
+        let m = session(&p, 4, scenario, &[]).into_machine();
+        compare(&format!("wide level, {scenario}"), &m, false, 5_000_000);
+        compare(&format!("wide level, {scenario}"), &m, true, 5_000_000);
+    }
+}
+
+/// A level is cut into equal slices only when moving records pays: when it holds at least
+/// 64 records a worker and one worker holds more than an eighth over its share. Below, each
+/// worker keeps what it found (the result is the same either way; only the messages
+/// differ).
+#[test]
+fn a_level_is_cut_only_when_it_is_big_and_uneven() {
+    let m = session(&program(include_str!("cases/wide-level.sdm")), 4, "s", &[]).into_machine();
+    let mut c = Coordinator::new(m, 2, false, 1000);
+    assert_eq!(c.cuts(&[127, 0]), None, "fewer than 64 a worker");
+    assert_eq!(c.cuts(&[100, 0]), None, "fewer than 64 a worker");
+    assert_eq!(c.cuts(&[128, 0]), Some(vec![vec![64, 128], vec![0, 0]]), "64 a worker, all on one");
+    assert_eq!(c.cuts(&[72, 56]), None, "within an eighth of equal");
+    assert_eq!(c.cuts(&[73, 55]), Some(vec![vec![64, 73], vec![0, 55]]), "beyond an eighth");
 }
 
 #[test]
