@@ -406,3 +406,93 @@ fn verbose_latency_format() {
     let got: Vec<_> = t.events.iter().map(|e| (e.line, e.cpu, e.ts, e.kind)).collect();
     assert_eq!(got, [(3, 0, 0, Kind::TlbFlush { pages: 1, reason: 4 }), (4, 1, 9_000, Kind::IrqEntry { vector: 252 })]);
 }
+
+/// The CPU list and byte-array forms at their edges: CPU 63 is the last one kept without
+/// a warning; a byte array's later bytes hold the higher CPUs (byte i holds CPUs 8i to
+/// 8i+7), and zero bytes past the eighth (a kernel built for more CPUs) drop nothing.
+#[test]
+fn cpumask_lists_and_arrays_at_cpu_63_and_past_the_eighth_byte() {
+    let t = load(
+        b"# tracer: nop\n\
+          \x20      a-1    [000] d..2.   100.000002: ipi_send_cpumask: cpumask=0-63 callsite=x+0x1/0x2 callback=f+0x0/0x20\n\
+          \x20      a-1    [000] d..2.   100.000003: ipi_send_cpumask: cpumask=60-63 callsite=x+0x1/0x2 callback=f+0x0/0x20\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, u64::MAX), (3, 0xf << 60)]);
+    let t = load(
+        b"cpus=16\n\
+          \x20  a.out-1234  [000]   100.000002: ipi_send_cpumask:     [FAILED TO PARSE] cpumask=ARRAY[00, 81, 00, 00, 00, 00, 00, 80, 00, 00] callsite=1 callback=2\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, 1 << 63 | 1 << 15 | 1 << 8)]);
+    let t = load(
+        b"cpus=16\n\
+          \x20  a.out-1234  [000]   100.000002: ipi_send_cpumask:     [FAILED TO PARSE] cpumask=ARRAY[02, 00, 00, 00, 00, 00, 00, 00, 01] callsite=1 callback=2\n",
+    );
+    assert_eq!(t.warning_count, 1, "CPU 64 is dropped with a warning: {:?}", t.warnings);
+    assert!(t.warnings[0].reason.contains("beyond CPU 63"), "{:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, 0b10)]);
+}
+
+/// A task whose name starts with `v` (vhost workers, vmstat) is a record like any other:
+/// only trace-cmd's `version = N` header line is skipped.
+#[test]
+fn a_task_named_v_is_a_record_and_only_the_version_header_is_skipped() {
+    let t = load(
+        b"cpus=2\n\
+          version = 6\n\
+          \x20 vhost-4321  [001]   100.000002: tlb_flush: pages:1 reason:remote shootdown (1)\n\
+          vmstat-77  [000]   100.000003: tlb_flush: pages:2 reason:remote shootdown (1)\n",
+    );
+    assert_eq!(t.format, Format::TraceCmd);
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(kinds(&t), [Kind::TlbFlush { pages: 1, reason: 1 }, Kind::TlbFlush { pages: 2, reason: 1 }]);
+}
+
+/// A timestamp is `secs.fraction:` with 1 to 12 fraction digits (nanoseconds and finer
+/// clocks) or a raw counter: `1.:` and a 13-digit fraction are not timestamps, and a
+/// line cut right after its `[cpu]` column is not a record. Each such line gets one
+/// located warning, and the good lines load.
+#[test]
+fn malformed_timestamps_and_a_line_cut_after_its_cpu_column_are_located() {
+    let t = load(
+        b"# tracer: nop\n\
+          \x20      a-1    [000] d..2.   1.: tlb_flush: pages:1 reason:remote shootdown (1)\n\
+          \x20      a-1    [000] d..2.   1.0000000000001: tlb_flush: pages:1 reason:remote shootdown (1)\n\
+          \x20      a-1    [000]\n\
+          \x20      a-1    [000] d..2.   1.000000000001: tlb_flush: pages:3 reason:remote shootdown (1)\n",
+    );
+    let lines: Vec<u32> = t.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [2, 3, 4], "{:?}", t.warnings);
+    assert_eq!(kinds(&t), [Kind::TlbFlush { pages: 3, reason: 1 }]);
+    assert_eq!(t.events[0].line, 5);
+    // The same cut line as the last of a file without a final newline.
+    let t = load(b"# tracer: nop\n       a-1    [000]");
+    assert_eq!((t.events.len(), t.warning_count), (0, 1), "{:?}", t.warnings);
+    // An empty `[]` (in a task name) is no CPU column, even after a `-pid`.
+    let t = load(b"# tracer: nop\n       b-1 [] [002] d..2.   1.0: tlb_flush: pages:1 reason:remote shootdown (1)\n");
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.events.iter().map(|e| e.cpu).collect::<Vec<_>>(), [2]);
+    // Nor is a `[3]` glued to the text before it.
+    let t = load(b"# tracer: nop\n       b-1[3] [002] d..2.   1.0: tlb_flush: pages:1 reason:remote shootdown (1)\n");
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.events.iter().map(|e| e.cpu).collect::<Vec<_>>(), [2]);
+}
+
+/// function_graph lines without funcgraph-abstime, then lines with it (two captures
+/// pasted together): the file's clock is the first line's (synthetic ticks), and a line
+/// with a real time is skipped with a located warning, not mixed into one time line.
+/// (The other way round, an untimed line takes the latest time: verif_pid prints its
+/// task-switch lines so.)
+#[test]
+fn function_graph_lines_with_and_without_abstime_are_not_mixed() {
+    let t = load(
+        b"# tracer: function_graph\n\
+          \x20 0)               |  /* tlb_flush: pages:2 reason:remote shootdown (1) */\n\
+          \x20 100.000003 |   0)   t-98   |               |  /* tlb_flush: pages:1 reason:remote shootdown (1) */\n",
+    );
+    let skipped: Vec<u32> =
+        t.warnings.iter().filter(|w| w.reason.contains("funcgraph-abstime and some not")).map(|w| w.line).collect();
+    assert_eq!(skipped, [3], "{:?}", t.warnings);
+    assert_eq!(kinds(&t), [Kind::TlbFlush { pages: 2, reason: 1 }]);
+}
