@@ -191,6 +191,11 @@ fn split(line: &[u8], lay: Layout, strict: bool) -> Option<Fields<'_>> {
         if rest.is_empty() || (strict && rest[0] == b' ') {
             return None;
         }
+        // `-i` without `-p` ends a row with the ID's `%-20s ` padding, where a message ends
+        // in its last character: such a row is an ID column, not a one-word message.
+        if strict && !lay.id && rest.last() == Some(&b' ') && is_ident(trim(rest)) {
+            return None;
+        }
         f.msg = trim(rest);
     } else if !trim(rest).is_empty() {
         return None;
@@ -437,6 +442,21 @@ impl DragonFly {
         let follows = |a: &Row, b: &Row| b.index == (a.index + 1) & 0xff_ffff;
         if !self.layout.id {
             sink.warn(first.loc, WarningClass::Parse, "no ID column (ktrdump -i): events are named by their message");
+        }
+        if !self.layout.ts {
+            sink.warn(
+                first.loc,
+                WarningClass::Parse,
+                "no timestamp column (ktrdump -t or -r): times are row positions, so each CPU's events keep \
+                 their order but events of different CPUs are not in time order",
+            );
+        }
+        if !self.layout.msg {
+            sink.warn(
+                first.loc,
+                WarningClass::Parse,
+                "no trace data column (ktrdump -p): events keep their ID only, so IPIs and rendezvous are not decoded",
+            );
         }
         // CPU per row; without -c, each block (index restart) is taken to be the next CPU.
         let mut cpus = Vec::with_capacity(rows.len());

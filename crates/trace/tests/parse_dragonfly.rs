@@ -131,3 +131,61 @@ fn bad_rows_are_warnings() {
     let last = t.events.last().unwrap();
     assert_eq!((last.cpu, last.kind), (1, Kind::IpiqReceive { scpu: 1, func: 1 }));
 }
+
+/// `-q` sample `q-default.txt` (`-c -t -i -p`) with one column cut out, as ktrdump prints
+/// it without that flag: `" %06x "`, `"%-3d "`, `"%-16ju "`, `"%-20s "`, then the data.
+fn quiet_without(column: &str) -> Vec<u8> {
+    let text = std::str::from_utf8(include_bytes!("../test_data/dragonfly/q-default.txt")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("TSC") {
+            out.push_str(line);
+        } else {
+            let (index, rest) = line.split_at(8);
+            let (cpu, rest) = rest.split_at(4);
+            let (ts, rest) = rest.split_at(17);
+            let (id, data) = rest.split_at(21.min(rest.len()));
+            out.push_str(index);
+            for (name, col) in [("cpu", cpu), ("ts", ts), ("id", id), ("data", data)] {
+                if name != column {
+                    out.push_str(col);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// The quiet layouts of `ktrdump -q` without one of its default columns are told from
+/// each other with no header: without `-t` times are row positions (one warning, and the
+/// receives, which CPU 1's block lists from position 0, come before their sends); without
+/// `-c` each block is a CPU; without `-p` a row ends in the ID's padding, which is an ID
+/// and not a one-word message (it was read as a message before).
+#[test]
+fn quiet_layouts_without_a_timestamp_a_cpu_or_the_trace_data() {
+    let t = load(&quiet_without("ts"));
+    assert_eq!(t.warnings[0].line, 2);
+    assert!(t.warnings[0].reason.contains("no timestamp column"), "{:?}", t.warnings);
+    assert_eq!(t.warning_count, 1);
+    let cpu0: Vec<(u64, Kind)> = t.events.iter().filter(|e| e.cpu == 0).take(3).map(|e| (e.ts, e.kind)).collect();
+    let want: Vec<(u64, Kind)> = expected_round(1)[..3].iter().zip(0..).map(|(&(_, _, k), i)| (i, k)).collect();
+    assert_eq!(cpu0, want);
+
+    let t = load(&quiet_without("cpu"));
+    assert_eq!(t.warning_count, 1, "{:?}", t.warnings);
+    assert!(t.warnings[0].reason.contains("no CPU column"));
+    assert_eq!(first_round(&t), expected_round(1));
+
+    let t = load(&quiet_without("data"));
+    assert_eq!(t.warning_count, 1, "{:?}", t.warnings);
+    assert!(t.warnings[0].reason.contains("no trace data column"), "{:?}", t.warnings);
+    let names: Vec<&str> = t.events[..3]
+        .iter()
+        .map(|e| match e.kind {
+            Kind::Other { name } => t.names.get(name),
+            k => panic!("{k:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["ipiq_send_norm", "ipiq_cpu_send", "ipiq_send_end"]);
+}
