@@ -122,6 +122,23 @@ fn byte_order_mark_and_crlf_line_ends() {
     );
 }
 
+/// The error a user sees names the line and the reason; a one-line trace without its
+/// final newline is read (detection waits for the end of the input, not for a newline);
+/// a long but sane line (a 60 KB trace_printk, under the 64 KiB cap) is a record.
+#[test]
+fn errors_name_their_line_and_short_or_long_lines_still_load() {
+    let e = parse(b"hello world\nthis is a letter, not a trace\n").unwrap_err();
+    assert_eq!(e.to_string(), format!("line 1: {}", e.reason));
+    assert!(e.to_string().starts_with("line 1: none of the first 2 lines"), "{e}");
+    let t = parse(b"  x-1 [000] .... 1.0: print: hi").unwrap();
+    assert_eq!((t.events.len(), t.warning_count, t.lines), (1, 0, 1));
+    let mut text = b"  x-1 [000] .... 1.0: print: ".to_vec();
+    text.extend(std::iter::repeat_n(b'z', 60_000));
+    text.extend_from_slice(b"\n  x-1 [000] .... 2.0: print: b\n");
+    let t = parse(&text).unwrap();
+    assert_eq!((t.events.len(), t.warning_count), (2, 0), "{:?}", t.warnings);
+}
+
 #[test]
 fn overlong_lines_are_skipped_with_a_warning() {
     let mut text = b"  x-1 [000] .... 1.0: print: a\n".to_vec();
