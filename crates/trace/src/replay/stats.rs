@@ -92,7 +92,7 @@ fn latency(sorted: &[f64]) -> Option<Latency> {
     })
 }
 
-fn histogram(sorted: &[f64]) -> Vec<Bucket> {
+pub(super) fn histogram(sorted: &[f64]) -> Vec<Bucket> {
     let mut out: Vec<Bucket> = Vec::new();
     for &x in sorted {
         let k = if x < 1.0 { 0 } else { x.log2().floor() as i32 + 1 };

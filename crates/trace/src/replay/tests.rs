@@ -339,3 +339,58 @@ fn a_replay_survives_serialization() {
     assert_eq!(back.state_at(&tr, 9), r.state_at(&tr, 9));
     assert_eq!(back.window(1000, 1020), r.window(1000, 1020));
 }
+
+/// One bucket per power of two of µs (below 1 µs the first), counted from the sorted
+/// latencies, with the empty buckets between left out: what the latency chart draws.
+#[test]
+fn the_latency_histogram_has_a_bucket_per_power_of_two() {
+    let b: Vec<(f64, f64, u64)> =
+        stats::histogram(&[0.2, 0.9, 1.0, 3.0, 3.5, 9.0]).iter().map(|b| (b.lo, b.hi, b.count)).collect();
+    assert_eq!(b, [(0.0, 1.0, 2), (1.0, 2.0, 1), (2.0, 4.0, 2), (8.0, 16.0, 1)]);
+    assert!(stats::histogram(&[]).is_empty());
+}
+
+/// A window that starts inside a CPU's events cuts them at its start too.
+#[test]
+fn cpu_window_cuts_at_its_start() {
+    let tr = linux_round();
+    let r = reconstruct(&tr);
+    let ts: Vec<u64> = r.cpu_window(3, 1145, 1154).iter().map(|&i| tr.events[i as usize].ts).collect();
+    assert_eq!(ts, [1145, 1150, 1152]);
+}
+
+/// Only csd requests for the flush function make csd evidence: a csd for another function
+/// (here a cross-CPU call of `do_sync_core`) beside the flushes leaves the rounds to the
+/// flush reasons and handlers. The stats count the parser's warnings with the
+/// reconstruction's, and `notes` are the stats' notes.
+#[test]
+fn csd_evidence_needs_the_flush_function_and_the_stats_add_both_kinds_of_warning() {
+    let mut tr = linux_round();
+    let other = tr.names.intern("do_sync_core");
+    for e in tr.events.iter_mut() {
+        if let Kind::CsdQueue { func, .. } | Kind::CsdEntry { func, .. } | Kind::CsdExit { func, .. } = &mut e.kind {
+            *func = other;
+        }
+    }
+    tr.warning_count = 2;
+    let r = reconstruct(&tr);
+    assert_eq!(r.evidence, Some(Evidence::TlbIrq));
+    let s = r.stats(&tr);
+    assert_eq!(s.warnings, 2 + r.warning_count);
+    assert_eq!(s.warnings_reconstruct, r.warning_count);
+    assert!(!s.notes.is_empty());
+    assert_eq!(r.notes(&tr), s.notes);
+}
+
+/// With the initiators' `remote ipi send` flushes but no target's `remote shootdown`, the
+/// note names only what is missing.
+#[test]
+fn insufficient_evidence_names_only_the_missing_flush_reason() {
+    let rows = [(10, 0, Kind::TlbFlush { pages: 1, reason: 4 }), (20, 1, Kind::TlbFlush { pages: 1, reason: 0 })];
+    let tr = trace(Format::LinuxFtrace, TimeBase::Nanos, 2, Names::default(), &rows);
+    let r = reconstruct(&tr);
+    assert_eq!(r.evidence, Some(Evidence::Insufficient));
+    let notes = r.notes(&tr).join("\n");
+    assert!(notes.contains("no tlb_flush with reason `remote shootdown` (1)"), "{notes}");
+    assert!(!notes.contains("remote ipi send` (4), the initiator"), "{notes}");
+}
