@@ -92,6 +92,8 @@ fn plain_paste_without_times_keeps_file_order_and_reads_comments_over_lines() {
     assert_eq!(t.events.len(), 79);
     // File order is time order: lines ascend, a leaf's entry and exit share a tick.
     assert!(t.events.windows(2).all(|w| w[0].line <= w[1].line && w[0].ts <= w[1].ts));
+    // One tick a line: events of later lines are strictly later.
+    assert!(t.events.windows(2).all(|w| (w[0].line < w[1].line) == (w[0].ts < w[1].ts)), "{:?}", t.events);
     assert_eq!(count(&t, |k| matches!(k, Kind::FuncEntry { .. })), 24 + 2);
     assert_eq!(count(&t, |k| matches!(k, Kind::FuncExit { .. })), 25 + 2);
     // `flush_tlb_func.isra.0` is flush_tlb_func.

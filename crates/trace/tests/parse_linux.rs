@@ -496,3 +496,19 @@ fn function_graph_lines_with_and_without_abstime_are_not_mixed() {
     assert_eq!(skipped, [3], "{:?}", t.warnings);
     assert_eq!(kinds(&t), [Kind::TlbFlush { pages: 2, reason: 1 }]);
 }
+
+/// trace-cmd report prints a stack event's header on a line of its own (`<stack trace>`,
+/// `<user stack trace>`) before its ` => ` frames: skipped, as the frames are, not warned.
+#[test]
+fn stack_trace_headers_on_their_own_line_are_skipped() {
+    let t = load(
+        b"cpus=2\n\
+          \x20 bash-1200  [001]   100.000001: tlb_flush: pages:-1 reason:flush on task switch (0)\n\
+          <stack trace>\n\
+          \x20=> switch_mm_irqs_off\n\
+          <user stack trace>\n\
+          \x20=> <00007f11a2b3c4d5>\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(kinds(&t), [Kind::TlbFlush { pages: -1, reason: 0 }]);
+}
