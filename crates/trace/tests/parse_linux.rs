@@ -473,6 +473,14 @@ fn malformed_timestamps_and_a_line_cut_after_its_cpu_column_are_located() {
     let t = load(b"# tracer: nop\n       b-1 [] [002] d..2.   1.0: tlb_flush: pages:1 reason:remote shootdown (1)\n");
     assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
     assert_eq!(t.events.iter().map(|e| e.cpu).collect::<Vec<_>>(), [2]);
+    // Nor is a `[2]` with text glued after it.
+    let t = load(b"# tracer: nop\n       a-1 [2]x [003] d..2.   1.0: tlb_flush: pages:1 reason:remote shootdown (1)\n");
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(t.events.iter().map(|e| e.cpu).collect::<Vec<_>>(), [3]);
+    // A word in the flags column that is no flags (irqs-off, need-resched, ... are letters,
+    // digits and dots) makes no record.
+    let t = load(b"# tracer: nop\n       a-1    [000] <junk>   1.0: tlb_flush: pages:1 reason:remote shootdown (1)\n");
+    assert_eq!((t.events.len(), t.warning_count), (0, 1), "{:?}", t.warnings);
     // Nor is a `[3]` glued to the text before it.
     let t = load(b"# tracer: nop\n       b-1[3] [002] d..2.   1.0: tlb_flush: pages:1 reason:remote shootdown (1)\n");
     assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
@@ -511,4 +519,18 @@ fn stack_trace_headers_on_their_own_line_are_skipped() {
     );
     assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
     assert_eq!(kinds(&t), [Kind::TlbFlush { pages: -1, reason: 0 }]);
+}
+
+/// A function_graph comment is an event when it starts with an event name and a colon
+/// (`tlb_flush: ...`); a trace_printk message whose first word only ends in a colon
+/// (`cpu-3:`) is a marker.
+#[test]
+fn a_function_graph_comment_is_an_event_only_under_an_event_name() {
+    let t = load(
+        b"# tracer: function_graph\n\
+          \x20 100.000001 |   0)   t-98   |               |  /* cpu-3: flushing now */\n\
+          \x20 100.000002 |   0)   t-98   |               |  /* tlb_flush: pages:1 reason:remote shootdown (1) */\n",
+    );
+    assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
+    assert_eq!(kinds(&t), [Kind::Marker, Kind::TlbFlush { pages: 1, reason: 1 }]);
 }
