@@ -189,3 +189,16 @@ fn quiet_layouts_without_a_timestamp_a_cpu_or_the_trace_data() {
         .collect();
     assert_eq!(names, ["ipiq_send_norm", "ipiq_cpu_send", "ipiq_send_end"]);
 }
+
+/// `-r -A f` subtracts f µs from every delta, so a delta can print negative (`%13.3f`):
+/// the time steps back by it. Here CPU 0's third delta, 0.001 µs, becomes -0.001.
+#[test]
+fn a_negative_relative_delta_steps_back() {
+    let text = std::str::from_utf8(include_bytes!("../test_data/dragonfly/relative-us.txt")).unwrap();
+    let text = text.replacen(" 00fff2 0           0.001 uS", " 00fff2 0          -0.001 uS", 1);
+    let t = load(text.as_bytes());
+    let mut cpu0: Vec<(u64, Kind)> = t.events.iter().filter(|e| e.cpu == 0).take(3).map(|e| (e.ts, e.kind)).collect();
+    cpu0.sort_by_key(|&(ts, _)| ts);
+    assert_eq!(cpu0.iter().map(|&(ts, _)| ts).collect::<Vec<_>>(), [0, 1, 2], "0, +0.002, -0.001 µs");
+    assert!(matches!(cpu0[1].1, Kind::IpiqSendEnd { .. }), "{cpu0:?}");
+}
