@@ -202,3 +202,86 @@ fn a_negative_relative_delta_steps_back() {
     assert_eq!(cpu0.iter().map(|&(ts, _)| ts).collect::<Vec<_>>(), [0, 1, 2], "0, +0.002, -0.001 µs");
     assert!(matches!(cpu0[1].1, Kind::IpiqSendEnd { .. }), "{cpu0:?}");
 }
+
+/// `q-all-columns.txt` (`-q -c -t -x -i -f -p`) with the columns of layout `bits` kept
+/// (bit 0 cpu, 1 timestamp, 2 callers, 3 ID, 4 file, 5 trace data), printed again as
+/// ktrdump prints them (`" %06x "`, `"%-3d "`, `"%-16ju "`, `"%-25s %-25s "` where a
+/// longer symbol pushes the rest right, `"%-20s "`, `"%34s:%-4d "`, then the data),
+/// with the header ktrdump prints for it or without (`-q`).
+fn layout_sample(bits: u8, header: bool) -> Vec<u8> {
+    const HEADS: [&str; 6] = [
+        "cpu ",
+        "timestamp        ",
+        "caller2              caller1             ",
+        "ID                   ",
+        "          file and line                  ",
+        "trace",
+    ];
+    let text = std::str::from_utf8(include_bytes!("../test_data/dragonfly/q-all-columns.txt")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("TSC") {
+            out.push_str(line);
+            out.push('\n');
+            if header {
+                out.push_str("index  ");
+                for (k, h) in HEADS.iter().enumerate() {
+                    if bits >> k & 1 == 1 {
+                        out.push_str(h);
+                    }
+                }
+                out.push('\n');
+            }
+            continue;
+        }
+        // index cpu timestamp caller2 caller1 ID file:line, then the data.
+        let mut words = line.split_whitespace();
+        let mut w = || words.next().unwrap_or_default();
+        let (index, cpu, ts, c2, c1, id, file) = (w(), w(), w(), w(), w(), w(), w());
+        let data = line[line.find(file).unwrap() + file.len()..].trim_start();
+        let (path, fline) = file.rsplit_once(':').unwrap();
+        let columns = [
+            format!("{cpu:<3} "),
+            format!("{ts:<16} "),
+            format!("{c2:<25} {c1:<25} "),
+            format!("{id:<20} "),
+            format!("{path:>34}:{fline:<4} "),
+            data.to_string(),
+        ];
+        out.push_str(&format!(" {index} "));
+        for (k, c) in columns.iter().enumerate() {
+            if bits >> k & 1 == 1 {
+                out.push_str(c);
+            }
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Every layout ktrdump can print with the event's ID or its data (`-i` or `-p`, with any
+/// of -c -t -x -f) is read without its header (`-q`) as with it: the same events on the
+/// same CPUs at the same times, and the same warnings. The layout is inferred from the
+/// rows alone, so no two layouts may both fit one sample. (Without `-i` and `-p` a row
+/// names no event at all, and its one column reads as well as a one-word message.)
+#[test]
+fn every_quiet_layout_reads_as_its_headed_twin() {
+    let mut differ = Vec::new();
+    for bits in (1..64u8).filter(|b| b & 0b10_1000 != 0) {
+        let headed = parse(&layout_sample(bits, true)).unwrap_or_else(|e| panic!("{bits:06b} headed: {e}"));
+        let quiet = match parse(&layout_sample(bits, false)) {
+            Ok(t) => t,
+            Err(e) => {
+                differ.push(format!("{bits:06b}: {e}"));
+                continue;
+            }
+        };
+        let events = |t: &Trace| t.events.iter().map(|e| (e.cpu, e.ts, e.kind)).collect::<Vec<_>>();
+        let reasons = |t: &Trace| t.warnings.iter().map(|w| w.reason.clone()).collect::<Vec<_>>();
+        assert_eq!(headed.events.len(), EVENTS, "{bits:06b}");
+        if events(&headed) != events(&quiet) || reasons(&headed) != reasons(&quiet) {
+            differ.push(format!("{bits:06b}: {:?} / {:?}", reasons(&headed), reasons(&quiet)));
+        }
+    }
+    assert!(differ.is_empty(), "layouts read differently without their header:\n{}", differ.join("\n"));
+}
