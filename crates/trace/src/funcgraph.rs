@@ -173,6 +173,9 @@ fn find(pat: &[u8], hay: &[u8]) -> Option<usize> {
 pub(crate) fn parse(l: &[u8], need_cpu: bool) -> Option<GraphLine<'_>> {
     let mut i = skip_spaces(l, 0);
     let mut time = None;
+    // Where the line goes on after the time column (its start without one): without a CPU
+    // column the indentation follows from there.
+    let mut after_time = 0;
     // funcgraph-abstime `SSSSS.UUUUUU |` or -reltime `NNN us |`.
     let e = token_end(l, i);
     if let Some(t) = abs_time(&l[i..e]) {
@@ -181,6 +184,7 @@ pub(crate) fn parse(l: &[u8], need_cpu: bool) -> Option<GraphLine<'_>> {
             return None;
         }
         time = Some(t);
+        after_time = j + 1;
         i = skip_spaces(l, j + 1);
     } else if l[i..e].iter().all(u8::is_ascii_digit) && e > i {
         let j = skip_spaces(l, e);
@@ -188,12 +192,13 @@ pub(crate) fn parse(l: &[u8], need_cpu: bool) -> Option<GraphLine<'_>> {
         let m = skip_spaces(l, k);
         if &l[j..k] == b"us" && l.get(m) == Some(&b'|') {
             time = parse_u64(&l[i..e]).and_then(|us| us.checked_mul(1000));
+            after_time = m + 1;
             i = skip_spaces(l, m + 1);
         }
     }
     let e = token_end(l, i);
     let cpu = cpu_token(&l[i..e]);
-    let after_cpu = if cpu.is_some() { e } else { i };
+    let after_cpu = if cpu.is_some() { e } else { after_time };
     if cpu.is_none() && need_cpu {
         return None;
     }
@@ -244,18 +249,19 @@ pub(crate) fn parse(l: &[u8], need_cpu: bool) -> Option<GraphLine<'_>> {
         }
         break;
     }
-    // After `|` the kernel prints two spaces before the indentation; after `N) ` none.
-    let base = if had_column { 2 } else { usize::from(cpu.is_some()) };
+    // After a column's `|` the kernel prints two spaces before the indentation (after the
+    // time column too, when no CPU column follows it); after `N) ` none.
+    let after_bar = had_column || (cpu.is_none() && time.is_some());
     let text = if had_column || j > after_cpu { &l[j..] } else { &l[after_cpu..] };
     let text =
         if !had_column && cpu.is_some() && text.first().is_some_and(|&b| is_space(b)) { &text[1..] } else { text };
-    let (depth, body) = body(text, dur, if had_column { base } else { 0 })?;
-    if cpu.is_none() && time.is_none() && !had_column {
-        // Without any column, only braces, calls and comments tell the line apart.
-        if !matches!(body, Body::Entry { .. } | Body::Leaf { .. } | Body::Exit { .. } | Body::Comment { .. }) {
-            return None;
-        }
+    // funcgraph-irqs with the duration column off: the arrow has no `|` after it.
+    match trim(text) {
+        b"==========>" => return Some(GraphLine { time, cpu, depth: 0, body: Body::Irq { enter: true } }),
+        b"<==========" => return Some(GraphLine { time, cpu, depth: 0, body: Body::Irq { enter: false } }),
+        _ => {}
     }
+    let (depth, body) = body(text, dur, if after_bar { 2 } else { 0 })?;
     Some(GraphLine { time, cpu, depth, body })
 }
 
