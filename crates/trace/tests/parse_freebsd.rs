@@ -285,3 +285,17 @@ index  cpu timestamp        trace
     assert_eq!(t.cpus, 4);
     assert_eq!(matrix(&t)[0], [0, 1, 0, 1]);
 }
+
+/// amd64 kernels run up to 1 024 CPUs (MAXCPU): an IPI to CPU 64 or later stays an IPI,
+/// with no target in the 64-bit mask, and one located warning says so.
+#[test]
+fn an_ipi_to_a_cpu_past_63_is_kept_with_a_warning() {
+    let t = load(
+        b"     1   2          5000999 ipi_cpu: cpu: 70 ipi: fb\n     0   2          5000400 ipi_cpu: cpu: 3 ipi: fb\n",
+    );
+    assert_eq!(t.warning_count, 1, "{:?}", t.warnings);
+    assert_eq!(t.warnings[0].line, 1);
+    assert!(t.warnings[0].reason.contains("beyond CPU 63"), "{:?}", t.warnings);
+    let kinds: Vec<Kind> = t.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [send(3, 0xfb), Kind::IpiSend { targets: 0, vector: 0xfb, all_but_self: false }]);
+}

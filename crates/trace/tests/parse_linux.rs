@@ -420,6 +420,12 @@ fn cpumask_lists_and_arrays_at_cpu_63_and_past_the_eighth_byte() {
     assert_eq!(t.warning_count, 0, "{:?}", t.warnings);
     assert_eq!(sends(&t), [(2, u64::MAX), (3, 0xf << 60)]);
     let t = load(
+        b"# tracer: nop\n\
+          \x20      a-1    [000] d..2.   100.000002: ipi_send_cpumask: cpumask=1,70-71 callsite=x+0x1/0x2 callback=f+0x0/0x20\n",
+    );
+    assert_eq!(t.warning_count, 1, "CPUs 70 and 71 are dropped with a warning: {:?}", t.warnings);
+    assert_eq!(sends(&t), [(2, 0b10)]);
+    let t = load(
         b"cpus=16\n\
           \x20  a.out-1234  [000]   100.000002: ipi_send_cpumask:     [FAILED TO PARSE] cpumask=ARRAY[00, 81, 00, 00, 00, 00, 00, 80, 00, 00] callsite=1 callback=2\n",
     );
