@@ -215,6 +215,12 @@ fn dragonfly_ipiq_pairs_fifo_per_ring_and_tracks_occupancy() {
     assert_eq!(mid.rings.iter().map(|x| (x.scpu, x.dcpu, x.depth)).collect::<Vec<_>>(), [(0, 1, 2), (0, 2, 1)]);
     assert_eq!(mid.pending, [0, 2, 1]);
     assert_eq!(mid.in_flight, [0]);
+    assert_eq!(mid.ts, 13, "the time of the last event applied");
+    // Receives empty the rings again; the orphan's receive opens none.
+    let rings = |i: usize| r.state_at(&tr, i).rings.iter().map(|x| (x.scpu, x.dcpu, x.depth)).collect::<Vec<_>>();
+    assert_eq!(rings(0), []);
+    assert_eq!(rings(6), [(0, 1, 1), (0, 2, 1)]);
+    assert_eq!(rings(8), []);
     let round = &r.rounds[0];
     assert_eq!((round.kind, round.end, round.legs.len()), (RoundKind::DragonFlyCpusync, Some(9), 2));
     assert_eq!(round.legs[0].received, Some(6));
