@@ -400,3 +400,26 @@ fn insufficient_evidence_names_only_the_missing_flush_reason() {
     assert!(notes.contains("no tlb_flush with reason `remote shootdown` (1)"), "{notes}");
     assert!(!notes.contains("remote ipi send` (4), the initiator"), "{notes}");
 }
+
+/// The stats count the arrows by kind, and an all-but-self IPI counts once for every
+/// other CPU in the send matrix. Ticks of a zero frequency give no µs.
+#[test]
+fn stats_count_arrows_by_kind_and_all_but_self_ipis_per_target() {
+    let tr = linux_round();
+    let r = reconstruct(&tr);
+    let s = r.stats(&tr);
+    for (name, kind) in [("csd", ArrowKind::Csd), ("ipi", ArrowKind::Ipi)] {
+        let n = r.arrows.iter().filter(|a| a.kind == kind).count() as u64;
+        assert!(n > 0, "{name}");
+        assert_eq!(s.arrows.get(name).copied(), Some(n), "{name}: {:?}", s.arrows);
+    }
+    let rows = [(5, 1, Kind::IpiSend { targets: 0, vector: 251, all_but_self: true })];
+    let tr = trace(Format::FreeBsdKtr, TimeBase::Ticks { hz: Some(0) }, 4, Names::default(), &rows);
+    let s = reconstruct(&tr).stats(&tr);
+    assert_eq!(s.ipi_matrix[1], [1, 0, 1, 1]);
+    let mut tr = linux_round();
+    tr.time = TimeBase::Ticks { hz: Some(0) };
+    let s = reconstruct(&tr).stats(&tr);
+    assert!(s.latency.is_some());
+    assert_eq!(s.latency_us, None);
+}
