@@ -162,6 +162,41 @@ mod tests {
         }
     }
 
+    /// Encodings differ in few low bits (small counters, CPU numbers): 2^20 such buffers
+    /// (two words of 0..1024 at given places: alone, zero-padded to a block and a half, one
+    /// in each block, and in each of the four lanes) must behave as random 128-bit values:
+    /// no two share their fingerprint, nor more than a few their low 40 bits of either half
+    /// (n²/2⁴¹ ≈ 0.5 expected). A mix that drops bits (an OR or AND where an XOR folds)
+    /// merges such buffers long before that.
+    #[test]
+    fn low_entropy_encodings_spread_like_random_values() {
+        // (length, place of a, place of b)
+        for (shape, (len, pa, pb)) in
+            [(2, 0, 1), (24, 0, 1), (17, 0, 16), (16, 4, 5), (16, 8, 9), (16, 12, 13)].into_iter().enumerate()
+        {
+            let mut fps: Vec<u128> = Vec::with_capacity(1 << 20);
+            let mut buf = vec![0u32; len];
+            for a in 0..1024u32 {
+                for b in 0..1024u32 {
+                    buf[pa] = a;
+                    buf[pb] = b;
+                    fps.push(hash128(&buf));
+                }
+            }
+            let dups = |key: &dyn Fn(u128) -> u64| {
+                let mut k: Vec<u64> = fps.iter().map(|&f| key(f)).collect();
+                k.sort_unstable();
+                k.windows(2).filter(|w| w[0] == w[1]).count()
+            };
+            let mut all = fps.clone();
+            all.sort_unstable();
+            assert!(all.windows(2).all(|w| w[0] != w[1]), "shape {shape}: two buffers share a fingerprint");
+            let low = dups(&|f| f as u64 & ((1 << 40) - 1));
+            let high = dups(&|f| (f >> 64) as u64 & ((1 << 40) - 1));
+            assert!(low <= 6 && high <= 6, "shape {shape}: {low} and {high} pairs share 40 bits");
+        }
+    }
+
     /// The depth-first search's maps are keyed by fingerprints, which are hashes already:
     /// `PassThrough` hands on their low 64 bits instead of hashing them again, and folds
     /// bytes (a key of another type) in order.
