@@ -237,10 +237,7 @@ scenario s { cpu 0: main(5, -1, bit(31)); }
     let mut cfg = Config::new(&p);
     cfg.ncpu = 3;
     let mut s = Session::new(Machine::new(p, cfg).expect("machine"));
-    while s.enabled().contains(&Choice::Step(0)) {
-        let e = s.step(Choice::Step(0)).expect("step");
-        assert!(e.violation.is_none(), "{:?}", e.violation);
-    }
+    common::each_step(&mut s, 0, |e, _| assert!(e.violation.is_none(), "{:?}", e.violation));
     assert_eq!(s.state().mem[0], 1, "ran to the end");
 }
 
@@ -249,10 +246,7 @@ scenario s { cpu 0: main(5, -1, bit(31)); }
 fn run_cpu0(src: &str) -> Session {
     let p = common::program(src);
     let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
-    while s.enabled().contains(&Choice::Step(0)) {
-        let e = s.step(Choice::Step(0)).expect("step");
-        assert!(e.violation.is_none(), "{:?}", e.violation);
-    }
+    common::each_step(&mut s, 0, |e, _| assert!(e.violation.is_none(), "{:?}", e.violation));
     s
 }
 
@@ -382,8 +376,7 @@ scenario s { cpu 0: main(); cpu *: idle; }
     let p = common::program(src);
     let mut s = Session::new(Machine::new(p.clone(), Config::new(&p)).expect("machine"));
     let mut removed = Vec::new();
-    while s.enabled().contains(&Choice::Step(0)) {
-        let e = s.step(Choice::Step(0)).expect("step");
+    common::each_step(&mut s, 0, |e, _| {
         for fx in &e.effects {
             match *fx {
                 Effect::TlbInvalidate { removed: n, .. } => removed.push(("invlpg", n)),
@@ -394,7 +387,7 @@ scenario s { cpu 0: main(); cpu *: idle; }
                 _ => {}
             }
         }
-    }
+    });
     assert_eq!(removed, [("invlpg", 1), ("invlpg", 0), ("load_cr3", 1), ("flush_tlb", 1)]);
     let tlb = &s.state().cpus[0].tlb;
     assert_eq!(tlb.len(), 1, "{tlb:?}");

@@ -197,9 +197,7 @@ fn lapic_merges_a_second_ipi_of_a_pending_vector() {
     s.step(Choice::Irq(1, 0)).expect("deliver");
     let cpu = &s.state().cpus[1];
     assert!(!cpu.intr && cpu.isr == 1 && cpu.irr == 0, "handler entered with IF=0, IRR→ISR");
-    while s.enabled().contains(&Choice::Step(1)) {
-        s.step(Choice::Step(1)).expect("handler");
-    }
+    step_while_can(&mut s, 1);
     assert_eq!(s.state().mem[0], 1, "two merged IPIs run the handler once");
     assert!(s.state().cpus[1].intr, "IRET restores IF");
 }

@@ -131,9 +131,7 @@ fn the_window_is_on_its_own_page_only() {
         let p = program(WINDOW_TWO_PAGES);
         let mut s = session(&p, 1, "s", opts);
         let mut v = None;
-        while s.enabled().contains(&Choice::Step(0)) {
-            v = s.step(Choice::Step(0)).expect("step").violation.clone();
-        }
+        each_step(&mut s, 0, |e, _| v = e.violation.clone());
         v.map(|v| v.property)
     };
     // VA cached, VB invalidated: the window stays open and the read of VA hits.

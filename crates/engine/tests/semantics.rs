@@ -666,13 +666,12 @@ fn invlpg_drops_the_paging_structure_cache_entries_of_the_current_address_space_
     let p = program(PSC_PER_SPACE);
     let mut s = session(&p, 1, "s", &[]);
     let mut flushes = vec![];
-    while s.enabled().contains(&Choice::Step(0)) {
-        let e = s.step(Choice::Step(0)).expect("step");
+    each_step(&mut s, 0, |e, s| {
         flushes.push(e.effects.iter().filter(|e| matches!(e, Effect::PscFlush { .. })).cloned().collect::<Vec<_>>());
         if flushes.len() == 3 {
             assert_eq!(s.state().cpus[0].psc.len(), 2, "one entry per address space walked");
         }
-    }
+    });
     assert_eq!(flushes.len(), 5);
     assert_eq!(flushes[3], vec![Effect::PscFlush { cpu: 0, removed: 1 }], "the first INVLPG in mm2");
     assert_eq!(flushes[4], vec![], "the second: nothing left to drop");
@@ -702,9 +701,7 @@ fn a_faulting_dirty_bit_assist_drops_that_entry_only() {
     let p = program(ASSIST_FAULT);
     let mut s = session(&p, 1, "s", &[]);
     let mut last = Vec::new();
-    while s.enabled().contains(&Choice::Step(0)) {
-        last = s.step(Choice::Step(0)).expect("step").effects.clone();
-    }
+    each_step(&mut s, 0, |e, _| last = e.effects.clone());
     assert_eq!(
         last,
         [

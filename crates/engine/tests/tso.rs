@@ -639,11 +639,10 @@ fn a_tlb_hit_commits_nothing_and_the_dirty_bit_assist_commits_the_buffer() {
     let p = program(HITS);
     let mut s = session(&p, 1, "s", &[]);
     let mut after = Vec::new();
-    while s.enabled().contains(&Choice::Step(0)) {
-        s.step(Choice::Step(0)).expect("step");
+    each_step(&mut s, 0, |_, s| {
         let st = s.state();
         after.push((st.cpus[0].sb.len(), st.ptes[1].present, st.ptes[1].writable));
-    }
+    });
     assert_eq!(
         after,
         [

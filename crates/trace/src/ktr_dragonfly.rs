@@ -440,23 +440,20 @@ impl DragonFly {
             return Finished { time: TimeBase::Ticks { hz: self.hz }, cpus: idle_cpus };
         };
         let follows = |a: &Row, b: &Row| b.index == (a.index + 1) & 0xff_ffff;
-        if !self.layout.id {
-            sink.warn(first.loc, WarningClass::Parse, "no ID column (ktrdump -i): events are named by their message");
-        }
-        if !self.layout.ts {
-            sink.warn(
-                first.loc,
-                WarningClass::Parse,
-                "no timestamp column (ktrdump -t or -r): times are row positions, so each CPU's events keep \
-                 their order but events of different CPUs are not in time order",
-            );
-        }
-        if !self.layout.msg {
-            sink.warn(
-                first.loc,
-                WarningClass::Parse,
+        let missing = [
+            (self.layout.id, "no ID column (ktrdump -i): events are named by their message"),
+            (
+                self.layout.ts,
+                "no timestamp column (ktrdump -t or -r): times are row positions, so each CPU's events keep their \
+                 order but events of different CPUs are not in time order",
+            ),
+            (
+                self.layout.msg,
                 "no trace data column (ktrdump -p): events keep their ID only, so IPIs and rendezvous are not decoded",
-            );
+            ),
+        ];
+        for (_, why) in missing.into_iter().filter(|(has, _)| !has) {
+            sink.warn(first.loc, WarningClass::Parse, why);
         }
         // CPU per row; without -c, each block (index restart) is taken to be the next CPU.
         let mut cpus = Vec::with_capacity(rows.len());

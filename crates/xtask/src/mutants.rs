@@ -149,13 +149,13 @@ fn cargo_targets(tests: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     let mut it = tests.iter();
     while let Some(&a) = it.next() {
-        match it.clone().next().filter(|_| a == "--test") {
-            Some(name) => {
-                it.next();
+        if a == "--test" {
+            if let Some(name) = it.next() {
                 out.push(format!("--test={name}"));
+                continue;
             }
-            None => out.push(a.to_string()),
         }
+        out.push(a.to_string());
     }
     out
 }

@@ -49,7 +49,14 @@ pub fn assert_encoding_round_trips(st: &State) -> Vec<u32> {
 
 /// Step CPU `cpu` while it can (no interrupts taken).
 pub fn step_while_can(s: &mut Session, cpu: u8) {
+    each_step(s, cpu, |_, _| {});
+}
+
+/// Step CPU `cpu` while it can (no interrupts taken), handing each step's log entry and
+/// the session after it to `seen`.
+pub fn each_step(s: &mut Session, cpu: u8, mut seen: impl FnMut(&sdlab_engine::session::LogEntry, &Session)) {
     while s.enabled().contains(&Choice::Step(cpu)) {
-        s.step(Choice::Step(cpu)).expect("enabled step");
+        let e = s.step(Choice::Step(cpu)).expect("enabled step").clone();
+        seen(&e, s);
     }
 }
