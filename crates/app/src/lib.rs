@@ -1,6 +1,7 @@
 //! Shootdown Lab in the browser: a thin Yew layer over `sdlab-engine`.
 
 pub mod bench;
+pub mod file_slices;
 mod keys;
 mod listen;
 pub use sdlab_lab::protocol;

@@ -190,3 +190,38 @@ async fn disabling_interrupts_in_crossfire_reaches_a_deadlock_banner() {
     );
     root.remove();
 }
+
+/// A Blob of `n` bytes whose every byte says where it is, so a slice out of place or
+/// read twice shows.
+fn patterned_blob(n: usize) -> (web_sys::Blob, Vec<u8>) {
+    let bytes: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
+    let array = js_sys::Uint8Array::from(&bytes[..]);
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&array)).unwrap();
+    (blob, bytes)
+}
+
+async fn read_all(mut slices: sdlab_app::file_slices::Slices) -> Result<(Vec<u8>, usize), String> {
+    let (mut got, mut count) = (Vec::new(), 0);
+    while let Some(b) = slices.next().await? {
+        got.extend(js_sys::Uint8Array::new(&b).to_vec());
+        count += 1;
+    }
+    Ok((got, count))
+}
+
+#[wasm_bindgen_test]
+async fn a_trace_file_read_in_slices_arrives_whole_and_in_order_on_a_helper_worker_or_without_one() {
+    use sdlab_app::file_slices::Slices;
+    // Three full slices and a short one, with fewer in flight than there are slices, so
+    // the helper must wait for the parser to take one before it reads on.
+    let (blob, want) = patterned_blob(3 * 4096 + 123);
+    let helper = Slices::open(&blob, 4096.0, 2);
+    assert!(helper.on_helper(), "a browser with nested workers reads on a helper");
+    assert_eq!(read_all(helper).await, Ok((want.clone(), 4)));
+    let here = Slices::open_here(&blob, 4096.0, 2);
+    assert!(!here.on_helper());
+    assert_eq!(read_all(here).await, Ok((want, 4)));
+    let (empty, _) = patterned_blob(0);
+    assert_eq!(read_all(Slices::open(&empty, 4096.0, 3)).await, Ok((vec![], 0)));
+    assert_eq!(read_all(Slices::open_here(&empty, 4096.0, 3)).await, Ok((vec![], 0)));
+}

@@ -22,8 +22,8 @@
 use crate::event::{cpu_limit_reason, cpu_number, Kind, TimeBase, WarningClass, CPU_LIMIT};
 use crate::funcgraph::{self, Body, GraphLine};
 use crate::lines::{
-    field, field_word, find, find_byte, hex_digit, is_space, parse_hex, parse_i64, parse_u64, skip_spaces, token_end,
-    trim, Loc,
+    field, field_word, find, find_byte, hex_digit, is_space, parse_hex, parse_i64, parse_u64, skip_spaces, times,
+    token_end, trim, Loc,
 };
 use crate::reader::{Finished, Sink};
 
@@ -722,7 +722,7 @@ fn parse_ts_token(tok: &[u8]) -> Option<Ts> {
             if !frac[9.min(frac.len())..].iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            secs.checked_mul(1_000_000_000)?.checked_add(ns).map(Ts::Nanos)
+            times(secs, 1_000_000_000)?.checked_add(ns).map(Ts::Nanos)
         }
     }
 }
@@ -801,7 +801,7 @@ fn latency_ts(tok: &[u8]) -> Option<u64> {
         Some(&m) if m != b's' && is_mark(m) => &t[..t.len() - 1],
         _ => t,
     };
-    parse_u64(t.strip_suffix(b"us")?)?.checked_mul(1000)
+    times(parse_u64(t.strip_suffix(b"us")?)?, 1000)
 }
 
 /// Records without `[cpu]` brackets: the latency format `comm-pid  0d.h1.  12us+: event: …`
@@ -829,7 +829,7 @@ fn parse_latency(l: &[u8]) -> Option<Rec<'_>> {
         let (ts, ts_end) = if let Some(ns) = latency_ts(t) {
             (Ts::Nanos(ns), toks[k].1)
         } else if k + 1 < n && tok(k + 1) == b":" && t.ends_with(b"us") {
-            let Some(ns) = parse_u64(&t[..t.len() - 2]).and_then(|us| us.checked_mul(1000)) else { continue };
+            let Some(ns) = parse_u64(&t[..t.len() - 2]).and_then(|us| times(us, 1000)) else { continue };
             (Ts::Nanos(ns), toks[k + 1].1)
         } else if let Some(ts) = parse_ts_token(t) {
             (ts, toks[k].1)
@@ -888,7 +888,7 @@ fn parse_latency_verbose(l: &[u8]) -> Option<Rec<'_>> {
     if frac.len() != 3 {
         return None;
     }
-    let ns = whole.checked_mul(1_000_000)?.checked_add(parse_u64(frac)?.checked_mul(1000)?)?;
+    let ns = times(whole, 1_000_000)?.checked_add(times(parse_u64(frac)?, 1000)?)?;
     // Tokens before the time, right to left: `[ts]`, idx, preempt, flags, cpu.
     let mut end = l[..ts_start].trim_ascii_end().len();
     let mut cpu = None;

@@ -28,7 +28,7 @@
 //! `/* ret=… */`; only the name before `(` is read.) Everything here works on borrowed
 //! bytes: no line allocates.
 
-use crate::lines::{find_byte, is_space, parse_u64, skip_spaces, token_end, trim};
+use crate::lines::{find_byte, is_space, parse_u64, skip_spaces, times, token_end, trim};
 
 /// What a function_graph line holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ fn abs_time(tok: &[u8]) -> Option<u64> {
     if frac.len() != 6 {
         return None;
     }
-    secs.checked_mul(1_000_000_000)?.checked_add(parse_u64(frac)? * 1000)
+    times(secs, 1_000_000_000)?.checked_add(parse_u64(frac)? * 1000)
 }
 
 /// `N)` → N.
@@ -95,9 +95,9 @@ fn duration(seg: &[u8]) -> Option<u64> {
             for _ in frac.len()..3 {
                 ns *= 10;
             }
-            us.checked_mul(1000)?.checked_add(ns)
+            times(us, 1000)?.checked_add(ns)
         }
-        None => parse_u64(num)?.checked_mul(1000),
+        None => times(parse_u64(num)?, 1000),
     }
 }
 
@@ -191,7 +191,7 @@ pub(crate) fn parse(l: &[u8], need_cpu: bool) -> Option<GraphLine<'_>> {
         let k = token_end(l, j);
         let m = skip_spaces(l, k);
         if &l[j..k] == b"us" && l.get(m) == Some(&b'|') {
-            time = parse_u64(&l[i..e]).and_then(|us| us.checked_mul(1000));
+            time = parse_u64(&l[i..e]).and_then(|us| times(us, 1000));
             after_time = m + 1;
             i = skip_spaces(l, m + 1);
         }

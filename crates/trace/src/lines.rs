@@ -204,15 +204,34 @@ pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 20 {
         return None;
     }
+    // Nineteen digits cannot overflow, so only a twentieth is multiplied with a check.
+    let (head, tail) = s.split_at(s.len().min(19));
     let mut v: u64 = 0;
-    for &b in s {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(d as u64)?;
+    for &b in head {
+        v = v * 10 + digit(b)?;
     }
-    Some(v)
+    match tail.first() {
+        Some(&b) => v.checked_mul(10)?.checked_add(digit(b)?),
+        None => Some(v),
+    }
+}
+
+#[inline(always)]
+fn digit(b: u8) -> Option<u64> {
+    let d = b.wrapping_sub(b'0');
+    (d <= 9).then_some(d as u64)
+}
+
+/// `a * by`, `None` past `u64::MAX`. The parsers multiply by constants (10, 1000, 10^9);
+/// inlined, the bound is a constant and the test a compare, where `checked_mul` on wasm32
+/// calls a 128-bit multiply for every number (the worker's profile, issue #18).
+#[inline(always)]
+pub(crate) fn times(a: u64, by: u64) -> Option<u64> {
+    if by != 0 && a > u64::MAX / by {
+        None
+    } else {
+        Some(a.wrapping_mul(by))
+    }
 }
 
 /// Signed decimal with an optional leading `-`.
@@ -363,6 +382,17 @@ mod tests {
     fn numbers() {
         assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(parse_u64(b"9999999999999999999"), Some(9_999_999_999_999_999_999));
+        assert_eq!(parse_u64(b"00000000000000000007"), Some(7));
+        assert_eq!(parse_u64(b"000000000000000000007"), None, "21 digits");
+        assert_eq!(parse_u64(b"1844674407370955161x"), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_u64(b""), None);
+        assert_eq!(times(18_446_744_073, 1_000_000_000), Some(18_446_744_073_000_000_000));
+        assert_eq!(times(18_446_744_074, 1_000_000_000), None);
+        assert_eq!(times(u64::MAX, 1), Some(u64::MAX));
+        assert_eq!(times(u64::MAX, 0), Some(0));
         assert_eq!(parse_i64(b"-1"), Some(-1));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         assert_eq!(parse_hex(b"0xffff88c2bed35ec0"), Some(0xffff88c2bed35ec0));

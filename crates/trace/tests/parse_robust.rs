@@ -209,3 +209,44 @@ fn random_bytes_never_panic() {
         }
     }
 }
+
+/// The six real Linux 6.12 captures one after another: several megabytes, so a size hint
+/// takes effect (the event list is sized after the first megabyte).
+fn six_captures() -> Vec<u8> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../traces/linux-6.12-qemu-4cpu");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "trace"))
+        .collect();
+    names.sort();
+    names.iter().flat_map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+fn read_with_hint(bytes: &[u8], hint: Option<u64>) -> Trace {
+    let mut r = Reader::new();
+    if let Some(h) = hint {
+        r.expect_bytes(h);
+    }
+    for chunk in bytes.chunks(256 << 10) {
+        r.feed(chunk);
+    }
+    r.finish().unwrap()
+}
+
+#[test]
+fn a_size_hint_right_wrong_or_absurd_never_changes_the_trace_and_a_right_one_spares_the_doubling() {
+    let bytes = six_captures();
+    assert!(bytes.len() > 4 << 20, "{} bytes", bytes.len());
+    let plain = read_with_hint(&bytes, None);
+    let n = plain.events.len();
+    // Grown by doubling, the list ends with room for far more than it holds; this is what
+    // the hint is for, and what makes the last assertion able to fail.
+    assert!(plain.events.capacity() > n + n / 4, "{} events, room for {}", n, plain.events.capacity());
+    let len = bytes.len() as u64;
+    for hint in [0, 1, len / 3, len, len * 10, u64::MAX] {
+        same(&plain, &read_with_hint(&bytes, Some(hint)));
+    }
+    let sized = read_with_hint(&bytes, Some(len));
+    assert!((n..=n + n / 4).contains(&sized.events.capacity()), "{} events, room for {}", n, sized.events.capacity());
+}

@@ -1,7 +1,7 @@
 //! The web worker: a `CheckRequest` (a JSON string) runs the checker in slices, posting
 //! `Progress` after each slice and `Done` at the end; a trace request (a JS object with a
-//! `file` Blob) reads the file slice by slice (the next slice read while this one is
-//! parsed), parses it and posts the events as one transferred buffer. Cancelling either
+//! `file` Blob) reads the file slice by slice (a helper worker reads the next slices while
+//! this one is parsed: `file_slices`), parses it and posts the events as one transferred buffer. Cancelling either
 //! is terminating the worker.
 
 use sdlab_app::parts;
@@ -67,15 +67,8 @@ fn post_trace(scope: &DedicatedWorkerGlobalScope, r: &TraceReply) {
     }
 }
 
-/// The next slice, already being read by the browser while this one is parsed: reading
-/// runs off this thread, so it overlaps the parsing instead of adding to it.
-fn read_slice(file: &web_sys::Blob, at: f64, end: f64) -> Result<wasm_bindgen_futures::JsFuture, String> {
-    let slice = file.slice_with_f64_and_f64(at, end).map_err(|_| "the file cannot be sliced")?;
-    Ok(wasm_bindgen_futures::JsFuture::from(slice.array_buffer()))
-}
-
 /// Slices read ahead of the parser (each `TRACE_CHUNK` bytes).
-const READ_AHEAD: usize = 3;
+const READ_AHEAD: u32 = 3;
 
 async fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Result<(), String> {
     let file: web_sys::Blob = js_sys::Reflect::get(req, &JsValue::from_str("file"))
@@ -89,30 +82,21 @@ async fn parse_trace(scope: &DedicatedWorkerGlobalScope, req: &JsValue) -> Resul
     let total = file.size();
     let t0 = js_sys::Date::now();
     let mut parser = sdlab_trace::Reader::new();
+    parser.expect_bytes(total as u64);
     let mut buf = Vec::new();
     let mut read_ms = 0.0;
-    // Two slices in flight ahead of the parser.
-    let mut queued = 0.0;
-    let mut ahead = std::collections::VecDeque::new();
-    while queued < total && ahead.len() < READ_AHEAD {
-        let end = (queued + chunk).min(total);
-        ahead.push_back((read_slice(&file, queued, end)?, end));
-        queued = end;
-    }
-    while let Some((pending, end)) = ahead.pop_front() {
+    let mut done = 0.0;
+    let mut slices = sdlab_app::file_slices::Slices::open(&file, chunk, READ_AHEAD);
+    loop {
         let r0 = js_sys::Date::now();
-        let bytes = pending.await.map_err(|_| "the file could not be read (was it moved?)")?;
-        if queued < total {
-            let next = (queued + chunk).min(total);
-            ahead.push_back((read_slice(&file, queued, next)?, next));
-            queued = next;
-        }
+        let Some(bytes) = slices.next().await? else { break };
         let view = js_sys::Uint8Array::new(&bytes);
         buf.resize(view.length() as usize, 0);
         view.copy_to(&mut buf);
         read_ms += js_sys::Date::now() - r0;
         parser.feed(&buf);
-        post_trace(scope, &TraceReply::Progress { bytes: end as u64, total: total as u64 });
+        done += buf.len() as f64;
+        post_trace(scope, &TraceReply::Progress { bytes: done as u64, total: total as u64 });
     }
     drop(buf);
     let mut trace = parser.finish().map_err(|e| format!("not a trace this lab reads: {e}"))?;
