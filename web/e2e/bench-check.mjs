@@ -18,9 +18,10 @@ try {
   if (process.env.SDLAB_DEVICE_MEMORY) {
     await page.addInitScript((g) => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => g }), +process.env.SDLAB_DEVICE_MEMORY);
   }
-  // SDLAB_WORKERS=n: the page sees n + 1 cores (navigator.hardwareConcurrency), so it checks on n workers.
-  if (process.env.SDLAB_WORKERS) {
-    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n + 1 }), +process.env.SDLAB_WORKERS);
+  // SDLAB_CORES=n: the page sees n cores (navigator.hardwareConcurrency), which decide its
+  // workers: one for 1 core (both passes in turn), else the search's and the liveness pass's.
+  if (process.env.SDLAB_CORES) {
+    await page.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), +process.env.SDLAB_CORES);
   }
   await page.goto(url + '/');
   await page.waitForSelector('#find-race');

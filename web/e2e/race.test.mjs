@@ -1,6 +1,8 @@
 // "Find a race" in the browser: the checker runs in a web worker, the page stays
 // responsive, and the shortest counterexample plays in the stepper.
 
+import fs from 'node:fs';
+
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
@@ -192,9 +194,9 @@ export default [
   {
     name: 'find a race: on several workers, the same states, verdict and counterexample as on one',
     fn: async ({ page, baseUrl, context }) => {
-      // E1 (a lost shootdown in 67 steps, 50 642 states): once with the page's workers
-      // (one per core but one: navigator.hardwareConcurrency, here set to 4), once on one
-      // worker (2 cores).
+      // E1 (a lost shootdown in 67 steps, 50 642 states) with the page's workers for 4
+      // cores (navigator.hardwareConcurrency: two for the search, one for the liveness
+      // pass beside it), for 2 (one and one) and for 1 (one worker, both passes in turn).
       const run = async (p, cores) => {
         await p.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
         await open(p, baseUrl);
@@ -212,14 +214,61 @@ export default [
         return { text, steps, workers: done.workers };
       };
       const many = await run(page, 4);
-      const other = await context.newPage();
-      const one = await run(other, 2);
-      await other.close();
-      assert(many.workers === 3 && one.workers === 1, `workers: ${many.workers} and ${one.workers}`);
+      const others = [await context.newPage(), await context.newPage()];
+      const two = await run(others[0], 2);
+      const one = await run(others[1], 1);
+      for (const p of others) await p.close();
+      assert(many.workers === 3 && two.workers === 2 && one.workers === 1, `workers: ${many.workers}, ${two.workers} and ${one.workers}`);
       assert(one.text.includes('G-NOLOST') && one.text.includes('in 67 steps') && one.text.includes('50642 states'), one.text);
-      assert(many.text === one.text, `the same verdict and counts:\n${many.text}\n${one.text}`);
-      assert(JSON.stringify(many.steps) === JSON.stringify(one.steps), `the same counterexample, step by step:\n${JSON.stringify(many.steps)}\n${JSON.stringify(one.steps)}`);
+      for (const r of [many, two]) {
+        assert(r.text === one.text, `the same verdict and counts:\n${r.text}\n${one.text}`);
+        assert(JSON.stringify(r.steps) === JSON.stringify(one.steps), `the same counterexample, step by step:\n${JSON.stringify(r.steps)}\n${JSON.stringify(one.steps)}`);
+      }
       assert(many.steps.filter((t) => t.includes('can no longer be avoided')).length === 1, 'the step that makes the race is marked');
+    },
+  },
+  {
+    name: 'find a race: the liveness pass beside the search gives what it gives after it (a lasso, a verification)',
+    fn: async ({ baseUrl, context }) => {
+      // A waiter that is never released (crates/engine/tests/cases/livelock.sdm): only the
+      // liveness pass finds it. And the scoreboard verified at 3 CPUs, where the pass
+      // finds nothing. Each on 2 cores (the pass beside the search) and on 1 (after it):
+      // the same result, the same counts (the search's states, both passes' transitions).
+      const livelock = fs.readFileSync(new URL('../../crates/engine/tests/cases/livelock.sdm', import.meta.url), 'utf8');
+      const run = async (p, cores, setup) => {
+        await p.addInitScript((n) => Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => n }), cores);
+        await open(p, baseUrl);
+        await setup(p);
+        await p.click('#find-race');
+        await p.waitForSelector('#check-result', { timeout: 150000 });
+        // A counterexample's marks come from a worker of its own, after the check.
+        if (await p.$('#timeline')) await p.waitForSelector('#timeline[aria-busy="false"]', { timeout: 60000 });
+        const text = (await p.textContent('#check-result')).replace(/, [\d.]+ s \(\d+ states\/s\)/, '');
+        const steps = await p.$$eval('#timeline .tl-step', (cells) => cells.map((c) => c.getAttribute('title')));
+        const d = JSON.parse(await p.evaluate(() => window.sdlabLastCheck));
+        return { text, steps, counts: [d.verdict, d.states, d.transitions, d.depth, d.schedule, d.cycle_start], workers: d.workers };
+      };
+      const lasso = async (p) => {
+        await p.click('#edit-model');
+        await p.fill('#model-editor', livelock);
+        await p.click('#apply-edit');
+        await p.click('#close-editor');
+      };
+      const verified = async (p) => {
+        await p.selectOption('#cpus', '3');
+      };
+      for (const [name, setup, want] of [['lasso', lasso, 'lost shootdown (G-NOLOST)'], ['verified', verified, 'Verified']]) {
+        const pages = [await context.newPage(), await context.newPage()];
+        const beside = await run(pages[0], 2, setup);
+        const after = await run(pages[1], 1, setup);
+        for (const p of pages) await p.close();
+        assert(beside.workers === 2 && after.workers === 1, `${name}: workers ${beside.workers} and ${after.workers}`);
+        assert(after.text.includes(want), `${name}: ${after.text}`);
+        assert(beside.text === after.text, `${name}: the same result:\n${beside.text}\n${after.text}`);
+        assert(JSON.stringify(beside.counts) === JSON.stringify(after.counts), `${name}: the same counts:\n${JSON.stringify(beside.counts)}\n${JSON.stringify(after.counts)}`);
+        assert(JSON.stringify(beside.steps) === JSON.stringify(after.steps), `${name}: the same counterexample`);
+        if (name === 'lasso') assert(after.counts[5] != null && after.steps.length > 0, `${name}: a lasso with its steps: ${JSON.stringify(after.counts)}`);
+      }
     },
   },
 ];

@@ -87,6 +87,18 @@ pub fn state_limit(device_memory_gib: Option<f64>) -> usize {
     (device.min(WASM_BUDGET) / BYTES_PER_STATE) as usize
 }
 
+/// Peak wasm memory of the liveness pass per state it has seen: its visited fingerprints
+/// (16 bytes a slot, at most 3/4 full, doubled when full: 21 to 43 bytes) and its
+/// depth-first stack.
+pub const LIVENESS_BYTES_PER_STATE: u64 = 48;
+
+/// While the liveness pass runs beside the breadth-first search (on a worker of its own,
+/// `race_pool.rs`), the states each may hold: together they stay within what one search
+/// may have at `max_states`. Past it the pass beside is let go and runs after the search.
+pub fn beside_limit(max_states: usize) -> usize {
+    ((max_states as u64).saturating_mul(BYTES_PER_STATE) / (BYTES_PER_STATE + LIVENESS_BYTES_PER_STATE)) as usize
+}
+
 /// How a search ended (`sdlab_engine::search::Outcome` without its payload).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -264,7 +276,21 @@ pub struct CauseReply {
 
 #[cfg(test)]
 mod tests {
-    use super::{state_limit, BYTES_PER_STATE, WASM_BUDGET};
+    use super::{beside_limit, state_limit, BYTES_PER_STATE, LIVENESS_BYTES_PER_STATE, WASM_BUDGET};
+
+    #[test]
+    fn the_search_and_the_liveness_pass_beside_it_fit_together_in_one_search_s_memory() {
+        for gib in [0.25, 1.0, 4.0, 8.0] {
+            let max = state_limit(Some(gib));
+            let both = beside_limit(max) as u64;
+            assert!(both * (BYTES_PER_STATE + LIVENESS_BYTES_PER_STATE) <= max as u64 * BYTES_PER_STATE);
+            assert!(both > max as u64 / 2, "{both} of {max}");
+        }
+        // The 4-CPU scoreboard check (22 011 628 states) runs both at once on a device
+        // that does not say its memory.
+        assert!(beside_limit(state_limit(None)) > 22_011_628);
+        assert_eq!(beside_limit(0), 0);
+    }
 
     #[test]
     fn the_state_limit_follows_the_device_memory_up_to_the_wasm_ceiling() {

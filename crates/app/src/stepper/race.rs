@@ -36,15 +36,24 @@ pub enum Job {
     Pool(#[allow(dead_code)] Rc<RefCell<super::race_pool::Pool>>),
 }
 
-/// Web workers for a check: one per core the browser offers (`hardwareConcurrency`) but
-/// one, at least one and at most 8. The core left is the page's: it coordinates every
-/// level, and each level waits for the slowest worker, so a worker that shares its core
-/// with the page (or with another program) holds up the others (BENCHMARKS.md: on 2
-/// busy cores two workers ran at 0.6 x one worker's rate).
-fn workers() -> usize {
+/// The cores the browser offers (`hardwareConcurrency`; 1 where it does not say).
+fn cores() -> usize {
     let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok();
     let cores = navigator.and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("hardwareConcurrency")).ok());
-    cores.and_then(|c| c.as_f64()).map_or(1, |c| (c - 1.0).clamp(1.0, 8.0) as usize)
+    cores.and_then(|c| c.as_f64()).map_or(1, |c| c.clamp(1.0, 64.0) as usize)
+}
+
+/// Web workers for a check, given the cores: with two or more, the liveness pass runs
+/// beside the search on a worker of its own (`race_pool.rs`), and the search gets one per
+/// core but two, at least one and at most 8. The core left is the page's: it coordinates
+/// every level, and each level waits for the slowest worker, so a worker that shares its
+/// core with the page (or with another program) holds up the others (BENCHMARKS.md: on 2
+/// busy cores two workers ran at 0.6 x one worker's rate). With two cores, the search's
+/// worker and the pass's share them with the page. One core: one worker, both in turn.
+fn workers(cores: usize) -> (usize, bool) {
+    let beside = cores >= 2;
+    let search = if beside { cores.saturating_sub(2) } else { 1 };
+    (search.clamp(1, 8), beside)
 }
 
 fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Job>>>) {
@@ -61,10 +70,10 @@ fn start_check(lab: &Lab, d: &Callback<Action>, running: &Rc<RefCell<Option<Job>
             (req, s.check_gen + 1, s.session.machine().clone())
         };
         running.borrow_mut().take();
-        let n = workers();
-        if n > 1 {
+        let (n, beside) = workers(cores());
+        if n > 1 || beside {
             d.emit(Action::CheckStarted(gen));
-            match super::race_pool::start(machine, req, n, gen, d.clone()) {
+            match super::race_pool::start(machine, req, n, beside, gen, d.clone()) {
                 Ok(pool) => *running.borrow_mut() = Some(Job::Pool(pool)),
                 Err(message) => d.emit(Action::CheckReply(gen, CheckReply::Error { message })),
             }
@@ -294,5 +303,17 @@ pub fn RacePanel(props: &Props) -> Html {
             { for timeline }
             { for story }
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_page_keeps_a_core_and_the_liveness_pass_gets_one_from_two_cores_on() {
+        assert_eq!(super::workers(1), (1, false));
+        assert_eq!(super::workers(2), (1, true));
+        assert_eq!(super::workers(3), (1, true));
+        assert_eq!(super::workers(4), (2, true));
+        assert_eq!(super::workers(64), (8, true));
     }
 }

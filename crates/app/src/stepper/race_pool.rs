@@ -1,9 +1,17 @@
 //! "Find a race" on every core the browser offers: one web worker per core, each holding
 //! a part of the breadth-first search (`sdlab_engine::checker::partition`), the page
 //! coordinating the phases of each level by messages (`crate::parts`). The result is the
-//! one-worker result (the same states, verdict and counterexample); the liveness pass
-//! that follows a search that found nothing runs on worker 0 alone, the others let go.
-//! Dropping the pool terminates its workers, which is how a check is cancelled.
+//! one-worker result (the same states, verdict and counterexample).
+//!
+//! The liveness pass (a depth-first search for lassos, on one worker: it cannot be split
+//! by levels) is as long as the search itself, and waiting for the search before starting
+//! it made a 4-CPU check on two cores take their sum. So it runs beside the search from
+//! the start, on a worker of its own, under a state limit that keeps both within the
+//! memory one search may have (`protocol::beside_limit`). Its answer counts only once the
+//! search has found nothing, exactly as if it had run after it; where it cannot give one
+//! (its limit was reached, or the search outgrew the limit and it was let go), the pass
+//! runs after the search on worker 0, as it always did. Dropping the pool terminates its
+//! workers, which is how a check is cancelled.
 
 use super::state::Action;
 use crate::parts::{self, PartRequest};
@@ -32,8 +40,21 @@ enum Phase {
     Over,
 }
 
+/// The liveness pass running beside the search.
+struct Beside {
+    /// `None` once it has answered (its memory is let go with it).
+    worker: Option<Running>,
+    /// Its answer, when it came before the search's.
+    done: Option<CheckReply>,
+}
+
 pub struct Pool {
     workers: Vec<Running>,
+    beside: Option<Beside>,
+    /// The states each of the search and the pass beside may hold while both run.
+    beside_limit: usize,
+    /// Workers the check ran on, reported with its result.
+    used: usize,
     coord: Coordinator,
     req: CheckRequest,
     phase: Phase,
@@ -51,18 +72,24 @@ fn now() -> f64 {
     js_sys::Date::now() / 1000.0
 }
 
-/// Start a check of `m` (the configuration `req` describes) on `n` workers.
+/// Start a check of `m` (the configuration `req` describes) on `n` workers, with the
+/// liveness pass beside them on one more when `beside`.
 pub fn start(
     m: Machine,
     req: CheckRequest,
     n: usize,
+    beside: bool,
     gen: u64,
     d: Callback<Action>,
 ) -> Result<Rc<RefCell<Pool>>, String> {
     let reductions = Checker::new(m.clone(), Options::default()).reductions().to_string();
     let coord = Coordinator::new(m, n, true, req.max_states);
+    let beside_limit = crate::protocol::beside_limit(req.max_states);
     let pool = Rc::new(RefCell::new(Pool {
         workers: Vec::new(),
+        beside: None,
+        beside_limit,
+        used: n,
         coord,
         req,
         phase: Phase::Ready,
@@ -102,7 +129,42 @@ pub fn start(
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         pool.borrow_mut().workers.push(Running { worker, _onmessage: onmessage, _onerror: onerror });
     }
+    if beside && beside_limit > 0 {
+        let running = beside_worker(&pool)?;
+        let mut p = pool.borrow_mut();
+        p.beside = Some(Beside { worker: Some(running), done: None });
+        p.used += 1;
+    }
     Ok(pool)
+}
+
+/// The worker for the liveness pass beside the search: it starts the pass as soon as it
+/// has loaded, with the limit that lets both run at once.
+fn beside_worker(pool: &Rc<RefCell<Pool>>) -> Result<Running, String> {
+    let worker = crate::worker_script::spawn().map_err(|e| format!("cannot start the worker: {e:?}"))?;
+    let weak: Weak<RefCell<Pool>> = Rc::downgrade(pool);
+    let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
+        let Some(pool) = weak.upgrade() else { return };
+        let mut p = pool.borrow_mut();
+        let data = m.data();
+        if let Some((op, json, _)) = parts::read_js(&data) {
+            if op == "live-done" {
+                p.beside_done(&json);
+            }
+        } else if let Some(text) = data.as_string() {
+            p.beside_text(&text);
+        }
+    });
+    let weak: Weak<RefCell<Pool>> = Rc::downgrade(pool);
+    let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |_: web_sys::ErrorEvent| {
+        // Out of memory, most likely: the pass runs after the search instead.
+        if let Some(pool) = weak.upgrade() {
+            pool.borrow_mut().beside_failed();
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    Ok(Running { worker, _onmessage: onmessage, _onerror: onerror })
 }
 
 impl Pool {
@@ -250,16 +312,111 @@ impl Pool {
                 self.all("best");
             }
             Merged::Over(Outcome::Verified) => {
-                // Safety holds: the liveness pass on worker 0, the others let go.
+                // Safety holds: the liveness pass's answer decides, from beside or from
+                // worker 0 (the others let go).
                 self.safety_seconds = Some(now() - self.t0);
                 self.workers.truncate(1);
                 self.got.truncate(1);
                 self.phase = Phase::Live;
-                let job = (&self.req, p.states, p.transitions, p.depth);
-                self.send(0, "liveness", &serde_json::to_string(&job).unwrap_or_default(), vec![]);
+                match self.beside.as_mut().map(|b| b.done.take()) {
+                    Some(Some(done)) => self.live_answer(done),
+                    Some(None) => {}
+                    None => self.liveness_here(),
+                }
             }
             Merged::Over(o) => self.finish(&o),
         }
+        // Both at once would hold more than one search may: the pass beside goes.
+        if self.phase != Phase::Over
+            && p.states as usize > self.beside_limit
+            && self.beside.as_ref().is_some_and(|b| b.worker.is_some())
+        {
+            self.beside_failed();
+        }
+    }
+
+    /// The liveness pass on worker 0, after the search, its counts going on from the search's.
+    fn liveness_here(&mut self) {
+        let p = &self.coord.progress;
+        let job = (&self.req, p.states, p.transitions, p.depth);
+        self.send(0, "liveness", &serde_json::to_string(&job).unwrap_or_default(), vec![]);
+    }
+
+    /// A JSON string from the worker beside: loaded (so it starts the pass), progress or an error.
+    fn beside_text(&mut self, text: &str) {
+        if self.phase == Phase::Over {
+            return;
+        }
+        match serde_json::from_str::<CheckReply>(text) {
+            Ok(CheckReply::Ready) => {
+                let mut req = self.req.clone();
+                req.max_states = self.beside_limit;
+                let job = (&req, 0u64, 0u64, 0u32);
+                if let Some(w) = self.beside.as_ref().and_then(|b| b.worker.as_ref()) {
+                    let (msg, transfer) =
+                        parts::message_js("liveness", &serde_json::to_string(&job).unwrap_or_default(), vec![]);
+                    let _ = w.worker.post_message_with_transfer(&msg, &transfer);
+                }
+            }
+            // Its progress shows once the search is over and only the pass is left.
+            Ok(CheckReply::Progress { transitions, .. }) if self.phase == Phase::Live => {
+                let p = &self.coord.progress;
+                let progress = CheckReply::Progress {
+                    states: p.states,
+                    transitions: p.transitions + transitions,
+                    depth: p.depth,
+                    seconds: now() - self.t0,
+                };
+                self.d.emit(Action::CheckReply(self.gen, progress));
+            }
+            Ok(CheckReply::Error { .. }) | Err(_) => self.beside_failed(),
+            Ok(_) => {}
+        }
+    }
+
+    /// The pass beside cannot answer: let it go; the pass runs after the search instead
+    /// (at once, if the search is already over).
+    fn beside_failed(&mut self) {
+        if self.beside.take().is_some() {
+            self.used -= 1;
+            if self.phase == Phase::Live {
+                self.liveness_here();
+            }
+        }
+    }
+
+    /// The pass beside has answered: kept until the search is over, then used.
+    fn beside_done(&mut self, json: &str) {
+        if self.phase == Phase::Over {
+            return;
+        }
+        let Ok(done @ CheckReply::Done { .. }) = serde_json::from_str::<CheckReply>(json) else {
+            return self.beside_failed();
+        };
+        if let CheckReply::Done { verdict: crate::protocol::Verdict::Limit, .. } = done {
+            // Its own limit, smaller than the search's: no answer.
+            return self.beside_failed();
+        }
+        let Some(b) = self.beside.as_mut() else { return };
+        b.worker = None;
+        if self.phase == Phase::Live {
+            self.live_answer(done);
+        } else {
+            b.done = Some(done);
+        }
+    }
+
+    /// The answer of the pass beside, counted as if it had run after the search: the
+    /// search's states and depth, both passes' transitions.
+    fn live_answer(&mut self, mut done: CheckReply) {
+        if let CheckReply::Done { states, transitions, depth, memory_bytes, .. } = &mut done {
+            let p = &self.coord.progress;
+            *states = p.states;
+            *transitions += p.transitions;
+            *depth = p.depth;
+            self.memory.push(*memory_bytes);
+        }
+        self.report(Some(done));
     }
 
     fn live_done(&mut self, json: &str) {
@@ -282,6 +439,10 @@ impl Pool {
     /// The `Done` with the pool's own clock, reductions and memory.
     fn report(&mut self, r: Option<CheckReply>) {
         self.phase = Phase::Over;
+        // A pass still running beside would go on using a core for nothing.
+        if let Some(b) = self.beside.as_mut() {
+            b.worker = None;
+        }
         let Some(mut r) = r else { return };
         if let CheckReply::Done { seconds, reductions, safety_seconds, explored_depth, .. } = &mut r {
             *seconds = now() - self.t0;
@@ -292,7 +453,7 @@ impl Pool {
                 *explored_depth = None;
             }
         }
-        let r = parts::with_memory(r, self.memory.iter().sum(), self.memory.len());
+        let r = parts::with_memory(r, self.memory.iter().sum(), self.used);
         if let Ok(text) = serde_json::to_string(&r) {
             super::race::keep_for_bench(&text);
         }
