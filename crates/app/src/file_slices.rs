@@ -16,7 +16,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
+use web_sys::{Blob, MessageEvent, Worker};
 
 /// The helper's whole program. Messages in: `{file, chunk, ahead}` once, then `true` for
 /// every slice the parser took. Out, in file order: an ArrayBuffer per slice, then `null`
@@ -54,6 +54,16 @@ struct Inbox {
     error: Option<String>,
     /// Resolves the promise the parser waits on, when it waits.
     wake: Option<js_sys::Function>,
+}
+
+impl Inbox {
+    /// Let a waiting parser look again (outside the borrow: it runs on the same thread).
+    fn wake(inbox: &RefCell<Inbox>) {
+        let wake = inbox.borrow_mut().wake.take();
+        if let Some(wake) = wake {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+    }
 }
 
 struct Helper {
@@ -114,13 +124,7 @@ impl Slices {
 
 impl Helper {
     fn start(file: &Blob, chunk: f64, ahead: u32) -> Result<Helper, JsValue> {
-        let script = js_sys::Array::of1(&JsValue::from_str(READER_JS));
-        let opts = BlobPropertyBag::new();
-        opts.set_type("text/javascript");
-        let url = Url::create_object_url_with_blob(&Blob::new_with_str_sequence_and_options(&script, &opts)?)?;
-        let worker = Worker::new(&url);
-        let _ = Url::revoke_object_url(&url);
-        let worker = worker?;
+        let worker = crate::worker_script::from_source(READER_JS)?;
         let inbox = Rc::new(RefCell::new(Inbox::default()));
         let onmessage = {
             let inbox = inbox.clone();
@@ -137,21 +141,15 @@ impl Helper {
                         Err(_) => ib.error = Some(UNREADABLE.into()),
                     }
                 }
-                if let Some(wake) = ib.wake.take() {
-                    drop(ib);
-                    let _ = wake.call0(&JsValue::NULL);
-                }
+                drop(ib);
+                Inbox::wake(&inbox);
             })
         };
         let onerror = {
             let inbox = inbox.clone();
             Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-                let mut ib = inbox.borrow_mut();
-                ib.error = Some(format!("{UNREADABLE}: the reading worker failed: {}", e.message()));
-                if let Some(wake) = ib.wake.take() {
-                    drop(ib);
-                    let _ = wake.call0(&JsValue::NULL);
-                }
+                inbox.borrow_mut().error = Some(format!("{UNREADABLE}: the reading worker failed: {}", e.message()));
+                Inbox::wake(&inbox);
             })
         };
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));

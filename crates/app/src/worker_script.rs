@@ -11,8 +11,12 @@ pub fn spawn() -> Result<Worker, JsValue> {
     let base = doc.base_uri()?.unwrap_or_default();
     let js = Url::new_with_base("sdlab-worker.js", &base)?.href();
     let wasm = Url::new_with_base("sdlab-worker_bg.wasm", &base)?.href();
-    let script = js_sys::Array::new();
-    script.push(&JsValue::from_str(&format!("importScripts({js:?}); wasm_bindgen({wasm:?});")));
+    from_source(&format!("importScripts({js:?}); wasm_bindgen({wasm:?});"))
+}
+
+/// A worker running `source`, through a blob URL (no file to serve; from a worker too).
+pub fn from_source(source: &str) -> Result<Worker, JsValue> {
+    let script = js_sys::Array::of1(&JsValue::from_str(source));
     let opts = BlobPropertyBag::new();
     opts.set_type("text/javascript");
     let blob = Blob::new_with_str_sequence_and_options(&script, &opts)?;

@@ -53,8 +53,8 @@ pub struct Pool {
     beside: Option<Beside>,
     /// The states each of the search and the pass beside may hold while both run.
     beside_limit: usize,
-    /// Workers the check ran on, reported with its result.
-    used: usize,
+    /// Workers of the search (the pass beside, while it counts, is one more).
+    searchers: usize,
     coord: Coordinator,
     req: CheckRequest,
     phase: Phase,
@@ -89,7 +89,7 @@ pub fn start(
         workers: Vec::new(),
         beside: None,
         beside_limit,
-        used: n,
+        searchers: n,
         coord,
         req,
         phase: Phase::Ready,
@@ -107,59 +107,35 @@ pub fn start(
         return Ok(pool);
     }
     for w in 0..n {
-        let worker = crate::worker_script::spawn().map_err(|e| format!("cannot start the worker: {e:?}"))?;
-        let weak: Weak<RefCell<Pool>> = Rc::downgrade(&pool);
-        let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
-            let Some(pool) = weak.upgrade() else { return };
-            let mut p = pool.borrow_mut();
-            let data = m.data();
-            if let Some((op, json, bufs)) = parts::read_js(&data) {
-                p.reply(w, &op, json, bufs);
-            } else if let Some(text) = data.as_string() {
-                p.text(w, &text);
-            }
-        });
-        let d = pool.borrow().d.clone();
-        let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-            let message =
-                format!("the checker stopped: {} (the tab may be out of memory; try fewer CPUs)", e.message());
-            d.emit(Action::CheckReply(gen, CheckReply::Error { message }));
-        });
-        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-        pool.borrow_mut().workers.push(Running { worker, _onmessage: onmessage, _onerror: onerror });
+        let running = pool_worker(&pool, move |p, data| p.message(w, &data), |p, why| p.stopped(&why))?;
+        pool.borrow_mut().workers.push(running);
     }
     if beside && beside_limit > 0 {
-        let running = beside_worker(&pool)?;
-        let mut p = pool.borrow_mut();
-        p.beside = Some(Beside { worker: Some(running), done: None });
-        p.used += 1;
+        // Out of memory, most likely, on an error: the pass runs after the search instead.
+        let running = pool_worker(&pool, |p, data| p.beside_message(&data), |p, _| p.beside_failed())?;
+        pool.borrow_mut().beside = Some(Beside { worker: Some(running), done: None });
     }
     Ok(pool)
 }
 
-/// The worker for the liveness pass beside the search: it starts the pass as soon as it
-/// has loaded, with the limit that lets both run at once.
-fn beside_worker(pool: &Rc<RefCell<Pool>>) -> Result<Running, String> {
+/// A worker of the pool: while the pool lives, each message it sends goes to
+/// `on_message` and an error in it to `on_error`, the pool borrowed for either.
+fn pool_worker(
+    pool: &Rc<RefCell<Pool>>,
+    on_message: impl Fn(&mut Pool, JsValue) + 'static,
+    on_error: impl Fn(&mut Pool, String) + 'static,
+) -> Result<Running, String> {
     let worker = crate::worker_script::spawn().map_err(|e| format!("cannot start the worker: {e:?}"))?;
     let weak: Weak<RefCell<Pool>> = Rc::downgrade(pool);
     let onmessage = Closure::<dyn Fn(MessageEvent)>::new(move |m: MessageEvent| {
-        let Some(pool) = weak.upgrade() else { return };
-        let mut p = pool.borrow_mut();
-        let data = m.data();
-        if let Some((op, json, _)) = parts::read_js(&data) {
-            if op == "live-done" {
-                p.beside_done(&json);
-            }
-        } else if let Some(text) = data.as_string() {
-            p.beside_text(&text);
+        if let Some(pool) = weak.upgrade() {
+            on_message(&mut pool.borrow_mut(), m.data());
         }
     });
     let weak: Weak<RefCell<Pool>> = Rc::downgrade(pool);
-    let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |_: web_sys::ErrorEvent| {
-        // Out of memory, most likely: the pass runs after the search instead.
+    let onerror = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
         if let Some(pool) = weak.upgrade() {
-            pool.borrow_mut().beside_failed();
+            on_error(&mut pool.borrow_mut(), e.message());
         }
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
@@ -167,11 +143,41 @@ fn beside_worker(pool: &Rc<RefCell<Pool>>) -> Result<Running, String> {
     Ok(Running { worker, _onmessage: onmessage, _onerror: onerror })
 }
 
+fn post(r: &Running, op: &str, json: &str, bufs: Vec<JsValue>) {
+    let (msg, transfer) = parts::message_js(op, json, bufs);
+    let _ = r.worker.post_message_with_transfer(&msg, &transfer);
+}
+
 impl Pool {
     fn send(&self, w: usize, op: &str, json: &str, bufs: Vec<JsValue>) {
         if let Some(r) = self.workers.get(w) {
-            let (msg, transfer) = parts::message_js(op, json, bufs);
-            let _ = r.worker.post_message_with_transfer(&msg, &transfer);
+            post(r, op, json, bufs);
+        }
+    }
+
+    /// A message from search worker `w`: a part of a phase, or a JSON string.
+    fn message(&mut self, w: usize, data: &JsValue) {
+        if let Some((op, json, bufs)) = parts::read_js(data) {
+            self.reply(w, &op, json, bufs);
+        } else if let Some(text) = data.as_string() {
+            self.text(w, &text);
+        }
+    }
+
+    /// A search worker stopped with an error.
+    fn stopped(&self, why: &str) {
+        let message = format!("the checker stopped: {why} (the tab may be out of memory; try fewer CPUs)");
+        self.d.emit(Action::CheckReply(self.gen, CheckReply::Error { message }));
+    }
+
+    /// A message from the worker beside: its answer, or a JSON string.
+    fn beside_message(&mut self, data: &JsValue) {
+        if let Some((op, json, _)) = parts::read_js(data) {
+            if op == "live-done" {
+                self.beside_done(&json);
+            }
+        } else if let Some(text) = data.as_string() {
+            self.beside_text(&text);
         }
     }
 
@@ -353,9 +359,7 @@ impl Pool {
                 req.max_states = self.beside_limit;
                 let job = (&req, 0u64, 0u64, 0u32);
                 if let Some(w) = self.beside.as_ref().and_then(|b| b.worker.as_ref()) {
-                    let (msg, transfer) =
-                        parts::message_js("liveness", &serde_json::to_string(&job).unwrap_or_default(), vec![]);
-                    let _ = w.worker.post_message_with_transfer(&msg, &transfer);
+                    post(w, "liveness", &serde_json::to_string(&job).unwrap_or_default(), vec![]);
                 }
             }
             // Its progress shows once the search is over and only the pass is left.
@@ -377,11 +381,8 @@ impl Pool {
     /// The pass beside cannot answer: let it go; the pass runs after the search instead
     /// (at once, if the search is already over).
     fn beside_failed(&mut self) {
-        if self.beside.take().is_some() {
-            self.used -= 1;
-            if self.phase == Phase::Live {
-                self.liveness_here();
-            }
+        if self.beside.take().is_some() && self.phase == Phase::Live {
+            self.liveness_here();
         }
     }
 
@@ -453,7 +454,8 @@ impl Pool {
                 *explored_depth = None;
             }
         }
-        let r = parts::with_memory(r, self.memory.iter().sum(), self.used);
+        let used = self.searchers + usize::from(self.beside.is_some());
+        let r = parts::with_memory(r, self.memory.iter().sum(), used);
         if let Ok(text) = serde_json::to_string(&r) {
             super::race::keep_for_bench(&text);
         }
