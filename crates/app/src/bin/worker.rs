@@ -31,8 +31,11 @@ fn post(scope: &DedicatedWorkerGlobalScope, r: &CheckReply) {
     }
 }
 
-fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), String> {
-    let mut c = Checker::new(machine(&req)?, Options { max_states: req.max_states, ..Options::default() });
+/// The whole check on this worker: the search, then (with `liveness`) the liveness pass;
+/// progress on the way, and the answer as `CheckReply::Done`.
+fn check_whole(scope: &DedicatedWorkerGlobalScope, req: &CheckRequest, liveness: bool) -> Result<CheckReply, String> {
+    let opts = Options { max_states: req.max_states, liveness, ..Options::default() };
+    let mut c = Checker::new(machine(req)?, opts);
     let t0 = now();
     // When the breadth-first (safety) search ended and the liveness pass began.
     let mut safety_seconds = None;
@@ -48,8 +51,11 @@ fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), St
     }
     let outcome = c.outcome().cloned().unwrap_or(Outcome::Verified);
     let reply = parts::done(&outcome, c.progress(), now() - t0, c.reductions().to_string(), safety_seconds);
-    let reply = parts::with_memory(reply, memory_bytes(), 1);
-    post(scope, &reply);
+    Ok(parts::with_memory(reply, memory_bytes(), 1))
+}
+
+fn check(scope: &DedicatedWorkerGlobalScope, req: CheckRequest) -> Result<(), String> {
+    post(scope, &check_whole(scope, &req, true)?);
     Ok(())
 }
 
@@ -186,6 +192,14 @@ fn part(scope: &DedicatedWorkerGlobalScope, op: &str, json: &str, bufs: Vec<Vec<
         let p = Part::new(machine(&req.check)?, req.index, req.workers, true);
         PART.with(|c| *c.borrow_mut() = Some(p));
         post_part(scope, "ready", "", vec![]);
+        return Ok(());
+    }
+    // The search whole, without the liveness pass (which runs beside it on another
+    // worker): a pool of one search worker needs no partition of the levels.
+    if op == "search" {
+        let req: CheckRequest = serde_json::from_str(json).map_err(|e| format!("bad request: {e}"))?;
+        let reply = check_whole(scope, &req, false)?;
+        post_part(scope, "searched", &serde_json::to_string(&reply).unwrap_or_default(), vec![]);
         return Ok(());
     }
     if op == "liveness" {
