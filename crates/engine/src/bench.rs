@@ -37,7 +37,7 @@ pub fn random_steps(m: &Machine, seed: u64, steps: u64) -> Walk {
         }
         let c = en[schedule::pick(seed, i, en.len())];
         fx.clear();
-        match m.step(&mut state, c, &mut fx) {
+        match m.step_enabled(&mut state, c, &mut fx) {
             Ok(st) => {
                 w.violations += u64::from(st.violation.is_some());
                 w.checksum = w.checksum.wrapping_mul(31).wrapping_add(st.line as u64 + fx.len() as u64);

@@ -144,7 +144,7 @@ impl Machine {
     }
 
     /// An operand of a shape.
-    #[inline]
+    #[inline(always)]
     fn leaf(
         &self,
         l: Leaf,
@@ -159,10 +159,17 @@ impl Machine {
             Leaf::SelfCpu => Ok(c as i32),
             Leaf::At(addr) => load(mem, sb, addr, read),
             Leaf::Mine { base, n, var } => {
-                let addr = if c < n as usize { base + c as u32 } else { self.word(c, var, &[])? };
+                let addr = if c < n as usize { base + c as u32 } else { self.word_cold(c, var)? };
                 load(mem, sb, addr, read)
             }
         }
+    }
+
+    /// The word of a per-CPU scalar for a CPU past its first dimension (an error).
+    #[cold]
+    #[inline(never)]
+    fn word_cold(&self, c: usize, var: u16) -> E<u32> {
+        self.word(c, var, &[])
     }
 
     /// The word `g[i][j]` (or `g[i]`) as this CPU reads it.

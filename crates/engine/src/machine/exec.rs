@@ -13,8 +13,29 @@ const FUEL: u32 = 10_000;
 type R<T> = Result<T, RunError>;
 
 impl Machine {
-    /// Execute one choice. Returns what happened; effects are appended to `fx`.
+    /// Execute one choice. Returns what happened; effects are appended to `fx`. A choice
+    /// that is not enabled in `s` is refused with a located fault.
     pub fn step(&self, s: &mut State, ch: Choice, fx: &mut Vec<Effect>) -> Result<Stepped, Fault> {
+        self.step_as(s, ch, fx, true)
+    }
+
+    /// `step` of a choice that `enabled(s)` gave for this very state, as the checker and
+    /// the step benchmark take them: a CPU's step is not asked again whether its spin
+    /// condition holds or its yield gives the CPU away (`enabled` just evaluated both, and
+    /// the checker steps each state some eight times, so that was most of its spin tests).
+    pub fn step_enabled(&self, s: &mut State, ch: Choice, fx: &mut Vec<Effect>) -> Result<Stepped, Fault> {
+        debug_assert!(
+            {
+                let mut en = Vec::new();
+                self.enabled(s, &mut en);
+                en.contains(&ch)
+            },
+            "{ch} is not enabled"
+        );
+        self.step_as(s, ch, fx, false)
+    }
+
+    fn step_as(&self, s: &mut State, ch: Choice, fx: &mut Vec<Effect>, check: bool) -> Result<Stepped, Fault> {
         let c = ch.cpu() as usize;
         let not_enabled = |why| Fault { cpu: c as u8, line: 0, error: RunError::NotPossible { choice: ch, why } };
         if c >= s.cpus.len() {
@@ -23,10 +44,10 @@ impl Machine {
         match ch {
             Choice::Step(_) => {
                 let Some(a) = s.cpus[c].stack.last().copied() else { return Err(not_enabled(Refused::Idle)) };
-                if self.spinning(s, c) {
+                if check && self.spinning(s, c) {
                     return Err(not_enabled(Refused::Spinning));
                 }
-                if self.yield_gives_cpu(s, c) {
+                if check && self.yield_gives_cpu(s, c) {
                     return Err(not_enabled(Refused::Yielding));
                 }
                 let line = self.code.procs[a.proc as usize][a.pc as usize].line;

@@ -808,10 +808,17 @@ impl Machine {
 
     /// The vector the LAPIC would deliver now: the highest-numbered pending one whose
     /// priority class is above every vector in service, if IF=1.
+    #[inline]
     pub fn deliverable(&self, cpu: &Cpu) -> Option<u8> {
         if !cpu.intr || cpu.irr == 0 {
             return None;
         }
+        self.deliverable_pending(cpu)
+    }
+
+    /// `deliverable` for a CPU with IF=1 and something pending (`enabled` asks per CPU
+    /// per step; most have nothing pending, and that test is inlined).
+    fn deliverable_pending(&self, cpu: &Cpu) -> Option<u8> {
         let class = |v: usize| self.prog.vectors[v].number >> 4;
         let in_service = (0..self.prog.vectors.len()).filter(|&v| cpu.isr & (1 << v) != 0).map(class).max();
         (0..self.prog.vectors.len())

@@ -171,11 +171,15 @@ impl Machine {
 
     /// Whether CPU c's thread is at a `yield()` that gives the CPU away: a thread the
     /// scheduler may take is queued (then its next move is that switch).
+    #[inline]
     pub fn yield_gives_cpu(&self, s: &State, c: usize) -> bool {
-        !s.threads.is_empty()
-            && self.at_yield(s, c)
-            && self.preemptible(s, c)
-            && s.threads.iter().any(|q| self.may_take(s, c, q))
+        !s.threads.is_empty() && self.yield_gives_cpu_to_queued(s, c)
+    }
+
+    /// `yield_gives_cpu` where threads are queued (`enabled` asks per CPU per step, and
+    /// a scenario without threads never queues one: that test is inlined).
+    fn yield_gives_cpu_to_queued(&self, s: &State, c: usize) -> bool {
+        self.at_yield(s, c) && self.preemptible(s, c) && s.threads.iter().any(|q| self.may_take(s, c, q))
     }
 
     /// The `Switch`, `Migrate` and `Timeout` choices enabled in `s`.

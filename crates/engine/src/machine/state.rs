@@ -578,18 +578,24 @@ impl State {
                 d[2] = aspace as u32 | (writable as u32) << 8 | (dirty as u32) << 9;
             }
             i += 3 * tlb.len();
-            for (d, e) in o[i..i + 2 * psc.len()].chunks_exact_mut(2).zip(psc) {
-                let PscEntry { aspace, frame, gen } = *e;
-                d[0] = aspace as u32;
-                d[1] = frame as u32 | (gen as u32) << 16;
+            // Empty in most models and states: skipped without slicing (each slice is
+            // bounds-checked, and encode runs once per transition).
+            if !psc.is_empty() {
+                for (d, e) in o[i..i + 2 * psc.len()].chunks_exact_mut(2).zip(psc) {
+                    let PscEntry { aspace, frame, gen } = *e;
+                    d[0] = aspace as u32;
+                    d[1] = frame as u32 | (gen as u32) << 16;
+                }
+                i += 2 * psc.len();
             }
-            i += 2 * psc.len();
-            for (d, e) in o[i..i + 2 * sb.len()].chunks_exact_mut(2).zip(sb) {
-                let Store { addr, value } = *e;
-                d[0] = addr;
-                d[1] = value as u32;
+            if !sb.is_empty() {
+                for (d, e) in o[i..i + 2 * sb.len()].chunks_exact_mut(2).zip(sb) {
+                    let Store { addr, value } = *e;
+                    d[0] = addr;
+                    d[1] = value as u32;
+                }
+                i += 2 * sb.len();
             }
-            i += 2 * sb.len();
             if let Some(Window { aspace, va }) = *window {
                 o[i] = aspace as u32;
                 o[i + 1] = va as u32;
@@ -605,23 +611,27 @@ impl State {
             *d = allocated as u32 | (clean as u32) << 1 | (unseen as u32) << 2 | (gen as u32) << 16;
         }
         i += frames.len();
-        for (d, b) in o[i..i + 3 * bcast.len()].chunks_exact_mut(3).zip(bcast) {
-            let Bcast { issuer, aspace, va, pending } = *b;
-            d[0] = issuer as u32 | (aspace as u32) << 8;
-            d[1] = va as u32;
-            d[2] = pending;
+        if !bcast.is_empty() {
+            for (d, b) in o[i..i + 3 * bcast.len()].chunks_exact_mut(3).zip(bcast) {
+                let Bcast { issuer, aspace, va, pending } = *b;
+                d[0] = issuer as u32 | (aspace as u32) << 8;
+                d[1] = va as u32;
+                d[2] = pending;
+            }
+            i += 3 * bcast.len();
         }
-        i += 3 * bcast.len();
         // Addresses are below MAX_MEM (2^16) and owners below 32.
         for (d, r) in o[i..i + retired.len()].iter_mut().zip(retired) {
             let Retired { addr, owner } = *r;
             *d = addr | (owner as u32) << 24;
         }
         i += retired.len();
-        for (d, &t) in o[i..i + current.len()].iter_mut().zip(current) {
-            *d = t as u32;
+        if !current.is_empty() {
+            for (d, &t) in o[i..i + current.len()].iter_mut().zip(current) {
+                *d = t as u32;
+            }
+            i += current.len();
         }
-        i += current.len();
         for t in threads {
             let Thread { id, cpu, pin, stack, locals, wait } = t;
             debug_assert!(stack.len() < 1 << 8 && locals.len() <= super::MAX_CPU_LOCALS);

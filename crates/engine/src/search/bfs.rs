@@ -258,7 +258,7 @@ impl Bfs {
             for &choice in &en {
                 next.clone_from(&state);
                 w.fx.clear();
-                let event = match m.step(&mut next, choice, &mut w.fx) {
+                let event = match m.step_enabled(&mut next, choice, &mut w.fx) {
                     Err(f) => Some(Err(f.to_string())),
                     Ok(st) => match st.violation {
                         Some(v) => Some(Ok((v.property, v.message))),
@@ -351,7 +351,7 @@ fn successor(
     seen: &Shards,
     canon: &mut Option<Canon>,
 ) -> (Result<Stepped, Fault>, u128) {
-    let r = m.step(s, c, fx);
+    let r = m.step_enabled(s, c, fx);
     if r.is_err() {
         return (r, 0);
     }

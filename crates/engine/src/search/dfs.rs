@@ -260,7 +260,7 @@ impl Dfs {
             let mut next = std::mem::replace(&mut self.probe, State::empty());
             next.clone_from(s);
             self.fx.clear();
-            let result = m.step(&mut next, Choice::Step(c8), &mut self.fx);
+            let result = m.step_enabled(&mut next, Choice::Step(c8), &mut self.fx);
             let independent = result.as_ref().is_ok_and(|st| st.violation.is_none())
                 && self.fx.iter().all(|e| private_effect(e, c8))
                 && !self.env.conflicts(&self.fx);
@@ -320,7 +320,7 @@ impl Dfs {
                     }
                     self.scratch_from = None;
                     self.fx.clear();
-                    let r = m.step(&mut next, ch, &mut self.fx);
+                    let r = m.step_enabled(&mut next, ch, &mut self.fx);
                     let fp = r.is_ok().then(|| fingerprint(&mut self.words, &next));
                     (r, fp)
                 }
@@ -338,7 +338,7 @@ impl Dfs {
                     _ => top.ahead.clone_from(&top.state),
                 }
                 self.fx.clear();
-                let r = m.step(&mut top.ahead, ch2, &mut self.fx);
+                let r = m.step_enabled(&mut top.ahead, ch2, &mut self.fx);
                 let fp = if r.is_ok() { fingerprint(&mut self.words, &top.ahead) } else { 0 };
                 self.seen.prefetch(fp);
                 top.ahead_for = Some((k2, r, fp));

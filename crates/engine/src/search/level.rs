@@ -229,7 +229,7 @@ fn step_slice(m: &Machine, f: &Frontier, wk: &mut Worker, range: std::ops::Range
                 _ => scratch.restore(state, word_choice(en[k - 1]).cpu() as usize),
             }
             wk.fx.clear();
-            let outcome = match m.step(scratch, choice, &mut wk.fx) {
+            let outcome = match m.step_enabled(scratch, choice, &mut wk.fx) {
                 Err(e) => Some(Either::Fault(e.to_string())),
                 Ok(st) => st.violation.map(Either::Violation),
             };

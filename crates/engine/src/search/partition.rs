@@ -171,7 +171,7 @@ impl Part {
             _ => self.scratch.clone_from(&self.state),
         }
         self.fx.clear();
-        self.m.step(&mut self.scratch, choice, &mut self.fx).map_err(|f| f.to_string())
+        self.m.step_enabled(&mut self.scratch, choice, &mut self.fx).map_err(|f| f.to_string())
     }
 
     /// Phase 1: every successor of the slice, fingerprinted; returns one list of
