@@ -320,15 +320,17 @@ impl State {
             current,
             preemptions,
         } = self;
-        mem.clone_from(&o.mem);
-        ptes.clone_from(&o.ptes);
-        frames.clone_from(&o.frames);
+        copy_vec(mem, &o.mem);
+        copy_vec(ptes, &o.ptes);
+        copy_vec(frames, &o.frames);
         *nmis_left = o.nmis_left;
         *ipi_losses_left = o.ipi_losses_left;
-        bcast.clone_from(&o.bcast);
-        retired.clone_from(&o.retired);
-        threads.clone_from(&o.threads);
-        current.clone_from(&o.current);
+        copy_vec(bcast, &o.bcast);
+        copy_vec(retired, &o.retired);
+        if !(threads.is_empty() && o.threads.is_empty()) {
+            threads.clone_from(&o.threads);
+        }
+        copy_vec(current, &o.current);
         *preemptions = o.preemptions;
         cpus
     }
@@ -358,11 +360,27 @@ impl Clone for Cpu {
     fn clone_from(&mut self, o: &Self) {
         o.copy_scalars_to(self);
         let Cpu { stack, locals, tlb, psc, sb, .. } = self;
-        stack.clone_from(&o.stack);
-        locals.clone_from(&o.locals);
-        tlb.clone_from(&o.tlb);
-        psc.clone_from(&o.psc);
-        sb.clone_from(&o.sb);
+        copy_vec(stack, &o.stack);
+        copy_vec(locals, &o.locals);
+        copy_vec(tlb, &o.tlb);
+        copy_vec(psc, &o.psc);
+        copy_vec(sb, &o.sb);
+    }
+}
+
+/// `d.clone_from(s)` for plain values, as the checker copies a state some ten times a
+/// transition: nothing done for two empty vectors (most of a state's are: store buffers,
+/// broadcasts, the paging-structure cache), one copy for equal lengths (the common
+/// case: a step changes few lengths), and a refill otherwise.
+#[inline]
+fn copy_vec<T: Copy>(d: &mut Vec<T>, s: &[T]) {
+    if d.len() == s.len() {
+        if !s.is_empty() {
+            d.copy_from_slice(s);
+        }
+    } else {
+        d.clear();
+        d.extend_from_slice(s);
     }
 }
 

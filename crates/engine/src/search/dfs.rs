@@ -84,8 +84,11 @@ use std::hash::BuildHasherDefault;
 
 type FpMap<V> = HashMap<u128, V, BuildHasherDefault<PassThrough>>;
 
+/// The states here are boxed, as the search's buffers are: a state is some 270 bytes of
+/// vector headers, and a transition moved them between the buffers several times (with
+/// an empty state put in the place of each and dropped again): 7 % of the liveness pass.
 struct Frame {
-    state: State,
+    state: Box<State>,
     fp: u128,
     /// Every enabled choice (for fairness), and those to explore (after reduction).
     enabled: Vec<Choice>,
@@ -98,7 +101,7 @@ struct Frame {
     /// the step's result and the successor's fingerprint (0 after a fault); the state
     /// is in `ahead`.
     ahead_for: Option<(usize, Result<Stepped, Fault>, u128)>,
-    ahead: State,
+    ahead: Box<State>,
 }
 
 pub(crate) struct Dfs {
@@ -120,8 +123,9 @@ pub(crate) struct Dfs {
     /// Enabled choices of the successor being judged, handed to its frame.
     en: Vec<Choice>,
     pub reduced: u64,
-    /// Successors are computed here; a new one is swapped onto the stack.
-    scratch: State,
+    /// Successors are computed here; a new one is swapped onto the stack. `None` only
+    /// while a transition has it out.
+    scratch: Option<Box<State>>,
     /// Pushes so far, and which frame `scratch` is a successor of (and by which CPU), if
     /// it is one: then undoing that step is cheaper than copying the frame's state.
     pushes: u64,
@@ -129,8 +133,8 @@ pub(crate) struct Dfs {
     /// The reduction's one successor of frame `id`, already computed in `probe`: the
     /// frame's single step takes it instead of stepping again.
     probed: Option<(u64, Choice, u128, Stepped)>,
-    /// The successor tried by the reduction's cycle proviso.
-    probe: State,
+    /// The successor tried by the reduction's cycle proviso (`None` while it is out).
+    probe: Option<Box<State>>,
     words: Vec<u32>,
     env: EnvChoices,
 }
@@ -147,8 +151,8 @@ impl Dfs {
             fx: Vec::new(),
             en: Vec::new(),
             reduced: 0,
-            scratch: m.initial(),
-            probe: m.initial(),
+            scratch: Some(Box::new(m.initial())),
+            probe: Some(Box::new(m.initial())),
             words: Vec::new(),
             pool: Vec::new(),
             pushes: 0,
@@ -156,7 +160,7 @@ impl Dfs {
             probed: None,
             env: EnvChoices::of(m),
         };
-        let mut s0 = m.initial();
+        let mut s0 = Box::new(m.initial());
         let fp = d.fingerprint(&s0);
         d.seen.insert(fp);
         if safety {
@@ -180,10 +184,10 @@ impl Dfs {
 
     /// Push a new state; `state` is swapped into the frame and gets back a buffer to reuse.
     /// `known`: `self.en` holds the state's enabled choices already (computed by `visit`).
-    fn push(&mut self, m: &Machine, state: &mut State, fp: u128, via: Option<Choice>, known: bool) {
+    fn push(&mut self, m: &Machine, state: &mut Box<State>, fp: u128, via: Option<Choice>, known: bool) {
         let mut f = self.pool.pop().unwrap_or_else(|| {
             Box::new(Frame {
-                state: State::empty(),
+                state: Box::new(State::empty()),
                 fp,
                 enabled: Vec::new(),
                 todo: Vec::new(),
@@ -191,7 +195,7 @@ impl Dfs {
                 via,
                 id: 0,
                 ahead_for: None,
-                ahead: State::empty(),
+                ahead: Box::new(State::empty()),
             })
         });
         std::mem::swap(&mut f.state, state);
@@ -257,8 +261,8 @@ impl Dfs {
             if !candidate {
                 continue;
             }
-            let mut next = std::mem::replace(&mut self.probe, State::empty());
-            next.clone_from(s);
+            let mut next = self.probe.take().expect("the probe buffer is in place");
+            next.as_mut().clone_from(s);
             self.fx.clear();
             let result = m.step_enabled(&mut next, Choice::Step(c8), &mut self.fx);
             let independent = result.as_ref().is_ok_and(|st| st.violation.is_none())
@@ -266,7 +270,7 @@ impl Dfs {
                 && !self.env.conflicts(&self.fx);
             // Cycle proviso: never defer the others past a state on the stack.
             let fp = independent.then(|| self.fingerprint(&next));
-            self.probe = next;
+            self.probe = Some(next);
             match (fp, result) {
                 (Some(fp), Ok(st)) if !self.on_stack.contains_key(&fp) => {
                     self.probed = Some((id, Choice::Step(c8), fp, st));
@@ -299,7 +303,7 @@ impl Dfs {
             let k = top.next;
             let ch = top.todo[k];
             top.next += 1;
-            let mut next = std::mem::replace(&mut self.scratch, State::empty());
+            let mut next = self.scratch.take().expect("the scratch buffer is in place");
             let from = top.id;
             progress.transitions += 1;
             let (result, known) = match (top.ahead_for.take(), self.probed.take()) {
@@ -309,7 +313,7 @@ impl Dfs {
                     (r, Some(fp))
                 }
                 (_, Some((id, c, fp, st))) if id == from && c == ch => {
-                    std::mem::swap(&mut next, &mut self.probe);
+                    std::mem::swap(&mut next, self.probe.as_mut().expect("the probe buffer is in place"));
                     self.scratch_from = None;
                     (Ok(st), Some(fp))
                 }
@@ -348,7 +352,7 @@ impl Dfs {
                 self.push(m, &mut next, fp, Some(ch), self.safety);
                 self.scratch_from = None;
             }
-            self.scratch = next;
+            self.scratch = Some(next);
         }
     }
 
