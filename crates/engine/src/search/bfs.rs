@@ -38,9 +38,11 @@ struct Work {
     /// The state being expanded, decoded from the frontier.
     state: State,
     /// Every successor is computed here first; only new states are encoded into the frontier.
-    scratch: State,
+    /// Boxed with `ahead`, which it is swapped with at every transition (two pointers, not
+    /// two states of some 270 bytes each).
+    scratch: Box<State>,
     /// The next successor, computed one choice ahead, and its encoding.
-    ahead: State,
+    ahead: Box<State>,
     words: Vec<u32>,
     words_ahead: Vec<u32>,
     /// The enabled choices of a new successor, for its record.
@@ -79,8 +81,8 @@ impl Bfs {
             en: Vec::new(),
             fx: Vec::new(),
             state: s0.clone(),
-            scratch: s0.clone(),
-            ahead: s0.clone(),
+            scratch: Box::new(s0.clone()),
+            ahead: Box::new(s0.clone()),
             words: Vec::new(),
             words_ahead: Vec::new(),
             en2: Vec::new(),
@@ -142,7 +144,7 @@ impl Bfs {
         // set, so that the two lookups' cache misses overlap with stepping and hashing
         // (the lookup is a miss at a random address in a table of hundreds of MB).
         let mut cur = en.first().map(|&c| {
-            w.scratch.clone_from(&w.state);
+            w.scratch.as_mut().clone_from(&w.state);
             w.fx.clear();
             successor(m, &mut w.scratch, c, &mut w.fx, &mut w.words, &self.seen, &mut self.canon)
         });
@@ -154,7 +156,7 @@ impl Bfs {
                 // `restore` copies back only what a step of one CPU changes; a
                 // representative may have renamed every CPU.
                 match k {
-                    _ if k == 0 || self.canon.is_some() => w.ahead.clone_from(&w.state),
+                    _ if k == 0 || self.canon.is_some() => w.ahead.as_mut().clone_from(&w.state),
                     _ => w.ahead.restore(&w.state, en[k - 1].cpu() as usize),
                 }
                 w.fx.clear();
