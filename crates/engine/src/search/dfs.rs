@@ -122,7 +122,6 @@ pub(crate) struct Dfs {
     fx: Vec<Effect>,
     /// Enabled choices of the successor being judged, handed to its frame.
     en: Vec<Choice>,
-    pub reduced: u64,
     /// Successors are computed here; a new one is swapped onto the stack. `None` only
     /// while a transition has it out.
     scratch: Option<Box<State>>,
@@ -150,7 +149,6 @@ impl Dfs {
             outcome: None,
             fx: Vec::new(),
             en: Vec::new(),
-            reduced: 0,
             scratch: Some(Box::new(m.initial())),
             probe: Some(Box::new(m.initial())),
             words: Vec::new(),
@@ -215,10 +213,7 @@ impl Dfs {
         // step that leads back to this very state (a self-loop) as a step onto the stack.
         self.on_stack.insert(fp, self.stack.len());
         match self.por.then(|| self.ample(m, &f.state, &f.enabled, f.id)).flatten() {
-            Some(c) => {
-                self.reduced += (f.enabled.len() - 1) as u64;
-                f.todo.push(c);
-            }
+            Some(c) => f.todo.push(c),
             None => f.todo.extend_from_slice(&f.enabled),
         }
         self.stack.push(f);
