@@ -57,10 +57,6 @@ pub struct Pool {
     beside_limit: usize,
     /// Workers of the search (the pass beside, while it counts, is one more).
     searchers: usize,
-    /// The search runs whole on its one worker (`search`, the liveness pass off), not in
-    /// parts: beside the pass, on two or three cores, the levels need no coordinating,
-    /// and the partitioned search on one worker was 1.23 x slower than the whole one.
-    whole: bool,
     coord: Coordinator,
     req: CheckRequest,
     phase: Phase,
@@ -96,7 +92,6 @@ pub fn start(
         beside: None,
         beside_limit,
         searchers: n,
-        whole: n == 1,
         coord,
         req,
         phase: Phase::Ready,
@@ -156,6 +151,13 @@ fn post(r: &Running, op: &str, json: &str, bufs: Vec<JsValue>) {
 }
 
 impl Pool {
+    /// The search runs whole on its one worker (`search`, the liveness pass off), not in
+    /// parts: beside the pass, on two or three cores, the levels need no coordinating,
+    /// and the partitioned search on one worker was 1.23 x slower than the whole one.
+    fn whole(&self) -> bool {
+        self.searchers == 1
+    }
+
     fn send(&self, w: usize, op: &str, json: &str, bufs: Vec<JsValue>) {
         if let Some(r) = self.workers.get(w) {
             post(r, op, json, bufs);
@@ -203,7 +205,7 @@ impl Pool {
     /// or an error.
     fn text(&mut self, w: usize, text: &str) {
         match serde_json::from_str::<CheckReply>(text) {
-            Ok(CheckReply::Ready) if self.whole => {
+            Ok(CheckReply::Ready) if self.whole() => {
                 self.send(w, "search", &serde_json::to_string(&self.req).unwrap_or_default(), vec![]);
             }
             Ok(CheckReply::Ready) => {
@@ -213,7 +215,7 @@ impl Pool {
             Ok(CheckReply::Progress { states, transitions, depth, .. }) => {
                 let seconds = now() - self.t0;
                 self.d.emit(Action::CheckReply(self.gen, CheckReply::Progress { states, transitions, depth, seconds }));
-                if self.whole && self.phase != Phase::Live {
+                if self.whole() && self.phase != Phase::Live {
                     self.check_beside_room(states);
                 }
             }
@@ -366,15 +368,15 @@ impl Pool {
     /// The answer of a search run whole on worker 0: the verdict, unless safety holds
     /// and the liveness pass is still to answer. Its counts stand for the coordinator's.
     fn searched(&mut self, json: &str) {
-        let done = match serde_json::from_str::<CheckReply>(json) {
-            Ok(done @ CheckReply::Done { .. }) => done,
-            _ => return self.fail("bad reply from the search".into()),
+        let Ok(done @ CheckReply::Done { verdict, states, transitions, depth, memory_bytes, .. }) =
+            serde_json::from_str::<CheckReply>(json)
+        else {
+            return self.fail("bad reply from the search".into());
         };
-        let CheckReply::Done { verdict, states, transitions, depth, memory_bytes, .. } = &done else { return };
-        self.memory[0] = self.memory[0].max(*memory_bytes);
+        self.memory[0] = self.memory[0].max(memory_bytes);
         let p = &mut self.coord.progress;
-        (p.states, p.transitions, p.depth) = (*states, *transitions, *depth);
-        if *verdict == crate::protocol::Verdict::Verified {
+        (p.states, p.transitions, p.depth) = (states, transitions, depth);
+        if verdict == crate::protocol::Verdict::Verified {
             self.safety_holds();
         } else {
             self.report(Some(done));
